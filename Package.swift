@@ -1,0 +1,127 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "tocsin",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "tocsind", targets: ["tocsind"]),
+        .executable(name: "tocsinctl", targets: ["tocsinctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+    ],
+    targets: [
+        // C shim over libcurl's variadic calls; no logic.
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        // Pure domain: templates, rendering, retry policy, delivery state machine, audit hashing. No I/O.
+        .target(
+            name: "TocsinCore",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // YAML config and template loading with file/line diagnostics and lint.
+        .target(
+            name: "TocsinConfig",
+            dependencies: ["TocsinCore", "Yams"],
+            swiftSettings: swiftSettings
+        ),
+        // Durable state and the audit chain (SQLite through GRDB).
+        .target(
+            name: "TocsinStore",
+            dependencies: ["TocsinCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        // libcurl multi loop on one thread behind an async facade.
+        .target(
+            name: "TocsinTransport",
+            dependencies: ["CCurl"],
+            swiftSettings: swiftSettings
+        ),
+        // Payload shaping per channel type (pure).
+        .target(
+            name: "TocsinChannels",
+            dependencies: ["TocsinCore", "TocsinTransport"],
+            swiftSettings: swiftSettings
+        ),
+        // Admin JSON-RPC protocol types shared by the daemon and the CLI.
+        .target(
+            name: "TocsinProtocol",
+            dependencies: [],
+            swiftSettings: swiftSettings
+        ),
+        // Blocking Unix-socket client for the admin protocol (the CLI's one I/O edge).
+        .target(
+            name: "TocsinClient",
+            dependencies: ["TocsinProtocol"],
+            swiftSettings: swiftSettings
+        ),
+        // The daemon's services: admin socket, dispatcher, lifecycle.
+        .target(
+            name: "TocsinDaemon",
+            dependencies: [
+                "TocsinCore", "TocsinConfig", "TocsinStore", "TocsinTransport", "TocsinChannels", "TocsinProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "HeapModule", package: "swift-collections"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "tocsind",
+            dependencies: [
+                "TocsinDaemon", "TocsinConfig",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "tocsinctl",
+            dependencies: [
+                "TocsinClient", "TocsinProtocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Helpers for tests: temp folders, the loopback receiver, daemon processes.
+        .target(
+            name: "TocsinTestSupport",
+            dependencies: ["TocsinClient", "TocsinProtocol"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "TocsinCoreTests", dependencies: ["TocsinCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "TocsinConfigTests", dependencies: ["TocsinConfig", "TocsinTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "TocsinStoreTests", dependencies: ["TocsinStore", "TocsinTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "TocsinTransportTests", dependencies: ["TocsinTransport", "TocsinTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "TocsinChannelsTests", dependencies: ["TocsinChannels"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TocsinIntegrationTests",
+            dependencies: ["TocsinTestSupport", "TocsinClient", "TocsinProtocol"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,66 @@
+import Foundation
+import TocsinProtocol
+
+
+/// Calls admin methods on `tocsind` over its Unix socket.
+public final class AdminClient {
+    public let socketPath: String
+    private let connection: UnixSocketConnection
+    private var nextID: Int64 = 1
+    private let encoder = JSONEncoder()
+    private let decoder = JSONDecoder()
+
+    public init(socketPath: String) throws(ClientError) {
+        self.socketPath = socketPath
+        connection = try UnixSocketConnection(path: socketPath)
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+    }
+
+    /// Calls `method` and returns its result; a JSON-RPC error becomes `ClientError.refused`.
+    public func call<Params: Encodable & Sendable, Result: Decodable>(
+        _ method: AdminMethod, _ params: Params, as type: Result.Type = Result.self
+    ) throws(ClientError) -> Result {
+        try stream(method, params, as: type) { _ in }
+    }
+
+    /// Calls `method` and hands every notification line to `onNotification` until the result arrives.
+    public func stream<Params: Encodable & Sendable, Result: Decodable>(
+        _ method: AdminMethod, _ params: Params, as type: Result.Type = Result.self,
+        onNotification: (Data) throws -> Void
+    ) throws(ClientError) -> Result {
+        let id = JSONRPC.ID.number(nextID)
+        nextID += 1
+        let request: Data
+        do {
+            request = try encoder.encode(JSONRPC.Request(id: id, method: method.rawValue, params: params))
+        } catch {
+            throw .badAnswer("cannot encode the request: \(error)")
+        }
+        try connection.writeLine(Array(request))
+        while true {
+            guard let line = try connection.readLine() else {
+                throw .connectionLost("tocsind closed the connection before answering")
+            }
+            let data = Data(line)
+            let incoming: JSONRPC.Incoming<Result>
+            do {
+                incoming = try decoder.decode(JSONRPC.Incoming<Result>.self, from: data)
+            } catch {
+                throw .badAnswer("\(error)")
+            }
+            if incoming.method != nil, incoming.id == nil {
+                do { try onNotification(data) } catch { throw .badAnswer("\(error)") }
+                continue
+            }
+            if let error = incoming.error { throw .refused(error) }
+            guard let result = incoming.result else { throw .badAnswer("an answer with neither result nor error") }
+            return result
+        }
+    }
+
+    /// Sends raw bytes as one line and returns the raw answer line (for tests of bad input).
+    public func raw(_ line: [UInt8]) throws(ClientError) -> [UInt8]? {
+        try connection.writeLine(line)
+        return try connection.readLine()
+    }
+}

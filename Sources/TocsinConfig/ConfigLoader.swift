@@ -1,0 +1,96 @@
+import Foundation
+import TocsinCore
+
+/// Loads `tocsin.yaml` and its templates folder into a validated `Configuration`.
+///
+/// Every problem is collected, with file and line where the YAML parser gives one; a config with any error is
+/// refused whole, so the daemon never runs on half of what the operator wrote.
+public enum ConfigLoader {
+    /// Reads and validates everything. `diagnostics` holds warnings even when loading succeeds.
+    public static func load(
+        path: String, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> (configuration: Configuration?, diagnostics: [Diagnostic]) {
+        let configPath = absolute(path, relativeTo: FileManager.default.currentDirectoryPath)
+        guard let text = readText(configPath) else {
+            return (nil, [.error("cannot read the config file: \(describeReadFailure(configPath))", file: configPath)])
+        }
+        var parser = ConfigParser(file: configPath, folder: (configPath as NSString).deletingLastPathComponent, environment: environment)
+        guard let draft = parser.parse(text) else { return (nil, parser.diagnostics) }
+
+        var diagnostics = parser.diagnostics
+        var fingerprintInput = Data(text.utf8)
+        var templates: [String: MessageTemplate] = [:]
+        let templateFiles = listTemplates(in: draft.paths.templates, diagnostics: &diagnostics)
+        for file in templateFiles {
+            guard let source = readText(file) else {
+                diagnostics.append(.error("cannot read template: \(describeReadFailure(file))", file: file))
+                continue
+            }
+            fingerprintInput.append(contentsOf: Array("\u{0}\((file as NSString).lastPathComponent)\u{0}".utf8))
+            fingerprintInput.append(contentsOf: Array(source.utf8))
+            var templateParser = TemplateParser(file: file)
+            guard let template = templateParser.parse(source) else {
+                diagnostics += templateParser.diagnostics
+                continue
+            }
+            diagnostics += templateParser.diagnostics
+            if let other = templates[template.id] {
+                diagnostics.append(.error("template id '\(template.id)' is also used by \(other.sourcePath ?? "another file")", file: file))
+                continue
+            }
+            diagnostics += TemplateLinter.lint(
+                template, languages: draft.organization.languages, routes: Set(draft.routes.keys), file: file
+            )
+            templates[template.id] = template
+        }
+        if templateFiles.isEmpty, FileManager.default.fileExists(atPath: draft.paths.templates) {
+            diagnostics.append(.warning("no templates (*.yaml) in \(draft.paths.templates): nothing can be sent", file: configPath))
+        }
+        if diagnostics.hasErrors { return (nil, diagnostics) }
+
+        let configuration = Configuration(
+            organization: draft.organization, paths: draft.paths, access: draft.access, delivery: draft.delivery,
+            channels: draft.channels, routes: draft.routes, templates: templates, metricsFile: draft.metricsFile,
+            fingerprint: Digest.sha256(fingerprintInput)
+        )
+        return (configuration, diagnostics)
+    }
+
+    static func listTemplates(in folder: String, diagnostics: inout [Diagnostic]) -> [String] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else {
+            diagnostics.append(.error("cannot read the templates folder \(folder): \(describeReadFailure(folder))"))
+            return []
+        }
+        return names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
+            .map { (folder as NSString).appendingPathComponent($0) }
+    }
+
+    static func readText(_ path: String) -> String? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        return String(data: data, encoding: .utf8)
+    }
+
+    static func describeReadFailure(_ path: String) -> String {
+        var isDirectory: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) { return "\(path) does not exist" }
+        if !FileManager.default.isReadableFile(atPath: path) { return "\(path) is not readable by this user" }
+        return "\(path) is not UTF-8 text"
+    }
+
+    /// A path from the config: `$CREDENTIALS_DIRECTORY` / `${NAME}` expanded (so systemd credentials can be named
+    /// portably), then made absolute against the config file's folder.
+    static func resolve(_ path: String, folder: String, environment: [String: String]) -> String {
+        var expanded = path
+        for (name, value) in environment where expanded.contains("$") && expanded.contains(name) {
+            expanded = expanded.replacingOccurrences(of: "${\(name)}", with: value)
+            expanded = expanded.replacingOccurrences(of: "$\(name)", with: value)
+        }
+        return absolute(expanded, relativeTo: folder)
+    }
+
+    static func absolute(_ path: String, relativeTo folder: String) -> String {
+        let expanded = (path as NSString).expandingTildeInPath
+        if expanded.hasPrefix("/") { return (expanded as NSString).standardizingPath }
+        return ((folder as NSString).appendingPathComponent(expanded) as NSString).standardizingPath
+    }
+}

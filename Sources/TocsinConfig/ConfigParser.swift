@@ -1,0 +1,141 @@
+import Foundation
+import TocsinCore
+import Yams
+
+/// The sections of `tocsin.yaml` other than templates.
+struct ConfigParser {
+    struct Draft {
+        var organization: Configuration.Organization
+        var paths: Configuration.Paths
+        var access: AccessPolicy
+        var delivery: Configuration.Delivery
+        var channels: [String: ChannelDefinition]
+        var routes: [String: [String]]
+        var metricsFile: String?
+    }
+
+    static let topKeys: Set<String> = ["organization", "paths", "access", "delivery", "channels", "routes", "metrics_file"]
+
+    var reader: YAMLReader
+    let folder: String
+    let environment: [String: String]
+
+    var diagnostics: [Diagnostic] { reader.diagnostics }
+
+    init(file: String, folder: String, environment: [String: String]) {
+        reader = YAMLReader(file: file)
+        self.folder = folder
+        self.environment = environment
+    }
+
+    mutating func parse(_ text: String) -> Draft? {
+        guard let root = reader.compose(text) else {
+            if !reader.diagnostics.hasErrors { reader.error("the config file is empty", at: nil) }
+            return nil
+        }
+        let top = reader.mapping(root, "config", allowed: Self.topKeys)
+        let organization = parseOrganization(top["organization"], root: root)
+        let paths = parsePaths(top["paths"])
+        let access = parseAccess(top["access"])
+        let delivery = parseDelivery(top["delivery"])
+        var channelParser = ChannelParser(
+            reader: reader, folder: folder, environment: environment, languages: organization.languages
+        )
+        let channels = channelParser.parse(top["channels"])
+        reader = channelParser.reader
+        let routes = parseRoutes(top["routes"], channels: channels)
+        let metricsFile = reader.string(top["metrics_file"], "metrics_file").map(resolve)
+        if top["channels"] == nil { reader.error("'channels' is required: name at least one destination", at: root) }
+        return Draft(
+            organization: organization, paths: paths, access: access, delivery: delivery,
+            channels: channels, routes: routes, metricsFile: metricsFile
+        )
+    }
+
+    func resolve(_ path: String) -> String {
+        ConfigLoader.resolve(path, folder: folder, environment: environment)
+    }
+
+    private mutating func parseOrganization(_ node: Node?, root: Node) -> Configuration.Organization {
+        if node == nil { reader.error("'organization' is required (name, sender, languages)", at: root) }
+        let map = reader.mapping(node, "organization", allowed: ["name", "sender", "languages"])
+        let name = reader.string(map["name"], "organization.name", required: node != nil, parent: node) ?? ""
+        let sender = reader.string(map["sender"], "organization.sender", required: node != nil, parent: node) ?? ""
+        var languages = reader.strings(map["languages"], "organization.languages") ?? []
+        if node != nil, languages.isEmpty {
+            reader.error("'organization.languages' must list at least one language, e.g. [fr, en]", at: map["languages"] ?? node)
+            languages = []
+        }
+        if Set(languages).count != languages.count {
+            reader.error("'organization.languages' lists a language twice", at: map["languages"])
+        }
+        if sender.contains(" ") || sender.contains(",") {
+            reader.error("'organization.sender' must not contain spaces or commas (CAP <sender>)", at: map["sender"])
+        }
+        return .init(name: name, sender: sender, languages: languages)
+    }
+
+    private mutating func parsePaths(_ node: Node?) -> Configuration.Paths {
+        let map = reader.mapping(node, "paths", allowed: ["state", "socket", "templates", "socket_mode"])
+        var mode: UInt16 = 0o660
+        if let text = reader.string(map["socket_mode"], "paths.socket_mode") {
+            if let value = UInt16(text, radix: 8), value <= 0o777 { mode = value } else {
+                reader.error("'paths.socket_mode' must be octal permissions like 0660, not '\(text)'", at: map["socket_mode"])
+            }
+        }
+        return .init(
+            state: resolve(reader.string(map["state"], "paths.state") ?? "/var/lib/tocsin"),
+            socket: resolve(reader.string(map["socket"], "paths.socket") ?? "/run/tocsin/admin.sock"),
+            templates: resolve(reader.string(map["templates"], "paths.templates") ?? "templates"),
+            socketMode: mode
+        )
+    }
+
+    private mutating func parseAccess(_ node: Node?) -> AccessPolicy {
+        let map = reader.mapping(node, "access", allowed: ["operators", "approvers", "auditors"])
+        func principals(_ key: String) -> [AccessPolicy.Principal] {
+            (reader.strings(map[key], "access.\(key)") ?? []).compactMap { text in
+                guard let principal = AccessPolicy.Principal(text) else {
+                    reader.error("'access.\(key)' entry '\(text)' must be user:NAME, group:NAME or uid:NUMBER", at: map[key])
+                    return nil
+                }
+                return principal
+            }
+        }
+        return AccessPolicy(operators: principals("operators"), approvers: principals("approvers"), auditors: principals("auditors"))
+    }
+
+    private mutating func parseDelivery(_ node: Node?) -> Configuration.Delivery {
+        let map = reader.mapping(node, "delivery", allowed: ["timeout", "deadline", "retry"])
+        let retryMap = reader.mapping(map["retry"], "delivery.retry", allowed: ["initial", "max", "max_retry_after"])
+        var policy = RetryPolicy()
+        if let value = reader.duration(map["deadline"], "delivery.deadline") { policy.deadline = value }
+        if let value = reader.duration(retryMap["initial"], "delivery.retry.initial") { policy.initial = value }
+        if let value = reader.duration(retryMap["max"], "delivery.retry.max") { policy.maximum = value }
+        if let value = reader.duration(retryMap["max_retry_after"], "delivery.retry.max_retry_after") {
+            policy.maximumRetryAfter = value
+        }
+        if policy.initial > policy.maximum {
+            reader.error("'delivery.retry.initial' is longer than 'delivery.retry.max'", at: map["retry"])
+        }
+        if policy.initial <= .zero { reader.error("'delivery.retry.initial' must be more than 0", at: map["retry"]) }
+        let timeout = reader.duration(map["timeout"], "delivery.timeout") ?? .seconds(10)
+        if timeout <= .zero { reader.error("'delivery.timeout' must be more than 0", at: map["timeout"]) }
+        return .init(timeout: timeout, retry: policy)
+    }
+
+    private mutating func parseRoutes(_ node: Node?, channels: [String: ChannelDefinition]) -> [String: [String]] {
+        var routes: [String: [String]] = [:]
+        for (name, keyNode, value) in reader.orderedMapping(node, "routes") {
+            let members = reader.strings(value, "routes.\(name)") ?? []
+            if members.isEmpty { reader.error("route '\(name)' lists no channel", at: keyNode) }
+            for member in members where channels[member] == nil {
+                let hint = YAMLReader.closest(to: member, in: Set(channels.keys)).map { " (did you mean '\($0)'?)" } ?? ""
+                reader.error("route '\(name)' names channel '\(member)', which is not defined under 'channels'\(hint)", at: value)
+            }
+            if Set(members).count != members.count { reader.error("route '\(name)' lists a channel twice", at: value) }
+            routes[name] = members
+        }
+        return routes
+    }
+}

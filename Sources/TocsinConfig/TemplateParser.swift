@@ -1,0 +1,93 @@
+import Foundation
+import TocsinCore
+import Yams
+
+/// One template file (`templates/*.yaml`) into a compiled `MessageTemplate`.
+struct TemplateParser {
+    static let keys: Set<String> = [
+        "id", "category", "severity", "urgency", "certainty", "response", "route", "drill_route",
+        "variables", "event", "title", "body", "instruction",
+    ]
+
+    var reader: YAMLReader
+    var diagnostics: [Diagnostic] { reader.diagnostics }
+
+    init(file: String) { reader = YAMLReader(file: file) }
+
+    mutating func parse(_ text: String) -> MessageTemplate? {
+        guard let root = reader.compose(text) else {
+            if !reader.diagnostics.hasErrors { reader.error("the template file is empty", at: nil) }
+            return nil
+        }
+        let map = reader.mapping(root, "template", allowed: Self.keys)
+        let id = reader.string(map["id"], "id", required: true, parent: root)
+        if let id, !id.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) {
+            reader.error("template id '\(id)' may use only letters, digits, '-' and '_'", at: map["id"])
+        }
+        let fileStem = ((reader.file as NSString).lastPathComponent as NSString).deletingPathExtension
+        if let id, id != fileStem {
+            reader.warning("template id '\(id)' differs from its file name '\(fileStem)'", at: map["id"])
+        }
+        let category = reader.enumValue(map["category"], "category", CAP.Category.self, required: true, parent: root)
+        let severity = reader.enumValue(map["severity"], "severity", CAP.Severity.self, required: true, parent: root)
+        let urgency = reader.enumValue(map["urgency"], "urgency", CAP.Urgency.self, required: true, parent: root)
+        let certainty = reader.enumValue(map["certainty"], "certainty", CAP.Certainty.self, required: true, parent: root)
+        let response = reader.enumValue(map["response"], "response", CAP.ResponseType.self, required: false, parent: root)
+        let route = reader.string(map["route"], "route", required: true, parent: root)
+        let drillRoute = reader.string(map["drill_route"], "drill_route")
+        let variables = parseVariables(map["variables"])
+        let event = localized(map["event"], "event", required: true, parent: root)
+        let title = localized(map["title"], "title", required: true, parent: root)
+        let body = localized(map["body"], "body", required: true, parent: root)
+        let instruction = map["instruction"].map { localized($0, "instruction", required: false, parent: root) }
+
+        guard let id, let category, let severity, let urgency, let certainty, let route, !reader.diagnostics.hasErrors
+        else { return nil }
+        let content = MessageTemplate.Content(
+            id: id, category: category, severity: severity, urgency: urgency, certainty: certainty,
+            response: response, route: route, drillRoute: drillRoute, variables: variables,
+            event: event, title: title, body: body, instruction: instruction
+        )
+        do {
+            return try MessageTemplate(content: content, sourcePath: reader.file)
+        } catch {
+            // Mustache reports lines within the text; the text's own line in the file is the best anchor we have.
+            let kind = error.message.split(separator: ".").first.map(String.init) ?? ""
+            reader.error("template '\(id)': \(error.message)", at: map[kind] ?? root)
+            return nil
+        }
+    }
+
+    private mutating func parseVariables(_ node: Node?) -> [VariableSpec] {
+        var specs: [VariableSpec] = []
+        for (name, keyNode, value) in reader.orderedMapping(node, "variables") {
+            if !name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) {
+                reader.error("variable name '\(name)' may use only letters, digits and '_'", at: keyNode)
+            }
+            let map = reader.mapping(value, "variables.\(name)", allowed: ["required", "default", "allowed", "description"])
+            let allowed = reader.strings(map["allowed"], "variables.\(name).allowed")
+            if let allowed, allowed.isEmpty { reader.error("'variables.\(name).allowed' is empty", at: map["allowed"]) }
+            specs.append(
+                VariableSpec(
+                    name: name,
+                    required: reader.bool(map["required"], "variables.\(name).required") ?? false,
+                    defaultValue: reader.string(map["default"], "variables.\(name).default"),
+                    allowed: allowed
+                )
+            )
+        }
+        return specs
+    }
+
+    private mutating func localized(_ node: Node?, _ path: String, required: Bool, parent: Node) -> [String: String] {
+        guard let node else {
+            if required { reader.error("'\(path)' is required, with a text per language (fr: …, en: …)", at: parent) }
+            return [:]
+        }
+        var texts: [String: String] = [:]
+        for (language, _, value) in reader.orderedMapping(node, path) {
+            if let text = reader.string(value, "\(path).\(language)") { texts[language] = text }
+        }
+        return texts
+    }
+}

@@ -1,0 +1,104 @@
+import Crypto
+import Foundation
+
+/// One entry of the append-only, hash-chained audit log.
+///
+/// `hash = SHA-256(prevHash "\n" seq "\n" time "\n" kind "\n" uid "\n" pid "\n" subject "\n" detail)`:
+/// every field but the last is a number or a single-line identifier, so the newline separators cannot be forged
+/// by a value; `detail` (JSON) comes last and may hold anything.
+public struct AuditEntry: Sendable, Hashable, Codable {
+    public var seq: Int64
+    /// Milliseconds since 1970, UTC: exact, so recomputing the hash never depends on date formatting.
+    public var timeMillis: Int64
+    /// What happened: `admin.request`, `config.load`, `template.approve`, `incident.create`, `delivery.attempt`, …
+    public var kind: String
+    public var actorUID: Int64?
+    public var actorPID: Int64?
+    /// What it happened to: an incident, delivery or template id.
+    public var subject: String
+    /// Compact JSON with the particulars.
+    public var detail: String
+    public var prevHash: String
+    public var hash: String
+
+    /// The hash of the empty chain's head.
+    public static let genesisHash = String(repeating: "0", count: 64)
+
+    public init(
+        seq: Int64, timeMillis: Int64, kind: String, actorUID: Int64?, actorPID: Int64?,
+        subject: String, detail: String, prevHash: String
+    ) {
+        self.seq = seq
+        self.timeMillis = timeMillis
+        self.kind = Self.singleLine(kind)
+        self.actorUID = actorUID
+        self.actorPID = actorPID
+        self.subject = Self.singleLine(subject)
+        self.detail = detail
+        self.prevHash = prevHash
+        self.hash = ""
+        self.hash = computedHash()
+    }
+
+    /// The hash this entry's fields give; differs from `hash` when the row was edited.
+    public func computedHash() -> String {
+        var text = prevHash
+        text += "\n\(seq)\n\(timeMillis)\n\(kind)\n"
+        text += actorUID.map(String.init) ?? "-"
+        text += "\n"
+        text += actorPID.map(String.init) ?? "-"
+        text += "\n\(subject)\n\(detail)"
+        return SHA256.hash(data: Data(text.utf8)).hexString
+    }
+
+    private static func singleLine(_ text: String) -> String {
+        text.contains("\n") ? text.replacingOccurrences(of: "\n", with: " ") : text
+    }
+}
+
+/// Walks a chain in order and finds the first entry that does not follow from the one before it.
+public struct AuditVerifier: Sendable {
+    public private(set) var checked: Int64 = 0
+    public private(set) var head: String = AuditEntry.genesisHash
+    private var expectedSeq: Int64 = 1
+
+    public init() {}
+
+    public enum Problem: Sendable, Hashable, CustomStringConvertible {
+        case gap(expected: Int64, found: Int64)
+        case edited(seq: Int64)
+        case unlinked(seq: Int64)
+        /// The chain ends before an entry known to exist (the daemon's head, a signed checkpoint).
+        case truncated(lastSeq: Int64, expected: Int64)
+
+        public var seq: Int64 {
+            switch self {
+            case .gap(let expected, _): expected
+            case .edited(let seq), .unlinked(let seq): seq
+            case .truncated(let lastSeq, _): lastSeq + 1
+            }
+        }
+
+        public var description: String {
+            switch self {
+            case .gap(let expected, let found):
+                "entry \(expected) is missing (the next entry found is \(found)): entries were deleted"
+            case .edited(let seq): "entry \(seq) was altered: its content no longer matches its hash"
+            case .unlinked(let seq): "entry \(seq) does not link to the entry before it: the chain was rewritten"
+            case .truncated(let lastSeq, let expected):
+                "the log ends at entry \(lastSeq) but entry \(expected) was written: entries after \(lastSeq) were deleted"
+            }
+        }
+    }
+
+    /// Checks the next entry; returns the problem it shows, if any.
+    public mutating func check(_ entry: AuditEntry) -> Problem? {
+        if entry.seq != expectedSeq { return .gap(expected: expectedSeq, found: entry.seq) }
+        if entry.prevHash != head { return .unlinked(seq: entry.seq) }
+        if entry.computedHash() != entry.hash { return .edited(seq: entry.seq) }
+        head = entry.hash
+        expectedSeq += 1
+        checked += 1
+        return nil
+    }
+}

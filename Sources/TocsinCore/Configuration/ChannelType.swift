@@ -1,0 +1,54 @@
+/// The channel types of DESIGN.md, with the keys each takes.
+public enum ChannelType: String, Sendable, Hashable, CaseIterable {
+    case webhook, slack, teams, discord, mattermost, googleChat = "google-chat", telegram, ntfy
+    case twilioSMS = "twilio-sms", facebookPage = "facebook-page", x, email, cap
+
+    /// Keys every channel takes, whatever its type.
+    public static let commonKeys: Set<String> = ["type", "languages", "timeout", "rate_limit", "max_concurrency"]
+
+    /// Groups of keys of which one must be present (`[["to", "recipients_file"]]`: either).
+    public var requiredKeys: [[String]] {
+        switch self {
+        case .webhook, .slack, .teams, .discord, .mattermost, .googleChat, .ntfy: [["url"]]
+        case .telegram: [["bot_token"], ["chat_id"]]
+        case .twilioSMS: [["account_sid"], ["auth_token"], ["from", "messaging_service_sid"], ["to", "recipients_file"]]
+        case .facebookPage: [["page_id"], ["access_token"]]
+        case .x: [["consumer_key"], ["consumer_secret"], ["access_token"], ["access_token_secret"]]
+        case .email: [["smtp_url"], ["from"], ["to", "recipients_file"]]
+        case .cap: [["url", "feed_dir"]]
+        }
+    }
+
+    public var optionalKeys: Set<String> {
+        switch self {
+        case .webhook: ["secret", "headers"]
+        case .ntfy: ["token"]
+        case .telegram, .facebookPage, .x: ["api_base"]
+        case .twilioSMS: ["api_base"]
+        case .email: ["username", "password"]
+        default: []
+        }
+    }
+
+    /// Keys whose values must never be shown: tokens, passwords, and chat webhook URLs (the URL is the credential).
+    public var secretKeys: Set<String> {
+        switch self {
+        case .webhook: ["secret"]
+        case .slack, .teams, .discord, .mattermost, .googleChat: ["url"]
+        case .telegram: ["bot_token"]
+        case .ntfy: ["token"]
+        case .twilioSMS: ["auth_token"]
+        case .facebookPage: ["access_token"]
+        case .x: ["consumer_secret", "access_token", "access_token_secret"]
+        case .email: ["password"]
+        case .cap: []
+        }
+    }
+
+    public var allKeys: Set<String> {
+        Set(requiredKeys.flatMap { $0 }).union(optionalKeys)
+    }
+
+    /// Whether each recipient is its own delivery.
+    public var isPerRecipient: Bool { self == .twilioSMS || self == .email }
+}

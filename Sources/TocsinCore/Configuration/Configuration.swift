@@ -1,0 +1,73 @@
+import Foundation
+
+/// The daemon's whole configuration, validated: what `tocsin.yaml` and the templates folder say.
+public struct Configuration: Sendable {
+    public struct Organization: Sendable, Hashable {
+        public var name: String
+        /// CAP `<sender>`.
+        public var sender: String
+        /// Display order; the first is the primary language.
+        public var languages: [String]
+
+        public init(name: String, sender: String, languages: [String]) {
+            self.name = name
+            self.sender = sender
+            self.languages = languages
+        }
+    }
+
+    public struct Paths: Sendable, Hashable {
+        /// The state folder; `tocsin.db` lives here.
+        public var state: String
+        public var socket: String
+        public var templates: String
+        /// Permissions of the admin socket; 0660 lets the socket's group (operators) in.
+        public var socketMode: UInt16
+
+        public init(state: String, socket: String, templates: String, socketMode: UInt16 = 0o660) {
+            self.state = state
+            self.socket = socket
+            self.templates = templates
+            self.socketMode = socketMode
+        }
+
+        public var database: String { (state as NSString).appendingPathComponent("tocsin.db") }
+    }
+
+    public struct Delivery: Sendable, Hashable {
+        public var timeout: Duration
+        public var retry: RetryPolicy
+
+        public init(timeout: Duration = .seconds(10), retry: RetryPolicy = RetryPolicy()) {
+            self.timeout = timeout
+            self.retry = retry
+        }
+    }
+
+    public var organization: Organization
+    public var paths: Paths
+    public var access: AccessPolicy
+    public var delivery: Delivery
+    public var channels: [String: ChannelDefinition]
+    public var routes: [String: [String]]
+    public var templates: [String: MessageTemplate]
+    public var metricsFile: String?
+    /// SHA-256 over the config file and every template file: what the audit records at each load.
+    public var fingerprint: String
+
+    public init(
+        organization: Organization, paths: Paths, access: AccessPolicy, delivery: Delivery,
+        channels: [String: ChannelDefinition], routes: [String: [String]], templates: [String: MessageTemplate],
+        metricsFile: String? = nil, fingerprint: String
+    ) {
+        self.organization = organization
+        self.paths = paths
+        self.access = access
+        self.delivery = delivery
+        self.channels = channels
+        self.routes = routes
+        self.templates = templates
+        self.metricsFile = metricsFile
+        self.fingerprint = fingerprint
+    }
+}

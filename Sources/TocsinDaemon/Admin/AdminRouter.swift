@@ -1,0 +1,160 @@
+import Foundation
+import Logging
+import TocsinCore
+import TocsinProtocol
+import TocsinStore
+
+/// Decodes one admin request, checks the caller's roles, runs it, and audits it, whatever the outcome.
+struct AdminRouter: Sendable {
+    let daemon: DaemonContext
+
+    /// Writes one line to the client (a notification of `incident.watch`); throws when the client is gone.
+    typealias Emit = @Sendable ([UInt8]) async throws -> Void
+
+    /// The response line for `line`.
+    func handle(_ line: [UInt8], caller: Caller, emit: Emit) async -> [UInt8] {
+        let data = Data(line)
+        let envelope: JSONRPC.Envelope
+        do {
+            envelope = try JSONDecoder().decode(JSONRPC.Envelope.self, from: data)
+        } catch {
+            await audit(caller: caller, method: nil, outcome: "parse-error")
+            return encodeError(id: nil, .parseError(Self.describe(error)))
+        }
+        guard envelope.jsonrpc == JSONRPC.version, let name = envelope.method else {
+            await audit(caller: caller, method: envelope.method, outcome: "invalid-request")
+            return encodeError(id: envelope.id, .invalidRequest("expected {\"jsonrpc\":\"2.0\",\"id\":…,\"method\":…,\"params\":{…}}"))
+        }
+        guard let method = AdminMethod(rawValue: name) else {
+            await audit(caller: caller, method: name, outcome: "method-not-found")
+            return encodeError(id: envelope.id, .methodNotFound(name))
+        }
+        guard caller.has(anyOf: method.roles) else {
+            await audit(caller: caller, method: name, outcome: "refused: not authorised")
+            daemon.logger.warning("admin request refused", metadata: ["caller.uid": "\(caller.uid)", "method": "\(name)"])
+            let roles = method.roles.sorted().joined(separator: " or ")
+            return encodeError(id: envelope.id, .notAuthorised(
+                "\(caller.displayName) may not call \(name): it needs the \(roles) role. An administrator can add you under 'access' in tocsin.yaml."
+            ))
+        }
+        let requestAudit = auditEvent(caller: caller, method: name, outcome: "ok")
+        do {
+            let (result, audited) = try await dispatch(method, data: data, caller: caller, requestAudit: requestAudit, emit: emit)
+            if !audited { await commitAudit(requestAudit) }
+            return result.encodeResponse(id: envelope.id)
+        } catch {
+            await audit(caller: caller, method: name, outcome: "error \(error.code): \(error.message)")
+            return encodeError(id: envelope.id, error)
+        }
+    }
+
+    /// Runs the method. `audited` is true when the method committed the request's audit entry with its own write,
+    /// so a send costs one transaction, not two.
+    private func dispatch(
+        _ method: AdminMethod, data: Data, caller: Caller, requestAudit: AuditEvent, emit: Emit
+    ) async throws(RPCError) -> (result: any EncodableResult, audited: Bool) {
+        switch method {
+        case .send:
+            let params: SendParams = try decode(data)
+            return (try await daemon.incidents.send(params, caller: caller, requestAudit: requestAudit), true)
+        case .preview:
+            let params: SendParams = try decode(data)
+            return (try await daemon.preview(params), false)
+        case .incidentStatus:
+            let params: IncidentParams = try decode(data)
+            return (try await daemon.incidents.status(params.incident), false)
+        case .incidentList:
+            let params: ListParams = try decode(data)
+            return (try await daemon.recentIncidents(limit: params.limit ?? 20), false)
+        case .watch:
+            let params: IncidentParams = try decode(data)
+            return (try await daemon.watch(params.incident, emit: emit), false)
+        case .templateList:
+            return (try await daemon.templateSummaries(), false)
+        case .templateShow:
+            let params: TemplateParams = try decode(data)
+            return (try await daemon.templateDetail(params.template), false)
+        case .templateApprove:
+            let params: ApproveParams = try decode(data)
+            return (try await daemon.approve(params, caller: caller, requestAudit: requestAudit), true)
+        case .auditLog:
+            let params: AuditLogParams = try decode(data)
+            return (try await daemon.auditLog(params), false)
+        case .auditVerify:
+            return (try await daemon.verifyAudit(), false)
+        case .daemonStatus:
+            return (try await daemon.status(), false)
+        }
+    }
+
+    private func decode<Params: Decodable>(_ data: Data) throws(RPCError) -> Params {
+        do {
+            return try JSONDecoder().decode(JSONRPC.ParamsOnly<Params>.self, from: data).params
+        } catch {
+            throw .invalidParams(Self.describe(error))
+        }
+    }
+
+    private func auditEvent(caller: Caller, method: String?, outcome: String) -> AuditEvent {
+        var detail = AuditDetail()
+        detail.set("method", method.map { String($0.prefix(100)) })
+        detail.set("user", caller.userName)
+        detail.set("outcome", String(outcome.prefix(500)))
+        return AuditEvent(
+            timeMillis: Date().millisecondsSince1970, kind: "admin.request", actorUID: Int64(caller.uid),
+            actorPID: Int64(caller.pid), subject: "admin", detail: detail.json
+        )
+    }
+
+    private func audit(caller: Caller, method: String?, outcome: String) async {
+        await commitAudit(auditEvent(caller: caller, method: method, outcome: outcome))
+    }
+
+    private func commitAudit(_ event: AuditEvent) async {
+        do {
+            try await daemon.store.commit(StoreWrite(audit: [event]))
+        } catch {
+            daemon.logger.error("cannot record an admin request in the audit log", metadata: ["store.error": "\(error)"])
+        }
+    }
+
+    private func encodeError(id: JSONRPC.ID?, _ error: RPCError) -> [UInt8] {
+        Array((try? JSONEncoder().encode(JSONRPC.ErrorResponse(id: id, error: error))) ?? Data())
+    }
+
+    /// Decoding errors in words, without echoing the request (which may be large or hostile).
+    static func describe(_ error: any Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let key, let context):
+            return "missing '\((context.codingPath + [key]).map(\.stringValue).joined(separator: "."))'"
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
+            return "wrong type at '\(context.codingPath.map(\.stringValue).joined(separator: "."))'"
+        case DecodingError.dataCorrupted(let context):
+            return context.codingPath.isEmpty ? "malformed JSON" : "bad value at '\(context.codingPath.map(\.stringValue).joined(separator: "."))'"
+        default:
+            return "malformed request"
+        }
+    }
+}
+
+/// A method's result, encodable into a response line without knowing its type at the call site.
+protocol EncodableResult: Encodable, Sendable {}
+
+extension EncodableResult {
+    func encodeResponse(id: JSONRPC.ID?) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return Array((try? encoder.encode(JSONRPC.Response(id: id, result: self))) ?? Data())
+    }
+}
+
+extension IncidentStatus: EncodableResult {}
+extension PreviewResult: EncodableResult {}
+extension TemplateDetail: EncodableResult {}
+extension ApproveResult: EncodableResult {}
+extension AuditVerifyResult: EncodableResult {}
+extension DaemonStatus: EncodableResult {}
+extension Array: EncodableResult where Element: EncodableResult {}
+extension IncidentSummary: EncodableResult {}
+extension TemplateSummary: EncodableResult {}
+extension AuditRecordDTO: EncodableResult {}

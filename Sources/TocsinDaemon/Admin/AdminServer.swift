@@ -1,0 +1,118 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import TocsinProtocol
+
+/// The admin socket: JSON-RPC 2.0 lines over a Unix stream socket, each caller identified by SO_PEERCRED.
+///
+/// Every connection is served on its own task; a malformed, oversized, slow or vanished client gets an error
+/// or a clean close and never disturbs the others.
+final class AdminServer: Service, Sendable {
+    private let path: String
+    private let mode: UInt16
+    private let router: AdminRouter
+    private let group: MultiThreadedEventLoopGroup
+    private let logger: Logger
+    private let ready: @Sendable () -> Void
+
+    /// Idle time between requests before the daemon closes a connection.
+    static let idleTimeout = TimeAmount.seconds(60)
+    /// Time a request line may take to arrive in full.
+    static let requestTimeout = TimeAmount.seconds(10)
+
+    init(path: String, mode: UInt16, router: AdminRouter, group: MultiThreadedEventLoopGroup, logger: Logger, ready: @escaping @Sendable () -> Void) {
+        self.path = path
+        self.mode = mode
+        self.router = router
+        self.group = group
+        self.logger = logger
+        self.ready = ready
+    }
+
+    func run() async throws {
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let server = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let guardHandler = ConnectionGuard()
+                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: Self.idleTimeout))
+                    try channel.pipeline.syncOperations.addHandler(guardHandler)
+                    try channel.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(LineFrameDecoder(maximumLength: JSONRPC.maximumRequestBytes, completionTimeout: Self.requestTimeout))
+                    )
+                    let wrapped = try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    return (wrapped, guardHandler)
+                }
+            }
+        guard chmod(path, mode_t(mode)) == 0 else {
+            throw AdminServerError("cannot set the permissions of the admin socket \(path): \(String(cString: strerror(errno)))")
+        }
+        logger.info("admin socket listening", metadata: ["socket.path": "\(path)", "socket.mode": "\(String(mode, radix: 8))"])
+        ready()
+        try await withThrowingDiscardingTaskGroup { group in
+            try await server.executeThenClose { connections in
+                for try await (connection, guardHandler) in connections.cancelOnGracefulShutdown() {
+                    group.addTask { await self.serve(connection, guardHandler: guardHandler) }
+                }
+            }
+        }
+    }
+
+    private func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, guardHandler: ConnectionGuard) async {
+        let channel = connection.channel
+        guard let credentials = await PeerCredentials.of(channel) else {
+            logger.warning("admin connection without peer credentials; closed")
+            try? await channel.close()
+            return
+        }
+        let caller = Caller(uid: credentials.uid, gid: credentials.gid, pid: credentials.pid, policy: router.daemon.configuration.current.configuration.access)
+        do {
+            try await connection.executeThenClose { inbound, outbound in
+                let writer = LineWriter(outbound: outbound)
+                do {
+                    for try await line in inbound {
+                        guardHandler.setBusy(true, on: channel)
+                        let answer = await router.handle(Array(line.readableBytesView), caller: caller) { bytes in
+                            try await writer.write(bytes)
+                        }
+                        try await writer.write(answer)
+                        guardHandler.setBusy(false, on: channel)
+                    }
+                } catch let failure as LineFrameDecoder.Failure {
+                    let error: RPCError
+                    switch failure {
+                    case .tooLong(let limit): error = .invalidRequest("the request is longer than \(limit) bytes")
+                    case .tooSlow(let seconds): error = .invalidRequest("the request did not arrive in full within \(seconds) s")
+                    }
+                    logger.notice("admin connection closed after a bad request", metadata: ["caller.uid": "\(caller.uid)", "reason": "\(error.message)"])
+                    let line = (try? JSONEncoder().encode(JSONRPC.ErrorResponse(id: nil, error: error))) ?? Data()
+                    try? await writer.write(Array(line))
+                }
+            }
+        } catch {
+            // The client went away; nothing to answer.
+            logger.debug("admin connection ended", metadata: ["error": "\(error)"])
+        }
+    }
+}
+
+/// Writes newline-terminated lines to one connection.
+struct LineWriter: Sendable {
+    let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+
+    func write(_ bytes: [UInt8]) async throws {
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(bytes.count + 1)
+        buffer.writeBytes(bytes)
+        buffer.writeInteger(UInt8(ascii: "\n"))
+        try await outbound.write(buffer)
+    }
+}
+
+struct AdminServerError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

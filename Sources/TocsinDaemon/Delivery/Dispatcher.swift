@@ -1,0 +1,278 @@
+import DequeModule
+import Foundation
+import HeapModule
+import Logging
+import ServiceLifecycle
+import Synchronization
+import TocsinChannels
+import TocsinCore
+import TocsinProtocol
+import TocsinStore
+import TocsinTransport
+
+/// Sends every unfinished delivery, retries on schedule, and records each attempt durably.
+///
+/// One lane per channel keeps a slow or dead channel from delaying the others: a lane starts at most its
+/// channel's `max_concurrency` attempts and respects its `rate_limit`; all lanes share the one libcurl loop.
+final class Dispatcher: Service, Sendable {
+    private struct Lane {
+        var ready = Deque<String>()
+        var inFlight = 0
+        /// The earliest time the rate limit lets the next attempt start.
+        var nextStart: Date?
+    }
+
+    private struct Timer: Comparable {
+        var due: Date
+        var id: String
+        static func < (lhs: Timer, rhs: Timer) -> Bool { lhs.due < rhs.due }
+    }
+
+    private struct State {
+        var jobs: [String: DeliveryJob] = [:]
+        var lanes: [String: Lane] = [:]
+        var timers = Heap<Timer>()
+    }
+
+    private let state = Mutex(State())
+    private let wake = WakeSignal()
+    private let configuration: ConfigurationHolder
+    private let store: any Store
+    private let transport: any HTTPTransport
+    private let events: DeliveryEvents
+    private let logger: Logger
+
+    init(configuration: ConfigurationHolder, store: any Store, transport: any HTTPTransport, events: DeliveryEvents, logger: Logger) {
+        self.configuration = configuration
+        self.store = store
+        self.transport = transport
+        self.events = events
+        self.logger = logger
+    }
+
+    /// Deliveries not yet final, held in memory.
+    var pendingCount: Int { state.withLock { $0.jobs.count } }
+
+    /// Takes deliveries that are already durable (just committed, or recovered at start).
+    func enqueue(_ jobs: [DeliveryJob]) {
+        guard !jobs.isEmpty else { return }
+        let now = Date()
+        state.withLock { state in
+            for job in jobs where !job.state.isFinal && state.jobs[job.id] == nil {
+                state.jobs[job.id] = job
+                if let due = job.nextAttemptAt, due > now {
+                    state.timers.insert(Timer(due: due, id: job.id))
+                } else {
+                    state.lanes[job.channel, default: Lane()].ready.append(job.id)
+                }
+            }
+        }
+        wake.signal()
+    }
+
+    func run() async throws {
+        let stopping = Atomic(false)
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                while !stopping.load(ordering: .relaxed) && !Task.isCancelled {
+                    let (startable, nextDue) = takeStartable(now: Date())
+                    for job in startable {
+                        group.addTask { await self.attempt(job) }
+                    }
+                    await wake.wait(timeout: nextDue.map { .milliseconds(max(1, Int64($0.timeIntervalSinceNow * 1000))) })
+                }
+                // Attempts in flight finish (each is bounded by its timeout); unstarted ones stay durable for the next start.
+            }
+        } onGracefulShutdown: {
+            stopping.store(true, ordering: .relaxed)
+            self.wake.signal()
+        }
+    }
+
+    /// Moves due timers to their lanes and takes every attempt the lanes' limits allow now.
+    private func takeStartable(now: Date) -> ([DeliveryJob], Date?) {
+        let channels = configuration.current.configuration.channels
+        return state.withLock { state in
+            while let first = state.timers.min, first.due <= now {
+                _ = state.timers.removeMin()
+                guard let job = state.jobs[first.id], job.state == .retrying || job.state == .pending else { continue }
+                state.lanes[job.channel, default: Lane()].ready.append(job.id)
+            }
+            var startable: [DeliveryJob] = []
+            var nextDue = state.timers.min?.due
+            for name in Array(state.lanes.keys) {
+                guard var lane = state.lanes[name], !lane.ready.isEmpty else { continue }
+                let limit = channels[name]?.maxConcurrency ?? 1
+                let interval = channels[name]?.rateLimit.map { 1 / $0 }
+                while lane.inFlight < limit, let id = lane.ready.first {
+                    if let interval {
+                        let start = lane.nextStart ?? now
+                        if start > now {
+                            nextDue = min(nextDue ?? start, start)
+                            break
+                        }
+                        lane.nextStart = start.addingTimeInterval(interval)
+                    }
+                    lane.ready.removeFirst()
+                    guard var job = state.jobs[id] else { continue }
+                    job.state = .sending
+                    state.jobs[id] = job
+                    lane.inFlight += 1
+                    startable.append(job)
+                }
+                state.lanes[name] = lane
+            }
+            return (startable, nextDue)
+        }
+    }
+
+    private func attempt(_ job: DeliveryJob) async {
+        let active = configuration.current
+        let started = Date()
+        let number = job.attempts + 1
+        let outcome: AttemptOutcome
+        var status: Int?
+        var latency = Duration.zero
+        var answer: String?
+
+        if let endpoint = active.endpoints[job.channel] {
+            let request = endpoint.request(deliveryID: job.id, recipient: job.recipient, payload: job.payload, at: started)
+            switch await transport.send(request) {
+            case .success(let response):
+                status = response.status
+                latency = response.latency
+                outcome = endpoint.interpret(response, at: Date())
+                if case .delivered = outcome {} else { answer = Self.excerpt(response.body) }
+            case .failure(let error) where error.kind == .cancelled:
+                // Shutting down: the delivery stays as it is on disk and is sent again at the next start.
+                release(job, next: nil)
+                return
+            case .failure(let error):
+                latency = error.latency
+                outcome = .retryable(reason: error.description, retryAfter: nil)
+            }
+        } else {
+            let reason = active.unavailable[job.channel] ?? "channel '\(job.channel)' is no longer in the configuration"
+            outcome = .permanent(reason: reason, misconfiguration: true)
+        }
+
+        let finished = Date()
+        let decision = active.retryPolicy.decide(
+            outcome, attempt: number, now: finished, deadlineAt: job.deadlineAt, jitter: Double.random(in: 0..<1)
+        )
+        var next = job
+        next.attempts = number
+        next.lastStatus = status
+        next.nextAttemptAt = nil
+        var reason: String?
+        switch decision {
+        case .delivered:
+            next.state = .delivered
+            next.deliveredAt = finished
+            next.lastError = nil
+        case .retry(let at):
+            next.state = .retrying
+            next.nextAttemptAt = at
+            if case .retryable(let why, _) = outcome { reason = why }
+            next.lastError = reason
+        case .fail(let why, let misconfiguration):
+            next.state = .failed
+            next.misconfiguration = misconfiguration
+            reason = why
+            next.lastError = why
+        }
+        if let answer, let text = next.lastError { next.lastError = "\(text) — service answered: \(answer)" }
+
+        let write = Self.record(next, attempt: number, started: started, latency: latency, status: status)
+        do {
+            try await store.commit(write)
+        } catch {
+            // The attempt happened; only its record is missing. The delivery stays unfinished on disk, so a
+            // restart sends it again (at-least-once) rather than losing it.
+            logger.error("cannot record a delivery attempt", metadata: ["delivery.id": "\(job.id)", "store.error": "\(error)"])
+        }
+        events.publish([(job.incidentID, DeliveryStatusMapper.status(of: next))])
+        if next.state.isFinal {
+            logger.info("delivery final", metadata: [
+                "incident.id": "\(job.incidentID)", "delivery.id": "\(job.id)", "channel": "\(job.channel)",
+                "delivery.state": "\(next.state.rawValue)", "delivery.attempts": "\(number)",
+            ])
+        } else {
+            logger.notice("delivery will be retried", metadata: [
+                "incident.id": "\(job.incidentID)", "delivery.id": "\(job.id)", "channel": "\(job.channel)",
+                "attempt": "\(number)", "reason": "\(reason ?? "")",
+            ])
+        }
+        release(next, next: next.nextAttemptAt)
+    }
+
+    /// Frees the lane slot and either forgets a final job or schedules its next attempt.
+    private func release(_ job: DeliveryJob, next due: Date?) {
+        state.withLock { state in
+            state.lanes[job.channel]?.inFlight -= 1
+            if job.state.isFinal {
+                state.jobs.removeValue(forKey: job.id)
+            } else if let due {
+                state.jobs[job.id] = job
+                state.timers.insert(Timer(due: due, id: job.id))
+            } else {
+                var waiting = job
+                waiting.state = .pending
+                state.jobs[job.id] = waiting
+            }
+        }
+        wake.signal()
+    }
+
+    /// The attempt, the delivery's new state and their audit entries: one group-committed write.
+    private static func record(_ job: DeliveryJob, attempt number: Int, started: Date, latency: Duration, status: Int?) -> StoreWrite {
+        let now = Date().millisecondsSince1970
+        var detail = AuditDetail()
+        detail.set("delivery", job.id)
+        detail.set("channel", job.channel)
+        detail.set("recipient", job.recipient)
+        detail.set("attempt", number)
+        detail.set("status", status)
+        detail.set("latency_ms", Int(latency.milliseconds))
+        detail.set("outcome", job.state.rawValue)
+        detail.set("error", job.lastError)
+        detail.set("next_attempt_at", job.nextAttemptAt.map(Timestamp.iso))
+        var audit = [AuditEvent(timeMillis: now, kind: "delivery.attempt", subject: job.incidentID, detail: detail.json)]
+        if job.state.isFinal {
+            var final = AuditDetail()
+            final.set("delivery", job.id)
+            final.set("channel", job.channel)
+            final.set("recipient", job.recipient)
+            final.set("state", job.state.rawValue)
+            final.set("attempts", number)
+            final.set("misconfiguration", job.misconfiguration)
+            audit.append(AuditEvent(timeMillis: now, kind: "delivery.final", subject: job.incidentID, detail: final.json))
+        }
+        return StoreWrite(
+            attempts: [
+                AttemptRecord(
+                    deliveryID: job.id, number: number, startedAt: started.millisecondsSince1970,
+                    latencyMillis: latency.milliseconds, httpStatus: status, error: job.lastError,
+                    outcome: job.state.rawValue
+                )
+            ],
+            updates: [
+                DeliveryUpdate(
+                    id: job.id, state: job.state, attempts: number,
+                    nextAttemptAt: job.nextAttemptAt?.millisecondsSince1970, lastStatus: status,
+                    lastError: job.lastError, misconfiguration: job.misconfiguration,
+                    deliveredAt: job.deliveredAt?.millisecondsSince1970, updatedAt: now
+                )
+            ],
+            audit: audit
+        )
+    }
+
+    /// The start of a service's answer body, printable and short, for the attempt record.
+    private static func excerpt(_ body: [UInt8]) -> String? {
+        guard !body.isEmpty else { return nil }
+        let text = String(decoding: body.prefix(300), as: UTF8.self)
+            .map { $0.isNewline || $0.asciiValue.map { $0 < 0x20 } == true ? " " : String($0) }.joined()
+        return text.trimmingCharacters(in: .whitespaces).isEmpty ? nil : text
+    }
+}

@@ -1,0 +1,26 @@
+import Foundation
+import TocsinProtocol
+import TocsinStore
+
+/// Stored and in-memory deliveries as the admin protocol shows them.
+enum DeliveryStatusMapper {
+    static func status(of job: DeliveryJob) -> DeliveryStatus {
+        DeliveryStatus(
+            id: job.id, channel: job.channel, recipient: job.recipient, state: job.state.rawValue,
+            attempts: job.attempts, lastStatus: job.lastStatus, lastError: job.lastError,
+            misconfiguration: job.misconfiguration, nextAttemptAt: job.nextAttemptAt.map(Timestamp.iso),
+            deliveredAt: job.deliveredAt.map(Timestamp.iso),
+            timeToDeliverMillis: job.deliveredAt.map { Int64(($0.timeIntervalSince(job.createdAt) * 1000).rounded()) }
+        )
+    }
+
+    static func status(of record: DeliveryRecord) -> DeliveryStatus {
+        DeliveryStatus(
+            id: record.id, channel: record.channel, recipient: record.recipient, state: record.state,
+            attempts: record.attempts, lastStatus: record.lastStatus, lastError: record.lastError,
+            misconfiguration: record.misconfiguration, nextAttemptAt: record.nextAttemptAt.map(Timestamp.iso(millis:)),
+            deliveredAt: record.deliveredAt.map(Timestamp.iso(millis:)),
+            timeToDeliverMillis: record.deliveredAt.map { $0 - record.createdAt }
+        )
+    }
+}

@@ -1,0 +1,230 @@
+import Foundation
+import Logging
+import TocsinChannels
+import TocsinCore
+import TocsinProtocol
+import TocsinStore
+
+/// Turns a send request into an incident: validate, render once, encode once per channel, commit, dispatch.
+///
+/// Nothing is stored unless everything validates; once `send` returns, the incident and every delivery are
+/// on disk (one transaction, fsynced) and in the dispatcher's hands.
+struct IncidentService: Sendable {
+    let configuration: ConfigurationHolder
+    let store: any Store
+    let dispatcher: Dispatcher
+    let approvals: ApprovalService
+    let logger: Logger
+
+    /// What a send would produce, without storing anything.
+    struct Plan: Sendable {
+        var template: MessageTemplate
+        var variables: [String: String]
+        var status: CAP.Status
+        var approved: Bool
+        var approvalNote: String?
+        var route: String
+        var channels: [ChannelDefinition]
+        var messages: [RenderedMessage]
+
+        var deliveryCount: Int { channels.reduce(0) { $0 + ($1.type.isPerRecipient ? $1.recipients.count : 1) } }
+    }
+
+    func plan(_ params: SendParams) async throws(RPCError) -> Plan {
+        let active = configuration.current
+        let config = active.configuration
+        guard let template = config.templates[params.template] else {
+            let known = config.templates.keys.sorted().joined(separator: ", ")
+            throw .notFound("no template '\(params.template)' (templates: \(known.isEmpty ? "none" : known))")
+        }
+        let variables: [String: String]
+        do {
+            variables = try VariableResolver.resolve(params.variables, for: template)
+        } catch {
+            throw .validation("the values given for template '\(template.id)' are not valid; nothing was sent", problems: error.problems)
+        }
+        let approval = try await approvals.state(of: template)
+        let approved = approval.isApproved
+        if !params.drill, !approved {
+            throw .notApproved(
+                "template '\(template.id)' \(approval.isChanged ? "changed since it was approved" : "is not approved"); a live send is refused and nothing was sent",
+                hint: "An approver must review it and run: tocsinctl templates approve \(template.id)   (a drill works without approval: tocsinctl drill \(template.id) …)"
+            )
+        }
+        let routeName: String
+        if let route = params.route {
+            routeName = route
+        } else if params.drill {
+            guard let drillRoute = template.content.drillRoute else {
+                throw .validation("template '\(template.id)' has no drill_route; name one with --route")
+            }
+            routeName = drillRoute
+        } else {
+            routeName = template.content.route
+        }
+        guard let members = config.routes[routeName] else {
+            throw .validation("no route '\(routeName)' (routes: \(config.routes.keys.sorted().joined(separator: ", ")))")
+        }
+        let channels = members.compactMap { config.channels[$0] }
+        let messages = TemplateRenderer.render(
+            template, values: variables, languages: config.organization.languages, marking: params.drill ? .exercise : nil
+        )
+        return Plan(
+            template: template, variables: variables, status: params.drill ? .exercise : .actual, approved: approved,
+            approvalNote: approved ? nil : (approval.isChanged ? "changed since approval" : "not approved"),
+            route: routeName, channels: channels, messages: messages
+        )
+    }
+
+    /// Validates, stores and dispatches; returns once everything is durable.
+    func send(_ params: SendParams, caller: Caller, requestAudit: AuditEvent) async throws(RPCError) -> IncidentStatus {
+        let plan = try await plan(params)
+        let active = configuration.current
+        let config = active.configuration
+        let now = Date()
+        var random = SystemRandomNumberGenerator()
+        let incidentID = Identifiers.incidentID(at: now, using: &random)
+        let message = OutgoingMessage(
+            incidentID: incidentID, status: plan.status, msgType: .alert, references: [], templateID: plan.template.id,
+            approved: plan.approved, organization: config.organization.name, sender: config.organization.sender,
+            sent: CAPDate.format(now), category: plan.template.content.category,
+            severity: plan.template.content.severity, urgency: plan.template.content.urgency,
+            certainty: plan.template.content.certainty, response: plan.template.content.response,
+            messages: plan.messages
+        )
+        let messagesJSON = Self.json(plan.messages)
+        let nowMillis = now.millisecondsSince1970
+        let deadline = now.addingTimeInterval(active.retryPolicy.deadline.seconds)
+        var write = StoreWrite()
+        write.incidents.append(
+            IncidentRecord(
+                id: incidentID, templateID: plan.template.id, templateHash: plan.template.contentHash,
+                approved: plan.approved, status: plan.status.rawValue, msgType: CAP.MessageType.alert.rawValue,
+                references: nil, route: plan.route, variables: Self.json(plan.variables), messages: messagesJSON,
+                contentHash: Digest.sha256(messagesJSON), sent: message.sent, createdAt: nowMillis,
+                actorUID: Int64(caller.uid), actorPID: Int64(caller.pid), actorName: caller.userName
+            )
+        )
+        var jobs: [DeliveryJob] = []
+        var failedAtOnce: [(channel: String, reason: String)] = []
+        for channel in plan.channels {
+            let payload: EncodedPayload
+            var unavailable: String? = active.unavailable[channel.name]
+            if let endpoint = active.endpoints[channel.name] {
+                do { payload = try endpoint.encode(message) } catch {
+                    payload = EncodedPayload(contentType: "text/plain", body: [])
+                    unavailable = error.message
+                }
+            } else {
+                payload = EncodedPayload(contentType: "text/plain", body: [])
+            }
+            write.payloads.append(PayloadRecord(incidentID: incidentID, channel: channel.name, contentType: payload.contentType, body: payload.body))
+            let recipients: [String?] = channel.type.isPerRecipient ? channel.recipients : [nil]
+            for recipient in recipients {
+                let id = Identifiers.deliveryID(using: &random)
+                // A channel that cannot send is recorded as failed at once, so the operator sees it in the result.
+                let state: DeliveryState = unavailable == nil ? .pending : .failed
+                write.deliveries.append(
+                    DeliveryRecord(
+                        id: id, incidentID: incidentID, channel: channel.name, recipient: recipient, state: state.rawValue,
+                        createdAt: nowMillis, deadlineAt: deadline.millisecondsSince1970, lastError: unavailable,
+                        misconfiguration: unavailable != nil, updatedAt: nowMillis
+                    )
+                )
+                if let unavailable {
+                    failedAtOnce.append((channel.name, unavailable))
+                    continue
+                }
+                jobs.append(
+                    DeliveryJob(
+                        id: id, incidentID: incidentID, channel: channel.name, recipient: recipient, payload: payload,
+                        createdAt: now, deadlineAt: deadline, state: .pending, attempts: 0
+                    )
+                )
+            }
+        }
+        var request = requestAudit
+        request.subject = incidentID
+        write.audit.append(request)
+        var detail = AuditDetail()
+        detail.set("template", plan.template.id)
+        detail.set("template_hash", plan.template.contentHash)
+        detail.set("approved", plan.approved)
+        detail.set("status", plan.status.rawValue)
+        detail.set("msg_type", CAP.MessageType.alert.rawValue)
+        detail.set("route", plan.route)
+        detail.setJSON("variables", Self.json(plan.variables))
+        detail.set("content_hash", Digest.sha256(messagesJSON))
+        detail.set("deliveries", write.deliveries.count)
+        detail.set("by", caller.displayName)
+        write.audit.append(
+            AuditEvent(timeMillis: nowMillis, kind: "incident.create", actorUID: Int64(caller.uid), actorPID: Int64(caller.pid), subject: incidentID, detail: detail.json)
+        )
+        for failure in failedAtOnce {
+            var final = AuditDetail()
+            final.set("channel", failure.channel)
+            final.set("state", DeliveryState.failed.rawValue)
+            final.set("error", failure.reason)
+            write.audit.append(AuditEvent(timeMillis: nowMillis, kind: "delivery.final", subject: incidentID, detail: final.json))
+        }
+        do {
+            try await store.commit(write)
+        } catch {
+            logger.critical("cannot store a new incident", metadata: ["store.error": "\(error)"])
+            throw .unavailable("the incident could not be stored, so nothing was sent: \(error)")
+        }
+        dispatcher.enqueue(jobs)
+        logger.notice("incident accepted", metadata: [
+            "incident.id": "\(incidentID)", "template": "\(plan.template.id)", "incident.status": "\(plan.status.rawValue)",
+            "deliveries": "\(write.deliveries.count)", "caller.uid": "\(caller.uid)",
+        ])
+        let summary = IncidentMapper.summary(of: write.incidents[0], deliveries: write.deliveries)
+        return IncidentStatus(summary: summary, deliveries: write.deliveries.map(DeliveryStatusMapper.status(of:)))
+    }
+
+    func status(_ id: String) async throws(RPCError) -> IncidentStatus {
+        do {
+            guard let incident = try await store.incident(id) else {
+                throw RPCError.notFound("no incident '\(id)'; `tocsinctl status` lists recent ones")
+            }
+            let deliveries = try await store.deliveries(ofIncident: id)
+            return IncidentStatus(
+                summary: IncidentMapper.summary(of: incident, deliveries: deliveries),
+                deliveries: deliveries.map(DeliveryStatusMapper.status(of:))
+            )
+        } catch let error as RPCError {
+            throw error
+        } catch {
+            throw .unavailable("\(error)")
+        }
+    }
+
+    static func json<T: Encodable>(_ value: T) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
+    }
+}
+
+enum IncidentMapper {
+    static func summary(of incident: IncidentRecord, deliveries: [DeliveryRecord]) -> IncidentSummary {
+        let decoder = JSONDecoder()
+        let messages = (try? decoder.decode([RenderedMessage].self, from: Data(incident.messages.utf8))) ?? []
+        let variables = (try? decoder.decode([String: String].self, from: Data(incident.variables.utf8))) ?? [:]
+        var counts: [String: Int] = [:]
+        for delivery in deliveries { counts[delivery.state, default: 0] += 1 }
+        return IncidentSummary(
+            incident: incident.id, template: incident.templateID, status: incident.status, msgType: incident.msgType,
+            references: incident.references, approved: incident.approved, route: incident.route,
+            createdAt: Timestamp.iso(millis: incident.createdAt),
+            createdBy: incident.actorName.map { "\($0) (uid \(incident.actorUID ?? -1))" } ?? incident.actorUID.map { "uid \($0)" },
+            variables: variables, messages: messages.map(RenderedTextMapper.text(of:)), counts: counts
+        )
+    }
+}
+
+enum RenderedTextMapper {
+    static func text(of message: RenderedMessage) -> RenderedText {
+        RenderedText(language: message.language, event: message.event, title: message.title, body: message.body, instruction: message.instruction)
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import Logging
+import NIOPosix
+import ServiceLifecycle
+import TocsinChannels
+import TocsinConfig
+import TocsinCore
+import TocsinStore
+import TocsinTransport
+
+/// Wires the daemon's parts together and runs them until SIGTERM or SIGINT.
+public enum Daemon {
+    /// Runs the daemon on an already validated configuration.
+    public static func run(configuration: Configuration, configPath: String, logger: Logger) async throws {
+        let store = try SQLiteStore(path: configuration.paths.database)
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        let holder = ConfigurationHolder(ActiveConfiguration(configuration, path: configPath))
+        for (name, reason) in holder.current.unavailable.sorted(by: { $0.key < $1.key }) {
+            logger.warning("channel cannot send", metadata: ["channel": "\(name)", "reason": "\(reason)"])
+        }
+        let events = DeliveryEvents()
+        let dispatcher = Dispatcher(configuration: holder, store: store, transport: transport, events: events, logger: logger)
+        let approvals = ApprovalService(store: store)
+        let incidents = IncidentService(configuration: holder, store: store, dispatcher: dispatcher, approvals: approvals, logger: logger)
+        let context = DaemonContext(
+            configuration: holder, store: store, dispatcher: dispatcher, events: events, incidents: incidents,
+            approvals: approvals, startedAt: Date(), logger: logger
+        )
+
+        let recovered = try await recover(into: dispatcher, store: store)
+        var detail = AuditDetail()
+        detail.set("config", configPath)
+        detail.set("fingerprint", configuration.fingerprint)
+        detail.set("templates", configuration.templates.count)
+        detail.set("channels", configuration.channels.count)
+        detail.set("resumed_deliveries", recovered)
+        detail.set("pid", Int(getpid()))
+        try await store.commit(StoreWrite(audit: [
+            AuditEvent(timeMillis: Date().millisecondsSince1970, kind: "config.load", actorUID: Int64(getuid()), actorPID: Int64(getpid()), subject: "daemon", detail: detail.json)
+        ]))
+        if recovered > 0 { logger.notice("resuming unfinished deliveries", metadata: ["deliveries": "\(recovered)"]) }
+
+        let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let server = AdminServer(
+            path: configuration.paths.socket, mode: configuration.paths.socketMode, router: AdminRouter(daemon: context),
+            group: eventLoops, logger: logger
+        ) {
+            logger.notice("tocsind ready", metadata: ["socket.path": "\(configuration.paths.socket)", "config.fingerprint": "\(configuration.fingerprint.prefix(12))"])
+        }
+        // Services stop in reverse order: the admin socket stops taking sends before the dispatcher drains.
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: dispatcher), .init(service: server)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        do {
+            try await group.run()
+        } catch {
+            try? await eventLoops.shutdownGracefully()
+            throw error
+        }
+        try? await eventLoops.shutdownGracefully()
+        logger.notice("tocsind stopped", metadata: ["deliveries.unfinished": "\(dispatcher.pendingCount)"])
+    }
+
+    /// Hands every unfinished delivery on disk back to the dispatcher; one that was in flight when the
+    /// daemon died is sent again with the same id (`webhook-id`), so receivers can drop the duplicate.
+    private static func recover(into dispatcher: Dispatcher, store: any Store) async throws -> Int {
+        let records = try await store.unfinishedDeliveries()
+        guard !records.isEmpty else { return 0 }
+        let keys = Set(records.map { PayloadKey(incidentID: $0.incidentID, channel: $0.channel) })
+        let payloads = try await store.payloads(for: keys)
+        let jobs = records.compactMap { record -> DeliveryJob? in
+            guard let payload = payloads[PayloadKey(incidentID: record.incidentID, channel: record.channel)] else { return nil }
+            return DeliveryJob(
+                id: record.id, incidentID: record.incidentID, channel: record.channel, recipient: record.recipient,
+                payload: EncodedPayload(contentType: payload.contentType, body: payload.body),
+                createdAt: Date(millis: record.createdAt), deadlineAt: Date(millis: record.deadlineAt),
+                state: record.state == DeliveryState.retrying.rawValue ? .retrying : .pending, attempts: record.attempts,
+                nextAttemptAt: record.nextAttemptAt.map(Date.init(millis:)), lastStatus: record.lastStatus,
+                lastError: record.lastError
+            )
+        }
+        dispatcher.enqueue(jobs)
+        return jobs.count
+    }
+}

@@ -1,0 +1,164 @@
+import Foundation
+import Logging
+import TocsinCore
+import TocsinProtocol
+import TocsinStore
+
+/// The daemon's shared parts, and the read-side admin methods that only assemble answers from them.
+struct DaemonContext: Sendable {
+    static let version = "0.1.0"
+
+    let configuration: ConfigurationHolder
+    let store: any Store
+    let dispatcher: Dispatcher
+    let events: DeliveryEvents
+    let incidents: IncidentService
+    let approvals: ApprovalService
+    let startedAt: Date
+    let logger: Logger
+
+    func preview(_ params: SendParams) async throws(RPCError) -> PreviewResult {
+        let plan = try await incidents.plan(params)
+        return PreviewResult(
+            template: plan.template.id, status: plan.status.rawValue, msgType: CAP.MessageType.alert.rawValue,
+            approved: plan.approved, approvalNote: plan.approvalNote, route: plan.route,
+            channels: plan.channels.map {
+                ChannelTarget(name: $0.name, type: $0.type.rawValue, deliveries: $0.type.isPerRecipient ? $0.recipients.count : 1, languages: $0.languages)
+            },
+            deliveries: plan.deliveryCount, variables: plan.variables,
+            messages: plan.messages.map(RenderedTextMapper.text(of:))
+        )
+    }
+
+    /// Streams the incident's delivery changes as notifications until every delivery is final.
+    func watch(_ id: String, emit: AdminRouter.Emit) async throws(RPCError) -> IncidentStatus {
+        // Subscribe before reading the snapshot, so no change falls between the two.
+        let updates = events.subscribe(incidentID: id)
+        var current = try await incidents.status(id)
+        var states = Dictionary(uniqueKeysWithValues: current.deliveries.map { ($0.id, $0) })
+        do {
+            for delivery in current.deliveries { try await emit(Self.eventLine(id, delivery)) }
+            if current.isFinished { return current }
+            for await delivery in updates {
+                states[delivery.id] = delivery
+                try await emit(Self.eventLine(id, delivery))
+                if states.values.allSatisfy(\.isFinal) { break }
+            }
+        } catch {
+            throw .unavailable("the watching client went away")
+        }
+        current = try await incidents.status(id)
+        return current
+    }
+
+    private static func eventLine(_ incident: String, _ delivery: DeliveryStatus) -> [UInt8] {
+        let notification = JSONRPC.Notification(method: AdminMethod.deliveryEvent, params: DeliveryEvent(incident: incident, delivery: delivery))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return Array((try? encoder.encode(notification)) ?? Data())
+    }
+
+    func recentIncidents(limit: Int) async throws(RPCError) -> [IncidentSummary] {
+        do {
+            var summaries: [IncidentSummary] = []
+            for incident in try await store.recentIncidents(limit: min(max(limit, 1), 500)) {
+                summaries.append(IncidentMapper.summary(of: incident, deliveries: try await store.deliveries(ofIncident: incident.id)))
+            }
+            return summaries
+        } catch {
+            throw .unavailable("\(error)")
+        }
+    }
+
+    func templateSummaries() async throws(RPCError) -> [TemplateSummary] {
+        var result: [TemplateSummary] = []
+        for template in configuration.current.configuration.templates.values.sorted(by: { $0.id < $1.id }) {
+            result.append(try await summary(of: template))
+        }
+        return result
+    }
+
+    private func summary(of template: MessageTemplate) async throws(RPCError) -> TemplateSummary {
+        let state = try await approvals.state(of: template)
+        return TemplateSummary(
+            id: template.id, route: template.content.route, drillRoute: template.content.drillRoute, approval: state.label,
+            approvedBy: state.latest.map { record in record.approverName.map { "\($0) (uid \(record.approverUID))" } ?? "uid \(record.approverUID)" },
+            approvedAt: state.latest.map { Timestamp.iso(millis: $0.approvedAt) }, contentHash: template.contentHash,
+            variables: template.content.variables.map {
+                VariableInfo(name: $0.name, required: $0.required, defaultValue: $0.defaultValue, allowed: $0.allowed)
+            }
+        )
+    }
+
+    func templateDetail(_ id: String) async throws(RPCError) -> TemplateDetail {
+        let config = configuration.current.configuration
+        guard let template = config.templates[id] else { throw .notFound("no template '\(id)'") }
+        let content = template.content
+        let texts = config.organization.languages.compactMap { language -> RenderedText? in
+            guard let title = content.title[language] else { return nil }
+            return RenderedText(
+                language: language, event: content.event[language] ?? "", title: title,
+                body: content.body[language] ?? "", instruction: content.instruction?[language]
+            )
+        }
+        return TemplateDetail(
+            summary: try await summary(of: template), category: content.category.rawValue,
+            severity: content.severity.rawValue, urgency: content.urgency.rawValue, certainty: content.certainty.rawValue,
+            response: content.response?.rawValue, source: template.sourcePath, texts: texts
+        )
+    }
+
+    func approve(_ params: ApproveParams, caller: Caller, requestAudit: AuditEvent) async throws(RPCError) -> ApproveResult {
+        guard let template = configuration.current.configuration.templates[params.template] else {
+            throw .notFound("no template '\(params.template)'")
+        }
+        return try await approvals.approve(template, expectedHash: params.contentHash, caller: caller, requestAudit: requestAudit)
+    }
+
+    func auditLog(_ params: AuditLogParams) async throws(RPCError) -> [AuditRecordDTO] {
+        do {
+            let entries = try await store.auditEntries(
+                afterSeq: params.afterSeq ?? 0, limit: min(max(params.limit ?? 100, 1), 10_000), subject: params.subject
+            )
+            return entries.map {
+                AuditRecordDTO(
+                    seq: $0.seq, time: Timestamp.iso(millis: $0.timeMillis), kind: $0.kind, uid: $0.actorUID,
+                    pid: $0.actorPID, subject: $0.subject, detail: $0.detail, prevHash: $0.prevHash, hash: $0.hash
+                )
+            }
+        } catch {
+            throw .unavailable("\(error)")
+        }
+    }
+
+    func verifyAudit() async throws(RPCError) -> AuditVerifyResult {
+        do {
+            let verification = try await store.verifyAudit()
+            return AuditVerifyResult(
+                intact: verification.problem == nil, checked: verification.checked, headSeq: verification.head.seq,
+                headHash: verification.head.hash, brokenSeq: verification.problem?.seq,
+                problem: verification.problem?.description
+            )
+        } catch {
+            throw .unavailable("\(error)")
+        }
+    }
+
+    func status() async throws(RPCError) -> DaemonStatus {
+        let active = configuration.current
+        do {
+            let head = try await store.auditHead()
+            return DaemonStatus(
+                version: Self.version, pid: getpid(), startedAt: Timestamp.iso(startedAt),
+                uptimeSeconds: Int64(Date().timeIntervalSince(startedAt)), configPath: active.configPath,
+                configFingerprint: active.configuration.fingerprint, channels: active.configuration.channels.count,
+                templates: active.configuration.templates.count, pendingDeliveries: dispatcher.pendingCount,
+                auditHeadSeq: head.seq, auditHeadHash: head.hash, recentIncidents: try await recentIncidents(limit: 5)
+            )
+        } catch let error as RPCError {
+            throw error
+        } catch {
+            throw .unavailable("\(error)")
+        }
+    }
+}

@@ -1,0 +1,156 @@
+import Foundation
+
+/// JSON-RPC 2.0 framing shared by `tocsind` and `tocsinctl`: one JSON object per line over the Unix socket.
+public enum JSONRPC {
+    public static let version = "2.0"
+    /// The longest request line the daemon reads; longer ones get an error and the connection is closed.
+    public static let maximumRequestBytes = 1 << 20
+
+    public enum ID: Codable, Sendable, Hashable, CustomStringConvertible {
+        case number(Int64), string(String)
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let number = try? container.decode(Int64.self) { self = .number(number); return }
+            self = .string(try container.decode(String.self))
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            switch self {
+            case .number(let number): try container.encode(number)
+            case .string(let text): try container.encode(text)
+            }
+        }
+
+        public var description: String {
+            switch self {
+            case .number(let number): String(number)
+            case .string(let text): text
+            }
+        }
+    }
+
+    /// What the daemon reads first of every line, before it knows the params' type.
+    public struct Envelope: Decodable, Sendable {
+        public var jsonrpc: String?
+        public var id: ID?
+        public var method: String?
+    }
+
+    public struct Request<Params: Encodable & Sendable>: Encodable, Sendable {
+        public var jsonrpc = JSONRPC.version
+        public var id: ID
+        public var method: String
+        public var params: Params
+
+        public init(id: ID, method: String, params: Params) {
+            self.id = id
+            self.method = method
+            self.params = params
+        }
+    }
+
+    public struct ParamsOnly<Params: Decodable>: Decodable {
+        public var params: Params
+    }
+
+    public struct Response<Result: Encodable & Sendable>: Encodable, Sendable {
+        public var jsonrpc = JSONRPC.version
+        public var id: ID?
+        public var result: Result
+
+        public init(id: ID?, result: Result) {
+            self.id = id
+            self.result = result
+        }
+    }
+
+    public struct ErrorResponse: Codable, Sendable {
+        public var jsonrpc = JSONRPC.version
+        public var id: ID?
+        public var error: RPCError
+
+        public init(id: ID?, error: RPCError) {
+            self.id = id
+            self.error = error
+        }
+    }
+
+    public struct Notification<Params: Encodable & Sendable>: Encodable, Sendable {
+        public var jsonrpc = JSONRPC.version
+        public var method: String
+        public var params: Params
+
+        public init(method: String, params: Params) {
+            self.method = method
+            self.params = params
+        }
+    }
+
+    /// A line from the daemon, as the client first reads it.
+    public struct Incoming<Result: Decodable>: Decodable {
+        public var id: ID?
+        public var method: String?
+        public var result: Result?
+        public var error: RPCError?
+    }
+}
+
+/// A JSON-RPC error object; `data.problems` lists every problem of a refused request.
+public struct RPCError: Error, Codable, Sendable, Hashable, CustomStringConvertible {
+    public struct Details: Codable, Sendable, Hashable {
+        public var problems: [String]?
+        public var hint: String?
+
+        public init(problems: [String]? = nil, hint: String? = nil) {
+            self.problems = problems
+            self.hint = hint
+        }
+    }
+
+    public var code: Int
+    public var message: String
+    public var data: Details?
+
+    public init(code: Int, message: String, data: Details? = nil) {
+        self.code = code
+        self.message = message
+        self.data = data
+    }
+
+    public var description: String {
+        var text = message
+        if let problems = data?.problems, !problems.isEmpty { text += "\n" + problems.map { "  - \($0)" }.joined(separator: "\n") }
+        if let hint = data?.hint { text += "\n" + hint }
+        return text
+    }
+
+    // JSON-RPC's own codes.
+    public static let parseErrorCode = -32700
+    public static let invalidRequestCode = -32600
+    public static let methodNotFoundCode = -32601
+    public static let invalidParamsCode = -32602
+    public static let internalErrorCode = -32603
+    // Tocsin's, in the range JSON-RPC leaves to servers.
+    public static let validationCode = -32001
+    public static let notAuthorisedCode = -32002
+    public static let notApprovedCode = -32003
+    public static let notFoundCode = -32004
+    public static let unavailableCode = -32005
+    public static let timeoutCode = -32006
+
+    public static func parseError(_ detail: String) -> RPCError { .init(code: parseErrorCode, message: "the request is not valid JSON: \(detail)") }
+    public static func invalidRequest(_ detail: String) -> RPCError { .init(code: invalidRequestCode, message: "invalid JSON-RPC request: \(detail)") }
+    public static func methodNotFound(_ method: String) -> RPCError { .init(code: methodNotFoundCode, message: "unknown method '\(method)'") }
+    public static func invalidParams(_ detail: String) -> RPCError { .init(code: invalidParamsCode, message: "invalid params: \(detail)") }
+    public static func validation(_ message: String, problems: [String]? = nil, hint: String? = nil) -> RPCError {
+        .init(code: validationCode, message: message, data: .init(problems: problems, hint: hint))
+    }
+    public static func notAuthorised(_ message: String) -> RPCError { .init(code: notAuthorisedCode, message: message) }
+    public static func notApproved(_ message: String, hint: String) -> RPCError {
+        .init(code: notApprovedCode, message: message, data: .init(hint: hint))
+    }
+    public static func notFound(_ message: String) -> RPCError { .init(code: notFoundCode, message: message) }
+    public static func unavailable(_ message: String) -> RPCError { .init(code: unavailableCode, message: message) }
+}

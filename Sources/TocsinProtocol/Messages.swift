@@ -1,0 +1,370 @@
+/// Params and results of the admin methods. Times are ISO 8601 strings in UTC with milliseconds.
+
+public struct SendParams: Codable, Sendable, Hashable {
+    public var template: String
+    public var variables: [String: String]
+    /// Overrides the template's route (live) or drill route (drill).
+    public var route: String?
+    /// A drill: CAP status Exercise, the drill route, marked in every language; unapproved templates allowed.
+    public var drill: Bool
+
+    public init(template: String, variables: [String: String] = [:], route: String? = nil, drill: Bool = false) {
+        self.template = template
+        self.variables = variables
+        self.route = route
+        self.drill = drill
+    }
+}
+
+public struct RenderedText: Codable, Sendable, Hashable {
+    public var language: String
+    public var event: String
+    public var title: String
+    public var body: String
+    public var instruction: String?
+
+    public init(language: String, event: String, title: String, body: String, instruction: String?) {
+        self.language = language
+        self.event = event
+        self.title = title
+        self.body = body
+        self.instruction = instruction
+    }
+}
+
+public struct ChannelTarget: Codable, Sendable, Hashable {
+    public var name: String
+    public var type: String
+    /// Deliveries this channel will get (recipients for per-recipient channels, else 1).
+    public var deliveries: Int
+    public var languages: [String]
+
+    public init(name: String, type: String, deliveries: Int, languages: [String]) {
+        self.name = name
+        self.type = type
+        self.deliveries = deliveries
+        self.languages = languages
+    }
+}
+
+/// What a send would do, shown before the operator confirms.
+public struct PreviewResult: Codable, Sendable, Hashable {
+    public var template: String
+    public var status: String
+    public var msgType: String
+    public var approved: Bool
+    /// Why the template is not approved, when it is not.
+    public var approvalNote: String?
+    public var route: String
+    public var channels: [ChannelTarget]
+    public var deliveries: Int
+    public var variables: [String: String]
+    public var messages: [RenderedText]
+
+    public init(
+        template: String, status: String, msgType: String, approved: Bool, approvalNote: String?, route: String,
+        channels: [ChannelTarget], deliveries: Int, variables: [String: String], messages: [RenderedText]
+    ) {
+        self.template = template
+        self.status = status
+        self.msgType = msgType
+        self.approved = approved
+        self.approvalNote = approvalNote
+        self.route = route
+        self.channels = channels
+        self.deliveries = deliveries
+        self.variables = variables
+        self.messages = messages
+    }
+}
+
+public struct DeliveryStatus: Codable, Sendable, Hashable {
+    public var id: String
+    public var channel: String
+    public var recipient: String?
+    public var state: String
+    public var attempts: Int
+    public var lastStatus: Int?
+    public var lastError: String?
+    public var misconfiguration: Bool
+    public var nextAttemptAt: String?
+    public var deliveredAt: String?
+    /// From the incident's creation to delivery, in milliseconds.
+    public var timeToDeliverMillis: Int64?
+
+    public init(
+        id: String, channel: String, recipient: String?, state: String, attempts: Int, lastStatus: Int?,
+        lastError: String?, misconfiguration: Bool, nextAttemptAt: String?, deliveredAt: String?,
+        timeToDeliverMillis: Int64?
+    ) {
+        self.id = id
+        self.channel = channel
+        self.recipient = recipient
+        self.state = state
+        self.attempts = attempts
+        self.lastStatus = lastStatus
+        self.lastError = lastError
+        self.misconfiguration = misconfiguration
+        self.nextAttemptAt = nextAttemptAt
+        self.deliveredAt = deliveredAt
+        self.timeToDeliverMillis = timeToDeliverMillis
+    }
+
+    public var isFinal: Bool { ["delivered", "failed", "cancelled"].contains(state) }
+}
+
+public struct IncidentSummary: Codable, Sendable, Hashable {
+    public var incident: String
+    public var template: String
+    public var status: String
+    public var msgType: String
+    public var references: String?
+    public var approved: Bool
+    public var route: String
+    public var createdAt: String
+    public var createdBy: String?
+    public var variables: [String: String]
+    public var messages: [RenderedText]
+    public var counts: [String: Int]
+
+    public init(
+        incident: String, template: String, status: String, msgType: String, references: String?, approved: Bool,
+        route: String, createdAt: String, createdBy: String?, variables: [String: String], messages: [RenderedText],
+        counts: [String: Int]
+    ) {
+        self.incident = incident
+        self.template = template
+        self.status = status
+        self.msgType = msgType
+        self.references = references
+        self.approved = approved
+        self.route = route
+        self.createdAt = createdAt
+        self.createdBy = createdBy
+        self.variables = variables
+        self.messages = messages
+        self.counts = counts
+    }
+}
+
+/// An incident with every delivery: the answer of `incident.send`, `incident.status` and `incident.watch`.
+public struct IncidentStatus: Codable, Sendable, Hashable {
+    public var summary: IncidentSummary
+    public var deliveries: [DeliveryStatus]
+
+    public init(summary: IncidentSummary, deliveries: [DeliveryStatus]) {
+        self.summary = summary
+        self.deliveries = deliveries
+    }
+
+    public var isFinished: Bool { deliveries.allSatisfy(\.isFinal) }
+    public var allDelivered: Bool { deliveries.allSatisfy { $0.state == "delivered" } }
+}
+
+public struct IncidentParams: Codable, Sendable, Hashable {
+    public var incident: String
+    public init(incident: String) { self.incident = incident }
+}
+
+public struct ListParams: Codable, Sendable, Hashable {
+    public var limit: Int?
+    public init(limit: Int? = nil) { self.limit = limit }
+}
+
+public struct DeliveryEvent: Codable, Sendable, Hashable {
+    public var incident: String
+    public var delivery: DeliveryStatus
+
+    public init(incident: String, delivery: DeliveryStatus) {
+        self.incident = incident
+        self.delivery = delivery
+    }
+}
+
+public struct TemplateParams: Codable, Sendable, Hashable {
+    public var template: String
+    public init(template: String) { self.template = template }
+}
+
+public struct EmptyParams: Codable, Sendable, Hashable {
+    public init() {}
+}
+
+public struct TemplateSummary: Codable, Sendable, Hashable {
+    public var id: String
+    public var route: String
+    public var drillRoute: String?
+    /// `approved`, `changed` (approved once, edited since) or `unapproved`.
+    public var approval: String
+    public var approvedBy: String?
+    public var approvedAt: String?
+    public var contentHash: String
+    public var variables: [VariableInfo]
+
+    public init(
+        id: String, route: String, drillRoute: String?, approval: String, approvedBy: String?, approvedAt: String?,
+        contentHash: String, variables: [VariableInfo]
+    ) {
+        self.id = id
+        self.route = route
+        self.drillRoute = drillRoute
+        self.approval = approval
+        self.approvedBy = approvedBy
+        self.approvedAt = approvedAt
+        self.contentHash = contentHash
+        self.variables = variables
+    }
+}
+
+public struct VariableInfo: Codable, Sendable, Hashable {
+    public var name: String
+    public var required: Bool
+    public var defaultValue: String?
+    public var allowed: [String]?
+
+    public init(name: String, required: Bool, defaultValue: String?, allowed: [String]?) {
+        self.name = name
+        self.required = required
+        self.defaultValue = defaultValue
+        self.allowed = allowed
+    }
+}
+
+public struct TemplateDetail: Codable, Sendable, Hashable {
+    public var summary: TemplateSummary
+    public var category: String
+    public var severity: String
+    public var urgency: String
+    public var certainty: String
+    public var response: String?
+    public var source: String?
+    public var texts: [RenderedText]
+
+    public init(
+        summary: TemplateSummary, category: String, severity: String, urgency: String, certainty: String,
+        response: String?, source: String?, texts: [RenderedText]
+    ) {
+        self.summary = summary
+        self.category = category
+        self.severity = severity
+        self.urgency = urgency
+        self.certainty = certainty
+        self.response = response
+        self.source = source
+        self.texts = texts
+    }
+}
+
+public struct ApproveParams: Codable, Sendable, Hashable {
+    public var template: String
+    /// The content hash the approver saw; the approval is refused if the template changed since.
+    public var contentHash: String?
+
+    public init(template: String, contentHash: String? = nil) {
+        self.template = template
+        self.contentHash = contentHash
+    }
+}
+
+public struct ApproveResult: Codable, Sendable, Hashable {
+    public var template: String
+    public var contentHash: String
+    public var approvedBy: String
+    public var approvedAt: String
+
+    public init(template: String, contentHash: String, approvedBy: String, approvedAt: String) {
+        self.template = template
+        self.contentHash = contentHash
+        self.approvedBy = approvedBy
+        self.approvedAt = approvedAt
+    }
+}
+
+public struct AuditLogParams: Codable, Sendable, Hashable {
+    public var afterSeq: Int64?
+    public var limit: Int?
+    public var subject: String?
+
+    public init(afterSeq: Int64? = nil, limit: Int? = nil, subject: String? = nil) {
+        self.afterSeq = afterSeq
+        self.limit = limit
+        self.subject = subject
+    }
+}
+
+public struct AuditRecordDTO: Codable, Sendable, Hashable {
+    public var seq: Int64
+    public var time: String
+    public var kind: String
+    public var uid: Int64?
+    public var pid: Int64?
+    public var subject: String
+    public var detail: String
+    public var prevHash: String
+    public var hash: String
+
+    public init(seq: Int64, time: String, kind: String, uid: Int64?, pid: Int64?, subject: String, detail: String, prevHash: String, hash: String) {
+        self.seq = seq
+        self.time = time
+        self.kind = kind
+        self.uid = uid
+        self.pid = pid
+        self.subject = subject
+        self.detail = detail
+        self.prevHash = prevHash
+        self.hash = hash
+    }
+}
+
+public struct AuditVerifyResult: Codable, Sendable, Hashable {
+    public var intact: Bool
+    public var checked: Int64
+    public var headSeq: Int64
+    public var headHash: String
+    /// The first entry that is missing, altered or unlinked.
+    public var brokenSeq: Int64?
+    public var problem: String?
+
+    public init(intact: Bool, checked: Int64, headSeq: Int64, headHash: String, brokenSeq: Int64?, problem: String?) {
+        self.intact = intact
+        self.checked = checked
+        self.headSeq = headSeq
+        self.headHash = headHash
+        self.brokenSeq = brokenSeq
+        self.problem = problem
+    }
+}
+
+public struct DaemonStatus: Codable, Sendable, Hashable {
+    public var version: String
+    public var pid: Int32
+    public var startedAt: String
+    public var uptimeSeconds: Int64
+    public var configPath: String
+    public var configFingerprint: String
+    public var channels: Int
+    public var templates: Int
+    public var pendingDeliveries: Int
+    public var auditHeadSeq: Int64
+    public var auditHeadHash: String
+    public var recentIncidents: [IncidentSummary]
+
+    public init(
+        version: String, pid: Int32, startedAt: String, uptimeSeconds: Int64, configPath: String,
+        configFingerprint: String, channels: Int, templates: Int, pendingDeliveries: Int, auditHeadSeq: Int64,
+        auditHeadHash: String, recentIncidents: [IncidentSummary]
+    ) {
+        self.version = version
+        self.pid = pid
+        self.startedAt = startedAt
+        self.uptimeSeconds = uptimeSeconds
+        self.configPath = configPath
+        self.configFingerprint = configFingerprint
+        self.channels = channels
+        self.templates = templates
+        self.pendingDeliveries = pendingDeliveries
+        self.auditHeadSeq = auditHeadSeq
+        self.auditHeadHash = auditHeadHash
+        self.recentIncidents = recentIncidents
+    }
+}

@@ -1,0 +1,28 @@
+/// The admin methods, by name. Each is checked against the caller's roles (see `AdminMethod.roles`).
+public enum AdminMethod: String, Sendable, CaseIterable, Codable {
+    case send = "incident.send"
+    case preview = "incident.preview"
+    case incidentStatus = "incident.status"
+    case incidentList = "incident.list"
+    case watch = "incident.watch"
+    case templateList = "template.list"
+    case templateShow = "template.show"
+    case templateApprove = "template.approve"
+    case auditLog = "audit.log"
+    case auditVerify = "audit.verify"
+    case daemonStatus = "daemon.status"
+
+    /// The notification method of `incident.watch`'s live events.
+    public static let deliveryEvent = "delivery.event"
+
+    /// Roles any one of which allows the call (`operator`, `approver`, `auditor`).
+    public var roles: Set<String> {
+        switch self {
+        case .send, .watch: ["operator"]
+        case .preview, .templateList, .templateShow: ["operator", "approver", "auditor"]
+        case .incidentStatus, .incidentList, .daemonStatus: ["operator", "approver", "auditor"]
+        case .templateApprove: ["approver"]
+        case .auditLog, .auditVerify: ["auditor"]
+        }
+    }
+}

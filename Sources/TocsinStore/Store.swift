@@ -1,0 +1,61 @@
+import TocsinCore
+
+/// Durable state behind one small protocol, so a PostgreSQL store can later serve several machines.
+///
+/// `commit` returns only once the write is on disk (WAL, fsync): callers acknowledge sends after it.
+public protocol Store: Sendable {
+    func commit(_ write: StoreWrite) async throws(StoreError)
+
+    func unfinishedDeliveries() async throws(StoreError) -> [DeliveryRecord]
+    func payloads(for keys: Set<PayloadKey>) async throws(StoreError) -> [PayloadKey: PayloadRecord]
+
+    func incident(_ id: String) async throws(StoreError) -> IncidentRecord?
+    func recentIncidents(limit: Int) async throws(StoreError) -> [IncidentRecord]
+    func deliveries(ofIncident id: String) async throws(StoreError) -> [DeliveryRecord]
+    func attempts(ofIncident id: String) async throws(StoreError) -> [AttemptRecord]
+
+    func approvals(ofTemplate id: String) async throws(StoreError) -> [ApprovalRecord]
+
+    func auditHead() async throws(StoreError) -> AuditHead
+    /// Entries in order, starting after `afterSeq`, at most `limit`, only those about `subject` when given.
+    func auditEntries(afterSeq: Int64, limit: Int, subject: String?) async throws(StoreError) -> [AuditEntry]
+    /// Recomputes the whole chain and finds the first entry that was altered, deleted or unlinked.
+    func verifyAudit() async throws(StoreError) -> AuditVerification
+}
+
+public struct PayloadKey: Sendable, Hashable {
+    public var incidentID: String
+    public var channel: String
+
+    public init(incidentID: String, channel: String) {
+        self.incidentID = incidentID
+        self.channel = channel
+    }
+}
+
+public struct AuditVerification: Sendable, Hashable {
+    public var checked: Int64
+    public var head: AuditHead
+    public var problem: AuditVerifier.Problem?
+
+    public init(checked: Int64, head: AuditHead, problem: AuditVerifier.Problem?) {
+        self.checked = checked
+        self.head = head
+        self.problem = problem
+    }
+}
+
+/// Why the store could not do what was asked, in words an operator can act on.
+public struct StoreError: Error, Sendable, CustomStringConvertible {
+    public enum Code: String, Sendable { case open, corrupt, full, busy, io, constraint, other }
+
+    public var code: Code
+    public var message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+}

@@ -1,0 +1,87 @@
+import TocsinCore
+
+/// An audit entry to append; the store gives it its sequence number and chain hash at commit.
+public struct AuditEvent: Sendable, Hashable {
+    public var timeMillis: Int64
+    public var kind: String
+    public var actorUID: Int64?
+    public var actorPID: Int64?
+    public var subject: String
+    public var detail: String
+
+    public init(timeMillis: Int64, kind: String, actorUID: Int64? = nil, actorPID: Int64? = nil, subject: String, detail: String) {
+        self.timeMillis = timeMillis
+        self.kind = kind
+        self.actorUID = actorUID
+        self.actorPID = actorPID
+        self.subject = subject
+        self.detail = detail
+    }
+}
+
+/// The new state of a delivery after an attempt or a cancel.
+public struct DeliveryUpdate: Sendable, Hashable {
+    public var id: String
+    public var state: DeliveryState
+    public var attempts: Int
+    public var nextAttemptAt: Int64?
+    public var lastStatus: Int?
+    public var lastError: String?
+    public var misconfiguration: Bool
+    public var deliveredAt: Int64?
+    public var updatedAt: Int64
+
+    public init(
+        id: String, state: DeliveryState, attempts: Int, nextAttemptAt: Int64?, lastStatus: Int?, lastError: String?,
+        misconfiguration: Bool, deliveredAt: Int64?, updatedAt: Int64
+    ) {
+        self.id = id
+        self.state = state
+        self.attempts = attempts
+        self.nextAttemptAt = nextAttemptAt
+        self.lastStatus = lastStatus
+        self.lastError = lastError
+        self.misconfiguration = misconfiguration
+        self.deliveredAt = deliveredAt
+        self.updatedAt = updatedAt
+    }
+}
+
+/// What one commit writes. Everything in a batch, and every batch grouped with it, lands in one transaction,
+/// with its audit entries, or not at all.
+public struct StoreWrite: Sendable {
+    public var incidents: [IncidentRecord] = []
+    public var payloads: [PayloadRecord] = []
+    public var deliveries: [DeliveryRecord] = []
+    public var attempts: [AttemptRecord] = []
+    public var updates: [DeliveryUpdate] = []
+    public var approvals: [ApprovalRecord] = []
+    public var audit: [AuditEvent] = []
+
+    public init(
+        incidents: [IncidentRecord] = [], payloads: [PayloadRecord] = [], deliveries: [DeliveryRecord] = [],
+        attempts: [AttemptRecord] = [], updates: [DeliveryUpdate] = [], approvals: [ApprovalRecord] = [],
+        audit: [AuditEvent] = []
+    ) {
+        self.incidents = incidents
+        self.payloads = payloads
+        self.deliveries = deliveries
+        self.attempts = attempts
+        self.updates = updates
+        self.approvals = approvals
+        self.audit = audit
+    }
+}
+
+/// The position of the audit chain: how many entries and the hash of the last.
+public struct AuditHead: Sendable, Hashable, Codable {
+    public var seq: Int64
+    public var hash: String
+
+    public init(seq: Int64, hash: String) {
+        self.seq = seq
+        self.hash = hash
+    }
+
+    public static let empty = AuditHead(seq: 0, hash: AuditEntry.genesisHash)
+}

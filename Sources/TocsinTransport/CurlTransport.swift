@@ -1,0 +1,84 @@
+import CCurl
+import Foundation
+
+/// The production ``HTTPTransport``: libcurl's multi interface on one dedicated thread.
+///
+/// One multi handle serves every request, so connections (and HTTP/2 streams) are reused across
+/// transfers and a fan-out to many receivers runs concurrently without a thread per request.
+/// A slow receiver delays nobody else: each transfer has its own timeout.
+public final class CurlTransport: HTTPTransport, Sendable {
+    /// Connection and protocol limits shared by all transfers.
+    public struct Options: Sendable {
+        /// Most open connections to one host (`CURLMOPT_MAX_HOST_CONNECTIONS`); more transfers queue.
+        public var maxHostConnections: Int
+        /// Most open connections overall (`CURLMOPT_MAX_TOTAL_CONNECTIONS`).
+        public var maxTotalConnections: Int
+        /// Limit for establishing a connection, including TLS (`CURLOPT_CONNECTTIMEOUT_MS`).
+        public var connectTimeout: Duration
+        /// The `User-Agent` header value.
+        public var userAgent: String
+        /// Comma-separated schemes curl may use, for requests and redirects (`CURLOPT_PROTOCOLS_STR`).
+        public var allowedProtocols: String
+
+        /// Creates options; the defaults suit a fan-out to a few dozen receivers.
+        public init(
+            maxHostConnections: Int = 32,
+            maxTotalConnections: Int = 256,
+            connectTimeout: Duration = .seconds(5),
+            userAgent: String = "tocsin/0.1",
+            allowedProtocols: String = "http,https"
+        ) {
+            self.maxHostConnections = maxHostConnections
+            self.maxTotalConnections = maxTotalConnections
+            self.connectTimeout = connectTimeout
+            self.userAgent = userAgent
+            self.allowedProtocols = allowedProtocols
+        }
+    }
+
+    /// `curl_global_init` is not thread-safe and must precede any other curl use, once per process.
+    private static let globalInit: Void = {
+        _ = curl_global_init(Int(CURL_GLOBAL_ALL))
+    }()
+
+    private let queue = CurlSubmissionQueue()
+
+    /// Starts the transfer thread, which owns one curl multi handle until ``shutdown()``.
+    /// - Parameter options: Connection limits and protocol settings.
+    public init(options: Options = .init()) {
+        Self.globalInit
+        let queue = self.queue
+        let thread = Thread { CurlMultiLoop.run(queue: queue, options: options) }
+        thread.name = "tocsin-curl"
+        thread.start()
+    }
+
+    deinit {
+        // No send can be in flight here (each holds `self`), so this only stops the thread.
+        shutdown()
+    }
+
+    /// Sends one request on the transfer thread and waits for the final response.
+    ///
+    /// Cancelling the calling task aborts the transfer and returns `.cancelled` at once.
+    /// - Parameter request: The request; its URL, header values and credentials never appear in errors.
+    /// - Returns: The response (any status), or the reason there is none.
+    public func send(_ request: HTTPRequest) async -> Result<HTTPResponse, TransportError> {
+        let queue = self.queue
+        let id = queue.makeID()
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                queue.submit(id: id, request: request, continuation: continuation)
+                // The handler below does nothing if it ran before `submit` registered the waiter.
+                if Task.isCancelled { queue.cancel(id: id) }
+            }
+        } onCancel: {
+            queue.cancel(id: id)
+        }
+    }
+
+    /// Stops the transfer thread; pending and later sends complete with `.cancelled`. Idempotent.
+    public func shutdown() {
+        queue.close(reason: CurlSubmissionQueue.cancelled("transport shut down"))
+    }
+}

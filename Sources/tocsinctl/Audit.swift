@@ -1,0 +1,58 @@
+import ArgumentParser
+import TocsinProtocol
+
+extension Tocsinctl {
+    struct Audit: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Read and verify the hash-chained audit log.",
+            subcommands: [Log.self, Verify.self]
+        )
+
+        struct Log: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Show audit entries in order.")
+            @Option(name: .long, help: "Only entries about this subject (an incident id, a template id, 'admin', 'daemon').") var subject: String?
+            @Option(name: .long, help: "Start after this entry number.") var after: Int64?
+            @Option(name: .long, help: "At most this many entries (default 100).") var limit: Int = 100
+            @OptionGroup var global: GlobalOptions
+
+            func run() throws {
+                try runReporting {
+                    let entries = try global.connect().call(
+                        .auditLog, AuditLogParams(afterSeq: after, limit: limit, subject: subject), as: [AuditRecordDTO].self
+                    )
+                    if global.json {
+                        for entry in entries { Console.jsonLine(entry) }
+                        return
+                    }
+                    for entry in entries {
+                        let actor = entry.uid.map { " uid=\($0)" + (entry.pid.map { " pid=\($0)" } ?? "") } ?? ""
+                        print("\(entry.seq)  \(entry.time)  \(Console.pad(entry.kind, 17)) \(entry.subject)\(actor)  \(entry.detail)")
+                    }
+                }
+            }
+        }
+
+        struct Verify: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Recompute the hash chain; exit 0 if intact, 1 if broken (naming the first bad entry)."
+            )
+            @OptionGroup var global: GlobalOptions
+
+            func run() throws {
+                var broken = false
+                try runReporting {
+                    let result = try global.connect().call(.auditVerify, EmptyParams(), as: AuditVerifyResult.self)
+                    broken = !result.intact
+                    if global.json { Console.json(result); return }
+                    if result.intact {
+                        print("Audit chain intact: \(result.checked) entries, head \(result.headHash.prefix(16))…")
+                    } else {
+                        print("AUDIT CHAIN BROKEN at entry \(result.brokenSeq ?? 0): \(result.problem ?? "?")")
+                        print("\(result.checked) entries before it verify. Keep this database as evidence and restore from a backup.")
+                    }
+                }
+                if broken { throw Exit.someFailed }
+            }
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import TocsinClient
+import TocsinProtocol
+
+/// Options every verb takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: "The admin socket (default: $TOCSIN_SOCKET or /run/tocsin/admin.sock).")
+    var socket: String?
+
+    @Flag(name: .long, help: "Machine-readable output: JSON (one object per line for streams).")
+    var json = false
+
+    var socketPath: String {
+        socket ?? ProcessInfo.processInfo.environment["TOCSIN_SOCKET"] ?? "/run/tocsin/admin.sock"
+    }
+
+    func connect() throws -> AdminClient {
+        do {
+            return try AdminClient(socketPath: socketPath)
+        } catch {
+            throw Failure(error)
+        }
+    }
+}
+
+/// The contract's exit codes (DESIGN.md).
+enum Exit {
+    static let ok = ExitCode(0)
+    static let someFailed = ExitCode(1)
+    static let usage = ExitCode(2)
+    static let unreachable = ExitCode(3)
+    static let refused = ExitCode(4)
+}
+
+/// Turns client errors into a message on standard error and the right exit code.
+struct Failure: Error {
+    let error: ClientError
+
+    init(_ error: ClientError) { self.error = error }
+
+    var exitCode: ExitCode {
+        switch error {
+        case .unreachable, .connectionLost: Exit.unreachable
+        case .badAnswer: Exit.someFailed
+        case .refused(let rpc):
+            switch rpc.code {
+            case RPCError.notAuthorisedCode, RPCError.notApprovedCode: Exit.refused
+            case RPCError.unavailableCode, RPCError.internalErrorCode: Exit.someFailed
+            default: Exit.usage
+            }
+        }
+    }
+}
+
+/// Runs a verb's body and reports failures the way the contract says.
+func runReporting(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let failure as Failure {
+        Console.error(failure.error.description)
+        throw failure.exitCode
+    } catch let error as ClientError {
+        Console.error(error.description)
+        throw Failure(error).exitCode
+    }
+}
+
+/// `k=v` pairs of `--set`.
+func parseAssignments(_ items: [String]) throws -> [String: String] {
+    var values: [String: String] = [:]
+    for item in items {
+        guard let equals = item.firstIndex(of: "="), equals != item.startIndex else {
+            throw ValidationError("--set takes name=value, e.g. --set building=\"Pavillon A\" (got '\(item)')")
+        }
+        let name = String(item[..<equals]).trimmingCharacters(in: .whitespaces)
+        if values[name] != nil { throw ValidationError("--set \(name) is given twice") }
+        values[name] = String(item[item.index(after: equals)...])
+    }
+    return values
+}

@@ -1,0 +1,29 @@
+import ArgumentParser
+import TocsinProtocol
+
+extension Tocsinctl {
+    struct Preview: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Render a template with its values, exactly as it would go out, without sending anything."
+        )
+
+        @Argument(help: "The template id.")
+        var template: String
+
+        @Option(name: .customLong("set"), help: ArgumentHelp("A template variable, name=value.", valueName: "name=value"))
+        var assignments: [String] = []
+
+        @Flag(name: .long, help: "Preview it as a drill (marked, drill route).")
+        var drill = false
+
+        @OptionGroup var global: GlobalOptions
+
+        func run() throws {
+            let params = SendParams(template: template, variables: try parseAssignments(assignments), drill: drill)
+            try runReporting {
+                let preview = try global.connect().call(.preview, params, as: PreviewResult.self)
+                if global.json { Console.json(preview) } else { ConfirmationScreen(preview: preview, drill: drill).show() }
+            }
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import Logging
+import TocsinConfig
+import TocsinCore
+import TocsinDaemon
+
+/// `tocsind`: the crisis-communication daemon.
+@main
+struct Tocsind: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tocsind",
+        abstract: "Tocsin daemon: fans approved urgent notices out to every configured channel, durably, with an audit trail."
+    )
+
+    @Option(name: .long, help: "The config file (default: $TOCSIN_CONFIG or /etc/tocsin/tocsin.yaml).")
+    var config: String?
+
+    @Flag(name: .long, help: "Validate the config and templates, list every problem, and exit (0 valid, 1 invalid).")
+    var checkConfig = false
+
+    @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical (default: $TOCSIN_LOG_LEVEL or info).")
+    var logLevel: String?
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let path = config ?? environment["TOCSIN_CONFIG"] ?? "/etc/tocsin/tocsin.yaml"
+        let (loaded, diagnostics) = ConfigLoader.load(path: path, environment: environment)
+        for diagnostic in diagnostics { FileHandle.standardError.write(Data("\(diagnostic)\n".utf8)) }
+        guard let loaded else {
+            let count = diagnostics.errors.count
+            FileHandle.standardError.write(Data("tocsind: \(path): \(count) error\(count == 1 ? "" : "s"); the configuration was not loaded\n".utf8))
+            throw ExitCode(1)
+        }
+        if checkConfig {
+            print("\(path): OK — \(loaded.templates.count) templates, \(loaded.channels.count) channels, \(loaded.routes.count) routes (fingerprint \(loaded.fingerprint.prefix(12)))")
+            return
+        }
+        let level = Logger.Level(rawValue: (logLevel ?? environment["TOCSIN_LOG_LEVEL"] ?? "info").lowercased()) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "tocsind")
+        do {
+            try await Daemon.run(configuration: loaded, configPath: path, logger: logger)
+        } catch {
+            logger.critical("tocsind cannot run", metadata: ["error": "\(error)"])
+            FileHandle.standardError.write(Data("tocsind: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}
