@@ -1,8 +1,24 @@
 import ArgumentParser
+import Foundation
 
 /// `tocsinctl`: the operator's command line for `tocsind`.
 @main
 struct Tocsinctl: ParsableCommand {
+    /// Runs the verb; usage errors exit 2 as DESIGN.md says (ArgumentParser's own default is 64).
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(Exit.usage.rawValue)
+            }
+            exit(withError: error)
+        }
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "tocsinctl",
         abstract: "Send, drill and follow urgent notices through tocsind, and review its audit log.",

@@ -40,6 +40,8 @@ struct DaemonContext: Sendable {
             for delivery in current.deliveries { try await emit(Self.eventLine(id, delivery)) }
             if current.isFinished { return current }
             for await delivery in updates {
+                // The snapshot may already hold this change (published between subscribe and read): send news only.
+                if let known = states[delivery.id], known.state == delivery.state, known.attempts >= delivery.attempts { continue }
                 states[delivery.id] = delivery
                 try await emit(Self.eventLine(id, delivery))
                 if states.values.allSatisfy(\.isFinal) { break }

@@ -1,0 +1,81 @@
+import Foundation
+
+/// The loopback HTTP receiver (`scripts/receiver.py`) as a child process: 127.0.0.1 only, one JSON line per request.
+public final class LoopbackReceiver: @unchecked Sendable {
+    /// One recorded request.
+    public struct Request: Sendable {
+        public var time: Double
+        public var method: String
+        public var path: String
+        public var headers: [String: String]
+        public var body: String
+
+        public var json: [String: Any]? {
+            (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any]
+        }
+    }
+
+    public let port: Int
+    public let recordPath: String
+    private let process: Process
+    private let stdin: Pipe
+
+    /// Starts the receiver with answers per path (see the script's doc), e.g. `["/flaky": [["status": 500], ["status": 200]]]`.
+    public init(in directory: TemporaryDirectory, plan: [String: [[String: Any]]] = [:], name: String = "receiver") throws {
+        let planPath = directory.file("\(name)-plan.json")
+        try JSONSerialization.data(withJSONObject: plan).write(to: URL(fileURLWithPath: planPath))
+        recordPath = directory.file("\(name)-requests.jsonl")
+        _ = FileManager.default.createFile(atPath: recordPath, contents: nil)
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", PackagePaths.receiverScript, "--port", "0", "--plan", planPath, "--record", recordPath, "--exit-on-stdin-eof"]
+        let out = Pipe()
+        stdin = Pipe()
+        process.standardOutput = out
+        process.standardInput = stdin
+        try process.run()
+        var line = Data()
+        while let byte = try out.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) {
+            line.append(byte)
+        }
+        let text = String(decoding: line, as: UTF8.self)
+        guard text.hasPrefix("LISTENING "), let port = Int(text.dropFirst("LISTENING ".count)) else {
+            process.terminate()
+            throw TestSupportError("the receiver did not start: '\(text)'")
+        }
+        self.port = port
+    }
+
+    public func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
+
+    public func requests(path: String? = nil) -> [Request] {
+        guard let text = try? String(contentsOfFile: recordPath, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { line in
+            guard let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else { return nil }
+            let request = Request(
+                time: object["t"] as? Double ?? 0, method: object["method"] as? String ?? "",
+                path: object["path"] as? String ?? "", headers: object["headers"] as? [String: String] ?? [:],
+                body: object["body"] as? String ?? ""
+            )
+            return path == nil || request.path == path ? request : nil
+        }
+    }
+
+    /// Waits until at least `count` requests (to `path`, if given) arrived.
+    @discardableResult
+    public func waitForRequests(_ count: Int, path: String? = nil, timeout: Duration = .seconds(30)) throws -> [Request] {
+        _ = try waitUntil(timeout: timeout) { requests(path: path).count >= count }
+        return requests(path: path)
+    }
+
+    public func stop() {
+        try? stdin.fileHandleForWriting.close()
+        process.terminate()
+        process.waitUntilExit()
+    }
+}
+
+public struct TestSupportError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

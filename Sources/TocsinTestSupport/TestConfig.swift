@@ -1,0 +1,123 @@
+import Foundation
+
+/// Writes a tocsin.yaml and templates for a test, with fast retry timings so tests finish quickly.
+public struct TestConfig {
+    public struct Channel {
+        public var name: String
+        public var url: String
+        public var secret: String?
+        public var timeout: String?
+        public var extra: String
+
+        public init(_ name: String, url: String, secret: String? = nil, timeout: String? = nil, extra: String = "") {
+            self.name = name
+            self.url = url
+            self.secret = secret
+            self.timeout = timeout
+            self.extra = extra
+        }
+    }
+
+    public var channels: [Channel]
+    public var routes: [String: [String]]
+    public var operators = ["group:root"]
+    public var approvers = ["group:root"]
+    public var auditors = ["group:root"]
+    public var socketMode = "0660"
+    public var retry = "{ initial: 100ms, max: 400ms }"
+    public var deadline = "2m"
+    public var timeout = "5s"
+    public var templates: [String: String] = ["evacuation": TestConfig.evacuationTemplate]
+
+    public init(channels: [Channel], routes: [String: [String]]? = nil) {
+        self.channels = channels
+        self.routes = routes ?? ["campus": channels.map(\.name), "drill": channels.map(\.name)]
+    }
+
+    /// A whsec_ secret, fresh for each test.
+    public static func makeSecret() -> String {
+        var bytes = [UInt8](repeating: 0, count: 32)
+        for index in bytes.indices { bytes[index] = UInt8.random(in: 0...255) }
+        return "whsec_" + Data(bytes).base64EncodedString()
+    }
+
+    /// Writes the config (secrets as `secret_file`s) and templates into `directory`; returns the config path.
+    @discardableResult
+    public func write(to directory: TemporaryDirectory) throws -> String {
+        var yaml = """
+            organization: { name: "Cégep de l'Exemple", sender: alertes@cegep.example, languages: [fr, en] }
+            paths: { state: state, socket: state/admin.sock, templates: templates, socket_mode: "\(socketMode)" }
+            access:
+              operators: [\(operators.joined(separator: ", "))]
+              approvers: [\(approvers.joined(separator: ", "))]
+              auditors: [\(auditors.joined(separator: ", "))]
+            delivery: { timeout: \(timeout), deadline: \(deadline), retry: \(retry) }
+            channels:
+
+            """
+        for channel in channels {
+            yaml += "  \(channel.name):\n    type: webhook\n    url: \"\(channel.url)\"\n"
+            if let secret = channel.secret {
+                let file = try directory.write("secrets/\(channel.name)", secret + "\n")
+                yaml += "    secret_file: \(file)\n"
+            }
+            if let timeout = channel.timeout { yaml += "    timeout: \(timeout)\n" }
+            if !channel.extra.isEmpty { yaml += channel.extra }
+        }
+        yaml += "routes:\n"
+        for (name, members) in routes.sorted(by: { $0.key < $1.key }) {
+            yaml += "  \(name): [\(members.joined(separator: ", "))]\n"
+        }
+        for (id, text) in templates { try directory.write("templates/\(id).yaml", text) }
+        return try directory.write("tocsin.yaml", yaml)
+    }
+
+    public static let evacuationTemplate = """
+        id: evacuation
+        category: Fire
+        severity: Extreme
+        urgency: Immediate
+        certainty: Observed
+        response: Evacuate
+        route: campus
+        drill_route: drill
+        variables:
+          building: { required: true, allowed: [Pavillon A, Pavillon B] }
+          assembly_point: { default: Stationnement P1 }
+        event: { fr: Évacuation, en: Evacuation }
+        title:
+          fr: "ÉVACUATION — {{building}}"
+          en: "EVACUATION — {{building}}"
+        body:
+          fr: "Quittez {{building}} immédiatement. Point de rassemblement : {{assembly_point}}."
+          en: "Leave {{building}} now. Assembly point: {{assembly_point}}."
+
+        """
+}
+
+/// A receiver, a config and a running daemon, torn down together.
+public final class TestBed: @unchecked Sendable {
+    public let directory: TemporaryDirectory
+    public let receiver: LoopbackReceiver
+    public let daemon: DaemonProcess
+
+    /// - Parameter configure: builds the config from the receiver (its URLs are known only once it listens).
+    public init(plan: [String: [[String: Any]]] = [:], configure: (LoopbackReceiver) -> TestConfig) throws {
+        directory = try TemporaryDirectory()
+        receiver = try LoopbackReceiver(in: directory, plan: plan)
+        let path = try configure(receiver).write(to: directory)
+        daemon = DaemonProcess(directory: directory, configPath: path)
+        do {
+            try daemon.start()
+        } catch {
+            receiver.stop()
+            throw error
+        }
+    }
+
+    public func tearDown() {
+        daemon.kill(SIGKILL)
+        receiver.stop()
+        directory.remove()
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+import TocsinClient
+import TocsinProtocol
+import TocsinTestSupport
+
+/// Bad input on the admin socket gets a JSON-RPC error or a clean close, and never disturbs other clients.
+@Suite(.timeLimit(.minutes(3)))
+struct AdminSocketTests {
+    private func error(of line: [UInt8]?) throws -> (code: Int, message: String) {
+        let data = try #require(line.map { Data($0) })
+        let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let error = try #require(object["error"] as? [String: Any])
+        return (try #require(error["code"] as? Int), error["message"] as? String ?? "")
+    }
+
+    @Test(arguments: [
+        ("this is not json", RPCError.parseErrorCode),
+        ("{\"jsonrpc\":\"1.0\",\"id\":1,\"method\":\"daemon.status\"}", RPCError.invalidRequestCode),
+        ("{\"jsonrpc\":\"2.0\",\"id\":1}", RPCError.invalidRequestCode),
+        ("[1,2,3]", RPCError.parseErrorCode),
+        ("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"incident.launchMissiles\",\"params\":{}}", RPCError.methodNotFoundCode),
+        ("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"incident.send\",\"params\":{\"template\":42}}", RPCError.invalidParamsCode),
+        ("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"incident.status\"}", RPCError.invalidParamsCode),
+    ])
+    func badRequestsGetTheRightErrorAndTheConnectionStaysUsable(line: String, code: Int) throws {
+        let bed = try TestBed { receiver in TestConfig(channels: [.init("ops", url: receiver.url("/ops"))]) }
+        defer { bed.tearDown() }
+        let client = try bed.daemon.client()
+        #expect(try error(of: client.raw(Array(line.utf8))).code == code)
+        // Same connection, next request: still served.
+        let status = try client.call(.daemonStatus, EmptyParams(), as: DaemonStatus.self)
+        #expect(status.templates == 1)
+    }
+
+    @Test func anOversizedLineIsRefusedAndOtherClientsAreUnaffected() throws {
+        let bed = try TestBed { receiver in TestConfig(channels: [.init("ops", url: receiver.url("/ops"))]) }
+        defer { bed.tearDown() }
+        let hostile = try bed.daemon.client()
+        let bystander = try bed.daemon.client()
+        let oversized = [UInt8](repeating: UInt8(ascii: "a"), count: JSONRPC.maximumRequestBytes + 4096)
+        let answer = try? hostile.raw(oversized)
+        // Either an error line before the close, or a close (the kernel may reset while we still write).
+        if let answer, let decoded = try? error(of: answer) {
+            #expect(decoded.code == RPCError.invalidRequestCode)
+            #expect(decoded.message.contains("longer than"))
+        }
+        #expect(try bystander.call(.daemonStatus, EmptyParams(), as: DaemonStatus.self).templates == 1)
+        #expect(try bed.daemon.client().call(.daemonStatus, EmptyParams(), as: DaemonStatus.self).templates == 1)
+    }
+
+    @Test func aSilentClientDoesNotBlockOthers() throws {
+        let bed = try TestBed { receiver in TestConfig(channels: [.init("ops", url: receiver.url("/ops"))]) }
+        defer { bed.tearDown() }
+        // Connects and says nothing at all.
+        let silent = try UnixSocketConnection(path: bed.daemon.socketPath)
+        for _ in 0..<3 {
+            #expect(try bed.daemon.client().call(.daemonStatus, EmptyParams(), as: DaemonStatus.self).templates == 1)
+        }
+        _ = silent
+    }
+
+    @Test func aClientThatVanishesMidRequestLeavesTheDaemonServing() throws {
+        let bed = try TestBed { receiver in TestConfig(channels: [.init("ops", url: receiver.url("/ops"))]) }
+        defer { bed.tearDown() }
+        for _ in 0..<20 {
+            let connection = try UnixSocketConnection(path: bed.daemon.socketPath)
+            try connection.writeLine(Array("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"audit.verify\"}".utf8))
+            // Dropped without reading the answer.
+        }
+        #expect(try bed.daemon.client().call(.daemonStatus, EmptyParams(), as: DaemonStatus.self).templates == 1)
+        #expect(bed.daemon.isRunning)
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import Testing
+import TocsinProtocol
+import TocsinTestSupport
+
+/// The operator's command line: confirmation, validation before anything is stored, exit codes, drills.
+@Suite(.timeLimit(.minutes(3)))
+struct CLITests {
+    private func makeBed() throws -> TestBed {
+        try TestBed { receiver in TestConfig(channels: [.init("ops", url: receiver.url("/ops"))]) }
+    }
+
+    private func incidentCount(_ bed: TestBed) throws -> Int {
+        try bed.daemon.client().call(.incidentList, ListParams(limit: 100), as: [IncidentSummary].self).count
+    }
+
+    @Test func aWrongConfirmationSendsNothingAndExits2() throws {
+        let bed = try makeBed()
+        defer { bed.tearDown() }
+        _ = try bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+        let send = try bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", input: "evacuatoin\n")
+        #expect(send.status == 2, "\(send)")
+        #expect(send.stderr.contains("LIVE ALERT"))
+        #expect(send.stderr.contains("Nothing was sent"))
+        #expect(try incidentCount(bed) == 0)
+        #expect(bed.receiver.requests().isEmpty)
+    }
+
+    @Test func endOfInputAtTheConfirmationSendsNothing() throws {
+        let bed = try makeBed()
+        defer { bed.tearDown() }
+        _ = try bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+        let send = try bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", input: "")
+        #expect(send.status == 2)
+        #expect(try incidentCount(bed) == 0)
+    }
+
+    @Test func typingTheTemplateIDConfirms() throws {
+        let bed = try makeBed()
+        defer { bed.tearDown() }
+        _ = try bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+        let send = try bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", input: "evacuation\n")
+        #expect(send.status == 0, "\(send)")
+        #expect(send.stderr.contains("[fr] ÉVACUATION — Pavillon A"), "the confirmation shows the rendered text")
+        #expect(bed.receiver.requests(path: "/ops").count == 1)
+    }
+
+    @Test func aLiveSendOfAnUnapprovedTemplateIsRefusedWithExit4() throws {
+        let bed = try makeBed()
+        defer { bed.tearDown() }
+        let send = try bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes")
+        #expect(send.status == 4, "\(send)")
+        #expect(send.stderr.contains("not approved"))
+        #expect(send.stderr.contains("tocsinctl templates approve evacuation"))
+        #expect(try incidentCount(bed) == 0)
+    }
+
+    @Test(arguments: [
+        (["send", "evacuation", "--yes"], "missing required variable 'building'"),
+        (["send", "evacuation", "--set", "building=Pavillon Z", "--yes"], "not an allowed value"),
+        (["send", "evacuation", "--set", "building=Pavillon A", "--set", "floor=3", "--yes"], "unknown variable 'floor'"),
+        (["send", "no-such-template", "--yes"], "no template 'no-such-template'"),
+        (["send", "evacuation", "--set", "building", "--yes"], "--set takes name=value"),
+        (["send", "evacuation", "--set", "building=Pavillon A", "--route", "nowhere", "--yes"], "no route 'nowhere'"),
+    ])
+    func badInputIsRefusedBeforeAnythingIsStored(arguments: [String], message: String) throws {
+        let bed = try makeBed()
+        defer { bed.tearDown() }
+        _ = try bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+        let result = try bed.daemon.ctl(arguments: arguments)
+        #expect(result.status == 2, "\(result)")
+        #expect(result.stderr.contains(message), "\(result.stderr)")
+        #expect(try incidentCount(bed) == 0)
+        #expect(bed.receiver.requests().isEmpty)
+    }
+
+    @Test func anUnreachableDaemonExits3() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let result = try runCommand(PackagePaths.tocsinctl, ["status"], environment: ["TOCSIN_SOCKET": directory.file("nothing.sock")])
+        #expect(result.status == 3)
+        #expect(result.stderr.contains("is tocsind running"))
+    }
+
+    @Test func aDrillOfAnUnapprovedTemplateGoesOutMarkedInBothLanguages() throws {
+        let bed = try makeBed()
+        defer { bed.tearDown() }
+        let drill = try bed.daemon.ctl("drill", "evacuation", "--set", "building=Pavillon B", input: "evacuation\n")
+        #expect(drill.status == 0, "\(drill)")
+        #expect(drill.stderr.contains("EXERCICE / EXERCISE"))
+        #expect(!drill.stderr.contains("LIVE ALERT"))
+        #expect(drill.stderr.contains("NOT approved"))
+        let body = try #require(bed.receiver.requests(path: "/ops").first?.json?["data"] as? [String: Any])
+        #expect(body["status"] as? String == "Exercise")
+        #expect(body["approved"] as? Bool == false)
+        let messages = try #require(body["messages"] as? [[String: Any]])
+        #expect((messages[0]["title"] as? String)?.hasPrefix("EXERCICE — ") == true)
+        #expect((messages[0]["body"] as? String)?.hasPrefix("Ceci est un exercice.") == true)
+        #expect((messages[1]["title"] as? String)?.hasPrefix("EXERCISE — ") == true)
+        #expect((messages[1]["body"] as? String)?.hasPrefix("This is a drill.") == true)
+    }
+
+    @Test func previewTemplatesAndStatusSpeakJSON() throws {
+        let bed = try makeBed()
+        defer { bed.tearDown() }
+        let list = try bed.daemon.ctl("templates", "list", "--json")
+        #expect(list.status == 0)
+        #expect(list.stdout.contains("\"approval\" : \"unapproved\""))
+        _ = try bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+        #expect(try bed.daemon.ctl("templates", "list").stdout.contains("approved"))
+        let preview = try bed.daemon.ctl("preview", "evacuation", "--set", "building=Pavillon A", "--json")
+        #expect(preview.status == 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(preview.stdout.utf8)) as? [String: Any])
+        #expect(object["deliveries"] as? Int == 1)
+        #expect(try incidentCount(bed) == 0, "a preview stores nothing")
+        let show = try bed.daemon.ctl("templates", "show", "evacuation")
+        #expect(show.stdout.contains("{{building}} required"))
+        let status = try bed.daemon.ctl("status", "--json")
+        #expect(status.status == 0)
+        #expect(status.stdout.contains("configFingerprint"))
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import Testing
+import TocsinTestSupport
+
+/// `tocsind --check-config`: 0 valid, 1 invalid with every problem listed by file and line.
+@Suite struct ConfigCheckTests {
+    @Test func aValidConfigPasses() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = try TestConfig(channels: [.init("ops", url: "http://127.0.0.1:9/ops")]).write(to: directory)
+        let result = try runCommand(PackagePaths.tocsind, ["--check-config", "--config", path])
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stdout.contains("OK"))
+    }
+
+    @Test func everyProblemIsListedWithFileAndLine() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try directory.write("templates/evacuation.yaml", TestConfig.evacuationTemplate.replacingOccurrences(of: "{{assembly_point}}.\"\n  en", with: "{{assemby_point}}.\"\n  en"))
+        let path = try directory.write("tocsin.yaml", """
+            organization: { name: Test, sender: test@example.org, languages: [fr, en] }
+            paths: { state: state, templates: templates }
+            delivery: { timeout: ten seconds }
+            channels:
+              ops: { type: webhook, url: "http://127.0.0.1:9/ops", secret: not-a-whsec }
+              chat: { type: slak, url: "https://example.org" }
+            routes: { campus: [ops, opps], drill: [ops] }
+            chanels: {}
+
+            """)
+        let result = try runCommand(PackagePaths.tocsind, ["--check-config", "--config", path])
+        #expect(result.status == 1, "\(result)")
+        let out = result.stderr
+        #expect(out.contains("tocsin.yaml:3: error: 'delivery.timeout' is not a duration"))
+        #expect(out.contains("tocsin.yaml:5: error: channel 'ops': the webhook secret is not a Standard Webhooks secret"))
+        #expect(out.contains("tocsin.yaml:6: error: 'channels.chat.type' is 'slak'"))
+        #expect(out.contains("tocsin.yaml:7: error: route 'campus' names channel 'opps'"))
+        #expect(out.contains("did you mean 'ops'?"))
+        #expect(out.contains("tocsin.yaml:8: error: unknown key 'chanels' in 'config' (did you mean 'channels'?)"))
+        #expect(out.contains("evacuation.yaml: error: template 'evacuation': placeholder {{assemby_point}} in language 'fr' is not declared"))
+        #expect(!out.contains("not-a-whsec"), "a secret's value never appears in an error")
+    }
+
+    @Test func theExampleConfigValidatesWithItsTemplates() throws {
+        // The shipped example reads its secrets from systemd credentials; point them at stand-ins.
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let example = PackagePaths.root.appendingPathComponent("config")
+        var text = try String(contentsOf: example.appendingPathComponent("tocsin.yaml"), encoding: .utf8)
+        let standIns = directory.file("credentials") + "/"
+        for prefix in ["/run/credentials/tocsind.service/", "/etc/tocsin/recipients/"] {
+            text = text.replacingOccurrences(of: prefix, with: standIns)
+        }
+        text = text.replacingOccurrences(of: "templates: templates", with: "templates: \(example.appendingPathComponent("templates").path)")
+        let names = Set(text.components(separatedBy: standIns).dropFirst().map {
+            String($0.prefix { !$0.isWhitespace && $0 != "\"" })
+        }).filter { !$0.isEmpty }
+        for name in names {
+            let value: String
+            if name.hasSuffix(".csv") || name.hasSuffix(".txt") {
+                value = name.contains("sms") ? "phone,name\n+15145550100,A\n+1 514 555 0101,B\n" : "alice@cegep.example\nbob@cegep.example\n"
+            } else {
+                value = name.contains("url") ? "https://example.org/hook" : TestConfig.makeSecret()
+            }
+            try directory.write("credentials/\(name)", value)
+        }
+        let path = try directory.write("tocsin.yaml", text)
+        let result = try runCommand(PackagePaths.tocsind, ["--check-config", "--config", path])
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stdout.contains("4 templates"))
+    }
+}

@@ -1,0 +1,158 @@
+import Foundation
+import Testing
+import TocsinProtocol
+import TocsinTestSupport
+
+/// The core path end to end: real tocsind, real SQLite file, real admin socket, real HTTP on 127.0.0.1.
+@Suite(.timeLimit(.minutes(3)))
+struct DeliveryTests {
+    @Test func signedLiveSendIsDeliveredAndVerifiesWithTheReferenceVerifier() throws {
+        let secret = TestConfig.makeSecret()
+        let bed = try TestBed { receiver in
+            TestConfig(channels: [.init("ops", url: receiver.url("/ops"), secret: secret)])
+        }
+        defer { bed.tearDown() }
+
+        #expect(try bed.daemon.ctl("templates", "approve", "evacuation", "--yes").status == 0)
+        let send = try bed.daemon.ctl(arguments: ["send", "evacuation", "--set", "building=Pavillon A", "--yes", "--json"])
+        #expect(send.status == 0, "\(send)")
+        let lines = send.jsonLines
+        let incident = try #require(lines.first?["incident"] as? String)
+        #expect(lines.allSatisfy { $0["incident"] as? String == incident }, "every JSON line names the incident")
+        #expect(lines.last?["event"] as? String == "summary")
+        #expect(lines.last?["delivered"] as? Int == 1)
+
+        let requests = bed.receiver.requests(path: "/ops")
+        #expect(requests.count == 1)
+        let request = try #require(requests.first)
+        #expect(request.headers["content-type"] == "application/json")
+        #expect(request.headers["webhook-id"]?.hasPrefix("msg_") == true)
+        #expect(request.headers["webhook-signature"]?.hasPrefix("v1,") == true)
+        let body = try #require(request.json)
+        #expect(body["type"] as? String == "tocsin.alert")
+        let data = try #require(body["data"] as? [String: Any])
+        #expect(data["incident"] as? String == incident)
+        #expect(data["status"] as? String == "Actual")
+        #expect(data["msgType"] as? String == "Alert")
+        #expect(data["approved"] as? Bool == true)
+        let messages = try #require(data["messages"] as? [[String: Any]])
+        #expect(messages.map { $0["language"] as? String } == ["fr-CA", "en-CA"])
+        #expect(messages.first?["title"] as? String == "ÉVACUATION — Pavillon A")
+
+        let verify = try runCommand("/usr/bin/env", ["python3", PackagePaths.verifyScript, bed.receiver.recordPath, secret, "/ops"])
+        #expect(verify.status == 0, "\(verify)")
+        #expect(verify.stdout.contains("verified 1"))
+    }
+
+    @Test func retriesAfter500sThenDeliversWithTheSameWebhookID() throws {
+        let bed = try TestBed(plan: ["/flaky": [["status": 500], ["status": 503], ["status": 200]]]) { receiver in
+            TestConfig(channels: [.init("flaky", url: receiver.url("/flaky"))])
+        }
+        defer { bed.tearDown() }
+        _ = try bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+
+        let send = try bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon B", "--yes")
+        #expect(send.status == 0, "\(send)")
+        let requests = bed.receiver.requests(path: "/flaky")
+        #expect(requests.count == 3)
+        #expect(Set(requests.compactMap { $0.headers["webhook-id"] }).count == 1, "one delivery, one webhook-id across retries")
+        #expect(Set(requests.map(\.body)).count == 1, "the body is encoded once and sent again unchanged")
+        #expect(send.stdout.contains("retrying"))
+        #expect(send.stdout.contains("All 1 deliveries delivered"))
+    }
+
+    @Test func honoursRetryAfterOn429() throws {
+        let bed = try TestBed(plan: ["/limited": [["status": 429, "headers": ["Retry-After": "1"]], ["status": 200]]]) { receiver in
+            TestConfig(channels: [.init("limited", url: receiver.url("/limited"))])
+        }
+        defer { bed.tearDown() }
+        _ = try bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+
+        let send = try bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes")
+        #expect(send.status == 0, "\(send)")
+        let requests = bed.receiver.requests(path: "/limited")
+        #expect(requests.count == 2)
+        // The configured backoff is 100 ms; only Retry-After explains a wait of at least a second.
+        #expect(requests[1].time - requests[0].time >= 0.95)
+    }
+
+    @Test func a400FailsAtOnceAndIsFlaggedAsMisconfiguration() throws {
+        let bed = try TestBed(plan: ["/bad": [["status": 400, "body": "{\"error\":\"invalid payload\"}"]]]) { receiver in
+            TestConfig(channels: [.init("bad", url: receiver.url("/bad")), .init("good", url: receiver.url("/good"))])
+        }
+        defer { bed.tearDown() }
+        _ = try bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+
+        let send = try bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes", "--json")
+        #expect(send.status == 1, "some deliveries failed → exit 1\n\(send)")
+        #expect(bed.receiver.requests(path: "/bad").count == 1, "a 400 is not retried")
+        let summary = try #require(send.jsonLines.last)
+        let deliveries = try #require(summary["deliveries"] as? [[String: Any]])
+        let bad = try #require(deliveries.first { $0["channel"] as? String == "bad" })
+        #expect(bad["state"] as? String == "failed")
+        #expect(bad["misconfiguration"] as? Bool == true)
+        #expect((bad["lastError"] as? String)?.contains("invalid payload") == true, "what the service answered is kept")
+        #expect(deliveries.first { $0["channel"] as? String == "good" }?["state"] as? String == "delivered")
+    }
+
+    @Test func aHangingChannelDoesNotDelayAnotherChannel() throws {
+        let bed = try TestBed(plan: ["/hang": [["hang": true]]]) { receiver in
+            TestConfig(channels: [
+                .init("hanging", url: receiver.url("/hang"), timeout: "60s"),
+                .init("healthy", url: receiver.url("/ok")),
+            ])
+        }
+        defer { bed.tearDown() }
+        _ = try bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+
+        let send = try bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes", "--no-wait", "--json")
+        #expect(send.status == 0, "\(send)")
+        let incident = try #require(send.jsonLines.first?["incident"] as? String)
+        var status: IncidentStatus?
+        let healthyDelivered = try waitUntil {
+            status = try? bed.daemon.client().call(.incidentStatus, IncidentParams(incident: incident), as: IncidentStatus.self)
+            return status?.deliveries.first { $0.channel == "healthy" }?.state == "delivered"
+        }
+        #expect(healthyDelivered)
+        // Ordering, not timing: the healthy channel finished while the hanging one is still waiting for its answer.
+        #expect(status?.deliveries.first { $0.channel == "hanging" }?.isFinal == false)
+        #expect(bed.receiver.requests(path: "/hang").count == 1)
+    }
+
+    @Test func kill9DuringAFanOutLosesNothingAndResendsWithTheSameWebhookID() throws {
+        let paths = (1...12).map { "/slow\($0)" }
+        var plan: [String: [[String: Any]]] = [:]
+        for path in paths { plan[path] = [["delay": 1]] }
+        let bed = try TestBed(plan: plan) { receiver in
+            TestConfig(channels: paths.map { .init("ch\($0.dropFirst(5))", url: receiver.url($0)) })
+        }
+        defer { bed.tearDown() }
+        _ = try bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+
+        let send = try bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes", "--no-wait", "--json")
+        #expect(send.status == 0, "\(send)")
+        let incident = try #require(send.jsonLines.first?["incident"] as? String)
+        // Acknowledged means durable: kill while requests are in flight (the receiver holds each for a second).
+        try bed.receiver.waitForRequests(1)
+        bed.daemon.kill(SIGKILL)
+        let seenBeforeKill = Set(bed.receiver.requests().compactMap { $0.headers["webhook-id"] })
+        #expect(!seenBeforeKill.isEmpty)
+
+        try bed.daemon.start()
+        let final = try bed.daemon.waitForFinish(incident)
+        #expect(final.deliveries.count == paths.count)
+        #expect(final.allDelivered, "\(final.deliveries.map { "\($0.channel): \($0.state) \($0.lastError ?? "")" })")
+
+        let requests = bed.receiver.requests()
+        let ids = Set(final.deliveries.map(\.id))
+        #expect(Set(requests.compactMap { $0.headers["webhook-id"] }) == ids, "every delivery arrived, under its own id")
+        // A request in flight at the kill is sent again after restart, with the same webhook-id and body.
+        let resent = seenBeforeKill.filter { id in requests.filter { $0.headers["webhook-id"] == id }.count > 1 }
+        #expect(!resent.isEmpty)
+        for id in resent {
+            #expect(Set(requests.filter { $0.headers["webhook-id"] == id }.map(\.body)).count == 1)
+        }
+        let verify = try bed.daemon.ctl("audit", "verify")
+        #expect(verify.status == 0, "\(verify)")
+    }
+}
