@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Checks recorded webhook requests with the reference Standard Webhooks verifier (PyPI `standardwebhooks`).
 
-Usage: verify_webhooks.py RECORD.jsonl SECRET [PATH]
+Usage: verify_webhooks.py RECORD.jsonl SECRET|@SECRET_FILE [PATH]
+(@file keeps the secret off command lines and terminals.)
 Prints "verified N" and exits 0 when every request (to PATH, if given) verifies; exits 1 naming the first that does not.
 """
 import json
@@ -10,6 +11,8 @@ import sys
 from standardwebhooks.webhooks import Webhook
 
 record, secret = sys.argv[1], sys.argv[2]
+if secret.startswith("@"):
+    secret = open(secret[1:]).read().strip()
 path = sys.argv[3] if len(sys.argv) > 3 else None
 hook = Webhook(secret)
 count = 0

@@ -69,7 +69,7 @@ struct SendFlow {
                 guard let event = try? JSONDecoder().decode(JSONRPC.ParamsOnly<DeliveryEvent>.self, from: data).params else { return }
                 if global.json {
                     Console.jsonLine(DeliveryLine(incident: incident, delivery: event.delivery))
-                } else {
+                } else if event.delivery.state != "pending" {
                     print(ProgressLine.text(event.delivery))
                 }
             }

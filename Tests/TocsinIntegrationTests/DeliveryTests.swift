@@ -39,7 +39,7 @@ struct DeliveryTests {
         #expect(messages.map { $0["language"] as? String } == ["fr-CA", "en-CA"])
         #expect(messages.first?["title"] as? String == "ÉVACUATION — Pavillon A")
 
-        let verify = try runCommand("/usr/bin/env", ["python3", PackagePaths.verifyScript, bed.receiver.recordPath, secret, "/ops"])
+        let verify = try runCommand("/usr/bin/env", ["python3", PackagePaths.verifyScript, bed.receiver.recordPath, "@" + bed.directory.file("secrets/ops"), "/ops"])
         #expect(verify.status == 0, "\(verify)")
         #expect(verify.stdout.contains("verified 1"))
     }

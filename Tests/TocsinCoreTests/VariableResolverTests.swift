@@ -1,0 +1,114 @@
+import Testing
+import TocsinCore
+
+struct VariableResolverTests {
+    static func template() throws -> MessageTemplate {
+        try SampleTemplate.template {
+            $0.variables.append(VariableSpec(name: "note"))
+            $0.body["en"] = "Leave {{building}}. {{assembly_point}}. {{note}}"
+        }
+    }
+
+    static func problems(_ given: [String: String], template: MessageTemplate? = nil) throws -> [String] {
+        let template = try template ?? Self.template()
+        do {
+            _ = try VariableResolver.resolve(given, for: template)
+        } catch {
+            return error.problems
+        }
+        Issue.record("the values were accepted: \(given)")
+        return []
+    }
+
+    @Test func givenValuesAndDefaultsAreResolved() throws {
+        let values = try VariableResolver.resolve(["building": "Pavillon A"], for: Self.template())
+        #expect(values == ["building": "Pavillon A", "assembly_point": "Stationnement P1"])
+    }
+
+    @Test func givenValueReplacesTheDefault() throws {
+        let values = try VariableResolver.resolve(
+            ["building": "Pavillon des sciences", "assembly_point": "Terrain de soccer", "note": "Pompiers sur place"],
+            for: Self.template()
+        )
+        #expect(values == ["building": "Pavillon des sciences", "assembly_point": "Terrain de soccer", "note": "Pompiers sur place"])
+    }
+
+    @Test func missingRequiredVariableListsTheAllowedValues() throws {
+        let problems = try Self.problems([:])
+        #expect(problems.count == 1)
+        let problem = try #require(problems.first)
+        #expect(problem.contains("missing required variable 'building'"))
+        #expect(problem.contains("--set building="))
+        #expect(problem.contains(#""Pavillon A""#))
+        #expect(problem.contains(#""Pavillon des sciences""#))
+    }
+
+    @Test func unknownVariableListsTheKnownOnes() throws {
+        let problems = try Self.problems(["building": "Pavillon A", "bulding": "Pavillon A"])
+        #expect(problems == ["unknown variable 'bulding' for template 'evacuation' (it takes: assembly_point, building, note)"])
+    }
+
+    @Test func unknownVariableOfATemplateWithoutVariables() throws {
+        let template = try SampleTemplate.template {
+            $0.variables = []
+            $0.title = ["fr": "Fin", "en": "End"]
+            $0.body = ["fr": "Fin de l'alerte.", "en": "All clear."]
+        }
+        let problems = try Self.problems(["building": "A"], template: template)
+        #expect(problems == ["unknown variable 'building' for template 'evacuation' (it takes none)"])
+    }
+
+    @Test func valueOutsideTheAllowedListIsRefused() throws {
+        let problems = try Self.problems(["building": "Pavillon Z"])
+        #expect(problems.count == 1)
+        let problem = try #require(problems.first)
+        #expect(problem.contains("'Pavillon Z' is not an allowed value of 'building'"))
+        #expect(problem.contains(#"(allowed: "Pavillon A", "Pavillon des sciences")"#))
+    }
+
+    @Test func allowedValuesMatchExactly() throws {
+        #expect(try Self.problems(["building": "pavillon a"]).count == 1)
+        #expect(try Self.problems(["building": "Pavillon A "]).count == 1)
+    }
+
+    @Test(arguments: ["Pavillon\nA", "Pavillon\tA", "Pavillon\rA", "\u{1B}[31mrouge", "nul\u{0}", "del\u{7F}", "c1\u{85}"])
+    func controlCharactersAreRefused(value: String) throws {
+        let problems = try Self.problems(["building": "Pavillon A", "note": value])
+        #expect(problems.count == 1)
+        #expect(problems.first?.contains("the value of 'note' contains a control character") == true)
+    }
+
+    @Test func valuesUpToTheMaximumLengthAreAccepted() throws {
+        let value = String(repeating: "é", count: VariableResolver.maximumLength)
+        let values = try VariableResolver.resolve(["building": "Pavillon A", "note": value], for: Self.template())
+        #expect(values["note"] == value)
+    }
+
+    @Test func overLongValuesAreRefused() throws {
+        let value = String(repeating: "x", count: VariableResolver.maximumLength + 1)
+        let problems = try Self.problems(["building": "Pavillon A", "note": value])
+        #expect(problems == ["the value of 'note' is 201 characters long; at most 200 are accepted"])
+    }
+
+    @Test func blankValueOfARequiredVariableIsRefused() throws {
+        let template = try SampleTemplate.template { $0.variables[0] = VariableSpec(name: "building", required: true) }
+        let problems = try Self.problems(["building": "   "], template: template)
+        #expect(problems == ["the value of 'building' is empty"])
+    }
+
+    @Test func everyProblemIsReportedAtOnce() throws {
+        let problems = try Self.problems([
+            "floor": "3", "assembly_point": String(repeating: "p", count: 300), "note": "two\nlines",
+        ])
+        #expect(problems.count == 4)
+        #expect(problems.contains { $0.contains("unknown variable 'floor'") })
+        #expect(problems.contains { $0.contains("missing required variable 'building'") })
+        #expect(problems.contains { $0.contains("the value of 'assembly_point' is 300 characters long") })
+        #expect(problems.contains { $0.contains("the value of 'note' contains a control character") })
+    }
+
+    @Test func errorDescriptionListsOneProblemPerLine() {
+        let error = TemplateInputError(problems: ["a", "b"])
+        #expect(error.description == "a\nb")
+    }
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what building and testing Tocsin needs on Debian 12, and only what is missing.
+# Swift itself is expected on PATH (the toolchain is not a Debian package).
+set -euo pipefail
+
+apt_packages=(libcurl4-openssl-dev libsqlite3-dev sqlite3 python3 util-linux)
+missing=()
+for package in "${apt_packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if ((${#missing[@]})); then
+    echo "install-deps: installing ${missing[*]}"
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# The reference Standard Webhooks verifier, used by the tests and the demo to check signatures.
+if ! python3 -c "import standardwebhooks" 2>/dev/null; then
+    echo "install-deps: installing the standardwebhooks verifier (PyPI)"
+    python3 -m pip install -q "standardwebhooks==1.1.0" 2>/dev/null \
+        || python3 -m pip install -q --break-system-packages "standardwebhooks==1.1.0" \
+        || { apt-get install -y -qq python3-pip >/dev/null && python3 -m pip install -q --break-system-packages "standardwebhooks==1.1.0"; }
+fi
+
+command -v swift >/dev/null || { echo "install-deps: swift is not on PATH (Swift 6.2 or later is needed)" >&2; exit 1; }
