@@ -7,12 +7,21 @@ public struct SendParams: Codable, Sendable, Hashable {
     public var route: String?
     /// A drill: CAP status Exercise, the drill route, marked in every language; unapproved templates allowed.
     public var drill: Bool
+    /// CAP msgType: `Alert` (default), `Update` or `Cancel` (an all-clear).
+    public var msgType: String?
+    /// For `Update` and `Cancel`: the incident followed up. Its status, route and variables carry over.
+    public var references: String?
 
-    public init(template: String, variables: [String: String] = [:], route: String? = nil, drill: Bool = false) {
+    public init(
+        template: String, variables: [String: String] = [:], route: String? = nil, drill: Bool = false,
+        msgType: String? = nil, references: String? = nil
+    ) {
         self.template = template
         self.variables = variables
         self.route = route
         self.drill = drill
+        self.msgType = msgType
+        self.references = references
     }
 }
 

@@ -5,6 +5,7 @@ public enum AdminMethod: String, Sendable, CaseIterable, Codable {
     case incidentStatus = "incident.status"
     case incidentList = "incident.list"
     case watch = "incident.watch"
+    case cancel = "incident.cancel"
     case templateList = "template.list"
     case templateShow = "template.show"
     case templateApprove = "template.approve"
@@ -18,7 +19,7 @@ public enum AdminMethod: String, Sendable, CaseIterable, Codable {
     /// Roles any one of which allows the call (`operator`, `approver`, `auditor`).
     public var roles: Set<String> {
         switch self {
-        case .send, .watch: ["operator"]
+        case .send, .watch, .cancel: ["operator"]
         case .preview, .templateList, .templateShow: ["operator", "approver", "auditor"]
         case .incidentStatus, .incidentList, .daemonStatus: ["operator", "approver", "auditor"]
         case .templateApprove: ["approver"]

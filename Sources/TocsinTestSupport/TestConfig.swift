@@ -27,7 +27,7 @@ public struct TestConfig {
     public var retry = "{ initial: 100ms, max: 400ms }"
     public var deadline = "2m"
     public var timeout = "5s"
-    public var templates: [String: String] = ["evacuation": TestConfig.evacuationTemplate]
+    public var templates: [String: String] = ["evacuation": TestConfig.evacuationTemplate, "all-clear": TestConfig.allClearTemplate]
 
     public init(channels: [Channel], routes: [String: [String]]? = nil) {
         self.channels = channels
@@ -71,6 +71,23 @@ public struct TestConfig {
         for (id, text) in templates { try directory.write("templates/\(id).yaml", text) }
         return try directory.write("tocsin.yaml", yaml)
     }
+
+    public static let allClearTemplate = """
+        id: all-clear
+        category: Safety
+        severity: Minor
+        urgency: Past
+        certainty: Observed
+        response: AllClear
+        route: campus
+        drill_route: drill
+        variables:
+          building: { default: Campus, allowed: [Campus, Pavillon A, Pavillon B] }
+        event: { fr: Fin d'alerte, en: All clear }
+        title: { fr: "FIN D'ALERTE — {{building}}", en: "ALL CLEAR — {{building}}" }
+        body: { fr: "Vous pouvez retourner à {{building}}.", en: "You may return to {{building}}." }
+
+        """
 
     public static let evacuationTemplate = """
         id: evacuation

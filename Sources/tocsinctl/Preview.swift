@@ -22,7 +22,7 @@ extension Tocsinctl {
             let params = SendParams(template: template, variables: try parseAssignments(assignments), drill: drill)
             try runReporting {
                 let preview = try global.connect().call(.preview, params, as: PreviewResult.self)
-                if global.json { Console.json(preview) } else { ConfirmationScreen(preview: preview, drill: drill).show() }
+                if global.json { Console.json(preview) } else { ConfirmationScreen(preview: preview).show() }
             }
         }
     }

@@ -3,19 +3,21 @@ import TocsinProtocol
 /// The screen shown before a send or drill is confirmed: impossible to mistake one for the other.
 struct ConfirmationScreen {
     let preview: PreviewResult
-    let drill: Bool
+    var references: String?
 
     func show() {
+        let drill = preview.status != "Actual"
         let rule = String(repeating: drill ? "-" : "=", count: 64)
+        let kind = ["Update": "UPDATE", "Cancel": "ALL-CLEAR"][preview.msgType] ?? "ALERT"
         Console.note(rule)
         if drill {
-            Console.note("  EXERCICE / EXERCISE — drill, CAP status Exercise")
+            Console.note("  EXERCICE / EXERCISE — drill \(kind.lowercased()), CAP status \(preview.status)")
             if !preview.approved { Console.note("  Template NOT approved (\(preview.approvalNote ?? "not approved")): allowed for a drill only.") }
         } else {
-            Console.note("  *** LIVE ALERT — this goes to real people now ***")
+            Console.note("  *** LIVE \(kind) — this goes to real people now ***")
         }
         Console.note(rule)
-        Console.note("Template: \(preview.template)   Route: \(preview.route)   Type: \(preview.msgType)")
+        Console.note("Template: \(preview.template)   Route: \(preview.route)   Type: \(preview.msgType)" + (references.map { "   Follows up: \($0)" } ?? ""))
         if !preview.variables.isEmpty {
             Console.note("Values:   " + preview.variables.sorted { $0.key < $1.key }.map { "\($0.key)=\"\($0.value)\"" }.joined(separator: "  "))
         }

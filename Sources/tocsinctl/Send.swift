@@ -10,11 +10,13 @@ extension Tocsinctl {
             discussion: "Shows what will go out and asks you to type the template id, unless --yes."
         )
 
+        @Argument(help: "The template id (see `tocsinctl templates list`).") var template: String
         @OptionGroup var options: SendOptions
         @OptionGroup var global: GlobalOptions
 
         func run() throws {
-            try SendFlow(options: options, global: global, drill: false).run()
+            let params = SendParams(template: template, variables: try parseAssignments(options.assignments), route: options.route)
+            try SendFlow(params: params, options: options, global: global).run()
         }
     }
 
@@ -24,30 +26,104 @@ extension Tocsinctl {
             discussion: "Drills may use templates that are not approved yet; the result says so."
         )
 
+        @Argument(help: "The template id.") var template: String
         @OptionGroup var options: SendOptions
         @OptionGroup var global: GlobalOptions
 
         func run() throws {
-            try SendFlow(options: options, global: global, drill: true).run()
+            let params = SendParams(template: template, variables: try parseAssignments(options.assignments), route: options.route, drill: true)
+            try SendFlow(params: params, options: options, global: global).run()
+        }
+    }
+
+    struct Update: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Send an update (CAP msgType Update) about an incident, over the same channels.",
+            discussion: "The update references the incident's first message; its values carry over unless --set changes them. A drill's update is a drill."
+        )
+
+        @Argument(help: "The incident id.") var incident: String
+        @Argument(help: "The template of the update.") var template: String
+        @OptionGroup var options: SendOptions
+        @OptionGroup var global: GlobalOptions
+
+        func run() throws {
+            let params = SendParams(
+                template: template, variables: try parseAssignments(options.assignments), route: options.route,
+                msgType: "Update", references: incident
+            )
+            try SendFlow(params: params, options: options, global: global).run()
+        }
+    }
+
+    struct AllClear: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "all-clear",
+            abstract: "Send the all-clear (CAP msgType Cancel) for an incident, over the same channels.",
+            discussion: "Uses the 'all-clear' template unless --template names another; the incident's values carry over."
+        )
+
+        @Argument(help: "The incident id.") var incident: String
+        @Option(name: .long, help: "The all-clear template (default: all-clear).") var template = "all-clear"
+        @OptionGroup var options: SendOptions
+        @OptionGroup var global: GlobalOptions
+
+        func run() throws {
+            let params = SendParams(
+                template: template, variables: try parseAssignments(options.assignments), route: options.route,
+                msgType: "Cancel", references: incident
+            )
+            try SendFlow(params: params, options: options, global: global).run()
+        }
+    }
+
+    struct Cancel: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Stop every pending retry of an incident; its unfinished deliveries become cancelled.",
+            discussion: "What was already delivered stays delivered: to correct a message, send an update or an all-clear."
+        )
+
+        @Argument(help: "The incident id.") var incident: String
+        @Flag(name: .long, help: "Do not ask for confirmation.") var yes = false
+        @OptionGroup var global: GlobalOptions
+
+        func run() throws {
+            try runReporting {
+                let client = try global.connect()
+                if !yes {
+                    let status = try client.call(.incidentStatus, IncidentParams(incident: incident), as: IncidentStatus.self)
+                    let open = status.deliveries.filter { !$0.isFinal }.count
+                    Console.note("Incident \(incident) (\(status.summary.status), \(status.summary.template)): \(open) unfinished deliver\(open == 1 ? "y" : "ies") will be cancelled.")
+                    guard Console.ask("Type the incident id (\(incident)) to cancel them, anything else keeps them: ")?.trimmingCharacters(in: .whitespaces) == incident else {
+                        Console.note("Not cancelled.")
+                        throw Exit.usage
+                    }
+                }
+                let status = try client.call(.cancel, IncidentParams(incident: incident), as: IncidentStatus.self)
+                if global.json { Console.json(status) } else {
+                    let cancelled = status.deliveries.filter { $0.state == "cancelled" }.count
+                    let inFlight = status.deliveries.filter { !$0.isFinal }.count
+                    print("Incident \(incident): \(cancelled) deliveries cancelled" + (inFlight > 0 ? ", \(inFlight) in flight will be cancelled unless they succeed." : "."))
+                }
+            }
         }
     }
 }
 
 /// Confirm, send, then follow delivery until every delivery is final.
 struct SendFlow {
+    let params: SendParams
     let options: SendOptions
     let global: GlobalOptions
-    let drill: Bool
 
     func run() throws {
-        let variables = try parseAssignments(options.assignments)
-        let params = SendParams(template: options.template, variables: variables, route: options.route, drill: drill)
         var exit = Exit.ok
         try runReporting {
             let client = try global.connect()
             if !options.yes {
                 let preview = try client.call(.preview, params, as: PreviewResult.self)
-                ConfirmationScreen(preview: preview, drill: drill).show()
+                ConfirmationScreen(preview: preview, references: params.references).show()
+                let drill = preview.status != "Actual"
                 let answer = Console.ask("Type the template id (\(preview.template)) to \(drill ? "start the drill" : "SEND"), anything else cancels: ")
                 guard answer?.trimmingCharacters(in: .whitespaces) == preview.template else {
                     Console.note(answer == nil ? "No answer (end of input). Nothing was sent." : "Not confirmed. Nothing was sent.")

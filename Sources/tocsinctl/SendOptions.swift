@@ -1,14 +1,11 @@
 import ArgumentParser
 
-/// What `send` and `drill` share.
+/// What every sending verb shares.
 struct SendOptions: ParsableArguments {
-    @Argument(help: "The template id (see `tocsinctl templates list`).")
-    var template: String
-
     @Option(name: .customLong("set"), help: ArgumentHelp("A template variable, name=value; repeat for each.", valueName: "name=value"))
     var assignments: [String] = []
 
-    @Option(name: .long, help: "Send over this route instead of the template's own.")
+    @Option(name: .long, help: "Send over this route instead of the template's own (or the incident's, for follow-ups).")
     var route: String?
 
     @Flag(name: .long, help: "Do not ask for confirmation.")

@@ -66,6 +66,9 @@ struct AdminRouter: Sendable {
         case .incidentList:
             let params: ListParams = try decode(data)
             return (try await daemon.recentIncidents(limit: params.limit ?? 20), false)
+        case .cancel:
+            let params: IncidentParams = try decode(data)
+            return (try await daemon.incidents.cancel(params.incident, caller: caller, requestAudit: requestAudit), true)
         case .watch:
             let params: IncidentParams = try decode(data)
             return (try await daemon.watch(params.incident, emit: emit), false)

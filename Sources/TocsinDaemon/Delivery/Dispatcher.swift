@@ -32,6 +32,8 @@ final class Dispatcher: Service, Sendable {
         var jobs: [String: DeliveryJob] = [:]
         var lanes: [String: Lane] = [:]
         var timers = Heap<Timer>()
+        /// Deliveries whose incident was cancelled while an attempt was in flight: cancelled when it ends undelivered.
+        var cancelRequested = Set<String>()
     }
 
     private let state = Mutex(State())
@@ -145,7 +147,7 @@ final class Dispatcher: Service, Sendable {
                 if case .delivered = outcome {} else { answer = Self.excerpt(response.body) }
             case .failure(let error) where error.kind == .cancelled:
                 // Shutting down: the delivery stays as it is on disk and is sent again at the next start.
-                release(job, next: nil)
+                _ = release(job, next: nil)
                 return
             case .failure(let error):
                 latency = error.latency
@@ -183,6 +185,10 @@ final class Dispatcher: Service, Sendable {
         }
         if let answer, let text = next.lastError { next.lastError = "\(text) — service answered: \(answer)" }
 
+        if next.state == .retrying, state.withLock({ $0.cancelRequested.remove(job.id) != nil }) {
+            next.state = .cancelled
+            next.nextAttemptAt = nil
+        }
         let write = Self.record(next, attempt: number, started: started, latency: latency, status: status)
         do {
             try await store.commit(write)
@@ -203,15 +209,84 @@ final class Dispatcher: Service, Sendable {
                 "attempt": "\(number)", "reason": "\(reason ?? "")",
             ])
         }
-        release(next, next: next.nextAttemptAt)
+        if release(next, next: next.nextAttemptAt) {
+            // The incident was cancelled after this attempt's outcome was decided: cancel its retry now.
+            var cancelled = next
+            cancelled.state = .cancelled
+            cancelled.nextAttemptAt = nil
+            await commitCancellation([cancelled], caller: nil)
+        }
+    }
+
+    /// Cancels every unfinished delivery of an incident. Queued and waiting ones are cancelled at once; one
+    /// in flight keeps its attempt and is cancelled when that attempt ends undelivered.
+    /// - Returns: the deliveries cancelled now and the number still in flight.
+    func cancel(incidentID: String, caller: Caller?) async -> (cancelled: [DeliveryJob], inFlight: Int) {
+        let (cancelled, inFlight) = state.withLock { state -> ([DeliveryJob], Int) in
+            var cancelled: [DeliveryJob] = []
+            var inFlight = 0
+            for (id, job) in state.jobs where job.incidentID == incidentID {
+                if job.state == .sending {
+                    state.cancelRequested.insert(id)
+                    inFlight += 1
+                } else {
+                    // Lanes and timers skip ids that are no longer in `jobs`.
+                    state.jobs.removeValue(forKey: id)
+                    var done = job
+                    done.state = .cancelled
+                    done.nextAttemptAt = nil
+                    cancelled.append(done)
+                }
+            }
+            return (cancelled, inFlight)
+        }
+        await commitCancellation(cancelled, caller: caller)
+        return (cancelled, inFlight)
+    }
+
+    private func commitCancellation(_ jobs: [DeliveryJob], caller: Caller?) async {
+        guard !jobs.isEmpty else { return }
+        let now = Date().millisecondsSince1970
+        var write = StoreWrite()
+        for job in jobs {
+            write.updates.append(
+                DeliveryUpdate(
+                    id: job.id, state: .cancelled, attempts: job.attempts, nextAttemptAt: nil, lastStatus: job.lastStatus,
+                    lastError: job.lastError, misconfiguration: job.misconfiguration, deliveredAt: nil, updatedAt: now
+                )
+            )
+            var detail = AuditDetail()
+            detail.set("delivery", job.id)
+            detail.set("channel", job.channel)
+            detail.set("recipient", job.recipient)
+            detail.set("state", DeliveryState.cancelled.rawValue)
+            detail.set("attempts", job.attempts)
+            write.audit.append(
+                AuditEvent(
+                    timeMillis: now, kind: "delivery.final", actorUID: caller.map { Int64($0.uid) },
+                    actorPID: caller.map { Int64($0.pid) }, subject: job.incidentID, detail: detail.json
+                )
+            )
+        }
+        do {
+            try await store.commit(write)
+        } catch {
+            logger.error("cannot record cancelled deliveries", metadata: ["store.error": "\(error)"])
+        }
+        events.publish(jobs.map { ($0.incidentID, DeliveryStatusMapper.status(of: $0)) })
     }
 
     /// Frees the lane slot and either forgets a final job or schedules its next attempt.
-    private func release(_ job: DeliveryJob, next due: Date?) {
-        state.withLock { state in
+    /// - Returns: true when the incident was cancelled meanwhile and the job must be recorded as cancelled.
+    private func release(_ job: DeliveryJob, next due: Date?) -> Bool {
+        let cancelNow = state.withLock { state -> Bool in
             state.lanes[job.channel]?.inFlight -= 1
             if job.state.isFinal {
                 state.jobs.removeValue(forKey: job.id)
+                state.cancelRequested.remove(job.id)
+            } else if state.cancelRequested.remove(job.id) != nil {
+                state.jobs.removeValue(forKey: job.id)
+                return true
             } else if let due {
                 state.jobs[job.id] = job
                 state.timers.insert(Timer(due: due, id: job.id))
@@ -220,8 +295,10 @@ final class Dispatcher: Service, Sendable {
                 waiting.state = .pending
                 state.jobs[job.id] = waiting
             }
+            return false
         }
         wake.signal()
+        return cancelNow
     }
 
     /// The attempt, the delivery's new state and their audit entries: one group-committed write.

@@ -21,6 +21,9 @@ struct IncidentService: Sendable {
         var template: MessageTemplate
         var variables: [String: String]
         var status: CAP.Status
+        var msgType: CAP.MessageType
+        /// The incident this one follows up (the first of its thread), for Update and Cancel.
+        var origin: IncidentRecord?
         var approved: Bool
         var approvalNote: String?
         var route: String
@@ -37,24 +40,30 @@ struct IncidentService: Sendable {
             let known = config.templates.keys.sorted().joined(separator: ", ")
             throw .notFound("no template '\(params.template)' (templates: \(known.isEmpty ? "none" : known))")
         }
+        let msgType = try messageType(params)
+        let origin = try await origin(of: params, msgType: msgType)
+        // A follow-up keeps its incident's status (a drill's all-clear is a drill too) and its values.
+        let status: CAP.Status = origin.flatMap { CAP.Status(rawValue: $0.status) } ?? (params.drill ? .exercise : .actual)
+        var given = origin.map { inheritedVariables($0, for: template) } ?? [:]
+        given.merge(params.variables) { $1 }
         let variables: [String: String]
         do {
-            variables = try VariableResolver.resolve(params.variables, for: template)
+            variables = try VariableResolver.resolve(given, for: template)
         } catch {
             throw .validation("the values given for template '\(template.id)' are not valid; nothing was sent", problems: error.problems)
         }
         let approval = try await approvals.state(of: template)
         let approved = approval.isApproved
-        if !params.drill, !approved {
+        if status == .actual, !approved {
             throw .notApproved(
                 "template '\(template.id)' \(approval.isChanged ? "changed since it was approved" : "is not approved"); a live send is refused and nothing was sent",
                 hint: "An approver must review it and run: tocsinctl templates approve \(template.id)   (a drill works without approval: tocsinctl drill \(template.id) …)"
             )
         }
         let routeName: String
-        if let route = params.route {
+        if let route = params.route ?? origin?.route {
             routeName = route
-        } else if params.drill {
+        } else if status == .exercise {
             guard let drillRoute = template.content.drillRoute else {
                 throw .validation("template '\(template.id)' has no drill_route; name one with --route")
             }
@@ -67,13 +76,57 @@ struct IncidentService: Sendable {
         }
         let channels = members.compactMap { config.channels[$0] }
         let messages = TemplateRenderer.render(
-            template, values: variables, languages: config.organization.languages, marking: params.drill ? .exercise : nil
+            template, values: variables, languages: config.organization.languages,
+            marking: status == .exercise ? .exercise : (status == .test ? .test : nil)
         )
         return Plan(
-            template: template, variables: variables, status: params.drill ? .exercise : .actual, approved: approved,
-            approvalNote: approved ? nil : (approval.isChanged ? "changed since approval" : "not approved"),
+            template: template, variables: variables, status: status, msgType: msgType, origin: origin,
+            approved: approved, approvalNote: approved ? nil : (approval.isChanged ? "changed since approval" : "not approved"),
             route: routeName, channels: channels, messages: messages
         )
+    }
+
+    private func messageType(_ params: SendParams) throws(RPCError) -> CAP.MessageType {
+        guard let name = params.msgType else { return params.references == nil ? .alert : .update }
+        guard let type = CAP.MessageType(rawValue: name), [.alert, .update, .cancel].contains(type) else {
+            throw .invalidParams("msgType must be Alert, Update or Cancel")
+        }
+        if type != .alert, params.references == nil { throw .invalidParams("an \(name) must reference an incident") }
+        if type == .alert, params.references != nil { throw .invalidParams("an Alert references no incident; use Update or Cancel") }
+        return type
+    }
+
+    /// The first incident of the thread `params.references` belongs to.
+    private func origin(of params: SendParams, msgType: CAP.MessageType) async throws(RPCError) -> IncidentRecord? {
+        guard let id = params.references else { return nil }
+        do {
+            guard var incident = try await store.incident(id) else {
+                throw RPCError.notFound("no incident '\(id)'; `tocsinctl status` lists recent ones")
+            }
+            // Follow-ups of follow-ups still reference the first message, as CAP receivers expect.
+            var hops = 0
+            while let parent = incident.references, hops < 100, let next = try await store.incident(parent) {
+                incident = next
+                hops += 1
+            }
+            return incident
+        } catch let error as RPCError {
+            throw error
+        } catch {
+            throw .unavailable("\(error)")
+        }
+    }
+
+    /// The original incident's values that `template` also declares, so an all-clear names the same building.
+    private func inheritedVariables(_ incident: IncidentRecord, for template: MessageTemplate) -> [String: String] {
+        let values = (try? JSONDecoder().decode([String: String].self, from: Data(incident.variables.utf8))) ?? [:]
+        let declared = Set(template.content.variables.map(\.name))
+        return values.filter { declared.contains($0.key) }
+    }
+
+    /// CAP `references` entry for an incident: `sender,identifier,sent`.
+    static func capReference(_ incident: IncidentRecord, sender: String) -> String {
+        "\(sender),\(incident.id),\(incident.sent)"
     }
 
     /// Validates, stores and dispatches; returns once everything is durable.
@@ -85,7 +138,9 @@ struct IncidentService: Sendable {
         var random = SystemRandomNumberGenerator()
         let incidentID = Identifiers.incidentID(at: now, using: &random)
         let message = OutgoingMessage(
-            incidentID: incidentID, status: plan.status, msgType: .alert, references: [], templateID: plan.template.id,
+            incidentID: incidentID, status: plan.status, msgType: plan.msgType,
+            references: plan.origin.map { [Self.capReference($0, sender: config.organization.sender)] } ?? [],
+            templateID: plan.template.id,
             approved: plan.approved, organization: config.organization.name, sender: config.organization.sender,
             sent: CAPDate.format(now), category: plan.template.content.category,
             severity: plan.template.content.severity, urgency: plan.template.content.urgency,
@@ -99,8 +154,8 @@ struct IncidentService: Sendable {
         write.incidents.append(
             IncidentRecord(
                 id: incidentID, templateID: plan.template.id, templateHash: plan.template.contentHash,
-                approved: plan.approved, status: plan.status.rawValue, msgType: CAP.MessageType.alert.rawValue,
-                references: nil, route: plan.route, variables: Self.json(plan.variables), messages: messagesJSON,
+                approved: plan.approved, status: plan.status.rawValue, msgType: plan.msgType.rawValue,
+                references: plan.origin?.id, route: plan.route, variables: Self.json(plan.variables), messages: messagesJSON,
                 contentHash: Digest.sha256(messagesJSON), sent: message.sent, createdAt: nowMillis,
                 actorUID: Int64(caller.uid), actorPID: Int64(caller.pid), actorName: caller.userName
             )
@@ -151,7 +206,8 @@ struct IncidentService: Sendable {
         detail.set("template_hash", plan.template.contentHash)
         detail.set("approved", plan.approved)
         detail.set("status", plan.status.rawValue)
-        detail.set("msg_type", CAP.MessageType.alert.rawValue)
+        detail.set("msg_type", plan.msgType.rawValue)
+        detail.set("references", plan.origin?.id)
         detail.set("route", plan.route)
         detail.setJSON("variables", Self.json(plan.variables))
         detail.set("content_hash", Digest.sha256(messagesJSON))
@@ -180,6 +236,27 @@ struct IncidentService: Sendable {
         ])
         let summary = IncidentMapper.summary(of: write.incidents[0], deliveries: write.deliveries)
         return IncidentStatus(summary: summary, deliveries: write.deliveries.map(DeliveryStatusMapper.status(of:)))
+    }
+
+    /// Stops every pending retry of an incident; its deliveries become `cancelled`. Audited with the caller.
+    func cancel(_ id: String, caller: Caller, requestAudit: AuditEvent) async throws(RPCError) -> IncidentStatus {
+        _ = try await status(id)
+        let (cancelled, inFlight) = await dispatcher.cancel(incidentID: id, caller: caller)
+        var detail = AuditDetail()
+        detail.set("cancelled", cancelled.count)
+        detail.set("in_flight", inFlight)
+        detail.set("by", caller.displayName)
+        var request = requestAudit
+        request.subject = id
+        let event = AuditEvent(
+            timeMillis: Date().millisecondsSince1970, kind: "incident.cancel", actorUID: Int64(caller.uid),
+            actorPID: Int64(caller.pid), subject: id, detail: detail.json
+        )
+        do { try await store.commit(StoreWrite(audit: [request, event])) } catch {
+            throw .unavailable("the cancellation was applied but could not be audited: \(error)")
+        }
+        logger.notice("incident cancelled", metadata: ["incident.id": "\(id)", "deliveries.cancelled": "\(cancelled.count)", "caller.uid": "\(caller.uid)"])
+        return try await status(id)
     }
 
     func status(_ id: String) async throws(RPCError) -> IncidentStatus {

@@ -20,7 +20,7 @@ struct DaemonContext: Sendable {
     func preview(_ params: SendParams) async throws(RPCError) -> PreviewResult {
         let plan = try await incidents.plan(params)
         return PreviewResult(
-            template: plan.template.id, status: plan.status.rawValue, msgType: CAP.MessageType.alert.rawValue,
+            template: plan.template.id, status: plan.status.rawValue, msgType: plan.msgType.rawValue,
             approved: plan.approved, approvalNote: plan.approvalNote, route: plan.route,
             channels: plan.channels.map {
                 ChannelTarget(name: $0.name, type: $0.type.rawValue, deliveries: $0.type.isPerRecipient ? $0.recipients.count : 1, languages: $0.languages)

@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+import TocsinProtocol
+import TocsinTestSupport
+
+/// Updates and all-clears reference the first incident; cancel stops retries.
+@Suite(.timeLimit(.minutes(3)))
+struct FollowUpTests {
+    private func data(_ request: LoopbackReceiver.Request) throws -> [String: Any] {
+        try #require(request.json?["data"] as? [String: Any])
+    }
+
+    @Test func updateAndAllClearReferenceTheFirstIncidentOverTheSameChannels() throws {
+        let bed = try TestBed { receiver in
+            TestConfig(channels: [.init("ops", url: receiver.url("/ops")), .init("staff", url: receiver.url("/staff"))],
+                       routes: ["campus": ["ops", "staff"], "drill": ["ops"], "other": ["staff"]])
+        }
+        defer { bed.tearDown() }
+        _ = try bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+        _ = try bed.daemon.ctl("templates", "approve", "all-clear", "--yes")
+
+        let first = try bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon B", "--yes", "--json")
+        let incident = try #require(first.jsonLines.first?["incident"] as? String)
+        let update = try bed.daemon.ctl("update", incident, "evacuation", "--set", "assembly_point=Gymnase", "--yes", "--json")
+        #expect(update.status == 0, "\(update)")
+        let updateID = try #require(update.jsonLines.first?["incident"] as? String)
+        let clear = try bed.daemon.ctl("all-clear", updateID, "--yes", "--json")
+        #expect(clear.status == 0, "\(clear)")
+
+        let requests = bed.receiver.requests(path: "/ops")
+        #expect(requests.count == 3)
+        let original = try data(requests[0])
+        let sent = try #require(original["sent"] as? String)
+        let reference = "alertes@cegep.example,\(incident),\(sent)"
+        let updated = try data(requests[1])
+        #expect(updated["msgType"] as? String == "Update")
+        #expect(updated["references"] as? [String] == [reference])
+        #expect(updated["status"] as? String == "Actual")
+        let messages = try #require(updated["messages"] as? [[String: Any]])
+        #expect((messages[0]["body"] as? String)?.contains("Pavillon B") == true, "values carry over")
+        #expect((messages[0]["body"] as? String)?.contains("Gymnase") == true)
+        let cleared = try data(requests[2])
+        #expect(cleared["msgType"] as? String == "Cancel")
+        #expect(cleared["references"] as? [String] == [reference], "a follow-up of a follow-up references the first message")
+        #expect(cleared["template"] as? String == "all-clear")
+        #expect(((cleared["messages"] as? [[String: Any]])?.first?["title"] as? String) == "FIN D'ALERTE — Pavillon B")
+        #expect(bed.receiver.requests(path: "/staff").count == 3, "follow-ups go over the incident's route")
+    }
+
+    @Test func aDrillsAllClearIsADrillAndNeedsNoApproval() throws {
+        let bed = try TestBed { receiver in TestConfig(channels: [.init("ops", url: receiver.url("/ops"))]) }
+        defer { bed.tearDown() }
+        let drill = try bed.daemon.ctl("drill", "evacuation", "--set", "building=Pavillon A", "--yes", "--json")
+        let incident = try #require(drill.jsonLines.first?["incident"] as? String)
+        let clear = try bed.daemon.ctl("all-clear", incident, input: "all-clear\n")
+        #expect(clear.status == 0, "\(clear)")
+        #expect(clear.stderr.contains("EXERCICE / EXERCISE"))
+        let last = try data(try #require(bed.receiver.requests(path: "/ops").last))
+        #expect(last["status"] as? String == "Exercise")
+        #expect(last["msgType"] as? String == "Cancel")
+        let title = try #require((last["messages"] as? [[String: Any]])?.first?["title"] as? String)
+        #expect(title.hasPrefix("EXERCICE — "))
+    }
+
+    @Test func aLiveAllClearOfAnUnapprovedTemplateIsRefused() throws {
+        let bed = try TestBed { receiver in TestConfig(channels: [.init("ops", url: receiver.url("/ops"))]) }
+        defer { bed.tearDown() }
+        _ = try bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+        let send = try bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes", "--json")
+        let incident = try #require(send.jsonLines.first?["incident"] as? String)
+        let clear = try bed.daemon.ctl("all-clear", incident, "--yes")
+        #expect(clear.status == 4, "\(clear)")
+        #expect(try bed.daemon.ctl("update", "NO-SUCH-INCIDENT", "evacuation", "--yes").status == 2)
+    }
+
+    @Test func cancelStopsRetriesAgainstAFailingReceiver() throws {
+        let bed = try TestBed(plan: ["/down": [["status": 503]]]) { receiver in
+            TestConfig(channels: [.init("down", url: receiver.url("/down"))])
+        }
+        defer { bed.tearDown() }
+        _ = try bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+        let send = try bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes", "--no-wait", "--json")
+        let incident = try #require(send.jsonLines.first?["incident"] as? String)
+        try bed.receiver.waitForRequests(2, path: "/down")
+
+        let cancel = try bed.daemon.ctl("cancel", incident, input: "\(incident)\n")
+        #expect(cancel.status == 0, "\(cancel)")
+        let final = try bed.daemon.waitForFinish(incident)
+        #expect(final.deliveries.map(\.state) == ["cancelled"])
+        let attempts = bed.receiver.requests(path: "/down").count
+        // Retries run every ≤ 400 ms here; a second and a half without a new request means they stopped.
+        Thread.sleep(forTimeInterval: 1.5)
+        #expect(bed.receiver.requests(path: "/down").count == attempts)
+
+        let log = try bed.daemon.ctl("audit", "log", "--subject", incident, "--json").jsonLines
+        #expect(log.contains { $0["kind"] as? String == "incident.cancel" && $0["uid"] != nil })
+        #expect(try bed.daemon.ctl("audit", "verify").status == 0)
+    }
+}
