@@ -377,3 +377,19 @@ public struct DaemonStatus: Codable, Sendable, Hashable {
         self.recentIncidents = recentIncidents
     }
 }
+
+public struct ReloadResult: Codable, Sendable, Hashable {
+    public var fingerprint: String
+    public var changed: Bool
+    /// Templates whose content changed, so their approval no longer holds until approved again.
+    public var needApproval: [String]
+    /// Warnings from validation, and settings that only a restart applies.
+    public var warnings: [String]
+
+    public init(fingerprint: String, changed: Bool, needApproval: [String], warnings: [String]) {
+        self.fingerprint = fingerprint
+        self.changed = changed
+        self.needApproval = needApproval
+        self.warnings = warnings
+    }
+}

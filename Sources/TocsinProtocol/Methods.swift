@@ -12,6 +12,7 @@ public enum AdminMethod: String, Sendable, CaseIterable, Codable {
     case auditLog = "audit.log"
     case auditVerify = "audit.verify"
     case daemonStatus = "daemon.status"
+    case reload = "daemon.reload"
 
     /// The notification method of `incident.watch`'s live events.
     public static let deliveryEvent = "delivery.event"
@@ -22,6 +23,7 @@ public enum AdminMethod: String, Sendable, CaseIterable, Codable {
         case .send, .watch, .cancel: ["operator"]
         case .preview, .templateList, .templateShow: ["operator", "approver", "auditor"]
         case .incidentStatus, .incidentList, .daemonStatus: ["operator", "approver", "auditor"]
+        case .reload: ["operator", "approver"]
         case .templateApprove: ["approver"]
         case .auditLog, .auditVerify: ["auditor"]
         }

@@ -87,6 +87,8 @@ struct AdminRouter: Sendable {
             return (try await daemon.verifyAudit(), false)
         case .daemonStatus:
             return (try await daemon.status(), false)
+        case .reload:
+            return (try await daemon.reloader.reload(caller: caller, requestAudit: requestAudit), true)
         }
     }
 
@@ -157,6 +159,7 @@ extension TemplateDetail: EncodableResult {}
 extension ApproveResult: EncodableResult {}
 extension AuditVerifyResult: EncodableResult {}
 extension DaemonStatus: EncodableResult {}
+extension ReloadResult: EncodableResult {}
 extension Array: EncodableResult where Element: EncodableResult {}
 extension IncidentSummary: EncodableResult {}
 extension TemplateSummary: EncodableResult {}

@@ -10,6 +10,9 @@ struct DeliveryJob: Sendable {
     let recipient: String?
     /// Shared by every delivery of the channel in this incident: encoded once, never per delivery.
     let payload: EncodedPayload
+    /// The channel as configured when the delivery was created: used only if a reload has since removed it,
+    /// so a reload never strands a delivery (a changed channel, e.g. a fixed token, applies to retries).
+    let endpoint: (any ChannelEndpoint)?
     let createdAt: Date
     let deadlineAt: Date
     var state: DeliveryState

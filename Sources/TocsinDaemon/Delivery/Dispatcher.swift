@@ -137,7 +137,7 @@ final class Dispatcher: Service, Sendable {
         var latency = Duration.zero
         var answer: String?
 
-        if let endpoint = active.endpoints[job.channel] {
+        if let endpoint = active.endpoints[job.channel] ?? job.endpoint {
             let request = endpoint.request(deliveryID: job.id, recipient: job.recipient, payload: job.payload, at: started)
             switch await transport.send(request) {
             case .success(let response):

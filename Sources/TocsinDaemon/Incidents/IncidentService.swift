@@ -193,7 +193,7 @@ struct IncidentService: Sendable {
                 jobs.append(
                     DeliveryJob(
                         id: id, incidentID: incidentID, channel: channel.name, recipient: recipient, payload: payload,
-                        createdAt: now, deadlineAt: deadline, state: .pending, attempts: 0
+                        endpoint: active.endpoints[channel.name], createdAt: now, deadlineAt: deadline, state: .pending, attempts: 0
                     )
                 )
             }

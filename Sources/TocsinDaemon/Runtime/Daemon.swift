@@ -23,9 +23,10 @@ public enum Daemon {
         let dispatcher = Dispatcher(configuration: holder, store: store, transport: transport, events: events, logger: logger)
         let approvals = ApprovalService(store: store)
         let incidents = IncidentService(configuration: holder, store: store, dispatcher: dispatcher, approvals: approvals, logger: logger)
+        let reloader = Reloader(configuration: holder, store: store, logger: logger)
         let context = DaemonContext(
             configuration: holder, store: store, dispatcher: dispatcher, events: events, incidents: incidents,
-            approvals: approvals, startedAt: Date(), logger: logger
+            approvals: approvals, reloader: reloader, startedAt: Date(), logger: logger
         )
 
         let recovered = try await recover(into: dispatcher, store: store)
@@ -51,7 +52,7 @@ public enum Daemon {
         // Services stop in reverse order: the admin socket stops taking sends before the dispatcher drains.
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: dispatcher), .init(service: server)],
+                services: [.init(service: dispatcher), .init(service: server), .init(service: HangupReloadService(reloader: reloader))],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )
@@ -77,7 +78,7 @@ public enum Daemon {
             guard let payload = payloads[PayloadKey(incidentID: record.incidentID, channel: record.channel)] else { return nil }
             return DeliveryJob(
                 id: record.id, incidentID: record.incidentID, channel: record.channel, recipient: record.recipient,
-                payload: EncodedPayload(contentType: payload.contentType, body: payload.body),
+                payload: EncodedPayload(contentType: payload.contentType, body: payload.body), endpoint: nil,
                 createdAt: Date(millis: record.createdAt), deadlineAt: Date(millis: record.deadlineAt),
                 state: record.state == DeliveryState.retrying.rawValue ? .retrying : .pending, attempts: record.attempts,
                 nextAttemptAt: record.nextAttemptAt.map(Date.init(millis:)), lastStatus: record.lastStatus,

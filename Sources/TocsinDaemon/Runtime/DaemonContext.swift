@@ -14,6 +14,7 @@ struct DaemonContext: Sendable {
     let events: DeliveryEvents
     let incidents: IncidentService
     let approvals: ApprovalService
+    let reloader: Reloader
     let startedAt: Date
     let logger: Logger
 

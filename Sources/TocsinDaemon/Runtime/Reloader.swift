@@ -1,0 +1,102 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+import TocsinConfig
+import TocsinCore
+import TocsinProtocol
+import TocsinStore
+import UnixSignals
+
+/// Loads the config and templates again (`tocsinctl reload`, SIGHUP): all or nothing.
+///
+/// Everything is validated first; on any error the running configuration stays and every problem is reported.
+/// Deliveries in flight keep going: the dispatcher reads the configuration per attempt, and a delivery whose
+/// channel disappears keeps the channel it was created with.
+final class Reloader: Sendable {
+    let configuration: ConfigurationHolder
+    let store: any Store
+    let logger: Logger
+    /// One reload at a time, so two never interleave their validation and swap.
+    private let busy = Mutex(false)
+
+    init(configuration: ConfigurationHolder, store: any Store, logger: Logger) {
+        self.configuration = configuration
+        self.store = store
+        self.logger = logger
+    }
+
+    func reload(caller: Caller?, requestAudit: AuditEvent?) async throws(RPCError) -> ReloadResult {
+        guard busy.withLock({ busy in defer { busy = true }; return !busy }) else {
+            throw .validation("a reload is already in progress; try again in a moment")
+        }
+        defer { busy.withLock { $0 = false } }
+
+        let old = configuration.current
+        let (loaded, diagnostics) = ConfigLoader.load(path: old.configPath)
+        var detail = AuditDetail()
+        detail.set("config", old.configPath)
+        detail.set("by", caller?.displayName ?? "SIGHUP")
+        guard let loaded else {
+            let problems = diagnostics.errors.map(\.description)
+            detail.set("outcome", "refused")
+            detail.set("errors", problems.count)
+            detail.set("first_error", problems.first)
+            await audit(detail, caller: caller, requestAudit: requestAudit)
+            logger.error("reload refused; the running configuration is kept", metadata: ["errors": "\(problems.count)", "first": "\(problems.first ?? "")"])
+            throw .validation(
+                "the new configuration has \(problems.count) error\(problems.count == 1 ? "" : "s"); the running configuration is kept and nothing changed",
+                problems: problems
+            )
+        }
+        var warnings = diagnostics.filter { $0.severity == .warning }.map(\.description)
+        let oldPaths = old.configuration.paths, newPaths = loaded.paths
+        if oldPaths.state != newPaths.state { warnings.append("paths.state changed: it applies at the next restart") }
+        if oldPaths.socket != newPaths.socket || oldPaths.socketMode != newPaths.socketMode {
+            warnings.append("paths.socket / socket_mode changed: they apply at the next restart")
+        }
+        let needApproval = loaded.templates.values
+            .filter { old.configuration.templates[$0.id]?.contentHash != $0.contentHash }
+            .map(\.id).sorted()
+        let changed = loaded.fingerprint != old.configuration.fingerprint
+        configuration.replace(with: ActiveConfiguration(loaded, path: old.configPath))
+
+        detail.set("outcome", "applied")
+        detail.set("fingerprint", loaded.fingerprint)
+        detail.set("previous_fingerprint", old.configuration.fingerprint)
+        detail.set("changed", changed)
+        detail.set("templates_changed", needApproval.joined(separator: ","))
+        await audit(detail, caller: caller, requestAudit: requestAudit)
+        logger.notice("configuration reloaded", metadata: [
+            "config.fingerprint": "\(loaded.fingerprint.prefix(12))", "changed": "\(changed)",
+            "templates.changed": "\(needApproval.joined(separator: ","))",
+        ])
+        return ReloadResult(fingerprint: loaded.fingerprint, changed: changed, needApproval: needApproval, warnings: warnings)
+    }
+
+    private func audit(_ detail: AuditDetail, caller: Caller?, requestAudit: AuditEvent?) async {
+        var events = requestAudit.map { [$0] } ?? []
+        events.append(
+            AuditEvent(
+                timeMillis: Date().millisecondsSince1970, kind: "config.reload", actorUID: caller.map { Int64($0.uid) },
+                actorPID: caller.map { Int64($0.pid) }, subject: "daemon", detail: detail.json
+            )
+        )
+        do {
+            try await store.commit(StoreWrite(audit: events))
+        } catch {
+            logger.error("cannot record a reload in the audit log", metadata: ["store.error": "\(error)"])
+        }
+    }
+}
+
+/// Reloads on SIGHUP, as `systemctl reload tocsind` (ExecReload=kill -HUP) asks.
+struct HangupReloadService: Service {
+    let reloader: Reloader
+
+    func run() async throws {
+        for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
+            _ = try? await reloader.reload(caller: nil, requestAudit: nil)
+        }
+    }
+}
