@@ -29,13 +29,14 @@ struct ChannelParser {
             reader.error("'\(path).type' is '\(typeName)'; it must be one of: \(choices)", at: raw["type"])
             return nil
         }
-        let allowed = ChannelType.commonKeys.union(type.allKeys).union(type.allKeys.map { $0 + "_file" })
+        let allowed = ChannelType.commonKeys.union(type.allKeys).union(type.fileKeys.map { $0 + "_file" })
         let map = reader.mapping(node, path, allowed: allowed)
 
         var settings: [String: String] = [:]
         var secrets: [String: Secret] = [:]
         var recipients: [String] = []
         var headers: [(name: String, value: Secret)] = []
+        var recipientsUnreadable = false
         for key in type.allKeys.sorted() {
             if key == "headers" {
                 for (header, _, value) in reader.orderedMapping(map["headers"], "\(path).headers") {
@@ -49,7 +50,7 @@ struct ChannelParser {
             }
             if key == "recipients_file" {
                 if let file = reader.string(map[key], "\(path).\(key)").map(resolvePath) {
-                    recipients += readRecipients(file, at: map[key], path: path)
+                    if let list = readRecipients(file, at: map[key], path: path) { recipients += list } else { recipientsUnreadable = true }
                 }
                 continue
             }
@@ -58,7 +59,7 @@ struct ChannelParser {
         }
         for group in type.requiredKeys {
             let present = group.contains { key in
-                map[key] != nil || map[key + "_file"] != nil || (key == "to" && !recipients.isEmpty)
+                settings[key] != nil || secrets[key] != nil || map[key] != nil || map[key + "_file"] != nil
             }
             if !present {
                 let names = group.map { "'\($0)'" }.joined(separator: " or ")
@@ -67,6 +68,9 @@ struct ChannelParser {
         }
         validate(type: type, name: name, settings: settings, secrets: secrets, map: map)
         recipients = deduplicated(recipients, type: type, path: path, at: map["to"] ?? map["recipients_file"])
+        if type.isPerRecipient, recipients.isEmpty, !recipientsUnreadable, map["to"] != nil || map["recipients_file"] != nil {
+            reader.error("channel '\(name)' has no valid recipient: every message to it would go nowhere", at: map["to"] ?? map["recipients_file"])
+        }
 
         let channelLanguages = reader.strings(map["languages"], "\(path).languages") ?? languages
         for language in channelLanguages where !languages.contains(language) {
@@ -123,10 +127,10 @@ struct ChannelParser {
     }
 
     /// Recipients from a file: one per line or CSV with the address or number in the first column; `#` comments.
-    private mutating func readRecipients(_ file: String, at node: Node?, path: String) -> [String] {
+    private mutating func readRecipients(_ file: String, at node: Node?, path: String) -> [String]? {
         guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
             reader.error("cannot read '\(path).recipients_file': \(ConfigLoader.describeReadFailure(file))", at: node)
-            return []
+            return nil
         }
         return text.split(whereSeparator: \.isNewline).compactMap { line in
             let first = line.split(separator: ",", omittingEmptySubsequences: false).first.map(String.init) ?? ""

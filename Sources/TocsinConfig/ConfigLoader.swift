@@ -51,7 +51,7 @@ public enum ConfigLoader {
         let configuration = Configuration(
             organization: draft.organization, paths: draft.paths, access: draft.access, delivery: draft.delivery,
             channels: draft.channels, routes: draft.routes, templates: templates, metricsFile: draft.metricsFile,
-            fingerprint: Digest.sha256(fingerprintInput)
+            requiredApprovers: draft.requiredApprovers, fingerprint: Digest.sha256(fingerprintInput)
         )
         return (configuration, diagnostics)
     }
@@ -80,12 +80,17 @@ public enum ConfigLoader {
     /// A path from the config: `$CREDENTIALS_DIRECTORY` / `${NAME}` expanded (so systemd credentials can be named
     /// portably), then made absolute against the config file's folder.
     static func resolve(_ path: String, folder: String, environment: [String: String]) -> String {
-        var expanded = path
-        for (name, value) in environment where expanded.contains("$") && expanded.contains(name) {
-            expanded = expanded.replacingOccurrences(of: "${\(name)}", with: value)
-            expanded = expanded.replacingOccurrences(of: "$\(name)", with: value)
+        absolute(expand(path, environment: environment), relativeTo: folder)
+    }
+
+    /// Replaces `$NAME` and `${NAME}` by whole variable names only; unknown names stay as written.
+    static func expand(_ path: String, environment: [String: String]) -> String {
+        guard path.contains("$") else { return path }
+        let pattern = /\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))/
+        return path.replacing(pattern) { match in
+            let name = String(match.output.1 ?? match.output.2 ?? "")
+            return environment[name] ?? String(match.output.0)
         }
-        return absolute(expanded, relativeTo: folder)
     }
 
     static func absolute(_ path: String, relativeTo folder: String) -> String {

@@ -12,9 +12,10 @@ struct ConfigParser {
         var channels: [String: ChannelDefinition]
         var routes: [String: [String]]
         var metricsFile: String?
+        var requiredApprovers: Int
     }
 
-    static let topKeys: Set<String> = ["organization", "paths", "access", "delivery", "channels", "routes", "metrics_file"]
+    static let topKeys: Set<String> = ["organization", "paths", "access", "delivery", "channels", "routes", "metrics_file", "approval"]
 
     var reader: YAMLReader
     let folder: String
@@ -45,10 +46,21 @@ struct ConfigParser {
         reader = channelParser.reader
         let routes = parseRoutes(top["routes"], channels: channels)
         let metricsFile = reader.string(top["metrics_file"], "metrics_file").map(resolve)
+        let approval = reader.mapping(top["approval"], "approval", allowed: ["required_approvers"])
+        var requiredApprovers = 1
+        if let value = reader.number(approval["required_approvers"], "approval.required_approvers", minimum: 1) {
+            requiredApprovers = Int(value)
+            if Double(requiredApprovers) != value || requiredApprovers > 5 {
+                reader.error("'approval.required_approvers' must be a whole number from 1 to 5", at: approval["required_approvers"])
+            }
+            if access.approvers.count < requiredApprovers, !access.approvers.contains(where: { if case .group = $0 { true } else { false } }) {
+                reader.warning("'approval.required_approvers' is \(requiredApprovers) but 'access.approvers' names fewer; only root could complete an approval", at: approval["required_approvers"])
+            }
+        }
         if top["channels"] == nil { reader.error("'channels' is required: name at least one destination", at: root) }
         return Draft(
             organization: organization, paths: paths, access: access, delivery: delivery,
-            channels: channels, routes: routes, metricsFile: metricsFile
+            channels: channels, routes: routes, metricsFile: metricsFile, requiredApprovers: requiredApprovers
         )
     }
 

@@ -51,9 +51,11 @@ struct TemplateParser {
         do {
             return try MessageTemplate(content: content, sourcePath: reader.file)
         } catch {
-            // Mustache reports lines within the text; the text's own line in the file is the best anchor we have.
-            let kind = error.message.split(separator: ".").first.map(String.init) ?? ""
-            reader.error("template '\(id)': \(error.message)", at: map[kind] ?? root)
+            // Mustache reports lines within the text; the text's own entry in the file is the best anchor we have.
+            let parts = error.message.split(separator: ":", maxSplits: 1).first?.split(separator: ".").map(String.init) ?? []
+            let kindNode = parts.first.flatMap { map[$0] }
+            let languageNode = parts.count > 1 ? kindNode?.mapping?[Node(parts[1])] : nil
+            reader.error("template '\(id)': \(error.message)", at: languageNode ?? kindNode ?? root)
             return nil
         }
     }

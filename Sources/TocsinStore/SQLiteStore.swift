@@ -11,7 +11,7 @@ import TocsinCore
 public final class SQLiteStore: Store {
     private let pool: DatabasePool
     private let queue = Mutex(PendingWrites())
-    /// The audit chain's head, touched only inside the writer queue (GRDB serialises it).
+    /// The audit chain's head as last committed by this process: `verifyAudit` reports a chain that ends before it.
     private let head: Mutex<AuditHead>
 
     struct PendingWrites {
@@ -52,38 +52,63 @@ public final class SQLiteStore: Store {
             pending.batches.append((pending.nextTicket, write))
             return pending.nextTicket
         }
+        // Detached from the caller's cancellation on purpose: GRDB interrupts a cancelled write, which would
+        // roll back every batch grouped with it and leave this batch queued for someone else to commit.
+        let write = Task { try await self.pool.writeWithoutTransaction { db in try self.flush(db, ticket: ticket) } }
         do {
-            try await pool.writeWithoutTransaction { db in
-                if let outcome = self.queue.withLock({ $0.outcomes.removeValue(forKey: ticket) }) {
-                    try outcome.get()
-                    return
-                }
-                let taken = self.queue.withLock { pending in
-                    defer { pending.batches.removeAll(keepingCapacity: true) }
-                    return pending.batches
-                }
-                var current = self.head.withLock { $0 }
-                let result: Result<Void, StoreError>
-                do {
-                    try db.inTransaction(.immediate) {
-                        for (_, batch) in taken { try Self.apply(batch, to: db, head: &current) }
-                        return .commit
-                    }
-                    self.head.withLock { $0 = current }
-                    result = .success(())
-                } catch {
-                    result = .failure(StoreError.wrap(error, doing: "save to the state database"))
-                }
-                self.queue.withLock { pending in
-                    for (other, _) in taken where other != ticket { pending.outcomes[other] = result }
-                }
-                try result.get()
-            }
+            try await write.value
         } catch let error as StoreError {
             throw error
         } catch {
             throw StoreError.wrap(error, doing: "save to the state database")
         }
+    }
+
+    /// Runs on GRDB's serial writer. Commits every queued batch in one transaction; if that fails, commits each
+    /// batch alone so one bad batch cannot sink the others. Each caller learns its own batch's result.
+    private func flush(_ db: Database, ticket: Int) throws {
+        if let outcome = queue.withLock({ $0.outcomes.removeValue(forKey: ticket) }) {
+            return try outcome.get()
+        }
+        let taken = queue.withLock { pending in
+            defer { pending.batches.removeAll(keepingCapacity: true) }
+            return pending.batches
+        }
+        var results: [Int: Result<Void, StoreError>] = [:]
+        do {
+            try commitTransaction(db, taken.map(\.write))
+            for (id, _) in taken { results[id] = .success(()) }
+        } catch {
+            let failure = StoreError.wrap(error, doing: "save to the state database")
+            if taken.count == 1 {
+                results[taken[0].ticket] = .failure(failure)
+            } else {
+                for (id, batch) in taken {
+                    do {
+                        try commitTransaction(db, [batch])
+                        results[id] = .success(())
+                    } catch {
+                        results[id] = .failure(StoreError.wrap(error, doing: "save to the state database"))
+                    }
+                }
+            }
+        }
+        queue.withLock { pending in
+            for (id, result) in results where id != ticket { pending.outcomes[id] = result }
+        }
+        try (results[ticket] ?? .success(())).get()
+    }
+
+    /// One transaction; the audit chain continues from the head on disk, read inside the transaction, so the
+    /// chain can never fork from a stale memory of it.
+    private func commitTransaction(_ db: Database, _ batches: [StoreWrite]) throws {
+        var current = AuditHead.empty
+        try db.inTransaction(.immediate) {
+            current = try Self.readHead(db)
+            for batch in batches { try Self.apply(batch, to: db, head: &current) }
+            return .commit
+        }
+        head.withLock { $0 = current }
     }
 
     private static func apply(_ write: StoreWrite, to db: Database, head: inout AuditHead) throws {

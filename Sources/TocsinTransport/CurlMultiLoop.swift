@@ -23,7 +23,7 @@ final class CurlMultiLoop {
     /// The thread's body: creates the multi handle, runs until the queue closes, frees everything.
     static func run(queue: CurlSubmissionQueue, options: CurlTransport.Options) {
         guard let multi = curl_multi_init() else {
-            queue.close(reason: TransportError(kind: .other, message: "curl_multi_init failed"))
+            queue.close(reason: TransportError(kind: .other, curlCode: 27, message: "curl_multi_init failed"))
             return
         }
         configure(multi: multi, options: options)
@@ -70,7 +70,7 @@ final class CurlMultiLoop {
             let code = curl_multi_add_handle(multi, transfer.easy)
             guard code == CURLM_OK else {
                 let message = String(cString: curl_multi_strerror(code))
-                queue.complete([(id, .failure(TransportError(kind: .other, message: message)))])
+                queue.complete([(id, .failure(TransportError(kind: .other, curlCode: 27, message: message)))])
                 return
             }
             transfersByID[id] = transfer

@@ -46,7 +46,7 @@ final class CurlTransfer {
             return .failure(TransportError(kind: .other, message: "invalid header field \(name)"))
         }
         guard let easy = curl_easy_init() else {
-            return .failure(TransportError(kind: .other, message: "curl_easy_init failed"))
+            return .failure(TransportError(kind: .other, curlCode: 27, message: "curl_easy_init failed"))
         }
         let transfer = CurlTransfer(id: id, easy: easy, redactor: SecretRedactor(request: request))
         let code = transfer.configure(request: request, method: method, options: options)

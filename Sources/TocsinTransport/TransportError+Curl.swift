@@ -25,6 +25,21 @@ extension TransportError.Kind {
     }
 }
 
+extension HTTPRequest {
+    /// `text` with this request's URL parts, header values and credentials masked: for anything a service
+    /// answered (which may echo the request) before it is logged, audited or shown.
+    public func redacting(_ text: String) -> String {
+        SecretRedactor(request: self).redact(text)
+    }
+}
+
+extension TransportError {
+    /// True when the request itself is wrong (bad URL, unsupported scheme, invalid header): retrying cannot help.
+    public var isConfigurationError: Bool {
+        kind == .other && [0, 1, 3].contains(curlCode)
+    }
+}
+
 /// Removes a request's secrets from text that libcurl produced.
 ///
 /// curl's messages name the host and port, not the path, but that is curl's habit, not its contract,

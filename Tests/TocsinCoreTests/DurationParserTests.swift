@@ -27,6 +27,12 @@ struct DurationParserTests {
         #expect(DurationParser.parse(text) == nil)
     }
 
+    @Test(arguments: ["1e16", "200000000000d", "9999999999999999h", "1e300ms"])
+    func hugeDurationsAreRefusedInsteadOfCrashing(text: String) {
+        // `deadline: 1e16` in tocsin.yaml must become a diagnostic, not a crash of `tocsind --check-config`.
+        #expect(DurationParser.parse(text) == nil)
+    }
+
     @Test func millisecondsAndSecondsOfADuration() {
         #expect(Duration.milliseconds(1500).milliseconds == 1500)
         #expect(Duration.seconds(2).seconds == 2.0)

@@ -24,6 +24,14 @@ struct TemplateLinterTests {
         #expect(problem.file == "/etc/tocsin/templates/evacuation.yaml")
     }
 
+    @Test func undeclaredPlaceholderInAnInvertedSectionIsAnError() throws {
+        let problems = try Self.lint {
+            $0.body["en"] = "Leave {{building}} now.{{^assembly_point}} Wait for {{instructons}}.{{/assembly_point}}"
+        }
+        #expect(problems.errors.count == 1)
+        #expect(problems.first?.message.contains("{{instructons}}") == true)
+    }
+
     @Test func unusedVariableIsAWarning() throws {
         let problems = try Self.lint { $0.variables.append(VariableSpec(name: "floor")) }
         #expect(problems.count == 1)

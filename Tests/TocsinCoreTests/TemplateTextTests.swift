@@ -14,11 +14,15 @@ struct TemplateTextTests {
     }
 
     @Test func placeholderInsideASectionIsDiscovered() throws {
-        // A name used only inside a section must still reach the linter, or an undeclared one renders empty on the day.
-        let text = try TemplateText("{{#floor}}Étage {{floor_name}}{{/floor}} {{^floor}}{{fallback}}{{/floor}}")
-        #expect(text.placeholders.contains("floor"))
-        #expect(text.placeholders.contains("fallback"))
-        #expect(text.placeholders.contains("floor_name"))
+        let text = try TemplateText("{{#floor}}Étage {{floor_name}}{{/floor}}")
+        #expect(text.placeholders == ["floor", "floor_name"])
+    }
+
+    @Test func placeholderInsideAnInvertedSectionIsDiscovered() throws {
+        // A name used only where a value is missing must still reach the linter, or an undeclared one
+        // (a typo) renders empty on the day instead of being refused at load.
+        let text = try TemplateText("{{^floor}}Point de rassemblement : {{assembly_pont}}{{/floor}}")
+        #expect(text.placeholders == ["floor", "assembly_pont"])
     }
 
     @Test(arguments: ["{{value}}", "{{{value}}}", "{{&value}}"])

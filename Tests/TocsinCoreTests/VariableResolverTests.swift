@@ -107,8 +107,12 @@ struct VariableResolverTests {
         #expect(problems.contains { $0.contains("the value of 'note' contains a control character") })
     }
 
-    @Test func errorDescriptionListsOneProblemPerLine() {
-        let error = TemplateInputError(problems: ["a", "b"])
-        #expect(error.description == "a\nb")
+    @Test func errorDescriptionListsOneProblemPerLine() throws {
+        #expect {
+            _ = try VariableResolver.resolve(["floor": "3"], for: try Self.template())
+        } throws: { error in
+            guard let error = error as? TemplateInputError else { return false }
+            return error.problems.count == 2 && error.description == error.problems.joined(separator: "\n")
+        }
     }
 }

@@ -30,7 +30,7 @@ struct AdminSocketTests {
         #expect(try error(of: client.raw(Array(line.utf8))).code == code)
         // Same connection, next request: still served.
         let status = try client.call(.daemonStatus, EmptyParams(), as: DaemonStatus.self)
-        #expect(status.templates == 1)
+        #expect(status.templates == 2)
     }
 
     @Test func anOversizedLineIsRefusedAndOtherClientsAreUnaffected() throws {
@@ -45,8 +45,8 @@ struct AdminSocketTests {
             #expect(decoded.code == RPCError.invalidRequestCode)
             #expect(decoded.message.contains("longer than"))
         }
-        #expect(try bystander.call(.daemonStatus, EmptyParams(), as: DaemonStatus.self).templates == 1)
-        #expect(try bed.daemon.client().call(.daemonStatus, EmptyParams(), as: DaemonStatus.self).templates == 1)
+        #expect(try bystander.call(.daemonStatus, EmptyParams(), as: DaemonStatus.self).templates == 2)
+        #expect(try bed.daemon.client().call(.daemonStatus, EmptyParams(), as: DaemonStatus.self).templates == 2)
     }
 
     @Test func aSilentClientDoesNotBlockOthers() throws {
@@ -55,7 +55,7 @@ struct AdminSocketTests {
         // Connects and says nothing at all.
         let silent = try UnixSocketConnection(path: bed.daemon.socketPath)
         for _ in 0..<3 {
-            #expect(try bed.daemon.client().call(.daemonStatus, EmptyParams(), as: DaemonStatus.self).templates == 1)
+            #expect(try bed.daemon.client().call(.daemonStatus, EmptyParams(), as: DaemonStatus.self).templates == 2)
         }
         _ = silent
     }
@@ -68,7 +68,7 @@ struct AdminSocketTests {
             try connection.writeLine(Array("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"audit.verify\"}".utf8))
             // Dropped without reading the answer.
         }
-        #expect(try bed.daemon.client().call(.daemonStatus, EmptyParams(), as: DaemonStatus.self).templates == 1)
+        #expect(try bed.daemon.client().call(.daemonStatus, EmptyParams(), as: DaemonStatus.self).templates == 2)
         #expect(bed.daemon.isRunning)
     }
 }

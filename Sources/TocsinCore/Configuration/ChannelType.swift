@@ -45,6 +45,11 @@ public enum ChannelType: String, Sendable, Hashable, CaseIterable {
         }
     }
 
+    /// Keys that may be read from a file (`KEY_file:`): every secret, and the addresses that often embed one.
+    public var fileKeys: Set<String> {
+        secretKeys.union(allKeys.intersection(["url", "api_base", "smtp_url", "username", "account_sid"]))
+    }
+
     public var allKeys: Set<String> {
         Set(requiredKeys.flatMap { $0 }).union(optionalKeys)
     }

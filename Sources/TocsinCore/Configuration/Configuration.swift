@@ -52,13 +52,15 @@ public struct Configuration: Sendable {
     public var routes: [String: [String]]
     public var templates: [String: MessageTemplate]
     public var metricsFile: String?
+    /// How many distinct approvers must approve the same content before a template is approved (two-person rule).
+    public var requiredApprovers: Int
     /// SHA-256 over the config file and every template file: what the audit records at each load.
     public var fingerprint: String
 
     public init(
         organization: Organization, paths: Paths, access: AccessPolicy, delivery: Delivery,
         channels: [String: ChannelDefinition], routes: [String: [String]], templates: [String: MessageTemplate],
-        metricsFile: String? = nil, fingerprint: String
+        metricsFile: String? = nil, requiredApprovers: Int = 1, fingerprint: String
     ) {
         self.organization = organization
         self.paths = paths
@@ -68,6 +70,7 @@ public struct Configuration: Sendable {
         self.routes = routes
         self.templates = templates
         self.metricsFile = metricsFile
+        self.requiredApprovers = requiredApprovers
         self.fingerprint = fingerprint
     }
 }

@@ -36,8 +36,13 @@ public enum RetryAfter {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        guard let date = formatter.date(from: trimmed) else { return nil }
+        // RFC 9110 §5.6.7: IMF-fixdate, and the obsolete RFC 850 and asctime forms recipients must accept.
+        let formats = ["EEE, dd MMM yyyy HH:mm:ss zzz", "EEEE, dd-MMM-yy HH:mm:ss zzz", "EEE MMM d HH:mm:ss yyyy"]
+        let parsed = formats.lazy.compactMap { format -> Date? in
+            formatter.dateFormat = format
+            return formatter.date(from: trimmed)
+        }.first
+        guard let date = parsed else { return nil }
         let milliseconds = max(0, Int64(date.timeIntervalSince(now) * 1000))
         return .milliseconds(milliseconds)
     }

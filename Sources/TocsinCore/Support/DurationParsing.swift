@@ -2,6 +2,9 @@ import Foundation
 
 /// Durations as operators write them in YAML: `500ms`, `10s`, `15m`, `2h`, `1d`, or a bare number of seconds.
 public enum DurationParser {
+    /// Ten years: anything longer is a typo, and far larger numbers would overflow.
+    static let maximumMilliseconds = 10.0 * 365 * 86_400 * 1000
+
     public static func parse(_ text: String) -> Duration? {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86_400)]
@@ -9,12 +12,16 @@ public enum DurationParser {
             let number = trimmed.dropLast(suffix.count)
             // "ms" also ends in "s": only accept what is a plain number before the unit.
             guard let value = Double(number), value >= 0, value.isFinite else { continue }
-            return .milliseconds(Int64((value * scale * 1000).rounded()))
+            return milliseconds(value * scale * 1000)
         }
         if let seconds = Double(trimmed), seconds >= 0, seconds.isFinite {
-            return .milliseconds(Int64((seconds * 1000).rounded()))
+            return milliseconds(seconds * 1000)
         }
         return nil
+    }
+
+    private static func milliseconds(_ value: Double) -> Duration? {
+        value <= maximumMilliseconds ? .milliseconds(Int64(value.rounded())) : nil
     }
 }
 

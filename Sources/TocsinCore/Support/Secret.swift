@@ -2,7 +2,7 @@
 ///
 /// Interpolating, logging or dumping a `Secret` shows a mask; only `reveal()` gives the value,
 /// so every place that can leak one is easy to find with grep.
-public struct Secret: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
+public struct Secret: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     private let value: String
 
     public init(_ value: String) { self.value = value }
@@ -12,4 +12,6 @@ public struct Secret: Sendable, Hashable, CustomStringConvertible, CustomDebugSt
 
     public var description: String { "••••••" }
     public var debugDescription: String { "Secret(••••••)" }
+    /// `dump` and debuggers walk stored properties unless told otherwise.
+    public var customMirror: Mirror { Mirror(self, children: [:]) }
 }

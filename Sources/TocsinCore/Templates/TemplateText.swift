@@ -21,9 +21,14 @@ public struct TemplateText: Sendable {
             throw TemplateTextError(message: "cannot parse Mustache (\(error))", line: nil)
         }
         self.source = source
-        let recorder = PlaceholderRecorder()
-        _ = template.render(recorder)
-        placeholders = recorder.names
+        // Two passes: names answering "" reach normal sections; names answering nil reach inverted ones ({{^x}}).
+        var names = Set<String>()
+        for answer in [PlaceholderRecorder.Answer.empty, .missing] {
+            let recorder = PlaceholderRecorder(answer: answer)
+            _ = template.render(recorder)
+            names.formUnion(recorder.names)
+        }
+        placeholders = names
     }
 
     public func render(_ values: [String: String]) -> String {
@@ -37,12 +42,17 @@ public struct TemplateTextError: Error, Sendable, CustomStringConvertible {
     public var description: String { message }
 }
 
-/// Answers every lookup with an empty string and remembers the name asked for.
+/// Answers every lookup the same way and remembers the name asked for.
 private final class PlaceholderRecorder: MustacheParent {
+    enum Answer { case empty, missing }
+
+    let answer: Answer
     var names = Set<String>()
+
+    init(answer: Answer) { self.answer = answer }
 
     func child(named name: String) -> Any? {
         names.insert(name)
-        return ""
+        return answer == .empty ? "" : nil
     }
 }

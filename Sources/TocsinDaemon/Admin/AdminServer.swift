@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import Synchronization
 import TocsinProtocol
 
 /// The admin socket: JSON-RPC 2.0 lines over a Unix stream socket, each caller identified by SO_PEERCRED.
@@ -16,9 +17,12 @@ final class AdminServer: Service, Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let logger: Logger
     private let ready: @Sendable () -> Void
+    private let openConnections = Atomic(0)
 
     /// Idle time between requests before the daemon closes a connection.
     static let idleTimeout = TimeAmount.seconds(60)
+    /// Connections served at once; more are closed at once, so a flood cannot exhaust descriptors.
+    static let maximumConnections = 512
     /// Time a request line may take to arrive in full.
     static let requestTimeout = TimeAmount.seconds(10)
 
@@ -55,9 +59,20 @@ final class AdminServer: Service, Sendable {
         try await withThrowingDiscardingTaskGroup { group in
             try await server.executeThenClose { connections in
                 for try await (connection, guardHandler) in connections.cancelOnGracefulShutdown() {
-                    group.addTask { await self.serve(connection, guardHandler: guardHandler) }
+                    guard openConnections.wrappingAdd(1, ordering: .relaxed).newValue <= Self.maximumConnections else {
+                        openConnections.wrappingSubtract(1, ordering: .relaxed)
+                        logger.warning("admin connection refused: too many open", metadata: ["limit": "\(Self.maximumConnections)"])
+                        try? await connection.channel.close()
+                        continue
+                    }
+                    group.addTask {
+                        await self.serve(connection, guardHandler: guardHandler)
+                        self.openConnections.wrappingSubtract(1, ordering: .relaxed)
+                    }
                 }
             }
+            // Shutting down: end every connection too, or a client watching an incident would hold the daemon up.
+            group.cancelAll()
         }
     }
 

@@ -15,15 +15,19 @@ import TocsinTransport
 /// One lane per channel keeps a slow or dead channel from delaying the others: a lane starts at most its
 /// channel's `max_concurrency` attempts and respects its `rate_limit`; all lanes share the one libcurl loop.
 final class Dispatcher: Service, Sendable {
+    /// Attempts in flight across all channels: at most what the transport runs at once, so requests wait here
+    /// (where no timeout runs) rather than in libcurl's queue (where their timeout would already be running).
+    static let maximumInFlight = 256
+
     private struct Lane {
         var ready = Deque<String>()
         var inFlight = 0
         /// The earliest time the rate limit lets the next attempt start.
-        var nextStart: Date?
+        var nextStart: ContinuousClock.Instant?
     }
 
     private struct Timer: Comparable {
-        var due: Date
+        var due: ContinuousClock.Instant
         var id: String
         static func < (lhs: Timer, rhs: Timer) -> Bool { lhs.due < rhs.due }
     }
@@ -31,13 +35,23 @@ final class Dispatcher: Service, Sendable {
     private struct State {
         var jobs: [String: DeliveryJob] = [:]
         var lanes: [String: Lane] = [:]
+        /// Lanes with queued deliveries: the only ones `takeStartable` looks at.
+        var readyLanes = Set<String>()
+        var inFlight = 0
+        // Monotonic: a wall-clock step at boot must neither park retries for hours nor fire them all at once.
         var timers = Heap<Timer>()
         /// Deliveries whose incident was cancelled while an attempt was in flight: cancelled when it ends undelivered.
         var cancelRequested = Set<String>()
+
+        mutating func makeReady(_ job: DeliveryJob) {
+            lanes[job.channel, default: Lane()].ready.append(job.id)
+            readyLanes.insert(job.channel)
+        }
     }
 
     private let state = Mutex(State())
     private let wake = WakeSignal()
+    private let stopping = Atomic(false)
     private let configuration: ConfigurationHolder
     private let store: any Store
     private let transport: any HTTPTransport
@@ -58,14 +72,14 @@ final class Dispatcher: Service, Sendable {
     /// Takes deliveries that are already durable (just committed, or recovered at start).
     func enqueue(_ jobs: [DeliveryJob]) {
         guard !jobs.isEmpty else { return }
-        let now = Date()
+        let now = Date(), clock = ContinuousClock.now
         state.withLock { state in
             for job in jobs where !job.state.isFinal && state.jobs[job.id] == nil {
                 state.jobs[job.id] = job
                 if let due = job.nextAttemptAt, due > now {
-                    state.timers.insert(Timer(due: due, id: job.id))
+                    state.timers.insert(Timer(due: clock + .milliseconds(Int64(due.timeIntervalSince(now) * 1000)), id: job.id))
                 } else {
-                    state.lanes[job.channel, default: Lane()].ready.append(job.id)
+                    state.makeReady(job)
                 }
             }
         }
@@ -73,56 +87,63 @@ final class Dispatcher: Service, Sendable {
     }
 
     func run() async throws {
-        let stopping = Atomic(false)
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 while !stopping.load(ordering: .relaxed) && !Task.isCancelled {
-                    let (startable, nextDue) = takeStartable(now: Date())
+                    let now = ContinuousClock.now
+                    let (startable, nextDue) = takeStartable(now: now)
                     for job in startable {
                         group.addTask { await self.attempt(job) }
                     }
-                    await wake.wait(timeout: nextDue.map { .milliseconds(max(1, Int64($0.timeIntervalSinceNow * 1000))) })
+                    await wake.wait(timeout: nextDue.map { max(.milliseconds(1), $0 - ContinuousClock.now) })
                 }
                 // Attempts in flight finish (each is bounded by its timeout); unstarted ones stay durable for the next start.
             }
         } onGracefulShutdown: {
-            stopping.store(true, ordering: .relaxed)
+            self.stopping.store(true, ordering: .relaxed)
             self.wake.signal()
         }
     }
 
-    /// Moves due timers to their lanes and takes every attempt the lanes' limits allow now.
-    private func takeStartable(now: Date) -> ([DeliveryJob], Date?) {
+    /// Moves due timers to their lanes and takes every attempt the limits allow now.
+    ///
+    /// Cost is proportional to the lanes with queued work and the attempts started, not to all channels or all
+    /// deliveries: lanes are mutated in place (a copied lane would copy its whole queue).
+    private func takeStartable(now: ContinuousClock.Instant) -> ([DeliveryJob], ContinuousClock.Instant?) {
         let channels = configuration.current.configuration.channels
         return state.withLock { state in
             while let first = state.timers.min, first.due <= now {
                 _ = state.timers.removeMin()
                 guard let job = state.jobs[first.id], job.state == .retrying || job.state == .pending else { continue }
-                state.lanes[job.channel, default: Lane()].ready.append(job.id)
+                state.makeReady(job)
             }
             var startable: [DeliveryJob] = []
             var nextDue = state.timers.min?.due
-            for name in Array(state.lanes.keys) {
-                guard var lane = state.lanes[name], !lane.ready.isEmpty else { continue }
+            for name in Array(state.readyLanes) {
                 let limit = channels[name]?.maxConcurrency ?? 1
-                let interval = channels[name]?.rateLimit.map { 1 / $0 }
-                while lane.inFlight < limit, let id = lane.ready.first {
+                let interval = channels[name]?.rateLimit.map { Duration.milliseconds(Int64(1000 / $0)) }
+                while state.inFlight < Self.maximumInFlight, (state.lanes[name]?.inFlight ?? limit) < limit,
+                    let id = state.lanes[name]?.ready.first
+                {
                     if let interval {
-                        let start = lane.nextStart ?? now
+                        // Idle time earns no burst: the next start is never earlier than now.
+                        let start = max(state.lanes[name]?.nextStart ?? now, now)
                         if start > now {
                             nextDue = min(nextDue ?? start, start)
                             break
                         }
-                        lane.nextStart = start.addingTimeInterval(interval)
+                        state.lanes[name]!.nextStart = start + interval
                     }
-                    lane.ready.removeFirst()
+                    state.lanes[name]!.ready.removeFirst()
+                    // Cancelled deliveries leave their id behind in the queue; skip it.
                     guard var job = state.jobs[id] else { continue }
                     job.state = .sending
                     state.jobs[id] = job
-                    lane.inFlight += 1
+                    state.lanes[name]!.inFlight += 1
+                    state.inFlight += 1
                     startable.append(job)
                 }
-                state.lanes[name] = lane
+                if state.lanes[name]?.ready.isEmpty ?? true { state.readyLanes.remove(name) }
             }
             return (startable, nextDue)
         }
@@ -144,11 +165,15 @@ final class Dispatcher: Service, Sendable {
                 status = response.status
                 latency = response.latency
                 outcome = endpoint.interpret(response, at: Date())
-                if case .delivered = outcome {} else { answer = Self.excerpt(response.body) }
+                // A service (or a proxy) may echo the request: mask its secrets before the answer is kept anywhere.
+                if case .delivered = outcome {} else { answer = Self.excerpt(response.body).map(request.redacting) }
             case .failure(let error) where error.kind == .cancelled:
                 // Shutting down: the delivery stays as it is on disk and is sent again at the next start.
                 _ = release(job, next: nil)
                 return
+            case .failure(let error) where error.isConfigurationError:
+                latency = error.latency
+                outcome = .permanent(reason: "the request cannot be sent: \(error.description); check the channel's URL and headers", misconfiguration: true)
             case .failure(let error):
                 latency = error.latency
                 outcome = .retryable(reason: error.description, retryAfter: nil)
@@ -190,12 +215,11 @@ final class Dispatcher: Service, Sendable {
             next.nextAttemptAt = nil
         }
         let write = Self.record(next, attempt: number, started: started, latency: latency, status: status)
-        do {
-            try await store.commit(write)
-        } catch {
-            // The attempt happened; only its record is missing. The delivery stays unfinished on disk, so a
-            // restart sends it again (at-least-once) rather than losing it.
-            logger.error("cannot record a delivery attempt", metadata: ["delivery.id": "\(job.id)", "store.error": "\(error)"])
+        guard await commitDurably(write, what: "a delivery attempt", delivery: job.id) else {
+            // Shutting down with the store failing: the delivery stays unfinished on disk and is sent again at
+            // the next start (at-least-once) rather than being reported as done.
+            _ = release(job, next: nil)
+            return
         }
         events.publish([(job.incidentID, DeliveryStatusMapper.status(of: next))])
         if next.state.isFinal {
@@ -268,12 +292,25 @@ final class Dispatcher: Service, Sendable {
                 )
             )
         }
-        do {
-            try await store.commit(write)
-        } catch {
-            logger.error("cannot record cancelled deliveries", metadata: ["store.error": "\(error)"])
-        }
+        guard await commitDurably(write, what: "cancelled deliveries", delivery: nil) else { return }
         events.publish(jobs.map { ($0.incidentID, DeliveryStatusMapper.status(of: $0)) })
+    }
+
+    /// Commits, retrying with backoff while the store fails (disk full, locked): an outcome is published only
+    /// once it is durable. Gives up only when the daemon is stopping.
+    private func commitDurably(_ write: StoreWrite, what: String, delivery: String?) async -> Bool {
+        var delay = Duration.milliseconds(100)
+        while true {
+            do {
+                try await store.commit(write)
+                return true
+            } catch {
+                logger.error("cannot record \(what); retrying", metadata: ["delivery.id": "\(delivery ?? "-")", "store.error": "\(error)"])
+                if stopping.load(ordering: .relaxed) { return false }
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(5))
+            }
+        }
     }
 
     /// Frees the lane slot and either forgets a final job or schedules its next attempt.
@@ -281,6 +318,7 @@ final class Dispatcher: Service, Sendable {
     private func release(_ job: DeliveryJob, next due: Date?) -> Bool {
         let cancelNow = state.withLock { state -> Bool in
             state.lanes[job.channel]?.inFlight -= 1
+            state.inFlight -= 1
             if job.state.isFinal {
                 state.jobs.removeValue(forKey: job.id)
                 state.cancelRequested.remove(job.id)
@@ -289,11 +327,13 @@ final class Dispatcher: Service, Sendable {
                 return true
             } else if let due {
                 state.jobs[job.id] = job
-                state.timers.insert(Timer(due: due, id: job.id))
+                let delay = Duration.milliseconds(max(0, Int64(due.timeIntervalSinceNow * 1000)))
+                state.timers.insert(Timer(due: .now + delay, id: job.id))
             } else {
                 var waiting = job
                 waiting.state = .pending
                 state.jobs[job.id] = waiting
+                state.makeReady(waiting)
             }
             return false
         }

@@ -161,7 +161,7 @@ struct IncidentService: Sendable {
             )
         )
         var jobs: [DeliveryJob] = []
-        var failedAtOnce: [(channel: String, reason: String)] = []
+        var failedAtOnce: [(delivery: String, channel: String, reason: String)] = []
         for channel in plan.channels {
             let payload: EncodedPayload
             var unavailable: String? = active.unavailable[channel.name]
@@ -187,7 +187,7 @@ struct IncidentService: Sendable {
                     )
                 )
                 if let unavailable {
-                    failedAtOnce.append((channel.name, unavailable))
+                    failedAtOnce.append((id, channel.name, unavailable))
                     continue
                 }
                 jobs.append(
@@ -218,6 +218,7 @@ struct IncidentService: Sendable {
         )
         for failure in failedAtOnce {
             var final = AuditDetail()
+            final.set("delivery", failure.delivery)
             final.set("channel", failure.channel)
             final.set("state", DeliveryState.failed.rawValue)
             final.set("error", failure.reason)

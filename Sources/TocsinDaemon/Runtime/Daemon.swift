@@ -12,8 +12,13 @@ import TocsinTransport
 public enum Daemon {
     /// Runs the daemon on an already validated configuration.
     public static func run(configuration: Configuration, configPath: String, logger: Logger) async throws {
+        let lock = try StateLock(folder: configuration.paths.state)
+        defer { _ = lock }
+        raiseOpenFileLimit()
         let store = try SQLiteStore(path: configuration.paths.database)
-        let transport = CurlTransport()
+        let transport = CurlTransport(options: .init(
+            maxHostConnections: Dispatcher.maximumInFlight, maxTotalConnections: Dispatcher.maximumInFlight
+        ))
         defer { transport.shutdown() }
         let holder = ConfigurationHolder(ActiveConfiguration(configuration, path: configPath))
         for (name, reason) in holder.current.unavailable.sorted(by: { $0.key < $1.key }) {

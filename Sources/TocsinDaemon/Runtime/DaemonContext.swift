@@ -37,15 +37,21 @@ struct DaemonContext: Sendable {
         let updates = events.subscribe(incidentID: id)
         var current = try await incidents.status(id)
         var states = Dictionary(uniqueKeysWithValues: current.deliveries.map { ($0.id, $0) })
+        var unfinished = current.deliveries.filter { !$0.isFinal }.count
         do {
             for delivery in current.deliveries { try await emit(Self.eventLine(id, delivery)) }
-            if current.isFinished { return current }
+            if unfinished == 0 { return current }
             for await delivery in updates {
-                // The snapshot may already hold this change (published between subscribe and read): send news only.
-                if let known = states[delivery.id], known.state == delivery.state, known.attempts >= delivery.attempts { continue }
+                // Events published between subscribing and reading the snapshot may be older than the snapshot:
+                // never go back from a final state or to an earlier attempt.
+                if let known = states[delivery.id] {
+                    if known.isFinal || delivery.attempts < known.attempts { continue }
+                    if delivery.attempts == known.attempts, delivery.state == known.state { continue }
+                }
+                if states[delivery.id].map({ !$0.isFinal }) ?? false, delivery.isFinal { unfinished -= 1 }
                 states[delivery.id] = delivery
                 try await emit(Self.eventLine(id, delivery))
-                if states.values.allSatisfy(\.isFinal) { break }
+                if unfinished == 0 { break }
             }
         } catch {
             throw .unavailable("the watching client went away")

@@ -1,0 +1,63 @@
+import Testing
+import TocsinCore
+
+struct AccessPolicyTests {
+    typealias Principal = AccessPolicy.Principal
+
+    static let policy = AccessPolicy(
+        operators: [.group("tocsin-ops"), .uid(1500)],
+        approvers: [.user("mtremblay")],
+        auditors: [.group("tocsin-audit"), .user("mtremblay")]
+    )
+
+    @Test(arguments: [
+        ("user:mtremblay", Principal.user("mtremblay")),
+        ("group:tocsin-ops", .group("tocsin-ops")),
+        ("uid:1000", .uid(1000)),
+        ("uid:0", .uid(0)),
+        ("user:a:b", .user("a:b")),
+    ])
+    func parsesPrincipals(text: String, expected: Principal) {
+        #expect(Principal(text) == expected)
+        #expect(Principal(text)?.description == text)
+    }
+
+    @Test(arguments: ["", "mtremblay", "user:", "group:", "uid:", "uid:abc", "uid:-1", "uid:4294967296", "role:admin", ":x", "User:x"])
+    func refusesMalformedPrincipals(text: String) {
+        #expect(Principal(text) == nil)
+    }
+
+    @Test func rootHasEveryRole() {
+        #expect(AccessPolicy().roles(uid: 0, userName: "root", groups: []) == Set(AccessPolicy.Role.allCases))
+        #expect(Self.policy.roles(uid: 0, userName: nil, groups: []) == [.operator_, .approver, .auditor])
+    }
+
+    @Test func userNameMatches() {
+        #expect(Self.policy.roles(uid: 1001, userName: "mtremblay", groups: ["staff"]) == [.approver, .auditor])
+    }
+
+    @Test func groupMatches() {
+        #expect(Self.policy.roles(uid: 1002, userName: "jgagnon", groups: ["tocsin-ops", "staff"]) == [.operator_])
+        #expect(Self.policy.roles(uid: 1002, userName: "jgagnon", groups: ["tocsin-ops", "tocsin-audit"]) == [.operator_, .auditor])
+    }
+
+    @Test func uidMatches() {
+        #expect(Self.policy.roles(uid: 1500, userName: nil, groups: []) == [.operator_])
+    }
+
+    @Test func strangerHasNoRole() {
+        #expect(Self.policy.roles(uid: 65534, userName: "nobody", groups: ["nogroup"]).isEmpty)
+        #expect(Self.policy.roles(uid: 1001, userName: nil, groups: []).isEmpty)
+    }
+
+    @Test func userAndGroupNamesAreNotConfused() {
+        // A user named like a group gets nothing from the group's entry, and the reverse.
+        #expect(Self.policy.roles(uid: 1003, userName: "tocsin-ops", groups: []).isEmpty)
+        #expect(Self.policy.roles(uid: 1003, userName: "someone", groups: ["mtremblay"]).isEmpty)
+    }
+
+    @Test func roleRawValues() {
+        #expect(AccessPolicy.Role.allCases.map(\.rawValue) == ["operator", "approver", "auditor"])
+        #expect(Self.policy.principals(for: .approver) == [.user("mtremblay")])
+    }
+}

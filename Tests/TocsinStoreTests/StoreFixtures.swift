@@ -1,0 +1,89 @@
+import Foundation
+import TocsinCore
+import TocsinStore
+
+/// A folder under the system temp directory holding one test database; removed by `remove()`.
+struct StoreFolder {
+    let path: String
+
+    init() throws {
+        path = FileManager.default.temporaryDirectory.appendingPathComponent("tocsin-store-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    var database: String { (path as NSString).appendingPathComponent("tocsin.db") }
+
+    func remove() { try? FileManager.default.removeItem(atPath: path) }
+
+    /// Runs SQL on the database with the `sqlite3` shell: a second connection, as a tamperer would use.
+    @discardableResult
+    func sqlite(_ sql: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        process.arguments = ["-cmd", ".timeout 10000", database, sql]
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let output = out.fileHandleForReading.readDataToEndOfFile()
+        let errors = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw StoreTestError("sqlite3 failed (\(process.terminationStatus)): \(String(decoding: errors, as: UTF8.self))")
+        }
+        return String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+struct StoreTestError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+enum Records {
+    static let baseTime: Int64 = 1_795_452_042_000
+
+    static func incident(_ id: String, at time: Int64 = baseTime, references: String? = nil) -> IncidentRecord {
+        IncidentRecord(
+            id: id, templateID: "evacuation", templateHash: String(repeating: "ab", count: 32), approved: true,
+            status: "Actual", msgType: references == nil ? "Alert" : "Update", references: references, route: "campus",
+            variables: #"{"building":"Pavillon A"}"#, messages: #"[{"language":"fr","title":"ÉVACUATION"}]"#,
+            contentHash: String(repeating: "cd", count: 32), sent: "2026-11-23T11:40:42-05:00", createdAt: time,
+            actorUID: 1000, actorPID: 4242, actorName: "mtremblay"
+        )
+    }
+
+    static func payload(_ incidentID: String, channel: String = "ops") -> PayloadRecord {
+        PayloadRecord(incidentID: incidentID, channel: channel, contentType: "application/json", body: Array(#"{"type":"tocsin.alert"}"#.utf8) + [0, 255])
+    }
+
+    static func delivery(
+        _ id: String, incident: String, channel: String = "ops", recipient: String? = nil, state: DeliveryState = .pending,
+        at time: Int64 = baseTime
+    ) -> DeliveryRecord {
+        DeliveryRecord(
+            id: id, incidentID: incident, channel: channel, recipient: recipient, state: state.rawValue, createdAt: time,
+            deadlineAt: time + 900_000, updatedAt: time
+        )
+    }
+
+    static func event(_ subject: String, kind: String = "incident.create", at time: Int64 = baseTime) -> AuditEvent {
+        AuditEvent(timeMillis: time, kind: kind, actorUID: 1000, actorPID: 4242, subject: subject, detail: #"{"route":"campus"}"#)
+    }
+
+    /// One send: an incident, its payload, one delivery and its audit entry.
+    static func send(_ incidentID: String, delivery: String? = nil, at time: Int64 = baseTime) -> StoreWrite {
+        StoreWrite(
+            incidents: [incident(incidentID, at: time)], payloads: [payload(incidentID)],
+            deliveries: [self.delivery(delivery ?? "msg_\(incidentID)", incident: incidentID, at: time)],
+            audit: [event(incidentID, at: time)]
+        )
+    }
+
+    /// `count` commits of one audit entry each, subjects `e1`…`eN`.
+    static func auditOnly(_ store: SQLiteStore, count: Int) async throws {
+        for index in 1...count {
+            try await store.commit(StoreWrite(audit: [event("e\(index)", kind: "admin.request", at: baseTime + Int64(index))]))
+        }
+    }
+}
