@@ -13,16 +13,27 @@ public protocol ChannelEndpoint: Sendable {
     /// The body for this channel, from the incident's rendered messages.
     func encode(_ message: OutgoingMessage) throws(ChannelError) -> EncodedPayload
 
-    /// The HTTP request of one attempt of one delivery.
-    func request(deliveryID: String, recipient: String?, payload: EncodedPayload, at time: Date) -> HTTPRequest
+    /// What one attempt of one delivery sends.
+    func request(deliveryID: String, recipient: String?, payload: EncodedPayload, at time: Date) -> OutboundRequest
 
-    /// What the service's answer means; the default follows HTTP status codes.
+    /// What the service's HTTP answer means; the default follows HTTP status codes.
     func interpret(_ response: HTTPResponse, at time: Date) -> AttemptOutcome
+
+    /// What the SMTP server's answer means; the default: 2xx delivered, 4xx retry, 5xx permanent.
+    func interpret(mail response: MailResponse, at time: Date) -> AttemptOutcome
 }
 
 extension ChannelEndpoint {
     public func interpret(_ response: HTTPResponse, at time: Date) -> AttemptOutcome {
         AttemptOutcome.classify(status: response.status, retryAfter: response.header("retry-after"), now: time)
+    }
+
+    public func interpret(mail response: MailResponse, at time: Date) -> AttemptOutcome {
+        switch response.code {
+        case 200..<400: .delivered
+        case 400..<500: .retryable(reason: "SMTP \(response.code)", retryAfter: nil)
+        default: .permanent(reason: "SMTP \(response.code): the server refused the message", misconfiguration: true)
+        }
     }
 }
 
@@ -30,10 +41,13 @@ extension ChannelEndpoint {
 public struct EncodedPayload: Sendable, Hashable {
     public var contentType: String
     public var body: [UInt8]
+    /// What shaping changed and the audit should say (e.g. "text shortened to 280 characters for x").
+    public var notes: [String]
 
-    public init(contentType: String, body: [UInt8]) {
+    public init(contentType: String, body: [UInt8], notes: [String] = []) {
         self.contentType = contentType
         self.body = body
+        self.notes = notes
     }
 }
 

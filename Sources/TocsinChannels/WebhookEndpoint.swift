@@ -38,7 +38,7 @@ public struct WebhookEndpoint: ChannelEndpoint {
         }
     }
 
-    public func request(deliveryID: String, recipient: String?, payload: EncodedPayload, at time: Date) -> HTTPRequest {
+    public func request(deliveryID: String, recipient: String?, payload: EncodedPayload, at time: Date) -> OutboundRequest {
         let timestamp = Int64(time.timeIntervalSince1970)
         var headers = [
             HTTPHeader("content-type", payload.contentType),
@@ -49,7 +49,7 @@ public struct WebhookEndpoint: ChannelEndpoint {
             headers.append(HTTPHeader("webhook-signature", signer.signature(id: deliveryID, timestamp: timestamp, body: payload.body)))
         }
         headers += fixedHeaders
-        return HTTPRequest(method: "POST", url: url, headers: headers, body: payload.body, timeout: timeout)
+        return .http(HTTPRequest(method: "POST", url: url, headers: headers, body: payload.body, timeout: timeout))
     }
 }
 

@@ -110,7 +110,7 @@ struct WebhookEndpointTests {
     @Test func requestCarriesTheStandardWebhooksHeaders() throws {
         let endpoint = try WebhookEndpoint(Self.definition(), timeout: .seconds(10))
         let payload = try endpoint.encode(Self.message())
-        let request = endpoint.request(deliveryID: "msg_01jd8x", recipient: nil, payload: payload, at: Self.attemptTime)
+        let request = try #require(endpoint.request(deliveryID: "msg_01jd8x", recipient: nil, payload: payload, at: Self.attemptTime).http)
 
         #expect(request.method == "POST")
         #expect(request.url == Self.url)
@@ -126,8 +126,8 @@ struct WebhookEndpointTests {
     @Test func retryKeepsTheIDAndSignsTheNewTimestamp() throws {
         let endpoint = try WebhookEndpoint(Self.definition(), timeout: .seconds(10))
         let payload = try endpoint.encode(Self.message())
-        let first = endpoint.request(deliveryID: "msg_1", recipient: nil, payload: payload, at: Self.attemptTime)
-        let retry = endpoint.request(deliveryID: "msg_1", recipient: nil, payload: payload, at: Self.attemptTime.addingTimeInterval(30))
+        let first = try #require(endpoint.request(deliveryID: "msg_1", recipient: nil, payload: payload, at: Self.attemptTime).http)
+        let retry = try #require(endpoint.request(deliveryID: "msg_1", recipient: nil, payload: payload, at: Self.attemptTime.addingTimeInterval(30)).http)
         #expect(Self.header(retry, "webhook-id") == Self.header(first, "webhook-id"))
         #expect(Self.header(retry, "webhook-timestamp") == ["1795452072"])
         #expect(Self.header(retry, "webhook-signature") != Self.header(first, "webhook-signature"))
@@ -137,7 +137,7 @@ struct WebhookEndpointTests {
 
     @Test func noSignatureWithoutASecret() throws {
         let endpoint = try WebhookEndpoint(Self.definition(secret: nil), timeout: .seconds(10))
-        let request = endpoint.request(deliveryID: "msg_1", recipient: nil, payload: try endpoint.encode(Self.message()), at: Self.attemptTime)
+        let request = try #require(endpoint.request(deliveryID: "msg_1", recipient: nil, payload: try endpoint.encode(Self.message()), at: Self.attemptTime).http)
         #expect(Self.header(request, "webhook-signature").isEmpty)
         #expect(Self.header(request, "webhook-id") == ["msg_1"])
         #expect(Self.header(request, "webhook-timestamp") == ["1795452042"])
@@ -148,7 +148,7 @@ struct WebhookEndpointTests {
             Self.definition(headers: [("X-Tocsin-Site", Secret("cegep-exemple")), ("Authorization", Secret("Bearer t0k3n"))]),
             timeout: .seconds(10)
         )
-        let request = endpoint.request(deliveryID: "msg_1", recipient: nil, payload: try endpoint.encode(Self.message()), at: Self.attemptTime)
+        let request = try #require(endpoint.request(deliveryID: "msg_1", recipient: nil, payload: try endpoint.encode(Self.message()), at: Self.attemptTime).http)
         #expect(request.headers.map(\.name) == [
             "content-type", "webhook-id", "webhook-timestamp", "webhook-signature", "X-Tocsin-Site", "Authorization",
         ])
@@ -159,8 +159,8 @@ struct WebhookEndpointTests {
         let own = try ChannelEndpoints.make(Self.definition(timeout: .seconds(3)), defaultTimeout: .seconds(10))
         let inherited = try ChannelEndpoints.make(Self.definition(), defaultTimeout: .seconds(10))
         let payload = try own.encode(Self.message())
-        #expect(own.request(deliveryID: "m", recipient: nil, payload: payload, at: Self.attemptTime).timeout == .seconds(3))
-        #expect(inherited.request(deliveryID: "m", recipient: nil, payload: payload, at: Self.attemptTime).timeout == .seconds(10))
+        #expect(own.request(deliveryID: "m", recipient: nil, payload: payload, at: Self.attemptTime).http?.timeout == .seconds(3))
+        #expect(inherited.request(deliveryID: "m", recipient: nil, payload: payload, at: Self.attemptTime).http?.timeout == .seconds(10))
     }
 
     @Test func invalidSecretIsAChannelErrorWithoutTheSecret() {

@@ -54,11 +54,11 @@ final class Dispatcher: Service, Sendable {
     private let stopping = Atomic(false)
     private let configuration: ConfigurationHolder
     private let store: any Store
-    private let transport: any HTTPTransport
+    private let transport: any Transport
     private let events: DeliveryEvents
     private let logger: Logger
 
-    init(configuration: ConfigurationHolder, store: any Store, transport: any HTTPTransport, events: DeliveryEvents, logger: Logger) {
+    init(configuration: ConfigurationHolder, store: any Store, transport: any Transport, events: DeliveryEvents, logger: Logger) {
         self.configuration = configuration
         self.store = store
         self.transport = transport
@@ -153,35 +153,20 @@ final class Dispatcher: Service, Sendable {
         let active = configuration.current
         let started = Date()
         let number = job.attempts + 1
-        let outcome: AttemptOutcome
-        var status: Int?
-        var latency = Duration.zero
-        var answer: String?
-
+        let result: AttemptResult
         if let endpoint = active.endpoints[job.channel] ?? job.endpoint {
-            let request = endpoint.request(deliveryID: job.id, recipient: job.recipient, payload: job.payload, at: started)
-            switch await transport.send(request) {
-            case .success(let response):
-                status = response.status
-                latency = response.latency
-                outcome = endpoint.interpret(response, at: Date())
-                // A service (or a proxy) may echo the request: mask its secrets before the answer is kept anywhere.
-                if case .delivered = outcome {} else { answer = Self.excerpt(response.body).map(request.redacting) }
-            case .failure(let error) where error.kind == .cancelled:
+            let outbound = endpoint.request(deliveryID: job.id, recipient: job.recipient, payload: job.payload, at: started)
+            guard let performed = await AttemptRunner(transport: transport).perform(outbound, endpoint: endpoint) else {
                 // Shutting down: the delivery stays as it is on disk and is sent again at the next start.
                 _ = release(job, next: nil)
                 return
-            case .failure(let error) where error.isConfigurationError:
-                latency = error.latency
-                outcome = .permanent(reason: "the request cannot be sent: \(error.description); check the channel's URL and headers", misconfiguration: true)
-            case .failure(let error):
-                latency = error.latency
-                outcome = .retryable(reason: error.description, retryAfter: nil)
             }
+            result = performed
         } else {
             let reason = active.unavailable[job.channel] ?? "channel '\(job.channel)' is no longer in the configuration"
-            outcome = .permanent(reason: reason, misconfiguration: true)
+            result = AttemptResult(outcome: .permanent(reason: reason, misconfiguration: true))
         }
+        let outcome = result.outcome, status = result.status, latency = result.latency, answer = result.answer
 
         let finished = Date()
         let decision = active.retryPolicy.decide(
@@ -383,13 +368,5 @@ final class Dispatcher: Service, Sendable {
             ],
             audit: audit
         )
-    }
-
-    /// The start of a service's answer body, printable and short, for the attempt record.
-    private static func excerpt(_ body: [UInt8]) -> String? {
-        guard !body.isEmpty else { return nil }
-        let text = String(decoding: body.prefix(300), as: UTF8.self)
-            .map { $0.isNewline || $0.asciiValue.map { $0 < 0x20 } == true ? " " : String($0) }.joined()
-        return text.trimmingCharacters(in: .whitespaces).isEmpty ? nil : text
     }
 }

@@ -1,0 +1,49 @@
+/// One e-mail to hand to an SMTP server through libcurl: envelope and the complete RFC 5322 message.
+public struct MailRequest: Sendable {
+    /// `smtp://host:port` or `smtps://host:port` (implicit TLS).
+    public var url: String
+    /// Envelope sender (`MAIL FROM`).
+    public var from: String
+    /// Envelope recipients (`RCPT TO`); usually one, since each recipient is its own delivery.
+    public var recipients: [String]
+    /// The whole message, headers and body, with CRLF line ends, already encoded (RFC 2047 headers, MIME parts).
+    public var message: [UInt8]
+    /// AUTH credentials, if the server wants them.
+    public var credentials: HTTPBasicAuth?
+    /// On `smtp://`, refuse to send unless STARTTLS succeeds (never send credentials in clear).
+    public var requireTLS: Bool
+    public var timeout: Duration
+
+    public init(
+        url: String, from: String, recipients: [String], message: [UInt8], credentials: HTTPBasicAuth? = nil,
+        requireTLS: Bool = false, timeout: Duration = .seconds(30)
+    ) {
+        self.url = url
+        self.from = from
+        self.recipients = recipients
+        self.message = message
+        self.credentials = credentials
+        self.requireTLS = requireTLS
+        self.timeout = timeout
+    }
+}
+
+/// The SMTP server's final answer to a mail transfer.
+public struct MailResponse: Sendable {
+    /// The last SMTP reply code (250 when the message was accepted).
+    public var code: Int
+    public var latency: Duration
+
+    public init(code: Int, latency: Duration) {
+        self.code = code
+        self.latency = latency
+    }
+}
+
+/// Sends e-mail; `CurlTransport` implements it with libcurl's SMTP support on the same transfer thread.
+public protocol MailTransport: Sendable {
+    func send(_ mail: MailRequest) async -> Result<MailResponse, TransportError>
+}
+
+/// Everything the dispatcher sends through.
+public typealias Transport = HTTPTransport & MailTransport
