@@ -280,12 +280,19 @@ public struct ApproveResult: Codable, Sendable, Hashable {
     public var contentHash: String
     public var approvedBy: String
     public var approvedAt: String
+    /// Distinct approvers of this content so far, and how many the config requires.
+    public var approvals: Int
+    public var required: Int
 
-    public init(template: String, contentHash: String, approvedBy: String, approvedAt: String) {
+    public var approved: Bool { approvals >= required }
+
+    public init(template: String, contentHash: String, approvedBy: String, approvedAt: String, approvals: Int = 1, required: Int = 1) {
         self.template = template
         self.contentHash = contentHash
         self.approvedBy = approvedBy
         self.approvedAt = approvedAt
+        self.approvals = approvals
+        self.required = required
     }
 }
 

@@ -27,6 +27,8 @@ public struct TestConfig {
     public var retry = "{ initial: 100ms, max: 400ms }"
     public var deadline = "2m"
     public var timeout = "5s"
+    /// Extra top-level YAML (e.g. `approval: { required_approvers: 2 }`).
+    public var extraYAML = ""
     public var templates: [String: String] = ["evacuation": TestConfig.evacuationTemplate, "all-clear": TestConfig.allClearTemplate]
 
     public init(channels: [Channel], routes: [String: [String]]? = nil) {
@@ -68,6 +70,7 @@ public struct TestConfig {
         for (name, members) in routes.sorted(by: { $0.key < $1.key }) {
             yaml += "  \(name): [\(members.joined(separator: ", "))]\n"
         }
+        yaml += extraYAML
         for (id, text) in templates { try directory.write("templates/\(id).yaml", text) }
         return try directory.write("tocsin.yaml", yaml)
     }

@@ -60,8 +60,10 @@ extension Tocsinctl {
                         }
                     }
                     let result = try client.call(.templateApprove, ApproveParams(template: template, contentHash: detail.summary.contentHash), as: ApproveResult.self)
-                    if global.json { Console.json(result) } else {
+                    if global.json { Console.json(result) } else if result.approved {
                         print("Template \(result.template) approved by \(result.approvedBy) at \(result.approvedAt) (content \(result.contentHash.prefix(12))).")
+                    } else {
+                        print("Approval \(result.approvals) of \(result.required) recorded for \(result.template) by \(result.approvedBy); another approver must approve the same content before a live send.")
                     }
                 }
             }

@@ -32,3 +32,34 @@ struct AccessTests {
         #expect(refusals.count == 2, "\(log.stdout)")
     }
 }
+
+/// With `approval.required_approvers: 2`, two different people must approve the same content.
+@Suite(.timeLimit(.minutes(3)))
+struct TwoPersonRuleTests {
+    @Test(.enabled(if: getuid() == 0, "needs root to act as a second approver ('nobody') with setpriv"))
+    func aTemplateIsApprovedOnlyAfterTwoDistinctApprovers() throws {
+        let bed = try TestBed { receiver in
+            var config = TestConfig(channels: [.init("ops", url: receiver.url("/ops"))])
+            config.approvers = ["uid:0", "user:nobody"]
+            config.socketMode = "0666"
+            config.extraYAML = "approval: { required_approvers: 2 }\n"
+            return config
+        }
+        defer { bed.tearDown() }
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: bed.directory.file("state"))
+
+        let first = try bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+        #expect(first.status == 0, "\(first)")
+        #expect(first.stdout.contains("Approval 1 of 2"))
+        #expect(try bed.daemon.ctl("templates", "list").stdout.contains("partial 1/2"))
+        let again = try bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+        #expect(again.status == 2, "the same person cannot approve twice")
+        #expect(again.stderr.contains("another approver must approve it"))
+        #expect(try bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes").status == 4)
+
+        let second = try bed.daemon.ctl(arguments: ["templates", "approve", "evacuation", "--yes"], as: "nobody")
+        #expect(second.status == 0, "\(second)")
+        #expect(second.stdout.contains("approved by nobody"))
+        #expect(try bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes").status == 0)
+    }
+}

@@ -4,23 +4,39 @@ import TocsinProtocol
 import TocsinStore
 
 /// Template approvals: an approver's signature over the SHA-256 of the template's canonical content.
+///
+/// With `approval.required_approvers: N`, a template is approved only once N distinct people (uids) have approved
+/// the same content hash: the two-person rule for messages that go to thousands of phones.
 struct ApprovalService: Sendable {
     let store: any Store
+    let configuration: ConfigurationHolder
 
     struct State: Sendable {
         var latest: ApprovalRecord?
         var currentHash: String
+        /// Approvals of the current content, one per approver (the newest of each).
+        var current: [ApprovalRecord]
+        var required: Int
 
-        var isApproved: Bool { latest?.contentHash == currentHash }
+        var isApproved: Bool { current.count >= required }
         /// Approved once, but the template has been edited since.
-        var isChanged: Bool { latest != nil && !isApproved }
-        var label: String { isApproved ? "approved" : (isChanged ? "changed" : "unapproved") }
+        var isChanged: Bool { latest != nil && current.isEmpty }
+        var label: String {
+            if isApproved { return "approved" }
+            if !current.isEmpty { return "partial \(current.count)/\(required)" }
+            return isChanged ? "changed" : "unapproved"
+        }
     }
 
     func state(of template: MessageTemplate) async throws(RPCError) -> State {
         do {
             let records = try await store.approvals(ofTemplate: template.id)
-            return State(latest: records.first, currentHash: template.contentHash)
+            var seen = Set<Int64>()
+            let current = records.filter { $0.contentHash == template.contentHash && seen.insert($0.approverUID).inserted }
+            return State(
+                latest: records.first, currentHash: template.contentHash, current: current,
+                required: configuration.current.configuration.requiredApprovers
+            )
         } catch {
             throw .unavailable("cannot read approvals: \(error)")
         }
@@ -29,6 +45,12 @@ struct ApprovalService: Sendable {
     func approve(_ template: MessageTemplate, expectedHash: String?, caller: Caller, requestAudit: AuditEvent) async throws(RPCError) -> ApproveResult {
         if let expectedHash, expectedHash != template.contentHash {
             throw .validation("template '\(template.id)' changed since you reviewed it; review it again (tocsinctl templates show \(template.id))")
+        }
+        let before = try await state(of: template)
+        if before.required > 1, before.current.contains(where: { $0.approverUID == Int64(caller.uid) }) {
+            throw .validation(
+                "you already approved this content of '\(template.id)'; \(before.required) different approvers are required (\(before.current.count) so far), so another approver must approve it"
+            )
         }
         let now = Date()
         let record = ApprovalRecord(
@@ -49,6 +71,10 @@ struct ApprovalService: Sendable {
             ]
         )
         do { try await store.commit(write) } catch { throw .unavailable("the approval could not be stored: \(error)") }
-        return ApproveResult(template: template.id, contentHash: template.contentHash, approvedBy: caller.displayName, approvedAt: Timestamp.iso(now))
+        let approvals = before.current.count + 1
+        return ApproveResult(
+            template: template.id, contentHash: template.contentHash, approvedBy: caller.displayName,
+            approvedAt: Timestamp.iso(now), approvals: approvals, required: before.required
+        )
     }
 }

@@ -26,7 +26,7 @@ public enum Daemon {
         }
         let events = DeliveryEvents()
         let dispatcher = Dispatcher(configuration: holder, store: store, transport: transport, events: events, logger: logger)
-        let approvals = ApprovalService(store: store)
+        let approvals = ApprovalService(store: store, configuration: holder)
         let incidents = IncidentService(configuration: holder, store: store, dispatcher: dispatcher, approvals: approvals, logger: logger)
         let reloader = Reloader(configuration: holder, store: store, logger: logger)
         let context = DaemonContext(
