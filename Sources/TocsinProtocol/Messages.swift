@@ -400,3 +400,44 @@ public struct ReloadResult: Codable, Sendable, Hashable {
         self.warnings = warnings
     }
 }
+
+public struct ChannelParams: Codable, Sendable, Hashable {
+    public var channel: String
+    public init(channel: String) { self.channel = channel }
+}
+
+public struct ChannelInfo: Codable, Sendable, Hashable {
+    public var name: String
+    public var type: String
+    /// Scheme and host only: paths and tokens are never shown.
+    public var endpoint: String
+    public var languages: [String]
+    public var recipients: Int
+    public var routes: [String]
+    public var maxConcurrency: Int
+    public var rateLimit: Double?
+    /// Why the channel cannot send with this build or config, if it cannot.
+    public var unavailable: String?
+    public var lastDeliveredAt: String?
+    public var lastErrorAt: String?
+    public var lastError: String?
+
+    public init(
+        name: String, type: String, endpoint: String, languages: [String], recipients: Int, routes: [String],
+        maxConcurrency: Int, rateLimit: Double?, unavailable: String?, lastDeliveredAt: String?, lastErrorAt: String?,
+        lastError: String?
+    ) {
+        self.name = name
+        self.type = type
+        self.endpoint = endpoint
+        self.languages = languages
+        self.recipients = recipients
+        self.routes = routes
+        self.maxConcurrency = maxConcurrency
+        self.rateLimit = rateLimit
+        self.unavailable = unavailable
+        self.lastDeliveredAt = lastDeliveredAt
+        self.lastErrorAt = lastErrorAt
+        self.lastError = lastError
+    }
+}

@@ -13,6 +13,8 @@ public enum AdminMethod: String, Sendable, CaseIterable, Codable {
     case auditVerify = "audit.verify"
     case daemonStatus = "daemon.status"
     case reload = "daemon.reload"
+    case channelList = "channel.list"
+    case channelTest = "channel.test"
 
     /// The notification method of `incident.watch`'s live events.
     public static let deliveryEvent = "delivery.event"
@@ -24,6 +26,8 @@ public enum AdminMethod: String, Sendable, CaseIterable, Codable {
         case .preview, .templateList, .templateShow: ["operator", "approver", "auditor"]
         case .incidentStatus, .incidentList, .daemonStatus: ["operator", "approver", "auditor"]
         case .reload: ["operator", "approver"]
+        case .channelList: ["operator", "approver", "auditor"]
+        case .channelTest: ["operator"]
         case .templateApprove: ["approver"]
         case .auditLog, .auditVerify: ["auditor"]
         }

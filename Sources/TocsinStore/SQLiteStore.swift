@@ -198,6 +198,25 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func channelActivity() async throws(StoreError) -> [String: ChannelActivity] {
+        try await read("read channel activity") { db in
+            var activity: [String: ChannelActivity] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT channel, MAX(deliveredAt) FROM delivery WHERE state = 'delivered' GROUP BY channel") {
+                activity[row[0], default: ChannelActivity()].lastDeliveredAt = row[1]
+            }
+            for row in try Row.fetchAll(db, sql: """
+                SELECT d.channel, a.startedAt, a.error FROM attempt a JOIN delivery d ON d.id = a.deliveryID
+                WHERE a.rowid IN (
+                    SELECT MAX(a2.rowid) FROM attempt a2 JOIN delivery d2 ON d2.id = a2.deliveryID
+                    WHERE a2.error IS NOT NULL GROUP BY d2.channel)
+                """) {
+                activity[row[0], default: ChannelActivity()].lastErrorAt = row[1]
+                activity[row[0], default: ChannelActivity()].lastError = row[2]
+            }
+            return activity
+        }
+    }
+
     public func auditHead() async throws(StoreError) -> AuditHead {
         try await read("read the audit head", Self.readHead)
     }

@@ -16,6 +16,9 @@ public protocol Store: Sendable {
 
     func approvals(ofTemplate id: String) async throws(StoreError) -> [ApprovalRecord]
 
+    /// Per channel: the last delivery and the last failed attempt, for `channels list` and health checks.
+    func channelActivity() async throws(StoreError) -> [String: ChannelActivity]
+
     func auditHead() async throws(StoreError) -> AuditHead
     /// Entries in order, starting after `afterSeq`, at most `limit`, only those about `subject` when given.
     func auditEntries(afterSeq: Int64, limit: Int, subject: String?) async throws(StoreError) -> [AuditEntry]
@@ -58,4 +61,16 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { message }
+}
+
+public struct ChannelActivity: Sendable, Hashable {
+    public var lastDeliveredAt: Int64?
+    public var lastErrorAt: Int64?
+    public var lastError: String?
+
+    public init(lastDeliveredAt: Int64? = nil, lastErrorAt: Int64? = nil, lastError: String? = nil) {
+        self.lastDeliveredAt = lastDeliveredAt
+        self.lastErrorAt = lastErrorAt
+        self.lastError = lastError
+    }
 }

@@ -41,8 +41,9 @@ enum ProgressLine {
         let attempts = "attempt\(delivery.attempts == 1 ? "" : "s") \(delivery.attempts)"
         switch delivery.state {
         case "delivered":
+            let answer = delivery.lastStatus.map { ", HTTP \($0)" } ?? ""
             let time = delivery.timeToDeliverMillis.map { ", \($0) ms" } ?? ""
-            return "  delivered  \(target) (\(attempts)\(time))"
+            return "  delivered  \(target) (\(attempts)\(answer)\(time))"
         case "retrying":
             return "  retrying   \(target) (\(attempts)): \(delivery.lastError ?? "?")" + (delivery.nextAttemptAt.map { "; next at \($0)" } ?? "")
         case "failed":

@@ -87,6 +87,11 @@ struct AdminRouter: Sendable {
             return (try await daemon.verifyAudit(), false)
         case .daemonStatus:
             return (try await daemon.status(), false)
+        case .channelList:
+            return (try await daemon.channelList(), false)
+        case .channelTest:
+            let params: ChannelParams = try decode(data)
+            return (try await daemon.incidents.testChannel(params.channel, caller: caller, requestAudit: requestAudit), true)
         case .reload:
             return (try await daemon.reloader.reload(caller: caller, requestAudit: requestAudit), true)
         }
@@ -160,6 +165,7 @@ extension ApproveResult: EncodableResult {}
 extension AuditVerifyResult: EncodableResult {}
 extension DaemonStatus: EncodableResult {}
 extension ReloadResult: EncodableResult {}
+extension ChannelInfo: EncodableResult {}
 extension Array: EncodableResult where Element: EncodableResult {}
 extension IncidentSummary: EncodableResult {}
 extension TemplateSummary: EncodableResult {}

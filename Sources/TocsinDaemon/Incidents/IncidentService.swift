@@ -131,7 +131,27 @@ struct IncidentService: Sendable {
 
     /// Validates, stores and dispatches; returns once everything is durable.
     func send(_ params: SendParams, caller: Caller, requestAudit: AuditEvent) async throws(RPCError) -> IncidentStatus {
-        let plan = try await plan(params)
+        try await create(try await plan(params), caller: caller, requestAudit: requestAudit)
+    }
+
+    /// A CAP status Test message to one channel, from a built-in bilingual text: checks a channel end to end
+    /// without touching any template or route. Audited like any incident.
+    func testChannel(_ name: String, caller: Caller, requestAudit: AuditEvent) async throws(RPCError) -> IncidentStatus {
+        let config = configuration.current.configuration
+        guard let channel = config.channels[name] else {
+            throw .notFound("no channel '\(name)' (channels: \(config.channels.keys.sorted().joined(separator: ", ")))")
+        }
+        let template = ChannelTestTemplate.template
+        let values = ["channel": name]
+        let plan = Plan(
+            template: template, variables: values, status: .test, msgType: .alert, origin: nil, approved: true,
+            approvalNote: nil, route: "(channel test)", channels: [channel],
+            messages: TemplateRenderer.render(template, values: values, languages: config.organization.languages, marking: .test)
+        )
+        return try await create(plan, caller: caller, requestAudit: requestAudit)
+    }
+
+    private func create(_ plan: Plan, caller: Caller, requestAudit: AuditEvent) async throws(RPCError) -> IncidentStatus {
         let active = configuration.current
         let config = active.configuration
         let now = Date()
@@ -149,7 +169,9 @@ struct IncidentService: Sendable {
         )
         let messagesJSON = Self.json(plan.messages)
         let nowMillis = now.millisecondsSince1970
-        let deadline = now.addingTimeInterval(active.retryPolicy.deadline.seconds)
+        // A channel test answers a question now; it does not keep retrying for the full delivery deadline.
+        let deadlineSeconds = plan.status == .test ? min(active.retryPolicy.deadline.seconds, 60) : active.retryPolicy.deadline.seconds
+        let deadline = now.addingTimeInterval(deadlineSeconds)
         var write = StoreWrite()
         write.incidents.append(
             IncidentRecord(
@@ -305,4 +327,22 @@ enum RenderedTextMapper {
     static func text(of message: RenderedMessage) -> RenderedText {
         RenderedText(language: message.language, event: message.event, title: message.title, body: message.body, instruction: message.instruction)
     }
+}
+
+/// The text of `tocsinctl channels test`: a fixed, plainly harmless message, in both languages.
+enum ChannelTestTemplate {
+    static let template: MessageTemplate = {
+        let content = MessageTemplate.Content(
+            id: "channel-test", category: .other, severity: .minor, urgency: .unknown, certainty: .unknown,
+            response: CAP.ResponseType.none, route: "(channel test)", variables: [VariableSpec(name: "channel", required: true)],
+            event: ["fr": "Test de canal", "en": "Channel test"],
+            title: ["fr": "Vérification du canal {{channel}}", "en": "Checking channel {{channel}}"],
+            body: [
+                "fr": "Message de vérification technique de Tocsin. Aucune action n'est requise.",
+                "en": "Technical check message from Tocsin. No action is needed.",
+            ]
+        )
+        // Fixed, known-good text: a parse failure here is a programming error caught by the tests.
+        return try! MessageTemplate(content: content)
+    }()
 }

@@ -153,6 +153,25 @@ struct DaemonContext: Sendable {
         }
     }
 
+    func channelList() async throws(RPCError) -> [ChannelInfo] {
+        let active = configuration.current
+        let config = active.configuration
+        let activity: [String: ChannelActivity]
+        do { activity = try await store.channelActivity() } catch { throw .unavailable("\(error)") }
+        return config.channels.values.sorted { $0.name < $1.name }.map { channel in
+            let seen = activity[channel.name]
+            return ChannelInfo(
+                name: channel.name, type: channel.type.rawValue, endpoint: channel.maskedEndpoint,
+                languages: channel.languages, recipients: channel.type.isPerRecipient ? channel.recipients.count : 1,
+                routes: config.routes.filter { $0.value.contains(channel.name) }.keys.sorted(),
+                maxConcurrency: channel.maxConcurrency, rateLimit: channel.rateLimit,
+                unavailable: active.unavailable[channel.name],
+                lastDeliveredAt: seen?.lastDeliveredAt.map(Timestamp.iso(millis:)),
+                lastErrorAt: seen?.lastErrorAt.map(Timestamp.iso(millis:)), lastError: seen?.lastError
+            )
+        }
+    }
+
     func status() async throws(RPCError) -> DaemonStatus {
         let active = configuration.current
         do {

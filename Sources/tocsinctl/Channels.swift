@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import TocsinProtocol
+
+extension Tocsinctl {
+    struct Channels: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List channels with their health, and test one end to end.",
+            subcommands: [List.self, Test.self]
+        )
+
+        struct List: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "List channels: type, endpoint (secrets masked), last success, last error.")
+            @OptionGroup var global: GlobalOptions
+
+            func run() throws {
+                try runReporting {
+                    let channels = try global.connect().call(.channelList, EmptyParams(), as: [ChannelInfo].self)
+                    if global.json { Console.json(channels); return }
+                    print("\(Console.pad("CHANNEL", 20)) \(Console.pad("TYPE", 13)) \(Console.pad("ENDPOINT", 34)) \(Console.pad("LAST DELIVERED", 25)) LAST ERROR")
+                    for channel in channels {
+                        let error = channel.unavailable.map { "CANNOT SEND: \($0)" }
+                            ?? channel.lastError.map { "\(channel.lastErrorAt ?? "") \($0)" } ?? "-"
+                        print("\(Console.pad(channel.name, 20)) \(Console.pad(channel.type, 13)) \(Console.pad(channel.endpoint, 34)) \(Console.pad(channel.lastDeliveredAt ?? "never", 25)) \(error)")
+                    }
+                }
+            }
+        }
+
+        struct Test: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Send a CAP status Test message to one channel and show its answer.",
+                discussion: "The message says plainly, in each language, that it is a technical check needing no action."
+            )
+            @Argument(help: "The channel name (see `tocsinctl channels list`).") var channel: String
+            @OptionGroup var global: GlobalOptions
+
+            func run() throws {
+                var failed = false
+                try runReporting {
+                    let client = try global.connect()
+                    let accepted = try client.call(.channelTest, ChannelParams(channel: channel), as: IncidentStatus.self)
+                    let final = try client.stream(.watch, IncidentParams(incident: accepted.summary.incident), as: IncidentStatus.self) { _ in }
+                    failed = !final.allDelivered
+                    if global.json { Console.json(final); return }
+                    print("Test message \(accepted.summary.incident) to \(channel):")
+                    for delivery in final.deliveries { print(ProgressLine.text(delivery)) }
+                    print(final.allDelivered ? "The channel works." : "The channel did NOT accept the test message. See the error above; `tocsinctl channels list` shows its endpoint.")
+                }
+                if failed { throw Exit.someFailed }
+            }
+        }
+    }
+}
