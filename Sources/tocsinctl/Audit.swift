@@ -16,7 +16,7 @@ extension Tocsinctl {
             @OptionGroup var global: GlobalOptions
 
             func run() throws {
-                try runReporting {
+                try runReporting(json: global.json) {
                     let entries = try global.connect().call(
                         .auditLog, AuditLogParams(afterSeq: after, limit: limit, subject: subject), as: [AuditRecordDTO].self
                     )
@@ -40,7 +40,7 @@ extension Tocsinctl {
 
             func run() throws {
                 var broken = false
-                try runReporting {
+                try runReporting(json: global.json) {
                     let result = try global.connect().call(.auditVerify, EmptyParams(), as: AuditVerifyResult.self)
                     broken = !result.intact
                     if global.json { Console.json(result); return }

@@ -14,7 +14,7 @@ extension Tocsinctl {
             @OptionGroup var global: GlobalOptions
 
             func run() throws {
-                try runReporting {
+                try runReporting(json: global.json) {
                     let channels = try global.connect().call(.channelList, EmptyParams(), as: [ChannelInfo].self)
                     if global.json { Console.json(channels); return }
                     print("\(Console.pad("CHANNEL", 20)) \(Console.pad("TYPE", 13)) \(Console.pad("ENDPOINT", 34)) \(Console.pad("LAST DELIVERED", 25)) LAST ERROR")
@@ -37,7 +37,7 @@ extension Tocsinctl {
 
             func run() throws {
                 var failed = false
-                try runReporting {
+                try runReporting(json: global.json) {
                     let client = try global.connect()
                     let accepted = try client.call(.channelTest, ChannelParams(channel: channel), as: IncidentStatus.self)
                     let final = try client.stream(.watch, IncidentParams(incident: accepted.summary.incident), as: IncidentStatus.self) { _ in }

@@ -53,17 +53,32 @@ struct Failure: Error {
     }
 }
 
-/// Runs a verb's body and reports failures the way the contract says.
-func runReporting(_ body: () throws -> Void) throws {
+/// Runs a verb's body and reports failures the way the contract says; with `--json`, also as a JSON line.
+func runReporting(json: Bool, _ body: () throws -> Void) throws {
     do {
         try body()
     } catch let failure as Failure {
-        Console.error(failure.error.description)
+        report(failure.error, json: json)
         throw failure.exitCode
     } catch let error as ClientError {
-        Console.error(error.description)
+        report(error, json: json)
         throw Failure(error).exitCode
     }
+}
+
+private func report(_ error: ClientError, json: Bool) {
+    Console.error(error.description)
+    guard json else { return }
+    if case .refused(let rpc) = error {
+        Console.jsonLine(ErrorLine(error: rpc))
+    } else {
+        Console.jsonLine(ErrorLine(error: RPCError(code: RPCError.unavailableCode, message: error.description)))
+    }
+}
+
+struct ErrorLine: Encodable {
+    var event = "error"
+    var error: RPCError
 }
 
 /// `k=v` pairs of `--set`.

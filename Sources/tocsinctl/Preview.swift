@@ -20,7 +20,7 @@ extension Tocsinctl {
 
         func run() throws {
             let params = SendParams(template: template, variables: try parseAssignments(assignments), drill: drill)
-            try runReporting {
+            try runReporting(json: global.json) {
                 let preview = try global.connect().call(.preview, params, as: PreviewResult.self)
                 if global.json { Console.json(preview) } else { ConfirmationScreen(preview: preview).show() }
             }

@@ -11,7 +11,7 @@ extension Tocsinctl {
         @OptionGroup var global: GlobalOptions
 
         func run() throws {
-            try runReporting {
+            try runReporting(json: global.json) {
                 let result = try global.connect().call(.reload, EmptyParams(), as: ReloadResult.self)
                 if global.json { Console.json(result); return }
                 print(result.changed ? "Configuration reloaded (fingerprint \(result.fingerprint.prefix(12)))." : "Configuration reloaded: nothing changed.")

@@ -88,7 +88,7 @@ extension Tocsinctl {
         @OptionGroup var global: GlobalOptions
 
         func run() throws {
-            try runReporting {
+            try runReporting(json: global.json) {
                 let client = try global.connect()
                 if !yes {
                     let status = try client.call(.incidentStatus, IncidentParams(incident: incident), as: IncidentStatus.self)
@@ -118,7 +118,7 @@ struct SendFlow {
 
     func run() throws {
         var exit = Exit.ok
-        try runReporting {
+        try runReporting(json: global.json) {
             let client = try global.connect()
             if !options.yes {
                 let preview = try client.call(.preview, params, as: PreviewResult.self)
@@ -141,12 +141,12 @@ struct SendFlow {
                 if global.json { Console.jsonLine(SummaryLine(incident: incident, status: accepted)) }
                 return
             }
-            let final = try client.stream(.watch, IncidentParams(incident: incident), as: IncidentStatus.self) { data in
-                guard let event = try? JSONDecoder().decode(JSONRPC.ParamsOnly<DeliveryEvent>.self, from: data).params else { return }
+            let view = global.json ? nil : ProgressView(incident: incident, deliveries: accepted.deliveries)
+            let final = try follow(incident, client: client) { event in
                 if global.json {
                     Console.jsonLine(DeliveryLine(incident: incident, delivery: event.delivery))
-                } else if event.delivery.state != "pending" {
-                    print(ProgressLine.text(event.delivery))
+                } else {
+                    view?.update(event.delivery)
                 }
             }
             if global.json {
@@ -157,6 +157,41 @@ struct SendFlow {
             if !final.allDelivered { exit = Exit.someFailed }
         }
         if exit != Exit.ok { throw exit }
+    }
+}
+
+extension SendFlow {
+    /// Follows an accepted incident until every delivery is final. The alert is already stored, so losing the
+    /// daemon here must never read as "nothing was sent": reconnect a few times, then say plainly what happened.
+    func follow(_ incident: String, client first: AdminClient, onEvent: (DeliveryEvent) -> Void) throws -> IncidentStatus {
+        var client: AdminClient? = first
+        for _ in 0..<6 {
+            if let current = client {
+                do {
+                    return try current.stream(.watch, IncidentParams(incident: incident), as: IncidentStatus.self) { data in
+                        if let event = try? JSONDecoder().decode(JSONRPC.ParamsOnly<DeliveryEvent>.self, from: data).params {
+                            onEvent(event)
+                        }
+                    }
+                } catch {
+                    guard Self.isLostContact(error) else { throw error }
+                }
+            }
+            Thread.sleep(forTimeInterval: 1)
+            client = try? global.connect()
+        }
+        Console.error("""
+            lost contact with tocsind while following incident \(incident). The alert WAS accepted and stored: \
+            do not send it again. Follow it with: tocsinctl status \(incident)
+            """)
+        throw Exit.unreachable
+    }
+
+    private static func isLostContact(_ error: ClientError) -> Bool {
+        switch error {
+        case .connectionLost, .unreachable: true
+        default: false
+        }
     }
 }
 

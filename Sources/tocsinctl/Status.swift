@@ -14,7 +14,7 @@ extension Tocsinctl {
 
         func run() throws {
             var exit = Exit.ok
-            try runReporting {
+            try runReporting(json: global.json) {
                 let client = try global.connect()
                 if let incident {
                     let status = try client.call(.incidentStatus, IncidentParams(incident: incident), as: IncidentStatus.self)

@@ -13,7 +13,7 @@ extension Tocsinctl {
             @OptionGroup var global: GlobalOptions
 
             func run() throws {
-                try runReporting {
+                try runReporting(json: global.json) {
                     let templates = try global.connect().call(.templateList, EmptyParams(), as: [TemplateSummary].self)
                     if global.json { Console.json(templates); return }
                     print("\(Console.pad("TEMPLATE", 22)) \(Console.pad("APPROVAL", 11)) \(Console.pad("ROUTE", 12)) DRILL ROUTE")
@@ -31,7 +31,7 @@ extension Tocsinctl {
             @OptionGroup var global: GlobalOptions
 
             func run() throws {
-                try runReporting {
+                try runReporting(json: global.json) {
                     let detail = try global.connect().call(.templateShow, TemplateParams(template: template), as: TemplateDetail.self)
                     if global.json { Console.json(detail) } else { TemplateText.print(detail) }
                 }
@@ -48,7 +48,7 @@ extension Tocsinctl {
             @OptionGroup var global: GlobalOptions
 
             func run() throws {
-                try runReporting {
+                try runReporting(json: global.json) {
                     let client = try global.connect()
                     let detail = try client.call(.templateShow, TemplateParams(template: template), as: TemplateDetail.self)
                     if !yes {

@@ -120,3 +120,38 @@ struct CLITests {
         #expect(status.stdout.contains("configFingerprint"))
     }
 }
+
+/// The live progress of a send: plain lines for pipes and logs, a table redrawn in place on a terminal.
+@Suite(.timeLimit(.minutes(3)))
+struct ProgressViewTests {
+    private func makeBed() throws -> TestBed {
+        let bed = try TestBed(plan: ["/flaky": [["status": 500], ["status": 200]]]) { receiver in
+            TestConfig(channels: [.init("ops", url: receiver.url("/ops")), .init("flaky", url: receiver.url("/flaky"))])
+        }
+        _ = try bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+        return bed
+    }
+
+    @Test func progressIsOnePlainLinePerChangeWhenNotATerminal() throws {
+        let bed = try makeBed()
+        defer { bed.tearDown() }
+        let send = try bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes")
+        #expect(send.status == 0, "\(send)")
+        #expect(send.stdout.contains("  retrying   flaky (attempt 1): HTTP 500"))
+        #expect(send.stdout.contains("  delivered  flaky (attempts 2, HTTP 200"))
+        #expect(send.stdout.contains("  delivered  ops (attempt 1, HTTP 200"))
+        #expect(!send.stdout.contains("\u{1B}["), "no terminal control sequences in a pipe")
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script"), "needs script(1) to give the CLI a terminal"))
+    func progressIsRedrawnInPlaceOnATerminal() throws {
+        let bed = try makeBed()
+        defer { bed.tearDown() }
+        let command = "\(PackagePaths.tocsinctl) send evacuation --set 'building=Pavillon A' --yes"
+        let result = try runCommand("/usr/bin/script", ["-qec", command, "/dev/null"], environment: ["TOCSIN_SOCKET": bed.daemon.socketPath])
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stdout.contains("\u{1B}[2K"), "lines are cleared and redrawn")
+        #expect(result.stdout.contains("\u{1B}[2A"), "the cursor goes back up over the two channel rows")
+        #expect(result.stdout.contains("All 2 deliveries delivered"))
+    }
+}
