@@ -6,7 +6,7 @@ SWIFT ?= swift
 SWIFT_FLAGS ?=
 BIN_DIR = $(shell $(SWIFT) build $(SWIFT_FLAGS) --show-bin-path 2>/dev/null)
 
-.PHONY: all deps build test demo clean
+.PHONY: all deps build test demo completions man clean
 
 all: build
 
@@ -22,6 +22,14 @@ test: deps
 
 demo: build
 	@TOCSIN_BIN_DIR="$(BIN_DIR)" scripts/demo.sh
+
+# Shell completions and man pages, generated from the CLI definition itself.
+completions: build
+	mkdir -p .build/completions
+	for shell in bash zsh fish; do "$(BIN_DIR)/tocsinctl" --generate-completion-script $$shell > .build/completions/tocsinctl.$$shell; done
+
+man: deps
+	$(SWIFT) package --allow-writing-to-directory .build/man generate-manual --product tocsinctl --output-directory .build/man
 
 clean:
 	rm -rf .build

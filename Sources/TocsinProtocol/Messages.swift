@@ -364,12 +364,19 @@ public struct DaemonStatus: Codable, Sendable, Hashable {
     public var auditHeadSeq: Int64
     public var auditHeadHash: String
     public var recentIncidents: [IncidentSummary]
+    /// The latest failed deliveries, newest first (with their incident in `recipient`-less form).
+    public var recentFailures: [DeliveryStatus]
+    /// Channels that cannot send with this build or config, with the reason.
+    public var channelsUnavailable: [String: String]
 
     public init(
         version: String, pid: Int32, startedAt: String, uptimeSeconds: Int64, configPath: String,
         configFingerprint: String, channels: Int, templates: Int, pendingDeliveries: Int, auditHeadSeq: Int64,
-        auditHeadHash: String, recentIncidents: [IncidentSummary]
+        auditHeadHash: String, recentIncidents: [IncidentSummary], recentFailures: [DeliveryStatus] = [],
+        channelsUnavailable: [String: String] = [:]
     ) {
+        self.recentFailures = recentFailures
+        self.channelsUnavailable = channelsUnavailable
         self.version = version
         self.pid = pid
         self.startedAt = startedAt

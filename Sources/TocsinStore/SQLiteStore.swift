@@ -217,6 +217,13 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func recentFailures(limit: Int) async throws(StoreError) -> [DeliveryRecord] {
+        try await read("read recent failures") { db in
+            try DeliveryRecord.filter(Column("state") == DeliveryState.failed.rawValue)
+                .order(Column("updatedAt").desc).limit(limit).fetchAll(db)
+        }
+    }
+
     public func auditHead() async throws(StoreError) -> AuditHead {
         try await read("read the audit head", Self.readHead)
     }

@@ -19,6 +19,9 @@ public protocol Store: Sendable {
     /// Per channel: the last delivery and the last failed attempt, for `channels list` and health checks.
     func channelActivity() async throws(StoreError) -> [String: ChannelActivity]
 
+    /// The most recently failed deliveries, newest first.
+    func recentFailures(limit: Int) async throws(StoreError) -> [DeliveryRecord]
+
     func auditHead() async throws(StoreError) -> AuditHead
     /// Entries in order, starting after `afterSeq`, at most `limit`, only those about `subject` when given.
     func auditEntries(afterSeq: Int64, limit: Int, subject: String?) async throws(StoreError) -> [AuditEntry]

@@ -52,6 +52,13 @@ enum DaemonText {
         Swift.print("Config \(status.configPath), fingerprint \(status.configFingerprint.prefix(12))")
         Swift.print("\(status.templates) templates, \(status.channels) channels, \(status.pendingDeliveries) deliveries in progress")
         Swift.print("Audit log: \(status.auditHeadSeq) entries, head \(status.auditHeadHash.prefix(16))…")
+        for (channel, reason) in status.channelsUnavailable.sorted(by: { $0.key < $1.key }) {
+            Swift.print("CHANNEL CANNOT SEND: \(channel): \(reason)")
+        }
+        if !status.recentFailures.isEmpty {
+            Swift.print("\nRecent failures:")
+            for delivery in status.recentFailures { Swift.print(ProgressLine.text(delivery)) }
+        }
         if !status.recentIncidents.isEmpty {
             Swift.print("\nRecent incidents:")
             for incident in status.recentIncidents {

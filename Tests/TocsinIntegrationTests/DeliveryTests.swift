@@ -93,6 +93,9 @@ struct DeliveryTests {
         #expect(bad["misconfiguration"] as? Bool == true)
         #expect((bad["lastError"] as? String)?.contains("invalid payload") == true, "what the service answered is kept")
         #expect(deliveries.first { $0["channel"] as? String == "good" }?["state"] as? String == "delivered")
+        let status = try bed.daemon.ctl("status")
+        #expect(status.stdout.contains("Recent failures:"))
+        #expect(status.stdout.contains("FAILED     bad (attempt 1): HTTP 400"))
     }
 
     @Test func aHangingChannelDoesNotDelayAnotherChannel() throws {

@@ -181,7 +181,9 @@ struct DaemonContext: Sendable {
                 uptimeSeconds: Int64(Date().timeIntervalSince(startedAt)), configPath: active.configPath,
                 configFingerprint: active.configuration.fingerprint, channels: active.configuration.channels.count,
                 templates: active.configuration.templates.count, pendingDeliveries: dispatcher.pendingCount,
-                auditHeadSeq: head.seq, auditHeadHash: head.hash, recentIncidents: try await recentIncidents(limit: 5)
+                auditHeadSeq: head.seq, auditHeadHash: head.hash, recentIncidents: try await recentIncidents(limit: 5),
+                recentFailures: try await store.recentFailures(limit: 5).map(DeliveryStatusMapper.status(of:)),
+                channelsUnavailable: active.unavailable
             )
         } catch let error as RPCError {
             throw error
