@@ -448,3 +448,23 @@ public struct ChannelInfo: Codable, Sendable, Hashable {
         self.lastError = lastError
     }
 }
+
+public struct BackupParams: Codable, Sendable, Hashable {
+    /// Where the daemon writes the copy: an absolute path it may write to, that does not exist yet.
+    public var path: String
+    public init(path: String) { self.path = path }
+}
+
+public struct BackupResult: Codable, Sendable, Hashable {
+    public var path: String
+    public var bytes: Int64
+    public var auditHeadSeq: Int64
+    public var auditHeadHash: String
+
+    public init(path: String, bytes: Int64, auditHeadSeq: Int64, auditHeadHash: String) {
+        self.path = path
+        self.bytes = bytes
+        self.auditHeadSeq = auditHeadSeq
+        self.auditHeadHash = auditHeadHash
+    }
+}

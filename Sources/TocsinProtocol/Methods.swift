@@ -15,6 +15,7 @@ public enum AdminMethod: String, Sendable, CaseIterable, Codable {
     case reload = "daemon.reload"
     case channelList = "channel.list"
     case channelTest = "channel.test"
+    case backup = "daemon.backup"
 
     /// The notification method of `incident.watch`'s live events.
     public static let deliveryEvent = "delivery.event"
@@ -28,6 +29,7 @@ public enum AdminMethod: String, Sendable, CaseIterable, Codable {
         case .reload: ["operator", "approver"]
         case .channelList: ["operator", "approver", "auditor"]
         case .channelTest: ["operator"]
+        case .backup: ["operator", "auditor"]
         case .templateApprove: ["approver"]
         case .auditLog, .auditVerify: ["auditor"]
         }

@@ -217,6 +217,30 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func backup(to path: String) async throws(StoreError) -> AuditHead {
+        let temporary = path + ".partial-\(getpid())"
+        do {
+            guard !FileManager.default.fileExists(atPath: path) else {
+                throw StoreError(.io, "\(path) already exists; name a new file (backups never overwrite)")
+            }
+            try? FileManager.default.removeItem(atPath: temporary)
+            let destination = try DatabaseQueue(path: temporary)
+            try pool.backup(to: destination)
+            let head = try await destination.read(Self.readHead)
+            try destination.close()
+            guard rename(temporary, path) == 0 else {
+                throw StoreError(.io, "cannot move the backup into place at \(path): \(String(cString: strerror(errno)))")
+            }
+            return head
+        } catch let error as StoreError {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw error
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw StoreError.wrap(error, doing: "back up the state database to \(path)")
+        }
+    }
+
     public func recentFailures(limit: Int) async throws(StoreError) -> [DeliveryRecord] {
         try await read("read recent failures") { db in
             try DeliveryRecord.filter(Column("state") == DeliveryState.failed.rawValue)

@@ -19,6 +19,10 @@ public protocol Store: Sendable {
     /// Per channel: the last delivery and the last failed attempt, for `channels list` and health checks.
     func channelActivity() async throws(StoreError) -> [String: ChannelActivity]
 
+    /// A consistent copy of the whole database, taken while the daemon runs (SQLite's online backup API).
+    /// Writes to a temporary file beside `path` and renames it, so `path` is never half-written.
+    func backup(to path: String) async throws(StoreError) -> AuditHead
+
     /// The most recently failed deliveries, newest first.
     func recentFailures(limit: Int) async throws(StoreError) -> [DeliveryRecord]
 

@@ -17,10 +17,14 @@ public final class DaemonProcess: @unchecked Sendable {
     }
 
     /// Starts the daemon and waits until its admin socket answers.
-    public func start(timeout: Duration = .seconds(30)) throws {
+    /// - Parameter environment: extra variables (e.g. `NOTIFY_SOCKET`, `WATCHDOG_USEC`).
+    public func start(timeout: Duration = .seconds(30), environment: [String: String] = [:]) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: PackagePaths.tocsind)
         process.arguments = ["--config", configPath, "--log-level", "debug"]
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
         let logFile = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         logFile.seekToEndOfFile()
@@ -39,6 +43,9 @@ public final class DaemonProcess: @unchecked Sendable {
     }
 
     public var pid: Int32? { process?.processIdentifier }
+
+    /// The exit status once the process has ended.
+    public var exitStatus: Int32? { process.flatMap { $0.isRunning ? nil : $0.terminationStatus } }
     public var isRunning: Bool { process?.isRunning ?? false }
 
     /// Sends `signal` and waits for the process to end.

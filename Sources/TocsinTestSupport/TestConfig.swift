@@ -8,6 +8,8 @@ public struct TestConfig {
         public var secret: String?
         public var timeout: String?
         public var extra: String
+        /// The channel type; other types than `webhook` take their keys through `extra` (an empty `url` is left out).
+        public var type = "webhook"
 
         public init(_ name: String, url: String, secret: String? = nil, timeout: String? = nil, extra: String = "") {
             self.name = name
@@ -58,7 +60,8 @@ public struct TestConfig {
 
             """
         for channel in channels {
-            yaml += "  \(channel.name):\n    type: webhook\n    url: \"\(channel.url)\"\n"
+            yaml += "  \(channel.name):\n    type: \(channel.type)\n"
+            if !channel.url.isEmpty { yaml += "    url: \"\(channel.url)\"\n" }
             if let secret = channel.secret {
                 let file = try directory.write("secrets/\(channel.name)", secret + "\n")
                 yaml += "    secret_file: \(file)\n"
@@ -122,13 +125,15 @@ public final class TestBed: @unchecked Sendable {
     public let daemon: DaemonProcess
 
     /// - Parameter configure: builds the config from the receiver (its URLs are known only once it listens).
-    public init(plan: [String: [[String: Any]]] = [:], configure: (LoopbackReceiver) -> TestConfig) throws {
+    public init(
+        plan: [String: [[String: Any]]] = [:], environment: [String: String] = [:], configure: (LoopbackReceiver) -> TestConfig
+    ) throws {
         directory = try TemporaryDirectory()
         receiver = try LoopbackReceiver(in: directory, plan: plan)
         let path = try configure(receiver).write(to: directory)
         daemon = DaemonProcess(directory: directory, configPath: path)
         do {
-            try daemon.start()
+            try daemon.start(environment: environment)
         } catch {
             receiver.stop()
             throw error

@@ -37,11 +37,7 @@ struct Tocsind: AsyncParsableCommand {
             return
         }
         let level = Logger.Level(rawValue: (logLevel ?? environment["TOCSIN_LOG_LEVEL"] ?? "info").lowercased()) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        LoggingSystem.bootstrap { label in JournalLogHandler(label: label, level: level) }
         let logger = Logger(label: "tocsind")
         do {
             try await Daemon.run(configuration: loaded, configPath: path, logger: logger)

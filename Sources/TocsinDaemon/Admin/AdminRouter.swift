@@ -92,6 +92,9 @@ struct AdminRouter: Sendable {
         case .channelTest:
             let params: ChannelParams = try decode(data)
             return (try await daemon.incidents.testChannel(params.channel, caller: caller, requestAudit: requestAudit), true)
+        case .backup:
+            let params: BackupParams = try decode(data)
+            return (try await daemon.backup(to: params.path, caller: caller, requestAudit: requestAudit), true)
         case .reload:
             return (try await daemon.reloader.reload(caller: caller, requestAudit: requestAudit), true)
         }
@@ -166,6 +169,7 @@ extension AuditVerifyResult: EncodableResult {}
 extension DaemonStatus: EncodableResult {}
 extension ReloadResult: EncodableResult {}
 extension ChannelInfo: EncodableResult {}
+extension BackupResult: EncodableResult {}
 extension Array: EncodableResult where Element: EncodableResult {}
 extension IncidentSummary: EncodableResult {}
 extension TemplateSummary: EncodableResult {}

@@ -36,25 +36,32 @@ final class AdminServer: Service, Sendable {
     }
 
     func run() async throws {
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        let server = try await ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 256)
-            .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let guardHandler = ConnectionGuard()
-                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: Self.idleTimeout))
-                    try channel.pipeline.syncOperations.addHandler(guardHandler)
-                    try channel.pipeline.syncOperations.addHandler(
-                        ByteToMessageHandler(LineFrameDecoder(maximumLength: JSONRPC.maximumRequestBytes, completionTimeout: Self.requestTimeout))
-                    )
-                    let wrapped = try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-                    return (wrapped, guardHandler)
-                }
+        let initializer: @Sendable (any Channel) -> EventLoopFuture<(NIOAsyncChannel<ByteBuffer, ByteBuffer>, ConnectionGuard)> = { channel in
+            channel.eventLoop.makeCompletedFuture {
+                let guardHandler = ConnectionGuard()
+                try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: Self.idleTimeout))
+                try channel.pipeline.syncOperations.addHandler(guardHandler)
+                try channel.pipeline.syncOperations.addHandler(
+                    ByteToMessageHandler(LineFrameDecoder(maximumLength: JSONRPC.maximumRequestBytes, completionTimeout: Self.requestTimeout))
+                )
+                let wrapped = try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                return (wrapped, guardHandler)
             }
-        guard chmod(path, mode_t(mode)) == 0 else {
-            throw AdminServerError("cannot set the permissions of the admin socket \(path): \(String(cString: strerror(errno)))")
         }
-        logger.info("admin socket listening", metadata: ["socket.path": "\(path)", "socket.mode": "\(String(mode, radix: 8))"])
+        let bootstrap = ServerBootstrap(group: group).serverChannelOption(.backlog, value: 256)
+        let server: NIOAsyncChannel<(NIOAsyncChannel<ByteBuffer, ByteBuffer>, ConnectionGuard), Never>
+        if let inherited = SocketActivation.inheritedSocket() {
+            // systemd owns the socket file, its mode and group (tocsind.socket); the daemon only accepts.
+            server = try await bootstrap.bind(inherited, childChannelInitializer: initializer)
+            logger.info("admin socket inherited from systemd", metadata: ["socket.fd": "\(inherited)"])
+        } else {
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            server = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true, childChannelInitializer: initializer)
+            guard chmod(path, mode_t(mode)) == 0 else {
+                throw AdminServerError("cannot set the permissions of the admin socket \(path): \(String(cString: strerror(errno)))")
+            }
+            logger.info("admin socket listening", metadata: ["socket.path": "\(path)", "socket.mode": "\(String(mode, radix: 8))"])
+        }
         ready()
         try await withThrowingDiscardingTaskGroup { group in
             try await server.executeThenClose { connections in

@@ -52,6 +52,11 @@ final class Dispatcher: Service, Sendable {
     private let state = Mutex(State())
     private let wake = WakeSignal()
     private let stopping = Atomic(false)
+    /// When the loop last turned, in nanoseconds since `origin`: the watchdog's evidence that it is alive.
+    private let lastTurn = Atomic<Int64>(0)
+    private let origin = ContinuousClock.now
+    /// The loop turns at least this often even when idle, so a stuck loop shows.
+    static let idleTurn = Duration.seconds(1)
     private let configuration: ConfigurationHolder
     private let store: any Store
     private let transport: any Transport
@@ -64,6 +69,16 @@ final class Dispatcher: Service, Sendable {
         self.transport = transport
         self.events = events
         self.logger = logger
+    }
+
+    /// How long ago the scheduling loop last turned.
+    var timeSinceLastTurn: Duration {
+        (ContinuousClock.now - origin) - .nanoseconds(lastTurn.load(ordering: .relaxed))
+    }
+
+    private static func nanoseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 
     /// Deliveries not yet final, held in memory.
@@ -91,11 +106,13 @@ final class Dispatcher: Service, Sendable {
             await withDiscardingTaskGroup { group in
                 while !stopping.load(ordering: .relaxed) && !Task.isCancelled {
                     let now = ContinuousClock.now
+                    lastTurn.store(Self.nanoseconds(now - origin), ordering: .relaxed)
                     let (startable, nextDue) = takeStartable(now: now)
                     for job in startable {
                         group.addTask { await self.attempt(job) }
                     }
-                    await wake.wait(timeout: nextDue.map { max(.milliseconds(1), $0 - ContinuousClock.now) })
+                    let untilDue = nextDue.map { max(.milliseconds(1), $0 - ContinuousClock.now) } ?? Self.idleTurn
+                    await wake.wait(timeout: min(untilDue, Self.idleTurn))
                 }
                 // Attempts in flight finish (each is bounded by its timeout); unstarted ones stay durable for the next start.
             }

@@ -28,7 +28,7 @@ public enum Daemon {
         let dispatcher = Dispatcher(configuration: holder, store: store, transport: transport, events: events, logger: logger)
         let approvals = ApprovalService(store: store, configuration: holder)
         let incidents = IncidentService(configuration: holder, store: store, dispatcher: dispatcher, approvals: approvals, logger: logger)
-        let reloader = Reloader(configuration: holder, store: store, logger: logger)
+        let reloader = Reloader(configuration: holder, store: store, notifier: SystemdNotifier(), dispatcher: dispatcher, logger: logger)
         let context = DaemonContext(
             configuration: holder, store: store, dispatcher: dispatcher, events: events, incidents: incidents,
             approvals: approvals, reloader: reloader, startedAt: Date(), logger: logger
@@ -47,17 +47,24 @@ public enum Daemon {
         ]))
         if recovered > 0 { logger.notice("resuming unfinished deliveries", metadata: ["deliveries": "\(recovered)"]) }
 
+        let notifier = SystemdNotifier()
         let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let server = AdminServer(
             path: configuration.paths.socket, mode: configuration.paths.socketMode, router: AdminRouter(daemon: context),
             group: eventLoops, logger: logger
         ) {
             logger.notice("tocsind ready", metadata: ["socket.path": "\(configuration.paths.socket)", "config.fingerprint": "\(configuration.fingerprint.prefix(12))"])
+            notifier.notify("READY=1", "STATUS=\(context.readyStatus())")
         }
         // Services stop in reverse order: the admin socket stops taking sends before the dispatcher drains.
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: dispatcher), .init(service: server), .init(service: HangupReloadService(reloader: reloader))],
+                services: [
+                    .init(service: dispatcher), .init(service: server), .init(service: HangupReloadService(reloader: reloader)),
+                    .init(service: SystemdService(
+                        notifier: notifier, interval: SystemdNotifier.watchdogInterval(), dispatcher: dispatcher, store: store, logger: logger
+                    )),
+                ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )

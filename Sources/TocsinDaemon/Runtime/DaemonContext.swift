@@ -153,6 +153,39 @@ struct DaemonContext: Sendable {
         }
     }
 
+    func backup(to path: String, caller: Caller, requestAudit: AuditEvent) async throws(RPCError) -> BackupResult {
+        guard path.hasPrefix("/") else {
+            throw .validation("the backup path must be absolute (the daemon writes it, from its own working folder)")
+        }
+        let head: AuditHead
+        do { head = try await store.backup(to: path) } catch { throw .validation("the backup failed: \(error)") }
+        let bytes = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int64) ?? 0
+        var detail = AuditDetail()
+        detail.set("path", path)
+        detail.set("bytes", Int(bytes))
+        detail.set("audit_head_seq", Int(head.seq))
+        detail.set("audit_head_hash", head.hash)
+        detail.set("by", caller.displayName)
+        var request = requestAudit
+        request.subject = "daemon"
+        let event = AuditEvent(
+            timeMillis: Date().millisecondsSince1970, kind: "daemon.backup", actorUID: Int64(caller.uid),
+            actorPID: Int64(caller.pid), subject: "daemon", detail: detail.json
+        )
+        do { try await store.commit(StoreWrite(audit: [request, event])) } catch {
+            throw .unavailable("the backup was written to \(path) but could not be audited: \(error)")
+        }
+        return BackupResult(path: path, bytes: bytes, auditHeadSeq: head.seq, auditHeadHash: head.hash)
+    }
+
+    /// The one-line state `systemctl status tocsind` shows.
+    func readyStatus() -> String {
+        let config = configuration.current.configuration
+        let unavailable = configuration.current.unavailable.count
+        return "Ready: \(config.templates.count) templates, \(config.channels.count) channels"
+            + (unavailable > 0 ? " (\(unavailable) cannot send)" : "") + ", \(dispatcher.pendingCount) deliveries in progress"
+    }
+
     func channelList() async throws(RPCError) -> [ChannelInfo] {
         let active = configuration.current
         let config = active.configuration

@@ -16,13 +16,17 @@ import UnixSignals
 final class Reloader: Sendable {
     let configuration: ConfigurationHolder
     let store: any Store
+    let notifier: SystemdNotifier
+    let dispatcher: Dispatcher
     let logger: Logger
     /// One reload at a time, so two never interleave their validation and swap.
     private let busy = Mutex(false)
 
-    init(configuration: ConfigurationHolder, store: any Store, logger: Logger) {
+    init(configuration: ConfigurationHolder, store: any Store, notifier: SystemdNotifier, dispatcher: Dispatcher, logger: Logger) {
         self.configuration = configuration
         self.store = store
+        self.notifier = notifier
+        self.dispatcher = dispatcher
         self.logger = logger
     }
 
@@ -31,6 +35,12 @@ final class Reloader: Sendable {
             throw .validation("a reload is already in progress; try again in a moment")
         }
         defer { busy.withLock { $0 = false } }
+        // systemd 252 has no Type=notify-reload, but RELOADING=1 … READY=1 still tells `systemctl reload` when it is done.
+        notifier.notify("RELOADING=1", "STATUS=Reloading the configuration")
+        defer {
+            let config = configuration.current.configuration
+            notifier.notify("READY=1", "STATUS=Ready: \(config.templates.count) templates, \(config.channels.count) channels, \(dispatcher.pendingCount) deliveries in progress")
+        }
 
         let old = configuration.current
         let (loaded, diagnostics) = ConfigLoader.load(path: old.configPath)

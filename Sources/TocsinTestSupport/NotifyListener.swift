@@ -1,0 +1,55 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A private `NOTIFY_SOCKET` for a test: records every sd_notify datagram a daemon sends, as systemd would.
+public final class NotifyListener: @unchecked Sendable {
+    public let path: String
+    private let descriptor: Int32
+    private let lock = NSLock()
+    private var received: [String] = []
+
+    public init(in directory: TemporaryDirectory) throws {
+        path = directory.file("notify.sock")
+        descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        guard descriptor >= 0 else { throw TestSupportError("socket: \(String(cString: strerror(errno)))") }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8) + [0]) }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard bound == 0 else { throw TestSupportError("bind \(path): \(String(cString: strerror(errno)))") }
+        let thread = Thread { [self] in receiveLoop() }
+        thread.start()
+    }
+
+    private func receiveLoop() {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            if count < 0 { if errno == EINTR { continue } else { return } }
+            let text = String(decoding: buffer[0..<count], as: UTF8.self)
+            lock.lock()
+            received.append(text)
+            lock.unlock()
+        }
+    }
+
+    /// Every message so far, each a newline-separated set of assignments.
+    public var messages: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return received
+    }
+
+    /// Assignments (`READY=1`, `STATUS=…`) in the order received.
+    public var assignments: [String] { messages.flatMap { $0.split(separator: "\n").map(String.init) } }
+
+    public func waitFor(_ assignment: String, timeout: Duration = .seconds(30)) throws -> Bool {
+        try waitUntil(timeout: timeout) { assignments.contains(assignment) }
+    }
+
+    public func close() { shutdown(descriptor, Int32(SHUT_RDWR)); Glibc.close(descriptor) }
+}

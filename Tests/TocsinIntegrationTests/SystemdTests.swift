@@ -1,0 +1,130 @@
+import Foundation
+import Testing
+import TocsinProtocol
+import TocsinTestSupport
+
+/// tocsind as a systemd service: sd_notify states, socket activation, graceful stop, backups, unit checks.
+@Suite(.timeLimit(.minutes(3)))
+struct SystemdTests {
+    @Test func notifiesReadyStatusWatchdogReloadingAndStoppingAtTheRightMoments() throws {
+        let notifyDirectory = try TemporaryDirectory()
+        defer { notifyDirectory.remove() }
+        let listener = try NotifyListener(in: notifyDirectory)
+        defer { listener.close() }
+        let bed = try TestBed(environment: ["NOTIFY_SOCKET": listener.path, "WATCHDOG_USEC": "1000000"]) { receiver in
+            TestConfig(channels: [.init("ops", url: receiver.url("/ops"))])
+        }
+        defer { bed.tearDown() }
+
+        #expect(try listener.waitFor("READY=1"))
+        #expect(listener.assignments.contains { $0.hasPrefix("STATUS=Ready: 2 templates, 1 channels") })
+        #expect(try listener.waitFor("WATCHDOG=1"), "pings while healthy, at half the interval")
+
+        let readyBefore = listener.assignments.filter { $0 == "READY=1" }.count
+        kill(try #require(bed.daemon.pid), SIGHUP)
+        #expect(try listener.waitFor("RELOADING=1"))
+        #expect(try waitUntil { listener.assignments.filter { $0 == "READY=1" }.count > readyBefore }, "READY=1 again after the reload")
+
+        bed.daemon.stop()
+        #expect(listener.assignments.contains("STOPPING=1"))
+        #expect(bed.daemon.exitStatus == 0)
+        let stopping = try #require(listener.assignments.firstIndex(of: "STOPPING=1"))
+        #expect(listener.assignments.firstIndex(of: "READY=1")! < stopping)
+    }
+
+    @Test func takesTheAdminSocketFromSystemd() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let configPath = try TestConfig(channels: [.init("ops", url: "http://127.0.0.1:9/ops")]).write(to: directory)
+        let socketPath = directory.file("activated.sock")
+        // A stand-in for systemd: bind and listen, hand the socket over as fd 3 with LISTEN_FDS/LISTEN_PID, exec.
+        let launcher = """
+            import os, socket, sys
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.bind(sys.argv[1]); os.chmod(sys.argv[1], 0o660); s.listen(64)
+            os.dup2(s.fileno(), 3); os.set_inheritable(3, True)
+            os.environ["LISTEN_FDS"] = "1"; os.environ["LISTEN_PID"] = str(os.getpid())
+            os.execv(sys.argv[2], sys.argv[2:])
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", launcher, socketPath, PackagePaths.tocsind, "--config", configPath]
+        let log = FileHandle(forWritingAtPath: try directory.write("tocsind.log", "")) ?? .nullDevice
+        process.standardError = log
+        process.standardOutput = log
+        try process.run()
+        defer { process.terminate(); process.waitUntilExit() }
+
+        let answered = try waitUntil {
+            (try? runCommand(PackagePaths.tocsinctl, ["status"], environment: ["TOCSIN_SOCKET": socketPath]))?.status == 0
+        }
+        #expect(answered)
+        let logText = try String(contentsOfFile: directory.file("tocsind.log"), encoding: .utf8)
+        #expect(logText.contains("admin socket inherited from systemd"), "\(logText)")
+        #expect(!FileManager.default.fileExists(atPath: directory.file("state/admin.sock")), "the configured path was not bound")
+    }
+
+    @Test func sigtermDuringAFanOutToASlowReceiverLosesNothing() throws {
+        let paths = (1...4).map { "/slow\($0)" }
+        let bed = try TestBed(plan: Dictionary(uniqueKeysWithValues: paths.map { ($0, [["delay": 1.5]]) })) { receiver in
+            TestConfig(channels: paths.map { .init("c\($0.suffix(1))", url: receiver.url($0)) })
+        }
+        defer { bed.tearDown() }
+        _ = try bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+        let send = try bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes", "--no-wait", "--json")
+        let incident = try #require(send.jsonLines.first?["incident"] as? String)
+        try bed.receiver.waitForRequests(1)
+
+        bed.daemon.stop()
+        #expect(bed.daemon.exitStatus == 0, "a graceful stop\n\(bed.daemon.log())")
+        try bed.daemon.start()
+        let final = try bed.daemon.waitForFinish(incident)
+        #expect(final.allDelivered)
+        #expect(Set(bed.receiver.requests().compactMap { $0.headers["webhook-id"] }) == Set(final.deliveries.map(\.id)))
+    }
+
+    @Test func aBackupTakenDuringAFanOutRestoresAndVerifies() throws {
+        let bed = try TestBed(plan: ["/slow": [["delay": 1]]]) { receiver in
+            TestConfig(channels: [.init("slow", url: receiver.url("/slow")), .init("ops", url: receiver.url("/ops"))])
+        }
+        defer { bed.tearDown() }
+        _ = try bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+        let send = try bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes", "--no-wait", "--json")
+        let incident = try #require(send.jsonLines.first?["incident"] as? String)
+
+        let backupPath = bed.directory.file("backup.db")
+        let backup = try bed.daemon.ctl("backup", backupPath)
+        #expect(backup.status == 0, "\(backup)")
+        #expect(try runCommand("/usr/bin/sqlite3", [backupPath, "PRAGMA integrity_check"]).stdout == "ok\n")
+        #expect(try bed.daemon.ctl("backup", backupPath).status == 2, "a backup never overwrites")
+        _ = try bed.daemon.waitForFinish(incident)
+
+        // Restore, as runbooks/restore-from-backup.md says: stop, replace the database, start.
+        bed.daemon.stop()
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: bed.daemon.databasePath + suffix) }
+        try FileManager.default.copyItem(atPath: backupPath, toPath: bed.daemon.databasePath)
+        try bed.daemon.start()
+        #expect(try bed.daemon.ctl("audit", "verify").status == 0)
+        let restored = try bed.daemon.waitForFinish(incident)
+        #expect(restored.allDelivered, "deliveries unfinished at backup time are resumed after a restore")
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze"), "needs systemd-analyze (Debian package systemd)"))
+    func theUnitsVerifyAndTheServiceExposureIsAtMost2() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let units = PackagePaths.root.appendingPathComponent("systemd")
+        for name in ["tocsind.service", "tocsind.socket"] {
+            let text = try String(contentsOf: units.appendingPathComponent(name), encoding: .utf8)
+                .replacingOccurrences(of: "/usr/bin/tocsind", with: PackagePaths.tocsind)
+            try directory.write(name, text)
+        }
+        let verify = try runCommand("/usr/bin/systemd-analyze", ["verify", directory.file("tocsind.service"), directory.file("tocsind.socket")])
+        #expect(verify.status == 0, "\(verify)")
+        #expect(!verify.stderr.contains("tocsind"), "no warning about our units\n\(verify.stderr)")
+        let security = try runCommand("/usr/bin/systemd-analyze", ["security", "--offline=true", directory.file("tocsind.service")])
+        let line = try #require(security.stdout.split(separator: "\n").first { $0.contains("Overall exposure level") })
+        let score = try #require(line.split(separator: ":").last?.split(separator: " ").first.flatMap { Double($0) })
+        #expect(score <= 2.0, "\(line)")
+    }
+}
