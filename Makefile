@@ -6,7 +6,16 @@ SWIFT ?= swift
 SWIFT_FLAGS ?=
 BIN_DIR = $(shell $(SWIFT) build $(SWIFT_FLAGS) --show-bin-path 2>/dev/null)
 
-.PHONY: all deps build test demo completions man clean
+# Install layout; `make install PREFIX=/usr/local DESTDIR=/tmp/stage` stages a package.
+PREFIX ?= /usr
+SYSCONFDIR ?= /etc
+DESTDIR ?=
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+RELEASE_BIN = $(shell $(SWIFT) build -c release --show-bin-path 2>/dev/null)
+# What `install-files` copies from: release binaries, unless told otherwise (the tests use debug ones).
+INSTALL_BIN_DIR ?= $(RELEASE_BIN)
+
+.PHONY: all deps build test demo completions man release install install-files uninstall clean
 
 all: build
 
@@ -30,6 +39,43 @@ completions: build
 
 man: deps
 	$(SWIFT) package --allow-writing-to-directory .build/man generate-manual --product tocsinctl --output-directory .build/man
+
+release: deps
+	$(SWIFT) build -c release
+
+# Binaries, units, sysusers/tmpfiles, example config (never over an existing one), completions, man pages, runbooks.
+install: release
+	$(MAKE) install-files INSTALL_BIN_DIR="$(RELEASE_BIN)"
+	-$(MAKE) man && install -d "$(DESTDIR)$(PREFIX)/share/man/man1" && install -m 0644 .build/man/*.1 "$(DESTDIR)$(PREFIX)/share/man/man1/"
+
+install-files:
+	install -d "$(DESTDIR)$(PREFIX)/bin" "$(DESTDIR)$(UNITDIR)" "$(DESTDIR)$(PREFIX)/lib/sysusers.d" \
+		"$(DESTDIR)$(PREFIX)/lib/tmpfiles.d" "$(DESTDIR)$(PREFIX)/share/doc/tocsin/runbooks" \
+		"$(DESTDIR)$(PREFIX)/share/bash-completion/completions" "$(DESTDIR)$(PREFIX)/share/zsh/vendor-completions" \
+		"$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d" "$(DESTDIR)$(SYSCONFDIR)/tocsin/templates"
+	install -m 0755 "$(INSTALL_BIN_DIR)/tocsind" "$(INSTALL_BIN_DIR)/tocsinctl" "$(DESTDIR)$(PREFIX)/bin/"
+	for unit in systemd/tocsind.service systemd/tocsind.socket; do \
+		sed 's|/usr/bin/|$(PREFIX)/bin/|g' "$$unit" > "$(DESTDIR)$(UNITDIR)/$$(basename $$unit)"; chmod 0644 "$(DESTDIR)$(UNITDIR)/$$(basename $$unit)"; done
+	install -m 0644 systemd/tocsin.sysusers "$(DESTDIR)$(PREFIX)/lib/sysusers.d/tocsin.conf"
+	install -m 0644 systemd/tocsin.tmpfiles "$(DESTDIR)$(PREFIX)/lib/tmpfiles.d/tocsin.conf"
+	install -m 0644 runbooks/*.md "$(DESTDIR)$(PREFIX)/share/doc/tocsin/runbooks/"
+	"$(INSTALL_BIN_DIR)/tocsinctl" --generate-completion-script bash > "$(DESTDIR)$(PREFIX)/share/bash-completion/completions/tocsinctl"
+	"$(INSTALL_BIN_DIR)/tocsinctl" --generate-completion-script zsh > "$(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_tocsinctl"
+	"$(INSTALL_BIN_DIR)/tocsinctl" --generate-completion-script fish > "$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/tocsinctl.fish"
+	@# The example config is a starting point: an administrator's own config is never overwritten.
+	[ -e "$(DESTDIR)$(SYSCONFDIR)/tocsin/tocsin.yaml" ] || install -m 0640 config/tocsin.yaml "$(DESTDIR)$(SYSCONFDIR)/tocsin/tocsin.yaml"
+	for template in config/templates/*.yaml; do \
+		[ -e "$(DESTDIR)$(SYSCONFDIR)/tocsin/templates/$$(basename $$template)" ] || install -m 0644 "$$template" "$(DESTDIR)$(SYSCONFDIR)/tocsin/templates/"; done
+
+# Removes what `install` put in place, but never the config, the state or the audit log.
+uninstall:
+	rm -f "$(DESTDIR)$(PREFIX)/bin/tocsind" "$(DESTDIR)$(PREFIX)/bin/tocsinctl" \
+		"$(DESTDIR)$(UNITDIR)/tocsind.service" "$(DESTDIR)$(UNITDIR)/tocsind.socket" \
+		"$(DESTDIR)$(PREFIX)/lib/sysusers.d/tocsin.conf" "$(DESTDIR)$(PREFIX)/lib/tmpfiles.d/tocsin.conf" \
+		"$(DESTDIR)$(PREFIX)/share/bash-completion/completions/tocsinctl" "$(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_tocsinctl" \
+		"$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/tocsinctl.fish" "$(DESTDIR)$(PREFIX)/share/man/man1/tocsinctl"*.1
+	rm -rf "$(DESTDIR)$(PREFIX)/share/doc/tocsin"
+	@echo "Kept: $(SYSCONFDIR)/tocsin (config) and /var/lib/tocsin (state, audit log)."
 
 clean:
 	rm -rf .build
