@@ -1,3 +1,5 @@
+import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -18,10 +20,23 @@ struct Caller: Sendable, Hashable {
         self.uid = uid
         self.gid = gid
         self.pid = pid
-        let user = Self.lookupUser(uid)
-        userName = user?.name
-        let groups = Self.groupNames(user: user?.name, primaryGID: gid)
-        roles = policy.roles(uid: uid, userName: user?.name, groups: groups)
+        let identity = Self.identity(uid: uid, gid: gid)
+        userName = identity.name
+        roles = policy.roles(uid: uid, userName: identity.name, groups: identity.groups)
+    }
+
+    /// Names from NSS, cached for a minute: with LDAP or sssd a lookup can take long, and a burst of CLI calls
+    /// (a send, its watch, a status) should not pay it each time. A minute is short enough for group changes.
+    private static let cache = Mutex<[UInt64: (expires: ContinuousClock.Instant, name: String?, groups: Set<String>)]>([:])
+
+    private static func identity(uid: UInt32, gid: UInt32) -> (name: String?, groups: Set<String>) {
+        let key = UInt64(uid) << 32 | UInt64(gid)
+        let now = ContinuousClock.now
+        if let hit = cache.withLock({ $0[key] }), hit.expires > now { return (hit.name, hit.groups) }
+        let user = lookupUser(uid)
+        let groups = groupNames(user: user?.name, primaryGID: gid)
+        cache.withLock { $0[key] = (now + .seconds(60), user?.name, groups) }
+        return (user?.name, groups)
     }
 
     func has(anyOf names: Set<String>) -> Bool {
