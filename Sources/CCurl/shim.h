@@ -36,6 +36,11 @@ static inline CURLcode tocsin_curl_easy_setopt_header_function(CURL *handle, cur
     return curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, callback);
 }
 
+// curl_easy_setopt is variadic; the read callback (the SMTP upload's message bytes) needs its exact C type.
+static inline CURLcode tocsin_curl_easy_setopt_read_function(CURL *handle, curl_read_callback callback) {
+    return curl_easy_setopt(handle, CURLOPT_READFUNCTION, callback);
+}
+
 // curl_easy_getinfo is variadic; this reads a `long` (response code, connect counts).
 static inline CURLcode tocsin_curl_easy_getinfo_long(CURL *handle, CURLINFO info, long *value) {
     return curl_easy_getinfo(handle, info, value);

@@ -8,8 +8,30 @@ public enum ChannelEndpoints {
         switch definition.type {
         case .webhook:
             return try WebhookEndpoint(definition, timeout: timeout)
-        default:
-            throw ChannelError(channel: definition.name, "type '\(definition.type.rawValue)' is not implemented in this version of tocsind")
+        case .email:
+            return try EmailEndpoint(definition, timeout: timeout)
+        case .cap:
+            return try CAPEndpoint(definition, timeout: timeout)
+        case .slack:
+            return try SlackEndpoint(definition, timeout: timeout)
+        case .teams:
+            return try TeamsEndpoint(definition, timeout: timeout)
+        case .discord:
+            return try DiscordEndpoint(definition, timeout: timeout)
+        case .mattermost:
+            return try MattermostEndpoint(definition, timeout: timeout)
+        case .googleChat:
+            return try GoogleChatEndpoint(definition, timeout: timeout)
+        case .telegram:
+            return try TelegramEndpoint(definition, timeout: timeout)
+        case .ntfy:
+            return try NtfyEndpoint(definition, timeout: timeout)
+        case .twilioSMS:
+            return try TwilioSMSEndpoint(definition, timeout: timeout)
+        case .facebookPage:
+            return try FacebookPageEndpoint(definition, timeout: timeout)
+        case .x:
+            return try XEndpoint(definition, timeout: timeout)
         }
     }
 }

@@ -8,16 +8,36 @@ public enum OutboundRequest: Sendable {
     case file(FileDrop)
 }
 
-/// A file to write atomically (temporary file, then rename) into a folder.
+/// Files to write into a folder, each atomically (temporary file, then rename), in order.
+///
+/// `derived` serves feeds: it computes more files (an index) from what the folder holds once `files` are written,
+/// and the writer runs it under a lock so that two drops into one folder never build their index from the same
+/// old state.
 public struct FileDrop: Sendable {
+    public struct File: Sendable {
+        public var name: String
+        public var contents: [UInt8]
+
+        public init(name: String, contents: [UInt8]) {
+            self.name = name
+            self.contents = contents
+        }
+    }
+
     public var folder: String
-    public var name: String
-    public var contents: [UInt8]
+    /// Written first, in order.
+    public var files: [File]
+    /// Given the folder, the files to write next, in order; nil for none.
+    public var derived: (@Sendable (_ folder: String) throws -> [File])?
 
     public init(folder: String, name: String, contents: [UInt8]) {
+        self.init(folder: folder, files: [File(name: name, contents: contents)])
+    }
+
+    public init(folder: String, files: [File], derived: (@Sendable (_ folder: String) throws -> [File])? = nil) {
         self.folder = folder
-        self.name = name
-        self.contents = contents
+        self.files = files
+        self.derived = derived
     }
 }
 

@@ -54,7 +54,9 @@ struct ChannelParser {
                 }
                 continue
             }
-            guard let value = value(for: key, in: map, path: path) else { continue }
+            guard var value = value(for: key, in: map, path: path) else { continue }
+            // A folder the daemon writes into resolves like every other path in the config.
+            if key == "feed_dir" { value = resolvePath(value) }
             if type.secretKeys.contains(key) { secrets[key] = Secret(value) } else { settings[key] = value }
         }
         for group in type.requiredKeys {
@@ -68,6 +70,10 @@ struct ChannelParser {
         }
         validate(type: type, name: name, settings: settings, secrets: secrets, map: map)
         recipients = deduplicated(recipients, type: type, path: path, at: map["to"] ?? map["recipients_file"])
+        if type == .cap {
+            recipients = [(ChannelType.CAPTarget.post, "url"), (.feed, "feed_dir")]
+                .filter { settings[$0.1] != nil || secrets[$0.1] != nil }.map(\.0.rawValue)
+        }
         if type.isPerRecipient, recipients.isEmpty, !recipientsUnreadable, map["to"] != nil || map["recipients_file"] != nil {
             reader.error("channel '\(name)' has no valid recipient: every message to it would go nowhere", at: map["to"] ?? map["recipients_file"])
         }

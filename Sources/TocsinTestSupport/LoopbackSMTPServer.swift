@@ -107,7 +107,8 @@ public final class LoopbackSMTPServer: @unchecked Sendable {
 
     def authenticator(server, session, envelope, mechanism, auth_data):
         ok = credentials is not None and (auth_data.login, auth_data.password) == credentials
-        return AuthResult(success=ok)
+        # handled=False: aiosmtpd itself answers 235 or 535.
+        return AuthResult(success=ok, handled=False, auth_data=auth_data)
 
     def factory():
         # An explicit hostname: the default calls getfqdn(), which can stall on a machine without DNS.

@@ -51,7 +51,7 @@ final class CurlMultiLoop {
             if stop { return }
             for command in commands {
                 switch command {
-                case .start(let id, let request): start(id: id, request: request)
+                case .start(let id, let job): start(id: id, job: job)
                 case .cancel(let id): drop(id: id)
                 }
             }
@@ -62,8 +62,8 @@ final class CurlMultiLoop {
         }
     }
 
-    private func start(id: UInt64, request: HTTPRequest) {
-        switch CurlTransfer.make(id: id, request: request, options: options) {
+    private func start(id: UInt64, job: CurlJob) {
+        switch CurlTransfer.make(id: id, job: job, options: options) {
         case .failure(let error):
             queue.complete([(id, .failure(error))])
         case .success(let transfer):
@@ -86,7 +86,7 @@ final class CurlMultiLoop {
     }
 
     private func collectCompletions() {
-        var results: [(id: UInt64, result: Result<HTTPResponse, TransportError>)] = []
+        var results: [(id: UInt64, result: Result<CurlReply, TransportError>)] = []
         var remaining: Int32 = 0
         while let message = curl_multi_info_read(multi, &remaining) {
             guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle else { continue }

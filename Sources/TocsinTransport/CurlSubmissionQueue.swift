@@ -1,16 +1,16 @@
 import CCurl
 import Synchronization
 
-/// The only state shared between callers of ``CurlTransport/send(_:)`` and the transfer thread.
+/// The only state shared between callers of ``CurlTransport``'s `send` methods and the transfer thread.
 ///
 /// Each waiting continuation lives in `waiters` until someone removes it under the lock; only the
 /// remover resumes it, which is what guarantees that no continuation is resumed twice, whichever of
 /// completion, cancellation and shutdown comes first.
 final class CurlSubmissionQueue: Sendable {
-    typealias Continuation = CheckedContinuation<Result<HTTPResponse, TransportError>, Never>
+    typealias Continuation = CheckedContinuation<Result<CurlReply, TransportError>, Never>
 
     enum Command: Sendable {
-        case start(id: UInt64, request: HTTPRequest)
+        case start(id: UInt64, job: CurlJob)
         case cancel(id: UInt64)
     }
 
@@ -54,12 +54,12 @@ final class CurlSubmissionQueue: Sendable {
     }
 
     /// Registers the waiter and queues the transfer, or fails at once if the queue is closed.
-    func submit(id: UInt64, request: HTTPRequest, continuation: Continuation) {
+    func submit(id: UInt64, job: CurlJob, continuation: Continuation) {
         let now = ContinuousClock.now
         let refusal: TransportError? = state.withLock { state in
             if let reason = state.closedReason { return reason }
             state.waiters[id] = Waiter(continuation: continuation, submittedAt: now)
-            state.commands.append(.start(id: id, request: request))
+            state.commands.append(.start(id: id, job: job))
             state.wakeThread()
             return nil
         }
@@ -123,8 +123,8 @@ final class CurlSubmissionQueue: Sendable {
     }
 
     /// Resumes the waiters of finished transfers; results for already-cancelled ones are dropped.
-    func complete(_ results: [(id: UInt64, result: Result<HTTPResponse, TransportError>)]) {
-        let ready: [(Continuation, Result<HTTPResponse, TransportError>)] = state.withLock { state in
+    func complete(_ results: [(id: UInt64, result: Result<CurlReply, TransportError>)]) {
+        let ready: [(Continuation, Result<CurlReply, TransportError>)] = state.withLock { state in
             results.compactMap { item in
                 state.waiters.removeValue(forKey: item.id).map { ($0.continuation, item.result) }
             }

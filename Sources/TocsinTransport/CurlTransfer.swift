@@ -1,23 +1,34 @@
 import CCurl
 
-/// One request's easy handle and the response being collected, owned by the transfer thread.
+/// One transfer's easy handle and the answer being collected, owned by the transfer thread.
 ///
 /// A fresh easy handle per transfer rather than a pool of reset ones: in multi mode the connection
 /// cache and DNS cache live in the multi handle, so a pool would save one allocation per request
 /// (microseconds against a network round trip) and could carry options over between transfers.
 final class CurlTransfer {
+    private enum Kind {
+        case http
+        case mail
+    }
+
     let id: UInt64
     /// The `CURL *`; only touched on the transfer thread.
     let easy: UnsafeMutableRawPointer
-    private var headerList: UnsafeMutablePointer<curl_slist>?
+    private let kind: Kind
+    /// HTTP header fields, or SMTP recipients (`CURLOPT_MAIL_RCPT`): curl keeps the list, not a copy.
+    private var stringList: UnsafeMutablePointer<curl_slist>?
     private let errorBuffer: UnsafeMutablePointer<CChar>
     private let redactor: SecretRedactor
     private var responseHeaders: [HTTPHeader] = []
     private var responseBody: [UInt8] = []
+    /// The message an SMTP transfer uploads, and how much of it curl has read.
+    private var upload: [UInt8] = []
+    private var uploadOffset = 0
 
-    private init(id: UInt64, easy: UnsafeMutableRawPointer, redactor: SecretRedactor) {
+    private init(id: UInt64, easy: UnsafeMutableRawPointer, kind: Kind, redactor: SecretRedactor) {
         self.id = id
         self.easy = easy
+        self.kind = kind
         self.redactor = redactor
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE))
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
@@ -26,12 +37,19 @@ final class CurlTransfer {
     deinit {
         // Runs on the transfer thread once the loop drops its references, after removal from the multi.
         curl_easy_cleanup(easy)
-        curl_slist_free_all(headerList)
+        curl_slist_free_all(stringList)
         errorBuffer.deallocate()
     }
 
-    /// Creates an easy handle configured for `request`, or the reason it cannot be sent.
-    static func make(
+    /// Creates an easy handle configured for `job`, or the reason it cannot be sent.
+    static func make(id: UInt64, job: CurlJob, options: CurlTransport.Options) -> Result<CurlTransfer, TransportError> {
+        switch job {
+        case .http(let request): make(id: id, request: request, options: options)
+        case .mail(let mail): make(id: id, mail: mail, options: options)
+        }
+    }
+
+    private static func make(
         id: UInt64,
         request: HTTPRequest,
         options: CurlTransport.Options
@@ -48,7 +66,7 @@ final class CurlTransfer {
         guard let easy = curl_easy_init() else {
             return .failure(TransportError(kind: .other, curlCode: 27, message: "curl_easy_init failed"))
         }
-        let transfer = CurlTransfer(id: id, easy: easy, redactor: SecretRedactor(request: request))
+        let transfer = CurlTransfer(id: id, easy: easy, kind: .http, redactor: SecretRedactor(request: request))
         let code = transfer.configure(request: request, method: method, options: options)
         guard code == CURLE_OK else {
             return .failure(transfer.error(code: code, latency: .zero))
@@ -105,10 +123,10 @@ final class CurlTransfer {
             lines.append(header.value.isEmpty ? "\(header.name);" : "\(header.name): \(header.value)")
         }
         for line in lines {
-            guard let list = curl_slist_append(headerList, line) else { return CURLE_OUT_OF_MEMORY }
-            headerList = list
+            guard let list = curl_slist_append(stringList, line) else { return CURLE_OUT_OF_MEMORY }
+            stringList = list
         }
-        codes.append(tocsin_curl_easy_setopt_pointer(easy, CURLOPT_HTTPHEADER, headerList))
+        codes.append(tocsin_curl_easy_setopt_pointer(easy, CURLOPT_HTTPHEADER, stringList))
 
         if let auth = request.basicAuth {
             string(CURLOPT_USERNAME, auth.user)
@@ -163,14 +181,23 @@ final class CurlTransfer {
     }
 
     /// The outcome once curl reports the transfer done.
-    func finish(code: CURLcode) -> Result<HTTPResponse, TransportError> {
+    func finish(code: CURLcode) -> Result<CurlReply, TransportError> {
         var micros: curl_off_t = 0
         _ = tocsin_curl_easy_getinfo_off_t(easy, CURLINFO_TOTAL_TIME_T, &micros)
         let latency = Duration.microseconds(micros)
-        guard code == CURLE_OK else { return .failure(error(code: code, latency: latency)) }
+        // HTTP: the status. SMTP: the last reply code the server sent.
         var status = 0
         _ = tocsin_curl_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
-        return .success(HTTPResponse(status: status, headers: responseHeaders, body: responseBody, latency: latency))
+        switch kind {
+        case .http:
+            guard code == CURLE_OK else { return .failure(error(code: code, latency: latency)) }
+            return .success(.http(HTTPResponse(status: status, headers: responseHeaders, body: responseBody, latency: latency)))
+        case .mail:
+            if code == CURLE_OK || Self.isRefusal(code: code, reply: status) {
+                return .success(.mail(MailResponse(code: status, latency: latency)))
+            }
+            return .failure(error(code: code, latency: latency))
+        }
     }
 
     /// curl's detailed error text if it wrote one, its generic text otherwise, with secrets removed.
@@ -193,11 +220,106 @@ final class CurlTransfer {
         return String(decoding: start.prefix(end), as: UTF8.self)
     }
 
+    /// Gives curl the next piece of the SMTP message; 0 once it is all sent.
+    private func readUpload(into buffer: UnsafeMutablePointer<CChar>, capacity: Int) -> Int {
+        let count = min(capacity, upload.count - uploadOffset)
+        guard count > 0 else { return 0 }
+        upload.withUnsafeBytes { bytes in
+            UnsafeMutableRawPointer(buffer).copyMemory(from: bytes.baseAddress! + uploadOffset, byteCount: count)
+        }
+        uploadOffset += count
+        return count
+    }
+
     /// Whole milliseconds, rounded up and at least 1, because 0 means "no timeout" to curl.
     static func milliseconds(_ duration: Duration) -> Int {
         let (seconds, attoseconds) = duration.components
         guard seconds < Int64.max / 2000 else { return Int.max }
         let millis = seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
         return Int(max(1, millis))
+    }
+}
+
+// MARK: SMTP
+
+extension CurlTransfer {
+    private static func make(id: UInt64, mail: MailRequest, options: CurlTransport.Options) -> Result<CurlTransfer, TransportError> {
+        // curl writes the addresses into SMTP commands as given: a line break would smuggle in a command.
+        guard isEnvelopeAddress(mail.from) else {
+            return .failure(TransportError(kind: .other, message: "invalid envelope sender address"))
+        }
+        guard !mail.recipients.isEmpty, mail.recipients.allSatisfy(isEnvelopeAddress) else {
+            return .failure(TransportError(kind: .other, message: "missing or invalid envelope recipient address"))
+        }
+        guard let easy = curl_easy_init() else {
+            return .failure(TransportError(kind: .other, curlCode: 27, message: "curl_easy_init failed"))
+        }
+        let transfer = CurlTransfer(id: id, easy: easy, kind: .mail, redactor: SecretRedactor(mail: mail))
+        let code = transfer.configure(mail: mail, options: options)
+        guard code == CURLE_OK else {
+            return .failure(transfer.error(code: code, latency: .zero))
+        }
+        return .success(transfer)
+    }
+
+    /// Applies every option of an SMTP submission; returns the first failure.
+    private func configure(mail: MailRequest, options: CurlTransport.Options) -> CURLcode {
+        var codes: [CURLcode] = []
+        func long(_ option: CURLoption, _ value: Int) { codes.append(tocsin_curl_easy_setopt_long(easy, option, value)) }
+        func string(_ option: CURLoption, _ value: String) {
+            codes.append(tocsin_curl_easy_setopt_string(easy, option, value))
+        }
+
+        codes.append(tocsin_curl_easy_setopt_pointer(easy, CURLOPT_ERRORBUFFER, errorBuffer))
+        // smtp://host:port or smtps://host:port; a path, if any, is the name curl gives in EHLO.
+        string(CURLOPT_URL, mail.url)
+        long(CURLOPT_NOSIGNAL, 1)
+        long(CURLOPT_TIMEOUT_MS, Self.milliseconds(mail.timeout))
+        long(CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(options.connectTimeout))
+        // Mail transfers may only speak SMTP, whatever the HTTP options allow.
+        string(CURLOPT_PROTOCOLS_STR, "smtp,smtps")
+        if mail.requireTLS {
+            // On smtp:// this demands STARTTLS and fails (CURLE_USE_SSL_FAILED) rather than fall back to clear text.
+            long(CURLOPT_USE_SSL, Int(CURLUSESSL_ALL.rawValue))
+        }
+        if let credentials = mail.credentials {
+            string(CURLOPT_USERNAME, credentials.user)
+            string(CURLOPT_PASSWORD, credentials.password)
+        }
+
+        string(CURLOPT_MAIL_FROM, "<\(mail.from)>")
+        for recipient in mail.recipients {
+            guard let list = curl_slist_append(stringList, "<\(recipient)>") else { return CURLE_OUT_OF_MEMORY }
+            stringList = list
+        }
+        codes.append(tocsin_curl_easy_setopt_pointer(easy, CURLOPT_MAIL_RCPT, stringList))
+
+        // The message is streamed from `upload` by the read callback; curl adds the dot-stuffing and the final dot.
+        upload = mail.message
+        uploadOffset = 0
+        long(CURLOPT_UPLOAD, 1)
+        codes.append(tocsin_curl_easy_setopt_off_t(easy, CURLOPT_INFILESIZE_LARGE, curl_off_t(mail.message.count)))
+        codes.append(tocsin_curl_easy_setopt_read_function(easy) { buffer, size, count, userdata in
+            guard let buffer, let userdata else { return 0 }
+            return Unmanaged<CurlTransfer>.fromOpaque(userdata).takeUnretainedValue().readUpload(into: buffer, capacity: size * count)
+        })
+        codes.append(tocsin_curl_easy_setopt_pointer(easy, CURLOPT_READDATA, Unmanaged.passUnretained(self).toOpaque()))
+        return codes.first { $0 != CURLE_OK } ?? CURLE_OK
+    }
+
+    /// Whether curl failed because the server answered a command with a refusal (`MAIL FROM`, `RCPT TO`,
+    /// `DATA` or the message itself got a 4xx or 5xx), rather than because the exchange broke.
+    ///
+    /// libcurl reports those refusals as send errors (`RCPT failed: 550`) or weird replies, with the server's
+    /// code as the response code; the code, not curl's error class, says whether to retry.
+    private static func isRefusal(code: CURLcode, reply: Int) -> Bool {
+        [CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_WEIRD_SERVER_REPLY].contains(code) && (400..<600).contains(reply)
+    }
+
+    /// A bare address for `MAIL FROM` / `RCPT TO`: not empty, no brackets, no spaces or control characters.
+    private static func isEnvelopeAddress(_ address: String) -> Bool {
+        !address.isEmpty && !address.unicodeScalars.contains { scalar in
+            scalar.value < 0x21 || scalar.value == 0x7F || scalar == "<" || scalar == ">"
+        }
     }
 }

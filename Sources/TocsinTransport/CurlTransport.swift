@@ -1,9 +1,9 @@
 import CCurl
 import Foundation
 
-/// The production ``HTTPTransport``: libcurl's multi interface on one dedicated thread.
+/// The production ``HTTPTransport`` and ``MailTransport``: libcurl's multi interface on one dedicated thread.
 ///
-/// One multi handle serves every request, so connections (and HTTP/2 streams) are reused across
+/// One multi handle serves every request, HTTP and SMTP alike, so connections (and HTTP/2 streams) are reused across
 /// transfers and a fan-out to many receivers runs concurrently without a thread per request.
 /// A slow receiver delays nobody else: each transfer has its own timeout.
 public final class CurlTransport: HTTPTransport, Sendable {
@@ -17,7 +17,8 @@ public final class CurlTransport: HTTPTransport, Sendable {
         public var connectTimeout: Duration
         /// The `User-Agent` header value.
         public var userAgent: String
-        /// Comma-separated schemes curl may use, for requests and redirects (`CURLOPT_PROTOCOLS_STR`).
+        /// Comma-separated schemes curl may use for HTTP requests and redirects (`CURLOPT_PROTOCOLS_STR`).
+        /// Mail transfers always get `smtp,smtps` instead, so neither kind can be steered into the other.
         public var allowedProtocols: String
 
         /// Creates options; the defaults suit a fan-out to a few dozen receivers.
@@ -64,11 +65,16 @@ public final class CurlTransport: HTTPTransport, Sendable {
     /// - Parameter request: The request; its URL, header values and credentials never appear in errors.
     /// - Returns: The response (any status), or the reason there is none.
     public func send(_ request: HTTPRequest) async -> Result<HTTPResponse, TransportError> {
+        await perform(.http(request)).http
+    }
+
+    /// Runs one transfer of either kind on the transfer thread; cancelling the caller aborts it.
+    func perform(_ job: CurlJob) async -> Result<CurlReply, TransportError> {
         let queue = self.queue
         let id = queue.makeID()
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                queue.submit(id: id, request: request, continuation: continuation)
+                queue.submit(id: id, job: job, continuation: continuation)
                 // The handler below does nothing if it ran before `submit` registered the waiter.
                 if Task.isCancelled { queue.cancel(id: id) }
             }

@@ -34,9 +34,10 @@ extension HTTPRequest {
 }
 
 extension TransportError {
-    /// True when the request itself is wrong (bad URL, unsupported scheme, invalid header): retrying cannot help.
+    /// True when the request itself is wrong (bad URL, unsupported scheme, invalid header or address) or the
+    /// server rejected the configured credentials (SMTP AUTH, `CURLE_LOGIN_DENIED`): retrying cannot help.
     public var isConfigurationError: Bool {
-        kind == .other && [0, 1, 3].contains(curlCode)
+        kind == .other && [0, 1, 3, Int32(CURLE_LOGIN_DENIED.rawValue)].contains(curlCode)
     }
 }
 
@@ -58,6 +59,16 @@ struct SecretRedactor {
             candidates += [auth.user, auth.password]
         }
         // Very short strings ("1", "on") would shred ordinary words without protecting anything.
+        secrets = Set(candidates.filter { $0.utf8.count >= 4 }).sorted { $0.utf8.count > $1.utf8.count }
+    }
+
+    /// An SMTP submission's secrets: the URL (it may carry user info) and the AUTH credentials.
+    init(mail: MailRequest) {
+        var candidates = [mail.url]
+        candidates += Self.urlParts(mail.url)
+        if let credentials = mail.credentials {
+            candidates += [credentials.user, credentials.password]
+        }
         secrets = Set(candidates.filter { $0.utf8.count >= 4 }).sorted { $0.utf8.count > $1.utf8.count }
     }
 

@@ -24,7 +24,8 @@ public enum ChannelType: String, Sendable, Hashable, CaseIterable {
         case .webhook: ["secret", "headers"]
         case .ntfy: ["token"]
         case .telegram, .facebookPage, .x: ["api_base"]
-        case .twilioSMS: ["api_base"]
+        // `max_segments`: the most SMS segments one message may take (default 4); longer text is shortened.
+        case .twilioSMS: ["api_base", "max_segments"]
         case .email: ["username", "password"]
         default: []
         }
@@ -54,6 +55,12 @@ public enum ChannelType: String, Sendable, Hashable, CaseIterable {
         Set(requiredKeys.flatMap { $0 }).union(optionalKeys)
     }
 
-    /// Whether each recipient is its own delivery.
-    public var isPerRecipient: Bool { self == .twilioSMS || self == .email }
+    /// Whether each recipient is its own delivery. A `cap` channel's recipients are its targets (``CAPTarget``).
+    public var isPerRecipient: Bool { self == .twilioSMS || self == .email || self == .cap }
+
+    /// The synthetic recipients of a `cap` channel, set by the config parser: `post` when it has a `url`, `feed`
+    /// when it has a `feed_dir`. Each is its own delivery, so a dead endpoint never holds back the feed.
+    public enum CAPTarget: String, Sendable, CaseIterable {
+        case post, feed
+    }
 }

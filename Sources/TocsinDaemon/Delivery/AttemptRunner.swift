@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TocsinChannels
 import TocsinCore
 import TocsinTransport
@@ -68,11 +69,22 @@ struct AttemptRunner {
     }
 }
 
-/// Writes a file into a folder atomically: a reader (a web server publishing a feed) never sees half of it.
+/// Writes files into a folder, each atomically: a reader (a web server publishing a feed) never sees half of one.
 enum FileDropper {
+    /// One lock for every drop, so a derived file (a feed index) is computed from what the previous drop left,
+    /// never from the same old state as a concurrent one. Drops are rare and small: serialising them costs nothing.
+    private static let lock = Mutex(())
+
     static func write(_ drop: FileDrop) throws {
-        let folder = URL(fileURLWithPath: drop.folder, isDirectory: true)
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        try Data(drop.contents).write(to: folder.appendingPathComponent(drop.name), options: .atomic)
+        try lock.withLock { _ in
+            let folder = URL(fileURLWithPath: drop.folder, isDirectory: true)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            for file in drop.files {
+                try Data(file.contents).write(to: folder.appendingPathComponent(file.name), options: .atomic)
+            }
+            for file in try drop.derived?(drop.folder) ?? [] {
+                try Data(file.contents).write(to: folder.appendingPathComponent(file.name), options: .atomic)
+            }
+        }
     }
 }

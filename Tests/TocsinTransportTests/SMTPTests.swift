@@ -1,0 +1,297 @@
+import Foundation
+import Glibc
+import Testing
+import TocsinTestSupport
+import TocsinTransport
+
+/// SMTP through libcurl against a real server (aiosmtpd) on 127.0.0.1, on the same transport object as HTTP.
+@Suite(.timeLimit(.minutes(2)))
+struct SMTPTests {
+    static func message(to recipient: String, subject: String = "Test") -> [UInt8] {
+        let text = """
+            From: alertes@cegep.example\r
+            To: \(recipient)\r
+            Subject: \(subject)\r
+            Message-ID: <test.1@cegep.example>\r
+            MIME-Version: 1.0\r
+            Content-Type: text/plain; charset=UTF-8\r
+            Content-Transfer-Encoding: 8bit\r
+            \r
+            Évacuez le pavillon A.\r
+            .a line starting with a dot\r
+            .\r
+            Last line.\r
+
+            """
+        return Array(text.utf8)
+    }
+
+    @Test func messageArrivesWithItsEnvelopeAndBytes() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let server = try LoopbackSMTPServer(in: directory)
+        defer { server.stop() }
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        let message = Self.message(to: "etudiant@cegep.example")
+
+        let response = try await transport.send(
+            MailRequest(url: server.url, from: "alertes@cegep.example", recipients: ["etudiant@cegep.example"], message: message)
+        ).get()
+
+        #expect(response.code == 250)
+        let received = try #require(server.messages().first)
+        #expect(server.messages().count == 1)
+        #expect(received.mailFrom == "alertes@cegep.example")
+        #expect(received.recipients == ["etudiant@cegep.example"])
+        #expect(received.login == nil)
+        // Dot-stuffing is curl's job and the server's to undo: the bytes arrive exactly as given.
+        #expect(received.data == message)
+    }
+
+    @Test func severalRecipientsInOneEnvelope() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let server = try LoopbackSMTPServer(in: directory)
+        defer { server.stop() }
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+
+        let response = try await transport.send(
+            MailRequest(
+                url: server.url, from: "alertes@cegep.example", recipients: ["a@cegep.example", "b@cegep.example"],
+                message: Self.message(to: "a@cegep.example")
+            )
+        ).get()
+
+        #expect(response.code == 250)
+        #expect(server.messages().map(\.recipients) == [["a@cegep.example", "b@cegep.example"]])
+    }
+
+    @Test func authenticatesWithTheConfiguredCredentials() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let server = try LoopbackSMTPServer(in: directory, credentials: ("tocsin", "s3cret-pass"))
+        defer { server.stop() }
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+
+        let response = try await transport.send(
+            MailRequest(
+                url: server.url, from: "alertes@cegep.example", recipients: ["etudiant@cegep.example"],
+                message: Self.message(to: "etudiant@cegep.example"), credentials: HTTPBasicAuth(user: "tocsin", password: "s3cret-pass")
+            )
+        ).get()
+
+        #expect(response.code == 250)
+        #expect(server.messages().first?.login == "tocsin")
+    }
+
+    @Test func aRejectedLoginIsAConfigurationErrorThatNeverShowsThePassword() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let server = try LoopbackSMTPServer(in: directory, credentials: ("tocsin", "s3cret-pass"))
+        defer { server.stop() }
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+
+        let result = await transport.send(
+            MailRequest(
+                url: server.url, from: "alertes@cegep.example", recipients: ["etudiant@cegep.example"],
+                message: Self.message(to: "etudiant@cegep.example"), credentials: HTTPBasicAuth(user: "tocsin", password: "wrong-password")
+            )
+        )
+
+        guard case .failure(let error) = result else {
+            Issue.record("a wrong password was accepted: \(result)")
+            return
+        }
+        #expect(error.curlCode == 67)
+        #expect(error.isConfigurationError)
+        #expect(!error.description.contains("wrong-password"))
+        #expect(server.messages().isEmpty)
+    }
+
+    @Test func withoutCredentialsAServerThatWantsAUTHRefusesPermanently() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let server = try LoopbackSMTPServer(in: directory, credentials: ("tocsin", "s3cret-pass"))
+        defer { server.stop() }
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+
+        let response = try await transport.send(
+            MailRequest(url: server.url, from: "alertes@cegep.example", recipients: ["etudiant@cegep.example"], message: Self.message(to: "x"))
+        ).get()
+
+        #expect(response.code == 530)
+    }
+
+    /// A refusal is the server's answer, as an HTTP 4xx is: the code comes back and the channel decides.
+    @Test(arguments: [("refused@cegep.example", 550), ("busy@cegep.example", 450)])
+    func aRefusedRecipientComesBackAsTheServersCode(recipient: String, code: Int) async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let server = try LoopbackSMTPServer(in: directory)
+        defer { server.stop() }
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+
+        let response = try await transport.send(
+            MailRequest(url: server.url, from: "alertes@cegep.example", recipients: [recipient], message: Self.message(to: recipient))
+        ).get()
+
+        #expect(response.code == code)
+        #expect(server.messages().isEmpty)
+    }
+
+    @Test func requiringTLSFromAServerWithoutSTARTTLSSendsNothing() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let server = try LoopbackSMTPServer(in: directory, credentials: ("tocsin", "s3cret-pass"))
+        defer { server.stop() }
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+
+        let result = await transport.send(
+            MailRequest(
+                url: server.url, from: "alertes@cegep.example", recipients: ["etudiant@cegep.example"],
+                message: Self.message(to: "etudiant@cegep.example"), credentials: HTTPBasicAuth(user: "tocsin", password: "s3cret-pass"),
+                requireTLS: true
+            )
+        )
+
+        guard case .failure(let error) = result else {
+            Issue.record("sent without TLS: \(result)")
+            return
+        }
+        #expect(error.kind == .tls)
+        #expect(error.curlCode == 64)  // CURLE_USE_SSL_FAILED: the password never went out in clear
+        #expect(server.messages().isEmpty)
+    }
+
+    @Test func anUnreachablePortIsAConnectFailure() async throws {
+        let port = try Self.closedPort()
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+
+        let result = await transport.send(
+            MailRequest(url: "smtp://127.0.0.1:\(port)", from: "alertes@cegep.example", recipients: ["a@cegep.example"], message: Self.message(to: "a"))
+        )
+
+        guard case .failure(let error) = result else {
+            Issue.record("expected a failure, got \(result)")
+            return
+        }
+        #expect(error.kind == .connect)
+        #expect(!error.isConfigurationError)
+    }
+
+    @Test(arguments: ["alertes@cegep.example\r\nRCPT TO:<x@evil.example>", "", "<alertes@cegep.example>"])
+    func anInvalidEnvelopeAddressIsRefusedBeforeConnecting(from: String) async throws {
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+
+        let result = await transport.send(
+            MailRequest(url: "smtp://127.0.0.1:9", from: from, recipients: ["a@cegep.example"], message: Self.message(to: "a"))
+        )
+
+        guard case .failure(let error) = result else {
+            Issue.record("expected a failure, got \(result)")
+            return
+        }
+        #expect(error.isConfigurationError)
+    }
+
+    @Test func mailTransfersSpeakOnlySMTP() async throws {
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+
+        let result = await transport.send(
+            MailRequest(url: "http://127.0.0.1:9/", from: "alertes@cegep.example", recipients: ["a@cegep.example"], message: [])
+        )
+
+        guard case .failure(let error) = result else {
+            Issue.record("expected a failure, got \(result)")
+            return
+        }
+        #expect(error.curlCode == 1)  // CURLE_UNSUPPORTED_PROTOCOL
+        #expect(error.isConfigurationError)
+    }
+
+    @Test func mailAndHTTPShareTheTransport() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let smtp = try LoopbackSMTPServer(in: directory)
+        defer { smtp.stop() }
+        let http = try LoopbackServer()
+        defer { http.stop() }
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+
+        async let mail = transport.send(
+            MailRequest(url: smtp.url, from: "alertes@cegep.example", recipients: ["a@cegep.example"], message: Self.message(to: "a"))
+        )
+        async let post = transport.send(HTTPRequest(url: http.base + "/echo", body: Array("{}".utf8)))
+        let (mailResult, postResult) = await (mail, post)
+
+        #expect(try mailResult.get().code == 250)
+        #expect(try postResult.get().status == 200)
+    }
+
+    @Test func cancellingTheCallerEndsAMailTransfer() async throws {
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        // A listener that never answers the SMTP greeting.
+        let (socket, port) = try Self.silentListener()
+        defer { close(socket) }
+
+        let task = Task {
+            await transport.send(
+                MailRequest(url: "smtp://127.0.0.1:\(port)", from: "alertes@cegep.example", recipients: ["a@cegep.example"], message: Self.message(to: "a"))
+            )
+        }
+        task.cancel()
+        let result = await task.value
+
+        guard case .failure(let error) = result else {
+            Issue.record("expected a failure, got \(result)")
+            return
+        }
+        #expect(error.kind == .cancelled)
+    }
+
+    // MARK: Sockets
+
+    /// A port on 127.0.0.1 that nothing listens on: bound, then closed.
+    static func closedPort() throws -> Int {
+        let (socket, port) = try bound(listen: false)
+        close(socket)
+        return port
+    }
+
+    /// A listening socket that never accepts, so a client connects and then waits for a greeting forever.
+    static func silentListener() throws -> (Int32, Int) {
+        try bound(listen: true)
+    }
+
+    private static func bound(listen shouldListen: Bool) throws -> (Int32, Int) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw TestSupportError("socket() failed") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
+                bind(fd, raw, length) == 0 && (!shouldListen || listen(fd, 1) == 0) && getsockname(fd, raw, &length) == 0
+            }
+        }
+        guard ok else {
+            close(fd)
+            throw TestSupportError("bind() failed")
+        }
+        return (fd, Int(UInt16(bigEndian: address.sin_port)))
+    }
+}
