@@ -87,7 +87,7 @@ public struct XEndpoint: ChannelEndpoint {
     /// The wait until `x-rate-limit-reset` (Unix seconds), or `Retry-After` if that is what came.
     static func resetWait(_ response: HTTPResponse, now: Date) -> Duration? {
         if let reset = response.header("x-rate-limit-reset").flatMap({ Double($0.trimmingCharacters(in: .whitespaces)) }) {
-            return .milliseconds(Int64(max(0, reset - now.timeIntervalSince1970) * 1000))
+            return .milliseconds(Int64((max(0, reset - now.timeIntervalSince1970) * 1000).rounded()))
         }
         return response.header("retry-after").flatMap { RetryAfter.parse($0, now: now) }
     }

@@ -5,6 +5,9 @@ import Yams
 /// The `channels:` section: each destination's type, keys, secrets (inline or `*_file`) and limits.
 struct ChannelParser {
     var reader: YAMLReader
+    /// Secrets written in the config file itself (`channels.x.secret`), with their lines: such a file must not
+    /// be readable by every user.
+    var inlineSecrets: [(path: String, line: Int?)] = []
     let folder: String
     let environment: [String: String]
     let languages: [String]
@@ -54,7 +57,7 @@ struct ChannelParser {
                 }
                 continue
             }
-            guard var value = value(for: key, in: map, path: path) else { continue }
+            guard var value = value(for: key, in: map, path: path, secretKeys: type.secretKeys) else { continue }
             // A folder the daemon writes into resolves like every other path in the config.
             if key == "feed_dir" { value = resolvePath(value) }
             if type.secretKeys.contains(key) { secrets[key] = Secret(value) } else { settings[key] = value }
@@ -96,13 +99,16 @@ struct ChannelParser {
     }
 
     /// A key given inline or as `KEY_file` (read now, trailing newline dropped); never both.
-    private mutating func value(for key: String, in map: [String: Node], path: String) -> String? {
+    private mutating func value(for key: String, in map: [String: Node], path: String, secretKeys: Set<String>) -> String? {
         let inline = map[key], file = map[key + "_file"]
         if inline != nil, file != nil {
             reader.error("'\(path)' gives both '\(key)' and '\(key)_file'; keep one", at: file)
             return nil
         }
-        if inline != nil { return reader.string(inline, "\(path).\(key)") }
+        if inline != nil {
+            if secretKeys.contains(key) { inlineSecrets.append(("\(path).\(key)", inline?.mark?.line)) }
+            return reader.string(inline, "\(path).\(key)")
+        }
         guard let name = reader.string(file, "\(path).\(key)_file") else { return nil }
         let resolved = resolvePath(name)
         guard let data = FileManager.default.contents(atPath: resolved), let text = String(data: data, encoding: .utf8) else {

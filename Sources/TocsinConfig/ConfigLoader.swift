@@ -18,6 +18,15 @@ public enum ConfigLoader {
         guard let draft = parser.parse(text) else { return (nil, parser.diagnostics) }
 
         var diagnostics = parser.diagnostics
+        if !draft.inlineSecrets.isEmpty, isWorldReadable(configPath) {
+            for secret in draft.inlineSecrets {
+                diagnostics.append(.error(
+                    "'\(secret.path)' is written in this file, which every user of the machine can read: "
+                        + "run `chmod o-r \(configPath)`, or better, move it to '\(secret.path.split(separator: ".").last ?? "")_file:' (systemd LoadCredential=)",
+                    file: configPath, line: secret.line
+                ))
+            }
+        }
         var fingerprintInput = Data(text.utf8)
         var templates: [String: MessageTemplate] = [:]
         let templateFiles = listTemplates(in: draft.paths.templates, diagnostics: &diagnostics)
@@ -54,6 +63,11 @@ public enum ConfigLoader {
             requiredApprovers: draft.requiredApprovers, fingerprint: Digest.sha256(fingerprintInput)
         )
         return (configuration, diagnostics)
+    }
+
+    static func isWorldReadable(_ path: String) -> Bool {
+        let permissions = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int ?? 0
+        return permissions & 0o004 != 0
     }
 
     static func listTemplates(in folder: String, diagnostics: inout [Diagnostic]) -> [String] {

@@ -13,6 +13,7 @@ struct ConfigParser {
         var routes: [String: [String]]
         var metricsFile: String?
         var requiredApprovers: Int
+        var inlineSecrets: [(path: String, line: Int?)]
     }
 
     static let topKeys: Set<String> = ["organization", "paths", "access", "delivery", "channels", "routes", "metrics_file", "approval"]
@@ -44,6 +45,7 @@ struct ConfigParser {
         )
         let channels = channelParser.parse(top["channels"])
         reader = channelParser.reader
+        let inlineSecrets = channelParser.inlineSecrets
         let routes = parseRoutes(top["routes"], channels: channels)
         let metricsFile = reader.string(top["metrics_file"], "metrics_file").map(resolve)
         let approval = reader.mapping(top["approval"], "approval", allowed: ["required_approvers"])
@@ -60,7 +62,8 @@ struct ConfigParser {
         if top["channels"] == nil { reader.error("'channels' is required: name at least one destination", at: root) }
         return Draft(
             organization: organization, paths: paths, access: access, delivery: delivery,
-            channels: channels, routes: routes, metricsFile: metricsFile, requiredApprovers: requiredApprovers
+            channels: channels, routes: routes, metricsFile: metricsFile, requiredApprovers: requiredApprovers,
+            inlineSecrets: inlineSecrets
         )
     }
 

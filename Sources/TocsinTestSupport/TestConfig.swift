@@ -75,7 +75,10 @@ public struct TestConfig {
         }
         yaml += extraYAML
         for (id, text) in templates { try directory.write("templates/\(id).yaml", text) }
-        return try directory.write("tocsin.yaml", yaml)
+        let path = try directory.write("tocsin.yaml", yaml)
+        // As deployed (0640): a config with inline secrets must not be world-readable.
+        try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: path)
+        return path
     }
 
     public static let allClearTemplate = """

@@ -30,7 +30,9 @@ struct ConfigFolder {
         config: String, templates: [String: String] = ["evacuation.yaml": Samples.template],
         environment: [String: String] = [:]
     ) throws -> (configuration: Configuration?, diagnostics: [Diagnostic]) {
-        try write("tocsin.yaml", config)
+        let path = try write("tocsin.yaml", config)
+        // Like a real deployment (0640): inline secrets in a world-readable file are refused.
+        try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: path)
         try FileManager.default.createDirectory(atPath: file("templates"), withIntermediateDirectories: true)
         for (name, text) in templates { try write("templates/\(name)", text) }
         return ConfigLoader.load(path: file("tocsin.yaml"), environment: environment)

@@ -70,3 +70,21 @@ import TocsinTestSupport
         #expect(result.stdout.contains("4 templates"))
     }
 }
+
+/// Secrets written inline in a config file that every user can read are refused.
+@Suite struct InlineSecretTests {
+    @Test func aWorldReadableConfigWithAnInlineSecretIsRefused() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let secret = TestConfig.makeSecret()
+        let path = try TestConfig(channels: [.init("ops", url: "http://127.0.0.1:9/ops", extra: "    secret: \"\(secret)\"\n")]).write(to: directory)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
+        let refused = try runCommand(PackagePaths.tocsind, ["--check-config", "--config", path])
+        #expect(refused.status == 1, "\(refused)")
+        #expect(refused.stderr.contains("'channels.ops.secret' is written in this file, which every user of the machine can read"))
+        #expect(!refused.stderr.contains(secret))
+
+        try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: path)
+        #expect(try runCommand(PackagePaths.tocsind, ["--check-config", "--config", path]).status == 0)
+    }
+}
