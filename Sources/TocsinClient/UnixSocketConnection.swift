@@ -38,6 +38,7 @@ public final class UnixSocketConnection {
         guard result == 0 else {
             let code = errno
             close(fd)
+            if code == EACCES || code == EPERM { throw .permissionDenied(path: path) }
             throw .unreachable(path: path, reason: Self.describeConnectError(code))
         }
         descriptor = fd
@@ -97,6 +98,8 @@ public final class UnixSocketConnection {
 /// Why the CLI could not talk to the daemon, or what the daemon refused.
 public enum ClientError: Error, Sendable, CustomStringConvertible {
     case unreachable(path: String, reason: String)
+    /// The socket is there but its permissions keep this user out: a refusal, not an outage.
+    case permissionDenied(path: String)
     case connectionLost(String)
     case badAnswer(String)
     case refused(RPCError)
@@ -104,6 +107,8 @@ public enum ClientError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .unreachable(let path, let reason): "cannot reach tocsind at \(path): \(reason)"
+        case .permissionDenied(let path):
+            "permission denied on \(path): you are not in the group allowed to use tocsind's admin socket (ask an administrator)"
         case .connectionLost(let reason): "the connection to tocsind was lost: \(reason)"
         case .badAnswer(let reason): "tocsind sent an answer this tocsinctl does not understand: \(reason)"
         case .refused(let error): error.description

@@ -410,7 +410,13 @@ public struct ReloadResult: Codable, Sendable, Hashable {
 
 public struct ChannelParams: Codable, Sendable, Hashable {
     public var channel: String
-    public init(channel: String) { self.channel = channel }
+    /// For a per-recipient channel: the one recipient a test goes to (default: the first configured).
+    public var recipient: String?
+
+    public init(channel: String, recipient: String? = nil) {
+        self.channel = channel
+        self.recipient = recipient
+    }
 }
 
 public struct ChannelInfo: Codable, Sendable, Hashable {

@@ -177,6 +177,12 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func followUps(of id: String) async throws(StoreError) -> [IncidentRecord] {
+        try await read("read follow-ups") { db in
+            try IncidentRecord.filter(Column("references") == id).order(Column("createdAt")).fetchAll(db)
+        }
+    }
+
     public func deliveries(ofIncident id: String) async throws(StoreError) -> [DeliveryRecord] {
         try await read("read deliveries") { db in
             try DeliveryRecord.filter(Column("incidentID") == id).order(Column("channel"), Column("recipient")).fetchAll(db)
@@ -252,10 +258,11 @@ public final class SQLiteStore: Store {
         try await read("read the audit head", Self.readHead)
     }
 
-    public func auditEntries(afterSeq: Int64, limit: Int, subject: String?) async throws(StoreError) -> [AuditEntry] {
+    public func auditEntries(afterSeq: Int64, limit: Int, subject: String?, newest: Bool) async throws(StoreError) -> [AuditEntry] {
         try await read("read the audit log") { db in
             var request = AuditEntry.filter(Column("seq") > afterSeq)
             if let subject { request = request.filter(Column("subject") == subject) }
+            if newest { return try request.order(Column("seq").desc).limit(limit).fetchAll(db).reversed() }
             return try request.order(Column("seq")).limit(limit).fetchAll(db)
         }
     }

@@ -11,6 +11,8 @@ public protocol Store: Sendable {
 
     func incident(_ id: String) async throws(StoreError) -> IncidentRecord?
     func recentIncidents(limit: Int) async throws(StoreError) -> [IncidentRecord]
+    /// Updates and all-clears that reference incident `id`, oldest first.
+    func followUps(of id: String) async throws(StoreError) -> [IncidentRecord]
     func deliveries(ofIncident id: String) async throws(StoreError) -> [DeliveryRecord]
     func attempts(ofIncident id: String) async throws(StoreError) -> [AttemptRecord]
 
@@ -27,8 +29,9 @@ public protocol Store: Sendable {
     func recentFailures(limit: Int) async throws(StoreError) -> [DeliveryRecord]
 
     func auditHead() async throws(StoreError) -> AuditHead
-    /// Entries in order, starting after `afterSeq`, at most `limit`, only those about `subject` when given.
-    func auditEntries(afterSeq: Int64, limit: Int, subject: String?) async throws(StoreError) -> [AuditEntry]
+    /// Entries in order, after `afterSeq`, at most `limit`, only those about `subject` when given; with `newest`,
+    /// the last `limit` such entries (still in order).
+    func auditEntries(afterSeq: Int64, limit: Int, subject: String?, newest: Bool) async throws(StoreError) -> [AuditEntry]
     /// Recomputes the whole chain and finds the first entry that was altered, deleted or unlinked.
     func verifyAudit() async throws(StoreError) -> AuditVerification
 }

@@ -33,13 +33,15 @@ extension Tocsinctl {
                 discussion: "The message says plainly, in each language, that it is a technical check needing no action."
             )
             @Argument(help: "The channel name (see `tocsinctl channels list`).") var channel: String
+            @Option(name: .customLong("to"), help: "For an SMS or e-mail channel: the one configured recipient to test (default: the first).")
+            var recipient: String?
             @OptionGroup var global: GlobalOptions
 
             func run() throws {
                 var failed = false
                 try runReporting(json: global.json) {
                     let client = try global.connect()
-                    let accepted = try client.call(.channelTest, ChannelParams(channel: channel), as: IncidentStatus.self)
+                    let accepted = try client.call(.channelTest, ChannelParams(channel: channel, recipient: recipient), as: IncidentStatus.self)
                     let final = try client.stream(.watch, IncidentParams(incident: accepted.summary.incident), as: IncidentStatus.self) { _ in }
                     failed = !final.allDelivered
                     if global.json { Console.json(final); return }

@@ -26,6 +26,10 @@ enum Console {
 
     static var isTerminal: Bool { isatty(STDOUT_FILENO) == 1 }
 
+    /// Pushes buffered standard output out now: into a pipe (`| tee`) it is block-buffered, and progress must
+    /// show as it happens, not when the command ends. `fflush(nil)` flushes every stream.
+    static func flush() { fflush(nil) }
+
     /// Reads one line of confirmation from standard input (terminal or pipe); nil at end of input.
     static func ask(_ prompt: String) -> String? {
         FileHandle.standardError.write(Data(prompt.utf8))

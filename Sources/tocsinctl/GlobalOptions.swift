@@ -42,6 +42,7 @@ struct Failure: Error {
     var exitCode: ExitCode {
         switch error {
         case .unreachable, .connectionLost: Exit.unreachable
+        case .permissionDenied: Exit.refused
         case .badAnswer: Exit.someFailed
         case .refused(let rpc):
             switch rpc.code {

@@ -22,7 +22,7 @@ extension Tocsinctl {
             let params = SendParams(template: template, variables: try parseAssignments(assignments), drill: drill)
             try runReporting(json: global.json) {
                 let preview = try global.connect().call(.preview, params, as: PreviewResult.self)
-                if global.json { Console.json(preview) } else { ConfirmationScreen(preview: preview).show() }
+                if global.json { Console.json(preview) } else { ConfirmationScreen(preview: preview, previewOnly: true, output: { print($0) }).show() }
             }
         }
     }

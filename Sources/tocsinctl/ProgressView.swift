@@ -24,6 +24,7 @@ final class ProgressView {
             redraw()
         } else if delivery.state != "pending" {
             print(ProgressLine.text(delivery))
+            Console.flush()
         }
     }
 

@@ -4,33 +4,39 @@ import TocsinProtocol
 struct ConfirmationScreen {
     let preview: PreviewResult
     var references: String?
+    /// `tocsinctl preview`: the same screen, but it must not claim that anything goes out.
+    var previewOnly = false
+    /// Standard error while asking (so `--json` output stays clean); standard output for a preview.
+    var output: (String) -> Void = Console.note
 
     func show() {
         let drill = preview.status != "Actual"
         let rule = String(repeating: drill ? "-" : "=", count: 64)
         let kind = ["Update": "UPDATE", "Cancel": "ALL-CLEAR"][preview.msgType] ?? "ALERT"
-        Console.note(rule)
-        if drill {
-            Console.note("  EXERCICE / EXERCISE — drill \(kind.lowercased()), CAP status \(preview.status)")
-            if !preview.approved { Console.note("  Template NOT approved (\(preview.approvalNote ?? "not approved")): allowed for a drill only.") }
+        output(rule)
+        if previewOnly {
+            output("  PREVIEW — nothing is sent. \(drill ? "As a drill (CAP status \(preview.status))" : "As a LIVE \(kind.lowercased())")\(preview.approved ? "" : "; template NOT approved (\(preview.approvalNote ?? "not approved"))")")
+        } else if drill {
+            output("  EXERCICE / EXERCISE — drill \(kind.lowercased()), CAP status \(preview.status)")
+            if !preview.approved { output("  Template NOT approved (\(preview.approvalNote ?? "not approved")): allowed for a drill only.") }
         } else {
-            Console.note("  *** LIVE \(kind) — this goes to real people now ***")
+            output("  *** LIVE \(kind) — this goes to real people now ***")
         }
-        Console.note(rule)
-        Console.note("Template: \(preview.template)   Route: \(preview.route)   Type: \(preview.msgType)" + (references.map { "   Follows up: \($0)" } ?? ""))
+        output(rule)
+        output("Template: \(preview.template)   Route: \(preview.route)   Type: \(preview.msgType)" + (references.map { "   Follows up: \($0)" } ?? ""))
         if !preview.variables.isEmpty {
-            Console.note("Values:   " + preview.variables.sorted { $0.key < $1.key }.map { "\($0.key)=\"\($0.value)\"" }.joined(separator: "  "))
+            output("Values:   " + preview.variables.sorted { $0.key < $1.key }.map { "\($0.key)=\"\($0.value)\"" }.joined(separator: "  "))
         }
         for message in preview.messages {
-            Console.note("")
-            Console.note("[\(message.language)] \(message.title)")
-            Console.note("     \(message.body)")
-            if let instruction = message.instruction { Console.note("     \(instruction)") }
+            output("")
+            output("[\(message.language)] \(message.title)")
+            output("     \(message.body)")
+            if let instruction = message.instruction { output("     \(instruction)") }
         }
-        Console.note("")
+        output("")
         let channels = preview.channels.map { $0.deliveries == 1 ? $0.name : "\($0.name) (\($0.deliveries))" }.joined(separator: ", ")
-        Console.note("Reaches \(preview.deliveries) deliver\(preview.deliveries == 1 ? "y" : "ies") on \(preview.channels.count) channel\(preview.channels.count == 1 ? "" : "s"): \(channels)")
-        Console.note(rule)
+        output("Reaches \(preview.deliveries) deliver\(preview.deliveries == 1 ? "y" : "ies") on \(preview.channels.count) channel\(preview.channels.count == 1 ? "" : "s"): \(channels)")
+        output(rule)
     }
 }
 

@@ -122,6 +122,11 @@ struct SendFlow {
             let client = try global.connect()
             if !options.yes {
                 let preview = try client.call(.preview, params, as: PreviewResult.self)
+                if preview.status == "Actual", !preview.approved {
+                    // Refuse before asking: confirming something that cannot be sent wastes the operator's time.
+                    Console.error("template '\(preview.template)' is \(preview.approvalNote ?? "not approved"); a live send is refused and nothing was sent. An approver must run: tocsinctl templates approve \(preview.template)")
+                    throw Exit.refused
+                }
                 ConfirmationScreen(preview: preview, references: params.references).show()
                 let drill = preview.status != "Actual"
                 let answer = Console.ask("Type the template id (\(preview.template)) to \(drill ? "start the drill" : "SEND"), anything else cancels: ")
@@ -136,6 +141,7 @@ struct SendFlow {
                 Console.jsonLine(SendLine(incident: incident, event: "accepted", status: accepted.summary.status, deliveries: accepted.deliveries.count))
             } else {
                 print("Incident \(incident) stored: \(accepted.deliveries.count) deliver\(accepted.deliveries.count == 1 ? "y" : "ies") (\(accepted.summary.status)\(accepted.summary.approved ? "" : ", template NOT approved")).")
+                Console.flush()
             }
             if options.noWait {
                 if global.json { Console.jsonLine(SummaryLine(incident: incident, status: accepted)) }
@@ -190,7 +196,7 @@ extension SendFlow {
     private static func isLostContact(_ error: ClientError) -> Bool {
         switch error {
         case .connectionLost, .unreachable: true
-        default: false
+        case .permissionDenied, .badAnswer, .refused: false
         }
     }
 }

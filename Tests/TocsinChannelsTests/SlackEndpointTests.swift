@@ -19,6 +19,7 @@ struct SlackEndpointTests {
             ["type": "section", "text": ["type": "plain_text", "text": "Quittez Pavillon A immédiatement. Point de rassemblement : Stationnement P1.\n\nNe prenez pas les ascenseurs."]],
         ]
     }
+
     static var englishBlocks: [[String: Any]] {
         [
             ["type": "header", "text": ["type": "plain_text", "text": "EVACUATION — Pavillon A"]],

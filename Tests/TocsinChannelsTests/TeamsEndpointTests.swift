@@ -28,6 +28,7 @@ struct TeamsEndpointTests {
             run("Ne prenez pas les ascenseurs.", bold: true),
         ]]
     }
+
     static var english: [String: Any] {
         ["type": "Container", "items": [
             run("EVACUATION — Pavillon A", title: true),
@@ -79,6 +80,7 @@ struct TeamsEndpointTests {
         let defused = "**gras** [clic](http://evil.example) <at>Everyone</at> {\(Fixtures.zwsp){DATE(2026-11-23T10:00:00Z, SHORT)}}"
         #expect(runs.first?["text"] as? String == "EVACUATION — \(defused)")
         #expect(runs.first?["color"] == nil, "a Minor alert is not painted as Attention")
+        // Teams mentions need `msteams.entities`, which are never sent: `<at>Everyone</at>` stays text.
         #expect(!String(decoding: try Fixtures.send(Self.endpoint(Fixtures.english), Fixtures.message(building: value)).payload.body, as: UTF8.self).contains("msteams"))
     }
 

@@ -8,6 +8,16 @@ import TocsinTestSupport
 struct AccessTests {
     static let runningAsRoot = getuid() == 0
 
+    @Test(.enabled(if: runningAsRoot, "needs root to run the CLI as 'nobody' with setpriv"))
+    func aCallerKeptOutByTheSocketPermissionsIsRefusedNotUnreachable() throws {
+        let bed = try TestBed { receiver in TestConfig(channels: [.init("ops", url: receiver.url("/ops"))]) }
+        defer { bed.tearDown() }
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: bed.directory.file("state"))
+        let status = try bed.daemon.ctl(arguments: ["status"], as: "nobody")
+        #expect(status.status == 4, "permission denied is a refusal (4), not 'daemon down' (3)\n\(status)")
+        #expect(status.stderr.contains("permission denied"))
+    }
+
     @Test(.enabled(if: runningAsRoot, "needs root to run the CLI as 'nobody' with setpriv; run `make test` as root to include it"))
     func aCallerInNoRoleIsRefusedAndTheRefusalIsAudited() throws {
         let bed = try TestBed { receiver in

@@ -45,6 +45,19 @@ struct CLITests {
         #expect(bed.receiver.requests(path: "/ops").count == 1)
     }
 
+    @Test func anUnapprovedTemplateIsRefusedBeforeTheConfirmationAndCanStillBePreviewed() throws {
+        let bed = try makeBed()
+        defer { bed.tearDown() }
+        let send = try bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", input: "evacuation\n")
+        #expect(send.status == 4, "\(send)")
+        #expect(!send.stderr.contains("Type the template id"), "no confirmation is asked for what cannot be sent")
+        let preview = try bed.daemon.ctl("preview", "evacuation", "--set", "building=Pavillon A")
+        #expect(preview.status == 0, "\(preview)")
+        #expect(preview.stdout.contains("PREVIEW — nothing is sent"))
+        #expect(preview.stdout.contains("NOT approved"))
+        #expect(!preview.stdout.contains("LIVE ALERT"))
+    }
+
     @Test func aLiveSendOfAnUnapprovedTemplateIsRefusedWithExit4() throws {
         let bed = try makeBed()
         defer { bed.tearDown() }

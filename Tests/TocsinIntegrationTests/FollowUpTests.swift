@@ -37,6 +37,8 @@ struct FollowUpTests {
         #expect(updated["references"] as? [String] == [reference])
         #expect(updated["status"] as? String == "Actual")
         let messages = try #require(updated["messages"] as? [[String: Any]])
+        #expect((messages[0]["title"] as? String)?.hasPrefix("MISE À JOUR — ÉVACUATION") == true, "an update says so")
+        #expect((messages[1]["title"] as? String)?.hasPrefix("UPDATE — EVACUATION") == true)
         #expect((messages[0]["body"] as? String)?.contains("Pavillon B") == true, "values carry over")
         #expect((messages[0]["body"] as? String)?.contains("Gymnase") == true)
         let cleared = try data(requests[2])
@@ -95,5 +97,22 @@ struct FollowUpTests {
         let log = try bed.daemon.ctl("audit", "log", "--subject", incident, "--json").jsonLines
         #expect(log.contains { $0["kind"] as? String == "incident.cancel" && $0["uid"] != nil })
         #expect(try bed.daemon.ctl("audit", "verify").status == 0)
+    }
+
+    @Test func anAllClearStopsTheAlertsPendingRetries() throws {
+        let bed = try TestBed(plan: ["/down": [["status": 503]]]) { receiver in
+            TestConfig(channels: [.init("down", url: receiver.url("/down")), .init("ops", url: receiver.url("/ops"))])
+        }
+        defer { bed.tearDown() }
+        _ = try bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+        _ = try bed.daemon.ctl("templates", "approve", "all-clear", "--yes")
+        let send = try bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes", "--no-wait", "--json")
+        let incident = try #require(send.jsonLines.first?["incident"] as? String)
+        try bed.receiver.waitForRequests(2, path: "/down")
+
+        _ = try bed.daemon.ctl("all-clear", incident, "--yes", "--no-wait")
+        let original = try bed.daemon.waitForFinish(incident)
+        #expect(original.deliveries.first { $0.channel == "down" }?.state == "cancelled", "no evacuation notice after the all-clear")
+        #expect(original.deliveries.first { $0.channel == "ops" }?.state == "delivered")
     }
 }

@@ -127,4 +127,25 @@ struct SystemdTests {
         let score = try #require(line.split(separator: ":").last?.split(separator: " ").first.flatMap { Double($0) })
         #expect(score <= 2.0, "\(line)")
     }
+
+    @Test func deliveriesWhoseDeadlinePassedWhileTheDaemonWasDownAreNotSentAgain() throws {
+        let bed = try TestBed(plan: ["/hang": [["hang": true]]]) { receiver in
+            var config = TestConfig(channels: [.init("hanging", url: receiver.url("/hang"), timeout: "60s")])
+            config.deadline = "2s"
+            return config
+        }
+        defer { bed.tearDown() }
+        _ = try bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+        let send = try bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes", "--no-wait", "--json")
+        let incident = try #require(send.jsonLines.first?["incident"] as? String)
+        try bed.receiver.waitForRequests(1)
+        bed.daemon.kill(SIGKILL)
+        Thread.sleep(forTimeInterval: 2.5)  // past the 2 s deadline: a lower bound, not a measurement
+
+        try bed.daemon.start()
+        let final = try bed.daemon.waitForFinish(incident)
+        #expect(final.deliveries.map(\.state) == ["failed"])
+        #expect(final.deliveries.first?.lastError?.contains("deadline passed while tocsind was not running") == true)
+        #expect(bed.receiver.requests().count == 1, "not sent again")
+    }
 }

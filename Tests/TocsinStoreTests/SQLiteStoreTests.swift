@@ -38,7 +38,7 @@ struct SQLiteStoreTests {
         #expect(stored[PayloadKey(incidentID: incident.id, channel: "sms")] == payloads[1])
         #expect(stored[PayloadKey(incidentID: incident.id, channel: "ops")]?.body == payloads[0].body)
 
-        let entries = try await store.auditEntries(afterSeq: 0, limit: 10, subject: nil)
+        let entries = try await store.auditEntries(afterSeq: 0, limit: 10, subject: nil, newest: false)
         #expect(entries.count == 1)
         let entry = try #require(entries.first)
         #expect(entry.seq == 1)
@@ -100,8 +100,10 @@ struct SQLiteStoreTests {
         try await Records.auditOnly(store, count: 6)
         try await store.commit(StoreWrite(audit: [Records.event("e2", kind: "delivery.attempt")]))
 
-        #expect(try await store.auditEntries(afterSeq: 2, limit: 3, subject: nil).map(\.seq) == [3, 4, 5])
-        #expect(try await store.auditEntries(afterSeq: 0, limit: 10, subject: "e2").map(\.seq) == [2, 7])
+        #expect(try await store.auditEntries(afterSeq: 2, limit: 3, subject: nil, newest: false).map(\.seq) == [3, 4, 5])
+        #expect(try await store.auditEntries(afterSeq: 0, limit: 10, subject: "e2", newest: false).map(\.seq) == [2, 7])
+        #expect(try await store.auditEntries(afterSeq: 0, limit: 2, subject: nil, newest: true).map(\.seq).count == 2)
+        #expect(try await store.auditEntries(afterSeq: 0, limit: 1, subject: "e2", newest: true).map(\.seq) == [7], "the newest, in order")
     }
 
     @Test func twoHundredConcurrentCommitsMakeOneContiguousChain() async throws {
@@ -120,7 +122,7 @@ struct SQLiteStoreTests {
 
         let head = try await store.auditHead()
         #expect(head.seq == Int64(count))
-        let entries = try await store.auditEntries(afterSeq: 0, limit: count + 10, subject: nil)
+        let entries = try await store.auditEntries(afterSeq: 0, limit: count + 10, subject: nil, newest: false)
         #expect(entries.map(\.seq) == Array(1...Int64(count)))
         #expect(Set(entries.map(\.subject)).count == count)
         for (previous, entry) in zip(entries, entries.dropFirst()) where entry.prevHash != previous.hash {
@@ -212,7 +214,7 @@ struct SQLiteStoreTests {
         try await store.commit(Records.send("20261123-CCCCCC"))
         let after = try await store.auditHead()
         #expect(after.seq == 2)
-        let entries = try await store.auditEntries(afterSeq: 0, limit: 10, subject: nil)
+        let entries = try await store.auditEntries(afterSeq: 0, limit: 10, subject: nil, newest: false)
         #expect(entries.map(\.subject) == ["20261123-AAAAAA", "20261123-CCCCCC"])
         #expect(entries.last?.prevHash == before.hash)
         #expect(try await store.verifyAudit().problem == nil)
@@ -267,7 +269,7 @@ struct SQLiteStoreTests {
         #expect(head.seq == 4)
 
         try await reopened.commit(StoreWrite(audit: [Records.event("after-restart", kind: "config.load")]))
-        let last = try #require(try await reopened.auditEntries(afterSeq: 4, limit: 10, subject: nil).first)
+        let last = try #require(try await reopened.auditEntries(afterSeq: 4, limit: 10, subject: nil, newest: false).first)
         #expect(last.seq == 5)
         #expect(last.prevHash == head.hash)
         let verification = try await reopened.verifyAudit()

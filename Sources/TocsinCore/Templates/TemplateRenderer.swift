@@ -23,7 +23,11 @@ public enum TemplateRenderer {
 
     /// The words that make a drill or a test impossible to mistake for the real thing, in each language.
     public enum Marking: Sendable {
-        case exercise, test
+        case exercise, test, update
+
+        public func apply(to messages: inout [RenderedMessage]) {
+            for index in messages.indices { apply(to: &messages[index]) }
+        }
 
         func apply(to message: inout RenderedMessage) {
             let (titlePrefix, bodyPrefix) = words(message.language)
@@ -34,6 +38,8 @@ public enum TemplateRenderer {
         private func words(_ language: String) -> (String, String) {
             let french = language.hasPrefix("fr")
             switch (self, french) {
+            case (.update, true): return ("MISE À JOUR — ", "")
+            case (.update, false): return ("UPDATE — ", "")
             case (.exercise, true): return ("EXERCICE — ", "Ceci est un exercice. ")
             case (.exercise, false): return ("EXERCISE — ", "This is a drill. ")
             case (.test, true): return ("TEST — ", "Ceci est un test technique. ")

@@ -91,7 +91,7 @@ struct AdminRouter: Sendable {
             return (try await daemon.channelList(), false)
         case .channelTest:
             let params: ChannelParams = try decode(data)
-            return (try await daemon.incidents.testChannel(params.channel, caller: caller, requestAudit: requestAudit), true)
+            return (try await daemon.incidents.testChannel(params.channel, recipient: params.recipient, caller: caller, requestAudit: requestAudit), true)
         case .backup:
             let params: BackupParams = try decode(data)
             return (try await daemon.backup(to: params.path, caller: caller, requestAudit: requestAudit), true)

@@ -33,7 +33,8 @@ struct IncidentService: Sendable {
         var deliveryCount: Int { channels.reduce(0) { $0 + ($1.type.isPerRecipient ? $1.recipients.count : 1) } }
     }
 
-    func plan(_ params: SendParams) async throws(RPCError) -> Plan {
+    /// - Parameter enforceApproval: false for a preview, which approvers need before they approve.
+    func plan(_ params: SendParams, enforceApproval: Bool = true) async throws(RPCError) -> Plan {
         let active = configuration.current
         let config = active.configuration
         guard let template = config.templates[params.template] else {
@@ -54,10 +55,11 @@ struct IncidentService: Sendable {
         }
         let approval = try await approvals.state(of: template)
         let approved = approval.isApproved
-        if status == .actual, !approved {
+        if enforceApproval, status == .actual, !approved {
+            let drillHint = msgType == .alert ? "   (a drill works without approval: tocsinctl drill \(template.id) …)" : ""
             throw .notApproved(
-                "template '\(template.id)' \(approval.isChanged ? "changed since it was approved" : "is not approved"); a live send is refused and nothing was sent",
-                hint: "An approver must review it and run: tocsinctl templates approve \(template.id)   (a drill works without approval: tocsinctl drill \(template.id) …)"
+                "template '\(template.id)' \(approval.isChanged ? "changed since it was approved" : "is not approved (\(approval.label))"); a live send is refused and nothing was sent",
+                hint: "An approver must review it and run: tocsinctl templates approve \(template.id)\(drillHint)"
             )
         }
         let routeName: String
@@ -75,10 +77,11 @@ struct IncidentService: Sendable {
             throw .validation("no route '\(routeName)' (routes: \(config.routes.keys.sorted().joined(separator: ", ")))")
         }
         let channels = members.compactMap { config.channels[$0] }
-        let messages = TemplateRenderer.render(
-            template, values: variables, languages: config.organization.languages,
-            marking: status == .exercise ? .exercise : (status == .test ? .test : nil)
-        )
+        var messages = TemplateRenderer.render(template, values: variables, languages: config.organization.languages)
+        // An update must not read like the first alert: say so in every title, before any drill marking.
+        if msgType == .update { TemplateRenderer.Marking.update.apply(to: &messages) }
+        if status == .exercise { TemplateRenderer.Marking.exercise.apply(to: &messages) }
+        if status == .test { TemplateRenderer.Marking.test.apply(to: &messages) }
         return Plan(
             template: template, variables: variables, status: status, msgType: msgType, origin: origin,
             approved: approved, approvalNote: approved ? nil : (approval.isChanged ? "changed since approval" : "not approved"),
@@ -136,10 +139,18 @@ struct IncidentService: Sendable {
 
     /// A CAP status Test message to one channel, from a built-in bilingual text: checks a channel end to end
     /// without touching any template or route. Audited like any incident.
-    func testChannel(_ name: String, caller: Caller, requestAudit: AuditEvent) async throws(RPCError) -> IncidentStatus {
+    func testChannel(_ name: String, recipient: String?, caller: Caller, requestAudit: AuditEvent) async throws(RPCError) -> IncidentStatus {
         let config = configuration.current.configuration
-        guard let channel = config.channels[name] else {
+        guard var channel = config.channels[name] else {
             throw .notFound("no channel '\(name)' (channels: \(config.channels.keys.sorted().joined(separator: ", ")))")
+        }
+        // A test reaches one recipient, never a whole SMS or e-mail list.
+        if channel.type.isPerRecipient {
+            let chosen = recipient ?? channel.recipients.first
+            guard let chosen, channel.recipients.contains(chosen) else {
+                throw .validation("'\(recipient ?? "")' is not a recipient of channel '\(name)'; name one of its \(channel.recipients.count) configured recipients with --to")
+            }
+            channel.recipients = [chosen]
         }
         let template = ChannelTestTemplate.template
         let values = ["channel": name]
@@ -253,6 +264,14 @@ struct IncidentService: Sendable {
             throw .unavailable("the incident could not be stored, so nothing was sent: \(error)")
         }
         dispatcher.enqueue(jobs)
+        if plan.msgType == .cancel, let origin = plan.origin {
+            // An all-clear ends the thread: an evacuation notice still retrying must not reach a screen after it.
+            var thread = [origin.id]
+            if let followUps = try? await store.followUps(of: origin.id) {
+                thread += followUps.map(\.id).filter { $0 != incidentID }
+            }
+            for id in thread { _ = await dispatcher.cancel(incidentID: id, caller: caller) }
+        }
         logger.notice("incident accepted", metadata: [
             "incident.id": "\(incidentID)", "template": "\(plan.template.id)", "incident.status": "\(plan.status.rawValue)",
             "deliveries": "\(write.deliveries.count)", "caller.uid": "\(caller.uid)",

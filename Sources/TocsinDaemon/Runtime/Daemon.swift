@@ -82,8 +82,14 @@ public enum Daemon {
     /// Hands every unfinished delivery on disk back to the dispatcher; one that was in flight when the
     /// daemon died is sent again with the same id (`webhook-id`), so receivers can drop the duplicate.
     private static func recover(into dispatcher: Dispatcher, store: any Store) async throws -> Int {
-        let records = try await store.unfinishedDeliveries()
+        var records = try await store.unfinishedDeliveries()
         guard !records.isEmpty else { return 0 }
+        // A delivery whose deadline passed while tocsind was down (or in a restored backup) is not sent again:
+        // a stale evacuation notice hours later does harm. It is recorded as failed, with the reason.
+        let now = Date().millisecondsSince1970
+        let expired = records.filter { $0.deadlineAt <= now }
+        records.removeAll { $0.deadlineAt <= now }
+        if !expired.isEmpty { try await expire(expired, store: store, now: now) }
         let keys = Set(records.map { PayloadKey(incidentID: $0.incidentID, channel: $0.channel) })
         let payloads = try await store.payloads(for: keys)
         let jobs = records.compactMap { record -> DeliveryJob? in
@@ -99,5 +105,25 @@ public enum Daemon {
         }
         dispatcher.enqueue(jobs)
         return jobs.count
+    }
+
+    private static func expire(_ records: [DeliveryRecord], store: any Store, now: Int64) async throws {
+        let reason = "the delivery deadline passed while tocsind was not running; not sent again"
+        var write = StoreWrite()
+        for record in records {
+            write.updates.append(DeliveryUpdate(
+                id: record.id, state: .failed, attempts: record.attempts, nextAttemptAt: nil, lastStatus: record.lastStatus,
+                lastError: reason, misconfiguration: false, deliveredAt: nil, updatedAt: now
+            ))
+            var detail = AuditDetail()
+            detail.set("delivery", record.id)
+            detail.set("channel", record.channel)
+            detail.set("recipient", record.recipient)
+            detail.set("state", DeliveryState.failed.rawValue)
+            detail.set("attempts", record.attempts)
+            detail.set("error", reason)
+            write.audit.append(AuditEvent(timeMillis: now, kind: "delivery.final", subject: record.incidentID, detail: detail.json))
+        }
+        try await store.commit(write)
     }
 }

@@ -19,7 +19,7 @@ struct DaemonContext: Sendable {
     let logger: Logger
 
     func preview(_ params: SendParams) async throws(RPCError) -> PreviewResult {
-        let plan = try await incidents.plan(params)
+        let plan = try await incidents.plan(params, enforceApproval: false)
         return PreviewResult(
             template: plan.template.id, status: plan.status.rawValue, msgType: plan.msgType.rawValue,
             approved: plan.approved, approvalNote: plan.approvalNote, route: plan.route,
@@ -126,8 +126,10 @@ struct DaemonContext: Sendable {
 
     func auditLog(_ params: AuditLogParams) async throws(RPCError) -> [AuditRecordDTO] {
         do {
+            // Without a starting point, the newest entries: what an auditor checking "what just happened" wants.
             let entries = try await store.auditEntries(
-                afterSeq: params.afterSeq ?? 0, limit: min(max(params.limit ?? 100, 1), 10_000), subject: params.subject
+                afterSeq: params.afterSeq ?? 0, limit: min(max(params.limit ?? 100, 1), 10_000), subject: params.subject,
+                newest: params.afterSeq == nil
             )
             return entries.map {
                 AuditRecordDTO(
@@ -156,6 +158,14 @@ struct DaemonContext: Sendable {
     func backup(to path: String, caller: Caller, requestAudit: AuditEvent) async throws(RPCError) -> BackupResult {
         guard path.hasPrefix("/") else {
             throw .validation("the backup path must be absolute (the daemon writes it, from its own working folder)")
+        }
+        let folder = (path as NSString).deletingLastPathComponent
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+            throw .validation("the folder \(folder) does not exist; create it (writable by the user tocsind runs as) and try again")
+        }
+        guard FileManager.default.isWritableFile(atPath: folder) else {
+            throw .validation("tocsind cannot write into \(folder); under systemd use /var/lib/tocsin/backups/")
         }
         let head: AuditHead
         do { head = try await store.backup(to: path) } catch { throw .validation("the backup failed: \(error)") }
