@@ -118,7 +118,7 @@ let package = Package(
         .testTarget(name: "TocsinConfigTests", dependencies: ["TocsinConfig", "TocsinTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "TocsinStoreTests", dependencies: ["TocsinStore", "TocsinTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "TocsinTransportTests", dependencies: ["TocsinTransport", "TocsinTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "TocsinChannelsTests", dependencies: ["TocsinChannels"], swiftSettings: swiftSettings),
+        .testTarget(name: "TocsinChannelsTests", dependencies: ["TocsinChannels", "TocsinTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TocsinIntegrationTests",
             dependencies: ["TocsinTestSupport", "TocsinClient", "TocsinProtocol"],

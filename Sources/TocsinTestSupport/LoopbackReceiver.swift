@@ -17,8 +17,7 @@ public final class LoopbackReceiver: @unchecked Sendable {
 
     public let port: Int
     public let recordPath: String
-    private let process: Process
-    private let stdin: Pipe
+    private let child: ListeningChild
 
     /// Starts the receiver with answers per path (see the script's doc), e.g. `["/flaky": [["status": 500], ["status": 200]]]`.
     public init(in directory: TemporaryDirectory, plan: [String: [[String: Any]]] = [:], name: String = "receiver") throws {
@@ -26,24 +25,11 @@ public final class LoopbackReceiver: @unchecked Sendable {
         try JSONSerialization.data(withJSONObject: plan).write(to: URL(fileURLWithPath: planPath))
         recordPath = directory.file("\(name)-requests.jsonl")
         _ = FileManager.default.createFile(atPath: recordPath, contents: nil)
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", PackagePaths.receiverScript, "--port", "0", "--plan", planPath, "--record", recordPath, "--exit-on-stdin-eof"]
-        let out = Pipe()
-        stdin = Pipe()
-        process.standardOutput = out
-        process.standardInput = stdin
-        try process.run()
-        var line = Data()
-        while let byte = try out.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) {
-            line.append(byte)
-        }
-        let text = String(decoding: line, as: UTF8.self)
-        guard text.hasPrefix("LISTENING "), let port = Int(text.dropFirst("LISTENING ".count)) else {
-            process.terminate()
-            throw TestSupportError("the receiver did not start: '\(text)'")
-        }
-        self.port = port
+        child = try ListeningChild(
+            python: [PackagePaths.receiverScript, "--port", "0", "--plan", planPath, "--record", recordPath, "--exit-on-stdin-eof"],
+            what: "the loopback receiver"
+        )
+        port = child.port
     }
 
     public func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
@@ -68,11 +54,7 @@ public final class LoopbackReceiver: @unchecked Sendable {
         return requests(path: path)
     }
 
-    public func stop() {
-        try? stdin.fileHandleForWriting.close()
-        process.terminate()
-        process.waitUntilExit()
-    }
+    public func stop() { child.stop() }
 }
 
 public struct TestSupportError: Error, CustomStringConvertible {

@@ -20,8 +20,7 @@ public final class LoopbackSMTPServer: @unchecked Sendable {
 
     public let port: Int
     public let recordPath: String
-    private let process: Process
-    private let stdin: Pipe
+    private let child: ListeningChild
 
     public var url: String { "smtp://127.0.0.1:\(port)" }
 
@@ -31,27 +30,10 @@ public final class LoopbackSMTPServer: @unchecked Sendable {
     public init(in directory: TemporaryDirectory, credentials: (user: String, password: String)? = nil, name: String = "smtp") throws {
         recordPath = directory.file("\(name)-messages.jsonl")
         _ = FileManager.default.createFile(atPath: recordPath, contents: nil)
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        var arguments = ["python3", "-u", "-c", Self.script, recordPath]
+        var arguments = ["-u", "-c", Self.script, recordPath]
         if let credentials { arguments += [credentials.user, credentials.password] }
-        process.arguments = arguments
-        let out = Pipe()
-        stdin = Pipe()
-        process.standardOutput = out
-        process.standardInput = stdin
-        try process.run()
-        var line = Data()
-        while let byte = try out.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) {
-            line.append(byte)
-        }
-        let text = String(decoding: line, as: UTF8.self)
-        guard text.hasPrefix("LISTENING "), let port = Int(text.dropFirst("LISTENING ".count)) else {
-            process.terminate()
-            process.waitUntilExit()
-            throw TestSupportError("the SMTP server did not start (is aiosmtpd installed? scripts/install-deps.sh): '\(text)'")
-        }
-        self.port = port
+        child = try ListeningChild(python: arguments, what: "the SMTP server (is aiosmtpd installed? scripts/install-deps.sh)")
+        port = child.port
     }
 
     /// Every message accepted so far, in arrival order.
@@ -69,9 +51,7 @@ public final class LoopbackSMTPServer: @unchecked Sendable {
     }
 
     public func stop() {
-        try? stdin.fileHandleForWriting.close()
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
+        child.stop()
     }
 
     static let script = #"""

@@ -20,6 +20,13 @@ public struct CommandResult: Sendable, CustomStringConvertible {
 public func runCommand(
     _ executable: String, _ arguments: [String], input: String? = nil, environment: [String: String] = [:]
 ) throws -> CommandResult {
+    try runCommand(executable, arguments, bytes: input.map { Array($0.utf8) }, environment: environment)
+}
+
+/// Runs a program to completion with `bytes` on standard input (closed afterwards).
+public func runCommand(
+    _ executable: String, _ arguments: [String], bytes: [UInt8]?, environment: [String: String] = [:]
+) throws -> CommandResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
@@ -31,7 +38,7 @@ public func runCommand(
     process.standardError = err
     process.standardInput = stdin
     try process.run()
-    if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
+    if let bytes { stdin.fileHandleForWriting.write(Data(bytes)) }
     try stdin.fileHandleForWriting.close()
     // Read both pipes to the end before waiting, so a chatty child never blocks on a full pipe.
     let group = DispatchGroup()

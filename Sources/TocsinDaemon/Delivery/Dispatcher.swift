@@ -274,26 +274,7 @@ final class Dispatcher: Service, Sendable {
         guard !jobs.isEmpty else { return }
         let now = Date().millisecondsSince1970
         var write = StoreWrite()
-        for job in jobs {
-            write.updates.append(
-                DeliveryUpdate(
-                    id: job.id, state: .cancelled, attempts: job.attempts, nextAttemptAt: nil, lastStatus: job.lastStatus,
-                    lastError: job.lastError, misconfiguration: job.misconfiguration, deliveredAt: nil, updatedAt: now
-                )
-            )
-            var detail = AuditDetail()
-            detail.set("delivery", job.id)
-            detail.set("channel", job.channel)
-            detail.set("recipient", job.recipient)
-            detail.set("state", DeliveryState.cancelled.rawValue)
-            detail.set("attempts", job.attempts)
-            write.audit.append(
-                AuditEvent(
-                    timeMillis: now, kind: "delivery.final", actorUID: caller.map { Int64($0.uid) },
-                    actorPID: caller.map { Int64($0.pid) }, subject: job.incidentID, detail: detail.json
-                )
-            )
-        }
+        for job in jobs { write.close(job, as: .cancelled, error: nil, actor: caller, at: now) }
         guard await commitDurably(write, what: "cancelled deliveries", delivery: nil) else { return }
         events.publish(jobs.map { ($0.incidentID, DeliveryStatusMapper.status(of: $0)) })
     }
@@ -356,18 +337,7 @@ final class Dispatcher: Service, Sendable {
         detail.set("outcome", job.state.rawValue)
         detail.set("error", job.lastError)
         detail.set("next_attempt_at", job.nextAttemptAt.map(Timestamp.iso))
-        var audit = [AuditEvent(timeMillis: now, kind: "delivery.attempt", subject: job.incidentID, detail: detail.json)]
-        if job.state.isFinal {
-            var final = AuditDetail()
-            final.set("delivery", job.id)
-            final.set("channel", job.channel)
-            final.set("recipient", job.recipient)
-            final.set("state", job.state.rawValue)
-            final.set("attempts", number)
-            final.set("misconfiguration", job.misconfiguration)
-            audit.append(AuditEvent(timeMillis: now, kind: "delivery.final", subject: job.incidentID, detail: final.json))
-        }
-        return StoreWrite(
+        var write = StoreWrite(
             attempts: [
                 AttemptRecord(
                     deliveryID: job.id, number: number, startedAt: started.millisecondsSince1970,
@@ -383,7 +353,14 @@ final class Dispatcher: Service, Sendable {
                     deliveredAt: job.deliveredAt?.millisecondsSince1970, updatedAt: now
                 )
             ],
-            audit: audit
+            audit: [AuditEvent(timeMillis: now, kind: "delivery.attempt", subject: job.incidentID, detail: detail.json)]
         )
+        if job.state.isFinal {
+            write.auditFinal(
+                delivery: job.id, incident: job.incidentID, channel: job.channel, recipient: job.recipient, state: job.state,
+                attempts: number, misconfiguration: job.misconfiguration, at: now
+            )
+        }
+        return write
     }
 }

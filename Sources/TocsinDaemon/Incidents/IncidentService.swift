@@ -250,12 +250,10 @@ struct IncidentService: Sendable {
             AuditEvent(timeMillis: nowMillis, kind: "incident.create", actorUID: Int64(caller.uid), actorPID: Int64(caller.pid), subject: incidentID, detail: detail.json)
         )
         for failure in failedAtOnce {
-            var final = AuditDetail()
-            final.set("delivery", failure.delivery)
-            final.set("channel", failure.channel)
-            final.set("state", DeliveryState.failed.rawValue)
-            final.set("error", failure.reason)
-            write.audit.append(AuditEvent(timeMillis: nowMillis, kind: "delivery.final", subject: incidentID, detail: final.json))
+            write.auditFinal(
+                delivery: failure.delivery, incident: incidentID, channel: failure.channel, recipient: nil, state: .failed,
+                attempts: 0, misconfiguration: true, error: failure.reason, at: nowMillis
+            )
         }
         do {
             try await store.commit(write)

@@ -115,14 +115,10 @@ public enum Daemon {
                 id: record.id, state: .failed, attempts: record.attempts, nextAttemptAt: nil, lastStatus: record.lastStatus,
                 lastError: reason, misconfiguration: false, deliveredAt: nil, updatedAt: now
             ))
-            var detail = AuditDetail()
-            detail.set("delivery", record.id)
-            detail.set("channel", record.channel)
-            detail.set("recipient", record.recipient)
-            detail.set("state", DeliveryState.failed.rawValue)
-            detail.set("attempts", record.attempts)
-            detail.set("error", reason)
-            write.audit.append(AuditEvent(timeMillis: now, kind: "delivery.final", subject: record.incidentID, detail: detail.json))
+            write.auditFinal(
+                delivery: record.id, incident: record.incidentID, channel: record.channel, recipient: record.recipient,
+                state: .failed, attempts: record.attempts, error: reason, at: now
+            )
         }
         try await store.commit(write)
     }

@@ -1,0 +1,39 @@
+import Foundation
+
+/// A helper server run as a child process that prints `LISTENING <port>` once ready and exits when its standard
+/// input closes, so a crashed test run cannot leave it behind.
+struct ListeningChild {
+    let process: Process
+    let stdin: Pipe
+    let port: Int
+
+    /// Starts `python3 arguments…` and waits for its `LISTENING` line.
+    /// - Parameter what: named in the error when it does not start ("the SMTP server (is aiosmtpd installed?)").
+    init(python arguments: [String], what: String) throws {
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3"] + arguments
+        let out = Pipe()
+        stdin = Pipe()
+        process.standardOutput = out
+        process.standardInput = stdin
+        try process.run()
+        var line = Data()
+        while let byte = try out.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) {
+            line.append(byte)
+        }
+        let text = String(decoding: line, as: UTF8.self)
+        guard text.hasPrefix("LISTENING "), let port = Int(text.dropFirst("LISTENING ".count)) else {
+            process.terminate()
+            process.waitUntilExit()
+            throw TestSupportError("\(what) did not start: '\(text)'")
+        }
+        self.port = port
+    }
+
+    func stop() {
+        try? stdin.fileHandleForWriting.close()
+        process.terminate()
+        process.waitUntilExit()
+    }
+}
