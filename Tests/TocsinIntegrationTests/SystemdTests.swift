@@ -149,3 +149,35 @@ struct SystemdTests {
         #expect(bed.receiver.requests().count == 1, "not sent again")
     }
 }
+
+/// Logs: one line per event; syslog priority prefixes when standard error is the journal; never a secret.
+@Suite(.timeLimit(.minutes(3)))
+struct JournalLogTests {
+    @Test func linesCarrySyslogPrioritiesWhenStderrIsTheJournalAndNoSecret() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let receiver = try LoopbackReceiver(in: directory, plan: ["/bad": [["status": 401]]])
+        defer { receiver.stop() }
+        let secret = TestConfig.makeSecret()
+        let configPath = try TestConfig(channels: [.init("bad", url: receiver.url("/bad"), secret: secret)]).write(to: directory)
+        let log = directory.file("journal.log")
+        // Stand-in for systemd: stderr goes to a file and JOURNAL_STREAM names that very file (device:inode).
+        let script = #"exec 2>"$1"; JOURNAL_STREAM=$(stat -L -c %d:%i /proc/self/fd/2); export JOURNAL_STREAM; exec "$2" --config "$3""#
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", script, "sh", log, PackagePaths.tocsind, configPath]
+        try process.run()
+        defer { process.terminate(); process.waitUntilExit() }
+        let socket = directory.file("state/admin.sock")
+        #expect(try waitUntil { (try? runCommand(PackagePaths.tocsinctl, ["status"], environment: ["TOCSIN_SOCKET": socket]))?.status == 0 })
+
+        _ = try runCommand(PackagePaths.tocsinctl, ["drill", "evacuation", "--set", "building=Pavillon A", "--yes"], environment: ["TOCSIN_SOCKET": socket])
+        let text = try String(contentsOfFile: log, encoding: .utf8)
+        let lines = text.split(separator: "\n")
+        #expect(!lines.isEmpty)
+        #expect(lines.allSatisfy { $0.hasPrefix("<") && $0.dropFirst(2).hasPrefix(">") }, "\(text)")
+        #expect(lines.contains { $0.hasPrefix("<5>tocsind ready") })
+        #expect(lines.contains { $0.hasPrefix("<6>delivery final") && $0.contains("delivery.state=failed") })
+        #expect(!text.contains(secret) && !text.contains(String(secret.dropFirst(6).prefix(20))), "no secret in the logs")
+    }
+}
