@@ -32,6 +32,15 @@ test: deps
 demo: build
 	@TOCSIN_BIN_DIR="$(BIN_DIR)" scripts/demo.sh
 
+# The benchmark (see BENCHMARKS.md): release binaries in their own scratch folder, nginx on 127.0.0.1 as the receiver.
+#   make bench                      10 runs each, rewrites the table in BENCHMARKS.md
+#   make bench BENCH_ARGS=--tiny    once each with tiny sizes (what the smoke test runs)
+BENCH_ARGS ?=
+.PHONY: bench
+bench: deps
+	$(SWIFT) build -c release --scratch-path .build-release
+	python3 scripts/bench/bench.py --bin-dir "$$($(SWIFT) build -c release --scratch-path .build-release --show-bin-path)" $(BENCH_ARGS)
+
 # Shell completions and man pages, generated from the CLI definition itself.
 completions: build
 	mkdir -p .build/completions

@@ -103,7 +103,7 @@ let package = Package(
         .executableTarget(
             name: "tocsinctl",
             dependencies: [
-                "TocsinClient", "TocsinProtocol",
+                "TocsinClient", "TocsinProtocol", "TocsinCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

@@ -5,7 +5,8 @@ import TocsinTransport
 /// E-mail over SMTP through libcurl: one delivery per recipient, one MIME message per incident.
 ///
 /// Keys: `smtp_url` (`smtp://host:port`, STARTTLS required, or `smtps://host:port`, implicit TLS), `from`,
-/// `to` / `recipients_file` (one delivery each), and `username` + `password` for SMTP AUTH.
+/// `to` / `recipients_file` (one delivery each), `username` + `password` for SMTP AUTH, and `ca_file` (a PEM file
+/// of CA certificates to trust, for a server whose certificate comes from a private CA; the system store otherwise).
 ///
 /// The message (RFC 5322, MIME `multipart/alternative`: `text/plain` and `text/html`, UTF-8, quoted-printable;
 /// `Subject` and the sender's name as RFC 2047 encoded-words; `Date` from the CAP `sent`) is built once in
@@ -19,6 +20,7 @@ public struct EmailEndpoint: ChannelEndpoint {
     private let domain: String
     private let credentials: HTTPBasicAuth?
     private let requireTLS: Bool
+    private let caBundle: String?
     private let timeout: Duration
 
     /// The first header of every encoded message: how `request` finds the incident for `Message-ID`.
@@ -49,6 +51,8 @@ public struct EmailEndpoint: ChannelEndpoint {
         // Exceptions: smtps:// is TLS from the first byte, and a server on the loopback interface (a local relay
         // such as Postfix on 127.0.0.1, or a test server) is never reached over a network.
         requireTLS = !lowered.hasPrefix("smtps://") && !Self.isLoopback(url)
+        // Already resolved against the config folder by the parser.
+        caBundle = definition.value("ca_file")
         self.timeout = timeout
     }
 
@@ -88,7 +92,7 @@ public struct EmailEndpoint: ChannelEndpoint {
         return .mail(
             MailRequest(
                 url: url, from: from, recipients: [to], message: message, credentials: credentials, requireTLS: requireTLS,
-                timeout: timeout
+                caBundle: caBundle, timeout: timeout
             )
         )
     }

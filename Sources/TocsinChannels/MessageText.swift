@@ -6,21 +6,24 @@ public struct TextSection: Sendable, Hashable {
     public var title: String
     public var body: String
     public var instruction: String?
+    /// Variable values in the text: shortening never cuts inside one (a building name stays whole or goes whole).
+    public var protected: [String]
 
-    public init(language: String, title: String, body: String, instruction: String? = nil) {
+    public init(language: String, title: String, body: String, instruction: String? = nil, protected: [String] = []) {
         self.language = language
         self.title = title
         self.body = body
         self.instruction = instruction
+        self.protected = protected
     }
 
-    init(_ message: RenderedMessage) {
-        self.init(language: message.language, title: message.title, body: message.body, instruction: message.instruction)
+    init(_ message: RenderedMessage, protected: [String]) {
+        self.init(language: message.language, title: message.title, body: message.body, instruction: message.instruction, protected: protected)
     }
 
     /// The channel's languages of `message`, in the organisation's order (French first when it leads).
     static func sections(of message: OutgoingMessage, for definition: ChannelDefinition) -> [TextSection] {
-        message.messages(for: definition.languages).map(TextSection.init)
+        message.messages(for: definition.languages).map { TextSection($0, protected: message.variableValues) }
     }
 
     /// Body and instruction, the text under the title.

@@ -21,12 +21,14 @@ public struct OutgoingMessage: Sendable, Hashable {
     public var response: CAP.ResponseType?
     /// In the organisation's language order.
     public var messages: [RenderedMessage]
+    /// The values of the template's variables, as they appear in the texts: shortening keeps each whole.
+    public var variableValues: [String]
 
     public init(
         incidentID: String, status: CAP.Status, msgType: CAP.MessageType, references: [String], templateID: String,
         approved: Bool, organization: String, sender: String, sent: String, category: CAP.Category,
         severity: CAP.Severity, urgency: CAP.Urgency, certainty: CAP.Certainty, response: CAP.ResponseType?,
-        messages: [RenderedMessage]
+        messages: [RenderedMessage], variableValues: [String] = []
     ) {
         self.incidentID = incidentID
         self.status = status
@@ -43,6 +45,7 @@ public struct OutgoingMessage: Sendable, Hashable {
         self.certainty = certainty
         self.response = response
         self.messages = messages
+        self.variableValues = variableValues
     }
 
     /// The messages in the languages a channel takes, keeping the organisation's order.

@@ -156,13 +156,13 @@ public enum TextFitter {
         _ section: TextSection, toFit budget: Int, measure: TextMeasure, ellipsis: String,
         render: (TextSection) -> String
     ) -> TextSection? {
-        let cutter = WordCutter([section.title, section.body, section.instruction ?? ""])
+        let cutter = WordCutter([section.title, section.body, section.instruction ?? ""], protected: section.protected)
         let kept = cutter.longestPrefix(ellipsis: ellipsis) { fields in
-            let candidate = TextSection(language: section.language, title: fields[0], body: fields[1], instruction: fields[2])
+            let candidate = TextSection(language: section.language, title: fields[0], body: fields[1], instruction: fields[2], protected: section.protected)
             return measure.count(render(candidate)) <= budget
         }
         guard let kept else { return nil }
-        return TextSection(language: section.language, title: kept[0], body: kept[1], instruction: kept[2].isEmpty ? nil : kept[2])
+        return TextSection(language: section.language, title: kept[0], body: kept[1], instruction: kept[2].isEmpty ? nil : kept[2], protected: section.protected)
     }
 
     /// One text shortened (whole words, ellipsis) until `measure.count(escape(text))` is at most `budget`.
@@ -197,8 +197,10 @@ struct WordCutter {
     private let fieldCount: Int
     private let tokens: [Token]
 
-    init(_ fields: [String]) {
+    /// - Parameter protected: phrases (variable values) kept as one token, so no cut falls inside them.
+    init(_ fields: [String], protected: [String] = []) {
         fieldCount = fields.count
+        let phrases = protected.filter { $0.contains(where: \.isWhitespace) }.sorted { $0.count > $1.count }
         var tokens: [Token] = []
         for (field, text) in fields.enumerated() {
             var start = text.startIndex
@@ -206,6 +208,9 @@ struct WordCutter {
             // Skip leading whitespace into the first token, then cut before each whitespace run that follows a word.
             while index < text.endIndex {
                 while index < text.endIndex, text[index].isWhitespace { index = text.index(after: index) }
+                if let phrase = phrases.first(where: { text[index...].hasPrefix($0) }) {
+                    index = text.index(index, offsetBy: phrase.count)
+                }
                 while index < text.endIndex, !text[index].isWhitespace { index = text.index(after: index) }
                 let piece = text[start..<index]
                 let word = piece.drop { $0.isWhitespace }

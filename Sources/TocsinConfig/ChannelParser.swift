@@ -58,8 +58,8 @@ struct ChannelParser {
                 continue
             }
             guard var value = value(for: key, in: map, path: path, secretKeys: type.secretKeys) else { continue }
-            // A folder the daemon writes into resolves like every other path in the config.
-            if key == "feed_dir" { value = resolvePath(value) }
+            // A folder the daemon writes into, or a file it reads, resolves like every other path in the config.
+            if key == "feed_dir" || key == "ca_file" { value = resolvePath(value) }
             if type.secretKeys.contains(key) { secrets[key] = Secret(value) } else { settings[key] = value }
         }
         for group in type.requiredKeys {

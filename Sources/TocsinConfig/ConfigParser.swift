@@ -13,10 +13,11 @@ struct ConfigParser {
         var routes: [String: [String]]
         var metricsFile: String?
         var requiredApprovers: Int
+        var objectives: Configuration.Objectives?
         var inlineSecrets: [(path: String, line: Int?)]
     }
 
-    static let topKeys: Set<String> = ["organization", "paths", "access", "delivery", "channels", "routes", "metrics_file", "approval"]
+    static let topKeys: Set<String> = ["organization", "paths", "access", "delivery", "channels", "routes", "metrics_file", "approval", "objectives"]
 
     var reader: YAMLReader
     let folder: String
@@ -59,11 +60,12 @@ struct ConfigParser {
                 reader.warning("'approval.required_approvers' is \(requiredApprovers) but 'access.approvers' names fewer; only root could complete an approval", at: approval["required_approvers"])
             }
         }
+        let objectives = parseObjectives(top["objectives"])
         if top["channels"] == nil { reader.error("'channels' is required: name at least one destination", at: root) }
         return Draft(
             organization: organization, paths: paths, access: access, delivery: delivery,
             channels: channels, routes: routes, metricsFile: metricsFile, requiredApprovers: requiredApprovers,
-            inlineSecrets: inlineSecrets
+            objectives: objectives, inlineSecrets: inlineSecrets
         )
     }
 
@@ -137,6 +139,22 @@ struct ConfigParser {
         let timeout = reader.duration(map["timeout"], "delivery.timeout") ?? .seconds(10)
         if timeout <= .zero { reader.error("'delivery.timeout' must be more than 0", at: map["timeout"]) }
         return .init(timeout: timeout, retry: policy)
+    }
+
+    /// `objectives: { channel_within: 60s, incident_within: 10m }`: the drill scorecard's targets.
+    private mutating func parseObjectives(_ node: Node?) -> Configuration.Objectives? {
+        guard let node else { return nil }
+        let map = reader.mapping(node, "objectives", allowed: ["channel_within", "incident_within"])
+        var objectives = Configuration.Objectives()
+        let keys: [(String, WritableKeyPath<Configuration.Objectives, Duration?>)] = [
+            ("channel_within", \.channelWithin), ("incident_within", \.incidentWithin),
+        ]
+        for (key, keyPath) in keys {
+            guard let value = reader.duration(map[key], "objectives.\(key)") else { continue }
+            if value <= .zero { reader.error("'objectives.\(key)' must be more than 0", at: map[key]) }
+            objectives[keyPath: keyPath] = value
+        }
+        return objectives
     }
 
     private mutating func parseRoutes(_ node: Node?, channels: [String: ChannelDefinition]) -> [String: [String]] {

@@ -311,6 +311,8 @@ public struct AuditLogParams: Codable, Sendable, Hashable {
 public struct AuditRecordDTO: Codable, Sendable, Hashable {
     public var seq: Int64
     public var time: String
+    /// Exactly what the hash covers (`time` is for people).
+    public var timeMillis: Int64?
     public var kind: String
     public var uid: Int64?
     public var pid: Int64?
@@ -319,9 +321,13 @@ public struct AuditRecordDTO: Codable, Sendable, Hashable {
     public var prevHash: String
     public var hash: String
 
-    public init(seq: Int64, time: String, kind: String, uid: Int64?, pid: Int64?, subject: String, detail: String, prevHash: String, hash: String) {
+    public init(
+        seq: Int64, time: String, timeMillis: Int64? = nil, kind: String, uid: Int64?, pid: Int64?, subject: String,
+        detail: String, prevHash: String, hash: String
+    ) {
         self.seq = seq
         self.time = time
+        self.timeMillis = timeMillis
         self.kind = kind
         self.uid = uid
         self.pid = pid

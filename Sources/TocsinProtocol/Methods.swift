@@ -11,6 +11,8 @@ public enum AdminMethod: String, Sendable, CaseIterable, Codable {
     case templateApprove = "template.approve"
     case auditLog = "audit.log"
     case auditVerify = "audit.verify"
+    case auditExport = "audit.export"
+    case incidentReport = "incident.report"
     case daemonStatus = "daemon.status"
     case reload = "daemon.reload"
     case channelList = "channel.list"
@@ -25,13 +27,13 @@ public enum AdminMethod: String, Sendable, CaseIterable, Codable {
         switch self {
         case .send, .watch, .cancel: ["operator"]
         case .preview, .templateList, .templateShow: ["operator", "approver", "auditor"]
-        case .incidentStatus, .incidentList, .daemonStatus: ["operator", "approver", "auditor"]
+        case .incidentStatus, .incidentList, .daemonStatus, .incidentReport: ["operator", "approver", "auditor"]
         case .reload: ["operator", "approver"]
         case .channelList: ["operator", "approver", "auditor"]
         case .channelTest: ["operator"]
         case .backup: ["operator", "auditor"]
         case .templateApprove: ["approver"]
-        case .auditLog, .auditVerify: ["auditor"]
+        case .auditLog, .auditVerify, .auditExport: ["auditor"]
         }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// One send: a template rendered with its variables, as stored. Times are milliseconds since 1970 (UTC).
@@ -60,9 +61,10 @@ public struct PayloadRecord: Codable, Sendable, Hashable, FetchableRecord, Persi
     public var incidentID: String
     public var channel: String
     public var contentType: String
-    public var body: [UInt8]
+    /// `Data`, not `[UInt8]`: GRDB stores Data as one blob, where Codable would encode an array byte by byte.
+    public var body: Data
 
-    public init(incidentID: String, channel: String, contentType: String, body: [UInt8]) {
+    public init(incidentID: String, channel: String, contentType: String, body: Data) {
         self.incidentID = incidentID
         self.channel = channel
         self.contentType = contentType

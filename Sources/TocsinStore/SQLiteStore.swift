@@ -276,11 +276,10 @@ public final class SQLiteStore: Store {
                 SELECT seq, timeMillis, kind, actorUID, actorPID, subject, detail, prevHash, hash FROM audit ORDER BY seq
                 """)
             while let row = try rows.next() {
-                var entry = AuditEntry(
-                    seq: row[0], timeMillis: row[1], kind: row[2], actorUID: row[3], actorPID: row[4],
-                    subject: row[5], detail: row[6], prevHash: row[7]
+                let entry = AuditEntry(
+                    stored: row[0], timeMillis: row[1], kind: row[2], actorUID: row[3], actorPID: row[4],
+                    subject: row[5], detail: row[6], prevHash: row[7], hash: row[8]
                 )
-                entry.hash = row[8]
                 if let problem = verifier.check(entry) {
                     return AuditVerification(checked: verifier.checked, head: AuditHead(seq: verifier.checked, hash: verifier.head), problem: problem)
                 }

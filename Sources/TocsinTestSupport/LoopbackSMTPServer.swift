@@ -4,9 +4,9 @@ import Foundation
 ///
 /// Recipients whose local part starts with `refused` get `550` at `RCPT TO`, those starting with `busy` get `450`.
 /// With `credentials`, AUTH (PLAIN, LOGIN) is required before `MAIL FROM` and accepted over the plain loopback
-/// connection (`auth_require_tls=False`, for tests only). A message is written to the record before the server
-/// answers `250`, so once a send has succeeded its record can be read without waiting.
-/// The server exits when its stdin closes, so it cannot outlive a crashed test run.
+/// connection (`auth_require_tls=False`, for tests only) unless the server speaks STARTTLS (see ``TLSMode``).
+/// A message is written to the record before the server answers `250`, so once a send has succeeded its record
+/// can be read without waiting. The server exits when its stdin closes, so it cannot outlive a crashed test run.
 public final class LoopbackSMTPServer: @unchecked Sendable {
     /// One accepted message: envelope, AUTH login and the raw bytes as received (CRLF line ends, dots unstuffed).
     public struct Message: Sendable {
@@ -14,23 +14,52 @@ public final class LoopbackSMTPServer: @unchecked Sendable {
         public var recipients: [String]
         public var login: String?
         public var data: [UInt8]
+        /// The TLS version the session was encrypted with (`TLSv1.3`), nil for a clear-text session.
+        public var tlsVersion: String?
+        /// Whether the session became encrypted through STARTTLS (rather than being TLS from the first byte).
+        public var startTLS: Bool
 
         public var text: String { String(decoding: data, as: UTF8.self) }
     }
 
+    /// Whether and how the server speaks TLS.
+    public enum TLSMode: Sendable {
+        /// Clear text only; `STARTTLS` is not offered.
+        case none
+        /// `STARTTLS` offered and required before anything but `EHLO`/`NOOP`/`QUIT` (`require_starttls=True`);
+        /// with credentials, AUTH is offered only once the session is encrypted (`auth_require_tls=True`).
+        case startTLS(TLSIdentity)
+        /// TLS from the first byte (`smtps://`).
+        case implicit(TLSIdentity)
+    }
+
     public let port: Int
     public let recordPath: String
+    public let tls: TLSMode
     private let child: ListeningChild
 
-    public var url: String { "smtp://127.0.0.1:\(port)" }
+    public var url: String {
+        if case .implicit = tls { return "smtps://127.0.0.1:\(port)" }
+        return "smtp://127.0.0.1:\(port)"
+    }
 
     /// - Parameters:
     ///   - directory: where the record file goes.
     ///   - credentials: the only user and password AUTH accepts; nil for a server without AUTH.
-    public init(in directory: TemporaryDirectory, credentials: (user: String, password: String)? = nil, name: String = "smtp") throws {
+    ///   - tls: clear text (the default), STARTTLS or implicit TLS, with the server's certificate and key.
+    public init(
+        in directory: TemporaryDirectory, credentials: (user: String, password: String)? = nil, tls: TLSMode = .none,
+        name: String = "smtp"
+    ) throws {
         recordPath = directory.file("\(name)-messages.jsonl")
         _ = FileManager.default.createFile(atPath: recordPath, contents: nil)
+        self.tls = tls
         var arguments = ["-u", "-c", Self.script, recordPath]
+        switch tls {
+        case .none: arguments += ["none", "", ""]
+        case .startTLS(let identity): arguments += ["starttls", identity.certificatePath, identity.keyPath]
+        case .implicit(let identity): arguments += ["implicit", identity.certificatePath, identity.keyPath]
+        }
         if let credentials { arguments += [credentials.user, credentials.password] }
         child = try ListeningChild(python: arguments, what: "the SMTP server (is aiosmtpd installed? scripts/install-deps.sh)")
         port = child.port
@@ -45,7 +74,8 @@ public final class LoopbackSMTPServer: @unchecked Sendable {
             else { return nil }
             return Message(
                 mailFrom: object["mail_from"] as? String ?? "", recipients: object["rcpt_tos"] as? [String] ?? [],
-                login: object["login"] as? String, data: Array(data)
+                login: object["login"] as? String, data: Array(data), tlsVersion: object["tls"] as? String,
+                startTLS: object["starttls"] as? Bool ?? false
             )
         }
     }
@@ -55,11 +85,15 @@ public final class LoopbackSMTPServer: @unchecked Sendable {
     }
 
     static let script = #"""
-    import asyncio, base64, json, os, sys, threading
+    import asyncio, base64, json, os, ssl, sys, threading
     from aiosmtpd.smtp import SMTP, AuthResult
 
-    record = sys.argv[1]
-    credentials = (sys.argv[2].encode(), sys.argv[3].encode()) if len(sys.argv) > 3 else None
+    record, mode, certificate, key = sys.argv[1:5]
+    credentials = (sys.argv[5].encode(), sys.argv[6].encode()) if len(sys.argv) > 6 else None
+    context = None
+    if mode != "none":
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(certificate, key)
     lock = threading.Lock()
 
     class Handler:
@@ -74,10 +108,14 @@ public final class LoopbackSMTPServer: @unchecked Sendable {
 
         async def handle_DATA(self, server, session, envelope):
             login = session.login_data.decode() if session.login_data else None
+            # After STARTTLS the transport is the TLS layer's, as it is from the start with implicit TLS.
+            tls = server.transport.get_extra_info("ssl_object") if server.transport else None
             line = json.dumps({
                 "mail_from": envelope.mail_from,
                 "rcpt_tos": envelope.rcpt_tos,
                 "login": login,
+                "tls": tls.version() if tls else None,
+                "starttls": session.ssl is not None,
                 "data": base64.b64encode(envelope.original_content or envelope.content).decode(),
             })
             with lock, open(record, "a") as out:
@@ -95,7 +133,8 @@ public final class LoopbackSMTPServer: @unchecked Sendable {
         return SMTP(
             Handler(), hostname="tocsin-test.localhost", decode_data=False,
             authenticator=authenticator if credentials else None,
-            auth_required=credentials is not None, auth_require_tls=False,
+            auth_required=credentials is not None, auth_require_tls=mode == "starttls",
+            tls_context=context if mode == "starttls" else None, require_starttls=mode == "starttls",
         )
 
     def exit_when_parent_goes():
@@ -103,11 +142,74 @@ public final class LoopbackSMTPServer: @unchecked Sendable {
         os._exit(0)
 
     async def main():
-        server = await asyncio.get_running_loop().create_server(factory, "127.0.0.1", 0)
+        implicit = context if mode == "implicit" else None
+        server = await asyncio.get_running_loop().create_server(factory, "127.0.0.1", 0, ssl=implicit)
         threading.Thread(target=exit_when_parent_goes, daemon=True).start()
         print("LISTENING %d" % server.sockets[0].getsockname()[1], flush=True)
         await server.serve_forever()
 
     asyncio.run(main())
     """#
+}
+
+/// A server certificate and its private key, as PEM files.
+public struct TLSIdentity: Sendable {
+    public var certificatePath: String
+    public var keyPath: String
+
+    public init(certificatePath: String, keyPath: String) {
+        self.certificatePath = certificatePath
+        self.keyPath = keyPath
+    }
+}
+
+/// A throw-away certificate authority made with the `openssl` command line, for TLS tests on the loopback
+/// interface: a client trusts ``certificatePath``; servers present what ``issue(ipAddress:name:)`` makes.
+/// Keys are P-256 (fast to make) and certificates last two days.
+public struct TestCertificateAuthority: Sendable {
+    /// The CA certificate (PEM): the file a client is told to trust.
+    public let certificatePath: String
+    private let keyPath: String
+    private let folder: String
+
+    /// Creates the CA's key and self-signed certificate in `directory`.
+    public init(in directory: TemporaryDirectory, name: String = "test-ca") throws {
+        folder = directory.path
+        certificatePath = directory.file("\(name).pem")
+        keyPath = directory.file("\(name).key")
+        try Self.openssl([
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+            "-keyout", keyPath, "-out", certificatePath, "-days", "2", "-subj", "/CN=Tocsin test CA \(name)",
+            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+        ])
+    }
+
+    /// A server certificate signed by this CA for one IP address (`subjectAltName=IP:…`), and its key.
+    public func issue(ipAddress: String = "127.0.0.1", name: String = "server") throws -> TLSIdentity {
+        let key = "\(folder)/\(name).key", request = "\(folder)/\(name).csr"
+        let certificate = "\(folder)/\(name).pem", extensions = "\(folder)/\(name).ext"
+        try """
+            subjectAltName=IP:\(ipAddress)
+            basicConstraints=critical,CA:FALSE
+            keyUsage=critical,digitalSignature
+            extendedKeyUsage=serverAuth
+
+            """.write(toFile: extensions, atomically: true, encoding: .utf8)
+        try Self.openssl([
+            "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+            "-keyout", key, "-out", request, "-subj", "/CN=\(ipAddress)",
+        ])
+        try Self.openssl([
+            "x509", "-req", "-in", request, "-CA", certificatePath, "-CAkey", keyPath, "-set_serial", "\(UInt32.random(in: 2...UInt32.max))",
+            "-days", "2", "-extfile", extensions, "-out", certificate,
+        ])
+        return TLSIdentity(certificatePath: certificate, keyPath: key)
+    }
+
+    private static func openssl(_ arguments: [String]) throws {
+        let result = try runCommand("/usr/bin/env", ["openssl"] + arguments)
+        guard result.status == 0 else {
+            throw TestSupportError("openssl \(arguments[0]) failed (is openssl installed? scripts/install-deps.sh): \(result)")
+        }
+    }
 }

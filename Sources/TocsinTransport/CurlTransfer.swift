@@ -282,6 +282,10 @@ extension CurlTransfer {
             // On smtp:// this demands STARTTLS and fails (CURLE_USE_SSL_FAILED) rather than fall back to clear text.
             long(CURLOPT_USE_SSL, Int(CURLUSESSL_ALL.rawValue))
         }
+        if let caBundle = mail.caBundle {
+            // Replaces curl's default CA file (not its default CA folder); peer and host verification stay on.
+            string(CURLOPT_CAINFO, caBundle)
+        }
         if let credentials = mail.credentials {
             string(CURLOPT_USERNAME, credentials.user)
             string(CURLOPT_PASSWORD, credentials.password)

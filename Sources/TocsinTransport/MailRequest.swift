@@ -12,11 +12,16 @@ public struct MailRequest: Sendable {
     public var credentials: HTTPBasicAuth?
     /// On `smtp://`, refuse to send unless STARTTLS succeeds (never send credentials in clear).
     public var requireTLS: Bool
+    /// Path of a PEM file of CA certificates to trust for this transfer (`CURLOPT_CAINFO`), for a server whose
+    /// certificate comes from a private CA; nil trusts the system store. It replaces curl's default CA file only:
+    /// a default CA folder built into libcurl (Debian's: `/etc/ssl/certs`) still applies. Verification of the
+    /// server's certificate and name stays on either way.
+    public var caBundle: String?
     public var timeout: Duration
 
     public init(
         url: String, from: String, recipients: [String], message: [UInt8], credentials: HTTPBasicAuth? = nil,
-        requireTLS: Bool = false, timeout: Duration = .seconds(30)
+        requireTLS: Bool = false, caBundle: String? = nil, timeout: Duration = .seconds(30)
     ) {
         self.url = url
         self.from = from
@@ -24,6 +29,7 @@ public struct MailRequest: Sendable {
         self.message = message
         self.credentials = credentials
         self.requireTLS = requireTLS
+        self.caBundle = caBundle
         self.timeout = timeout
     }
 }

@@ -34,10 +34,16 @@ extension HTTPRequest {
 }
 
 extension TransportError {
-    /// True when the request itself is wrong (bad URL, unsupported scheme, invalid header or address) or the
-    /// server rejected the configured credentials (SMTP AUTH, `CURLE_LOGIN_DENIED`): retrying cannot help.
+    /// True when the request itself is wrong (bad URL, unsupported scheme, invalid header or address), the
+    /// server rejected the configured credentials (SMTP AUTH, `CURLE_LOGIN_DENIED`), TLS was required but the
+    /// SMTP server does not offer STARTTLS (`CURLE_USE_SSL_FAILED`), or the configured CA file cannot be read
+    /// (`CURLE_SSL_CACERT_BADFILE`): retrying cannot help.
     public var isConfigurationError: Bool {
-        kind == .other && [0, 1, 3, Int32(CURLE_LOGIN_DENIED.rawValue)].contains(curlCode)
+        switch kind {
+        case .other: [0, 1, 3, Int32(CURLE_LOGIN_DENIED.rawValue)].contains(curlCode)
+        case .tls: [Int32(CURLE_USE_SSL_FAILED.rawValue), Int32(CURLE_SSL_CACERT_BADFILE.rawValue)].contains(curlCode)
+        default: false
+        }
     }
 }
 

@@ -1,11 +1,13 @@
 import ArgumentParser
+import Foundation
+import TocsinCore
 import TocsinProtocol
 
 extension Tocsinctl {
     struct Audit: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Read and verify the hash-chained audit log.",
-            subcommands: [Log.self, Verify.self]
+            subcommands: [Log.self, Verify.self, Export.self]
         )
 
         struct Log: ParsableCommand {
@@ -36,9 +38,14 @@ extension Tocsinctl {
             static let configuration = CommandConfiguration(
                 abstract: "Recompute the hash chain; exit 0 if intact, 1 if broken (naming the first bad entry)."
             )
+            @Option(name: .long, help: "Verify this export (jsonl or csv from 'audit export') offline, without the daemon.")
+            var file: String?
+            @Flag(name: .long, help: "With --file: the export was filtered by --incident, so its entries are not consecutive.")
+            var partial = false
             @OptionGroup var global: GlobalOptions
 
             func run() throws {
+                if let file { return try verifyFile(file) }
                 var broken = false
                 try runReporting(json: global.json) {
                     let result = try global.connect().call(.auditVerify, EmptyParams(), as: AuditVerifyResult.self)
@@ -52,6 +59,31 @@ extension Tocsinctl {
                     }
                 }
                 if broken { throw Exit.someFailed }
+            }
+
+            private func verifyFile(_ file: String) throws {
+                let entries: [AuditEntry]
+                do {
+                    let text = try String(contentsOfFile: file, encoding: .utf8)
+                    entries = try AuditExportFormat.read(text)
+                } catch let error as ExportError {
+                    Console.error("\(file): \(error)")
+                    throw Exit.usage
+                } catch {
+                    Console.error("cannot read \(file): \(error.localizedDescription)")
+                    throw Exit.usage
+                }
+                let result = OfflineVerifier.verify(entries, file: file, partial: partial)
+                if global.json {
+                    Console.json(result)
+                } else if result.intact {
+                    let range = result.firstSeq.map { "entries \($0)–\(result.lastSeq ?? $0)" } ?? "no entries"
+                    print("Export intact: \(result.checked) entries (\(range)), last hash \(result.headHash?.prefix(16) ?? "-")…")
+                } else {
+                    print("EXPORT BROKEN at entry \(result.brokenSeq ?? 0): \(result.problem ?? "?")")
+                    print("\(result.checked) entries before it verify.")
+                }
+                if !result.intact { throw Exit.someFailed }
             }
         }
     }

@@ -24,6 +24,12 @@ enum Console {
         FileHandle.standardOutput.write(data + Data("\n".utf8))
     }
 
+    /// Raw text to standard output, unbuffered (streams such as `audit export`).
+    static func write(_ text: String) {
+        guard !text.isEmpty else { return }
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+
     static var isTerminal: Bool { isatty(STDOUT_FILENO) == 1 }
 
     /// Pushes buffered standard output out now: into a pipe (`| tee`) it is block-buffered, and progress must

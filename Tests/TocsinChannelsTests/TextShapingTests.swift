@@ -137,3 +137,21 @@ struct TextFitterTests {
         #expect(fitted.sections.count == 2)
     }
 }
+
+/// Shortening never cuts inside a variable's value: "Pavillon des sciences" stays whole or goes whole.
+struct ProtectedValueTests {
+    @Test(arguments: 20...60)
+    func aMultiWordValueIsNeverCut(limit: Int) {
+        let value = "Pavillon des sciences"
+        let section = TextSection(
+            language: "fr", title: "ÉVACUATION", body: "Quittez le \(value) immédiatement par la sortie la plus proche.",
+            protected: [value]
+        )
+        let layout = TextLayout(markup: .plain, separator: "\n--\n", ellipsis: "...")
+        let fitted = TextFitter.fit([section], layout: layout, limit: TextLimit(limit, .scalars))
+        #expect(fitted.text.count <= limit)
+        let keepsWhole = fitted.text.contains(value)
+        let dropsWhole = !fitted.text.contains("Pavillon")
+        #expect(keepsWhole || dropsWhole, "cut inside the value: \(fitted.text)")
+    }
+}

@@ -54,7 +54,7 @@ enum Records {
     }
 
     static func payload(_ incidentID: String, channel: String = "ops") -> PayloadRecord {
-        PayloadRecord(incidentID: incidentID, channel: channel, contentType: "application/json", body: Array(#"{"type":"tocsin.alert"}"#.utf8) + [0, 255])
+        PayloadRecord(incidentID: incidentID, channel: channel, contentType: "application/json", body: Data(Array(#"{"type":"tocsin.alert"}"#.utf8) + [0, 255]))
     }
 
     static func delivery(

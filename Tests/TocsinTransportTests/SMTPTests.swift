@@ -167,6 +167,203 @@ struct SMTPTests {
         }
         #expect(error.kind == .tls)
         #expect(error.curlCode == 64)  // CURLE_USE_SSL_FAILED: the password never went out in clear
+        // The server will not offer STARTTLS on the next attempt either: the channel's configuration must change.
+        #expect(error.isConfigurationError)
+        #expect(!error.description.contains("s3cret-pass"))
+        #expect(server.messages().isEmpty)
+    }
+
+    // MARK: TLS
+
+    enum ServerTLS: String, CaseIterable, Sendable {
+        case startTLS, implicit
+    }
+
+    /// A throw-away CA in `directory` and a server presenting a certificate from it for `ipAddress`.
+    static func tlsServer(
+        in directory: TemporaryDirectory, _ mode: ServerTLS, ipAddress: String = "127.0.0.1",
+        credentials: (user: String, password: String)? = nil
+    ) throws -> (LoopbackSMTPServer, TestCertificateAuthority) {
+        let authority = try TestCertificateAuthority(in: directory)
+        let identity = try authority.issue(ipAddress: ipAddress)
+        let tls: LoopbackSMTPServer.TLSMode = mode == .startTLS ? .startTLS(identity) : .implicit(identity)
+        return (try LoopbackSMTPServer(in: directory, credentials: credentials, tls: tls), authority)
+    }
+
+    @Test func startTLSWithTheCATrustedDeliversOverAnEncryptedSession() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let (server, authority) = try Self.tlsServer(in: directory, .startTLS)
+        defer { server.stop() }
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        let message = Self.message(to: "etudiant@cegep.example")
+
+        let response = try await transport.send(
+            MailRequest(
+                url: server.url, from: "alertes@cegep.example", recipients: ["etudiant@cegep.example"], message: message,
+                requireTLS: true, caBundle: authority.certificatePath
+            )
+        ).get()
+
+        #expect(server.url.hasPrefix("smtp://"))
+        #expect(response.code == 250)
+        let received = try #require(server.messages().first)
+        #expect(server.messages().count == 1)
+        #expect(received.startTLS)
+        #expect(received.tlsVersion?.hasPrefix("TLSv1.") == true)
+        #expect(received.data == message)
+    }
+
+    @Test func implicitTLSWithTheCATrustedDelivers() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let (server, authority) = try Self.tlsServer(in: directory, .implicit)
+        defer { server.stop() }
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        let message = Self.message(to: "etudiant@cegep.example")
+
+        let response = try await transport.send(
+            MailRequest(
+                url: server.url, from: "alertes@cegep.example", recipients: ["etudiant@cegep.example"], message: message,
+                caBundle: authority.certificatePath
+            )
+        ).get()
+
+        #expect(server.url == "smtps://127.0.0.1:\(server.port)")
+        #expect(response.code == 250)
+        let received = try #require(server.messages().first)
+        #expect(!received.startTLS)
+        #expect(received.tlsVersion?.hasPrefix("TLSv1.") == true)
+        #expect(received.data == message)
+    }
+
+    /// Without `caBundle` only the system store is trusted, which does not know the test CA: no message, no password.
+    @Test(arguments: ServerTLS.allCases)
+    func anUntrustedCertificateIsATLSFailureAndNothingIsDelivered(mode: ServerTLS) async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let (server, _) = try Self.tlsServer(in: directory, mode, credentials: ("tocsin", "s3cret-pass"))
+        defer { server.stop() }
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+
+        let result = await transport.send(
+            MailRequest(
+                url: server.url, from: "alertes@cegep.example", recipients: ["etudiant@cegep.example"],
+                message: Self.message(to: "etudiant@cegep.example"), credentials: HTTPBasicAuth(user: "tocsin", password: "s3cret-pass"),
+                requireTLS: mode == .startTLS
+            )
+        )
+
+        guard case .failure(let error) = result else {
+            Issue.record("an untrusted certificate was accepted: \(result)")
+            return
+        }
+        #expect(error.kind == .tls)
+        #expect(error.curlCode == 60)  // CURLE_PEER_FAILED_VERIFICATION
+        #expect(!error.description.contains("s3cret-pass"))
+        #expect(server.messages().isEmpty)
+    }
+
+    /// A certificate from the trusted CA but for another address: the name check stays on with a `caBundle`.
+    @Test(arguments: ServerTLS.allCases)
+    func aCertificateForAnotherAddressIsRefusedEvenFromATrustedCA(mode: ServerTLS) async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let (server, authority) = try Self.tlsServer(in: directory, mode, ipAddress: "127.0.0.2")
+        defer { server.stop() }
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+
+        let result = await transport.send(
+            MailRequest(
+                url: server.url, from: "alertes@cegep.example", recipients: ["etudiant@cegep.example"],
+                message: Self.message(to: "etudiant@cegep.example"), requireTLS: mode == .startTLS, caBundle: authority.certificatePath
+            )
+        )
+
+        guard case .failure(let error) = result else {
+            Issue.record("a certificate for another address was accepted: \(result)")
+            return
+        }
+        #expect(error.kind == .tls)
+        #expect(server.messages().isEmpty)
+    }
+
+    @Test func aMissingCAFileIsAConfigurationError() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let (server, _) = try Self.tlsServer(in: directory, .startTLS)
+        defer { server.stop() }
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+
+        let result = await transport.send(
+            MailRequest(
+                url: server.url, from: "alertes@cegep.example", recipients: ["etudiant@cegep.example"],
+                message: Self.message(to: "etudiant@cegep.example"), requireTLS: true, caBundle: directory.file("no-such-ca.pem")
+            )
+        )
+
+        guard case .failure(let error) = result else {
+            Issue.record("sent without a readable CA file: \(result)")
+            return
+        }
+        #expect(error.kind == .tls)
+        #expect(error.curlCode == 77)  // CURLE_SSL_CACERT_BADFILE
+        #expect(error.isConfigurationError)
+        #expect(server.messages().isEmpty)
+    }
+
+    @Test func authenticatesOverSTARTTLS() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let (server, authority) = try Self.tlsServer(in: directory, .startTLS, credentials: ("tocsin", "s3cret-pass"))
+        defer { server.stop() }
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+
+        let response = try await transport.send(
+            MailRequest(
+                url: server.url, from: "alertes@cegep.example", recipients: ["etudiant@cegep.example"],
+                message: Self.message(to: "etudiant@cegep.example"), credentials: HTTPBasicAuth(user: "tocsin", password: "s3cret-pass"),
+                requireTLS: true, caBundle: authority.certificatePath
+            )
+        ).get()
+
+        #expect(response.code == 250)
+        let received = try #require(server.messages().first)
+        // The server offers AUTH only once the session is encrypted (auth_require_tls), so the login went over TLS.
+        #expect(received.login == "tocsin")
+        #expect(received.startTLS)
+    }
+
+    @Test func aRejectedLoginOverSTARTTLSNeverShowsThePassword() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let (server, authority) = try Self.tlsServer(in: directory, .startTLS, credentials: ("tocsin", "s3cret-pass"))
+        defer { server.stop() }
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+
+        let result = await transport.send(
+            MailRequest(
+                url: server.url, from: "alertes@cegep.example", recipients: ["etudiant@cegep.example"],
+                message: Self.message(to: "etudiant@cegep.example"), credentials: HTTPBasicAuth(user: "tocsin", password: "wrong-password"),
+                requireTLS: true, caBundle: authority.certificatePath
+            )
+        )
+
+        guard case .failure(let error) = result else {
+            Issue.record("a wrong password was accepted: \(result)")
+            return
+        }
+        #expect(error.curlCode == 67)  // CURLE_LOGIN_DENIED
+        #expect(error.isConfigurationError)
+        #expect(!error.description.contains("wrong-password"))
+        #expect(!error.message.contains("wrong-password"))
         #expect(server.messages().isEmpty)
     }
 

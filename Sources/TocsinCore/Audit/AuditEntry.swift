@@ -40,15 +40,48 @@ public struct AuditEntry: Sendable, Hashable, Codable {
         self.hash = computedHash()
     }
 
+    /// An entry as stored, hash included, without recomputing anything: what verification reads row by row.
+    public init(
+        stored seq: Int64, timeMillis: Int64, kind: String, actorUID: Int64?, actorPID: Int64?, subject: String,
+        detail: String, prevHash: String, hash: String
+    ) {
+        self.seq = seq
+        self.timeMillis = timeMillis
+        self.kind = kind
+        self.actorUID = actorUID
+        self.actorPID = actorPID
+        self.subject = subject
+        self.detail = detail
+        self.prevHash = prevHash
+        self.hash = hash
+    }
+
     /// The hash this entry's fields give; differs from `hash` when the row was edited.
+    ///
+    /// Fed to the hasher field by field: verifying a million entries must not build a million strings.
     public func computedHash() -> String {
-        var text = prevHash
-        text += "\n\(seq)\n\(timeMillis)\n\(kind)\n"
-        text += actorUID.map(String.init) ?? "-"
-        text += "\n"
-        text += actorPID.map(String.init) ?? "-"
-        text += "\n\(subject)\n\(detail)"
-        return SHA256.hash(data: Data(text.utf8)).hexString
+        var hasher = SHA256()
+        let newline: [UInt8] = [0x0A]
+        func feed(_ text: String) {
+            var text = text
+            text.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        }
+        feed(prevHash)
+        hasher.update(data: newline)
+        feed(String(seq))
+        hasher.update(data: newline)
+        feed(String(timeMillis))
+        hasher.update(data: newline)
+        feed(kind)
+        hasher.update(data: newline)
+        feed(actorUID.map(String.init) ?? "-")
+        hasher.update(data: newline)
+        feed(actorPID.map(String.init) ?? "-")
+        hasher.update(data: newline)
+        feed(subject)
+        hasher.update(data: newline)
+        feed(detail)
+        return hasher.finalize().hexString
     }
 
     private static func singleLine(_ text: String) -> String {
@@ -63,6 +96,12 @@ public struct AuditVerifier: Sendable {
     private var expectedSeq: Int64 = 1
 
     public init() {}
+
+    /// Starts mid-chain: the first entry checked must be `afterSeq + 1` and link to `head` (an export of a window).
+    public init(afterSeq: Int64, head: String) {
+        self.head = head
+        expectedSeq = afterSeq + 1
+    }
 
     public enum Problem: Sendable, Hashable, CustomStringConvertible {
         case gap(expected: Int64, found: Int64)

@@ -26,7 +26,8 @@ public enum ChannelType: String, Sendable, Hashable, CaseIterable {
         case .telegram, .facebookPage, .x: ["api_base"]
         // `max_segments`: the most SMS segments one message may take (default 4); longer text is shortened.
         case .twilioSMS: ["api_base", "max_segments"]
-        case .email: ["username", "password"]
+        // `ca_file`: a PEM file of CA certificates to trust for the SMTP server (a private CA), relative to the config.
+        case .email: ["username", "password", "ca_file"]
         default: []
         }
     }

@@ -44,6 +44,17 @@ public struct Configuration: Sendable {
         }
     }
 
+    /// Drill scorecard targets (`objectives:`): how fast each channel, and the whole incident, should be delivered.
+    public struct Objectives: Sendable, Hashable {
+        public var channelWithin: Duration?
+        public var incidentWithin: Duration?
+
+        public init(channelWithin: Duration? = nil, incidentWithin: Duration? = nil) {
+            self.channelWithin = channelWithin
+            self.incidentWithin = incidentWithin
+        }
+    }
+
     public var organization: Organization
     public var paths: Paths
     public var access: AccessPolicy
@@ -54,13 +65,15 @@ public struct Configuration: Sendable {
     public var metricsFile: String?
     /// How many distinct approvers must approve the same content before a template is approved (two-person rule).
     public var requiredApprovers: Int
+    /// Targets the incident report scores against; nil when the config sets none.
+    public var objectives: Objectives?
     /// SHA-256 over the config file and every template file: what the audit records at each load.
     public var fingerprint: String
 
     public init(
         organization: Organization, paths: Paths, access: AccessPolicy, delivery: Delivery,
         channels: [String: ChannelDefinition], routes: [String: [String]], templates: [String: MessageTemplate],
-        metricsFile: String? = nil, requiredApprovers: Int = 1, fingerprint: String
+        metricsFile: String? = nil, requiredApprovers: Int = 1, objectives: Objectives? = nil, fingerprint: String
     ) {
         self.organization = organization
         self.paths = paths
@@ -71,6 +84,7 @@ public struct Configuration: Sendable {
         self.templates = templates
         self.metricsFile = metricsFile
         self.requiredApprovers = requiredApprovers
+        self.objectives = objectives
         self.fingerprint = fingerprint
     }
 }

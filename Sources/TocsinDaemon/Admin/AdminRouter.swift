@@ -85,6 +85,12 @@ struct AdminRouter: Sendable {
             return (try await daemon.auditLog(params), false)
         case .auditVerify:
             return (try await daemon.verifyAudit(), false)
+        case .auditExport:
+            let params: AuditExportParams = try decode(data)
+            return (try await daemon.auditExport(params), false)
+        case .incidentReport:
+            let params: IncidentParams = try decode(data)
+            return (try await daemon.report(params.incident), false)
         case .daemonStatus:
             return (try await daemon.status(), false)
         case .channelList:
@@ -174,3 +180,5 @@ extension Array: EncodableResult where Element: EncodableResult {}
 extension IncidentSummary: EncodableResult {}
 extension TemplateSummary: EncodableResult {}
 extension AuditRecordDTO: EncodableResult {}
+extension IncidentReport: EncodableResult {}
+extension AuditExportPage: EncodableResult {}

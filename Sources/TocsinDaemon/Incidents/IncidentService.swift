@@ -176,7 +176,7 @@ struct IncidentService: Sendable {
             sent: CAPDate.format(now), category: plan.template.content.category,
             severity: plan.template.content.severity, urgency: plan.template.content.urgency,
             certainty: plan.template.content.certainty, response: plan.template.content.response,
-            messages: plan.messages
+            messages: plan.messages, variableValues: Array(plan.variables.values)
         )
         let messagesJSON = Self.json(plan.messages)
         let nowMillis = now.millisecondsSince1970
@@ -206,7 +206,7 @@ struct IncidentService: Sendable {
             } else {
                 payload = EncodedPayload(contentType: "text/plain", body: [])
             }
-            write.payloads.append(PayloadRecord(incidentID: incidentID, channel: channel.name, contentType: payload.contentType, body: payload.body))
+            write.payloads.append(PayloadRecord(incidentID: incidentID, channel: channel.name, contentType: payload.contentType, body: Data(payload.body)))
             let recipients: [String?] = channel.type.isPerRecipient ? channel.recipients : [nil]
             for recipient in recipients {
                 let id = Identifiers.deliveryID(using: &random)

@@ -96,7 +96,7 @@ public enum Daemon {
             guard let payload = payloads[PayloadKey(incidentID: record.incidentID, channel: record.channel)] else { return nil }
             return DeliveryJob(
                 id: record.id, incidentID: record.incidentID, channel: record.channel, recipient: record.recipient,
-                payload: EncodedPayload(contentType: payload.contentType, body: payload.body), endpoint: nil,
+                payload: EncodedPayload(contentType: payload.contentType, body: Array(payload.body)), endpoint: nil,
                 createdAt: Date(millis: record.createdAt), deadlineAt: Date(millis: record.deadlineAt),
                 state: record.state == DeliveryState.retrying.rawValue ? .retrying : .pending, attempts: record.attempts,
                 nextAttemptAt: record.nextAttemptAt.map(Date.init(millis:)), lastStatus: record.lastStatus,

@@ -131,12 +131,7 @@ struct DaemonContext: Sendable {
                 afterSeq: params.afterSeq ?? 0, limit: min(max(params.limit ?? 100, 1), 10_000), subject: params.subject,
                 newest: params.afterSeq == nil
             )
-            return entries.map {
-                AuditRecordDTO(
-                    seq: $0.seq, time: Timestamp.iso(millis: $0.timeMillis), kind: $0.kind, uid: $0.actorUID,
-                    pid: $0.actorPID, subject: $0.subject, detail: $0.detail, prevHash: $0.prevHash, hash: $0.hash
-                )
-            }
+            return entries.map(Self.dto)
         } catch {
             throw .unavailable("\(error)")
         }

@@ -1,0 +1,206 @@
+import ArgumentParser
+import Foundation
+import TocsinCore
+import TocsinProtocol
+
+extension Tocsinctl.Audit {
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Stream audit entries to standard output with every hash column, verifiable offline with 'audit verify --file'."
+        )
+
+        enum Format: String, ExpressibleByArgument, CaseIterable { case jsonl, csv }
+
+        @Option(name: .long, help: "jsonl (one JSON object a line) or csv (RFC 4180, with a header line).") var format: Format = .jsonl
+        @Option(name: .long, help: "Only entries at or after this time (ISO 8601, e.g. 2026-03-01T08:00:00Z, or milliseconds since 1970).")
+        var since: String?
+        @Option(name: .long, help: "Only entries at or before this time.") var until: String?
+        @Option(name: .long, help: "Only the entries of this incident.") var incident: String?
+        @OptionGroup var global: GlobalOptions
+
+        func run() throws {
+            let sinceMillis = try since.map { try AuditTime.millis($0, option: "--since") }
+            let untilMillis = try until.map { try AuditTime.millis($0, option: "--until") }
+            try runReporting(json: global.json) {
+                let client = try global.connect()
+                if format == .csv { Console.write(AuditExportFormat.csvHeader + "\n") }
+                var afterSeq: Int64 = 0
+                var since = sinceMillis
+                while true {
+                    let page = try client.call(
+                        .auditExport,
+                        AuditExportParams(afterSeq: afterSeq, limit: 1000, subject: incident, sinceMillis: since, untilMillis: untilMillis),
+                        as: AuditExportPage.self
+                    )
+                    var chunk = ""
+                    for entry in page.entries {
+                        chunk += (format == .csv ? AuditExportFormat.csvLine(entry) : AuditExportFormat.jsonLine(entry)) + "\n"
+                    }
+                    Console.write(chunk)
+                    if !page.entries.isEmpty { since = nil }
+                    if page.done || page.nextAfterSeq <= afterSeq { break }
+                    afterSeq = page.nextAfterSeq
+                }
+            }
+        }
+    }
+}
+
+/// `--since` / `--until` values.
+enum AuditTime {
+    static func millis(_ text: String, option: String) throws -> Int64 {
+        if let millis = Int64(text) { return millis }
+        for style in [Date.ISO8601FormatStyle(includingFractionalSeconds: true), Date.ISO8601FormatStyle()] {
+            if let date = try? style.parse(text) { return Int64((date.timeIntervalSince1970 * 1000).rounded()) }
+        }
+        throw ValidationError("\(option) takes an ISO 8601 time (2026-03-01T08:00:00Z) or milliseconds since 1970 (got '\(text)')")
+    }
+}
+
+/// The export's two encodings, and reading them back.
+enum AuditExportFormat {
+    static let columns = ["seq", "time", "timeMillis", "kind", "uid", "pid", "subject", "detail", "prevHash", "hash"]
+    static var csvHeader: String { columns.joined(separator: ",") }
+
+    static func jsonLine(_ entry: AuditRecordDTO) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return (try? encoder.encode(entry)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+
+    static func csvLine(_ entry: AuditRecordDTO) -> String {
+        let timeMillis: String = entry.timeMillis.map { String($0) } ?? ""
+        let uid: String = entry.uid.map { String($0) } ?? ""
+        let pid: String = entry.pid.map { String($0) } ?? ""
+        let fields: [String] = [
+            String(entry.seq), entry.time, timeMillis, entry.kind, uid, pid, entry.subject, entry.detail, entry.prevHash, entry.hash,
+        ]
+        return fields.map(csvField).joined(separator: ",")
+    }
+
+    private static func csvField(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    /// Reads an export (jsonl or csv, told apart by its first character) into chain entries carrying the file's hashes.
+    static func read(_ text: String) throws(ExportError) -> [AuditEntry] {
+        let trimmed = text.drop { $0.isWhitespace }
+        return trimmed.first == "{" ? try readJSONLines(text) : try readCSV(text)
+    }
+
+    private static func readJSONLines(_ text: String) throws(ExportError) -> [AuditEntry] {
+        var entries: [AuditEntry] = []
+        let decoder = JSONDecoder()
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
+            guard let record = try? decoder.decode(AuditRecordDTO.self, from: Data(line.utf8)) else {
+                throw ExportError(line: index + 1, message: "not an audit entry (expected a JSON object with seq, timeMillis, kind, subject, detail, prevHash, hash)")
+            }
+            guard let timeMillis = record.timeMillis else { throw ExportError(line: index + 1, message: "no timeMillis: export with 'tocsinctl audit export'") }
+            entries.append(entry(seq: record.seq, timeMillis: timeMillis, kind: record.kind, uid: record.uid, pid: record.pid,
+                                 subject: record.subject, detail: record.detail, prevHash: record.prevHash, hash: record.hash))
+        }
+        return entries
+    }
+
+    private static func readCSV(_ text: String) throws(ExportError) -> [AuditEntry] {
+        let rows = parseCSV(text)
+        guard let header = rows.first, header == columns else {
+            throw ExportError(line: 1, message: "the header must be \(csvHeader)")
+        }
+        var entries: [AuditEntry] = []
+        for (index, row) in rows.dropFirst().enumerated() {
+            if row == [""] { continue }
+            guard row.count == columns.count, let seq = Int64(row[0]), let timeMillis = Int64(row[2]) else {
+                throw ExportError(line: index + 2, message: "expected \(columns.count) columns with a numeric seq and timeMillis")
+            }
+            entries.append(entry(seq: seq, timeMillis: timeMillis, kind: row[3], uid: Int64(row[4]), pid: Int64(row[5]),
+                                 subject: row[6], detail: row[7], prevHash: row[8], hash: row[9]))
+        }
+        return entries
+    }
+
+    private static func entry(
+        seq: Int64, timeMillis: Int64, kind: String, uid: Int64?, pid: Int64?, subject: String, detail: String, prevHash: String, hash: String
+    ) -> AuditEntry {
+        var entry = AuditEntry(seq: seq, timeMillis: timeMillis, kind: kind, actorUID: uid, actorPID: pid, subject: subject, detail: detail, prevHash: prevHash)
+        entry.hash = hash
+        return entry
+    }
+
+    /// RFC 4180: quoted fields may hold commas, doubled quotes and line breaks.
+    static func parseCSV(_ text: String) -> [[String]] {
+        var rows: [[String]] = []
+        var row: [String] = []
+        var field = ""
+        var quoted = false
+        var iterator = text.unicodeScalars.makeIterator()
+        var pending: Unicode.Scalar?
+        while let scalar = pending ?? iterator.next() {
+            pending = nil
+            if quoted {
+                if scalar == "\"" {
+                    let next = iterator.next()
+                    if next == "\"" { field.unicodeScalars.append("\"") } else { quoted = false; pending = next }
+                } else {
+                    field.unicodeScalars.append(scalar)
+                }
+                continue
+            }
+            switch scalar {
+            case "\"": quoted = true
+            case ",": row.append(field); field = ""
+            case "\r": continue
+            case "\n": row.append(field); rows.append(row); row = []; field = ""
+            default: field.unicodeScalars.append(scalar)
+            }
+        }
+        if !field.isEmpty || !row.isEmpty { row.append(field); rows.append(row) }
+        return rows
+    }
+}
+
+struct ExportError: Error, CustomStringConvertible {
+    var line: Int
+    var message: String
+    var description: String { "line \(line): \(message)" }
+}
+
+/// `audit verify --file`: the chain of an export, checked without the daemon.
+enum OfflineVerifier {
+    struct Result: Encodable {
+        var file: String
+        var intact: Bool
+        var checked: Int64
+        var firstSeq: Int64?
+        var lastSeq: Int64?
+        var headHash: String?
+        var brokenSeq: Int64?
+        var problem: String?
+    }
+
+    /// An export of a window starts mid-chain: it is checked from its first entry's `prevHash`, which the entry
+    /// before the window (not in the file) must have had. With `partial` (an export filtered by incident, whose
+    /// entries are not consecutive), each entry's own hash is checked and links only between consecutive entries.
+    static func verify(_ entries: [AuditEntry], file: String, partial: Bool) -> Result {
+        var result = Result(file: file, intact: true, checked: 0, firstSeq: entries.first?.seq, lastSeq: entries.last?.seq)
+        guard let first = entries.first else { return result }
+        var verifier = AuditVerifier(afterSeq: first.seq - 1, head: first.prevHash)
+        var previous: AuditEntry?
+        for entry in entries {
+            if partial, let previous, entry.seq > previous.seq + 1 {
+                verifier = AuditVerifier(afterSeq: entry.seq - 1, head: entry.prevHash)
+            }
+            if let problem = verifier.check(entry) {
+                result.intact = false
+                result.brokenSeq = problem.seq
+                result.problem = problem.description
+                break
+            }
+            result.checked += 1
+            result.headHash = entry.hash
+            previous = entry
+        }
+        return result
+    }
+}

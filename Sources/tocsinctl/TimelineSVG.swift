@@ -1,0 +1,84 @@
+import Foundation
+import TocsinProtocol
+
+/// The report's timeline: one row per channel from the trigger (t = 0) to its last delivery, a mark per attempt
+/// where it ended (green delivered, orange retry, red failed), and the objectives as dashed lines.
+struct TimelineSVG {
+    let report: IncidentReport
+
+    private let width = 960.0
+    private let labelWidth = 170.0
+    private let rowHeight = 30.0
+    private let top = 44.0
+
+    func render() -> String {
+        let channels = report.channels.map(\.channel)
+        let byChannel = Dictionary(grouping: report.deliveries, by: \.channel)
+        let attemptEnds: [Int64] = report.deliveries.flatMap { $0.attemptLog.map { $0.offsetMillis + $0.latencyMillis } }
+        let dataEnd = max((attemptEnds + report.deliveries.compactMap(\.timeToDeliverMillis)).max() ?? 1000, 1)
+        // An objective far beyond the data (10 min against deliveries in seconds) would squeeze every mark to the
+        // left edge: it is then shown as an arrow at the right edge instead of widening the scale.
+        let onScale = [report.objectives.channelWithinMillis, report.objectives.incidentWithinMillis].compactMap { $0 }
+            .filter { $0 <= dataEnd * 4 }
+        let span = Double(max(dataEnd, onScale.max() ?? 0)) * 1.08
+        let plot = width - labelWidth - 20
+        func x(_ millis: Int64) -> Double { labelWidth + Double(max(millis, 0)) / span * plot }
+        let height = top + Double(max(channels.count, 1)) * rowHeight + 40
+
+        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"timeline\" viewBox=\"0 0 \(fmt(width)) \(fmt(height))\" role=\"img\""
+        svg += " aria-label=\"Chronologie des livraisons / Delivery timeline\" font-family=\"sans-serif\" font-size=\"12\">\n"
+        svg += "<text x=\"4\" y=\"18\" font-weight=\"bold\">Canal / Channel</text>\n"
+        // Axis with five ticks.
+        let axisY = top + Double(channels.count) * rowHeight + 6
+        svg += line(labelWidth, axisY, width - 20, axisY, stroke: "#888")
+        for tick in 0...5 {
+            let millis = Int64(span / 5 * Double(tick) / 1.08)
+            let tx = x(millis)
+            svg += line(tx, top - 6, tx, axisY + 4, stroke: "#eee")
+            svg += "<text x=\"\(fmt(tx))\" y=\"\(fmt(axisY + 18))\" text-anchor=\"middle\" fill=\"#555\">+\(ReportHTML.esc(Elapsed.text(millis)))</text>\n"
+        }
+        svg += "<text x=\"\(fmt(width - 20))\" y=\"\(fmt(axisY + 32))\" text-anchor=\"end\" fill=\"#555\">Temps depuis le déclenchement / Time since trigger</text>\n"
+
+        for (index, name) in channels.enumerated() {
+            let y = top + Double(index) * rowHeight + rowHeight / 2
+            let rows = byChannel[name] ?? []
+            let end = rows.compactMap(\.timeToDeliverMillis).max()
+                ?? rows.flatMap { $0.attemptLog.map { $0.offsetMillis + $0.latencyMillis } }.max() ?? 0
+            let failed = rows.contains { $0.state == "failed" }
+            svg += "<g class=\"row\" data-channel=\"\(ReportHTML.esc(name))\">\n"
+            svg += "<text x=\"4\" y=\"\(fmt(y + 4))\">\(ReportHTML.esc(String(name.prefix(24))))</text>\n"
+            svg += line(x(0), y, x(end), y, stroke: failed ? "#d32f2f" : "#607d8b", width: 3)
+            for delivery in rows {
+                for attempt in delivery.attemptLog {
+                    let color = ["delivered": "#2e7d32", "retrying": "#f57c00", "failed": "#d32f2f"][attempt.outcome] ?? "#777"
+                    let answer = attempt.httpStatus.map { "HTTP \($0)" } ?? attempt.error ?? ""
+                    svg += "<circle class=\"attempt \(ReportHTML.esc(attempt.outcome))\" cx=\"\(fmt(x(attempt.offsetMillis + attempt.latencyMillis)))\" cy=\"\(fmt(y))\" r=\"6\" fill=\"\(color)\">"
+                    svg += "<title>\(ReportHTML.esc("\(delivery.recipient ?? name) #\(attempt.number): \(attempt.outcome) \(answer) +\(Elapsed.text(attempt.offsetMillis + attempt.latencyMillis))"))</title></circle>\n"
+                }
+            }
+            svg += "</g>\n"
+        }
+        let objectiveLines = [
+            (report.objectives.channelWithinMillis, "Objectif canal / Channel objective", top - 8),
+            (report.objectives.incidentWithinMillis, "Objectif global / Overall objective", top - 24),
+        ]
+        for (millis, label, labelY) in objectiveLines {
+            guard let millis else { continue }
+            if Double(millis) > span {
+                svg += "<g class=\"objective\"><text x=\"\(fmt(width - 20))\" y=\"\(fmt(labelY))\" text-anchor=\"end\" fill=\"#1565c0\">"
+                svg += "\(ReportHTML.esc("\(label) \(Elapsed.text(millis))")) →</text></g>\n"
+                continue
+            }
+            let ox = x(millis)
+            svg += "<g class=\"objective\">" + line(ox, labelY + 2, ox, axisY, stroke: "#1565c0", width: 1.5, dash: true)
+            svg += "<text x=\"\(fmt(ox + 3))\" y=\"\(fmt(labelY))\" fill=\"#1565c0\">\(ReportHTML.esc("\(label) \(Elapsed.text(millis))"))</text></g>\n"
+        }
+        return svg + "</svg>"
+    }
+
+    private func line(_ x1: Double, _ y1: Double, _ x2: Double, _ y2: Double, stroke: String, width: Double = 1, dash: Bool = false) -> String {
+        "<line x1=\"\(fmt(x1))\" y1=\"\(fmt(y1))\" x2=\"\(fmt(x2))\" y2=\"\(fmt(y2))\" stroke=\"\(stroke)\" stroke-width=\"\(fmt(width))\"\(dash ? " stroke-dasharray=\"6 4\"" : "")/>\n"
+    }
+
+    private func fmt(_ value: Double) -> String { String(format: "%.1f", value) }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import Testing
+import TocsinProtocol
+import TocsinTestSupport
+
+/// `tocsinctl audit export` and `audit verify --file`: an export proves itself without the daemon.
+@Suite(.timeLimit(.minutes(3)))
+struct ExportTests {
+    static func sentIncident() throws -> (bed: TestBed, incident: String) {
+        let bed = try TestBed { receiver in TestConfig(channels: [.init("ops", url: receiver.url("/ops"))]) }
+        do {
+            _ = try bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+            let send = try bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes", "--json")
+            #expect(send.status == 0, "\(send)")
+            return (bed, try #require(send.jsonLines.first?["incident"] as? String))
+        } catch {
+            bed.tearDown()
+            throw error
+        }
+    }
+
+    /// Verifies `file` offline: no socket to talk to.
+    static func verify(_ file: String, _ extra: String...) throws -> CommandResult {
+        try runCommand(PackagePaths.tocsinctl, ["audit", "verify", "--file", file] + extra, environment: ["TOCSIN_SOCKET": "/nonexistent/admin.sock"])
+    }
+
+    /// Changes one byte inside the detail of the `incident.create` entry: "Pavillon A" → "Pavillon B".
+    static func tamper(_ text: String) throws -> String {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let index = try #require(lines.firstIndex { $0.contains("incident.create") && $0.contains("Pavillon A") })
+        var edited = lines
+        edited[index] = edited[index].replacingOccurrences(of: "Pavillon A", with: "Pavillon B")
+        #expect(edited[index].utf8.count == lines[index].utf8.count)
+        return edited.joined(separator: "\n")
+    }
+
+    @Test(arguments: ["jsonl", "csv"])
+    func exportVerifiesOfflineAndFailsAfterAOneByteEdit(format: String) throws {
+        let (bed, _) = try Self.sentIncident()
+        defer { bed.tearDown() }
+
+        let export = try bed.daemon.ctl("audit", "export", "--format", format)
+        #expect(export.status == 0, "\(export)")
+        let lines = export.stdout.split(separator: "\n")
+        if format == "csv" {
+            #expect(lines.first == "seq,time,timeMillis,kind,uid,pid,subject,detail,prevHash,hash")
+        } else {
+            let first = try #require(export.jsonLines.first)
+            for key in ["seq", "time", "timeMillis", "kind", "subject", "detail", "prevHash", "hash"] { #expect(first[key] != nil, "\(key)") }
+        }
+        let file = try bed.directory.write("audit.\(format)", export.stdout)
+        let intact = try Self.verify(file)
+        #expect(intact.status == 0, "\(intact)")
+        #expect(intact.stdout.contains("Export intact"))
+
+        let tampered = try Self.tamper(export.stdout)
+        let bad = try bed.directory.write("tampered.\(format)", tampered)
+        let broken = try Self.verify(bad, "--json")
+        #expect(broken.status == 1, "\(broken)")
+        let result = try #require(try JSONSerialization.jsonObject(with: Data(broken.stdout.utf8)) as? [String: Any])
+        #expect(result["intact"] as? Bool == false)
+        let jsonl = try bed.daemon.ctl("audit", "export").jsonLines
+        let createSeq = try #require(jsonl.first { $0["kind"] as? String == "incident.create" }?["seq"] as? Int)
+        #expect(result["brokenSeq"] as? Int == createSeq, "names the edited entry")
+        #expect((result["problem"] as? String)?.contains("altered") == true)
+    }
+
+    @Test func anExportOfAWindowVerifiesFromItsFirstEntry() throws {
+        let (bed, incident) = try Self.sentIncident()
+        defer { bed.tearDown() }
+
+        let all = try bed.daemon.ctl("audit", "export")
+        let entries = all.jsonLines
+        #expect(entries.count > 3)
+        // Start from the incident's creation: the file begins mid-chain.
+        let create = try #require(entries.first { $0["kind"] as? String == "incident.create" })
+        let since = try #require(create["timeMillis"] as? Int)
+        let window = try bed.daemon.ctl("audit", "export", "--since", String(since))
+        #expect(window.status == 0, "\(window)")
+        #expect((window.jsonLines.first?["seq"] as? Int ?? 0) > 1)
+        #expect(try Self.verify(try bed.directory.write("window.jsonl", window.stdout)).status == 0)
+
+        let iso = try #require(create["time"] as? String)
+        let isoWindow = try bed.daemon.ctl("audit", "export", "--since", iso, "--format", "csv")
+        #expect(isoWindow.status == 0, "\(isoWindow)")
+        #expect(try Self.verify(try bed.directory.write("window.csv", isoWindow.stdout)).status == 0)
+
+        // Filtered by incident the entries are not consecutive: each one's own hash still proves it.
+        let only = try bed.daemon.ctl("audit", "export", "--incident", incident)
+        #expect(only.jsonLines.allSatisfy { $0["subject"] as? String == incident })
+        let onlyFile = try bed.directory.write("incident.jsonl", only.stdout)
+        #expect(try Self.verify(onlyFile, "--partial").status == 0)
+        let tampered = try bed.directory.write("incident-tampered.jsonl", try Self.tamper(only.stdout))
+        #expect(try Self.verify(tampered, "--partial").status == 1)
+    }
+
+    @Test func deletingAnEntryFromAnExportIsNamed() throws {
+        let (bed, _) = try Self.sentIncident()
+        defer { bed.tearDown() }
+        let export = try bed.daemon.ctl("audit", "export")
+        var lines = export.stdout.split(separator: "\n").map(String.init)
+        lines.remove(at: 2)
+        let file = try bed.directory.write("deleted.jsonl", lines.joined(separator: "\n") + "\n")
+        let result = try Self.verify(file)
+        #expect(result.status == 1, "\(result)")
+        #expect(result.stdout.contains("EXPORT BROKEN at entry 3"))
+    }
+}
