@@ -5,7 +5,7 @@ set -euo pipefail
 
 # libxml2-utils: xmllint, which the tests use to validate CAP alerts against the OASIS schema.
 # nginx-light: the benchmark's receiver (`make bench`; the smoke test runs it once in tiny mode). curl: its floor.
-apt_packages=(libcurl4-openssl-dev libsqlite3-dev sqlite3 python3 util-linux libxml2-utils nginx-light curl)
+apt_packages=(libcurl4-openssl-dev libsqlite3-dev sqlite3 python3 util-linux libxml2-utils nginx-light curl chromium systemd openssl)
 missing=()
 for package in "${apt_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

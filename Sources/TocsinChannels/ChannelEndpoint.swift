@@ -13,6 +13,10 @@ public protocol ChannelEndpoint: Sendable {
     /// The body for this channel, from the incident's rendered messages.
     func encode(_ message: OutgoingMessage) throws(ChannelError) -> EncodedPayload
 
+    /// Channels with the same key get byte-identical bodies for the same message, so a fan-out to a thousand
+    /// webhooks encodes once. Nil (the default) when the body depends on the channel itself.
+    var payloadKey: String? { get }
+
     /// What one attempt of one delivery sends.
     func request(deliveryID: String, recipient: String?, payload: EncodedPayload, at time: Date) -> OutboundRequest
 
@@ -24,6 +28,8 @@ public protocol ChannelEndpoint: Sendable {
 }
 
 extension ChannelEndpoint {
+    public var payloadKey: String? { nil }
+
     public func interpret(_ response: HTTPResponse, at time: Date) -> AttemptOutcome {
         AttemptOutcome.classify(status: response.status, retryAfter: response.header("retry-after"), now: time)
     }

@@ -27,6 +27,9 @@ public struct WebhookEndpoint: ChannelEndpoint {
         fixedHeaders = definition.headers.map { HTTPHeader($0.name, $0.value.reveal()) }
     }
 
+    /// The body depends only on the message and the languages; signing, per attempt, uses the channel's secret.
+    public var payloadKey: String? { "webhook|" + definition.languages.joined(separator: ",") }
+
     public func encode(_ message: OutgoingMessage) throws(ChannelError) -> EncodedPayload {
         let payload = WebhookPayload(message, languages: definition.languages)
         let encoder = JSONEncoder()

@@ -195,11 +195,19 @@ struct IncidentService: Sendable {
         )
         var jobs: [DeliveryJob] = []
         var failedAtOnce: [(delivery: String, channel: String, reason: String)] = []
+        var encoded: [String: EncodedPayload] = [:]
         for channel in plan.channels {
             let payload: EncodedPayload
             var unavailable: String? = active.unavailable[channel.name]
             if let endpoint = active.endpoints[channel.name] {
-                do { payload = try endpoint.encode(message) } catch {
+                do {
+                    if let key = endpoint.payloadKey, let shared = encoded[key] {
+                        payload = shared
+                    } else {
+                        payload = try endpoint.encode(message)
+                        if let key = endpoint.payloadKey { encoded[key] = payload }
+                    }
+                } catch {
                     payload = EncodedPayload(contentType: "text/plain", body: [])
                     unavailable = error.message
                 }
