@@ -34,7 +34,8 @@ enum IncidentText {
     static func print(_ status: IncidentStatus) {
         let summary = status.summary
         Swift.print("Incident \(summary.incident)  \(summary.status) \(summary.msgType)  template \(summary.template)\(summary.approved ? "" : " (NOT approved)")")
-        Swift.print("Created \(summary.createdAt) by \(summary.createdBy ?? "?") on route \(summary.route)")
+        Swift.print("Created \(summary.createdAt) by \(summary.createdBy ?? "?") on route \(summary.route)"
+            + (summary.references.map { " — follows up \($0)" } ?? ""))
         if !summary.variables.isEmpty {
             Swift.print("Values: " + summary.variables.sorted { $0.key < $1.key }.map { "\($0.key)=\"\($0.value)\"" }.joined(separator: "  "))
         }

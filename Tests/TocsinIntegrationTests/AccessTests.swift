@@ -71,5 +71,8 @@ struct TwoPersonRuleTests {
         #expect(second.status == 0, "\(second)")
         #expect(second.stdout.contains("approved by nobody"))
         #expect(try bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes").status == 0)
+        let onceMore = try bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+        #expect(onceMore.status == 0, "approving content already approved is not an error\n\(onceMore)")
+        #expect(onceMore.stdout.contains("approved by root"))
     }
 }

@@ -47,6 +47,7 @@ struct FollowUpTests {
         #expect(cleared["template"] as? String == "all-clear")
         #expect(((cleared["messages"] as? [[String: Any]])?.first?["title"] as? String) == "FIN D'ALERTE — Pavillon B")
         #expect(bed.receiver.requests(path: "/staff").count == 3, "follow-ups go over the incident's route")
+        #expect(try bed.daemon.ctl("status", updateID).stdout.contains("follows up \(incident)"))
     }
 
     @Test func aDrillsAllClearIsADrillAndNeedsNoApproval() throws {

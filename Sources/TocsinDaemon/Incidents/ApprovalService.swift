@@ -47,6 +47,17 @@ struct ApprovalService: Sendable {
             throw .validation("template '\(template.id)' changed since you reviewed it; review it again (tocsinctl templates show \(template.id))")
         }
         let before = try await state(of: template)
+        if before.isApproved, let own = before.current.first(where: { $0.approverUID == Int64(caller.uid) }) {
+            // Nothing to add: this content is approved, with this approver among its signatures. The request is
+            // still audited, as every admin request is.
+            var request = requestAudit
+            request.subject = template.id
+            do { try await store.commit(StoreWrite(audit: [request])) } catch { throw .unavailable("cannot audit the request: \(error)") }
+            return ApproveResult(
+                template: template.id, contentHash: template.contentHash, approvedBy: caller.displayName,
+                approvedAt: Timestamp.iso(millis: own.approvedAt), approvals: before.current.count, required: before.required
+            )
+        }
         if before.required > 1, before.current.contains(where: { $0.approverUID == Int64(caller.uid) }) {
             throw .validation(
                 "you already approved this content of '\(template.id)'; \(before.required) different approvers are required (\(before.current.count) so far), so another approver must approve it"
