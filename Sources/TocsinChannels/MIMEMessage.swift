@@ -1,4 +1,5 @@
 import Foundation
+import TocsinCore
 
 /// An RFC 5322 message with a `multipart/alternative` MIME body (RFC 2045, 2046), built as CRLF-terminated bytes.
 ///
@@ -142,19 +143,5 @@ enum MIME {
     }
 
     /// Text made safe inside HTML elements and attribute values.
-    static func htmlEscaped(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(character)
-            }
-        }
-        return out
-    }
+    static func htmlEscaped(_ text: String) -> String { HTMLEscaping.escape(text) }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TocsinCore
 import TocsinProtocol
 
 /// The incident report as one self-contained HTML page: inline CSS, inline SVG, no script, no external asset,
@@ -29,21 +30,7 @@ enum ReportHTML {
     }
 
     /// Escapes text for element content and quoted attribute values alike.
-    static func esc(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(character)
-            }
-        }
-        return out
-    }
+    static func esc(_ text: String) -> String { HTMLEscaping.escape(text) }
 
     private static func row(_ cells: [String], header: Bool = false, classes: String? = nil) -> String {
         let tag = header ? "th" : "td"
