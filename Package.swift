@@ -36,6 +36,8 @@ let package = Package(
             name: "TocsinCore",
             dependencies: [
                 .product(name: "Crypto", package: "swift-crypto"),
+                // PEM keys for signed audit checkpoints (what `openssl genpkey -algorithm ed25519` writes).
+                .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "Mustache", package: "swift-mustache"),
             ],
             swiftSettings: swiftSettings

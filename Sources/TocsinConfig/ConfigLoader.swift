@@ -60,7 +60,7 @@ public enum ConfigLoader {
         let configuration = Configuration(
             organization: draft.organization, paths: draft.paths, access: draft.access, delivery: draft.delivery,
             channels: draft.channels, routes: draft.routes, templates: templates, metricsFile: draft.metricsFile,
-            requiredApprovers: draft.requiredApprovers, objectives: draft.objectives, fingerprint: Digest.sha256(fingerprintInput)
+            requiredApprovers: draft.requiredApprovers, objectives: draft.objectives, audit: draft.audit, fingerprint: Digest.sha256(fingerprintInput)
         )
         return (configuration, diagnostics)
     }

@@ -14,10 +14,11 @@ struct ConfigParser {
         var metricsFile: String?
         var requiredApprovers: Int
         var objectives: Configuration.Objectives?
+        var audit: Configuration.Audit
         var inlineSecrets: [(path: String, line: Int?)]
     }
 
-    static let topKeys: Set<String> = ["organization", "paths", "access", "delivery", "channels", "routes", "metrics_file", "approval", "objectives"]
+    static let topKeys: Set<String> = ["organization", "paths", "access", "delivery", "channels", "routes", "metrics_file", "approval", "objectives", "audit"]
 
     var reader: YAMLReader
     let folder: String
@@ -61,11 +62,12 @@ struct ConfigParser {
             }
         }
         let objectives = parseObjectives(top["objectives"])
+        let audit = parseAudit(top["audit"])
         if top["channels"] == nil { reader.error("'channels' is required: name at least one destination", at: root) }
         return Draft(
             organization: organization, paths: paths, access: access, delivery: delivery,
             channels: channels, routes: routes, metricsFile: metricsFile, requiredApprovers: requiredApprovers,
-            objectives: objectives, inlineSecrets: inlineSecrets
+            objectives: objectives, audit: audit, inlineSecrets: inlineSecrets
         )
     }
 
@@ -155,6 +157,42 @@ struct ConfigParser {
             objectives[keyPath: keyPath] = value
         }
         return objectives
+    }
+
+    /// `audit: { signing_key_file, trusted_keys, checkpoint_interval }`: signed checkpoints of the audit chain.
+    private mutating func parseAudit(_ node: Node?) -> Configuration.Audit {
+        let map = reader.mapping(node, "audit", allowed: ["signing_key_file", "trusted_keys", "checkpoint_interval"])
+        var audit = Configuration.Audit()
+        if let name = reader.string(map["signing_key_file"], "audit.signing_key_file") {
+            let path = resolve(name)
+            if ConfigLoader.isWorldReadable(path) {
+                reader.error("the audit signing key \(path) can be read by every user of the machine: run `chmod 600 \(path)` (or pass it with systemd LoadCredential=)", at: map["signing_key_file"])
+            } else if let pem = ConfigLoader.readText(path) {
+                do { audit.signer = try AuditSigner(pem: pem) } catch {
+                    reader.error("'audit.signing_key_file' (\(path)) is \(error)", at: map["signing_key_file"])
+                }
+            } else {
+                reader.error("cannot read 'audit.signing_key_file': \(ConfigLoader.describeReadFailure(path))", at: map["signing_key_file"])
+            }
+        }
+        for name in reader.strings(map["trusted_keys"], "audit.trusted_keys") ?? [] {
+            let path = resolve(name)
+            guard let pem = ConfigLoader.readText(path) else {
+                reader.error("cannot read a key of 'audit.trusted_keys': \(ConfigLoader.describeReadFailure(path))", at: map["trusted_keys"])
+                continue
+            }
+            do { audit.trustedKeys.append(try AuditPublicKey(pem: pem)) } catch {
+                reader.error("'audit.trusted_keys' entry \(path) is \(error)", at: map["trusted_keys"])
+            }
+        }
+        if let interval = reader.duration(map["checkpoint_interval"], "audit.checkpoint_interval") {
+            if interval <= .zero { reader.error("'audit.checkpoint_interval' must be more than 0", at: map["checkpoint_interval"]) }
+            audit.checkpointInterval = interval
+        }
+        if audit.signer == nil, map["checkpoint_interval"] != nil, map["signing_key_file"] == nil {
+            reader.warning("'audit.checkpoint_interval' has no effect without 'audit.signing_key_file'", at: map["checkpoint_interval"])
+        }
+        return audit
     }
 
     private mutating func parseRoutes(_ node: Node?, channels: [String: ChannelDefinition]) -> [String: [String]] {

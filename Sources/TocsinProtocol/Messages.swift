@@ -346,14 +346,42 @@ public struct AuditVerifyResult: Codable, Sendable, Hashable {
     /// The first entry that is missing, altered or unlinked.
     public var brokenSeq: Int64?
     public var problem: String?
+    /// Signed checkpoints: nil when no key was given to check them against.
+    public var checkpoints: CheckpointSummary?
 
-    public init(intact: Bool, checked: Int64, headSeq: Int64, headHash: String, brokenSeq: Int64?, problem: String?) {
+    public init(
+        intact: Bool, checked: Int64, headSeq: Int64, headHash: String, brokenSeq: Int64?, problem: String?,
+        checkpoints: CheckpointSummary? = nil
+    ) {
         self.intact = intact
         self.checked = checked
         self.headSeq = headSeq
         self.headHash = headHash
         self.brokenSeq = brokenSeq
         self.problem = problem
+        self.checkpoints = checkpoints
+    }
+}
+
+/// What the signed checkpoints of a chain prove.
+public struct CheckpointSummary: Codable, Sendable, Hashable {
+    /// Checkpoints whose signature verified.
+    public var verified: Int64
+    /// The last of them: entries up to `lastSignedSeq` are proven unaltered.
+    public var lastSeq: Int64?
+    public var lastSignedSeq: Int64?
+    public var lastTime: String?
+    public var lastKey: String?
+    /// Entries after the last signed one: intact as a chain, but not yet covered by a signature.
+    public var unsignedEntries: Int64
+
+    public init(verified: Int64, lastSeq: Int64?, lastSignedSeq: Int64?, lastTime: String?, lastKey: String?, unsignedEntries: Int64) {
+        self.verified = verified
+        self.lastSeq = lastSeq
+        self.lastSignedSeq = lastSignedSeq
+        self.lastTime = lastTime
+        self.lastKey = lastKey
+        self.unsignedEntries = unsignedEntries
     }
 }
 

@@ -129,14 +129,21 @@ public final class SQLiteStore: Store {
             }
         }
         for approval in write.approvals { try approval.insert(db) }
-        for event in write.audit {
-            let entry = AuditEntry(
-                seq: head.seq + 1, timeMillis: event.timeMillis, kind: event.kind, actorUID: event.actorUID,
-                actorPID: event.actorPID, subject: event.subject, detail: event.detail, prevHash: head.hash
-            )
-            try entry.insert(db)
-            head = AuditHead(seq: entry.seq, hash: entry.hash)
+        for event in write.audit { try append(event, to: db, head: &head) }
+        if let checkpoint = write.checkpoint {
+            let detail = checkpoint.signer.checkpointDetail(head: head, timeMillis: checkpoint.timeMillis, reason: checkpoint.reason)
+            let event = AuditEvent(timeMillis: checkpoint.timeMillis, kind: AuditCheckpoint.kind, subject: "audit", detail: detail)
+            try append(event, to: db, head: &head)
         }
+    }
+
+    private static func append(_ event: AuditEvent, to db: Database, head: inout AuditHead) throws {
+        let entry = AuditEntry(
+            seq: head.seq + 1, timeMillis: event.timeMillis, kind: event.kind, actorUID: event.actorUID,
+            actorPID: event.actorPID, subject: event.subject, detail: event.detail, prevHash: head.hash
+        )
+        try entry.insert(db)
+        head = AuditHead(seq: entry.seq, hash: entry.hash)
     }
 
     private static func readHead(_ db: Database) throws -> AuditHead {
@@ -267,10 +274,10 @@ public final class SQLiteStore: Store {
         }
     }
 
-    public func verifyAudit() async throws(StoreError) -> AuditVerification {
+    public func verifyAudit(trusting keys: [AuditPublicKey]) async throws(StoreError) -> AuditVerification {
         let known = head.withLock { $0 }
         return try await read("verify the audit log") { db in
-            var verifier = AuditVerifier()
+            var verifier = AuditVerifier(trusting: keys)
             // Raw rows by column index: Codable decoding would dominate the time over a million entries.
             let rows = try Row.fetchCursor(db, sql: """
                 SELECT seq, timeMillis, kind, actorUID, actorPID, subject, detail, prevHash, hash FROM audit ORDER BY seq
@@ -280,15 +287,12 @@ public final class SQLiteStore: Store {
                     stored: row[0], timeMillis: row[1], kind: row[2], actorUID: row[3], actorPID: row[4],
                     subject: row[5], detail: row[6], prevHash: row[7], hash: row[8]
                 )
-                if let problem = verifier.check(entry) {
-                    return AuditVerification(checked: verifier.checked, head: AuditHead(seq: verifier.checked, hash: verifier.head), problem: problem)
-                }
+                if let problem = verifier.check(entry) { return AuditVerification(verifier, problem: problem) }
             }
-            let reached = AuditHead(seq: verifier.checked, hash: verifier.head)
             if known.seq > verifier.checked {
-                return AuditVerification(checked: verifier.checked, head: reached, problem: .truncated(lastSeq: verifier.checked, expected: known.seq))
+                return AuditVerification(verifier, problem: .truncated(lastSeq: verifier.checked, expected: known.seq))
             }
-            return AuditVerification(checked: verifier.checked, head: reached, problem: nil)
+            return AuditVerification(verifier, problem: verifier.finish())
         }
     }
 

@@ -32,8 +32,9 @@ public protocol Store: Sendable {
     /// Entries in order, after `afterSeq`, at most `limit`, only those about `subject` when given; with `newest`,
     /// the last `limit` such entries (still in order).
     func auditEntries(afterSeq: Int64, limit: Int, subject: String?, newest: Bool) async throws(StoreError) -> [AuditEntry]
-    /// Recomputes the whole chain and finds the first entry that was altered, deleted or unlinked.
-    func verifyAudit() async throws(StoreError) -> AuditVerification
+    /// Recomputes the whole chain and finds the first entry that was altered, deleted or unlinked; with keys,
+    /// also checks every signed checkpoint against them.
+    func verifyAudit(trusting keys: [AuditPublicKey]) async throws(StoreError) -> AuditVerification
 }
 
 public struct PayloadKey: Sendable, Hashable {
@@ -50,11 +51,23 @@ public struct AuditVerification: Sendable, Hashable {
     public var checked: Int64
     public var head: AuditHead
     public var problem: AuditVerifier.Problem?
+    /// Checkpoints whose signature verified, and the last of them.
+    public var checkpoints: Int64
+    public var lastCheckpoint: VerifiedCheckpoint?
 
-    public init(checked: Int64, head: AuditHead, problem: AuditVerifier.Problem?) {
+    public init(checked: Int64, head: AuditHead, problem: AuditVerifier.Problem?, checkpoints: Int64 = 0, lastCheckpoint: VerifiedCheckpoint? = nil) {
         self.checked = checked
         self.head = head
         self.problem = problem
+        self.checkpoints = checkpoints
+        self.lastCheckpoint = lastCheckpoint
+    }
+
+    init(_ verifier: AuditVerifier, problem: AuditVerifier.Problem?) {
+        self.init(
+            checked: verifier.checked, head: AuditHead(seq: verifier.checked, hash: verifier.head), problem: problem,
+            checkpoints: verifier.checkpoints.verified, lastCheckpoint: verifier.checkpoints.last
+        )
     }
 }
 
@@ -83,4 +96,9 @@ public struct ChannelActivity: Sendable, Hashable {
         self.lastErrorAt = lastErrorAt
         self.lastError = lastError
     }
+}
+
+extension Store {
+    /// The chain alone, without checking checkpoint signatures.
+    public func verifyAudit() async throws(StoreError) -> AuditVerification { try await verifyAudit(trusting: []) }
 }

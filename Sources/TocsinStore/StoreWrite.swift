@@ -57,11 +57,14 @@ public struct StoreWrite: Sendable {
     public var updates: [DeliveryUpdate] = []
     public var approvals: [ApprovalRecord] = []
     public var audit: [AuditEvent] = []
+    /// A signed checkpoint, appended after `audit`: it signs the head as it stands inside the transaction, so it
+    /// can never sign a head that another writer has already moved past.
+    public var checkpoint: CheckpointRequest?
 
     public init(
         incidents: [IncidentRecord] = [], payloads: [PayloadRecord] = [], deliveries: [DeliveryRecord] = [],
         attempts: [AttemptRecord] = [], updates: [DeliveryUpdate] = [], approvals: [ApprovalRecord] = [],
-        audit: [AuditEvent] = []
+        audit: [AuditEvent] = [], checkpoint: CheckpointRequest? = nil
     ) {
         self.incidents = incidents
         self.payloads = payloads
@@ -70,18 +73,19 @@ public struct StoreWrite: Sendable {
         self.updates = updates
         self.approvals = approvals
         self.audit = audit
+        self.checkpoint = checkpoint
     }
 }
 
-/// The position of the audit chain: how many entries and the hash of the last.
-public struct AuditHead: Sendable, Hashable, Codable {
-    public var seq: Int64
-    public var hash: String
+/// Asks the store to append a signed `audit.checkpoint` entry over the chain head.
+public struct CheckpointRequest: Sendable {
+    public var timeMillis: Int64
+    public var reason: String
+    public var signer: AuditSigner
 
-    public init(seq: Int64, hash: String) {
-        self.seq = seq
-        self.hash = hash
+    public init(timeMillis: Int64, reason: String, signer: AuditSigner) {
+        self.timeMillis = timeMillis
+        self.reason = reason
+        self.signer = signer
     }
-
-    public static let empty = AuditHead(seq: 0, hash: AuditEntry.genesisHash)
 }

@@ -42,6 +42,11 @@ extension Tocsinctl {
             var file: String?
             @Flag(name: .long, help: "With --file: the export was filtered by --incident, so its entries are not consecutive.")
             var partial = false
+            @Option(name: .long, help: ArgumentHelp(
+                "With --file: check signed checkpoints against this Ed25519 public key (PEM); repeat for rotated keys.",
+                valueName: "pem-file"
+            ))
+            var publicKey: [String] = []
             @OptionGroup var global: GlobalOptions
 
             func run() throws {
@@ -53,6 +58,7 @@ extension Tocsinctl {
                     if global.json { Console.json(result); return }
                     if result.intact {
                         print("Audit chain intact: \(result.checked) entries, head \(result.headHash.prefix(16))…")
+                        if let checkpoints = result.checkpoints { Self.describe(checkpoints) }
                     } else {
                         print("AUDIT CHAIN BROKEN at entry \(result.brokenSeq ?? 0): \(result.problem ?? "?")")
                         print("\(result.checked) entries before it verify. Keep this database as evidence and restore from a backup.")
@@ -61,7 +67,28 @@ extension Tocsinctl {
                 if broken { throw Exit.someFailed }
             }
 
+            static func describe(_ checkpoints: CheckpointSummary) {
+                guard let signed = checkpoints.lastSignedSeq else { return }
+                let key = checkpoints.lastKey.map { ", key \($0)" } ?? ""
+                print("Signed: \(checkpoints.verified) checkpoints verify; entries 1–\(signed) are proven (last checkpoint \(checkpoints.lastTime ?? "?")\(key)).")
+                if checkpoints.unsignedEntries > 0 {
+                    print("\(checkpoints.unsignedEntries) newer entries are chained but not yet covered by a signature.")
+                }
+            }
+
             private func verifyFile(_ file: String) throws {
+                var keys: [AuditPublicKey] = []
+                for path in publicKey {
+                    do {
+                        keys.append(try AuditPublicKey(pem: try String(contentsOfFile: path, encoding: .utf8)))
+                    } catch let error as AuditKeyError {
+                        Console.error("\(path): \(error)")
+                        throw Exit.usage
+                    } catch {
+                        Console.error("cannot read \(path): \(error.localizedDescription)")
+                        throw Exit.usage
+                    }
+                }
                 let entries: [AuditEntry]
                 do {
                     let text = try String(contentsOfFile: file, encoding: .utf8)
@@ -73,12 +100,13 @@ extension Tocsinctl {
                     Console.error("cannot read \(file): \(error.localizedDescription)")
                     throw Exit.usage
                 }
-                let result = OfflineVerifier.verify(entries, file: file, partial: partial)
+                let result = OfflineVerifier.verify(entries, file: file, partial: partial, keys: keys)
                 if global.json {
                     Console.json(result)
                 } else if result.intact {
                     let range = result.firstSeq.map { "entries \($0)–\(result.lastSeq ?? $0)" } ?? "no entries"
                     print("Export intact: \(result.checked) entries (\(range)), last hash \(result.headHash?.prefix(16) ?? "-")…")
+                    if let checkpoints = result.checkpoints { Self.describe(checkpoints) }
                 } else {
                     print("EXPORT BROKEN at entry \(result.brokenSeq ?? 0): \(result.problem ?? "?")")
                     print("\(result.checked) entries before it verify.")

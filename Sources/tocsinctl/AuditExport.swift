@@ -177,29 +177,43 @@ enum OfflineVerifier {
         var headHash: String?
         var brokenSeq: Int64?
         var problem: String?
+        var checkpoints: CheckpointSummary?
     }
 
     /// An export of a window starts mid-chain: it is checked from its first entry's `prevHash`, which the entry
     /// before the window (not in the file) must have had. With `partial` (an export filtered by incident, whose
     /// entries are not consecutive), each entry's own hash is checked and links only between consecutive entries.
-    static func verify(_ entries: [AuditEntry], file: String, partial: Bool) -> Result {
+    /// With `keys`, signed checkpoints in the export are checked too, and an export without one fails.
+    static func verify(_ entries: [AuditEntry], file: String, partial: Bool, keys: [AuditPublicKey] = []) -> Result {
         var result = Result(file: file, intact: true, checked: 0, firstSeq: entries.first?.seq, lastSeq: entries.last?.seq)
         guard let first = entries.first else { return result }
-        var verifier = AuditVerifier(afterSeq: first.seq - 1, head: first.prevHash)
+        var verifier = AuditVerifier(afterSeq: first.seq - 1, head: first.prevHash, trusting: keys)
         var previous: AuditEntry?
+        func fail(_ problem: AuditVerifier.Problem) {
+            result.intact = false
+            result.brokenSeq = problem.seq
+            result.problem = problem.description
+        }
         for entry in entries {
             if partial, let previous, entry.seq > previous.seq + 1 {
-                verifier = AuditVerifier(afterSeq: entry.seq - 1, head: entry.prevHash)
+                verifier.restart(afterSeq: entry.seq - 1, head: entry.prevHash)
             }
             if let problem = verifier.check(entry) {
-                result.intact = false
-                result.brokenSeq = problem.seq
-                result.problem = problem.description
+                fail(problem)
                 break
             }
             result.checked += 1
             result.headHash = entry.hash
             previous = entry
+        }
+        if result.intact, let problem = verifier.finish() { fail(problem) }
+        if !keys.isEmpty {
+            let last = verifier.checkpoints.last
+            result.checkpoints = CheckpointSummary(
+                verified: verifier.checkpoints.verified, lastSeq: last?.seq, lastSignedSeq: last?.signedSeq,
+                lastTime: last.map { ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double($0.timeMillis) / 1000)) },
+                lastKey: last?.key, unsignedEntries: (previous?.seq ?? 0) - (last?.signedSeq ?? (first.seq - 1))
+            )
         }
         return result
     }

@@ -89,16 +89,41 @@ public struct AuditEntry: Sendable, Hashable, Codable {
     }
 }
 
+/// The position of the audit chain: how many entries and the hash of the last.
+public struct AuditHead: Sendable, Hashable, Codable {
+    public var seq: Int64
+    public var hash: String
+
+    public init(seq: Int64, hash: String) {
+        self.seq = seq
+        self.hash = hash
+    }
+
+    public static let empty = AuditHead(seq: 0, hash: AuditEntry.genesisHash)
+}
+
 /// Walks a chain in order and finds the first entry that does not follow from the one before it.
+///
+/// With trusted keys, it also checks every signed checkpoint on the way (see `AuditCheckpoint`).
 public struct AuditVerifier: Sendable {
     public private(set) var checked: Int64 = 0
     public private(set) var head: String = AuditEntry.genesisHash
     private var expectedSeq: Int64 = 1
+    public private(set) var checkpoints: CheckpointVerifier
 
-    public init() {}
+    public init(trusting keys: [AuditPublicKey] = []) {
+        checkpoints = CheckpointVerifier(trusting: keys)
+    }
 
     /// Starts mid-chain: the first entry checked must be `afterSeq + 1` and link to `head` (an export of a window).
-    public init(afterSeq: Int64, head: String) {
+    public init(afterSeq: Int64, head: String, trusting keys: [AuditPublicKey] = []) {
+        self.head = head
+        expectedSeq = afterSeq + 1
+        checkpoints = CheckpointVerifier(trusting: keys)
+    }
+
+    /// Continues mid-chain from `afterSeq`/`head` with the checkpoint results gathered so far (a partial export).
+    public mutating func restart(afterSeq: Int64, head: String) {
         self.head = head
         expectedSeq = afterSeq + 1
     }
@@ -109,12 +134,17 @@ public struct AuditVerifier: Sendable {
         case unlinked(seq: Int64)
         /// The chain ends before an entry known to exist (the daemon's head, a signed checkpoint).
         case truncated(lastSeq: Int64, expected: Int64)
+        /// A signed checkpoint that does not verify: the entries it covers were rewritten, or it was forged.
+        case badCheckpoint(seq: Int64, reason: String)
+        /// Keys were given but no checkpoint signed by them was found: nothing in the chain is proven.
+        case unsigned(lastSeq: Int64)
 
         public var seq: Int64 {
             switch self {
             case .gap(let expected, _): expected
-            case .edited(let seq), .unlinked(let seq): seq
+            case .edited(let seq), .unlinked(let seq), .badCheckpoint(let seq, _): seq
             case .truncated(let lastSeq, _): lastSeq + 1
+            case .unsigned(let lastSeq): lastSeq
             }
         }
 
@@ -126,6 +156,9 @@ public struct AuditVerifier: Sendable {
             case .unlinked(let seq): "entry \(seq) does not link to the entry before it: the chain was rewritten"
             case .truncated(let lastSeq, let expected):
                 "the log ends at entry \(lastSeq) but entry \(expected) was written: entries after \(lastSeq) were deleted"
+            case .badCheckpoint(_, let reason): reason
+            case .unsigned(let lastSeq):
+                "no checkpoint signed by a trusted key in entries up to \(lastSeq): the chain may have been rewritten whole"
             }
         }
     }
@@ -135,9 +168,16 @@ public struct AuditVerifier: Sendable {
         if entry.seq != expectedSeq { return .gap(expected: expectedSeq, found: entry.seq) }
         if entry.prevHash != head { return .unlinked(seq: entry.seq) }
         if entry.computedHash() != entry.hash { return .edited(seq: entry.seq) }
+        if !checkpoints.isEmpty, let reason = checkpoints.check(entry) { return .badCheckpoint(seq: entry.seq, reason: reason) }
         head = entry.hash
         expectedSeq += 1
         checked += 1
+        return nil
+    }
+
+    /// Called after the last entry: with trusted keys, a chain without any verified checkpoint is not proven.
+    public func finish() -> Problem? {
+        if !checkpoints.isEmpty, checkpoints.verified == 0, checked > 0 { return .unsigned(lastSeq: expectedSeq - 1) }
         return nil
     }
 }

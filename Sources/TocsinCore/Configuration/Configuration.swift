@@ -55,6 +55,24 @@ public struct Configuration: Sendable {
         }
     }
 
+    /// Signed audit checkpoints (`audit:`): off unless a signing key is configured.
+    public struct Audit: Sendable {
+        public var signer: AuditSigner?
+        /// Public keys of earlier signing keys, so checkpoints they signed still verify after a rotation.
+        public var trustedKeys: [AuditPublicKey]
+        /// How often the head is signed while entries are being written (besides start, stop and incident ends).
+        public var checkpointInterval: Duration
+
+        public init(signer: AuditSigner? = nil, trustedKeys: [AuditPublicKey] = [], checkpointInterval: Duration = .seconds(3600)) {
+            self.signer = signer
+            self.trustedKeys = trustedKeys
+            self.checkpointInterval = checkpointInterval
+        }
+
+        /// Every key a checkpoint in this chain may be signed by: the current one first.
+        public var verificationKeys: [AuditPublicKey] { (signer.map { [$0.publicKey] } ?? []) + trustedKeys }
+    }
+
     public var organization: Organization
     public var paths: Paths
     public var access: AccessPolicy
@@ -67,13 +85,14 @@ public struct Configuration: Sendable {
     public var requiredApprovers: Int
     /// Targets the incident report scores against; nil when the config sets none.
     public var objectives: Objectives?
+    public var audit: Audit
     /// SHA-256 over the config file and every template file: what the audit records at each load.
     public var fingerprint: String
 
     public init(
         organization: Organization, paths: Paths, access: AccessPolicy, delivery: Delivery,
         channels: [String: ChannelDefinition], routes: [String: [String]], templates: [String: MessageTemplate],
-        metricsFile: String? = nil, requiredApprovers: Int = 1, objectives: Objectives? = nil, fingerprint: String
+        metricsFile: String? = nil, requiredApprovers: Int = 1, objectives: Objectives? = nil, audit: Audit = Audit(), fingerprint: String
     ) {
         self.organization = organization
         self.paths = paths
@@ -85,6 +104,7 @@ public struct Configuration: Sendable {
         self.metricsFile = metricsFile
         self.requiredApprovers = requiredApprovers
         self.objectives = objectives
+        self.audit = audit
         self.fingerprint = fingerprint
     }
 }

@@ -42,6 +42,20 @@ final class Dispatcher: Service, Sendable {
         var timers = Heap<Timer>()
         /// Deliveries whose incident was cancelled while an attempt was in flight: cancelled when it ends undelivered.
         var cancelRequested = Set<String>()
+        /// Unfinished deliveries per incident: when one reaches zero the incident has ended (a checkpoint is due).
+        var openPerIncident: [String: Int] = [:]
+
+        /// Forgets a delivery that is final; returns its incident's id when it was the incident's last.
+        mutating func forget(_ id: String) -> String? {
+            guard let job = jobs.removeValue(forKey: id) else { return nil }
+            let left = (openPerIncident[job.incidentID] ?? 1) - 1
+            if left > 0 {
+                openPerIncident[job.incidentID] = left
+                return nil
+            }
+            openPerIncident.removeValue(forKey: job.incidentID)
+            return job.incidentID
+        }
 
         mutating func makeReady(_ job: DeliveryJob) {
             lanes[job.channel, default: Lane()].ready.append(job.id)
@@ -62,13 +76,19 @@ final class Dispatcher: Service, Sendable {
     private let transport: any Transport
     private let events: DeliveryEvents
     private let logger: Logger
+    /// Told when an incident's last delivery becomes final, after that is durable.
+    private let incidentEnded: @Sendable (String) -> Void
 
-    init(configuration: ConfigurationHolder, store: any Store, transport: any Transport, events: DeliveryEvents, logger: Logger) {
+    init(
+        configuration: ConfigurationHolder, store: any Store, transport: any Transport, events: DeliveryEvents, logger: Logger,
+        incidentEnded: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
         self.configuration = configuration
         self.store = store
         self.transport = transport
         self.events = events
         self.logger = logger
+        self.incidentEnded = incidentEnded
     }
 
     /// How long ago the scheduling loop last turned.
@@ -91,6 +111,7 @@ final class Dispatcher: Service, Sendable {
         state.withLock { state in
             for job in jobs where !job.state.isFinal && state.jobs[job.id] == nil {
                 state.jobs[job.id] = job
+                state.openPerIncident[job.incidentID, default: 0] += 1
                 if let due = job.nextAttemptAt, due > now {
                     state.timers.insert(Timer(due: clock + .milliseconds(Int64(due.timeIntervalSince(now) * 1000)), id: job.id))
                 } else {
@@ -175,7 +196,7 @@ final class Dispatcher: Service, Sendable {
             let outbound = endpoint.request(deliveryID: job.id, recipient: job.recipient, payload: job.payload, at: started)
             guard let performed = await AttemptRunner(transport: transport).perform(outbound, endpoint: endpoint) else {
                 // Shutting down: the delivery stays as it is on disk and is sent again at the next start.
-                _ = release(job, next: nil)
+                release(job, next: nil)
                 return
             }
             result = performed
@@ -220,7 +241,7 @@ final class Dispatcher: Service, Sendable {
         guard await commitDurably(write, what: "a delivery attempt", delivery: job.id) else {
             // Shutting down with the store failing: the delivery stays unfinished on disk and is sent again at
             // the next start (at-least-once) rather than being reported as done.
-            _ = release(job, next: nil)
+            release(job, next: nil)
             return
         }
         events.publish([(job.incidentID, DeliveryStatusMapper.status(of: next))])
@@ -235,38 +256,42 @@ final class Dispatcher: Service, Sendable {
                 "attempt": "\(number)", "reason": "\(reason ?? "")",
             ])
         }
-        if release(next, next: next.nextAttemptAt) {
+        let (cancelNow, ended) = release(next, next: next.nextAttemptAt)
+        if cancelNow {
             // The incident was cancelled after this attempt's outcome was decided: cancel its retry now.
             var cancelled = next
             cancelled.state = .cancelled
             cancelled.nextAttemptAt = nil
             await commitCancellation([cancelled], caller: nil)
         }
+        if let ended { incidentEnded(ended) }
     }
 
     /// Cancels every unfinished delivery of an incident. Queued and waiting ones are cancelled at once; one
     /// in flight keeps its attempt and is cancelled when that attempt ends undelivered.
     /// - Returns: the deliveries cancelled now and the number still in flight.
     func cancel(incidentID: String, caller: Caller?) async -> (cancelled: [DeliveryJob], inFlight: Int) {
-        let (cancelled, inFlight) = state.withLock { state -> ([DeliveryJob], Int) in
+        let (cancelled, inFlight, ended) = state.withLock { state -> ([DeliveryJob], Int, String?) in
             var cancelled: [DeliveryJob] = []
             var inFlight = 0
+            var ended: String?
             for (id, job) in state.jobs where job.incidentID == incidentID {
                 if job.state == .sending {
                     state.cancelRequested.insert(id)
                     inFlight += 1
                 } else {
                     // Lanes and timers skip ids that are no longer in `jobs`.
-                    state.jobs.removeValue(forKey: id)
+                    ended = state.forget(id) ?? ended
                     var done = job
                     done.state = .cancelled
                     done.nextAttemptAt = nil
                     cancelled.append(done)
                 }
             }
-            return (cancelled, inFlight)
+            return (cancelled, inFlight, ended)
         }
         await commitCancellation(cancelled, caller: caller)
+        if let ended { incidentEnded(ended) }
         return (cancelled, inFlight)
     }
 
@@ -297,17 +322,18 @@ final class Dispatcher: Service, Sendable {
     }
 
     /// Frees the lane slot and either forgets a final job or schedules its next attempt.
-    /// - Returns: true when the incident was cancelled meanwhile and the job must be recorded as cancelled.
-    private func release(_ job: DeliveryJob, next due: Date?) -> Bool {
-        let cancelNow = state.withLock { state -> Bool in
+    /// - Returns: whether the incident was cancelled meanwhile and the job must be recorded as cancelled, and the
+    ///   incident whose last delivery this was, if it was.
+    @discardableResult
+    private func release(_ job: DeliveryJob, next due: Date?) -> (cancelNow: Bool, ended: String?) {
+        let result = state.withLock { state -> (Bool, String?) in
             state.lanes[job.channel]?.inFlight -= 1
             state.inFlight -= 1
             if job.state.isFinal {
-                state.jobs.removeValue(forKey: job.id)
                 state.cancelRequested.remove(job.id)
+                return (false, state.forget(job.id))
             } else if state.cancelRequested.remove(job.id) != nil {
-                state.jobs.removeValue(forKey: job.id)
-                return true
+                return (true, state.forget(job.id))
             } else if let due {
                 state.jobs[job.id] = job
                 let delay = Duration.milliseconds(max(0, Int64(due.timeIntervalSinceNow * 1000)))
@@ -318,10 +344,10 @@ final class Dispatcher: Service, Sendable {
                 state.jobs[job.id] = waiting
                 state.makeReady(waiting)
             }
-            return false
+            return (false, nil)
         }
         wake.signal()
-        return cancelNow
+        return result
     }
 
     /// The attempt, the delivery's new state and their audit entries: one group-committed write.

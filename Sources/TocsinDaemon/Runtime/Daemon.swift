@@ -25,7 +25,11 @@ public enum Daemon {
             logger.warning("channel cannot send", metadata: ["channel": "\(name)", "reason": "\(reason)"])
         }
         let events = DeliveryEvents()
-        let dispatcher = Dispatcher(configuration: holder, store: store, transport: transport, events: events, logger: logger)
+        let checkpoints = CheckpointService(configuration: holder, store: store, logger: logger)
+        let dispatcher = Dispatcher(
+            configuration: holder, store: store, transport: transport, events: events, logger: logger,
+            incidentEnded: { checkpoints.incidentEnded($0) }
+        )
         let approvals = ApprovalService(store: store, configuration: holder)
         let incidents = IncidentService(configuration: holder, store: store, dispatcher: dispatcher, approvals: approvals, logger: logger)
         let reloader = Reloader(configuration: holder, store: store, notifier: SystemdNotifier(), dispatcher: dispatcher, logger: logger)
@@ -56,11 +60,12 @@ public enum Daemon {
             logger.notice("tocsind ready", metadata: ["socket.path": "\(configuration.paths.socket)", "config.fingerprint": "\(configuration.fingerprint.prefix(12))"])
             notifier.notify("READY=1", "STATUS=\(context.readyStatus())")
         }
-        // Services stop in reverse order: the admin socket stops taking sends before the dispatcher drains.
+        // Services stop in reverse order: the admin socket stops taking sends before the dispatcher drains, and the
+        // last checkpoint is signed after both.
         let group = ServiceGroup(
             configuration: .init(
                 services: [
-                    .init(service: dispatcher), .init(service: server), .init(service: HangupReloadService(reloader: reloader)),
+                    .init(service: checkpoints), .init(service: dispatcher), .init(service: server), .init(service: HangupReloadService(reloader: reloader)),
                     .init(service: SystemdService(
                         notifier: notifier, interval: SystemdNotifier.watchdogInterval(), dispatcher: dispatcher, store: store, logger: logger
                     )),

@@ -139,11 +139,18 @@ struct DaemonContext: Sendable {
 
     func verifyAudit() async throws(RPCError) -> AuditVerifyResult {
         do {
-            let verification = try await store.verifyAudit()
+            let keys = configuration.current.configuration.audit.verificationKeys
+            let verification = try await store.verifyAudit(trusting: keys)
+            let last = verification.lastCheckpoint
             return AuditVerifyResult(
                 intact: verification.problem == nil, checked: verification.checked, headSeq: verification.head.seq,
                 headHash: verification.head.hash, brokenSeq: verification.problem?.seq,
-                problem: verification.problem?.description
+                problem: verification.problem?.description,
+                checkpoints: keys.isEmpty ? nil : CheckpointSummary(
+                    verified: verification.checkpoints, lastSeq: last?.seq, lastSignedSeq: last?.signedSeq,
+                    lastTime: last.map { Timestamp.iso(millis: $0.timeMillis) }, lastKey: last?.key,
+                    unsignedEntries: verification.checked - (last?.signedSeq ?? 0)
+                )
             )
         } catch {
             throw .unavailable("\(error)")

@@ -1,0 +1,72 @@
+import Foundation
+import Testing
+import TocsinCore
+import TocsinStore
+
+struct CheckpointStoreTests {
+    /// A fresh Ed25519 key made by openssl, as an operator would make one.
+    static func signer(in folder: StoreFolder) throws -> AuditSigner {
+        let path = (folder.path as NSString).appendingPathComponent("audit-signing.pem")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        process.arguments = ["genpkey", "-algorithm", "ed25519", "-out", path]
+        try process.run()
+        process.waitUntilExit()
+        return try AuditSigner(pem: try String(contentsOfFile: path, encoding: .utf8))
+    }
+
+    @Test func checkpointSignsTheHeadInsideTheTransaction() async throws {
+        let folder = try StoreFolder()
+        defer { folder.remove() }
+        let store = try SQLiteStore(path: folder.database)
+        let signer = try Self.signer(in: folder)
+        try await Records.auditOnly(store, count: 3)
+        // Entries and a checkpoint in one write: the checkpoint comes after them and signs the last of them.
+        try await store.commit(StoreWrite(
+            audit: [Records.event("e4", kind: "admin.request")],
+            checkpoint: CheckpointRequest(timeMillis: Records.baseTime + 10, reason: "test", signer: signer)
+        ))
+        let entries = try await store.auditEntries(afterSeq: 0, limit: 10, subject: nil, newest: false)
+        #expect(entries.map(\.kind).last == AuditCheckpoint.kind)
+        #expect(entries.last?.subject == "audit")
+        #expect(entries.last?.detail.contains(#""signed_seq":4"#) == true)
+
+        let verification = try await store.verifyAudit(trusting: [signer.publicKey])
+        #expect(verification.problem == nil)
+        #expect(verification.checkpoints == 1)
+        #expect(verification.lastCheckpoint?.signedSeq == 4)
+        #expect(verification.lastCheckpoint?.seq == 5)
+    }
+
+    @Test func rewrittenRowsUnderACheckpointFailItsSignature() async throws {
+        let folder = try StoreFolder()
+        defer { folder.remove() }
+        let store = try SQLiteStore(path: folder.database)
+        let signer = try Self.signer(in: folder)
+        try await Records.auditOnly(store, count: 3)
+        try await store.commit(StoreWrite(checkpoint: CheckpointRequest(timeMillis: Records.baseTime + 10, reason: "test", signer: signer)))
+        #expect(try await store.verifyAudit(trusting: [signer.publicKey]).problem == nil)
+
+        // Rewrite entry 2 and recompute every hash after it with the documented layout, as someone with write
+        // access to the file could.
+        let rows = try await store.auditEntries(afterSeq: 0, limit: 10, subject: nil, newest: false)
+        var previous = rows[0].hash
+        for row in rows.dropFirst() {
+            let entry = AuditEntry(
+                seq: row.seq, timeMillis: row.timeMillis, kind: row.kind, actorUID: row.actorUID, actorPID: row.actorPID,
+                subject: row.subject, detail: row.seq == 2 ? #"{"rewritten":true}"# : row.detail, prevHash: previous
+            )
+            let detail = entry.detail.replacingOccurrences(of: "'", with: "''")
+            try folder.sqlite("UPDATE audit SET detail = '\(detail)', prevHash = '\(entry.prevHash)', hash = '\(entry.hash)' WHERE seq = \(entry.seq)")
+            previous = entry.hash
+        }
+        let reopened = try SQLiteStore(path: folder.database)
+        #expect(try await reopened.verifyAudit().problem == nil)
+        let verification = try await reopened.verifyAudit(trusting: [signer.publicKey])
+        guard case .badCheckpoint(let seq, _)? = verification.problem else {
+            Issue.record("expected the checkpoint to fail, got \(String(describing: verification.problem))")
+            return
+        }
+        #expect(seq == 4)
+    }
+}
