@@ -1,6 +1,7 @@
 # Tocsin — build, test and try it.
 #   make demo   install what is missing, build, run a drill and a live send against a local receiver
 #   make test   the whole test suite (what CI runs)
+#   make faults the fault suite at full size (RELIABILITY.md)
 
 SWIFT ?= swift
 SWIFT_FLAGS ?=
@@ -40,6 +41,16 @@ BENCH_ARGS ?=
 bench: deps
 	$(SWIFT) build -c release --scratch-path .build-release
 	python3 scripts/bench/bench.py --bin-dir "$$($(SWIFT) build -c release --scratch-path .build-release --show-bin-path)" $(BENCH_ARGS)
+
+# The fault suite's full run (RELIABILITY.md): TOCSIN_FAULTS_FULL=1 makes the crash test kill tocsind ≥ 20 times
+# (`make test` runs a reduced pass of 3). TOCSIN_FAULTS_SEED=N replays a crash run's random moments.
+#   make faults                          every fault suite, full size
+#   make faults FAULTS_FILTER=CrashTests  one suite
+FAULTS_FILTER ?= CrashTests|StorageFaultTests|AccessFaultTests|ReceiverFault|HostileSocket|SecretScan|HostileValue
+.PHONY: faults
+faults: deps
+	$(SWIFT) build $(SWIFT_FLAGS) --build-tests
+	TOCSIN_FAULTS_FULL=1 TOCSIN_BIN_DIR="$(BIN_DIR)" $(SWIFT) test $(SWIFT_FLAGS) --skip-build --filter '$(FAULTS_FILTER)'
 
 # Shell completions and man pages, generated from the CLI definition itself.
 completions: build

@@ -5,7 +5,9 @@ set -euo pipefail
 
 # libxml2-utils: xmllint, which the tests use to validate CAP alerts against the OASIS schema.
 # nginx-light: the benchmark's receiver (`make bench`; the smoke test runs it once in tiny mode). curl: its floor.
-apt_packages=(libcurl4-openssl-dev libsqlite3-dev sqlite3 python3 util-linux libxml2-utils nginx-light curl chromium systemd openssl)
+# python3-jsonschema: validates webhook bodies against docs/webhook-payload.schema.json (draft 2020-12: 4.0 or later;
+# Debian 12 has 4.10). nodejs: runs the Node.js recipe of docs/verifying-webhooks.md (built-in crypto only).
+apt_packages=(libcurl4-openssl-dev libsqlite3-dev sqlite3 python3 python3-jsonschema nodejs util-linux libxml2-utils nginx-light curl chromium systemd openssl)
 missing=()
 for package in "${apt_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -26,12 +28,29 @@ if ! python3 -c "import standardwebhooks" 2>/dev/null; then
         || { apt-get install -y -qq python3-pip >/dev/null && python3 -m pip install -q --break-system-packages "standardwebhooks==1.1.0"; }
 fi
 
+# The JSON Schema validator must know draft 2020-12. A python3 that is not Debian's (pyenv, a venv) does not see
+# python3-jsonschema: give it the same validator from PyPI.
+if ! python3 -c "from jsonschema import Draft202012Validator" 2>/dev/null; then
+    echo "install-deps: installing the jsonschema validator (PyPI)"
+    python3 -m pip install -q "jsonschema==4.26.0" 2>/dev/null \
+        || python3 -m pip install -q --break-system-packages "jsonschema==4.26.0" \
+        || { apt-get install -y -qq python3-pip >/dev/null && python3 -m pip install -q --break-system-packages "jsonschema==4.26.0"; }
+fi
+
 # A real SMTP server for the e-mail tests (started by the tests on 127.0.0.1).
 if ! python3 -c "import aiosmtpd" 2>/dev/null; then
     echo "install-deps: installing the aiosmtpd SMTP server (PyPI)"
     python3 -m pip install -q "aiosmtpd==1.4.6" 2>/dev/null \
         || python3 -m pip install -q --break-system-packages "aiosmtpd==1.4.6" \
         || { apt-get install -y -qq python3-pip >/dev/null && python3 -m pip install -q --break-system-packages "aiosmtpd==1.4.6"; }
+fi
+
+# The Prometheus project's own text-format parser, which the tests read the metrics file and endpoint with.
+if ! python3 -c "import prometheus_client" 2>/dev/null; then
+    echo "install-deps: installing the prometheus_client parser (PyPI)"
+    python3 -m pip install -q "prometheus_client==0.26.0" 2>/dev/null \
+        || python3 -m pip install -q --break-system-packages "prometheus_client==0.26.0" \
+        || { apt-get install -y -qq python3-pip >/dev/null && python3 -m pip install -q --break-system-packages "prometheus_client==0.26.0"; }
 fi
 
 command -v swift >/dev/null || { echo "install-deps: swift is not on PATH (Swift 6.2 or later is needed)" >&2; exit 1; }

@@ -56,6 +56,11 @@ static inline CURLcode tocsin_curl_easy_getinfo_string(CURL *handle, CURLINFO in
     return curl_easy_getinfo(handle, info, value);
 }
 
+// curl_easy_getinfo is variadic; this reads the certificate chain of the last TLS handshake (CURLOPT_CERTINFO).
+static inline CURLcode tocsin_curl_easy_getinfo_certinfo(CURL *handle, struct curl_certinfo **value) {
+    return curl_easy_getinfo(handle, CURLINFO_CERTINFO, value);
+}
+
 // curl_multi_setopt is variadic; this passes a `long` (connection limits, multiplexing).
 static inline CURLMcode tocsin_curl_multi_setopt_long(CURLM *multi, CURLMoption option, long value) {
     return curl_multi_setopt(multi, option, value);

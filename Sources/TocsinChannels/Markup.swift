@@ -47,7 +47,7 @@ public enum Markup: Sendable, Hashable {
         case .cardHTML:
             return Self.entities(text, quotes: true).replacingOccurrences(of: "\n", with: "<br>")
         case .adaptiveCardTextRun:
-            return text.replacingOccurrences(of: "{{", with: "{\(Self.breaker){")
+            return Self.defuseDoubleBraces(text)
         }
     }
 
@@ -76,6 +76,21 @@ public enum Markup: Sendable, Hashable {
             case "\"" where quotes: result += "&quot;"
             default: result.append(character)
             }
+        }
+        return result
+    }
+
+    /// A breaker between every two consecutive `{`. Replacing the string "{{" is not enough (fault suite,
+    /// HostileValueTests): its matches do not overlap, so "{{{" became "{\u{200B}{{", which still holds "{{" and
+    /// let a value such as `{{{DATE(…)}}}` reach Teams as a live `{{DATE(…)}}` function.
+    private static func defuseDoubleBraces(_ text: String) -> String {
+        var result = ""
+        result.reserveCapacity(text.utf8.count)
+        var previous: Character?
+        for character in text {
+            if character == "{", previous == "{" { result.append(breaker) }
+            result.append(character)
+            previous = character
         }
         return result
     }

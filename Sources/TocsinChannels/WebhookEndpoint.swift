@@ -13,12 +13,15 @@ public struct WebhookEndpoint: ChannelEndpoint {
     private let signer: WebhookSigner?
     private let timeout: Duration
     private let fixedHeaders: [HTTPHeader]
+    /// `ca_file`: the CA of a receiver behind a private (campus) certificate authority.
+    private let caBundle: String?
 
     public init(_ definition: ChannelDefinition, timeout: Duration) throws(ChannelError) {
         guard let url = definition.value("url") else { throw ChannelError(channel: definition.name, "no 'url'") }
         self.definition = definition
         self.url = url
         self.timeout = timeout
+        caBundle = definition.settings["ca_file"]
         do {
             signer = try definition.secrets["secret"].map { (secret) throws(WebhookSignerError) in try WebhookSigner(secret: secret) }
         } catch {
@@ -52,7 +55,9 @@ public struct WebhookEndpoint: ChannelEndpoint {
             headers.append(HTTPHeader("webhook-signature", signer.signature(id: deliveryID, timestamp: timestamp, body: payload.body)))
         }
         headers += fixedHeaders
-        return .http(HTTPRequest(method: "POST", url: url, headers: headers, body: payload.body, timeout: timeout))
+        var request = HTTPRequest(method: "POST", url: url, headers: headers, body: payload.body, timeout: timeout)
+        request.caBundle = caBundle
+        return .http(request)
     }
 }
 

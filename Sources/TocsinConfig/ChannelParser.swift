@@ -32,8 +32,7 @@ struct ChannelParser {
             reader.error("'\(path).type' is '\(typeName)'; it must be one of: \(choices)", at: raw["type"])
             return nil
         }
-        let allowed = ChannelType.commonKeys.union(type.allKeys).union(type.fileKeys.map { $0 + "_file" })
-        let map = reader.mapping(node, path, allowed: allowed)
+        let map = reader.mapping(node, path, allowed: ConfigKeys.channel(type))
 
         var settings: [String: String] = [:]
         var secrets: [String: Secret] = [:]
@@ -89,13 +88,22 @@ struct ChannelParser {
         if let value = reader.number(map["max_concurrency"], "\(path).max_concurrency", minimum: 1) {
             maxConcurrency = Int(value)
         }
-        return ChannelDefinition(
+        var expires: Date?
+        if let text = reader.string(map["expires"], "\(path).expires") {
+            expires = ConfigParser.expiryDate(text)
+            if expires == nil {
+                reader.error("'\(path).expires' must be a date like 2027-03-01 (or 2027-03-01T12:00:00Z), not '\(text)'", at: map["expires"])
+            }
+        }
+        var channel = ChannelDefinition(
             name: name, type: type,
             languages: languages.filter(channelLanguages.contains),
             timeout: reader.duration(map["timeout"], "\(path).timeout"),
             rateLimit: reader.number(map["rate_limit"], "\(path).rate_limit", minimum: 0.001),
             maxConcurrency: maxConcurrency, settings: settings, secrets: secrets, headers: headers, recipients: recipients
         )
+        channel.expires = expires
+        return channel
     }
 
     /// A key given inline or as `KEY_file` (read now, trailing newline dropped); never both.

@@ -57,11 +57,12 @@ public enum ConfigLoader {
         }
         if diagnostics.hasErrors { return (nil, diagnostics) }
 
-        let configuration = Configuration(
+        var configuration = Configuration(
             organization: draft.organization, paths: draft.paths, access: draft.access, delivery: draft.delivery,
             channels: draft.channels, routes: draft.routes, templates: templates, metricsFile: draft.metricsFile,
             requiredApprovers: draft.requiredApprovers, objectives: draft.objectives, audit: draft.audit, fingerprint: Digest.sha256(fingerprintInput)
         )
+        configuration.monitoring = draft.monitoring
         return (configuration, diagnostics)
     }
 
@@ -109,7 +110,23 @@ public enum ConfigLoader {
 
     static func absolute(_ path: String, relativeTo folder: String) -> String {
         let expanded = (path as NSString).expandingTildeInPath
-        if expanded.hasPrefix("/") { return (expanded as NSString).standardizingPath }
-        return ((folder as NSString).appendingPathComponent(expanded) as NSString).standardizingPath
+        if expanded.hasPrefix("/") { return lexicallyNormalized(expanded) }
+        return lexicallyNormalized((folder as NSString).appendingPathComponent(expanded))
+    }
+
+    /// Drops empty and `.` components and folds `..` into its parent without touching the filesystem.
+    /// Not `standardizingPath`: on Linux it also resolves symbolic links, so a link planted at the admin socket
+    /// path was followed when the config loaded (the daemon then bound or removed whatever the link named).
+    static func lexicallyNormalized(_ path: String) -> String {
+        var parts: [Substring] = []
+        for part in path.split(separator: "/") where part != "." {
+            if part == "..", let last = parts.last, last != ".." {
+                parts.removeLast()
+            } else if part != ".." || !path.hasPrefix("/") {
+                parts.append(part)  // "/.." is "/"; a relative path keeps its leading "..".
+            }
+        }
+        let joined = parts.joined(separator: "/")
+        return path.hasPrefix("/") ? "/" + joined : (joined.isEmpty ? "." : joined)
     }
 }

@@ -15,10 +15,9 @@ struct ConfigParser {
         var requiredApprovers: Int
         var objectives: Configuration.Objectives?
         var audit: Configuration.Audit
+        var monitoring: Configuration.Monitoring
         var inlineSecrets: [(path: String, line: Int?)]
     }
-
-    static let topKeys: Set<String> = ["organization", "paths", "access", "delivery", "channels", "routes", "metrics_file", "approval", "objectives", "audit"]
 
     var reader: YAMLReader
     let folder: String
@@ -37,7 +36,7 @@ struct ConfigParser {
             if !reader.diagnostics.hasErrors { reader.error("the config file is empty", at: nil) }
             return nil
         }
-        let top = reader.mapping(root, "config", allowed: Self.topKeys)
+        let top = reader.mapping(root, "config", allowed: ConfigKeys.allowed(under: ""))
         let organization = parseOrganization(top["organization"], root: root)
         let paths = parsePaths(top["paths"])
         let access = parseAccess(top["access"])
@@ -50,7 +49,7 @@ struct ConfigParser {
         let inlineSecrets = channelParser.inlineSecrets
         let routes = parseRoutes(top["routes"], channels: channels)
         let metricsFile = reader.string(top["metrics_file"], "metrics_file").map(resolve)
-        let approval = reader.mapping(top["approval"], "approval", allowed: ["required_approvers"])
+        let approval = reader.mapping(top["approval"], "approval", allowed: ConfigKeys.allowed(under: "approval"))
         var requiredApprovers = 1
         if let value = reader.number(approval["required_approvers"], "approval.required_approvers", minimum: 1) {
             requiredApprovers = Int(value)
@@ -63,11 +62,12 @@ struct ConfigParser {
         }
         let objectives = parseObjectives(top["objectives"])
         let audit = parseAudit(top["audit"])
+        let monitoring = parseMonitoring(top, routes: routes)
         if top["channels"] == nil { reader.error("'channels' is required: name at least one destination", at: root) }
         return Draft(
             organization: organization, paths: paths, access: access, delivery: delivery,
             channels: channels, routes: routes, metricsFile: metricsFile, requiredApprovers: requiredApprovers,
-            objectives: objectives, audit: audit, inlineSecrets: inlineSecrets
+            objectives: objectives, audit: audit, monitoring: monitoring, inlineSecrets: inlineSecrets
         )
     }
 
@@ -77,7 +77,7 @@ struct ConfigParser {
 
     private mutating func parseOrganization(_ node: Node?, root: Node) -> Configuration.Organization {
         if node == nil { reader.error("'organization' is required (name, sender, languages)", at: root) }
-        let map = reader.mapping(node, "organization", allowed: ["name", "sender", "languages"])
+        let map = reader.mapping(node, "organization", allowed: ConfigKeys.allowed(under: "organization"))
         let name = reader.string(map["name"], "organization.name", required: node != nil, parent: node) ?? ""
         let sender = reader.string(map["sender"], "organization.sender", required: node != nil, parent: node) ?? ""
         var languages = reader.strings(map["languages"], "organization.languages") ?? []
@@ -95,7 +95,7 @@ struct ConfigParser {
     }
 
     private mutating func parsePaths(_ node: Node?) -> Configuration.Paths {
-        let map = reader.mapping(node, "paths", allowed: ["state", "socket", "templates", "socket_mode"])
+        let map = reader.mapping(node, "paths", allowed: ConfigKeys.allowed(under: "paths"))
         var mode: UInt16 = 0o660
         if let text = reader.string(map["socket_mode"], "paths.socket_mode") {
             if let value = UInt16(text, radix: 8), value <= 0o777 { mode = value } else {
@@ -111,7 +111,7 @@ struct ConfigParser {
     }
 
     private mutating func parseAccess(_ node: Node?) -> AccessPolicy {
-        let map = reader.mapping(node, "access", allowed: ["operators", "approvers", "auditors"])
+        let map = reader.mapping(node, "access", allowed: ConfigKeys.allowed(under: "access"))
         func principals(_ key: String) -> [AccessPolicy.Principal] {
             (reader.strings(map[key], "access.\(key)") ?? []).compactMap { text in
                 guard let principal = AccessPolicy.Principal(text) else {
@@ -121,12 +121,15 @@ struct ConfigParser {
                 return principal
             }
         }
-        return AccessPolicy(operators: principals("operators"), approvers: principals("approvers"), auditors: principals("auditors"))
+        return AccessPolicy(
+            operators: principals("operators"), approvers: principals("approvers"), auditors: principals("auditors"),
+            monitors: principals("monitors")
+        )
     }
 
     private mutating func parseDelivery(_ node: Node?) -> Configuration.Delivery {
-        let map = reader.mapping(node, "delivery", allowed: ["timeout", "deadline", "retry"])
-        let retryMap = reader.mapping(map["retry"], "delivery.retry", allowed: ["initial", "max", "max_retry_after"])
+        let map = reader.mapping(node, "delivery", allowed: ConfigKeys.allowed(under: "delivery"))
+        let retryMap = reader.mapping(map["retry"], "delivery.retry", allowed: ConfigKeys.allowed(under: "delivery.retry"))
         var policy = RetryPolicy()
         if let value = reader.duration(map["deadline"], "delivery.deadline") { policy.deadline = value }
         if let value = reader.duration(retryMap["initial"], "delivery.retry.initial") { policy.initial = value }
@@ -146,7 +149,7 @@ struct ConfigParser {
     /// `objectives: { channel_within: 60s, incident_within: 10m }`: the drill scorecard's targets.
     private mutating func parseObjectives(_ node: Node?) -> Configuration.Objectives? {
         guard let node else { return nil }
-        let map = reader.mapping(node, "objectives", allowed: ["channel_within", "incident_within"])
+        let map = reader.mapping(node, "objectives", allowed: ConfigKeys.allowed(under: "objectives"))
         var objectives = Configuration.Objectives()
         let keys: [(String, WritableKeyPath<Configuration.Objectives, Duration?>)] = [
             ("channel_within", \.channelWithin), ("incident_within", \.incidentWithin),
@@ -161,7 +164,7 @@ struct ConfigParser {
 
     /// `audit: { signing_key_file, trusted_keys, checkpoint_interval }`: signed checkpoints of the audit chain.
     private mutating func parseAudit(_ node: Node?) -> Configuration.Audit {
-        let map = reader.mapping(node, "audit", allowed: ["signing_key_file", "trusted_keys", "checkpoint_interval"])
+        let map = reader.mapping(node, "audit", allowed: ConfigKeys.allowed(under: "audit"))
         var audit = Configuration.Audit()
         if let name = reader.string(map["signing_key_file"], "audit.signing_key_file") {
             let path = resolve(name)

@@ -4,11 +4,6 @@ import Yams
 
 /// One template file (`templates/*.yaml`) into a compiled `MessageTemplate`.
 struct TemplateParser {
-    static let keys: Set<String> = [
-        "id", "category", "severity", "urgency", "certainty", "response", "route", "drill_route",
-        "variables", "event", "title", "body", "instruction",
-    ]
-
     var reader: YAMLReader
     var diagnostics: [Diagnostic] { reader.diagnostics }
 
@@ -19,7 +14,7 @@ struct TemplateParser {
             if !reader.diagnostics.hasErrors { reader.error("the template file is empty", at: nil) }
             return nil
         }
-        let map = reader.mapping(root, "template", allowed: Self.keys)
+        let map = reader.mapping(root, "template", allowed: ConfigKeys.allowedInTemplate(under: ""))
         let id = reader.string(map["id"], "id", required: true, parent: root)
         if let id, !id.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) {
             reader.error("template id '\(id)' may use only letters, digits, '-' and '_'", at: map["id"])
@@ -66,7 +61,7 @@ struct TemplateParser {
             if !name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) {
                 reader.error("variable name '\(name)' may use only letters, digits and '_'", at: keyNode)
             }
-            let map = reader.mapping(value, "variables.\(name)", allowed: ["required", "default", "allowed", "description"])
+            let map = reader.mapping(value, "variables.\(name)", allowed: ConfigKeys.allowedInTemplate(under: "variables.<variable>"))
             let allowed = reader.strings(map["allowed"], "variables.\(name).allowed")
             if let allowed, allowed.isEmpty { reader.error("'variables.\(name).allowed' is empty", at: map["allowed"]) }
             specs.append(

@@ -468,12 +468,18 @@ public struct ChannelInfo: Codable, Sendable, Hashable {
     public var lastDeliveredAt: String?
     public var lastErrorAt: String?
     public var lastError: String?
+    /// When the channel's credential expires (`expires:` in the config), if known.
+    public var expires: String?
+    /// When the receiver's TLS certificate expires, as seen at the last TLS handshake.
+    public var certificateExpires: String?
 
     public init(
         name: String, type: String, endpoint: String, languages: [String], recipients: Int, routes: [String],
         maxConcurrency: Int, rateLimit: Double?, unavailable: String?, lastDeliveredAt: String?, lastErrorAt: String?,
-        lastError: String?
+        lastError: String?, expires: String? = nil, certificateExpires: String? = nil
     ) {
+        self.expires = expires
+        self.certificateExpires = certificateExpires
         self.name = name
         self.type = type
         self.endpoint = endpoint
@@ -506,5 +512,37 @@ public struct BackupResult: Codable, Sendable, Hashable {
         self.bytes = bytes
         self.auditHeadSeq = auditHeadSeq
         self.auditHeadHash = auditHeadHash
+    }
+}
+
+/// `daemon.health`: what a monitoring check needs, worst state first.
+public struct HealthReport: Codable, Sendable, Hashable {
+    public enum State: String, Codable, Sendable, Hashable, Comparable {
+        case ok = "OK", warning = "WARNING", critical = "CRITICAL"
+
+        private var rank: Int { self == .ok ? 0 : self == .warning ? 1 : 2 }
+        public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rank < rhs.rank }
+    }
+
+    public struct Check: Codable, Sendable, Hashable {
+        /// `config`, `database`, `channel:NAME`, `credential:NAME`, `heartbeat`, `audit`.
+        public var name: String
+        public var state: State
+        public var message: String
+
+        public init(name: String, state: State, message: String) {
+            self.name = name
+            self.state = state
+            self.message = message
+        }
+    }
+
+    /// The worst state of any check.
+    public var state: State
+    public var checks: [Check]
+
+    public init(checks: [Check]) {
+        self.checks = checks
+        state = checks.map(\.state).max() ?? .ok
     }
 }

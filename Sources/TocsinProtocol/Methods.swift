@@ -18,6 +18,7 @@ public enum AdminMethod: String, Sendable, CaseIterable, Codable {
     case channelList = "channel.list"
     case channelTest = "channel.test"
     case backup = "daemon.backup"
+    case health = "daemon.health"
 
     /// The notification method of `incident.watch`'s live events.
     public static let deliveryEvent = "delivery.event"
@@ -34,6 +35,8 @@ public enum AdminMethod: String, Sendable, CaseIterable, Codable {
         case .backup: ["operator", "auditor"]
         case .templateApprove: ["approver"]
         case .auditLog, .auditVerify, .auditExport: ["auditor"]
+        // Monitoring checks run as a service user (nagios, prometheus) that needs nothing else.
+        case .health: ["operator", "approver", "auditor", "monitor"]
         }
     }
 }

@@ -10,7 +10,10 @@ public protocol Store: Sendable {
     func payloads(for keys: Set<PayloadKey>) async throws(StoreError) -> [PayloadKey: PayloadRecord]
 
     func incident(_ id: String) async throws(StoreError) -> IncidentRecord?
+    /// Incidents newest first, heartbeats left out.
     func recentIncidents(limit: Int) async throws(StoreError) -> [IncidentRecord]
+    /// The newest heartbeat (an incident with CAP status `System`).
+    func lastHeartbeat() async throws(StoreError) -> IncidentRecord?
     /// Updates and all-clears that reference incident `id`, oldest first.
     func followUps(of id: String) async throws(StoreError) -> [IncidentRecord]
     func deliveries(ofIncident id: String) async throws(StoreError) -> [DeliveryRecord]
@@ -90,6 +93,8 @@ public struct ChannelActivity: Sendable, Hashable {
     public var lastDeliveredAt: Int64?
     public var lastErrorAt: Int64?
     public var lastError: String?
+    /// Whether the channel's most recently finished delivery failed (rather than was delivered).
+    public var lastFinalFailed = false
 
     public init(lastDeliveredAt: Int64? = nil, lastErrorAt: Int64? = nil, lastError: String? = nil) {
         self.lastDeliveredAt = lastDeliveredAt

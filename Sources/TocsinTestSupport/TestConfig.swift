@@ -25,6 +25,7 @@ public struct TestConfig {
     public var operators = ["group:root"]
     public var approvers = ["group:root"]
     public var auditors = ["group:root"]
+    public var monitors: [String] = []
     public var socketMode = "0660"
     public var retry = "{ initial: 100ms, max: 400ms }"
     public var deadline = "2m"
@@ -55,6 +56,7 @@ public struct TestConfig {
               operators: [\(operators.joined(separator: ", "))]
               approvers: [\(approvers.joined(separator: ", "))]
               auditors: [\(auditors.joined(separator: ", "))]
+              monitors: [\(monitors.joined(separator: ", "))]
             delivery: { timeout: \(timeout), deadline: \(deadline), retry: \(retry) }
             channels:
 

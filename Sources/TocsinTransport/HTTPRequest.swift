@@ -34,6 +34,8 @@ public struct HTTPRequest: Sendable {
     public var timeout: Duration
     /// Optional Basic credentials.
     public var basicAuth: HTTPBasicAuth?
+    /// Path of a PEM file of CA certificates to trust (`CURLOPT_CAINFO`), for a receiver behind a private CA.
+    public var caBundle: String?
 
     /// Creates a request.
     /// - Parameters:

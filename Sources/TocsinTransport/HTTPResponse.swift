@@ -1,3 +1,5 @@
+import Foundation
+
 /// The final HTTP response to a request (interim `1xx` responses are dropped; redirects are not followed).
 public struct HTTPResponse: Sendable {
     /// The most bytes of a response body that are kept; the rest is read and discarded.
@@ -13,6 +15,9 @@ public struct HTTPResponse: Sendable {
     public var body: [UInt8]
     /// Time from hand-off to the transport until the transfer completed.
     public var latency: Duration
+    /// When the server's TLS certificate expires, if this transfer made a TLS handshake (a reused connection
+    /// made none: the last known date stands).
+    public var certificateExpiry: Date?
 
     /// Creates a response; transports fill it in, and tests use it for fakes.
     public init(status: Int, headers: [HTTPHeader] = [], body: [UInt8] = [], latency: Duration = .zero) {

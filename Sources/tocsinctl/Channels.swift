@@ -13,6 +13,13 @@ extension Tocsinctl {
             static let configuration = CommandConfiguration(abstract: "List channels: type, endpoint (secrets masked), last success, last error.")
             @OptionGroup var global: GlobalOptions
 
+            /// `2027-03-01T00:00:00.000Z (in 97 days)`, or `… (EXPIRED)`.
+            static func expiry(_ iso: String) -> String {
+                guard let date = try? Date(iso, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) else { return iso }
+                let days = Int(date.timeIntervalSinceNow / 86_400)
+                return date.timeIntervalSinceNow <= 0 ? "\(iso) (EXPIRED)" : "\(iso) (in \(days) days)"
+            }
+
             func run() throws {
                 try runReporting(json: global.json) {
                     let channels = try global.connect().call(.channelList, EmptyParams(), as: [ChannelInfo].self)
@@ -22,6 +29,8 @@ extension Tocsinctl {
                         let error = channel.unavailable.map { "CANNOT SEND: \($0)" }
                             ?? channel.lastError.map { "\(channel.lastErrorAt ?? "") \($0)" } ?? "-"
                         print("\(Console.pad(channel.name, 20)) \(Console.pad(channel.type, 13)) \(Console.pad(channel.endpoint, 34)) \(Console.pad(channel.lastDeliveredAt ?? "never", 25)) \(error)")
+                        if let expires = channel.expires { print("    credential expires \(Self.expiry(expires))") }
+                        if let expires = channel.certificateExpires { print("    TLS certificate expires \(Self.expiry(expires))") }
                     }
                 }
             }

@@ -84,6 +84,14 @@ struct TeamsEndpointTests {
         #expect(!String(decoding: try Fixtures.send(Self.endpoint(Fixtures.english), Fixtures.message(building: value)).payload.body, as: UTF8.self).contains("msteams"))
     }
 
+    @Test func tripleBracesCannotFormAFunctionEither() throws {
+        // "{{{DATE(…)}}}": replacing "{{" once left "{\u{200B}{{DATE(…", a live function (fault suite, HostileValueTests).
+        let value = "{{{DATE(2026-11-23T10:00:00Z)}}} {{{{TIME(2026-11-23T10:00:00Z)}}}}"
+        let body = String(decoding: try Fixtures.send(Self.endpoint(Fixtures.english), Fixtures.message(building: value)).request.body, as: UTF8.self)
+        #expect(!body.contains("{{"), "\(body)")
+        #expect(body.contains("DATE(2026-11-23T10:00:00Z)"), "the text is still there, only defused")
+    }
+
     @Test func answersFollowHTTPStatus() throws {
         let endpoint = try Self.endpoint(Fixtures.french)
         #expect(endpoint.interpret(Fixtures.response(202), at: Fixtures.attemptTime) == .delivered)

@@ -29,7 +29,7 @@ struct AccessPolicyTests {
 
     @Test func rootHasEveryRole() {
         #expect(AccessPolicy().roles(uid: 0, userName: "root", groups: []) == Set(AccessPolicy.Role.allCases))
-        #expect(Self.policy.roles(uid: 0, userName: nil, groups: []) == [.operator_, .approver, .auditor])
+        #expect(Self.policy.roles(uid: 0, userName: nil, groups: []) == [.operator_, .approver, .auditor, .monitor])
     }
 
     @Test func userNameMatches() {
@@ -56,8 +56,14 @@ struct AccessPolicyTests {
         #expect(Self.policy.roles(uid: 1003, userName: "someone", groups: ["mtremblay"]).isEmpty)
     }
 
+    @Test func monitorsMayOnlyAskForHealth() {
+        let policy = AccessPolicy(monitors: [.user("nagios")])
+        #expect(policy.roles(uid: 120, userName: "nagios", groups: ["nagios"]) == [.monitor])
+        #expect(policy.roles(uid: 121, userName: "mtremblay", groups: []) == [])
+    }
+
     @Test func roleRawValues() {
-        #expect(AccessPolicy.Role.allCases.map(\.rawValue) == ["operator", "approver", "auditor"])
+        #expect(AccessPolicy.Role.allCases.map(\.rawValue) == ["operator", "approver", "auditor", "monitor"])
         #expect(Self.policy.principals(for: .approver) == [.user("mtremblay")])
     }
 }

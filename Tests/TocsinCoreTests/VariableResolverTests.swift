@@ -71,11 +71,34 @@ struct VariableResolverTests {
         #expect(try Self.problems(["building": "Pavillon A "]).count == 1)
     }
 
-    @Test(arguments: ["Pavillon\nA", "Pavillon\tA", "Pavillon\rA", "\u{1B}[31mrouge", "nul\u{0}", "del\u{7F}", "c1\u{85}"])
+    @Test(arguments: [
+        "Pavillon\nA", "Pavillon\tA", "Pavillon\rA", "\u{1B}[31mrouge", "nul\u{0}", "del\u{7F}", "c1\u{85}",
+        // Line and paragraph separators break a line too; bidirectional controls change what a reader sees.
+        "ligne\u{2028}deux", "para\u{2029}graphe", "Pavillon \u{202E}A nollivaP", "isolé\u{2066}x\u{2069}",
+    ])
     func controlCharactersAreRefused(value: String) throws {
         let problems = try Self.problems(["building": "Pavillon A", "note": value])
         #expect(problems.count == 1)
         #expect(problems.first?.contains("the value of 'note' contains a control character") == true)
+    }
+
+    @Test func aLongOrControlLadenValueOutsideTheAllowedListIsNotQuoted() throws {
+        // The "not an allowed value" message quotes the value: only once it is known short and printable.
+        let long = try Self.problems(["building": String(repeating: "x", count: 100_000)])
+        #expect(long == ["the value of 'building' is 100000 characters long; at most 200 are accepted"])
+        let escape = try Self.problems(["building": "\u{1B}]0;pwned\u{7}"])
+        #expect(escape.count == 1 && escape.first?.contains("control character") == true && escape.first?.contains("\u{1B}") == false)
+    }
+
+    @Test func anUnknownVariableNameIsQuotedShortAndPrintable() throws {
+        let problems = try Self.problems(["building": "Pavillon A", "\u{1B}[2J" + String(repeating: "n", count: 500): "x"])
+        let problem = try #require(problems.first)
+        #expect(!problem.contains("\u{1B}") && problem.contains(#"\u{1B}[2J"#) && problem.count < 300, "\(problem)")
+    }
+
+    @Test func emojiSequencesAndAccentsAreNotControlCharacters() throws {
+        let value = "Famille 👨\u{200D}👩\u{200D}👧 — Pavillon Élan"
+        #expect(try VariableResolver.resolve(["building": "Pavillon A", "note": value], for: Self.template())["note"] == value)
     }
 
     @Test func valuesUpToTheMaximumLengthAreAccepted() throws {

@@ -177,7 +177,7 @@ struct JournalLogTests {
         #expect(!lines.isEmpty)
         #expect(lines.allSatisfy { $0.hasPrefix("<") && $0.dropFirst(2).hasPrefix(">") }, "\(text)")
         #expect(lines.contains { $0.hasPrefix("<5>tocsind ready") })
-        #expect(lines.contains { $0.hasPrefix("<6>delivery final") && $0.contains("delivery.state=failed") })
+        #expect(lines.contains { $0.hasPrefix("<4>delivery final") && $0.contains("delivery.state=failed") })
         #expect(!text.contains(secret) && !text.contains(String(secret.dropFirst(6).prefix(20))), "no secret in the logs")
     }
 }

@@ -200,6 +200,10 @@ struct CurlTransportTests {
         #expect(connections <= options.maxHostConnections)
     }
 
+    /// Far longer than any test waits: these requests must end by cancellation, never by their timeout, even when
+    /// the whole suite's blocking tests keep this one waiting for a thread for a minute or more.
+    static let untilCancelled = Duration.seconds(1800)
+
     @Test func cancellingTheCallerCancelsTheTransfer() async throws {
         let server = try LoopbackServer()
         defer { server.stop() }
@@ -207,7 +211,7 @@ struct CurlTransportTests {
         defer { transport.shutdown() }
 
         let base = server.base
-        let inFlight = Task { await transport.send(HTTPRequest(url: base + "/hang", timeout: .seconds(60))) }
+        let inFlight = Task { await transport.send(HTTPRequest(url: base + "/hang", timeout: Self.untilCancelled)) }
         try await server.waitForHits("hang", using: transport)
         inFlight.cancel()
         #expect(await inFlight.value.failure?.kind == .cancelled)
@@ -215,7 +219,7 @@ struct CurlTransportTests {
         // Cancelled before it was even submitted.
         let early = Task {
             while !Task.isCancelled { await Task.yield() }
-            return await transport.send(HTTPRequest(url: base + "/hang", timeout: .seconds(60)))
+            return await transport.send(HTTPRequest(url: base + "/hang", timeout: Self.untilCancelled))
         }
         early.cancel()
         #expect(await early.value.failure?.kind == .cancelled)
@@ -234,7 +238,7 @@ struct CurlTransportTests {
         let base = server.base
 
         let slow = Task {
-            let result = await transport.send(HTTPRequest(url: base + "/hang", timeout: .seconds(60)))
+            let result = await transport.send(HTTPRequest(url: base + "/hang", timeout: Self.untilCancelled))
             slowFinished.set()
             return result
         }
@@ -254,7 +258,7 @@ struct CurlTransportTests {
 
         let base = server.base
         let pending = (0..<3).map { _ in
-            Task { await transport.send(HTTPRequest(url: base + "/hang", timeout: .seconds(60))) }
+            Task { await transport.send(HTTPRequest(url: base + "/hang", timeout: Self.untilCancelled)) }
         }
         try await server.waitForHits("hang", count: 3, using: transport)
         transport.shutdown()

@@ -129,7 +129,7 @@ final class LoopbackServer {
                 count = int(parts[2])
                 self.reply(200, bytes(i % 251 for i in range(count)))
             elif segment == "hang":
-                time.sleep(300)
+                time.sleep(3600)
             else:
                 self.reply(404, b"")
 

@@ -1,7 +1,7 @@
 /// Who may do what, as Unix users and groups. Root has every role.
 public struct AccessPolicy: Sendable, Hashable {
     public enum Role: String, Sendable, Hashable, CaseIterable, Codable {
-        case operator_ = "operator", approver, auditor
+        case operator_ = "operator", approver, auditor, monitor
     }
 
     public enum Principal: Sendable, Hashable, CustomStringConvertible {
@@ -31,11 +31,14 @@ public struct AccessPolicy: Sendable, Hashable {
     public var operators: [Principal]
     public var approvers: [Principal]
     public var auditors: [Principal]
+    /// May only ask for health (`tocsinctl health`): the monitoring system's service user.
+    public var monitors: [Principal]
 
-    public init(operators: [Principal] = [], approvers: [Principal] = [], auditors: [Principal] = []) {
+    public init(operators: [Principal] = [], approvers: [Principal] = [], auditors: [Principal] = [], monitors: [Principal] = []) {
         self.operators = operators
         self.approvers = approvers
         self.auditors = auditors
+        self.monitors = monitors
     }
 
     public func principals(for role: Role) -> [Principal] {
@@ -43,6 +46,7 @@ public struct AccessPolicy: Sendable, Hashable {
         case .operator_: operators
         case .approver: approvers
         case .auditor: auditors
+        case .monitor: monitors
         }
     }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A configured destination: its type, where it points, its secrets and its limits.
 public struct ChannelDefinition: Sendable {
     public var name: String
@@ -16,6 +18,8 @@ public struct ChannelDefinition: Sendable {
     public var headers: [(name: String, value: Secret)]
     /// Individual recipients for per-recipient channels (SMS numbers, e-mail addresses).
     public var recipients: [String]
+    /// When the channel's credential stops working (`expires:`, e.g. a Facebook page token), when known.
+    public var expires: Date?
 
     public init(
         name: String, type: ChannelType, languages: [String], timeout: Duration? = nil, rateLimit: Double? = nil,

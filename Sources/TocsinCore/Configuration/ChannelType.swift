@@ -4,7 +4,7 @@ public enum ChannelType: String, Sendable, Hashable, CaseIterable {
     case twilioSMS = "twilio-sms", facebookPage = "facebook-page", x, email, cap
 
     /// Keys every channel takes, whatever its type.
-    public static let commonKeys: Set<String> = ["type", "languages", "timeout", "rate_limit", "max_concurrency"]
+    public static let commonKeys: Set<String> = ["type", "languages", "timeout", "rate_limit", "max_concurrency", "expires"]
 
     /// Groups of keys of which one must be present (`[["to", "recipients_file"]]`: either).
     public var requiredKeys: [[String]] {
@@ -21,7 +21,8 @@ public enum ChannelType: String, Sendable, Hashable, CaseIterable {
 
     public var optionalKeys: Set<String> {
         switch self {
-        case .webhook: ["secret", "headers"]
+        // `ca_file`: a PEM file of CA certificates to trust for the receiver (a private CA), relative to the config.
+        case .webhook: ["secret", "headers", "ca_file"]
         case .ntfy: ["token"]
         case .telegram, .facebookPage, .x: ["api_base"]
         // `max_segments`: the most SMS segments one message may take (default 4); longer text is shortened.

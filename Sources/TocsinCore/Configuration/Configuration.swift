@@ -73,6 +73,44 @@ public struct Configuration: Sendable {
         public var verificationKeys: [AuditPublicKey] { (signer.map { [$0.publicKey] } ?? []) + trustedKeys }
     }
 
+    /// What tells operators the daemon works before the day it is needed: metrics, health thresholds, heartbeat.
+    public struct Monitoring: Sendable, Hashable {
+        /// `metrics_listen: 127.0.0.1:PORT`: a loopback-only HTTP listener serving `/metrics`.
+        public var metricsListen: (host: String, port: Int)? {
+            get { listen.map { ($0.host, $0.port) } }
+            set { listen = newValue.map { Listen(host: $0.host, port: $0.port) } }
+        }
+        private var listen: Listen?
+        /// How often `metrics_file` is rewritten.
+        public var metricsInterval: Duration = .seconds(15)
+        /// A channel failing for longer than this is critical in `tocsinctl health`.
+        public var channelFailingAfter: Duration = .seconds(15 * 60)
+        /// A credential expiring within this is a warning in health (critical once expired).
+        public var expiryWarning: Duration = .seconds(14 * 86_400)
+        public var heartbeat: Heartbeat?
+
+        private struct Listen: Sendable, Hashable {
+            var host: String
+            var port: Int
+        }
+
+        public init() {}
+    }
+
+    /// `heartbeat:` — a CAP `System` message sent on a schedule through a route, so a dead channel shows on a quiet day.
+    public struct Heartbeat: Sendable, Hashable {
+        public var every: Duration
+        public var route: String
+
+        public init(every: Duration, route: String) {
+            self.every = every
+            self.route = route
+        }
+
+        /// How late a heartbeat may be before health says so: a tenth of the period, at least a minute.
+        public var grace: Duration { max(every / 10, .seconds(60)) }
+    }
+
     public var organization: Organization
     public var paths: Paths
     public var access: AccessPolicy
@@ -86,6 +124,7 @@ public struct Configuration: Sendable {
     /// Targets the incident report scores against; nil when the config sets none.
     public var objectives: Objectives?
     public var audit: Audit
+    public var monitoring = Monitoring()
     /// SHA-256 over the config file and every template file: what the audit records at each load.
     public var fingerprint: String
 

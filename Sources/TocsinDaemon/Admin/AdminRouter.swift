@@ -14,6 +14,13 @@ struct AdminRouter: Sendable {
     /// The response line for `line`.
     func handle(_ line: [UInt8], caller: Caller, emit: Emit) async -> [UInt8] {
         let data = Data(line)
+        // Checked first and named: invalid UTF-8 inside a string the envelope does not read (a variable's value
+        // sent as raw bytes) otherwise surfaced as a vague "invalid params: malformed JSON" (fault suite,
+        // HostileValueTests).
+        if let offset = Self.firstInvalidUTF8(line) {
+            await audit(caller: caller, method: nil, outcome: "parse-error")
+            return encodeError(id: nil, .parseError("invalid UTF-8 at byte \(offset)"))
+        }
         let envelope: JSONRPC.Envelope
         do {
             envelope = try JSONDecoder().decode(JSONRPC.Envelope.self, from: data)
@@ -27,7 +34,9 @@ struct AdminRouter: Sendable {
         }
         guard let method = AdminMethod(rawValue: name) else {
             await audit(caller: caller, method: name, outcome: "method-not-found")
-            return encodeError(id: envelope.id, .methodNotFound(name))
+            // Quoted short and printable: the name is the caller's, and a 100 kB or escape-laden one must not come
+            // back in full (fault suite, HostileSocketTests).
+            return encodeError(id: envelope.id, .methodNotFound(Self.printable(name)))
         }
         guard caller.has(anyOf: method.roles) else {
             await audit(caller: caller, method: name, outcome: "refused: not authorised")
@@ -103,6 +112,8 @@ struct AdminRouter: Sendable {
             return (try await daemon.backup(to: params.path, caller: caller, requestAudit: requestAudit), true)
         case .reload:
             return (try await daemon.reloader.reload(caller: caller, requestAudit: requestAudit), true)
+        case .health:
+            return (await daemon.health(), false)
         }
     }
 
@@ -141,6 +152,35 @@ struct AdminRouter: Sendable {
         Array((try? JSONEncoder().encode(JSONRPC.ErrorResponse(id: id, error: error))) ?? Data())
     }
 
+    /// The offset of the first byte that is not part of valid UTF-8, or nil when all of `bytes` is.
+    static func firstInvalidUTF8(_ bytes: [UInt8]) -> Int? {
+        var iterator = bytes.makeIterator()
+        var decoder = Unicode.UTF8()
+        var offset = 0
+        while true {
+            switch decoder.decode(&iterator) {
+            case .scalarValue(let scalar): offset += UTF8.width(scalar)
+            case .emptyInput: return nil
+            case .error: return offset
+            }
+        }
+    }
+
+    /// A caller-supplied word as an error may show it: at most `limit` characters, control and bidirectional
+    /// formatting characters written as `\u{…}` escapes so none reaches the operator's terminal.
+    static func printable(_ text: String, limit: Int = 100) -> String {
+        var result = ""
+        for scalar in text.unicodeScalars.prefix(limit) {
+            let category = scalar.properties.generalCategory
+            if category == .control || category == .format || category == .lineSeparator || category == .paragraphSeparator {
+                result += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
+            } else {
+                result.unicodeScalars.append(scalar)
+            }
+        }
+        return text.unicodeScalars.count > limit ? result + "…" : result
+    }
+
     /// Decoding errors in words, without echoing the request (which may be large or hostile).
     static func describe(_ error: any Error) -> String {
         switch error {
@@ -172,6 +212,7 @@ extension PreviewResult: EncodableResult {}
 extension TemplateDetail: EncodableResult {}
 extension ApproveResult: EncodableResult {}
 extension AuditVerifyResult: EncodableResult {}
+extension HealthReport: EncodableResult {}
 extension DaemonStatus: EncodableResult {}
 extension ReloadResult: EncodableResult {}
 extension ChannelInfo: EncodableResult {}

@@ -4,7 +4,9 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import Synchronization
+import TocsinCore
 import TocsinProtocol
+import TocsinStore
 
 /// The admin socket: JSON-RPC 2.0 lines over a Unix stream socket, each caller identified by SO_PEERCRED.
 ///
@@ -56,10 +58,16 @@ final class AdminServer: Service, Sendable {
             logger.info("admin socket inherited from systemd", metadata: ["socket.fd": "\(inherited)"])
         } else {
             try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            server = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true, childChannelInitializer: initializer)
-            guard chmod(path, mode_t(mode)) == 0 else {
-                throw AdminServerError("cannot set the permissions of the admin socket \(path): \(String(cString: strerror(errno)))")
+            // Not NIO's cleanupExistingSocketFile (it stats through a planted symbolic link) nor chmod (follows
+            // one): AdminSocketPath never follows a link, and a refusal to start is audited before it is thrown.
+            do {
+                try AdminSocketPath.prepare(path)
+            } catch {
+                await auditRefusal(error)
+                throw error
             }
+            server = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: false, childChannelInitializer: initializer)
+            try AdminSocketPath.setMode(path, mode)
             logger.info("admin socket listening", metadata: ["socket.path": "\(path)", "socket.mode": "\(String(mode, radix: 8))"])
         }
         ready()
@@ -80,6 +88,22 @@ final class AdminServer: Service, Sendable {
             }
             // Shutting down: end every connection too, or a client watching an incident would hold the daemon up.
             group.cancelAll()
+        }
+    }
+
+    /// Records why tocsind refused its admin socket path (a planted link, a foreign file) in the audit log.
+    private func auditRefusal(_ error: AdminServerError) async {
+        var detail = AuditDetail()
+        detail.set("path", path)
+        detail.set("reason", error.description)
+        let event = AuditEvent(
+            timeMillis: Date().millisecondsSince1970, kind: "admin.socket.refused", actorUID: Int64(getuid()),
+            actorPID: Int64(getpid()), subject: "daemon", detail: detail.json
+        )
+        do {
+            try await router.daemon.store.commit(StoreWrite(audit: [event]))
+        } catch {
+            logger.error("cannot record the refused admin socket path in the audit log", metadata: ["store.error": "\(error)"])
         }
     }
 

@@ -162,6 +162,30 @@ struct IncidentService: Sendable {
         return try await create(plan, caller: caller, requestAudit: requestAudit)
     }
 
+    /// The dead-man heartbeat: a CAP `System` message through `route`, sent by the daemon itself. Like a channel
+    /// test it reaches one recipient of a per-recipient channel, never a whole SMS or e-mail list.
+    func heartbeat(route: String) async throws(RPCError) -> IncidentStatus {
+        let config = configuration.current.configuration
+        guard let members = config.routes[route] else { throw .validation("the heartbeat route '\(route)' is not defined") }
+        let channels = members.compactMap { config.channels[$0] }.map { channel -> ChannelDefinition in
+            var channel = channel
+            if channel.type.isPerRecipient { channel.recipients = Array(channel.recipients.prefix(1)) }
+            return channel
+        }
+        let template = HeartbeatTemplate.template
+        let plan = Plan(
+            template: template, variables: [:], status: .system, msgType: .alert, origin: nil, approved: true,
+            approvalNote: nil, route: route, channels: channels,
+            messages: TemplateRenderer.render(template, values: [:], languages: config.organization.languages, marking: .test)
+        )
+        let daemon = Caller(uid: getuid(), gid: getgid(), pid: getpid(), policy: config.access)
+        let request = AuditEvent(
+            timeMillis: Date().millisecondsSince1970, kind: "heartbeat", actorUID: Int64(daemon.uid), actorPID: Int64(daemon.pid),
+            subject: "heartbeat", detail: AuditDetail(["route": route]).json
+        )
+        return try await create(plan, caller: daemon, requestAudit: request)
+    }
+
     private func create(_ plan: Plan, caller: Caller, requestAudit: AuditEvent) async throws(RPCError) -> IncidentStatus {
         let active = configuration.current
         let config = active.configuration
@@ -365,6 +389,23 @@ enum ChannelTestTemplate {
             body: [
                 "fr": "Message de vérification technique de Tocsin. Aucune action n'est requise.",
                 "en": "Technical check message from Tocsin. No action is needed.",
+            ]
+        )
+        // Fixed, known-good text: a parse failure here is a programming error caught by the tests.
+        return try! MessageTemplate(content: content)
+    }()
+}
+
+enum HeartbeatTemplate {
+    static let template: MessageTemplate = {
+        let content = MessageTemplate.Content(
+            id: "heartbeat", category: .other, severity: .minor, urgency: .unknown, certainty: .unknown,
+            response: CAP.ResponseType.none, route: "(heartbeat)", variables: [],
+            event: ["fr": "Battement de cœur Tocsin", "en": "Tocsin heartbeat"],
+            title: ["fr": "Tocsin fonctionne", "en": "Tocsin is working"],
+            body: [
+                "fr": "Message automatique de vérification : ce canal reçoit les alertes de Tocsin. Aucune action n'est requise.",
+                "en": "Automatic check: this channel receives Tocsin's alerts. No action is needed.",
             ]
         )
         // Fixed, known-good text: a parse failure here is a programming error caught by the tests.

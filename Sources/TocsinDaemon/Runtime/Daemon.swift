@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOPosix
 import ServiceLifecycle
+import Synchronization
 import TocsinChannels
 import TocsinConfig
 import TocsinCore
@@ -25,17 +26,26 @@ public enum Daemon {
             logger.warning("channel cannot send", metadata: ["channel": "\(name)", "reason": "\(reason)"])
         }
         let events = DeliveryEvents()
+        let registry = DaemonMetrics.bootstrap()
+        DaemonMetrics.declare(channels: Array(configuration.channels.keys))
         let checkpoints = CheckpointService(configuration: holder, store: store, logger: logger)
+        // Set once the heartbeat service exists (it needs the incident service, which needs the dispatcher).
+        let heartbeatBox = HeartbeatBox()
         let dispatcher = Dispatcher(
             configuration: holder, store: store, transport: transport, events: events, logger: logger,
-            incidentEnded: { checkpoints.incidentEnded($0) }
+            incidentEnded: { id in
+                checkpoints.incidentEnded(id)
+                heartbeatBox.service?.incidentEnded(id)
+            }
         )
         let approvals = ApprovalService(store: store, configuration: holder)
         let incidents = IncidentService(configuration: holder, store: store, dispatcher: dispatcher, approvals: approvals, logger: logger)
         let reloader = Reloader(configuration: holder, store: store, notifier: SystemdNotifier(), dispatcher: dispatcher, logger: logger)
+        let heartbeat = HeartbeatService(configuration: holder, store: store, incidents: incidents, logger: logger)
+        heartbeatBox.service = heartbeat
         let context = DaemonContext(
             configuration: holder, store: store, dispatcher: dispatcher, events: events, incidents: incidents,
-            approvals: approvals, reloader: reloader, startedAt: Date(), logger: logger
+            approvals: approvals, reloader: reloader, heartbeat: heartbeat, startedAt: Date(), logger: logger
         )
 
         let recovered = try await recover(into: dispatcher, store: store)
@@ -65,7 +75,11 @@ public enum Daemon {
         let group = ServiceGroup(
             configuration: .init(
                 services: [
-                    .init(service: checkpoints), .init(service: dispatcher), .init(service: server), .init(service: HangupReloadService(reloader: reloader)),
+                    .init(service: checkpoints), .init(service: dispatcher), .init(service: server), .init(service: heartbeat),
+                    .init(service: MetricsService(
+                        registry: registry, configuration: holder, store: store, dispatcher: dispatcher, heartbeat: heartbeat,
+                        group: eventLoops, logger: logger
+                    )), .init(service: HangupReloadService(reloader: reloader)),
                     .init(service: SystemdService(
                         notifier: notifier, interval: SystemdNotifier.watchdogInterval(), dispatcher: dispatcher, store: store, logger: logger
                     )),
@@ -126,5 +140,14 @@ public enum Daemon {
             )
         }
         try await store.commit(write)
+    }
+}
+
+/// Breaks the construction cycle dispatcher → incident service → heartbeat → dispatcher's end-of-incident callback.
+private final class HeartbeatBox: Sendable {
+    private let stored = Mutex<HeartbeatService?>(nil)
+    var service: HeartbeatService? {
+        get { stored.withLock { $0 } }
+        set { stored.withLock { $0 = newValue } }
     }
 }

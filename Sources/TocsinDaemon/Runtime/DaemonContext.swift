@@ -15,8 +15,11 @@ struct DaemonContext: Sendable {
     let incidents: IncidentService
     let approvals: ApprovalService
     let reloader: Reloader
+    let heartbeat: HeartbeatService
     let startedAt: Date
     let logger: Logger
+    /// The last full audit verification, reused by health checks for a while (it reads the whole chain).
+    let auditCache = AuditVerificationCache()
 
     func preview(_ params: SendParams) async throws(RPCError) -> PreviewResult {
         let plan = try await incidents.plan(params, enforceApproval: false)
@@ -203,6 +206,7 @@ struct DaemonContext: Sendable {
         let config = active.configuration
         let activity: [String: ChannelActivity]
         do { activity = try await store.channelActivity() } catch { throw .unavailable("\(error)") }
+        let certificates = dispatcher.certificates.withLock { $0 }
         return config.channels.values.sorted { $0.name < $1.name }.map { channel in
             let seen = activity[channel.name]
             return ChannelInfo(
@@ -212,7 +216,9 @@ struct DaemonContext: Sendable {
                 maxConcurrency: channel.maxConcurrency, rateLimit: channel.rateLimit,
                 unavailable: active.unavailable[channel.name],
                 lastDeliveredAt: seen?.lastDeliveredAt.map(Timestamp.iso(millis:)),
-                lastErrorAt: seen?.lastErrorAt.map(Timestamp.iso(millis:)), lastError: seen?.lastError
+                lastErrorAt: seen?.lastErrorAt.map(Timestamp.iso(millis:)), lastError: seen?.lastError,
+                expires: channel.expires.map(Timestamp.iso),
+                certificateExpires: certificates[channel.name].map(Timestamp.iso)
             )
         }
     }

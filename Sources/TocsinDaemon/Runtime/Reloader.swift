@@ -30,6 +30,9 @@ final class Reloader: Sendable {
         self.logger = logger
     }
 
+    /// The last refused reload since the last applied one: health warns that the file on disk is not what runs.
+    let lastRefusal = Mutex<(at: Date, reason: String)?>(nil)
+
     func reload(caller: Caller?, requestAudit: AuditEvent?) async throws(RPCError) -> ReloadResult {
         guard busy.withLock({ busy in defer { busy = true }; return !busy }) else {
             throw .validation("a reload is already in progress; try again in a moment")
@@ -53,6 +56,8 @@ final class Reloader: Sendable {
             detail.set("errors", problems.count)
             detail.set("first_error", problems.first)
             await audit(detail, caller: caller, requestAudit: requestAudit)
+            lastRefusal.withLock { $0 = (Date(), problems.first ?? "invalid configuration") }
+            DaemonMetrics.reload(accepted: false)
             logger.error("reload refused; the running configuration is kept", metadata: ["errors": "\(problems.count)", "first": "\(problems.first ?? "")"])
             throw .validation(
                 "the new configuration has \(problems.count) error\(problems.count == 1 ? "" : "s"); the running configuration is kept and nothing changed",
@@ -70,6 +75,9 @@ final class Reloader: Sendable {
             .map(\.id).sorted()
         let changed = loaded.fingerprint != old.configuration.fingerprint
         configuration.replace(with: ActiveConfiguration(loaded, path: old.configPath))
+        lastRefusal.withLock { $0 = nil }
+        DaemonMetrics.reload(accepted: true)
+        DaemonMetrics.declare(channels: Array(loaded.channels.keys))
 
         detail.set("outcome", "applied")
         detail.set("fingerprint", loaded.fingerprint)

@@ -1,0 +1,148 @@
+import Foundation
+import Synchronization
+import TocsinCore
+import TocsinProtocol
+import TocsinStore
+
+/// Keeps the last full audit verification for a few minutes: health checks run every minute or so, and a
+/// million-entry chain takes seconds to read.
+final class AuditVerificationCache: Sendable {
+    static let maximumAge: TimeInterval = 600
+    private let last = Mutex<(at: Date, result: AuditVerifyResult)?>(nil)
+
+    func result(refresh: () async throws(RPCError) -> AuditVerifyResult) async throws(RPCError) -> AuditVerifyResult {
+        if let cached = last.withLock({ $0 }), Date().timeIntervalSince(cached.at) < Self.maximumAge { return cached.result }
+        let fresh = try await refresh()
+        last.withLock { $0 = (Date(), fresh) }
+        return fresh
+    }
+}
+
+/// `daemon.health`: each check with a state and a sentence an on-call person can act on.
+extension DaemonContext {
+    func health() async -> HealthReport {
+        let now = Date()
+        var checks: [HealthReport.Check] = [configCheck()]
+        checks.append(await databaseCheck())
+        checks += await channelChecks(now: now)
+        checks += credentialChecks(now: now)
+        if let check = heartbeatCheck(now: now) { checks.append(check) }
+        checks.append(await auditCheck())
+        return HealthReport(checks: checks)
+    }
+
+    private func configCheck() -> HealthReport.Check {
+        let config = configuration.current.configuration
+        if let refusal = reloader.lastRefusal.withLock({ $0 }) {
+            return .init(name: "config", state: .warning, message: "the last reload (\(Timestamp.iso(refusal.at))) was refused: \(refusal.reason); the previous configuration is still running")
+        }
+        return .init(name: "config", state: .ok, message: "loaded (\(config.fingerprint.prefix(12))): \(config.channels.count) channels, \(config.templates.count) templates")
+    }
+
+    private func databaseCheck() async -> HealthReport.Check {
+        do {
+            // An empty write takes the write lock and commits: what every send needs.
+            try await store.commit(StoreWrite())
+        } catch {
+            return .init(name: "database", state: .critical, message: "cannot write: \(error)")
+        }
+        var stats = statvfs()
+        let folder = configuration.current.configuration.paths.state
+        if statvfs(folder, &stats) == 0 {
+            let free = Double(stats.f_bavail) * Double(stats.f_frsize)
+            if free < 100 * 1_048_576 {
+                return .init(name: "database", state: .warning, message: "writable, but only \(Int(free / 1_048_576)) MB free in \(folder)")
+            }
+        }
+        return .init(name: "database", state: .ok, message: "writable")
+    }
+
+    private func channelChecks(now: Date) async -> [HealthReport.Check] {
+        let active = configuration.current
+        let config = active.configuration
+        let snapshot = dispatcher.snapshot()
+        let activity = (try? await store.channelActivity()) ?? [:]
+        var checks: [HealthReport.Check] = []
+        for name in config.channels.keys.sorted() {
+            let check = "channel:\(name)"
+            if let reason = active.unavailable[name] {
+                checks.append(.init(name: check, state: .critical, message: "cannot send: \(reason)"))
+            } else if let retrying = snapshot.retrying[name] {
+                let age = Duration.seconds(now.timeIntervalSince(retrying.since))
+                let state: HealthReport.State = age > config.monitoring.channelFailingAfter ? .critical : .warning
+                checks.append(.init(name: check, state: state, message: "failing for \(age.humanReadable) (\(retrying.deliveries) deliveries retrying): \(retrying.lastError ?? "no answer")"))
+            } else if let seen = activity[name], seen.lastFinalFailed {
+                let when = seen.lastErrorAt.map { " at \(Timestamp.iso(millis: $0))" } ?? ""
+                checks.append(.init(name: check, state: .critical, message: "the last delivery failed\(when): \(seen.lastError ?? "see tocsinctl status"); after fixing, check with `tocsinctl channels test \(name)`"))
+            }
+        }
+        if checks.isEmpty { checks.append(.init(name: "channels", state: .ok, message: "\(config.channels.count) channels, none failing")) }
+        return checks
+    }
+
+    /// Token end dates from the config (`expires:`) and receivers' TLS certificates as last seen.
+    private func credentialChecks(now: Date) -> [HealthReport.Check] {
+        let config = configuration.current.configuration
+        let certificates = dispatcher.certificates.withLock { $0 }
+        var checks: [HealthReport.Check] = []
+        func check(_ name: String, _ what: String, expires: Date, renew: String) {
+            let left = expires.timeIntervalSince(now)
+            let date = Timestamp.iso(expires)
+            if left <= 0 {
+                checks.append(.init(name: name, state: .critical, message: "\(what) expired on \(date): \(renew)"))
+            } else if left < config.monitoring.expiryWarning.seconds {
+                checks.append(.init(name: name, state: .warning, message: "\(what) expires in \(Self.days(left)) (\(date)): \(renew) before then"))
+            }
+        }
+        for channel in config.channels.values.sorted(by: { $0.name < $1.name }) {
+            if let expires = channel.expires {
+                check("credential:\(channel.name)", "the credential", expires: expires, renew: "renew it (runbooks/rotating-a-secret.md)")
+            }
+            if let expires = certificates[channel.name] {
+                check("certificate:\(channel.name)", "the receiver's TLS certificate", expires: expires, renew: "ask the receiver's owner to renew it")
+            }
+        }
+        return checks
+    }
+
+    private static func days(_ seconds: TimeInterval) -> String {
+        let days = Int(seconds / 86_400)
+        return days == 1 ? "1 day" : "\(days) days"
+    }
+
+    private func heartbeatCheck(now: Date) -> HealthReport.Check? {
+        guard let schedule = configuration.current.configuration.monitoring.heartbeat else { return nil }
+        let state = heartbeat.state
+        if state.lastSucceeded == false {
+            return .init(name: "heartbeat", state: .critical, message: "the last heartbeat (\(state.lastIncident ?? "not stored")) failed: \(state.lastFailure ?? "see tocsinctl status")")
+        }
+        let limit = (schedule.every + schedule.grace).seconds
+        let reference = state.lastSuccessAt ?? startedAt
+        let age = now.timeIntervalSince(reference)
+        if age > 2 * schedule.every.seconds + schedule.grace.seconds {
+            return .init(name: "heartbeat", state: .critical, message: "no heartbeat delivered for \(Duration.seconds(age).humanReadable) (every \(schedule.every.humanReadable) through route '\(schedule.route)')")
+        }
+        if age > limit {
+            return .init(name: "heartbeat", state: .warning, message: "the heartbeat is late: last delivered \(Duration.seconds(age).humanReadable) ago")
+        }
+        guard let success = state.lastSuccessAt else {
+            return .init(name: "heartbeat", state: .ok, message: "first heartbeat under way")
+        }
+        return .init(name: "heartbeat", state: .ok, message: "last delivered \(Timestamp.iso(success)) through route '\(schedule.route)'")
+    }
+
+    private func auditCheck() async -> HealthReport.Check {
+        do {
+            let result = try await auditCache.result { () async throws(RPCError) -> AuditVerifyResult in try await verifyAudit() }
+            guard result.intact else {
+                return .init(name: "audit", state: .critical, message: "chain broken at entry \(result.brokenSeq ?? 0): \(result.problem ?? "")")
+            }
+            if let signed = result.checkpoints?.lastSignedSeq {
+                return .init(name: "audit", state: .ok, message: "intact (\(result.checked) entries); signed up to entry \(signed)")
+            }
+            return .init(name: "audit", state: .ok, message: "intact (\(result.checked) entries)")
+        } catch {
+            return .init(name: "audit", state: .critical, message: "cannot verify: \(error.message)")
+        }
+    }
+}

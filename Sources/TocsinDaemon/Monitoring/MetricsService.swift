@@ -1,0 +1,168 @@
+import Foundation
+import Logging
+import Metrics
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Prometheus
+import ServiceLifecycle
+import TocsinCore
+import TocsinStore
+
+/// Publishes the metrics without opening a port by default: rewrites `metrics_file` atomically every
+/// `metrics_interval` (for node_exporter's textfile collector), and serves `GET /metrics` on `metrics_listen`
+/// (loopback only, refused otherwise by the config check) when configured.
+final class MetricsService: Service, Sendable {
+    private let registry: PrometheusCollectorRegistry
+    private let configuration: ConfigurationHolder
+    private let store: any Store
+    private let dispatcher: Dispatcher
+    private let heartbeat: HeartbeatService
+    private let group: any EventLoopGroup
+    private let logger: Logger
+
+    init(
+        registry: PrometheusCollectorRegistry, configuration: ConfigurationHolder, store: any Store, dispatcher: Dispatcher,
+        heartbeat: HeartbeatService, group: any EventLoopGroup, logger: Logger
+    ) {
+        self.registry = registry
+        self.configuration = configuration
+        self.store = store
+        self.dispatcher = dispatcher
+        self.heartbeat = heartbeat
+        self.group = group
+        self.logger = logger
+    }
+
+    func run() async throws {
+        let monitoring = configuration.current.configuration.monitoring
+        var listener: (any Channel)?
+        if let address = monitoring.metricsListen {
+            do {
+                listener = try await listen(host: address.host, port: address.port)
+                logger.notice("metrics served", metadata: ["metrics.listen": "\(address.host):\(address.port)"])
+            } catch {
+                // Metrics must never stop alerts: say so loudly and go on without the listener.
+                logger.error("cannot serve metrics", metadata: ["metrics.listen": "\(address.host):\(address.port)", "error": "\(error)"])
+            }
+        }
+        let wake = WakeSignal()
+        await withGracefulShutdownHandler {
+            while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                if let path = configuration.current.configuration.metricsFile { await write(to: path) }
+                await wake.wait(timeout: configuration.current.configuration.monitoring.metricsInterval)
+            }
+        } onGracefulShutdown: {
+            wake.signal()
+        }
+        try? await listener?.close()
+    }
+
+    /// The current metrics in the Prometheus text format, levels refreshed first.
+    func render() async -> [UInt8] {
+        await refreshLevels()
+        return registry.emitToBuffer()
+    }
+
+    private func refreshLevels() async {
+        let config = configuration.current.configuration
+        let snapshot = dispatcher.snapshot()
+        let now = Date()
+        Gauge(label: "tocsin_deliveries_pending").record(snapshot.pending)
+        Gauge(label: "tocsin_oldest_pending_delivery_seconds").record(snapshot.oldestCreatedAt.map { now.timeIntervalSince($0) } ?? 0)
+        for name in config.channels.keys {
+            Gauge(label: "tocsin_channel_retrying_deliveries", dimensions: [("channel", name)]).record(snapshot.retrying[name]?.deliveries ?? 0)
+        }
+        if let head = try? await store.auditHead() { Gauge(label: "tocsin_audit_entries").record(head.seq) }
+        for channel in config.channels.values {
+            guard let expires = channel.expires else { continue }
+            Gauge(label: "tocsin_credential_expiry_timestamp_seconds", dimensions: [("channel", channel.name)])
+                .record(expires.timeIntervalSince1970)
+        }
+        for (channel, expiry) in dispatcher.certificates.withLock({ $0 }) where config.channels[channel] != nil {
+            Gauge(label: "tocsin_certificate_expiry_timestamp_seconds", dimensions: [("channel", channel)]).record(expiry.timeIntervalSince1970)
+        }
+        if config.monitoring.heartbeat != nil {
+            let state = heartbeat.state
+            Gauge(label: "tocsin_heartbeat_ok").record(state.lastSucceeded == false ? 0 : 1)
+            Gauge(label: "tocsin_heartbeat_last_success_timestamp_seconds").record(state.lastSuccessAt?.timeIntervalSince1970 ?? 0)
+        }
+    }
+
+    /// Writes beside the target and renames, so the collector never reads half a file.
+    private func write(to path: String) async {
+        let bytes = await render()
+        let temporary = path + ".tmp-\(getpid())"
+        do {
+            try Data(bytes).write(to: URL(fileURLWithPath: temporary))
+            chmod(temporary, 0o644)
+            guard rename(temporary, path) == 0 else {
+                throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: String(cString: strerror(errno))])
+            }
+        } catch {
+            unlink(temporary)
+            logger.warning("cannot write the metrics file", metadata: ["metrics.file": "\(path)", "error": "\(error.localizedDescription)"])
+        }
+    }
+
+    private func listen(host: String, port: Int) async throws -> any Channel {
+        let render: @Sendable () async -> [UInt8] = { [self] in await self.render() }
+        return try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    try channel.pipeline.syncOperations.addHandler(MetricsHTTPHandler(render: render))
+                }
+            }
+            .bind(host: host, port: port).get()
+    }
+}
+
+/// `GET /metrics` (or `/`): the text format; anything else is 404, other methods 405.
+private final class MetricsHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let render: @Sendable () async -> [UInt8]
+    private var request: HTTPRequestHead?
+
+    init(render: @escaping @Sendable () async -> [UInt8]) {
+        self.render = render
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head): request = head
+        case .body: break
+        case .end:
+            guard let head = request else { return }
+            request = nil
+            let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
+            guard head.method == .GET || head.method == .HEAD else {
+                return respond(context: context, head: head, status: .methodNotAllowed, body: Array("only GET\n".utf8))
+            }
+            guard path == "/metrics" || path == "/" else {
+                return respond(context: context, head: head, status: .notFound, body: Array("try /metrics\n".utf8))
+            }
+            let promise = context.eventLoop.makePromise(of: [UInt8].self)
+            promise.completeWithTask(render)
+            promise.futureResult.assumeIsolated().whenSuccess { body in
+                self.respond(context: context, head: head, status: .ok, body: body)
+            }
+        }
+    }
+
+    private func respond(context: ChannelHandlerContext, head: HTTPRequestHead, status: HTTPResponseStatus, body: [UInt8]) {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: status == .ok ? "text/plain; version=0.0.4; charset=utf-8" : "text/plain; charset=utf-8")
+        headers.add(name: "Content-Length", value: String(body.count))
+        if !head.isKeepAlive { headers.add(name: "Connection", value: "close") }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
+        if head.method != .HEAD { context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: body)))), promise: nil) }
+        let keepAlive = head.isKeepAlive
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
+            if !keepAlive { context.close(promise: nil) }
+        }
+    }
+}

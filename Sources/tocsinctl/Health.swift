@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import TocsinClient
+import TocsinProtocol
+
+extension Tocsinctl {
+    struct Health: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check that tocsind can alert now, for monitoring (Nagios-style: exit 0 OK, 1 WARNING, 2 CRITICAL).",
+            discussion: """
+                One status line first (what a monitoring system shows), then one line per check: daemon reachable, \
+                configuration loaded, database writable, channels not failing, credentials not expiring, heartbeat \
+                recent, audit chain intact. An unreachable daemon is CRITICAL (exit 2). The caller needs any role; \
+                a monitoring service user can be given just 'access.monitors'.
+                """
+        )
+        @OptionGroup var global: GlobalOptions
+
+        func run() throws {
+            let report: HealthReport
+            do {
+                report = try global.connect().call(.health, EmptyParams(), as: HealthReport.self)
+            } catch let failure as Failure {
+                throw Self.unreachable(failure.error.description)
+            } catch let error as ClientError {
+                throw Self.unreachable(error.description)
+            }
+            if global.json {
+                Console.json(report)
+            } else {
+                let problems = report.checks.filter { $0.state != .ok }.sorted { $0.state > $1.state }
+                let summary = problems.isEmpty
+                    ? "\(report.checks.count) checks passed"
+                    : problems.map { "\($0.name) \($0.message)" }.joined(separator: "; ")
+                print("TOCSIN \(report.state.rawValue) - \(summary)")
+                for check in report.checks { print("\(check.state.rawValue): \(check.name): \(check.message)") }
+            }
+            throw Self.exitCode(report.state)
+        }
+
+        static func exitCode(_ state: HealthReport.State) -> ExitCode {
+            switch state {
+            case .ok: ExitCode(0)
+            case .warning: ExitCode(1)
+            case .critical: ExitCode(2)
+            }
+        }
+
+        private static func unreachable(_ reason: String) -> ExitCode {
+            print("TOCSIN CRITICAL - daemon unreachable: \(reason)")
+            return exitCode(.critical)
+        }
+    }
+}

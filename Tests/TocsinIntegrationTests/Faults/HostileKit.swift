@@ -1,0 +1,182 @@
+import Foundation
+import Testing
+import TocsinProtocol
+import TocsinTestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Helpers of the receiver-fault and hostile-input tests (part A of the fault suite): a raw admin-socket client
+/// with timeouts, process memory and descriptor figures from /proc, a seeded random source, and small shortcuts.
+enum HostileKit {
+    /// A raw client of the admin socket: arbitrary bytes out, lines in, every read bounded by a timeout.
+    final class RawSocket: @unchecked Sendable {
+        enum Read: Equatable {
+            case line([UInt8])
+            case closed
+            case timedOut
+        }
+
+        private let descriptor: Int32
+        private var buffer: [UInt8] = []
+
+        /// - Parameter readTimeout: how long one `recv` may block (a generous ceiling, not a measurement).
+        init(path: String, readTimeout: Double = 30) throws {
+            var address = sockaddr_un()
+            address.sun_family = sa_family_t(AF_UNIX)
+            withUnsafeMutableBytes(of: &address.sun_path) { raw in
+                raw.copyBytes(from: path.utf8)
+                raw[path.utf8.count] = 0
+            }
+            let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            guard fd >= 0 else { throw TestSupportError("socket: \(String(cString: strerror(errno)))") }
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            }
+            guard connected == 0 else {
+                let reason = String(cString: strerror(errno))
+                close(fd)
+                throw TestSupportError("connect \(path): \(reason)")
+            }
+            var timeout = timeval(tv_sec: Int(readTimeout), tv_usec: Int((readTimeout - readTimeout.rounded(.down)) * 1e6))
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            descriptor = fd
+        }
+
+        deinit { close(descriptor) }
+
+        /// Writes `bytes`; false when the daemon already closed the connection (or the write timed out).
+        @discardableResult
+        func send(_ bytes: [UInt8]) -> Bool {
+            var offset = 0
+            while offset < bytes.count {
+                let written = bytes.withUnsafeBytes { raw in
+                    Glibc.send(descriptor, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
+                }
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    return false
+                }
+                offset += written
+            }
+            return true
+        }
+
+        @discardableResult
+        func send(_ text: String) -> Bool { send(Array(text.utf8)) }
+
+        /// Ends the writing half, as a client that has said all it will say.
+        func shutdownWrite() { shutdown(descriptor, Int32(SHUT_WR)) }
+
+        /// The next line from the daemon, a clean close (EOF or reset), or the read timeout.
+        func readLine() -> Read {
+            while true {
+                if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                    let line = Array(buffer[..<newline])
+                    buffer.removeFirst(newline + 1)
+                    return .line(line)
+                }
+                var chunk = [UInt8](repeating: 0, count: 65_536)
+                let count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    if errno == EAGAIN || errno == EWOULDBLOCK { return .timedOut }
+                    return .closed  // ECONNRESET: the daemon dropped the connection
+                }
+                if count == 0 { return .closed }
+                buffer.append(contentsOf: chunk[0..<count])
+            }
+        }
+    }
+
+    /// A parsed answer line: the JSON-RPC error code, if any, and whether it had a result.
+    struct Answer {
+        var errorCode: Int?
+        var message: String
+        var hasResult: Bool
+
+        init?(_ line: [UInt8]) {
+            guard let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any],
+                object["jsonrpc"] as? String == "2.0" else { return nil }
+            let error = object["error"] as? [String: Any]
+            errorCode = error?["code"] as? Int
+            message = error?["message"] as? String ?? ""
+            hasResult = object["result"] != nil
+            guard hasResult || errorCode != nil else { return nil }
+        }
+    }
+
+    /// VmRSS of `pid` in kilobytes, from /proc/PID/status.
+    static func residentKilobytes(of pid: Int32) -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
+        else { return -1 }
+        return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? -1
+    }
+
+    /// Open sockets of `pid` (descriptors linking to `socket:[…]` in /proc/PID/fd): the admin connections and the
+    /// listener. Other descriptors (SQLite readers opened on demand by the pool) are not a per-client leak.
+    static func openSockets(of pid: Int32) -> Int {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd") else { return -1 }
+        return names.filter { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\($0)"))?.hasPrefix("socket:") == true }.count
+    }
+
+    /// SplitMix64: a tiny seeded generator, so a fuzz run is the same bytes on every machine.
+    struct SeededGenerator: RandomNumberGenerator {
+        private var state: UInt64
+        init(seed: UInt64) { state = seed }
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    /// A TCP port on 127.0.0.1 that nothing listens on right now (bound, read, released).
+    static func unusedPort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw TestSupportError("cannot find a free port: \(String(cString: strerror(errno)))") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// The status of one incident, straight from the admin socket.
+    static func status(_ bed: TestBed, _ incident: String) -> IncidentStatus? {
+        try? bed.daemon.client().call(.incidentStatus, IncidentParams(incident: incident), as: IncidentStatus.self)
+    }
+
+    /// The incident's report (every attempt of every delivery).
+    static func report(_ bed: TestBed, _ incident: String) throws -> IncidentReport {
+        try bed.daemon.client().call(.incidentReport, IncidentParams(incident: incident), as: IncidentReport.self)
+    }
+
+    /// Approves the evacuation template and sends it without waiting; returns the incident id.
+    static func sendNoWait(_ bed: TestBed, route: String? = nil, building: String = "Pavillon A") throws -> String {
+        _ = try bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+        var arguments = ["send", "evacuation", "--set", "building=\(building)", "--yes", "--no-wait", "--json"]
+        if let route { arguments += ["--route", route] }
+        let send = try bed.daemon.ctl(arguments: arguments)
+        guard send.status == 0, let incident = send.jsonLines.first?["incident"] as? String else {
+            throw TestSupportError("send failed: \(send)")
+        }
+        return incident
+    }
+
+    /// A channel of any type for `TestConfig` (its keys in `extra`, indented four spaces).
+    static func channel(_ name: String, type: String, url: String = "", timeout: String? = nil, _ extra: String = "") -> TestConfig.Channel {
+        var channel = TestConfig.Channel(name, url: url, timeout: timeout, extra: extra)
+        channel.type = type
+        return channel
+    }
+}

@@ -1,0 +1,405 @@
+import Foundation
+import Testing
+import TocsinProtocol
+import TocsinTestSupport
+
+/// Hostile traffic on the admin socket (DESIGN.md "Admin protocol": oversized, malformed or slow requests get an
+/// error and never disturb other clients). Each test checks three things: every case ends in an error answer or
+/// a clean close (never a hang, never a crash), the daemon still serves a normal request afterwards, and its memory
+/// (VmRSS) and descriptors stay bounded. AdminSocketTests already covers a few shapes, a 1 MB line, a silent client
+/// and 20 clients dropping their answer; this goes further. Figures are printed with the prefix `FAULTS-A`.
+@Suite(.timeLimit(.minutes(3)))
+struct HostileSocketTests {
+    static let statusRequest = #"{"jsonrpc":"2.0","id":7,"method":"daemon.status"}"#
+    /// Generous: the daemon's resident size may grow a little (caches, SQLite pages), never by a hostile line's size.
+    static let rssGrowthLimitKB = 64 * 1024
+
+    private func makeBed(plan: [String: [[String: Any]]] = [:]) throws -> TestBed {
+        try TestBed(plan: plan) { receiver in
+            TestConfig(channels: [.init("ops", url: receiver.url("/ops")), .init("hanging", url: receiver.url("/hang"), timeout: "60s")])
+        }
+    }
+
+    /// A normal request on a fresh connection succeeds.
+    private func stillServes(_ bed: TestBed) -> Bool {
+        (try? bed.daemon.client().call(.daemonStatus, EmptyParams(), as: DaemonStatus.self).templates) == 2
+    }
+
+    private enum Expect: CustomStringConvertible {
+        /// A JSON-RPC error with this code.
+        case error(Int)
+        /// Any JSON-RPC answer (error or result): the shape is odd but legal, or the outcome is the caller's business.
+        case answer
+        /// A result.
+        case result
+        var description: String {
+            switch self {
+            case .error(let code): "error \(code)"
+            case .answer: "any answer"
+            case .result: "a result"
+            }
+        }
+    }
+
+    /// Malformed JSON and wrong JSON-RPC shapes, one connection each: the right error, then the same connection
+    /// still answers a normal request.
+    @Test func malformedJSONAndWrongShapesGetAnErrorAndTheConnectionStaysUsable() throws {
+        let bed = try makeBed()
+        defer { bed.tearDown() }
+        let parse = RPCError.parseErrorCode, invalid = RPCError.invalidRequestCode, params = RPCError.invalidParamsCode
+        let deepArray = String(repeating: "[", count: 200_000)
+        let deepObject = String(repeating: #"{"a":"#, count: 100_000)
+        let deepParams = #"{"jsonrpc":"2.0","id":1,"method":"incident.status","params":{"incident":"#
+            + String(repeating: "[", count: 50_000) + String(repeating: "]", count: 50_000) + "}}"
+        let exactlyTheLimit = Self.statusRequest.dropLast() + String(repeating: " ", count: JSONRPC.maximumRequestBytes - Self.statusRequest.utf8.count) + "}"
+        let cases: [(name: String, bytes: [UInt8], expect: Expect)] = [
+            ("empty line", [], .error(parse)),
+            ("blanks", Array("   \t ".utf8), .error(parse)),
+            ("null", Array("null".utf8), .error(parse)),
+            ("number", Array("42".utf8), .error(parse)),
+            ("string", Array(#""daemon.status""#.utf8), .error(parse)),
+            ("empty object", Array("{}".utf8), .error(invalid)),
+            ("empty array", Array("[]".utf8), .error(parse)),
+            ("batch", Array("[\(Self.statusRequest),\(Self.statusRequest)]".utf8), .error(parse)),
+            ("truncated", Array(Self.statusRequest.dropLast(5).utf8), .error(parse)),
+            ("trailing garbage", Array((Self.statusRequest + " xyz").utf8), .error(parse)),
+            ("two objects on one line", Array((Self.statusRequest + Self.statusRequest).utf8), .error(parse)),
+            ("single quotes", Array("{'jsonrpc':'2.0','id':1,'method':'daemon.status'}".utf8), .error(parse)),
+            ("NUL inside", Array(#"{"jsonrpc":"2.0","id":1,"#.utf8) + [0] + Array(#""method":"daemon.status"}"#.utf8), .error(parse)),
+            ("invalid UTF-8 in method", Array(#"{"jsonrpc":"2.0","id":1,"method":""#.utf8) + [0xFF, 0xFE, 0xC0, 0x80] + Array(#""}"#.utf8), .error(parse)),
+            ("lone surrogate escape", Array(#"{"jsonrpc":"2.0","id":1,"method":"\udc00"}"#.utf8), .answer),
+            ("jsonrpc as number", Array(#"{"jsonrpc":2.0,"id":1,"method":"daemon.status"}"#.utf8), .error(parse)),
+            ("jsonrpc missing", Array(#"{"id":1,"method":"daemon.status"}"#.utf8), .error(invalid)),
+            ("jsonrpc 1.0", Array(#"{"jsonrpc":"1.0","id":1,"method":"daemon.status"}"#.utf8), .error(invalid)),
+            ("method as number", Array(#"{"jsonrpc":"2.0","id":1,"method":42}"#.utf8), .error(parse)),
+            ("method null", Array(#"{"jsonrpc":"2.0","id":1,"method":null}"#.utf8), .error(invalid)),
+            ("method empty", Array(#"{"jsonrpc":"2.0","id":1,"method":""}"#.utf8), .error(RPCError.methodNotFoundCode)),
+            ("method 100 kB", Array(#"{"jsonrpc":"2.0","id":1,"method":"\#(String(repeating: "m", count: 100_000))"}"#.utf8), .error(RPCError.methodNotFoundCode)),
+            ("method with escapes", Array(#"{"jsonrpc":"2.0","id":1,"method":"daemon.status\u0000\u001b[2J"}"#.utf8), .error(RPCError.methodNotFoundCode)),
+            ("id object", Array(#"{"jsonrpc":"2.0","id":{"a":1},"method":"daemon.status"}"#.utf8), .error(parse)),
+            ("id array", Array(#"{"jsonrpc":"2.0","id":[1],"method":"daemon.status"}"#.utf8), .error(parse)),
+            ("id bool", Array(#"{"jsonrpc":"2.0","id":true,"method":"daemon.status"}"#.utf8), .error(parse)),
+            ("id fraction", Array(#"{"jsonrpc":"2.0","id":1.5,"method":"daemon.status"}"#.utf8), .error(parse)),
+            ("id 1e400", Array(#"{"jsonrpc":"2.0","id":1e400,"method":"daemon.status"}"#.utf8), .error(parse)),
+            ("id 30 digits", Array(#"{"jsonrpc":"2.0","id":123456789012345678901234567890,"method":"daemon.status"}"#.utf8), .error(parse)),
+            ("id null", Array(#"{"jsonrpc":"2.0","id":null,"method":"daemon.status"}"#.utf8), .result),
+            ("id string", Array(#"{"jsonrpc":"2.0","id":"abc","method":"daemon.status"}"#.utf8), .result),
+            ("duplicate keys", Array(#"{"jsonrpc":"2.0","id":1,"method":"incident.launch","method":"daemon.status"}"#.utf8), .answer),
+            ("params array", Array(#"{"jsonrpc":"2.0","id":1,"method":"incident.status","params":[1]}"#.utf8), .error(params)),
+            ("params string", Array(#"{"jsonrpc":"2.0","id":1,"method":"incident.status","params":"x"}"#.utf8), .error(params)),
+            ("params null", Array(#"{"jsonrpc":"2.0","id":1,"method":"incident.send","params":null}"#.utf8), .error(params)),
+            ("params wrong type", Array(#"{"jsonrpc":"2.0","id":1,"method":"incident.status","params":{"incident":1}}"#.utf8), .error(params)),
+            ("variables not strings", Array(#"{"jsonrpc":"2.0","id":1,"method":"incident.preview","params":{"template":"evacuation","variables":{"building":["Pavillon A"]},"drill":true}}"#.utf8), .error(params)),
+            ("unknown incident", Array(#"{"jsonrpc":"2.0","id":1,"method":"incident.status","params":{"incident":"../../etc/passwd"}}"#.utf8), .error(RPCError.notFoundCode)),
+            ("notification (no id)", Array(#"{"jsonrpc":"2.0","method":"daemon.status"}"#.utf8), .answer),
+            ("200k nested arrays", Array(deepArray.utf8), .error(parse)),
+            ("100k nested objects", Array(deepObject.utf8), .error(parse)),
+            ("50k nested arrays in params", Array(deepParams.utf8), .answer),
+            ("BOM then request", [0xEF, 0xBB, 0xBF] + Array(Self.statusRequest.utf8), .answer),
+            ("CRLF ending", Array((Self.statusRequest + "\r").utf8), .result),
+            ("exactly the size limit", Array(exactlyTheLimit.utf8), .result),
+        ]
+        var tally: [String: Int] = [:]
+        for item in cases {
+            let socket = try HostileKit.RawSocket(path: bed.daemon.socketPath)
+            #expect(socket.send(item.bytes + [UInt8(ascii: "\n")]), "\(item.name): the daemon took the whole line")
+            let read = socket.readLine()
+            guard case .line(let line) = read else {
+                Issue.record("\(item.name): expected \(item.expect), got \(read)")
+                continue
+            }
+            let answer = HostileKit.Answer(line)
+            #expect(answer != nil, "\(item.name): not a JSON-RPC answer: \(String(decoding: line.prefix(300), as: UTF8.self))")
+            switch item.expect {
+            case .error(let code): #expect(answer?.errorCode == code, "\(item.name): \(String(decoding: line.prefix(300), as: UTF8.self))")
+            case .result: #expect(answer?.hasResult == true, "\(item.name): \(String(decoding: line.prefix(300), as: UTF8.self))")
+            case .answer: break
+            }
+            #expect(line.count < 2048, "\(item.name): the error does not echo the request (\(line.count) bytes)")
+            tally[answer.map { $0.errorCode.map { "error \($0)" } ?? "result" } ?? "garbage", default: 0] += 1
+            // The same connection serves the next request.
+            socket.send(Self.statusRequest + "\n")
+            guard case .line(let next) = socket.readLine() else {
+                Issue.record("\(item.name): the connection was closed after a bad line")
+                continue
+            }
+            #expect(HostileKit.Answer(next)?.hasResult == true, "\(item.name): the next request on the connection failed")
+        }
+        // Pipelined: three requests in one write, three answers in order.
+        let pipelined = try HostileKit.RawSocket(path: bed.daemon.socketPath)
+        pipelined.send((1...3).map { #"{"jsonrpc":"2.0","id":\#($0),"method":"daemon.status"}"# + "\n" }.joined())
+        for id in 1...3 {
+            guard case .line(let line) = pipelined.readLine() else { Issue.record("pipelined answer \(id) missing"); break }
+            #expect(String(decoding: line, as: UTF8.self).contains("\"id\":\(id)"))
+        }
+        #expect(stillServes(bed))
+        #expect(bed.daemon.isRunning)
+        print("FAULTS-A socket shapes: \(cases.count) malformed or odd lines (+1 pipelined), answers: \(tally.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", "))")
+    }
+
+    /// 10 MB lines from several clients at once, with and without a newline, as junk and as one huge JSON string:
+    /// each gets the size error (or is closed), a bystander is served meanwhile, memory does not follow the bytes.
+    @Test func tenMegabyteLinesAreRefusedAndMemoryStaysBounded() throws {
+        let bed = try makeBed()
+        defer { bed.tearDown() }
+        let pid = try #require(bed.daemon.pid)
+        #expect(stillServes(bed))
+        let before = HostileKit.residentKilobytes(of: pid)
+        let size = 10 * 1024 * 1024
+        let junk = [UInt8](repeating: UInt8(ascii: "a"), count: size)
+        let jsonString = Array(#"{"jsonrpc":"2.0","id":1,"method":"incident.send","params":{"template":"evacuation","variables":{"building":""#.utf8)
+            + [UInt8](repeating: UInt8(ascii: "x"), count: size) + Array(#""}}}"#.utf8)
+        let bodies: [(String, [UInt8])] = [("junk+newline", junk + [10]), ("junk, no newline", junk), ("10 MB JSON string", jsonString + [10]), ("10 MB of 0xFF", [UInt8](repeating: 0xFF, count: size) + [10])]
+        let rounds = 3
+        let outcomes = LockedList()
+        for _ in 0..<rounds {
+            DispatchQueue.concurrentPerform(iterations: bodies.count) { index in
+                let (name, bytes) = bodies[index]
+                guard let socket = try? HostileKit.RawSocket(path: bed.daemon.socketPath) else { outcomes.append("\(name): connect failed"); return }
+                let whole = socket.send(bytes)
+                socket.shutdownWrite()
+                switch socket.readLine() {
+                case .line(let line):
+                    let answer = HostileKit.Answer(line)
+                    outcomes.append(answer?.errorCode == RPCError.invalidRequestCode && answer?.message.contains("longer than") == true
+                        ? "error" : "\(name): unexpected \(String(decoding: line.prefix(200), as: UTF8.self))")
+                case .closed: outcomes.append(whole ? "\(name): closed without an answer after taking all 10 MB" : "closed")
+                case .timedOut: outcomes.append("\(name): no answer and no close")
+                }
+            }
+            #expect(stillServes(bed), "a bystander is served between rounds")
+        }
+        let after = HostileKit.residentKilobytes(of: pid)
+        let results = outcomes.items
+        #expect(results.count == rounds * bodies.count)
+        #expect(results.allSatisfy { $0 == "error" || $0 == "closed" }, "\(results)")
+        #expect(after - before < Self.rssGrowthLimitKB, "VmRSS \(before) kB → \(after) kB")
+        #expect(stillServes(bed))
+        print("FAULTS-A socket 10MB: \(results.count) lines of 10 MB (\(rounds * bodies.count * 10) MB sent) → "
+            + "\(results.filter { $0 == "error" }.count) size errors, \(results.filter { $0 == "closed" }.count) closes; VmRSS \(before) kB → \(after) kB")
+    }
+
+    /// A client dripping a request one byte a second is cut off with an error once the request has taken more than
+    /// 10 s; one that sends its request in a few pieces is served; others are served all the while.
+    @Test func slowDripClientsAreCutOffAndOthersAreServedMeanwhile() throws {
+        let bed = try makeBed()
+        defer { bed.tearDown() }
+        let dripResult = LockedList()
+        let group = DispatchGroup()
+        let drip = try HostileKit.RawSocket(path: bed.daemon.socketPath, readTimeout: 60)
+        DispatchQueue.global().async(group: group) {
+            var sent = 0
+            for byte in Array(Self.statusRequest.utf8) {
+                guard drip.send([byte]) else { break }
+                sent += 1
+                Thread.sleep(forTimeInterval: 0.8)
+                if sent > 14 { break }  // 11 s: well past the daemon's 10 s for one request
+            }
+            switch drip.readLine() {
+            case .line(let line): dripResult.append(HostileKit.Answer(line).map { "\($0.errorCode ?? 0) \($0.message)" } ?? "garbage")
+            case .closed: dripResult.append("closed")
+            case .timedOut: dripResult.append("timed out")
+            }
+        }
+        // In pieces, a little slowly, but well within the limit: served.
+        let pieces = try HostileKit.RawSocket(path: bed.daemon.socketPath)
+        let request = Array((Self.statusRequest + "\n").utf8)
+        for start in stride(from: 0, to: request.count, by: 12) {
+            pieces.send(Array(request[start..<min(start + 12, request.count)]))
+            Thread.sleep(forTimeInterval: 0.3)
+        }
+        var piecesServed = false
+        if case .line(let line) = pieces.readLine() { piecesServed = HostileKit.Answer(line)?.hasResult == true }
+        #expect(piecesServed)
+        // Others, while the drip is still dripping.
+        var servedDuringDrip = 0
+        for _ in 0..<20 where dripResult.items.isEmpty {
+            if stillServes(bed) { servedDuringDrip += 1 }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        #expect(dripResult.items.isEmpty, "the drip was still going while others were served")
+        #expect(servedDuringDrip == 20)
+        group.wait()
+        let outcome = dripResult.items.first ?? ""
+        #expect(outcome.hasPrefix("\(RPCError.invalidRequestCode) ") && outcome.contains("did not arrive in full"), "\(outcome)")
+        #expect(stillServes(bed))
+        print("FAULTS-A socket slow-drip: 1 byte/0.8 s → \(outcome); a request in 5 pieces 0.3 s apart served; \(servedDuringDrip) normal requests served during the drip")
+    }
+
+    /// 1,000 clients connected at once, each sending a request before any reads: each gets its answer or, past the
+    /// daemon's connection limit, a clean close; nothing hangs, and afterwards descriptors return to where they were.
+    @Test func aThousandConcurrentClientsGetAnAnswerOrACleanClose() throws {
+        let bed = try makeBed()
+        defer { bed.tearDown() }
+        let pid = try #require(bed.daemon.pid)
+        #expect(stillServes(bed))
+        let socketsBefore = HostileKit.openSockets(of: pid), rssBefore = HostileKit.residentKilobytes(of: pid)
+        var sockets: [HostileKit.RawSocket] = []
+        var connectFailures = 0
+        for _ in 0..<1000 {
+            if let socket = try? HostileKit.RawSocket(path: bed.daemon.socketPath, readTimeout: 60) { sockets.append(socket) } else { connectFailures += 1 }
+        }
+        var sendFailures = 0
+        for (index, socket) in sockets.enumerated() where !socket.send(#"{"jsonrpc":"2.0","id":\#(index),"method":"daemon.status"}"# + "\n") {
+            sendFailures += 1
+        }
+        var answered = 0, errors = 0, closed = 0, hung = 0, wrong = 0
+        for (index, socket) in sockets.enumerated() {
+            switch socket.readLine() {
+            case .line(let line):
+                guard let answer = HostileKit.Answer(line) else { wrong += 1; continue }
+                let id = ((try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any])?["id"] as? Int
+                if answer.hasResult, id == index { answered += 1 } else if answer.errorCode != nil { errors += 1 } else { wrong += 1 }
+            case .closed: closed += 1
+            case .timedOut: hung += 1
+            }
+        }
+        #expect(hung == 0 && wrong == 0)
+        #expect(answered + errors + closed == sockets.count)
+        #expect(answered >= 256, "at least the daemon's first few hundred connections are served")
+        let peak = HostileKit.openSockets(of: pid), connected = sockets.count
+        sockets.removeAll()
+        #expect(try waitUntil(timeout: .seconds(60)) { HostileKit.openSockets(of: pid) <= socketsBefore + 4 },
+                "sockets: \(socketsBefore) before, \(HostileKit.openSockets(of: pid)) after")
+        #expect(stillServes(bed))
+        let rssAfter = HostileKit.residentKilobytes(of: pid)
+        #expect(rssAfter - rssBefore < Self.rssGrowthLimitKB, "VmRSS \(rssBefore) kB → \(rssAfter) kB")
+        print("FAULTS-A socket 1000 clients: \(connected) connected (\(connectFailures) connect failures, \(sendFailures) send failures): "
+            + "\(answered) answered, \(errors) error answers, \(closed) closed past the limit, \(hung) hung; "
+            + "sockets \(socketsBefore) → peak \(peak) → \(HostileKit.openSockets(of: pid)); VmRSS \(rssBefore) kB → \(rssAfter) kB")
+    }
+
+    /// Clients that vanish mid-line, right after a request, during a long watch, or in the middle of a large line:
+    /// nothing leaks (descriptors back to the baseline), the daemon keeps serving.
+    @Test func clientsThatVanishMidRequestLeakNothing() throws {
+        let bed = try makeBed(plan: ["/hang": [["hang": true]]])
+        defer { bed.tearDown() }
+        let pid = try #require(bed.daemon.pid)
+        let incident = try HostileKit.sendNoWait(bed)
+        #expect(stillServes(bed))
+        let socketsBefore = HostileKit.openSockets(of: pid), rssBefore = HostileKit.residentKilobytes(of: pid)
+        let watch = #"{"jsonrpc":"2.0","id":1,"method":"incident.watch","params":{"incident":"\#(incident)"}}"# + "\n"
+        let halfMegabyte = [UInt8](repeating: UInt8(ascii: "z"), count: 512 * 1024)
+        let rounds = 100
+        for round in 0..<rounds {
+            do {  // half a line, then gone
+                let socket = try HostileKit.RawSocket(path: bed.daemon.socketPath)
+                socket.send(String(Self.statusRequest.prefix(20)))
+            }
+            do {  // a whole request, gone before the answer
+                let socket = try HostileKit.RawSocket(path: bed.daemon.socketPath)
+                socket.send(#"{"jsonrpc":"2.0","id":1,"method":"audit.verify"}"# + "\n")
+            }
+            do {  // watching an incident that will not finish (a hanging channel), gone after the first line
+                let socket = try HostileKit.RawSocket(path: bed.daemon.socketPath)
+                socket.send(watch)
+                if round % 10 == 0 { _ = socket.readLine() }
+            }
+            do {  // half a megabyte of a line, then gone
+                let socket = try HostileKit.RawSocket(path: bed.daemon.socketPath)
+                socket.send(halfMegabyte)
+            }
+            do {  // half-closes after a request: still gets its answer
+                let socket = try HostileKit.RawSocket(path: bed.daemon.socketPath)
+                socket.send(Self.statusRequest)
+                socket.shutdownWrite()
+                if round % 10 == 0 {
+                    let read = socket.readLine()
+                    if case .line(let line) = read { #expect(HostileKit.Answer(line)?.hasResult == true) } else { #expect(read == .closed) }
+                }
+            }
+        }
+        #expect(stillServes(bed))
+        let settled = try waitUntil(timeout: .seconds(90)) { HostileKit.openSockets(of: pid) <= socketsBefore + 4 }
+        #expect(settled, "sockets: \(socketsBefore) before, \(HostileKit.openSockets(of: pid)) after")
+        let rssAfter = HostileKit.residentKilobytes(of: pid)
+        #expect(rssAfter - rssBefore < Self.rssGrowthLimitKB, "VmRSS \(rssBefore) kB → \(rssAfter) kB")
+        #expect(HostileKit.status(bed, incident)?.deliveries.first { $0.channel == "ops" }?.state == "delivered")
+        print("FAULTS-A socket vanishing: \(rounds * 5) clients gone mid-line / before the answer / mid-watch / mid-0.5 MB / half-closed; "
+            + "sockets \(socketsBefore) → \(HostileKit.openSockets(of: pid)); VmRSS \(rssBefore) kB → \(rssAfter) kB")
+    }
+
+    /// A fixed-length random-bytes run (seeded, so every run sends the same bytes): thirds of pure noise, JSON-ish
+    /// token soup and mutated valid requests, one line each. Every line gets a JSON-RPC answer or a clean close.
+    @Test func aSeededRandomBytesFuzzRunGetsAnswersOrCleanClosesOnly() throws {
+        let bed = try makeBed()
+        defer { bed.tearDown() }
+        let pid = try #require(bed.daemon.pid)
+        #expect(stillServes(bed))
+        let rssBefore = HostileKit.residentKilobytes(of: pid), socketsBefore = HostileKit.openSockets(of: pid)
+        var random = HostileKit.SeededGenerator(seed: 0x70C5_1A07)
+        let totalBytes = 1 << 20
+        let seeds = [
+            Self.statusRequest,
+            #"{"jsonrpc":"2.0","id":1,"method":"incident.preview","params":{"template":"evacuation","variables":{"building":"Pavillon A"},"drill":true}}"#,
+            #"{"jsonrpc":"2.0","id":2,"method":"incident.status","params":{"incident":"inc_0"}}"#,
+            #"{"jsonrpc":"2.0","id":3,"method":"audit.log","params":{"limit":5}}"#,
+            #"{"jsonrpc":"2.0","id":4,"method":"template.show","params":{"template":"evacuation"}}"#,
+        ].map { Array($0.utf8) }
+        let tokens = Array(#"{}[]":,\0123456789.eE+-truefalsenull"jsonrpc""id""method""params"\u00"#.utf8)
+        var socket = try HostileKit.RawSocket(path: bed.daemon.socketPath)
+        var sent = 0, cases = 0, answers = 0, results = 0, closes = 0, hangs = 0, garbage = 0
+        var codes: [Int: Int] = [:]
+        while sent < totalBytes {
+            var bytes: [UInt8]
+            switch cases % 3 {
+            case 0:
+                bytes = (0..<Int.random(in: 1...1400, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) }
+            case 1:
+                bytes = (0..<Int.random(in: 1...1400, using: &random)).map { _ in tokens.randomElement(using: &random)! }
+            default:
+                bytes = seeds.randomElement(using: &random)!
+                for _ in 0..<Int.random(in: 1...8, using: &random) {
+                    let at = Int.random(in: 0..<max(bytes.count, 1), using: &random)
+                    switch Int.random(in: 0..<3, using: &random) {
+                    case 0 where !bytes.isEmpty: bytes[at] = UInt8.random(in: 0...255, using: &random)
+                    case 1: bytes.insert(UInt8.random(in: 0...255, using: &random), at: min(at, bytes.count))
+                    default: if !bytes.isEmpty { bytes.remove(at: at) }
+                    }
+                }
+            }
+            bytes = bytes.map { $0 == 10 ? 32 : $0 }  // one line per case, so one answer per case
+            cases += 1
+            sent += bytes.count
+            if !socket.send(bytes + [10]) {
+                closes += 1
+                socket = try HostileKit.RawSocket(path: bed.daemon.socketPath)
+                continue
+            }
+            switch socket.readLine() {
+            case .line(let line):
+                if let answer = HostileKit.Answer(line) {
+                    answers += 1
+                    if let code = answer.errorCode { codes[code, default: 0] += 1 } else { results += 1 }
+                } else {
+                    garbage += 1
+                }
+            case .closed:
+                closes += 1
+                socket = try HostileKit.RawSocket(path: bed.daemon.socketPath)
+            case .timedOut:
+                hangs += 1
+                socket = try HostileKit.RawSocket(path: bed.daemon.socketPath)
+            }
+        }
+        #expect(hangs == 0 && garbage == 0)
+        #expect(answers + closes == cases)
+        #expect(stillServes(bed))
+        #expect(try waitUntil(timeout: .seconds(30)) { HostileKit.openSockets(of: pid) <= socketsBefore + 4 })
+        let rssAfter = HostileKit.residentKilobytes(of: pid)
+        #expect(rssAfter - rssBefore < Self.rssGrowthLimitKB, "VmRSS \(rssBefore) kB → \(rssAfter) kB")
+        let verify = try bed.daemon.ctl("audit", "verify")
+        #expect(verify.status == 0, "every fuzz line was audited and the chain holds\n\(verify)")
+        print("FAULTS-A socket fuzz: seed 0x70C51A07, \(cases) lines, \(sent) bytes → \(answers) answers "
+            + "(\(codes.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")), \(results) results), "
+            + "\(closes) clean closes, \(hangs) hangs; VmRSS \(rssBefore) kB → \(rssAfter) kB")
+    }
+}
+
+/// A list several threads append to.
+final class LockedList: @unchecked Sendable {
+    private let lock = NSLock()
+    private var storage: [String] = []
+    func append(_ item: String) { lock.withLock { storage.append(item) } }
+    var items: [String] { lock.withLock { storage } }
+}

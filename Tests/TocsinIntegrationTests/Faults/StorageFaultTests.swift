@@ -1,0 +1,226 @@
+import Foundation
+import Testing
+import TocsinProtocol
+import TocsinTestSupport
+
+/// The state database under storage faults: a full filesystem, a lock held by another process, a damaged file.
+/// Real SQLite files, real processes; the full-filesystem case mounts a small tmpfs and so needs root.
+@Suite(.timeLimit(.minutes(5)))
+struct StorageFaultTests {
+    /// Whether this run may mount a small tmpfs (root, with the capability to mount): probed once.
+    static let canMountTmpfs: Bool = {
+        guard getuid() == 0, let probe = try? TemporaryDirectory(prefix: "tocsin-mount-probe") else { return false }
+        defer { probe.remove() }
+        guard (try? runCommand("/bin/mount", ["-t", "tmpfs", "-o", "size=1m", "tocsin-probe", probe.path]))?.status == 0 else { return false }
+        _ = try? runCommand("/bin/umount", [probe.path])
+        return true
+    }()
+
+    @Test(.enabled(if: canMountTmpfs, "needs root (and permission to mount a 4 MB tmpfs) to fill the state filesystem; run `make test` as root to include it"))
+    func aFullFilesystemRefusesNewSendsKeepsAcceptedOnesAndDeliversThemWhenSpaceReturns() throws {
+        let directory = try TemporaryDirectory(prefix: "tocsin-full")
+        defer { directory.remove() }
+        let state = directory.file("state")
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        let mount = try runCommand("/bin/mount", ["-t", "tmpfs", "-o", "size=4m,mode=0755", "tocsin-full", state])
+        try #require(mount.status == 0, "\(mount)")
+        defer { _ = try? runCommand("/bin/umount", ["-l", state]) }
+
+        // Each request held a second, so deliveries are still in flight (their outcome not yet recorded) when the disk fills.
+        let receiver = try LoopbackReceiver(in: directory, plan: ["/slow": [["delay": 1]]])
+        defer { receiver.stop() }
+        var config = TestConfig(channels: [.init("slow", url: receiver.url("/slow")), .init("fast", url: receiver.url("/fast"))])
+        config.deadline = "30m"
+        let daemon = DaemonProcess(directory: directory, configPath: try config.write(to: directory))
+        try daemon.start()
+        defer { daemon.kill(SIGKILL) }
+        #expect(try daemon.ctl("templates", "approve", "evacuation", "--yes").status == 0)
+
+        var acknowledged: [String] = []
+        func send() throws -> CommandResult {
+            let result = try daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes", "--no-wait", "--json")
+            if result.status == 0, let incident = result.jsonLines.first?["incident"] as? String { acknowledged.append(incident) }
+            return result
+        }
+        #expect(try send().status == 0)
+
+        // Round 1: fill the disk while the daemon runs; new sends are refused, the accepted ones finish once space returns.
+        try fill(state)
+        let refused = try sendUntilRefused(send)
+        #expect(refused.status != 0 && refused.status != 3, "refused, not 'daemon unreachable'\n\(refused)")
+        #expect(refused.stderr.contains("full"), "the error says the disk is full\n\(refused)")
+        #expect(refused.stderr.contains("nothing was sent"), "\(refused)")
+        #expect(daemon.isRunning, "a full disk does not bring the daemon down")
+        let whileFull = try daemon.ctl("status")
+        #expect(whileFull.status == 0, "reading still works on a full disk\n\(whileFull)")
+        let acceptedBeforeRefusal = acknowledged.count
+        try FileManager.default.removeItem(atPath: directory.file("state/filler"))
+        for incident in acknowledged {
+            let final = try daemon.waitForFinish(incident, timeout: .seconds(120))
+            #expect(final.allDelivered, "\(incident): \(final.deliveries.map { "\($0.channel) \($0.state)" })")
+        }
+        #expect(try send().status == 0, "sends are accepted again once space returns")
+
+        // Round 2: the disk fills with deliveries in flight and tocsind is killed; nothing accepted is lost.
+        #expect(try send().status == 0)
+        try fill(state)
+        _ = try sendUntilRefused(send)
+        daemon.kill(SIGKILL)
+        try FileManager.default.removeItem(atPath: directory.file("state/filler"))
+        try daemon.start()
+        for incident in acknowledged {
+            let final = try daemon.waitForFinish(incident, timeout: .seconds(120))
+            #expect(final.allDelivered, "\(incident): \(final.deliveries.map { "\($0.channel) \($0.state)" })")
+        }
+        let received = Set(receiver.requests().compactMap { $0.headers["webhook-id"] })
+        for incident in acknowledged {
+            let status = try daemon.client().call(.incidentStatus, IncidentParams(incident: incident), as: IncidentStatus.self)
+            #expect(status.deliveries.allSatisfy { received.contains($0.id) }, "every acknowledged delivery was received")
+        }
+        let verify = try daemon.ctl("audit", "verify")
+        #expect(verify.status == 0, "\(verify)")
+        print("FAULTS-B StorageFaultTests.full: \(acknowledged.count) sends acknowledged (\(acceptedBeforeRefusal) before the first refusal), all delivered after space returned; first refusal: \(refused.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
+    }
+
+    /// Sends until one is refused (a few WAL frames may still fit in the file's last allocated block).
+    private func sendUntilRefused(_ send: () throws -> CommandResult) throws -> CommandResult {
+        for _ in 0..<50 {
+            let result = try send()
+            if result.status != 0 { return result }
+        }
+        throw TestSupportError("50 sends accepted on a full filesystem")
+    }
+
+    /// Fills the filesystem holding `folder` with a file named `filler`.
+    private func fill(_ folder: String) throws {
+        let result = try runCommand("/bin/dd", ["if=/dev/zero", "of=\(folder)/filler", "bs=64k"])
+        guard result.stderr.contains("No space left") else { throw TestSupportError("dd did not fill \(folder): \(result)") }
+    }
+
+    @Test func aDatabaseLockedByAnotherProcessGivesAClearErrorAndLosesNothingOnceReleased() throws {
+        let bed = try TestBed(plan: ["/slow": [["delay": 1]]]) { receiver in
+            var config = TestConfig(channels: [.init("slow", url: receiver.url("/slow")), .init("fast", url: receiver.url("/fast"))])
+            config.deadline = "30m"
+            return config
+        }
+        defer { bed.tearDown() }
+        #expect(try bed.daemon.ctl("templates", "approve", "evacuation", "--yes").status == 0)
+        let first = try bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes", "--no-wait", "--json")
+        let firstIncident = try #require(first.jsonLines.first?["incident"] as? String, "\(first)")
+
+        // Another process takes the write lock while the first send's slow delivery is in flight.
+        let locker = try DatabaseLocker(path: bed.daemon.databasePath)
+        let refused = try bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon B", "--yes", "--no-wait", "--json")
+        #expect(refused.status != 0 && refused.status != 3, "\(refused)")
+        #expect(refused.stderr.contains("locked by another process"), "the error names the cause\n\(refused)")
+        #expect(refused.stderr.contains("nothing was sent"), "\(refused)")
+        #expect(bed.daemon.isRunning)
+        // Reads go on (WAL): status still answers.
+        #expect(try bed.daemon.ctl("status").status == 0)
+        try locker.release()
+
+        let final = try bed.daemon.waitForFinish(firstIncident, timeout: .seconds(60))
+        #expect(final.allDelivered, "the delivery in flight during the lock is recorded once released")
+        let second = try bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon B", "--yes", "--json")
+        #expect(second.status == 0, "\(second)")
+
+        // Locked at start: tocsind refuses to start with the cause, then starts once the lock is released.
+        bed.daemon.stop()
+        let lockedAtStart = try DatabaseLocker(path: bed.daemon.databasePath)
+        #expect(throws: (any Error).self) { try bed.daemon.start() }
+        #expect(bed.daemon.log().contains("locked by another process"), "start-up names the cause")
+        try lockedAtStart.release()
+        try bed.daemon.start()
+        let ids = Set(bed.receiver.requests().compactMap { $0.headers["webhook-id"] })
+        #expect(final.deliveries.allSatisfy { ids.contains($0.id) })
+        let verify = try bed.daemon.ctl("audit", "verify")
+        #expect(verify.status == 0, "\(verify)")
+        let incidents = try bed.daemon.client().call(.incidentList, ListParams(limit: 50), as: [IncidentSummary].self)
+        #expect(incidents.count == 2, "the refused send left no incident behind: \(incidents.map(\.incident))")
+        print("FAULTS-B StorageFaultTests.locked: refused while locked: \(refused.stderr.trimmingCharacters(in: .whitespacesAndNewlines)); the \(final.deliveries.count) deliveries in flight during the lock recorded delivered once released; refused at start while locked, started once released")
+    }
+
+    /// How each kind of damage is made to a checkpointed database file.
+    enum Damage: String, CaseIterable, CustomTestStringConvertible {
+        case header, pages, truncated
+        var testDescription: String { rawValue }
+    }
+
+    @Test(arguments: Damage.allCases)
+    func aDamagedDatabaseIsDetectedAtStartAndNeverReplaced(damage: Damage) throws {
+        let bed = try TestBed { receiver in TestConfig(channels: [.init("ops", url: receiver.url("/ops"))]) }
+        defer { bed.tearDown() }
+        #expect(try bed.daemon.ctl("templates", "approve", "evacuation", "--yes").status == 0)
+        for building in ["Pavillon A", "Pavillon B"] {
+            #expect(try bed.daemon.ctl("send", "evacuation", "--set", "building=\(building)", "--yes").status == 0)
+        }
+        bed.daemon.stop()
+        // Everything into the main file, so the damage is the whole story (no WAL to replay).
+        let checkpoint = try runCommand("/usr/bin/env", ["sqlite3", bed.daemon.databasePath, "PRAGMA wal_checkpoint(TRUNCATE);"])
+        try #require(checkpoint.status == 0, "\(checkpoint)")
+        for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: bed.daemon.databasePath + suffix) }
+
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: bed.daemon.databasePath))
+        let pageSize = 4096
+        try #require(bytes.count >= 6 * pageSize, "database of \(bytes.count) bytes")
+        switch damage {
+        case .header:
+            bytes.replaceSubrange(0..<100, with: Data(repeating: 0x5A, count: 100))
+        case .pages:
+            // Every page after the first two: the tables' b-trees, whichever page holds them.
+            var generator = SplitMix64(seed: 7)
+            for index in (2 * pageSize)..<bytes.count { bytes[index] = UInt8.random(in: 0...255, using: &generator) }
+        case .truncated:
+            bytes = bytes.prefix(bytes.count / 2)
+        }
+        try bytes.write(to: URL(fileURLWithPath: bed.daemon.databasePath))
+        let files = try FileManager.default.contentsOfDirectory(atPath: bed.directory.file("state")).filter { $0.hasPrefix("tocsin.db") }
+
+        #expect(throws: (any Error).self, "tocsind must not start on a damaged database") { try bed.daemon.start() }
+        #expect(bed.daemon.exitStatus.map { $0 != 0 } == true, "exit status \(String(describing: bed.daemon.exitStatus))")
+        let log = bed.daemon.log()
+        #expect(log.contains("damaged") || log.contains("not a database"), "a clear message\n\(log.suffix(2000))")
+        #expect(log.contains("restore it from a backup"), "the message says what to do\n\(log.suffix(2000))")
+        let after = try Data(contentsOf: URL(fileURLWithPath: bed.daemon.databasePath))
+        #expect(after == bytes, "the damaged file is still there, byte for byte")
+        let filesAfter = try FileManager.default.contentsOfDirectory(atPath: bed.directory.file("state")).filter { $0.hasPrefix("tocsin.db") }
+        #expect(Set(filesAfter).subtracting(["tocsin.db-wal", "tocsin.db-shm"]) == Set(files), "no replacement database was made: \(filesAfter)")
+        let reason = log.split(separator: "\n").last { $0.hasPrefix("tocsind:") }.map { String($0.prefix(160)) } ?? "?"
+        print("FAULTS-B StorageFaultTests.damaged(\(damage.rawValue)): \(bytes.count) bytes, unchanged after the refused start: \(after == bytes); \(reason)")
+    }
+}
+
+/// Another process (python3's sqlite3 module) holding the database's write lock: `BEGIN EXCLUSIVE` until released.
+private final class DatabaseLocker {
+    private let process = Process()
+    private let stdin = Pipe()
+
+    init(path: String) throws {
+        let script = """
+            import sqlite3, sys
+            connection = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)
+            connection.execute("BEGIN EXCLUSIVE")
+            print("LOCKED", flush=True)
+            sys.stdin.read()
+            connection.execute("COMMIT")
+            connection.close()
+            """
+        let out = Pipe()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script, path]
+        process.standardOutput = out
+        process.standardInput = stdin
+        try process.run()
+        let line = String(decoding: out.fileHandleForReading.readData(ofLength: 7), as: UTF8.self)
+        guard line.hasPrefix("LOCKED") else {
+            process.terminate()
+            throw TestSupportError("could not lock \(path): '\(line)'")
+        }
+    }
+
+    func release() throws {
+        try stdin.fileHandleForWriting.close()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw TestSupportError("the locking process exited \(process.terminationStatus)") }
+    }
+}
