@@ -6,12 +6,13 @@ import TocsinProtocol
 extension Tocsinctl {
     struct Audit: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "audit",
             abstract: "Read and verify the hash-chained audit log.",
             subcommands: [Log.self, Verify.self, Export.self]
         )
 
         struct Log: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Show audit entries in order.")
+            static let configuration = CommandConfiguration(commandName: "log", abstract: "Show audit entries in order.")
             @Option(name: .long, help: "Only entries about this subject (an incident id, a template id, 'admin', 'daemon').") var subject: String?
             @Option(name: .long, help: "Start after this entry number.") var after: Int64?
             @Option(name: .long, help: "At most this many entries (default 100).") var limit: Int = 100
@@ -36,6 +37,7 @@ extension Tocsinctl {
 
         struct Verify: ParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "verify",
                 abstract: "Recompute the hash chain; exit 0 if intact, 1 if broken (naming the first bad entry)."
             )
             @Option(name: .long, help: "Verify this export (jsonl or csv from 'audit export') offline, without the daemon.")

@@ -6,6 +6,7 @@ import TocsinProtocol
 extension Tocsinctl.Audit {
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "export",
             abstract: "Stream audit entries to standard output with every hash column, verifiable offline with 'audit verify --file'."
         )
 

@@ -5,6 +5,7 @@ import TocsinProtocol
 extension Tocsinctl {
     struct Backup: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "backup",
             abstract: "Take a consistent copy of the state database while tocsind runs.",
             discussion: """
                 The daemon writes the copy (SQLite's online backup API), so PATH must be writable by it: under \

@@ -5,12 +5,13 @@ import TocsinProtocol
 extension Tocsinctl {
     struct Channels: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "channels",
             abstract: "List channels with their health, and test one end to end.",
             subcommands: [List.self, Test.self]
         )
 
         struct List: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "List channels: type, endpoint (secrets masked), last success, last error.")
+            static let configuration = CommandConfiguration(commandName: "list", abstract: "List channels: type, endpoint (secrets masked), last success, last error.")
             @OptionGroup var global: GlobalOptions
 
             /// `2027-03-01T00:00:00.000Z (in 97 days)`, or `… (EXPIRED)`.
@@ -38,6 +39,7 @@ extension Tocsinctl {
 
         struct Test: ParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "test",
                 abstract: "Send a CAP status Test message to one channel and show its answer.",
                 discussion: "The message says plainly, in each language, that it is a technical check needing no action."
             )

@@ -6,6 +6,7 @@ import TocsinProtocol
 extension Tocsinctl {
     struct Health: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "health",
             abstract: "Check that tocsind can alert now, for monitoring (Nagios-style: exit 0 OK, 1 WARNING, 2 CRITICAL).",
             discussion: """
                 One status line first (what a monitoring system shows), then one line per check: daemon reachable, \

@@ -4,6 +4,7 @@ import TocsinProtocol
 extension Tocsinctl {
     struct Preview: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "preview",
             abstract: "Render a template with its values, exactly as it would go out, without sending anything."
         )
 

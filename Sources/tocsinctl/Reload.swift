@@ -4,6 +4,7 @@ import TocsinProtocol
 extension Tocsinctl {
     struct Reload: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "reload",
             abstract: "Load the config and templates again; on any error the running configuration is kept.",
             discussion: "Deliveries in progress are not interrupted. A template whose text changed needs approval again."
         )

@@ -5,6 +5,7 @@ import TocsinProtocol
 extension Tocsinctl {
     struct Report: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "report",
             abstract: "Post-incident review: who sent what, when, how long each channel took, what failed, the scorecard.",
             discussion: "Exit 0 when every delivery was delivered and every objective met, 1 otherwise."
         )

@@ -6,6 +6,7 @@ import TocsinProtocol
 extension Tocsinctl {
     struct Send: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "send",
             abstract: "Send a LIVE alert from an approved template to its route.",
             discussion: "Shows what will go out and asks you to type the template id, unless --yes."
         )
@@ -22,6 +23,7 @@ extension Tocsinctl {
 
     struct Drill: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "drill",
             abstract: "Run a drill: the template goes to its drill route, marked EXERCICE / EXERCISE, CAP status Exercise.",
             discussion: "Drills may use templates that are not approved yet; the result says so."
         )
@@ -38,6 +40,7 @@ extension Tocsinctl {
 
     struct Update: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "update",
             abstract: "Send an update (CAP msgType Update) about an incident, over the same channels.",
             discussion: "The update references the incident's first message; its values carry over unless --set changes them. A drill's update is a drill."
         )
@@ -79,6 +82,7 @@ extension Tocsinctl {
 
     struct Cancel: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "cancel",
             abstract: "Stop every pending retry of an incident; its unfinished deliveries become cancelled.",
             discussion: "What was already delivered stays delivered: to correct a message, send an update or an all-clear."
         )

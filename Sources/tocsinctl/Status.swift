@@ -4,6 +4,7 @@ import TocsinProtocol
 extension Tocsinctl {
     struct Status: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "status",
             abstract: "Show the daemon's state, or one incident with every delivery."
         )
 

@@ -4,12 +4,13 @@ import TocsinProtocol
 extension Tocsinctl {
     struct Templates: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "templates",
             abstract: "List, show and approve message templates.",
             subcommands: [List.self, Show.self, Approve.self]
         )
 
         struct List: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "List templates and whether each is approved.")
+            static let configuration = CommandConfiguration(commandName: "list", abstract: "List templates and whether each is approved.")
             @OptionGroup var global: GlobalOptions
 
             func run() throws {
@@ -26,7 +27,7 @@ extension Tocsinctl {
         }
 
         struct Show: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Show a template: its texts, variables and approval.")
+            static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a template: its texts, variables and approval.")
             @Argument(help: "The template id.") var template: String
             @OptionGroup var global: GlobalOptions
 
@@ -40,6 +41,7 @@ extension Tocsinctl {
 
         struct Approve: ParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "approve",
                 abstract: "Approve a template's current content for live sends (approvers only).",
                 discussion: "The approval signs the SHA-256 of the template's content: any later edit needs a new approval."
             )
