@@ -121,7 +121,7 @@ let package = Package(
             dependencies: ["TocsinClient", "TocsinProtocol"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "TocsinCoreTests", dependencies: ["TocsinCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "TocsinCoreTests", dependencies: ["TocsinCore", "TocsinTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "TocsinConfigTests", dependencies: ["TocsinConfig", "TocsinTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "TocsinStoreTests", dependencies: ["TocsinStore", "TocsinTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "TocsinTransportTests", dependencies: ["TocsinTransport", "TocsinTestSupport"], swiftSettings: swiftSettings),

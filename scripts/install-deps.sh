@@ -20,37 +20,24 @@ if ((${#missing[@]})); then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-# The reference Standard Webhooks verifier, used by the tests and the demo to check signatures.
-if ! python3 -c "import standardwebhooks" 2>/dev/null; then
-    echo "install-deps: installing the standardwebhooks verifier (PyPI)"
-    python3 -m pip install -q "standardwebhooks==1.1.0" 2>/dev/null \
-        || python3 -m pip install -q --break-system-packages "standardwebhooks==1.1.0" \
-        || { apt-get install -y -qq python3-pip >/dev/null && python3 -m pip install -q --break-system-packages "standardwebhooks==1.1.0"; }
-fi
+# pip_need CHECK SPEC WHAT: installs SPEC from PyPI unless `python3 -c CHECK` already works. Versions are pinned.
+# Tries a plain install, then one allowed into Debian's system Python, then installs pip itself first.
+pip_need() {
+    python3 -c "$1" 2>/dev/null && return 0
+    echo "install-deps: installing $3 (PyPI: $2)"
+    python3 -m pip install -q "$2" 2>/dev/null \
+        || python3 -m pip install -q --break-system-packages "$2" \
+        || { apt-get install -y -qq python3-pip >/dev/null && python3 -m pip install -q --break-system-packages "$2"; }
+}
 
+# The reference Standard Webhooks verifier, used by the tests and the demo to check signatures.
+pip_need "import standardwebhooks" "standardwebhooks==1.1.0" "the standardwebhooks verifier"
 # The JSON Schema validator must know draft 2020-12. A python3 that is not Debian's (pyenv, a venv) does not see
 # python3-jsonschema: give it the same validator from PyPI.
-if ! python3 -c "from jsonschema import Draft202012Validator" 2>/dev/null; then
-    echo "install-deps: installing the jsonschema validator (PyPI)"
-    python3 -m pip install -q "jsonschema==4.26.0" 2>/dev/null \
-        || python3 -m pip install -q --break-system-packages "jsonschema==4.26.0" \
-        || { apt-get install -y -qq python3-pip >/dev/null && python3 -m pip install -q --break-system-packages "jsonschema==4.26.0"; }
-fi
-
+pip_need "from jsonschema import Draft202012Validator" "jsonschema==4.26.0" "the jsonschema validator"
 # A real SMTP server for the e-mail tests (started by the tests on 127.0.0.1).
-if ! python3 -c "import aiosmtpd" 2>/dev/null; then
-    echo "install-deps: installing the aiosmtpd SMTP server (PyPI)"
-    python3 -m pip install -q "aiosmtpd==1.4.6" 2>/dev/null \
-        || python3 -m pip install -q --break-system-packages "aiosmtpd==1.4.6" \
-        || { apt-get install -y -qq python3-pip >/dev/null && python3 -m pip install -q --break-system-packages "aiosmtpd==1.4.6"; }
-fi
-
+pip_need "import aiosmtpd" "aiosmtpd==1.4.6" "the aiosmtpd SMTP server"
 # The Prometheus project's own text-format parser, which the tests read the metrics file and endpoint with.
-if ! python3 -c "import prometheus_client" 2>/dev/null; then
-    echo "install-deps: installing the prometheus_client parser (PyPI)"
-    python3 -m pip install -q "prometheus_client==0.26.0" 2>/dev/null \
-        || python3 -m pip install -q --break-system-packages "prometheus_client==0.26.0" \
-        || { apt-get install -y -qq python3-pip >/dev/null && python3 -m pip install -q --break-system-packages "prometheus_client==0.26.0"; }
-fi
+pip_need "import prometheus_client" "prometheus_client==0.26.0" "the prometheus_client parser"
 
 command -v swift >/dev/null || { echo "install-deps: swift is not on PATH (Swift 6.2 or later is needed)" >&2; exit 1; }

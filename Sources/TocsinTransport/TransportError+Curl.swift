@@ -51,11 +51,17 @@ extension TransportError {
 ///
 /// curl's messages name the host and port, not the path, but that is curl's habit, not its contract,
 /// and the URL path, query, header values and credentials are where tokens live.
-struct SecretRedactor {
-    static let placeholder = "<redacted>"
+public struct SecretRedactor: Sendable {
+    public static let placeholder = "<redacted>"
 
     /// Longest first, so a whole URL is replaced before any of its parts.
     private let secrets: [String]
+
+    /// Masks each of `candidates` (very short ones, such as "1" or "on", would shred ordinary words without
+    /// protecting anything, so those under four bytes are left alone).
+    public init(candidates: [String]) {
+        secrets = Set(candidates.filter { $0.utf8.count >= 4 }).sorted { $0.utf8.count > $1.utf8.count }
+    }
 
     init(request: HTTPRequest) {
         var candidates = [request.url]
@@ -64,8 +70,7 @@ struct SecretRedactor {
         if let auth = request.basicAuth {
             candidates += [auth.user, auth.password]
         }
-        // Very short strings ("1", "on") would shred ordinary words without protecting anything.
-        secrets = Set(candidates.filter { $0.utf8.count >= 4 }).sorted { $0.utf8.count > $1.utf8.count }
+        self.init(candidates: candidates)
     }
 
     /// An SMTP submission's secrets: the URL (it may carry user info) and the AUTH credentials.
@@ -75,10 +80,10 @@ struct SecretRedactor {
         if let credentials = mail.credentials {
             candidates += [credentials.user, credentials.password]
         }
-        secrets = Set(candidates.filter { $0.utf8.count >= 4 }).sorted { $0.utf8.count > $1.utf8.count }
+        self.init(candidates: candidates)
     }
 
-    func redact(_ text: String) -> String {
+    public func redact(_ text: String) -> String {
         var text = text
         for secret in secrets where text.contains(secret) {
             text = text.replacing(secret, with: Self.placeholder)

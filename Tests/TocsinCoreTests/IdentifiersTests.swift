@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TocsinCore
+import TocsinTestSupport
 
 struct IdentifiersTests {
     static let crockford = Set("0123456789ABCDEFGHJKMNPQRSTVWXYZ")

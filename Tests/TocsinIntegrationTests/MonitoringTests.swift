@@ -162,8 +162,9 @@ struct MonitoringTests {
         #expect(health.text.contains("WARNING: config: the last reload"), "\(health.text)")
     }
 
-    @Test func heartbeatThroughAFailingReceiverTurnsHealthCritical() throws {
-        let bed = try TestBed(plan: ["/oncall": [["status": 410, "body": "gone"]]]) { receiver in
+    /// A daemon whose heartbeat goes, hourly, through route `oncall` to the receiver's `/oncall`.
+    static func heartbeatBed(plan: [String: [[String: Any]]] = [:]) throws -> TestBed {
+        try TestBed(plan: plan) { receiver in
             var config = TestConfig(
                 channels: [.init("ops", url: receiver.url("/ops")), .init("oncall", url: receiver.url("/oncall"))],
                 routes: ["campus": ["ops"], "drill": ["ops"], "oncall": ["oncall"]]
@@ -171,6 +172,10 @@ struct MonitoringTests {
             config.extraYAML = "heartbeat: { every: 1h, route: oncall }\n"
             return config
         }
+    }
+
+    @Test func heartbeatThroughAFailingReceiverTurnsHealthCritical() throws {
+        let bed = try Self.heartbeatBed(plan: ["/oncall": [["status": 410, "body": "gone"]]])
         defer { bed.tearDown() }
         var health = (status: Int32(0), text: "")
         #expect(try waitUntil(timeout: .seconds(30)) {
@@ -184,14 +189,7 @@ struct MonitoringTests {
     }
 
     @Test func heartbeatIsDeliveredAuditedAndKeptOutOfIncidentLists() throws {
-        let bed = try TestBed { receiver in
-            var config = TestConfig(
-                channels: [.init("ops", url: receiver.url("/ops")), .init("oncall", url: receiver.url("/oncall"))],
-                routes: ["campus": ["ops"], "drill": ["ops"], "oncall": ["oncall"]]
-            )
-            config.extraYAML = "heartbeat: { every: 1h, route: oncall }\n"
-            return config
-        }
+        let bed = try Self.heartbeatBed()
         defer { bed.tearDown() }
         var health = (status: Int32(0), text: "")
         #expect(try waitUntil(timeout: .seconds(30)) {
@@ -199,7 +197,11 @@ struct MonitoringTests {
             return health.text.contains("OK: heartbeat: last delivered")
         }, "\(health.text)")
         #expect(health.status == 0, "\(health.text)")
-        #expect(bed.receiver.requests(path: "/oncall").count == 1)
+        let beats = bed.receiver.requests(path: "/oncall")
+        #expect(beats.count == 1)
+        // The heartbeat is a webhook like any other: it follows the published schema (docs/).
+        let problems = try PayloadSchema.problems(of: Dictionary(uniqueKeysWithValues: beats.map { ("heartbeat", Array($0.body.utf8)) }))
+        #expect(problems.values.allSatisfy { $0.isEmpty }, "\(problems)")
         let status = try bed.daemon.ctl("status", "--json")
         #expect(!status.stdout.contains("heartbeat"), "\(status.stdout)")
         let audit = try bed.daemon.ctl("audit", "log", "--json").jsonLines

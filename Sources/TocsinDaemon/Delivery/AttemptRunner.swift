@@ -27,6 +27,8 @@ struct AttemptRunner {
         // whole header values and URL parts, so the channel's own secrets are masked here as well, before the
         // text reaches the delivery row, the audit log, the CLI or the logs.
         guard var result = await attempt(outbound, endpoint: endpoint) else { return nil }
+        // A delivery without an answer to keep has nothing to mask (most of a fan-out): skip building the redactor.
+        if case .delivered = result.outcome, result.answer == nil { return result }
         let redactor = ChannelSecretRedactor(endpoint.definition)
         result.outcome = redactor.redact(result.outcome)
         result.answer = result.answer.map(redactor.redact)
@@ -88,8 +90,7 @@ struct AttemptRunner {
 /// Masks a channel's configured secrets in text about an attempt: each secret value, its percent-encoded form,
 /// the long words of a header value (the token of `Bearer …`) and the long path parts of a secret URL, longest first.
 struct ChannelSecretRedactor {
-    static let placeholder = "<redacted>"
-    private let secrets: [String]
+    private let redactor: SecretRedactor
 
     init(_ definition: ChannelDefinition) {
         var candidates: [String] = []
@@ -106,16 +107,10 @@ struct ChannelSecretRedactor {
                 candidates += value.split(whereSeparator: { " \t,;\"".contains($0) }).map(String.init).filter { $0.count >= 8 }
             }
         }
-        secrets = Set(candidates.filter { $0.utf8.count >= 4 }).sorted { $0.utf8.count > $1.utf8.count }
+        redactor = SecretRedactor(candidates: candidates)
     }
 
-    func redact(_ text: String) -> String {
-        var text = text
-        for secret in secrets where text.contains(secret) {
-            text = text.replacing(secret, with: Self.placeholder)
-        }
-        return text
-    }
+    func redact(_ text: String) -> String { redactor.redact(text) }
 
     func redact(_ outcome: AttemptOutcome) -> AttemptOutcome {
         switch outcome {

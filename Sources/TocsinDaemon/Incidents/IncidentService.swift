@@ -379,36 +379,40 @@ enum RenderedTextMapper {
 }
 
 /// The text of `tocsinctl channels test`: a fixed, plainly harmless message, in both languages.
-enum ChannelTestTemplate {
-    static let template: MessageTemplate = {
+/// The daemon's own fixed messages: known-good text, so a parse failure here is a programming error the tests catch.
+enum BuiltInTemplate {
+    static func make(
+        id: String, route: String, variables: [VariableSpec] = [], event: [String: String], title: [String: String],
+        body: [String: String]
+    ) -> MessageTemplate {
         let content = MessageTemplate.Content(
-            id: "channel-test", category: .other, severity: .minor, urgency: .unknown, certainty: .unknown,
-            response: CAP.ResponseType.none, route: "(channel test)", variables: [VariableSpec(name: "channel", required: true)],
-            event: ["fr": "Test de canal", "en": "Channel test"],
-            title: ["fr": "Vérification du canal {{channel}}", "en": "Checking channel {{channel}}"],
-            body: [
-                "fr": "Message de vérification technique de Tocsin. Aucune action n'est requise.",
-                "en": "Technical check message from Tocsin. No action is needed.",
-            ]
+            id: id, category: .other, severity: .minor, urgency: .unknown, certainty: .unknown,
+            response: CAP.ResponseType.none, route: route, variables: variables, event: event, title: title, body: body
         )
-        // Fixed, known-good text: a parse failure here is a programming error caught by the tests.
         return try! MessageTemplate(content: content)
-    }()
+    }
+}
+
+enum ChannelTestTemplate {
+    static let template = BuiltInTemplate.make(
+        id: "channel-test", route: "(channel test)", variables: [VariableSpec(name: "channel", required: true)],
+        event: ["fr": "Test de canal", "en": "Channel test"],
+        title: ["fr": "Vérification du canal {{channel}}", "en": "Checking channel {{channel}}"],
+        body: [
+            "fr": "Message de vérification technique de Tocsin. Aucune action n'est requise.",
+            "en": "Technical check message from Tocsin. No action is needed.",
+        ]
+    )
 }
 
 enum HeartbeatTemplate {
-    static let template: MessageTemplate = {
-        let content = MessageTemplate.Content(
-            id: "heartbeat", category: .other, severity: .minor, urgency: .unknown, certainty: .unknown,
-            response: CAP.ResponseType.none, route: "(heartbeat)", variables: [],
-            event: ["fr": "Battement de cœur Tocsin", "en": "Tocsin heartbeat"],
-            title: ["fr": "Tocsin fonctionne", "en": "Tocsin is working"],
-            body: [
-                "fr": "Message automatique de vérification : ce canal reçoit les alertes de Tocsin. Aucune action n'est requise.",
-                "en": "Automatic check: this channel receives Tocsin's alerts. No action is needed.",
-            ]
-        )
-        // Fixed, known-good text: a parse failure here is a programming error caught by the tests.
-        return try! MessageTemplate(content: content)
-    }()
+    static let template = BuiltInTemplate.make(
+        id: "heartbeat", route: "(heartbeat)",
+        event: ["fr": "Battement de cœur Tocsin", "en": "Tocsin heartbeat"],
+        title: ["fr": "Tocsin fonctionne", "en": "Tocsin is working"],
+        body: [
+            "fr": "Message automatique de vérification : ce canal reçoit les alertes de Tocsin. Aucune action n'est requise.",
+            "en": "Automatic check: this channel receives Tocsin's alerts. No action is needed.",
+        ]
+    )
 }

@@ -16,7 +16,7 @@ struct CrashTests {
 
     @Test func kill9AtRandomMomentsLosesNoAcknowledgedDeliveryAndKeepsTheAuditChain() throws {
         let seed = ProcessInfo.processInfo.environment["TOCSIN_FAULTS_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 1...999_999)
-        var random = SplitMix64(seed: seed)
+        var random = SeededGenerator(seed: seed)
         // Every kind of moment appears; the full run shuffles 24 kills (each kind at least 4 times) with the seed.
         let moments: [CrashMoment] = Self.full
             ? (CrashMoment.allCases.flatMap { Array(repeating: $0, count: 4) } + [.fanOut, .fanOut, .sendInFlight, .sendInFlight]).shuffled(using: &random)
@@ -158,7 +158,7 @@ private struct CrashRun {
     }
 
     /// Starts a fan-out, does what `moment` says, and kills `tocsind` with SIGKILL at a random point.
-    mutating func crash(at moment: CrashMoment, index: Int, random: inout SplitMix64, channels: Int) throws -> String {
+    mutating func crash(at moment: CrashMoment, index: Int, random: inout SeededGenerator, channels: Int) throws -> String {
         let before = tail.count()
         try send()
         let daemon = bed.daemon
@@ -258,18 +258,5 @@ private final class Background: @unchecked Sendable {
     func wait() -> CommandResult? {
         group.wait()
         return result
-    }
-}
-
-/// A small seeded generator, so a run's random moments can be replayed from its printed seed.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

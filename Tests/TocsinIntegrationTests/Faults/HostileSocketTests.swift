@@ -327,7 +327,7 @@ struct HostileSocketTests {
         let pid = try #require(bed.daemon.pid)
         #expect(stillServes(bed))
         let rssBefore = HostileKit.residentKilobytes(of: pid), socketsBefore = HostileKit.openSockets(of: pid)
-        var random = HostileKit.SeededGenerator(seed: 0x70C5_1A07)
+        var random = SeededGenerator(seed: 0x70C5_1A07)
         let totalBytes = 1 << 20
         let seeds = [
             Self.statusRequest,

@@ -168,7 +168,7 @@ struct StorageFaultTests {
             bytes.replaceSubrange(0..<100, with: Data(repeating: 0x5A, count: 100))
         case .pages:
             // Every page after the first two: the tables' b-trees, whichever page holds them.
-            var generator = SplitMix64(seed: 7)
+            var generator = SeededGenerator(seed: 7)
             for index in (2 * pageSize)..<bytes.count { bytes[index] = UInt8.random(in: 0...255, using: &generator) }
         case .truncated:
             bytes = bytes.prefix(bytes.count / 2)
