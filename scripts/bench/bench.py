@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import signal
 import socket
@@ -314,6 +315,63 @@ class Bench:
                 target, met = "≤ 1.0×", self.met(statistics.median(ratios) <= 1.0)
             self.row(f"Tocsin / floor, {label}", ratios, "×", target, met, fmt="{:.2f}")
 
+    def peers(self, n, runs):
+        """Optional peers, measured only when installed: Prometheus Alertmanager (one receiver with n webhook
+        configs, group_wait 0s, the alert posted by a fresh curl) and Apprise (n json:// URLs, one CLI run)."""
+        alertmanager = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
+        if alertmanager:
+            self.alertmanager(alertmanager, n, runs)
+        else:
+            self.notes.append("Alertmanager not measured: not installed (`apt-get install prometheus-alertmanager`)")
+        apprise = shutil.which("apprise")
+        if apprise:
+            times = []
+            urls = [f"json://127.0.0.1:{self.nginx.port}/apprise/c{i}" for i in range(1, n + 1)]
+            for run in range(runs):
+                offset = self.nginx.offset()
+                t0 = time.time()
+                subprocess.run([apprise, "-t", "EVACUATION", "-b", f"run {run}", *urls], capture_output=True, timeout=120)
+                times.append((max(self.nginx.receipts(offset, n, 120)) - t0) * 1000)
+            self.row(f"Time to notify, {n:,} channels (Apprise {self.version([apprise, '--version'])})", times, "ms")
+        else:
+            self.notes.append("Apprise not measured: not installed (`pip install apprise`)")
+
+    @staticmethod
+    def version(command):
+        try:
+            out = subprocess.run(command, capture_output=True, text=True, timeout=10)
+            first = (out.stdout or out.stderr).split("\n")[0]
+            found = re.search(r"v?(\d+\.\d+[^\s,)]*)", first)
+            return found.group(1) if found else "?"
+        except (OSError, subprocess.TimeoutExpired):
+            return "?"
+
+    def alertmanager(self, binary, n, runs):
+        folder = os.path.join(self.work, "alertmanager")
+        os.makedirs(folder)
+        lines = ["route:", "  receiver: hooks", "  group_by: [alertname]", "  group_wait: 0s", "  group_interval: 1s",
+                 "  repeat_interval: 1h", "receivers:", "  - name: hooks", "    webhook_configs:"]
+        lines += [f"      - url: {self.nginx.url(f'/am/c{i}')}\n        send_resolved: false" for i in range(1, n + 1)]
+        config = os.path.join(folder, "alertmanager.yml")
+        with open(config, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        port = free_port()
+        proc = spawn([binary, f"--config.file={config}", f"--storage.path={folder}", f"--web.listen-address=127.0.0.1:{port}",
+                      "--cluster.listen-address="], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        ready = lambda: subprocess.run(["curl", "-sf", f"http://127.0.0.1:{port}/-/ready"], capture_output=True).returncode == 0
+        wait_for(ready, 30, "Alertmanager to be ready", interval=0.05)
+        times = []
+        for run in range(runs):
+            alert = json.dumps([{"labels": {"alertname": f"evacuation-{run}", "building": "Pavillon A"},
+                                 "annotations": {"summary": "Evacuate Pavillon A now"}}])
+            offset = self.nginx.offset()
+            t0 = time.time()
+            subprocess.run(["curl", "-sf", "-H", "Content-Type: application/json", "-d", alert,
+                            f"http://127.0.0.1:{port}/api/v2/alerts"], check=True, capture_output=True)
+            times.append((max(self.nginx.receipts(offset, n, 120)) - t0) * 1000)
+        stop(proc)
+        self.row(f"Time to notify, {n:,} channels (Alertmanager {self.version([binary, '--version'])})", times, "ms")
+
     def fan_out(self, recipients, runs):
         numbers = os.path.join(self.work, "recipients.txt")
         with open(numbers, "w") as f:
@@ -496,6 +554,9 @@ class Bench:
         small.stop()
         print("bench: time to notify vs curl --parallel", flush=True)
         self.time_to_notify(self.sizes["notify"], runs, body, headers)
+        if not tiny:
+            print("bench: peers (when installed)", flush=True)
+            self.peers(100, runs)
         print("bench: per-recipient fan-out", flush=True)
         idle, peak = self.fan_out(self.sizes["recipients"], runs)
         self.memory(idle_small, idle, peak, self.sizes["recipients"])
