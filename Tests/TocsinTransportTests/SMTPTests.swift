@@ -26,22 +26,63 @@ struct SMTPTests {
         return Array(text.utf8)
     }
 
-    @Test func messageArrivesWithItsEnvelopeAndBytes() async throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let server = try LoopbackSMTPServer(in: directory)
-        defer { server.stop() }
+    static let login = HTTPBasicAuth(user: "tocsin", password: "s3cret-pass")
+
+    /// A server (plain, STARTTLS or SMTPS, from a throw-away CA) in its own folder, and a transport: each test
+    /// states only what it sends and what must arrive. `tearDown` after the last send (the transport must outlive it).
+    final class Bed {
+        let directory: TemporaryDirectory
+        let server: LoopbackSMTPServer
+        let authority: TestCertificateAuthority?
         let transport = CurlTransport()
-        defer { transport.shutdown() }
+
+        init(tls: ServerTLS? = nil, certificateFor ipAddress: String = "127.0.0.1", login: Bool = false) throws {
+            directory = try TemporaryDirectory()
+            let credentials = login ? (SMTPTests.login.user, SMTPTests.login.password) : nil
+            if let tls {
+                let authority = try TestCertificateAuthority(in: directory)
+                let identity = try authority.issue(ipAddress: ipAddress)
+                self.authority = authority
+                server = try LoopbackSMTPServer(
+                    in: directory, credentials: credentials, tls: tls == .startTLS ? .startTLS(identity) : .implicit(identity)
+                )
+            } else {
+                authority = nil
+                server = try LoopbackSMTPServer(in: directory, credentials: credentials)
+            }
+        }
+
+        /// Sends `message` (a test message by default) from alertes@cegep.example; `trustCA` passes the test CA.
+        func send(
+            to recipients: [String] = ["etudiant@cegep.example"], message: [UInt8]? = nil, credentials: HTTPBasicAuth? = nil,
+            requireTLS: Bool = false, trustCA: Bool = false, caBundle: String? = nil
+        ) async -> Result<MailResponse, TransportError> {
+            await transport.send(
+                MailRequest(
+                    url: server.url, from: "alertes@cegep.example", recipients: recipients,
+                    message: message ?? SMTPTests.message(to: recipients.first ?? "x"), credentials: credentials,
+                    requireTLS: requireTLS, caBundle: caBundle ?? (trustCA ? authority?.certificatePath : nil)
+                )
+            )
+        }
+
+        func tearDown() {
+            transport.shutdown()
+            server.stop()
+            directory.remove()
+        }
+    }
+
+    @Test func messageArrivesWithItsEnvelopeAndBytes() async throws {
+        let bed = try Bed()
+        defer { bed.tearDown() }
         let message = Self.message(to: "etudiant@cegep.example")
 
-        let response = try await transport.send(
-            MailRequest(url: server.url, from: "alertes@cegep.example", recipients: ["etudiant@cegep.example"], message: message)
-        ).get()
+        let response = try await bed.send(message: message).get()
 
         #expect(response.code == 250)
-        let received = try #require(server.messages().first)
-        #expect(server.messages().count == 1)
+        let received = try #require(bed.server.messages().first)
+        #expect(bed.server.messages().count == 1)
         #expect(received.mailFrom == "alertes@cegep.example")
         #expect(received.recipients == ["etudiant@cegep.example"])
         #expect(received.login == nil)
@@ -50,57 +91,30 @@ struct SMTPTests {
     }
 
     @Test func severalRecipientsInOneEnvelope() async throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let server = try LoopbackSMTPServer(in: directory)
-        defer { server.stop() }
-        let transport = CurlTransport()
-        defer { transport.shutdown() }
+        let bed = try Bed()
+        defer { bed.tearDown() }
 
-        let response = try await transport.send(
-            MailRequest(
-                url: server.url, from: "alertes@cegep.example", recipients: ["a@cegep.example", "b@cegep.example"],
-                message: Self.message(to: "a@cegep.example")
-            )
-        ).get()
+        let response = try await bed.send(to: ["a@cegep.example", "b@cegep.example"]).get()
 
         #expect(response.code == 250)
-        #expect(server.messages().map(\.recipients) == [["a@cegep.example", "b@cegep.example"]])
+        #expect(bed.server.messages().map(\.recipients) == [["a@cegep.example", "b@cegep.example"]])
     }
 
     @Test func authenticatesWithTheConfiguredCredentials() async throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let server = try LoopbackSMTPServer(in: directory, credentials: ("tocsin", "s3cret-pass"))
-        defer { server.stop() }
-        let transport = CurlTransport()
-        defer { transport.shutdown() }
+        let bed = try Bed(login: true)
+        defer { bed.tearDown() }
 
-        let response = try await transport.send(
-            MailRequest(
-                url: server.url, from: "alertes@cegep.example", recipients: ["etudiant@cegep.example"],
-                message: Self.message(to: "etudiant@cegep.example"), credentials: HTTPBasicAuth(user: "tocsin", password: "s3cret-pass")
-            )
-        ).get()
+        let response = try await bed.send(credentials: Self.login).get()
 
         #expect(response.code == 250)
-        #expect(server.messages().first?.login == "tocsin")
+        #expect(bed.server.messages().first?.login == "tocsin")
     }
 
     @Test func aRejectedLoginIsAConfigurationErrorThatNeverShowsThePassword() async throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let server = try LoopbackSMTPServer(in: directory, credentials: ("tocsin", "s3cret-pass"))
-        defer { server.stop() }
-        let transport = CurlTransport()
-        defer { transport.shutdown() }
+        let bed = try Bed(login: true)
+        defer { bed.tearDown() }
 
-        let result = await transport.send(
-            MailRequest(
-                url: server.url, from: "alertes@cegep.example", recipients: ["etudiant@cegep.example"],
-                message: Self.message(to: "etudiant@cegep.example"), credentials: HTTPBasicAuth(user: "tocsin", password: "wrong-password")
-            )
-        )
+        let result = await bed.send(credentials: HTTPBasicAuth(user: "tocsin", password: "wrong-password"))
 
         guard case .failure(let error) = result else {
             Issue.record("a wrong password was accepted: \(result)")
@@ -109,20 +123,14 @@ struct SMTPTests {
         #expect(error.curlCode == 67)
         #expect(error.isConfigurationError)
         #expect(!error.description.contains("wrong-password"))
-        #expect(server.messages().isEmpty)
+        #expect(bed.server.messages().isEmpty)
     }
 
     @Test func withoutCredentialsAServerThatWantsAUTHRefusesPermanently() async throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let server = try LoopbackSMTPServer(in: directory, credentials: ("tocsin", "s3cret-pass"))
-        defer { server.stop() }
-        let transport = CurlTransport()
-        defer { transport.shutdown() }
+        let bed = try Bed(login: true)
+        defer { bed.tearDown() }
 
-        let response = try await transport.send(
-            MailRequest(url: server.url, from: "alertes@cegep.example", recipients: ["etudiant@cegep.example"], message: Self.message(to: "x"))
-        ).get()
+        let response = try await bed.send(message: Self.message(to: "x")).get()
 
         #expect(response.code == 530)
     }
@@ -130,36 +138,20 @@ struct SMTPTests {
     /// A refusal is the server's answer, as an HTTP 4xx is: the code comes back and the channel decides.
     @Test(arguments: [("refused@cegep.example", 550), ("busy@cegep.example", 450)])
     func aRefusedRecipientComesBackAsTheServersCode(recipient: String, code: Int) async throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let server = try LoopbackSMTPServer(in: directory)
-        defer { server.stop() }
-        let transport = CurlTransport()
-        defer { transport.shutdown() }
+        let bed = try Bed()
+        defer { bed.tearDown() }
 
-        let response = try await transport.send(
-            MailRequest(url: server.url, from: "alertes@cegep.example", recipients: [recipient], message: Self.message(to: recipient))
-        ).get()
+        let response = try await bed.send(to: [recipient]).get()
 
         #expect(response.code == code)
-        #expect(server.messages().isEmpty)
+        #expect(bed.server.messages().isEmpty)
     }
 
     @Test func requiringTLSFromAServerWithoutSTARTTLSSendsNothing() async throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let server = try LoopbackSMTPServer(in: directory, credentials: ("tocsin", "s3cret-pass"))
-        defer { server.stop() }
-        let transport = CurlTransport()
-        defer { transport.shutdown() }
+        let bed = try Bed(login: true)
+        defer { bed.tearDown() }
 
-        let result = await transport.send(
-            MailRequest(
-                url: server.url, from: "alertes@cegep.example", recipients: ["etudiant@cegep.example"],
-                message: Self.message(to: "etudiant@cegep.example"), credentials: HTTPBasicAuth(user: "tocsin", password: "s3cret-pass"),
-                requireTLS: true
-            )
-        )
+        let result = await bed.send(credentials: Self.login, requireTLS: true)
 
         guard case .failure(let error) = result else {
             Issue.record("sent without TLS: \(result)")
@@ -170,7 +162,7 @@ struct SMTPTests {
         // The server will not offer STARTTLS on the next attempt either: the channel's configuration must change.
         #expect(error.isConfigurationError)
         #expect(!error.description.contains("s3cret-pass"))
-        #expect(server.messages().isEmpty)
+        #expect(bed.server.messages().isEmpty)
     }
 
     // MARK: TLS
@@ -179,61 +171,32 @@ struct SMTPTests {
         case startTLS, implicit
     }
 
-    /// A throw-away CA in `directory` and a server presenting a certificate from it for `ipAddress`.
-    static func tlsServer(
-        in directory: TemporaryDirectory, _ mode: ServerTLS, ipAddress: String = "127.0.0.1",
-        credentials: (user: String, password: String)? = nil
-    ) throws -> (LoopbackSMTPServer, TestCertificateAuthority) {
-        let authority = try TestCertificateAuthority(in: directory)
-        let identity = try authority.issue(ipAddress: ipAddress)
-        let tls: LoopbackSMTPServer.TLSMode = mode == .startTLS ? .startTLS(identity) : .implicit(identity)
-        return (try LoopbackSMTPServer(in: directory, credentials: credentials, tls: tls), authority)
-    }
-
     @Test func startTLSWithTheCATrustedDeliversOverAnEncryptedSession() async throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let (server, authority) = try Self.tlsServer(in: directory, .startTLS)
-        defer { server.stop() }
-        let transport = CurlTransport()
-        defer { transport.shutdown() }
+        let bed = try Bed(tls: .startTLS)
+        defer { bed.tearDown() }
         let message = Self.message(to: "etudiant@cegep.example")
 
-        let response = try await transport.send(
-            MailRequest(
-                url: server.url, from: "alertes@cegep.example", recipients: ["etudiant@cegep.example"], message: message,
-                requireTLS: true, caBundle: authority.certificatePath
-            )
-        ).get()
+        let response = try await bed.send(message: message, requireTLS: true, trustCA: true).get()
 
-        #expect(server.url.hasPrefix("smtp://"))
+        #expect(bed.server.url.hasPrefix("smtp://"))
         #expect(response.code == 250)
-        let received = try #require(server.messages().first)
-        #expect(server.messages().count == 1)
+        let received = try #require(bed.server.messages().first)
+        #expect(bed.server.messages().count == 1)
         #expect(received.startTLS)
         #expect(received.tlsVersion?.hasPrefix("TLSv1.") == true)
         #expect(received.data == message)
     }
 
     @Test func implicitTLSWithTheCATrustedDelivers() async throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let (server, authority) = try Self.tlsServer(in: directory, .implicit)
-        defer { server.stop() }
-        let transport = CurlTransport()
-        defer { transport.shutdown() }
+        let bed = try Bed(tls: .implicit)
+        defer { bed.tearDown() }
         let message = Self.message(to: "etudiant@cegep.example")
 
-        let response = try await transport.send(
-            MailRequest(
-                url: server.url, from: "alertes@cegep.example", recipients: ["etudiant@cegep.example"], message: message,
-                caBundle: authority.certificatePath
-            )
-        ).get()
+        let response = try await bed.send(message: message, trustCA: true).get()
 
-        #expect(server.url == "smtps://127.0.0.1:\(server.port)")
+        #expect(bed.server.url == "smtps://127.0.0.1:\(bed.server.port)")
         #expect(response.code == 250)
-        let received = try #require(server.messages().first)
+        let received = try #require(bed.server.messages().first)
         #expect(!received.startTLS)
         #expect(received.tlsVersion?.hasPrefix("TLSv1.") == true)
         #expect(received.data == message)
@@ -242,20 +205,10 @@ struct SMTPTests {
     /// Without `caBundle` only the system store is trusted, which does not know the test CA: no message, no password.
     @Test(arguments: ServerTLS.allCases)
     func anUntrustedCertificateIsATLSFailureAndNothingIsDelivered(mode: ServerTLS) async throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let (server, _) = try Self.tlsServer(in: directory, mode, credentials: ("tocsin", "s3cret-pass"))
-        defer { server.stop() }
-        let transport = CurlTransport()
-        defer { transport.shutdown() }
+        let bed = try Bed(tls: mode, login: true)
+        defer { bed.tearDown() }
 
-        let result = await transport.send(
-            MailRequest(
-                url: server.url, from: "alertes@cegep.example", recipients: ["etudiant@cegep.example"],
-                message: Self.message(to: "etudiant@cegep.example"), credentials: HTTPBasicAuth(user: "tocsin", password: "s3cret-pass"),
-                requireTLS: mode == .startTLS
-            )
-        )
+        let result = await bed.send(credentials: Self.login, requireTLS: mode == .startTLS)
 
         guard case .failure(let error) = result else {
             Issue.record("an untrusted certificate was accepted: \(result)")
@@ -264,48 +217,30 @@ struct SMTPTests {
         #expect(error.kind == .tls)
         #expect(error.curlCode == 60)  // CURLE_PEER_FAILED_VERIFICATION
         #expect(!error.description.contains("s3cret-pass"))
-        #expect(server.messages().isEmpty)
+        #expect(bed.server.messages().isEmpty)
     }
 
     /// A certificate from the trusted CA but for another address: the name check stays on with a `caBundle`.
     @Test(arguments: ServerTLS.allCases)
     func aCertificateForAnotherAddressIsRefusedEvenFromATrustedCA(mode: ServerTLS) async throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let (server, authority) = try Self.tlsServer(in: directory, mode, ipAddress: "127.0.0.2")
-        defer { server.stop() }
-        let transport = CurlTransport()
-        defer { transport.shutdown() }
+        let bed = try Bed(tls: mode, certificateFor: "127.0.0.2")
+        defer { bed.tearDown() }
 
-        let result = await transport.send(
-            MailRequest(
-                url: server.url, from: "alertes@cegep.example", recipients: ["etudiant@cegep.example"],
-                message: Self.message(to: "etudiant@cegep.example"), requireTLS: mode == .startTLS, caBundle: authority.certificatePath
-            )
-        )
+        let result = await bed.send(requireTLS: mode == .startTLS, trustCA: true)
 
         guard case .failure(let error) = result else {
             Issue.record("a certificate for another address was accepted: \(result)")
             return
         }
         #expect(error.kind == .tls)
-        #expect(server.messages().isEmpty)
+        #expect(bed.server.messages().isEmpty)
     }
 
     @Test func aMissingCAFileIsAConfigurationError() async throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let (server, _) = try Self.tlsServer(in: directory, .startTLS)
-        defer { server.stop() }
-        let transport = CurlTransport()
-        defer { transport.shutdown() }
+        let bed = try Bed(tls: .startTLS)
+        defer { bed.tearDown() }
 
-        let result = await transport.send(
-            MailRequest(
-                url: server.url, from: "alertes@cegep.example", recipients: ["etudiant@cegep.example"],
-                message: Self.message(to: "etudiant@cegep.example"), requireTLS: true, caBundle: directory.file("no-such-ca.pem")
-            )
-        )
+        let result = await bed.send(requireTLS: true, caBundle: bed.directory.file("no-such-ca.pem"))
 
         guard case .failure(let error) = result else {
             Issue.record("sent without a readable CA file: \(result)")
@@ -314,46 +249,28 @@ struct SMTPTests {
         #expect(error.kind == .tls)
         #expect(error.curlCode == 77)  // CURLE_SSL_CACERT_BADFILE
         #expect(error.isConfigurationError)
-        #expect(server.messages().isEmpty)
+        #expect(bed.server.messages().isEmpty)
     }
 
     @Test func authenticatesOverSTARTTLS() async throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let (server, authority) = try Self.tlsServer(in: directory, .startTLS, credentials: ("tocsin", "s3cret-pass"))
-        defer { server.stop() }
-        let transport = CurlTransport()
-        defer { transport.shutdown() }
+        let bed = try Bed(tls: .startTLS, login: true)
+        defer { bed.tearDown() }
 
-        let response = try await transport.send(
-            MailRequest(
-                url: server.url, from: "alertes@cegep.example", recipients: ["etudiant@cegep.example"],
-                message: Self.message(to: "etudiant@cegep.example"), credentials: HTTPBasicAuth(user: "tocsin", password: "s3cret-pass"),
-                requireTLS: true, caBundle: authority.certificatePath
-            )
-        ).get()
+        let response = try await bed.send(credentials: Self.login, requireTLS: true, trustCA: true).get()
 
         #expect(response.code == 250)
-        let received = try #require(server.messages().first)
+        let received = try #require(bed.server.messages().first)
         // The server offers AUTH only once the session is encrypted (auth_require_tls), so the login went over TLS.
         #expect(received.login == "tocsin")
         #expect(received.startTLS)
     }
 
     @Test func aRejectedLoginOverSTARTTLSNeverShowsThePassword() async throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let (server, authority) = try Self.tlsServer(in: directory, .startTLS, credentials: ("tocsin", "s3cret-pass"))
-        defer { server.stop() }
-        let transport = CurlTransport()
-        defer { transport.shutdown() }
+        let bed = try Bed(tls: .startTLS, login: true)
+        defer { bed.tearDown() }
 
-        let result = await transport.send(
-            MailRequest(
-                url: server.url, from: "alertes@cegep.example", recipients: ["etudiant@cegep.example"],
-                message: Self.message(to: "etudiant@cegep.example"), credentials: HTTPBasicAuth(user: "tocsin", password: "wrong-password"),
-                requireTLS: true, caBundle: authority.certificatePath
-            )
+        let result = await bed.send(
+            credentials: HTTPBasicAuth(user: "tocsin", password: "wrong-password"), requireTLS: true, trustCA: true
         )
 
         guard case .failure(let error) = result else {
@@ -364,7 +281,7 @@ struct SMTPTests {
         #expect(error.isConfigurationError)
         #expect(!error.description.contains("wrong-password"))
         #expect(!error.message.contains("wrong-password"))
-        #expect(server.messages().isEmpty)
+        #expect(bed.server.messages().isEmpty)
     }
 
     @Test func anUnreachablePortIsAConnectFailure() async throws {
