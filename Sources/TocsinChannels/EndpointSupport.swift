@@ -4,6 +4,19 @@ import TocsinTransport
 
 /// Small pieces every service adapter uses: building URLs from settings, encoding bodies, reading answers.
 enum EndpointSupport {
+    private struct TextPayload: Encodable {
+        var text: String
+    }
+
+    /// `{"text": …}` with the message fitted to the service's limit (Mattermost, X), and the fitting's note.
+    static func textJSON(
+        _ message: OutgoingMessage, for definition: ChannelDefinition, layout: TextLayout, limit: TextLimit
+    ) throws(ChannelError) -> EncodedPayload {
+        let fitted = TextFitter.fit(TextSection.sections(of: message, for: definition), layout: layout, limit: limit)
+        let body = try json(TextPayload(text: fitted.text), channel: definition.name)
+        return EncodedPayload(contentType: "application/json", body: body, notes: fitted.note(for: definition.type).map { [$0] } ?? [])
+    }
+
     /// A required setting (plain or secret); the error names the key, never a value.
     static func required(_ key: String, of definition: ChannelDefinition) throws(ChannelError) -> String {
         guard let value = definition.value(key), !value.isEmpty else {

@@ -27,14 +27,8 @@ public struct MattermostEndpoint: ChannelEndpoint {
         self.timeout = timeout
     }
 
-    struct Payload: Encodable {
-        var text: String
-    }
-
     public func encode(_ message: OutgoingMessage) throws(ChannelError) -> EncodedPayload {
-        let fitted = TextFitter.fit(TextSection.sections(of: message, for: definition), layout: Self.layout, limit: Self.limit)
-        let body = try EndpointSupport.json(Payload(text: fitted.text), channel: definition.name)
-        return EncodedPayload(contentType: "application/json", body: body, notes: fitted.note(for: definition.type).map { [$0] } ?? [])
+        try EndpointSupport.textJSON(message, for: definition, layout: Self.layout, limit: Self.limit)
     }
 
     public func request(deliveryID: String, recipient: String?, payload: EncodedPayload, at time: Date) -> OutboundRequest {
