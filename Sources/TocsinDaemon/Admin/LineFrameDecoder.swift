@@ -65,6 +65,34 @@ final class ConnectionGuard: ChannelInboundHandler, @unchecked Sendable {
 
     /// Set by the request loop while a request is being handled. Touched only on the channel's event loop.
     private var busy = false
+    /// How long answers may sit unread (the socket full, the client not reading) before the connection is closed:
+    /// a client that asks for a watch or an export and never reads must not hold a connection and its buffers.
+    let stalledWriteTimeout: TimeAmount
+    private var stalled: Scheduled<Void>?
+
+    init(stalledWriteTimeout: TimeAmount = .seconds(10)) {
+        self.stalledWriteTimeout = stalledWriteTimeout
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            stalled?.cancel()
+            stalled = nil
+        } else if stalled == nil {
+            let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            stalled = context.eventLoop.scheduleTask(in: stalledWriteTimeout) {
+                let context = loopBound.value
+                if !context.channel.isWritable { context.close(promise: nil) }
+            }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        stalled?.cancel()
+        stalled = nil
+        context.fireChannelInactive()
+    }
 
     func setBusy(_ value: Bool, on channel: any Channel) {
         channel.eventLoop.execute { self.busy = value }
