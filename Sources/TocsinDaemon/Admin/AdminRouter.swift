@@ -149,6 +149,11 @@ struct AdminRouter: Sendable {
     }
 
     private func encodeError(id: JSONRPC.ID?, _ error: RPCError) -> [UInt8] {
+        Self.errorLine(id: id, error)
+    }
+
+    /// An error answer line (newline excluded), also for refusals before any request was read.
+    static func errorLine(id: JSONRPC.ID?, _ error: RPCError) -> [UInt8] {
         Array((try? JSONEncoder().encode(JSONRPC.ErrorResponse(id: id, error: error))) ?? Data())
     }
 

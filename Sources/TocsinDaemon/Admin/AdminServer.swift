@@ -77,6 +77,12 @@ final class AdminServer: Service, Sendable {
                     guard openConnections.wrappingAdd(1, ordering: .relaxed).newValue <= Self.maximumConnections else {
                         openConnections.wrappingSubtract(1, ordering: .relaxed)
                         logger.warning("admin connection refused: too many open", metadata: ["limit": "\(Self.maximumConnections)"])
+                        // One error line first, so a CLI caught in a flood says why rather than "connection lost".
+                        let busy = RPCError.unavailable(
+                            "tocsind is already serving \(Self.maximumConnections) admin connections; try again in a moment"
+                        )
+                        let line = AdminRouter.errorLine(id: nil, busy) + [UInt8(ascii: "\n")]
+                        try? await connection.channel.writeAndFlush(ByteBuffer(bytes: line))
                         try? await connection.channel.close()
                         continue
                     }
