@@ -433,12 +433,15 @@ public struct ReloadResult: Codable, Sendable, Hashable {
     public var needApproval: [String]
     /// Warnings from validation, and settings that only a restart applies.
     public var warnings: [String]
+    /// Channels whose secrets or recipients (read from `*_file`s) changed though the config file did not.
+    public var credentialsChanged: [String]
 
-    public init(fingerprint: String, changed: Bool, needApproval: [String], warnings: [String]) {
+    public init(fingerprint: String, changed: Bool, needApproval: [String], warnings: [String], credentialsChanged: [String] = []) {
         self.fingerprint = fingerprint
         self.changed = changed
         self.needApproval = needApproval
         self.warnings = warnings
+        self.credentialsChanged = credentialsChanged
     }
 }
 

@@ -20,6 +20,9 @@ extension Tocsinctl {
                 if !result.needApproval.isEmpty {
                     print("Templates changed, to be approved again before a live send: \(result.needApproval.joined(separator: ", "))")
                 }
+                if !result.credentialsChanged.isEmpty {
+                    print("Credentials or recipient lists re-read for: \(result.credentialsChanged.joined(separator: ", "))")
+                }
             }
         }
     }

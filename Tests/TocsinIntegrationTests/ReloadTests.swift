@@ -57,6 +57,26 @@ struct ReloadTests {
         #expect(audit.contains { $0["kind"] as? String == "config.reload" && ($0["detail"] as? String)?.contains("\"outcome\":\"applied\"") == true })
     }
 
+    /// A rotated secret file changes no byte of tocsin.yaml: the reload must still say it took the new value.
+    @Test func aChangedSecretFileIsReportedAndUsed() throws {
+        let bed = try TestBed { receiver in
+            TestConfig(channels: [.init("ops", url: receiver.url("/ops"), secret: TestConfig.makeSecret()), .init("other", url: receiver.url("/other"))])
+        }
+        defer { bed.tearDown() }
+        let unchanged = try bed.daemon.ctl("reload")
+        #expect(unchanged.stdout.contains("nothing changed"), "\(unchanged)")
+
+        let rotated = TestConfig.makeSecret()
+        try (rotated + "\n").write(toFile: bed.directory.file("secrets/ops"), atomically: true, encoding: .utf8)
+        let reload = try bed.daemon.ctl("reload")
+        #expect(reload.status == 0, "\(reload)")
+        #expect(!reload.stdout.contains("nothing changed"), "\(reload.stdout)")
+        #expect(reload.stdout.contains("Credentials or recipient lists re-read for: ops\n"), "\(reload.stdout)")
+        #expect(!reload.stdout.contains(rotated) && !reload.stdout.contains(String(rotated.dropFirst(6).prefix(16))))
+        let audit = try bed.daemon.ctl("audit", "log", "--json").jsonLines.last { $0["kind"] as? String == "config.reload" }
+        #expect((audit?["detail"] as? String)?.contains(#""credentials_changed":"ops""#) == true, "\(String(describing: audit))")
+    }
+
     @Test func sighupReloads() throws {
         let bed = try TestBed { receiver in TestConfig(channels: [.init("ops", url: receiver.url("/ops"))]) }
         defer { bed.tearDown() }

@@ -73,7 +73,13 @@ final class Reloader: Sendable {
         let needApproval = loaded.templates.values
             .filter { old.configuration.templates[$0.id]?.contentHash != $0.contentHash }
             .map(\.id).sorted()
-        let changed = loaded.fingerprint != old.configuration.fingerprint
+        // The fingerprint covers the config file and templates, not the files `*_file` keys read: compare what they
+        // gave in memory (never hashed or stored: a hash of a short password would let it be guessed offline).
+        let credentialsChanged = loaded.channels.values.filter { channel in
+            guard let previous = old.configuration.channels[channel.name] else { return false }
+            return previous.secrets != channel.secrets || previous.recipients != channel.recipients
+        }.map(\.name).sorted()
+        let changed = loaded.fingerprint != old.configuration.fingerprint || !credentialsChanged.isEmpty
         configuration.replace(with: ActiveConfiguration(loaded, path: old.configPath))
         lastRefusal.withLock { $0 = nil }
         DaemonMetrics.reload(accepted: true)
@@ -84,12 +90,16 @@ final class Reloader: Sendable {
         detail.set("previous_fingerprint", old.configuration.fingerprint)
         detail.set("changed", changed)
         detail.set("templates_changed", needApproval.joined(separator: ","))
+        detail.set("credentials_changed", credentialsChanged.joined(separator: ","))
         await audit(detail, caller: caller, requestAudit: requestAudit)
         logger.notice("configuration reloaded", metadata: [
             "config.fingerprint": "\(loaded.fingerprint.prefix(12))", "changed": "\(changed)",
             "templates.changed": "\(needApproval.joined(separator: ","))",
         ])
-        return ReloadResult(fingerprint: loaded.fingerprint, changed: changed, needApproval: needApproval, warnings: warnings)
+        return ReloadResult(
+            fingerprint: loaded.fingerprint, changed: changed, needApproval: needApproval, warnings: warnings,
+            credentialsChanged: credentialsChanged
+        )
     }
 
     private func audit(_ detail: AuditDetail, caller: Caller?, requestAudit: AuditEvent?) async {
