@@ -172,7 +172,7 @@ public final class SQLiteStore: Store {
         for approval in write.approvals { try approval.insert(db) }
         for event in write.audit { try append(event, to: db, head: &head) }
         if let checkpoint = write.checkpoint {
-            let detail = checkpoint.signer.checkpointDetail(head: head, timeMillis: checkpoint.timeMillis, reason: checkpoint.reason)
+            let detail = try checkpoint.signer.checkpointDetail(head: head, timeMillis: checkpoint.timeMillis, reason: checkpoint.reason)
             let event = AuditEvent(timeMillis: checkpoint.timeMillis, kind: AuditCheckpoint.kind, subject: "audit", detail: detail)
             try append(event, to: db, head: &head)
         }

@@ -69,16 +69,21 @@ extension Tocsinctl {
                 if broken { throw Exit.someFailed }
             }
 
-            static func describe(_ checkpoints: CheckpointSummary) {
+            static func describe(_ checkpoints: CheckpointSummary, from first: Int64 = 1) {
                 guard let signed = checkpoints.lastSignedSeq else { return }
                 let key = checkpoints.lastKey.map { ", key \($0)" } ?? ""
-                print("Signed: \(checkpoints.verified) checkpoints verify; entries 1–\(signed) are proven (last checkpoint \(checkpoints.lastTime ?? "?")\(key)).")
+                print("Signed: \(checkpoints.verified) checkpoints verify; entries \(first)–\(signed) are proven (last checkpoint \(checkpoints.lastTime ?? "?")\(key)).")
                 if checkpoints.unsignedEntries > 0 {
                     print("\(checkpoints.unsignedEntries) newer entries are chained but not yet covered by a signature.")
                 }
             }
 
             private func verifyFile(_ file: String) throws {
+                if partial, !publicKey.isEmpty {
+                    // An export filtered by incident leaves out the `audit` entries, checkpoints included.
+                    Console.error("--public-key needs a whole window (audit export --since/--until), not a --partial export filtered by incident")
+                    throw Exit.usage
+                }
                 var keys: [AuditPublicKey] = []
                 for path in publicKey {
                     do {
@@ -108,7 +113,7 @@ extension Tocsinctl {
                 } else if result.intact {
                     let range = result.firstSeq.map { "entries \($0)–\(result.lastSeq ?? $0)" } ?? "no entries"
                     print("Export intact: \(result.checked) entries (\(range)), last hash \(result.headHash?.prefix(16) ?? "-")…")
-                    if let checkpoints = result.checkpoints { Self.describe(checkpoints) }
+                    if let checkpoints = result.checkpoints { Self.describe(checkpoints, from: result.firstSeq ?? 1) }
                 } else {
                     print("EXPORT BROKEN at entry \(result.brokenSeq ?? 0): \(result.problem ?? "?")")
                     print("\(result.checked) entries before it verify.")

@@ -213,7 +213,7 @@ enum OfflineVerifier {
             result.checkpoints = CheckpointSummary(
                 verified: verifier.checkpoints.verified, lastSeq: last?.seq, lastSignedSeq: last?.signedSeq,
                 lastTime: last.map { ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double($0.timeMillis) / 1000)) },
-                lastKey: last?.key, unsignedEntries: (previous?.seq ?? 0) - (last?.signedSeq ?? (first.seq - 1))
+                lastKey: last?.key, unsignedEntries: (previous?.seq ?? 0) - (last?.seq ?? (first.seq - 1))
             )
         }
         return result

@@ -22,9 +22,9 @@ extension Tocsinctl {
             do {
                 report = try global.connect().call(.health, EmptyParams(), as: HealthReport.self)
             } catch let failure as Failure {
-                throw Self.unreachable(failure.error.description)
+                throw Self.critical(failure.error)
             } catch let error as ClientError {
-                throw Self.unreachable(error.description)
+                throw Self.critical(error)
             }
             if global.json {
                 Console.json(report)
@@ -47,8 +47,14 @@ extension Tocsinctl {
             }
         }
 
-        private static func unreachable(_ reason: String) -> ExitCode {
-            print("TOCSIN CRITICAL - daemon unreachable: \(reason)")
+        /// No report: CRITICAL either way, but the words point on-call the right way (down, refused, or busy).
+        private static func critical(_ error: ClientError) -> ExitCode {
+            let what = switch error {
+            case .unreachable, .connectionLost: "daemon unreachable"
+            case .permissionDenied, .refused: "check refused"
+            case .badAnswer: "unexpected answer"
+            }
+            print("TOCSIN CRITICAL - \(what): \(error.description)")
             return exitCode(.critical)
         }
     }

@@ -23,7 +23,7 @@ enum TestKeys {
 
 struct AuditCheckpointTests {
     /// A chain of `count` entries with a checkpoint appended after entry `signAfter`.
-    static func chain(_ count: Int, signAfter: [Int64], signer: AuditSigner) -> [AuditEntry] {
+    static func chain(_ count: Int, signAfter: [Int64], signer: AuditSigner) throws -> [AuditEntry] {
         var entries: [AuditEntry] = []
         var head = AuditHead.empty
         func append(kind: String, detail: String, time: Int64) {
@@ -38,7 +38,7 @@ struct AuditCheckpointTests {
             append(kind: "delivery.attempt", detail: #"{"n":\#(n)}"#, time: 1_795_452_042_000 + n)
             if signAfter.contains(n) {
                 let time = 1_795_452_043_000 + n
-                append(kind: AuditCheckpoint.kind, detail: signer.checkpointDetail(head: head, timeMillis: time, reason: "test"), time: time)
+                append(kind: AuditCheckpoint.kind, detail: try signer.checkpointDetail(head: head, timeMillis: time, reason: "test"), time: time)
             }
         }
         return entries
@@ -70,7 +70,7 @@ struct AuditCheckpointTests {
 
     @Test func signedChainVerifies() throws {
         let signer = try AuditSigner(pem: TestKeys.signing)
-        let entries = Self.chain(6, signAfter: [3, 6], signer: signer)
+        let entries = try Self.chain(6, signAfter: [3, 6], signer: signer)
         let (problem, verifier) = Self.verify(entries, keys: [signer.publicKey])
         #expect(problem == nil)
         #expect(verifier.checkpoints.verified == 2)
@@ -89,7 +89,7 @@ struct AuditCheckpointTests {
 
     @Test func rewrittenChainFailsTheSignatureCheck() throws {
         let signer = try AuditSigner(pem: TestKeys.signing)
-        let entries = Self.chain(6, signAfter: [3, 6], signer: signer)
+        let entries = try Self.chain(6, signAfter: [3, 6], signer: signer)
         let forged = Self.rewritten(entries, at: 1, detail: #"{"n":2,"forged":true}"#)
         // The chain alone cannot tell…
         #expect(Self.verify(forged, keys: []).0 == nil)
@@ -105,7 +105,7 @@ struct AuditCheckpointTests {
 
     @Test func checkpointCopiedToALaterPlaceIsRefused() throws {
         let signer = try AuditSigner(pem: TestKeys.signing)
-        var entries = Self.chain(4, signAfter: [2], signer: signer)
+        var entries = try Self.chain(4, signAfter: [2], signer: signer)
         // A valid signature pasted after later entries must not vouch for them.
         let original = entries[2]
         entries.append(AuditEntry(
@@ -123,7 +123,7 @@ struct AuditCheckpointTests {
 
     @Test func forgedSignedHashFailsTheSignature() throws {
         let signer = try AuditSigner(pem: TestKeys.signing)
-        let entries = Self.chain(3, signAfter: [3], signer: signer)
+        let entries = try Self.chain(3, signAfter: [3], signer: signer)
         var forged = Self.rewritten(entries, at: 1, detail: #"{"n":2,"forged":true}"#)
         // The forger also points the checkpoint at the new head; only the signature is left to catch it.
         let checkpoint = forged[3]
@@ -144,7 +144,7 @@ struct AuditCheckpointTests {
     @Test func checkpointByAnUntrustedKeyFails() throws {
         let attacker = try AuditSigner(pem: TestKeys.other)
         let trusted = try AuditPublicKey(pem: TestKeys.signingPublic)
-        let entries = Self.chain(3, signAfter: [3], signer: attacker)
+        let entries = try Self.chain(3, signAfter: [3], signer: attacker)
         let (problem, _) = Self.verify(entries, keys: [trusted])
         guard case .badCheckpoint(_, let reason)? = problem else {
             Issue.record("expected a bad checkpoint, got \(String(describing: problem))")
@@ -156,9 +156,9 @@ struct AuditCheckpointTests {
     @Test func rotatedKeysBothVerify() throws {
         let old = try AuditSigner(pem: TestKeys.other)
         let current = try AuditSigner(pem: TestKeys.signing)
-        var entries = Self.chain(2, signAfter: [2], signer: old)
+        var entries = try Self.chain(2, signAfter: [2], signer: old)
         let head = AuditHead(seq: entries.last!.seq, hash: entries.last!.hash)
-        let next = AuditEntry(seq: head.seq + 1, timeMillis: 1_795_452_050_000, kind: AuditCheckpoint.kind, actorUID: nil, actorPID: nil, subject: "audit", detail: current.checkpointDetail(head: head, timeMillis: 1_795_452_050_000, reason: "rotation"), prevHash: head.hash)
+        let next = AuditEntry(seq: head.seq + 1, timeMillis: 1_795_452_050_000, kind: AuditCheckpoint.kind, actorUID: nil, actorPID: nil, subject: "audit", detail: try current.checkpointDetail(head: head, timeMillis: 1_795_452_050_000, reason: "rotation"), prevHash: head.hash)
         entries.append(next)
         #expect(Self.verify(entries, keys: [current.publicKey, old.publicKey]).0 == nil)
         #expect(Self.verify(entries, keys: [current.publicKey]).0 != nil)

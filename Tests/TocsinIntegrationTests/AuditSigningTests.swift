@@ -77,7 +77,7 @@ struct AuditSigningTests {
             try Self.checkpoints(bed.daemon).contains { ($0["detail"] as? String)?.contains(incident) == true }
         })
         let reasons = try Self.checkpoints(bed.daemon).compactMap { $0["detail"] as? String }
-        #expect(reasons.first?.contains(#""reason":"start""#) == true, "\(reasons)")
+        #expect(reasons.first?.contains(#""reason":"start"#) == true, "\(reasons)")
 
         let online = try bed.daemon.ctl("audit", "verify")
         #expect(online.status == 0, "\(online)")
@@ -106,6 +106,46 @@ struct AuditSigningTests {
         #expect(caught.status == 1, "\(caught)")
         #expect(caught.stdout.contains("were rewritten"), "\(caught.stdout)")
         #expect(!bed.daemon.log().contains(try String(contentsOfFile: key.privatePath, encoding: .utf8).split(separator: "\n")[1]))
+    }
+
+    /// While the daemon runs, its newest checkpoint is turned into an ordinary entry and the chain re-hashed (same
+    /// length, first checkpoint still valid): the daemon remembers signing it, so `audit verify` still fails.
+    @Test func aDroppedCheckpointIsCaughtByTheDaemonThatWroteIt() throws {
+        let keys = try TemporaryDirectory()
+        defer { keys.remove() }
+        let key = try KeyPair(in: keys, name: "audit-signing")
+        let bed = try Self.signedBed(keys: keys, key: key)
+        defer { bed.tearDown() }
+        _ = try bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+        let send = try bed.daemon.ctl("drill", "evacuation", "--set", "building=Pavillon A", "--yes", "--json")
+        let incident = try #require(send.jsonLines.first?["incident"] as? String)
+        _ = try bed.daemon.waitForFinish(incident)
+        #expect(try waitUntil { try Self.checkpoints(bed.daemon).count >= 2 })
+        let last = try #require(Self.checkpoints(bed.daemon).last?["seq"] as? Int)
+        #expect(try bed.daemon.ctl("audit", "verify").status == 0)
+
+        let script = """
+            import hashlib, sqlite3, sys
+            db = sqlite3.connect(sys.argv[1], timeout=10)
+            target = int(sys.argv[2])
+            rows = db.execute("SELECT seq, timeMillis, kind, actorUID, actorPID, subject, detail, prevHash FROM audit WHERE seq >= ? ORDER BY seq", (target,)).fetchall()
+            prev = rows[0][7]
+            for seq, t, kind, uid, pid, subject, detail, _ in rows:
+                if seq == target: kind, subject, detail = "admin.request", "admin", '{"method":"daemon.status"}'
+                text = "\\n".join([prev, str(seq), str(t), kind, "-" if uid is None else str(uid), "-" if pid is None else str(pid), subject, detail])
+                h = hashlib.sha256(text.encode()).hexdigest()
+                db.execute("UPDATE audit SET kind = ?, subject = ?, detail = ?, prevHash = ?, hash = ? WHERE seq = ?", (kind, subject, detail, prev, h, seq))
+                prev = h
+            db.commit()
+            """
+        let rewrite = try runCommand("/usr/bin/python3", ["-c", script, bed.daemon.databasePath, String(last)])
+        #expect(rewrite.status == 0, "\(rewrite)")
+        let export = try bed.directory.write("audit.jsonl", try bed.daemon.ctl("audit", "export").stdout)
+        #expect(try ExportTests.verify(export, "--public-key", key.publicPath).status == 0, "offline, the first checkpoint still proves its part")
+
+        let verify = try bed.daemon.ctl("audit", "verify")
+        #expect(verify.status == 1, "\(verify)")
+        #expect(verify.stdout.contains("signed by this daemon, is missing"), "\(verify.stdout)")
     }
 
     @Test func rotatedKeyKeepsOldCheckpointsVerifiable() throws {

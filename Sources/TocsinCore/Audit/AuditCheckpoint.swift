@@ -56,10 +56,11 @@ public struct AuditSigner: Sendable, CustomStringConvertible, CustomReflectable 
     }
 
     /// The detail of a checkpoint signing `head`, written at `timeMillis`.
-    public func checkpointDetail(head: AuditHead, timeMillis: Int64, reason: String) -> String {
+    /// Throws when signing fails, so the transaction carrying the checkpoint aborts rather than storing one that can
+    /// never verify.
+    public func checkpointDetail(head: AuditHead, timeMillis: Int64, reason: String) throws -> String {
         let message = AuditCheckpoint.message(seq: head.seq, hash: head.hash, timeMillis: timeMillis, key: publicKey.id)
-        // Ed25519 signing only fails on a broken key object; a checkpoint without a signature would be worthless.
-        let signature = (try? key.signature(for: message)) ?? Data()
+        let signature = try key.signature(for: message)
         var detail = AuditDetail()
         detail.set("signed_seq", Int(head.seq))
         detail.set("signed_hash", head.hash)

@@ -66,11 +66,12 @@ final class ConnectionGuard: ChannelInboundHandler, @unchecked Sendable {
     /// Set by the request loop while a request is being handled. Touched only on the channel's event loop.
     private var busy = false
     /// How long answers may sit unread (the socket full, the client not reading) before the connection is closed:
-    /// a client that asks for a watch or an export and never reads must not hold a connection and its buffers.
+    /// a client that asks for a watch or an export and never reads must not hold a connection and its buffers. A
+    /// minute, so a terminal paused for a while (Ctrl-S, a pager) does not lose its watch.
     let stalledWriteTimeout: TimeAmount
     private var stalled: Scheduled<Void>?
 
-    init(stalledWriteTimeout: TimeAmount = .seconds(10)) {
+    init(stalledWriteTimeout: TimeAmount = .seconds(60)) {
         self.stalledWriteTimeout = stalledWriteTimeout
     }
 

@@ -32,22 +32,60 @@ final class CheckpointService: Service, Sendable {
         wake.signal()
     }
 
+    /// The seq of the last checkpoint this process wrote (0: none yet). A chain whose verified checkpoints stop
+    /// before it was rewritten, whatever the rest looks like.
+    var lastSignedSeq: Int64 { max(0, lastSigned.load(ordering: .relaxed)) }
+
     func run() async throws {
-        await checkpoint(reason: "start")
+        await checkpointAtStart()
         await withGracefulShutdownHandler {
+            var due = ContinuousClock.now + configuration.current.configuration.audit.checkpointInterval
+            var key = configuration.current.configuration.audit.signer?.publicKey.id
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
-                let interval = configuration.current.configuration.audit.checkpointInterval
-                await wake.wait(timeout: interval)
+                // Wake at least every minute: a reload may have set, changed or removed the key.
+                await wake.wait(timeout: min(due - .now, .seconds(60)))
                 if Task.isShuttingDownGracefully { break }
+                let currentKey = configuration.current.configuration.audit.signer?.publicKey.id
                 let ended = pending.withLock { list in defer { list.removeAll() }; return list }
-                let reason = ended.isEmpty ? "interval" : "incident end: " + ended.joined(separator: ", ")
-                await checkpoint(reason: reason)
+                if currentKey != key {
+                    key = currentKey
+                    await checkpoint(reason: "signing key changed")
+                } else if !ended.isEmpty {
+                    await checkpoint(reason: "incident end: " + ended.joined(separator: ", "))
+                } else if ContinuousClock.now >= due {
+                    await checkpoint(reason: "interval")
+                } else {
+                    continue
+                }
+                due = ContinuousClock.now + configuration.current.configuration.audit.checkpointInterval
             }
         } onGracefulShutdown: {
             self.wake.signal()
         }
         // Services stop in reverse order: the dispatcher, listed after this service, has finished by now.
         await checkpoint(reason: "stop")
+    }
+
+    /// The start checkpoint signs whatever head is on disk, so first the chain is checked against the trusted keys:
+    /// a chain that fails (a checkpoint rewritten while the daemon was down) is never signed over. Runs after READY.
+    private func checkpointAtStart() async {
+        let audit = configuration.current.configuration.audit
+        guard audit.signer != nil else { return }
+        do {
+            let verification = try await store.verifyAudit(trusting: audit.verificationKeys)
+            switch verification.problem {
+            case nil:
+                await checkpoint(reason: "start")
+            case .unsigned?:
+                // Signing was just turned on (or every checkpoint was removed: the journal's copies tell which).
+                logger.notice("audit chain has no signed checkpoint yet; signing its head", metadata: ["audit.entries": "\(verification.checked)"])
+                await checkpoint(reason: "start, first signed checkpoint")
+            case let problem?:
+                logger.critical("audit chain does not verify; not signing over it (see runbooks/audit-signing-key.md)", metadata: ["audit.problem": "\(problem)"])
+            }
+        } catch {
+            logger.error("cannot verify the audit chain at start; no start checkpoint", metadata: ["store.error": "\(error)"])
+        }
     }
 
     /// Appends a checkpoint unless the head is already one this process signed. Failures are logged and retried at

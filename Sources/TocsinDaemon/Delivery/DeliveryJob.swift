@@ -22,4 +22,7 @@ struct DeliveryJob: Sendable {
     var lastError: String?
     var misconfiguration = false
     var deliveredAt: Date?
+    /// When this delivery's current run of failed attempts began (health: "failing for …"); nil when its last
+    /// attempt did not fail, or when it was recovered at start (then its creation time stands in).
+    var failingSince: Date?
 }

@@ -18,6 +18,8 @@ final class Dispatcher: Service, Sendable {
     /// Attempts in flight across all channels: at most what the transport runs at once, so requests wait here
     /// (where no timeout runs) rather than in libcurl's queue (where their timeout would already be running).
     static let maximumInFlight = 256
+    /// Outcomes waiting for their commit: far more than one group commit takes, so it never limits a healthy store.
+    static let maximumCommitting = 4096
 
     private struct Lane {
         var ready = Deque<String>()
@@ -35,6 +37,9 @@ final class Dispatcher: Service, Sendable {
     private struct State {
         var jobs: [String: DeliveryJob] = [:]
         var lanes: [String: Lane] = [:]
+        /// Attempts answered but not yet committed: capped too, so a failing store (disk full) stops new sends
+        /// instead of letting every delivery go out unrecorded.
+        var committing = 0
         /// Lanes with queued deliveries: the only ones `takeStartable` looks at.
         var readyLanes = Set<String>()
         var inFlight = 0
@@ -127,10 +132,11 @@ final class Dispatcher: Service, Sendable {
             for job in state.jobs.values {
                 snapshot.oldestCreatedAt = min(snapshot.oldestCreatedAt ?? job.createdAt, job.createdAt)
                 guard job.attempts > 0, job.lastError != nil else { continue }
-                var entry = snapshot.retrying[job.channel] ?? .init(since: job.createdAt, deliveries: 0, lastError: job.lastError)
+                let since = job.failingSince ?? job.createdAt
+                var entry = snapshot.retrying[job.channel] ?? .init(since: since, deliveries: 0, lastError: job.lastError)
                 entry.deliveries += 1
-                if job.createdAt <= entry.since {
-                    entry.since = job.createdAt
+                if since <= entry.since {
+                    entry.since = since
                     entry.lastError = job.lastError
                 }
                 snapshot.retrying[job.channel] = entry
@@ -195,7 +201,8 @@ final class Dispatcher: Service, Sendable {
             for name in Array(state.readyLanes) {
                 let limit = channels[name]?.maxConcurrency ?? 1
                 let interval = channels[name]?.rateLimit.map { Duration.milliseconds(Int64(1000 / $0)) }
-                while state.inFlight < Self.maximumInFlight, (state.lanes[name]?.inFlight ?? limit) < limit,
+                while state.inFlight < Self.maximumInFlight, state.committing < Self.maximumCommitting,
+                    (state.lanes[name]?.inFlight ?? limit) < limit,
                     let id = state.lanes[name]?.ready.first
                 {
                     if let interval {
@@ -259,9 +266,11 @@ final class Dispatcher: Service, Sendable {
             next.state = .delivered
             next.deliveredAt = finished
             next.lastError = nil
+            next.failingSince = nil
         case .retry(let at):
             next.state = .retrying
             next.nextAttemptAt = at
+            next.failingSince = job.failingSince ?? finished
             if case .retryable(let why, _) = outcome { reason = why }
             next.lastError = reason
         case .fail(let why, let misconfiguration):
@@ -372,6 +381,7 @@ final class Dispatcher: Service, Sendable {
         state.withLock { state in
             state.lanes[channel]?.inFlight -= 1
             state.inFlight -= 1
+            state.committing += 1
         }
         wake.signal()
     }
@@ -382,6 +392,7 @@ final class Dispatcher: Service, Sendable {
     @discardableResult
     private func release(_ job: DeliveryJob, next due: Date?) -> (cancelNow: Bool, ended: String?) {
         let result = state.withLock { state -> (Bool, String?) in
+            state.committing -= 1
             if job.state.isFinal {
                 state.cancelRequested.remove(job.id)
                 return (false, state.forget(job.id))

@@ -205,7 +205,10 @@ struct IncidentService: Sendable {
         let messagesJSON = Self.json(plan.messages)
         let nowMillis = now.millisecondsSince1970
         // A channel test answers a question now; it does not keep retrying for the full delivery deadline.
-        let deadlineSeconds = plan.status == .test ? min(active.retryPolicy.deadline.seconds, 60) : active.retryPolicy.deadline.seconds
+        // A heartbeat must end before the next one, or a dead channel would never count as a failed heartbeat.
+        var deadlineSeconds = active.retryPolicy.deadline.seconds
+        if plan.status == .test { deadlineSeconds = min(deadlineSeconds, 60) }
+        if plan.status == .system, let every = config.monitoring.heartbeat?.every { deadlineSeconds = min(deadlineSeconds, every.seconds) }
         let deadline = now.addingTimeInterval(deadlineSeconds)
         var write = StoreWrite()
         write.incidents.append(
@@ -294,6 +297,7 @@ struct IncidentService: Sendable {
             throw .unavailable("the incident could not be stored, so nothing was sent: \(error)")
         }
         dispatcher.enqueue(jobs)
+        for failure in failedAtOnce { DaemonMetrics.delivery(channel: failure.channel, state: .failed) }
         if plan.msgType == .cancel, let origin = plan.origin {
             // An all-clear ends the thread: an evacuation notice still retrying must not reach a screen after it.
             var thread = [origin.id]

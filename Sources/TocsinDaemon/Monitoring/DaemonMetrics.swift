@@ -43,6 +43,7 @@ enum DaemonMetrics {
         let result = switch state {
         case .delivered: "delivered"
         case .failed: "failed"
+        case .cancelled: "cancelled"
         default: "retry"
         }
         Counter(label: "tocsin_attempts_total", dimensions: [("channel", channel), ("result", result)]).increment()

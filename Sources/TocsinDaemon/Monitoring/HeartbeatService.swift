@@ -27,6 +27,7 @@ final class HeartbeatService: Service, Sendable {
     private let logger: Logger
     private let wake = WakeSignal()
     private let current = Mutex(State())
+    private let startedAt = Date()
 
     init(configuration: ConfigurationHolder, store: any Store, incidents: IncidentService, logger: Logger) {
         self.configuration = configuration
@@ -36,6 +37,14 @@ final class HeartbeatService: Service, Sendable {
     }
 
     var state: State { current.withLock { $0 } }
+
+    /// Whether the heartbeat is getting through: the last one did not fail, and one was delivered within a period
+    /// and its grace (counted from the start while none has been yet).
+    func isHealthy(_ schedule: Configuration.Heartbeat, now: Date = Date()) -> Bool {
+        let state = state
+        guard state.lastSucceeded != false else { return false }
+        return now.timeIntervalSince(state.lastSuccessAt ?? startedAt) <= (schedule.every + schedule.grace).seconds
+    }
 
     /// Called for every incident that ends; only the pending heartbeat's end matters here.
     func incidentEnded(_ id: String) {

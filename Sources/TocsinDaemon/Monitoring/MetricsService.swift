@@ -82,9 +82,9 @@ final class MetricsService: Service, Sendable {
         for (channel, expiry) in dispatcher.certificates.withLock({ $0 }) where config.channels[channel] != nil {
             Gauge(label: "tocsin_certificate_expiry_timestamp_seconds", dimensions: [("channel", channel)]).record(expiry.timeIntervalSince1970)
         }
-        if config.monitoring.heartbeat != nil {
+        if let schedule = config.monitoring.heartbeat {
             let state = heartbeat.state
-            Gauge(label: "tocsin_heartbeat_ok").record(state.lastSucceeded == false ? 0 : 1)
+            Gauge(label: "tocsin_heartbeat_ok").record(heartbeat.isHealthy(schedule, now: now) ? 1 : 0)
             Gauge(label: "tocsin_heartbeat_last_success_timestamp_seconds").record(state.lastSuccessAt?.timeIntervalSince1970 ?? 0)
         }
     }

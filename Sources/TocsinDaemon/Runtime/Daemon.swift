@@ -45,7 +45,7 @@ public enum Daemon {
         heartbeatBox.service = heartbeat
         let context = DaemonContext(
             configuration: holder, store: store, dispatcher: dispatcher, events: events, incidents: incidents,
-            approvals: approvals, reloader: reloader, heartbeat: heartbeat, startedAt: Date(), logger: logger
+            approvals: approvals, reloader: reloader, heartbeat: heartbeat, checkpoints: checkpoints, startedAt: Date(), logger: logger
         )
 
         let recovered = try await recover(into: dispatcher, store: store)
@@ -140,6 +140,7 @@ public enum Daemon {
             )
         }
         try await store.commit(write)
+        for record in records { DaemonMetrics.delivery(channel: record.channel, state: .failed) }
     }
 }
 

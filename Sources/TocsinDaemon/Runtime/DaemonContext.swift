@@ -16,6 +16,7 @@ struct DaemonContext: Sendable {
     let approvals: ApprovalService
     let reloader: Reloader
     let heartbeat: HeartbeatService
+    let checkpoints: CheckpointService
     let startedAt: Date
     let logger: Logger
     /// The last full audit verification, reused by health checks for a while (it reads the whole chain).
@@ -143,8 +144,17 @@ struct DaemonContext: Sendable {
     func verifyAudit() async throws(RPCError) -> AuditVerifyResult {
         do {
             let keys = configuration.current.configuration.audit.verificationKeys
-            let verification = try await store.verifyAudit(trusting: keys)
+            var verification = try await store.verifyAudit(trusting: keys)
             let last = verification.lastCheckpoint
+            // This process knows the last checkpoint it wrote: verified checkpoints that stop before it mean the
+            // entries after them were rewritten and the later checkpoints dropped.
+            let signed = checkpoints.lastSignedSeq
+            if verification.problem == nil, !keys.isEmpty, signed > (last?.seq ?? 0) {
+                verification.problem = .badCheckpoint(
+                    seq: signed,
+                    reason: "checkpoint entry \(signed), signed by this daemon, is missing or no longer a checkpoint: entries after \(last?.seq ?? 0) were rewritten"
+                )
+            }
             return AuditVerifyResult(
                 intact: verification.problem == nil, checked: verification.checked, headSeq: verification.head.seq,
                 headHash: verification.head.hash, brokenSeq: verification.problem?.seq,
@@ -152,7 +162,7 @@ struct DaemonContext: Sendable {
                 checkpoints: keys.isEmpty ? nil : CheckpointSummary(
                     verified: verification.checkpoints, lastSeq: last?.seq, lastSignedSeq: last?.signedSeq,
                     lastTime: last.map { Timestamp.iso(millis: $0.timeMillis) }, lastKey: last?.key,
-                    unsignedEntries: verification.checked - (last?.signedSeq ?? 0)
+                    unsignedEntries: verification.checked - (last?.seq ?? 0)
                 )
             )
         } catch {
