@@ -34,6 +34,16 @@ struct AuditSigningTests {
         }
     }
 
+    /// Approves and drills the evacuation template; returns the incident once every delivery is final.
+    static func drill(_ bed: TestBed) throws -> String {
+        _ = try bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+        let send = try bed.daemon.ctl("drill", "evacuation", "--set", "building=Pavillon A", "--yes", "--json")
+        #expect(send.status == 0, "\(send)")
+        let incident = try #require(send.jsonLines.first?["incident"] as? String)
+        _ = try bed.daemon.waitForFinish(incident)
+        return incident
+    }
+
     static func checkpoints(_ daemon: DaemonProcess) throws -> [[String: Any]] {
         try daemon.ctl("audit", "log", "--subject", "audit", "--limit", "1000", "--json").jsonLines
             .filter { $0["kind"] as? String == "audit.checkpoint" }
@@ -67,11 +77,7 @@ struct AuditSigningTests {
         let bed = try Self.signedBed(keys: keys, key: key)
         defer { bed.tearDown() }
 
-        _ = try bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
-        let send = try bed.daemon.ctl("drill", "evacuation", "--set", "building=Pavillon A", "--yes", "--json")
-        #expect(send.status == 0, "\(send)")
-        let incident = try #require(send.jsonLines.first?["incident"] as? String)
-        _ = try bed.daemon.waitForFinish(incident)
+        let incident = try Self.drill(bed)
         // The incident's end is signed once its last delivery is final.
         #expect(try waitUntil {
             try Self.checkpoints(bed.daemon).contains { ($0["detail"] as? String)?.contains(incident) == true }
@@ -116,10 +122,7 @@ struct AuditSigningTests {
         let key = try KeyPair(in: keys, name: "audit-signing")
         let bed = try Self.signedBed(keys: keys, key: key)
         defer { bed.tearDown() }
-        _ = try bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
-        let send = try bed.daemon.ctl("drill", "evacuation", "--set", "building=Pavillon A", "--yes", "--json")
-        let incident = try #require(send.jsonLines.first?["incident"] as? String)
-        _ = try bed.daemon.waitForFinish(incident)
+        _ = try Self.drill(bed)
         #expect(try waitUntil { try Self.checkpoints(bed.daemon).count >= 2 })
         let last = try #require(Self.checkpoints(bed.daemon).last?["seq"] as? Int)
         #expect(try bed.daemon.ctl("audit", "verify").status == 0)
