@@ -184,6 +184,10 @@ struct ConfigParser {
                 reader.error("cannot read a key of 'audit.trusted_keys': \(ConfigLoader.describeReadFailure(path))", at: map["trusted_keys"])
                 continue
             }
+            if pem.contains("PRIVATE KEY") {
+                reader.error("'audit.trusted_keys' entry \(path) holds a private key: list only public halves (openssl pkey -in KEY -pubout -out KEY.pub)", at: map["trusted_keys"])
+                continue
+            }
             do { audit.trustedKeys.append(try AuditPublicKey(pem: pem)) } catch {
                 reader.error("'audit.trusted_keys' entry \(path) is \(error)", at: map["trusted_keys"])
             }

@@ -195,6 +195,7 @@ struct AuditSigningTests {
             ("signing_key_file: \(garbage)", "openssl genpkey -algorithm ed25519"),
             ("signing_key_file: \(directory.file("missing.pem"))", "cannot read 'audit.signing_key_file'"),
             ("trusted_keys: [\(garbage)]", "openssl pkey"),
+            ("trusted_keys: [\(key.privatePath)]", "holds a private key"),
         ]
         for (yaml, message) in cases {
             var config = TestConfig(channels: [.init("ops", url: "http://127.0.0.1:9/ops")])

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Testing
 import TocsinProtocol
 import TocsinTestSupport
@@ -23,6 +24,9 @@ struct MonitoringTests {
         guard result.status == 0 else { throw TestSupportError("prometheus_client could not parse the metrics: \(result.stderr)\n\(text)") }
         return try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Double])
     }
+
+    /// `MetricsService.maximumConnections`.
+    static let listenerLimit = 16
 
     static func health(_ daemon: DaemonProcess) throws -> (status: Int32, text: String) {
         let result = try daemon.ctl("health")
@@ -87,6 +91,31 @@ struct MonitoringTests {
         #expect(metrics[#"tocsin_deliveries_total{channel="ops",outcome="delivered"}"#] == 0)
         let missing = try runCommand("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(port)/secrets"])
         #expect(missing.stdout == "404")
+
+        // At most 16 connections: idle ones past that are closed at once; the listener serves again once they go.
+        var idle: [Int32] = []
+        for _ in 0..<MonitoringTests.listenerLimit {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            #expect(connected == 0)
+            idle.append(fd)
+        }
+        #expect(try waitUntil { try runCommand("/usr/bin/curl", ["-sf", "http://127.0.0.1:\(port)/metrics"]).status != 0 })
+        for fd in idle { close(fd) }
+        #expect(try waitUntil { try runCommand("/usr/bin/curl", ["-sf", "http://127.0.0.1:\(port)/metrics"]).status == 0 })
+
+        // Moving the listener needs a restart: the reload says so.
+        let config = try String(contentsOfFile: bed.daemon.configPath, encoding: .utf8)
+        try config.replacingOccurrences(of: "metrics_listen: 127.0.0.1:\(port)", with: "metrics_listen: 127.0.0.1:\(port + 1)")
+            .write(toFile: bed.daemon.configPath, atomically: true, encoding: .utf8)
+        let reload = try bed.daemon.ctl("reload")
+        #expect(reload.stdout.contains("metrics_listen changed: it applies at the next restart"), "\(reload)")
 
         for address in ["0.0.0.0:9464", "192.0.2.1:9464", "[::]:9464", "localhost"] {
             var config = TestConfig(channels: [.init("ops", url: "http://127.0.0.1:9/ops")])

@@ -6,6 +6,7 @@ import NIOHTTP1
 import NIOPosix
 import Prometheus
 import ServiceLifecycle
+import Synchronization
 import TocsinCore
 import TocsinStore
 
@@ -20,6 +21,9 @@ final class MetricsService: Service, Sendable {
     private let heartbeat: HeartbeatService
     private let group: any EventLoopGroup
     private let logger: Logger
+    /// Scrapes served at once; a local process opening more is closed at once (the listener is for one collector).
+    static let maximumConnections = 16
+    private let connections = Atomic(0)
 
     init(
         registry: PrometheusCollectorRegistry, configuration: ConfigurationHolder, store: any Store, dispatcher: Dispatcher,
@@ -109,8 +113,15 @@ final class MetricsService: Service, Sendable {
         let render: @Sendable () async -> [UInt8] = { [self] in await self.render() }
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+            .childChannelInitializer { [self] channel in
+                guard connections.wrappingAdd(1, ordering: .relaxed).newValue <= Self.maximumConnections else {
+                    connections.wrappingSubtract(1, ordering: .relaxed)
+                    return channel.close()
+                }
+                channel.closeFuture.whenComplete { _ in self.connections.wrappingSubtract(1, ordering: .relaxed) }
+                return channel.eventLoop.makeCompletedFuture {
+                    // A scrape is one quick request; a connection idle for 30 s is closed.
+                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: .seconds(30)))
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     try channel.pipeline.syncOperations.addHandler(MetricsHTTPHandler(render: render))
                 }
@@ -126,6 +137,11 @@ private final class MetricsHTTPHandler: ChannelInboundHandler, RemovableChannelH
 
     private let render: @Sendable () async -> [UInt8]
     private var request: HTTPRequestHead?
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent { return context.close(promise: nil) }
+        context.fireUserInboundEventTriggered(event)
+    }
 
     init(render: @escaping @Sendable () async -> [UInt8]) {
         self.render = render

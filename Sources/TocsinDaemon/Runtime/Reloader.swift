@@ -67,6 +67,10 @@ final class Reloader: Sendable {
         var warnings = diagnostics.filter { $0.severity == .warning }.map(\.description)
         let oldPaths = old.configuration.paths, newPaths = loaded.paths
         if oldPaths.state != newPaths.state { warnings.append("paths.state changed: it applies at the next restart") }
+        let oldListen = old.configuration.monitoring.metricsListen, newListen = loaded.monitoring.metricsListen
+        if oldListen?.host != newListen?.host || oldListen?.port != newListen?.port {
+            warnings.append("metrics_listen changed: it applies at the next restart")
+        }
         if oldPaths.socket != newPaths.socket || oldPaths.socketMode != newPaths.socketMode {
             warnings.append("paths.socket / socket_mode changed: they apply at the next restart")
         }
