@@ -325,7 +325,7 @@ struct HostileSocketTests {
     /// token soup and mutated valid requests, one line each. Every line gets a JSON-RPC answer or a clean close.
     /// A client that pipelines requests and never reads the answers fills its socket; the daemon stops writing
     /// into it and, once answers have sat unread for the stalled-write timeout (60 s), closes the connection.
-    @Test func aClientThatNeverReadsItsAnswersIsDisconnected() throws {
+    @Test func aClientThatNeverReadsItsAnswersIsDisconnected() async throws {
         let bed = try makeBed()
         defer { bed.tearDown() }
         let pid = try #require(bed.daemon.pid)
@@ -333,9 +333,15 @@ struct HostileSocketTests {
         let started = ContinuousClock.now
         let client = try HostileKit.RawSocket(path: bed.daemon.socketPath, readTimeout: 120)
         let request = Array((#"{"jsonrpc":"2.0","id":1,"method":"template.list"}"# + "\n").utf8)
-        var sent = 0
         // The daemon stops reading while its answer cannot be written, so these sends block, then fail once it closes.
-        while sent < 20_000, client.send(request) { sent += 1 }
+        // They block for a minute: on a thread of their own, not one of the test pool's (2 on this machine).
+        let sent = await withCheckedContinuation { (done: CheckedContinuation<Int, Never>) in
+            Thread {
+                var sent = 0
+                while sent < 20_000, client.send(request) { sent += 1 }
+                done.resume(returning: sent)
+            }.start()
+        }
         #expect(sent < 20_000, "the daemon kept reading requests whose answers nobody reads")
         #expect(try waitUntil(timeout: .seconds(150)) { HostileKit.openSockets(of: pid) <= before })
         #expect(stillServes(bed))
