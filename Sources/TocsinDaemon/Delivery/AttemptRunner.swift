@@ -21,17 +21,17 @@ struct AttemptRunner {
 
     /// - Returns: nil when the attempt was cancelled (shutdown): nothing happened that needs recording.
     func perform(_ outbound: OutboundRequest, endpoint: any ChannelEndpoint) async -> AttemptResult? {
-        // Everything below may hold words a service echoed back (fault suite, SecretScanTests): Telegram's
-        // description names `bot<token>`, a Graph API error quotes the access token sent in the form body, a 401
-        // body repeats the token of an `Authorization: Bearer …` header. The request-based redaction only knows
-        // whole header values and URL parts, so the channel's own secrets are masked here as well, before the
-        // text reaches the delivery row, the audit log, the CLI or the logs.
+        // Everything below may hold words a service echoed back (fault suite, SecretScanTests): a 401 page quoting
+        // the `Authorization` header (`Basic <base64 of AC…:token>`), Telegram's description naming `bot<token>`, a
+        // Graph API error quoting the form body. So the reason and the answer are masked here, in one place, for the
+        // channel's own secrets and the request's credentials, before they reach the delivery row, the audit log,
+        // the CLI or the logs, and only then cut to length.
         guard var result = await attempt(outbound, endpoint: endpoint) else { return nil }
         // A delivery without an answer to keep has nothing to mask (most of a fan-out): skip building the redactor.
         if case .delivered = result.outcome, result.answer == nil { return result }
-        let redactor = ChannelSecretRedactor(endpoint.definition)
+        let redactor = ChannelSecretRedactor(endpoint.definition, request: outbound)
         result.outcome = redactor.redact(result.outcome)
-        result.answer = result.answer.map(redactor.redact)
+        result.answer = result.answer.map { Self.capped(redactor.redact($0), to: Self.answerLength) }
         return result
     }
 
@@ -43,8 +43,8 @@ struct AttemptRunner {
                 let outcome = endpoint.interpret(response, at: Date())
                 var result = AttemptResult(outcome: outcome, status: response.status, latency: response.latency)
                 result.certificateExpiry = response.certificateExpiry
-                // A service (or a proxy) may echo the request: mask its secrets before the answer is kept anywhere.
-                if case .delivered = outcome {} else { result.answer = Self.excerpt(response.body).map(request.redacting) }
+                // Unmasked and uncut here: `perform` masks it before it is kept anywhere, then cuts it.
+                if case .delivered = outcome {} else { result.answer = Self.answerText(response.body) }
                 return result
             case .failure(let error):
                 return classify(error)
@@ -78,45 +78,60 @@ struct AttemptRunner {
         return AttemptResult(outcome: .retryable(reason: error.description, retryAfter: nil), latency: error.latency)
     }
 
-    /// The start of a service's answer body, printable and short, for the attempt record.
-    static func excerpt(_ body: [UInt8]) -> String? {
+    /// How much of a service's answer is kept (characters, after masking).
+    static let answerLength = 300
+    /// How much of a failure's reason is kept: a service's own words are already cut by the adapters (160).
+    static let reasonLength = 1_000
+    /// How much of an answer is read for masking: more than is kept, so a secret is masked whole before the cut.
+    static let answerReadLength = 4_096
+
+    /// The start of a service's answer body, on one line with control characters as spaces; nil when blank.
+    static func answerText(_ body: [UInt8]) -> String? {
         guard !body.isEmpty else { return nil }
-        let text = String(decoding: body.prefix(300), as: UTF8.self)
+        let text = String(decoding: body.prefix(answerReadLength), as: UTF8.self)
             .map { $0.isNewline || $0.asciiValue.map { $0 < 0x20 } == true ? " " : String($0) }.joined()
         return text.trimmingCharacters(in: .whitespaces).isEmpty ? nil : text
     }
+
+    /// `text` cut to `limit` characters and marked `…`, never inside a placeholder (which would read as text).
+    static func capped(_ text: String, to limit: Int) -> String {
+        guard text.count > limit else { return text }
+        var cut = text.index(text.startIndex, offsetBy: limit)
+        let placeholder = SecretRedactor.placeholder
+        let lookBack = text.index(cut, offsetBy: -(placeholder.count - 1), limitedBy: text.startIndex) ?? text.startIndex
+        if let open = text[lookBack..<cut].lastIndex(of: "<"), text[open...].hasPrefix(placeholder),
+            text.distance(from: open, to: cut) < placeholder.count
+        {
+            cut = open
+        }
+        return String(text[..<cut]) + "…"
+    }
 }
 
-/// Masks a channel's configured secrets in text about an attempt: each secret value, its percent-encoded form,
-/// the long words of a header value (the token of `Bearer …`) and the long path parts of a secret URL, longest first.
+/// Masks, in text about an attempt, the channel's configured secrets (each secret setting and header value) and
+/// the credentials of the request sent (its URL's path and query, its non-public headers, its Basic password), in
+/// every form ``SecretRedactor`` knows; reasons are cut to length after masking.
 struct ChannelSecretRedactor {
     private let redactor: SecretRedactor
 
-    init(_ definition: ChannelDefinition) {
-        var candidates: [String] = []
-        for value in definition.secrets.values.map({ $0.reveal() }) + definition.headers.map({ $0.value.reveal() }) {
-            candidates.append(value)
-            if let encoded = value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) { candidates.append(encoded) }
-            if let scheme = value.range(of: "://") {
-                // A URL that is itself the credential (a Slack or Discord webhook): its long path and query parts,
-                // not its host, which is needed to read a connection error and is shown by `channels list` anyway.
-                let afterHost = value[scheme.upperBound...].drop { $0 != "/" }
-                candidates += afterHost.split(whereSeparator: { "/?&=#".contains($0) }).map(String.init).filter { $0.count >= 16 }
-            } else {
-                // The words of a header value (`Bearer <token>`) long enough to be a token, never a word like "Bearer".
-                candidates += value.split(whereSeparator: { " \t,;\"".contains($0) }).map(String.init).filter { $0.count >= 8 }
-            }
+    init(_ definition: ChannelDefinition, request: OutboundRequest? = nil) {
+        var secrets = definition.secrets.values.map { $0.reveal() } + definition.headers.map { $0.value.reveal() }
+        switch request {
+        case .http(let http): secrets += http.secretValues
+        case .mail(let mail): secrets += mail.secretValues
+        case .file, nil: break
         }
-        redactor = SecretRedactor(candidates: candidates)
+        redactor = SecretRedactor(secrets: secrets)
     }
 
     func redact(_ text: String) -> String { redactor.redact(text) }
 
     func redact(_ outcome: AttemptOutcome) -> AttemptOutcome {
-        switch outcome {
+        func clean(_ reason: String) -> String { AttemptRunner.capped(redact(reason), to: AttemptRunner.reasonLength) }
+        return switch outcome {
         case .delivered: .delivered
-        case .retryable(let reason, let retryAfter): .retryable(reason: redact(reason), retryAfter: retryAfter)
-        case .permanent(let reason, let misconfiguration): .permanent(reason: redact(reason), misconfiguration: misconfiguration)
+        case .retryable(let reason, let retryAfter): .retryable(reason: clean(reason), retryAfter: retryAfter)
+        case .permanent(let reason, let misconfiguration): .permanent(reason: clean(reason), misconfiguration: misconfiguration)
         }
     }
 }
