@@ -402,13 +402,17 @@ public struct DaemonStatus: Codable, Sendable, Hashable {
     public var recentFailures: [DeliveryStatus]
     /// Channels that cannot send with this build or config, with the reason.
     public var channelsUnavailable: [String: String]
+    /// Set while the audit chain contradicts its record outside the database (heads file): nothing more is signed
+    /// until an approver runs `tocsinctl audit accept`. Sends are not affected.
+    public var auditProblem: String?
 
     public init(
         version: String, pid: Int32, startedAt: String, uptimeSeconds: Int64, configPath: String,
         configFingerprint: String, channels: Int, templates: Int, pendingDeliveries: Int, auditHeadSeq: Int64,
         auditHeadHash: String, recentIncidents: [IncidentSummary], recentFailures: [DeliveryStatus] = [],
-        channelsUnavailable: [String: String] = [:]
+        channelsUnavailable: [String: String] = [:], auditProblem: String? = nil
     ) {
+        self.auditProblem = auditProblem
         self.recentFailures = recentFailures
         self.channelsUnavailable = channelsUnavailable
         self.version = version
@@ -499,9 +503,29 @@ public struct ChannelInfo: Codable, Sendable, Hashable {
 }
 
 public struct BackupParams: Codable, Sendable, Hashable {
-    /// Where the daemon writes the copy: an absolute path it may write to, that does not exist yet.
-    public var path: String
-    public init(path: String) { self.path = path }
+    /// Refused when set: the daemon writes backups only into `paths.backups` and names them itself (a caller who
+    /// could name the file could write the daemon's files anywhere it can). Kept so an older CLI gets a clear answer.
+    public var path: String?
+    public init(path: String? = nil) { self.path = path }
+}
+
+public struct AuditAcceptParams: Codable, Sendable, Hashable {
+    /// Why the gap is legitimate (e.g. "restored the backup of 2026-03-01 after a disk failure").
+    public var reason: String
+    public init(reason: String) { self.reason = reason }
+}
+
+public struct AuditAcceptResult: Codable, Sendable, Hashable {
+    /// The problem that was accepted, and the `audit.accept` entry that records it.
+    public var problem: String
+    public var acceptSeq: Int64
+    public var acceptHash: String
+
+    public init(problem: String, acceptSeq: Int64, acceptHash: String) {
+        self.problem = problem
+        self.acceptSeq = acceptSeq
+        self.acceptHash = acceptHash
+    }
 }
 
 public struct BackupResult: Codable, Sendable, Hashable {

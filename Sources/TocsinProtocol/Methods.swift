@@ -12,6 +12,7 @@ public enum AdminMethod: String, Sendable, CaseIterable, Codable {
     case auditLog = "audit.log"
     case auditVerify = "audit.verify"
     case auditExport = "audit.export"
+    case auditAccept = "audit.accept"
     case incidentReport = "incident.report"
     case daemonStatus = "daemon.status"
     case reload = "daemon.reload"
@@ -33,7 +34,7 @@ public enum AdminMethod: String, Sendable, CaseIterable, Codable {
         case .channelList: ["operator", "approver", "auditor"]
         case .channelTest: ["operator"]
         case .backup: ["operator", "auditor"]
-        case .templateApprove: ["approver"]
+        case .templateApprove, .auditAccept: ["approver"]
         case .auditLog, .auditVerify, .auditExport: ["auditor"]
         // Monitoring checks run as a service user (nagios, prometheus) that needs nothing else.
         case .health: ["operator", "approver", "auditor", "monitor"]

@@ -13,6 +13,7 @@ public final class SQLiteStore: Store {
     private let queue = Mutex(PendingWrites())
     /// The audit chain's head as last committed by this process: `verifyAudit` reports a chain that ends before it.
     private let head: Mutex<AuditHead>
+    private let headMoves = Mutex(AuditHeadMoves())
 
     struct PendingWrites {
         var nextTicket = 0
@@ -117,10 +118,35 @@ public final class SQLiteStore: Store {
         var current = AuditHead.empty
         try db.inTransaction(.immediate) {
             current = try Self.readHead(db)
+            // This process is the only writer (StateLock): a head other than the one it left means someone else
+            // changed the audit table. Recorded, never refused: alerting must not stop over an audit problem.
+            if let found = noteMove(found: current), batches.contains(where: { $0.checkpoint != nil }) {
+                throw StoreError(.tampered, found)
+            }
             for batch in batches { try Self.apply(batch, to: db, head: &current) }
             return .commit
         }
         head.withLock { $0 = current }
+    }
+
+    public var auditHeadMoves: AuditHeadMoves { headMoves.withLock { $0 } }
+
+    public func checkAuditHead() async throws(StoreError) {
+        // On the serial writer, so no commit of this process lands between the read and the comparison.
+        do {
+            try await pool.writeWithoutTransaction { db in _ = self.noteMove(found: try Self.readHead(db)) }
+        } catch {
+            throw StoreError.wrap(error, doing: "read the audit head")
+        }
+    }
+
+    /// Records a move when `current` is not the head this process left; returns the finding in words.
+    private func noteMove(found current: AuditHead) -> String? {
+        let left = head.withLock { $0 }
+        guard current != left else { return nil }
+        let found = "the audit log's last entry is \(current.seq) (\(current.hash.prefix(12))…) but tocsind last wrote entry \(left.seq) (\(left.hash.prefix(12))…): the audit table was changed by something other than tocsind"
+        headMoves.withLock { $0 = AuditHeadMoves(count: $0.count + 1, last: found) }
+        return found
     }
 
     private static func apply(_ write: StoreWrite, to db: Database, head: inout AuditHead) throws {
@@ -172,6 +198,7 @@ public final class SQLiteStore: Store {
         for approval in write.approvals { try approval.insert(db) }
         for event in write.audit { try append(event, to: db, head: &head) }
         if let checkpoint = write.checkpoint {
+            try verifyIncrement(db, from: checkpoint.verified, to: head)
             let detail = try checkpoint.signer.checkpointDetail(head: head, timeMillis: checkpoint.timeMillis, reason: checkpoint.reason)
             let event = AuditEvent(timeMillis: checkpoint.timeMillis, kind: AuditCheckpoint.kind, subject: "audit", detail: detail)
             try append(event, to: db, head: &head)
@@ -191,6 +218,34 @@ public final class SQLiteStore: Store {
             entry.prevHash, entry.hash,
         ])
         head = AuditHead(seq: entry.seq, hash: entry.hash)
+    }
+
+    /// Inside the checkpoint's transaction: the entries from `verified` (checked by the caller) to `head` must still
+    /// link, so what is signed is what was checked plus entries this transaction chained on.
+    private static func verifyIncrement(_ db: Database, from verified: AuditHead, to head: AuditHead) throws {
+        guard head.seq >= verified.seq else {
+            throw StoreError(.tampered, "the audit log now ends at entry \(head.seq), before entry \(verified.seq) that was just verified: entries were deleted")
+        }
+        var verifier = AuditVerifier(afterSeq: verified.seq, head: verified.hash)
+        if verified.seq > 0 {
+            let hash = try String.fetchOne(db, sql: "SELECT hash FROM audit WHERE seq = ?", arguments: [verified.seq])
+            guard hash == verified.hash else {
+                throw StoreError(.tampered, "entry \(verified.seq) changed since it was verified: the audit log was rewritten")
+            }
+        }
+        let rows = try Row.fetchCursor(db, sql: Self.auditColumns + " WHERE seq > ? ORDER BY seq", arguments: [verified.seq])
+        while let row = try rows.next() {
+            if let problem = verifier.check(Self.entry(row)) { throw StoreError(.tampered, problem.description) }
+        }
+    }
+
+    private static let auditColumns = "SELECT seq, timeMillis, kind, actorUID, actorPID, subject, detail, prevHash, hash FROM audit"
+
+    private static func entry(_ row: Row) -> AuditEntry {
+        AuditEntry(
+            stored: row[0], timeMillis: row[1], kind: row[2], actorUID: row[3], actorPID: row[4],
+            subject: row[5], detail: row[6], prevHash: row[7], hash: row[8]
+        )
     }
 
     private static func readHead(_ db: Database) throws -> AuditHead {
@@ -321,6 +376,19 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func probeWrite(at timeMillis: Int64) async throws(StoreError) {
+        do {
+            try await pool.write { db in
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO healthProbe (id, at, filler) VALUES (1, ?, randomblob(65536))",
+                    arguments: [timeMillis]
+                )
+            }
+        } catch {
+            throw StoreError.wrap(error, doing: "write the health probe")
+        }
+    }
+
     public func auditHead() async throws(StoreError) -> AuditHead {
         try await read("read the audit head", Self.readHead)
     }
@@ -339,20 +407,40 @@ public final class SQLiteStore: Store {
         return try await read("verify the audit log") { db in
             var verifier = AuditVerifier(trusting: keys)
             // Raw rows by column index: Codable decoding would dominate the time over a million entries.
-            let rows = try Row.fetchCursor(db, sql: """
-                SELECT seq, timeMillis, kind, actorUID, actorPID, subject, detail, prevHash, hash FROM audit ORDER BY seq
-                """)
+            let rows = try Row.fetchCursor(db, sql: Self.auditColumns + " ORDER BY seq")
+            var knownHash: String?
             while let row = try rows.next() {
-                let entry = AuditEntry(
-                    stored: row[0], timeMillis: row[1], kind: row[2], actorUID: row[3], actorPID: row[4],
-                    subject: row[5], detail: row[6], prevHash: row[7], hash: row[8]
-                )
+                let entry = Self.entry(row)
                 if let problem = verifier.check(entry) { return AuditVerification(verifier, problem: problem) }
+                if entry.seq == known.seq { knownHash = entry.hash }
             }
             if known.seq > verifier.checked {
                 return AuditVerification(verifier, problem: .truncated(lastSeq: verifier.checked, expected: known.seq))
             }
+            if known.seq > 0, knownHash != known.hash {
+                return AuditVerification(verifier, problem: .replaced(seq: known.seq))
+            }
             return AuditVerification(verifier, problem: verifier.finish())
+        }
+    }
+
+    public func verifyAudit(from anchor: AuditHead, trusting keys: [AuditPublicKey]) async throws(StoreError) -> AuditVerification {
+        try await read("verify the audit log") { db in
+            var verifier = AuditVerifier(afterSeq: anchor.seq, head: anchor.hash, trusting: keys)
+            if anchor.seq > 0 {
+                let hash = try String.fetchOne(db, sql: "SELECT hash FROM audit WHERE seq = ?", arguments: [anchor.seq])
+                guard hash == anchor.hash else {
+                    let end = try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM audit") ?? 0
+                    let problem: AuditVerifier.Problem = hash == nil
+                        ? .truncated(lastSeq: min(end, anchor.seq - 1), expected: anchor.seq) : .unlinked(seq: anchor.seq)
+                    return AuditVerification(checked: 0, head: AuditHead(seq: end, hash: ""), problem: problem)
+                }
+            }
+            let rows = try Row.fetchCursor(db, sql: Self.auditColumns + " WHERE seq > ? ORDER BY seq", arguments: [anchor.seq])
+            while let row = try rows.next() {
+                if let problem = verifier.check(Self.entry(row)) { return AuditVerification(verifier, problem: problem, base: anchor.seq) }
+            }
+            return AuditVerification(verifier, problem: nil, base: anchor.seq)
         }
     }
 

@@ -31,6 +31,9 @@ public protocol Store: Sendable {
     /// The most recently failed deliveries, newest first.
     func recentFailures(limit: Int) async throws(StoreError) -> [DeliveryRecord]
 
+    /// Writes and commits a row about the size of a send's (`healthProbe`): what `health` checks the disk with.
+    func probeWrite(at timeMillis: Int64) async throws(StoreError)
+
     func auditHead() async throws(StoreError) -> AuditHead
     /// Entries in order, after `afterSeq`, at most `limit`, only those about `subject` when given; with `newest`,
     /// the last `limit` such entries (still in order).
@@ -38,6 +41,26 @@ public protocol Store: Sendable {
     /// Recomputes the whole chain and finds the first entry that was altered, deleted or unlinked; with keys,
     /// also checks every signed checkpoint against them.
     func verifyAudit(trusting keys: [AuditPublicKey]) async throws(StoreError) -> AuditVerification
+    /// Checks only the entries after `anchor`, which must still be in the chain with its hash: the increment a
+    /// checkpoint is about to sign.
+    func verifyAudit(from anchor: AuditHead, trusting keys: [AuditPublicKey]) async throws(StoreError) -> AuditVerification
+    /// Commits that found the chain's head elsewhere than this process left it: someone else wrote, cut or rewrote
+    /// the audit table while the daemon ran.
+    var auditHeadMoves: AuditHeadMoves { get }
+    /// Compares the head on disk with the one this process left, now, without writing: health asks before the
+    /// next commit would notice.
+    func checkAuditHead() async throws(StoreError)
+}
+
+/// How often the audit head was found moved by another writer, and the last such finding in words.
+public struct AuditHeadMoves: Sendable, Hashable {
+    public var count = 0
+    public var last: String?
+
+    public init(count: Int = 0, last: String? = nil) {
+        self.count = count
+        self.last = last
+    }
 }
 
 public struct PayloadKey: Sendable, Hashable {
@@ -66,9 +89,10 @@ public struct AuditVerification: Sendable, Hashable {
         self.lastCheckpoint = lastCheckpoint
     }
 
-    init(_ verifier: AuditVerifier, problem: AuditVerifier.Problem?) {
+    /// - Parameter base: the seq the verifier started after (0 for the whole chain).
+    init(_ verifier: AuditVerifier, problem: AuditVerifier.Problem?, base: Int64 = 0) {
         self.init(
-            checked: verifier.checked, head: AuditHead(seq: verifier.checked, hash: verifier.head), problem: problem,
+            checked: verifier.checked, head: AuditHead(seq: base + verifier.checked, hash: verifier.head), problem: problem,
             checkpoints: verifier.checkpoints.verified, lastCheckpoint: verifier.checkpoints.last
         )
     }
@@ -76,7 +100,7 @@ public struct AuditVerification: Sendable, Hashable {
 
 /// Why the store could not do what was asked, in words an operator can act on.
 public struct StoreError: Error, Sendable, CustomStringConvertible {
-    public enum Code: String, Sendable { case open, corrupt, full, busy, io, constraint, other }
+    public enum Code: String, Sendable { case open, corrupt, full, busy, io, constraint, tampered, other }
 
     public var code: Code
     public var message: String

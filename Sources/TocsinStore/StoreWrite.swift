@@ -78,14 +78,20 @@ public struct StoreWrite: Sendable {
 }
 
 /// Asks the store to append a signed `audit.checkpoint` entry over the chain head.
+///
+/// `verified` is the head up to which the caller has checked the chain (from its last recorded head): inside the
+/// transaction the store checks that the head still continues it, entry by entry, so a checkpoint never signs a
+/// chain that was cut or rewritten between that check and the signature.
 public struct CheckpointRequest: Sendable {
     public var timeMillis: Int64
     public var reason: String
     public var signer: AuditSigner
+    public var verified: AuditHead
 
-    public init(timeMillis: Int64, reason: String, signer: AuditSigner) {
+    public init(timeMillis: Int64, reason: String, signer: AuditSigner, verified: AuditHead) {
         self.timeMillis = timeMillis
         self.reason = reason
         self.signer = signer
+        self.verified = verified
     }
 }

@@ -8,7 +8,7 @@ extension Tocsinctl {
         static let configuration = CommandConfiguration(
             commandName: "audit",
             abstract: "Read and verify the hash-chained audit log.",
-            subcommands: [Log.self, Verify.self, Export.self]
+            subcommands: [Log.self, Verify.self, Export.self, Accept.self]
         )
 
         struct Log: ParsableCommand {
@@ -49,6 +49,11 @@ extension Tocsinctl {
                 valueName: "pem-file"
             ))
             var publicKey: [String] = []
+            @Option(name: .long, help: ArgumentHelp(
+                "With --file: check the export against the signed heads recorded outside the database: the daemon's heads file, or what the audit witness received (JSON lines).",
+                valueName: "heads-file"
+            ))
+            var heads: String?
             @OptionGroup var global: GlobalOptions
 
             func run() throws {
@@ -63,7 +68,7 @@ extension Tocsinctl {
                         if let checkpoints = result.checkpoints { Self.describe(checkpoints) }
                     } else {
                         print("AUDIT CHAIN BROKEN at entry \(result.brokenSeq ?? 0): \(result.problem ?? "?")")
-                        print("\(result.checked) entries before it verify. Keep this database as evidence and restore from a backup.")
+                        print("\(result.checked) entries verify. Keep this database as evidence; see runbooks/audit-signing-key.md before 'tocsinctl audit accept'.")
                     }
                 }
                 if broken { throw Exit.someFailed }
@@ -79,7 +84,7 @@ extension Tocsinctl {
             }
 
             private func verifyFile(_ file: String) throws {
-                if partial, !publicKey.isEmpty {
+                if partial, !publicKey.isEmpty || heads != nil {
                     // An export filtered by incident leaves out the `audit` entries, checkpoints included.
                     Console.error("--public-key needs a whole window (audit export --since/--until), not a --partial export filtered by incident")
                     throw Exit.usage
@@ -107,18 +112,76 @@ extension Tocsinctl {
                     Console.error("cannot read \(file): \(error.localizedDescription)")
                     throw Exit.usage
                 }
-                let result = OfflineVerifier.verify(entries, file: file, partial: partial, keys: keys)
+                var records: [AuditHeadRecord]?
+                if let heads {
+                    guard let text = try? String(contentsOfFile: heads, encoding: .utf8) else {
+                        Console.error("cannot read \(heads)")
+                        throw Exit.usage
+                    }
+                    records = AuditHeadRecord.parse(lines: text)
+                    if records?.isEmpty == true {
+                        Console.error("\(heads) holds no signed head (expected JSON lines from the heads file or the witness)")
+                        throw Exit.usage
+                    }
+                }
+                let result = OfflineVerifier.verify(entries, file: file, partial: partial, keys: keys, heads: records.map { ($0, heads ?? "") })
                 if global.json {
                     Console.json(result)
                 } else if result.intact {
                     let range = result.firstSeq.map { "entries \($0)–\(result.lastSeq ?? $0)" } ?? "no entries"
                     print("Export intact: \(result.checked) entries (\(range)), last hash \(result.headHash?.prefix(16) ?? "-")…")
                     if let checkpoints = result.checkpoints { Self.describe(checkpoints, from: result.firstSeq ?? 1) }
+                    if let matched = result.headsMatched {
+                        print("Heads: the export contains all \(matched) signed heads recorded in \(heads ?? "the heads file")" + (result.acceptedGaps > 0 ? " (\(result.acceptedGaps) accepted gap(s) before them)." : "."))
+                    }
                 } else {
                     print("EXPORT BROKEN at entry \(result.brokenSeq ?? 0): \(result.problem ?? "?")")
                     print("\(result.checked) entries before it verify.")
                 }
                 if !result.intact { throw Exit.someFailed }
+            }
+        }
+    }
+}
+
+extension Tocsinctl.Audit {
+    struct Accept: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "accept",
+            abstract: "Accept a gap between the audit chain and its signed record, so signing resumes (approvers only).",
+            discussion: """
+                When the chain contradicts the heads recorded outside the database (entries cut, rewritten, a \
+                checkpoint missing), tocsind keeps sending but signs nothing more and reports CRITICAL. After \
+                investigating (a restore of an older backup is the legitimate case), an approver records why with \
+                this command: the accept is audited, written to the heads file and sent to the witness, and the \
+                chain as it stands becomes the new baseline. A chain that fails its own hashes or signatures cannot \
+                be accepted: it is evidence. See runbooks/audit-signing-key.md.
+                """
+        )
+        @Option(name: .long, help: "Why the gap is legitimate; kept in the audit log.") var reason: String
+        @Flag(name: .long, help: "Do not ask for confirmation.") var yes = false
+        @OptionGroup var global: GlobalOptions
+
+        func run() throws {
+            try runReporting(json: global.json) {
+                let client = try global.connect()
+                let verify = try client.call(.auditVerify, EmptyParams(), as: AuditVerifyResult.self)
+                guard let problem = verify.problem else {
+                    Console.note("Nothing to accept: the audit chain verifies against its record.")
+                    throw Exit.usage
+                }
+                if !yes {
+                    Console.note("The audit chain contradicts its record:\n  \(problem)\nReason to record: \(reason)")
+                    let answer = Console.ask("Type ACCEPT to accept this gap and resume signing, anything else cancels: ")
+                    guard answer?.trimmingCharacters(in: .whitespaces).uppercased() == "ACCEPT" else {
+                        Console.note("Not accepted.")
+                        throw Exit.usage
+                    }
+                }
+                let result = try client.call(.auditAccept, AuditAcceptParams(reason: reason), as: AuditAcceptResult.self)
+                if global.json { Console.json(result); return }
+                print("Accepted in audit entry \(result.acceptSeq): \(result.problem)")
+                print("Signing resumes from the chain as it stands; the heads file and the witness record the accept.")
             }
         }
     }

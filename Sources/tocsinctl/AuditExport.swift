@@ -179,13 +179,23 @@ enum OfflineVerifier {
         var brokenSeq: Int64?
         var problem: String?
         var checkpoints: CheckpointSummary?
+        /// With heads: how many recorded heads the export contains, and how many gaps an approver accepted.
+        var headsMatched: Int?
+        var acceptedGaps = 0
     }
 
     /// An export of a window starts mid-chain: it is checked from its first entry's `prevHash`, which the entry
     /// before the window (not in the file) must have had. With `partial` (an export filtered by incident, whose
     /// entries are not consecutive), each entry's own hash is checked and links only between consecutive entries.
     /// With `keys`, signed checkpoints in the export are checked too, and an export without one fails.
-    static func verify(_ entries: [AuditEntry], file: String, partial: Bool, keys: [AuditPublicKey] = []) -> Result {
+    ///
+    /// With `heads` (the daemon's heads file or the witness's log), every signed head recorded since the last
+    /// accepted gap must be in the export with the same hash: a chain cut or rewritten together with its
+    /// checkpoints verifies on its own, but not against what left the machine.
+    static func verify(
+        _ entries: [AuditEntry], file: String, partial: Bool, keys: [AuditPublicKey] = [],
+        heads: (records: [AuditHeadRecord], source: String)? = nil
+    ) -> Result {
         var result = Result(file: file, intact: true, checked: 0, firstSeq: entries.first?.seq, lastSeq: entries.last?.seq)
         guard let first = entries.first else { return result }
         var verifier = AuditVerifier(afterSeq: first.seq - 1, head: first.prevHash, trusting: keys)
@@ -208,6 +218,9 @@ enum OfflineVerifier {
             previous = entry
         }
         if result.intact, let problem = verifier.finish() { fail(problem) }
+        if result.intact, let heads {
+            check(entries, against: heads.records, source: heads.source, keys: keys, into: &result)
+        }
         if !keys.isEmpty {
             let last = verifier.checkpoints.last
             result.checkpoints = CheckpointSummary(
@@ -217,5 +230,32 @@ enum OfflineVerifier {
             )
         }
         return result
+    }
+
+    private static func check(_ entries: [AuditEntry], against records: [AuditHeadRecord], source: String, keys: [AuditPublicKey], into result: inout Result) {
+        let binding = AuditHeads.binding(records)
+        result.acceptedGaps = records.filter { $0.type == .accept }.count
+        let first = entries.first?.seq ?? 1
+        let end = entries.last?.seq ?? 0
+        let hashes = Dictionary(entries.map { ($0.seq, $0.hash) }, uniquingKeysWith: { _, last in last })
+        var matched = 0
+        for record in binding.checkpoints + [binding.lastAccept].compactMap({ $0 }) where record.seq >= first {
+            let problem = AuditHeads.contradiction(record, chainEnd: end, hash: hashes[record.seq], source: source)
+                ?? (keys.isEmpty ? nil : AuditHeads.signatureProblem(record, keys: keys, source: source))
+            if let problem {
+                result.intact = false
+                result.brokenSeq = min(record.seq, end + 1)
+                result.problem = problem
+                return
+            }
+            matched += 1
+        }
+        if let open = binding.openProblem {
+            result.intact = false
+            result.brokenSeq = open.seq
+            result.problem = "\(source) records a problem not yet accepted: \(open.problem ?? "?")"
+            return
+        }
+        result.headsMatched = matched
     }
 }

@@ -24,7 +24,7 @@ struct CheckpointStoreTests {
         // Entries and a checkpoint in one write: the checkpoint comes after them and signs the last of them.
         try await store.commit(StoreWrite(
             audit: [Records.event("e4", kind: "admin.request")],
-            checkpoint: CheckpointRequest(timeMillis: Records.baseTime + 10, reason: "test", signer: signer)
+            checkpoint: CheckpointRequest(timeMillis: Records.baseTime + 10, reason: "test", signer: signer, verified: .empty)
         ))
         let entries = try await store.auditEntries(afterSeq: 0, limit: 10, subject: nil, newest: false)
         #expect(entries.map(\.kind).last == AuditCheckpoint.kind)
@@ -44,7 +44,7 @@ struct CheckpointStoreTests {
         let store = try SQLiteStore(path: folder.database)
         let signer = try Self.signer(in: folder)
         try await Records.auditOnly(store, count: 3)
-        try await store.commit(StoreWrite(checkpoint: CheckpointRequest(timeMillis: Records.baseTime + 10, reason: "test", signer: signer)))
+        try await store.commit(StoreWrite(checkpoint: CheckpointRequest(timeMillis: Records.baseTime + 10, reason: "test", signer: signer, verified: try await store.auditHead())))
         #expect(try await store.verifyAudit(trusting: [signer.publicKey]).problem == nil)
 
         // Rewrite entry 2 and recompute every hash after it with the documented layout, as someone with write
@@ -68,5 +68,53 @@ struct CheckpointStoreTests {
             return
         }
         #expect(seq == 4)
+    }
+
+    /// Issue 13: a checkpoint signs only a chain that still continues the head its caller verified.
+    @Test func aCheckpointRefusesAChainCutAfterItWasVerified() async throws {
+        let folder = try StoreFolder()
+        defer { folder.remove() }
+        let store = try SQLiteStore(path: folder.database)
+        let signer = try Self.signer(in: folder)
+        try await Records.auditOnly(store, count: 5)
+        let verified = try await store.verifyAudit(from: .empty, trusting: [signer.publicKey])
+        #expect(verified.problem == nil)
+        #expect(verified.head.seq == 5)
+        try folder.sqlite("DELETE FROM audit WHERE seq >= 4")
+        await #expect(throws: StoreError.self) {
+            try await store.commit(StoreWrite(checkpoint: CheckpointRequest(
+                timeMillis: Records.baseTime + 10, reason: "test", signer: signer, verified: verified.head
+            )))
+        }
+        #expect(try folder.sqlite("SELECT count(*) FROM audit WHERE kind = 'audit.checkpoint'") == "0")
+        #expect(store.auditHeadMoves.count == 1, "the cut was noticed")
+        #expect(store.auditHeadMoves.last?.contains("something other than tocsind") == true)
+    }
+
+    @Test func theIncrementFromAnAnchorNamesAReplacedAnchor() async throws {
+        let folder = try StoreFolder()
+        defer { folder.remove() }
+        let store = try SQLiteStore(path: folder.database)
+        try await Records.auditOnly(store, count: 5)
+        let anchor = try await store.auditHead()
+        try await Records.auditOnly(store, count: 2, from: 6)
+        #expect(try await store.verifyAudit(from: anchor, trusting: []).problem == nil)
+        #expect(try await store.verifyAudit(from: anchor, trusting: []).head.seq == 7)
+        let forged = AuditHead(seq: anchor.seq, hash: String(repeating: "a", count: 64))
+        #expect(try await store.verifyAudit(from: forged, trusting: []).problem == .unlinked(seq: 5))
+        try folder.sqlite("DELETE FROM audit WHERE seq >= 5")
+        #expect(try await store.verifyAudit(from: anchor, trusting: []).problem == .truncated(lastSeq: 4, expected: 5))
+    }
+
+    @Test func aHeadMovedWhileRunningIsNoticedWithoutAWrite() async throws {
+        let folder = try StoreFolder()
+        defer { folder.remove() }
+        let store = try SQLiteStore(path: folder.database)
+        try await Records.auditOnly(store, count: 3)
+        try await store.checkAuditHead()
+        #expect(store.auditHeadMoves.count == 0)
+        try folder.sqlite("DELETE FROM audit WHERE seq = 3")
+        try await store.checkAuditHead()
+        #expect(store.auditHeadMoves.count == 1)
     }
 }

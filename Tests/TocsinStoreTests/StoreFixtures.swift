@@ -81,8 +81,8 @@ enum Records {
     }
 
     /// `count` commits of one audit entry each, subjects `e1`…`eN`.
-    static func auditOnly(_ store: SQLiteStore, count: Int) async throws {
-        for index in 1...count {
+    static func auditOnly(_ store: SQLiteStore, count: Int, from first: Int = 1) async throws {
+        for index in first..<(first + count) {
             try await store.commit(StoreWrite(audit: [event("e\(index)", kind: "admin.request", at: baseTime + Int64(index))]))
         }
     }

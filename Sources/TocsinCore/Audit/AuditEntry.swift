@@ -178,11 +178,13 @@ public struct AuditVerifier: Sendable {
         case badCheckpoint(seq: Int64, reason: String)
         /// Keys were given but no checkpoint signed by them was found: nothing in the chain is proven.
         case unsigned(lastSeq: Int64)
+        /// The entry at `seq` is not the one this daemon wrote there (its hash changed): rewritten while running.
+        case replaced(seq: Int64)
 
         public var seq: Int64 {
             switch self {
             case .gap(let expected, _): expected
-            case .edited(let seq), .unlinked(let seq), .badCheckpoint(let seq, _): seq
+            case .edited(let seq), .unlinked(let seq), .badCheckpoint(let seq, _), .replaced(let seq): seq
             case .truncated(let lastSeq, _): lastSeq + 1
             case .unsigned(let lastSeq): lastSeq
             }
@@ -197,6 +199,8 @@ public struct AuditVerifier: Sendable {
             case .truncated(let lastSeq, let expected):
                 "the log ends at entry \(lastSeq) but entry \(expected) was written: entries after \(lastSeq) were deleted"
             case .badCheckpoint(_, let reason): reason
+            case .replaced(let seq):
+                "entry \(seq) is not the entry tocsind wrote there (its hash changed): the log was rewritten up to entry \(seq)"
             case .unsigned(let lastSeq):
                 "no checkpoint signed by a trusted key in entries up to \(lastSeq): the chain may have been rewritten whole"
             }

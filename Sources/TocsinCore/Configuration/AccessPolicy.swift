@@ -33,6 +33,9 @@ public struct AccessPolicy: Sendable, Hashable {
     public var auditors: [Principal]
     /// May only ask for health (`tocsinctl health`): the monitoring system's service user.
     public var monitors: [Principal]
+    /// `access.auditors_may_backup`: a backup is a copy of every message and every audit entry in a file; auditors
+    /// read those anyway, but writing copies is an operator's decision unless the organisation says otherwise.
+    public var auditorsMayBackup = false
 
     public init(operators: [Principal] = [], approvers: [Principal] = [], auditors: [Principal] = [], monitors: [Principal] = []) {
         self.operators = operators

@@ -23,20 +23,26 @@ public struct Configuration: Sendable {
         public var templates: String
         /// Permissions of the admin socket; 0660 lets the socket's group (operators) in.
         public var socketMode: UInt16
+        /// `paths.backups`: the only folder `backup` writes into (default `backups` in the state folder).
+        public var backupsSetting: String?
 
-        public init(state: String, socket: String, templates: String, socketMode: UInt16 = 0o660) {
+        public init(state: String, socket: String, templates: String, socketMode: UInt16 = 0o660, backups: String? = nil) {
             self.state = state
             self.socket = socket
             self.templates = templates
             self.socketMode = socketMode
+            backupsSetting = backups
         }
 
         public var database: String { (state as NSString).appendingPathComponent("tocsin.db") }
+        public var backups: String { backupsSetting ?? (state as NSString).appendingPathComponent("backups") }
     }
 
     public struct Delivery: Sendable, Hashable {
         public var timeout: Duration
         public var retry: RetryPolicy
+        /// `delivery.proxy`: direct unless the config says otherwise (see ``DeliveryProxy``).
+        public var proxy: DeliveryProxy = .none
 
         public init(timeout: Duration = .seconds(10), retry: RetryPolicy = RetryPolicy()) {
             self.timeout = timeout
@@ -62,6 +68,11 @@ public struct Configuration: Sendable {
         public var trustedKeys: [AuditPublicKey]
         /// How often the head is signed while entries are being written (besides start, stop and incident ends).
         public var checkpointInterval: Duration
+        /// `audit.heads_file`: where each signed head is appended, outside the database (default
+        /// `audit-heads/heads.jsonl` in the state folder; better on storage the state folder's writers cannot edit).
+        public var headsFile: String?
+        /// `audit.witness`: a webhook channel that receives every signed head, off the machine.
+        public var witness: String?
 
         public init(signer: AuditSigner? = nil, trustedKeys: [AuditPublicKey] = [], checkpointInterval: Duration = .seconds(3600)) {
             self.signer = signer
@@ -145,5 +156,13 @@ public struct Configuration: Sendable {
         self.objectives = objectives
         self.audit = audit
         self.fingerprint = fingerprint
+    }
+}
+
+extension Configuration {
+    /// The heads file in force: `audit.heads_file`, or `audit-heads/heads.jsonl` in the state folder (a folder of
+    /// its own, so it can be given to other storage or made append-only with `chattr +a`).
+    public var auditHeadsFile: String {
+        audit.headsFile ?? ((paths.state as NSString).appendingPathComponent("audit-heads") as NSString).appendingPathComponent("heads.jsonl")
     }
 }

@@ -2,27 +2,40 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Synchronization
+import TocsinChannels
 import TocsinCore
 import TocsinStore
+import TocsinTransport
 
 /// Signs the audit chain's head with the configured Ed25519 key: at start, when an incident ends, at the
 /// configured interval while entries are being written, and at a graceful stop. Does nothing without a key.
 ///
-/// Each checkpoint is also logged with its signature, so a copy of the journal elsewhere witnesses the head even
-/// if the database and the daemon's host are later rewritten together.
+/// A signature alone does not stop someone who can write the database from deleting what it covers, so every
+/// signed head also leaves the database: it is appended to the heads file, logged to the journal and sent to the
+/// witness channel. Before each signature the chain is checked from the last recorded head; a chain that
+/// contradicts its record is never signed over (`AuditIntegrity`) until an approver accepts the gap.
 final class CheckpointService: Service, Sendable {
     private let configuration: ConfigurationHolder
     private let store: any Store
+    private let transport: any Transport
+    let integrity: AuditIntegrity
     private let logger: Logger
     private let wake = WakeSignal()
     /// Why the next checkpoint is due (incidents that ended), gathered between checkpoints.
     private let pending = Mutex<[String]>([])
     /// The seq of the last checkpoint this process wrote: nothing new since then means nothing to sign.
     private let lastSigned = Atomic<Int64>(-1)
+    /// The newest head recorded outside the database (a checkpoint or an accepted gap): the chain must still
+    /// contain it, and the next checkpoint verifies the entries after it.
+    private let recorded = Mutex<AuditHead?>(nil)
+    /// Checkpoints are written one at a time: the start, an accept and the loop must not interleave their checks.
+    private let writing = AsyncMutex()
 
-    init(configuration: ConfigurationHolder, store: any Store, logger: Logger) {
+    init(configuration: ConfigurationHolder, store: any Store, transport: any Transport, logger: Logger) {
         self.configuration = configuration
         self.store = store
+        self.transport = transport
+        integrity = AuditIntegrity(store: store)
         self.logger = logger
     }
 
@@ -36,15 +49,19 @@ final class CheckpointService: Service, Sendable {
     /// before it was rewritten, whatever the rest looks like.
     var lastSignedSeq: Int64 { max(0, lastSigned.load(ordering: .relaxed)) }
 
+    private var heads: HeadsLog { HeadsLog(path: configuration.current.configuration.auditHeadsFile) }
+
     func run() async throws {
-        await checkpointAtStart()
+        await writing.run { await checkAtStart() }
         await withGracefulShutdownHandler {
             var due = ContinuousClock.now + configuration.current.configuration.audit.checkpointInterval
             var key = configuration.current.configuration.audit.signer?.publicKey.id
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
-                // Wake at least every minute: a reload may have set, changed or removed the key.
+                // Wake at least every minute: a reload may have set, changed or removed the key, and a move of the
+                // head by someone else should be on record soon.
                 await wake.wait(timeout: min(due - .now, .seconds(60)))
                 if Task.isShuttingDownGracefully { break }
+                await noticeMovedHead()
                 let currentKey = configuration.current.configuration.audit.signer?.publicKey.id
                 let ended = pending.withLock { list in defer { list.removeAll() }; return list }
                 if currentKey != key {
@@ -63,49 +80,213 @@ final class CheckpointService: Service, Sendable {
             self.wake.signal()
         }
         // Services stop in reverse order: the dispatcher, listed after this service, has finished by now.
-        await checkpoint(reason: "stop")
+        await checkpoint(reason: "stop", witnessTries: 1)
     }
 
-    /// The start checkpoint signs whatever head is on disk, so first the chain is checked against the trusted keys:
-    /// a chain that fails (a checkpoint rewritten while the daemon was down) is never signed over. Runs after READY.
-    private func checkpointAtStart() async {
+    /// Compares the chain with its heads record before anything is signed. Runs after READY: a slow check of a
+    /// long chain must not delay alerting, and a problem found here never stops the daemon.
+    private func checkAtStart() async {
         let audit = configuration.current.configuration.audit
         guard audit.signer != nil else { return }
+        let log = heads
         do {
+            let records = try log.read()
+            let binding = AuditHeads.binding(records)
             let verification = try await store.verifyAudit(trusting: audit.verificationKeys)
-            switch verification.problem {
-            case nil:
-                await checkpoint(reason: "start")
-            case .unsigned?:
-                // Signing was just turned on (or every checkpoint was removed: the journal's copies tell which).
-                logger.notice("audit chain has no signed checkpoint yet; signing its head", metadata: ["audit.entries": "\(verification.checked)"])
-                await checkpoint(reason: "start, first signed checkpoint")
-            case let problem?:
-                logger.critical("audit chain does not verify; not signing over it (see runbooks/audit-signing-key.md)", metadata: ["audit.problem": "\(problem)"])
+            if let problem = verification.problem, !problem.isUnsigned {
+                return await raise(problem.description, head: verification.head)
             }
+            if let open = binding.openProblem {
+                // Raised before and never accepted: it stands even if the chain now looks whole.
+                integrity.raise(open.problem ?? "an audit problem was recorded and not accepted")
+                return logger.critical("audit problem recorded earlier and not yet accepted; not signing (tocsinctl audit accept)", metadata: [
+                    "audit.problem": "\(open.problem ?? "")",
+                ])
+            }
+            if let anchor = binding.anchor {
+                let source = "heads file \(log.path)"
+                let hash = try await entryHash(anchor.seq)
+                if let problem = AuditHeads.contradiction(anchor, chainEnd: verification.head.seq, hash: hash, source: source)
+                    ?? AuditHeads.signatureProblem(anchor, keys: audit.verificationKeys, source: source)
+                {
+                    return await raise(problem, head: verification.head)
+                }
+                recorded.withLock { $0 = AuditHead(seq: anchor.seq, hash: anchor.hash) }
+            } else if let last = verification.lastCheckpoint {
+                if log.exists {
+                    // The file was there and lost its lines: someone emptied the record of what was signed.
+                    return await raise("the audit heads file \(log.path) is empty but the log holds signed checkpoints up to entry \(last.seq): the heads record was erased", head: verification.head)
+                }
+                // First start of a release that keeps a heads file: it starts from the last checkpoint that verifies.
+                try await seed(from: last.seq, log: log)
+            }
+            await checkpointLocked(reason: verification.checkpoints == 0 ? "start, first signed checkpoint" : "start", witnessTries: 3)
         } catch {
-            logger.error("cannot verify the audit chain at start; no start checkpoint", metadata: ["store.error": "\(error)"])
+            logger.error("cannot check the audit chain at start; no start checkpoint", metadata: ["error": "\(error)"])
         }
+    }
+
+    private func seed(from seq: Int64, log: HeadsLog) async throws {
+        let entries = try await store.auditEntries(afterSeq: seq - 1, limit: 1, subject: nil, newest: false)
+        guard let entry = entries.first, entry.seq == seq, let record = AuditHeadRecord(checkpoint: entry) else { return }
+        try log.append(record)
+        recorded.withLock { $0 = AuditHead(seq: record.seq, hash: record.hash) }
+        logger.notice("audit heads file started from the last signed checkpoint in the database", metadata: [
+            "audit.seq": "\(seq)", "audit.heads_file": "\(log.path)",
+        ])
+    }
+
+    private func entryHash(_ seq: Int64) async throws(StoreError) -> String? {
+        let entries = try await store.auditEntries(afterSeq: seq - 1, limit: 1, subject: nil, newest: false)
+        return entries.first.flatMap { $0.seq == seq ? $0.hash : nil }
+    }
+
+    /// Records a problem: in memory (health, status, no more signatures), in the heads file (it survives a
+    /// restart until accepted) and in the journal at CRITICAL.
+    private func raise(_ problem: String, head: AuditHead) async {
+        guard integrity.raise(problem) else { return }
+        logger.critical("audit chain contradicts its record; signing stopped until an approver runs tocsinctl audit accept", metadata: [
+            "audit.problem": "\(problem)",
+        ])
+        let record = AuditHeadRecord(
+            type: .problem, seq: head.seq, hash: head.hash, timeMillis: Date().millisecondsSince1970, problem: problem
+        )
+        do { try heads.append(record) } catch {
+            logger.error("cannot record the audit problem in the heads file", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// A commit saw the head moved by another writer: that is a problem to record, once.
+    private func noticeMovedHead() async {
+        guard configuration.current.configuration.audit.signer != nil else { return }
+        let moves = store.auditHeadMoves
+        guard moves.count > 0, let problem = integrity.problem, problem == moves.last else { return }
+        // `integrity.problem` reports the move already; raise it so it is written down and survives a restart.
+        let head = (try? await store.auditHead()) ?? .empty
+        await raise(problem, head: head)
     }
 
     /// Appends a checkpoint unless the head is already one this process signed. Failures are logged and retried at
     /// the next occasion: a missing checkpoint weakens the proof but must never stop deliveries.
-    func checkpoint(reason: String) async {
-        guard let signer = configuration.current.configuration.audit.signer else { return }
+    func checkpoint(reason: String, witnessTries: Int = 3) async {
+        await writing.run { await checkpointLocked(reason: reason, witnessTries: witnessTries) }
+    }
+
+    private func checkpointLocked(reason: String, witnessTries: Int) async {
+        let audit = configuration.current.configuration.audit
+        guard let signer = audit.signer else { return }
+        await noticeMovedHead()
+        if let problem = integrity.problem {
+            logger.warning("audit checkpoint not signed: the chain contradicts its record", metadata: ["audit.problem": "\(problem)"])
+            return
+        }
         do {
             let head = try await store.auditHead()
             if head.seq == lastSigned.load(ordering: .relaxed) { return }
+            let anchor = recorded.withLock { $0 } ?? .empty
+            let increment = try await store.verifyAudit(from: anchor, trusting: audit.verificationKeys)
+            if let problem = increment.problem {
+                return await raise(problem.description, head: increment.head)
+            }
             let now = Date().millisecondsSince1970
-            try await store.commit(StoreWrite(checkpoint: CheckpointRequest(timeMillis: now, reason: reason, signer: signer)))
+            do {
+                try await store.commit(StoreWrite(checkpoint: CheckpointRequest(
+                    timeMillis: now, reason: reason, signer: signer, verified: increment.head
+                )))
+            } catch where error.code == .tampered {
+                return await raise(error.message, head: (try? await store.auditHead()) ?? head)
+            }
             // Read back what was signed (other writes may have landed between the read above and the commit).
             let written = try await store.auditEntries(afterSeq: head.seq, limit: 20, subject: "audit", newest: true)
-            guard let entry = written.last(where: { $0.kind == AuditCheckpoint.kind }) else { return }
+            guard let entry = written.last(where: { $0.kind == AuditCheckpoint.kind }), let record = AuditHeadRecord(checkpoint: entry) else { return }
             lastSigned.store(entry.seq, ordering: .relaxed)
-            logger.info("audit checkpoint signed", metadata: [
-                "audit.seq": "\(entry.seq)", "audit.checkpoint": "\(entry.detail)",
-            ])
+            recorded.withLock { $0 = AuditHead(seq: entry.seq, hash: entry.hash) }
+            // The journal line is a witness of its own once journald ships it elsewhere.
+            logger.notice("audit checkpoint signed", metadata: ["audit.seq": "\(entry.seq)", "audit.head": "\(record.jsonLine)"])
+            do { try heads.append(record) } catch {
+                logger.error("cannot append the signed head to the audit heads file", metadata: ["error": "\(error)"])
+            }
+            await sendToWitness(record, tries: witnessTries)
         } catch {
             logger.error("cannot write a signed audit checkpoint", metadata: ["store.error": "\(error)"])
         }
     }
+
+    /// `tocsinctl audit accept`: an approver, having looked into the problem (a restore of an older backup, say),
+    /// records it as accepted. The chain as it stands becomes the new baseline, and signing resumes at once.
+    func accept(reason: String, write: (AuditHeadRecord?) -> StoreWrite) async throws(DaemonAuditError) -> AuditHeadRecord {
+        try await writing.run { () async throws(DaemonAuditError) -> AuditHeadRecord in
+            guard let problem = integrity.problem else {
+                throw DaemonAuditError("there is nothing to accept: the audit chain agrees with its record (tocsinctl audit verify)")
+            }
+            let audit = configuration.current.configuration.audit
+            let accepted: AuditHeadRecord
+            do {
+                // Accepting a gap re-bases the record, never a chain that fails on its own: that one is evidence.
+                let verification = try await store.verifyAudit(trusting: audit.verificationKeys)
+                if let broken = verification.problem, !broken.isUnsigned {
+                    throw DaemonAuditError("the chain itself is broken (\(broken.description)); accepting would sign over it. Keep this database as evidence and restore from a backup (runbooks/restore-from-backup.md)")
+                }
+                var record = AuditHeadRecord(type: .accept, seq: 0, hash: "", timeMillis: Date().millisecondsSince1970, problem: problem, reason: reason)
+                try await store.commit(write(record))
+                let written = try await store.auditEntries(afterSeq: verification.head.seq, limit: 50, subject: "audit", newest: true)
+                guard let entry = written.last(where: { $0.kind == "audit.accept" }) else {
+                    throw DaemonAuditError("the accept was recorded but could not be read back; run tocsinctl audit verify")
+                }
+                record.seq = entry.seq
+                record.hash = entry.hash
+                record.timeMillis = entry.timeMillis
+                accepted = record
+            } catch let error as DaemonAuditError {
+                throw error
+            } catch {
+                throw DaemonAuditError("\(error)")
+            }
+            do { try heads.append(accepted) } catch {
+                throw DaemonAuditError("the accept is in the audit log (entry \(accepted.seq)) but the heads file could not record it: \(error)")
+            }
+            integrity.accept()
+            recorded.withLock { $0 = AuditHead(seq: accepted.seq, hash: accepted.hash) }
+            logger.notice("audit problem accepted; signing resumes", metadata: ["audit.seq": "\(accepted.seq)", "audit.head": "\(accepted.jsonLine)"])
+            await sendToWitness(accepted, tries: 3)
+            await checkpointLocked(reason: "after an accepted gap (entry \(accepted.seq))", witnessTries: 3)
+            return accepted
+        }
+    }
+
+    /// Sends a record to `audit.witness` (a webhook channel), signed like any webhook: a copy off the machine.
+    /// Tried a few times; a witness that is down is logged, never a reason to hold up anything else.
+    private func sendToWitness(_ record: AuditHeadRecord, tries: Int) async {
+        let active = configuration.current
+        guard let name = active.configuration.audit.witness else { return }
+        guard let endpoint = active.endpoints[name] else {
+            return logger.error("the audit witness channel cannot send", metadata: ["channel": "\(name)", "reason": "\(active.unavailable[name] ?? "not configured")"])
+        }
+        let body = "{\"type\":\"\(record.type.rawValue)\",\"timestamp\":\"\(Timestamp.iso(millis: record.timeMillis))\",\"data\":\(record.jsonLine)}"
+        let payload = EncodedPayload(contentType: "application/json", body: Array(body.utf8))
+        // One id per record, so a witness that gets a retry twice can drop the duplicate.
+        let id = "audit_\(record.type == .checkpoint ? "ckpt" : "accept")_\(record.seq)_\(record.hash.prefix(16))"
+        for attempt in 1...max(tries, 1) {
+            let outbound = endpoint.request(deliveryID: id, recipient: nil, payload: payload, at: Date())
+            guard let result = await AttemptRunner(transport: transport).perform(outbound, endpoint: endpoint) else { return }
+            if case .delivered = result.outcome {
+                return logger.info("audit head sent to the witness", metadata: ["channel": "\(name)", "audit.seq": "\(record.seq)"])
+            }
+            logger.error("the audit witness did not take the signed head", metadata: [
+                "channel": "\(name)", "audit.seq": "\(record.seq)", "attempt": "\(attempt)", "reason": "\(result.outcome)",
+            ])
+            if attempt < tries { try? await Task.sleep(for: .seconds(attempt)) }
+        }
+    }
+}
+
+/// Why an audit operation (accept) was refused, in words for the approver.
+struct DaemonAuditError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension AuditVerifier.Problem {
+    /// Keys are set but nothing is signed yet: expected before the first checkpoint, not a contradiction.
+    var isUnsigned: Bool { if case .unsigned = self { true } else { false } }
 }

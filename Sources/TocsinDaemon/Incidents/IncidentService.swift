@@ -317,19 +317,24 @@ struct IncidentService: Sendable {
     /// Stops every pending retry of an incident; its deliveries become `cancelled`. Audited with the caller.
     func cancel(_ id: String, caller: Caller, requestAudit: AuditEvent) async throws(RPCError) -> IncidentStatus {
         _ = try await status(id)
+        var request = requestAudit
+        request.subject = id
+        // Recorded before any retry is stopped: a cancellation that cannot be audited is not made.
+        do { try await store.commit(StoreWrite(audit: [request])) } catch {
+            throw .unavailable("the cancellation was not made: it cannot be recorded in the audit log (\(error)); deliveries go on")
+        }
         let (cancelled, inFlight) = await dispatcher.cancel(incidentID: id, caller: caller)
         var detail = AuditDetail()
         detail.set("cancelled", cancelled.count)
         detail.set("in_flight", inFlight)
         detail.set("by", caller.displayName)
-        var request = requestAudit
-        request.subject = id
         let event = AuditEvent(
             timeMillis: Date().millisecondsSince1970, kind: "incident.cancel", actorUID: Int64(caller.uid),
             actorPID: Int64(caller.pid), subject: id, detail: detail.json
         )
-        do { try await store.commit(StoreWrite(audit: [request, event])) } catch {
-            throw .unavailable("the cancellation was applied but could not be audited: \(error)")
+        do { try await store.commit(StoreWrite(audit: [event])) } catch {
+            // The request is on record already; the outcome goes to the journal rather than undoing a cancel.
+            logger.error("cancellation applied but its outcome could not be audited", metadata: ["incident.id": "\(id)", "store.error": "\(error)"])
         }
         logger.notice("incident cancelled", metadata: ["incident.id": "\(id)", "deliveries.cancelled": "\(cancelled.count)", "caller.uid": "\(caller.uid)"])
         return try await status(id)

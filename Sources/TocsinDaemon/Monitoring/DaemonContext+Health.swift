@@ -16,6 +16,8 @@ final class AuditVerificationCache: Sendable {
         last.withLock { $0 = (Date(), fresh) }
         return fresh
     }
+
+    func invalidate() { last.withLock { $0 = nil } }
 }
 
 /// `daemon.health`: each check with a state and a sentence an on-call person can act on.
@@ -23,7 +25,7 @@ extension DaemonContext {
     func health() async -> HealthReport {
         let now = Date()
         var checks: [HealthReport.Check] = [configCheck()]
-        checks.append(await databaseCheck())
+        checks.append(await databaseCheck(now: now))
         checks += await channelChecks(now: now)
         checks += credentialChecks(now: now)
         if let check = heartbeatCheck(now: now) { checks.append(check) }
@@ -39,10 +41,10 @@ extension DaemonContext {
         return .init(name: "config", state: .ok, message: "loaded (\(config.fingerprint.prefix(12))): \(config.channels.count) channels, \(config.templates.count) templates")
     }
 
-    private func databaseCheck() async -> HealthReport.Check {
+    private func databaseCheck(now: Date) async -> HealthReport.Check {
         do {
-            // An empty write takes the write lock and commits: what every send needs.
-            try await store.commit(StoreWrite())
+            // A real row of 64 kB: an empty commit succeeds on a full disk, where a send's rows do not fit.
+            try await store.probeWrite(at: now.millisecondsSince1970)
         } catch {
             return .init(name: "database", state: .critical, message: "cannot write: \(error)")
         }
@@ -132,6 +134,11 @@ extension DaemonContext {
     }
 
     private func auditCheck() async -> HealthReport.Check {
+        // Not cached: a contradiction with the heads record is known at once and must show at once.
+        try? await store.checkAuditHead()
+        if let problem = checkpoints.integrity.problem {
+            return .init(name: "audit", state: .critical, message: "the audit chain contradicts its record and nothing more is signed: \(problem); after investigating, an approver runs `tocsinctl audit accept --reason …` (runbooks/audit-signing-key.md)")
+        }
         do {
             let result = try await auditCache.result { () async throws(RPCError) -> AuditVerifyResult in try await verifyAudit() }
             guard result.intact else {

@@ -16,9 +16,11 @@ public enum Daemon {
         let lock = try StateLock(folder: configuration.paths.state)
         defer { _ = lock }
         raiseOpenFileLimit()
+        StatePermissions.secure(folder: configuration.paths.state, database: configuration.paths.database, logger: logger)
         let store = try SQLiteStore(path: configuration.paths.database)
         let transport = CurlTransport(options: .init(
-            maxHostConnections: Dispatcher.maximumInFlight, maxTotalConnections: Dispatcher.maximumInFlight
+            maxHostConnections: Dispatcher.maximumInFlight, maxTotalConnections: Dispatcher.maximumInFlight,
+            proxy: configuration.delivery.proxy.transportProxy
         ))
         defer { transport.shutdown() }
         let holder = ConfigurationHolder(ActiveConfiguration(configuration, path: configPath))
@@ -28,7 +30,7 @@ public enum Daemon {
         let events = DeliveryEvents()
         let registry = DaemonMetrics.bootstrap()
         DaemonMetrics.declare(channels: Array(configuration.channels.keys))
-        let checkpoints = CheckpointService(configuration: holder, store: store, logger: logger)
+        let checkpoints = CheckpointService(configuration: holder, store: store, transport: transport, logger: logger)
         // Set once the heartbeat service exists (it needs the incident service, which needs the dispatcher).
         let heartbeatBox = HeartbeatBox()
         let dispatcher = Dispatcher(

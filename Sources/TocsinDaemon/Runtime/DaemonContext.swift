@@ -155,10 +155,16 @@ struct DaemonContext: Sendable {
                     reason: "checkpoint entry \(signed), signed by this daemon, is missing or no longer a checkpoint: entries after \(last?.seq ?? 0) were rewritten"
                 )
             }
+            // The chain may verify on its own and still contradict what was recorded of it outside the database
+            // (a tail cut with its checkpoints, a rewrite renumbered from scratch): that record has the last word.
+            // "Nothing signed" is true of a chain rewritten whole, but the record says what happened: it goes first.
+            let chainProblem = verification.problem
+            let recordProblem = chainProblem == nil || chainProblem?.isUnsigned == true ? checkpoints.integrity.problem : nil
             return AuditVerifyResult(
-                intact: verification.problem == nil, checked: verification.checked, headSeq: verification.head.seq,
-                headHash: verification.head.hash, brokenSeq: verification.problem?.seq,
-                problem: verification.problem?.description,
+                intact: chainProblem == nil && recordProblem == nil, checked: verification.checked,
+                headSeq: verification.head.seq, headHash: verification.head.hash,
+                brokenSeq: recordProblem.map { _ in verification.head.seq } ?? chainProblem?.seq,
+                problem: recordProblem ?? chainProblem?.description,
                 checkpoints: keys.isEmpty ? nil : CheckpointSummary(
                     verified: verification.checkpoints, lastSeq: last?.seq, lastSignedSeq: last?.signedSeq,
                     lastTime: last.map { Timestamp.iso(millis: $0.timeMillis) }, lastKey: last?.key,
@@ -168,39 +174,6 @@ struct DaemonContext: Sendable {
         } catch {
             throw .unavailable("\(error)")
         }
-    }
-
-    func backup(to path: String, caller: Caller, requestAudit: AuditEvent) async throws(RPCError) -> BackupResult {
-        guard path.hasPrefix("/") else {
-            throw .validation("the backup path must be absolute (the daemon writes it, from its own working folder)")
-        }
-        let folder = (path as NSString).deletingLastPathComponent
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
-            throw .validation("the folder \(folder) does not exist; create it (writable by the user tocsind runs as) and try again")
-        }
-        guard FileManager.default.isWritableFile(atPath: folder) else {
-            throw .validation("tocsind cannot write into \(folder); under systemd use /var/lib/tocsin/backups/")
-        }
-        let head: AuditHead
-        do { head = try await store.backup(to: path) } catch { throw .validation("the backup failed: \(error)") }
-        let bytes = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int64) ?? 0
-        var detail = AuditDetail()
-        detail.set("path", path)
-        detail.set("bytes", Int(bytes))
-        detail.set("audit_head_seq", Int(head.seq))
-        detail.set("audit_head_hash", head.hash)
-        detail.set("by", caller.displayName)
-        var request = requestAudit
-        request.subject = "daemon"
-        let event = AuditEvent(
-            timeMillis: Date().millisecondsSince1970, kind: "daemon.backup", actorUID: Int64(caller.uid),
-            actorPID: Int64(caller.pid), subject: "daemon", detail: detail.json
-        )
-        do { try await store.commit(StoreWrite(audit: [request, event])) } catch {
-            throw .unavailable("the backup was written to \(path) but could not be audited: \(error)")
-        }
-        return BackupResult(path: path, bytes: bytes, auditHeadSeq: head.seq, auditHeadHash: head.hash)
     }
 
     /// The one-line state `systemctl status tocsind` shows.
@@ -244,7 +217,7 @@ struct DaemonContext: Sendable {
                 templates: active.configuration.templates.count, pendingDeliveries: dispatcher.pendingCount,
                 auditHeadSeq: head.seq, auditHeadHash: head.hash, recentIncidents: try await recentIncidents(limit: 5),
                 recentFailures: try await store.recentFailures(limit: 5).map(DeliveryStatusMapper.status(of:)),
-                channelsUnavailable: active.unavailable
+                channelsUnavailable: active.unavailable, auditProblem: checkpoints.integrity.problem
             )
         } catch let error as RPCError {
             throw error

@@ -1,0 +1,164 @@
+import Foundation
+import Testing
+import TocsinProtocol
+import TocsinTestSupport
+
+/// The insider who can write the state folder (issue 13, finding 1): cuts the audit log's tail, or rewrites it
+/// whole with its checkpoints dropped and the entries renumbered, while tocsind is stopped or running. Each is
+/// caught online (health CRITICAL, `audit verify` exit 1, nothing more signed, sends unaffected) and offline
+/// against what the witness channel received; an approver's `audit accept` clears a legitimate gap.
+@Suite(.timeLimit(.minutes(5)))
+struct AuditTamperTests {
+    typealias KeyPair = AuditSigningTests.KeyPair
+
+    /// A signing key and a witness channel (`/witness`) that is on no route.
+    static func witnessedBed(key: KeyPair) throws -> TestBed {
+        try TestBed { receiver in
+            var config = TestConfig(
+                channels: [.init("ops", url: receiver.url("/ops")), .init("witness", url: receiver.url("/witness"))],
+                routes: ["campus": ["ops"], "drill": ["ops"]]
+            )
+            config.extraYAML = "audit:\n  signing_key_file: \(key.privatePath)\n  witness: witness\n"
+            return config
+        }
+    }
+
+    /// What the witness received, as the JSON lines `audit verify --heads` reads.
+    static func witnessLog(_ bed: TestBed, name: String = "witness.jsonl") throws -> String {
+        let bodies = bed.receiver.requests(path: "/witness").map(\.body)
+        #expect(!bodies.isEmpty, "the witness received signed heads")
+        return try bed.directory.write(name, bodies.joined(separator: "\n") + "\n")
+    }
+
+    static func sql(_ database: String, _ statement: String) throws -> String {
+        let result = try runCommand("/usr/bin/sqlite3", ["-cmd", ".timeout 10000", database, statement])
+        #expect(result.status == 0, "\(result)")
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    static func checkpointSeqs(_ database: String) throws -> [Int] {
+        try sql(database, "SELECT seq FROM audit WHERE kind = 'audit.checkpoint' ORDER BY seq").split(separator: "\n").compactMap { Int($0) }
+    }
+
+    /// Online, everything says so; a live send still goes out.
+    static func expectCaughtOnline(_ bed: TestBed, _ words: String, sourceLine: SourceLocation = #_sourceLocation) throws {
+        let health = try bed.daemon.ctl("health")
+        #expect(health.status == 2, "health is CRITICAL\n\(health)", sourceLocation: sourceLine)
+        #expect(health.stdout.contains("CRITICAL: audit"), "\(health.stdout)", sourceLocation: sourceLine)
+        let verify = try bed.daemon.ctl("audit", "verify")
+        #expect(verify.status == 1, "\(verify)", sourceLocation: sourceLine)
+        #expect(verify.stdout.contains("AUDIT CHAIN BROKEN") && verify.stdout.contains(words), "\(verify.stdout)", sourceLocation: sourceLine)
+        let status = try bed.daemon.client().call(.daemonStatus, EmptyParams(), as: DaemonStatus.self)
+        #expect(status.auditProblem != nil, "status names the problem", sourceLocation: sourceLine)
+        let send = try bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon B", "--yes")
+        #expect(send.status == 0, "an audit problem never stops alerting\n\(send)", sourceLocation: sourceLine)
+    }
+
+    static func expectCaughtOffline(_ bed: TestBed, key: KeyPair, sourceLine: SourceLocation = #_sourceLocation) throws {
+        let export = try bed.directory.write("tampered.jsonl", try bed.daemon.ctl("audit", "export").stdout)
+        let witness = try witnessLog(bed)
+        let offline = try ExportTests.verify(export, "--public-key", key.publicPath, "--heads", witness)
+        #expect(offline.status == 1, "the witness's log contradicts the export\n\(offline)", sourceLocation: sourceLine)
+        #expect(offline.stdout.contains("EXPORT BROKEN"), "\(offline.stdout)", sourceLocation: sourceLine)
+    }
+
+    @Test func aTailCutWhileStoppedIsCaughtAndOnlyAnApproverCanAcceptIt() throws {
+        let keys = try TemporaryDirectory()
+        defer { keys.remove() }
+        let key = try KeyPair(in: keys, name: "audit-signing")
+        let bed = try Self.witnessedBed(key: key)
+        defer { bed.tearDown() }
+        _ = try AuditSigningTests.drill(bed)
+        #expect(try waitUntil { try AuditSigningTests.checkpoints(bed.daemon).count >= 2 })
+        bed.daemon.stop()
+        let database = bed.daemon.databasePath
+        let signed = try Self.checkpointSeqs(database)
+        let cut = try #require(signed.last) - 3
+        _ = try Self.sql(database, "DELETE FROM audit WHERE seq >= \(cut)")
+        // Before this fix, the daemon signed the shortened head at start and verify said intact.
+        try bed.daemon.start()
+        try Self.expectCaughtOnline(bed, "were deleted")
+        #expect(try Self.checkpointSeqs(database).allSatisfy { $0 < cut }, "nothing signed over the cut chain")
+        try Self.expectCaughtOffline(bed, key: key)
+
+        // The problem outlives a restart until someone accepts it.
+        bed.daemon.stop()
+        #expect(try Self.checkpointSeqs(database).allSatisfy { $0 < cut }, "the stop checkpoint was not signed either")
+        try bed.daemon.start()
+        #expect(try bed.daemon.ctl("health").status == 2)
+
+        // An approver accepts it, with a reason that the audit log keeps.
+        let accept = ["audit", "accept", "--reason", "restored the backup of this morning after a disk failure", "--yes"]
+        let json = try bed.daemon.ctl(arguments: accept + ["--json"])
+        #expect(json.status == 0, "\(json)")
+        let verify = try bed.daemon.ctl("audit", "verify")
+        #expect(verify.status == 0, "\(verify)")
+        #expect(try bed.daemon.ctl("health").status == 0)
+        #expect(try Self.checkpointSeqs(database).contains { $0 > cut }, "signing resumed")
+        let log = try bed.daemon.ctl("audit", "log", "--subject", "audit", "--json").jsonLines
+        #expect(log.contains { $0["kind"] as? String == "audit.accept" && ($0["detail"] as? String)?.contains("disk failure") == true })
+        let export = try bed.directory.write("accepted.jsonl", try bed.daemon.ctl("audit", "export").stdout)
+        let offline = try ExportTests.verify(export, "--public-key", key.publicPath, "--heads", try Self.witnessLog(bed, name: "w2.jsonl"))
+        #expect(offline.status == 0, "after the accept, the export agrees with the witness from the accept on\n\(offline)")
+        #expect(offline.stdout.contains("1 accepted gap"), "\(offline.stdout)")
+        let again = try bed.daemon.ctl(arguments: accept)
+        #expect(again.status == 2, "nothing left to accept\n\(again)")
+    }
+
+    @Test func aWholesaleRewriteWithCheckpointsDroppedAndRenumberedIsCaught() throws {
+        let keys = try TemporaryDirectory()
+        defer { keys.remove() }
+        let key = try KeyPair(in: keys, name: "audit-signing")
+        let bed = try Self.witnessedBed(key: key)
+        defer { bed.tearDown() }
+        _ = try AuditSigningTests.drill(bed)
+        #expect(try waitUntil { try AuditSigningTests.checkpoints(bed.daemon).count >= 2 })
+        bed.daemon.stop()
+        // Entry 5 rewritten, every checkpoint deleted, the rest renumbered from 1 and every hash recomputed with
+        // the documented layout: the chain alone verifies.
+        let script = """
+            import hashlib, sqlite3, sys
+            db = sqlite3.connect(sys.argv[1])
+            rows = db.execute("SELECT seq, timeMillis, kind, actorUID, actorPID, subject, detail FROM audit WHERE kind != 'audit.checkpoint' ORDER BY seq").fetchall()
+            db.execute("DELETE FROM audit")
+            prev = "0" * 64
+            for number, (seq, t, kind, uid, pid, subject, detail) in enumerate(rows, start=1):
+                if number == 5: detail = detail.replace("root", "nobody")
+                text = "\\n".join([prev, str(number), str(t), kind, "-" if uid is None else str(uid), "-" if pid is None else str(pid), subject, detail])
+                h = hashlib.sha256(text.encode()).hexdigest()
+                db.execute("INSERT INTO audit (seq, timeMillis, kind, actorUID, actorPID, subject, detail, prevHash, hash) VALUES (?,?,?,?,?,?,?,?,?)", (number, t, kind, uid, pid, subject, detail, prev, h))
+                prev = h
+            db.commit()
+            """
+        let rewrite = try runCommand("/usr/bin/python3", ["-c", script, bed.daemon.databasePath])
+        #expect(rewrite.status == 0, "\(rewrite)")
+        #expect(try Self.checkpointSeqs(bed.daemon.databasePath).isEmpty)
+        try bed.daemon.start()
+        try Self.expectCaughtOnline(bed, "signed head")
+        #expect(try Self.checkpointSeqs(bed.daemon.databasePath).isEmpty, "the rewritten chain was not signed")
+        try Self.expectCaughtOffline(bed, key: key)
+    }
+
+    @Test func aTailCutWhileRunningIsNeverSignedAtStopOrAfterARestart() throws {
+        let keys = try TemporaryDirectory()
+        defer { keys.remove() }
+        let key = try KeyPair(in: keys, name: "audit-signing")
+        let bed = try Self.witnessedBed(key: key)
+        defer { bed.tearDown() }
+        let incident = try AuditSigningTests.drill(bed)
+        #expect(try waitUntil {
+            try AuditSigningTests.checkpoints(bed.daemon).contains { ($0["detail"] as? String)?.contains(incident) == true }
+        })
+        let database = bed.daemon.databasePath
+        let last = try #require(try Self.checkpointSeqs(database).last)
+        // The incident-end checkpoint and the entries around it go while the daemon runs.
+        _ = try Self.sql(database, "DELETE FROM audit WHERE seq >= \(last - 2)")
+        try Self.expectCaughtOnline(bed, "AUDIT CHAIN BROKEN")
+        bed.daemon.stop()
+        #expect(try Self.checkpointSeqs(database).allSatisfy { $0 < last - 2 }, "the stop checkpoint did not sign the cut chain")
+        try bed.daemon.start()
+        let health = try bed.daemon.ctl("health")
+        #expect(health.status == 2, "after a restart the problem still stands\n\(health)")
+        try Self.expectCaughtOffline(bed, key: key)
+    }
+}
