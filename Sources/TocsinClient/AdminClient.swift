@@ -36,7 +36,17 @@ public final class AdminClient {
         } catch {
             throw .badAnswer("cannot encode the request: \(error)")
         }
-        try connection.writeLine(Array(request))
+        do {
+            try connection.writeLine(Array(request))
+        } catch {
+            // A daemon refusing the connection for load writes one error line and closes, possibly before the
+            // request went out: that line says why, where the failed write only says "broken pipe".
+            if let line = try? connection.readLine(),
+                let refusal = try? decoder.decode(JSONRPC.ErrorResponse.self, from: Data(line)) {
+                throw .refused(refusal.error)
+            }
+            throw error
+        }
         while true {
             guard let line = try connection.readLine() else {
                 throw .connectionLost("tocsind closed the connection before answering")

@@ -36,6 +36,19 @@ public enum JSONRPC {
         public var jsonrpc: String?
         public var id: ID?
         public var method: String?
+        /// Whether the line has an `id` member at all: without one a request is a notification and gets no answer;
+        /// with `"id": null` it is (an odd) request and is answered with `"id": null`.
+        public var hasID: Bool
+
+        private enum CodingKeys: String, CodingKey { case jsonrpc, id, method }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            jsonrpc = try container.decodeIfPresent(String.self, forKey: .jsonrpc)
+            id = try container.decodeIfPresent(ID.self, forKey: .id)
+            method = try container.decodeIfPresent(String.self, forKey: .method)
+            hasID = container.contains(.id)
+        }
     }
 
     public struct Request<Params: Encodable & Sendable>: Encodable, Sendable {
@@ -64,6 +77,16 @@ public enum JSONRPC {
             self.id = id
             self.result = result
         }
+
+        private enum CodingKeys: String, CodingKey { case jsonrpc, id, result }
+
+        /// `id` is always written, `null` when the request's was: JSON-RPC 2.0 requires the member in every answer.
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(jsonrpc, forKey: .jsonrpc)
+            try container.encode(id, forKey: .id)
+            try container.encode(result, forKey: .result)
+        }
     }
 
     public struct ErrorResponse: Codable, Sendable {
@@ -74,6 +97,23 @@ public enum JSONRPC {
         public init(id: ID?, error: RPCError) {
             self.id = id
             self.error = error
+        }
+
+        private enum CodingKeys: String, CodingKey { case jsonrpc, id, error }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            jsonrpc = try container.decodeIfPresent(String.self, forKey: .jsonrpc) ?? JSONRPC.version
+            id = try container.decodeIfPresent(ID.self, forKey: .id)
+            error = try container.decode(RPCError.self, forKey: .error)
+        }
+
+        /// `"id": null` when the request's id is unknown (a parse error, a line too long), as JSON-RPC 2.0 requires.
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(jsonrpc, forKey: .jsonrpc)
+            try container.encode(id, forKey: .id)
+            try container.encode(error, forKey: .error)
         }
     }
 
@@ -103,9 +143,22 @@ public struct RPCError: Error, Codable, Sendable, Hashable, CustomStringConverti
         public var problems: [String]?
         public var hint: String?
 
+        /// Problems listed in one answer; past it the list ends with "… and N more", so a request with 60,000 unknown
+        /// variables cannot make a 5 MB answer.
+        public static let maximumProblems = 20
+        /// Characters of one problem (it may quote a caller's value).
+        public static let maximumProblemLength = 300
+
         public init(problems: [String]? = nil, hint: String? = nil) {
-            self.problems = problems
+            self.problems = problems.map(Self.capped)
             self.hint = hint
+        }
+
+        /// At most `maximumProblems` problems of at most `maximumProblemLength` characters, then a count of the rest.
+        public static func capped(_ problems: [String]) -> [String] {
+            let shown = problems.prefix(maximumProblems).map { $0.count > maximumProblemLength ? $0.prefix(maximumProblemLength) + "…" : $0 }
+            let rest = problems.count - shown.count
+            return rest > 0 ? shown + ["… and \(rest) more"] : shown
         }
     }
 
@@ -139,6 +192,8 @@ public struct RPCError: Error, Codable, Sendable, Hashable, CustomStringConverti
     public static let notFoundCode = -32004
     public static let unavailableCode = -32005
     public static let timeoutCode = -32006
+    /// The daemon refused the connection for load (too many connections or buffered bytes); nothing was done.
+    public static let busyCode = -32007
 
     public static func parseError(_ detail: String) -> RPCError { .init(code: parseErrorCode, message: "the request is not valid JSON: \(detail)") }
     public static func invalidRequest(_ detail: String) -> RPCError { .init(code: invalidRequestCode, message: "invalid JSON-RPC request: \(detail)") }
@@ -153,4 +208,14 @@ public struct RPCError: Error, Codable, Sendable, Hashable, CustomStringConverti
     }
     public static func notFound(_ message: String) -> RPCError { .init(code: notFoundCode, message: message) }
     public static func unavailable(_ message: String) -> RPCError { .init(code: unavailableCode, message: message) }
+    public static func busy(_ message: String) -> RPCError { .init(code: busyCode, message: message) }
+
+    /// This error with its problem list capped (see ``Details/capped(_:)``): the last guard before an answer is written.
+    public var capped: RPCError {
+        guard let problems = data?.problems, problems.count > Details.maximumProblems + 1
+            || problems.contains(where: { $0.count > Details.maximumProblemLength + 1 }) else { return self }
+        var copy = self
+        copy.data?.problems = Details.capped(problems)
+        return copy
+    }
 }

@@ -47,6 +47,8 @@ struct Failure: Error {
         case .refused(let rpc):
             switch rpc.code {
             case RPCError.notAuthorisedCode, RPCError.notApprovedCode: Exit.refused
+            // Refused for load before anything was read: the daemon could not be used, as when it is unreachable.
+            case RPCError.busyCode: Exit.unreachable
             case RPCError.unavailableCode, RPCError.internalErrorCode: Exit.someFailed
             default: Exit.usage
             }

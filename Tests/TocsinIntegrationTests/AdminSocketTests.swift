@@ -18,7 +18,7 @@ struct AdminSocketTests {
         ("this is not json", RPCError.parseErrorCode),
         ("{\"jsonrpc\":\"1.0\",\"id\":1,\"method\":\"daemon.status\"}", RPCError.invalidRequestCode),
         ("{\"jsonrpc\":\"2.0\",\"id\":1}", RPCError.invalidRequestCode),
-        ("[1,2,3]", RPCError.parseErrorCode),
+        ("[1,2,3]", RPCError.invalidRequestCode),  // valid JSON, not a request object (JSON-RPC 2.0: -32600)
         ("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"incident.launchMissiles\",\"params\":{}}", RPCError.methodNotFoundCode),
         ("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"incident.send\",\"params\":{\"template\":42}}", RPCError.invalidParamsCode),
         ("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"incident.status\"}", RPCError.invalidParamsCode),

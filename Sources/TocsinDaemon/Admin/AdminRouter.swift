@@ -7,40 +7,60 @@ import TocsinStore
 /// Decodes one admin request, checks the caller's roles, runs it, and audits it, whatever the outcome.
 struct AdminRouter: Sendable {
     let daemon: DaemonContext
+    /// Refusals of callers in no role, written as one audit entry per uid per minute (AdminServer flushes it).
+    let refusals = RefusalAggregator()
 
     /// Writes one line to the client (a notification of `incident.watch`); throws when the client is gone.
     typealias Emit = @Sendable ([UInt8]) async throws -> Void
 
-    /// The response line for `line`.
-    func handle(_ line: [UInt8], caller: Caller, emit: Emit) async -> [UInt8] {
+    /// The response line for `line`, or nil for a notification (a request without `id`), which JSON-RPC 2.0 runs but
+    /// never answers.
+    func handle(_ line: [UInt8], caller: Caller, emit: Emit) async -> [UInt8]? {
         let data = Data(line)
         // Checked first and named: invalid UTF-8 inside a string the envelope does not read (a variable's value
         // sent as raw bytes) otherwise surfaced as a vague "invalid params: malformed JSON" (fault suite,
         // HostileValueTests).
         if let offset = Self.firstInvalidUTF8(line) {
-            await audit(caller: caller, method: nil, outcome: "parse-error")
+            await refuse(caller, method: nil, outcome: "parse-error")
             return encodeError(id: nil, .parseError("invalid UTF-8 at byte \(offset)"))
         }
         let envelope: JSONRPC.Envelope
         do {
             envelope = try JSONDecoder().decode(JSONRPC.Envelope.self, from: data)
         } catch {
-            await audit(caller: caller, method: nil, outcome: "parse-error")
-            return encodeError(id: nil, .parseError(Self.describe(error)))
+            // JSON-RPC 2.0: -32700 only for text that is not JSON; valid JSON that is not a request object (a batch,
+            // a bare value, a member of the wrong type) is an invalid request, answered with "id": null.
+            if Self.isNotJSON(error) {
+                await refuse(caller, method: nil, outcome: "parse-error")
+                return encodeError(id: nil, .parseError(Self.describe(error)))
+            }
+            await refuse(caller, method: nil, outcome: "invalid-request")
+            if line.first(where: { !Self.isJSONWhitespace($0) }) == UInt8(ascii: "[") {
+                return encodeError(id: nil, .invalidRequest("batches are not supported; send one request object per line"))
+            }
+            return encodeError(id: nil, .invalidRequest("expected {\"jsonrpc\":\"2.0\",\"id\":…,\"method\":…,\"params\":{…}}: \(Self.describe(error))"))
         }
         guard envelope.jsonrpc == JSONRPC.version, let name = envelope.method else {
-            await audit(caller: caller, method: envelope.method, outcome: "invalid-request")
+            await refuse(caller, method: envelope.method, outcome: "invalid-request")
             return encodeError(id: envelope.id, .invalidRequest("expected {\"jsonrpc\":\"2.0\",\"id\":…,\"method\":…,\"params\":{…}}"))
         }
+        let answer = await handle(name, envelope: envelope, data: data, caller: caller, emit: emit)
+        return envelope.hasID ? answer : nil
+    }
+
+    /// A well-formed request (or notification) for method `name`.
+    private func handle(_ name: String, envelope: JSONRPC.Envelope, data: Data, caller: Caller, emit: Emit) async -> [UInt8] {
         guard let method = AdminMethod(rawValue: name) else {
-            await audit(caller: caller, method: name, outcome: "method-not-found")
+            await refuse(caller, method: name, outcome: "method-not-found")
             // Quoted short and printable: the name is the caller's, and a 100 kB or escape-laden one must not come
             // back in full (fault suite, HostileSocketTests).
             return encodeError(id: envelope.id, .methodNotFound(Self.printable(name)))
         }
         guard caller.has(anyOf: method.roles) else {
-            await audit(caller: caller, method: name, outcome: "refused: not authorised")
-            daemon.logger.warning("admin request refused", metadata: ["caller.uid": "\(caller.uid)", "method": "\(name)"])
+            await refuse(caller, method: name, outcome: "refused: not authorised")
+            if !Self.isAggregated(caller) {
+                daemon.logger.warning("admin request refused", metadata: ["caller.uid": "\(caller.uid)", "method": "\(name)"])
+            }
             let roles = method.roles.sorted().joined(separator: " or ")
             return encodeError(id: envelope.id, .notAuthorised(
                 "\(caller.displayName) may not call \(name): it needs the \(roles) role. An administrator can add you under 'access' in tocsin.yaml."
@@ -55,6 +75,31 @@ struct AdminRouter: Sendable {
             await audit(caller: caller, method: name, outcome: "error \(error.code): \(error.message)")
             return encodeError(id: envelope.id, error)
         }
+    }
+
+    /// Callers in no role can do nothing: their refusals are counted, one audit entry per uid per minute
+    /// (RefusalAggregator), instead of one entry each. Root has every role, so it is never aggregated.
+    static func isAggregated(_ caller: Caller) -> Bool { caller.roles.isEmpty }
+
+    /// Audits a refusal: counted for a caller in no role, one entry otherwise. The aggregated reason names a known
+    /// method only (never the caller's own words) and the outcome.
+    private func refuse(_ caller: Caller, method: String?, outcome: String) async {
+        guard Self.isAggregated(caller) else {
+            await audit(caller: caller, method: method, outcome: outcome)
+            return
+        }
+        let known = method.flatMap(AdminMethod.init(rawValue:))?.rawValue
+        refusals.record(caller, reason: known.map { "\($0): \(outcome)" } ?? outcome)
+    }
+
+    private static func isJSONWhitespace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
+    }
+
+    /// Whether decoding failed because the text is not JSON at all (rather than JSON of the wrong shape).
+    static func isNotJSON(_ error: any Error) -> Bool {
+        if case DecodingError.dataCorrupted(let context) = error { return context.codingPath.isEmpty }
+        return false
     }
 
     /// Runs the method. `audited` is true when the method committed the request's audit entry with its own write,
@@ -94,6 +139,9 @@ struct AdminRouter: Sendable {
             return (try await daemon.auditLog(params), false)
         case .auditVerify:
             return (try await daemon.verifyAudit(), false)
+        case .auditAccept:
+            let params: AuditAcceptParams = try decode(data)
+            return (try await daemon.acceptAudit(params, caller: caller, requestAudit: requestAudit), true)
         case .auditExport:
             let params: AuditExportParams = try decode(data)
             return (try await daemon.auditExport(params), false)
@@ -109,7 +157,7 @@ struct AdminRouter: Sendable {
             return (try await daemon.incidents.testChannel(params.channel, recipient: params.recipient, caller: caller, requestAudit: requestAudit), true)
         case .backup:
             let params: BackupParams = try decode(data)
-            return (try await daemon.backup(to: params.path, caller: caller, requestAudit: requestAudit), true)
+            return (try await daemon.backup(params, caller: caller, requestAudit: requestAudit), true)
         case .reload:
             return (try await daemon.reloader.reload(caller: caller, requestAudit: requestAudit), true)
         case .health:
@@ -152,9 +200,10 @@ struct AdminRouter: Sendable {
         Self.errorLine(id: id, error)
     }
 
-    /// An error answer line (newline excluded), also for refusals before any request was read.
+    /// An error answer line (newline excluded), also for refusals before any request was read; its problem list
+    /// capped (RPCError.capped), `"id": null` when the request's id is unknown.
     static func errorLine(id: JSONRPC.ID?, _ error: RPCError) -> [UInt8] {
-        Array((try? JSONEncoder().encode(JSONRPC.ErrorResponse(id: id, error: error))) ?? Data())
+        Array((try? JSONEncoder().encode(JSONRPC.ErrorResponse(id: id, error: error.capped))) ?? Data())
     }
 
     /// The offset of the first byte that is not part of valid UTF-8, or nil when all of `bytes` is.
@@ -222,6 +271,7 @@ extension DaemonStatus: EncodableResult {}
 extension ReloadResult: EncodableResult {}
 extension ChannelInfo: EncodableResult {}
 extension BackupResult: EncodableResult {}
+extension AuditAcceptResult: EncodableResult {}
 extension Array: EncodableResult where Element: EncodableResult {}
 extension IncidentSummary: EncodableResult {}
 extension TemplateSummary: EncodableResult {}

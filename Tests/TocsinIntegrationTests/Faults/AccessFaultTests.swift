@@ -106,7 +106,7 @@ struct AccessFaultTests {
             (["channels", "list"], "channel.list"),
             (["channels", "test", "ops"], "channel.test"),
             (["reload"], "daemon.reload"),
-            (["backup", bed.directory.file("stolen.db")], "daemon.backup"),
+            (["backup"], "daemon.backup"),
             (["audit", "export"], "audit.export"),
         ]
         for attempt in attempts {
@@ -114,9 +114,75 @@ struct AccessFaultTests {
             #expect(result.status == 4, "\(attempt.arguments.joined(separator: " "))\n\(result)")
             #expect(result.stderr.contains("may not call \(attempt.method)"), "\(result)")
         }
-        #expect(!FileManager.default.fileExists(atPath: bed.directory.file("stolen.db")), "no backup was written for a refused caller")
-        #expect(try refusals(bed) == attempts.map(\.method).sorted())
+        let backups = (try? FileManager.default.contentsOfDirectory(atPath: bed.directory.file("state/backups"))) ?? []
+        #expect(backups.isEmpty, "no backup was written for a refused caller: \(backups)")
         #expect(bed.receiver.requests().isEmpty)
+        // A caller in no role is audited as one count per minute (`admin.refused`), written at the latest when the
+        // daemon stops, never one entry per request.
+        bed.daemon.stop()
+        try bed.daemon.start()
+        #expect(try refusals(bed).isEmpty, "no entry per refused request")
+        let reasons = try CrowdKit.refusedEntries(bed, uid: Self.nobodyUID).reduce(into: [String: Int]()) { all, entry in
+            for (reason, count) in entry.reasons { all[reason, default: 0] += count }
+        }
+        #expect(reasons == Dictionary(attempts.map { ("\($0.method): refused: not authorised", 1) }, uniquingKeysWith: +), "\(reasons)")
+    }
+
+    /// A (group, member) pair the group file lists, the member a user other than root: NSS puts that user in the
+    /// group whatever its processes hold.
+    private static func listedMember() -> (group: String, gid: UInt32, user: String)? {
+        guard let text = try? String(contentsOfFile: "/etc/group", encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+            guard fields.count == 4, let gid = UInt32(fields[2]), gid != 0 else { continue }
+            if let user = fields[3].split(separator: ",").map(String.init).first(where: { $0 != "root" && getpwnam($0) != nil }) {
+                return (fields[0], gid, user)
+            }
+        }
+        return nil
+    }
+
+    /// Roles by `group:` come from the groups the calling process holds (SO_PEERGROUPS, and its primary group from
+    /// SO_PEERCRED), not from the group file: a member that dropped its groups is no operator; a process holding
+    /// the group is one even when the group file does not list its user.
+    @Test(.enabled(if: runningAsRoot, "needs root to run the CLI as other users with setpriv"))
+    func rolesComeFromTheGroupsTheCallingProcessHolds() throws {
+        let listed = Self.listedMember()
+        if listed == nil, ProcessInfo.processInfo.environment["CI"] == "true" {
+            Issue.record("no group in /etc/group lists a member other than root: the dropped-groups case cannot run")
+        }
+        let group = listed?.group ?? "users"
+        let gid = try #require(listed?.gid ?? getgrnam(group).map { $0.pointee.gr_gid }, "group '\(group)'")
+        let bed = try TestBed { receiver in
+            var config = TestConfig(channels: [.init("ops", url: receiver.url("/ops"))])
+            config.socketMode = "0666"
+            config.operators = ["uid:0", "group:\(group)"]
+            config.approvers = ["uid:0"]
+            config.auditors = ["uid:0"]
+            return config
+        }
+        defer { bed.tearDown() }
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: bed.directory.file("state"))
+        func status(_ setpriv: [String]) throws -> CommandResult {
+            try runCommand("/usr/bin/setpriv", setpriv + [PackagePaths.tocsinctl, "status"], environment: ["TOCSIN_SOCKET": bed.daemon.socketPath])
+        }
+        var figures: [String] = []
+        if let listed {
+            let dropped = try status(["--reuid=\(listed.user)", "--regid=nogroup", "--clear-groups"])
+            #expect(dropped.status == 4, "\(listed.user) dropped its groups: no longer an operator through '\(group)'\n\(dropped)")
+            #expect(dropped.stderr.contains("may not call daemon.status"), "\(dropped)")
+            let kept = try status(["--reuid=\(listed.user)", "--regid=nogroup", "--init-groups"])
+            #expect(kept.status == 0, "\(listed.user) with its groups is an operator\n\(kept)")
+            figures.append("\(listed.user) --clear-groups → exit \(dropped.status), --init-groups → exit \(kept.status)")
+        }
+        let holder = try status(["--reuid=nobody", "--regid=nogroup", "--groups=\(gid)"])
+        #expect(holder.status == 0, "nobody holding gid \(gid) as a supplementary group is an operator\n\(holder)")
+        let primary = try status(["--reuid=nobody", "--regid=\(gid)", "--clear-groups"])
+        #expect(primary.status == 0, "nobody with primary gid \(gid) is an operator\n\(primary)")
+        let none = try status(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
+        #expect(none.status == 4, "\(none)")
+        figures.append("nobody --groups=\(gid) → exit \(holder.status), --regid=\(gid) → exit \(primary.status), no groups → exit \(none.status)")
+        print("FAULTS-B AccessFaultTests.groups(\(group)): " + figures.joined(separator: "; "))
     }
 
     /// What an attacker leaves at the admin socket path before tocsind starts.

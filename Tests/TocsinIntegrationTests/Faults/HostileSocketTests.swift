@@ -41,8 +41,9 @@ struct HostileSocketTests {
         }
     }
 
-    /// Malformed JSON and wrong JSON-RPC shapes, one connection each: the right error, then the same connection
-    /// still answers a normal request.
+    /// Malformed JSON and wrong JSON-RPC shapes, one connection each: the right error (JSON-RPC 2.0: -32700 only for
+    /// text that is not JSON; valid JSON that is not a request object, a batch included, is -32600), always with an
+    /// `id` member (`null` when the request's is unknown), then the same connection still answers a normal request.
     @Test func malformedJSONAndWrongShapesGetAnErrorAndTheConnectionStaysUsable() throws {
         let bed = try makeBed()
         defer { bed.tearDown() }
@@ -55,12 +56,12 @@ struct HostileSocketTests {
         let cases: [(name: String, bytes: [UInt8], expect: Expect)] = [
             ("empty line", [], .error(parse)),
             ("blanks", Array("   \t ".utf8), .error(parse)),
-            ("null", Array("null".utf8), .error(parse)),
-            ("number", Array("42".utf8), .error(parse)),
-            ("string", Array(#""daemon.status""#.utf8), .error(parse)),
+            ("null", Array("null".utf8), .error(invalid)),
+            ("number", Array("42".utf8), .error(invalid)),
+            ("string", Array(#""daemon.status""#.utf8), .error(invalid)),
             ("empty object", Array("{}".utf8), .error(invalid)),
-            ("empty array", Array("[]".utf8), .error(parse)),
-            ("batch", Array("[\(Self.statusRequest),\(Self.statusRequest)]".utf8), .error(parse)),
+            ("empty array", Array("[]".utf8), .error(invalid)),
+            ("batch", Array("[\(Self.statusRequest),\(Self.statusRequest)]".utf8), .error(invalid)),
             ("truncated", Array(Self.statusRequest.dropLast(5).utf8), .error(parse)),
             ("trailing garbage", Array((Self.statusRequest + " xyz").utf8), .error(parse)),
             ("two objects on one line", Array((Self.statusRequest + Self.statusRequest).utf8), .error(parse)),
@@ -68,20 +69,20 @@ struct HostileSocketTests {
             ("NUL inside", Array(#"{"jsonrpc":"2.0","id":1,"#.utf8) + [0] + Array(#""method":"daemon.status"}"#.utf8), .error(parse)),
             ("invalid UTF-8 in method", Array(#"{"jsonrpc":"2.0","id":1,"method":""#.utf8) + [0xFF, 0xFE, 0xC0, 0x80] + Array(#""}"#.utf8), .error(parse)),
             ("lone surrogate escape", Array(#"{"jsonrpc":"2.0","id":1,"method":"\udc00"}"#.utf8), .answer),
-            ("jsonrpc as number", Array(#"{"jsonrpc":2.0,"id":1,"method":"daemon.status"}"#.utf8), .error(parse)),
+            ("jsonrpc as number", Array(#"{"jsonrpc":2.0,"id":1,"method":"daemon.status"}"#.utf8), .error(invalid)),
             ("jsonrpc missing", Array(#"{"id":1,"method":"daemon.status"}"#.utf8), .error(invalid)),
             ("jsonrpc 1.0", Array(#"{"jsonrpc":"1.0","id":1,"method":"daemon.status"}"#.utf8), .error(invalid)),
-            ("method as number", Array(#"{"jsonrpc":"2.0","id":1,"method":42}"#.utf8), .error(parse)),
+            ("method as number", Array(#"{"jsonrpc":"2.0","id":1,"method":42}"#.utf8), .error(invalid)),
             ("method null", Array(#"{"jsonrpc":"2.0","id":1,"method":null}"#.utf8), .error(invalid)),
             ("method empty", Array(#"{"jsonrpc":"2.0","id":1,"method":""}"#.utf8), .error(RPCError.methodNotFoundCode)),
             ("method 100 kB", Array(#"{"jsonrpc":"2.0","id":1,"method":"\#(String(repeating: "m", count: 100_000))"}"#.utf8), .error(RPCError.methodNotFoundCode)),
             ("method with escapes", Array(#"{"jsonrpc":"2.0","id":1,"method":"daemon.status\u0000\u001b[2J"}"#.utf8), .error(RPCError.methodNotFoundCode)),
-            ("id object", Array(#"{"jsonrpc":"2.0","id":{"a":1},"method":"daemon.status"}"#.utf8), .error(parse)),
-            ("id array", Array(#"{"jsonrpc":"2.0","id":[1],"method":"daemon.status"}"#.utf8), .error(parse)),
-            ("id bool", Array(#"{"jsonrpc":"2.0","id":true,"method":"daemon.status"}"#.utf8), .error(parse)),
-            ("id fraction", Array(#"{"jsonrpc":"2.0","id":1.5,"method":"daemon.status"}"#.utf8), .error(parse)),
-            ("id 1e400", Array(#"{"jsonrpc":"2.0","id":1e400,"method":"daemon.status"}"#.utf8), .error(parse)),
-            ("id 30 digits", Array(#"{"jsonrpc":"2.0","id":123456789012345678901234567890,"method":"daemon.status"}"#.utf8), .error(parse)),
+            ("id object", Array(#"{"jsonrpc":"2.0","id":{"a":1},"method":"daemon.status"}"#.utf8), .error(invalid)),
+            ("id array", Array(#"{"jsonrpc":"2.0","id":[1],"method":"daemon.status"}"#.utf8), .error(invalid)),
+            ("id bool", Array(#"{"jsonrpc":"2.0","id":true,"method":"daemon.status"}"#.utf8), .error(invalid)),
+            ("id fraction", Array(#"{"jsonrpc":"2.0","id":1.5,"method":"daemon.status"}"#.utf8), .error(invalid)),
+            ("id 1e400", Array(#"{"jsonrpc":"2.0","id":1e400,"method":"daemon.status"}"#.utf8), .error(invalid)),
+            ("id 30 digits", Array(#"{"jsonrpc":"2.0","id":123456789012345678901234567890,"method":"daemon.status"}"#.utf8), .error(invalid)),
             ("id null", Array(#"{"jsonrpc":"2.0","id":null,"method":"daemon.status"}"#.utf8), .result),
             ("id string", Array(#"{"jsonrpc":"2.0","id":"abc","method":"daemon.status"}"#.utf8), .result),
             ("duplicate keys", Array(#"{"jsonrpc":"2.0","id":1,"method":"incident.launch","method":"daemon.status"}"#.utf8), .answer),
@@ -91,7 +92,7 @@ struct HostileSocketTests {
             ("params wrong type", Array(#"{"jsonrpc":"2.0","id":1,"method":"incident.status","params":{"incident":1}}"#.utf8), .error(params)),
             ("variables not strings", Array(#"{"jsonrpc":"2.0","id":1,"method":"incident.preview","params":{"template":"evacuation","variables":{"building":["Pavillon A"]},"drill":true}}"#.utf8), .error(params)),
             ("unknown incident", Array(#"{"jsonrpc":"2.0","id":1,"method":"incident.status","params":{"incident":"../../etc/passwd"}}"#.utf8), .error(RPCError.notFoundCode)),
-            ("notification (no id)", Array(#"{"jsonrpc":"2.0","method":"daemon.status"}"#.utf8), .answer),
+            // A notification (no id) gets no answer: notificationsGetNoAnswerAndBatchesAreInvalidRequests.
             ("200k nested arrays", Array(deepArray.utf8), .error(parse)),
             ("100k nested objects", Array(deepObject.utf8), .error(parse)),
             ("50k nested arrays in params", Array(deepParams.utf8), .answer),
@@ -116,6 +117,7 @@ struct HostileSocketTests {
             case .answer: break
             }
             #expect(line.count < 2048, "\(item.name): the error does not echo the request (\(line.count) bytes)")
+            #expect(Self.idMember(of: line) != nil, "\(item.name): every answer carries \"id\" (null when unknown): \(String(decoding: line.prefix(300), as: UTF8.self))")
             tally[answer.map { $0.errorCode.map { "error \($0)" } ?? "result" } ?? "garbage", default: 0] += 1
             // The same connection serves the next request.
             socket.send(Self.statusRequest + "\n")
@@ -420,6 +422,200 @@ struct HostileSocketTests {
         print("FAULTS-A socket fuzz: seed 0x70C51A07, \(cases) lines, \(sent) bytes → \(answers) answers "
             + "(\(codes.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")), \(results) results), "
             + "\(closes) clean closes, \(hangs) hangs; VmRSS \(rssBefore) kB → \(rssAfter) kB")
+    }
+
+    // MARK: - Operators first (issue 13, item 3), JSON-RPC as the spec says (item 7)
+
+    /// The daemon's budgets for callers without an operator or approver role (AdmissionControl.Limits).
+    static let noRoleConnectionsPerUID = 8
+    static let readOnlyConnectionsPerUID = 16
+
+    /// A daemon whose socket `nobody` can reach (0666), in no role or as an auditor (a read-only role).
+    private func makeOpenBed(nobodyIn role: String?) throws -> TestBed {
+        let bed = try TestBed { receiver in
+            var config = TestConfig(channels: [.init("ops", url: receiver.url("/ops"))])
+            config.socketMode = "0666"
+            if role == "auditor" { config.auditors = ["group:root", "user:nobody"] }
+            return config
+        }
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: bed.directory.file("state"))
+        return bed
+    }
+
+    /// The value of the answer's `id` member (NSNull for `null`), or nil when the member is missing.
+    static func idMember(of line: [UInt8]) -> Any? {
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any], object.keys.contains("id") else { return nil }
+        return object["id"] ?? NSNull()
+    }
+
+    /// Polls `condition` without blocking the test pool; for waiting on the daemon, never for timing it.
+    private func eventually(within limit: Duration = .seconds(30), _ condition: () -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            if condition() { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return condition()
+    }
+
+    private func ctl(_ bed: TestBed, _ arguments: [String], as user: String? = nil) async throws -> CommandResult {
+        try await CrowdKit.offPool { try bed.daemon.ctl(arguments: arguments, as: user) }
+    }
+
+    /// 515 idle connections from a caller without an operator or approver role: it holds its per-uid share and no
+    /// more, the rest are told the daemon is busy (-32007) and closed, root's `status` and `send` are served all
+    /// the while, the caller's own next `tocsinctl` exits 3 saying so, and the refusals are one audit entry.
+    @Test(.enabled(if: AccessFaultTests.runningAsRoot, "needs root to act as 'nobody' with setpriv"), arguments: [nil, "auditor"] as [String?])
+    func idleConnectionsOfALowPrivilegeCallerLeaveRootItsConnections(role: String?) async throws {
+        let bed = try makeOpenBed(nobodyIn: role)
+        defer { bed.tearDown() }
+        let pid = try #require(bed.daemon.pid)
+        let cap = role == nil ? Self.noRoleConnectionsPerUID : Self.readOnlyConnectionsPerUID
+        let crowdSize = 515
+        let socketsBefore = HostileKit.openSockets(of: pid)
+        let crowd = try await CrowdKit.Crowd(socket: bed.daemon.socketPath, user: "nobody", count: crowdSize, bytes: 0)
+        #expect(crowd.opened["connected"] as? Int == crowdSize, "\(crowd.opened)")
+        let settled = try await eventually { HostileKit.openSockets(of: pid) <= socketsBefore + cap }
+        #expect(settled, "nobody holds \(HostileKit.openSockets(of: pid) - socketsBefore) connections; its share is \(cap)")
+
+        // Root, while nobody holds its most: served, a live send included.
+        let status = try await ctl(bed, ["status"])
+        #expect(status.status == 0, "root's status while a crowd holds its share\n\(status)")
+        #expect(try await ctl(bed, ["templates", "approve", "evacuation", "--yes"]).status == 0)
+        let send = try await ctl(bed, ["send", "evacuation", "--set", "building=Pavillon A", "--yes", "--no-wait", "--json"])
+        #expect(send.status == 0, "root's live send while a crowd holds its share\n\(send)")
+        // Nobody's own next call is refused for load: exit 3 (the daemon could not be used), and the words say so.
+        let more = try await ctl(bed, ["status"], as: "nobody")
+        #expect(more.status == 3, "\(more)")
+        #expect(more.stderr.contains("try again"), "\(more)")
+
+        let census = try await crowd.census()
+        let codes = census["codes"] as? [String: Int] ?? [:]
+        #expect(census["open"] as? Int == cap, "\(census)")
+        #expect(codes["\(RPCError.busyCode)"] == crowdSize - cap, "every connection past the share was told why: \(census)")
+        await crowd.stop()
+
+        // A graceful stop writes the counts: one `admin.refused` entry (two if a minute ended meanwhile).
+        bed.daemon.stop()
+        try bed.daemon.start()
+        let entries = try CrowdKit.refusedEntries(bed, uid: AccessFaultTests.nobodyUID)
+        #expect((1...2).contains(entries.count), "\(entries)")
+        #expect(entries.reduce(0) { $0 + $1.count } == crowdSize - cap + 1, "\(entries)")
+        #expect(try bed.daemon.ctl("audit", "verify").status == 0)
+        print("FAULTS-A socket crowd (\(role ?? "no role")): \(crowdSize) idle connections as nobody → \(census["open"] ?? "?") held, "
+            + "\(codes["\(RPCError.busyCode)"] ?? 0) told busy; root status and send served; nobody's next tocsinctl exit \(more.status); "
+            + "\(entries.count) admin.refused entr\(entries.count == 1 ? "y" : "ies") counting \(entries.reduce(0) { $0 + $1.count })")
+    }
+
+    /// 510 connections from a caller without an operator or approver role, each sending 1 MiB without a newline:
+    /// what the daemon buffers for them is bounded by their budget, so its memory stays within 64 MB of where it
+    /// was, during the flood and after; root is served meanwhile.
+    @Test(.enabled(if: AccessFaultTests.runningAsRoot, "needs root to act as 'nobody' with setpriv"), arguments: [nil, "auditor"] as [String?])
+    func megabyteLinesOfALowPrivilegeCallerAreBoundedByItsBudget(role: String?) async throws {
+        let bed = try makeOpenBed(nobodyIn: role)
+        defer { bed.tearDown() }
+        let pid = try #require(bed.daemon.pid)
+        #expect(stillServes(bed))
+        let socketsBefore = HostileKit.openSockets(of: pid), rssBefore = HostileKit.residentKilobytes(of: pid)
+        let crowd = try await CrowdKit.Crowd(socket: bed.daemon.socketPath, user: "nobody", count: 510, bytes: 1 << 20)
+        let rssDuring = HostileKit.residentKilobytes(of: pid)
+        let status = try await ctl(bed, ["status"])
+        #expect(status.status == 0, "\(status)")
+        let census = try await crowd.census()
+        await crowd.stop()
+        #expect(try await eventually { HostileKit.openSockets(of: pid) <= socketsBefore + 4 })
+        let rssAfter = HostileKit.residentKilobytes(of: pid)
+        #expect(rssDuring - rssBefore < Self.rssGrowthLimitKB, "VmRSS \(rssBefore) kB → \(rssDuring) kB with 510 MiB offered")
+        #expect(rssAfter - rssBefore < Self.rssGrowthLimitKB, "VmRSS \(rssBefore) kB → \(rssAfter) kB after the crowd left")
+        #expect(stillServes(bed))
+        print("FAULTS-A socket 510×1MiB (\(role ?? "no role")): \(crowd.opened) then \(census); "
+            + "VmRSS \(rssBefore) kB → \(rssDuring) kB during → \(rssAfter) kB after")
+    }
+
+    /// Part of a line, then silence: the 10 s limit is a timer, so the error comes (with `"id": null`) and the
+    /// connection closes without waiting for another byte or the 60 s idle limit.
+    @Test func aPartialLineThenSilenceGetsTheTimeoutErrorThenAClose() async throws {
+        let bed = try makeBed()
+        defer { bed.tearDown() }
+        let socket = try HostileKit.RawSocket(path: bed.daemon.socketPath, readTimeout: 30)
+        socket.send(String(Self.statusRequest.prefix(20)))
+        let started = ContinuousClock.now
+        let (first, second) = try await CrowdKit.offPool { (socket.readLine(), socket.readLine()) }
+        let waited = ContinuousClock.now - started
+        guard case .line(let line) = first else {
+            Issue.record("no answer within 30 s of a stalled partial line: \(first)")
+            return
+        }
+        let answer = HostileKit.Answer(line)
+        #expect(answer?.errorCode == RPCError.invalidRequestCode && answer?.message.contains("within 10 s") == true, "\(String(decoding: line, as: UTF8.self))")
+        #expect(Self.idMember(of: line) is NSNull, "\(String(decoding: line, as: UTF8.self))")
+        #expect(second == .closed)
+        #expect(stillServes(bed))
+        print("FAULTS-A socket stalled partial line: \(answer?.message ?? "?") after \(waited), then closed")
+    }
+
+    /// 10,000 unknown-method requests from a caller in no role: every one answered (-32601), none audited one by
+    /// one; the audit log gets one `admin.refused` entry per minute with the count.
+    @Test(.enabled(if: AccessFaultTests.runningAsRoot, "needs root to act as 'nobody' with setpriv"))
+    func refusedRequestsOfACallerInNoRoleAreAuditedAsOneCountPerMinute() async throws {
+        let bed = try makeOpenBed(nobodyIn: nil)
+        defer { bed.tearDown() }
+        let flood = try await CrowdKit.flood(socket: bed.daemon.socketPath, user: "nobody", count: 10_000)
+        #expect((flood["codes"] as? [String: Int])?["\(RPCError.methodNotFoundCode)"] == 10_000, "\(flood)")
+        bed.daemon.stop()
+        try bed.daemon.start()
+        #expect(try CrowdKit.requestEntries(bed, uid: AccessFaultTests.nobodyUID) == 0, "no entry per refused request")
+        let entries = try CrowdKit.refusedEntries(bed, uid: AccessFaultTests.nobodyUID)
+        #expect((1...2).contains(entries.count), "one entry per minute: \(entries)")
+        #expect(entries.reduce(0) { $0 + $1.count } == 10_000)
+        #expect(Set(entries.flatMap(\.reasons.keys)) == ["method-not-found"], "\(entries)")
+        #expect(try bed.daemon.ctl("audit", "verify").status == 0)
+        print("FAULTS-A socket 10000 refused requests (no role): \(entries.count) admin.refused entr\(entries.count == 1 ? "y" : "ies"), counts \(entries.map(\.count))")
+    }
+
+    /// Notifications (no `id`) are run but never answered; `"id": null` is a request, answered with `"id": null`;
+    /// a batch is -32600, as JSON-RPC 2.0 says for a server without batches.
+    @Test func notificationsGetNoAnswerAndBatchesAreInvalidRequests() async throws {
+        let bed = try makeBed()
+        defer { bed.tearDown() }
+        let socket = try HostileKit.RawSocket(path: bed.daemon.socketPath)
+        socket.send(#"{"jsonrpc":"2.0","method":"daemon.status"}"# + "\n")
+        socket.send(#"{"jsonrpc":"2.0","method":"no.such.method","params":{}}"# + "\n")
+        socket.send(#"{"jsonrpc":"2.0","id":9,"method":"daemon.status"}"# + "\n")
+        guard case .line(let first) = socket.readLine() else { Issue.record("no answer at all"); return }
+        #expect(Self.idMember(of: first) as? Int == 9, "the first answer is the request's, not a notification's: \(String(decoding: first.prefix(200), as: UTF8.self))")
+
+        socket.send(#"{"jsonrpc":"2.0","id":null,"method":"daemon.status"}"# + "\n")
+        guard case .line(let nullID) = socket.readLine() else { Issue.record("no answer to id null"); return }
+        #expect(HostileKit.Answer(nullID)?.hasResult == true)
+        #expect(Self.idMember(of: nullID) is NSNull)
+
+        socket.send("[\(Self.statusRequest),\(Self.statusRequest)]\n")
+        guard case .line(let batch) = socket.readLine() else { Issue.record("no answer to a batch"); return }
+        let answer = HostileKit.Answer(batch)
+        #expect(answer?.errorCode == RPCError.invalidRequestCode && answer?.message.contains("batch") == true, "\(String(decoding: batch, as: UTF8.self))")
+        #expect(Self.idMember(of: batch) is NSNull)
+        #expect(stillServes(bed))
+    }
+
+    /// A preview with 60,000 unknown variables: the problem list is capped (20 and a count of the rest), not 5 MB.
+    @Test func aLongProblemListIsCappedWithACount() async throws {
+        let bed = try makeBed()
+        defer { bed.tearDown() }
+        let variables = (0..<60_000).map { #""v\#($0)":"x""# }.joined(separator: ",")
+        let request = #"{"jsonrpc":"2.0","id":1,"method":"incident.preview","params":{"template":"evacuation","drill":true,"variables":{"#
+            + variables + "}}}"
+        let socket = try HostileKit.RawSocket(path: bed.daemon.socketPath)
+        socket.send(request + "\n")
+        guard case .line(let line) = try await CrowdKit.offPool({ socket.readLine() }) else { Issue.record("no answer"); return }
+        let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any]
+        let error = object?["error"] as? [String: Any]
+        let problems = (error?["data"] as? [String: Any])?["problems"] as? [String] ?? []
+        #expect(error?["code"] as? Int == RPCError.validationCode)
+        #expect(problems.count == 21, "20 problems and the count of the rest: \(problems.count)")
+        #expect(problems.last?.hasPrefix("… and ") == true && problems.last?.hasSuffix(" more") == true, "\(problems.last ?? "")")
+        #expect(line.count < 32 * 1024, "answer of \(line.count) bytes")
+        print("FAULTS-A socket 60000 unknown variables: \(problems.count) problems listed (\(problems.last ?? "")), answer \(line.count) bytes")
     }
 }
 
