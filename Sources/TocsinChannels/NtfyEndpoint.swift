@@ -92,9 +92,13 @@ public struct NtfyEndpoint: ChannelEndpoint {
 
     /// Printable ASCII as is; anything else as RFC 2047 `B` encoded-words of UTF-8, each at most 75 characters
     /// (45 bytes of text each, never splitting a character), separated by spaces, which decoders drop.
+    ///
+    /// ASCII holding `=?` is encoded too: ntfy decodes encoded-words in any header, so a value typed as
+    /// `=?UTF-8?B?…?=` would otherwise reach the title decoded, past the refusal of control and bidirectional
+    /// characters (fault finding 6). Encoded, it comes out of the decoder as the literal text typed.
     static func headerValue(_ text: String) -> String {
         let clean = text.map { $0.isNewline ? " " : String($0) }.joined()
-        if clean.utf8.allSatisfy({ (0x20..<0x7F).contains($0) }) { return clean }
+        if clean.utf8.allSatisfy({ (0x20..<0x7F).contains($0) }), !clean.contains("=?") { return clean }
         var words: [String] = []
         var chunk: [UInt8] = []
         for scalar in clean.unicodeScalars {

@@ -5,9 +5,9 @@ import Yams
 /// The `channels:` section: each destination's type, keys, secrets (inline or `*_file`) and limits.
 struct ChannelParser {
     var reader: YAMLReader
-    /// Secrets written in the config file itself (`channels.x.secret`), with their lines: such a file must not
-    /// be readable by every user.
-    var inlineSecrets: [(path: String, line: Int?)] = []
+    /// Secrets written in the config file itself (`channels.x.secret`, a secret-looking header), with their lines
+    /// and the key that could hold them instead: such a file must not be readable by every user.
+    var inlineSecrets: [InlineSecret] = []
     let folder: String
     let environment: [String: String]
     let languages: [String]
@@ -41,9 +41,7 @@ struct ChannelParser {
         var recipientsUnreadable = false
         for key in type.allKeys.sorted() {
             if key == "headers" {
-                for (header, _, value) in reader.orderedMapping(map["headers"], "\(path).headers") {
-                    if let text = reader.string(value, "\(path).headers.\(header)") { headers.append((header, Secret(text))) }
-                }
+                headers = parseHeaders(map, path: path)
                 continue
             }
             if key == "to" {
@@ -114,7 +112,7 @@ struct ChannelParser {
             return nil
         }
         if inline != nil {
-            if secretKeys.contains(key) { inlineSecrets.append(("\(path).\(key)", inline?.mark?.line)) }
+            if secretKeys.contains(key) { inlineSecrets.append(InlineSecret(path: "\(path).\(key)", line: inline?.mark?.line, instead: key + "_file")) }
             return reader.string(inline, "\(path).\(key)")
         }
         guard let name = reader.string(file, "\(path).\(key)_file") else { return nil }
@@ -123,9 +121,65 @@ struct ChannelParser {
             reader.error("cannot read '\(path).\(key)_file': \(ConfigLoader.describeReadFailure(resolved))", at: file)
             return nil
         }
+        checkAccess(resolved, key: "\(path).\(key)_file", secret: secretKeys.contains(key), at: file)
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         if trimmed.isEmpty { reader.error("'\(path).\(key)_file' (\(resolved)) is empty", at: file) }
         return trimmed
+    }
+
+    /// `headers:` (inline) and `headers_file:` (a file of `Name: value` lines) together; a name given twice is an
+    /// error. An inline header whose name or value looks like a credential counts as an inline secret.
+    private mutating func parseHeaders(_ map: [String: Node], path: String) -> [(name: String, value: Secret)] {
+        var headers: [(name: String, value: Secret)] = []
+        for (header, _, value) in reader.orderedMapping(map["headers"], "\(path).headers") {
+            guard let text = reader.string(value, "\(path).headers.\(header)") else { continue }
+            if Self.looksSecret(header: header, value: text) {
+                inlineSecrets.append(InlineSecret(path: "\(path).headers.\(header)", line: value.mark?.line, instead: "headers_file"))
+            }
+            headers.append((header, Secret(text)))
+        }
+        if let file = map["headers_file"], let name = reader.string(file, "\(path).headers_file") {
+            let resolved = resolvePath(name)
+            if let data = FileManager.default.contents(atPath: resolved), let text = String(data: data, encoding: .utf8) {
+                checkAccess(resolved, key: "\(path).headers_file", secret: true, at: file)
+                for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                    let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
+                    if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
+                    let parts = trimmed.split(separator: ":", maxSplits: 1)
+                    let headerName = parts.first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+                    guard parts.count == 2, !headerName.isEmpty, headerName.utf8.allSatisfy(HTTPHeaderName.isTokenByte) else {
+                        // The line may be a credential: name its number, never its text.
+                        reader.error("line \(number + 1) of '\(path).headers_file' (\(resolved)) is not 'Name: value'", at: file)
+                        continue
+                    }
+                    headers.append((headerName, Secret(parts[1].trimmingCharacters(in: .whitespaces))))
+                }
+            } else {
+                reader.error("cannot read '\(path).headers_file': \(ConfigLoader.describeReadFailure(resolved))", at: file)
+            }
+        }
+        var seen = Set<String>()
+        for header in headers where !seen.insert(header.name.lowercased()).inserted {
+            reader.error("'\(path)' gives header '\(header.name)' twice (in 'headers' or 'headers_file'); keep one", at: map["headers"] ?? map["headers_file"])
+        }
+        return headers
+    }
+
+    /// A header that carries a credential: `Authorization`, a name with `token`, `key`, `secret`, `auth`, `cookie`,
+    /// `password` or `session` in it, or a value in an HTTP authentication scheme (`Bearer …`, `Basic …`).
+    static func looksSecret(header: String, value: String) -> Bool {
+        let name = header.lowercased()
+        if ["token", "key", "secret", "auth", "cookie", "password", "session"].contains(where: name.contains) { return true }
+        let text = value.lowercased()
+        return ["bearer ", "basic ", "token ", "digest "].contains(where: text.hasPrefix)
+    }
+
+    /// Refuses a secret file that users other than root and the daemon's own can change; warns when every user can
+    /// read a secret one (see ``ConfigLoader/secretFileAccess(_:)``).
+    private mutating func checkAccess(_ file: String, key: String, secret: Bool, at node: Node?) {
+        let access = ConfigLoader.secretFileAccess(file)
+        if let refusal = access.refusal { reader.error("'\(key)': \(refusal)", at: node) }
+        if secret, let warning = access.warning { reader.warning("'\(key)': \(warning)", at: node) }
     }
 
     private mutating func validate(
@@ -182,6 +236,24 @@ struct ChannelParser {
 
     private func resolvePath(_ path: String) -> String {
         ConfigLoader.resolve(path, folder: folder, environment: environment)
+    }
+}
+
+/// A secret written in the config file: its dotted path, line, and the key that could hold it instead
+/// (`token_file`, `headers_file`).
+struct InlineSecret {
+    var path: String
+    var line: Int?
+    var instead: String
+}
+
+/// The byte rule of an HTTP field name (RFC 9110 `token`), for names read from a `headers_file`.
+enum HTTPHeaderName {
+    static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): true
+        default: "!#$%&'*+-.^_`|~".utf8.contains(byte)
+        }
     }
 }
 

@@ -29,6 +29,8 @@ public enum ConfigKeys {
         "delivery.retry.initial",
         "delivery.retry.max",
         "delivery.retry.max_retry_after",
+        "delivery.proxy",
+        "delivery.proxy_file",
         "routes.<route>",
         "metrics_file",
         "approval.required_approvers",
@@ -71,7 +73,9 @@ public enum ConfigKeys {
     /// The keys a channel of `type` takes (without ``channelPrefix``): those of every channel, the type's own, and
     /// `KEY_file` for each key that may be read from a file.
     public static func channel(_ type: ChannelType) -> Set<String> {
+        // `headers_file`: the webhook's extra headers as `Name: value` lines, for those that carry a credential.
         ChannelType.commonKeys.union(type.allKeys).union(type.fileKeys.map { $0 + "_file" })
+            .union(type.allKeys.contains("headers") ? ["headers_file"] : [])
     }
 
     /// Every accepted path of `tocsin.yaml`: ``configFile`` and the channel keys (of every type) under ``channelPrefix``.

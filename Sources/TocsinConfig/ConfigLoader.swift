@@ -22,7 +22,7 @@ public enum ConfigLoader {
             for secret in draft.inlineSecrets {
                 diagnostics.append(.error(
                     "'\(secret.path)' is written in this file, which every user of the machine can read: "
-                        + "run `chmod o-r \(configPath)`, or better, move it to '\(secret.path.split(separator: ".").last ?? "")_file:' (systemd LoadCredential=)",
+                        + "run `chmod o-r \(configPath)`, or better, move it to '\(secret.instead):' (systemd LoadCredential=)",
                     file: configPath, line: secret.line
                 ))
             }
@@ -64,6 +64,28 @@ public enum ConfigLoader {
         )
         configuration.monitoring = draft.monitoring
         return (configuration, diagnostics)
+    }
+
+    /// Who else can touch a file that holds a secret. `refusal` when users other than root and the daemon's own
+    /// user could change it (write permission for its group or for others, or, for a daemon not running as root,
+    /// another owner, who may chmod it at will): whoever can change a token or a receiver's address can steer or silence alerts. `warning` when every
+    /// user of the machine can read it.
+    static func secretFileAccess(_ path: String) -> (refusal: String?, warning: String?) {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return (nil, nil) }
+        let mode = Int(info.st_mode) & 0o7777
+        let owner = info.st_uid
+        // Run as root (`--check-config` by hand), the daemon's user is unknown: only the permission bits count then.
+        if owner != 0, geteuid() != 0, owner != geteuid() {
+            return ("\(path) belongs to uid \(owner), who could change it: run `chown root \(path)` (or pass it with systemd LoadCredential=)", nil)
+        }
+        if mode & 0o022 != 0 {
+            return ("\(path) can be changed by users other than its owner: run `chmod go-w \(path)`", nil)
+        }
+        if mode & 0o004 != 0 {
+            return (nil, "\(path) holds a secret that every user of the machine can read: run `chmod o-r \(path)` (or pass it with systemd LoadCredential=)")
+        }
+        return (nil, nil)
     }
 
     static func isWorldReadable(_ path: String) -> Bool {

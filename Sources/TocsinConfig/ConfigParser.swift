@@ -16,7 +16,7 @@ struct ConfigParser {
         var objectives: Configuration.Objectives?
         var audit: Configuration.Audit
         var monitoring: Configuration.Monitoring
-        var inlineSecrets: [(path: String, line: Int?)]
+        var inlineSecrets: [InlineSecret]
     }
 
     var reader: YAMLReader
@@ -40,13 +40,15 @@ struct ConfigParser {
         let organization = parseOrganization(top["organization"], root: root)
         let paths = parsePaths(top["paths"])
         let access = parseAccess(top["access"])
-        let delivery = parseDelivery(top["delivery"])
+        var delivery = parseDelivery(top["delivery"])
+        let proxy = parseProxy(top["delivery"])
+        delivery.proxy = proxy.choice
         var channelParser = ChannelParser(
             reader: reader, folder: folder, environment: environment, languages: organization.languages
         )
         let channels = channelParser.parse(top["channels"])
         reader = channelParser.reader
-        let inlineSecrets = channelParser.inlineSecrets
+        let inlineSecrets = channelParser.inlineSecrets + [proxy.inline].compactMap { $0 }
         let routes = parseRoutes(top["routes"], channels: channels)
         let metricsFile = reader.string(top["metrics_file"], "metrics_file").map(resolve)
         let approval = reader.mapping(top["approval"], "approval", allowed: ConfigKeys.allowed(under: "approval"))

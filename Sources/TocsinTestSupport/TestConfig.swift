@@ -66,6 +66,8 @@ public struct TestConfig {
             if !channel.url.isEmpty { yaml += "    url: \"\(channel.url)\"\n" }
             if let secret = channel.secret {
                 let file = try directory.write("secrets/\(channel.name)", secret + "\n")
+                // As deployed: a secret file every user can read loads with a warning.
+                try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
                 yaml += "    secret_file: \(file)\n"
             }
             if let timeout = channel.timeout { yaml += "    timeout: \(timeout)\n" }

@@ -98,6 +98,17 @@ final class CurlTransfer {
         string(CURLOPT_REDIR_PROTOCOLS_STR, options.allowedProtocols)
         long(CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS))
         string(CURLOPT_USERAGENT, options.userAgent)
+        switch options.proxy {
+        case .none:
+            // An empty proxy disables the environment's `http_proxy`, `https_proxy` and `ALL_PROXY`.
+            string(CURLOPT_PROXY, "")
+        case .environment:
+            break
+        case .url(let proxy):
+            string(CURLOPT_PROXY, proxy)
+            // The configured proxy takes everything: a `NO_PROXY` in the environment is not the config's choice.
+            string(CURLOPT_NOPROXY, "")
+        }
         // No CURLOPT_ACCEPT_ENCODING: bodies stay raw, so the 64 KiB cap counts wire bytes.
 
         codes.append(tocsin_curl_easy_setopt_write_function(easy) { data, size, count, userdata in
@@ -308,6 +319,8 @@ extension CurlTransfer {
         long(CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(options.connectTimeout))
         // Mail transfers may only speak SMTP, whatever the HTTP options allow.
         string(CURLOPT_PROTOCOLS_STR, "smtp,smtps")
+        // And never through a proxy: `ALL_PROXY` in the environment would otherwise apply to SMTP too.
+        string(CURLOPT_PROXY, "")
         if mail.requireTLS {
             // On smtp:// this demands STARTTLS and fails (CURLE_USE_SSL_FAILED) rather than fall back to clear text.
             long(CURLOPT_USE_SSL, Int(CURLUSESSL_ALL.rawValue))

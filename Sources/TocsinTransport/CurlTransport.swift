@@ -20,6 +20,8 @@ public final class CurlTransport: HTTPTransport, Sendable {
         /// Comma-separated schemes curl may use for HTTP requests and redirects (`CURLOPT_PROTOCOLS_STR`).
         /// Mail transfers always get `smtp,smtps` instead, so neither kind can be steered into the other.
         public var allowedProtocols: String
+        /// Which proxy HTTP requests use; mail transfers never use one.
+        public var proxy: Proxy
 
         /// Creates options; the defaults suit a fan-out to a few dozen receivers.
         public init(
@@ -27,13 +29,35 @@ public final class CurlTransport: HTTPTransport, Sendable {
             maxTotalConnections: Int = 256,
             connectTimeout: Duration = .seconds(5),
             userAgent: String = "tocsin/0.1",
-            allowedProtocols: String = "http,https"
+            allowedProtocols: String = "http,https",
+            proxy: Proxy = .none
         ) {
             self.maxHostConnections = maxHostConnections
             self.maxTotalConnections = maxTotalConnections
             self.connectTimeout = connectTimeout
             self.userAgent = userAgent
             self.allowedProtocols = allowedProtocols
+            self.proxy = proxy
+        }
+    }
+
+    /// A proxy choice for HTTP requests. libcurl reads `http_proxy`, `https_proxy` and `ALL_PROXY` from the
+    /// environment unless `CURLOPT_PROXY` is set, so "no proxy" has to be said explicitly.
+    public enum Proxy: Sendable, Hashable, CustomStringConvertible {
+        /// Direct connections whatever the environment says (`CURLOPT_PROXY` set to "").
+        case none
+        /// libcurl's own reading of the environment variables.
+        case environment
+        /// This proxy URL for every HTTP request (`CURLOPT_PROXY`), and no `NO_PROXY` exceptions from the
+        /// environment (`CURLOPT_NOPROXY` set to ""). It may carry credentials: never logged.
+        case url(String)
+
+        public var description: String {
+            switch self {
+            case .none: "none"
+            case .environment: "environment"
+            case .url: "url(<redacted>)"
+            }
         }
     }
 

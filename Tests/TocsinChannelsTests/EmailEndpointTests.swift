@@ -147,6 +147,20 @@ struct EmailEndpointTests {
         #expect(parsed.subject.hasPrefix("ÉVACUATION — \(value)"))
     }
 
+    /// An encoded-word typed as a value stays its literal text in `Subject:` (fault finding 6 checked it for ntfy,
+    /// whose `Title:` let one through): as a mail client decodes the header, it gives back exactly what was typed.
+    @Test(arguments: [
+        "=?UTF-8?B?" + Data("\u{202E}A nollivaP".utf8).base64EncodedString() + "?=",
+        "Salle =?UTF-8?Q?=E2=80=AE?= B", "=?iso-8859-1?q?=E9vacuation?=",
+    ])
+    func typedEncodedWordsReachTheSubjectAsTheirLiteralText(typed: String) throws {
+        let endpoint = try EmailEndpoint(Self.definition(languages: ["fr"]), timeout: .seconds(10))
+        let payload = try endpoint.encode(Self.message(title: typed))
+        let mail = try Self.mail(endpoint.request(deliveryID: "msg_1", recipient: "a@cegep.example", payload: payload, at: Date()))
+        let parsed = try Self.parse(mail.message)
+        #expect(parsed.subject == typed && parsed.defects.isEmpty, "\(parsed.subject.debugDescription)")
+    }
+
     static func htmlEscaped(_ text: String) -> String {
         text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
             .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")

@@ -94,6 +94,26 @@ struct NtfyEndpointTests {
         #expect(Fixtures.headers(request)["priority"] == "urgent")
     }
 
+    /// Fault finding 6: an all-ASCII encoded-word typed as a value reached `Title:` raw, and ntfy decoded it (here
+    /// into a right-to-left override, which the value rules refuse). As sent, one decoding pass (Python's RFC 2047
+    /// decoder, as ntfy's Go `mime.WordDecoder` does) must give back exactly the text typed.
+    @Test(arguments: [
+        "=?UTF-8?B?" + Data("\u{202E}A nollivaP".utf8).base64EncodedString() + "?=",
+        "Salle =?UTF-8?Q?=E2=80=AE?= B", "=?iso-8859-1?q?=E9vacuation?=", "a =? b ?= c",
+    ])
+    func typedEncodedWordsReachTheTitleAsTheirLiteralText(typed: String) throws {
+        var message = Fixtures.message()
+        message.messages[1].title = typed
+        let request = try Fixtures.send(Self.endpoint(Fixtures.english), message).request
+        let header = try #require(Fixtures.headers(request)["title"])
+        let decoded = try ExternalTools.run(
+            ["python3", "-c", "import sys, email.header as h; sys.stdout.write(str(h.make_header(h.decode_header(sys.stdin.read()))))"],
+            input: Array(header.utf8)
+        )
+        #expect(decoded.status == 0, "\(decoded.stderr)")
+        #expect(decoded.stdout == typed, "sent \(header.debugDescription)")
+    }
+
     @Test func answersFollowHTTPStatus() throws {
         let endpoint = try Self.endpoint(Fixtures.french)
         let at = Fixtures.attemptTime

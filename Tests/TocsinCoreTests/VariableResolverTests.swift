@@ -85,7 +85,7 @@ struct VariableResolverTests {
     @Test func aLongOrControlLadenValueOutsideTheAllowedListIsNotQuoted() throws {
         // The "not an allowed value" message quotes the value: only once it is known short and printable.
         let long = try Self.problems(["building": String(repeating: "x", count: 100_000)])
-        #expect(long == ["the value of 'building' is 100000 characters long; at most 200 are accepted"])
+        #expect(long == ["the value of 'building' takes 100000 bytes of UTF-8; at most 200 characters (800 bytes of UTF-8, 400 code points) are accepted"])
         let escape = try Self.problems(["building": "\u{1B}]0;pwned\u{7}"])
         #expect(escape.count == 1 && escape.first?.contains("control character") == true && escape.first?.contains("\u{1B}") == false)
     }
@@ -99,6 +99,19 @@ struct VariableResolverTests {
     @Test func emojiSequencesAndAccentsAreNotControlCharacters() throws {
         let value = "Famille 👨\u{200D}👩\u{200D}👧 — Pavillon Élan"
         #expect(try VariableResolver.resolve(["building": "Pavillon A", "note": value], for: Self.template())["note"] == value)
+    }
+
+    /// Fault finding 6: one character of 450,001 code points passed the 200-character limit (a 2.7 MB webhook body).
+    @Test func aValueStackedWithCombiningMarksIsRefusedByItsBytes() throws {
+        let value = "a" + String(repeating: "\u{0301}", count: 450_000)
+        let problems = try Self.problems(["building": "Pavillon A", "note": value])
+        #expect(problems == ["the value of 'note' takes 900001 bytes of UTF-8; at most 200 characters (800 bytes of UTF-8, 400 code points) are accepted"])
+    }
+
+    @Test(arguments: ["\u{200E}", "\u{200F}", "\u{061C}", "\u{200B}", "\u{FEFF}", "\u{E0041}", "\u{200D}"])
+    func bidiMarksZeroWidthBOMAndTagCharactersAreRefused(character: String) throws {
+        let problems = try Self.problems(["building": "Pavillon A", "note": "Salle" + character + "B"])
+        #expect(problems.count == 1 && problems.first?.contains("character (U+") == true, "\(problems)")
     }
 
     @Test func valuesUpToTheMaximumLengthAreAccepted() throws {

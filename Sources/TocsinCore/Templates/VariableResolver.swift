@@ -2,8 +2,10 @@ import Foundation
 
 /// Checks the `--set` values of a send against what the template declares, before anything is stored.
 public enum VariableResolver {
-    /// The longest value accepted: a building or a place, not a paragraph.
+    /// The longest value accepted, in characters: a building or a place, not a paragraph.
     public static let maximumLength = 200
+    /// ``maximumLength`` characters, and at most 800 bytes of UTF-8 and 400 code points (see ``TextValidator``).
+    public static let limits = TextValidator.Limits(characters: maximumLength)
 
     /// Returns every variable's final value (given or default), or every problem at once.
     public static func resolve(
@@ -38,14 +40,11 @@ public enum VariableResolver {
     }
 
     private static func check(_ value: String, _ spec: VariableSpec) -> String? {
-        // Length and control characters first: the "not an allowed value" message quotes the value, which must
+        // Length and refused characters first: the "not an allowed value" message quotes the value, which must
         // then be short and printable (fault suite, HostileValueTests: a 100 kB value or an escape sequence
         // for a variable with an allowed list came back whole in the error, and on to the operator's terminal).
-        if value.count > maximumLength {
-            return "the value of '\(spec.name)' is \(value.count) characters long; at most \(maximumLength) are accepted"
-        }
-        if value.unicodeScalars.contains(where: isControl) {
-            return "the value of '\(spec.name)' contains a control character (newline, tab, escape, bidirectional override…); write it on one line"
+        if let problem = TextValidator.problem(in: value, limits: limits) {
+            return "the value of '\(spec.name)' " + problem.explanation
         }
         if let allowed = spec.allowed, !allowed.contains(value) {
             return "'\(value)' is not an allowed value of '\(spec.name)'" + allowedHint(spec)
@@ -56,24 +55,8 @@ public enum VariableResolver {
         return nil
     }
 
-    /// C0 and C1 controls, and what acts like them in a one-line value: the Unicode line and paragraph separators
-    /// (a line break in most renderers) and the bidirectional embedding, override and isolate controls, which can
-    /// make an alert read differently from what was typed (U+202E turns "A nollivaP" into "Pavillon A").
-    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
-        switch scalar.properties.generalCategory {
-        case .control, .lineSeparator, .paragraphSeparator: return true
-        default: return (0x202A...0x202E).contains(scalar.value) || (0x2066...0x2069).contains(scalar.value)
-        }
-    }
-
-    /// A caller-supplied variable name as an error may quote it: at most 100 characters, controls as `\u{…}`.
-    private static func shown(_ name: String) -> String {
-        var result = ""
-        for scalar in name.unicodeScalars.prefix(100) {
-            if isControl(scalar) { result += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}" } else { result.unicodeScalars.append(scalar) }
-        }
-        return name.unicodeScalars.count > 100 ? result + "…" : result
-    }
+    /// A caller-supplied variable name as an error may quote it (see ``TextValidator/printable(_:limit:)``).
+    private static func shown(_ name: String) -> String { TextValidator.printable(name) }
 
     private static func allowedHint(_ spec: VariableSpec) -> String {
         guard let allowed = spec.allowed, !allowed.isEmpty else { return "" }

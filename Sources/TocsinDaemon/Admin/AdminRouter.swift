@@ -220,19 +220,11 @@ struct AdminRouter: Sendable {
         }
     }
 
-    /// A caller-supplied word as an error may show it: at most `limit` characters, control and bidirectional
-    /// formatting characters written as `\u{…}` escapes so none reaches the operator's terminal.
+    /// A caller-supplied word as an error may show it: at most `limit` characters, every character the value
+    /// rules refuse (controls, bidirectional and other format characters) written as a `\u{…}` escape so none
+    /// reaches the operator's terminal. One rule set for values and error text: ``TextValidator``.
     static func printable(_ text: String, limit: Int = 100) -> String {
-        var result = ""
-        for scalar in text.unicodeScalars.prefix(limit) {
-            let category = scalar.properties.generalCategory
-            if category == .control || category == .format || category == .lineSeparator || category == .paragraphSeparator {
-                result += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
-            } else {
-                result.unicodeScalars.append(scalar)
-            }
-        }
-        return text.unicodeScalars.count > limit ? result + "…" : result
+        TextValidator.printable(text, limit: limit)
     }
 
     /// Decoding errors in words, without echoing the request (which may be large or hostile).

@@ -71,6 +71,9 @@ final class Reloader: Sendable {
         if oldListen?.host != newListen?.host || oldListen?.port != newListen?.port {
             warnings.append("metrics_listen changed: it applies at the next restart")
         }
+        if old.configuration.delivery.proxy != loaded.delivery.proxy {
+            warnings.append("delivery.proxy changed: it applies at the next restart")
+        }
         if oldPaths.socket != newPaths.socket || oldPaths.socketMode != newPaths.socketMode {
             warnings.append("paths.socket / socket_mode changed: they apply at the next restart")
         }

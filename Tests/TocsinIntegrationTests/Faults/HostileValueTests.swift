@@ -271,4 +271,111 @@ struct HostileValueTests {
         for message in refusedMessages { print("FAULTS-A values refused \(message)") }
         print("FAULTS-A values accepted hostile value (\(Self.what.count) + \(Self.whereValue.count) characters) checked in \(checked.count) receivers: \(checked.joined(separator: "; "))")
     }
+
+    /// Fault finding 6, values: lengths counted in UTF-8 bytes and code points as well as characters, and the
+    /// invisible format characters (bidirectional marks, zero-width characters, BOM, tags) refused, through the
+    /// admin socket and the CLI; emoji joined by U+200D and a flag tag sequence still accepted and delivered whole.
+    @Test func valuesAreMeasuredInBytesAndCodePointsAndInvisibleCharactersAreRefused() throws {
+        let bed = try TestBed { receiver in
+            var config = TestConfig(channels: [.init("webhook", url: receiver.url("/webhook"))])
+            config.templates["notice"] = Self.template
+            return config
+        }
+        defer { bed.tearDown() }
+        func incidents() throws -> Int {
+            try bed.daemon.client().call(.incidentList, ListParams(limit: 1000), as: [IncidentSummary].self).count
+        }
+        let before = try incidents()
+
+        // "a" and 450,000 combining acute accents: one character, 900,001 bytes (the finding's 2.7 MB webhook body).
+        let stacked = "a" + String(repeating: "\u{0301}", count: 450_000)
+        let refused: [(name: String, value: String, words: String)] = [
+            ("a + 450,000 combining marks", stacked, "900001 bytes of UTF-8"),
+            ("200 letters + 201 combining marks", String(repeating: "a", count: 200) + String(repeating: "\u{0301}", count: 201), "401 code points"),
+            ("left-to-right mark U+200E", "Pavillon\u{200E} A", "U+200E LEFT-TO-RIGHT MARK"),
+            ("right-to-left mark U+200F", "Pavillon\u{200F} A", "U+200F RIGHT-TO-LEFT MARK"),
+            ("Arabic letter mark U+061C", "Pavillon\u{061C} A", "U+061C ARABIC LETTER MARK"),
+            ("zero-width space U+200B", "Pavil\u{200B}lon A", "U+200B ZERO WIDTH SPACE"),
+            ("zero-width non-joiner U+200C", "Pavil\u{200C}lon A", "U+200C ZERO WIDTH NON-JOINER"),
+            ("word joiner U+2060", "Pavil\u{2060}lon A", "U+2060 WORD JOINER"),
+            ("byte-order mark U+FEFF", "\u{FEFF}Pavillon A", "U+FEFF ZERO WIDTH NO-BREAK SPACE"),
+            ("soft hyphen U+00AD", "Pavil\u{00AD}lon A", "U+00AD SOFT HYPHEN"),
+            ("tag characters (hidden 'rm')", "Pavillon A\u{E0072}\u{E006D}", "U+E0072 TAG LATIN SMALL LETTER R"),
+            ("zero-width joiner between letters", "Pavil\u{200D}lon A", "U+200D ZERO WIDTH JOINER"),
+        ]
+        var figures: [String] = []
+        for item in refused {
+            let socket = try HostileKit.RawSocket(path: bed.daemon.socketPath, readTimeout: 60)
+            let started = ContinuousClock.now
+            socket.send(Self.sendLine([("what", Array(item.value.utf8))]) + [10])
+            guard case .line(let line) = socket.readLine(), let answer = HostileKit.Answer(line) else {
+                Issue.record("\(item.name): no answer")
+                continue
+            }
+            let elapsed = ContinuousClock.now - started
+            let text = String(decoding: line, as: UTF8.self)
+            #expect(answer.errorCode == RPCError.validationCode, "\(item.name): \(text.prefix(400))")
+            #expect(text.contains(item.words), "\(item.name): \(text.prefix(400))")
+            #expect(line.count < 4096, "\(item.name): the error does not echo the value (\(line.count) bytes)")
+            let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any]
+            let decoded = Self.strings(object?["error"]).joined(separator: " ")
+            #expect(!decoded.unicodeScalars.contains { [.control, .format].contains($0.properties.generalCategory) }, "\(item.name): the error carries the character itself: \(decoded.debugDescription.prefix(300))")
+            figures.append("\(item.name) (\(item.value.utf8.count) bytes): refused in \(elapsed.formatted(.units(allowed: [.milliseconds])))")
+        }
+        #expect(try incidents() == before, "nothing was stored")
+        #expect(bed.receiver.requests().isEmpty, "nothing was sent")
+
+        // The CLI: exit 2 with the reason (an argument is at most 128 kB: 60,000 marks, 120,001 bytes).
+        let cli = try bed.daemon.ctl(arguments: ["drill", "notice", "--set", "what=a" + String(repeating: "\u{0301}", count: 60_000), "--yes"])
+        #expect(cli.status == 2, "\(cli.description.prefix(600))")
+        #expect((cli.stdout + cli.stderr).contains("the value of 'what' takes 120001 bytes of UTF-8; at most 200 characters"), "\(cli.description.prefix(600))")
+        #expect((cli.stdout + cli.stderr).utf8.count < 4096, "the CLI does not echo the value")
+        let bidi = try bed.daemon.ctl(arguments: ["drill", "notice", "--set", "what=Pavillon\u{200F} A", "--yes"])
+        #expect(bidi.status == 2 && (bidi.stdout + bidi.stderr).contains("U+200F") && !(bidi.stdout + bidi.stderr).contains("\u{200F}"), "\(bidi)")
+        #expect(try incidents() == before, "nothing was stored")
+
+        // Accepted: emoji joined by U+200D, and a subdivision flag (tags inside a flag tag sequence).
+        let firefighter = "Pompière 👩\u{200D}🚒 et famille 👨\u{200D}👩\u{200D}👧 au Pavillon A"
+        let scotland = "Délégation 🏴\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}"
+        let accepted = try bed.daemon.ctl(arguments: ["drill", "notice", "--set", "what=\(firefighter)", "--set", "where=\(scotland)", "--yes", "--json"])
+        #expect(accepted.status == 0, "\(accepted)")
+        let webhook = try #require(bed.receiver.requests(path: "/webhook").first?.json?["data"] as? [String: Any])
+        let body = (webhook["messages"] as? [[String: Any]])?.first?["body"] as? String ?? ""
+        #expect(body.contains(firefighter) && body.contains(scotland), "the emoji arrive whole: \(body)")
+
+        for figure in figures { print("FAULTS-A values refused \(figure)") }
+    }
+
+    /// Fault finding 6, config: a world-readable config with an inline `Authorization` header is refused by
+    /// `--check-config` (as an inline `token:` is); in `headers_file` it passes; a world-readable secret file is a
+    /// warning (exit 0), one others can change a refusal.
+    @Test func worldReadableConfigWithAnInlineAuthorizationHeaderIsRefused() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let token = "tk_" + String(TestConfig.makeSecret().dropFirst(6).prefix(20))
+        func check(extra: String, mode: Int) throws -> CommandResult {
+            let config = TestConfig(channels: [.init("webhook", url: "http://127.0.0.1:9/hook", extra: extra)])
+            let path = try config.write(to: directory)
+            try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
+            return try runCommand(PackagePaths.tocsind, ["--check-config", "--config", path])
+        }
+        let inline = try check(extra: "    headers: { Authorization: \"Bearer \(token)\" }\n", mode: 0o644)
+        #expect(inline.status == 1, "\(inline)")
+        #expect(inline.stderr.contains("'channels.webhook.headers.Authorization' is written in this file, which every user of the machine can read"), "\(inline)")
+        #expect(inline.stderr.contains("'headers_file:'") && !(inline.stdout + inline.stderr).contains(token), "\(inline)")
+
+        let file = try directory.write("secrets/webhook-headers", "Authorization: Bearer \(token)\n")
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
+        let moved = try check(extra: "    headers_file: \(file)\n", mode: 0o644)
+        #expect(moved.status == 0 && moved.stderr.isEmpty, "\(moved)")
+
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: file)
+        let readable = try check(extra: "    headers_file: \(file)\n", mode: 0o644)
+        #expect(readable.status == 0 && readable.stderr.contains("warning") && readable.stderr.contains("chmod o-r \(file)"), "\(readable)")
+
+        try FileManager.default.setAttributes([.posixPermissions: 0o666], ofItemAtPath: file)
+        let writable = try check(extra: "    headers_file: \(file)\n", mode: 0o644)
+        #expect(writable.status == 1 && writable.stderr.contains("chmod go-w \(file)"), "\(writable)")
+        print("FAULTS-A config inline Authorization header in a 0644 config: exit \(inline.status); headers_file 0600: exit \(moved.status); 0644: exit \(readable.status) with a warning; 0666: exit \(writable.status)")
+    }
 }
