@@ -352,6 +352,14 @@ public final class SQLiteStore: Store {
                 throw StoreError(.io, "\(path) already exists; name a new file (backups never overwrite)")
             }
             try? FileManager.default.removeItem(atPath: temporary)
+            // Created 0600 before SQLite opens it (SQLite keeps an existing file's mode): a backup holds every
+            // message and the whole audit log, for the daemon's user alone.
+            let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            guard fd >= 0 else {
+                throw StoreError(.io, "cannot create the backup file \(temporary): \(String(cString: strerror(errno)))")
+            }
+            fchmod(fd, 0o600)
+            close(fd)
             let destination = try DatabaseQueue(path: temporary)
             try pool.backup(to: destination)
             let head = try await destination.read(Self.readHead)

@@ -26,6 +26,8 @@ public struct TestConfig {
     public var approvers = ["group:root"]
     public var auditors = ["group:root"]
     public var monitors: [String] = []
+    /// `access.auditors_may_backup`.
+    public var auditorsMayBackup = false
     public var socketMode = "0660"
     public var retry = "{ initial: 100ms, max: 400ms }"
     public var deadline = "2m"
@@ -57,6 +59,7 @@ public struct TestConfig {
               approvers: [\(approvers.joined(separator: ", "))]
               auditors: [\(auditors.joined(separator: ", "))]
               monitors: [\(monitors.joined(separator: ", "))]
+              auditors_may_backup: \(auditorsMayBackup)
             delivery: { timeout: \(timeout), deadline: \(deadline), retry: \(retry) }
             channels:
 

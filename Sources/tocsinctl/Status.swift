@@ -54,6 +54,10 @@ enum DaemonText {
         Swift.print("Config \(status.configPath), fingerprint \(status.configFingerprint.prefix(12))")
         Swift.print("\(status.templates) templates, \(status.channels) channels, \(status.pendingDeliveries) deliveries in progress")
         Swift.print("Audit log: \(status.auditHeadSeq) entries, head \(status.auditHeadHash.prefix(16))…")
+        if let problem = status.auditProblem {
+            Swift.print("AUDIT PROBLEM (sending is not affected; nothing more is signed): \(problem)")
+            Swift.print("  After investigating, an approver runs: tocsinctl audit accept --reason \"…\" (runbooks/audit-signing-key.md)")
+        }
         for (channel, reason) in status.channelsUnavailable.sorted(by: { $0.key < $1.key }) {
             Swift.print("CHANNEL CANNOT SEND: \(channel): \(reason)")
         }

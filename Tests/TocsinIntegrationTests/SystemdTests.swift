@@ -92,11 +92,14 @@ struct SystemdTests {
         let send = try bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes", "--no-wait", "--json")
         let incident = try #require(send.jsonLines.first?["incident"] as? String)
 
-        let backupPath = bed.directory.file("backup.db")
-        let backup = try bed.daemon.ctl("backup", backupPath)
+        let backup = try bed.daemon.ctl("backup", "--json")
         #expect(backup.status == 0, "\(backup)")
+        let backupPath = try #require(StateAccessTests.json(backup)?["path"] as? String)
+        #expect(backupPath.hasPrefix(bed.directory.file("state/backups/")), "written into paths.backups: \(backupPath)")
         #expect(try runCommand("/usr/bin/sqlite3", [backupPath, "PRAGMA integrity_check"]).stdout == "ok\n")
-        #expect(try bed.daemon.ctl("backup", backupPath).status == 2, "a backup never overwrites")
+        #expect(try FileManager.default.attributesOfItem(atPath: backupPath)[.posixPermissions] as? Int == 0o600)
+        let second = try #require(StateAccessTests.json(try bed.daemon.ctl("backup", "--json"))?["path"] as? String)
+        #expect(second != backupPath, "a backup never overwrites another")
         _ = try bed.daemon.waitForFinish(incident)
 
         // Restore, as runbooks/restore-from-backup.md says: stop, replace the database, start.
