@@ -53,6 +53,14 @@ struct StorageFaultTests {
         #expect(daemon.isRunning, "a full disk does not bring the daemon down")
         let whileFull = try daemon.ctl("status")
         #expect(whileFull.status == 0, "reading still works on a full disk\n\(whileFull)")
+        // Health tells the truth (issue 13, finding 5): an empty commit used to pass on a full disk.
+        let health = try daemon.ctl("health")
+        #expect(health.status == 2, "a full disk is CRITICAL\n\(health)")
+        #expect(health.stdout.contains("CRITICAL: database"), "\(health.stdout)")
+        // A change that cannot be audited is not made; read-only requests are still answered.
+        let reload = try daemon.ctl("reload")
+        #expect(reload.status != 0 && reload.status != 3, "\(reload)")
+        #expect(reload.stderr.contains("audit log"), "the refusal says why\n\(reload)")
         let acceptedBeforeRefusal = acknowledged.count
         try FileManager.default.removeItem(atPath: directory.file("state/filler"))
         for incident in acknowledged {
@@ -60,6 +68,7 @@ struct StorageFaultTests {
             #expect(final.allDelivered, "\(incident): \(final.deliveries.map { "\($0.channel) \($0.state)" })")
         }
         #expect(try send().status == 0, "sends are accepted again once space returns")
+        #expect(try daemon.ctl("health").status != 2, "health recovers with the disk")
 
         // Round 2: the disk fills with deliveries in flight and tocsind is killed; nothing accepted is lost.
         #expect(try send().status == 0)
