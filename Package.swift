@@ -126,6 +126,15 @@ let package = Package(
         .testTarget(name: "TocsinStoreTests", dependencies: ["TocsinStore", "TocsinTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "TocsinTransportTests", dependencies: ["TocsinTransport", "TocsinTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "TocsinChannelsTests", dependencies: ["TocsinChannels", "TocsinTestSupport"], swiftSettings: swiftSettings),
+        // The daemon's services against real parts in-process (a real store, real sockets), below the process level.
+        .testTarget(
+            name: "TocsinDaemonTests",
+            dependencies: [
+                "TocsinDaemon", "TocsinConfig", "TocsinStore", "TocsinTransport", "TocsinTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "TocsinIntegrationTests",
             dependencies: ["TocsinTestSupport", "TocsinClient", "TocsinProtocol"],
