@@ -30,6 +30,9 @@ final class CheckpointService: Service, Sendable {
     private let recorded = Mutex<AuditHead?>(nil)
     /// Checkpoints are written one at a time: the start, an accept and the loop must not interleave their checks.
     private let writing = AsyncMutex()
+    /// Whether the chain was compared with its heads record in this process (at start, or when a reload first
+    /// brought a key): no checkpoint is signed before that.
+    private let compared = Atomic(false)
 
     init(configuration: ConfigurationHolder, store: any Store, transport: any Transport, logger: Logger) {
         self.configuration = configuration
@@ -83,25 +86,36 @@ final class CheckpointService: Service, Sendable {
         await checkpoint(reason: "stop", witnessTries: 1)
     }
 
-    /// Compares the chain with its heads record before anything is signed. Runs after READY: a slow check of a
+    /// Compares the chain with its record, then signs the start checkpoint. Runs after READY: a slow check of a
     /// long chain must not delay alerting, and a problem found here never stops the daemon.
     private func checkAtStart() async {
+        guard configuration.current.configuration.audit.signer != nil else { return }
+        if await compareWithRecord() {
+            await checkpointLocked(reason: lastSigned.load(ordering: .relaxed) < 0 && recorded.withLock({ $0 }) == nil ? "start, first signed checkpoint" : "start", witnessTries: 3)
+        }
+    }
+
+    /// Compares the chain with its heads record; true when nothing contradicts it (the record's last head is then
+    /// the anchor the next checkpoint verifies from).
+    private func compareWithRecord() async -> Bool {
         let audit = configuration.current.configuration.audit
-        guard audit.signer != nil else { return }
+        compared.store(true, ordering: .relaxed)
         let log = heads
         do {
             let records = try log.read()
             let binding = AuditHeads.binding(records)
             let verification = try await store.verifyAudit(trusting: audit.verificationKeys)
             if let problem = verification.problem, !problem.isUnsigned {
-                return await raise(problem.description, head: verification.head)
+                await raise(problem.description, head: verification.head)
+                return false
             }
             if let open = binding.openProblem {
                 // Raised before and never accepted: it stands even if the chain now looks whole.
                 integrity.raise(open.problem ?? "an audit problem was recorded and not accepted")
-                return logger.critical("audit problem recorded earlier and not yet accepted; not signing (tocsinctl audit accept)", metadata: [
+                logger.critical("audit problem recorded earlier and not yet accepted; not signing (tocsinctl audit accept)", metadata: [
                     "audit.problem": "\(open.problem ?? "")",
                 ])
+                return false
             }
             if let anchor = binding.anchor {
                 let source = "heads file \(log.path)"
@@ -109,20 +123,25 @@ final class CheckpointService: Service, Sendable {
                 if let problem = AuditHeads.contradiction(anchor, chainEnd: verification.head.seq, hash: hash, source: source)
                     ?? AuditHeads.signatureProblem(anchor, keys: audit.verificationKeys, source: source)
                 {
-                    return await raise(problem, head: verification.head)
+                    await raise(problem, head: verification.head)
+                    return false
                 }
                 recorded.withLock { $0 = AuditHead(seq: anchor.seq, hash: anchor.hash) }
             } else if let last = verification.lastCheckpoint {
                 if log.exists {
                     // The file was there and lost its lines: someone emptied the record of what was signed.
-                    return await raise("the audit heads file \(log.path) is empty but the log holds signed checkpoints up to entry \(last.seq): the heads record was erased", head: verification.head)
+                    await raise("the audit heads file \(log.path) is empty but the log holds signed checkpoints up to entry \(last.seq): the heads record was erased", head: verification.head)
+                    return false
                 }
                 // First start of a release that keeps a heads file: it starts from the last checkpoint that verifies.
                 try await seed(from: last.seq, log: log)
             }
-            await checkpointLocked(reason: verification.checkpoints == 0 ? "start, first signed checkpoint" : "start", witnessTries: 3)
+            return true
         } catch {
-            logger.error("cannot check the audit chain at start; no start checkpoint", metadata: ["error": "\(error)"])
+            // Checked again before the next checkpoint: nothing is signed until the comparison succeeds.
+            compared.store(false, ordering: .relaxed)
+            logger.error("cannot compare the audit chain with its record; nothing signed yet", metadata: ["error": "\(error)"])
+            return false
         }
     }
 
@@ -176,6 +195,8 @@ final class CheckpointService: Service, Sendable {
         let audit = configuration.current.configuration.audit
         guard let signer = audit.signer else { return }
         await noticeMovedHead()
+        // A key first given by a reload: the chain was never compared with its record in this process.
+        if !compared.load(ordering: .relaxed), await !compareWithRecord() { return }
         if let problem = integrity.problem {
             logger.warning("audit checkpoint not signed: the chain contradicts its record", metadata: ["audit.problem": "\(problem)"])
             return
