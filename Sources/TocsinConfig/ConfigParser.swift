@@ -63,7 +63,7 @@ struct ConfigParser {
             }
         }
         let objectives = parseObjectives(top["objectives"])
-        let audit = parseAudit(top["audit"])
+        let audit = parseAudit(top["audit"], channels: channels)
         let monitoring = parseMonitoring(top, routes: routes)
         if top["channels"] == nil { reader.error("'channels' is required: name at least one destination", at: root) }
         return Draft(
@@ -108,7 +108,8 @@ struct ConfigParser {
             state: resolve(reader.string(map["state"], "paths.state") ?? "/var/lib/tocsin"),
             socket: resolve(reader.string(map["socket"], "paths.socket") ?? "/run/tocsin/admin.sock"),
             templates: resolve(reader.string(map["templates"], "paths.templates") ?? "templates"),
-            socketMode: mode
+            socketMode: mode,
+            backups: reader.string(map["backups"], "paths.backups").map(resolve)
         )
     }
 
@@ -123,10 +124,12 @@ struct ConfigParser {
                 return principal
             }
         }
-        return AccessPolicy(
+        var policy = AccessPolicy(
             operators: principals("operators"), approvers: principals("approvers"), auditors: principals("auditors"),
             monitors: principals("monitors")
         )
+        policy.auditorsMayBackup = reader.bool(map["auditors_may_backup"], "access.auditors_may_backup") ?? false
+        return policy
     }
 
     private mutating func parseDelivery(_ node: Node?) -> Configuration.Delivery {
@@ -165,7 +168,7 @@ struct ConfigParser {
     }
 
     /// `audit: { signing_key_file, trusted_keys, checkpoint_interval }`: signed checkpoints of the audit chain.
-    private mutating func parseAudit(_ node: Node?) -> Configuration.Audit {
+    private mutating func parseAudit(_ node: Node?, channels: [String: ChannelDefinition]) -> Configuration.Audit {
         let map = reader.mapping(node, "audit", allowed: ConfigKeys.allowed(under: "audit"))
         var audit = Configuration.Audit()
         if let name = reader.string(map["signing_key_file"], "audit.signing_key_file") {
@@ -197,6 +200,19 @@ struct ConfigParser {
         if let interval = reader.duration(map["checkpoint_interval"], "audit.checkpoint_interval") {
             if interval <= .zero { reader.error("'audit.checkpoint_interval' must be more than 0", at: map["checkpoint_interval"]) }
             audit.checkpointInterval = interval
+        }
+        audit.headsFile = reader.string(map["heads_file"], "audit.heads_file").map(resolve)
+        if let witness = reader.string(map["witness"], "audit.witness") {
+            if let channel = channels[witness] {
+                if channel.type == .webhook { audit.witness = witness } else {
+                    reader.error("'audit.witness' must name a channel of type webhook; '\(witness)' is \(channel.type.rawValue)", at: map["witness"])
+                }
+            } else if !channels.isEmpty {
+                reader.error("'audit.witness' names '\(witness)', which is not a channel (channels: \(channels.keys.sorted().joined(separator: ", ")))", at: map["witness"])
+            }
+            if map["signing_key_file"] == nil {
+                reader.warning("'audit.witness' receives signed heads only: it has no effect without 'audit.signing_key_file'", at: map["witness"])
+            }
         }
         if audit.signer == nil, map["checkpoint_interval"] != nil, map["signing_key_file"] == nil {
             reader.warning("'audit.checkpoint_interval' has no effect without 'audit.signing_key_file'", at: map["checkpoint_interval"])

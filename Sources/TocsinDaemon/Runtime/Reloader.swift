@@ -38,6 +38,20 @@ final class Reloader: Sendable {
             throw .validation("a reload is already in progress; try again in a moment")
         }
         defer { busy.withLock { $0 = false } }
+        // Recorded before anything changes: a reload that cannot be audited is not made (the journal says why).
+        var intent = AuditDetail()
+        intent.set("config", configuration.current.configPath)
+        intent.set("by", caller?.displayName ?? "SIGHUP")
+        intent.set("outcome", "requested")
+        var requested = requestAudit.map { [$0] } ?? []
+        requested.append(AuditEvent(
+            timeMillis: Date().millisecondsSince1970, kind: "config.reload", actorUID: caller.map { Int64($0.uid) },
+            actorPID: caller.map { Int64($0.pid) }, subject: "daemon", detail: intent.json
+        ))
+        do { try await store.commit(StoreWrite(audit: requested)) } catch {
+            logger.error("reload refused: it cannot be recorded in the audit log", metadata: ["store.error": "\(error)"])
+            throw .unavailable("the reload was not made: it cannot be recorded in the audit log (\(error)); the running configuration stays")
+        }
         // systemd 252 has no Type=notify-reload, but RELOADING=1 … READY=1 still tells `systemctl reload` when it is done.
         notifier.notify("RELOADING=1", "STATUS=Reloading the configuration")
         defer {
@@ -109,8 +123,9 @@ final class Reloader: Sendable {
         )
     }
 
-    private func audit(_ detail: AuditDetail, caller: Caller?, requestAudit: AuditEvent?) async {
-        var events = requestAudit.map { [$0] } ?? []
+    /// The reload's outcome; the request itself was audited before anything changed.
+    private func audit(_ detail: AuditDetail, caller: Caller?, requestAudit _: AuditEvent?) async {
+        var events: [AuditEvent] = []
         events.append(
             AuditEvent(
                 timeMillis: Date().millisecondsSince1970, kind: "config.reload", actorUID: caller.map { Int64($0.uid) },
