@@ -118,7 +118,11 @@ struct ExampleConfigTests {
             "twilio-auth-token": "0123456789abcdef0123456789abcdef",
             "smtp-password": "correct horse battery staple",
         ]
-        for (name, value) in credentials { try folder.write("credentials/\(name)", value + "\n") }
+        for (name, value) in credentials {
+            // As systemd's LoadCredential= leaves them (0400): a secret every user can read is a warning.
+            let file = try folder.write("credentials/\(name)", value + "\n")
+            try FileManager.default.setAttributes([.posixPermissions: 0o400], ofItemAtPath: file)
+        }
         try folder.write("recipients/sms-campus.csv", "phone,name\n# opted in\n+15145550101,A\n+1 514 555 0102,B\n+15145550101,A again\n")
         try folder.write("recipients/email-campus.txt", "tous-etudiants@cegep.example\ntout-le-personnel@cegep.example\n")
         try folder.write("recipients/email-personnel.txt", "tout-le-personnel@cegep.example\n")
