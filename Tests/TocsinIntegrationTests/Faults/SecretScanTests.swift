@@ -9,32 +9,33 @@ import TocsinTestSupport
 /// make them fail, including services that echo our credentials back in their error answers.
 ///
 /// Secrets are given through `*_file` keys whose paths use `$TOCSIN_FAULT_CREDS` (expanded from the daemon's
-/// environment), plus one inline header. The scan counts every occurrence of every value (and of derived forms:
-/// the base64 key of the whsec_ secret, Twilio's Basic credentials). Figures are printed with the prefix `FAULTS-A`.
+/// environment), plus one inline header. The scan (``LeakScanner``) looks for every run of eight characters of every
+/// value in the forms a service echoes (raw, any letter case, percent-encoded, base64 and base64url at any alignment,
+/// which covers Twilio's Basic credentials). Figures are printed with the prefix `FAULTS-A`.
 @Suite(.timeLimit(.minutes(3)))
 struct SecretScanTests {
     @Test func noConfiguredSecretAppearsInLogsAuditDatabaseOrCLIOutput() throws {
-        let tag = String(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12))
+        // Each secret its own random tail, so a hit names the secret that leaked (a shared tail would match them all).
+        func tag() -> String { String(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12)) }
         let signing = TestConfig.makeSecret()
         let secrets: [String: String] = [
             "webhook signing secret": signing,
-            "webhook header token": "hdrTOKEN\(tag)",
-            "slack url token": "SLACKsecret\(tag)",
-            "discord url token": "DISCORDsecret\(tag)",
-            "telegram bot token": "987654321:TGsecret\(tag)",
-            "ntfy token": "tk_NTFYsecret\(tag)",
-            "twilio auth token": "TWILIOsecret\(tag)",
-            "facebook page token": "EAAFBsecret\(tag)",
-            "x consumer secret": "XconsumerSECRET\(tag)",
-            "x access token": "XaccessTOKEN\(tag)",
-            "x access token secret": "XaccessSECRET\(tag)",
-            "smtp password (wrong)": "SMTPwrong\(tag)",
-            "smtp password": "SMTPright\(tag)",
+            "webhook header token": "hdrTOKEN\(tag())",
+            "slack url token": "SLACKsecret\(tag())",
+            "discord url token": "DISCORDsecret\(tag())",
+            "telegram bot token": "987654321:TGsecret\(tag())",
+            "ntfy token": "tk_NTFYsecret\(tag())",
+            "twilio auth token": "TWILIOsecret\(tag())",
+            "facebook page token": "EAAFBsecret\(tag())",
+            "x consumer secret": "XcsSECRET\(tag())",
+            "x access token": "XaccessTOKEN\(tag())",
+            "x access token secret": "XaccessSECRET\(tag())",
+            "smtp password (wrong)": "SMTPwrong\(tag())",
+            "smtp password": "SMTPright\(tag())",
         ]
         let accountSID = "AC0123456789abcdef0123456789abcdef"
+        // The base64 key inside the whsec_ secret is a run of it; Twilio's Basic credentials are its token in base64.
         var needles = secrets
-        needles["webhook signing key (base64)"] = String(signing.dropFirst("whsec_".count))
-        needles["twilio basic credentials"] = Data("\(accountSID):\(secrets["twilio auth token"]!)".utf8).base64EncodedString()
 
         let credentials = try TemporaryDirectory(prefix: "tocsin-creds")
         defer { credentials.remove() }
@@ -126,7 +127,7 @@ struct SecretScanTests {
             _ = try bed.daemon.ctl(arguments: arguments).map { outputs.append(("tocsinctl \(arguments.joined(separator: " "))", $0.stdout + $0.stderr)) }
         }
         // A reload refused because a secret file now holds a bad value, which must not be echoed either.
-        let badSigning = "whsec_!!not-base64-\(tag)"
+        let badSigning = "whsec_!!not-base64-\(tag())"
         needles["bad signing secret (reload)"] = badSigning
         try credentials.write("ops-secret", badSigning + "\n")
         let reload = try ctl("reload")
@@ -146,26 +147,230 @@ struct SecretScanTests {
         }
         outputs.append(("tocsind log (debug level)", bed.daemon.log()))
 
-        var hits: [String] = []
-        for (source, text) in outputs {
-            for (name, value) in needles.sorted(by: { $0.key < $1.key }) where text.contains(value) {
-                let count = text.components(separatedBy: value).count - 1
-                var context = ""
-                if let range = text.range(of: value) {
-                    let start = text.index(range.lowerBound, offsetBy: -80, limitedBy: text.startIndex) ?? text.startIndex
-                    context = String(text[start..<range.lowerBound])
-                }
-                hits.append("\(name) ×\(count) in \(source): …\(context)")
-            }
-        }
+        let hits = LeakScanner(secrets: needles).scan(outputs)
         #expect(hits.isEmpty, "secrets leaked:\n\(hits.joined(separator: "\n"))")
         // The scan looked at something real: the failures are on record, with what the services answered.
         let audit = outputs.first { $0.source.hasPrefix("tocsinctl audit log --json") }?.text ?? ""
         #expect(audit.contains("HTTP 401") && audit.contains("Unauthorized"))
         let bytes = outputs.reduce(0) { $0 + $1.text.utf8.count }
-        print("FAULTS-A secrets: \(needles.count) secret values (13 configured + derived forms) scanned in \(outputs.count) sources, "
-            + "\(bytes) bytes; hits: \(hits.count)")
+        print("FAULTS-A secrets: \(needles.count) secret values, each in every echo form, scanned in "
+            + "\(outputs.count) sources, \(bytes) bytes; hits: \(hits.count)")
         for hit in hits { print("FAULTS-A secrets HIT: \(hit)") }
+    }
+    /// A service that echoes everything it is sent — request line, every header, the body, decoded Basic credentials;
+    /// raw, base64, base64url, other case, percent-encoded, cut to 12 characters — into its error answers, for every
+    /// secret-bearing channel type. Nothing of any secret reaches the database, its WAL, a backup, the audit log and
+    /// exports, reports, the daemon's log, or what `tocsinctl` shows to root, an operator, an auditor or a monitor.
+    /// Figures are printed with the prefix `SECRETS-ECHO`.
+    @Test func aServiceEchoingEveryRequestLeaksNoSecretOfAnyChannelTypeToAnyRole() throws {
+        // Each secret its own random tail, so a hit names the secret that leaked (a shared tail would match them all).
+        func tag() -> String { String(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12)) }
+        let secrets: [String: String] = [
+            "webhook signing secret": TestConfig.makeSecret(),
+            "webhook bearer token": "hdrECHO\(tag())",
+            "webhook api key": "apiKEYecho\(tag())",
+            "slack url token": "SLACKecho\(tag())",
+            "teams url sig": "TEAMSsig\(tag())",
+            "discord url token": "DISCORDecho\(tag())",
+            "mattermost url token": "MMhook\(tag())",
+            "google-chat url token": "GCHATtok\(tag())",
+            "telegram bot token": "555000111:TGecho\(tag())",
+            "ntfy token": "tk_NTFYecho\(tag())",
+            "twilio auth token": "TWILIOecho\(tag())",
+            "facebook page token": "EAAFBecho\(tag())",
+            "x consumer secret": "XcsECHO\(tag())",
+            "x access token": "XaccessECHO\(tag())",
+            "x access token secret": "XaccessSECRETecho\(tag())",
+            "smtp password": "SMTPecho\(tag())",
+        ]
+        let scratch = try TemporaryDirectory(prefix: "tocsin-echo")
+        defer { scratch.remove() }
+        let echo = try EchoReceiver(in: scratch)
+        defer { echo.stop() }
+        let smtp = try LoopbackSMTPServer(in: scratch, credentials: (user: "tocsin", password: "the-right-one-\(tag())"))
+        defer { smtp.stop() }
+        let accountSID = "AC0123456789abcdef0123456789abcdef"
+        let roles = ["operator": "daemon", "auditor": "nobody", "monitor": "bin"]
+        let bed = try TestBed { _ in
+            let s = secrets
+            var config = TestConfig(channels: [
+                HostileKit.channel("hook", type: "webhook", url: echo.url("/hook"),
+                    "    secret: \"\(s["webhook signing secret"]!)\"\n"
+                        + "    headers: { Authorization: \"Bearer \(s["webhook bearer token"]!)\", X-Api-Key: \"\(s["webhook api key"]!)\" }\n"),
+                HostileKit.channel("slack", type: "slack", url: echo.url("/services/T000/B000/\(s["slack url token"]!)")),
+                HostileKit.channel("teams", type: "teams",
+                    url: echo.url("/workflows/7f/triggers/manual/paths/invoke?api-version=2016-06-01&sig=\(s["teams url sig"]!)")),
+                HostileKit.channel("discord", type: "discord", url: echo.url("/api/webhooks/1/\(s["discord url token"]!)")),
+                HostileKit.channel("mattermost", type: "mattermost", url: echo.url("/hooks/\(s["mattermost url token"]!)")),
+                HostileKit.channel("gchat", type: "google-chat", url: echo.url("/v1/spaces/AAAA/messages?key=AIzaKey&token=\(s["google-chat url token"]!)")),
+                HostileKit.channel("telegram", type: "telegram",
+                    "    api_base: \"\(echo.url("/tg"))\"\n    chat_id: \"-100123\"\n    bot_token: \"\(s["telegram bot token"]!)\"\n"),
+                HostileKit.channel("ntfy", type: "ntfy", url: echo.url("/ntfy/alerts"), "    token: \(s["ntfy token"]!)\n"),
+                HostileKit.channel("sms", type: "twilio-sms",
+                    "    api_base: \"\(echo.url("/twilio"))\"\n    account_sid: \(accountSID)\n    auth_token: \(s["twilio auth token"]!)\n"
+                        + "    from: \"+15145550000\"\n    to: [\"+15145551234\"]\n"),
+                HostileKit.channel("facebook", type: "facebook-page",
+                    "    api_base: \"\(echo.url("/graph"))\"\n    page_id: \"104857600000001\"\n    access_token: \(s["facebook page token"]!)\n"),
+                HostileKit.channel("x", type: "x",
+                    "    api_base: \"\(echo.url("/x"))\"\n    consumer_key: xConsumerKey\n    consumer_secret: \(s["x consumer secret"]!)\n"
+                        + "    access_token: \(s["x access token"]!)\n    access_token_secret: \(s["x access token secret"]!)\n"),
+                HostileKit.channel("mail", type: "email",
+                    "    smtp_url: \"\(smtp.url)\"\n    username: tocsin\n    password: \(s["smtp password"]!)\n"
+                        + "    from: alertes@cegep.example\n    to: [comms@cegep.example]\n"),
+            ])
+            // Fast retries: each echo form is one attempt, and every attempt's answer is kept.
+            config.retry = "{ initial: 5ms, max: 20ms }"
+            config.deadline = "2m"
+            config.socketMode = "0666"  // roles, not the file mode, decide who may ask what
+            config.operators = ["group:root", "user:\(roles["operator"]!)"]
+            config.auditors = ["group:root", "user:\(roles["auditor"]!)"]
+            config.monitors = ["user:\(roles["monitor"]!)"]
+            return config
+        }
+        defer { bed.tearDown() }
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: bed.directory.file("state"))
+
+        var outputs: [(source: String, text: String)] = []
+        func ctl(_ arguments: [String], as user: String? = nil) throws -> CommandResult {
+            let result = try bed.daemon.ctl(arguments: arguments, as: user)
+            outputs.append(("tocsinctl \(arguments.joined(separator: " "))" + (user.map { " (as \($0))" } ?? ""), result.stdout + result.stderr))
+            return result
+        }
+        _ = try ctl(["templates", "approve", "evacuation", "--yes"])
+        let send = try ctl(["send", "evacuation", "--set", "building=Pavillon A", "--yes", "--json"])
+        let incident = try #require(send.jsonLines.first?["incident"] as? String, "\(send)")
+        let summary = try #require(send.jsonLines.last?["deliveries"] as? [[String: Any]], "\(send)")
+        let names = ["hook", "slack", "teams", "discord", "mattermost", "gchat", "telegram", "ntfy", "sms", "facebook", "x", "mail"]
+        let states = Dictionary(summary.map { ($0["channel"] as? String ?? "", $0["state"] as? String ?? "") }) { $1 }
+        for name in names { #expect(states[name] == "failed", "\(name): \(states[name] ?? "?")") }
+
+        // The service really echoed every secret it was sent: the test is not vacuous.
+        let served = echo.exchanges()
+        let answers = served.map(\.answer).joined(separator: "\n")
+        let sent = secrets.filter { !["webhook signing secret", "x consumer secret", "x access token secret", "smtp password"].contains($0.key) }
+        let echoed = Set(LeakScanner(secrets: sent).scan([("echo", answers)]).compactMap { $0.components(separatedBy: " (raw)").dropLast().first })
+        #expect(echoed == Set(sent.keys), "the echo never carried: \(Set(sent.keys).subtracting(echoed).sorted())")
+        let basic = Data("\(accountSID):\(secrets["twilio auth token"]!)".utf8).base64EncodedString()
+        #expect(served.contains { $0.headers["Authorization"] == "Basic \(basic)" }, "Twilio's credentials went as Basic")
+        #expect(answers.contains(basic.replacingOccurrences(of: "/", with: "\\/")), "and came back in base64")
+
+        for name in ["hook", "telegram", "sms", "x", "mail"] { _ = try ctl(["channels", "test", name]) }
+        let common = [["channels", "list"], ["channels", "list", "--json"], ["health"], ["health", "--json"], ["status"],
+                      ["status", incident, "--json"], ["report", incident], ["report", incident, "--json"],
+                      ["audit", "log", "--json", "--limit", "100000"], ["audit", "log", "--limit", "100000"],
+                      ["audit", "export", "--format", "jsonl"], ["audit", "export", "--format", "csv"]]
+        for arguments in common + [["report", incident, "--html", bed.directory.file("report.html")], ["backup", bed.directory.file("backup.db")]] {
+            _ = try ctl(arguments)
+        }
+        // Each role sees what it may see, clean; what it may not see is refused (exit 4), and that is clean too.
+        var allowed: [String: [String]] = [:]
+        if getuid() == 0 {
+            for (role, user) in roles.sorted(by: { $0.key < $1.key }) {
+                for arguments in common {
+                    // 4 is "refused"; health answers 1 or 2 when channels fail, which they do here.
+                    let status = try ctl(arguments, as: user).status
+                    if status != 4 && status != 3 { allowed[role, default: []].append(arguments.joined(separator: " ")) }
+                }
+            }
+            #expect(allowed["monitor"] == ["health", "health --json"], "\(allowed)")
+            #expect(allowed["auditor"]?.contains("audit export --format jsonl") == true, "\(allowed)")
+            #expect(allowed["operator"]?.contains("channels list") == true, "\(allowed)")
+            for (role, verbs) in allowed.sorted(by: { $0.key < $1.key }) { print("SECRETS-ECHO \(role) may: \(verbs.joined(separator: "; "))") }
+        } else {
+            // The roles need root (setpriv); CI runs as root, so there this is a failure, not a skip.
+            if ProcessInfo.processInfo.environment["CI"] == "true" { Issue.record("run as root to check every role's view") }
+            print("SECRETS-ECHO roles not checked: not running as root")
+        }
+
+        let dump = try runCommand("/usr/bin/env", ["sqlite3", bed.daemon.databasePath, ".dump"])
+        #expect(dump.status == 0, "\(dump)")
+        outputs.append(("sqlite3 state.db .dump", dump.stdout))
+        outputs.append(("sqlite3 backup.db .dump", try runCommand("/usr/bin/env", ["sqlite3", bed.directory.file("backup.db"), ".dump"]).stdout))
+        for path in [bed.daemon.databasePath, bed.daemon.databasePath + "-wal", bed.directory.file("backup.db"), bed.directory.file("report.html")] {
+            if let data = FileManager.default.contents(atPath: path) { outputs.append(((path as NSString).lastPathComponent + " (raw bytes)", String(decoding: data, as: UTF8.self))) }
+        }
+        outputs.append(("tocsind log (debug level)", bed.daemon.log()))
+
+        let hits = LeakScanner(secrets: secrets).scan(outputs)
+        #expect(hits.isEmpty, "secrets leaked:\n\(hits.joined(separator: "\n"))")
+        // What the services said is on record, masked: every echoing channel's attempts show the placeholder.
+        let attempts = try bed.daemon.ctl("audit", "log", "--json", "--limit", "100000").jsonLines.filter { $0["kind"] as? String == "delivery.attempt" }
+        var masked: [String: Int] = [:], total: [String: Int] = [:]
+        for entry in attempts {
+            guard let detail = (entry["detail"] as? String).flatMap({ try? JSONSerialization.jsonObject(with: Data($0.utf8)) }) as? [String: Any],
+                let channel = detail["channel"] as? String else { continue }
+            total[channel, default: 0] += 1
+            if (detail["error"] as? String)?.contains("<redacted>") == true { masked[channel, default: 0] += 1 }
+        }
+        for name in names where name != "mail" { #expect(masked[name, default: 0] > 0, "\(name): \(masked) of \(total)") }
+        let bytes = outputs.reduce(0) { $0 + $1.text.utf8.count }
+        print("SECRETS-ECHO \(secrets.count) secrets of 12 channel types; \(served.count) echoed answers; \(attempts.count) attempts recorded, "
+            + "\(masked.values.reduce(0, +)) with a masked echo; \(outputs.count) sources (\(bytes) bytes) scanned; hits: \(hits.count)")
+        for hit in hits { print("SECRETS-ECHO HIT: \(hit)") }
+    }
+}
+
+/// Finds secrets in text in the forms a service echoes them, as the contract counts a leak: any run of eight
+/// characters of the value, raw or percent-encoded, in any letter case; any run of ten characters of its base64 or
+/// base64url form at any of the three byte alignments (so inside any blob, such as Basic `user:secret`). Runs of
+/// digits only are not counted (ordinary numbers share them). Linear in the text: one set of 8-byte keys.
+struct LeakScanner {
+    private struct Needle {
+        var name: String
+        var form: String
+        var run: [UInt8]
+    }
+
+    private var needles: [UInt64: [Needle]] = [:]
+
+    init(secrets: [String: String]) {
+        for (name, value) in secrets {
+            let bytes = Array(value.utf8)
+            var forms: [(String, String, Int)] = [("raw", value, 8)]
+            if let encoded = value.addingPercentEncoding(withAllowedCharacters: .alphanumerics), encoded != value { forms.append(("percent-encoded", encoded, 8)) }
+            for filler in 0..<3 {
+                let blob = Data([UInt8](repeating: 0, count: filler) + bytes).base64EncodedString()
+                let characters = Array(blob)
+                let part = String(characters[(8 * filler + 5) / 6..<8 * (filler + bytes.count) / 6])
+                forms.append(("base64", part, 10))
+                forms.append(("base64url", part.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_"), 10))
+            }
+            for (form, text, length) in forms {
+                let folded = Array(text.lowercased().utf8)
+                guard folded.count >= length else { continue }
+                for start in 0...(folded.count - length) {
+                    let run = Array(folded[start..<start + length])
+                    if run.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) { continue }
+                    needles[Self.key(run[0..<8]), default: []].append(Needle(name: name, form: form, run: run))
+                }
+            }
+        }
+    }
+
+    private static func key(_ bytes: ArraySlice<UInt8>) -> UInt64 { bytes.reduce(0) { $0 << 8 | UInt64($1) } }
+
+    /// One line per (secret, form, source) found: its count and the text just before the first one.
+    func scan(_ sources: [(source: String, text: String)]) -> [String] {
+        var hits: [String] = []
+        for (source, text) in sources {
+            let bytes = Array(text.lowercased().utf8)
+            var found: [String: (count: Int, at: Int)] = [:]
+            var key: UInt64 = 0
+            for index in bytes.indices {
+                key = key << 8 | UInt64(bytes[index])
+                guard index >= 7, let candidates = needles[key] else { continue }
+                let start = index - 7
+                for needle in candidates where start + needle.run.count <= bytes.count
+                    && bytes[start..<start + needle.run.count].elementsEqual(needle.run) {
+                    found["\(needle.name) (\(needle.form))", default: (0, start)].count += 1
+                }
+            }
+            for (label, hit) in found.sorted(by: { $0.key < $1.key }) {
+                let context = String(decoding: bytes[max(0, hit.at - 80)..<hit.at], as: UTF8.self)
+                hits.append("\(label) ×\(hit.count) in \(source): …\(context)")
+            }
+        }
+        return hits
     }
 }
 
