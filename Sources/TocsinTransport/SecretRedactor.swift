@@ -28,23 +28,23 @@ public struct SecretRedactor: Sendable {
 
     /// A redactor for `secrets` (values of any length; those under four bytes are ignored).
     public init(secrets: [String]) {
-        var windows: Set<UInt64> = []
+        var long: [[UInt8]] = []
         var shortForms: Set<[UInt8]> = []
         for secret in Set(secrets) {
             for source in Self.sources(of: secret) where source.count >= Self.minimumLength {
                 let isShort = source.count < Self.window
                 for form in Self.forms(of: source) where form.count >= Self.minimumLength {
-                    let folded = form.map(Self.fold)
-                    if isShort || folded.count < Self.window {
-                        shortForms.insert(folded)
-                    } else {
-                        var key: UInt64 = 0
-                        for (index, byte) in folded.enumerated() {
-                            key = key << 8 | UInt64(byte)
-                            if index >= Self.window - 1 { windows.insert(key) }
-                        }
-                    }
+                    if isShort || form.count < Self.window { shortForms.insert(form.map(Self.fold)) } else { long.append(form) }
                 }
+            }
+        }
+        // Sized once: growing the set while inserting would rehash it several times (the cost that dominates).
+        var windows = Set<UInt64>(minimumCapacity: long.reduce(0) { $0 + $1.count })
+        for form in long {
+            var key: UInt64 = 0
+            for (index, byte) in form.enumerated() {
+                key = key << 8 | UInt64(Self.fold(byte))
+                if index >= Self.window - 1 { windows.insert(key) }
             }
         }
         self.windows = windows
@@ -202,15 +202,24 @@ public struct SecretRedactor: Sendable {
             result += "\\u".utf8
             result += hex(unit, digits: 4)
         }
-        for scalar in String(decoding: bytes, as: UTF8.self).unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\"".utf8
-            case "\\": result += "\\\\".utf8
-            case "/" where slash: result += "\\/".utf8
-            case _ where scalar.value < 0x20: escape(UInt16(scalar.value))
-            case _ where scalar.value >= 0x80 && nonASCII: for unit in String(scalar).utf16 { escape(unit) }
-            default: result += String(scalar).utf8
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            switch byte {
+            case UInt8(ascii: "\""): result += "\\\"".utf8
+            case UInt8(ascii: "\\"): result += "\\\\".utf8
+            case UInt8(ascii: "/") where slash: result += "\\/".utf8
+            case ..<0x20: escape(UInt16(byte))
+            case 0x80... where nonASCII:
+                // One whole UTF-8 sequence (its length from the lead byte), as UTF-16 code units.
+                let length = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : 2
+                let sequence = bytes[index..<min(index + length, bytes.count)]
+                for unit in String(decoding: sequence, as: UTF8.self).utf16 { escape(unit) }
+                index += sequence.count
+                continue
+            default: result.append(byte)
             }
+            index += 1
         }
         return result
     }

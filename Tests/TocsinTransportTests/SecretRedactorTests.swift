@@ -173,6 +173,8 @@ struct SecretRedactorTests {
         #expect(redactor.redact("« clé-secrète-ÉTÉ-2026 » refusée — évacuez") == "« \(Self.placeholder) » refusée — évacuez")
         // Case is folded for ASCII letters only; the secret's long ASCII-cased runs still mask most of it.
         #expect(!redactor.redact("« clé-secrète-été-2026 »").contains("secr"))
+        // As Python's json.dumps writes it (non-ASCII as `\uXXXX`, lowercase hex).
+        #expect(redactor.redact(#"{"detail":"cl\u00e9-secr\u00e8te-\u00c9T\u00c9-2026"}"#) == #"{"detail":"\#(Self.placeholder)"}"#)
         // A match that starts inside a character (`Ĩ` and `è` share their second byte) takes the whole character.
         #expect(SecretRedactor(secrets: ["xè-abcdefgh"]).redact("ZĨ-abcdefgh!") == "Z\(Self.placeholder)!")
     }
