@@ -64,9 +64,9 @@ struct PeerCredentials: Sendable {
         return nil
     }
 
-    private enum Attempt<Value> { case value(Value), tooSmall, failed }
+    private enum Attempt<Value: Sendable> { case value(Value), tooSmall, failed }
 
-    private static func attempt<Value>(_ future: EventLoopFuture<Value>) async -> Attempt<Value> {
+    private static func attempt<Value: Sendable>(_ future: EventLoopFuture<Value>) async -> Attempt<Value> {
         do {
             return .value(try await future.get())
         } catch let error as IOError where error.errnoCode == ERANGE {
