@@ -14,6 +14,14 @@ import TocsinTestSupport
 /// which covers Twilio's Basic credentials). Figures are printed with the prefix `FAULTS-A`.
 @Suite(.timeLimit(.minutes(3)))
 struct SecretScanTests {
+    /// The copy `tocsinctl backup` just wrote (the daemon names it, in `paths.backups`).
+    static func newestBackup(_ bed: TestBed) throws -> String {
+        let folder = bed.directory.file("state/backups")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        let name = try #require(names.filter { $0.hasSuffix(".db") }.sorted().last, "tocsinctl backup wrote a copy")
+        return (folder as NSString).appendingPathComponent(name)
+    }
+
     @Test func noConfiguredSecretAppearsInLogsAuditDatabaseOrCLIOutput() throws {
         // Each secret its own random tail, so a hit names the secret that leaked (a shared tail would match them all).
         func tag() -> String { String(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12)) }
@@ -123,7 +131,7 @@ struct SecretScanTests {
                           ["audit", "log", "--json", "--limit", "100000"], ["audit", "log", "--limit", "100000"],
                           ["audit", "export", "--format", "jsonl"], ["audit", "export", "--format", "csv"], ["audit", "verify", "--json"],
                           ["preview", "evacuation", "--set", "building=Pavillon A"], ["templates", "show", "evacuation", "--json"], ["health", "--json"],
-                          ["backup", bed.directory.file("backup.db")]] {
+                          ["backup"]] {
             _ = try bed.daemon.ctl(arguments: arguments).map { outputs.append(("tocsinctl \(arguments.joined(separator: " "))", $0.stdout + $0.stderr)) }
         }
         // A reload refused because a secret file now holds a bad value, which must not be echoed either.
@@ -140,9 +148,10 @@ struct SecretScanTests {
         let dump = try runCommand("/usr/bin/env", ["sqlite3", bed.daemon.databasePath, ".dump"])
         #expect(dump.status == 0, "\(dump)")
         outputs.append(("sqlite3 state.db .dump", dump.stdout))
-        let backupDump = try runCommand("/usr/bin/env", ["sqlite3", bed.directory.file("backup.db"), ".dump"])
+        let backupFile = try Self.newestBackup(bed)
+        let backupDump = try runCommand("/usr/bin/env", ["sqlite3", backupFile, ".dump"])
         outputs.append(("sqlite3 backup.db .dump", backupDump.stdout))
-        for path in [bed.daemon.databasePath, bed.daemon.databasePath + "-wal", bed.directory.file("backup.db"), bed.directory.file("report.html")] {
+        for path in [bed.daemon.databasePath, bed.daemon.databasePath + "-wal", backupFile, bed.directory.file("report.html")] {
             if let data = FileManager.default.contents(atPath: path) { outputs.append(((path as NSString).lastPathComponent + " (raw bytes)", String(decoding: data, as: UTF8.self))) }
         }
         outputs.append(("tocsind log (debug level)", bed.daemon.log()))
@@ -259,7 +268,7 @@ struct SecretScanTests {
                       ["status", incident, "--json"], ["report", incident], ["report", incident, "--json"],
                       ["audit", "log", "--json", "--limit", "100000"], ["audit", "log", "--limit", "100000"],
                       ["audit", "export", "--format", "jsonl"], ["audit", "export", "--format", "csv"]]
-        for arguments in common + [["report", incident, "--html", bed.directory.file("report.html")], ["backup", bed.directory.file("backup.db")]] {
+        for arguments in common + [["report", incident, "--html", bed.directory.file("report.html")], ["backup"]] {
             _ = try ctl(arguments)
         }
         // Each role sees what it may see, clean; what it may not see is refused (exit 4), and that is clean too.
@@ -285,8 +294,9 @@ struct SecretScanTests {
         let dump = try runCommand("/usr/bin/env", ["sqlite3", bed.daemon.databasePath, ".dump"])
         #expect(dump.status == 0, "\(dump)")
         outputs.append(("sqlite3 state.db .dump", dump.stdout))
-        outputs.append(("sqlite3 backup.db .dump", try runCommand("/usr/bin/env", ["sqlite3", bed.directory.file("backup.db"), ".dump"]).stdout))
-        for path in [bed.daemon.databasePath, bed.daemon.databasePath + "-wal", bed.directory.file("backup.db"), bed.directory.file("report.html")] {
+        let backupFile = try Self.newestBackup(bed)
+        outputs.append(("sqlite3 backup.db .dump", try runCommand("/usr/bin/env", ["sqlite3", backupFile, ".dump"]).stdout))
+        for path in [bed.daemon.databasePath, bed.daemon.databasePath + "-wal", backupFile, bed.directory.file("report.html")] {
             if let data = FileManager.default.contents(atPath: path) { outputs.append(((path as NSString).lastPathComponent + " (raw bytes)", String(decoding: data, as: UTF8.self))) }
         }
         outputs.append(("tocsind log (debug level)", bed.daemon.log()))
