@@ -23,6 +23,28 @@ struct AuditTamperTests {
         }
     }
 
+    /// A key in a folder of its own and a running witnessed daemon.
+    static func start() throws -> (TemporaryDirectory, KeyPair, TestBed) {
+        let keys = try TemporaryDirectory()
+        do {
+            let key = try KeyPair(in: keys, name: "audit-signing")
+            return (keys, key, try witnessedBed(key: key))
+        } catch {
+            keys.remove()
+            throw error
+        }
+    }
+
+    /// A drill, then its incident-end checkpoint; returns the incident.
+    @discardableResult
+    static func drillAndSign(_ bed: TestBed) throws -> String {
+        let incident = try AuditSigningTests.drill(bed)
+        #expect(try waitUntil {
+            try AuditSigningTests.checkpoints(bed.daemon).contains { ($0["detail"] as? String)?.contains(incident) == true }
+        })
+        return incident
+    }
+
     /// What the witness received, as the JSON lines `audit verify --heads` reads.
     static func witnessLog(_ bed: TestBed, name: String = "witness.jsonl") throws -> String {
         let bodies = bed.receiver.requests(path: "/witness").map(\.body)
@@ -63,13 +85,9 @@ struct AuditTamperTests {
     }
 
     @Test func aTailCutWhileStoppedIsCaughtAndOnlyAnApproverCanAcceptIt() throws {
-        let keys = try TemporaryDirectory()
-        defer { keys.remove() }
-        let key = try KeyPair(in: keys, name: "audit-signing")
-        let bed = try Self.witnessedBed(key: key)
-        defer { bed.tearDown() }
-        _ = try AuditSigningTests.drill(bed)
-        #expect(try waitUntil { try AuditSigningTests.checkpoints(bed.daemon).count >= 2 })
+        let (keys, key, bed) = try Self.start()
+        defer { bed.tearDown(); keys.remove() }
+        try Self.drillAndSign(bed)
         bed.daemon.stop()
         let database = bed.daemon.databasePath
         let signed = try Self.checkpointSeqs(database)
@@ -106,13 +124,9 @@ struct AuditTamperTests {
     }
 
     @Test func aWholesaleRewriteWithCheckpointsDroppedAndRenumberedIsCaught() throws {
-        let keys = try TemporaryDirectory()
-        defer { keys.remove() }
-        let key = try KeyPair(in: keys, name: "audit-signing")
-        let bed = try Self.witnessedBed(key: key)
-        defer { bed.tearDown() }
-        _ = try AuditSigningTests.drill(bed)
-        #expect(try waitUntil { try AuditSigningTests.checkpoints(bed.daemon).count >= 2 })
+        let (keys, key, bed) = try Self.start()
+        defer { bed.tearDown(); keys.remove() }
+        try Self.drillAndSign(bed)
         bed.daemon.stop()
         // Entry 5 rewritten, every checkpoint deleted, the rest renumbered from 1 and every hash recomputed with
         // the documented layout: the chain alone verifies.
@@ -140,15 +154,9 @@ struct AuditTamperTests {
     }
 
     @Test func aTailCutWhileRunningIsNeverSignedAtStopOrAfterARestart() throws {
-        let keys = try TemporaryDirectory()
-        defer { keys.remove() }
-        let key = try KeyPair(in: keys, name: "audit-signing")
-        let bed = try Self.witnessedBed(key: key)
-        defer { bed.tearDown() }
-        let incident = try AuditSigningTests.drill(bed)
-        #expect(try waitUntil {
-            try AuditSigningTests.checkpoints(bed.daemon).contains { ($0["detail"] as? String)?.contains(incident) == true }
-        })
+        let (keys, key, bed) = try Self.start()
+        defer { bed.tearDown(); keys.remove() }
+        try Self.drillAndSign(bed)
         let database = bed.daemon.databasePath
         let last = try #require(try Self.checkpointSeqs(database).last)
         // The incident-end checkpoint and the entries around it go while the daemon runs.
