@@ -8,7 +8,7 @@ import TocsinTestSupport
 struct AccessTests {
     static let runningAsRoot = getuid() == 0
 
-    @Test(.enabled(if: runningAsRoot, "needs root to run the CLI as 'nobody' with setpriv"))
+    @Test(.enabled(if: required(runningAsRoot), "needs root to run the CLI as 'nobody' with setpriv"))
     func aCallerKeptOutByTheSocketPermissionsIsRefusedNotUnreachable() throws {
         let bed = try TestBed { receiver in TestConfig(channels: [.init("ops", url: receiver.url("/ops"))]) }
         defer { bed.tearDown() }
@@ -18,7 +18,7 @@ struct AccessTests {
         #expect(status.stderr.contains("permission denied"))
     }
 
-    @Test(.enabled(if: runningAsRoot, "needs root to run the CLI as 'nobody' with setpriv; run `make test` as root to include it"))
+    @Test(.enabled(if: required(runningAsRoot), "needs root to run the CLI as 'nobody' with setpriv; run `make test` as root to include it"))
     func aCallerInNoRoleIsRefusedAndTheRefusalIsAudited() throws {
         let bed = try TestBed { receiver in
             var config = TestConfig(channels: [.init("ops", url: receiver.url("/ops"))])
@@ -48,7 +48,7 @@ struct AccessTests {
 /// With `approval.required_approvers: 2`, two different people must approve the same content.
 @Suite(.timeLimit(.minutes(3)))
 struct TwoPersonRuleTests {
-    @Test(.enabled(if: getuid() == 0, "needs root to act as a second approver ('nobody') with setpriv"))
+    @Test(.enabled(if: required(getuid() == 0), "needs root to act as a second approver ('nobody') with setpriv"))
     func aTemplateIsApprovedOnlyAfterTwoDistinctApprovers() throws {
         let bed = try TestBed { receiver in
             var config = TestConfig(channels: [.init("ops", url: receiver.url("/ops"))])

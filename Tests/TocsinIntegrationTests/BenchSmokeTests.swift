@@ -7,7 +7,7 @@ import TocsinTestSupport
 @Suite(.timeLimit(.minutes(5)))
 struct BenchSmokeTests {
     @Test(.enabled(
-        if: FileManager.default.isExecutableFile(atPath: "/usr/sbin/nginx"),
+        if: required(FileManager.default.isExecutableFile(atPath: "/usr/sbin/nginx")),
         "needs nginx as the benchmark's receiver: apt-get install -y nginx-light (scripts/install-deps.sh does)"
     ))
     func tinyBenchRunsEveryMeasurementAndPrintsTheTable() throws {

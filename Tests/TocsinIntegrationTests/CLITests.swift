@@ -156,7 +156,7 @@ struct ProgressViewTests {
         #expect(!send.stdout.contains("\u{1B}["), "no terminal control sequences in a pipe")
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script"), "needs script(1) to give the CLI a terminal"))
+    @Test(.enabled(if: required(FileManager.default.isExecutableFile(atPath: "/usr/bin/script")), "needs script(1) to give the CLI a terminal"))
     func progressIsRedrawnInPlaceOnATerminal() throws {
         let bed = try makeBed()
         defer { bed.tearDown() }

@@ -4,7 +4,7 @@ import TocsinTestSupport
 
 /// `make install` / `make uninstall` with PREFIX and DESTDIR, staged in a temp folder.
 @Suite struct InstallTests {
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/make"), "needs make"))
+    @Test(.enabled(if: required(FileManager.default.isExecutableFile(atPath: "/usr/bin/make")), "needs make"))
     func installStagesEverythingAndNeverOverwritesAConfig() throws {
         let stage = try TemporaryDirectory()
         defer { stage.remove() }

@@ -266,7 +266,7 @@ struct MonitoringTests {
         #expect(list.stdout.contains("TLS certificate expires"), "\(list.stdout)")
     }
 
-    @Test(.enabled(if: getuid() == 0, "needs root to run the CLI as 'nobody' with setpriv"))
+    @Test(.enabled(if: required(getuid() == 0), "needs root to run the CLI as 'nobody' with setpriv"))
     func theMonitorRoleMayAskForHealthAndNothingElse() throws {
         let bed = try TestBed { receiver in
             var config = TestConfig(channels: [.init("ops", url: receiver.url("/ops"))])

@@ -120,7 +120,7 @@ struct ReportTests {
         #expect(!html.contains("src=\"http") && !html.contains("href=\"http") && !html.contains("<script"), "no external asset")
     }
 
-    @Test(.enabled(if: Chromium.path != nil, "chromium is not installed (apt-get install chromium to run this check)"))
+    @Test(.enabled(if: required(Chromium.path != nil), "chromium is not installed (apt-get install chromium to run this check)"))
     func htmlReportLoadsInAHeadlessBrowser() throws {
         let chromium = try #require(Chromium.path)
         let (bed, incident) = try Self.drill()

@@ -112,7 +112,7 @@ struct SystemdTests {
         #expect(restored.allDelivered, "deliveries unfinished at backup time are resumed after a restore")
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze"), "needs systemd-analyze (Debian package systemd)"))
+    @Test(.enabled(if: required(FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze")), "needs systemd-analyze (Debian package systemd)"))
     func theUnitsVerifyAndTheServiceExposureIsAtMost2() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

@@ -37,7 +37,7 @@ struct AccessFaultTests {
         }.sorted()
     }
 
-    @Test(.enabled(if: runningAsRoot, "needs root to run the CLI as 'nobody' with setpriv; run `make test` as root to include it"))
+    @Test(.enabled(if: required(runningAsRoot), "needs root to run the CLI as 'nobody' with setpriv; run `make test` as root to include it"))
     func anAuditorTryingToSendApproveCancelOrReloadIsRefusedAndAudited() throws {
         let bed = try bed(nobodyIn: "auditor")
         defer { bed.tearDown() }
@@ -70,7 +70,7 @@ struct AccessFaultTests {
         #expect(templates.first { $0.id == "all-clear" }?.approval == "unapproved")
     }
 
-    @Test(.enabled(if: runningAsRoot, "needs root to run the CLI as 'nobody' with setpriv; run `make test` as root to include it"))
+    @Test(.enabled(if: required(runningAsRoot), "needs root to run the CLI as 'nobody' with setpriv; run `make test` as root to include it"))
     func anOperatorTryingToApproveOrReadTheAuditIsRefusedAndAudited() throws {
         let bed = try bed(nobodyIn: "operator")
         defer { bed.tearDown() }
@@ -92,7 +92,7 @@ struct AccessFaultTests {
         #expect(bed.receiver.requests().isEmpty)
     }
 
-    @Test(.enabled(if: runningAsRoot, "needs root to run the CLI as 'nobody' with setpriv; run `make test` as root to include it"))
+    @Test(.enabled(if: required(runningAsRoot), "needs root to run the CLI as 'nobody' with setpriv; run `make test` as root to include it"))
     func aCallerInNoRoleIsRefusedOnEveryMethod() throws {
         let bed = try bed(nobodyIn: nil)
         defer { bed.tearDown() }
@@ -145,7 +145,7 @@ struct AccessFaultTests {
     /// Roles by `group:` come from the groups the calling process holds (SO_PEERGROUPS, and its primary group from
     /// SO_PEERCRED), not from the group file: a member that dropped its groups is no operator; a process holding
     /// the group is one even when the group file does not list its user.
-    @Test(.enabled(if: runningAsRoot, "needs root to run the CLI as other users with setpriv"))
+    @Test(.enabled(if: required(runningAsRoot), "needs root to run the CLI as other users with setpriv"))
     func rolesComeFromTheGroupsTheCallingProcessHolds() throws {
         let listed = Self.listedMember()
         if listed == nil, ProcessInfo.processInfo.environment["CI"] == "true" {
@@ -286,7 +286,7 @@ struct AccessFaultTests {
         #expect(mode == 0o660, "the configured mode, set on the new socket itself")
     }
 
-    @Test(.enabled(if: runningAsRoot, "needs root to leave a socket owned by another user ('nobody') at the path"))
+    @Test(.enabled(if: required(runningAsRoot), "needs root to leave a socket owned by another user ('nobody') at the path"))
     func aSocketOwnedByAnotherUserIsRefused() throws {
         let bed = try TestBed { receiver in TestConfig(channels: [.init("ops", url: receiver.url("/ops"))]) }
         defer { bed.tearDown() }

@@ -483,7 +483,7 @@ struct HostileSocketTests {
     /// 515 idle connections from a caller without an operator or approver role: it holds its per-uid share and no
     /// more, the rest are told the daemon is busy (-32007) and closed, root's `status` and `send` are served all
     /// the while, the caller's own next `tocsinctl` exits 3 saying so, and the refusals are one audit entry.
-    @Test(.enabled(if: AccessFaultTests.runningAsRoot, "needs root to act as 'nobody' with setpriv"), arguments: [nil, "auditor"] as [String?])
+    @Test(.enabled(if: required(AccessFaultTests.runningAsRoot), "needs root to act as 'nobody' with setpriv"), arguments: [nil, "auditor"] as [String?])
     func idleConnectionsOfALowPrivilegeCallerLeaveRootItsConnections(role: String?) async throws {
         let bed = try makeOpenBed(nobodyIn: role)
         defer { bed.tearDown() }
@@ -528,7 +528,7 @@ struct HostileSocketTests {
     /// 510 connections from a caller without an operator or approver role, each sending 1 MiB without a newline:
     /// what the daemon buffers for them is bounded by their budget, so its memory stays within 64 MB of where it
     /// was, during the flood and after; root is served meanwhile.
-    @Test(.enabled(if: AccessFaultTests.runningAsRoot, "needs root to act as 'nobody' with setpriv"), arguments: [nil, "auditor"] as [String?])
+    @Test(.enabled(if: required(AccessFaultTests.runningAsRoot), "needs root to act as 'nobody' with setpriv"), arguments: [nil, "auditor"] as [String?])
     func megabyteLinesOfALowPrivilegeCallerAreBoundedByItsBudget(role: String?) async throws {
         let bed = try makeOpenBed(nobodyIn: role)
         defer { bed.tearDown() }
@@ -575,7 +575,7 @@ struct HostileSocketTests {
 
     /// 10,000 unknown-method requests from a caller in no role: every one answered (-32601), none audited one by
     /// one; the audit log gets one `admin.refused` entry per minute with the count.
-    @Test(.enabled(if: AccessFaultTests.runningAsRoot, "needs root to act as 'nobody' with setpriv"))
+    @Test(.enabled(if: required(AccessFaultTests.runningAsRoot), "needs root to act as 'nobody' with setpriv"))
     func refusedRequestsOfACallerInNoRoleAreAuditedAsOneCountPerMinute() async throws {
         let bed = try makeOpenBed(nobodyIn: nil)
         defer { bed.tearDown() }

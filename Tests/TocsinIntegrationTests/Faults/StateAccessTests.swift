@@ -8,7 +8,7 @@ import TocsinTestSupport
 /// root-owned 26 MB file into the templates folder through `backup PATH`, and any user could copy a 0644 database.
 @Suite(.timeLimit(.minutes(5)))
 struct StateAccessTests {
-    static let runningAsRoot = getuid() == 0 || ProcessInfo.processInfo.environment["CI"] == "true"
+    static let runningAsRoot = getuid() == 0
 
     private func bed(auditorsMayBackup: Bool) throws -> TestBed {
         let bed = try TestBed { receiver in
@@ -27,7 +27,7 @@ struct StateAccessTests {
         (try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8))) as? [String: Any]
     }
 
-    @Test(.enabled(if: runningAsRoot, "needs root to act as 'nobody' with setpriv"))
+    @Test(.enabled(if: required(runningAsRoot), "needs root to act as 'nobody' with setpriv"))
     func anAuditorCannotWriteBackupsAnywhereNorAtAllUnlessAllowed() throws {
         let bed = try bed(auditorsMayBackup: false)
         defer { bed.tearDown() }
@@ -45,7 +45,7 @@ struct StateAccessTests {
         #expect(try runCommand(PackagePaths.tocsind, ["--check-config", "--config", bed.daemon.configPath]).status == 0)
     }
 
-    @Test(.enabled(if: runningAsRoot, "needs root to act as 'nobody' with setpriv"))
+    @Test(.enabled(if: required(runningAsRoot), "needs root to act as 'nobody' with setpriv"))
     func anAllowedAuditorGetsAPrivateCopyInTheBackupsFolder() throws {
         let bed = try bed(auditorsMayBackup: true)
         defer { bed.tearDown() }
@@ -63,7 +63,7 @@ struct StateAccessTests {
 
     /// A database left 0644 in a 0777 folder by an earlier release or a lax umask is closed at start; a new one is
     /// created 0640, and SQLite gives its WAL and shared-memory files the same mode.
-    @Test(.enabled(if: runningAsRoot, "needs root to read as 'nobody' with setpriv"))
+    @Test(.enabled(if: required(runningAsRoot), "needs root to read as 'nobody' with setpriv"))
     func theStateFolderAndDatabaseAreNeverOpenToOtherUsers() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

@@ -16,7 +16,7 @@ struct StorageFaultTests {
         return true
     }()
 
-    @Test(.enabled(if: canMountTmpfs, "needs root (and permission to mount a 4 MB tmpfs) to fill the state filesystem; run `make test` as root to include it"))
+    @Test(.enabled(if: required(canMountTmpfs), "needs root (and permission to mount a 4 MB tmpfs) to fill the state filesystem; run `make test` as root to include it"))
     func aFullFilesystemRefusesNewSendsKeepsAcceptedOnesAndDeliversThemWhenSpaceReturns() throws {
         let directory = try TemporaryDirectory(prefix: "tocsin-full")
         defer { directory.remove() }

@@ -1,0 +1,9 @@
+import Foundation
+
+/// A test's precondition (a tool installed, root): met, or `CI=true`, where a missing tool or privilege must fail
+/// the run instead of skipping the test, so a broken install step cannot hide.
+///
+/// Use as `@Test(.enabled(if: required(Chromium.path != nil), "…"))`.
+public func required(_ condition: @autoclosure () -> Bool) -> Bool {
+    ProcessInfo.processInfo.environment["CI"] == "true" || condition()
+}
