@@ -28,14 +28,16 @@ struct ApprovalService: Sendable {
         }
     }
 
-    func state(of template: MessageTemplate) async throws(RPCError) -> State {
+    /// - Parameter required: approvals needed, from the configuration the caller works with (a send's snapshot);
+    ///   the one in force when nil.
+    func state(of template: MessageTemplate, required: Int? = nil) async throws(RPCError) -> State {
         do {
             let records = try await store.approvals(ofTemplate: template.id)
             var seen = Set<Int64>()
             let current = records.filter { $0.contentHash == template.contentHash && seen.insert($0.approverUID).inserted }
             return State(
                 latest: records.first, currentHash: template.contentHash, current: current,
-                required: configuration.current.configuration.requiredApprovers
+                required: required ?? configuration.current.configuration.requiredApprovers
             )
         } catch {
             throw .unavailable("cannot read approvals: \(error)")

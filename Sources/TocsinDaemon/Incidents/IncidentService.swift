@@ -17,7 +17,12 @@ struct IncidentService: Sendable {
     let logger: Logger
 
     /// What a send would produce, without storing anything.
+    ///
+    /// It carries the configuration it was planned against: the incident is stored and dispatched with those
+    /// channels and endpoints even if a reload lands in between (before, a reload in that window stored a pending
+    /// delivery with an empty payload, which later failed as "no longer in the configuration").
     struct Plan: Sendable {
+        var active: ActiveConfiguration
         var template: MessageTemplate
         var variables: [String: String]
         var status: CAP.Status
@@ -53,7 +58,7 @@ struct IncidentService: Sendable {
         } catch {
             throw .validation("the values given for template '\(template.id)' are not valid; nothing was sent", problems: error.problems)
         }
-        let approval = try await approvals.state(of: template)
+        let approval = try await approvals.state(of: template, required: config.requiredApprovers)
         let approved = approval.isApproved
         if enforceApproval, status == .actual, !approved {
             let drillHint = msgType == .alert ? "   (a drill works without approval: tocsinctl drill \(template.id) …)" : ""
@@ -83,7 +88,7 @@ struct IncidentService: Sendable {
         if status == .exercise { TemplateRenderer.Marking.exercise.apply(to: &messages) }
         if status == .test { TemplateRenderer.Marking.test.apply(to: &messages) }
         return Plan(
-            template: template, variables: variables, status: status, msgType: msgType, origin: origin,
+            active: active, template: template, variables: variables, status: status, msgType: msgType, origin: origin,
             approved: approved, approvalNote: approved ? nil : (approval.isChanged ? "changed since approval" : "not approved"),
             route: routeName, channels: channels, messages: messages
         )
@@ -140,7 +145,8 @@ struct IncidentService: Sendable {
     /// A CAP status Test message to one channel, from a built-in bilingual text: checks a channel end to end
     /// without touching any template or route. Audited like any incident.
     func testChannel(_ name: String, recipient: String?, caller: Caller, requestAudit: AuditEvent) async throws(RPCError) -> IncidentStatus {
-        let config = configuration.current.configuration
+        let active = configuration.current
+        let config = active.configuration
         guard var channel = config.channels[name] else {
             throw .notFound("no channel '\(name)' (channels: \(config.channels.keys.sorted().joined(separator: ", ")))")
         }
@@ -155,7 +161,7 @@ struct IncidentService: Sendable {
         let template = ChannelTestTemplate.template
         let values = ["channel": name]
         let plan = Plan(
-            template: template, variables: values, status: .test, msgType: .alert, origin: nil, approved: true,
+            active: active, template: template, variables: values, status: .test, msgType: .alert, origin: nil, approved: true,
             approvalNote: nil, route: "(channel test)", channels: [channel],
             messages: TemplateRenderer.render(template, values: values, languages: config.organization.languages, marking: .test)
         )
@@ -165,7 +171,8 @@ struct IncidentService: Sendable {
     /// The dead-man heartbeat: a CAP `System` message through `route`, sent by the daemon itself. Like a channel
     /// test it reaches one recipient of a per-recipient channel, never a whole SMS or e-mail list.
     func heartbeat(route: String) async throws(RPCError) -> IncidentStatus {
-        let config = configuration.current.configuration
+        let active = configuration.current
+        let config = active.configuration
         guard let members = config.routes[route] else { throw .validation("the heartbeat route '\(route)' is not defined") }
         let channels = members.compactMap { config.channels[$0] }.map { channel -> ChannelDefinition in
             var channel = channel
@@ -174,7 +181,7 @@ struct IncidentService: Sendable {
         }
         let template = HeartbeatTemplate.template
         let plan = Plan(
-            template: template, variables: [:], status: .system, msgType: .alert, origin: nil, approved: true,
+            active: active, template: template, variables: [:], status: .system, msgType: .alert, origin: nil, approved: true,
             approvalNote: nil, route: route, channels: channels,
             messages: TemplateRenderer.render(template, values: [:], languages: config.organization.languages, marking: .test)
         )
@@ -186,8 +193,9 @@ struct IncidentService: Sendable {
         return try await create(plan, caller: daemon, requestAudit: request)
     }
 
-    private func create(_ plan: Plan, caller: Caller, requestAudit: AuditEvent) async throws(RPCError) -> IncidentStatus {
-        let active = configuration.current
+    /// Stores and dispatches `plan` with the configuration it was planned against.
+    func create(_ plan: Plan, caller: Caller, requestAudit: AuditEvent) async throws(RPCError) -> IncidentStatus {
+        let active = plan.active
         let config = active.configuration
         let now = Date()
         var random = SystemRandomNumberGenerator()
