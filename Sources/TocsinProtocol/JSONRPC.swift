@@ -142,6 +142,9 @@ public struct RPCError: Error, Codable, Sendable, Hashable, CustomStringConverti
     public struct Details: Codable, Sendable, Hashable {
         public var problems: [String]?
         public var hint: String?
+        /// A stable code for the cause (`not-found`, `validation`, `store.full`, …), for programs and translations;
+        /// the message stays the text for people.
+        public var reason: String?
 
         /// Problems listed in one answer; past it the list ends with "… and N more", so a request with 60,000 unknown
         /// variables cannot make a 5 MB answer.
@@ -149,9 +152,10 @@ public struct RPCError: Error, Codable, Sendable, Hashable, CustomStringConverti
         /// Characters of one problem (it may quote a caller's value).
         public static let maximumProblemLength = 300
 
-        public init(problems: [String]? = nil, hint: String? = nil) {
+        public init(problems: [String]? = nil, hint: String? = nil, reason: String? = nil) {
             self.problems = problems.map(Self.capped)
             self.hint = hint
+            self.reason = reason
         }
 
         /// At most `maximumProblems` problems of at most `maximumProblemLength` characters, then a count of the rest.

@@ -72,8 +72,10 @@ struct AdminRouter: Sendable {
             if !audited { await commitAudit(requestAudit) }
             return result.encodeResponse(id: envelope.id)
         } catch {
-            await audit(caller: caller, method: name, outcome: "error \(error.code): \(error.message)")
-            return encodeError(id: envelope.id, error)
+            // The one place a daemon error becomes a wire error.
+            let wire = RPCError(error)
+            await audit(caller: caller, method: name, outcome: "error \(wire.code) \(error.reason): \(error.message)")
+            return encodeError(id: envelope.id, wire)
         }
     }
 
@@ -106,7 +108,7 @@ struct AdminRouter: Sendable {
     /// so a send costs one transaction, not two.
     private func dispatch(
         _ method: AdminMethod, data: Data, caller: Caller, requestAudit: AuditEvent, emit: Emit
-    ) async throws(RPCError) -> (result: any EncodableResult, audited: Bool) {
+    ) async throws(DaemonError) -> (result: any EncodableResult, audited: Bool) {
         switch method {
         case .send:
             let params: SendParams = try decode(data)
@@ -165,7 +167,7 @@ struct AdminRouter: Sendable {
         }
     }
 
-    private func decode<Params: Decodable>(_ data: Data) throws(RPCError) -> Params {
+    private func decode<Params: Decodable>(_ data: Data) throws(DaemonError) -> Params {
         do {
             return try JSONDecoder().decode(JSONRPC.ParamsOnly<Params>.self, from: data).params
         } catch {

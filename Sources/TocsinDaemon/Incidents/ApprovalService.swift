@@ -30,7 +30,7 @@ struct ApprovalService: Sendable {
 
     /// - Parameter required: approvals needed, from the configuration the caller works with (a send's snapshot);
     ///   the one in force when nil.
-    func state(of template: MessageTemplate, required: Int? = nil) async throws(RPCError) -> State {
+    func state(of template: MessageTemplate, required: Int? = nil) async throws(DaemonError) -> State {
         do {
             let records = try await store.approvals(ofTemplate: template.id)
             var seen = Set<Int64>()
@@ -40,11 +40,11 @@ struct ApprovalService: Sendable {
                 required: required ?? configuration.current.configuration.requiredApprovers
             )
         } catch {
-            throw .unavailable("cannot read approvals: \(error)")
+            throw .store(error, doing: "cannot read approvals")
         }
     }
 
-    func approve(_ template: MessageTemplate, expectedHash: String?, caller: Caller, requestAudit: AuditEvent) async throws(RPCError) -> ApproveResult {
+    func approve(_ template: MessageTemplate, expectedHash: String?, caller: Caller, requestAudit: AuditEvent) async throws(DaemonError) -> ApproveResult {
         if let expectedHash, expectedHash != template.contentHash {
             throw .validation("template '\(template.id)' changed since you reviewed it; review it again (tocsinctl templates show \(template.id))")
         }
@@ -54,7 +54,7 @@ struct ApprovalService: Sendable {
             // still audited, as every admin request is.
             var request = requestAudit
             request.subject = template.id
-            do { try await store.commit(StoreWrite(audit: [request])) } catch { throw .unavailable("cannot audit the request: \(error)") }
+            do { try await store.commit(StoreWrite(audit: [request])) } catch { throw .store(error, doing: "cannot audit the request") }
             return ApproveResult(
                 template: template.id, contentHash: template.contentHash, approvedBy: caller.displayName,
                 approvedAt: Timestamp.iso(millis: own.approvedAt), approvals: before.current.count, required: before.required
@@ -83,7 +83,7 @@ struct ApprovalService: Sendable {
                 AuditEvent(timeMillis: now.millisecondsSince1970, kind: "template.approve", actorUID: Int64(caller.uid), actorPID: Int64(caller.pid), subject: template.id, detail: detail.json),
             ]
         )
-        do { try await store.commit(write) } catch { throw .unavailable("the approval could not be stored: \(error)") }
+        do { try await store.commit(write) } catch { throw .store(error, doing: "the approval could not be stored") }
         let approvals = before.current.count + 1
         return ApproveResult(
             template: template.id, contentHash: template.contentHash, approvedBy: caller.displayName,

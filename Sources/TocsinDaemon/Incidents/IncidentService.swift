@@ -39,7 +39,7 @@ struct IncidentService: Sendable {
     }
 
     /// - Parameter enforceApproval: false for a preview, which approvers need before they approve.
-    func plan(_ params: SendParams, enforceApproval: Bool = true) async throws(RPCError) -> Plan {
+    func plan(_ params: SendParams, enforceApproval: Bool = true) async throws(DaemonError) -> Plan {
         let active = configuration.current
         let config = active.configuration
         guard let template = config.templates[params.template] else {
@@ -94,7 +94,7 @@ struct IncidentService: Sendable {
         )
     }
 
-    private func messageType(_ params: SendParams) throws(RPCError) -> CAP.MessageType {
+    private func messageType(_ params: SendParams) throws(DaemonError) -> CAP.MessageType {
         guard let name = params.msgType else { return params.references == nil ? .alert : .update }
         guard let type = CAP.MessageType(rawValue: name), [.alert, .update, .cancel].contains(type) else {
             throw .invalidParams("msgType must be Alert, Update or Cancel")
@@ -105,11 +105,11 @@ struct IncidentService: Sendable {
     }
 
     /// The first incident of the thread `params.references` belongs to.
-    private func origin(of params: SendParams, msgType: CAP.MessageType) async throws(RPCError) -> IncidentRecord? {
+    private func origin(of params: SendParams, msgType: CAP.MessageType) async throws(DaemonError) -> IncidentRecord? {
         guard let id = params.references else { return nil }
         do {
             guard var incident = try await store.incident(id) else {
-                throw RPCError.notFound("no incident '\(id)'; `tocsinctl status` lists recent ones")
+                throw DaemonError.notFound("no incident '\(id)'; `tocsinctl status` lists recent ones")
             }
             // Follow-ups of follow-ups still reference the first message, as CAP receivers expect.
             var hops = 0
@@ -118,10 +118,10 @@ struct IncidentService: Sendable {
                 hops += 1
             }
             return incident
-        } catch let error as RPCError {
+        } catch let error as DaemonError {
             throw error
         } catch {
-            throw .unavailable("\(error)")
+            throw .store(error)
         }
     }
 
@@ -138,13 +138,13 @@ struct IncidentService: Sendable {
     }
 
     /// Validates, stores and dispatches; returns once everything is durable.
-    func send(_ params: SendParams, caller: Caller, requestAudit: AuditEvent) async throws(RPCError) -> IncidentStatus {
+    func send(_ params: SendParams, caller: Caller, requestAudit: AuditEvent) async throws(DaemonError) -> IncidentStatus {
         try await create(try await plan(params), caller: caller, requestAudit: requestAudit)
     }
 
     /// A CAP status Test message to one channel, from a built-in bilingual text: checks a channel end to end
     /// without touching any template or route. Audited like any incident.
-    func testChannel(_ name: String, recipient: String?, caller: Caller, requestAudit: AuditEvent) async throws(RPCError) -> IncidentStatus {
+    func testChannel(_ name: String, recipient: String?, caller: Caller, requestAudit: AuditEvent) async throws(DaemonError) -> IncidentStatus {
         let active = configuration.current
         let config = active.configuration
         guard var channel = config.channels[name] else {
@@ -170,7 +170,7 @@ struct IncidentService: Sendable {
 
     /// The dead-man heartbeat: a CAP `System` message through `route`, sent by the daemon itself. Like a channel
     /// test it reaches one recipient of a per-recipient channel, never a whole SMS or e-mail list.
-    func heartbeat(route: String) async throws(RPCError) -> IncidentStatus {
+    func heartbeat(route: String) async throws(DaemonError) -> IncidentStatus {
         let active = configuration.current
         let config = active.configuration
         guard let members = config.routes[route] else { throw .validation("the heartbeat route '\(route)' is not defined") }
@@ -194,7 +194,7 @@ struct IncidentService: Sendable {
     }
 
     /// Stores and dispatches `plan` with the configuration it was planned against.
-    func create(_ plan: Plan, caller: Caller, requestAudit: AuditEvent) async throws(RPCError) -> IncidentStatus {
+    func create(_ plan: Plan, caller: Caller, requestAudit: AuditEvent) async throws(DaemonError) -> IncidentStatus {
         let active = plan.active
         let config = active.configuration
         let now = Date()
@@ -302,7 +302,7 @@ struct IncidentService: Sendable {
             try await store.commit(write)
         } catch {
             logger.critical("cannot store a new incident", metadata: ["store.error": "\(error)"])
-            throw .unavailable("the incident could not be stored, so nothing was sent: \(error)")
+            throw .store(error, doing: "the incident could not be stored, so nothing was sent")
         }
         dispatcher.enqueue(jobs)
         for failure in failedAtOnce { DaemonMetrics.delivery(channel: failure.channel, state: .failed) }
@@ -323,7 +323,7 @@ struct IncidentService: Sendable {
     }
 
     /// Stops every pending retry of an incident; its deliveries become `cancelled`. Audited with the caller.
-    func cancel(_ id: String, caller: Caller, requestAudit: AuditEvent) async throws(RPCError) -> IncidentStatus {
+    func cancel(_ id: String, caller: Caller, requestAudit: AuditEvent) async throws(DaemonError) -> IncidentStatus {
         _ = try await status(id)
         var request = requestAudit
         request.subject = id
@@ -348,20 +348,20 @@ struct IncidentService: Sendable {
         return try await status(id)
     }
 
-    func status(_ id: String) async throws(RPCError) -> IncidentStatus {
+    func status(_ id: String) async throws(DaemonError) -> IncidentStatus {
         do {
             guard let incident = try await store.incident(id) else {
-                throw RPCError.notFound("no incident '\(id)'; `tocsinctl status` lists recent ones")
+                throw DaemonError.notFound("no incident '\(id)'; `tocsinctl status` lists recent ones")
             }
             let deliveries = try await store.deliveries(ofIncident: id)
             return IncidentStatus(
                 summary: IncidentMapper.summary(of: incident, deliveries: deliveries),
                 deliveries: deliveries.map(DeliveryStatusMapper.status(of:))
             )
-        } catch let error as RPCError {
+        } catch let error as DaemonError {
             throw error
         } catch {
-            throw .unavailable("\(error)")
+            throw .store(error)
         }
     }
 

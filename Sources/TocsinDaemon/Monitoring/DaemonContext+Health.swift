@@ -10,7 +10,7 @@ final class AuditVerificationCache: Sendable {
     static let maximumAge: TimeInterval = 600
     private let last = Mutex<(at: Date, result: AuditVerifyResult)?>(nil)
 
-    func result(refresh: () async throws(RPCError) -> AuditVerifyResult) async throws(RPCError) -> AuditVerifyResult {
+    func result(refresh: () async throws(DaemonError) -> AuditVerifyResult) async throws(DaemonError) -> AuditVerifyResult {
         if let cached = last.withLock({ $0 }), Date().timeIntervalSince(cached.at) < Self.maximumAge { return cached.result }
         let fresh = try await refresh()
         last.withLock { $0 = (Date(), fresh) }
@@ -140,7 +140,7 @@ extension DaemonContext {
             return .init(name: "audit", state: .critical, message: "the audit chain contradicts its record and nothing more is signed: \(problem); after investigating, an approver runs `tocsinctl audit accept --reason …` (runbooks/audit-signing-key.md)")
         }
         do {
-            let result = try await auditCache.result { () async throws(RPCError) -> AuditVerifyResult in try await verifyAudit() }
+            let result = try await auditCache.result { () async throws(DaemonError) -> AuditVerifyResult in try await verifyAudit() }
             guard result.intact else {
                 return .init(name: "audit", state: .critical, message: "chain broken at entry \(result.brokenSeq ?? 0): \(result.problem ?? "")")
             }

@@ -7,7 +7,7 @@ import TocsinStore
 extension DaemonContext {
     /// `audit.accept`: an approver records that the chain's contradiction with its heads record is understood (a
     /// restored backup); signing resumes from the chain as it is. The request and the accept share one commit.
-    func acceptAudit(_ params: AuditAcceptParams, caller: Caller, requestAudit: AuditEvent) async throws(RPCError) -> AuditAcceptResult {
+    func acceptAudit(_ params: AuditAcceptParams, caller: Caller, requestAudit: AuditEvent) async throws(DaemonError) -> AuditAcceptResult {
         let reason = params.reason.trimmingCharacters(in: .whitespacesAndNewlines)
         guard reason.count >= 10 else {
             throw .validation("say why the gap is legitimate in --reason (at least 10 characters): it is kept in the audit log for the review")
@@ -34,7 +34,7 @@ extension DaemonContext {
     /// `daemon.backup`: a consistent copy of the database, written only into `paths.backups` under a name the
     /// daemon chooses, mode 0600, after checking there is room. The request is audited before the copy is made:
     /// a backup that cannot be audited is not made.
-    func backup(_ params: BackupParams, caller: Caller, requestAudit: AuditEvent) async throws(RPCError) -> BackupResult {
+    func backup(_ params: BackupParams, caller: Caller, requestAudit: AuditEvent) async throws(DaemonError) -> BackupResult {
         let config = configuration.current.configuration
         let folder = config.paths.backups
         if params.path != nil {
@@ -57,7 +57,7 @@ extension DaemonContext {
         }
         let path = (folder as NSString).appendingPathComponent(BackupFolder.fileName(at: Date()))
         let head: AuditHead
-        do { head = try await store.backup(to: path) } catch { throw .unavailable("the backup failed: \(error)") }
+        do { head = try await store.backup(to: path) } catch { throw .store(error, doing: "the backup failed") }
         let bytes = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int64) ?? 0
         var detail = AuditDetail()
         detail.set("path", path)
@@ -78,7 +78,7 @@ extension DaemonContext {
 
 /// The backups folder: created 0750 by the daemon, never through a symbolic link.
 enum BackupFolder {
-    static func prepare(_ folder: String) throws(RPCError) {
+    static func prepare(_ folder: String) throws(DaemonError) {
         var info = stat()
         if lstat(folder, &info) != 0 {
             do {

@@ -5,14 +5,14 @@ import TocsinStore
 
 /// `incident.report` and `audit.export`: the post-incident review, read from the store only.
 extension DaemonContext {
-    func report(_ id: String) async throws(RPCError) -> IncidentReport {
+    func report(_ id: String) async throws(DaemonError) -> IncidentReport {
         let incident: IncidentRecord
         let deliveries: [DeliveryRecord]
         let attempts: [AttemptRecord]
         let followUps: [IncidentSummary]
         let audit: [AuditEntry]
         do {
-            guard let found = try await store.incident(id) else { throw RPCError.notFound("no incident '\(id)'") }
+            guard let found = try await store.incident(id) else { throw DaemonError.notFound("no incident '\(id)'") }
             incident = found
             deliveries = try await store.deliveries(ofIncident: id)
             attempts = try await store.attempts(ofIncident: id)
@@ -22,10 +22,10 @@ extension DaemonContext {
             }
             followUps = summaries
             audit = try await store.auditEntries(afterSeq: 0, limit: 100_000, subject: id, newest: false)
-        } catch let error as RPCError {
+        } catch let error as DaemonError {
             throw error
         } catch {
-            throw .unavailable("\(error)")
+            throw .store(error)
         }
         let chain = try await verifyAudit()
         return ReportBuilder(
@@ -35,7 +35,7 @@ extension DaemonContext {
     }
 
     /// One page of the chain in order; `nextAfterSeq` moves on even when no entry of the page matched the window.
-    func auditExport(_ params: AuditExportParams) async throws(RPCError) -> AuditExportPage {
+    func auditExport(_ params: AuditExportParams) async throws(DaemonError) -> AuditExportPage {
         let limit = min(max(params.limit ?? 1000, 1), 10_000)
         do {
             let scanned = try await store.auditEntries(afterSeq: params.afterSeq, limit: limit, subject: params.subject, newest: false)
@@ -52,7 +52,7 @@ extension DaemonContext {
             }
             return AuditExportPage(entries: matching.map(Self.dto), nextAfterSeq: next, done: done)
         } catch {
-            throw .unavailable("\(error)")
+            throw .store(error)
         }
     }
 

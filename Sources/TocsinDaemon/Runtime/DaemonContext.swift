@@ -22,7 +22,7 @@ struct DaemonContext: Sendable {
     /// The last full audit verification, reused by health checks for a while (it reads the whole chain).
     let auditCache = AuditVerificationCache()
 
-    func preview(_ params: SendParams) async throws(RPCError) -> PreviewResult {
+    func preview(_ params: SendParams) async throws(DaemonError) -> PreviewResult {
         let plan = try await incidents.plan(params, enforceApproval: false)
         return PreviewResult(
             template: plan.template.id, status: plan.status.rawValue, msgType: plan.msgType.rawValue,
@@ -36,7 +36,7 @@ struct DaemonContext: Sendable {
     }
 
     /// Streams the incident's delivery changes as notifications until every delivery is final.
-    func watch(_ id: String, emit: AdminRouter.Emit) async throws(RPCError) -> IncidentStatus {
+    func watch(_ id: String, emit: AdminRouter.Emit) async throws(DaemonError) -> IncidentStatus {
         // Subscribe before reading the snapshot, so no change falls between the two.
         let updates = events.subscribe(incidentID: id)
         var current = try await incidents.status(id)
@@ -71,7 +71,7 @@ struct DaemonContext: Sendable {
         return Array((try? encoder.encode(notification)) ?? Data())
     }
 
-    func recentIncidents(limit: Int) async throws(RPCError) -> [IncidentSummary] {
+    func recentIncidents(limit: Int) async throws(DaemonError) -> [IncidentSummary] {
         do {
             var summaries: [IncidentSummary] = []
             for incident in try await store.recentIncidents(limit: min(max(limit, 1), 500)) {
@@ -79,11 +79,11 @@ struct DaemonContext: Sendable {
             }
             return summaries
         } catch {
-            throw .unavailable("\(error)")
+            throw .store(error)
         }
     }
 
-    func templateSummaries() async throws(RPCError) -> [TemplateSummary] {
+    func templateSummaries() async throws(DaemonError) -> [TemplateSummary] {
         var result: [TemplateSummary] = []
         for template in configuration.current.configuration.templates.values.sorted(by: { $0.id < $1.id }) {
             result.append(try await summary(of: template))
@@ -91,7 +91,7 @@ struct DaemonContext: Sendable {
         return result
     }
 
-    private func summary(of template: MessageTemplate) async throws(RPCError) -> TemplateSummary {
+    private func summary(of template: MessageTemplate) async throws(DaemonError) -> TemplateSummary {
         let state = try await approvals.state(of: template)
         return TemplateSummary(
             id: template.id, route: template.content.route, drillRoute: template.content.drillRoute, approval: state.label,
@@ -103,7 +103,7 @@ struct DaemonContext: Sendable {
         )
     }
 
-    func templateDetail(_ id: String) async throws(RPCError) -> TemplateDetail {
+    func templateDetail(_ id: String) async throws(DaemonError) -> TemplateDetail {
         let config = configuration.current.configuration
         guard let template = config.templates[id] else { throw .notFound("no template '\(id)'") }
         let content = template.content
@@ -121,14 +121,14 @@ struct DaemonContext: Sendable {
         )
     }
 
-    func approve(_ params: ApproveParams, caller: Caller, requestAudit: AuditEvent) async throws(RPCError) -> ApproveResult {
+    func approve(_ params: ApproveParams, caller: Caller, requestAudit: AuditEvent) async throws(DaemonError) -> ApproveResult {
         guard let template = configuration.current.configuration.templates[params.template] else {
             throw .notFound("no template '\(params.template)'")
         }
         return try await approvals.approve(template, expectedHash: params.contentHash, caller: caller, requestAudit: requestAudit)
     }
 
-    func auditLog(_ params: AuditLogParams) async throws(RPCError) -> [AuditRecordDTO] {
+    func auditLog(_ params: AuditLogParams) async throws(DaemonError) -> [AuditRecordDTO] {
         do {
             // Without a starting point, the newest entries: what an auditor checking "what just happened" wants.
             let entries = try await store.auditEntries(
@@ -137,11 +137,11 @@ struct DaemonContext: Sendable {
             )
             return entries.map(Self.dto)
         } catch {
-            throw .unavailable("\(error)")
+            throw .store(error)
         }
     }
 
-    func verifyAudit() async throws(RPCError) -> AuditVerifyResult {
+    func verifyAudit() async throws(DaemonError) -> AuditVerifyResult {
         do {
             let keys = configuration.current.configuration.audit.verificationKeys
             var verification = try await store.verifyAudit(trusting: keys)
@@ -172,7 +172,7 @@ struct DaemonContext: Sendable {
                 )
             )
         } catch {
-            throw .unavailable("\(error)")
+            throw .store(error)
         }
     }
 
@@ -184,11 +184,11 @@ struct DaemonContext: Sendable {
             + (unavailable > 0 ? " (\(unavailable) cannot send)" : "") + ", \(dispatcher.pendingCount) deliveries in progress"
     }
 
-    func channelList() async throws(RPCError) -> [ChannelInfo] {
+    func channelList() async throws(DaemonError) -> [ChannelInfo] {
         let active = configuration.current
         let config = active.configuration
         let activity: [String: ChannelActivity]
-        do { activity = try await store.channelActivity() } catch { throw .unavailable("\(error)") }
+        do { activity = try await store.channelActivity() } catch { throw .store(error) }
         let certificates = dispatcher.certificates.withLock { $0 }
         return config.channels.values.sorted { $0.name < $1.name }.map { channel in
             let seen = activity[channel.name]
@@ -206,7 +206,7 @@ struct DaemonContext: Sendable {
         }
     }
 
-    func status() async throws(RPCError) -> DaemonStatus {
+    func status() async throws(DaemonError) -> DaemonStatus {
         let active = configuration.current
         do {
             let head = try await store.auditHead()
@@ -219,10 +219,10 @@ struct DaemonContext: Sendable {
                 recentFailures: try await store.recentFailures(limit: 5).map(DeliveryStatusMapper.status(of:)),
                 channelsUnavailable: active.unavailable, auditProblem: checkpoints.integrity.problem
             )
-        } catch let error as RPCError {
+        } catch let error as DaemonError {
             throw error
         } catch {
-            throw .unavailable("\(error)")
+            throw .store(error)
         }
     }
 }

@@ -33,7 +33,7 @@ final class Reloader: Sendable {
     /// The last refused reload since the last applied one: health warns that the file on disk is not what runs.
     let lastRefusal = Mutex<(at: Date, reason: String)?>(nil)
 
-    func reload(caller: Caller?, requestAudit: AuditEvent?) async throws(RPCError) -> ReloadResult {
+    func reload(caller: Caller?, requestAudit: AuditEvent?) async throws(DaemonError) -> ReloadResult {
         guard busy.withLock({ busy in defer { busy = true }; return !busy }) else {
             throw .validation("a reload is already in progress; try again in a moment")
         }

@@ -1,0 +1,76 @@
+import TocsinProtocol
+import TocsinStore
+
+/// Why the daemon could not do what was asked: the one error of every handler, with a code that a caller (the
+/// CLI, later a web console) can act on or translate, and the store's own code kept when the store failed.
+///
+/// It becomes a JSON-RPC error once, at the admin socket's edge (`RPCError.init(_:)`); handlers never build wire
+/// errors themselves.
+struct DaemonError: Error, Sendable, CustomStringConvertible {
+    enum Code: String, Sendable {
+        case invalidParams = "invalid-params"
+        case validation
+        case notAuthorised = "not-authorised"
+        case notApproved = "not-approved"
+        case notFound = "not-found"
+        case unavailable
+        case busy
+        /// The state database failed; `storeCode` says how (full, busy, corrupt, …).
+        case store
+    }
+
+    var code: Code
+    /// For the operator: what happened and what to do next.
+    var message: String
+    /// Every problem of a refused request (bad values, an invalid config on reload).
+    var problems: [String]?
+    var hint: String?
+    var storeCode: StoreError.Code?
+
+    init(_ code: Code, _ message: String, problems: [String]? = nil, hint: String? = nil, storeCode: StoreError.Code? = nil) {
+        self.code = code
+        self.message = message
+        self.problems = problems
+        self.hint = hint
+        self.storeCode = storeCode
+    }
+
+    var description: String { message }
+
+    /// A stable, machine-readable reason: the code, and the store's code after a dot (`store.full`).
+    var reason: String { storeCode.map { "\(code.rawValue).\($0.rawValue)" } ?? code.rawValue }
+
+    static func invalidParams(_ detail: String) -> DaemonError { .init(.invalidParams, "invalid params: \(detail)") }
+    static func validation(_ message: String, problems: [String]? = nil, hint: String? = nil) -> DaemonError {
+        .init(.validation, message, problems: problems, hint: hint)
+    }
+    static func notAuthorised(_ message: String) -> DaemonError { .init(.notAuthorised, message) }
+    static func notApproved(_ message: String, hint: String) -> DaemonError { .init(.notApproved, message, hint: hint) }
+    static func notFound(_ message: String) -> DaemonError { .init(.notFound, message) }
+    static func unavailable(_ message: String) -> DaemonError { .init(.unavailable, message) }
+
+    /// A failure of the store (its code kept), or any other error as `unavailable`; `doing` starts the message.
+    static func store(_ error: any Error, doing: String? = nil) -> DaemonError {
+        if let error = error as? DaemonError { return error }
+        let text = doing.map { "\($0): \(error)" } ?? "\(error)"
+        guard let error = error as? StoreError else { return .init(.unavailable, text) }
+        return .init(.store, text, storeCode: error.code)
+    }
+}
+
+extension RPCError {
+    /// The one mapping from the daemon's errors to the wire.
+    init(_ error: DaemonError) {
+        let code: Int
+        switch error.code {
+        case .invalidParams: code = RPCError.invalidParamsCode
+        case .validation: code = RPCError.validationCode
+        case .notAuthorised: code = RPCError.notAuthorisedCode
+        case .notApproved: code = RPCError.notApprovedCode
+        case .notFound: code = RPCError.notFoundCode
+        case .unavailable, .store: code = RPCError.unavailableCode
+        case .busy: code = RPCError.busyCode
+        }
+        self.init(code: code, message: error.message, data: .init(problems: error.problems, hint: error.hint, reason: error.reason))
+    }
+}
