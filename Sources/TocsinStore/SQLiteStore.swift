@@ -361,7 +361,12 @@ public final class SQLiteStore: Store {
             fchmod(fd, 0o600)
             close(fd)
             let destination = try DatabaseQueue(path: temporary)
-            try pool.backup(to: destination)
+            // GRDB's async write runs on the destination's own queue: the page copy never holds a thread of the
+            // cooperative pool (what `DatabasePool.backup(to:)` did, called from this async function).
+            let source = pool
+            try await destination.writeWithoutTransaction { destinationDB in
+                try source.read { sourceDB in try sourceDB.backup(to: destinationDB) }
+            }
             let head = try await destination.read(Self.readHead)
             try destination.close()
             guard rename(temporary, path) == 0 else {

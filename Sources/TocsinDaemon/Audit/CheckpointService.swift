@@ -102,7 +102,7 @@ final class CheckpointService: Service, Sendable {
         compared.store(true, ordering: .relaxed)
         let log = heads
         do {
-            let records = try log.read()
+            let records = try await BlockingIO.run { try log.read() }
             let binding = AuditHeads.binding(records)
             let verification = try await store.verifyAudit(trusting: audit.verificationKeys)
             if let problem = verification.problem, !problem.isUnsigned {
@@ -148,7 +148,7 @@ final class CheckpointService: Service, Sendable {
     private func seed(from seq: Int64, log: HeadsLog) async throws {
         let entries = try await store.auditEntries(afterSeq: seq - 1, limit: 1, subject: nil, newest: false)
         guard let entry = entries.first, entry.seq == seq, let record = AuditHeadRecord(checkpoint: entry) else { return }
-        try log.append(record)
+        try await BlockingIO.run { try log.append(record) }
         recorded.withLock { $0 = AuditHead(seq: record.seq, hash: record.hash) }
         logger.notice("audit heads file started from the last signed checkpoint in the database", metadata: [
             "audit.seq": "\(seq)", "audit.heads_file": "\(log.path)",
@@ -170,7 +170,7 @@ final class CheckpointService: Service, Sendable {
         let record = AuditHeadRecord(
             type: .problem, seq: head.seq, hash: head.hash, timeMillis: Date().millisecondsSince1970, problem: problem
         )
-        do { try heads.append(record) } catch {
+        do { let log = heads; try await BlockingIO.run { try log.append(record) } } catch {
             logger.error("cannot record the audit problem in the heads file", metadata: ["error": "\(error)"])
         }
     }
@@ -224,7 +224,7 @@ final class CheckpointService: Service, Sendable {
             recorded.withLock { $0 = AuditHead(seq: entry.seq, hash: entry.hash) }
             // The journal line is a witness of its own once journald ships it elsewhere.
             logger.notice("audit checkpoint signed", metadata: ["audit.seq": "\(entry.seq)", "audit.head": "\(record.jsonLine)"])
-            do { try heads.append(record) } catch {
+            do { let log = heads; try await BlockingIO.run { try log.append(record) } } catch {
                 logger.error("cannot append the signed head to the audit heads file", metadata: ["error": "\(error)"])
             }
             await sendToWitness(record, tries: witnessTries)
@@ -263,7 +263,7 @@ final class CheckpointService: Service, Sendable {
             } catch {
                 throw DaemonAuditError("\(error)")
             }
-            do { try heads.append(accepted) } catch {
+            do { let log = heads; try await BlockingIO.run { try log.append(accepted) } } catch {
                 throw DaemonAuditError("the accept is in the audit log (entry \(accepted.seq)) but the heads file could not record it: \(error)")
             }
             integrity.accept()

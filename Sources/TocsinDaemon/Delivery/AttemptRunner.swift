@@ -59,7 +59,7 @@ struct AttemptRunner {
         case .file(let drop):
             let clock = ContinuousClock.now
             do {
-                try FileDropper.write(drop)
+                try await BlockingIO.run { try FileDropper.write(drop) }
                 return AttemptResult(outcome: .delivered, latency: ContinuousClock.now - clock)
             } catch {
                 return AttemptResult(outcome: .retryable(reason: "\(error)", retryAfter: nil), latency: ContinuousClock.now - clock)

@@ -5,7 +5,13 @@ import TocsinProtocol
 /// Fans delivery changes out to the clients watching an incident (`incident.watch`).
 ///
 /// Events are published after their change is committed, so what a watcher sees is what survives a crash.
+///
+/// Each watcher's buffer is bounded: a watcher that falls `bufferLimit` events behind (a client that stopped
+/// reading during a 10,000-recipient fan-out) has its stream ended instead of growing without limit, and
+/// re-reads a fresh snapshot (`DaemonContext.watch`).
 final class DeliveryEvents: Sendable {
+    static let bufferLimit = 4096
+
     private struct Subscriber {
         let incidentID: String
         let continuation: AsyncStream<DeliveryStatus>.Continuation
@@ -17,7 +23,7 @@ final class DeliveryEvents: Sendable {
     /// A stream of the incident's delivery changes until the caller stops iterating.
     func subscribe(incidentID: String) -> AsyncStream<DeliveryStatus> {
         let id = nextID.wrappingAdd(1, ordering: .relaxed).newValue
-        let (stream, continuation) = AsyncStream<DeliveryStatus>.makeStream(bufferingPolicy: .unbounded)
+        let (stream, continuation) = AsyncStream<DeliveryStatus>.makeStream(bufferingPolicy: .bufferingOldest(Self.bufferLimit))
         continuation.onTermination = { [weak self] _ in
             _ = self?.subscribers.withLock { $0.removeValue(forKey: id) }
         }
@@ -30,7 +36,7 @@ final class DeliveryEvents: Sendable {
         guard !targets.isEmpty else { return }
         for (incidentID, status) in statuses {
             for subscriber in targets where subscriber.incidentID == incidentID {
-                subscriber.continuation.yield(status)
+                if case .dropped = subscriber.continuation.yield(status) { subscriber.continuation.finish() }
             }
         }
     }

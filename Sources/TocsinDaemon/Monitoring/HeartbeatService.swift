@@ -27,6 +27,8 @@ final class HeartbeatService: Service, Sendable {
     private let logger: Logger
     private let wake = WakeSignal()
     private let current = Mutex(State())
+    /// Heartbeat incidents that ended, settled by the service's own loop (no task outlives the service).
+    private let ended = Mutex<[String]>([])
     private let startedAt = Date()
 
     init(configuration: ConfigurationHolder, store: any Store, incidents: IncidentService, logger: Logger) {
@@ -49,13 +51,15 @@ final class HeartbeatService: Service, Sendable {
     /// Called for every incident that ends; only the pending heartbeat's end matters here.
     func incidentEnded(_ id: String) {
         guard current.withLock({ $0.lastIncident == id }) else { return }
-        Task { await self.settle(id) }
+        ended.withLock { $0.append(id) }
+        wake.signal()
     }
 
     func run() async throws {
         await restore()
         await withGracefulShutdownHandler {
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                for id in ended.withLock({ list in defer { list.removeAll() }; return list }) { await settle(id) }
                 guard let heartbeat = configuration.current.configuration.monitoring.heartbeat else {
                     // Not configured (a reload may configure it): look again now and then.
                     await wake.wait(timeout: .seconds(60))

@@ -98,10 +98,12 @@ final class MetricsService: Service, Sendable {
         let bytes = await render()
         let temporary = path + ".tmp-\(getpid())"
         do {
-            try Data(bytes).write(to: URL(fileURLWithPath: temporary))
-            chmod(temporary, 0o644)
-            guard rename(temporary, path) == 0 else {
-                throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: String(cString: strerror(errno))])
+            try await BlockingIO.run {
+                try Data(bytes).write(to: URL(fileURLWithPath: temporary))
+                chmod(temporary, 0o644)
+                guard rename(temporary, path) == 0 else {
+                    throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: String(cString: strerror(errno))])
+                }
             }
         } catch {
             unlink(temporary)

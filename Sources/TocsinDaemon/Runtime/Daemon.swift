@@ -74,22 +74,26 @@ public enum Daemon {
         }
         // Services stop in reverse order: the admin socket stops taking sends before the dispatcher drains, and the
         // last checkpoint is signed after both.
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [
-                    .init(service: checkpoints), .init(service: dispatcher), .init(service: server), .init(service: heartbeat),
-                    .init(service: MetricsService(
-                        registry: registry, configuration: holder, store: store, dispatcher: dispatcher, heartbeat: heartbeat,
-                        group: eventLoops, logger: logger
-                    )), .init(service: HangupReloadService(reloader: reloader)),
-                    .init(service: SystemdService(
-                        notifier: notifier, interval: SystemdNotifier.watchdogInterval(), dispatcher: dispatcher, store: store, logger: logger
-                    )),
-                ],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger
-            )
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: [
+                .init(service: checkpoints), .init(service: dispatcher), .init(service: server), .init(service: heartbeat),
+                .init(service: MetricsService(
+                    registry: registry, configuration: holder, store: store, dispatcher: dispatcher, heartbeat: heartbeat,
+                    group: eventLoops, logger: logger
+                )), .init(service: HangupReloadService(reloader: reloader)),
+                .init(service: SystemdService(
+                    notifier: notifier, interval: SystemdNotifier.watchdogInterval(), dispatcher: dispatcher, store: store, logger: logger
+                )),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
         )
+        // TimeoutStopSec=30s in the unit: attempts in flight get 20 s to end, then they are cancelled (their
+        // deliveries stay durable and resume at the next start), and a part that ignores cancellation is a crash
+        // systemd restarts from, never a daemon that hangs on stop.
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(20)
+        groupConfiguration.maximumCancellationDuration = .seconds(5)
+        let group = ServiceGroup(configuration: groupConfiguration)
         do {
             try await group.run()
         } catch {

@@ -37,31 +37,55 @@ struct DaemonContext: Sendable {
 
     /// Streams the incident's delivery changes as notifications until every delivery is final.
     func watch(_ id: String, emit: AdminRouter.Emit) async throws(DaemonError) -> IncidentStatus {
-        // Subscribe before reading the snapshot, so no change falls between the two.
-        let updates = events.subscribe(incidentID: id)
-        var current = try await incidents.status(id)
-        var states = Dictionary(uniqueKeysWithValues: current.deliveries.map { ($0.id, $0) })
-        var unfinished = current.deliveries.filter { !$0.isFinal }.count
+        var states: [String: DeliveryStatus] = [:]
+        var current: IncidentStatus
+        var unfinished = 0
         do {
-            for delivery in current.deliveries { try await emit(Self.eventLine(id, delivery)) }
-            if unfinished == 0 { return current }
-            for await delivery in updates {
-                // Events published between subscribing and reading the snapshot may be older than the snapshot:
-                // never go back from a final state or to an earlier attempt.
-                if let known = states[delivery.id] {
-                    if known.isFinal || delivery.attempts < known.attempts { continue }
-                    if delivery.attempts == known.attempts, delivery.state == known.state { continue }
+            // A stream ends early only when this watcher fell behind (its buffer is bounded): subscribe again and
+            // send what changed from a fresh snapshot, so a slow client costs bounded memory and misses nothing.
+            repeat {
+                // A stream also ends when the watch is cancelled (shutdown): then stop, do not resubscribe.
+                try Task.checkCancellation()
+                // Subscribe before reading the snapshot, so no change falls between the two.
+                let updates = events.subscribe(incidentID: id)
+                current = try await incidents.status(id)
+                for delivery in current.deliveries where states[delivery.id] != delivery {
+                    states[delivery.id] = delivery
+                    try await emit(Self.eventLine(id, delivery))
                 }
-                if states[delivery.id].map({ !$0.isFinal }) ?? false, delivery.isFinal { unfinished -= 1 }
-                states[delivery.id] = delivery
-                try await emit(Self.eventLine(id, delivery))
+                unfinished = current.deliveries.filter { !$0.isFinal }.count
                 if unfinished == 0 { break }
-            }
+                unfinished = try await follow(id, updates, states: &states, unfinished: unfinished, emit: emit)
+                if unfinished > 0 { logger.notice("a watcher fell behind; sending it a fresh snapshot", metadata: ["incident.id": "\(id)"]) }
+            } while unfinished > 0
+        } catch let error as DaemonError {
+            throw error
         } catch {
             throw .unavailable("the watching client went away")
         }
-        current = try await incidents.status(id)
-        return current
+        return try await incidents.status(id)
+    }
+
+    /// Emits the changes of `updates` until every delivery is final (returns 0) or the stream ends early (returns
+    /// how many are still unfinished).
+    private func follow(
+        _ id: String, _ updates: AsyncStream<DeliveryStatus>, states: inout [String: DeliveryStatus], unfinished: Int,
+        emit: AdminRouter.Emit
+    ) async throws -> Int {
+        var unfinished = unfinished
+        for await delivery in updates {
+            // Events published between subscribing and reading the snapshot may be older than the snapshot:
+            // never go back from a final state or to an earlier attempt.
+            if let known = states[delivery.id] {
+                if known.isFinal || delivery.attempts < known.attempts { continue }
+                if delivery.attempts == known.attempts, delivery.state == known.state { continue }
+            }
+            if states[delivery.id].map({ !$0.isFinal }) ?? false, delivery.isFinal { unfinished -= 1 }
+            states[delivery.id] = delivery
+            try await emit(Self.eventLine(id, delivery))
+            if unfinished == 0 { break }
+        }
+        return unfinished
     }
 
     private static func eventLine(_ incident: String, _ delivery: DeliveryStatus) -> [UInt8] {

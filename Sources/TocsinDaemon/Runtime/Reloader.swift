@@ -60,7 +60,13 @@ final class Reloader: Sendable {
         }
 
         let old = configuration.current
-        let (loaded, diagnostics) = ConfigLoader.load(path: old.configPath)
+        let path = old.configPath
+        let (loaded, diagnostics): (Configuration?, [Diagnostic])
+        do {
+            (loaded, diagnostics) = try await BlockingIO.run { ConfigLoader.load(path: path) }
+        } catch {
+            throw .unavailable("the configuration could not be read: \(error)")
+        }
         var detail = AuditDetail()
         detail.set("config", old.configPath)
         detail.set("by", caller?.displayName ?? "SIGHUP")
