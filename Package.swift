@@ -56,16 +56,22 @@ let package = Package(
             dependencies: ["TocsinCore", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
+        // Outbound request values (HTTP and mail) that channels build and the transport sends: no I/O, no curl.
+        .target(
+            name: "TocsinRequests",
+            dependencies: [],
+            swiftSettings: swiftSettings
+        ),
         // libcurl multi loop on one thread behind an async facade.
         .target(
             name: "TocsinTransport",
-            dependencies: ["CCurl"],
+            dependencies: ["CCurl", "TocsinRequests"],
             swiftSettings: swiftSettings
         ),
-        // Payload shaping per channel type (pure).
+        // Payload shaping per channel type (pure): builds requests, never sends them.
         .target(
             name: "TocsinChannels",
-            dependencies: ["TocsinCore", "TocsinTransport"],
+            dependencies: ["TocsinCore", "TocsinRequests"],
             swiftSettings: swiftSettings
         ),
         // Admin JSON-RPC protocol types shared by the daemon and the CLI.
@@ -84,7 +90,7 @@ let package = Package(
         .target(
             name: "TocsinDaemon",
             dependencies: [
-                "TocsinCore", "TocsinConfig", "TocsinStore", "TocsinTransport", "TocsinChannels", "TocsinProtocol",
+                "TocsinCore", "TocsinConfig", "TocsinStore", "TocsinRequests", "TocsinTransport", "TocsinChannels", "TocsinProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -124,8 +130,8 @@ let package = Package(
         .testTarget(name: "TocsinCoreTests", dependencies: ["TocsinCore", "TocsinTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "TocsinConfigTests", dependencies: ["TocsinConfig", "TocsinTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "TocsinStoreTests", dependencies: ["TocsinStore", "TocsinTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "TocsinTransportTests", dependencies: ["TocsinTransport", "TocsinTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "TocsinChannelsTests", dependencies: ["TocsinChannels", "TocsinTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "TocsinTransportTests", dependencies: ["TocsinTransport", "TocsinRequests", "TocsinTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "TocsinChannelsTests", dependencies: ["TocsinChannels", "TocsinRequests", "TocsinTestSupport"], swiftSettings: swiftSettings),
         // The daemon's services against real parts in-process (a real store, real sockets), below the process level.
         .testTarget(
             name: "TocsinDaemonTests",

@@ -1,6 +1,6 @@
 import Foundation
 import TocsinCore
-import TocsinTransport
+import TocsinRequests
 
 /// OASIS CAP 1.2: the alert POSTed as `application/cap+xml` to `url`, and/or published in the Atom feed folder
 /// `feed_dir` (see ``CAPFeed``).

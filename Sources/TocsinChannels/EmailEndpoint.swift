@@ -1,6 +1,6 @@
 import Foundation
 import TocsinCore
-import TocsinTransport
+import TocsinRequests
 
 /// E-mail over SMTP through libcurl: one delivery per recipient, one MIME message per incident.
 ///

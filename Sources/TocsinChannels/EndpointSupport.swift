@@ -1,6 +1,6 @@
 import Foundation
 import TocsinCore
-import TocsinTransport
+import TocsinRequests
 
 /// Small pieces every service adapter uses: building URLs from settings, encoding bodies, reading answers.
 enum EndpointSupport {

@@ -1,6 +1,6 @@
 import Foundation
 import TocsinCore
-import TocsinTransport
+import TocsinRequests
 
 /// A Google Chat space through an incoming webhook.
 ///

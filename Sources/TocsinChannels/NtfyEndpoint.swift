@@ -1,6 +1,6 @@
 import Foundation
 import TocsinCore
-import TocsinTransport
+import TocsinRequests
 
 /// An ntfy topic (ntfy.sh or a self-hosted server).
 ///

@@ -1,6 +1,6 @@
 import Foundation
 import TocsinCore
-import TocsinTransport
+import TocsinRequests
 
 /// A Slack incoming webhook.
 ///

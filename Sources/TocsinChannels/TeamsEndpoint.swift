@@ -1,6 +1,6 @@
 import Foundation
 import TocsinCore
-import TocsinTransport
+import TocsinRequests
 
 /// A Microsoft Teams channel or chat through a Workflows (Power Automate) webhook.
 ///

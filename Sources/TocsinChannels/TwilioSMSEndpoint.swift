@@ -1,6 +1,6 @@
 import Foundation
 import TocsinCore
-import TocsinTransport
+import TocsinRequests
 
 /// SMS through Twilio's Programmable Messaging, one delivery per recipient.
 ///

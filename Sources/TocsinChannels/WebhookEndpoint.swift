@@ -1,6 +1,6 @@
 import Foundation
 import TocsinCore
-import TocsinTransport
+import TocsinRequests
 
 /// A generic JSON webhook, signed per Standard Webhooks (https://www.standardwebhooks.com, spec v1).
 ///

@@ -1,3 +1,4 @@
+import TocsinRequests
 /// A transfer as handed to the transfer thread: HTTP and SMTP share the thread, the multi handle and the queue.
 enum CurlJob: Sendable {
     case http(HTTPRequest)

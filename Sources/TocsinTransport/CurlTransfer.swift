@@ -1,5 +1,6 @@
 import CCurl
 import Foundation
+import TocsinRequests
 
 /// One transfer's easy handle and the answer being collected, owned by the transfer thread.
 ///

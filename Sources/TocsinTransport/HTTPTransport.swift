@@ -1,3 +1,4 @@
+import TocsinRequests
 /// Sends HTTP requests; the boundary between delivery logic and the network.
 ///
 /// ``CurlTransport`` is the production implementation; tests substitute fakes.

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TocsinChannels
 import TocsinCore
-import TocsinTransport
+import TocsinRequests
 
 struct CAPEndpointTests {
     static let postURL = "https://alertes.example.org/cap"

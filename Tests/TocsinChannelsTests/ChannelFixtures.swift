@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TocsinChannels
 import TocsinCore
-import TocsinTransport
+import TocsinRequests
 
 /// The evacuation notice of DESIGN.md, rendered, with the building as a variable to try awkward values in.
 enum Fixtures {

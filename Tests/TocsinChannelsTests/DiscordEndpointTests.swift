@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TocsinChannels
 import TocsinCore
-import TocsinTransport
+import TocsinRequests
 
 struct DiscordEndpointTests {
     static let url = "https://discord.com/api/webhooks/1234567890/secretTOKENpart"

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TocsinChannels
 import TocsinCore
-import TocsinTransport
+import TocsinRequests
 
 struct EmailEndpointTests {
     static func definition(

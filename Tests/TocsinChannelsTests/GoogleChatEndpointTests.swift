@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TocsinChannels
 import TocsinCore
-import TocsinTransport
+import TocsinRequests
 
 struct GoogleChatEndpointTests {
     static let url = "https://chat.googleapis.com/v1/spaces/AAAA/messages?key=AIzaSECRET&token=SECRETtoken"

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TocsinChannels
 import TocsinCore
-import TocsinTransport
+import TocsinRequests
 
 struct MattermostEndpointTests {
     static let url = "https://chat.cegep.example/hooks/xxxsecretgeneratedkeyxxx"

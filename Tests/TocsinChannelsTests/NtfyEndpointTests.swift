@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TocsinChannels
 import TocsinCore
-import TocsinTransport
+import TocsinRequests
 
 struct NtfyEndpointTests {
     static let url = "https://ntfy.sh/cegep-exemple-alertes-7Hq2"

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TocsinChannels
 import TocsinCore
-import TocsinTransport
+import TocsinRequests
 
 struct SlackEndpointTests {
     static let url = "https://hooks.slack.com/services/T000/B000/XXXXsecretXXXX"

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TocsinChannels
 import TocsinCore
-import TocsinTransport
+import TocsinRequests
 
 struct TelegramEndpointTests {
     static let token = "123456789:AAH-secret_TOKEN"

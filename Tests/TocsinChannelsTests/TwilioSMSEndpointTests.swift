@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TocsinChannels
 import TocsinCore
-import TocsinTransport
+import TocsinRequests
 
 struct TwilioSMSEndpointTests {
     static let accountSID = "AC0123456789abcdef0123456789abcdef"

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TocsinChannels
 import TocsinCore
-import TocsinTransport
+import TocsinRequests
 
 struct WebhookEndpointTests {
     static let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"

@@ -1,4 +1,5 @@
 import Foundation
+import TocsinRequests
 import TocsinTransport
 
 /// A Python HTTP/1.1 server on 127.0.0.1 (never another address), one per test.

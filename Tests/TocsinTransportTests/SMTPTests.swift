@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Testing
 import TocsinTestSupport
+import TocsinRequests
 import TocsinTransport
 
 /// SMTP through libcurl against a real server (aiosmtpd) on 127.0.0.1, on the same transport object as HTTP.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TocsinTestSupport
+import TocsinRequests
 import TocsinTransport
 
 /// Every form a service may echo a secret in is masked; the rest of the text stays as it was.
