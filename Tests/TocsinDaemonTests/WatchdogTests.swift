@@ -11,7 +11,8 @@ import TocsinTransport
 /// The systemd watchdog (issue 13): tocsind pings only while its dispatcher loop turns, so the unit's
 /// `WatchdogSec=` restarts a daemon whose dispatcher is stuck. Real parts: a dispatcher over a real SQLite store, a
 /// real datagram socket standing in for systemd's `NOTIFY_SOCKET`.
-@Suite(.timeLimit(.minutes(2)))
+// A generous limit: until every integration test is async, the full suite can keep these tasks waiting for a thread.
+@Suite(.timeLimit(.minutes(10)))
 struct WatchdogTests {
     struct Bed {
         let directory: TemporaryDirectory
@@ -33,10 +34,11 @@ struct WatchdogTests {
             )
         }
 
-        /// The service as the daemon runs it, with a 4 s watchdog (pings every 2 s while healthy).
+        /// The service as the daemon runs it, with a 10 s watchdog (pings every 5 s while the loop turned within 10 s;
+        /// an idle dispatcher turns every second).
         var service: SystemdService {
             SystemdService(
-                notifier: SystemdNotifier(environment: ["NOTIFY_SOCKET": listener.path]), interval: .seconds(4),
+                notifier: SystemdNotifier(environment: ["NOTIFY_SOCKET": listener.path]), interval: .seconds(10),
                 dispatcher: dispatcher, store: store, logger: Logger(label: "test")
             )
         }
@@ -56,10 +58,10 @@ struct WatchdogTests {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await bed.dispatcher.run() }
             group.addTask { try await bed.service.run() }
-            while bed.pings < 4 { try await Task.sleep(for: .milliseconds(100)) }
+            while bed.pings < 3 { try await Task.sleep(for: .milliseconds(100)) }
             group.cancelAll()
         }
-        #expect(bed.pings >= 4)
+        #expect(bed.pings >= 3)
     }
 
     @Test func aStalledDispatcherStopsThePings() async throws {
@@ -68,11 +70,12 @@ struct WatchdogTests {
         // The dispatcher's loop never turns: after one watchdog interval the pings must stop for good.
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await bed.service.run() }
-            try await Task.sleep(for: .seconds(5))
+            // Past the 10 s interval (measured from the dispatcher's creation) no ping is healthy any more.
+            try await Task.sleep(for: .seconds(12))
             let afterInterval = bed.pings
-            try await Task.sleep(for: .seconds(5))
+            try await Task.sleep(for: .seconds(12))
             #expect(bed.pings == afterInterval, "no ping once the loop stalled (\(afterInterval) before, \(bed.pings) after)")
-            #expect(afterInterval <= 2, "at most the pings of the first interval")
+            #expect(afterInterval <= 3, "at most the pings of the first interval")
             group.cancelAll()
         }
     }

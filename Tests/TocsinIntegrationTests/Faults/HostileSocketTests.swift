@@ -14,15 +14,15 @@ struct HostileSocketTests {
     /// Generous: the daemon's resident size may grow a little (caches, SQLite pages), never by a hostile line's size.
     static let rssGrowthLimitKB = 64 * 1024
 
-    private func makeBed(plan: [String: [[String: Any]]] = [:]) throws -> TestBed {
-        try TestBed(plan: plan) { receiver in
+    private func makeBed(plan: [String: [[String: Any]]] = [:]) async throws -> TestBed {
+        try await TestBed(plan: plan) { receiver in
             TestConfig(channels: [.init("ops", url: receiver.url("/ops")), .init("hanging", url: receiver.url("/hang"), timeout: "60s")])
         }
     }
 
     /// A normal request on a fresh connection succeeds.
-    private func stillServes(_ bed: TestBed) -> Bool {
-        (try? bed.daemon.client().call(.daemonStatus, EmptyParams(), as: DaemonStatus.self).templates) == 2
+    private func stillServes(_ bed: TestBed) async -> Bool {
+        (try? await bed.daemon.withClient { try $0.call(.daemonStatus, EmptyParams(), as: DaemonStatus.self) }.templates) == 2
     }
 
     private enum Expect: CustomStringConvertible {
@@ -44,8 +44,8 @@ struct HostileSocketTests {
     /// Malformed JSON and wrong JSON-RPC shapes, one connection each: the right error (JSON-RPC 2.0: -32700 only for
     /// text that is not JSON; valid JSON that is not a request object, a batch included, is -32600), always with an
     /// `id` member (`null` when the request's is unknown), then the same connection still answers a normal request.
-    @Test func malformedJSONAndWrongShapesGetAnErrorAndTheConnectionStaysUsable() throws {
-        let bed = try makeBed()
+    @Test func malformedJSONAndWrongShapesGetAnErrorAndTheConnectionStaysUsable() async throws {
+        let bed = try await makeBed()
         defer { bed.tearDown() }
         let parse = RPCError.parseErrorCode, invalid = RPCError.invalidRequestCode, params = RPCError.invalidParamsCode
         let deepArray = String(repeating: "[", count: 200_000)
@@ -141,8 +141,8 @@ struct HostileSocketTests {
 
     /// 10 MB lines from several clients at once, with and without a newline, as junk and as one huge JSON string:
     /// each gets the size error (or is closed), a bystander is served meanwhile, memory does not follow the bytes.
-    @Test func tenMegabyteLinesAreRefusedAndMemoryStaysBounded() throws {
-        let bed = try makeBed()
+    @Test func tenMegabyteLinesAreRefusedAndMemoryStaysBounded() async throws {
+        let bed = try await makeBed()
         defer { bed.tearDown() }
         let pid = try #require(bed.daemon.pid)
         #expect(stillServes(bed))
@@ -183,8 +183,8 @@ struct HostileSocketTests {
 
     /// A client dripping a request one byte a second is cut off with an error once the request has taken more than
     /// 10 s; one that sends its request in a few pieces is served; others are served all the while.
-    @Test func slowDripClientsAreCutOffAndOthersAreServedMeanwhile() throws {
-        let bed = try makeBed()
+    @Test func slowDripClientsAreCutOffAndOthersAreServedMeanwhile() async throws {
+        let bed = try await makeBed()
         defer { bed.tearDown() }
         let dripResult = LockedList()
         let group = DispatchGroup()
@@ -194,7 +194,7 @@ struct HostileSocketTests {
             for byte in Array(Self.statusRequest.utf8) {
                 guard drip.send([byte]) else { break }
                 sent += 1
-                Thread.sleep(forTimeInterval: 0.8)
+                try await Task.sleep(for: .seconds(0.8))
                 if sent > 14 { break }  // 11 s: well past the daemon's 10 s for one request
             }
             switch drip.readLine() {
@@ -208,7 +208,7 @@ struct HostileSocketTests {
         let request = Array((Self.statusRequest + "\n").utf8)
         for start in stride(from: 0, to: request.count, by: 12) {
             pieces.send(Array(request[start..<min(start + 12, request.count)]))
-            Thread.sleep(forTimeInterval: 0.3)
+            try await Task.sleep(for: .seconds(0.3))
         }
         var piecesServed = false
         if case .line(let line) = pieces.readLine() { piecesServed = HostileKit.Answer(line)?.hasResult == true }
@@ -216,8 +216,8 @@ struct HostileSocketTests {
         // Others, while the drip is still dripping.
         var servedDuringDrip = 0
         for _ in 0..<20 where dripResult.items.isEmpty {
-            if stillServes(bed) { servedDuringDrip += 1 }
-            Thread.sleep(forTimeInterval: 0.1)
+            if await stillServes(bed) { servedDuringDrip += 1 }
+            try await Task.sleep(for: .seconds(0.1))
         }
         #expect(dripResult.items.isEmpty, "the drip was still going while others were served")
         #expect(servedDuringDrip == 20)
@@ -230,8 +230,8 @@ struct HostileSocketTests {
 
     /// 1,000 clients connected at once, each sending a request before any reads: each gets its answer or, past the
     /// daemon's connection limit, a clean close; nothing hangs, and afterwards descriptors return to where they were.
-    @Test func aThousandConcurrentClientsGetAnAnswerOrACleanClose() throws {
-        let bed = try makeBed()
+    @Test func aThousandConcurrentClientsGetAnAnswerOrACleanClose() async throws {
+        let bed = try await makeBed()
         defer { bed.tearDown() }
         let pid = try #require(bed.daemon.pid)
         #expect(stillServes(bed))
@@ -263,7 +263,7 @@ struct HostileSocketTests {
         #expect(closed == 0, "\(closed) connections closed without an answer")
         let peak = HostileKit.openSockets(of: pid), connected = sockets.count
         sockets.removeAll()
-        #expect(try waitUntil(timeout: .seconds(60)) { HostileKit.openSockets(of: pid) <= socketsBefore + 4 },
+        #expect(try await waitUntil(timeout: .seconds(60)) { HostileKit.openSockets(of: pid) <= socketsBefore + 4 },
                 "sockets: \(socketsBefore) before, \(HostileKit.openSockets(of: pid)) after")
         #expect(stillServes(bed))
         let rssAfter = HostileKit.residentKilobytes(of: pid)
@@ -275,11 +275,11 @@ struct HostileSocketTests {
 
     /// Clients that vanish mid-line, right after a request, during a long watch, or in the middle of a large line:
     /// nothing leaks (descriptors back to the baseline), the daemon keeps serving.
-    @Test func clientsThatVanishMidRequestLeakNothing() throws {
-        let bed = try makeBed(plan: ["/hang": [["hang": true]]])
+    @Test func clientsThatVanishMidRequestLeakNothing() async throws {
+        let bed = try await makeBed(plan: ["/hang": [["hang": true]]])
         defer { bed.tearDown() }
         let pid = try #require(bed.daemon.pid)
-        let incident = try HostileKit.sendNoWait(bed)
+        let incident = try await HostileKit.sendNoWait(bed)
         #expect(stillServes(bed))
         let socketsBefore = HostileKit.openSockets(of: pid), rssBefore = HostileKit.residentKilobytes(of: pid)
         let watch = #"{"jsonrpc":"2.0","id":1,"method":"incident.watch","params":{"incident":"\#(incident)"}}"# + "\n"
@@ -314,11 +314,11 @@ struct HostileSocketTests {
             }
         }
         #expect(stillServes(bed))
-        let settled = try waitUntil(timeout: .seconds(90)) { HostileKit.openSockets(of: pid) <= socketsBefore + 4 }
+        let settled = try await waitUntil(timeout: .seconds(90)) { HostileKit.openSockets(of: pid) <= socketsBefore + 4 }
         #expect(settled, "sockets: \(socketsBefore) before, \(HostileKit.openSockets(of: pid)) after")
         let rssAfter = HostileKit.residentKilobytes(of: pid)
         #expect(rssAfter - rssBefore < Self.rssGrowthLimitKB, "VmRSS \(rssBefore) kB → \(rssAfter) kB")
-        #expect(HostileKit.status(bed, incident)?.deliveries.first { $0.channel == "ops" }?.state == "delivered")
+        #expect(await HostileKit.status(bed, incident)?.deliveries.first { $0.channel == "ops" }?.state == "delivered")
         print("FAULTS-A socket vanishing: \(rounds * 5) clients gone mid-line / before the answer / mid-watch / mid-0.5 MB / half-closed; "
             + "sockets \(socketsBefore) → \(HostileKit.openSockets(of: pid)); VmRSS \(rssBefore) kB → \(rssAfter) kB")
     }
@@ -328,7 +328,7 @@ struct HostileSocketTests {
     /// A client that pipelines requests and never reads the answers fills its socket; the daemon stops writing
     /// into it and, once answers have sat unread for the stalled-write timeout (60 s), closes the connection.
     @Test func aClientThatNeverReadsItsAnswersIsDisconnected() async throws {
-        let bed = try makeBed()
+        let bed = try await makeBed()
         defer { bed.tearDown() }
         let pid = try #require(bed.daemon.pid)
         let before = HostileKit.openSockets(of: pid)
@@ -345,13 +345,13 @@ struct HostileSocketTests {
             }.start()
         }
         #expect(sent < 20_000, "the daemon kept reading requests whose answers nobody reads")
-        #expect(try waitUntil(timeout: .seconds(150)) { HostileKit.openSockets(of: pid) <= before })
+        #expect(try await waitUntil(timeout: .seconds(150)) { HostileKit.openSockets(of: pid) <= before })
         #expect(stillServes(bed))
         print("FAULTS-A socket never-reading client: \(sent) requests pipelined, closed by the daemon after \(ContinuousClock.now - started)")
     }
 
-    @Test func aSeededRandomBytesFuzzRunGetsAnswersOrCleanClosesOnly() throws {
-        let bed = try makeBed()
+    @Test func aSeededRandomBytesFuzzRunGetsAnswersOrCleanClosesOnly() async throws {
+        let bed = try await makeBed()
         defer { bed.tearDown() }
         let pid = try #require(bed.daemon.pid)
         #expect(stillServes(bed))
@@ -425,10 +425,10 @@ struct HostileSocketTests {
         #expect(hangs == 0 && garbage == 0 && unanswered == 0)
         #expect(answers + closes + notifications == cases)
         #expect(stillServes(bed))
-        #expect(try waitUntil(timeout: .seconds(30)) { HostileKit.openSockets(of: pid) <= socketsBefore + 4 })
+        #expect(try await waitUntil(timeout: .seconds(30)) { HostileKit.openSockets(of: pid) <= socketsBefore + 4 })
         let rssAfter = HostileKit.residentKilobytes(of: pid)
         #expect(rssAfter - rssBefore < Self.rssGrowthLimitKB, "VmRSS \(rssBefore) kB → \(rssAfter) kB")
-        let verify = try bed.daemon.ctl("audit", "verify")
+        let verify = try await bed.daemon.ctl("audit", "verify")
         #expect(verify.status == 0, "every fuzz line was audited and the chain holds\n\(verify)")
         print("FAULTS-A socket fuzz: seed 0x70C51A07, \(cases) lines, \(sent) bytes → \(answers) answers "
             + "(\(codes.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")), \(results) results), "
@@ -449,8 +449,8 @@ struct HostileSocketTests {
     static let readOnlyConnectionsPerUID = 16
 
     /// A daemon whose socket `nobody` can reach (0666), in no role or as an auditor (a read-only role).
-    private func makeOpenBed(nobodyIn role: String?) throws -> TestBed {
-        let bed = try TestBed { receiver in
+    private func makeOpenBed(nobodyIn role: String?) async throws -> TestBed {
+        let bed = try await TestBed { receiver in
             var config = TestConfig(channels: [.init("ops", url: receiver.url("/ops"))])
             config.socketMode = "0666"
             if role == "auditor" { config.auditors = ["group:root", "user:nobody"] }
@@ -477,7 +477,7 @@ struct HostileSocketTests {
     }
 
     private func ctl(_ bed: TestBed, _ arguments: [String], as user: String? = nil) async throws -> CommandResult {
-        try await CrowdKit.offPool { try bed.daemon.ctl(arguments: arguments, as: user) }
+        try await CrowdKit.offPool { try await bed.daemon.ctl(arguments: arguments, as: user) }
     }
 
     /// 515 idle connections from a caller without an operator or approver role: it holds its per-uid share and no
@@ -485,7 +485,7 @@ struct HostileSocketTests {
     /// the while, the caller's own next `tocsinctl` exits 3 saying so, and the refusals are one audit entry.
     @Test(.enabled(if: required(AccessFaultTests.runningAsRoot), "needs root to act as 'nobody' with setpriv"), arguments: [nil, "auditor"] as [String?])
     func idleConnectionsOfALowPrivilegeCallerLeaveRootItsConnections(role: String?) async throws {
-        let bed = try makeOpenBed(nobodyIn: role)
+        let bed = try await makeOpenBed(nobodyIn: role)
         defer { bed.tearDown() }
         let pid = try #require(bed.daemon.pid)
         let cap = role == nil ? Self.noRoleConnectionsPerUID : Self.readOnlyConnectionsPerUID
@@ -495,6 +495,12 @@ struct HostileSocketTests {
         #expect(crowd.opened["connected"] as? Int == crowdSize, "\(crowd.opened)")
         let settled = try await eventually { HostileKit.openSockets(of: pid) <= socketsBefore + cap }
         #expect(settled, "nobody holds \(HostileKit.openSockets(of: pid) - socketsBefore) connections; its share is \(cap)")
+        // Nobody's own next call is refused for load: exit 3 (the daemon could not be used), and the words say so.
+        // Asked first: the crowd's connections are idle, and the daemon closes idle connections after 60 s, which a
+        // loaded machine can reach before the steps below are done.
+        let more = try await ctl(bed, ["status"], as: "nobody")
+        #expect(more.status == 3, "\(more)")
+        #expect(more.stderr.contains("try again"), "\(more)")
 
         // Root, while nobody holds its most: served, a live send included.
         let status = try await ctl(bed, ["status"])
@@ -502,24 +508,21 @@ struct HostileSocketTests {
         #expect(try await ctl(bed, ["templates", "approve", "evacuation", "--yes"]).status == 0)
         let send = try await ctl(bed, ["send", "evacuation", "--set", "building=Pavillon A", "--yes", "--no-wait", "--json"])
         #expect(send.status == 0, "root's live send while a crowd holds its share\n\(send)")
-        // Nobody's own next call is refused for load: exit 3 (the daemon could not be used), and the words say so.
-        let more = try await ctl(bed, ["status"], as: "nobody")
-        #expect(more.status == 3, "\(more)")
-        #expect(more.stderr.contains("try again"), "\(more)")
 
         let census = try await crowd.census()
         let codes = census["codes"] as? [String: Int] ?? [:]
-        #expect(census["open"] as? Int == cap, "\(census)")
+        // At most its share is open (fewer once the idle limit closed some on a slow run).
+        #expect((census["open"] as? Int).map { $0 <= cap } == true, "\(census)")
         #expect(codes["\(RPCError.busyCode)"] == crowdSize - cap, "every connection past the share was told why: \(census)")
         await crowd.stop()
 
         // A graceful stop writes the counts: one `admin.refused` entry (two if a minute ended meanwhile).
-        bed.daemon.stop()
-        try bed.daemon.start()
-        let entries = try CrowdKit.refusedEntries(bed, uid: AccessFaultTests.nobodyUID)
+        await bed.daemon.stop()
+        try await bed.daemon.start()
+        let entries = try await CrowdKit.refusedEntries(bed, uid: AccessFaultTests.nobodyUID)
         #expect((1...2).contains(entries.count), "\(entries)")
         #expect(entries.reduce(0) { $0 + $1.count } == crowdSize - cap + 1, "\(entries)")
-        #expect(try bed.daemon.ctl("audit", "verify").status == 0)
+        #expect(try await bed.daemon.ctl("audit", "verify").status == 0)
         print("FAULTS-A socket crowd (\(role ?? "no role")): \(crowdSize) idle connections as nobody → \(census["open"] ?? "?") held, "
             + "\(codes["\(RPCError.busyCode)"] ?? 0) told busy; root status exit \(status.status), live send exit \(send.status); nobody's next tocsinctl exit \(more.status); "
             + "\(entries.count) admin.refused entr\(entries.count == 1 ? "y" : "ies") counting \(entries.reduce(0) { $0 + $1.count })")
@@ -530,7 +533,7 @@ struct HostileSocketTests {
     /// was, during the flood and after; root is served meanwhile.
     @Test(.enabled(if: required(AccessFaultTests.runningAsRoot), "needs root to act as 'nobody' with setpriv"), arguments: [nil, "auditor"] as [String?])
     func megabyteLinesOfALowPrivilegeCallerAreBoundedByItsBudget(role: String?) async throws {
-        let bed = try makeOpenBed(nobodyIn: role)
+        let bed = try await makeOpenBed(nobodyIn: role)
         defer { bed.tearDown() }
         let pid = try #require(bed.daemon.pid)
         #expect(stillServes(bed))
@@ -553,7 +556,7 @@ struct HostileSocketTests {
     /// Part of a line, then silence: the 10 s limit is a timer, so the error comes (with `"id": null`) and the
     /// connection closes without waiting for another byte or the 60 s idle limit.
     @Test func aPartialLineThenSilenceGetsTheTimeoutErrorThenAClose() async throws {
-        let bed = try makeBed()
+        let bed = try await makeBed()
         defer { bed.tearDown() }
         // 45 s: a ceiling under the 60 s idle limit, so only the 10 s timer can answer in time.
         let socket = try HostileKit.RawSocket(path: bed.daemon.socketPath, readTimeout: 45)
@@ -577,25 +580,25 @@ struct HostileSocketTests {
     /// one; the audit log gets one `admin.refused` entry per minute with the count.
     @Test(.enabled(if: required(AccessFaultTests.runningAsRoot), "needs root to act as 'nobody' with setpriv"))
     func refusedRequestsOfACallerInNoRoleAreAuditedAsOneCountPerMinute() async throws {
-        let bed = try makeOpenBed(nobodyIn: nil)
+        let bed = try await makeOpenBed(nobodyIn: nil)
         defer { bed.tearDown() }
         let flood = try await CrowdKit.flood(socket: bed.daemon.socketPath, user: "nobody", count: 10_000)
         #expect((flood["codes"] as? [String: Int])?["\(RPCError.methodNotFoundCode)"] == 10_000, "\(flood)")
-        bed.daemon.stop()
-        try bed.daemon.start()
-        #expect(try CrowdKit.requestEntries(bed, uid: AccessFaultTests.nobodyUID) == 0, "no entry per refused request")
-        let entries = try CrowdKit.refusedEntries(bed, uid: AccessFaultTests.nobodyUID)
+        await bed.daemon.stop()
+        try await bed.daemon.start()
+        #expect(try await CrowdKit.requestEntries(bed, uid: AccessFaultTests.nobodyUID) == 0, "no entry per refused request")
+        let entries = try await CrowdKit.refusedEntries(bed, uid: AccessFaultTests.nobodyUID)
         #expect((1...2).contains(entries.count), "one entry per minute: \(entries)")
         #expect(entries.reduce(0) { $0 + $1.count } == 10_000)
         #expect(Set(entries.flatMap(\.reasons.keys)) == ["method-not-found"], "\(entries)")
-        #expect(try bed.daemon.ctl("audit", "verify").status == 0)
+        #expect(try await bed.daemon.ctl("audit", "verify").status == 0)
         print("FAULTS-A socket 10000 refused requests (no role): \(entries.count) admin.refused entr\(entries.count == 1 ? "y" : "ies"), counts \(entries.map(\.count))")
     }
 
     /// Notifications (no `id`) are run but never answered; `"id": null` is a request, answered with `"id": null`;
     /// a batch is -32600, as JSON-RPC 2.0 says for a server without batches.
     @Test func notificationsGetNoAnswerAndBatchesAreInvalidRequests() async throws {
-        let bed = try makeBed()
+        let bed = try await makeBed()
         defer { bed.tearDown() }
         let socket = try HostileKit.RawSocket(path: bed.daemon.socketPath)
         socket.send(#"{"jsonrpc":"2.0","method":"daemon.status"}"# + "\n")
@@ -619,7 +622,7 @@ struct HostileSocketTests {
 
     /// A preview with 60,000 unknown variables: the problem list is capped (20 and a count of the rest), not 5 MB.
     @Test func aLongProblemListIsCappedWithACount() async throws {
-        let bed = try makeBed()
+        let bed = try await makeBed()
         defer { bed.tearDown() }
         let variables = (0..<60_000).map { #""v\#($0)":"x""# }.joined(separator: ",")
         let request = #"{"jsonrpc":"2.0","id":1,"method":"incident.preview","params":{"template":"evacuation","drill":true,"variables":{"#
