@@ -10,6 +10,7 @@ public final class DaemonProcess: @unchecked Sendable {
     public var databasePath: String { directory.file("state/tocsin.db") }
     public var logPath: String { directory.file("tocsind.log") }
     private var process: Process?
+    private var exit: ProcessExit?
 
     public init(directory: TemporaryDirectory, configPath: String) {
         self.directory = directory
@@ -18,7 +19,7 @@ public final class DaemonProcess: @unchecked Sendable {
 
     /// Starts the daemon and waits until its admin socket answers.
     /// - Parameter environment: extra variables (e.g. `NOTIFY_SOCKET`, `WATCHDOG_USEC`).
-    public func start(timeout: Duration = .seconds(30), environment: [String: String] = [:]) throws {
+    public func start(timeout: Duration = .seconds(30), environment: [String: String] = [:]) async throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: PackagePaths.tocsind)
         process.arguments = ["--config", configPath, "--log-level", "debug"]
@@ -30,14 +31,18 @@ public final class DaemonProcess: @unchecked Sendable {
         logFile.seekToEndOfFile()
         process.standardOutput = logFile
         process.standardError = logFile
-        try process.run()
+        let exit = try ProcessExit.run(process)
         self.process = process
-        let ready = try waitUntil(timeout: timeout) {
-            guard process.isRunning else { return true }
-            guard let client = try? AdminClient(socketPath: socketPath) else { return false }
-            return (try? client.call(.daemonStatus, EmptyParams(), as: DaemonStatus.self)) != nil
+        self.exit = exit
+        let socketPath = socketPath
+        let ready = try await waitUntil(timeout: timeout) {
+            guard !exit.hasExited else { return true }
+            return try await offPool {
+                guard let client = try? AdminClient(socketPath: socketPath) else { return false }
+                return (try? client.call(.daemonStatus, EmptyParams(), as: DaemonStatus.self)) != nil
+            }
         }
-        guard ready, process.isRunning else {
+        guard ready, !exit.hasExited else {
             throw TestSupportError("tocsind did not start:\n\(log())")
         }
     }
@@ -45,18 +50,36 @@ public final class DaemonProcess: @unchecked Sendable {
     public var pid: Int32? { process?.processIdentifier }
 
     /// The exit status once the process has ended.
-    public var exitStatus: Int32? { process.flatMap { $0.isRunning ? nil : $0.terminationStatus } }
-    public var isRunning: Bool { process?.isRunning ?? false }
+    public var exitStatus: Int32? { exit?.exitStatus }
+    public var isRunning: Bool { exit.map { !$0.hasExited } ?? false }
 
     /// Sends `signal` and waits for the process to end.
-    public func kill(_ signal: Int32 = SIGKILL) {
-        guard let process, process.isRunning else { return }
-        Foundation.kill(process.processIdentifier, signal)
-        process.waitUntilExit()
+    public func kill(_ signal: Int32 = SIGKILL) async {
+        guard let exit, !exit.hasExited else { return }
+        Foundation.kill(exit.pid, signal)
+        await exit.wait()
     }
 
-    public func stop() {
-        kill(SIGTERM)
+    public func stop() async {
+        await kill(SIGTERM)
+    }
+
+    /// Sends `signal` without waiting for the end: for a `defer`, which cannot await.
+    public func signal(_ signal: Int32 = SIGKILL) {
+        guard let exit, !exit.hasExited else { return }
+        Foundation.kill(exit.pid, signal)
+    }
+
+    /// Calls `body` once the process has ended (at once if it is not running): clean-up from a `defer`.
+    public func whenExited(_ body: @escaping @Sendable () -> Void) {
+        guard let exit else { return body() }
+        exit.whenExited(body)
+    }
+
+    /// Waits until the process ends by itself, up to `timeout`; its exit status, or nil if it still runs.
+    public func waitForExit(timeout: Duration = .seconds(30)) async throws -> Int32? {
+        _ = try await waitUntil(timeout: timeout) { !isRunning }
+        return exitStatus
     }
 
     public func log() -> String {
@@ -64,28 +87,31 @@ public final class DaemonProcess: @unchecked Sendable {
     }
 
     /// Runs `tocsinctl` against this daemon.
-    public func ctl(_ arguments: String..., input: String? = nil) throws -> CommandResult {
-        try runCommand(PackagePaths.tocsinctl, arguments, input: input, environment: ["TOCSIN_SOCKET": socketPath])
+    public func ctl(_ arguments: String..., input: String? = nil) async throws -> CommandResult {
+        try await runCommand(PackagePaths.tocsinctl, arguments, input: input, environment: ["TOCSIN_SOCKET": socketPath])
     }
 
-    public func ctl(arguments: [String], input: String? = nil, as user: String? = nil) throws -> CommandResult {
+    public func ctl(arguments: [String], input: String? = nil, as user: String? = nil) async throws -> CommandResult {
         guard let user else {
-            return try runCommand(PackagePaths.tocsinctl, arguments, input: input, environment: ["TOCSIN_SOCKET": socketPath])
+            return try await runCommand(PackagePaths.tocsinctl, arguments, input: input, environment: ["TOCSIN_SOCKET": socketPath])
         }
-        return try runCommand(
+        return try await runCommand(
             "/usr/bin/setpriv", ["--reuid=\(user)", "--regid=nogroup", "--clear-groups", PackagePaths.tocsinctl] + arguments,
             input: input, environment: ["TOCSIN_SOCKET": socketPath]
         )
     }
 
-    /// A client on the admin socket, for calls and raw lines.
-    public func client() throws -> AdminClient { try AdminClient(socketPath: socketPath) }
+    /// Runs `body` with a fresh client on the admin socket, on a thread of its own (the client blocks on the socket).
+    public func withClient<T: Sendable>(_ body: @escaping @Sendable (AdminClient) throws -> T) async throws -> T {
+        let socketPath = socketPath
+        return try await offPool { try body(AdminClient(socketPath: socketPath)) }
+    }
 
     /// Waits until every delivery of `incident` is final and returns its status.
-    public func waitForFinish(_ incident: String, timeout: Duration = .seconds(60)) throws -> IncidentStatus {
+    public func waitForFinish(_ incident: String, timeout: Duration = .seconds(60)) async throws -> IncidentStatus {
         var last: IncidentStatus?
-        _ = try waitUntil(timeout: timeout) {
-            last = try? client().call(.incidentStatus, IncidentParams(incident: incident), as: IncidentStatus.self)
+        _ = try await waitUntil(timeout: timeout) {
+            last = try? await withClient { try $0.call(.incidentStatus, IncidentParams(incident: incident), as: IncidentStatus.self) }
             return last?.isFinished ?? false
         }
         guard let last else { throw TestSupportError("no status for incident \(incident)") }

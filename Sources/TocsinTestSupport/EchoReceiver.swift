@@ -50,6 +50,7 @@ public final class EchoReceiver: @unchecked Sendable {
         }
     }
 
+    /// Stops the child without waiting for its end (callable from a `defer`).
     public func stop() { child.stop() }
 
     static let script = #"""

@@ -2,10 +2,14 @@ import Foundation
 
 /// A helper server run as a child process that prints `LISTENING <port>` once ready and exits when its standard
 /// input closes, so a crashed test run cannot leave it behind.
+///
+/// Starting one blocks until the child listens (a Python start, a fraction of a second): async tests start the
+/// servers built on it through ``offPool(_:)``; the synchronous start stays for the synchronous unit tests.
 struct ListeningChild {
     let process: Process
     let stdin: Pipe
     let port: Int
+    let exit: ProcessExit
 
     /// Starts `python3 arguments…` and waits for its `LISTENING` line.
     /// - Parameter what: named in the error when it does not start ("the SMTP server (is aiosmtpd installed?)").
@@ -17,7 +21,7 @@ struct ListeningChild {
         stdin = Pipe()
         process.standardOutput = out
         process.standardInput = stdin
-        try process.run()
+        exit = try ProcessExit.run(process)
         var line = Data()
         while let byte = try out.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) {
             line.append(byte)
@@ -31,9 +35,9 @@ struct ListeningChild {
         self.port = port
     }
 
+    /// Closes its input and sends SIGTERM without waiting: it ends by itself (callable from a `defer`).
     func stop() {
         try? stdin.fileHandleForWriting.close()
-        process.terminate()
-        process.waitUntilExit()
+        if !exit.hasExited { kill(exit.pid, SIGTERM) }
     }
 }

@@ -70,12 +70,16 @@ public final class LoopbackReceiver: @unchecked Sendable {
 
     /// Waits until at least `count` requests (to `path`, if given) arrived.
     @discardableResult
-    public func waitForRequests(_ count: Int, path: String? = nil, timeout: Duration = .seconds(30)) throws -> [Request] {
-        _ = try waitUntil(timeout: timeout) { requests(path: path).count >= count }
+    public func waitForRequests(_ count: Int, path: String? = nil, timeout: Duration = .seconds(30)) async throws -> [Request] {
+        _ = try await waitUntil(timeout: timeout) { requests(path: path).count >= count }
         return requests(path: path)
     }
 
+    /// Stops the child without waiting for its end (callable from a `defer`).
     public func stop() { child.stop() }
+
+    /// Calls `body` once the child has ended.
+    func whenExited(_ body: @escaping @Sendable () -> Void) { child.exit.whenExited(body) }
 }
 
 public struct TestSupportError: Error, CustomStringConvertible {

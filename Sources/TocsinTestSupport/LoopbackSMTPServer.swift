@@ -80,6 +80,7 @@ public final class LoopbackSMTPServer: @unchecked Sendable {
         }
     }
 
+    /// Stops the child without waiting for its end (callable from a `defer`).
     public func stop() {
         child.stop()
     }
@@ -207,7 +208,7 @@ public struct TestCertificateAuthority: Sendable {
     }
 
     private static func openssl(_ arguments: [String]) throws {
-        let result = try runCommand("/usr/bin/env", ["openssl"] + arguments)
+        let result = try runCommand("/usr/bin/env", ["openssl"] + arguments, bytes: nil)
         guard result.status == 0 else {
             throw TestSupportError("openssl \(arguments[0]) failed (is openssl installed? scripts/install-deps.sh): \(result)")
         }

@@ -47,8 +47,8 @@ public final class NotifyListener: @unchecked Sendable {
     /// Assignments (`READY=1`, `STATUS=…`) in the order received.
     public var assignments: [String] { messages.flatMap { $0.split(separator: "\n").map(String.init) } }
 
-    public func waitFor(_ assignment: String, timeout: Duration = .seconds(30)) throws -> Bool {
-        try waitUntil(timeout: timeout) { assignments.contains(assignment) }
+    public func waitFor(_ assignment: String, timeout: Duration = .seconds(30)) async throws -> Bool {
+        try await waitUntil(timeout: timeout) { assignments.contains(assignment) }
     }
 
     public func close() { shutdown(descriptor, Int32(SHUT_RDWR)); Glibc.close(descriptor) }

@@ -19,11 +19,50 @@ public struct CommandResult: Sendable, CustomStringConvertible {
 /// Runs a program to completion, feeding `input` on standard input (closed afterwards).
 public func runCommand(
     _ executable: String, _ arguments: [String], input: String? = nil, environment: [String: String] = [:]
-) throws -> CommandResult {
-    try runCommand(executable, arguments, bytes: input.map { Array($0.utf8) }, environment: environment)
+) async throws -> CommandResult {
+    try await runCommand(executable, arguments, bytes: input.map { Array($0.utf8) }, environment: environment)
 }
 
 /// Runs a program to completion with `bytes` on standard input (closed afterwards).
+///
+/// Nothing here holds a cooperative-pool thread: the pipes are written and read on threads of their own and the
+/// exit is awaited through the termination handler. A cancelled task (a hang guard) kills the child.
+public func runCommand(
+    _ executable: String, _ arguments: [String], bytes: [UInt8]?, environment: [String: String] = [:]
+) async throws -> CommandResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    env.merge(environment) { $1 }
+    process.environment = env
+    let out = Pipe(), err = Pipe(), stdin = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = stdin
+    let exit = try ProcessExit.run(process)
+    let (outData, errData) = try await withTaskCancellationHandler {
+        try await offPool {
+            if let bytes { stdin.fileHandleForWriting.write(Data(bytes)) }
+            try stdin.fileHandleForWriting.close()
+            // Both pipes are read to the end before the exit is awaited, so a chatty child never blocks on a full pipe.
+            let errReader = PipeReader(err)
+            let outData = out.fileHandleForReading.readDataToEndOfFile()
+            return (outData, errReader.wait())
+        }
+    } onCancel: {
+        if !exit.hasExited { kill(exit.pid, SIGKILL) }
+    }
+    let status = await exit.wait()
+    return CommandResult(
+        status: status,
+        stdout: String(decoding: outData, as: UTF8.self),
+        stderr: String(decoding: errData, as: UTF8.self)
+    )
+}
+
+/// Runs a program to completion, blocking the calling thread: only for the synchronous unit tests of other targets
+/// (from async code the async form above is chosen, and must be).
 public func runCommand(
     _ executable: String, _ arguments: [String], bytes: [UInt8]?, environment: [String: String] = [:]
 ) throws -> CommandResult {
@@ -40,16 +79,9 @@ public func runCommand(
     try process.run()
     if let bytes { stdin.fileHandleForWriting.write(Data(bytes)) }
     try stdin.fileHandleForWriting.close()
-    // Read both pipes to the end before waiting, so a chatty child never blocks on a full pipe.
-    let group = DispatchGroup()
-    nonisolated(unsafe) var errData = Data()
-    group.enter()
-    DispatchQueue.global().async {
-        errData = err.fileHandleForReading.readDataToEndOfFile()
-        group.leave()
-    }
+    let errReader = PipeReader(err)
     let outData = out.fileHandleForReading.readDataToEndOfFile()
-    group.wait()
+    let errData = errReader.wait()
     process.waitUntilExit()
     return CommandResult(
         status: process.terminationStatus,
@@ -58,21 +90,35 @@ public func runCommand(
     )
 }
 
-/// Polls `condition` until it holds or `timeout` passes; for waiting on other processes, never for timing them.
-public func waitUntil(
-    timeout: Duration = .seconds(30), interval: Duration = .milliseconds(50), _ condition: () throws -> Bool
-) throws -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try condition() { return true }
-        Thread.sleep(forTimeInterval: interval.seconds)
+/// Reads a pipe to its end on a thread of its own.
+final class PipeReader: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var data = Data()
+
+    init(_ pipe: Pipe) {
+        let handle = pipe.fileHandleForReading
+        Thread { [self] in
+            data = handle.readDataToEndOfFile()
+            done.signal()
+        }.start()
     }
-    return try condition()
+
+    /// Blocks until the end of the pipe: only from a thread of one's own (``offPool(_:)``).
+    func wait() -> Data {
+        done.wait()
+        return data
+    }
 }
 
-extension Duration {
-    var seconds: Double {
-        let (s, atto) = components
-        return Double(s) + Double(atto) / 1e18
+/// Polls `condition` until it holds or `timeout` passes; for waiting on other processes, never for timing them.
+/// Sleeps with `Task.sleep`, so a waiting test leaves its thread to others (and a cancelled one stops).
+public func waitUntil(
+    timeout: Duration = .seconds(30), interval: Duration = .milliseconds(50), _ condition: () async throws -> Bool
+) async throws -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try await Task.sleep(for: interval)
     }
+    return try await condition()
 }

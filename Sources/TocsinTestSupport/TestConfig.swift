@@ -137,22 +137,31 @@ public final class TestBed: @unchecked Sendable {
     /// - Parameter configure: builds the config from the receiver (its URLs are known only once it listens).
     public init(
         plan: [String: [[String: Any]]] = [:], environment: [String: String] = [:], configure: (LoopbackReceiver) -> TestConfig
-    ) throws {
-        directory = try TemporaryDirectory()
-        receiver = try LoopbackReceiver(in: directory, plan: plan)
+    ) async throws {
+        let directory = try TemporaryDirectory()
+        self.directory = directory
+        // The plan is not Sendable: it crosses to the starting thread as the JSON the receiver reads anyway.
+        let planData = try JSONSerialization.data(withJSONObject: plan)
+        receiver = try await offPool {
+            let plan = (try? JSONSerialization.jsonObject(with: planData)) as? [String: [[String: Any]]] ?? [:]
+            return try LoopbackReceiver(in: directory, plan: plan)
+        }
         let path = try configure(receiver).write(to: directory)
         daemon = DaemonProcess(directory: directory, configPath: path)
         do {
-            try daemon.start(environment: environment)
+            try await daemon.start(environment: environment)
         } catch {
             receiver.stop()
             throw error
         }
     }
 
+    /// Kills the daemon and stops the receiver without waiting (a `defer` cannot await); the folder is removed once
+    /// both have ended, so neither writes into a folder being removed.
     public func tearDown() {
-        daemon.kill(SIGKILL)
+        daemon.signal(SIGKILL)
         receiver.stop()
-        directory.remove()
+        let directory = directory, receiver = receiver
+        daemon.whenExited { receiver.whenExited { directory.remove() } }
     }
 }

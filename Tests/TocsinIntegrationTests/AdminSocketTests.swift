@@ -23,52 +23,57 @@ struct AdminSocketTests {
         ("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"incident.send\",\"params\":{\"template\":42}}", RPCError.invalidParamsCode),
         ("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"incident.status\"}", RPCError.invalidParamsCode),
     ])
-    func badRequestsGetTheRightErrorAndTheConnectionStaysUsable(line: String, code: Int) throws {
-        let bed = try TestBed { receiver in TestConfig(channels: [.init("ops", url: receiver.url("/ops"))]) }
+    func badRequestsGetTheRightErrorAndTheConnectionStaysUsable(line: String, code: Int) async throws {
+        let bed = try await TestBed { receiver in TestConfig(channels: [.init("ops", url: receiver.url("/ops"))]) }
         defer { bed.tearDown() }
-        let client = try bed.daemon.client()
-        #expect(try error(of: client.raw(Array(line.utf8))).code == code)
-        // Same connection, next request: still served.
-        let status = try client.call(.daemonStatus, EmptyParams(), as: DaemonStatus.self)
+        let (answer, status) = try await bed.daemon.withClient { client in
+            // Same connection, next request: still served.
+            (try client.raw(Array(line.utf8)), try client.call(.daemonStatus, EmptyParams(), as: DaemonStatus.self))
+        }
+        #expect(try error(of: answer).code == code)
         #expect(status.templates == 2)
     }
 
-    @Test func anOversizedLineIsRefusedAndOtherClientsAreUnaffected() throws {
-        let bed = try TestBed { receiver in TestConfig(channels: [.init("ops", url: receiver.url("/ops"))]) }
+    @Test func anOversizedLineIsRefusedAndOtherClientsAreUnaffected() async throws {
+        let bed = try await TestBed { receiver in TestConfig(channels: [.init("ops", url: receiver.url("/ops"))]) }
         defer { bed.tearDown() }
-        let hostile = try bed.daemon.client()
-        let bystander = try bed.daemon.client()
-        let oversized = [UInt8](repeating: UInt8(ascii: "a"), count: JSONRPC.maximumRequestBytes + 4096)
-        let answer = try? hostile.raw(oversized)
+        let socketPath = bed.daemon.socketPath
+        let (answer, bystanderStatus) = try await offPool {
+            let hostile = try AdminClient(socketPath: socketPath)
+            let bystander = try AdminClient(socketPath: socketPath)
+            let oversized = [UInt8](repeating: UInt8(ascii: "a"), count: JSONRPC.maximumRequestBytes + 4096)
+            let answer = try? hostile.raw(oversized)
+            return (answer, try bystander.call(.daemonStatus, EmptyParams(), as: DaemonStatus.self))
+        }
         // Either an error line before the close, or a close (the kernel may reset while we still write).
         if let answer, let decoded = try? error(of: answer) {
             #expect(decoded.code == RPCError.invalidRequestCode)
             #expect(decoded.message.contains("longer than"))
         }
-        #expect(try bystander.call(.daemonStatus, EmptyParams(), as: DaemonStatus.self).templates == 2)
-        #expect(try bed.daemon.client().call(.daemonStatus, EmptyParams(), as: DaemonStatus.self).templates == 2)
+        #expect(bystanderStatus.templates == 2)
+        #expect(try await bed.daemon.withClient { try $0.call(.daemonStatus, EmptyParams(), as: DaemonStatus.self) }.templates == 2)
     }
 
-    @Test func aSilentClientDoesNotBlockOthers() throws {
-        let bed = try TestBed { receiver in TestConfig(channels: [.init("ops", url: receiver.url("/ops"))]) }
+    @Test func aSilentClientDoesNotBlockOthers() async throws {
+        let bed = try await TestBed { receiver in TestConfig(channels: [.init("ops", url: receiver.url("/ops"))]) }
         defer { bed.tearDown() }
         // Connects and says nothing at all.
         let silent = try UnixSocketConnection(path: bed.daemon.socketPath)
         for _ in 0..<3 {
-            #expect(try bed.daemon.client().call(.daemonStatus, EmptyParams(), as: DaemonStatus.self).templates == 2)
+            #expect(try await bed.daemon.withClient { try $0.call(.daemonStatus, EmptyParams(), as: DaemonStatus.self) }.templates == 2)
         }
         _ = silent
     }
 
-    @Test func aClientThatVanishesMidRequestLeavesTheDaemonServing() throws {
-        let bed = try TestBed { receiver in TestConfig(channels: [.init("ops", url: receiver.url("/ops"))]) }
+    @Test func aClientThatVanishesMidRequestLeavesTheDaemonServing() async throws {
+        let bed = try await TestBed { receiver in TestConfig(channels: [.init("ops", url: receiver.url("/ops"))]) }
         defer { bed.tearDown() }
         for _ in 0..<20 {
             let connection = try UnixSocketConnection(path: bed.daemon.socketPath)
             try connection.writeLine(Array("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"audit.verify\"}".utf8))
             // Dropped without reading the answer.
         }
-        #expect(try bed.daemon.client().call(.daemonStatus, EmptyParams(), as: DaemonStatus.self).templates == 2)
+        #expect(try await bed.daemon.withClient { try $0.call(.daemonStatus, EmptyParams(), as: DaemonStatus.self) }.templates == 2)
         #expect(bed.daemon.isRunning)
     }
 }

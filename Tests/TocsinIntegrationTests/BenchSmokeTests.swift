@@ -10,9 +10,9 @@ struct BenchSmokeTests {
         if: required(FileManager.default.isExecutableFile(atPath: "/usr/sbin/nginx")),
         "needs nginx as the benchmark's receiver: apt-get install -y nginx-light (scripts/install-deps.sh does)"
     ))
-    func tinyBenchRunsEveryMeasurementAndPrintsTheTable() throws {
+    func tinyBenchRunsEveryMeasurementAndPrintsTheTable() async throws {
         let script = PackagePaths.root.appendingPathComponent("scripts/bench/bench.py").path
-        let result = try runCommand("/usr/bin/python3", [script, "--tiny", "--bin-dir", PackagePaths.binaries.path])
+        let result = try await runCommand("/usr/bin/python3", [script, "--tiny", "--bin-dir", PackagePaths.binaries.path])
         #expect(result.status == 0, "\(result)")
         #expect(result.stdout.contains("| Measurement | Median | Min – max | Runs | Target | Met |"), "\(result)")
         for row in [

@@ -6,66 +6,66 @@ import TocsinTestSupport
 /// The operator's command line: confirmation, validation before anything is stored, exit codes, drills.
 @Suite(.timeLimit(.minutes(3)))
 struct CLITests {
-    private func makeBed() throws -> TestBed {
-        try TestBed { receiver in TestConfig(channels: [.init("ops", url: receiver.url("/ops"))]) }
+    private func makeBed() async throws -> TestBed {
+        try await TestBed { receiver in TestConfig(channels: [.init("ops", url: receiver.url("/ops"))]) }
     }
 
-    private func incidentCount(_ bed: TestBed) throws -> Int {
-        try bed.daemon.client().call(.incidentList, ListParams(limit: 100), as: [IncidentSummary].self).count
+    private func incidentCount(_ bed: TestBed) async throws -> Int {
+        try await bed.daemon.withClient { try $0.call(.incidentList, ListParams(limit: 100), as: [IncidentSummary].self) }.count
     }
 
-    @Test func aWrongConfirmationSendsNothingAndExits2() throws {
-        let bed = try makeBed()
+    @Test func aWrongConfirmationSendsNothingAndExits2() async throws {
+        let bed = try await makeBed()
         defer { bed.tearDown() }
-        _ = try bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
-        let send = try bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", input: "evacuatoin\n")
+        _ = try await bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+        let send = try await bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", input: "evacuatoin\n")
         #expect(send.status == 2, "\(send)")
         #expect(send.stderr.contains("LIVE ALERT"))
         #expect(send.stderr.contains("Nothing was sent"))
-        #expect(try incidentCount(bed) == 0)
+        #expect(try await incidentCount(bed) == 0)
         #expect(bed.receiver.requests().isEmpty)
     }
 
-    @Test func endOfInputAtTheConfirmationSendsNothing() throws {
-        let bed = try makeBed()
+    @Test func endOfInputAtTheConfirmationSendsNothing() async throws {
+        let bed = try await makeBed()
         defer { bed.tearDown() }
-        _ = try bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
-        let send = try bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", input: "")
+        _ = try await bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+        let send = try await bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", input: "")
         #expect(send.status == 2)
-        #expect(try incidentCount(bed) == 0)
+        #expect(try await incidentCount(bed) == 0)
     }
 
-    @Test func typingTheTemplateIDConfirms() throws {
-        let bed = try makeBed()
+    @Test func typingTheTemplateIDConfirms() async throws {
+        let bed = try await makeBed()
         defer { bed.tearDown() }
-        _ = try bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
-        let send = try bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", input: "evacuation\n")
+        _ = try await bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+        let send = try await bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", input: "evacuation\n")
         #expect(send.status == 0, "\(send)")
         #expect(send.stderr.contains("[fr] ÉVACUATION — Pavillon A"), "the confirmation shows the rendered text")
         #expect(bed.receiver.requests(path: "/ops").count == 1)
     }
 
-    @Test func anUnapprovedTemplateIsRefusedBeforeTheConfirmationAndCanStillBePreviewed() throws {
-        let bed = try makeBed()
+    @Test func anUnapprovedTemplateIsRefusedBeforeTheConfirmationAndCanStillBePreviewed() async throws {
+        let bed = try await makeBed()
         defer { bed.tearDown() }
-        let send = try bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", input: "evacuation\n")
+        let send = try await bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", input: "evacuation\n")
         #expect(send.status == 4, "\(send)")
         #expect(!send.stderr.contains("Type the template id"), "no confirmation is asked for what cannot be sent")
-        let preview = try bed.daemon.ctl("preview", "evacuation", "--set", "building=Pavillon A")
+        let preview = try await bed.daemon.ctl("preview", "evacuation", "--set", "building=Pavillon A")
         #expect(preview.status == 0, "\(preview)")
         #expect(preview.stdout.contains("PREVIEW — nothing is sent"))
         #expect(preview.stdout.contains("NOT approved"))
         #expect(!preview.stdout.contains("LIVE ALERT"))
     }
 
-    @Test func aLiveSendOfAnUnapprovedTemplateIsRefusedWithExit4() throws {
-        let bed = try makeBed()
+    @Test func aLiveSendOfAnUnapprovedTemplateIsRefusedWithExit4() async throws {
+        let bed = try await makeBed()
         defer { bed.tearDown() }
-        let send = try bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes")
+        let send = try await bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes")
         #expect(send.status == 4, "\(send)")
         #expect(send.stderr.contains("not approved"))
         #expect(send.stderr.contains("tocsinctl templates approve evacuation"))
-        #expect(try incidentCount(bed) == 0)
+        #expect(try await incidentCount(bed) == 0)
     }
 
     @Test(arguments: [
@@ -76,29 +76,29 @@ struct CLITests {
         (["send", "evacuation", "--set", "building", "--yes"], "--set takes name=value"),
         (["send", "evacuation", "--set", "building=Pavillon A", "--route", "nowhere", "--yes"], "no route 'nowhere'"),
     ])
-    func badInputIsRefusedBeforeAnythingIsStored(arguments: [String], message: String) throws {
-        let bed = try makeBed()
+    func badInputIsRefusedBeforeAnythingIsStored(arguments: [String], message: String) async throws {
+        let bed = try await makeBed()
         defer { bed.tearDown() }
-        _ = try bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
-        let result = try bed.daemon.ctl(arguments: arguments)
+        _ = try await bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+        let result = try await bed.daemon.ctl(arguments: arguments)
         #expect(result.status == 2, "\(result)")
         #expect(result.stderr.contains(message), "\(result.stderr)")
-        #expect(try incidentCount(bed) == 0)
+        #expect(try await incidentCount(bed) == 0)
         #expect(bed.receiver.requests().isEmpty)
     }
 
-    @Test func anUnreachableDaemonExits3() throws {
+    @Test func anUnreachableDaemonExits3() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let result = try runCommand(PackagePaths.tocsinctl, ["status"], environment: ["TOCSIN_SOCKET": directory.file("nothing.sock")])
+        let result = try await runCommand(PackagePaths.tocsinctl, ["status"], environment: ["TOCSIN_SOCKET": directory.file("nothing.sock")])
         #expect(result.status == 3)
         #expect(result.stderr.contains("is tocsind running"))
     }
 
-    @Test func aDrillOfAnUnapprovedTemplateGoesOutMarkedInBothLanguages() throws {
-        let bed = try makeBed()
+    @Test func aDrillOfAnUnapprovedTemplateGoesOutMarkedInBothLanguages() async throws {
+        let bed = try await makeBed()
         defer { bed.tearDown() }
-        let drill = try bed.daemon.ctl("drill", "evacuation", "--set", "building=Pavillon B", input: "evacuation\n")
+        let drill = try await bed.daemon.ctl("drill", "evacuation", "--set", "building=Pavillon B", input: "evacuation\n")
         #expect(drill.status == 0, "\(drill)")
         #expect(drill.stderr.contains("EXERCICE / EXERCISE"))
         #expect(!drill.stderr.contains("LIVE ALERT"))
@@ -113,22 +113,22 @@ struct CLITests {
         #expect((messages[1]["body"] as? String)?.hasPrefix("This is a drill.") == true)
     }
 
-    @Test func previewTemplatesAndStatusSpeakJSON() throws {
-        let bed = try makeBed()
+    @Test func previewTemplatesAndStatusSpeakJSON() async throws {
+        let bed = try await makeBed()
         defer { bed.tearDown() }
-        let list = try bed.daemon.ctl("templates", "list", "--json")
+        let list = try await bed.daemon.ctl("templates", "list", "--json")
         #expect(list.status == 0)
         #expect(list.stdout.contains("\"approval\" : \"unapproved\""))
-        _ = try bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
-        #expect(try bed.daemon.ctl("templates", "list").stdout.contains("approved"))
-        let preview = try bed.daemon.ctl("preview", "evacuation", "--set", "building=Pavillon A", "--json")
+        _ = try await bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+        #expect(try await bed.daemon.ctl("templates", "list").stdout.contains("approved"))
+        let preview = try await bed.daemon.ctl("preview", "evacuation", "--set", "building=Pavillon A", "--json")
         #expect(preview.status == 0)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(preview.stdout.utf8)) as? [String: Any])
         #expect(object["deliveries"] as? Int == 1)
-        #expect(try incidentCount(bed) == 0, "a preview stores nothing")
-        let show = try bed.daemon.ctl("templates", "show", "evacuation")
+        #expect(try await incidentCount(bed) == 0, "a preview stores nothing")
+        let show = try await bed.daemon.ctl("templates", "show", "evacuation")
         #expect(show.stdout.contains("{{building}} required"))
-        let status = try bed.daemon.ctl("status", "--json")
+        let status = try await bed.daemon.ctl("status", "--json")
         #expect(status.status == 0)
         #expect(status.stdout.contains("configFingerprint"))
     }
@@ -137,18 +137,18 @@ struct CLITests {
 /// The live progress of a send: plain lines for pipes and logs, a table redrawn in place on a terminal.
 @Suite(.timeLimit(.minutes(3)))
 struct ProgressViewTests {
-    private func makeBed() throws -> TestBed {
-        let bed = try TestBed(plan: ["/flaky": [["status": 500], ["status": 200]]]) { receiver in
+    private func makeBed() async throws -> TestBed {
+        let bed = try await TestBed(plan: ["/flaky": [["status": 500], ["status": 200]]]) { receiver in
             TestConfig(channels: [.init("ops", url: receiver.url("/ops")), .init("flaky", url: receiver.url("/flaky"))])
         }
-        _ = try bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+        _ = try await bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
         return bed
     }
 
-    @Test func progressIsOnePlainLinePerChangeWhenNotATerminal() throws {
-        let bed = try makeBed()
+    @Test func progressIsOnePlainLinePerChangeWhenNotATerminal() async throws {
+        let bed = try await makeBed()
         defer { bed.tearDown() }
-        let send = try bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes")
+        let send = try await bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes")
         #expect(send.status == 0, "\(send)")
         #expect(send.stdout.contains("  retrying   flaky (attempt 1): HTTP 500"))
         #expect(send.stdout.contains("  delivered  flaky (attempts 2, HTTP 200"))
@@ -157,11 +157,11 @@ struct ProgressViewTests {
     }
 
     @Test(.enabled(if: required(FileManager.default.isExecutableFile(atPath: "/usr/bin/script")), "needs script(1) to give the CLI a terminal"))
-    func progressIsRedrawnInPlaceOnATerminal() throws {
-        let bed = try makeBed()
+    func progressIsRedrawnInPlaceOnATerminal() async throws {
+        let bed = try await makeBed()
         defer { bed.tearDown() }
         let command = "\(PackagePaths.tocsinctl) send evacuation --set 'building=Pavillon A' --yes"
-        let result = try runCommand("/usr/bin/script", ["-qec", command, "/dev/null"], environment: ["TOCSIN_SOCKET": bed.daemon.socketPath])
+        let result = try await runCommand("/usr/bin/script", ["-qec", command, "/dev/null"], environment: ["TOCSIN_SOCKET": bed.daemon.socketPath])
         #expect(result.status == 0, "\(result)")
         #expect(result.stdout.contains("\u{1B}[2K"), "lines are cleared and redrawn")
         #expect(result.stdout.contains("\u{1B}[2A"), "the cursor goes back up over the two channel rows")

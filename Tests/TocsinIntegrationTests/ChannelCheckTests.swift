@@ -6,12 +6,12 @@ import TocsinTestSupport
 /// `tocsinctl channels list` and `channels test`: know a channel works before the day it is needed.
 @Suite(.timeLimit(.minutes(3)))
 struct ChannelCheckTests {
-    @Test func channelTestSendsACAPTestMessageAndShowsTheAnswer() throws {
-        let bed = try TestBed(plan: ["/broken": [["status": 404, "body": "{\"error\":\"no such hook\"}"]]]) { receiver in
+    @Test func channelTestSendsACAPTestMessageAndShowsTheAnswer() async throws {
+        let bed = try await TestBed(plan: ["/broken": [["status": 404, "body": "{\"error\":\"no such hook\"}"]]]) { receiver in
             TestConfig(channels: [.init("ops", url: receiver.url("/ops")), .init("broken", url: receiver.url("/broken"))])
         }
         defer { bed.tearDown() }
-        let ok = try bed.daemon.ctl("channels", "test", "ops")
+        let ok = try await bed.daemon.ctl("channels", "test", "ops")
         #expect(ok.status == 0, "\(ok)")
         #expect(ok.stdout.contains("HTTP 200"))
         #expect(ok.stdout.contains("The channel works."))
@@ -20,16 +20,16 @@ struct ChannelCheckTests {
         let messages = try #require(data["messages"] as? [[String: Any]])
         #expect((messages.first?["title"] as? String)?.hasPrefix("TEST — Vérification du canal ops") == true)
 
-        let broken = try bed.daemon.ctl("channels", "test", "broken")
+        let broken = try await bed.daemon.ctl("channels", "test", "broken")
         #expect(broken.status == 1, "\(broken)")
         #expect(broken.stdout.contains("HTTP 404"))
         #expect(broken.stdout.contains("no such hook"))
-        #expect(try bed.daemon.ctl("channels", "test", "nope").status == 2)
+        #expect(try await bed.daemon.ctl("channels", "test", "nope").status == 2)
     }
 
-    @Test func channelsListMasksSecretsAndShowsLastSuccessAndError() throws {
+    @Test func channelsListMasksSecretsAndShowsLastSuccessAndError() async throws {
         let secret = TestConfig.makeSecret()
-        let bed = try TestBed(plan: ["/down/T0K3N-in-path": [["status": 400]]]) { receiver in
+        let bed = try await TestBed(plan: ["/down/T0K3N-in-path": [["status": 400]]]) { receiver in
             TestConfig(channels: [
                 .init("ops", url: receiver.url("/hooks/SECRET-PATH-TOKEN?key=QUERYSECRET"), secret: secret,
                       extra: "    headers: { Authorization: \"Bearer HEADER-TOKEN\" }\n"),
@@ -37,16 +37,16 @@ struct ChannelCheckTests {
             ])
         }
         defer { bed.tearDown() }
-        _ = try bed.daemon.ctl("channels", "test", "ops")
-        _ = try bed.daemon.ctl("channels", "test", "down")
+        _ = try await bed.daemon.ctl("channels", "test", "ops")
+        _ = try await bed.daemon.ctl("channels", "test", "down")
 
-        let list = try bed.daemon.ctl("channels", "list")
+        let list = try await bed.daemon.ctl("channels", "list")
         #expect(list.status == 0)
         #expect(list.stdout.contains("http://127.0.0.1:\(bed.receiver.port)/•••"))
         for leaked in ["SECRET-PATH-TOKEN", "QUERYSECRET", "HEADER-TOKEN", "T0K3N-in-path", secret] {
             #expect(!list.stdout.contains(leaked), "channels list shows \(leaked)")
         }
-        let json = try bed.daemon.ctl("channels", "list", "--json")
+        let json = try await bed.daemon.ctl("channels", "list", "--json")
         let channels = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
         let ops = try #require(channels.first { $0["name"] as? String == "ops" })
         #expect(ops["lastDeliveredAt"] is String)

@@ -69,12 +69,12 @@ struct ChannelTypesTests {
         "/tg/bot\(botToken)/sendMessage": [["body": #"{"ok":true,"result":{"message_id":1}}"#]],
     ] }
 
-    @Test func everyChannelTypeSendsWhatItsServiceExpects() throws {
-        let bed = try TestBed(plan: Self.plan) { receiver in TestConfig(channels: Self.channels(receiver)) }
+    @Test func everyChannelTypeSendsWhatItsServiceExpects() async throws {
+        let bed = try await TestBed(plan: Self.plan) { receiver in TestConfig(channels: Self.channels(receiver)) }
         defer { bed.tearDown() }
-        #expect(try bed.daemon.ctl("templates", "approve", "evacuation", "--yes").status == 0)
+        #expect(try await bed.daemon.ctl("templates", "approve", "evacuation", "--yes").status == 0)
 
-        let send = try bed.daemon.ctl(arguments: ["send", "evacuation", "--set", "building=Pavillon A", "--yes", "--json"])
+        let send = try await bed.daemon.ctl(arguments: ["send", "evacuation", "--set", "building=Pavillon A", "--yes", "--json"])
         #expect(send.status == 0, "\(send)\n\(bed.daemon.log())")
         let summary = try #require(send.jsonLines.last)
         #expect(summary["delivered"] as? Int == 11, "ten channels, the SMS one with two recipients")
@@ -138,7 +138,7 @@ struct ChannelTypesTests {
         #expect((x.json?["text"] as? String)?.hasPrefix("ÉVACUATION — Pavillon A\n") == true)
     }
 
-    @Test func serviceAnswersDecideTheOutcome() throws {
+    @Test func serviceAnswersDecideTheOutcome() async throws {
         let plan: [String: [[String: Any]]] = [
             // A 200 whose body says the call failed: misconfiguration, not retried.
             "/tg/bot\(Self.botToken)/sendMessage": [["body": #"{"ok":false,"error_code":400,"description":"Bad Request: chat not found"}"#]],
@@ -150,16 +150,16 @@ struct ChannelTypesTests {
             // Slack answers 200 only with "ok": anything else is a wrong URL.
             "/slack": [["body": "<html>portal</html>"]],
         ]
-        let bed = try TestBed(plan: plan) { receiver in
+        let bed = try await TestBed(plan: plan) { receiver in
             let all = Self.channels(receiver)
             var sms = all.first { $0.name == "sms" }!
             sms.extra = sms.extra.replacingOccurrences(of: #"to: ["+1 514 555 1234", "+15145559876"]"#, with: #"to: ["+15145551234"]"#)
             return TestConfig(channels: [all.first { $0.name == "telegram" }!, sms, all.first { $0.name == "slack" }!])
         }
         defer { bed.tearDown() }
-        _ = try bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+        _ = try await bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
 
-        let send = try bed.daemon.ctl(arguments: ["send", "evacuation", "--set", "building=Pavillon B", "--yes", "--json"])
+        let send = try await bed.daemon.ctl(arguments: ["send", "evacuation", "--set", "building=Pavillon B", "--yes", "--json"])
         #expect(send.status == 1, "some deliveries failed\n\(send)")
         let deliveries = try #require(send.jsonLines.last?["deliveries"] as? [[String: Any]])
         let telegram = try #require(deliveries.first { $0["channel"] as? String == "telegram" })

@@ -4,16 +4,16 @@ import TocsinTestSupport
 
 /// `tocsind --check-config`: 0 valid, 1 invalid with every problem listed by file and line.
 @Suite struct ConfigCheckTests {
-    @Test func aValidConfigPasses() throws {
+    @Test func aValidConfigPasses() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let path = try TestConfig(channels: [.init("ops", url: "http://127.0.0.1:9/ops")]).write(to: directory)
-        let result = try runCommand(PackagePaths.tocsind, ["--check-config", "--config", path])
+        let result = try await runCommand(PackagePaths.tocsind, ["--check-config", "--config", path])
         #expect(result.status == 0, "\(result)")
         #expect(result.stdout.contains("OK"))
     }
 
-    @Test func everyProblemIsListedWithFileAndLine() throws {
+    @Test func everyProblemIsListedWithFileAndLine() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         try directory.write("templates/evacuation.yaml", TestConfig.evacuationTemplate.replacingOccurrences(of: "{{assembly_point}}.\"\n  en", with: "{{assemby_point}}.\"\n  en"))
@@ -28,7 +28,7 @@ import TocsinTestSupport
             chanels: {}
 
             """)
-        let result = try runCommand(PackagePaths.tocsind, ["--check-config", "--config", path])
+        let result = try await runCommand(PackagePaths.tocsind, ["--check-config", "--config", path])
         #expect(result.status == 1, "\(result)")
         let out = result.stderr
         #expect(out.contains("tocsin.yaml:3: error: 'delivery.timeout' is not a duration"))
@@ -41,7 +41,7 @@ import TocsinTestSupport
         #expect(!out.contains("not-a-whsec"), "a secret's value never appears in an error")
     }
 
-    @Test func theExampleConfigValidatesWithItsTemplates() throws {
+    @Test func theExampleConfigValidatesWithItsTemplates() async throws {
         // The shipped example reads its secrets from systemd credentials; point them at stand-ins.
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
@@ -65,7 +65,7 @@ import TocsinTestSupport
             try directory.write("credentials/\(name)", value)
         }
         let path = try directory.write("tocsin.yaml", text)
-        let result = try runCommand(PackagePaths.tocsind, ["--check-config", "--config", path])
+        let result = try await runCommand(PackagePaths.tocsind, ["--check-config", "--config", path])
         #expect(result.status == 0, "\(result)")
         #expect(result.stdout.contains("4 templates"))
     }
@@ -73,18 +73,18 @@ import TocsinTestSupport
 
 /// Secrets written inline in a config file that every user can read are refused.
 @Suite struct InlineSecretTests {
-    @Test func aWorldReadableConfigWithAnInlineSecretIsRefused() throws {
+    @Test func aWorldReadableConfigWithAnInlineSecretIsRefused() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let secret = TestConfig.makeSecret()
         let path = try TestConfig(channels: [.init("ops", url: "http://127.0.0.1:9/ops", extra: "    secret: \"\(secret)\"\n")]).write(to: directory)
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
-        let refused = try runCommand(PackagePaths.tocsind, ["--check-config", "--config", path])
+        let refused = try await runCommand(PackagePaths.tocsind, ["--check-config", "--config", path])
         #expect(refused.status == 1, "\(refused)")
         #expect(refused.stderr.contains("'channels.ops.secret' is written in this file, which every user of the machine can read"))
         #expect(!refused.stderr.contains(secret))
 
         try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: path)
-        #expect(try runCommand(PackagePaths.tocsind, ["--check-config", "--config", path]).status == 0)
+        #expect(try await runCommand(PackagePaths.tocsind, ["--check-config", "--config", path]).status == 0)
     }
 }

@@ -6,15 +6,15 @@ import TocsinTestSupport
 /// The core path end to end: real tocsind, real SQLite file, real admin socket, real HTTP on 127.0.0.1.
 @Suite(.timeLimit(.minutes(3)))
 struct DeliveryTests {
-    @Test func signedLiveSendIsDeliveredAndVerifiesWithTheReferenceVerifier() throws {
+    @Test func signedLiveSendIsDeliveredAndVerifiesWithTheReferenceVerifier() async throws {
         let secret = TestConfig.makeSecret()
-        let bed = try TestBed { receiver in
+        let bed = try await TestBed { receiver in
             TestConfig(channels: [.init("ops", url: receiver.url("/ops"), secret: secret)])
         }
         defer { bed.tearDown() }
 
-        #expect(try bed.daemon.ctl("templates", "approve", "evacuation", "--yes").status == 0)
-        let send = try bed.daemon.ctl(arguments: ["send", "evacuation", "--set", "building=Pavillon A", "--yes", "--json"])
+        #expect(try await bed.daemon.ctl("templates", "approve", "evacuation", "--yes").status == 0)
+        let send = try await bed.daemon.ctl(arguments: ["send", "evacuation", "--set", "building=Pavillon A", "--yes", "--json"])
         #expect(send.status == 0, "\(send)")
         let lines = send.jsonLines
         let incident = try #require(lines.first?["incident"] as? String)
@@ -39,19 +39,19 @@ struct DeliveryTests {
         #expect(messages.map { $0["language"] as? String } == ["fr-CA", "en-CA"])
         #expect(messages.first?["title"] as? String == "ÉVACUATION — Pavillon A")
 
-        let verify = try runCommand("/usr/bin/env", ["python3", PackagePaths.verifyScript, bed.receiver.recordPath, "@" + bed.directory.file("secrets/ops"), "/ops"])
+        let verify = try await runCommand("/usr/bin/env", ["python3", PackagePaths.verifyScript, bed.receiver.recordPath, "@" + bed.directory.file("secrets/ops"), "/ops"])
         #expect(verify.status == 0, "\(verify)")
         #expect(verify.stdout.contains("verified 1"))
     }
 
-    @Test func retriesAfter500sThenDeliversWithTheSameWebhookID() throws {
-        let bed = try TestBed(plan: ["/flaky": [["status": 500], ["status": 503], ["status": 200]]]) { receiver in
+    @Test func retriesAfter500sThenDeliversWithTheSameWebhookID() async throws {
+        let bed = try await TestBed(plan: ["/flaky": [["status": 500], ["status": 503], ["status": 200]]]) { receiver in
             TestConfig(channels: [.init("flaky", url: receiver.url("/flaky"))])
         }
         defer { bed.tearDown() }
-        _ = try bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+        _ = try await bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
 
-        let send = try bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon B", "--yes")
+        let send = try await bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon B", "--yes")
         #expect(send.status == 0, "\(send)")
         let requests = bed.receiver.requests(path: "/flaky")
         #expect(requests.count == 3)
@@ -61,14 +61,14 @@ struct DeliveryTests {
         #expect(send.stdout.contains("All 1 deliveries delivered"))
     }
 
-    @Test func honoursRetryAfterOn429() throws {
-        let bed = try TestBed(plan: ["/limited": [["status": 429, "headers": ["Retry-After": "1"]], ["status": 200]]]) { receiver in
+    @Test func honoursRetryAfterOn429() async throws {
+        let bed = try await TestBed(plan: ["/limited": [["status": 429, "headers": ["Retry-After": "1"]], ["status": 200]]]) { receiver in
             TestConfig(channels: [.init("limited", url: receiver.url("/limited"))])
         }
         defer { bed.tearDown() }
-        _ = try bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+        _ = try await bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
 
-        let send = try bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes")
+        let send = try await bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes")
         #expect(send.status == 0, "\(send)")
         let requests = bed.receiver.requests(path: "/limited")
         #expect(requests.count == 2)
@@ -76,14 +76,14 @@ struct DeliveryTests {
         #expect(requests[1].time - requests[0].time >= 0.95)
     }
 
-    @Test func a400FailsAtOnceAndIsFlaggedAsMisconfiguration() throws {
-        let bed = try TestBed(plan: ["/bad": [["status": 400, "body": "{\"error\":\"invalid payload\"}"]]]) { receiver in
+    @Test func a400FailsAtOnceAndIsFlaggedAsMisconfiguration() async throws {
+        let bed = try await TestBed(plan: ["/bad": [["status": 400, "body": "{\"error\":\"invalid payload\"}"]]]) { receiver in
             TestConfig(channels: [.init("bad", url: receiver.url("/bad")), .init("good", url: receiver.url("/good"))])
         }
         defer { bed.tearDown() }
-        _ = try bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+        _ = try await bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
 
-        let send = try bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes", "--json")
+        let send = try await bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes", "--json")
         #expect(send.status == 1, "some deliveries failed → exit 1\n\(send)")
         #expect(bed.receiver.requests(path: "/bad").count == 1, "a 400 is not retried")
         let summary = try #require(send.jsonLines.last)
@@ -93,27 +93,27 @@ struct DeliveryTests {
         #expect(bad["misconfiguration"] as? Bool == true)
         #expect((bad["lastError"] as? String)?.contains("invalid payload") == true, "what the service answered is kept")
         #expect(deliveries.first { $0["channel"] as? String == "good" }?["state"] as? String == "delivered")
-        let status = try bed.daemon.ctl("status")
+        let status = try await bed.daemon.ctl("status")
         #expect(status.stdout.contains("Recent failures:"))
         #expect(status.stdout.contains("FAILED     bad (attempt 1): HTTP 400"))
     }
 
-    @Test func aHangingChannelDoesNotDelayAnotherChannel() throws {
-        let bed = try TestBed(plan: ["/hang": [["hang": true]]]) { receiver in
+    @Test func aHangingChannelDoesNotDelayAnotherChannel() async throws {
+        let bed = try await TestBed(plan: ["/hang": [["hang": true]]]) { receiver in
             TestConfig(channels: [
                 .init("hanging", url: receiver.url("/hang"), timeout: "60s"),
                 .init("healthy", url: receiver.url("/ok")),
             ])
         }
         defer { bed.tearDown() }
-        _ = try bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+        _ = try await bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
 
-        let send = try bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes", "--no-wait", "--json")
+        let send = try await bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes", "--no-wait", "--json")
         #expect(send.status == 0, "\(send)")
         let incident = try #require(send.jsonLines.first?["incident"] as? String)
         var status: IncidentStatus?
-        let healthyDelivered = try waitUntil {
-            status = try? bed.daemon.client().call(.incidentStatus, IncidentParams(incident: incident), as: IncidentStatus.self)
+        let healthyDelivered = try await waitUntil {
+            status = try? await bed.daemon.withClient { try $0.call(.incidentStatus, IncidentParams(incident: incident), as: IncidentStatus.self) }
             return status?.deliveries.first { $0.channel == "healthy" }?.state == "delivered"
         }
         #expect(healthyDelivered)
@@ -122,27 +122,27 @@ struct DeliveryTests {
         #expect(bed.receiver.requests(path: "/hang").count == 1)
     }
 
-    @Test func kill9DuringAFanOutLosesNothingAndResendsWithTheSameWebhookID() throws {
+    @Test func kill9DuringAFanOutLosesNothingAndResendsWithTheSameWebhookID() async throws {
         let paths = (1...12).map { "/slow\($0)" }
         var plan: [String: [[String: Any]]] = [:]
         for path in paths { plan[path] = [["delay": 1]] }
-        let bed = try TestBed(plan: plan) { receiver in
+        let bed = try await TestBed(plan: plan) { receiver in
             TestConfig(channels: paths.map { .init("ch\($0.dropFirst(5))", url: receiver.url($0)) })
         }
         defer { bed.tearDown() }
-        _ = try bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+        _ = try await bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
 
-        let send = try bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes", "--no-wait", "--json")
+        let send = try await bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes", "--no-wait", "--json")
         #expect(send.status == 0, "\(send)")
         let incident = try #require(send.jsonLines.first?["incident"] as? String)
         // Acknowledged means durable: kill while requests are in flight (the receiver holds each for a second).
-        try bed.receiver.waitForRequests(1)
-        bed.daemon.kill(SIGKILL)
+        try await bed.receiver.waitForRequests(1)
+        await bed.daemon.kill(SIGKILL)
         let seenBeforeKill = Set(bed.receiver.requests().compactMap { $0.headers["webhook-id"] })
         #expect(!seenBeforeKill.isEmpty)
 
-        try bed.daemon.start()
-        let final = try bed.daemon.waitForFinish(incident)
+        try await bed.daemon.start()
+        let final = try await bed.daemon.waitForFinish(incident)
         #expect(final.deliveries.count == paths.count)
         #expect(final.allDelivered, "\(final.deliveries.map { "\($0.channel): \($0.state) \($0.lastError ?? "")" })")
 
@@ -155,7 +155,7 @@ struct DeliveryTests {
         for id in resent {
             #expect(Set(requests.filter { $0.headers["webhook-id"] == id }.map(\.body)).count == 1)
         }
-        let verify = try bed.daemon.ctl("audit", "verify")
+        let verify = try await bed.daemon.ctl("audit", "verify")
         #expect(verify.status == 0, "\(verify)")
     }
 }

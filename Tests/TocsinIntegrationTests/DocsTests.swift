@@ -15,8 +15,8 @@ struct DocsTests {
     // MARK: docs/webhook-payload.schema.json
 
     /// Alerts, drills, updates, all-clears and channel tests, in one and in two languages, as the receiver got them.
-    @Test func bodiesReceivedFromTocsindValidateAgainstTheSchema() throws {
-        let bed = try TestBed { receiver in
+    @Test func bodiesReceivedFromTocsindValidateAgainstTheSchema() async throws {
+        let bed = try await TestBed { receiver in
             TestConfig(channels: [
                 .init("both", url: receiver.url("/both"), secret: TestConfig.makeSecret()),
                 .init("french", url: receiver.url("/french"), secret: TestConfig.makeSecret(), extra: "    languages: [fr]\n"),
@@ -24,20 +24,20 @@ struct DocsTests {
             ])
         }
         defer { bed.tearDown() }
-        #expect(try bed.daemon.ctl("templates", "approve", "evacuation", "--yes").status == 0)
-        #expect(try bed.daemon.ctl("templates", "approve", "all-clear", "--yes").status == 0)
+        #expect(try await bed.daemon.ctl("templates", "approve", "evacuation", "--yes").status == 0)
+        #expect(try await bed.daemon.ctl("templates", "approve", "all-clear", "--yes").status == 0)
 
-        let alert = try bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes", "--json")
+        let alert = try await bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes", "--json")
         #expect(alert.status == 0, "\(alert)")
         let incident = try #require(alert.jsonLines.first?["incident"] as? String)
-        #expect(try bed.daemon.ctl("update", incident, "evacuation", "--set", "assembly_point=Gymnase", "--yes").status == 0)
-        #expect(try bed.daemon.ctl("all-clear", incident, "--yes").status == 0)
-        let drill = try bed.daemon.ctl("drill", "evacuation", "--set", "building=Pavillon B", "--yes", "--json")
+        #expect(try await bed.daemon.ctl("update", incident, "evacuation", "--set", "assembly_point=Gymnase", "--yes").status == 0)
+        #expect(try await bed.daemon.ctl("all-clear", incident, "--yes").status == 0)
+        let drill = try await bed.daemon.ctl("drill", "evacuation", "--set", "building=Pavillon B", "--yes", "--json")
         let drillID = try #require(drill.jsonLines.first?["incident"] as? String)
-        #expect(try bed.daemon.ctl("all-clear", drillID, "--yes").status == 0)
-        #expect(try bed.daemon.ctl("channels", "test", "both").status == 0)
+        #expect(try await bed.daemon.ctl("all-clear", drillID, "--yes").status == 0)
+        #expect(try await bed.daemon.ctl("channels", "test", "both").status == 0)
 
-        let requests = try bed.receiver.waitForRequests(16)
+        let requests = try await bed.receiver.waitForRequests(16)
         #expect(requests.count == 16, "5 incidents to 3 channels, and a channel test")
         var bodies: [String: [UInt8]] = [:]
         for (index, request) in requests.enumerated() { bodies["\(index)\(request.path.replacingOccurrences(of: "/", with: "-")).json"] = Array(request.body.utf8) }
@@ -68,10 +68,11 @@ struct DocsTests {
     /// One recipe of the doc running as a process, its output in a file.
     final class Recipe {
         let process = Process()
+        private let exit: ProcessExit
         let output: String
         let port: Int
 
-        init(_ arguments: [String], in directory: TemporaryDirectory, name: String, secret: String) throws {
+        init(_ arguments: [String], in directory: TemporaryDirectory, name: String, secret: String) async throws {
             output = directory.file("\(name).out")
             _ = FileManager.default.createFile(atPath: output, contents: nil)
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -84,13 +85,13 @@ struct DocsTests {
             let log = FileHandle(forWritingAtPath: output)
             process.standardOutput = log
             process.standardError = log
-            try process.run()
+            exit = try ProcessExit.run(process)
             var found: Int?
-            let output = self.output, process = self.process
-            _ = try waitUntil(timeout: .seconds(20)) {
+            let output = self.output, exit = self.exit
+            _ = try await waitUntil(timeout: .seconds(20)) {
                 let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
                 found = text.firstMatch(of: /listening on http:\/\/127\.0\.0\.1:(\d+)/).flatMap { Int($0.output.1) }
-                return found != nil || !process.isRunning
+                return found != nil || exit.hasExited
             }
             guard let found else {
                 if process.isRunning { kill(process.processIdentifier, SIGKILL) }
@@ -103,36 +104,36 @@ struct DocsTests {
         var log: String { (try? String(contentsOfFile: output, encoding: .utf8)) ?? "" }
 
         /// SIGKILL: a child started from a test thread inherits its blocked signals, so SIGTERM may never arrive.
+        /// Not waited for (a `defer` cannot await): a killed child ends by itself.
         func stop() {
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
+            if !exit.hasExited { kill(exit.pid, SIGKILL) }
         }
 
         /// POSTs `body` with `headers` through curl; returns the HTTP status.
-        func post(_ body: String, headers: [String: String], in directory: TemporaryDirectory) throws -> Int {
+        func post(_ body: String, headers: [String: String], in directory: TemporaryDirectory) async throws -> Int {
             let file = try directory.write("replay-\(UUID().uuidString.prefix(8)).json", body)
             var arguments = ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10", "-X", "POST", "--data-binary", "@" + file]
             for (name, value) in headers.sorted(by: { $0.key < $1.key }) { arguments += ["-H", "\(name): \(value)"] }
-            let result = try runCommand("/usr/bin/env", arguments + [url], bytes: nil)
+            let result = try await runCommand("/usr/bin/env", arguments + [url], bytes: nil)
             return Int(result.stdout) ?? -1
         }
     }
 
-    @Test func verificationRecipesAcceptTocsindsRequestsAndRefuseTamperedOnes() throws {
+    @Test func verificationRecipesAcceptTocsindsRequestsAndRefuseTamperedOnes() async throws {
         let markdown = try Self.doc("verifying-webhooks.md")
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let secret = TestConfig.makeSecret()
         let python = try directory.write("receiver.py", try Self.codeBlock(markdown, info: "python receiver.py"))
         let node = try directory.write("receiver.mjs", try Self.codeBlock(markdown, info: "js receiver.mjs"))
-        let recipes = [
+        let recipes = await [
             ("python", try Recipe(["python3", python], in: directory, name: "python", secret: secret)),
             ("node", try Recipe(["node", node], in: directory, name: "node", secret: secret)),
         ]
         defer { for (_, recipe) in recipes { recipe.stop() } }
 
         // tocsind signs with the same secret for the recipes and for a recording receiver, whose copy is replayed.
-        let bed = try TestBed { receiver in
+        let bed = try await TestBed { receiver in
             TestConfig(channels: [
                 .init("capture", url: receiver.url("/capture"), secret: secret),
                 .init("python", url: recipes[0].1.url, secret: secret),
@@ -140,41 +141,41 @@ struct DocsTests {
             ])
         }
         defer { bed.tearDown() }
-        #expect(try bed.daemon.ctl("templates", "approve", "evacuation", "--yes").status == 0)
-        let send = try bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes", "--json")
+        #expect(try await bed.daemon.ctl("templates", "approve", "evacuation", "--yes").status == 0)
+        let send = try await bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes", "--json")
         // Delivered means the recipe answered 2xx: it verified tocsind's signature.
         #expect(send.status == 0, "\(send)\n\(recipes.map { "\($0.0): \($0.1.log)" })")
         let incident = try #require(send.jsonLines.first?["incident"] as? String)
-        let drill = try bed.daemon.ctl("drill", "evacuation", "--set", "building=Pavillon B", "--yes")
+        let drill = try await bed.daemon.ctl("drill", "evacuation", "--set", "building=Pavillon B", "--yes")
         #expect(drill.status == 0, "\(drill)")
 
         let captured = try #require(bed.receiver.requests(path: "/capture").first)
         let signed = captured.headers.filter { $0.key.hasPrefix("webhook-") || $0.key == "content-type" }
         #expect(signed["webhook-signature"]?.hasPrefix("v1,") == true)
         // The reference verifier agrees that the captured request is genuine, so the replays below start from one.
-        let reference = try runCommand("/usr/bin/env", ["python3", PackagePaths.verifyScript, bed.receiver.recordPath, "@" + bed.directory.file("secrets/capture"), "/capture"])
+        let reference = try await runCommand("/usr/bin/env", ["python3", PackagePaths.verifyScript, bed.receiver.recordPath, "@" + bed.directory.file("secrets/capture"), "/capture"])
         #expect(reference.status == 0, "\(reference)")
 
         for (name, recipe) in recipes {
             #expect(recipe.log.contains("accepted \(incident) Actual Alert: ÉVACUATION — Pavillon A"), "\(name): \(recipe.log)")
             #expect(recipe.log.contains("Exercise Alert: EXERCICE — ÉVACUATION — Pavillon B"), "\(name): \(recipe.log)")
 
-            #expect(try recipe.post(captured.body, headers: signed, in: directory) == 204, "\(name) accepts a genuine request")
-            #expect(try recipe.post(captured.body, headers: signed, in: directory) == 204, "\(name) acknowledges a retry")
+            #expect(try await recipe.post(captured.body, headers: signed, in: directory) == 204, "\(name) accepts a genuine request")
+            #expect(try await recipe.post(captured.body, headers: signed, in: directory) == 204, "\(name) acknowledges a retry")
             #expect(recipe.log.contains("duplicate \(signed["webhook-id"] ?? "?")"), "\(name) drops the retry: \(recipe.log)")
 
             let tampered = captured.body.replacingOccurrences(of: "Pavillon A", with: "Pavillon B")
             #expect(tampered != captured.body)
-            #expect(try recipe.post(tampered, headers: signed, in: directory) == 401, "\(name) refuses a tampered body")
+            #expect(try await recipe.post(tampered, headers: signed, in: directory) == 401, "\(name) refuses a tampered body")
             var forgedID = signed
             forgedID["webhook-id"] = "msg_forged"
-            #expect(try recipe.post(captured.body, headers: forgedID, in: directory) == 401, "\(name) refuses another id")
+            #expect(try await recipe.post(captured.body, headers: forgedID, in: directory) == 401, "\(name) refuses another id")
             var unsigned = signed
             unsigned["webhook-signature"] = nil
-            #expect(try recipe.post(captured.body, headers: unsigned, in: directory) == 401, "\(name) refuses an unsigned request")
+            #expect(try await recipe.post(captured.body, headers: unsigned, in: directory) == 401, "\(name) refuses an unsigned request")
             var stale = signed
             stale["webhook-timestamp"] = String((Int(signed["webhook-timestamp"] ?? "") ?? 0) - 3600)
-            #expect(try recipe.post(captured.body, headers: stale, in: directory) == 401, "\(name) refuses an old timestamp")
+            #expect(try await recipe.post(captured.body, headers: stale, in: directory) == 401, "\(name) refuses an old timestamp")
             #expect(recipe.log.components(separatedBy: "rejected").count - 1 == 4, "\(name): \(recipe.log)")
         }
     }
@@ -184,7 +185,7 @@ struct DocsTests {
     /// Every method of `AdminMethod` has a `### \`method\`` section whose `**Roles:**` line names exactly its roles,
     /// and the doc documents no method that does not exist. Fix a failure by documenting the method in
     /// docs/admin-protocol.md (params, result, roles, errors).
-    @Test func adminProtocolDocumentsEveryMethodWithItsRoles() throws {
+    @Test func adminProtocolDocumentsEveryMethodWithItsRoles() async throws {
         let markdown = try Self.doc("admin-protocol.md")
         var sections: [String: String] = [:]
         var current: String?

@@ -24,24 +24,24 @@ struct EmailAndCAPTests {
         return channel
     }
 
-    static func validate(_ path: String) throws -> CommandResult {
-        try runCommand("/usr/bin/env", ["xmllint", "--noout", "--schema", capSchema, path])
+    static func validate(_ path: String) async throws -> CommandResult {
+        try await runCommand("/usr/bin/env", ["xmllint", "--noout", "--schema", capSchema, path])
     }
 
-    @Test func anAlertReachesEveryMailboxTheCAPEndpointAndTheFeed() throws {
+    @Test func anAlertReachesEveryMailboxTheCAPEndpointAndTheFeed() async throws {
         let smtpFolder = try TemporaryDirectory()
         defer { smtpFolder.remove() }
         let smtp = try LoopbackSMTPServer(in: smtpFolder)
         defer { smtp.stop() }
-        let bed = try TestBed { receiver in
+        let bed = try await TestBed { receiver in
             var cap = TestConfig.Channel("cap", url: receiver.url("/cap"), extra: "    feed_dir: feed\n")
             cap.type = "cap"
             return TestConfig(channels: [Self.emailChannel("courriel", server: smtp, to: ["un@cegep.example", "deux@cegep.example"]), cap])
         }
         defer { bed.tearDown() }
-        #expect(try bed.daemon.ctl("templates", "approve", "evacuation", "--yes").status == 0)
+        #expect(try await bed.daemon.ctl("templates", "approve", "evacuation", "--yes").status == 0)
 
-        let send = try bed.daemon.ctl(arguments: ["send", "evacuation", "--set", "building=Pavillon A", "--yes", "--json"])
+        let send = try await bed.daemon.ctl(arguments: ["send", "evacuation", "--set", "building=Pavillon A", "--yes", "--json"])
         #expect(send.status == 0, "\(send)\n\(bed.daemon.log())")
         let incident = try #require(send.jsonLines.first?["incident"] as? String)
         let summary = try #require(send.jsonLines.last)
@@ -60,7 +60,7 @@ struct EmailAndCAPTests {
             #expect(message.text.contains("Message-ID: <\(incident).msg_"))
             #expect(message.text.contains("Content-Type: multipart/alternative"))
         }
-        let subject = try runCommand(
+        let subject = try await runCommand(
             "/usr/bin/env",
             ["python3", "-c", "import email, sys; from email import policy; print(email.message_from_bytes(sys.stdin.buffer.read(), policy=policy.default)['subject'])"],
             input: messages.first?.text
@@ -73,32 +73,32 @@ struct EmailAndCAPTests {
         let post = try #require(posts.first)
         #expect(post.headers["content-type"] == "application/cap+xml")
         let posted = try bed.directory.write("posted.xml", post.body)
-        let postCheck = try Self.validate(posted)
+        let postCheck = try await Self.validate(posted)
         #expect(postCheck.status == 0, "\(postCheck)")
 
         // CAP feed: the alert's file (validating) and the Atom index linking to it, in the config-relative folder.
         let alertFile = bed.directory.file("feed/\(incident).xml")
-        let fileCheck = try Self.validate(alertFile)
+        let fileCheck = try await Self.validate(alertFile)
         #expect(fileCheck.status == 0, "\(fileCheck)")
         #expect(try String(contentsOfFile: alertFile, encoding: .utf8) == post.body, "the same alert by both routes")
         let index = try String(contentsOfFile: bed.directory.file("feed/index.atom"), encoding: .utf8)
         #expect(index.contains("href=\"\(incident).xml\""))
-        let indexCheck = try runCommand("/usr/bin/env", ["xmllint", "--noout", bed.directory.file("feed/index.atom")])
+        let indexCheck = try await runCommand("/usr/bin/env", ["xmllint", "--noout", bed.directory.file("feed/index.atom")])
         #expect(indexCheck.status == 0, "\(indexCheck)")
     }
 
-    @Test func aRefusedMailboxFailsAloneAndAtOnce() throws {
+    @Test func aRefusedMailboxFailsAloneAndAtOnce() async throws {
         let smtpFolder = try TemporaryDirectory()
         defer { smtpFolder.remove() }
         let smtp = try LoopbackSMTPServer(in: smtpFolder)
         defer { smtp.stop() }
-        let bed = try TestBed { _ in
+        let bed = try await TestBed { _ in
             TestConfig(channels: [Self.emailChannel("courriel", server: smtp, to: ["un@cegep.example", "refused@cegep.example"])])
         }
         defer { bed.tearDown() }
-        _ = try bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+        _ = try await bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
 
-        let send = try bed.daemon.ctl(arguments: ["send", "evacuation", "--set", "building=Pavillon B", "--yes", "--json"])
+        let send = try await bed.daemon.ctl(arguments: ["send", "evacuation", "--set", "building=Pavillon B", "--yes", "--json"])
         #expect(send.status == 1, "\(send)")
         let deliveries = try #require(send.jsonLines.last?["deliveries"] as? [[String: Any]])
         let refused = try #require(deliveries.first { $0["recipient"] as? String == "refused@cegep.example" })

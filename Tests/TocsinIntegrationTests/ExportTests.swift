@@ -6,11 +6,11 @@ import TocsinTestSupport
 /// `tocsinctl audit export` and `audit verify --file`: an export proves itself without the daemon.
 @Suite(.timeLimit(.minutes(3)))
 struct ExportTests {
-    static func sentIncident() throws -> (bed: TestBed, incident: String) {
-        let bed = try TestBed { receiver in TestConfig(channels: [.init("ops", url: receiver.url("/ops"))]) }
+    static func sentIncident() async throws -> (bed: TestBed, incident: String) {
+        let bed = try await TestBed { receiver in TestConfig(channels: [.init("ops", url: receiver.url("/ops"))]) }
         do {
-            _ = try bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
-            let send = try bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes", "--json")
+            _ = try await bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+            let send = try await bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes", "--json")
             #expect(send.status == 0, "\(send)")
             return (bed, try #require(send.jsonLines.first?["incident"] as? String))
         } catch {
@@ -20,8 +20,8 @@ struct ExportTests {
     }
 
     /// Verifies `file` offline: no socket to talk to.
-    static func verify(_ file: String, _ extra: String...) throws -> CommandResult {
-        try runCommand(PackagePaths.tocsinctl, ["audit", "verify", "--file", file] + extra, environment: ["TOCSIN_SOCKET": "/nonexistent/admin.sock"])
+    static func verify(_ file: String, _ extra: String...) async throws -> CommandResult {
+        try await runCommand(PackagePaths.tocsinctl, ["audit", "verify", "--file", file] + extra, environment: ["TOCSIN_SOCKET": "/nonexistent/admin.sock"])
     }
 
     /// Changes one byte inside the detail of the `incident.create` entry: "Pavillon A" → "Pavillon B".
@@ -35,11 +35,11 @@ struct ExportTests {
     }
 
     @Test(arguments: ["jsonl", "csv"])
-    func exportVerifiesOfflineAndFailsAfterAOneByteEdit(format: String) throws {
-        let (bed, _) = try Self.sentIncident()
+    func exportVerifiesOfflineAndFailsAfterAOneByteEdit(format: String) async throws {
+        let (bed, _) = try await Self.sentIncident()
         defer { bed.tearDown() }
 
-        let export = try bed.daemon.ctl("audit", "export", "--format", format)
+        let export = try await bed.daemon.ctl("audit", "export", "--format", format)
         #expect(export.status == 0, "\(export)")
         let lines = export.stdout.split(separator: "\n")
         if format == "csv" {
@@ -49,59 +49,59 @@ struct ExportTests {
             for key in ["seq", "time", "timeMillis", "kind", "subject", "detail", "prevHash", "hash"] { #expect(first[key] != nil, "\(key)") }
         }
         let file = try bed.directory.write("audit.\(format)", export.stdout)
-        let intact = try Self.verify(file)
+        let intact = try await Self.verify(file)
         #expect(intact.status == 0, "\(intact)")
         #expect(intact.stdout.contains("Export intact"))
 
         let tampered = try Self.tamper(export.stdout)
         let bad = try bed.directory.write("tampered.\(format)", tampered)
-        let broken = try Self.verify(bad, "--json")
+        let broken = try await Self.verify(bad, "--json")
         #expect(broken.status == 1, "\(broken)")
         let result = try #require(try JSONSerialization.jsonObject(with: Data(broken.stdout.utf8)) as? [String: Any])
         #expect(result["intact"] as? Bool == false)
-        let jsonl = try bed.daemon.ctl("audit", "export").jsonLines
+        let jsonl = try await bed.daemon.ctl("audit", "export").jsonLines
         let createSeq = try #require(jsonl.first { $0["kind"] as? String == "incident.create" }?["seq"] as? Int)
         #expect(result["brokenSeq"] as? Int == createSeq, "names the edited entry")
         #expect((result["problem"] as? String)?.contains("altered") == true)
     }
 
-    @Test func anExportOfAWindowVerifiesFromItsFirstEntry() throws {
-        let (bed, incident) = try Self.sentIncident()
+    @Test func anExportOfAWindowVerifiesFromItsFirstEntry() async throws {
+        let (bed, incident) = try await Self.sentIncident()
         defer { bed.tearDown() }
 
-        let all = try bed.daemon.ctl("audit", "export")
+        let all = try await bed.daemon.ctl("audit", "export")
         let entries = all.jsonLines
         #expect(entries.count > 3)
         // Start from the incident's creation: the file begins mid-chain.
         let create = try #require(entries.first { $0["kind"] as? String == "incident.create" })
         let since = try #require(create["timeMillis"] as? Int)
-        let window = try bed.daemon.ctl("audit", "export", "--since", String(since))
+        let window = try await bed.daemon.ctl("audit", "export", "--since", String(since))
         #expect(window.status == 0, "\(window)")
         #expect((window.jsonLines.first?["seq"] as? Int ?? 0) > 1)
-        #expect(try Self.verify(try bed.directory.write("window.jsonl", window.stdout)).status == 0)
+        #expect(try await Self.verify(try bed.directory.write("window.jsonl", window.stdout)).status == 0)
 
         let iso = try #require(create["time"] as? String)
-        let isoWindow = try bed.daemon.ctl("audit", "export", "--since", iso, "--format", "csv")
+        let isoWindow = try await bed.daemon.ctl("audit", "export", "--since", iso, "--format", "csv")
         #expect(isoWindow.status == 0, "\(isoWindow)")
-        #expect(try Self.verify(try bed.directory.write("window.csv", isoWindow.stdout)).status == 0)
+        #expect(try await Self.verify(try bed.directory.write("window.csv", isoWindow.stdout)).status == 0)
 
         // Filtered by incident the entries are not consecutive: each one's own hash still proves it.
-        let only = try bed.daemon.ctl("audit", "export", "--incident", incident)
+        let only = try await bed.daemon.ctl("audit", "export", "--incident", incident)
         #expect(only.jsonLines.allSatisfy { $0["subject"] as? String == incident })
         let onlyFile = try bed.directory.write("incident.jsonl", only.stdout)
-        #expect(try Self.verify(onlyFile, "--partial").status == 0)
+        #expect(try await Self.verify(onlyFile, "--partial").status == 0)
         let tampered = try bed.directory.write("incident-tampered.jsonl", try Self.tamper(only.stdout))
-        #expect(try Self.verify(tampered, "--partial").status == 1)
+        #expect(try await Self.verify(tampered, "--partial").status == 1)
     }
 
-    @Test func deletingAnEntryFromAnExportIsNamed() throws {
-        let (bed, _) = try Self.sentIncident()
+    @Test func deletingAnEntryFromAnExportIsNamed() async throws {
+        let (bed, _) = try await Self.sentIncident()
         defer { bed.tearDown() }
-        let export = try bed.daemon.ctl("audit", "export")
+        let export = try await bed.daemon.ctl("audit", "export")
         var lines = export.stdout.split(separator: "\n").map(String.init)
         lines.remove(at: 2)
         let file = try bed.directory.write("deleted.jsonl", lines.joined(separator: "\n") + "\n")
-        let result = try Self.verify(file)
+        let result = try await Self.verify(file)
         #expect(result.status == 1, "\(result)")
         #expect(result.stdout.contains("EXPORT BROKEN at entry 3"))
     }

@@ -10,21 +10,21 @@ struct FollowUpTests {
         try #require(request.json?["data"] as? [String: Any])
     }
 
-    @Test func updateAndAllClearReferenceTheFirstIncidentOverTheSameChannels() throws {
-        let bed = try TestBed { receiver in
+    @Test func updateAndAllClearReferenceTheFirstIncidentOverTheSameChannels() async throws {
+        let bed = try await TestBed { receiver in
             TestConfig(channels: [.init("ops", url: receiver.url("/ops")), .init("staff", url: receiver.url("/staff"))],
                        routes: ["campus": ["ops", "staff"], "drill": ["ops"], "other": ["staff"]])
         }
         defer { bed.tearDown() }
-        _ = try bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
-        _ = try bed.daemon.ctl("templates", "approve", "all-clear", "--yes")
+        _ = try await bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+        _ = try await bed.daemon.ctl("templates", "approve", "all-clear", "--yes")
 
-        let first = try bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon B", "--yes", "--json")
+        let first = try await bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon B", "--yes", "--json")
         let incident = try #require(first.jsonLines.first?["incident"] as? String)
-        let update = try bed.daemon.ctl("update", incident, "evacuation", "--set", "assembly_point=Gymnase", "--yes", "--json")
+        let update = try await bed.daemon.ctl("update", incident, "evacuation", "--set", "assembly_point=Gymnase", "--yes", "--json")
         #expect(update.status == 0, "\(update)")
         let updateID = try #require(update.jsonLines.first?["incident"] as? String)
-        let clear = try bed.daemon.ctl("all-clear", updateID, "--yes", "--json")
+        let clear = try await bed.daemon.ctl("all-clear", updateID, "--yes", "--json")
         #expect(clear.status == 0, "\(clear)")
 
         let requests = bed.receiver.requests(path: "/ops")
@@ -47,15 +47,15 @@ struct FollowUpTests {
         #expect(cleared["template"] as? String == "all-clear")
         #expect(((cleared["messages"] as? [[String: Any]])?.first?["title"] as? String) == "FIN D'ALERTE — Pavillon B")
         #expect(bed.receiver.requests(path: "/staff").count == 3, "follow-ups go over the incident's route")
-        #expect(try bed.daemon.ctl("status", updateID).stdout.contains("follows up \(incident)"))
+        #expect(try await bed.daemon.ctl("status", updateID).stdout.contains("follows up \(incident)"))
     }
 
-    @Test func aDrillsAllClearIsADrillAndNeedsNoApproval() throws {
-        let bed = try TestBed { receiver in TestConfig(channels: [.init("ops", url: receiver.url("/ops"))]) }
+    @Test func aDrillsAllClearIsADrillAndNeedsNoApproval() async throws {
+        let bed = try await TestBed { receiver in TestConfig(channels: [.init("ops", url: receiver.url("/ops"))]) }
         defer { bed.tearDown() }
-        let drill = try bed.daemon.ctl("drill", "evacuation", "--set", "building=Pavillon A", "--yes", "--json")
+        let drill = try await bed.daemon.ctl("drill", "evacuation", "--set", "building=Pavillon A", "--yes", "--json")
         let incident = try #require(drill.jsonLines.first?["incident"] as? String)
-        let clear = try bed.daemon.ctl("all-clear", incident, input: "all-clear\n")
+        let clear = try await bed.daemon.ctl("all-clear", incident, input: "all-clear\n")
         #expect(clear.status == 0, "\(clear)")
         #expect(clear.stderr.contains("EXERCICE / EXERCISE"))
         let last = try data(try #require(bed.receiver.requests(path: "/ops").last))
@@ -65,54 +65,54 @@ struct FollowUpTests {
         #expect(title.hasPrefix("EXERCICE — "))
     }
 
-    @Test func aLiveAllClearOfAnUnapprovedTemplateIsRefused() throws {
-        let bed = try TestBed { receiver in TestConfig(channels: [.init("ops", url: receiver.url("/ops"))]) }
+    @Test func aLiveAllClearOfAnUnapprovedTemplateIsRefused() async throws {
+        let bed = try await TestBed { receiver in TestConfig(channels: [.init("ops", url: receiver.url("/ops"))]) }
         defer { bed.tearDown() }
-        _ = try bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
-        let send = try bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes", "--json")
+        _ = try await bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+        let send = try await bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes", "--json")
         let incident = try #require(send.jsonLines.first?["incident"] as? String)
-        let clear = try bed.daemon.ctl("all-clear", incident, "--yes")
+        let clear = try await bed.daemon.ctl("all-clear", incident, "--yes")
         #expect(clear.status == 4, "\(clear)")
-        #expect(try bed.daemon.ctl("update", "NO-SUCH-INCIDENT", "evacuation", "--yes").status == 2)
+        #expect(try await bed.daemon.ctl("update", "NO-SUCH-INCIDENT", "evacuation", "--yes").status == 2)
     }
 
-    @Test func cancelStopsRetriesAgainstAFailingReceiver() throws {
-        let bed = try TestBed(plan: ["/down": [["status": 503]]]) { receiver in
+    @Test func cancelStopsRetriesAgainstAFailingReceiver() async throws {
+        let bed = try await TestBed(plan: ["/down": [["status": 503]]]) { receiver in
             TestConfig(channels: [.init("down", url: receiver.url("/down"))])
         }
         defer { bed.tearDown() }
-        _ = try bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
-        let send = try bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes", "--no-wait", "--json")
+        _ = try await bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+        let send = try await bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes", "--no-wait", "--json")
         let incident = try #require(send.jsonLines.first?["incident"] as? String)
-        try bed.receiver.waitForRequests(2, path: "/down")
+        try await bed.receiver.waitForRequests(2, path: "/down")
 
-        let cancel = try bed.daemon.ctl("cancel", incident, input: "\(incident)\n")
+        let cancel = try await bed.daemon.ctl("cancel", incident, input: "\(incident)\n")
         #expect(cancel.status == 0, "\(cancel)")
-        let final = try bed.daemon.waitForFinish(incident)
+        let final = try await bed.daemon.waitForFinish(incident)
         #expect(final.deliveries.map(\.state) == ["cancelled"])
         let attempts = bed.receiver.requests(path: "/down").count
         // Retries run every ≤ 400 ms here; a second and a half without a new request means they stopped.
-        Thread.sleep(forTimeInterval: 1.5)
+        try await Task.sleep(for: .seconds(1.5))
         #expect(bed.receiver.requests(path: "/down").count == attempts)
 
-        let log = try bed.daemon.ctl("audit", "log", "--subject", incident, "--json").jsonLines
+        let log = try await bed.daemon.ctl("audit", "log", "--subject", incident, "--json").jsonLines
         #expect(log.contains { $0["kind"] as? String == "incident.cancel" && $0["uid"] != nil })
-        #expect(try bed.daemon.ctl("audit", "verify").status == 0)
+        #expect(try await bed.daemon.ctl("audit", "verify").status == 0)
     }
 
-    @Test func anAllClearStopsTheAlertsPendingRetries() throws {
-        let bed = try TestBed(plan: ["/down": [["status": 503]]]) { receiver in
+    @Test func anAllClearStopsTheAlertsPendingRetries() async throws {
+        let bed = try await TestBed(plan: ["/down": [["status": 503]]]) { receiver in
             TestConfig(channels: [.init("down", url: receiver.url("/down")), .init("ops", url: receiver.url("/ops"))])
         }
         defer { bed.tearDown() }
-        _ = try bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
-        _ = try bed.daemon.ctl("templates", "approve", "all-clear", "--yes")
-        let send = try bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes", "--no-wait", "--json")
+        _ = try await bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+        _ = try await bed.daemon.ctl("templates", "approve", "all-clear", "--yes")
+        let send = try await bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes", "--no-wait", "--json")
         let incident = try #require(send.jsonLines.first?["incident"] as? String)
-        try bed.receiver.waitForRequests(2, path: "/down")
+        try await bed.receiver.waitForRequests(2, path: "/down")
 
-        _ = try bed.daemon.ctl("all-clear", incident, "--yes", "--no-wait")
-        let original = try bed.daemon.waitForFinish(incident)
+        _ = try await bed.daemon.ctl("all-clear", incident, "--yes", "--no-wait")
+        let original = try await bed.daemon.waitForFinish(incident)
         #expect(original.deliveries.first { $0.channel == "down" }?.state == "cancelled", "no evacuation notice after the all-clear")
         #expect(original.deliveries.first { $0.channel == "ops" }?.state == "delivered")
     }

@@ -6,10 +6,10 @@ import TocsinTestSupport
 /// A channel's `rate_limit` paces its own recipients and never holds up another channel.
 @Suite(.timeLimit(.minutes(3)))
 struct RateLimitTests {
-    @Test func aRateLimitedSMSChannelIsPacedAndDoesNotDelayTheOthers() throws {
+    @Test func aRateLimitedSMSChannelIsPacedAndDoesNotDelayTheOthers() async throws {
         let sid = "AC00000000000000000000000000000001"
         let smsPath = "/twilio/2010-04-01/Accounts/\(sid)/Messages.json"
-        let bed = try TestBed(plan: [smsPath: [["status": 201, "body": #"{"sid":"SM1","status":"queued"}"#]]]) { receiver in
+        let bed = try await TestBed(plan: [smsPath: [["status": 201, "body": #"{"sid":"SM1","status":"queued"}"#]]]) { receiver in
             var sms = TestConfig.Channel("sms", url: "", extra: """
                     api_base: "\(receiver.url("/twilio"))"
                     account_sid: \(sid)
@@ -24,8 +24,8 @@ struct RateLimitTests {
             return TestConfig(channels: [sms, .init("ops", url: receiver.url("/ops"))])
         }
         defer { bed.tearDown() }
-        _ = try bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
-        let send = try bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes", "--json")
+        _ = try await bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+        let send = try await bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes", "--json")
         #expect(send.status == 0, "\(send)")
 
         let texts = bed.receiver.requests(path: smsPath)

@@ -10,8 +10,8 @@ struct ReportTests {
     static let slowDelay = 1.0
 
     /// A finished drill: `bad` answers 400, `slow` answers after `slowDelay`, `fast` at once.
-    static func drill() throws -> (bed: TestBed, incident: String) {
-        let bed = try TestBed(plan: [
+    static func drill() async throws -> (bed: TestBed, incident: String) {
+        let bed = try await TestBed(plan: [
             "/bad": [["status": 400, "body": "{\"error\":\"invalid <payload>\"}"]],
             "/slow": [["delay": slowDelay]],
         ]) { receiver in
@@ -23,10 +23,10 @@ struct ReportTests {
             return config
         }
         do {
-            let drill = try bed.daemon.ctl("drill", "evacuation", "--set", "building=Pavillon A", "--yes", "--json")
+            let drill = try await bed.daemon.ctl("drill", "evacuation", "--set", "building=Pavillon A", "--yes", "--json")
             #expect(drill.status == 1, "one channel fails → exit 1\n\(drill)")
             let incident = try #require(drill.jsonLines.first?["incident"] as? String)
-            _ = try bed.daemon.waitForFinish(incident)
+            _ = try await bed.daemon.waitForFinish(incident)
             return (bed, incident)
         } catch {
             bed.tearDown()
@@ -34,11 +34,11 @@ struct ReportTests {
         }
     }
 
-    @Test func jsonReportShowsTheFailureTheSlowChannelAndTheMissedObjective() throws {
-        let (bed, incident) = try Self.drill()
+    @Test func jsonReportShowsTheFailureTheSlowChannelAndTheMissedObjective() async throws {
+        let (bed, incident) = try await Self.drill()
         defer { bed.tearDown() }
 
-        let result = try bed.daemon.ctl("report", incident, "--json")
+        let result = try await bed.daemon.ctl("report", incident, "--json")
         #expect(result.status == 1, "a failed delivery and a missed objective → exit 1\n\(result)")
         let report = try JSONDecoder().decode(IncidentReport.self, from: Data(result.stdout.utf8))
 
@@ -84,11 +84,11 @@ struct ReportTests {
         #expect(report.audit.filter { $0.kind == "delivery.attempt" }.count >= 3)
     }
 
-    @Test func terminalReportIsReadableAtAGlance() throws {
-        let (bed, incident) = try Self.drill()
+    @Test func terminalReportIsReadableAtAGlance() async throws {
+        let (bed, incident) = try await Self.drill()
         defer { bed.tearDown() }
 
-        let result = try bed.daemon.ctl("report", incident)
+        let result = try await bed.daemon.ctl("report", incident)
         #expect(result.status == 1, "\(result)")
         let text = result.stdout
         #expect(text.contains("Incident report \(incident)"))
@@ -101,12 +101,12 @@ struct ReportTests {
         #expect(text.contains("chain intact"))
     }
 
-    @Test func htmlReportIsSelfContainedWithTheTimelineAndEscapesValues() throws {
-        let (bed, incident) = try Self.drill()
+    @Test func htmlReportIsSelfContainedWithTheTimelineAndEscapesValues() async throws {
+        let (bed, incident) = try await Self.drill()
         defer { bed.tearDown() }
 
         let path = bed.directory.file("review.html")
-        let result = try bed.daemon.ctl("report", incident, "--html", path)
+        let result = try await bed.daemon.ctl("report", incident, "--html", path)
         #expect(result.status == 1, "\(result)")
         let html = try String(contentsOfFile: path, encoding: .utf8)
         #expect(html.hasPrefix("<!DOCTYPE html>"))
@@ -121,15 +121,15 @@ struct ReportTests {
     }
 
     @Test(.enabled(if: required(Chromium.path != nil), "chromium is not installed (apt-get install chromium to run this check)"))
-    func htmlReportLoadsInAHeadlessBrowser() throws {
+    func htmlReportLoadsInAHeadlessBrowser() async throws {
         let chromium = try #require(Chromium.path)
-        let (bed, incident) = try Self.drill()
+        let (bed, incident) = try await Self.drill()
         defer { bed.tearDown() }
 
         let path = bed.directory.file("review.html")
-        _ = try bed.daemon.ctl("report", incident, "--html", path)
+        _ = try await bed.daemon.ctl("report", incident, "--html", path)
         let profile = bed.directory.file("chromium-profile")
-        let dom = try runCommand(chromium, [
+        let dom = try await runCommand(chromium, [
             "--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=\(profile)", "--dump-dom", "file://\(path)",
         ])
         #expect(dom.status == 0, "\(dom)")
@@ -147,13 +147,13 @@ enum Chromium {
 
 /// The `objectives:` section is checked like every other (file and line).
 @Suite struct ReportObjectivesConfigTests {
-    @Test func aBadObjectiveIsReportedWithItsLine() throws {
+    @Test func aBadObjectiveIsReportedWithItsLine() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         var config = TestConfig(channels: [.init("ops", url: "http://127.0.0.1:9/ops")])
         config.extraYAML = "objectives: { channel_within: soon, incident_whithin: 10m }\n"
         let path = try config.write(to: directory)
-        let result = try runCommand(PackagePaths.tocsind, ["--check-config", "--config", path])
+        let result = try await runCommand(PackagePaths.tocsind, ["--check-config", "--config", path])
         #expect(result.status == 1, "\(result)")
         #expect(result.stderr.contains("'objectives.channel_within' is not a duration"), "\(result)")
         #expect(result.stderr.contains("unknown key 'incident_whithin' in 'objectives'"), "\(result)")

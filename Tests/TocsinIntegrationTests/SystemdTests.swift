@@ -6,33 +6,33 @@ import TocsinTestSupport
 /// tocsind as a systemd service: sd_notify states, socket activation, graceful stop, backups, unit checks.
 @Suite(.timeLimit(.minutes(3)))
 struct SystemdTests {
-    @Test func notifiesReadyStatusWatchdogReloadingAndStoppingAtTheRightMoments() throws {
+    @Test func notifiesReadyStatusWatchdogReloadingAndStoppingAtTheRightMoments() async throws {
         let notifyDirectory = try TemporaryDirectory()
         defer { notifyDirectory.remove() }
         let listener = try NotifyListener(in: notifyDirectory)
         defer { listener.close() }
-        let bed = try TestBed(environment: ["NOTIFY_SOCKET": listener.path, "WATCHDOG_USEC": "1000000"]) { receiver in
+        let bed = try await TestBed(environment: ["NOTIFY_SOCKET": listener.path, "WATCHDOG_USEC": "1000000"]) { receiver in
             TestConfig(channels: [.init("ops", url: receiver.url("/ops"))])
         }
         defer { bed.tearDown() }
 
-        #expect(try listener.waitFor("READY=1"))
+        #expect(try await listener.waitFor("READY=1"))
         #expect(listener.assignments.contains { $0.hasPrefix("STATUS=Ready: 2 templates, 1 channels") })
-        #expect(try listener.waitFor("WATCHDOG=1"), "pings while healthy, at half the interval")
+        #expect(try await listener.waitFor("WATCHDOG=1"), "pings while healthy, at half the interval")
 
         let readyBefore = listener.assignments.filter { $0 == "READY=1" }.count
         kill(try #require(bed.daemon.pid), SIGHUP)
-        #expect(try listener.waitFor("RELOADING=1"))
-        #expect(try waitUntil { listener.assignments.filter { $0 == "READY=1" }.count > readyBefore }, "READY=1 again after the reload")
+        #expect(try await listener.waitFor("RELOADING=1"))
+        #expect(try await waitUntil { listener.assignments.filter { $0 == "READY=1" }.count > readyBefore }, "READY=1 again after the reload")
 
-        bed.daemon.stop()
+        await bed.daemon.stop()
         #expect(listener.assignments.contains("STOPPING=1"))
         #expect(bed.daemon.exitStatus == 0)
         let stopping = try #require(listener.assignments.firstIndex(of: "STOPPING=1"))
         #expect(listener.assignments.firstIndex(of: "READY=1")! < stopping)
     }
 
-    @Test func takesTheAdminSocketFromSystemd() throws {
+    @Test func takesTheAdminSocketFromSystemd() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let configPath = try TestConfig(channels: [.init("ops", url: "http://127.0.0.1:9/ops")]).write(to: directory)
@@ -53,10 +53,11 @@ struct SystemdTests {
         process.standardError = log
         process.standardOutput = log
         try process.run()
-        defer { process.terminate(); process.waitUntilExit() }
+        // Not waited for (a defer cannot await): the daemon ends by itself on SIGTERM.
+        defer { process.terminate() }
 
-        let answered = try waitUntil {
-            (try? runCommand(PackagePaths.tocsinctl, ["status"], environment: ["TOCSIN_SOCKET": socketPath]))?.status == 0
+        let answered = try await waitUntil {
+            (try? await runCommand(PackagePaths.tocsinctl, ["status"], environment: ["TOCSIN_SOCKET": socketPath]))?.status == 0
         }
         #expect(answered)
         let logText = try String(contentsOfFile: directory.file("tocsind.log"), encoding: .utf8)
@@ -64,56 +65,56 @@ struct SystemdTests {
         #expect(!FileManager.default.fileExists(atPath: directory.file("state/admin.sock")), "the configured path was not bound")
     }
 
-    @Test func sigtermDuringAFanOutToASlowReceiverLosesNothing() throws {
+    @Test func sigtermDuringAFanOutToASlowReceiverLosesNothing() async throws {
         let paths = (1...4).map { "/slow\($0)" }
-        let bed = try TestBed(plan: Dictionary(uniqueKeysWithValues: paths.map { ($0, [["delay": 1.5]]) })) { receiver in
+        let bed = try await TestBed(plan: Dictionary(uniqueKeysWithValues: paths.map { ($0, [["delay": 1.5]]) })) { receiver in
             TestConfig(channels: paths.map { .init("c\($0.suffix(1))", url: receiver.url($0)) })
         }
         defer { bed.tearDown() }
-        _ = try bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
-        let send = try bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes", "--no-wait", "--json")
+        _ = try await bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+        let send = try await bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes", "--no-wait", "--json")
         let incident = try #require(send.jsonLines.first?["incident"] as? String)
-        try bed.receiver.waitForRequests(1)
+        try await bed.receiver.waitForRequests(1)
 
-        bed.daemon.stop()
+        await bed.daemon.stop()
         #expect(bed.daemon.exitStatus == 0, "a graceful stop\n\(bed.daemon.log())")
-        try bed.daemon.start()
-        let final = try bed.daemon.waitForFinish(incident)
+        try await bed.daemon.start()
+        let final = try await bed.daemon.waitForFinish(incident)
         #expect(final.allDelivered)
         #expect(Set(bed.receiver.requests().compactMap { $0.headers["webhook-id"] }) == Set(final.deliveries.map(\.id)))
     }
 
-    @Test func aBackupTakenDuringAFanOutRestoresAndVerifies() throws {
-        let bed = try TestBed(plan: ["/slow": [["delay": 1]]]) { receiver in
+    @Test func aBackupTakenDuringAFanOutRestoresAndVerifies() async throws {
+        let bed = try await TestBed(plan: ["/slow": [["delay": 1]]]) { receiver in
             TestConfig(channels: [.init("slow", url: receiver.url("/slow")), .init("ops", url: receiver.url("/ops"))])
         }
         defer { bed.tearDown() }
-        _ = try bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
-        let send = try bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes", "--no-wait", "--json")
+        _ = try await bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+        let send = try await bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes", "--no-wait", "--json")
         let incident = try #require(send.jsonLines.first?["incident"] as? String)
 
-        let backup = try bed.daemon.ctl("backup", "--json")
+        let backup = try await bed.daemon.ctl("backup", "--json")
         #expect(backup.status == 0, "\(backup)")
         let backupPath = try #require(StateAccessTests.json(backup)?["path"] as? String)
         #expect(backupPath.hasPrefix(bed.directory.file("state/backups/")), "written into paths.backups: \(backupPath)")
-        #expect(try runCommand("/usr/bin/sqlite3", [backupPath, "PRAGMA integrity_check"]).stdout == "ok\n")
+        #expect(try await runCommand("/usr/bin/sqlite3", [backupPath, "PRAGMA integrity_check"]).stdout == "ok\n")
         #expect(try FileManager.default.attributesOfItem(atPath: backupPath)[.posixPermissions] as? Int == 0o600)
-        let second = try #require(StateAccessTests.json(try bed.daemon.ctl("backup", "--json"))?["path"] as? String)
+        let second = try await #require(StateAccessTests.json(try bed.daemon.ctl("backup", "--json"))?["path"] as? String)
         #expect(second != backupPath, "a backup never overwrites another")
-        _ = try bed.daemon.waitForFinish(incident)
+        _ = try await bed.daemon.waitForFinish(incident)
 
         // Restore, as runbooks/restore-from-backup.md says: stop, replace the database, start.
-        bed.daemon.stop()
+        await bed.daemon.stop()
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: bed.daemon.databasePath + suffix) }
         try FileManager.default.copyItem(atPath: backupPath, toPath: bed.daemon.databasePath)
-        try bed.daemon.start()
-        #expect(try bed.daemon.ctl("audit", "verify").status == 0)
-        let restored = try bed.daemon.waitForFinish(incident)
+        try await bed.daemon.start()
+        #expect(try await bed.daemon.ctl("audit", "verify").status == 0)
+        let restored = try await bed.daemon.waitForFinish(incident)
         #expect(restored.allDelivered, "deliveries unfinished at backup time are resumed after a restore")
     }
 
     @Test(.enabled(if: required(FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze")), "needs systemd-analyze (Debian package systemd)"))
-    func theUnitsVerifyAndTheServiceExposureIsAtMost2() throws {
+    func theUnitsVerifyAndTheServiceExposureIsAtMost2() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let units = PackagePaths.root.appendingPathComponent("systemd")
@@ -122,31 +123,31 @@ struct SystemdTests {
                 .replacingOccurrences(of: "/usr/bin/tocsind", with: PackagePaths.tocsind)
             try directory.write(name, text)
         }
-        let verify = try runCommand("/usr/bin/systemd-analyze", ["verify", directory.file("tocsind.service"), directory.file("tocsind.socket")])
+        let verify = try await runCommand("/usr/bin/systemd-analyze", ["verify", directory.file("tocsind.service"), directory.file("tocsind.socket")])
         #expect(verify.status == 0, "\(verify)")
         #expect(!verify.stderr.contains("tocsind"), "no warning about our units\n\(verify.stderr)")
-        let security = try runCommand("/usr/bin/systemd-analyze", ["security", "--offline=true", directory.file("tocsind.service")])
+        let security = try await runCommand("/usr/bin/systemd-analyze", ["security", "--offline=true", directory.file("tocsind.service")])
         let line = try #require(security.stdout.split(separator: "\n").first { $0.contains("Overall exposure level") })
         let score = try #require(line.split(separator: ":").last?.split(separator: " ").first.flatMap { Double($0) })
         #expect(score <= 2.0, "\(line)")
     }
 
-    @Test func deliveriesWhoseDeadlinePassedWhileTheDaemonWasDownAreNotSentAgain() throws {
-        let bed = try TestBed(plan: ["/hang": [["hang": true]]]) { receiver in
+    @Test func deliveriesWhoseDeadlinePassedWhileTheDaemonWasDownAreNotSentAgain() async throws {
+        let bed = try await TestBed(plan: ["/hang": [["hang": true]]]) { receiver in
             var config = TestConfig(channels: [.init("hanging", url: receiver.url("/hang"), timeout: "60s")])
             config.deadline = "2s"
             return config
         }
         defer { bed.tearDown() }
-        _ = try bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
-        let send = try bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes", "--no-wait", "--json")
+        _ = try await bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+        let send = try await bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes", "--no-wait", "--json")
         let incident = try #require(send.jsonLines.first?["incident"] as? String)
-        try bed.receiver.waitForRequests(1)
-        bed.daemon.kill(SIGKILL)
-        Thread.sleep(forTimeInterval: 2.5)  // past the 2 s deadline: a lower bound, not a measurement
+        try await bed.receiver.waitForRequests(1)
+        await bed.daemon.kill(SIGKILL)
+        try await Task.sleep(for: .seconds(2.5))  // past the 2 s deadline: a lower bound, not a measurement
 
-        try bed.daemon.start()
-        let final = try bed.daemon.waitForFinish(incident)
+        try await bed.daemon.start()
+        let final = try await bed.daemon.waitForFinish(incident)
         #expect(final.deliveries.map(\.state) == ["failed"])
         #expect(final.deliveries.first?.lastError?.contains("deadline passed while tocsind was not running") == true)
         #expect(bed.receiver.requests().count == 1, "not sent again")
@@ -156,7 +157,7 @@ struct SystemdTests {
 /// Logs: one line per event; syslog priority prefixes when standard error is the journal; never a secret.
 @Suite(.timeLimit(.minutes(3)))
 struct JournalLogTests {
-    @Test func linesCarrySyslogPrioritiesWhenStderrIsTheJournalAndNoSecret() throws {
+    @Test func linesCarrySyslogPrioritiesWhenStderrIsTheJournalAndNoSecret() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let receiver = try LoopbackReceiver(in: directory, plan: ["/bad": [["status": 401]]])
@@ -170,11 +171,12 @@ struct JournalLogTests {
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = ["-c", script, "sh", log, PackagePaths.tocsind, configPath]
         try process.run()
-        defer { process.terminate(); process.waitUntilExit() }
+        // Not waited for (a defer cannot await): the daemon ends by itself on SIGTERM.
+        defer { process.terminate() }
         let socket = directory.file("state/admin.sock")
-        #expect(try waitUntil { (try? runCommand(PackagePaths.tocsinctl, ["status"], environment: ["TOCSIN_SOCKET": socket]))?.status == 0 })
+        #expect(try await waitUntil { (try? await runCommand(PackagePaths.tocsinctl, ["status"], environment: ["TOCSIN_SOCKET": socket]))?.status == 0 })
 
-        _ = try runCommand(PackagePaths.tocsinctl, ["drill", "evacuation", "--set", "building=Pavillon A", "--yes"], environment: ["TOCSIN_SOCKET": socket])
+        _ = try await runCommand(PackagePaths.tocsinctl, ["drill", "evacuation", "--set", "building=Pavillon A", "--yes"], environment: ["TOCSIN_SOCKET": socket])
         let text = try String(contentsOfFile: log, encoding: .utf8)
         let lines = text.split(separator: "\n")
         #expect(!lines.isEmpty)

@@ -11,8 +11,8 @@ struct AccessFaultTests {
     static let nobodyUID = 65534
 
     /// A daemon whose socket `nobody` can reach (0666), so the daemon's role check — not the file mode — decides.
-    private func bed(nobodyIn role: String?) throws -> TestBed {
-        let bed = try TestBed { receiver in
+    private func bed(nobodyIn role: String?) async throws -> TestBed {
+        let bed = try await TestBed { receiver in
             var config = TestConfig(channels: [.init("ops", url: receiver.url("/ops"))])
             config.socketMode = "0666"
             switch role {
@@ -27,8 +27,8 @@ struct AccessFaultTests {
     }
 
     /// The `admin.request` audit entries of `nobody` refused as not authorised, by method.
-    private func refusals(_ bed: TestBed) throws -> [String] {
-        let log = try bed.daemon.ctl("audit", "log", "--subject", "admin", "--limit", "1000", "--json")
+    private func refusals(_ bed: TestBed) async throws -> [String] {
+        let log = try await bed.daemon.ctl("audit", "log", "--subject", "admin", "--limit", "1000", "--json")
         return log.jsonLines.compactMap { entry -> String? in
             guard entry["uid"] as? Int == Self.nobodyUID, let detail = entry["detail"] as? String, detail.contains("not authorised"),
                 let object = (try? JSONSerialization.jsonObject(with: Data(detail.utf8))) as? [String: Any]
@@ -38,11 +38,11 @@ struct AccessFaultTests {
     }
 
     @Test(.enabled(if: required(runningAsRoot), "needs root to run the CLI as 'nobody' with setpriv; run `make test` as root to include it"))
-    func anAuditorTryingToSendApproveCancelOrReloadIsRefusedAndAudited() throws {
-        let bed = try bed(nobodyIn: "auditor")
+    func anAuditorTryingToSendApproveCancelOrReloadIsRefusedAndAudited() async throws {
+        let bed = try await bed(nobodyIn: "auditor")
         defer { bed.tearDown() }
-        #expect(try bed.daemon.ctl("templates", "approve", "evacuation", "--yes").status == 0)
-        let drill = try bed.daemon.ctl("drill", "evacuation", "--set", "building=Pavillon A", "--yes", "--json")
+        #expect(try await bed.daemon.ctl("templates", "approve", "evacuation", "--yes").status == 0)
+        let drill = try await bed.daemon.ctl("drill", "evacuation", "--set", "building=Pavillon A", "--yes", "--json")
         let incident = try #require(drill.jsonLines.first?["incident"] as? String)
         let before = bed.receiver.requests().count
 
@@ -56,23 +56,23 @@ struct AccessFaultTests {
             (["channels", "test", "ops"], "channel.test"),
         ]
         for attempt in attempts {
-            let result = try bed.daemon.ctl(arguments: attempt.arguments, as: "nobody")
+            let result = try await bed.daemon.ctl(arguments: attempt.arguments, as: "nobody")
             #expect(result.status == 4, "an auditor may not \(attempt.arguments.prefix(2).joined(separator: " "))\n\(result)")
             #expect(result.stderr.contains("may not call \(attempt.method)"), "\(result)")
         }
         // What an auditor may do still works for them.
-        #expect(try bed.daemon.ctl(arguments: ["audit", "verify"], as: "nobody").status == 0)
-        #expect(try bed.daemon.ctl(arguments: ["status"], as: "nobody").status == 0)
+        #expect(try await bed.daemon.ctl(arguments: ["audit", "verify"], as: "nobody").status == 0)
+        #expect(try await bed.daemon.ctl(arguments: ["status"], as: "nobody").status == 0)
 
         #expect(bed.receiver.requests().count == before, "nothing was sent by a refused caller")
-        #expect(try refusals(bed) == attempts.map(\.method).sorted(), "every refusal is audited with the caller's uid")
-        let templates = try bed.daemon.client().call(.templateList, EmptyParams(), as: [TemplateSummary].self)
+        #expect(try await refusals(bed) == attempts.map(\.method).sorted(), "every refusal is audited with the caller's uid")
+        let templates = try await bed.daemon.withClient { try $0.call(.templateList, EmptyParams(), as: [TemplateSummary].self) }
         #expect(templates.first { $0.id == "all-clear" }?.approval == "unapproved")
     }
 
     @Test(.enabled(if: required(runningAsRoot), "needs root to run the CLI as 'nobody' with setpriv; run `make test` as root to include it"))
-    func anOperatorTryingToApproveOrReadTheAuditIsRefusedAndAudited() throws {
-        let bed = try bed(nobodyIn: "operator")
+    func anOperatorTryingToApproveOrReadTheAuditIsRefusedAndAudited() async throws {
+        let bed = try await bed(nobodyIn: "operator")
         defer { bed.tearDown() }
         let attempts: [(arguments: [String], method: String)] = [
             (["templates", "approve", "evacuation", "--yes"], "template.approve"),
@@ -81,20 +81,20 @@ struct AccessFaultTests {
             (["audit", "export"], "audit.export"),
         ]
         for attempt in attempts {
-            let result = try bed.daemon.ctl(arguments: attempt.arguments, as: "nobody")
+            let result = try await bed.daemon.ctl(arguments: attempt.arguments, as: "nobody")
             #expect(result.status == 4, "an operator may not \(attempt.arguments.prefix(2).joined(separator: " "))\n\(result)")
             #expect(result.stderr.contains("may not call \(attempt.method)"), "\(result)")
         }
         // The operator cannot approve their own send into existence: a live send stays refused until an approver acts.
-        let send = try bed.daemon.ctl(arguments: ["send", "evacuation", "--set", "building=Pavillon A", "--yes"], as: "nobody")
+        let send = try await bed.daemon.ctl(arguments: ["send", "evacuation", "--set", "building=Pavillon A", "--yes"], as: "nobody")
         #expect(send.status == 4, "unapproved\n\(send)")
-        #expect(try refusals(bed) == attempts.map(\.method).sorted())
+        #expect(try await refusals(bed) == attempts.map(\.method).sorted())
         #expect(bed.receiver.requests().isEmpty)
     }
 
     @Test(.enabled(if: required(runningAsRoot), "needs root to run the CLI as 'nobody' with setpriv; run `make test` as root to include it"))
-    func aCallerInNoRoleIsRefusedOnEveryMethod() throws {
-        let bed = try bed(nobodyIn: nil)
+    func aCallerInNoRoleIsRefusedOnEveryMethod() async throws {
+        let bed = try await bed(nobodyIn: nil)
         defer { bed.tearDown() }
         // AccessTests covers send and audit verify; here every other verb, reads included.
         let attempts: [(arguments: [String], method: String)] = [
@@ -110,7 +110,7 @@ struct AccessFaultTests {
             (["audit", "export"], "audit.export"),
         ]
         for attempt in attempts {
-            let result = try bed.daemon.ctl(arguments: attempt.arguments, as: "nobody")
+            let result = try await bed.daemon.ctl(arguments: attempt.arguments, as: "nobody")
             #expect(result.status == 4, "\(attempt.arguments.joined(separator: " "))\n\(result)")
             #expect(result.stderr.contains("may not call \(attempt.method)"), "\(result)")
         }
@@ -119,10 +119,10 @@ struct AccessFaultTests {
         #expect(bed.receiver.requests().isEmpty)
         // A caller in no role is audited as one count per minute (`admin.refused`), written at the latest when the
         // daemon stops, never one entry per request.
-        bed.daemon.stop()
-        try bed.daemon.start()
-        #expect(try refusals(bed).isEmpty, "no entry per refused request")
-        let reasons = try CrowdKit.refusedEntries(bed, uid: Self.nobodyUID).reduce(into: [String: Int]()) { all, entry in
+        await bed.daemon.stop()
+        try await bed.daemon.start()
+        #expect(try await refusals(bed).isEmpty, "no entry per refused request")
+        let reasons = try await CrowdKit.refusedEntries(bed, uid: Self.nobodyUID).reduce(into: [String: Int]()) { all, entry in
             for (reason, count) in entry.reasons { all[reason, default: 0] += count }
         }
         #expect(reasons == Dictionary(attempts.map { ("\($0.method): refused: not authorised", 1) }, uniquingKeysWith: +), "\(reasons)")
@@ -146,14 +146,14 @@ struct AccessFaultTests {
     /// SO_PEERCRED), not from the group file: a member that dropped its groups is no operator; a process holding
     /// the group is one even when the group file does not list its user.
     @Test(.enabled(if: required(runningAsRoot), "needs root to run the CLI as other users with setpriv"))
-    func rolesComeFromTheGroupsTheCallingProcessHolds() throws {
+    func rolesComeFromTheGroupsTheCallingProcessHolds() async throws {
         let listed = Self.listedMember()
         if listed == nil, ProcessInfo.processInfo.environment["CI"] == "true" {
             Issue.record("no group in /etc/group lists a member other than root: the dropped-groups case cannot run")
         }
         let group = listed?.group ?? "users"
         let gid = try #require(listed?.gid ?? getgrnam(group).map { $0.pointee.gr_gid }, "group '\(group)'")
-        let bed = try TestBed { receiver in
+        let bed = try await TestBed { receiver in
             var config = TestConfig(channels: [.init("ops", url: receiver.url("/ops"))])
             config.socketMode = "0666"
             config.operators = ["uid:0", "group:\(group)"]
@@ -163,23 +163,23 @@ struct AccessFaultTests {
         }
         defer { bed.tearDown() }
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: bed.directory.file("state"))
-        func status(_ setpriv: [String]) throws -> CommandResult {
-            try runCommand("/usr/bin/setpriv", setpriv + [PackagePaths.tocsinctl, "status"], environment: ["TOCSIN_SOCKET": bed.daemon.socketPath])
+        func status(_ setpriv: [String]) async throws -> CommandResult {
+            try await runCommand("/usr/bin/setpriv", setpriv + [PackagePaths.tocsinctl, "status"], environment: ["TOCSIN_SOCKET": bed.daemon.socketPath])
         }
         var figures: [String] = []
         if let listed {
-            let dropped = try status(["--reuid=\(listed.user)", "--regid=nogroup", "--clear-groups"])
+            let dropped = try await status(["--reuid=\(listed.user)", "--regid=nogroup", "--clear-groups"])
             #expect(dropped.status == 4, "\(listed.user) dropped its groups: no longer an operator through '\(group)'\n\(dropped)")
             #expect(dropped.stderr.contains("may not call daemon.status"), "\(dropped)")
-            let kept = try status(["--reuid=\(listed.user)", "--regid=nogroup", "--init-groups"])
+            let kept = try await status(["--reuid=\(listed.user)", "--regid=nogroup", "--init-groups"])
             #expect(kept.status == 0, "\(listed.user) with its groups is an operator\n\(kept)")
             figures.append("\(listed.user) --clear-groups → exit \(dropped.status), --init-groups → exit \(kept.status)")
         }
-        let holder = try status(["--reuid=nobody", "--regid=nogroup", "--groups=\(gid)"])
+        let holder = try await status(["--reuid=nobody", "--regid=nogroup", "--groups=\(gid)"])
         #expect(holder.status == 0, "nobody holding gid \(gid) as a supplementary group is an operator\n\(holder)")
-        let primary = try status(["--reuid=nobody", "--regid=\(gid)", "--clear-groups"])
+        let primary = try await status(["--reuid=nobody", "--regid=\(gid)", "--clear-groups"])
         #expect(primary.status == 0, "nobody with primary gid \(gid) is an operator\n\(primary)")
-        let none = try status(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
+        let none = try await status(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
         #expect(none.status == 4, "\(none)")
         figures.append("nobody --groups=\(gid) → exit \(holder.status), --regid=\(gid) → exit \(primary.status), no groups → exit \(none.status)")
         print("FAULTS-B AccessFaultTests.groups(\(group)): " + figures.joined(separator: "; "))
@@ -199,17 +199,17 @@ struct AccessFaultTests {
     }
 
     @Test(arguments: Planted.allCases)
-    func aSocketPathTamperedWithBeforeStartIsRefusedNeverFollowedAndAudited(planted: Planted) throws {
+    func aSocketPathTamperedWithBeforeStartIsRefusedNeverFollowedAndAudited(planted: Planted) async throws {
         let directory = try TemporaryDirectory(prefix: "tocsin-planted")
         defer { directory.remove() }
         let receiver = try LoopbackReceiver(in: directory)
         defer { receiver.stop() }
         let config = try TestConfig(channels: [.init("ops", url: receiver.url("/ops"))]).write(to: directory)
         let daemon = DaemonProcess(directory: directory, configPath: config)
-        defer { daemon.kill(SIGKILL) }
+        defer { daemon.signal(SIGKILL) }
         // A first start makes the state folder and database; the attacker strikes while tocsind is stopped.
-        try daemon.start()
-        daemon.stop()
+        try await daemon.start()
+        await daemon.stop()
 
         let socket = daemon.socketPath
         let victim = directory.file("victim")
@@ -233,7 +233,7 @@ struct AccessFaultTests {
         defer { impostor?.close() }
         let victimBefore = try? FileManager.default.attributesOfItem(atPath: victim)
 
-        #expect(throws: (any Error).self, "tocsind must refuse the planted \(planted.rawValue)") { try daemon.start() }
+        await #expect(throws: (any Error).self, "tocsind must refuse the planted \(planted.rawValue)") { try await daemon.start() }
         let log = daemon.log()
         #expect(log.contains("refusing to start: the admin socket path"), "a clear reason\n\(log.suffix(1500))")
         #expect(log.contains(planted == .regularFile ? "regular file" : planted == .folder ? "folder" : "symbolic link"), "\(log.suffix(1500))")
@@ -264,37 +264,37 @@ struct AccessFaultTests {
 
         // Once the operator removes it, tocsind starts, and its refusal is in the audit log.
         try FileManager.default.removeItem(atPath: socket)
-        try daemon.start()
-        let audit = try daemon.ctl("audit", "log", "--subject", "daemon", "--json").jsonLines
+        try await daemon.start()
+        let audit = try await daemon.ctl("audit", "log", "--subject", "daemon", "--json").jsonLines
         let refused = audit.filter { $0["kind"] as? String == "admin.socket.refused" }
         #expect(refused.count == 1, "\(audit)")
         #expect((refused.first?["detail"] as? String)?.contains(socket) == true)
-        #expect(try daemon.ctl("audit", "verify").status == 0)
+        #expect(try await daemon.ctl("audit", "verify").status == 0)
         let reason = log.split(separator: "\n").last { $0.hasPrefix("tocsind:") }.map(String.init) ?? "?"
         print("FAULTS-B AccessFaultTests.planted(\(planted.rawValue)): \(reason)")
     }
 
-    @Test func aStaleSocketLeftByAKilledDaemonIsReplaced() throws {
-        let bed = try TestBed { receiver in TestConfig(channels: [.init("ops", url: receiver.url("/ops"))]) }
+    @Test func aStaleSocketLeftByAKilledDaemonIsReplaced() async throws {
+        let bed = try await TestBed { receiver in TestConfig(channels: [.init("ops", url: receiver.url("/ops"))]) }
         defer { bed.tearDown() }
-        bed.daemon.kill(SIGKILL)
+        await bed.daemon.kill(SIGKILL)
         var info = stat()
         #expect(lstat(bed.daemon.socketPath, &info) == 0 && info.st_mode & S_IFMT == S_IFSOCK, "the killed daemon left its socket")
-        try bed.daemon.start()
-        #expect(try bed.daemon.ctl("status").status == 0)
+        try await bed.daemon.start()
+        #expect(try await bed.daemon.ctl("status").status == 0)
         let mode = try FileManager.default.attributesOfItem(atPath: bed.daemon.socketPath)[.posixPermissions] as? Int
         #expect(mode == 0o660, "the configured mode, set on the new socket itself")
     }
 
     @Test(.enabled(if: required(runningAsRoot), "needs root to leave a socket owned by another user ('nobody') at the path"))
-    func aSocketOwnedByAnotherUserIsRefused() throws {
-        let bed = try TestBed { receiver in TestConfig(channels: [.init("ops", url: receiver.url("/ops"))]) }
+    func aSocketOwnedByAnotherUserIsRefused() async throws {
+        let bed = try await TestBed { receiver in TestConfig(channels: [.init("ops", url: receiver.url("/ops"))]) }
         defer { bed.tearDown() }
-        bed.daemon.stop()
+        await bed.daemon.stop()
         let impostor = try ImpostorSocket(path: bed.daemon.socketPath)
         defer { impostor.close() }
         #expect(chown(bed.daemon.socketPath, uid_t(Self.nobodyUID), gid_t(Self.nobodyUID)) == 0)
-        #expect(throws: (any Error).self) { try bed.daemon.start() }
+        await #expect(throws: (any Error).self) { try await bed.daemon.start() }
         #expect(bed.daemon.log().contains("holds a socket owned by uid \(Self.nobodyUID)"), "\(bed.daemon.log().suffix(1500))")
         #expect(impostor.isSocketStillThere)
     }

@@ -12,8 +12,8 @@ struct AuditTamperTests {
     typealias KeyPair = AuditSigningTests.KeyPair
 
     /// A signing key and a witness channel (`/witness`) that is on no route.
-    static func witnessedBed(key: KeyPair) throws -> TestBed {
-        try TestBed { receiver in
+    static func witnessedBed(key: KeyPair) async throws -> TestBed {
+        try await TestBed { receiver in
             var config = TestConfig(
                 channels: [.init("ops", url: receiver.url("/ops")), .init("witness", url: receiver.url("/witness"))],
                 routes: ["campus": ["ops"], "drill": ["ops"]]
@@ -24,11 +24,11 @@ struct AuditTamperTests {
     }
 
     /// A key in a folder of its own and a running witnessed daemon.
-    static func start() throws -> (TemporaryDirectory, KeyPair, TestBed) {
+    static func start() async throws -> (TemporaryDirectory, KeyPair, TestBed) {
         let keys = try TemporaryDirectory()
         do {
-            let key = try KeyPair(in: keys, name: "audit-signing")
-            return (keys, key, try witnessedBed(key: key))
+            let key = try await KeyPair(in: keys, name: "audit-signing")
+            return await (keys, key, try witnessedBed(key: key))
         } catch {
             keys.remove()
             throw error
@@ -37,9 +37,9 @@ struct AuditTamperTests {
 
     /// A drill, then its incident-end checkpoint; returns the incident.
     @discardableResult
-    static func drillAndSign(_ bed: TestBed) throws -> String {
-        let incident = try AuditSigningTests.drill(bed)
-        #expect(try waitUntil {
+    static func drillAndSign(_ bed: TestBed) async throws -> String {
+        let incident = try await AuditSigningTests.drill(bed)
+        #expect(try await waitUntil {
             try AuditSigningTests.checkpoints(bed.daemon).contains { ($0["detail"] as? String)?.contains(incident) == true }
         })
         return incident
@@ -52,82 +52,82 @@ struct AuditTamperTests {
         return try bed.directory.write(name, bodies.joined(separator: "\n") + "\n")
     }
 
-    static func sql(_ database: String, _ statement: String) throws -> String {
-        let result = try runCommand("/usr/bin/sqlite3", ["-cmd", ".timeout 10000", database, statement])
+    static func sql(_ database: String, _ statement: String) async throws -> String {
+        let result = try await runCommand("/usr/bin/sqlite3", ["-cmd", ".timeout 10000", database, statement])
         #expect(result.status == 0, "\(result)")
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    static func checkpointSeqs(_ database: String) throws -> [Int] {
-        try sql(database, "SELECT seq FROM audit WHERE kind = 'audit.checkpoint' ORDER BY seq").split(separator: "\n").compactMap { Int($0) }
+    static func checkpointSeqs(_ database: String) async throws -> [Int] {
+        try await sql(database, "SELECT seq FROM audit WHERE kind = 'audit.checkpoint' ORDER BY seq").split(separator: "\n").compactMap { Int($0) }
     }
 
     /// Online, everything says so; a live send still goes out.
-    static func expectCaughtOnline(_ bed: TestBed, _ words: String, sourceLine: SourceLocation = #_sourceLocation) throws {
-        let health = try bed.daemon.ctl("health")
+    static func expectCaughtOnline(_ bed: TestBed, _ words: String, sourceLine: SourceLocation = #_sourceLocation) async throws {
+        let health = try await bed.daemon.ctl("health")
         #expect(health.status == 2, "health is CRITICAL\n\(health)", sourceLocation: sourceLine)
         #expect(health.stdout.contains("CRITICAL: audit"), "\(health.stdout)", sourceLocation: sourceLine)
-        let verify = try bed.daemon.ctl("audit", "verify")
+        let verify = try await bed.daemon.ctl("audit", "verify")
         #expect(verify.status == 1, "\(verify)", sourceLocation: sourceLine)
         #expect(verify.stdout.contains("AUDIT CHAIN BROKEN") && verify.stdout.contains(words), "\(verify.stdout)", sourceLocation: sourceLine)
-        let status = try bed.daemon.client().call(.daemonStatus, EmptyParams(), as: DaemonStatus.self)
+        let status = try await bed.daemon.withClient { try $0.call(.daemonStatus, EmptyParams(), as: DaemonStatus.self) }
         #expect(status.auditProblem != nil, "status names the problem", sourceLocation: sourceLine)
-        let send = try bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon B", "--yes")
+        let send = try await bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon B", "--yes")
         #expect(send.status == 0, "an audit problem never stops alerting\n\(send)", sourceLocation: sourceLine)
     }
 
-    static func expectCaughtOffline(_ bed: TestBed, key: KeyPair, sourceLine: SourceLocation = #_sourceLocation) throws {
-        let export = try bed.directory.write("tampered.jsonl", try bed.daemon.ctl("audit", "export").stdout)
+    static func expectCaughtOffline(_ bed: TestBed, key: KeyPair, sourceLine: SourceLocation = #_sourceLocation) async throws {
+        let export = try await bed.directory.write("tampered.jsonl", try bed.daemon.ctl("audit", "export").stdout)
         let witness = try witnessLog(bed)
-        let offline = try ExportTests.verify(export, "--public-key", key.publicPath, "--heads", witness)
+        let offline = try await ExportTests.verify(export, "--public-key", key.publicPath, "--heads", witness)
         #expect(offline.status == 1, "the witness's log contradicts the export\n\(offline)", sourceLocation: sourceLine)
         #expect(offline.stdout.contains("EXPORT BROKEN"), "\(offline.stdout)", sourceLocation: sourceLine)
     }
 
-    @Test func aTailCutWhileStoppedIsCaughtAndOnlyAnApproverCanAcceptIt() throws {
-        let (keys, key, bed) = try Self.start()
+    @Test func aTailCutWhileStoppedIsCaughtAndOnlyAnApproverCanAcceptIt() async throws {
+        let (keys, key, bed) = try await Self.start()
         defer { bed.tearDown(); keys.remove() }
-        try Self.drillAndSign(bed)
-        bed.daemon.stop()
+        try await Self.drillAndSign(bed)
+        await bed.daemon.stop()
         let database = bed.daemon.databasePath
-        let signed = try Self.checkpointSeqs(database)
+        let signed = try await Self.checkpointSeqs(database)
         let cut = try #require(signed.last) - 3
-        _ = try Self.sql(database, "DELETE FROM audit WHERE seq >= \(cut)")
+        _ = try await Self.sql(database, "DELETE FROM audit WHERE seq >= \(cut)")
         // Before this fix, the daemon signed the shortened head at start and verify said intact.
-        try bed.daemon.start()
-        try Self.expectCaughtOnline(bed, "were deleted")
-        #expect(try Self.checkpointSeqs(database).allSatisfy { $0 < cut }, "nothing signed over the cut chain")
-        try Self.expectCaughtOffline(bed, key: key)
+        try await bed.daemon.start()
+        try await Self.expectCaughtOnline(bed, "were deleted")
+        #expect(try await Self.checkpointSeqs(database).allSatisfy { $0 < cut }, "nothing signed over the cut chain")
+        try await Self.expectCaughtOffline(bed, key: key)
 
         // The problem outlives a restart until someone accepts it.
-        bed.daemon.stop()
-        #expect(try Self.checkpointSeqs(database).allSatisfy { $0 < cut }, "the stop checkpoint was not signed either")
-        try bed.daemon.start()
-        #expect(try bed.daemon.ctl("health").status == 2)
+        await bed.daemon.stop()
+        #expect(try await Self.checkpointSeqs(database).allSatisfy { $0 < cut }, "the stop checkpoint was not signed either")
+        try await bed.daemon.start()
+        #expect(try await bed.daemon.ctl("health").status == 2)
 
         // An approver accepts it, with a reason that the audit log keeps.
         let accept = ["audit", "accept", "--reason", "restored the backup of this morning after a disk failure", "--yes"]
-        let json = try bed.daemon.ctl(arguments: accept + ["--json"])
+        let json = try await bed.daemon.ctl(arguments: accept + ["--json"])
         #expect(json.status == 0, "\(json)")
-        let verify = try bed.daemon.ctl("audit", "verify")
+        let verify = try await bed.daemon.ctl("audit", "verify")
         #expect(verify.status == 0, "\(verify)")
-        #expect(try bed.daemon.ctl("health").status == 0)
-        #expect(try Self.checkpointSeqs(database).contains { $0 > cut }, "signing resumed")
-        let log = try bed.daemon.ctl("audit", "log", "--subject", "audit", "--json").jsonLines
+        #expect(try await bed.daemon.ctl("health").status == 0)
+        #expect(try await Self.checkpointSeqs(database).contains { $0 > cut }, "signing resumed")
+        let log = try await bed.daemon.ctl("audit", "log", "--subject", "audit", "--json").jsonLines
         #expect(log.contains { $0["kind"] as? String == "audit.accept" && ($0["detail"] as? String)?.contains("disk failure") == true })
-        let export = try bed.directory.write("accepted.jsonl", try bed.daemon.ctl("audit", "export").stdout)
-        let offline = try ExportTests.verify(export, "--public-key", key.publicPath, "--heads", try Self.witnessLog(bed, name: "w2.jsonl"))
+        let export = try await bed.directory.write("accepted.jsonl", try bed.daemon.ctl("audit", "export").stdout)
+        let offline = try await ExportTests.verify(export, "--public-key", key.publicPath, "--heads", try Self.witnessLog(bed, name: "w2.jsonl"))
         #expect(offline.status == 0, "after the accept, the export agrees with the witness from the accept on\n\(offline)")
         #expect(offline.stdout.contains("1 accepted gap"), "\(offline.stdout)")
-        let again = try bed.daemon.ctl(arguments: accept)
+        let again = try await bed.daemon.ctl(arguments: accept)
         #expect(again.status == 2, "nothing left to accept\n\(again)")
     }
 
-    @Test func aWholesaleRewriteWithCheckpointsDroppedAndRenumberedIsCaught() throws {
-        let (keys, key, bed) = try Self.start()
+    @Test func aWholesaleRewriteWithCheckpointsDroppedAndRenumberedIsCaught() async throws {
+        let (keys, key, bed) = try await Self.start()
         defer { bed.tearDown(); keys.remove() }
-        try Self.drillAndSign(bed)
-        bed.daemon.stop()
+        try await Self.drillAndSign(bed)
+        await bed.daemon.stop()
         // Entry 5 rewritten, every checkpoint deleted, the rest renumbered from 1 and every hash recomputed with
         // the documented layout: the chain alone verifies.
         let script = """
@@ -144,29 +144,29 @@ struct AuditTamperTests {
                 prev = h
             db.commit()
             """
-        let rewrite = try runCommand("/usr/bin/python3", ["-c", script, bed.daemon.databasePath])
+        let rewrite = try await runCommand("/usr/bin/python3", ["-c", script, bed.daemon.databasePath])
         #expect(rewrite.status == 0, "\(rewrite)")
-        #expect(try Self.checkpointSeqs(bed.daemon.databasePath).isEmpty)
-        try bed.daemon.start()
-        try Self.expectCaughtOnline(bed, "signed head")
-        #expect(try Self.checkpointSeqs(bed.daemon.databasePath).isEmpty, "the rewritten chain was not signed")
-        try Self.expectCaughtOffline(bed, key: key)
+        #expect(try await Self.checkpointSeqs(bed.daemon.databasePath).isEmpty)
+        try await bed.daemon.start()
+        try await Self.expectCaughtOnline(bed, "signed head")
+        #expect(try await Self.checkpointSeqs(bed.daemon.databasePath).isEmpty, "the rewritten chain was not signed")
+        try await Self.expectCaughtOffline(bed, key: key)
     }
 
-    @Test func aTailCutWhileRunningIsNeverSignedAtStopOrAfterARestart() throws {
-        let (keys, key, bed) = try Self.start()
+    @Test func aTailCutWhileRunningIsNeverSignedAtStopOrAfterARestart() async throws {
+        let (keys, key, bed) = try await Self.start()
         defer { bed.tearDown(); keys.remove() }
-        try Self.drillAndSign(bed)
+        try await Self.drillAndSign(bed)
         let database = bed.daemon.databasePath
-        let last = try #require(try Self.checkpointSeqs(database).last)
+        let last = try await #require(try Self.checkpointSeqs(database).last)
         // The incident-end checkpoint and the entries around it go while the daemon runs.
-        _ = try Self.sql(database, "DELETE FROM audit WHERE seq >= \(last - 2)")
-        try Self.expectCaughtOnline(bed, "AUDIT CHAIN BROKEN")
-        bed.daemon.stop()
-        #expect(try Self.checkpointSeqs(database).allSatisfy { $0 < last - 2 }, "the stop checkpoint did not sign the cut chain")
-        try bed.daemon.start()
-        let health = try bed.daemon.ctl("health")
+        _ = try await Self.sql(database, "DELETE FROM audit WHERE seq >= \(last - 2)")
+        try await Self.expectCaughtOnline(bed, "AUDIT CHAIN BROKEN")
+        await bed.daemon.stop()
+        #expect(try await Self.checkpointSeqs(database).allSatisfy { $0 < last - 2 }, "the stop checkpoint did not sign the cut chain")
+        try await bed.daemon.start()
+        let health = try await bed.daemon.ctl("health")
         #expect(health.status == 2, "after a restart the problem still stands\n\(health)")
-        try Self.expectCaughtOffline(bed, key: key)
+        try await Self.expectCaughtOffline(bed, key: key)
     }
 }

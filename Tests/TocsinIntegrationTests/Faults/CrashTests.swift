@@ -14,7 +14,7 @@ import TocsinTestSupport
 struct CrashTests {
     static let full = ProcessInfo.processInfo.environment["TOCSIN_FAULTS_FULL"] == "1"
 
-    @Test func kill9AtRandomMomentsLosesNoAcknowledgedDeliveryAndKeepsTheAuditChain() throws {
+    @Test func kill9AtRandomMomentsLosesNoAcknowledgedDeliveryAndKeepsTheAuditChain() async throws {
         let seed = ProcessInfo.processInfo.environment["TOCSIN_FAULTS_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 1...999_999)
         var random = SeededGenerator(seed: seed)
         // Every kind of moment appears; the full run shuffles 24 kills (each kind at least 4 times) with the seed.
@@ -30,25 +30,25 @@ struct CrashTests {
         let plan = Dictionary(uniqueKeysWithValues: paths.map { path in
             (path, [["delay": Double(Int.random(in: 0...400, using: &random)) / 1000]] as [[String: Any]])
         })
-        let bed = try TestBed(plan: plan) { receiver in
+        let bed = try await TestBed(plan: plan) { receiver in
             var config = TestConfig(channels: paths.map { .init("c" + $0.dropFirst(2), url: receiver.url($0)) })
             config.deadline = "30m"
             config.templates["lockdown"] = Self.lockdownTemplate(version: 0)
             return config
         }
         defer { bed.tearDown() }
-        #expect(try bed.daemon.ctl("templates", "approve", "evacuation", "--yes").status == 0)
+        #expect(try await bed.daemon.ctl("templates", "approve", "evacuation", "--yes").status == 0)
 
         var run = CrashRun(bed: bed)
         for (index, moment) in moments.enumerated() {
-            let note = try run.crash(at: moment, index: index, random: &random, channels: channelCount)
-            try bed.daemon.start(timeout: .seconds(60))
+            let note = try await run.crash(at: moment, index: index, random: &random, channels: channelCount)
+            try await bed.daemon.start(timeout: .seconds(60))
             run.restarts += 1
             // After every restart: the chain verifies, and an approval the daemon acknowledged is still there.
-            let verify = try bed.daemon.ctl("audit", "verify")
+            let verify = try await bed.daemon.ctl("audit", "verify")
             #expect(verify.status == 0, "kill \(index + 1) (\(moment.rawValue)): audit chain broken after restart\n\(verify)")
             if let hash = run.acknowledgedApproval {
-                let templates = try bed.daemon.client().call(.templateList, EmptyParams(), as: [TemplateSummary].self)
+                let templates = try await bed.daemon.withClient { try $0.call(.templateList, EmptyParams(), as: [TemplateSummary].self) }
                 let lockdown = templates.first { $0.id == "lockdown" }
                 #expect(lockdown?.approval == "approved" && lockdown?.contentHash == hash,
                         "kill \(index + 1): the acknowledged approval of \(hash.prefix(12)) was lost: \(String(describing: lockdown))")
@@ -61,7 +61,7 @@ struct CrashTests {
         var checked = 0
         var notDelivered: [String] = []
         for incident in run.acknowledged {
-            let status = try bed.daemon.waitForFinish(incident, timeout: .seconds(600))
+            let status = try await bed.daemon.waitForFinish(incident, timeout: .seconds(600))
             checked += status.deliveries.count
             #expect(status.deliveries.count == channelCount, "incident \(incident): \(status.deliveries.count) deliveries")
             notDelivered += status.deliveries.filter { $0.state != "delivered" }.map { "\(incident)/\($0.channel): \($0.state) \($0.lastError ?? "")" }
@@ -85,15 +85,15 @@ struct CrashTests {
         let receivedIDs = Set(requests.compactMap { $0.headers["webhook-id"] })
         var missing: [String] = []
         for incident in run.acknowledged {
-            let status = try bed.daemon.client().call(.incidentStatus, IncidentParams(incident: incident), as: IncidentStatus.self)
+            let status = try await bed.daemon.withClient { try $0.call(.incidentStatus, IncidentParams(incident: incident), as: IncidentStatus.self) }
             missing += status.deliveries.map(\.id).filter { !receivedIDs.contains($0) }
         }
         #expect(missing.isEmpty, "acknowledged deliveries never received: \(missing.prefix(10))")
 
-        let audit = try bed.daemon.ctl("audit", "verify", "--json")
+        let audit = try await bed.daemon.ctl("audit", "verify", "--json")
         #expect(audit.status == 0, "\(audit)")
         let entries = (try? JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any])?["checked"] as? Int
-        let reloadsApplied = try bed.daemon.ctl("audit", "log", "--subject", "daemon", "--limit", "10000", "--json").jsonLines.filter {
+        let reloadsApplied = try await bed.daemon.ctl("audit", "log", "--subject", "daemon", "--limit", "10000", "--json").jsonLines.filter {
             $0["kind"] as? String == "config.reload" && ($0["detail"] as? String)?.contains("\"outcome\":\"applied\"") == true
         }.count
         #expect(reloadsApplied >= run.acknowledgedReloads, "an acknowledged reload is missing from the audit log")
@@ -149,8 +149,8 @@ private struct CrashRun {
     }
 
     /// An acknowledged send (`--no-wait`): returns once the incident is durable.
-    mutating func send() throws {
-        let result = try bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes", "--no-wait", "--json")
+    mutating func send() async throws {
+        let result = try await bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes", "--no-wait", "--json")
         guard result.status == 0, let incident = result.jsonLines.first?["incident"] as? String else {
             throw TestSupportError("send refused: \(result)")
         }
@@ -158,24 +158,24 @@ private struct CrashRun {
     }
 
     /// Starts a fan-out, does what `moment` says, and kills `tocsind` with SIGKILL at a random point.
-    mutating func crash(at moment: CrashMoment, index: Int, random: inout SeededGenerator, channels: Int) throws -> String {
+    mutating func crash(at moment: CrashMoment, index: Int, random: inout SeededGenerator, channels: Int) async throws -> String {
         let before = tail.count()
-        try send()
+        try await send()
         let daemon = bed.daemon
         switch moment {
         case .fanOut:
             // A random moment in the fan-out's 0.4 s of answers.
             let delay = Double.random(in: 0...0.5, using: &random)
-            Thread.sleep(forTimeInterval: delay)
-            daemon.kill(SIGKILL)
+            try await Task.sleep(for: .seconds(delay))
+            await daemon.kill(SIGKILL)
             // Counted from this cycle's send: the resends of the previous kill's unfinished deliveries are included.
             return String(format: "%.0f ms after the send was acknowledged (%d channels); %d requests arrived in the cycle", delay * 1000, channels, tail.count() - before)
         case .sendInFlight:
             let delay = Double.random(in: 0...0.4, using: &random)
-            let background = Background { try? daemon.ctl("send", "evacuation", "--set", "building=Pavillon B", "--yes", "--no-wait", "--json") }
-            Thread.sleep(forTimeInterval: delay)
-            daemon.kill(SIGKILL)
-            let result = background.wait()
+            let background = Task { try? await daemon.ctl("send", "evacuation", "--set", "building=Pavillon B", "--yes", "--no-wait", "--json") }
+            try await Task.sleep(for: .seconds(delay))
+            await daemon.kill(SIGKILL)
+            let result = await background.value
             if result?.status == 0, let incident = result?.jsonLines.first?["incident"] as? String {
                 acknowledged.append(incident)
                 return String(format: "%.0f ms after the send started; it was acknowledged (%@)", delay * 1000, incident)
@@ -189,27 +189,27 @@ private struct CrashRun {
             if moment == .sighup {
                 guard let pid = daemon.pid else { throw TestSupportError("no daemon pid") }
                 kill(pid, SIGHUP)
-                Thread.sleep(forTimeInterval: delay)
-                daemon.kill(SIGKILL)
+                try await Task.sleep(for: .seconds(delay))
+                await daemon.kill(SIGKILL)
                 return String(format: "%.0f ms after SIGHUP", delay * 1000)
             }
-            let background = Background { try? daemon.ctl("reload", "--json") }
-            Thread.sleep(forTimeInterval: delay)
-            daemon.kill(SIGKILL)
-            let result = background.wait()
+            let background = Task { try? await daemon.ctl("reload", "--json") }
+            try await Task.sleep(for: .seconds(delay))
+            await daemon.kill(SIGKILL)
+            let result = await background.value
             if result?.status == 0 { acknowledgedReloads += 1 }
             return String(format: "%.0f ms after the reload started; %@", delay * 1000, result?.status == 0 ? "it was acknowledged" : "not acknowledged")
         case .approval:
             // New content to approve: the template changes on disk, a reload picks it up, then the approval races the kill.
             templateVersion += 1
             try bed.directory.write("templates/lockdown.yaml", CrashTests.lockdownTemplate(version: templateVersion))
-            let reload = try daemon.ctl("reload")
+            let reload = try await daemon.ctl("reload")
             guard reload.status == 0 else { throw TestSupportError("reload before approval failed: \(reload)") }
             let delay = Double.random(in: 0...0.4, using: &random)
-            let background = Background { try? daemon.ctl("templates", "approve", "lockdown", "--yes", "--json") }
-            Thread.sleep(forTimeInterval: delay)
-            daemon.kill(SIGKILL)
-            let result = background.wait()
+            let background = Task { try? await daemon.ctl("templates", "approve", "lockdown", "--yes", "--json") }
+            try await Task.sleep(for: .seconds(delay))
+            await daemon.kill(SIGKILL)
+            let result = await background.value
             if result?.status == 0,
                 let object = (try? JSONSerialization.jsonObject(with: Data(result?.stdout.utf8 ?? "".utf8))) as? [String: Any],
                 let hash = object["contentHash"] as? String
@@ -239,24 +239,5 @@ private final class RecordTail {
         offset += UInt64(data.count)
         lines += data.withUnsafeBytes { bytes in bytes.reduce(0) { $1 == 0x0A ? $0 + 1 : $0 } }
         return lines
-    }
-}
-
-/// A command run on another thread, so the test can kill the daemon while it is in progress.
-private final class Background: @unchecked Sendable {
-    private let group = DispatchGroup()
-    private var result: CommandResult?
-
-    init(_ body: @escaping @Sendable () -> CommandResult?) {
-        group.enter()
-        DispatchQueue.global().async {
-            self.result = body()
-            self.group.leave()
-        }
-    }
-
-    func wait() -> CommandResult? {
-        group.wait()
-        return result
     }
 }

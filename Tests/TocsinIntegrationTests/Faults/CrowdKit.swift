@@ -86,6 +86,7 @@ else:
     /// A child process that holds a crowd of connections until `stop`.
     final class Crowd: @unchecked Sendable {
         let process = Process()
+        private var exit: ProcessExit?
         private let input = Pipe()
         private let output = Pipe()
         /// What the crowd printed once every connection was opened (and written to).
@@ -97,7 +98,7 @@ else:
             process.arguments = CrowdKit.setpriv(user: user) + ["/usr/bin/python3", "-c", CrowdKit.script, "crowd", socket, "\(count)", "\(bytes)"]
             process.standardInput = input
             process.standardOutput = output
-            try process.run()
+            exit = try ProcessExit.run(process)
             opened = try await nextLine()
         }
 
@@ -110,24 +111,16 @@ else:
         /// Closes every connection (the child exits at the end of its input).
         func stop() async {
             try? input.fileHandleForWriting.close()
-            let process = process
-            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-                Thread {
-                    process.waitUntilExit()
-                    done.resume()
-                }.start()
-            }
+            await exit?.wait()
         }
 
         /// One JSON line of the child's output, read on a thread of its own (a blocking read).
         private func nextLine() async throws -> [String: Any] {
             let handle = output.fileHandleForReading
-            let line = await withCheckedContinuation { (done: CheckedContinuation<Data, Never>) in
-                Thread {
-                    var line = Data()
-                    while let byte = try? handle.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) { line.append(byte) }
-                    done.resume(returning: line)
-                }.start()
+            let line = try await offPool {
+                var line = Data()
+                while let byte = try? handle.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) { line.append(byte) }
+                return line
             }
             guard let object = (try? JSONSerialization.jsonObject(with: line)) as? [String: Any] else {
                 throw TestSupportError("the crowd helper printed '\(String(decoding: line, as: UTF8.self))' (is /usr/bin/python3 there?)")
@@ -138,23 +131,14 @@ else:
 
     /// Sends `count` unknown-method requests as `user` on one connection; what came back, by error code.
     static func flood(socket: String, user: String, count: Int) async throws -> [String: Any] {
-        let result = try await offPool {
-            try runCommand("/usr/bin/setpriv", setpriv(user: user) + ["/usr/bin/python3", "-c", script, "flood", socket, "\(count)"])
-        }
+        let result = try await runCommand("/usr/bin/setpriv", setpriv(user: user) + ["/usr/bin/python3", "-c", script, "flood", socket, "\(count)"])
         guard result.status == 0, let object = result.jsonLines.last else { throw TestSupportError("flood helper: \(result)") }
         return object
     }
 
-    /// Runs blocking work (a child process to its end, a CLI call) on a thread of its own, not the test pool's.
-    static func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { (done: CheckedContinuation<T, any Error>) in
-            Thread { done.resume(with: Result { try work() }) }.start()
-        }
-    }
-
     /// The `admin.refused` entries of the audit log for `uid`: (count, reasons) of each.
-    static func refusedEntries(_ bed: TestBed, uid: Int) throws -> [(count: Int, reasons: [String: Int])] {
-        let log = try bed.daemon.ctl("audit", "log", "--subject", "admin", "--limit", "10000", "--json")
+    static func refusedEntries(_ bed: TestBed, uid: Int) async throws -> [(count: Int, reasons: [String: Int])] {
+        let log = try await bed.daemon.ctl("audit", "log", "--subject", "admin", "--limit", "10000", "--json")
         return log.jsonLines.compactMap { entry in
             guard entry["kind"] as? String == "admin.refused", entry["uid"] as? Int == uid, let detail = entry["detail"] as? String,
                 let object = (try? JSONSerialization.jsonObject(with: Data(detail.utf8))) as? [String: Any],
@@ -165,8 +149,8 @@ else:
     }
 
     /// The `admin.request` entries of the audit log for `uid`.
-    static func requestEntries(_ bed: TestBed, uid: Int) throws -> Int {
-        let log = try bed.daemon.ctl("audit", "log", "--subject", "admin", "--limit", "10000", "--json")
+    static func requestEntries(_ bed: TestBed, uid: Int) async throws -> Int {
+        let log = try await bed.daemon.ctl("audit", "log", "--subject", "admin", "--limit", "10000", "--json")
         return log.jsonLines.filter { $0["kind"] as? String == "admin.request" && $0["uid"] as? Int == uid }.count
     }
 }

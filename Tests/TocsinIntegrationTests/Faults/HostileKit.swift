@@ -69,8 +69,14 @@ enum HostileKit {
         /// Ends the writing half, as a client that has said all it will say.
         func shutdownWrite() { shutdown(descriptor, Int32(SHUT_WR)) }
 
-        /// The next line from the daemon, a clean close (EOF or reset), or the read timeout.
-        func readLine() -> Read {
+        /// The next line from the daemon, a clean close (EOF or reset), or the read timeout; read on a thread of its
+        /// own, so a wait of up to the read timeout holds none of the test pool's threads.
+        func readLine() async -> Read {
+            (try? await offPool { self.readLineBlocking() }) ?? .timedOut
+        }
+
+        /// ``readLine()`` on the calling thread: only from a thread of one's own (``offPool(_:)``).
+        func readLineBlocking() -> Read {
             while true {
                 if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
                     let line = Array(buffer[..<newline])
@@ -139,21 +145,21 @@ enum HostileKit {
     }
 
     /// The status of one incident, straight from the admin socket.
-    static func status(_ bed: TestBed, _ incident: String) -> IncidentStatus? {
-        try? bed.daemon.client().call(.incidentStatus, IncidentParams(incident: incident), as: IncidentStatus.self)
+    static func status(_ bed: TestBed, _ incident: String) async -> IncidentStatus? {
+        try? await bed.daemon.withClient { try $0.call(.incidentStatus, IncidentParams(incident: incident), as: IncidentStatus.self) }
     }
 
     /// The incident's report (every attempt of every delivery).
-    static func report(_ bed: TestBed, _ incident: String) throws -> IncidentReport {
-        try bed.daemon.client().call(.incidentReport, IncidentParams(incident: incident), as: IncidentReport.self)
+    static func report(_ bed: TestBed, _ incident: String) async throws -> IncidentReport {
+        try await bed.daemon.withClient { try $0.call(.incidentReport, IncidentParams(incident: incident), as: IncidentReport.self) }
     }
 
     /// Approves the evacuation template and sends it without waiting; returns the incident id.
-    static func sendNoWait(_ bed: TestBed, route: String? = nil, building: String = "Pavillon A") throws -> String {
-        _ = try bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+    static func sendNoWait(_ bed: TestBed, route: String? = nil, building: String = "Pavillon A") async throws -> String {
+        _ = try await bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
         var arguments = ["send", "evacuation", "--set", "building=\(building)", "--yes", "--no-wait", "--json"]
         if let route { arguments += ["--route", route] }
-        let send = try bed.daemon.ctl(arguments: arguments)
+        let send = try await bed.daemon.ctl(arguments: arguments)
         guard send.status == 0, let incident = send.jsonLines.first?["incident"] as? String else {
             throw TestSupportError("send failed: \(send)")
         }

@@ -104,7 +104,7 @@ struct HostileSocketTests {
         for item in cases {
             let socket = try HostileKit.RawSocket(path: bed.daemon.socketPath)
             #expect(socket.send(item.bytes + [UInt8(ascii: "\n")]), "\(item.name): the daemon took the whole line")
-            let read = socket.readLine()
+            let read = await socket.readLine()
             guard case .line(let line) = read else {
                 Issue.record("\(item.name): expected \(item.expect), got \(read)")
                 continue
@@ -121,7 +121,7 @@ struct HostileSocketTests {
             tally[answer.map { $0.errorCode.map { "error \($0)" } ?? "result" } ?? "garbage", default: 0] += 1
             // The same connection serves the next request.
             socket.send(Self.statusRequest + "\n")
-            guard case .line(let next) = socket.readLine() else {
+            guard case .line(let next) = await socket.readLine() else {
                 Issue.record("\(item.name): the connection was closed after a bad line")
                 continue
             }
@@ -131,7 +131,7 @@ struct HostileSocketTests {
         let pipelined = try HostileKit.RawSocket(path: bed.daemon.socketPath)
         pipelined.send((1...3).map { #"{"jsonrpc":"2.0","id":\#($0),"method":"daemon.status"}"# + "\n" }.joined())
         for id in 1...3 {
-            guard case .line(let line) = pipelined.readLine() else { Issue.record("pipelined answer \(id) missing"); break }
+            guard case .line(let line) = await pipelined.readLine() else { Issue.record("pipelined answer \(id) missing"); break }
             #expect(String(decoding: line, as: UTF8.self).contains("\"id\":\(id)"))
         }
         #expect(stillServes(bed))
@@ -155,12 +155,14 @@ struct HostileSocketTests {
         let rounds = 3
         let outcomes = LockedList()
         for _ in 0..<rounds {
-            DispatchQueue.concurrentPerform(iterations: bodies.count) { index in
+            // Blocking writes and reads, several at once: on threads of their own, not the test pool's.
+            try await offPool {
+              DispatchQueue.concurrentPerform(iterations: bodies.count) { index in
                 let (name, bytes) = bodies[index]
                 guard let socket = try? HostileKit.RawSocket(path: bed.daemon.socketPath) else { outcomes.append("\(name): connect failed"); return }
                 let whole = socket.send(bytes)
                 socket.shutdownWrite()
-                switch socket.readLine() {
+                switch socket.readLineBlocking() {
                 case .line(let line):
                     let answer = HostileKit.Answer(line)
                     outcomes.append(answer?.errorCode == RPCError.invalidRequestCode && answer?.message.contains("longer than") == true
@@ -168,6 +170,7 @@ struct HostileSocketTests {
                 case .closed: outcomes.append(whole ? "\(name): closed without an answer after taking all 10 MB" : "closed")
                 case .timedOut: outcomes.append("\(name): no answer and no close")
                 }
+              }
             }
             #expect(stillServes(bed), "a bystander is served between rounds")
         }
@@ -187,17 +190,17 @@ struct HostileSocketTests {
         let bed = try await makeBed()
         defer { bed.tearDown() }
         let dripResult = LockedList()
-        let group = DispatchGroup()
         let drip = try HostileKit.RawSocket(path: bed.daemon.socketPath, readTimeout: 60)
-        DispatchQueue.global().async(group: group) {
+        // The drip blocks (sleeps, then a read of up to a minute): on a thread of its own, not one of the test pool's.
+        async let dripped: Void = offPool {
             var sent = 0
             for byte in Array(Self.statusRequest.utf8) {
                 guard drip.send([byte]) else { break }
                 sent += 1
-                try await Task.sleep(for: .seconds(0.8))
+                Thread.sleep(forTimeInterval: 0.8)
                 if sent > 14 { break }  // 11 s: well past the daemon's 10 s for one request
             }
-            switch drip.readLine() {
+            switch drip.readLineBlocking() {
             case .line(let line): dripResult.append(HostileKit.Answer(line).map { "\($0.errorCode ?? 0) \($0.message)" } ?? "garbage")
             case .closed: dripResult.append("closed")
             case .timedOut: dripResult.append("timed out")
@@ -211,7 +214,7 @@ struct HostileSocketTests {
             try await Task.sleep(for: .seconds(0.3))
         }
         var piecesServed = false
-        if case .line(let line) = pieces.readLine() { piecesServed = HostileKit.Answer(line)?.hasResult == true }
+        if case .line(let line) = await pieces.readLine() { piecesServed = HostileKit.Answer(line)?.hasResult == true }
         #expect(piecesServed)
         // Others, while the drip is still dripping.
         var servedDuringDrip = 0
@@ -221,7 +224,7 @@ struct HostileSocketTests {
         }
         #expect(dripResult.items.isEmpty, "the drip was still going while others were served")
         #expect(servedDuringDrip == 20)
-        group.wait()
+        try await dripped
         let outcome = dripResult.items.first ?? ""
         #expect(outcome.hasPrefix("\(RPCError.invalidRequestCode) ") && outcome.contains("did not arrive in full"), "\(outcome)")
         #expect(stillServes(bed))
@@ -247,7 +250,7 @@ struct HostileSocketTests {
         }
         var answered = 0, errors = 0, closed = 0, hung = 0, wrong = 0
         for (index, socket) in sockets.enumerated() {
-            switch socket.readLine() {
+            switch await socket.readLine() {
             case .line(let line):
                 guard let answer = HostileKit.Answer(line) else { wrong += 1; continue }
                 let id = ((try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any])?["id"] as? Int
@@ -297,7 +300,7 @@ struct HostileSocketTests {
             do {  // watching an incident that will not finish (a hanging channel), gone after the first line
                 let socket = try HostileKit.RawSocket(path: bed.daemon.socketPath)
                 socket.send(watch)
-                if round % 10 == 0 { _ = socket.readLine() }
+                if round % 10 == 0 { _ = await socket.readLine() }
             }
             do {  // half a megabyte of a line, then gone
                 let socket = try HostileKit.RawSocket(path: bed.daemon.socketPath)
@@ -308,7 +311,7 @@ struct HostileSocketTests {
                 socket.send(Self.statusRequest)
                 socket.shutdownWrite()
                 if round % 10 == 0 {
-                    let read = socket.readLine()
+                    let read = await socket.readLine()
                     if case .line(let line) = read { #expect(HostileKit.Answer(line)?.hasResult == true) } else { #expect(read == .closed) }
                 }
             }
@@ -398,7 +401,7 @@ struct HostileSocketTests {
                 socket = try HostileKit.RawSocket(path: bed.daemon.socketPath)
                 continue
             }
-            switch socket.readLine() {
+            switch await socket.readLine() {
             case .line(let line) where Self.idMember(of: line) as? String == "fuzz-sentinel":
                 if Self.isNotification(bytes) { notifications += 1 } else { unanswered += 1 }
                 continue
@@ -419,7 +422,7 @@ struct HostileSocketTests {
                 continue
             }
             // The sentinel's own answer.
-            if case .line(let line) = socket.readLine(), Self.idMember(of: line) as? String == "fuzz-sentinel" { continue }
+            if case .line(let line) = await socket.readLine(), Self.idMember(of: line) as? String == "fuzz-sentinel" { continue }
             socket = try HostileKit.RawSocket(path: bed.daemon.socketPath)
         }
         #expect(hangs == 0 && garbage == 0 && unanswered == 0)
@@ -477,7 +480,7 @@ struct HostileSocketTests {
     }
 
     private func ctl(_ bed: TestBed, _ arguments: [String], as user: String? = nil) async throws -> CommandResult {
-        try await CrowdKit.offPool { try await bed.daemon.ctl(arguments: arguments, as: user) }
+        try await bed.daemon.ctl(arguments: arguments, as: user)
     }
 
     /// 515 idle connections from a caller without an operator or approver role: it holds its per-uid share and no
@@ -562,7 +565,7 @@ struct HostileSocketTests {
         let socket = try HostileKit.RawSocket(path: bed.daemon.socketPath, readTimeout: 45)
         socket.send(String(Self.statusRequest.prefix(20)))
         let started = ContinuousClock.now
-        let (first, second) = try await CrowdKit.offPool { (socket.readLine(), socket.readLine()) }
+        let (first, second) = try await offPool { (socket.readLineBlocking(), socket.readLineBlocking()) }
         let waited = ContinuousClock.now - started
         guard case .line(let line) = first else {
             Issue.record("no answer within 45 s of a stalled partial line: \(first)")
@@ -604,16 +607,16 @@ struct HostileSocketTests {
         socket.send(#"{"jsonrpc":"2.0","method":"daemon.status"}"# + "\n")
         socket.send(#"{"jsonrpc":"2.0","method":"no.such.method","params":{}}"# + "\n")
         socket.send(#"{"jsonrpc":"2.0","id":9,"method":"daemon.status"}"# + "\n")
-        guard case .line(let first) = socket.readLine() else { Issue.record("no answer at all"); return }
+        guard case .line(let first) = await socket.readLine() else { Issue.record("no answer at all"); return }
         #expect(Self.idMember(of: first) as? Int == 9, "the first answer is the request's, not a notification's: \(String(decoding: first.prefix(200), as: UTF8.self))")
 
         socket.send(#"{"jsonrpc":"2.0","id":null,"method":"daemon.status"}"# + "\n")
-        guard case .line(let nullID) = socket.readLine() else { Issue.record("no answer to id null"); return }
+        guard case .line(let nullID) = await socket.readLine() else { Issue.record("no answer to id null"); return }
         #expect(HostileKit.Answer(nullID)?.hasResult == true)
         #expect(Self.idMember(of: nullID) is NSNull)
 
         socket.send("[\(Self.statusRequest),\(Self.statusRequest)]\n")
-        guard case .line(let batch) = socket.readLine() else { Issue.record("no answer to a batch"); return }
+        guard case .line(let batch) = await socket.readLine() else { Issue.record("no answer to a batch"); return }
         let answer = HostileKit.Answer(batch)
         #expect(answer?.errorCode == RPCError.invalidRequestCode && answer?.message.contains("batch") == true, "\(String(decoding: batch, as: UTF8.self))")
         #expect(Self.idMember(of: batch) is NSNull)
@@ -629,7 +632,7 @@ struct HostileSocketTests {
             + variables + "}}}"
         let socket = try HostileKit.RawSocket(path: bed.daemon.socketPath)
         socket.send(request + "\n")
-        guard case .line(let line) = try await CrowdKit.offPool({ socket.readLine() }) else { Issue.record("no answer"); return }
+        guard case .line(let line) = await socket.readLine() else { Issue.record("no answer"); return }
         let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any]
         let error = object?["error"] as? [String: Any]
         let problems = (error?["data"] as? [String: Any])?["problems"] as? [String] ?? []

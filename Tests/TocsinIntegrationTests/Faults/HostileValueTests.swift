@@ -79,12 +79,12 @@ struct HostileValueTests {
         }
     }
 
-    @Test func hostileValuesAreRefusedOrArriveInertInEveryChannel() throws {
+    @Test func hostileValuesAreRefusedOrArriveInertInEveryChannel() async throws {
         let smtpFolder = try TemporaryDirectory(prefix: "tocsin-smtp")
         defer { smtpFolder.remove() }
         let smtp = try LoopbackSMTPServer(in: smtpFolder)
         defer { smtp.stop() }
-        let bed = try TestBed(plan: ChannelTypesTests.plan) { receiver in
+        let bed = try await TestBed(plan: ChannelTypesTests.plan) { receiver in
             var cap = TestConfig.Channel("cap", url: receiver.url("/cap"))
             cap.type = "cap"
             var config = TestConfig(channels: ChannelTypesTests.channels(receiver) + [
@@ -97,8 +97,8 @@ struct HostileValueTests {
             return config
         }
         defer { bed.tearDown() }
-        func incidents() throws -> Int {
-            try bed.daemon.client().call(.incidentList, ListParams(limit: 1000), as: [IncidentSummary].self).count
+        func incidents() async throws -> Int {
+            try await bed.daemon.withClient { try $0.call(.incidentList, ListParams(limit: 1000), as: [IncidentSummary].self) }.count
         }
 
         // 1. Refused, each with a clear error, nothing stored, nothing sent.
@@ -126,12 +126,12 @@ struct HostileValueTests {
             ("invalid UTF-8 (truncated é)", [("what", [0x41, 0xC3])], RPCError.parseErrorCode, "not valid JSON"),
             ("invalid UTF-8 (surrogate D800)", [("what", [0xED, 0xA0, 0x80])], RPCError.parseErrorCode, "not valid JSON"),
         ]
-        let before = try incidents()
+        let before = try await incidents()
         var refusedMessages: [String] = []
         for item in refused {
             let socket = try HostileKit.RawSocket(path: bed.daemon.socketPath)
             socket.send(Self.sendLine(item.variables) + [10])
-            guard case .line(let line) = socket.readLine(), let answer = HostileKit.Answer(line) else {
+            guard case .line(let line) = await socket.readLine(), let answer = HostileKit.Answer(line) else {
                 Issue.record("\(item.name): no answer")
                 continue
             }
@@ -147,26 +147,26 @@ struct HostileValueTests {
             let problems = ((object?["error"] as? [String: Any])?["data"] as? [String: Any])?["problems"] as? [String]
             refusedMessages.append("\(item.name): \((problems?.first ?? answer.message).prefix(140))")
         }
-        #expect(try incidents() == before, "nothing was stored")
+        #expect(try await incidents() == before, "nothing was stored")
         #expect(bed.receiver.requests().isEmpty && smtp.messages().isEmpty, "nothing was sent")
 
         // The same through the CLI: the operator's terminal gets the error, never the escape sequence.
-        let cli = try bed.daemon.ctl(arguments: ["drill", "notice", "--set", "what=A", "--set", "building=\u{1B}]0;pwned\u{07}\u{1B}[2J", "--yes"])
+        let cli = try await bed.daemon.ctl(arguments: ["drill", "notice", "--set", "what=A", "--set", "building=\u{1B}]0;pwned\u{07}\u{1B}[2J", "--yes"])
         #expect(cli.status == 2, "\(cli)")
         #expect(!(cli.stdout + cli.stderr).contains("\u{1B}"), "no escape character reaches the terminal: \((cli.stdout + cli.stderr).debugDescription)")
-        let cliName = try bed.daemon.ctl(arguments: ["drill", "notice", "--set", "what=A", "--set", "\u{1B}[2Jname=x", "--yes"])
+        let cliName = try await bed.daemon.ctl(arguments: ["drill", "notice", "--set", "what=A", "--set", "\u{1B}[2Jname=x", "--yes"])
         #expect(cliName.status == 2 && !(cliName.stdout + cliName.stderr).contains("\u{1B}"), "\(cliName)")
 
         // 2. Accepted: markup, mentions, quotes and template tags arrive inert everywhere.
         let socket = try HostileKit.RawSocket(path: bed.daemon.socketPath, readTimeout: 60)
         socket.send(Self.sendLine([("what", Array(Self.what.utf8)), ("where", Array(Self.whereValue.utf8))]) + [10])
-        guard case .line(let line) = socket.readLine(), let answer = HostileKit.Answer(line), answer.hasResult else {
+        guard case .line(let line) = await socket.readLine(), let answer = HostileKit.Answer(line), answer.hasResult else {
             Issue.record("the hostile but valid send was not accepted")
             return
         }
         let incident = try #require((try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any])
             .flatMap { ($0["result"] as? [String: Any])?["summary"] as? [String: Any] }?["incident"] as? String)
-        let final = try bed.daemon.waitForFinish(incident)
+        let final = try await bed.daemon.waitForFinish(incident)
         #expect(final.allDelivered, "\(final.deliveries.filter { $0.state != "delivered" }.map { "\($0.channel): \($0.lastError ?? "")" })")
 
         let receiver = bed.receiver
@@ -181,7 +181,7 @@ struct HostileValueTests {
 
         // CAP: well-formed XML whose description is the exact text (no element injected).
         let capBody = try #require(receiver.requests(path: "/cap").first?.body)
-        let parsed = try runCommand("/usr/bin/env", ["python3", "-c", """
+        let parsed = try await runCommand("/usr/bin/env", ["python3", "-c", """
             import sys, json, xml.etree.ElementTree as ET
             root = ET.fromstring(sys.stdin.buffer.read())
             ns = "{urn:oasis:names:tc:emergency:cap:1.2}"
@@ -250,7 +250,7 @@ struct HostileValueTests {
 
         // E-mail: one message, no injected header, HTML part escaped, plain part as it is.
         let mail = try #require(smtp.messages().first)
-        let mime = try runCommand("/usr/bin/env", ["python3", "-c", """
+        let mime = try await runCommand("/usr/bin/env", ["python3", "-c", """
             import sys, json, email, email.policy
             message = email.message_from_bytes(sys.stdin.buffer.read(), policy=email.policy.default)
             parts = {p.get_content_type(): p.get_content() for p in message.walk() if not p.is_multipart()}
@@ -275,17 +275,17 @@ struct HostileValueTests {
     /// Fault finding 6, values: lengths counted in UTF-8 bytes and code points as well as characters, and the
     /// invisible format characters (bidirectional marks, zero-width characters, BOM, tags) refused, through the
     /// admin socket and the CLI; emoji joined by U+200D and a flag tag sequence still accepted and delivered whole.
-    @Test func valuesAreMeasuredInBytesAndCodePointsAndInvisibleCharactersAreRefused() throws {
-        let bed = try TestBed { receiver in
+    @Test func valuesAreMeasuredInBytesAndCodePointsAndInvisibleCharactersAreRefused() async throws {
+        let bed = try await TestBed { receiver in
             var config = TestConfig(channels: [.init("webhook", url: receiver.url("/webhook"))])
             config.templates["notice"] = Self.template
             return config
         }
         defer { bed.tearDown() }
-        func incidents() throws -> Int {
-            try bed.daemon.client().call(.incidentList, ListParams(limit: 1000), as: [IncidentSummary].self).count
+        func incidents() async throws -> Int {
+            try await bed.daemon.withClient { try $0.call(.incidentList, ListParams(limit: 1000), as: [IncidentSummary].self) }.count
         }
-        let before = try incidents()
+        let before = try await incidents()
 
         // "a" and 450,000 combining acute accents: one character, 900,001 bytes (the finding's 2.7 MB webhook body).
         let stacked = "a" + String(repeating: "\u{0301}", count: 450_000)
@@ -308,7 +308,7 @@ struct HostileValueTests {
             let socket = try HostileKit.RawSocket(path: bed.daemon.socketPath, readTimeout: 60)
             let started = ContinuousClock.now
             socket.send(Self.sendLine([("what", Array(item.value.utf8))]) + [10])
-            guard case .line(let line) = socket.readLine(), let answer = HostileKit.Answer(line) else {
+            guard case .line(let line) = await socket.readLine(), let answer = HostileKit.Answer(line) else {
                 Issue.record("\(item.name): no answer")
                 continue
             }
@@ -322,22 +322,22 @@ struct HostileValueTests {
             #expect(!decoded.unicodeScalars.contains { [.control, .format].contains($0.properties.generalCategory) }, "\(item.name): the error carries the character itself: \(decoded.debugDescription.prefix(300))")
             figures.append("\(item.name) (\(item.value.utf8.count) bytes): refused in \(elapsed.formatted(.units(allowed: [.milliseconds])))")
         }
-        #expect(try incidents() == before, "nothing was stored")
+        #expect(try await incidents() == before, "nothing was stored")
         #expect(bed.receiver.requests().isEmpty, "nothing was sent")
 
         // The CLI: exit 2 with the reason (an argument is at most 128 kB: 60,000 marks, 120,001 bytes).
-        let cli = try bed.daemon.ctl(arguments: ["drill", "notice", "--set", "what=a" + String(repeating: "\u{0301}", count: 60_000), "--yes"])
+        let cli = try await bed.daemon.ctl(arguments: ["drill", "notice", "--set", "what=a" + String(repeating: "\u{0301}", count: 60_000), "--yes"])
         #expect(cli.status == 2, "\(cli.description.prefix(600))")
         #expect((cli.stdout + cli.stderr).contains("the value of 'what' takes 120001 bytes of UTF-8; at most 200 characters"), "\(cli.description.prefix(600))")
         #expect((cli.stdout + cli.stderr).utf8.count < 4096, "the CLI does not echo the value")
-        let bidi = try bed.daemon.ctl(arguments: ["drill", "notice", "--set", "what=Pavillon\u{200F} A", "--yes"])
+        let bidi = try await bed.daemon.ctl(arguments: ["drill", "notice", "--set", "what=Pavillon\u{200F} A", "--yes"])
         #expect(bidi.status == 2 && (bidi.stdout + bidi.stderr).contains("U+200F") && !(bidi.stdout + bidi.stderr).contains("\u{200F}"), "\(bidi)")
-        #expect(try incidents() == before, "nothing was stored")
+        #expect(try await incidents() == before, "nothing was stored")
 
         // Accepted: emoji joined by U+200D, and a subdivision flag (tags inside a flag tag sequence).
         let firefighter = "Pompière 👩\u{200D}🚒 et famille 👨\u{200D}👩\u{200D}👧 au Pavillon A"
         let scotland = "Délégation 🏴\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}"
-        let accepted = try bed.daemon.ctl(arguments: ["drill", "notice", "--set", "what=\(firefighter)", "--set", "where=\(scotland)", "--yes", "--json"])
+        let accepted = try await bed.daemon.ctl(arguments: ["drill", "notice", "--set", "what=\(firefighter)", "--set", "where=\(scotland)", "--yes", "--json"])
         #expect(accepted.status == 0, "\(accepted)")
         let webhook = try #require(bed.receiver.requests(path: "/webhook").first?.json?["data"] as? [String: Any])
         let body = (webhook["messages"] as? [[String: Any]])?.first?["body"] as? String ?? ""
@@ -349,32 +349,32 @@ struct HostileValueTests {
     /// Fault finding 6, config: a world-readable config with an inline `Authorization` header is refused by
     /// `--check-config` (as an inline `token:` is); in `headers_file` it passes; a world-readable secret file is a
     /// warning (exit 0), one others can change a refusal.
-    @Test func worldReadableConfigWithAnInlineAuthorizationHeaderIsRefused() throws {
+    @Test func worldReadableConfigWithAnInlineAuthorizationHeaderIsRefused() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let token = "tk_" + String(TestConfig.makeSecret().dropFirst(6).prefix(20))
-        func check(extra: String, mode: Int) throws -> CommandResult {
+        func check(extra: String, mode: Int) async throws -> CommandResult {
             let config = TestConfig(channels: [.init("webhook", url: "http://127.0.0.1:9/hook", extra: extra)])
             let path = try config.write(to: directory)
             try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
-            return try runCommand(PackagePaths.tocsind, ["--check-config", "--config", path])
+            return try await runCommand(PackagePaths.tocsind, ["--check-config", "--config", path])
         }
-        let inline = try check(extra: "    headers: { Authorization: \"Bearer \(token)\" }\n", mode: 0o644)
+        let inline = try await check(extra: "    headers: { Authorization: \"Bearer \(token)\" }\n", mode: 0o644)
         #expect(inline.status == 1, "\(inline)")
         #expect(inline.stderr.contains("'channels.webhook.headers.Authorization' is written in this file, which every user of the machine can read"), "\(inline)")
         #expect(inline.stderr.contains("'headers_file:'") && !(inline.stdout + inline.stderr).contains(token), "\(inline)")
 
         let file = try directory.write("secrets/webhook-headers", "Authorization: Bearer \(token)\n")
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
-        let moved = try check(extra: "    headers_file: \(file)\n", mode: 0o644)
+        let moved = try await check(extra: "    headers_file: \(file)\n", mode: 0o644)
         #expect(moved.status == 0 && moved.stderr.isEmpty, "\(moved)")
 
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: file)
-        let readable = try check(extra: "    headers_file: \(file)\n", mode: 0o644)
+        let readable = try await check(extra: "    headers_file: \(file)\n", mode: 0o644)
         #expect(readable.status == 0 && readable.stderr.contains("warning") && readable.stderr.contains("chmod o-r \(file)"), "\(readable)")
 
         try FileManager.default.setAttributes([.posixPermissions: 0o666], ofItemAtPath: file)
-        let writable = try check(extra: "    headers_file: \(file)\n", mode: 0o644)
+        let writable = try await check(extra: "    headers_file: \(file)\n", mode: 0o644)
         #expect(writable.status == 1 && writable.stderr.contains("chmod go-w \(file)"), "\(writable)")
         print("FAULTS-A config inline Authorization header in a 0644 config: exit \(inline.status); headers_file 0600: exit \(moved.status); 0644: exit \(readable.status) with a warning; 0666: exit \(writable.status)")
     }

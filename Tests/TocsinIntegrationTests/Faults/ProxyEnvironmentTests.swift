@@ -19,7 +19,7 @@ struct ProxyEnvironmentTests {
     }
 
     @Test(arguments: Setting.allCases)
-    func theProxyIsTheConfigsChoiceNotTheEnvironments(setting: Setting) throws {
+    func theProxyIsTheConfigsChoiceNotTheEnvironments(setting: Setting) async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let receiver = try LoopbackReceiver(in: directory)
@@ -46,10 +46,10 @@ struct ProxyEnvironmentTests {
         environment["no_proxy"] = ""
         environment["NO_PROXY"] = ""
         let daemon = DaemonProcess(directory: directory, configPath: path)
-        try daemon.start(environment: environment)
-        defer { daemon.kill(SIGKILL) }
+        try await daemon.start(environment: environment)
+        defer { daemon.signal(SIGKILL) }
 
-        let drill = try daemon.ctl(arguments: ["drill", "evacuation", "--set", "building=Pavillon A", "--yes", "--json"])
+        let drill = try await daemon.ctl(arguments: ["drill", "evacuation", "--set", "building=Pavillon A", "--yes", "--json"])
         #expect(drill.status == 0, "delivered: \(drill.description.prefix(1500))")
         let direct = receiver.requests(path: "/hook")
         let proxied = proxy.requests()

@@ -14,7 +14,7 @@ import TocsinTestSupport
 struct ReceiverFaultTests {
     /// Every kind of transient fault in one incident, one channel each: all end delivered, each retried exactly as
     /// often as its receiver failed, every copy under the same webhook-id with the same body.
-    @Test func transientFaultsAreRetriedUntilDeliveredUnderOneWebhookID() throws {
+    @Test func transientFaultsAreRetriedUntilDeliveredUnderOneWebhookID() async throws {
         let cases: [(path: String, plan: [[String: Any]], timeout: String?, attempts: Int, firstError: String)] = [
             ("/e500", [["status": 500], ["status": 500], ["status": 500], ["status": 200]], nil, 4, "HTTP 500"),
             ("/e502", [["status": 502], ["status": 504], ["status": 200]], nil, 3, "HTTP 502"),
@@ -32,13 +32,13 @@ struct ReceiverFaultTests {
         ]
         var plan: [String: [[String: Any]]] = [:]
         for fault in cases { plan[fault.path] = fault.plan }
-        let bed = try TestBed(plan: plan) { receiver in
+        let bed = try await TestBed(plan: plan) { receiver in
             TestConfig(channels: cases.map { .init(String($0.path.dropFirst()), url: receiver.url($0.path), timeout: $0.timeout) })
         }
         defer { bed.tearDown() }
-        let incident = try HostileKit.sendNoWait(bed)
-        let final = try bed.daemon.waitForFinish(incident, timeout: .seconds(90))
-        let report = try HostileKit.report(bed, incident)
+        let incident = try await HostileKit.sendNoWait(bed)
+        let final = try await bed.daemon.waitForFinish(incident, timeout: .seconds(90))
+        let report = try await HostileKit.report(bed, incident)
 
         for fault in cases {
             let name = String(fault.path.dropFirst())
@@ -58,13 +58,13 @@ struct ReceiverFaultTests {
             print("FAULTS-A receiver \(name): \(delivery.attempts) attempts, delivered after \(delivery.timeToDeliverMillis ?? -1) ms; "
                 + attempts.map { "#\($0.number) \($0.outcome) \($0.httpStatus.map(String.init) ?? $0.error ?? "")" }.joined(separator: " | "))
         }
-        #expect(try bed.daemon.ctl("audit", "verify").status == 0)
+        #expect(try await bed.daemon.ctl("audit", "verify").status == 0)
     }
 
     /// `Retry-After` as seconds and as an HTTP date is waited for; a date in the past or a value that is not one
     /// falls back to the backoff; an absurd one is capped, and a wait that would pass the deadline ends the delivery
     /// at once (failed, not misconfigured) rather than parking it.
-    @Test func retryAfterIsHonouredAsSecondsAndAsAnHTTPDateAndCapped() throws {
+    @Test func retryAfterIsHonouredAsSecondsAndAsAnHTTPDateAndCapped() async throws {
         let plan: [String: [[String: Any]]] = [
             "/seconds": [["status": 429, "headers": ["Retry-After": "2"]], ["status": 200]],
             "/date": [["status": 503, "retry_after_date": 3], ["status": 200]],
@@ -72,12 +72,12 @@ struct ReceiverFaultTests {
             "/garbage": [["status": 429, "headers": ["Retry-After": "soon, maybe"]], ["status": 200]],
             "/huge": [["status": 429, "headers": ["Retry-After": "999999999"]], ["status": 200]],
         ]
-        let bed = try TestBed(plan: plan) { receiver in
+        let bed = try await TestBed(plan: plan) { receiver in
             TestConfig(channels: plan.keys.sorted().map { .init(String($0.dropFirst()), url: receiver.url($0)) })
         }
         defer { bed.tearDown() }
-        let incident = try HostileKit.sendNoWait(bed)
-        let final = try bed.daemon.waitForFinish(incident, timeout: .seconds(60))
+        let incident = try await HostileKit.sendNoWait(bed)
+        let final = try await bed.daemon.waitForFinish(incident, timeout: .seconds(60))
 
         func gap(_ path: String) throws -> Double {
             let requests = bed.receiver.requests(path: path)
@@ -104,18 +104,18 @@ struct ReceiverFaultTests {
     }
 
     /// A receiver that is down (connection refused) is retried until it comes back, then gets exactly one copy.
-    @Test func connectionRefusedIsRetriedUntilTheReceiverListens() throws {
+    @Test func connectionRefusedIsRetriedUntilTheReceiverListens() async throws {
         let port = try HostileKit.unusedPort()
-        let bed = try TestBed { receiver in
+        let bed = try await TestBed { receiver in
             TestConfig(channels: [
                 .init("down", url: "http://127.0.0.1:\(port)/hook"),
                 .init("healthy", url: receiver.url("/ok")),
             ])
         }
         defer { bed.tearDown() }
-        let incident = try HostileKit.sendNoWait(bed)
+        let incident = try await HostileKit.sendNoWait(bed)
         var status: IncidentStatus?
-        #expect(try waitUntil(timeout: .seconds(60)) {
+        #expect(try await waitUntil(timeout: .seconds(60)) {
             status = HostileKit.status(bed, incident)
             return (status?.deliveries.first { $0.channel == "down" }?.attempts ?? 0) >= 3
         })
@@ -128,7 +128,7 @@ struct ReceiverFaultTests {
         // The service comes back on the same port.
         let comeback = try LoopbackReceiver(in: bed.directory, name: "comeback", port: port)
         defer { comeback.stop() }
-        let final = try bed.daemon.waitForFinish(incident, timeout: .seconds(60))
+        let final = try await bed.daemon.waitForFinish(incident, timeout: .seconds(60))
         let delivered = try #require(final.deliveries.first { $0.channel == "down" })
         #expect(delivered.state == "delivered")
         let requests = comeback.requests(path: "/hook")
@@ -138,7 +138,7 @@ struct ReceiverFaultTests {
     }
 
     /// Other 4xx and every redirect fail at once, flagged as misconfiguration; a redirect is never followed.
-    @Test func permanentAnswersFailAtOnceAndRedirectsAreNotFollowed() throws {
+    @Test func permanentAnswersFailAtOnceAndRedirectsAreNotFollowed() async throws {
         let answers: [(name: String, status: Int, words: String)] = [
             ("gone", 410, "does not exist"), ("unauthorised", 401, "credentials"), ("unprocessable", 422, "rejected"),
             ("moved", 301, "redirects"), ("found", 302, "redirects"), ("temporary", 307, "redirects"), ("permanent", 308, "redirects"),
@@ -152,14 +152,14 @@ struct ReceiverFaultTests {
         for answer in answers {
             plan["/\(answer.name)"] = [["status": answer.status, "headers": ["Location": target.url("/target")], "body": #"{"error":"no"}"#]]
         }
-        let bed = try TestBed(plan: plan) { receiver in
+        let bed = try await TestBed(plan: plan) { receiver in
             TestConfig(channels: answers.map { .init($0.name, url: receiver.url("/\($0.name)")) } + [.init("healthy", url: receiver.url("/ok"))])
         }
         defer { bed.tearDown() }
         let receiver = bed.receiver
 
-        _ = try bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
-        let send = try bed.daemon.ctl(arguments: ["send", "evacuation", "--set", "building=Pavillon A", "--yes", "--json"])
+        _ = try await bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+        let send = try await bed.daemon.ctl(arguments: ["send", "evacuation", "--set", "building=Pavillon A", "--yes", "--json"])
         #expect(send.status == 1, "some deliveries failed\n\(send)")
         let deliveries = try #require(send.jsonLines.last?["deliveries"] as? [[String: Any]])
         for answer in answers {
@@ -178,11 +178,11 @@ struct ReceiverFaultTests {
 
     /// An HTTPS receiver with a self-signed certificate: the handshake is refused by the daemon (nothing is ever
     /// sent, in clear or otherwise), the failure is a retried transport error named as TLS, and the deadline ends it.
-    @Test func aSelfSignedCertificateIsRefusedAndNothingIsSent() throws {
+    @Test func aSelfSignedCertificateIsRefusedAndNothingIsSent() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let certificate = directory.file("self-signed.pem"), key = directory.file("self-signed.key")
-        let openssl = try runCommand("/usr/bin/env", [
+        let openssl = try await runCommand("/usr/bin/env", [
             "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
             "-keyout", key, "-out", certificate, "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
         ])
@@ -190,14 +190,14 @@ struct ReceiverFaultTests {
         let https = try LoopbackReceiver(in: directory, name: "https", tls: TLSIdentity(certificatePath: certificate, keyPath: key))
         defer { https.stop() }
 
-        let bed = try TestBed { receiver in
+        let bed = try await TestBed { receiver in
             var config = TestConfig(channels: [.init("tls", url: https.url("/hook")), .init("healthy", url: receiver.url("/ok"))])
             config.deadline = "4s"
             return config
         }
         defer { bed.tearDown() }
-        let incident = try HostileKit.sendNoWait(bed)
-        let final = try bed.daemon.waitForFinish(incident, timeout: .seconds(60))
+        let incident = try await HostileKit.sendNoWait(bed)
+        let final = try await bed.daemon.waitForFinish(incident, timeout: .seconds(60))
         let tls = try #require(final.deliveries.first { $0.channel == "tls" })
         #expect(tls.state == "failed")
         #expect(tls.lastError?.contains("TLS failure") == true, "\(tls.lastError ?? "")")
@@ -205,7 +205,7 @@ struct ReceiverFaultTests {
         #expect(tls.attempts >= 2)
         #expect(https.requests().isEmpty, "no request got through the refused handshake")
         // The receiver writes its line once the daemon's alert arrives, which may be just after the attempt is recorded.
-        _ = try waitUntil(timeout: .seconds(10)) { https.tlsErrors().count >= tls.attempts }
+        _ = try await waitUntil(timeout: .seconds(10)) { https.tlsErrors().count >= tls.attempts }
         let handshakes = https.tlsErrors()
         #expect(handshakes.count == tls.attempts, "\(handshakes)")
         #expect(handshakes.allSatisfy { $0.uppercased().contains("UNKNOWN_CA") || $0.uppercased().contains("CERTIFICATE") }, "\(handshakes)")
@@ -215,11 +215,11 @@ struct ReceiverFaultTests {
 
     /// Healthy channels in the same incident as a hanging one, a trickling one, a refused one and a failing one are
     /// delivered while those are still pending. Their delivery times are measured and printed, not asserted.
-    @Test func healthyChannelsAreNotDelayedByDeadOnes() throws {
+    @Test func healthyChannelsAreNotDelayedByDeadOnes() async throws {
         let port = try HostileKit.unusedPort()
         let plan: [String: [[String: Any]]] = ["/hang": [["hang": true]], "/trickle": [["slow_body": 60]], "/e500": [["status": 500]]]
         let healthy = ["healthy1", "healthy2", "healthy3"]
-        let bed = try TestBed(plan: plan) { receiver in
+        let bed = try await TestBed(plan: plan) { receiver in
             var config = TestConfig(channels: [
                 .init("hanging", url: receiver.url("/hang"), timeout: "60s"),
                 .init("trickling", url: receiver.url("/trickle"), timeout: "60s"),
@@ -232,17 +232,17 @@ struct ReceiverFaultTests {
         defer { bed.tearDown() }
 
         // Baseline: the healthy channels alone.
-        let baseline = try HostileKit.sendNoWait(bed, route: "healthy-only")
-        let baselineFinal = try bed.daemon.waitForFinish(baseline)
+        let baseline = try await HostileKit.sendNoWait(bed, route: "healthy-only")
+        let baselineFinal = try await bed.daemon.waitForFinish(baseline)
         #expect(baselineFinal.allDelivered)
         let baselineTimes = baselineFinal.deliveries.compactMap(\.timeToDeliverMillis)
 
         // The same channels next to four bad ones.
         let started = ContinuousClock.now
-        let incident = try HostileKit.sendNoWait(bed)
+        let incident = try await HostileKit.sendNoWait(bed)
         var status: IncidentStatus?
-        let healthyDelivered = try waitUntil(timeout: .seconds(60)) {
-            status = HostileKit.status(bed, incident)
+        let healthyDelivered = try await waitUntil(timeout: .seconds(60)) {
+            status = await HostileKit.status(bed, incident)
             return healthy.allSatisfy { name in status?.deliveries.first { $0.channel == name }?.state == "delivered" }
         }
         let wall = ContinuousClock.now - started

@@ -22,7 +22,7 @@ struct SecretScanTests {
         return (folder as NSString).appendingPathComponent(name)
     }
 
-    @Test func noConfiguredSecretAppearsInLogsAuditDatabaseOrCLIOutput() throws {
+    @Test func noConfiguredSecretAppearsInLogsAuditDatabaseOrCLIOutput() async throws {
         // Each secret its own random tail, so a hit names the secret that leaked (a shared tail would match them all).
         func tag() -> String { String(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12)) }
         let signing = TestConfig.makeSecret()
@@ -71,7 +71,7 @@ struct SecretScanTests {
         func file(_ key: String, _ secretName: String, _ fileName: String) -> String {
             "    \(key)_file: \((try? credential(fileName, secrets[secretName]!)) ?? "missing")\n"
         }
-        let bed = try TestBed(plan: plan, environment: ["TOCSIN_FAULT_CREDS": credentials.path]) { receiver in
+        let bed = try await TestBed(plan: plan, environment: ["TOCSIN_FAULT_CREDS": credentials.path]) { receiver in
             // Slack and Discord: the URL is the credential, read from a file too.
             _ = try? credentials.write("slack-url", receiver.url("/services/T000/B000/\(secrets["slack url token"]!)") + "\n")
             _ = try? credentials.write("discord-url", receiver.url("/api/webhooks/1/\(secrets["discord url token"]!)") + "\n")
@@ -104,15 +104,15 @@ struct SecretScanTests {
         defer { bed.tearDown() }
 
         var outputs: [(source: String, text: String)] = []
-        func ctl(_ arguments: String...) throws -> CommandResult {
-            let result = try bed.daemon.ctl(arguments: arguments)
+        func ctl(_ arguments: String...) async throws -> CommandResult {
+            let result = try await bed.daemon.ctl(arguments: arguments)
             outputs.append(("tocsinctl \(arguments.joined(separator: " "))", result.stdout + result.stderr))
             return result
         }
-        _ = try ctl("templates", "approve", "evacuation", "--yes")
-        let send = try ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes")
+        _ = try await ctl("templates", "approve", "evacuation", "--yes")
+        let send = try await ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes")
         #expect(send.status == 1, "some deliveries fail\n\(send)")
-        let drill = try ctl("drill", "evacuation", "--set", "building=Pavillon B", "--yes", "--json")
+        let drill = try await ctl("drill", "evacuation", "--set", "building=Pavillon B", "--yes", "--json")
         let incident = try #require(drill.jsonLines.first?["incident"] as? String)
         let summary = try #require(drill.jsonLines.last?["deliveries"] as? [[String: Any]])
         // The faults happened as planned: every failing channel failed, the two healthy ones delivered.
@@ -124,7 +124,7 @@ struct SecretScanTests {
         #expect(smtp.messages().count == 2, "the right password got through, once per send")
 
         for channel in ["ops", "denied", "slack", "discord", "telegram", "ntfy", "sms", "facebook", "x", "mail-bad-auth", "mail"] {
-            _ = try ctl("channels", "test", channel)
+            _ = try await ctl("channels", "test", channel)
         }
         for arguments in [["channels", "list"], ["channels", "list", "--json"], ["status"], ["status", incident, "--json"],
                           ["report", incident], ["report", incident, "--json"], ["report", incident, "--html", bed.directory.file("report.html")],
@@ -132,24 +132,24 @@ struct SecretScanTests {
                           ["audit", "export", "--format", "jsonl"], ["audit", "export", "--format", "csv"], ["audit", "verify", "--json"],
                           ["preview", "evacuation", "--set", "building=Pavillon A"], ["templates", "show", "evacuation", "--json"], ["health", "--json"],
                           ["backup"]] {
-            _ = try bed.daemon.ctl(arguments: arguments).map { outputs.append(("tocsinctl \(arguments.joined(separator: " "))", $0.stdout + $0.stderr)) }
+            _ = try await bed.daemon.ctl(arguments: arguments).map { outputs.append(("tocsinctl \(arguments.joined(separator: " "))", $0.stdout + $0.stderr)) }
         }
         // A reload refused because a secret file now holds a bad value, which must not be echoed either.
         let badSigning = "whsec_!!not-base64-\(tag())"
         needles["bad signing secret (reload)"] = badSigning
         try credentials.write("ops-secret", badSigning + "\n")
-        let reload = try ctl("reload")
+        let reload = try await ctl("reload")
         #expect(reload.status != 0, "\(reload)")
-        let check = try runCommand(PackagePaths.tocsind, ["--check-config", "--config", bed.daemon.configPath], environment: ["TOCSIN_FAULT_CREDS": credentials.path])
+        let check = try await runCommand(PackagePaths.tocsind, ["--check-config", "--config", bed.daemon.configPath], environment: ["TOCSIN_FAULT_CREDS": credentials.path])
         outputs.append(("tocsind --check-config", check.stdout + check.stderr))
         #expect(check.status == 1, "\(check)")
         try credentials.write("ops-secret", signing + "\n")
 
-        let dump = try runCommand("/usr/bin/env", ["sqlite3", bed.daemon.databasePath, ".dump"])
+        let dump = try await runCommand("/usr/bin/env", ["sqlite3", bed.daemon.databasePath, ".dump"])
         #expect(dump.status == 0, "\(dump)")
         outputs.append(("sqlite3 state.db .dump", dump.stdout))
         let backupFile = try Self.newestBackup(bed)
-        let backupDump = try runCommand("/usr/bin/env", ["sqlite3", backupFile, ".dump"])
+        let backupDump = try await runCommand("/usr/bin/env", ["sqlite3", backupFile, ".dump"])
         outputs.append(("sqlite3 backup.db .dump", backupDump.stdout))
         for path in [bed.daemon.databasePath, bed.daemon.databasePath + "-wal", backupFile, bed.directory.file("report.html")] {
             if let data = FileManager.default.contents(atPath: path) { outputs.append(((path as NSString).lastPathComponent + " (raw bytes)", String(decoding: data, as: UTF8.self))) }
@@ -171,7 +171,7 @@ struct SecretScanTests {
     /// secret-bearing channel type. Nothing of any secret reaches the database, its WAL, a backup, the audit log and
     /// exports, reports, the daemon's log, or what `tocsinctl` shows to root, an operator, an auditor or a monitor.
     /// Figures are printed with the prefix `SECRETS-ECHO`.
-    @Test func aServiceEchoingEveryRequestLeaksNoSecretOfAnyChannelTypeToAnyRole() throws {
+    @Test func aServiceEchoingEveryRequestLeaksNoSecretOfAnyChannelTypeToAnyRole() async throws {
         // Each secret its own random tail, so a hit names the secret that leaked (a shared tail would match them all).
         func tag() -> String { String(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12)) }
         let secrets: [String: String] = [
@@ -200,7 +200,7 @@ struct SecretScanTests {
         defer { smtp.stop() }
         let accountSID = "AC0123456789abcdef0123456789abcdef"
         let roles = ["operator": "daemon", "auditor": "nobody", "monitor": "bin"]
-        let bed = try TestBed { _ in
+        let bed = try await TestBed { _ in
             let s = secrets
             var config = TestConfig(channels: [
                 HostileKit.channel("hook", type: "webhook", url: echo.url("/hook"),
@@ -240,13 +240,13 @@ struct SecretScanTests {
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: bed.directory.file("state"))
 
         var outputs: [(source: String, text: String)] = []
-        func ctl(_ arguments: [String], as user: String? = nil) throws -> CommandResult {
-            let result = try bed.daemon.ctl(arguments: arguments, as: user)
+        func ctl(_ arguments: [String], as user: String? = nil) async throws -> CommandResult {
+            let result = try await bed.daemon.ctl(arguments: arguments, as: user)
             outputs.append(("tocsinctl \(arguments.joined(separator: " "))" + (user.map { " (as \($0))" } ?? ""), result.stdout + result.stderr))
             return result
         }
-        _ = try ctl(["templates", "approve", "evacuation", "--yes"])
-        let send = try ctl(["send", "evacuation", "--set", "building=Pavillon A", "--yes", "--json"])
+        _ = try await ctl(["templates", "approve", "evacuation", "--yes"])
+        let send = try await ctl(["send", "evacuation", "--set", "building=Pavillon A", "--yes", "--json"])
         let incident = try #require(send.jsonLines.first?["incident"] as? String, "\(send)")
         let summary = try #require(send.jsonLines.last?["deliveries"] as? [[String: Any]], "\(send)")
         let names = ["hook", "slack", "teams", "discord", "mattermost", "gchat", "telegram", "ntfy", "sms", "facebook", "x", "mail"]
@@ -263,13 +263,13 @@ struct SecretScanTests {
         #expect(served.contains { $0.headers["Authorization"] == "Basic \(basic)" }, "Twilio's credentials went as Basic")
         #expect(answers.contains(basic.replacingOccurrences(of: "/", with: "\\/")), "and came back in base64")
 
-        for name in ["hook", "telegram", "sms", "x", "mail"] { _ = try ctl(["channels", "test", name]) }
+        for name in ["hook", "telegram", "sms", "x", "mail"] { _ = try await ctl(["channels", "test", name]) }
         let common = [["channels", "list"], ["channels", "list", "--json"], ["health"], ["health", "--json"], ["status"],
                       ["status", incident, "--json"], ["report", incident], ["report", incident, "--json"],
                       ["audit", "log", "--json", "--limit", "100000"], ["audit", "log", "--limit", "100000"],
                       ["audit", "export", "--format", "jsonl"], ["audit", "export", "--format", "csv"]]
         for arguments in common + [["report", incident, "--html", bed.directory.file("report.html")], ["backup"]] {
-            _ = try ctl(arguments)
+            _ = try await ctl(arguments)
         }
         // Each role sees what it may see, clean; what it may not see is refused (exit 4), and that is clean too.
         var allowed: [String: [String]] = [:]
@@ -277,7 +277,7 @@ struct SecretScanTests {
             for (role, user) in roles.sorted(by: { $0.key < $1.key }) {
                 for arguments in common {
                     // 4 is "refused"; health answers 1 or 2 when channels fail, which they do here.
-                    let status = try ctl(arguments, as: user).status
+                    let status = try await ctl(arguments, as: user).status
                     if status != 4 && status != 3 { allowed[role, default: []].append(arguments.joined(separator: " ")) }
                 }
             }
@@ -291,11 +291,11 @@ struct SecretScanTests {
             print("SECRETS-ECHO roles not checked: not running as root")
         }
 
-        let dump = try runCommand("/usr/bin/env", ["sqlite3", bed.daemon.databasePath, ".dump"])
+        let dump = try await runCommand("/usr/bin/env", ["sqlite3", bed.daemon.databasePath, ".dump"])
         #expect(dump.status == 0, "\(dump)")
         outputs.append(("sqlite3 state.db .dump", dump.stdout))
         let backupFile = try Self.newestBackup(bed)
-        outputs.append(("sqlite3 backup.db .dump", try runCommand("/usr/bin/env", ["sqlite3", backupFile, ".dump"]).stdout))
+        outputs.append(("sqlite3 backup.db .dump", try await runCommand("/usr/bin/env", ["sqlite3", backupFile, ".dump"]).stdout))
         for path in [bed.daemon.databasePath, bed.daemon.databasePath + "-wal", backupFile, bed.directory.file("report.html")] {
             if let data = FileManager.default.contents(atPath: path) { outputs.append(((path as NSString).lastPathComponent + " (raw bytes)", String(decoding: data, as: UTF8.self))) }
         }
@@ -304,7 +304,7 @@ struct SecretScanTests {
         let hits = LeakScanner(secrets: secrets).scan(outputs)
         #expect(hits.isEmpty, "secrets leaked:\n\(hits.joined(separator: "\n"))")
         // What the services said is on record, masked: every echoing channel's attempts show the placeholder.
-        let attempts = try bed.daemon.ctl("audit", "log", "--json", "--limit", "100000").jsonLines.filter { $0["kind"] as? String == "delivery.attempt" }
+        let attempts = try await bed.daemon.ctl("audit", "log", "--json", "--limit", "100000").jsonLines.filter { $0["kind"] as? String == "delivery.attempt" }
         var masked: [String: Int] = [:], total: [String: Int] = [:]
         for entry in attempts {
             guard let detail = (entry["detail"] as? String).flatMap({ try? JSONSerialization.jsonObject(with: Data($0.utf8)) }) as? [String: Any],

@@ -11,20 +11,22 @@ struct StorageFaultTests {
     static let canMountTmpfs: Bool = {
         guard getuid() == 0, let probe = try? TemporaryDirectory(prefix: "tocsin-mount-probe") else { return false }
         defer { probe.remove() }
-        guard (try? runCommand("/bin/mount", ["-t", "tmpfs", "-o", "size=1m", "tocsin-probe", probe.path]))?.status == 0 else { return false }
-        _ = try? runCommand("/bin/umount", [probe.path])
+        // A static initializer cannot await: the blocking form, once per run.
+        guard (try? runCommand("/bin/mount", ["-t", "tmpfs", "-o", "size=1m", "tocsin-probe", probe.path], bytes: nil))?.status == 0 else { return false }
+        _ = try? runCommand("/bin/umount", [probe.path], bytes: nil)
         return true
     }()
 
     @Test(.enabled(if: required(canMountTmpfs), "needs root (and permission to mount a 4 MB tmpfs) to fill the state filesystem; run `make test` as root to include it"))
-    func aFullFilesystemRefusesNewSendsKeepsAcceptedOnesAndDeliversThemWhenSpaceReturns() throws {
+    func aFullFilesystemRefusesNewSendsKeepsAcceptedOnesAndDeliversThemWhenSpaceReturns() async throws {
         let directory = try TemporaryDirectory(prefix: "tocsin-full")
         defer { directory.remove() }
         let state = directory.file("state")
         try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
-        let mount = try runCommand("/bin/mount", ["-t", "tmpfs", "-o", "size=4m,mode=0755", "tocsin-full", state])
+        let mount = try await runCommand("/bin/mount", ["-t", "tmpfs", "-o", "size=4m,mode=0755", "tocsin-full", state])
         try #require(mount.status == 0, "\(mount)")
-        defer { _ = try? runCommand("/bin/umount", ["-l", state]) }
+        // A defer cannot await: the blocking form, for an unmount of a few milliseconds.
+        defer { _ = try? runCommand("/bin/umount", ["-l", state], bytes: nil) }
 
         // Each request held a second, so deliveries are still in flight (their outcome not yet recorded) when the disk fills.
         let receiver = try LoopbackReceiver(in: directory, plan: ["/slow": [["delay": 1]]])
@@ -32,119 +34,119 @@ struct StorageFaultTests {
         var config = TestConfig(channels: [.init("slow", url: receiver.url("/slow")), .init("fast", url: receiver.url("/fast"))])
         config.deadline = "30m"
         let daemon = DaemonProcess(directory: directory, configPath: try config.write(to: directory))
-        try daemon.start()
-        defer { daemon.kill(SIGKILL) }
-        #expect(try daemon.ctl("templates", "approve", "evacuation", "--yes").status == 0)
+        try await daemon.start()
+        defer { daemon.signal(SIGKILL) }
+        #expect(try await daemon.ctl("templates", "approve", "evacuation", "--yes").status == 0)
 
         var acknowledged: [String] = []
-        func send() throws -> CommandResult {
-            let result = try daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes", "--no-wait", "--json")
+        func send() async throws -> CommandResult {
+            let result = try await daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes", "--no-wait", "--json")
             if result.status == 0, let incident = result.jsonLines.first?["incident"] as? String { acknowledged.append(incident) }
             return result
         }
-        #expect(try send().status == 0)
+        #expect(try await send().status == 0)
 
         // Round 1: fill the disk while the daemon runs; new sends are refused, the accepted ones finish once space returns.
-        try fill(state)
-        let refused = try sendUntilRefused(send)
+        try await fill(state)
+        let refused = try await sendUntilRefused(send)
         #expect(refused.status != 0 && refused.status != 3, "refused, not 'daemon unreachable'\n\(refused)")
         #expect(refused.stderr.contains("full"), "the error says the disk is full\n\(refused)")
         #expect(refused.stderr.contains("nothing was sent"), "\(refused)")
         #expect(daemon.isRunning, "a full disk does not bring the daemon down")
-        let whileFull = try daemon.ctl("status")
+        let whileFull = try await daemon.ctl("status")
         #expect(whileFull.status == 0, "reading still works on a full disk\n\(whileFull)")
         // Health tells the truth (issue 13, finding 5): an empty commit used to pass on a full disk.
-        let health = try daemon.ctl("health")
+        let health = try await daemon.ctl("health")
         #expect(health.status == 2, "a full disk is CRITICAL\n\(health)")
         #expect(health.stdout.contains("CRITICAL: database"), "\(health.stdout)")
         // A change that cannot be audited is not made; read-only requests are still answered.
-        let reload = try daemon.ctl("reload")
+        let reload = try await daemon.ctl("reload")
         #expect(reload.status != 0 && reload.status != 3, "\(reload)")
         #expect(reload.stderr.contains("audit log"), "the refusal says why\n\(reload)")
         let acceptedBeforeRefusal = acknowledged.count
         try FileManager.default.removeItem(atPath: directory.file("state/filler"))
         for incident in acknowledged {
-            let final = try daemon.waitForFinish(incident, timeout: .seconds(120))
+            let final = try await daemon.waitForFinish(incident, timeout: .seconds(120))
             #expect(final.allDelivered, "\(incident): \(final.deliveries.map { "\($0.channel) \($0.state)" })")
         }
-        #expect(try send().status == 0, "sends are accepted again once space returns")
-        #expect(try daemon.ctl("health").status != 2, "health recovers with the disk")
+        #expect(try await send().status == 0, "sends are accepted again once space returns")
+        #expect(try await daemon.ctl("health").status != 2, "health recovers with the disk")
 
         // Round 2: the disk fills with deliveries in flight and tocsind is killed; nothing accepted is lost.
-        #expect(try send().status == 0)
-        try fill(state)
-        _ = try sendUntilRefused(send)
-        daemon.kill(SIGKILL)
+        #expect(try await send().status == 0)
+        try await fill(state)
+        _ = try await sendUntilRefused(send)
+        await daemon.kill(SIGKILL)
         try FileManager.default.removeItem(atPath: directory.file("state/filler"))
-        try daemon.start()
+        try await daemon.start()
         for incident in acknowledged {
-            let final = try daemon.waitForFinish(incident, timeout: .seconds(120))
+            let final = try await daemon.waitForFinish(incident, timeout: .seconds(120))
             #expect(final.allDelivered, "\(incident): \(final.deliveries.map { "\($0.channel) \($0.state)" })")
         }
         let received = Set(receiver.requests().compactMap { $0.headers["webhook-id"] })
         for incident in acknowledged {
-            let status = try daemon.client().call(.incidentStatus, IncidentParams(incident: incident), as: IncidentStatus.self)
+            let status = try await daemon.withClient { try $0.call(.incidentStatus, IncidentParams(incident: incident), as: IncidentStatus.self) }
             #expect(status.deliveries.allSatisfy { received.contains($0.id) }, "every acknowledged delivery was received")
         }
-        let verify = try daemon.ctl("audit", "verify")
+        let verify = try await daemon.ctl("audit", "verify")
         #expect(verify.status == 0, "\(verify)")
         print("FAULTS-B StorageFaultTests.full: \(acknowledged.count) sends acknowledged (\(acceptedBeforeRefusal) before the first refusal), all delivered after space returned; first refusal: \(refused.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
     }
 
     /// Sends until one is refused (a few WAL frames may still fit in the file's last allocated block).
-    private func sendUntilRefused(_ send: () throws -> CommandResult) throws -> CommandResult {
+    private func sendUntilRefused(_ send: () async throws -> CommandResult) async throws -> CommandResult {
         for _ in 0..<50 {
-            let result = try send()
+            let result = try await send()
             if result.status != 0 { return result }
         }
         throw TestSupportError("50 sends accepted on a full filesystem")
     }
 
     /// Fills the filesystem holding `folder` with a file named `filler`.
-    private func fill(_ folder: String) throws {
-        let result = try runCommand("/bin/dd", ["if=/dev/zero", "of=\(folder)/filler", "bs=64k"])
+    private func fill(_ folder: String) async throws {
+        let result = try await runCommand("/bin/dd", ["if=/dev/zero", "of=\(folder)/filler", "bs=64k"])
         guard result.stderr.contains("No space left") else { throw TestSupportError("dd did not fill \(folder): \(result)") }
     }
 
-    @Test func aDatabaseLockedByAnotherProcessGivesAClearErrorAndLosesNothingOnceReleased() throws {
-        let bed = try TestBed(plan: ["/slow": [["delay": 1]]]) { receiver in
+    @Test func aDatabaseLockedByAnotherProcessGivesAClearErrorAndLosesNothingOnceReleased() async throws {
+        let bed = try await TestBed(plan: ["/slow": [["delay": 1]]]) { receiver in
             var config = TestConfig(channels: [.init("slow", url: receiver.url("/slow")), .init("fast", url: receiver.url("/fast"))])
             config.deadline = "30m"
             return config
         }
         defer { bed.tearDown() }
-        #expect(try bed.daemon.ctl("templates", "approve", "evacuation", "--yes").status == 0)
-        let first = try bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes", "--no-wait", "--json")
+        #expect(try await bed.daemon.ctl("templates", "approve", "evacuation", "--yes").status == 0)
+        let first = try await bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes", "--no-wait", "--json")
         let firstIncident = try #require(first.jsonLines.first?["incident"] as? String, "\(first)")
 
         // Another process takes the write lock while the first send's slow delivery is in flight.
-        let locker = try DatabaseLocker(path: bed.daemon.databasePath)
-        let refused = try bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon B", "--yes", "--no-wait", "--json")
+        let locker = try await DatabaseLocker(path: bed.daemon.databasePath)
+        let refused = try await bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon B", "--yes", "--no-wait", "--json")
         #expect(refused.status != 0 && refused.status != 3, "\(refused)")
         #expect(refused.stderr.contains("locked by another process"), "the error names the cause\n\(refused)")
         #expect(refused.stderr.contains("nothing was sent"), "\(refused)")
         #expect(bed.daemon.isRunning)
         // Reads go on (WAL): status still answers.
-        #expect(try bed.daemon.ctl("status").status == 0)
-        try locker.release()
+        #expect(try await bed.daemon.ctl("status").status == 0)
+        try await locker.release()
 
-        let final = try bed.daemon.waitForFinish(firstIncident, timeout: .seconds(60))
+        let final = try await bed.daemon.waitForFinish(firstIncident, timeout: .seconds(60))
         #expect(final.allDelivered, "the delivery in flight during the lock is recorded once released")
-        let second = try bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon B", "--yes", "--json")
+        let second = try await bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon B", "--yes", "--json")
         #expect(second.status == 0, "\(second)")
 
         // Locked at start: tocsind refuses to start with the cause, then starts once the lock is released.
-        bed.daemon.stop()
-        let lockedAtStart = try DatabaseLocker(path: bed.daemon.databasePath)
-        #expect(throws: (any Error).self) { try bed.daemon.start() }
+        await bed.daemon.stop()
+        let lockedAtStart = try await DatabaseLocker(path: bed.daemon.databasePath)
+        await #expect(throws: (any Error).self) { try await bed.daemon.start() }
         #expect(bed.daemon.log().contains("locked by another process"), "start-up names the cause")
-        try lockedAtStart.release()
-        try bed.daemon.start()
+        try await lockedAtStart.release()
+        try await bed.daemon.start()
         let ids = Set(bed.receiver.requests().compactMap { $0.headers["webhook-id"] })
         #expect(final.deliveries.allSatisfy { ids.contains($0.id) })
-        let verify = try bed.daemon.ctl("audit", "verify")
+        let verify = try await bed.daemon.ctl("audit", "verify")
         #expect(verify.status == 0, "\(verify)")
-        let incidents = try bed.daemon.client().call(.incidentList, ListParams(limit: 50), as: [IncidentSummary].self)
+        let incidents = try await bed.daemon.withClient { try $0.call(.incidentList, ListParams(limit: 50), as: [IncidentSummary].self) }
         #expect(incidents.count == 2, "the refused send left no incident behind: \(incidents.map(\.incident))")
         print("FAULTS-B StorageFaultTests.locked: refused while locked: \(refused.stderr.trimmingCharacters(in: .whitespacesAndNewlines)); the \(final.deliveries.count) deliveries in flight during the lock recorded delivered once released; refused at start while locked, started once released")
     }
@@ -156,16 +158,16 @@ struct StorageFaultTests {
     }
 
     @Test(arguments: Damage.allCases)
-    func aDamagedDatabaseIsDetectedAtStartAndNeverReplaced(damage: Damage) throws {
-        let bed = try TestBed { receiver in TestConfig(channels: [.init("ops", url: receiver.url("/ops"))]) }
+    func aDamagedDatabaseIsDetectedAtStartAndNeverReplaced(damage: Damage) async throws {
+        let bed = try await TestBed { receiver in TestConfig(channels: [.init("ops", url: receiver.url("/ops"))]) }
         defer { bed.tearDown() }
-        #expect(try bed.daemon.ctl("templates", "approve", "evacuation", "--yes").status == 0)
+        #expect(try await bed.daemon.ctl("templates", "approve", "evacuation", "--yes").status == 0)
         for building in ["Pavillon A", "Pavillon B"] {
-            #expect(try bed.daemon.ctl("send", "evacuation", "--set", "building=\(building)", "--yes").status == 0)
+            #expect(try await bed.daemon.ctl("send", "evacuation", "--set", "building=\(building)", "--yes").status == 0)
         }
-        bed.daemon.stop()
+        await bed.daemon.stop()
         // Everything into the main file, so the damage is the whole story (no WAL to replay).
-        let checkpoint = try runCommand("/usr/bin/env", ["sqlite3", bed.daemon.databasePath, "PRAGMA wal_checkpoint(TRUNCATE);"])
+        let checkpoint = try await runCommand("/usr/bin/env", ["sqlite3", bed.daemon.databasePath, "PRAGMA wal_checkpoint(TRUNCATE);"])
         try #require(checkpoint.status == 0, "\(checkpoint)")
         for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: bed.daemon.databasePath + suffix) }
 
@@ -185,7 +187,7 @@ struct StorageFaultTests {
         try bytes.write(to: URL(fileURLWithPath: bed.daemon.databasePath))
         let files = try FileManager.default.contentsOfDirectory(atPath: bed.directory.file("state")).filter { $0.hasPrefix("tocsin.db") }
 
-        #expect(throws: (any Error).self, "tocsind must not start on a damaged database") { try bed.daemon.start() }
+        await #expect(throws: (any Error).self, "tocsind must not start on a damaged database") { try await bed.daemon.start() }
         #expect(bed.daemon.exitStatus.map { $0 != 0 } == true, "exit status \(String(describing: bed.daemon.exitStatus))")
         let log = bed.daemon.log()
         #expect(log.contains("damaged") || log.contains("not a database"), "a clear message\n\(log.suffix(2000))")
@@ -203,8 +205,9 @@ struct StorageFaultTests {
 private final class DatabaseLocker {
     private let process = Process()
     private let stdin = Pipe()
+    private var exit: ProcessExit?
 
-    init(path: String) throws {
+    init(path: String) async throws {
         let script = """
             import sqlite3, sys
             connection = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)
@@ -219,17 +222,19 @@ private final class DatabaseLocker {
         process.arguments = ["python3", "-c", script, path]
         process.standardOutput = out
         process.standardInput = stdin
-        try process.run()
-        let line = String(decoding: out.fileHandleForReading.readData(ofLength: 7), as: UTF8.self)
+        let exit = try ProcessExit.run(process)
+        self.exit = exit
+        let handle = out.fileHandleForReading
+        let line = try await offPool { String(decoding: handle.readData(ofLength: 7), as: UTF8.self) }
         guard line.hasPrefix("LOCKED") else {
             process.terminate()
             throw TestSupportError("could not lock \(path): '\(line)'")
         }
     }
 
-    func release() throws {
+    func release() async throws {
         try stdin.fileHandleForWriting.close()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw TestSupportError("the locking process exited \(process.terminationStatus)") }
+        let status = await exit?.wait() ?? -1
+        guard status == 0 else { throw TestSupportError("the locking process exited \(status)") }
     }
 }
