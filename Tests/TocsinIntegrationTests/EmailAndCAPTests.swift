@@ -31,7 +31,7 @@ struct EmailAndCAPTests {
     @Test func anAlertReachesEveryMailboxTheCAPEndpointAndTheFeed() async throws {
         let smtpFolder = try TemporaryDirectory()
         defer { smtpFolder.remove() }
-        let smtp = try LoopbackSMTPServer(in: smtpFolder)
+        let smtp = try await offPool { try LoopbackSMTPServer(in: smtpFolder) }
         defer { smtp.stop() }
         let bed = try await TestBed { receiver in
             var cap = TestConfig.Channel("cap", url: receiver.url("/cap"), extra: "    feed_dir: feed\n")
@@ -90,7 +90,7 @@ struct EmailAndCAPTests {
     @Test func aRefusedMailboxFailsAloneAndAtOnce() async throws {
         let smtpFolder = try TemporaryDirectory()
         defer { smtpFolder.remove() }
-        let smtp = try LoopbackSMTPServer(in: smtpFolder)
+        let smtp = try await offPool { try LoopbackSMTPServer(in: smtpFolder) }
         defer { smtp.stop() }
         let bed = try await TestBed { _ in
             TestConfig(channels: [Self.emailChannel("courriel", server: smtp, to: ["un@cegep.example", "refused@cegep.example"])])

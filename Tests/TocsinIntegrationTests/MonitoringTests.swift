@@ -247,8 +247,8 @@ struct MonitoringTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         // The test CA issues certificates valid for two days: well inside the default 14-day warning.
-        let authority = try TestCertificateAuthority(in: directory)
-        let receiver = try LoopbackReceiver(in: directory, tls: try authority.issue())
+        let authority = try await offPool { try TestCertificateAuthority(in: directory) }
+        let receiver = try await offPool { try LoopbackReceiver(in: directory, tls: try authority.issue()) }
         defer { receiver.stop() }
         let config = TestConfig(channels: [.init("secure", url: receiver.url("/hook"), extra: "    ca_file: \(authority.certificatePath)\n")])
         let daemon = DaemonProcess(directory: directory, configPath: try config.write(to: directory))

@@ -160,7 +160,7 @@ struct JournalLogTests {
     @Test func linesCarrySyslogPrioritiesWhenStderrIsTheJournalAndNoSecret() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let receiver = try LoopbackReceiver(in: directory, plan: ["/bad": [["status": 401]]])
+        let receiver = try await offPool { try LoopbackReceiver(in: directory, plan: ["/bad": [["status": 401]]]) }
         defer { receiver.stop() }
         let secret = TestConfig.makeSecret()
         let configPath = try TestConfig(channels: [.init("bad", url: receiver.url("/bad"), secret: secret)]).write(to: directory)

@@ -12,7 +12,7 @@ struct UpgradeTests {
     @Test func aDatabaseOfThePreviousReleaseMigratesVerifiesAndSendsWithItsApprovals() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let receiver = try LoopbackReceiver(in: directory)
+        let receiver = try await offPool { try LoopbackReceiver(in: directory) }
         defer { receiver.stop() }
         try FileManager.default.createDirectory(atPath: directory.file("state"), withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: Self.fixture + "/tocsin.db", toPath: directory.file("state/tocsin.db"))

@@ -202,7 +202,7 @@ struct AccessFaultTests {
     func aSocketPathTamperedWithBeforeStartIsRefusedNeverFollowedAndAudited(planted: Planted) async throws {
         let directory = try TemporaryDirectory(prefix: "tocsin-planted")
         defer { directory.remove() }
-        let receiver = try LoopbackReceiver(in: directory)
+        let receiver = try await offPool { try LoopbackReceiver(in: directory) }
         defer { receiver.stop() }
         let config = try TestConfig(channels: [.init("ops", url: receiver.url("/ops"))]).write(to: directory)
         let daemon = DaemonProcess(directory: directory, configPath: config)

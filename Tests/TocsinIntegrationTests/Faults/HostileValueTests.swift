@@ -82,7 +82,7 @@ struct HostileValueTests {
     @Test func hostileValuesAreRefusedOrArriveInertInEveryChannel() async throws {
         let smtpFolder = try TemporaryDirectory(prefix: "tocsin-smtp")
         defer { smtpFolder.remove() }
-        let smtp = try LoopbackSMTPServer(in: smtpFolder)
+        let smtp = try await offPool { try LoopbackSMTPServer(in: smtpFolder) }
         defer { smtp.stop() }
         let bed = try await TestBed(plan: ChannelTypesTests.plan) { receiver in
             var cap = TestConfig.Channel("cap", url: receiver.url("/cap"))

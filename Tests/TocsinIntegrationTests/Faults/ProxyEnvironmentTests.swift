@@ -22,9 +22,9 @@ struct ProxyEnvironmentTests {
     func theProxyIsTheConfigsChoiceNotTheEnvironments(setting: Setting) async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let receiver = try LoopbackReceiver(in: directory)
+        let receiver = try await offPool { try LoopbackReceiver(in: directory) }
         defer { receiver.stop() }
-        let proxy = try LoopbackReceiver(in: directory, name: "proxy")
+        let proxy = try await offPool { try LoopbackReceiver(in: directory, name: "proxy") }
         defer { proxy.stop() }
         let proxyURL = "http://127.0.0.1:\(proxy.port)"
 

@@ -126,7 +126,7 @@ struct ReceiverFaultTests {
         #expect(status?.deliveries.first { $0.channel == "healthy" }?.state == "delivered")
 
         // The service comes back on the same port.
-        let comeback = try LoopbackReceiver(in: bed.directory, name: "comeback", port: port)
+        let comeback = try await offPool { try LoopbackReceiver(in: bed.directory, name: "comeback", port: port) }
         defer { comeback.stop() }
         let final = try await bed.daemon.waitForFinish(incident, timeout: .seconds(60))
         let delivered = try #require(final.deliveries.first { $0.channel == "down" })
@@ -146,7 +146,7 @@ struct ReceiverFaultTests {
         // Where the redirects point: a receiver of its own, so a followed redirect would show there.
         let elsewhere = try TemporaryDirectory()
         defer { elsewhere.remove() }
-        let target = try LoopbackReceiver(in: elsewhere, name: "target")
+        let target = try await offPool { try LoopbackReceiver(in: elsewhere, name: "target") }
         defer { target.stop() }
         var plan: [String: [[String: Any]]] = [:]
         for answer in answers {
@@ -187,7 +187,7 @@ struct ReceiverFaultTests {
             "-keyout", key, "-out", certificate, "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
         ])
         try #require(openssl.status == 0, "\(openssl)")
-        let https = try LoopbackReceiver(in: directory, name: "https", tls: TLSIdentity(certificatePath: certificate, keyPath: key))
+        let https = try await offPool { try LoopbackReceiver(in: directory, name: "https", tls: TLSIdentity(certificatePath: certificate, keyPath: key)) }
         defer { https.stop() }
 
         let bed = try await TestBed { receiver in

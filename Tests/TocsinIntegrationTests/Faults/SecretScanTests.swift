@@ -51,7 +51,7 @@ struct SecretScanTests {
             try credentials.write(name, value + "\n")
             return "$TOCSIN_FAULT_CREDS/\(name)"
         }
-        let smtp = try LoopbackSMTPServer(in: credentials, credentials: (user: "tocsin", password: secrets["smtp password"]!))
+        let smtp = try await offPool { try LoopbackSMTPServer(in: credentials, credentials: (user: "tocsin", password: secrets["smtp password"]!)) }
         defer { smtp.stop() }
         let deadPort = try HostileKit.unusedPort()
         let bot = secrets["telegram bot token"]!, header = secrets["webhook header token"]!
@@ -194,9 +194,10 @@ struct SecretScanTests {
         ]
         let scratch = try TemporaryDirectory(prefix: "tocsin-echo")
         defer { scratch.remove() }
-        let echo = try EchoReceiver(in: scratch)
+        let echo = try await offPool { try EchoReceiver(in: scratch) }
         defer { echo.stop() }
-        let smtp = try LoopbackSMTPServer(in: scratch, credentials: (user: "tocsin", password: "the-right-one-\(tag())"))
+        let smtpPassword = "the-right-one-\(tag())"
+        let smtp = try await offPool { try LoopbackSMTPServer(in: scratch, credentials: (user: "tocsin", password: smtpPassword)) }
         defer { smtp.stop() }
         let accountSID = "AC0123456789abcdef0123456789abcdef"
         let roles = ["operator": "daemon", "auditor": "nobody", "monitor": "bin"]

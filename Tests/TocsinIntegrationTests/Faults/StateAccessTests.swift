@@ -66,7 +66,7 @@ struct StateAccessTests {
     func theStateFolderAndDatabaseAreNeverOpenToOtherUsers() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let receiver = try LoopbackReceiver(in: directory)
+        let receiver = try await offPool { try LoopbackReceiver(in: directory) }
         defer { receiver.stop() }
         let state = directory.file("state")
         try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o777])

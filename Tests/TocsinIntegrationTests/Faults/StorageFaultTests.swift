@@ -29,7 +29,7 @@ struct StorageFaultTests {
         defer { _ = try? runCommand("/bin/umount", ["-l", state], bytes: nil) }
 
         // Each request held a second, so deliveries are still in flight (their outcome not yet recorded) when the disk fills.
-        let receiver = try LoopbackReceiver(in: directory, plan: ["/slow": [["delay": 1]]])
+        let receiver = try await offPool { try LoopbackReceiver(in: directory, plan: ["/slow": [["delay": 1]]]) }
         defer { receiver.stop() }
         var config = TestConfig(channels: [.init("slow", url: receiver.url("/slow")), .init("fast", url: receiver.url("/fast"))])
         config.deadline = "30m"
