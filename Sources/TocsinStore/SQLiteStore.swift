@@ -14,6 +14,8 @@ public final class SQLiteStore: Store {
     /// The audit chain's head as last committed by this process: `verifyAudit` reports a chain that ends before it.
     private let head: Mutex<AuditHead>
     private let headMoves = Mutex(AuditHeadMoves())
+    private let onHeadMoved = Mutex<(@Sendable (String) -> Void)?>(nil)
+    public let migrationsAppliedAtOpen: [String]
 
     struct PendingWrites {
         var nextTicket = 0
@@ -50,7 +52,11 @@ public final class SQLiteStore: Store {
             // GRDB's WAL set-up runs after prepareDatabase and sets the writer to synchronous=NORMAL (no fsync per
             // commit, seen with strace): set FULL again on the writer, the connection every commit goes through.
             try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-            try Schema.migrator.migrate(pool)
+            let migrator = Schema.migrator
+            let before = try pool.read { db in try migrator.appliedIdentifiers(db) }
+            try migrator.migrate(pool)
+            let after = try pool.read { db in try migrator.appliedIdentifiers(db) }
+            migrationsAppliedAtOpen = Array(after.subtracting(before)).sorted()
             head = Mutex(try pool.read(Self.readHead))
         } catch let error as StoreError {
             throw error
@@ -120,7 +126,10 @@ public final class SQLiteStore: Store {
             current = try Self.readHead(db)
             // This process is the only writer (StateLock): a head other than the one it left means someone else
             // changed the audit table. Recorded, never refused: alerting must not stop over an audit problem.
-            if let found = noteMove(found: current), batches.contains(where: { $0.checkpoint != nil }) {
+            _ = noteMove(found: current)
+            // Tainted until an approver accepts: a checkpoint never signs a chain that another writer touched, not
+            // even when a batch committed before it (in this transaction or the per-batch retry) adopted the head.
+            if batches.contains(where: { $0.checkpoint != nil }), let found = headMoves.withLock({ $0.unaccepted }) {
                 throw StoreError(.tampered, found)
             }
             for batch in batches { try Self.apply(batch, to: db, head: &current) }
@@ -130,6 +139,12 @@ public final class SQLiteStore: Store {
     }
 
     public var auditHeadMoves: AuditHeadMoves { headMoves.withLock { $0 } }
+
+    public func acceptAuditHeadMoves() { headMoves.withLock { $0.accepted = $0.count } }
+
+    /// Called (on the writer's queue) each time a move of the head is found, so the daemon can record it at once
+    /// rather than at its next checkpoint.
+    public func onAuditHeadMoved(_ handler: @escaping @Sendable (String) -> Void) { onHeadMoved.withLock { $0 = handler } }
 
     public func checkAuditHead() async throws(StoreError) {
         // On the serial writer, so no commit of this process lands between the read and the comparison.
@@ -145,7 +160,8 @@ public final class SQLiteStore: Store {
         let left = head.withLock { $0 }
         guard current != left else { return nil }
         let found = "the audit log's last entry is \(current.seq) (\(current.hash.prefix(12))…) but tocsind last wrote entry \(left.seq) (\(left.hash.prefix(12))…): the audit table was changed by something other than tocsind"
-        headMoves.withLock { $0 = AuditHeadMoves(count: $0.count + 1, last: found) }
+        headMoves.withLock { $0.count += 1; $0.last = found }
+        onHeadMoved.withLock { $0 }?(found)
         return found
     }
 

@@ -84,7 +84,7 @@ enum Schema {
         }
         // The health check writes here: an empty commit succeeded on a full disk (WAL space is reused) while every
         // send was refused, so the probe writes a row about the size of a send's.
-        migrator.registerMigration("v2: health probe") { db in
+        migrator.registerMigration(StoreMigrations.headsRecord) { db in
             try db.create(table: "healthProbe") { t in
                 t.primaryKey("id", .integer).check { $0 == 1 }
                 t.column("at", .integer).notNull()

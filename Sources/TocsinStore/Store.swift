@@ -50,17 +50,35 @@ public protocol Store: Sendable {
     /// Compares the head on disk with the one this process left, now, without writing: health asks before the
     /// next commit would notice.
     func checkAuditHead() async throws(StoreError)
+    /// An approver accepted the moves seen so far: checkpoints may be signed again (until the next move).
+    func acceptAuditHeadMoves()
+    /// The migrations this process applied when it opened the database (empty when it was already current): the
+    /// first start of a release that adds the heads file may start that file; any later start may not.
+    var migrationsAppliedAtOpen: [String] { get }
+}
+
+/// Names of migrations other modules reason about.
+public enum StoreMigrations {
+    /// The first migration of the release that keeps the audit heads file: a database that gets it at this start
+    /// comes from an older release, whose last checkpoint may start the file.
+    public static let headsRecord = "v2: health probe"
 }
 
 /// How often the audit head was found moved by another writer, and the last such finding in words.
 public struct AuditHeadMoves: Sendable, Hashable {
     public var count = 0
+    /// Moves an approver accepted (`audit accept`).
+    public var accepted = 0
     public var last: String?
 
-    public init(count: Int = 0, last: String? = nil) {
+    public init(count: Int = 0, accepted: Int = 0, last: String? = nil) {
         self.count = count
+        self.accepted = accepted
         self.last = last
     }
+
+    /// A move not yet accepted: no checkpoint may be signed while one stands.
+    public var unaccepted: String? { count > accepted ? last : nil }
 }
 
 public struct PayloadKey: Sendable, Hashable {

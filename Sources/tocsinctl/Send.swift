@@ -200,6 +200,8 @@ extension SendFlow {
     private static func isLostContact(_ error: ClientError) -> Bool {
         switch error {
         case .connectionLost, .unreachable: true
+        // Refused for load while following an accepted alert: the alert is stored; say so, never "try again".
+        case .refused(let error) where error.code == RPCError.busyCode: true
         case .permissionDenied, .badAnswer, .refused: false
         }
     }

@@ -117,4 +117,33 @@ struct CheckpointStoreTests {
         try await store.checkAuditHead()
         #expect(store.auditHeadMoves.count == 1)
     }
+
+    /// A move stays a bar to signing after other commits adopted the moved head, until it is accepted (review of
+    /// issue 13: a delivery batch committed first used to make the next checkpoint look clean).
+    @Test func aMovedHeadBarsCheckpointsUntilAccepted() async throws {
+        let folder = try StoreFolder()
+        defer { folder.remove() }
+        let store = try SQLiteStore(path: folder.database)
+        let signer = try Self.signer(in: folder)
+        try await Records.auditOnly(store, count: 4)
+        try folder.sqlite("DELETE FROM audit WHERE seq = 4")
+        try await Records.auditOnly(store, count: 1, from: 5)
+        #expect(store.auditHeadMoves.unaccepted != nil)
+        let head = try await store.auditHead()
+        await #expect(throws: StoreError.self) {
+            try await store.commit(StoreWrite(checkpoint: CheckpointRequest(timeMillis: Records.baseTime + 10, reason: "test", signer: signer, verified: head)))
+        }
+        store.acceptAuditHeadMoves()
+        try await store.commit(StoreWrite(checkpoint: CheckpointRequest(timeMillis: Records.baseTime + 10, reason: "test", signer: signer, verified: head)))
+        #expect(try folder.sqlite("SELECT count(*) FROM audit WHERE kind = 'audit.checkpoint'") == "1")
+    }
+
+    @Test func aNewDatabaseReportsTheMigrationsItGotAndAReopenedOneNone() throws {
+        let folder = try StoreFolder()
+        defer { folder.remove() }
+        let first = try SQLiteStore(path: folder.database)
+        #expect(first.migrationsAppliedAtOpen.contains(StoreMigrations.headsRecord))
+        let again = try SQLiteStore(path: folder.database)
+        #expect(again.migrationsAppliedAtOpen.isEmpty)
+    }
 }

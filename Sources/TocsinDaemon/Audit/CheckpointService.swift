@@ -64,7 +64,7 @@ final class CheckpointService: Service, Sendable {
                 // head by someone else should be on record soon.
                 await wake.wait(timeout: min(due - .now, .seconds(60)))
                 if Task.isShuttingDownGracefully { break }
-                await noticeMovedHead()
+                await writing.run { await noticeMovedHead() }
                 let currentKey = configuration.current.configuration.audit.signer?.publicKey.id
                 let ended = pending.withLock { list in defer { list.removeAll() }; return list }
                 if currentKey != key {
@@ -90,9 +90,13 @@ final class CheckpointService: Service, Sendable {
     /// long chain must not delay alerting, and a problem found here never stops the daemon.
     private func checkAtStart() async {
         guard configuration.current.configuration.audit.signer != nil else { return }
-        if await compareWithRecord() {
-            await checkpointLocked(reason: lastSigned.load(ordering: .relaxed) < 0 && recorded.withLock({ $0 }) == nil ? "start, first signed checkpoint" : "start", witnessTries: 3)
+        await writing.run {
+            guard await compareWithRecord() else { return }
+            // No head on record after the comparison: nothing was ever signed in this chain.
+            let first = recorded.withLock { $0 } == nil
+            await checkpointLocked(reason: first ? "start, first signed checkpoint" : "start")
         }
+        await flushWitness(tries: 3)
     }
 
     /// Compares the chain with its heads record; true when nothing contradicts it (the record's last head is then
@@ -128,12 +132,12 @@ final class CheckpointService: Service, Sendable {
                 }
                 recorded.withLock { $0 = AuditHead(seq: anchor.seq, hash: anchor.hash) }
             } else if let last = verification.lastCheckpoint {
-                if log.exists {
-                    // The file was there and lost its lines: someone emptied the record of what was signed.
-                    await raise("the audit heads file \(log.path) is empty but the log holds signed checkpoints up to entry \(last.seq): the heads record was erased", head: verification.head)
+                // Only the first start of the release that brought the heads file (its migration applied just now)
+                // may start the file from the database; later, a missing or empty file means the record was removed.
+                guard !log.exists, store.migrationsAppliedAtOpen.contains(StoreMigrations.headsRecord) else {
+                    await raise("the audit heads file \(log.path) is \(log.exists ? "empty" : "missing") but the log holds signed checkpoints up to entry \(last.seq): the record of signed heads was removed (if audit.heads_file was moved on purpose, an approver accepts this)", head: verification.head)
                     return false
                 }
-                // First start of a release that keeps a heads file: it starts from the last checkpoint that verifies.
                 try await seed(from: last.seq, log: log)
             }
             return true
@@ -173,6 +177,8 @@ final class CheckpointService: Service, Sendable {
         do { let log = heads; try await BlockingIO.run { try log.append(record) } } catch {
             logger.error("cannot record the audit problem in the heads file", metadata: ["error": "\(error)"])
         }
+        // The witness keeps the problem too: its log alone then shows the chain was contradicted after this head.
+        witnessQueue.withLock { $0.append(record) }
     }
 
     /// A commit saw the head moved by another writer: that is a problem to record, once.
@@ -188,10 +194,20 @@ final class CheckpointService: Service, Sendable {
     /// Appends a checkpoint unless the head is already one this process signed. Failures are logged and retried at
     /// the next occasion: a missing checkpoint weakens the proof but must never stop deliveries.
     func checkpoint(reason: String, witnessTries: Int = 3) async {
-        await writing.run { await checkpointLocked(reason: reason, witnessTries: witnessTries) }
+        await writing.run { await checkpointLocked(reason: reason) }
+        await flushWitness(tries: witnessTries)
     }
 
-    private func checkpointLocked(reason: String, witnessTries: Int) async {
+    /// Records found under the lock and sent to the witness after it: a witness that is down must not hold up
+    /// an accept, the next checkpoint or the stop.
+    private let witnessQueue = Mutex<[AuditHeadRecord]>([])
+
+    private func flushWitness(tries: Int) async {
+        let records = witnessQueue.withLock { queue in defer { queue.removeAll() }; return queue }
+        for record in records { await sendToWitness(record, tries: tries) }
+    }
+
+    private func checkpointLocked(reason: String) async {
         let audit = configuration.current.configuration.audit
         guard let signer = audit.signer else { return }
         await noticeMovedHead()
@@ -227,7 +243,7 @@ final class CheckpointService: Service, Sendable {
             do { let log = heads; try await BlockingIO.run { try log.append(record) } } catch {
                 logger.error("cannot append the signed head to the audit heads file", metadata: ["error": "\(error)"])
             }
-            await sendToWitness(record, tries: witnessTries)
+            witnessQueue.withLock { $0.append(record) }
         } catch {
             logger.error("cannot write a signed audit checkpoint", metadata: ["store.error": "\(error)"])
         }
@@ -236,7 +252,7 @@ final class CheckpointService: Service, Sendable {
     /// `tocsinctl audit accept`: an approver, having looked into the problem (a restore of an older backup, say),
     /// records it as accepted. The chain as it stands becomes the new baseline, and signing resumes at once.
     func accept(reason: String, write: (AuditHeadRecord?) -> StoreWrite) async throws(DaemonAuditError) -> AuditHeadRecord {
-        try await writing.run { () async throws(DaemonAuditError) -> AuditHeadRecord in
+        let record = try await writing.run { () async throws(DaemonAuditError) -> AuditHeadRecord in
             guard let problem = integrity.problem else {
                 throw DaemonAuditError("there is nothing to accept: the audit chain agrees with its record (tocsinctl audit verify)")
             }
@@ -264,15 +280,17 @@ final class CheckpointService: Service, Sendable {
                 throw DaemonAuditError("\(error)")
             }
             do { let log = heads; try await BlockingIO.run { try log.append(accepted) } } catch {
-                throw DaemonAuditError("the accept is in the audit log (entry \(accepted.seq)) but the heads file could not record it: \(error)")
+                throw DaemonAuditError("the accept is in the audit log (entry \(accepted.seq)) but the heads file could not record it: \(error)", recorded: true)
             }
             integrity.accept()
             recorded.withLock { $0 = AuditHead(seq: accepted.seq, hash: accepted.hash) }
             logger.notice("audit problem accepted; signing resumes", metadata: ["audit.seq": "\(accepted.seq)", "audit.head": "\(accepted.jsonLine)"])
-            await sendToWitness(accepted, tries: 3)
-            await checkpointLocked(reason: "after an accepted gap (entry \(accepted.seq))", witnessTries: 3)
+            witnessQueue.withLock { $0.append(accepted) }
+            await checkpointLocked(reason: "after an accepted gap (entry \(accepted.seq))")
             return accepted
         }
+        await flushWitness(tries: 3)
+        return record
     }
 
     /// Sends a record to `audit.witness` (a webhook channel), signed like any webhook: a copy off the machine.
@@ -304,7 +322,20 @@ final class CheckpointService: Service, Sendable {
 /// Why an audit operation (accept) was refused, in words for the approver.
 struct DaemonAuditError: Error, CustomStringConvertible {
     var description: String
-    init(_ description: String) { self.description = description }
+    /// The accept is already in the audit log: retrying is not the fix, the heads file is.
+    var recorded = false
+    init(_ description: String, recorded: Bool = false) {
+        self.description = description
+        self.recorded = recorded
+    }
+}
+
+extension CheckpointService {
+    /// The store found the head moved: record it now (log, heads file, witness) rather than at the next wake.
+    func headMoved(_ finding: String) {
+        logger.critical("the audit log's head was moved by another writer; nothing more is signed until an approver accepts it", metadata: ["audit.problem": "\(finding)"])
+        wake.signal()
+    }
 }
 
 extension AuditVerifier.Problem {

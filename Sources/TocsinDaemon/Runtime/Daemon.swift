@@ -31,6 +31,7 @@ public enum Daemon {
         let registry = DaemonMetrics.bootstrap()
         DaemonMetrics.declare(channels: Array(configuration.channels.keys))
         let checkpoints = CheckpointService(configuration: holder, store: store, transport: transport, logger: logger)
+        store.onAuditHeadMoved { checkpoints.headMoved($0) }
         // Set once the heartbeat service exists (it needs the incident service, which needs the dispatcher).
         let heartbeatBox = HeartbeatBox()
         let dispatcher = Dispatcher(

@@ -27,7 +27,8 @@ extension DaemonContext {
             auditCache.invalidate()
             return AuditAcceptResult(problem: accepted.problem ?? "", acceptSeq: accepted.seq, acceptHash: accepted.hash)
         } catch {
-            throw .validation(error.description)
+            // Recorded but not written down outside: a retry would record a second accept; the heads file is the fix.
+            throw error.recorded ? .unavailable(error.description) : .validation(error.description)
         }
     }
 

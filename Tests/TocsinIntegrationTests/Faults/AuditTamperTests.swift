@@ -123,6 +123,24 @@ struct AuditTamperTests {
         #expect(again.status == 2, "nothing left to accept\n\(again)")
     }
 
+    /// The heads file is in the state folder by default: an insider who removes it with the tail must not turn the
+    /// cut into a first start (review of issue 13).
+    @Test func removingTheHeadsFileWithTheTailIsCaught() async throws {
+        let (keys, _, bed) = try await Self.start()
+        defer { bed.tearDown(); keys.remove() }
+        try await Self.drillAndSign(bed)
+        await bed.daemon.stop()
+        let database = bed.daemon.databasePath
+        let cut = try await #require(try Self.checkpointSeqs(database).last) - 3
+        _ = try await Self.sql(database, "DELETE FROM audit WHERE seq >= \(cut)")
+        try FileManager.default.removeItem(atPath: bed.directory.file("state/audit-heads/heads.jsonl"))
+        try await bed.daemon.start()
+        let health = try await bed.daemon.ctl("health")
+        #expect(health.status == 2, "\(health)")
+        #expect(health.stdout.contains("record of signed heads was removed"), "\(health.stdout)")
+        #expect(try await Self.checkpointSeqs(database).allSatisfy { $0 < cut }, "nothing signed over the cut chain")
+    }
+
     @Test func aWholesaleRewriteWithCheckpointsDroppedAndRenumberedIsCaught() async throws {
         let (keys, key, bed) = try await Self.start()
         defer { bed.tearDown(); keys.remove() }
