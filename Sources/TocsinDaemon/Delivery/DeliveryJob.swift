@@ -25,4 +25,6 @@ struct DeliveryJob: Sendable {
     /// When this delivery's current run of failed attempts began (health: "failing for …"); nil when its last
     /// attempt did not fail, or when it was recovered at start (then its creation time stands in).
     var failingSince: Date?
+    /// What one attempt spends of its channel's `rate_limit` (1 for most channels; an SMS could cost its segments).
+    var cost = 1
 }

@@ -1,0 +1,444 @@
+import DequeModule
+import Foundation
+import HeapModule
+import TocsinCore
+
+/// The delivery scheduler and state machine, as a value: no I/O, no locks, time from a `Clock`.
+///
+/// Each `mutating` event handler returns the ``Action``s its driver (``Dispatcher``) carries out — start an
+/// attempt, record a write durably, renew the lease, wake at a time — and the driver reports back with the next
+/// event. Every change of a delivery's state goes through ``DeliveryState/canMove(to:)``.
+///
+/// One lane per channel keeps a slow or dead channel from delaying the others: a lane starts at most its channel's
+/// `max_concurrency` attempts and spends its `rate_limit` by each attempt's cost. Scheduling is monotonic (the
+/// clock); deadlines and the times written to disk are wall-clock dates, mapped through an anchor the driver keeps
+/// fresh (``anchor(wall:at:)``).
+struct DeliveryScheduler<C: Clock<Duration>> {
+    struct Limits: Sendable {
+        /// Attempts in flight across all channels: at most what the transport runs at once, so requests wait here
+        /// (where no timeout runs) rather than in libcurl's queue (where their timeout would already be running).
+        var maximumInFlight = 256
+        /// Outcomes waiting for their commit: capped too, so a failing store (disk full) stops new sends instead of
+        /// letting every delivery go out unrecorded.
+        var maximumCommitting = 4096
+    }
+
+    /// A channel's limits, as configured.
+    struct ChannelLimits: Sendable, Hashable {
+        var maxConcurrency: Int
+        /// Cost units (attempts, for most channels) per second; nil for no limit.
+        var rateLimit: Double?
+
+        /// For a channel no longer in the configuration (its deliveries still end, one at a time).
+        static var unknown: ChannelLimits { ChannelLimits(maxConcurrency: 1, rateLimit: nil) }
+    }
+
+    private struct Lane {
+        var ready = Deque<String>()
+        var inFlight = 0
+        /// The earliest time the rate limit lets the next attempt start.
+        var nextStart: C.Instant?
+    }
+
+    private struct Timer: Comparable {
+        var due: C.Instant
+        var id: String
+        static func < (lhs: Timer, rhs: Timer) -> Bool { lhs.due < rhs.due }
+        static func == (lhs: Timer, rhs: Timer) -> Bool { lhs.due == rhs.due && lhs.id == rhs.id }
+    }
+
+    private enum Lease {
+        /// One node on SQLite: it owns every delivery for good.
+        case sole
+        case held(until: C.Instant, renewing: Bool)
+        case lost
+    }
+
+    let clock: C
+    let limits: Limits
+    private var channels: [String: ChannelLimits]
+    private var retryPolicy: RetryPolicy
+    private var wall: (instant: C.Instant, date: Date)
+    private var jitter: JitterSource
+    /// How long before the lease ends its renewal is asked for; nil for a sole node.
+    private let renewAhead: Duration?
+    private var lease: Lease
+
+    /// Deliveries not yet final, held in memory (in flight and committing ones are `sending`).
+    private(set) var jobs: [String: DeliveryJob] = [:]
+    private var lanes: [String: Lane] = [:]
+    /// Lanes with queued deliveries: the only ones a pass looks at.
+    private var readyLanes = Set<String>()
+    /// Deliveries in a lane's queue (a lane may keep ids of cancelled ones; they are skipped).
+    private var queued = Set<String>()
+    private var timers = Heap<Timer>()
+    /// Accepted, not yet claimed: held, not scheduled.
+    private var unclaimed = Set<String>()
+    /// Attempts in flight, with their start.
+    private var flying: [String: Date] = [:]
+    /// Decided outcomes waiting for their commit: the delivery's next state.
+    private var decided: [String: DeliveryJob] = [:]
+    /// Deliveries whose incident was cancelled while an attempt was in flight: cancelled when it ends undelivered.
+    private var cancelRequested = Set<String>()
+    /// Unfinished deliveries per incident: when one reaches zero the incident has ended.
+    private var openPerIncident: [String: Int] = [:]
+    private var illegalMoves: [String] = []
+
+    /// - Parameters:
+    ///   - wall: the wall-clock date at `clock.now`.
+    ///   - seed: the jitter's seed (random in production, fixed in tests).
+    ///   - leaseRenewal: for a node holding leases, how long before a lease ends to renew it; nil for a sole node.
+    init(
+        clock: C, limits: Limits = Limits(), channels: [String: ChannelLimits], retryPolicy: RetryPolicy,
+        wall: Date, seed: UInt64, leaseRenewal: Duration? = nil
+    ) {
+        self.clock = clock
+        self.limits = limits
+        self.channels = channels
+        self.retryPolicy = retryPolicy
+        self.wall = (clock.now, wall)
+        jitter = JitterSource(seed: seed)
+        renewAhead = leaseRenewal
+        lease = leaseRenewal == nil ? .sole : .lost
+    }
+
+    // MARK: Events
+
+    /// Deliveries already durable (just committed, or found unfinished at start): held until claimed.
+    mutating func accepted(_ newJobs: [DeliveryJob]) -> [Action] {
+        var claim: [String] = []
+        for job in newJobs where !job.state.isFinal && jobs[job.id] == nil {
+            jobs[job.id] = job
+            openPerIncident[job.incidentID, default: 0] += 1
+            unclaimed.insert(job.id)
+            claim.append(job.id)
+        }
+        return finish(claim.isEmpty ? [] : [.claim(claim)], now: clock.now)
+    }
+
+    /// This node now owns these deliveries (until `leaseUntil` when it holds leases).
+    mutating func claimed(_ ids: [String], leaseUntil: C.Instant? = nil) -> [Action] {
+        if let leaseUntil { extendLease(to: leaseUntil) }
+        let nowDate = date(clock.now)
+        for id in ids where unclaimed.remove(id) != nil {
+            guard let job = jobs[id] else { continue }
+            if let due = job.nextAttemptAt, due > nowDate {
+                timers.insert(Timer(due: instant(due), id: id))
+            } else {
+                makeReady(job)
+            }
+        }
+        return finish([], now: clock.now)
+    }
+
+    /// An attempt ended; `result` is nil when it was abandoned (shutdown) and nothing needs recording.
+    mutating func attemptFinished(_ id: String, result: AttemptResult?) -> [Action] {
+        let now = clock.now
+        // Not ours any more (the lease was lost while it flew): its result is another node's business.
+        guard let started = flying.removeValue(forKey: id), var job = jobs[id] else { return finish([], now: now) }
+        lanes[job.channel]?.inFlight -= 1
+        guard let result else {
+            // The delivery stays as it is on disk and is sent again (here, or at the next start).
+            move(&job, to: .pending)
+            jobs[id] = job
+            makeReady(job)
+            return finish([], now: now)
+        }
+        let finished = date(now)
+        let number = job.attempts + 1
+        let decision = retryPolicy.decide(
+            result.outcome, attempt: number, now: finished, deadlineAt: job.deadlineAt, jitter: jitter.next()
+        )
+        var next = job
+        next.attempts = number
+        next.lastStatus = result.status
+        next.nextAttemptAt = nil
+        var reason: String?
+        switch decision {
+        case .delivered:
+            move(&next, to: .delivered)
+            next.deliveredAt = finished
+            next.lastError = nil
+            next.failingSince = nil
+        case .retry(let at):
+            move(&next, to: .retrying)
+            next.nextAttemptAt = at
+            next.failingSince = job.failingSince ?? finished
+            if case .retryable(let why, _) = result.outcome { reason = why }
+            next.lastError = reason
+        case .fail(let why, let misconfiguration):
+            move(&next, to: .failed)
+            next.misconfiguration = misconfiguration
+            reason = why
+            next.lastError = why
+        }
+        if let answer = result.answer, let text = next.lastError { next.lastError = "\(text) — service answered: \(answer)" }
+        if next.state == .retrying, cancelRequested.remove(id) != nil {
+            move(&next, to: .cancelled)
+            next.nextAttemptAt = nil
+        }
+        // The delivery stays `sending` until its outcome is durable, so a cancel still waits for it.
+        decided[id] = next
+        let outcome = Outcome(
+            job: next, number: number, startedAt: started, finishedAt: finished, latency: result.latency,
+            status: result.status, reason: reason
+        )
+        return finish([.record(.attempt(outcome))], now: now)
+    }
+
+    /// These deliveries' records are durable.
+    mutating func committed(_ ids: [String]) -> [Action] {
+        var actions: [Action] = []
+        var ended: [String] = []
+        for id in ids {
+            guard var next = decided.removeValue(forKey: id) else { continue }
+            if next.state.isFinal {
+                cancelRequested.remove(id)
+                if let incident = forget(id) { ended.append(incident) }
+            } else if cancelRequested.remove(id) != nil {
+                // The incident was cancelled after this attempt's outcome was decided: cancel its retry now.
+                move(&next, to: .cancelled)
+                next.nextAttemptAt = nil
+                if let incident = forget(id) { ended.append(incident) }
+                actions.append(.record(.closed([next], as: .cancelled, error: nil, actor: nil, at: date(clock.now))))
+            } else if let due = next.nextAttemptAt {
+                jobs[id] = next
+                timers.insert(Timer(due: instant(due), id: id))
+            } else {
+                jobs[id] = next
+                makeReady(next)
+            }
+        }
+        actions += ended.map { .ended(incidentID: $0) }
+        return finish(actions, now: clock.now)
+    }
+
+    /// These deliveries' records could not be made (the daemon is stopping with the store failing): they stay
+    /// unfinished on disk and are sent again (at-least-once) rather than reported as done.
+    mutating func notRecorded(_ ids: [String]) -> [Action] {
+        for id in ids {
+            guard decided.removeValue(forKey: id) != nil, var job = jobs[id] else { continue }
+            move(&job, to: .pending)
+            jobs[id] = job
+            makeReady(job)
+        }
+        return finish([], now: clock.now)
+    }
+
+    /// Cancels every unfinished delivery of an incident. Queued and waiting ones are cancelled at once; one in
+    /// flight keeps its attempt and is cancelled when that attempt ends undelivered.
+    mutating func cancelled(incidentID: String, actor: Caller?) -> Cancellation {
+        var result = Cancellation()
+        var ended: String?
+        for (id, job) in jobs where job.incidentID == incidentID {
+            if job.state == .sending {
+                cancelRequested.insert(id)
+                result.inFlight += 1
+            } else {
+                var done = job
+                move(&done, to: .cancelled)
+                done.nextAttemptAt = nil
+                ended = forget(id) ?? ended
+                result.cancelled.append(done)
+            }
+        }
+        if !result.cancelled.isEmpty {
+            result.actions.append(.record(.closed(result.cancelled, as: .cancelled, error: nil, actor: actor, at: date(clock.now))))
+        }
+        if let ended { result.actions.append(.ended(incidentID: ended)) }
+        result.actions = finish(result.actions, now: clock.now)
+        return result
+    }
+
+    mutating func leaseRenewed(until: C.Instant) -> [Action] {
+        lease = .held(until: until, renewing: false)
+        return finish([], now: clock.now)
+    }
+
+    /// Another node owns this node's deliveries now: forget them all, record nothing, stop what flies.
+    mutating func leaseLost() -> [Action] {
+        let abandoned = Array(flying.keys)
+        lease = .lost
+        jobs = [:]
+        lanes = [:]
+        readyLanes = []
+        queued = []
+        timers = Heap()
+        unclaimed = []
+        flying = [:]
+        decided = [:]
+        cancelRequested = []
+        openPerIncident = [:]
+        return finish(abandoned.isEmpty ? [] : [.fail(abandoned.sorted(), because: .leaseLost)], now: clock.now)
+    }
+
+    /// Time passed: due retries join their lanes, the lease is renewed when due, and every attempt the limits allow
+    /// starts.
+    mutating func tick(now: C.Instant) -> [Action] {
+        var actions: [Action] = []
+        if case .held(let until, let renewing) = lease, let renewAhead {
+            if now >= until {
+                return leaseLost()
+            }
+            if !renewing, now >= until.advanced(by: .zero - renewAhead) {
+                lease = .held(until: until, renewing: true)
+                actions.append(.renew)
+            }
+        }
+        var expired: [DeliveryJob] = []
+        let nowDate = date(now)
+        while let first = timers.min, first.due <= now {
+            _ = timers.removeMin()
+            guard var job = jobs[first.id], job.state == .retrying || job.state == .pending,
+                !queued.contains(first.id), !unclaimed.contains(first.id)
+            else { continue }
+            if nowDate >= job.deadlineAt {
+                // Never an attempt past the deadline (a delivery recovered with a late retry time, a clock step).
+                move(&job, to: .failed)
+                job.nextAttemptAt = nil
+                expired.append(job)
+                continue
+            }
+            makeReady(job)
+        }
+        if !expired.isEmpty {
+            let reason = "the delivery deadline passed before its next attempt"
+            var ended: [String] = []
+            for index in expired.indices {
+                expired[index].lastError = reason
+                if let incident = forget(expired[index].id) { ended.append(incident) }
+            }
+            actions.append(.record(.closed(expired, as: .failed, error: reason, actor: nil, at: nowDate)))
+            actions += ended.map { .ended(incidentID: $0) }
+        }
+        return finish(actions, now: now)
+    }
+
+    /// A reload changed the channels' limits or the retry policy: they apply from the next start (a lane over its
+    /// new `max_concurrency` lets its attempts in flight end).
+    mutating func configChanged(channels: [String: ChannelLimits], retryPolicy: RetryPolicy) -> [Action] {
+        self.channels = channels
+        self.retryPolicy = retryPolicy
+        return finish([], now: clock.now)
+    }
+
+    /// Re-reads the wall clock's date at `instant`, so the dates written to disk follow a stepped wall clock.
+    mutating func anchor(wall date: Date, at instant: C.Instant) {
+        wall = (instant, date)
+    }
+
+    // MARK: Scheduling
+
+    /// Starts every attempt the limits allow now, then says when to look again.
+    private mutating func finish(_ actions: [Action], now: C.Instant) -> [Action] {
+        var actions = actions
+        var nextDue = timers.min?.due
+        switch lease {
+        case .sole:
+            startReady(now: now, nextDue: &nextDue, into: &actions)
+        case .held(let until, let renewing):
+            if now < until { startReady(now: now, nextDue: &nextDue, into: &actions) }
+            let check = renewing ? until : until.advanced(by: .zero - (renewAhead ?? .zero))
+            nextDue = min(nextDue ?? check, check)
+        case .lost:
+            break
+        }
+        if !illegalMoves.isEmpty {
+            actions += illegalMoves.map(Action.illegalMove)
+            illegalMoves = []
+        }
+        if let nextDue { actions.append(.wake(at: nextDue)) }
+        return actions
+    }
+
+    /// Cost is proportional to the lanes with queued work and the attempts started, not to all channels or all
+    /// deliveries: lanes are mutated in place (a copied lane would copy its whole queue).
+    private mutating func startReady(now: C.Instant, nextDue: inout C.Instant?, into actions: inout [Action]) {
+        guard !readyLanes.isEmpty else { return }
+        let nowDate = date(now)
+        for name in Array(readyLanes) {
+            let limit = channels[name] ?? .unknown
+            let interval = limit.rateLimit.map { Duration.seconds(1.0 / $0) }
+            while flying.count < limits.maximumInFlight, decided.count < limits.maximumCommitting,
+                (lanes[name]?.inFlight ?? limit.maxConcurrency) < limit.maxConcurrency,
+                let id = lanes[name]?.ready.first
+            {
+                // Cancelled deliveries leave their id behind in the queue; skip it.
+                guard queued.contains(id), var job = jobs[id] else {
+                    lanes[name]!.ready.removeFirst()
+                    continue
+                }
+                if let interval {
+                    // Idle time earns no burst: the next start is never earlier than now.
+                    let start = max(lanes[name]?.nextStart ?? now, now)
+                    if start > now {
+                        nextDue = min(nextDue ?? start, start)
+                        break
+                    }
+                    lanes[name]!.nextStart = start.advanced(by: interval * max(job.cost, 1))
+                }
+                lanes[name]!.ready.removeFirst()
+                queued.remove(id)
+                move(&job, to: .sending)
+                jobs[id] = job
+                lanes[name]!.inFlight += 1
+                flying[id] = nowDate
+                actions.append(.start(Attempt(job: job, number: job.attempts + 1, startedAt: nowDate)))
+            }
+            if lanes[name]?.ready.isEmpty ?? true { readyLanes.remove(name) }
+        }
+    }
+
+    private mutating func makeReady(_ job: DeliveryJob) {
+        guard queued.insert(job.id).inserted else { return }
+        lanes[job.channel, default: Lane()].ready.append(job.id)
+        readyLanes.insert(job.channel)
+    }
+
+    /// Forgets a delivery that is final; returns its incident's id when it was the incident's last.
+    private mutating func forget(_ id: String) -> String? {
+        queued.remove(id)
+        unclaimed.remove(id)
+        guard let job = jobs.removeValue(forKey: id) else { return nil }
+        let left = (openPerIncident[job.incidentID] ?? 1) - 1
+        if left > 0 {
+            openPerIncident[job.incidentID] = left
+            return nil
+        }
+        openPerIncident.removeValue(forKey: job.incidentID)
+        return job.incidentID
+    }
+
+    /// The one place a delivery's state changes: an illegal move is a programming error, caught in debug builds
+    /// and reported (``Action/illegalMove(_:)``) in release ones.
+    private mutating func move(_ job: inout DeliveryJob, to next: DeliveryState) {
+        if !job.state.canMove(to: next) {
+            let move = "delivery \(job.id): \(job.state.rawValue) → \(next.rawValue)"
+            assertionFailure("illegal delivery state change: \(move)")
+            illegalMoves.append(move)
+        }
+        job.state = next
+    }
+
+    private mutating func extendLease(to until: C.Instant) {
+        switch lease {
+        case .sole: break
+        case .lost: lease = .held(until: until, renewing: false)
+        case .held(let current, let renewing): lease = .held(until: max(current, until), renewing: renewing)
+        }
+    }
+
+    // MARK: Time
+
+    /// The wall-clock date at `instant`.
+    func date(_ instant: C.Instant) -> Date {
+        let offset = wall.instant.duration(to: instant)
+        let (seconds, attoseconds) = offset.components
+        return wall.date.addingTimeInterval(Double(seconds) + Double(attoseconds) / 1e18)
+    }
+
+    /// The clock's instant at wall-clock `date`.
+    func instant(_ date: Date) -> C.Instant {
+        wall.instant.advanced(by: .milliseconds(Int64((date.timeIntervalSince(wall.date) * 1000).rounded())))
+    }
+}
