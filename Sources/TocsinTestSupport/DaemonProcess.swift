@@ -76,12 +76,6 @@ public final class DaemonProcess: @unchecked Sendable {
         exit.whenExited(body)
     }
 
-    /// Waits until the process ends by itself, up to `timeout`; its exit status, or nil if it still runs.
-    public func waitForExit(timeout: Duration = .seconds(30)) async throws -> Int32? {
-        _ = try await waitUntil(timeout: timeout) { !isRunning }
-        return exitStatus
-    }
-
     public func log() -> String {
         (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
     }

@@ -4,7 +4,7 @@ import TocsinProtocol
 import TocsinTestSupport
 
 /// Callers are identified by the kernel (SO_PEERCRED) and checked against the roles in the config.
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.serialized, .integration, .timeLimit(.minutes(3)))
 struct AccessTests {
     static let runningAsRoot = getuid() == 0
 
@@ -46,7 +46,7 @@ struct AccessTests {
 }
 
 /// With `approval.required_approvers: 2`, two different people must approve the same content.
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.serialized, .integration, .timeLimit(.minutes(3)))
 struct TwoPersonRuleTests {
     @Test(.enabled(if: required(getuid() == 0), "needs root to act as a second approver ('nobody') with setpriv"))
     func aTemplateIsApprovedOnlyAfterTwoDistinctApprovers() async throws {

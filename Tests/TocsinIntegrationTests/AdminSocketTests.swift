@@ -5,7 +5,7 @@ import TocsinProtocol
 import TocsinTestSupport
 
 /// Bad input on the admin socket gets a JSON-RPC error or a clean close, and never disturbs other clients.
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.serialized, .integration, .timeLimit(.minutes(3)))
 struct AdminSocketTests {
     private func error(of line: [UInt8]?) throws -> (code: Int, message: String) {
         let data = try #require(line.map { Data($0) })

@@ -5,7 +5,7 @@ import TocsinTestSupport
 
 /// Signed audit checkpoints (`audit.signing_key_file`): the daemon signs the chain head with Ed25519 at start,
 /// at each incident end and at a graceful stop; `audit verify` checks the signatures online and offline.
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.serialized, .integration, .timeLimit(.minutes(3)))
 struct AuditSigningTests {
     /// An Ed25519 key pair made the way the runbook says, readable by its owner only.
     struct KeyPair {
@@ -80,7 +80,7 @@ struct AuditSigningTests {
         let incident = try await Self.drill(bed)
         // The incident's end is signed once its last delivery is final.
         #expect(try await waitUntil {
-            try Self.checkpoints(bed.daemon).contains { ($0["detail"] as? String)?.contains(incident) == true }
+            try await Self.checkpoints(bed.daemon).contains { ($0["detail"] as? String)?.contains(incident) == true }
         })
         let reasons = try await Self.checkpoints(bed.daemon).compactMap { $0["detail"] as? String }
         #expect(reasons.first?.contains(#""reason":"start"#) == true, "\(reasons)")
@@ -123,7 +123,7 @@ struct AuditSigningTests {
         let bed = try await Self.signedBed(keys: keys, key: key)
         defer { bed.tearDown() }
         _ = try await Self.drill(bed)
-        #expect(try await waitUntil { try Self.checkpoints(bed.daemon).count >= 2 })
+        #expect(try await waitUntil { try await Self.checkpoints(bed.daemon).count >= 2 })
         let last = try await #require(Self.checkpoints(bed.daemon).last?["seq"] as? Int)
         #expect(try await bed.daemon.ctl("audit", "verify").status == 0)
 
@@ -170,7 +170,7 @@ struct AuditSigningTests {
         try await bed.daemon.start()
         let rotated = try await bed.daemon.ctl("audit", "verify")
         #expect(rotated.status == 0, "\(rotated)")
-        let keyIDs = await Set(try Self.checkpoints(bed.daemon).compactMap { entry -> String? in
+        let keyIDs = Set(try await Self.checkpoints(bed.daemon).compactMap { entry -> String? in
             let detail = Data((entry["detail"] as? String ?? "").utf8)
             return (try? JSONSerialization.jsonObject(with: detail) as? [String: Any])?["key"] as? String
         })

@@ -4,7 +4,7 @@ import TocsinProtocol
 import TocsinTestSupport
 
 /// The audit log is hash-chained: an edit or deletion made straight in the SQLite file is found and named.
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.serialized, .integration, .timeLimit(.minutes(3)))
 struct AuditTests {
     private func sqlite(_ database: String, _ sql: String) async throws {
         let result = try await runCommand("/usr/bin/sqlite3", [database, sql])

@@ -4,7 +4,7 @@ import TocsinTestSupport
 
 /// Keeps `make bench` working: the benchmark driver once in tiny mode against the debug binaries.
 /// It checks only that every measurement runs and the table is printed; it never judges a time.
-@Suite(.timeLimit(.minutes(5)))
+@Suite(.serialized, .integration, .timeLimit(.minutes(5)))
 struct BenchSmokeTests {
     @Test(.enabled(
         if: required(FileManager.default.isExecutableFile(atPath: "/usr/sbin/nginx")),

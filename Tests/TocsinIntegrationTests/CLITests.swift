@@ -4,7 +4,7 @@ import TocsinProtocol
 import TocsinTestSupport
 
 /// The operator's command line: confirmation, validation before anything is stored, exit codes, drills.
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.serialized, .integration, .timeLimit(.minutes(3)))
 struct CLITests {
     private func makeBed() async throws -> TestBed {
         try await TestBed { receiver in TestConfig(channels: [.init("ops", url: receiver.url("/ops"))]) }
@@ -135,7 +135,7 @@ struct CLITests {
 }
 
 /// The live progress of a send: plain lines for pipes and logs, a table redrawn in place on a terminal.
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.serialized, .integration, .timeLimit(.minutes(3)))
 struct ProgressViewTests {
     private func makeBed() async throws -> TestBed {
         let bed = try await TestBed(plan: ["/flaky": [["status": 500], ["status": 200]]]) { receiver in

@@ -4,7 +4,7 @@ import TocsinProtocol
 import TocsinTestSupport
 
 /// `tocsinctl channels list` and `channels test`: know a channel works before the day it is needed.
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.serialized, .integration, .timeLimit(.minutes(3)))
 struct ChannelCheckTests {
     @Test func channelTestSendsACAPTestMessageAndShowsTheAnswer() async throws {
         let bed = try await TestBed(plan: ["/broken": [["status": 404, "body": "{\"error\":\"no such hook\"}"]]]) { receiver in

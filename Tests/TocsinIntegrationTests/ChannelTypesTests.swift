@@ -4,7 +4,7 @@ import TocsinTestSupport
 
 /// The chat and API channel types end to end: real tocsind, each channel pointed at the loopback receiver through
 /// its `url` or `api_base`, and every request checked as the service would receive it.
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.serialized, .integration, .timeLimit(.minutes(3)))
 struct ChannelTypesTests {
     static let botToken = "123456789:AAH-botSECRET"
     static let ntfyToken = "tk_ntfySECRET"

@@ -3,7 +3,7 @@ import Testing
 import TocsinTestSupport
 
 /// `tocsind --check-config`: 0 valid, 1 invalid with every problem listed by file and line.
-@Suite struct ConfigCheckTests {
+@Suite(.serialized, .integration) struct ConfigCheckTests {
     @Test func aValidConfigPasses() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
@@ -72,7 +72,7 @@ import TocsinTestSupport
 }
 
 /// Secrets written inline in a config file that every user can read are refused.
-@Suite struct InlineSecretTests {
+@Suite(.serialized, .integration) struct InlineSecretTests {
     @Test func aWorldReadableConfigWithAnInlineSecretIsRefused() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

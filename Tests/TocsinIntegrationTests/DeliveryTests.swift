@@ -4,7 +4,7 @@ import TocsinProtocol
 import TocsinTestSupport
 
 /// The core path end to end: real tocsind, real SQLite file, real admin socket, real HTTP on 127.0.0.1.
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.serialized, .integration, .timeLimit(.minutes(3)))
 struct DeliveryTests {
     @Test func signedLiveSendIsDeliveredAndVerifiesWithTheReferenceVerifier() async throws {
         let secret = TestConfig.makeSecret()

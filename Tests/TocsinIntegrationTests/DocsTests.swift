@@ -6,7 +6,7 @@ import TocsinTestSupport
 /// The integrator docs (docs/) against the real daemon: the payload schema holds for what tocsind actually sends,
 /// the verification recipes are run from the markdown against tocsind's signed requests, and the admin protocol
 /// reference has a section, with the right roles, for every method.
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.serialized, .integration, .timeLimit(.minutes(3)))
 struct DocsTests {
     static func doc(_ name: String) throws -> String {
         try String(contentsOf: PackagePaths.root.appendingPathComponent("docs/\(name)"), encoding: .utf8)

@@ -4,7 +4,7 @@ import TocsinTestSupport
 
 /// E-mail and CAP end to end: real tocsind, a real SMTP server (aiosmtpd) and the HTTP receiver on 127.0.0.1,
 /// and a CAP feed folder inside the test's temp folder.
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.serialized, .integration, .timeLimit(.minutes(3)))
 struct EmailAndCAPTests {
     static var capSchema: String {
         PackagePaths.root.deletingLastPathComponent().appendingPathComponent("shared/schemas/cap-v1.2.xsd").path

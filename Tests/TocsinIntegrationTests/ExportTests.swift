@@ -4,7 +4,7 @@ import TocsinProtocol
 import TocsinTestSupport
 
 /// `tocsinctl audit export` and `audit verify --file`: an export proves itself without the daemon.
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.serialized, .integration, .timeLimit(.minutes(3)))
 struct ExportTests {
     static func sentIncident() async throws -> (bed: TestBed, incident: String) {
         let bed = try await TestBed { receiver in TestConfig(channels: [.init("ops", url: receiver.url("/ops"))]) }

@@ -4,7 +4,7 @@ import TocsinProtocol
 import TocsinTestSupport
 
 /// Updates and all-clears reference the first incident; cancel stops retries.
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.serialized, .integration, .timeLimit(.minutes(3)))
 struct FollowUpTests {
     private func data(_ request: LoopbackReceiver.Request) throws -> [String: Any] {
         try #require(request.json?["data"] as? [String: Any])

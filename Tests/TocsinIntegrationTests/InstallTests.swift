@@ -3,7 +3,7 @@ import Testing
 import TocsinTestSupport
 
 /// `make install` / `make uninstall` with PREFIX and DESTDIR, staged in a temp folder.
-@Suite struct InstallTests {
+@Suite(.serialized, .integration) struct InstallTests {
     @Test(.enabled(if: required(FileManager.default.isExecutableFile(atPath: "/usr/bin/make")), "needs make"))
     func installStagesEverythingAndNeverOverwritesAConfig() async throws {
         let stage = try TemporaryDirectory()

@@ -5,7 +5,7 @@ import TocsinProtocol
 import TocsinTestSupport
 
 /// Metrics (file and loopback endpoint), `tocsinctl health` and the dead-man heartbeat (issue 9).
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.serialized, .integration, .timeLimit(.minutes(3)))
 struct MonitoringTests {
     /// Parses Prometheus text with the Prometheus project's own parser (`prometheus_client`), into
     /// `name{label="value",…}` → value with labels sorted, so a malformed file fails here.
@@ -172,7 +172,7 @@ struct MonitoringTests {
         #expect(send.status == 0, "\(send)")
         var health = (status: Int32(0), text: "")
         #expect(try await waitUntil(timeout: .seconds(30)) {
-            health = try Self.health(bed.daemon)
+            health = try await Self.health(bed.daemon)
             return health.status == 2
         }, "\(health.text)")
         #expect(health.text.contains("CRITICAL: channel:down: failing for"), "\(health.text)")
@@ -208,7 +208,7 @@ struct MonitoringTests {
         defer { bed.tearDown() }
         var health = (status: Int32(0), text: "")
         #expect(try await waitUntil(timeout: .seconds(30)) {
-            health = try Self.health(bed.daemon)
+            health = try await Self.health(bed.daemon)
             return health.text.contains("CRITICAL: heartbeat:")
         }, "\(health.text)")
         #expect(health.status == 2)
@@ -222,7 +222,7 @@ struct MonitoringTests {
         defer { bed.tearDown() }
         var health = (status: Int32(0), text: "")
         #expect(try await waitUntil(timeout: .seconds(30)) {
-            health = try Self.health(bed.daemon)
+            health = try await Self.health(bed.daemon)
             return health.text.contains("OK: heartbeat: last delivered")
         }, "\(health.text)")
         #expect(health.status == 0, "\(health.text)")
@@ -239,7 +239,7 @@ struct MonitoringTests {
         // A restart does not send another one before `every` has passed.
         await bed.daemon.stop()
         try await bed.daemon.start()
-        #expect(try await waitUntil { try Self.health(bed.daemon).text.contains("OK: heartbeat: last delivered") })
+        #expect(try await waitUntil { try await Self.health(bed.daemon).text.contains("OK: heartbeat: last delivered") })
         #expect(bed.receiver.requests(path: "/oncall").count == 1)
     }
 

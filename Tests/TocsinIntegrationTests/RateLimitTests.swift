@@ -4,7 +4,7 @@ import TocsinProtocol
 import TocsinTestSupport
 
 /// A channel's `rate_limit` paces its own recipients and never holds up another channel.
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.serialized, .integration, .timeLimit(.minutes(3)))
 struct RateLimitTests {
     @Test func aRateLimitedSMSChannelIsPacedAndDoesNotDelayTheOthers() async throws {
         let sid = "AC00000000000000000000000000000001"

@@ -4,7 +4,7 @@ import TocsinProtocol
 import TocsinTestSupport
 
 /// Reload validates everything first, keeps the running config on any error, and never disturbs deliveries.
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.serialized, .integration, .timeLimit(.minutes(3)))
 struct ReloadTests {
     @Test func aBrokenReloadIsRefusedWhileAFanOutRunsAndTheFanOutCompletes() async throws {
         let paths = ["/slow1", "/slow2", "/slow3"]

@@ -4,7 +4,7 @@ import TocsinProtocol
 import TocsinTestSupport
 
 /// `tocsinctl report`: a drill with one failing and one slow channel, scored against objectives.
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.serialized, .integration, .timeLimit(.minutes(3)))
 struct ReportTests {
     /// The receiver holds the slow channel's request this long (seconds), so its delivery comes after it.
     static let slowDelay = 1.0
@@ -146,7 +146,7 @@ enum Chromium {
 }
 
 /// The `objectives:` section is checked like every other (file and line).
-@Suite struct ReportObjectivesConfigTests {
+@Suite(.serialized, .integration) struct ReportObjectivesConfigTests {
     @Test func aBadObjectiveIsReportedWithItsLine() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

@@ -4,7 +4,7 @@ import TocsinProtocol
 import TocsinTestSupport
 
 /// tocsind as a systemd service: sd_notify states, socket activation, graceful stop, backups, unit checks.
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.serialized, .integration, .timeLimit(.minutes(3)))
 struct SystemdTests {
     @Test func notifiesReadyStatusWatchdogReloadingAndStoppingAtTheRightMoments() async throws {
         let notifyDirectory = try TemporaryDirectory()
@@ -155,7 +155,7 @@ struct SystemdTests {
 }
 
 /// Logs: one line per event; syslog priority prefixes when standard error is the journal; never a secret.
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.serialized, .integration, .timeLimit(.minutes(3)))
 struct JournalLogTests {
     @Test func linesCarrySyslogPrioritiesWhenStderrIsTheJournalAndNoSecret() async throws {
         let directory = try TemporaryDirectory()

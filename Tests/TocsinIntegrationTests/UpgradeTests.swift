@@ -5,7 +5,7 @@ import TocsinTestSupport
 
 /// Upgrades never break alerting: the current tocsind on a database written by the previous release
 /// (Tests/Fixtures/release-98aadc0, schema v1, signed checkpoints, approvals).
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.serialized, .integration, .timeLimit(.minutes(3)))
 struct UpgradeTests {
     static let fixture = PackagePaths.root.appendingPathComponent("Tests/Fixtures/release-98aadc0").path
 

@@ -5,7 +5,7 @@ import TocsinTestSupport
 
 /// Access under attack: callers in the wrong role or in none, and an admin socket path tampered with before
 /// start. Extends AccessTests (a caller kept out by the socket mode; a caller in no role sending and verifying).
-@Suite(.timeLimit(.minutes(5)))
+@Suite(.serialized, .integration, .timeLimit(.minutes(5)))
 struct AccessFaultTests {
     static let runningAsRoot = getuid() == 0
     static let nobodyUID = 65534

@@ -7,7 +7,7 @@ import TocsinTestSupport
 /// whole with its checkpoints dropped and the entries renumbered, while tocsind is stopped or running. Each is
 /// caught online (health CRITICAL, `audit verify` exit 1, nothing more signed, sends unaffected) and offline
 /// against what the witness channel received; an approver's `audit accept` clears a legitimate gap.
-@Suite(.timeLimit(.minutes(5)))
+@Suite(.serialized, .integration, .timeLimit(.minutes(5)))
 struct AuditTamperTests {
     typealias KeyPair = AuditSigningTests.KeyPair
 
@@ -40,7 +40,7 @@ struct AuditTamperTests {
     static func drillAndSign(_ bed: TestBed) async throws -> String {
         let incident = try await AuditSigningTests.drill(bed)
         #expect(try await waitUntil {
-            try AuditSigningTests.checkpoints(bed.daemon).contains { ($0["detail"] as? String)?.contains(incident) == true }
+            try await AuditSigningTests.checkpoints(bed.daemon).contains { ($0["detail"] as? String)?.contains(incident) == true }
         })
         return incident
     }

@@ -10,7 +10,7 @@ import TocsinTestSupport
 ///
 /// `make test` runs a reduced pass (3 kills); `TOCSIN_FAULTS_FULL=1` (`make faults`) runs ≥ 20 kills.
 /// `TOCSIN_FAULTS_SEED=N` replays a run: the seed is printed at the start and in the summary.
-@Suite(.serialized, .timeLimit(.minutes(30)))
+@Suite(.serialized, .integration, .timeLimit(.minutes(30)))
 struct CrashTests {
     static let full = ProcessInfo.processInfo.environment["TOCSIN_FAULTS_FULL"] == "1"
 

@@ -8,7 +8,7 @@ import TocsinTestSupport
 /// a clean close (never a hang, never a crash), the daemon still serves a normal request afterwards, and its memory
 /// (VmRSS) and descriptors stay bounded. AdminSocketTests already covers a few shapes, a 1 MB line, a silent client
 /// and 20 clients dropping their answer; this goes further. Figures are printed with the prefix `FAULTS-A`.
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.serialized, .integration, .timeLimit(.minutes(3)))
 struct HostileSocketTests {
     static let statusRequest = #"{"jsonrpc":"2.0","id":7,"method":"daemon.status"}"#
     /// Generous: the daemon's resident size may grow a little (caches, SQLite pages), never by a hostile line's size.
@@ -134,7 +134,7 @@ struct HostileSocketTests {
             guard case .line(let line) = await pipelined.readLine() else { Issue.record("pipelined answer \(id) missing"); break }
             #expect(String(decoding: line, as: UTF8.self).contains("\"id\":\(id)"))
         }
-        #expect(stillServes(bed))
+        #expect(await stillServes(bed))
         #expect(bed.daemon.isRunning)
         print("FAULTS-A socket shapes: \(cases.count) malformed or odd lines (+1 pipelined), answers: \(tally.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", "))")
     }
@@ -145,7 +145,7 @@ struct HostileSocketTests {
         let bed = try await makeBed()
         defer { bed.tearDown() }
         let pid = try #require(bed.daemon.pid)
-        #expect(stillServes(bed))
+        #expect(await stillServes(bed))
         let before = HostileKit.residentKilobytes(of: pid)
         let size = 10 * 1024 * 1024
         let junk = [UInt8](repeating: UInt8(ascii: "a"), count: size)
@@ -172,14 +172,14 @@ struct HostileSocketTests {
                 }
               }
             }
-            #expect(stillServes(bed), "a bystander is served between rounds")
+            #expect(await stillServes(bed), "a bystander is served between rounds")
         }
         let after = HostileKit.residentKilobytes(of: pid)
         let results = outcomes.items
         #expect(results.count == rounds * bodies.count)
         #expect(results.allSatisfy { $0 == "error" || $0 == "closed" }, "\(results)")
         #expect(after - before < Self.rssGrowthLimitKB, "VmRSS \(before) kB → \(after) kB")
-        #expect(stillServes(bed))
+        #expect(await stillServes(bed))
         print("FAULTS-A socket 10MB: \(results.count) lines of 10 MB (\(rounds * bodies.count * 10) MB sent) → "
             + "\(results.filter { $0 == "error" }.count) size errors, \(results.filter { $0 == "closed" }.count) closes; VmRSS \(before) kB → \(after) kB")
     }
@@ -227,7 +227,7 @@ struct HostileSocketTests {
         try await dripped
         let outcome = dripResult.items.first ?? ""
         #expect(outcome.hasPrefix("\(RPCError.invalidRequestCode) ") && outcome.contains("did not arrive in full"), "\(outcome)")
-        #expect(stillServes(bed))
+        #expect(await stillServes(bed))
         print("FAULTS-A socket slow-drip: 1 byte/0.8 s → \(outcome); a request in 5 pieces 0.3 s apart served; \(servedDuringDrip) normal requests served during the drip")
     }
 
@@ -237,7 +237,7 @@ struct HostileSocketTests {
         let bed = try await makeBed()
         defer { bed.tearDown() }
         let pid = try #require(bed.daemon.pid)
-        #expect(stillServes(bed))
+        #expect(await stillServes(bed))
         let socketsBefore = HostileKit.openSockets(of: pid), rssBefore = HostileKit.residentKilobytes(of: pid)
         var sockets: [HostileKit.RawSocket] = []
         var connectFailures = 0
@@ -268,7 +268,7 @@ struct HostileSocketTests {
         sockets.removeAll()
         #expect(try await waitUntil(timeout: .seconds(60)) { HostileKit.openSockets(of: pid) <= socketsBefore + 4 },
                 "sockets: \(socketsBefore) before, \(HostileKit.openSockets(of: pid)) after")
-        #expect(stillServes(bed))
+        #expect(await stillServes(bed))
         let rssAfter = HostileKit.residentKilobytes(of: pid)
         #expect(rssAfter - rssBefore < Self.rssGrowthLimitKB, "VmRSS \(rssBefore) kB → \(rssAfter) kB")
         print("FAULTS-A socket 1000 clients: \(connected) connected (\(connectFailures) connect failures, \(sendFailures) send failures): "
@@ -283,7 +283,7 @@ struct HostileSocketTests {
         defer { bed.tearDown() }
         let pid = try #require(bed.daemon.pid)
         let incident = try await HostileKit.sendNoWait(bed)
-        #expect(stillServes(bed))
+        #expect(await stillServes(bed))
         let socketsBefore = HostileKit.openSockets(of: pid), rssBefore = HostileKit.residentKilobytes(of: pid)
         let watch = #"{"jsonrpc":"2.0","id":1,"method":"incident.watch","params":{"incident":"\#(incident)"}}"# + "\n"
         let halfMegabyte = [UInt8](repeating: UInt8(ascii: "z"), count: 512 * 1024)
@@ -316,7 +316,7 @@ struct HostileSocketTests {
                 }
             }
         }
-        #expect(stillServes(bed))
+        #expect(await stillServes(bed))
         let settled = try await waitUntil(timeout: .seconds(90)) { HostileKit.openSockets(of: pid) <= socketsBefore + 4 }
         #expect(settled, "sockets: \(socketsBefore) before, \(HostileKit.openSockets(of: pid)) after")
         let rssAfter = HostileKit.residentKilobytes(of: pid)
@@ -349,7 +349,7 @@ struct HostileSocketTests {
         }
         #expect(sent < 20_000, "the daemon kept reading requests whose answers nobody reads")
         #expect(try await waitUntil(timeout: .seconds(150)) { HostileKit.openSockets(of: pid) <= before })
-        #expect(stillServes(bed))
+        #expect(await stillServes(bed))
         print("FAULTS-A socket never-reading client: \(sent) requests pipelined, closed by the daemon after \(ContinuousClock.now - started)")
     }
 
@@ -357,7 +357,7 @@ struct HostileSocketTests {
         let bed = try await makeBed()
         defer { bed.tearDown() }
         let pid = try #require(bed.daemon.pid)
-        #expect(stillServes(bed))
+        #expect(await stillServes(bed))
         let rssBefore = HostileKit.residentKilobytes(of: pid), socketsBefore = HostileKit.openSockets(of: pid)
         var random = SeededGenerator(seed: 0x70C5_1A07)
         let totalBytes = 1 << 20
@@ -427,7 +427,7 @@ struct HostileSocketTests {
         }
         #expect(hangs == 0 && garbage == 0 && unanswered == 0)
         #expect(answers + closes + notifications == cases)
-        #expect(stillServes(bed))
+        #expect(await stillServes(bed))
         #expect(try await waitUntil(timeout: .seconds(30)) { HostileKit.openSockets(of: pid) <= socketsBefore + 4 })
         let rssAfter = HostileKit.residentKilobytes(of: pid)
         #expect(rssAfter - rssBefore < Self.rssGrowthLimitKB, "VmRSS \(rssBefore) kB → \(rssAfter) kB")
@@ -539,7 +539,7 @@ struct HostileSocketTests {
         let bed = try await makeOpenBed(nobodyIn: role)
         defer { bed.tearDown() }
         let pid = try #require(bed.daemon.pid)
-        #expect(stillServes(bed))
+        #expect(await stillServes(bed))
         let socketsBefore = HostileKit.openSockets(of: pid), rssBefore = HostileKit.residentKilobytes(of: pid)
         let crowd = try await CrowdKit.Crowd(socket: bed.daemon.socketPath, user: "nobody", count: 510, bytes: 1 << 20)
         let rssDuring = HostileKit.residentKilobytes(of: pid)
@@ -551,7 +551,7 @@ struct HostileSocketTests {
         let rssAfter = HostileKit.residentKilobytes(of: pid)
         #expect(rssDuring - rssBefore < Self.rssGrowthLimitKB, "VmRSS \(rssBefore) kB → \(rssDuring) kB with 510 MiB offered")
         #expect(rssAfter - rssBefore < Self.rssGrowthLimitKB, "VmRSS \(rssBefore) kB → \(rssAfter) kB after the crowd left")
-        #expect(stillServes(bed))
+        #expect(await stillServes(bed))
         print("FAULTS-A socket 510×1MiB (\(role ?? "no role")): \(crowd.opened) then \(census); "
             + "VmRSS \(rssBefore) kB → \(rssDuring) kB during → \(rssAfter) kB after")
     }
@@ -575,7 +575,7 @@ struct HostileSocketTests {
         #expect(answer?.errorCode == RPCError.invalidRequestCode && answer?.message.contains("within 10 s") == true, "\(String(decoding: line, as: UTF8.self))")
         #expect(Self.idMember(of: line) is NSNull, "\(String(decoding: line, as: UTF8.self))")
         #expect(second == .closed)
-        #expect(stillServes(bed))
+        #expect(await stillServes(bed))
         print("FAULTS-A socket stalled partial line: \(answer?.message ?? "?") after \(waited), then closed")
     }
 
@@ -620,7 +620,7 @@ struct HostileSocketTests {
         let answer = HostileKit.Answer(batch)
         #expect(answer?.errorCode == RPCError.invalidRequestCode && answer?.message.contains("batch") == true, "\(String(decoding: batch, as: UTF8.self))")
         #expect(Self.idMember(of: batch) is NSNull)
-        #expect(stillServes(bed))
+        #expect(await stillServes(bed))
     }
 
     /// A preview with 60,000 unknown variables: the problem list is capped (20 and a count of the rest), not 5 MB.

@@ -9,7 +9,7 @@ import TocsinTestSupport
 /// terminal), or it arrives as inert text in every medium: no markup, mention, link, header or template tag forms.
 /// The per-medium escapers are unit-tested in TocsinChannelsTests; this checks the whole path. Figures are printed
 /// with the prefix `FAULTS-A`.
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.serialized, .integration, .timeLimit(.minutes(3)))
 struct HostileValueTests {
     static let template = """
         id: notice

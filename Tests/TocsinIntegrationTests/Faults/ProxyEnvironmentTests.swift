@@ -7,7 +7,7 @@ import TocsinTestSupport
 /// the config chooses (`delivery.proxy`): no proxy by default, whatever the environment says; a configured URL;
 /// or `environment` to follow the variables on purpose. Two loopback listeners: the receiver, and a "proxy"
 /// (the same recording receiver, which sees a forwarded request's absolute URL as its path).
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.serialized, .integration, .timeLimit(.minutes(3)))
 struct ProxyEnvironmentTests {
     enum Setting: String, CaseIterable, Sendable {
         /// No `delivery.proxy`, the environment names the proxy listener: direct to the receiver.

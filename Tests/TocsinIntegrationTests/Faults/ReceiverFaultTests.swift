@@ -10,7 +10,7 @@ import TocsinTestSupport
 /// Already covered elsewhere and not repeated here: 500/503 then 200 (DeliveryTests), 429 with `Retry-After: 1`
 /// (DeliveryTests), a 400 (DeliveryTests), a hanging channel next to a healthy one (DeliveryTests, extended below
 /// with a measurement). Figures are printed with the prefix `FAULTS-A` and copied into RELIABILITY.md.
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.serialized, .integration, .timeLimit(.minutes(3)))
 struct ReceiverFaultTests {
     /// Every kind of transient fault in one incident, one channel each: all end delivered, each retried exactly as
     /// often as its receiver failed, every copy under the same webhook-id with the same body.
@@ -116,7 +116,7 @@ struct ReceiverFaultTests {
         let incident = try await HostileKit.sendNoWait(bed)
         var status: IncidentStatus?
         #expect(try await waitUntil(timeout: .seconds(60)) {
-            status = HostileKit.status(bed, incident)
+            status = await HostileKit.status(bed, incident)
             return (status?.deliveries.first { $0.channel == "down" }?.attempts ?? 0) >= 3
         })
         let down = try #require(status?.deliveries.first { $0.channel == "down" })

@@ -12,7 +12,7 @@ import TocsinTestSupport
 /// environment), plus one inline header. The scan (``LeakScanner``) looks for every run of eight characters of every
 /// value in the forms a service echoes (raw, any letter case, percent-encoded, base64 and base64url at any alignment,
 /// which covers Twilio's Basic credentials). Figures are printed with the prefix `FAULTS-A`.
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.serialized, .integration, .timeLimit(.minutes(3)))
 struct SecretScanTests {
     /// The copy `tocsinctl backup` just wrote (the daemon names it, in `paths.backups`).
     static func newestBackup(_ bed: TestBed) throws -> String {

@@ -6,7 +6,7 @@ import TocsinTestSupport
 
 /// A read-only role and a local user against the daemon's files (issue 13, finding 4): an auditor once wrote a
 /// root-owned 26 MB file into the templates folder through `backup PATH`, and any user could copy a 0644 database.
-@Suite(.timeLimit(.minutes(5)))
+@Suite(.serialized, .integration, .timeLimit(.minutes(5)))
 struct StateAccessTests {
     static let runningAsRoot = getuid() == 0
 

@@ -5,7 +5,7 @@ import TocsinTestSupport
 
 /// The state database under storage faults: a full filesystem, a lock held by another process, a damaged file.
 /// Real SQLite files, real processes; the full-filesystem case mounts a small tmpfs and so needs root.
-@Suite(.timeLimit(.minutes(5)))
+@Suite(.serialized, .integration, .timeLimit(.minutes(5)))
 struct StorageFaultTests {
     /// Whether this run may mount a small tmpfs (root, with the capability to mount): probed once.
     static let canMountTmpfs: Bool = {
