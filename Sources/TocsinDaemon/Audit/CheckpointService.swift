@@ -55,7 +55,7 @@ final class CheckpointService: Service, Sendable {
     private var heads: HeadsLog { HeadsLog(path: configuration.current.configuration.auditHeadsFile) }
 
     func run() async throws {
-        await writing.run { await checkAtStart() }
+        await checkAtStart()
         await withGracefulShutdownHandler {
             var due = ContinuousClock.now + configuration.current.configuration.audit.checkpointInterval
             var key = configuration.current.configuration.audit.signer?.publicKey.id
