@@ -6,9 +6,9 @@ import TocsinRequests
 import TocsinTransport
 
 /// SMTP through libcurl against a real server (aiosmtpd) on 127.0.0.1, on the same transport object as HTTP.
-/// The limit only guards against a hang: under the whole suite, blocking integration tests can keep these async
-/// tests waiting for a thread of the cooperative pool for minutes (2 cores), though each takes a second alone.
-@Suite(.timeLimit(.minutes(10)))
+/// The limit only guards against a hang (each test takes a second alone; the integration tests no longer hold the
+/// cooperative pool's threads).
+@Suite(.timeLimit(.minutes(3)))
 struct SMTPTests {
     static func message(to recipient: String, subject: String = "Test") -> [UInt8] {
         let text = """
