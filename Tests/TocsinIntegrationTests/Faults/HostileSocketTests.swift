@@ -8,7 +8,10 @@ import TocsinTestSupport
 /// a clean close (never a hang, never a crash), the daemon still serves a normal request afterwards, and its memory
 /// (VmRSS) and descriptors stay bounded. AdminSocketTests already covers a few shapes, a 1 MB line, a silent client
 /// and 20 clients dropping their answer; this goes further. Figures are printed with the prefix `FAULTS-A`.
-@Suite(.serialized, .integration, .timeLimit(.minutes(3)))
+///
+/// Not serialized, unlike the other integration suites: its tests mostly wait on their own daemons (one waits a minute
+/// for the daemon to drop a client that never reads), and one after another they would take as long as the whole run.
+@Suite(.integration, .timeLimit(.minutes(3)))
 struct HostileSocketTests {
     static let statusRequest = #"{"jsonrpc":"2.0","id":7,"method":"daemon.status"}"#
     /// Generous: the daemon's resident size may grow a little (caches, SQLite pages), never by a hostile line's size.
