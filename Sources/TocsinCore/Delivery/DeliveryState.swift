@@ -11,7 +11,8 @@ public enum DeliveryState: String, Sendable, Codable, CaseIterable {
         }
     }
 
-    /// Whether the state machine allows going from `self` to `next`.
+    /// Whether the state machine allows going from `self` to `next`: the transition table every change of a delivery
+    /// in the daemon's scheduler goes through (an illegal move is a programming error there).
     public func canMove(to next: DeliveryState) -> Bool {
         switch (self, next) {
         case (.pending, .sending), (.retrying, .sending): true
