@@ -30,16 +30,7 @@ public func runCommand(
 public func runCommand(
     _ executable: String, _ arguments: [String], bytes: [UInt8]?, environment: [String: String] = [:]
 ) async throws -> CommandResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    var env = ProcessInfo.processInfo.environment
-    env.merge(environment) { $1 }
-    process.environment = env
-    let out = Pipe(), err = Pipe(), stdin = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = stdin
+    let (process, stdin, out, err) = makeProcess(executable, arguments, environment: environment)
     let exit = try ProcessExit.run(process)
     let (outData, errData) = try await withTaskCancellationHandler {
         try await offPool {
@@ -66,16 +57,7 @@ public func runCommand(
 public func runCommand(
     _ executable: String, _ arguments: [String], bytes: [UInt8]?, environment: [String: String] = [:]
 ) throws -> CommandResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    var env = ProcessInfo.processInfo.environment
-    env.merge(environment) { $1 }
-    process.environment = env
-    let out = Pipe(), err = Pipe(), stdin = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = stdin
+    let (process, stdin, out, err) = makeProcess(executable, arguments, environment: environment)
     try process.run()
     if let bytes { stdin.fileHandleForWriting.write(Data(bytes)) }
     try stdin.fileHandleForWriting.close()
@@ -121,4 +103,19 @@ public func waitUntil(
         try await Task.sleep(for: interval)
     }
     return try await condition()
+}
+
+/// A process for `executable` with the test's environment overlaid and its three standard streams piped.
+private func makeProcess(
+    _ executable: String, _ arguments: [String], environment: [String: String]
+) -> (process: Process, stdin: Pipe, out: Pipe, err: Pipe) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    let stdin = Pipe(), out = Pipe(), err = Pipe()
+    process.standardInput = stdin
+    process.standardOutput = out
+    process.standardError = err
+    return (process, stdin, out, err)
 }
