@@ -23,6 +23,11 @@ public final class AdminClient {
         try stream(method, params, as: type) { _ in }
     }
 
+    /// Calls `method` with the params and result types the protocol binds it to.
+    public func call<Params, Result>(_ method: RPCMethod<Params, Result>, _ params: Params) throws(ClientError) -> Result {
+        try call(method.method, params, as: Result.self)
+    }
+
     /// Calls `method` and hands every notification line to `onNotification` until the result arrives.
     public func stream<Params: Encodable & Sendable, Result: Decodable>(
         _ method: AdminMethod, _ params: Params, as type: Result.Type = Result.self,

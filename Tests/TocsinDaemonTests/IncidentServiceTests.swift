@@ -36,7 +36,7 @@ struct IncidentServiceTests {
             configuration: holder, store: store, dispatcher: dispatcher,
             approvals: ApprovalService(store: store, configuration: holder), logger: logger
         )
-        let caller = Caller(uid: 0, gid: 0, pid: getpid(), groups: [], policy: configuration.access)
+        let caller = Principal(uid: 0, gid: 0, pid: getpid(), groups: [], policy: configuration.access)
         let request = AuditEvent(timeMillis: 1, kind: "admin.request", subject: "admin", detail: "{}")
 
         let plan = try await incidents.plan(SendParams(template: "evacuation", variables: ["building": "Pavillon A"], drill: true))

@@ -90,7 +90,7 @@ final class AdminServer: Service, Sendable {
         }
         ready()
         try await withThrowingDiscardingTaskGroup { group in
-            group.addTask { await self.router.refusals.run(store: self.router.daemon.store, logger: self.logger) }
+            group.addTask { await self.router.refusals.run(store: self.router.store, logger: self.logger) }
             try await server.executeThenClose { connections in
                 for try await accepted in connections.cancelOnGracefulShutdown() {
                     guard openConnections.wrappingAdd(1, ordering: .relaxed).newValue <= Self.maximumConnections else {
@@ -108,7 +108,7 @@ final class AdminServer: Service, Sendable {
             // Shutting down: end every connection too, or a client watching an incident would hold the daemon up.
             group.cancelAll()
         }
-        await router.refusals.flush(to: router.daemon.store, logger: logger)
+        await router.refusals.flush(to: router.store, logger: logger)
     }
 
     /// One error line first, so a CLI caught in a flood says why rather than "connection lost"; then the close.
@@ -128,7 +128,7 @@ final class AdminServer: Service, Sendable {
             actorPID: Int64(getpid()), subject: "daemon", detail: detail.json
         )
         do {
-            try await router.daemon.store.commit(StoreWrite(audit: [event]))
+            try await router.store.commit(StoreWrite(audit: [event]))
         } catch {
             logger.error("cannot record the refused admin socket path in the audit log", metadata: ["store.error": "\(error)"])
         }
@@ -142,10 +142,7 @@ final class AdminServer: Service, Sendable {
             try? await channel.close()
             return
         }
-        let caller = Caller(
-            uid: credentials.uid, gid: credentials.gid, pid: credentials.pid, groups: credentials.groups,
-            policy: router.daemon.configuration.current.configuration.access
-        )
+        let caller = router.principal(of: credentials)
         let ticket: AdmissionControl.Ticket
         switch admission.admit(caller) {
         case .success(let admitted):
@@ -164,7 +161,7 @@ final class AdminServer: Service, Sendable {
     }
 
     private func serve(
-        _ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, caller: Caller, guardHandler: ConnectionGuard, account: ConnectionAccount
+        _ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, caller: Principal, guardHandler: ConnectionGuard, account: ConnectionAccount
     ) async {
         let channel = connection.channel
         do {
@@ -196,7 +193,7 @@ final class AdminServer: Service, Sendable {
                         )
                         reason = "request bytes over budget"
                     }
-                    if AdminRouter.isAggregated(caller) {
+                    if caller.hasNoRole {
                         router.refusals.record(caller, reason: reason)
                     } else {
                         logger.notice("admin connection closed after a bad request", metadata: ["caller.uid": "\(caller.uid)", "reason": "\(error.message)"])

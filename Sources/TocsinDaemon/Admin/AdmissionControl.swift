@@ -45,13 +45,13 @@ final class AdmissionControl: Sendable {
         self.limits = limits
     }
 
-    static func tier(of caller: Caller) -> Tier {
+    static func tier(of caller: Principal) -> Tier {
         if !caller.isLowPrivilege { return .privileged }
         return caller.roles.isEmpty ? .noRole : .readOnly
     }
 
     /// Takes a connection slot for `caller`, or says why not (a sentence for the caller).
-    func admit(_ caller: Caller) -> Result<Ticket, RefusedConnection> {
+    func admit(_ caller: Principal) -> Result<Ticket, RefusedConnection> {
         let tier = Self.tier(of: caller)
         let uid = caller.uid
         return state.withLock { state in

@@ -44,7 +44,7 @@ final class RefusalAggregator: Sendable {
         }
     }
 
-    func record(_ caller: Caller, reason: String) {
+    func record(_ caller: Principal, reason: String) {
         record(uid: caller.uid, user: caller.userName, pid: caller.pid, reason: reason)
     }
 

@@ -34,8 +34,12 @@ final class CheckpointService: Service, Sendable {
     /// brought a key): no checkpoint is signed before that.
     private let compared = Atomic(false)
 
-    init(configuration: ConfigurationHolder, store: any Store, transport: any Transport, logger: Logger) {
+    /// Incidents whose deliveries all became final (the dispatcher's `IncidentEnds`).
+    private let ends: AsyncStream<String>
+
+    init(configuration: ConfigurationHolder, store: any Store, transport: any Transport, ends: AsyncStream<String>, logger: Logger) {
         self.configuration = configuration
+        self.ends = ends
         self.store = store
         self.transport = transport
         integrity = AuditIntegrity(store: store)
@@ -43,7 +47,7 @@ final class CheckpointService: Service, Sendable {
     }
 
     /// An incident's last delivery is final: sign the head that records it.
-    func incidentEnded(_ id: String) {
+    private func incidentEnded(_ id: String) {
         pending.withLock { $0.append(id) }
         wake.signal()
     }
@@ -55,6 +59,15 @@ final class CheckpointService: Service, Sendable {
     private var heads: HeadsLog { HeadsLog(path: configuration.current.configuration.auditHeadsFile) }
 
     func run() async throws {
+        await withDiscardingTaskGroup { group in
+            // Read by a child of this service, so the reading ends with it.
+            group.addTask { for await id in self.ends { self.incidentEnded(id) } }
+            await signUntilStopped()
+            group.cancelAll()
+        }
+    }
+
+    private func signUntilStopped() async {
         await checkAtStart()
         await withGracefulShutdownHandler {
             var due = ContinuousClock.now + configuration.current.configuration.audit.checkpointInterval

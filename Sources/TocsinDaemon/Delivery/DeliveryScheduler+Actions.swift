@@ -43,7 +43,7 @@ extension DeliveryScheduler {
         /// An attempt, its outcome and the delivery's new state.
         case attempt(Outcome)
         /// Deliveries ending without a further attempt (cancelled; failed when their deadline passed while waiting).
-        case closed([DeliveryJob], as: DeliveryState, error: String?, actor: Caller?, at: Date)
+        case closed([DeliveryJob], as: DeliveryState, error: String?, actor: Principal?, at: Date)
 
         var deliveryIDs: [String] {
             switch self {

@@ -227,7 +227,7 @@ struct DeliveryScheduler<C: Clock<Duration>> {
 
     /// Cancels every unfinished delivery of an incident. Queued and waiting ones are cancelled at once; one in
     /// flight keeps its attempt and is cancelled when that attempt ends undelivered.
-    mutating func cancelled(incidentID: String, actor: Caller?) -> Cancellation {
+    mutating func cancelled(incidentID: String, actor: Principal?) -> Cancellation {
         var result = Cancellation()
         var ended: String?
         for (id, job) in jobs where job.incidentID == incidentID {

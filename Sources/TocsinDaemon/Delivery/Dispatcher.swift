@@ -47,18 +47,18 @@ final class Dispatcher: Service, Sendable {
     private let events: DeliveryEvents
     private let logger: Logger
     /// Told when an incident's last delivery becomes final, after that is durable.
-    private let incidentEnded: @Sendable (String) -> Void
+    private let ends: IncidentEnds
 
     init(
         configuration: ConfigurationHolder, store: any Store, transport: any Transport, events: DeliveryEvents, logger: Logger,
-        incidentEnded: @escaping @Sendable (String) -> Void = { _ in }
+        ends: IncidentEnds = IncidentEnds()
     ) {
         self.configuration = configuration
         self.store = store
         self.transport = transport
         self.events = events
         self.logger = logger
-        self.incidentEnded = incidentEnded
+        self.ends = ends
         let active = configuration.current
         let machine = Scheduler(
             clock: ContinuousClock(),
@@ -143,7 +143,7 @@ final class Dispatcher: Service, Sendable {
     /// Cancels every unfinished delivery of an incident. Queued and waiting ones are cancelled at once; one
     /// in flight keeps its attempt and is cancelled when that attempt ends undelivered.
     /// - Returns: the deliveries cancelled now and the number still in flight.
-    func cancel(incidentID: String, caller: Caller?) async -> (cancelled: [DeliveryJob], inFlight: Int) {
+    func cancel(incidentID: String, caller: Principal?) async -> (cancelled: [DeliveryJob], inFlight: Int) {
         var cancellation = Scheduler.Cancellation()
         let actions = handle { machine in
             cancellation = machine.cancelled(incidentID: incidentID, actor: caller)
@@ -258,7 +258,7 @@ final class Dispatcher: Service, Sendable {
                     await perform(handle { $0.notRecorded(ids) })
                 }
             case .ended(let incidentID):
-                incidentEnded(incidentID)
+                ends.announce(incidentID)
             case .claim(let ids):
                 await perform(handle { $0.claimed(ids) })
             case .renew:

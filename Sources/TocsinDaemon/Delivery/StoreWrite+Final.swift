@@ -6,7 +6,7 @@ extension StoreWrite {
     /// after an attempt, on cancel, at start for an expired deadline, or at once for a channel that cannot send.
     mutating func auditFinal(
         delivery id: String, incident: String, channel: String, recipient: String?, state: DeliveryState,
-        attempts: Int, misconfiguration: Bool = false, error: String? = nil, actor: Caller? = nil, at time: Int64
+        attempts: Int, misconfiguration: Bool = false, error: String? = nil, actor: Principal? = nil, at time: Int64
     ) {
         var detail = AuditDetail()
         detail.set("delivery", id)
@@ -23,7 +23,7 @@ extension StoreWrite {
     }
 
     /// A delivery ending without a further attempt (cancelled, or expired while the daemon was down), with its audit entry.
-    mutating func close(_ job: DeliveryJob, as state: DeliveryState, error: String?, actor: Caller?, at time: Int64) {
+    mutating func close(_ job: DeliveryJob, as state: DeliveryState, error: String?, actor: Principal?, at time: Int64) {
         updates.append(DeliveryUpdate(
             id: job.id, state: state, attempts: job.attempts, nextAttemptAt: nil, lastStatus: job.lastStatus,
             lastError: error ?? job.lastError, misconfiguration: job.misconfiguration, deliveredAt: nil, updatedAt: time

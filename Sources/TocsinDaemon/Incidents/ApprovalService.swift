@@ -44,7 +44,7 @@ struct ApprovalService: Sendable {
         }
     }
 
-    func approve(_ template: MessageTemplate, expectedHash: String?, caller: Caller, requestAudit: AuditEvent) async throws(DaemonError) -> ApproveResult {
+    func approve(_ template: MessageTemplate, expectedHash: String?, caller: Principal, requestAudit: AuditEvent) async throws(DaemonError) -> ApproveResult {
         if let expectedHash, expectedHash != template.contentHash {
             throw .validation("template '\(template.id)' changed since you reviewed it; review it again (tocsinctl templates show \(template.id))")
         }
@@ -80,7 +80,7 @@ struct ApprovalService: Sendable {
             approvals: [record],
             audit: [
                 request,
-                AuditEvent(timeMillis: now.millisecondsSince1970, kind: "template.approve", actorUID: Int64(caller.uid), actorPID: Int64(caller.pid), subject: template.id, detail: detail.json),
+                caller.event("template.approve", subject: template.id, detail: detail, at: now.millisecondsSince1970),
             ]
         )
         do { try await store.commit(write) } catch { throw .store(error, doing: "the approval could not be stored") }

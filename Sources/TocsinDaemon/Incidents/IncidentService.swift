@@ -138,13 +138,13 @@ struct IncidentService: Sendable {
     }
 
     /// Validates, stores and dispatches; returns once everything is durable.
-    func send(_ params: SendParams, caller: Caller, requestAudit: AuditEvent) async throws(DaemonError) -> IncidentStatus {
+    func send(_ params: SendParams, caller: Principal, requestAudit: AuditEvent) async throws(DaemonError) -> IncidentStatus {
         try await create(try await plan(params), caller: caller, requestAudit: requestAudit)
     }
 
     /// A CAP status Test message to one channel, from a built-in bilingual text: checks a channel end to end
     /// without touching any template or route. Audited like any incident.
-    func testChannel(_ name: String, recipient: String?, caller: Caller, requestAudit: AuditEvent) async throws(DaemonError) -> IncidentStatus {
+    func testChannel(_ name: String, recipient: String?, caller: Principal, requestAudit: AuditEvent) async throws(DaemonError) -> IncidentStatus {
         let active = configuration.current
         let config = active.configuration
         guard var channel = config.channels[name] else {
@@ -185,16 +185,13 @@ struct IncidentService: Sendable {
             approvalNote: nil, route: route, channels: channels,
             messages: TemplateRenderer.render(template, values: [:], languages: config.organization.languages, marking: .test)
         )
-        let daemon = Caller(uid: getuid(), gid: getgid(), pid: getpid(), policy: config.access)
-        let request = AuditEvent(
-            timeMillis: Date().millisecondsSince1970, kind: "heartbeat", actorUID: Int64(daemon.uid), actorPID: Int64(daemon.pid),
-            subject: "heartbeat", detail: AuditDetail(["route": route]).json
-        )
+        let daemon = Principal.daemon(policy: config.access)
+        let request = daemon.event("heartbeat", subject: "heartbeat", detail: AuditDetail(["route": route]))
         return try await create(plan, caller: daemon, requestAudit: request)
     }
 
     /// Stores and dispatches `plan` with the configuration it was planned against.
-    func create(_ plan: Plan, caller: Caller, requestAudit: AuditEvent) async throws(DaemonError) -> IncidentStatus {
+    func create(_ plan: Plan, caller: Principal, requestAudit: AuditEvent) async throws(DaemonError) -> IncidentStatus {
         let active = plan.active
         let config = active.configuration
         let now = Date()
@@ -290,7 +287,7 @@ struct IncidentService: Sendable {
         detail.set("deliveries", write.deliveries.count)
         detail.set("by", caller.displayName)
         write.audit.append(
-            AuditEvent(timeMillis: nowMillis, kind: "incident.create", actorUID: Int64(caller.uid), actorPID: Int64(caller.pid), subject: incidentID, detail: detail.json)
+            caller.event("incident.create", subject: incidentID, detail: detail, at: nowMillis)
         )
         for failure in failedAtOnce {
             write.auditFinal(
@@ -323,7 +320,7 @@ struct IncidentService: Sendable {
     }
 
     /// Stops every pending retry of an incident; its deliveries become `cancelled`. Audited with the caller.
-    func cancel(_ id: String, caller: Caller, requestAudit: AuditEvent) async throws(DaemonError) -> IncidentStatus {
+    func cancel(_ id: String, caller: Principal, requestAudit: AuditEvent) async throws(DaemonError) -> IncidentStatus {
         _ = try await status(id)
         var request = requestAudit
         request.subject = id
@@ -336,10 +333,7 @@ struct IncidentService: Sendable {
         detail.set("cancelled", cancelled.count)
         detail.set("in_flight", inFlight)
         detail.set("by", caller.displayName)
-        let event = AuditEvent(
-            timeMillis: Date().millisecondsSince1970, kind: "incident.cancel", actorUID: Int64(caller.uid),
-            actorPID: Int64(caller.pid), subject: id, detail: detail.json
-        )
+        let event = caller.event("incident.cancel", subject: id, detail: detail)
         do { try await store.commit(StoreWrite(audit: [event])) } catch {
             // The request is on record already; the outcome goes to the journal rather than undoing a cancel.
             logger.error("cancellation applied but its outcome could not be audited", metadata: ["incident.id": "\(id)", "store.error": "\(error)"])

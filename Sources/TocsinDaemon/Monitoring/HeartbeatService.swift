@@ -31,8 +31,12 @@ final class HeartbeatService: Service, Sendable {
     private let ended = Mutex<[String]>([])
     private let startedAt = Date()
 
-    init(configuration: ConfigurationHolder, store: any Store, incidents: IncidentService, logger: Logger) {
+    /// Incidents whose deliveries all became final (the dispatcher's `IncidentEnds`).
+    private let ends: AsyncStream<String>
+
+    init(configuration: ConfigurationHolder, store: any Store, incidents: IncidentService, ends: AsyncStream<String>, logger: Logger) {
         self.configuration = configuration
+        self.ends = ends
         self.store = store
         self.incidents = incidents
         self.logger = logger
@@ -49,13 +53,22 @@ final class HeartbeatService: Service, Sendable {
     }
 
     /// Called for every incident that ends; only the pending heartbeat's end matters here.
-    func incidentEnded(_ id: String) {
+    private func incidentEnded(_ id: String) {
         guard current.withLock({ $0.lastIncident == id }) else { return }
         ended.withLock { $0.append(id) }
         wake.signal()
     }
 
     func run() async throws {
+        await withDiscardingTaskGroup { group in
+            // Read by a child of this service, so the reading ends with it.
+            group.addTask { for await id in self.ends { self.incidentEnded(id) } }
+            await sendUntilStopped()
+            group.cancelAll()
+        }
+    }
+
+    private func sendUntilStopped() async {
         await restore()
         await withGracefulShutdownHandler {
             while !Task.isCancelled && !Task.isShuttingDownGracefully {

@@ -2,7 +2,6 @@ import Foundation
 import Logging
 import NIOPosix
 import ServiceLifecycle
-import Synchronization
 import TocsinChannels
 import TocsinConfig
 import TocsinCore
@@ -27,29 +26,11 @@ public enum Daemon {
         for (name, reason) in holder.current.unavailable.sorted(by: { $0.key < $1.key }) {
             logger.warning("channel cannot send", metadata: ["channel": "\(name)", "reason": "\(reason)"])
         }
-        let events = DeliveryEvents()
         let registry = DaemonMetrics.bootstrap()
         DaemonMetrics.declare(channels: Array(configuration.channels.keys))
-        let checkpoints = CheckpointService(configuration: holder, store: store, transport: transport, logger: logger)
+        let parts = DaemonParts(configuration: holder, store: store, transport: transport, logger: logger)
+        let (dispatcher, checkpoints, heartbeat, reloader) = (parts.dispatcher, parts.checkpoints, parts.heartbeat, parts.reloader)
         store.onAuditHeadMoved { checkpoints.headMoved($0) }
-        // Set once the heartbeat service exists (it needs the incident service, which needs the dispatcher).
-        let heartbeatBox = HeartbeatBox()
-        let dispatcher = Dispatcher(
-            configuration: holder, store: store, transport: transport, events: events, logger: logger,
-            incidentEnded: { id in
-                checkpoints.incidentEnded(id)
-                heartbeatBox.service?.incidentEnded(id)
-            }
-        )
-        let approvals = ApprovalService(store: store, configuration: holder)
-        let incidents = IncidentService(configuration: holder, store: store, dispatcher: dispatcher, approvals: approvals, logger: logger)
-        let reloader = Reloader(configuration: holder, store: store, notifier: SystemdNotifier(), dispatcher: dispatcher, logger: logger)
-        let heartbeat = HeartbeatService(configuration: holder, store: store, incidents: incidents, logger: logger)
-        heartbeatBox.service = heartbeat
-        let context = DaemonContext(
-            configuration: holder, store: store, dispatcher: dispatcher, events: events, incidents: incidents,
-            approvals: approvals, reloader: reloader, heartbeat: heartbeat, checkpoints: checkpoints, startedAt: Date(), logger: logger
-        )
 
         let recovered = try await recover(into: dispatcher, store: store)
         var detail = AuditDetail()
@@ -67,11 +48,12 @@ public enum Daemon {
         let notifier = SystemdNotifier()
         let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let server = AdminServer(
-            path: configuration.paths.socket, mode: configuration.paths.socketMode, router: AdminRouter(daemon: context),
+            path: configuration.paths.socket, mode: configuration.paths.socketMode,
+            router: parts.router,
             group: eventLoops, logger: logger
         ) {
             logger.notice("tocsind ready", metadata: ["socket.path": "\(configuration.paths.socket)", "config.fingerprint": "\(configuration.fingerprint.prefix(12))"])
-            notifier.notify("READY=1", "STATUS=\(context.readyStatus())")
+            notifier.notify("READY=1", "STATUS=\(parts.daemon.readyStatus())")
         }
         // Services stop in reverse order: the admin socket stops taking sends before the dispatcher drains, and the
         // last checkpoint is signed after both.
@@ -148,14 +130,5 @@ public enum Daemon {
         }
         try await store.commit(write)
         for record in records { DaemonMetrics.delivery(channel: record.channel, state: .failed) }
-    }
-}
-
-/// Breaks the construction cycle dispatcher → incident service → heartbeat → dispatcher's end-of-incident callback.
-private final class HeartbeatBox: Sendable {
-    private let stored = Mutex<HeartbeatService?>(nil)
-    var service: HeartbeatService? {
-        get { stored.withLock { $0 } }
-        set { stored.withLock { $0 = newValue } }
     }
 }

@@ -33,7 +33,7 @@ final class Reloader: Sendable {
     /// The last refused reload since the last applied one: health warns that the file on disk is not what runs.
     let lastRefusal = Mutex<(at: Date, reason: String)?>(nil)
 
-    func reload(caller: Caller?, requestAudit: AuditEvent?) async throws(DaemonError) -> ReloadResult {
+    func reload(caller: Principal?, requestAudit: AuditEvent?) async throws(DaemonError) -> ReloadResult {
         guard busy.withLock({ busy in defer { busy = true }; return !busy }) else {
             throw .validation("a reload is already in progress; try again in a moment")
         }
@@ -44,10 +44,7 @@ final class Reloader: Sendable {
         intent.set("by", caller?.displayName ?? "SIGHUP")
         intent.set("outcome", "requested")
         var requested = requestAudit.map { [$0] } ?? []
-        requested.append(AuditEvent(
-            timeMillis: Date().millisecondsSince1970, kind: "config.reload", actorUID: caller.map { Int64($0.uid) },
-            actorPID: caller.map { Int64($0.pid) }, subject: "daemon", detail: intent.json
-        ))
+        requested.append(Self.event(intent, by: caller))
         do { try await store.commit(StoreWrite(audit: requested)) } catch {
             logger.error("reload refused: it cannot be recorded in the audit log", metadata: ["store.error": "\(error)"])
             throw .unavailable("the reload was not made: it cannot be recorded in the audit log (\(error)); the running configuration stays")
@@ -129,17 +126,16 @@ final class Reloader: Sendable {
         )
     }
 
+    /// A `config.reload` entry by `principal`, or with no actor for SIGHUP (sent by whoever may signal the process).
+    private static func event(_ detail: AuditDetail, by principal: Principal?) -> AuditEvent {
+        principal?.event("config.reload", subject: "daemon", detail: detail)
+            ?? AuditEvent(timeMillis: Date().millisecondsSince1970, kind: "config.reload", subject: "daemon", detail: detail.json)
+    }
+
     /// The reload's outcome; the request itself was audited before anything changed.
-    private func audit(_ detail: AuditDetail, caller: Caller?, requestAudit _: AuditEvent?) async {
-        var events: [AuditEvent] = []
-        events.append(
-            AuditEvent(
-                timeMillis: Date().millisecondsSince1970, kind: "config.reload", actorUID: caller.map { Int64($0.uid) },
-                actorPID: caller.map { Int64($0.pid) }, subject: "daemon", detail: detail.json
-            )
-        )
+    private func audit(_ detail: AuditDetail, caller: Principal?, requestAudit _: AuditEvent?) async {
         do {
-            try await store.commit(StoreWrite(audit: events))
+            try await store.commit(StoreWrite(audit: [Self.event(detail, by: caller)]))
         } catch {
             logger.error("cannot record a reload in the audit log", metadata: ["store.error": "\(error)"])
         }

@@ -3,39 +3,11 @@ import TocsinCore
 import TocsinProtocol
 import TocsinStore
 
-/// The admin methods that write copies of the state or settle the audit record: backups and accepted gaps.
-extension DaemonContext {
-    /// `audit.accept`: an approver records that the chain's contradiction with its heads record is understood (a
-    /// restored backup); signing resumes from the chain as it is. The request and the accept share one commit.
-    func acceptAudit(_ params: AuditAcceptParams, caller: Caller, requestAudit: AuditEvent) async throws(DaemonError) -> AuditAcceptResult {
-        let reason = params.reason.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard reason.count >= 10 else {
-            throw .validation("say why the gap is legitimate in --reason (at least 10 characters): it is kept in the audit log for the review")
-        }
-        do {
-            let accepted = try await checkpoints.accept(reason: String(reason.prefix(2000))) { record in
-                var detail = AuditDetail()
-                detail.set("problem", record?.problem)
-                detail.set("reason", String(reason.prefix(2000)))
-                detail.set("by", caller.displayName)
-                let event = AuditEvent(
-                    timeMillis: Date().millisecondsSince1970, kind: "audit.accept", actorUID: Int64(caller.uid),
-                    actorPID: Int64(caller.pid), subject: "audit", detail: detail.json
-                )
-                return StoreWrite(audit: [requestAudit, event])
-            }
-            auditCache.invalidate()
-            return AuditAcceptResult(problem: accepted.problem ?? "", acceptSeq: accepted.seq, acceptHash: accepted.hash)
-        } catch {
-            // Recorded but not written down outside: a retry would record a second accept; the heads file is the fix.
-            throw error.recorded ? .unavailable(error.description) : .validation(error.description)
-        }
-    }
-
+extension DaemonHandlers {
     /// `daemon.backup`: a consistent copy of the database, written only into `paths.backups` under a name the
     /// daemon chooses, mode 0600, after checking there is room. The request is audited before the copy is made:
     /// a backup that cannot be audited is not made.
-    func backup(_ params: BackupParams, caller: Caller, requestAudit: AuditEvent) async throws(DaemonError) -> BackupResult {
+    func backup(_ params: BackupParams, caller: Principal, requestAudit: AuditEvent) async throws(DaemonError) -> BackupResult {
         let config = configuration.current.configuration
         let folder = config.paths.backups
         if params.path != nil {
@@ -66,11 +38,7 @@ extension DaemonContext {
         detail.set("audit_head_seq", Int(head.seq))
         detail.set("audit_head_hash", head.hash)
         detail.set("by", caller.displayName)
-        let event = AuditEvent(
-            timeMillis: Date().millisecondsSince1970, kind: "daemon.backup", actorUID: Int64(caller.uid),
-            actorPID: Int64(caller.pid), subject: "daemon", detail: detail.json
-        )
-        do { try await store.commit(StoreWrite(audit: [event])) } catch {
+        do { try await store.commit(StoreWrite(audit: [caller.event("daemon.backup", subject: "daemon", detail: detail)])) } catch {
             logger.error("backup written but its completion could not be audited", metadata: ["backup.path": "\(path)", "store.error": "\(error)"])
         }
         return BackupResult(path: path, bytes: bytes, auditHeadSeq: head.seq, auditHeadHash: head.hash)

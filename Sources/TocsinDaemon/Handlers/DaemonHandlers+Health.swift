@@ -1,27 +1,10 @@
 import Foundation
-import Synchronization
 import TocsinCore
 import TocsinProtocol
 import TocsinStore
 
-/// Keeps the last full audit verification for a few minutes: health checks run every minute or so, and a
-/// million-entry chain takes seconds to read.
-final class AuditVerificationCache: Sendable {
-    static let maximumAge: TimeInterval = 600
-    private let last = Mutex<(at: Date, result: AuditVerifyResult)?>(nil)
-
-    func result(refresh: () async throws(DaemonError) -> AuditVerifyResult) async throws(DaemonError) -> AuditVerifyResult {
-        if let cached = last.withLock({ $0 }), Date().timeIntervalSince(cached.at) < Self.maximumAge { return cached.result }
-        let fresh = try await refresh()
-        last.withLock { $0 = (Date(), fresh) }
-        return fresh
-    }
-
-    func invalidate() { last.withLock { $0 = nil } }
-}
-
 /// `daemon.health`: each check with a state and a sentence an on-call person can act on.
-extension DaemonContext {
+extension DaemonHandlers {
     func health() async -> HealthReport {
         let now = Date()
         var checks: [HealthReport.Check] = [configCheck()]
@@ -136,11 +119,11 @@ extension DaemonContext {
     private func auditCheck() async -> HealthReport.Check {
         // Not cached: a contradiction with the heads record is known at once and must show at once.
         try? await store.checkAuditHead()
-        if let problem = checkpoints.integrity.problem {
+        if let problem = verifier.checkpoints.integrity.problem {
             return .init(name: "audit", state: .critical, message: "the audit chain contradicts its record and nothing more is signed: \(problem); after investigating, an approver runs `tocsinctl audit accept --reason …` (runbooks/audit-signing-key.md)")
         }
         do {
-            let result = try await auditCache.result { () async throws(DaemonError) -> AuditVerifyResult in try await verifyAudit() }
+            let result = try await verifier.recent()
             guard result.intact else {
                 return .init(name: "audit", state: .critical, message: "chain broken at entry \(result.brokenSeq ?? 0): \(result.problem ?? "")")
             }

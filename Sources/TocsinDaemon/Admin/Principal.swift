@@ -4,9 +4,24 @@ import Synchronization
 import Glibc
 #endif
 import TocsinCore
+import TocsinProtocol
+import TocsinStore
 
-/// Who is on the other end of an admin connection, from the kernel (SO_PEERCRED, SO_PEERGROUPS), and what they may do.
-struct Caller: Sendable, Hashable {
+/// Who acts, and what they may do: one type for every actor the daemon serves or records.
+///
+/// Today a principal is a process on the admin socket, named by the kernel (SO_PEERCRED, SO_PEERGROUPS), or the
+/// daemon itself (a heartbeat, a signed checkpoint); next, a web user vouched for by a trusted gateway. Roles are
+/// resolved once, when the principal is made; `authorise(_:)` is the one place they are checked, and `event(_:…)`
+/// the one way an action is written to the audit log, so every handler records its actor alike.
+struct Principal: Sendable, Hashable {
+    enum Kind: Sendable, Hashable {
+        /// A process connected to the admin socket.
+        case unixProcess
+        /// tocsind acting on its own (heartbeats, checkpoints).
+        case daemon
+    }
+
+    let kind: Kind
     let uid: UInt32
     let gid: UInt32
     let pid: Int32
@@ -19,12 +34,38 @@ struct Caller: Sendable, Hashable {
     /// so they cannot take what a live send needs.
     var isLowPrivilege: Bool { !roles.contains(.operator_) && !roles.contains(.approver) }
 
+    /// In no role at all: its refusals are counted, one audit entry per uid per minute (RefusalAggregator), instead
+    /// of one entry each. Root has every role, so it is never aggregated.
+    var hasNoRole: Bool { roles.isEmpty }
+
+    /// Whether any one of the method's roles is held; the one check of every admin call.
+    func may(_ method: AdminMethod) -> Bool {
+        roles.contains { method.roles.contains($0.rawValue) }
+    }
+
+    /// Throws the refusal an operator reads when `method` is not allowed.
+    func authorise(_ method: AdminMethod) throws(DaemonError) {
+        guard !may(method) else { return }
+        let roles = method.roles.sorted().joined(separator: " or ")
+        throw .notAuthorised(
+            "\(displayName) may not call \(method.rawValue): it needs the \(roles) role. An administrator can add you under 'access' in tocsin.yaml."
+        )
+    }
+
+    /// An audit entry of this principal's action: every handler records its actor through here.
+    func event(_ kind: String, subject: String, detail: AuditDetail, at millis: Int64 = Date().millisecondsSince1970) -> AuditEvent {
+        AuditEvent(
+            timeMillis: millis, kind: kind, actorUID: Int64(uid), actorPID: Int64(pid), subject: subject, detail: detail.json
+        )
+    }
+
     /// Resolves the caller's name and group names through NSS, then its roles under `policy`.
     /// - Parameters:
     ///   - gid: the primary group (SO_PEERCRED).
     ///   - groups: the supplementary groups the connecting process holds (SO_PEERGROUPS), not those NSS lists for
     ///     the user: a process that dropped its groups does not keep their roles.
-    init(uid: UInt32, gid: UInt32, pid: Int32, groups: [UInt32], policy: AccessPolicy) {
+    init(uid: UInt32, gid: UInt32, pid: Int32, groups: [UInt32], policy: AccessPolicy, kind: Kind = .unixProcess) {
+        self.kind = kind
         self.uid = uid
         self.gid = gid
         self.pid = pid
@@ -36,11 +77,14 @@ struct Caller: Sendable, Hashable {
         roles = policy.roles(uid: uid, userName: userName, groups: names)
     }
 
-    /// The daemon itself (a heartbeat, a signed checkpoint), with this process's own groups.
-    init(uid: UInt32, gid: UInt32, pid: Int32, policy: AccessPolicy) {
+    /// The daemon itself (a heartbeat, a signed checkpoint), with this process's own credentials and groups.
+    static func daemon(policy: AccessPolicy) -> Principal {
         var groups = [gid_t](repeating: 0, count: Int(max(getgroups(0, nil), 0)))
         let count = groups.isEmpty ? 0 : getgroups(Int32(groups.count), &groups)
-        self.init(uid: uid, gid: gid, pid: pid, groups: Array(groups.prefix(Int(max(count, 0)))), policy: policy)
+        return Principal(
+            uid: getuid(), gid: getgid(), pid: getpid(), groups: Array(groups.prefix(Int(max(count, 0)))), policy: policy,
+            kind: .daemon
+        )
     }
 
     /// Names from NSS, cached for a minute: with LDAP or sssd a lookup can take long, and a burst of CLI calls
@@ -85,9 +129,5 @@ struct Caller: Sendable, Hashable {
             entries[id] = (now + .seconds(60), name)
         }
         return name
-    }
-
-    func has(anyOf names: Set<String>) -> Bool {
-        roles.contains { names.contains($0.rawValue) }
     }
 }

@@ -3,68 +3,6 @@ import TocsinCore
 import TocsinProtocol
 import TocsinStore
 
-/// `incident.report` and `audit.export`: the post-incident review, read from the store only.
-extension DaemonContext {
-    func report(_ id: String) async throws(DaemonError) -> IncidentReport {
-        let incident: IncidentRecord
-        let deliveries: [DeliveryRecord]
-        let attempts: [AttemptRecord]
-        let followUps: [IncidentSummary]
-        let audit: [AuditEntry]
-        do {
-            guard let found = try await store.incident(id) else { throw DaemonError.notFound("no incident '\(id)'") }
-            incident = found
-            deliveries = try await store.deliveries(ofIncident: id)
-            attempts = try await store.attempts(ofIncident: id)
-            var summaries: [IncidentSummary] = []
-            for followUp in try await store.followUps(of: id) {
-                summaries.append(IncidentMapper.summary(of: followUp, deliveries: try await store.deliveries(ofIncident: followUp.id)))
-            }
-            followUps = summaries
-            audit = try await store.auditEntries(afterSeq: 0, limit: 100_000, subject: id, newest: false)
-        } catch let error as DaemonError {
-            throw error
-        } catch {
-            throw .store(error)
-        }
-        let chain = try await verifyAudit()
-        return ReportBuilder(
-            incident: incident, deliveries: deliveries, attempts: attempts,
-            objectives: configuration.current.configuration.objectives
-        ).report(followUps: followUps, audit: audit.map(Self.dto), chain: chain)
-    }
-
-    /// One page of the chain in order; `nextAfterSeq` moves on even when no entry of the page matched the window.
-    func auditExport(_ params: AuditExportParams) async throws(DaemonError) -> AuditExportPage {
-        let limit = min(max(params.limit ?? 1000, 1), 10_000)
-        do {
-            let scanned = try await store.auditEntries(afterSeq: params.afterSeq, limit: limit, subject: params.subject, newest: false)
-            // A window is contiguous, so an export of it verifies as a piece of the chain: from the first entry at or
-            // after `since` (the caller drops `since` once it has one) up to the first entry after `until`.
-            var matching: [AuditEntry] = []
-            var done = scanned.count < limit
-            var next = params.afterSeq
-            for entry in scanned {
-                if let until = params.untilMillis, entry.timeMillis > until { done = true; break }
-                next = entry.seq
-                if matching.isEmpty, let since = params.sinceMillis, entry.timeMillis < since { continue }
-                matching.append(entry)
-            }
-            return AuditExportPage(entries: matching.map(Self.dto), nextAfterSeq: next, done: done)
-        } catch {
-            throw .store(error)
-        }
-    }
-
-    static func dto(_ entry: AuditEntry) -> AuditRecordDTO {
-        AuditRecordDTO(
-            seq: entry.seq, time: Timestamp.iso(millis: entry.timeMillis), timeMillis: entry.timeMillis, kind: entry.kind,
-            uid: entry.actorUID, pid: entry.actorPID, subject: entry.subject, detail: entry.detail,
-            prevHash: entry.prevHash, hash: entry.hash
-        )
-    }
-}
-
 /// Times, totals and the scorecard of one incident, from its stored records (pure, so it is easy to reason about).
 struct ReportBuilder {
     let incident: IncidentRecord

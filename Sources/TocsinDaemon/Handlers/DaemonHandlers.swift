@@ -1,0 +1,58 @@
+import Foundation
+import Logging
+import TocsinCore
+import TocsinProtocol
+import TocsinStore
+
+/// `daemon.*`: the daemon's own state (status, health), its configuration (reload) and copies of its state (backup).
+struct DaemonHandlers: Sendable {
+    static let version = "0.1.0"
+
+    let configuration: ConfigurationHolder
+    let store: any Store
+    let dispatcher: Dispatcher
+    let reloader: Reloader
+    let heartbeat: HeartbeatService
+    let verifier: ChainVerifier
+    let startedAt: Date
+    let logger: Logger
+
+    func register(in table: inout MethodTable) {
+        table.on(AdminCall.daemonStatus) { _ async throws(DaemonError) in try await status() }
+        table.on(AdminCall.health) { _ async throws(DaemonError) in await health() }
+        table.on(AdminCall.reload, auditsRequest: true) { context async throws(DaemonError) in
+            try await reloader.reload(caller: context.principal, requestAudit: context.requestAudit)
+        }
+        table.on(AdminCall.backup, auditsRequest: true) { params, context async throws(DaemonError) in
+            try await backup(params, caller: context.principal, requestAudit: context.requestAudit)
+        }
+    }
+
+    /// The one-line state `systemctl status tocsind` shows.
+    func readyStatus() -> String {
+        let config = configuration.current.configuration
+        let unavailable = configuration.current.unavailable.count
+        return "Ready: \(config.templates.count) templates, \(config.channels.count) channels"
+            + (unavailable > 0 ? " (\(unavailable) cannot send)" : "") + ", \(dispatcher.pendingCount) deliveries in progress"
+    }
+
+    func status() async throws(DaemonError) -> DaemonStatus {
+        let active = configuration.current
+        do {
+            let head = try await store.auditHead()
+            return DaemonStatus(
+                version: Self.version, pid: getpid(), startedAt: Timestamp.iso(startedAt),
+                uptimeSeconds: Int64(Date().timeIntervalSince(startedAt)), configPath: active.configPath,
+                configFingerprint: active.configuration.fingerprint, channels: active.configuration.channels.count,
+                templates: active.configuration.templates.count, pendingDeliveries: dispatcher.pendingCount,
+                auditHeadSeq: head.seq, auditHeadHash: head.hash, recentIncidents: try await IncidentHandlers.recent(store, limit: 5),
+                recentFailures: try await store.recentFailures(limit: 5).map(DeliveryStatusMapper.status(of:)),
+                channelsUnavailable: active.unavailable, auditProblem: verifier.checkpoints.integrity.problem
+            )
+        } catch let error as DaemonError {
+            throw error
+        } catch {
+            throw .store(error)
+        }
+    }
+}

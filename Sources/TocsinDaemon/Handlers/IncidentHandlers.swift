@@ -1,0 +1,144 @@
+import Foundation
+import Logging
+import TocsinCore
+import TocsinProtocol
+import TocsinStore
+
+/// `incident.*`: sending, following and reviewing incidents.
+struct IncidentHandlers: Sendable {
+    let configuration: ConfigurationHolder
+    let store: any Store
+    let incidents: IncidentService
+    let events: DeliveryEvents
+    let verifier: ChainVerifier
+    let logger: Logger
+
+    func register(in table: inout MethodTable) {
+        table.on(AdminCall.send, auditsRequest: true) { params, context async throws(DaemonError) in
+            try await incidents.send(params, caller: context.principal, requestAudit: context.requestAudit)
+        }
+        table.on(AdminCall.preview) { params, _ async throws(DaemonError) in try await preview(params) }
+        table.on(AdminCall.incidentStatus) { params, _ async throws(DaemonError) in try await incidents.status(params.incident) }
+        table.on(AdminCall.incidentList) { params, _ async throws(DaemonError) in try await Self.recent(store, limit: params.limit ?? 20) }
+        table.on(AdminCall.cancel, auditsRequest: true) { params, context async throws(DaemonError) in
+            try await incidents.cancel(params.incident, caller: context.principal, requestAudit: context.requestAudit)
+        }
+        table.on(AdminCall.watch) { params, context async throws(DaemonError) in try await watch(params.incident, emit: context.emit) }
+        table.on(AdminCall.incidentReport) { params, _ async throws(DaemonError) in try await report(params.incident) }
+    }
+
+    func preview(_ params: SendParams) async throws(DaemonError) -> PreviewResult {
+        let plan = try await incidents.plan(params, enforceApproval: false)
+        return PreviewResult(
+            template: plan.template.id, status: plan.status.rawValue, msgType: plan.msgType.rawValue,
+            approved: plan.approved, approvalNote: plan.approvalNote, route: plan.route,
+            channels: plan.channels.map {
+                ChannelTarget(name: $0.name, type: $0.type.rawValue, deliveries: $0.type.isPerRecipient ? $0.recipients.count : 1, languages: $0.languages)
+            },
+            deliveries: plan.deliveryCount, variables: plan.variables,
+            messages: plan.messages.map(RenderedTextMapper.text(of:))
+        )
+    }
+
+    /// Streams the incident's delivery changes as notifications until every delivery is final.
+    func watch(_ id: String, emit: RequestContext.Emit) async throws(DaemonError) -> IncidentStatus {
+        var states: [String: DeliveryStatus] = [:]
+        var current: IncidentStatus
+        var unfinished = 0
+        do {
+            // A stream ends early only when this watcher fell behind (its buffer is bounded): subscribe again and
+            // send what changed from a fresh snapshot, so a slow client costs bounded memory and misses nothing.
+            repeat {
+                // A stream also ends when the watch is cancelled (shutdown): then stop, do not resubscribe.
+                try Task.checkCancellation()
+                // Subscribe before reading the snapshot, so no change falls between the two.
+                let updates = events.subscribe(incidentID: id)
+                current = try await incidents.status(id)
+                for delivery in current.deliveries where states[delivery.id] != delivery {
+                    states[delivery.id] = delivery
+                    try await emit(Self.eventLine(id, delivery))
+                }
+                unfinished = current.deliveries.filter { !$0.isFinal }.count
+                if unfinished == 0 { break }
+                unfinished = try await follow(id, updates, states: &states, unfinished: unfinished, emit: emit)
+                if unfinished > 0 { logger.notice("a watcher fell behind; sending it a fresh snapshot", metadata: ["incident.id": "\(id)"]) }
+            } while unfinished > 0
+        } catch let error as DaemonError {
+            throw error
+        } catch {
+            throw .unavailable("the watching client went away")
+        }
+        return try await incidents.status(id)
+    }
+
+    /// Emits the changes of `updates` until every delivery is final (returns 0) or the stream ends early (returns
+    /// how many are still unfinished).
+    private func follow(
+        _ id: String, _ updates: AsyncStream<DeliveryStatus>, states: inout [String: DeliveryStatus], unfinished: Int,
+        emit: RequestContext.Emit
+    ) async throws -> Int {
+        var unfinished = unfinished
+        for await delivery in updates {
+            // Events published between subscribing and reading the snapshot may be older than the snapshot:
+            // never go back from a final state or to an earlier attempt.
+            if let known = states[delivery.id] {
+                if known.isFinal || delivery.attempts < known.attempts { continue }
+                if delivery.attempts == known.attempts, delivery.state == known.state { continue }
+            }
+            if states[delivery.id].map({ !$0.isFinal }) ?? false, delivery.isFinal { unfinished -= 1 }
+            states[delivery.id] = delivery
+            try await emit(Self.eventLine(id, delivery))
+            if unfinished == 0 { break }
+        }
+        return unfinished
+    }
+
+    private static func eventLine(_ incident: String, _ delivery: DeliveryStatus) -> [UInt8] {
+        let notification = JSONRPC.Notification(method: AdminMethod.deliveryEvent, params: DeliveryEvent(incident: incident, delivery: delivery))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return Array((try? encoder.encode(notification)) ?? Data())
+    }
+
+    /// The newest incidents first, with their deliveries' totals.
+    static func recent(_ store: any Store, limit: Int) async throws(DaemonError) -> [IncidentSummary] {
+        do {
+            var summaries: [IncidentSummary] = []
+            for incident in try await store.recentIncidents(limit: min(max(limit, 1), 500)) {
+                summaries.append(IncidentMapper.summary(of: incident, deliveries: try await store.deliveries(ofIncident: incident.id)))
+            }
+            return summaries
+        } catch {
+            throw .store(error)
+        }
+    }
+
+    func report(_ id: String) async throws(DaemonError) -> IncidentReport {
+        let incident: IncidentRecord
+        let deliveries: [DeliveryRecord]
+        let attempts: [AttemptRecord]
+        let followUps: [IncidentSummary]
+        let audit: [AuditEntry]
+        do {
+            guard let found = try await store.incident(id) else { throw DaemonError.notFound("no incident '\(id)'") }
+            incident = found
+            deliveries = try await store.deliveries(ofIncident: id)
+            attempts = try await store.attempts(ofIncident: id)
+            var summaries: [IncidentSummary] = []
+            for followUp in try await store.followUps(of: id) {
+                summaries.append(IncidentMapper.summary(of: followUp, deliveries: try await store.deliveries(ofIncident: followUp.id)))
+            }
+            followUps = summaries
+            audit = try await store.auditEntries(afterSeq: 0, limit: 100_000, subject: id, newest: false)
+        } catch let error as DaemonError {
+            throw error
+        } catch {
+            throw .store(error)
+        }
+        let chain = try await verifier.verify()
+        return ReportBuilder(
+            incident: incident, deliveries: deliveries, attempts: attempts,
+            objectives: configuration.current.configuration.objectives
+        ).report(followUps: followUps, audit: audit.map(AuditRecordDTO.init), chain: chain)
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import Logging
+import TocsinCore
+import TocsinProtocol
+import TocsinStore
+
+/// `template.*`: the approved texts as operators and approvers see them, and approvals.
+struct TemplateHandlers: Sendable {
+    let configuration: ConfigurationHolder
+    let approvals: ApprovalService
+
+    func register(in table: inout MethodTable) {
+        table.on(AdminCall.templateList) { _ async throws(DaemonError) in try await summaries() }
+        table.on(AdminCall.templateShow) { params, _ async throws(DaemonError) in try await detail(params.template) }
+        table.on(AdminCall.templateApprove, auditsRequest: true) { params, context async throws(DaemonError) in
+            try await approve(params, caller: context.principal, requestAudit: context.requestAudit)
+        }
+    }
+
+    func summaries() async throws(DaemonError) -> [TemplateSummary] {
+        var result: [TemplateSummary] = []
+        for template in configuration.current.configuration.templates.values.sorted(by: { $0.id < $1.id }) {
+            result.append(try await summary(of: template))
+        }
+        return result
+    }
+
+    private func summary(of template: MessageTemplate) async throws(DaemonError) -> TemplateSummary {
+        let state = try await approvals.state(of: template)
+        return TemplateSummary(
+            id: template.id, route: template.content.route, drillRoute: template.content.drillRoute, approval: state.label,
+            approvedBy: state.latest.map { record in record.approverName.map { "\($0) (uid \(record.approverUID))" } ?? "uid \(record.approverUID)" },
+            approvedAt: state.latest.map { Timestamp.iso(millis: $0.approvedAt) }, contentHash: template.contentHash,
+            variables: template.content.variables.map {
+                VariableInfo(name: $0.name, required: $0.required, defaultValue: $0.defaultValue, allowed: $0.allowed)
+            }
+        )
+    }
+
+    func detail(_ id: String) async throws(DaemonError) -> TemplateDetail {
+        let config = configuration.current.configuration
+        guard let template = config.templates[id] else { throw .notFound("no template '\(id)'") }
+        let content = template.content
+        let texts = config.organization.languages.compactMap { language -> RenderedText? in
+            guard let title = content.title[language] else { return nil }
+            return RenderedText(
+                language: language, event: content.event[language] ?? "", title: title,
+                body: content.body[language] ?? "", instruction: content.instruction?[language]
+            )
+        }
+        return TemplateDetail(
+            summary: try await summary(of: template), category: content.category.rawValue,
+            severity: content.severity.rawValue, urgency: content.urgency.rawValue, certainty: content.certainty.rawValue,
+            response: content.response?.rawValue, source: template.sourcePath, texts: texts
+        )
+    }
+
+    func approve(_ params: ApproveParams, caller: Principal, requestAudit: AuditEvent) async throws(DaemonError) -> ApproveResult {
+        guard let template = configuration.current.configuration.templates[params.template] else {
+            throw .notFound("no template '\(params.template)'")
+        }
+        return try await approvals.approve(template, expectedHash: params.contentHash, caller: caller, requestAudit: requestAudit)
+    }
+}
