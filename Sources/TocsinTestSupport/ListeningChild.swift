@@ -3,18 +3,18 @@ import Foundation
 /// A helper server run as a child process that prints `LISTENING <port>` once ready and exits when its standard
 /// input closes, so a crashed test run cannot leave it behind.
 ///
-/// Starting one blocks until the child listens (a Python start, a fraction of a second): async tests start the
-/// servers built on it through ``offPool(_:)``; the synchronous start stays for the synchronous unit tests.
-struct ListeningChild {
-    let process: Process
-    let stdin: Pipe
-    let port: Int
+/// Starting one blocks until the child listens (a Python start, a fraction of a second): async code starts it, and
+/// the servers built on it, through ``offPool(_:)``, never on a cooperative-pool thread.
+// Unchecked: after `init` the process is only signalled (through the locked `ProcessExit`) and the input closed.
+public struct ListeningChild: @unchecked Sendable {
+    private let stdin: Pipe
+    public let port: Int
     let exit: ProcessExit
 
     /// Starts `python3 arguments…` and waits for its `LISTENING` line.
     /// - Parameter what: named in the error when it does not start ("the SMTP server (is aiosmtpd installed?)").
-    init(python arguments: [String], what: String) throws {
-        process = Process()
+    public init(python arguments: [String], what: String) throws {
+        let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3"] + arguments
         let out = Pipe()
@@ -28,15 +28,16 @@ struct ListeningChild {
         }
         let text = String(decoding: line, as: UTF8.self)
         guard text.hasPrefix("LISTENING "), let port = Int(text.dropFirst("LISTENING ".count)) else {
-            process.terminate()
-            process.waitUntilExit()
+            // Not waited for: Foundation reaps the child whenever it ends, and the error says all there is to say.
+            try? stdin.fileHandleForWriting.close()
+            if !exit.hasExited { kill(exit.pid, SIGTERM) }
             throw TestSupportError("\(what) did not start: '\(text)'")
         }
         self.port = port
     }
 
     /// Closes its input and sends SIGTERM without waiting: it ends by itself (callable from a `defer`).
-    func stop() {
+    public func stop() {
         try? stdin.fileHandleForWriting.close()
         if !exit.hasExited { kill(exit.pid, SIGTERM) }
     }

@@ -174,11 +174,11 @@ public struct TestCertificateAuthority: Sendable {
     private let folder: String
 
     /// Creates the CA's key and self-signed certificate in `directory`.
-    public init(in directory: TemporaryDirectory, name: String = "test-ca") throws {
+    public init(in directory: TemporaryDirectory, name: String = "test-ca") async throws {
         folder = directory.path
         certificatePath = directory.file("\(name).pem")
         keyPath = directory.file("\(name).key")
-        try Self.openssl([
+        try await Self.openssl([
             "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
             "-keyout", keyPath, "-out", certificatePath, "-days", "2", "-subj", "/CN=Tocsin test CA \(name)",
             "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
@@ -186,7 +186,7 @@ public struct TestCertificateAuthority: Sendable {
     }
 
     /// A server certificate signed by this CA for one IP address (`subjectAltName=IP:…`), and its key.
-    public func issue(ipAddress: String = "127.0.0.1", name: String = "server") throws -> TLSIdentity {
+    public func issue(ipAddress: String = "127.0.0.1", name: String = "server") async throws -> TLSIdentity {
         let key = "\(folder)/\(name).key", request = "\(folder)/\(name).csr"
         let certificate = "\(folder)/\(name).pem", extensions = "\(folder)/\(name).ext"
         try """
@@ -196,19 +196,19 @@ public struct TestCertificateAuthority: Sendable {
             extendedKeyUsage=serverAuth
 
             """.write(toFile: extensions, atomically: true, encoding: .utf8)
-        try Self.openssl([
+        try await Self.openssl([
             "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
             "-keyout", key, "-out", request, "-subj", "/CN=\(ipAddress)",
         ])
-        try Self.openssl([
+        try await Self.openssl([
             "x509", "-req", "-in", request, "-CA", certificatePath, "-CAkey", keyPath, "-set_serial", "\(UInt32.random(in: 2...UInt32.max))",
             "-days", "2", "-extfile", extensions, "-out", certificate,
         ])
         return TLSIdentity(certificatePath: certificate, keyPath: key)
     }
 
-    private static func openssl(_ arguments: [String]) throws {
-        let result = try runCommand("/usr/bin/env", ["openssl"] + arguments, bytes: nil)
+    private static func openssl(_ arguments: [String]) async throws {
+        let result = try await runCommand("/usr/bin/env", ["openssl"] + arguments)
         guard result.status == 0 else {
             throw TestSupportError("openssl \(arguments[0]) failed (is openssl installed? scripts/install-deps.sh): \(result)")
         }

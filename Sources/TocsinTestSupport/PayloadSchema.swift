@@ -45,14 +45,14 @@ public enum PayloadSchema {
 
     /// The problems of each body by name (every name given is in the result; an empty list means valid).
     /// Throws when Python, `jsonschema` or the schema itself is broken.
-    public static func problems(of bodies: [String: [UInt8]]) throws -> [String: [String]] {
+    public static func problems(of bodies: [String: [UInt8]]) async throws -> [String: [String]] {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tocsin-schema-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         for (name, body) in bodies {
             try Data(body).write(to: folder.appendingPathComponent(name))
         }
-        let result = try runCommand("/usr/bin/env", ["python3", "-c", validator, path, folder.path], bytes: nil)
+        let result = try await runCommand("/usr/bin/env", ["python3", "-c", validator, path, folder.path])
         guard result.status == 0,
             let parsed = try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: [String]]
         else {

@@ -30,16 +30,23 @@ public func runCommand(
 public func runCommand(
     _ executable: String, _ arguments: [String], bytes: [UInt8]?, environment: [String: String] = [:]
 ) async throws -> CommandResult {
-    let (process, stdin, out, err) = makeProcess(executable, arguments, environment: environment)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    let stdin = Pipe(), out = Pipe(), err = Pipe()
+    process.standardInput = stdin
+    process.standardOutput = out
+    process.standardError = err
     let exit = try ProcessExit.run(process)
     let (outData, errData) = try await withTaskCancellationHandler {
         try await offPool {
+            // Both pipes drain on threads of their own while the input is written, so a child that answers before
+            // reading all of it never blocks on a full pipe.
+            let outReader = PipeReader(out), errReader = PipeReader(err)
             if let bytes { stdin.fileHandleForWriting.write(Data(bytes)) }
             try stdin.fileHandleForWriting.close()
-            // Both pipes are read to the end before the exit is awaited, so a chatty child never blocks on a full pipe.
-            let errReader = PipeReader(err)
-            let outData = out.fileHandleForReading.readDataToEndOfFile()
-            return (outData, errReader.wait())
+            return (outReader.wait(), errReader.wait())
         }
     } onCancel: {
         if !exit.hasExited { kill(exit.pid, SIGKILL) }
@@ -47,26 +54,6 @@ public func runCommand(
     let status = await exit.wait()
     return CommandResult(
         status: status,
-        stdout: String(decoding: outData, as: UTF8.self),
-        stderr: String(decoding: errData, as: UTF8.self)
-    )
-}
-
-/// Runs a program to completion, blocking the calling thread: only for the synchronous unit tests of other targets
-/// (from async code the async form above is chosen, and must be).
-public func runCommand(
-    _ executable: String, _ arguments: [String], bytes: [UInt8]?, environment: [String: String] = [:]
-) throws -> CommandResult {
-    let (process, stdin, out, err) = makeProcess(executable, arguments, environment: environment)
-    try process.run()
-    if let bytes { stdin.fileHandleForWriting.write(Data(bytes)) }
-    try stdin.fileHandleForWriting.close()
-    let errReader = PipeReader(err)
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = errReader.wait()
-    process.waitUntilExit()
-    return CommandResult(
-        status: process.terminationStatus,
         stdout: String(decoding: outData, as: UTF8.self),
         stderr: String(decoding: errData, as: UTF8.self)
     )
@@ -103,19 +90,4 @@ public func waitUntil(
         try await Task.sleep(for: interval)
     }
     return try await condition()
-}
-
-/// A process for `executable` with the test's environment overlaid and its three standard streams piped.
-private func makeProcess(
-    _ executable: String, _ arguments: [String], environment: [String: String]
-) -> (process: Process, stdin: Pipe, out: Pipe, err: Pipe) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    let stdin = Pipe(), out = Pipe(), err = Pipe()
-    process.standardInput = stdin
-    process.standardOutput = out
-    process.standardError = err
-    return (process, stdin, out, err)
 }

@@ -62,7 +62,7 @@ struct CAPEndpointTests {
     }
 
     /// Reads the alert back with Python's XML parser: the values as a consumer sees them.
-    static func parse(_ document: [UInt8]) throws -> Alert {
+    static func parse(_ document: [UInt8]) async throws -> Alert {
         let script = """
             import json, sys
             import xml.etree.ElementTree as ET
@@ -76,7 +76,7 @@ struct CAPEndpointTests {
             out["script"] = len(root.findall(".//script")) + len(root.findall(".//" + ns + "script"))
             print(json.dumps(out))
             """
-        let result = try ExternalTools.run(["python3", "-c", script], input: document)
+        let result = try await ExternalTools.run(["python3", "-c", script], input: document)
         try #require(result.status == 0, "\(result.stderr)")
         return try JSONDecoder().decode(Alert.self, from: Data(result.stdout.utf8))
     }
@@ -92,16 +92,16 @@ struct CAPEndpointTests {
     }
 
     @Test(arguments: cases)
-    func everyAlertValidatesAgainstTheCAP12Schema(kind: String, message: OutgoingMessage) throws {
+    func everyAlertValidatesAgainstTheCAP12Schema(kind: String, message: OutgoingMessage) async throws {
         let endpoint = try CAPEndpoint(Self.definition(), timeout: .seconds(10))
         let payload = try endpoint.encode(message)
         #expect(payload.contentType == "application/cap+xml")
-        #expect(try ExternalTools.capSchemaProblems(payload.body) == nil)
+        #expect(try await ExternalTools.capSchemaProblems(payload.body) == nil)
     }
 
-    @Test func theAlertCarriesTheIncidentAndOneInfoPerLanguageFrenchFirst() throws {
+    @Test func theAlertCarriesTheIncidentAndOneInfoPerLanguageFrenchFirst() async throws {
         let endpoint = try CAPEndpoint(Self.definition(), timeout: .seconds(10))
-        let alert = try Self.parse(endpoint.encode(Self.message()).body)
+        let alert = try await Self.parse(endpoint.encode(Self.message()).body)
 
         #expect(alert.identifier == "20261123-K7QF2A")
         #expect(alert.sender == "alertes@cegep.example")
@@ -126,24 +126,24 @@ struct CAPEndpointTests {
         #expect(alert.infos.last?.instruction == nil)
     }
 
-    @Test func followUpsReferenceTheFirstAlertAndDrillsAreExercises() throws {
+    @Test func followUpsReferenceTheFirstAlertAndDrillsAreExercises() async throws {
         let endpoint = try CAPEndpoint(Self.definition(), timeout: .seconds(10))
         let second = "alertes@cegep.example,20261123-M2P9QX,2026-11-23T11:52:07-05:00"
-        let cancel = try Self.parse(endpoint.encode(Self.message(msgType: .cancel, references: [Self.firstAlert, second])).body)
+        let cancel = try await Self.parse(endpoint.encode(Self.message(msgType: .cancel, references: [Self.firstAlert, second])).body)
         #expect(cancel.msgType == "Cancel")
         #expect(cancel.references == "\(Self.firstAlert) \(second)")
 
-        let drill = try Self.parse(endpoint.encode(Self.message(status: .exercise, titlePrefix: "EXERCICE — ")).body)
+        let drill = try await Self.parse(endpoint.encode(Self.message(status: .exercise, titlePrefix: "EXERCICE — ")).body)
         #expect(drill.status == "Exercise")
         #expect(drill.note?.contains("Exercise") == true)
         #expect(drill.infos.first?.headline == "EXERCICE — ÉVACUATION — Pavillon A")
     }
 
-    @Test func aChannelInEnglishOnlyGetsOneInfo() throws {
+    @Test func aChannelInEnglishOnlyGetsOneInfo() async throws {
         let endpoint = try CAPEndpoint(Self.definition(languages: ["en"]), timeout: .seconds(10))
         let payload = try endpoint.encode(Self.message())
-        #expect(try Self.parse(payload.body).infos.map(\.language) == ["en-CA"])
-        #expect(try ExternalTools.capSchemaProblems(payload.body) == nil)
+        #expect(try await Self.parse(payload.body).infos.map(\.language) == ["en-CA"])
+        #expect(try await ExternalTools.capSchemaProblems(payload.body) == nil)
     }
 
     @Test(arguments: [
@@ -151,21 +151,21 @@ struct CAPEndpointTests {
         "]]><![CDATA[ & &amp; <!-- x --> <?pi?> \"'",
         "<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]>&e;",
     ])
-    func markupInAValueStaysText(value: String) throws {
+    func markupInAValueStaysText(value: String) async throws {
         let endpoint = try CAPEndpoint(Self.definition(), timeout: .seconds(10))
         let payload = try endpoint.encode(Self.message(body: "Quittez \(value)"))
 
-        #expect(try ExternalTools.capSchemaProblems(payload.body) == nil)
-        let alert = try Self.parse(payload.body)
+        #expect(try await ExternalTools.capSchemaProblems(payload.body) == nil)
+        let alert = try await Self.parse(payload.body)
         #expect(alert.infos.first?.description == "Quittez \(value)")
         #expect(alert.script == 0)
     }
 
-    @Test func controlCharactersThatXMLForbidsAreDropped() throws {
+    @Test func controlCharactersThatXMLForbidsAreDropped() async throws {
         let endpoint = try CAPEndpoint(Self.definition(), timeout: .seconds(10))
         let payload = try endpoint.encode(Self.message(body: "Quittez\u{0} le\u{1B} pavillon\tA\nmaintenant."))
-        #expect(try ExternalTools.capSchemaProblems(payload.body) == nil)
-        #expect(try Self.parse(payload.body).infos.first?.description == "Quittez le pavillon\tA\nmaintenant.")
+        #expect(try await ExternalTools.capSchemaProblems(payload.body) == nil)
+        #expect(try await Self.parse(payload.body).infos.first?.description == "Quittez le pavillon\tA\nmaintenant.")
     }
 
     // MARK: Targets
@@ -243,7 +243,7 @@ struct CAPEndpointTests {
         var entries: [Entry]
     }
 
-    static func parseFeed(_ path: String) throws -> Feed {
+    static func parseFeed(_ path: String) async throws -> Feed {
         let script = """
             import json, sys
             import xml.etree.ElementTree as ET
@@ -255,12 +255,12 @@ struct CAPEndpointTests {
                        for e in root.findall(a + "entry")]
             print(json.dumps({"title": root.find(a + "title").text, "updated": root.find(a + "updated").text, "entries": entries}))
             """
-        let result = try ExternalTools.run(["python3", "-c", script, path])
+        let result = try await ExternalTools.run(["python3", "-c", script, path])
         try #require(result.status == 0, "\(result.stderr)")
         return try JSONDecoder().decode(Feed.self, from: Data(result.stdout.utf8))
     }
 
-    @Test func theFeedListsTheNewest50AlertsNewestFirstEachLinkingToItsFile() throws {
+    @Test func theFeedListsTheNewest50AlertsNewestFirstEachLinkingToItsFile() async throws {
         let folder = try ExternalTools.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let endpoint = try CAPEndpoint(Self.definition(url: nil, feed: folder.path), timeout: .seconds(9))
@@ -276,9 +276,9 @@ struct CAPEndpointTests {
         // Written again (a retry): replaced, not listed twice.
         try Self.write(Self.feedDrop(endpoint, Self.message(id: "20261123-A54", sent: "2026-11-23T12:54:00-04:00", body: "Alerte 54")))
 
-        let check = try ExternalTools.run(["xmllint", "--noout", folder.appendingPathComponent("index.atom").path])
+        let check = try await ExternalTools.run(["xmllint", "--noout", folder.appendingPathComponent("index.atom").path])
         #expect(check.status == 0, "\(check.stderr)")
-        let feed = try Self.parseFeed(folder.appendingPathComponent("index.atom").path)
+        let feed = try await Self.parseFeed(folder.appendingPathComponent("index.atom").path)
         #expect(feed.entries.count == 50)
         #expect(feed.entries.map(\.summary) == (5..<55).reversed().map { "Alerte \($0)" })
         #expect(feed.updated == "2026-11-23T12:54:00-04:00")
@@ -287,21 +287,21 @@ struct CAPEndpointTests {
         for entry in feed.entries {
             #expect(entry.link.hasSuffix(".xml") && !entry.link.contains("/"), "relative link: \(entry.link)")
             let document = try Data(contentsOf: folder.appendingPathComponent(entry.link))
-            #expect(try ExternalTools.capSchemaProblems(Array(document)) == nil)
+            #expect(try await ExternalTools.capSchemaProblems(Array(document)) == nil)
         }
         #expect(feed.entries.first?.title == "ÉVACUATION — Pavillon A")
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".xml") }
         #expect(files.count == 55, "older alerts leave the index, not the folder")
     }
 
-    @Test func valuesInTheFeedAreEscapedToo() throws {
+    @Test func valuesInTheFeedAreEscapedToo() async throws {
         let folder = try ExternalTools.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let endpoint = try CAPEndpoint(Self.definition(url: nil, feed: folder.path), timeout: .seconds(9))
         let value = "</summary><script>alert(1)</script> & &amp;"
         try Self.write(Self.feedDrop(endpoint, Self.message(body: value)))
 
-        let feed = try Self.parseFeed(folder.appendingPathComponent("index.atom").path)
+        let feed = try await Self.parseFeed(folder.appendingPathComponent("index.atom").path)
         #expect(feed.entries.first?.summary == value)
     }
 }

@@ -9,8 +9,8 @@ enum ExternalTools {
         PackagePaths.root.deletingLastPathComponent().appendingPathComponent("shared/schemas/cap-v1.2.xsd").path
     }
 
-    static func run(_ arguments: [String], input: [UInt8] = []) throws -> CommandResult {
-        try runCommand("/usr/bin/env", arguments, bytes: input)
+    static func run(_ arguments: [String], input: [UInt8] = []) async throws -> CommandResult {
+        try await runCommand("/usr/bin/env", arguments, bytes: input)
     }
 
     /// A fresh folder under the temp directory; the caller removes it.
@@ -21,12 +21,12 @@ enum ExternalTools {
     }
 
     /// `xmllint --noout --schema cap-v1.2.xsd` on `document`; nil when it validates, the complaint otherwise.
-    static func capSchemaProblems(_ document: [UInt8]) throws -> String? {
+    static func capSchemaProblems(_ document: [UInt8]) async throws -> String? {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let file = folder.appendingPathComponent("alert.xml")
         try Data(document).write(to: file)
-        let result = try run(["xmllint", "--noout", "--schema", capSchema, file.path])
+        let result = try await run(["xmllint", "--noout", "--schema", capSchema, file.path])
         return result.status == 0 ? nil : result.stderr
     }
 }

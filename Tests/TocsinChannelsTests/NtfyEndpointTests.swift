@@ -101,12 +101,12 @@ struct NtfyEndpointTests {
         "=?UTF-8?B?" + Data("\u{202E}A nollivaP".utf8).base64EncodedString() + "?=",
         "Salle =?UTF-8?Q?=E2=80=AE?= B", "=?iso-8859-1?q?=E9vacuation?=", "a =? b ?= c",
     ])
-    func typedEncodedWordsReachTheTitleAsTheirLiteralText(typed: String) throws {
+    func typedEncodedWordsReachTheTitleAsTheirLiteralText(typed: String) async throws {
         var message = Fixtures.message()
         message.messages[1].title = typed
         let request = try Fixtures.send(Self.endpoint(Fixtures.english), message).request
         let header = try #require(Fixtures.headers(request)["title"])
-        let decoded = try ExternalTools.run(
+        let decoded = try await ExternalTools.run(
             ["python3", "-c", "import sys, email.header as h; sys.stdout.write(str(h.make_header(h.decode_header(sys.stdin.read()))))"],
             input: Array(header.utf8)
         )

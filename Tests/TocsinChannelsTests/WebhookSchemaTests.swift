@@ -81,10 +81,10 @@ struct WebhookSchemaTests {
         return bodies
     }
 
-    @Test func everyGeneratedPayloadValidatesAgainstTheSchema() throws {
+    @Test func everyGeneratedPayloadValidatesAgainstTheSchema() async throws {
         let bodies = try Self.variants()
         #expect(bodies.count > 150)
-        let problems = try PayloadSchema.problems(of: bodies)
+        let problems = try await PayloadSchema.problems(of: bodies)
         #expect(Set(problems.keys) == Set(bodies.keys), "every body was checked")
         for (name, list) in problems.sorted(by: { $0.key < $1.key }) {
             #expect(list.isEmpty, "\(name) does not validate against docs/webhook-payload.schema.json: \(list)\n\(String(decoding: bodies[name] ?? [], as: UTF8.self))")
@@ -92,7 +92,7 @@ struct WebhookSchemaTests {
     }
 
     /// The schema can fail: a body missing a required field, with a wrong value or an undocumented field is refused.
-    @Test func bodiesThatBreakTheContractAreRefused() throws {
+    @Test func bodiesThatBreakTheContractAreRefused() async throws {
         let valid = try JSONSerialization.jsonObject(with: Data(Self.body(Self.message(status: .actual, msgType: .alert)))) as? [String: Any]
         let good = try #require(valid)
         func edited(_ change: (inout [String: Any], inout [String: Any]) -> Void) throws -> [UInt8] {
@@ -118,7 +118,7 @@ struct WebhookSchemaTests {
             "null-response.json": try edited { _, data in data["response"] = NSNull() },
             "undocumented-field.json": try edited { _, data in data["priority"] = "high" },
         ]
-        let problems = try PayloadSchema.problems(of: broken)
+        let problems = try await PayloadSchema.problems(of: broken)
         for name in broken.keys.sorted() {
             #expect(problems[name]?.isEmpty == false, "\(name) should not validate")
         }

@@ -41,7 +41,7 @@ struct DocsTests {
         #expect(requests.count == 16, "5 incidents to 3 channels, and a channel test")
         var bodies: [String: [UInt8]] = [:]
         for (index, request) in requests.enumerated() { bodies["\(index)\(request.path.replacingOccurrences(of: "/", with: "-")).json"] = Array(request.body.utf8) }
-        let problems = try PayloadSchema.problems(of: bodies)
+        let problems = try await PayloadSchema.problems(of: bodies)
         for name in bodies.keys.sorted() {
             #expect(problems[name] == [], "\(name) does not validate against docs/webhook-payload.schema.json: \(problems[name] ?? [])")
         }

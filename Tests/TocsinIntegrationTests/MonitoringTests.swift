@@ -229,7 +229,7 @@ struct MonitoringTests {
         let beats = bed.receiver.requests(path: "/oncall")
         #expect(beats.count == 1)
         // The heartbeat is a webhook like any other: it follows the published schema (docs/).
-        let problems = try PayloadSchema.problems(of: Dictionary(uniqueKeysWithValues: beats.map { ("heartbeat", Array($0.body.utf8)) }))
+        let problems = try await PayloadSchema.problems(of: Dictionary(uniqueKeysWithValues: beats.map { ("heartbeat", Array($0.body.utf8)) }))
         #expect(problems.values.allSatisfy { $0.isEmpty }, "\(problems)")
         let status = try await bed.daemon.ctl("status", "--json")
         #expect(!status.stdout.contains("heartbeat"), "\(status.stdout)")
@@ -247,8 +247,9 @@ struct MonitoringTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         // The test CA issues certificates valid for two days: well inside the default 14-day warning.
-        let authority = try await offPool { try TestCertificateAuthority(in: directory) }
-        let receiver = try await offPool { try LoopbackReceiver(in: directory, tls: try authority.issue()) }
+        let authority = try await TestCertificateAuthority(in: directory)
+        let identity = try await authority.issue()
+        let receiver = try await offPool { try LoopbackReceiver(in: directory, tls: identity) }
         defer { receiver.stop() }
         let config = TestConfig(channels: [.init("secure", url: receiver.url("/hook"), extra: "    ca_file: \(authority.certificatePath)\n")])
         let daemon = DaemonProcess(directory: directory, configPath: try config.write(to: directory))

@@ -2,16 +2,13 @@ import Foundation
 import Testing
 import TocsinCore
 import TocsinStore
+import TocsinTestSupport
 
 struct CheckpointStoreTests {
     /// A fresh Ed25519 key made by openssl, as an operator would make one.
-    static func signer(in folder: StoreFolder) throws -> AuditSigner {
+    static func signer(in folder: StoreFolder) async throws -> AuditSigner {
         let path = (folder.path as NSString).appendingPathComponent("audit-signing.pem")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = ["genpkey", "-algorithm", "ed25519", "-out", path]
-        try process.run()
-        process.waitUntilExit()
+        _ = try await runCommand("/usr/bin/openssl", ["genpkey", "-algorithm", "ed25519", "-out", path])
         return try AuditSigner(pem: try String(contentsOfFile: path, encoding: .utf8))
     }
 
@@ -19,7 +16,7 @@ struct CheckpointStoreTests {
         let folder = try StoreFolder()
         defer { folder.remove() }
         let store = try SQLiteStore(path: folder.database)
-        let signer = try Self.signer(in: folder)
+        let signer = try await Self.signer(in: folder)
         try await Records.auditOnly(store, count: 3)
         // Entries and a checkpoint in one write: the checkpoint comes after them and signs the last of them.
         try await store.commit(StoreWrite(
@@ -42,7 +39,7 @@ struct CheckpointStoreTests {
         let folder = try StoreFolder()
         defer { folder.remove() }
         let store = try SQLiteStore(path: folder.database)
-        let signer = try Self.signer(in: folder)
+        let signer = try await Self.signer(in: folder)
         try await Records.auditOnly(store, count: 3)
         try await store.commit(StoreWrite(checkpoint: CheckpointRequest(timeMillis: Records.baseTime + 10, reason: "test", signer: signer, verified: try await store.auditHead())))
         #expect(try await store.verifyAudit(trusting: [signer.publicKey]).problem == nil)
@@ -57,7 +54,7 @@ struct CheckpointStoreTests {
                 subject: row.subject, detail: row.seq == 2 ? #"{"rewritten":true}"# : row.detail, prevHash: previous
             )
             let detail = entry.detail.replacingOccurrences(of: "'", with: "''")
-            try folder.sqlite("UPDATE audit SET detail = '\(detail)', prevHash = '\(entry.prevHash)', hash = '\(entry.hash)' WHERE seq = \(entry.seq)")
+            try await folder.sqlite("UPDATE audit SET detail = '\(detail)', prevHash = '\(entry.prevHash)', hash = '\(entry.hash)' WHERE seq = \(entry.seq)")
             previous = entry.hash
         }
         let reopened = try SQLiteStore(path: folder.database)
@@ -75,18 +72,18 @@ struct CheckpointStoreTests {
         let folder = try StoreFolder()
         defer { folder.remove() }
         let store = try SQLiteStore(path: folder.database)
-        let signer = try Self.signer(in: folder)
+        let signer = try await Self.signer(in: folder)
         try await Records.auditOnly(store, count: 5)
         let verified = try await store.verifyAudit(from: .empty, trusting: [signer.publicKey])
         #expect(verified.problem == nil)
         #expect(verified.head.seq == 5)
-        try folder.sqlite("DELETE FROM audit WHERE seq >= 4")
+        try await folder.sqlite("DELETE FROM audit WHERE seq >= 4")
         await #expect(throws: StoreError.self) {
             try await store.commit(StoreWrite(checkpoint: CheckpointRequest(
                 timeMillis: Records.baseTime + 10, reason: "test", signer: signer, verified: verified.head
             )))
         }
-        #expect(try folder.sqlite("SELECT count(*) FROM audit WHERE kind = 'audit.checkpoint'") == "0")
+        #expect(try await folder.sqlite("SELECT count(*) FROM audit WHERE kind = 'audit.checkpoint'") == "0")
         #expect(store.auditHeadMoves.count == 1, "the cut was noticed")
         #expect(store.auditHeadMoves.last?.contains("something other than tocsind") == true)
     }
@@ -102,7 +99,7 @@ struct CheckpointStoreTests {
         #expect(try await store.verifyAudit(from: anchor, trusting: []).head.seq == 7)
         let forged = AuditHead(seq: anchor.seq, hash: String(repeating: "a", count: 64))
         #expect(try await store.verifyAudit(from: forged, trusting: []).problem == .unlinked(seq: 5))
-        try folder.sqlite("DELETE FROM audit WHERE seq >= 5")
+        try await folder.sqlite("DELETE FROM audit WHERE seq >= 5")
         #expect(try await store.verifyAudit(from: anchor, trusting: []).problem == .truncated(lastSeq: 4, expected: 5))
     }
 
@@ -113,7 +110,7 @@ struct CheckpointStoreTests {
         try await Records.auditOnly(store, count: 3)
         try await store.checkAuditHead()
         #expect(store.auditHeadMoves.count == 0)
-        try folder.sqlite("DELETE FROM audit WHERE seq = 3")
+        try await folder.sqlite("DELETE FROM audit WHERE seq = 3")
         try await store.checkAuditHead()
         #expect(store.auditHeadMoves.count == 1)
     }
@@ -124,9 +121,9 @@ struct CheckpointStoreTests {
         let folder = try StoreFolder()
         defer { folder.remove() }
         let store = try SQLiteStore(path: folder.database)
-        let signer = try Self.signer(in: folder)
+        let signer = try await Self.signer(in: folder)
         try await Records.auditOnly(store, count: 4)
-        try folder.sqlite("DELETE FROM audit WHERE seq = 4")
+        try await folder.sqlite("DELETE FROM audit WHERE seq = 4")
         try await Records.auditOnly(store, count: 1, from: 5)
         #expect(store.auditHeadMoves.unaccepted != nil)
         let head = try await store.auditHead()
@@ -135,7 +132,7 @@ struct CheckpointStoreTests {
         }
         store.acceptAuditHeadMoves()
         try await store.commit(StoreWrite(checkpoint: CheckpointRequest(timeMillis: Records.baseTime + 10, reason: "test", signer: signer, verified: head)))
-        #expect(try folder.sqlite("SELECT count(*) FROM audit WHERE kind = 'audit.checkpoint'") == "1")
+        #expect(try await folder.sqlite("SELECT count(*) FROM audit WHERE kind = 'audit.checkpoint'") == "1")
     }
 
     @Test func aNewDatabaseReportsTheMigrationsItGotAndAReopenedOneNone() throws {

@@ -148,7 +148,7 @@ struct SQLiteStoreTests {
         try await Records.auditOnly(store, count: 5)
         #expect(try await store.verifyAudit().problem == nil)
 
-        try folder.sqlite("UPDATE audit SET \(assignment) WHERE seq = 3")
+        try await folder.sqlite("UPDATE audit SET \(assignment) WHERE seq = 3")
 
         let verification = try await store.verifyAudit()
         #expect(verification.problem == .edited(seq: 3))
@@ -161,7 +161,7 @@ struct SQLiteStoreTests {
         defer { folder.remove() }
         let store = try SQLiteStore(path: folder.database)
         try await Records.auditOnly(store, count: 5)
-        try folder.sqlite("UPDATE audit SET prevHash = (SELECT prevHash FROM audit WHERE seq = 2) WHERE seq = 4")
+        try await folder.sqlite("UPDATE audit SET prevHash = (SELECT prevHash FROM audit WHERE seq = 2) WHERE seq = 4")
         #expect(try await store.verifyAudit().problem == .unlinked(seq: 4))
     }
 
@@ -170,7 +170,7 @@ struct SQLiteStoreTests {
         defer { folder.remove() }
         let store = try SQLiteStore(path: folder.database)
         try await Records.auditOnly(store, count: 5)
-        try folder.sqlite("DELETE FROM audit WHERE seq = 3")
+        try await folder.sqlite("DELETE FROM audit WHERE seq = 3")
 
         let verification = try await store.verifyAudit()
         #expect(verification.problem == .gap(expected: 3, found: 4))
@@ -182,8 +182,8 @@ struct SQLiteStoreTests {
         defer { folder.remove() }
         let store = try SQLiteStore(path: folder.database)
         try await Records.auditOnly(store, count: 5)
-        try folder.sqlite("DELETE FROM audit WHERE seq > 3")
-        #expect(try folder.sqlite("SELECT count(*) FROM audit") == "3")
+        try await folder.sqlite("DELETE FROM audit WHERE seq > 3")
+        #expect(try await folder.sqlite("SELECT count(*) FROM audit") == "3")
 
         let verification = try await store.verifyAudit()
         #expect(verification.problem == .truncated(lastSeq: 3, expected: 5))
@@ -209,7 +209,7 @@ struct SQLiteStoreTests {
 
         #expect(try await store.auditHead() == before)
         #expect(try await store.incident("20261123-BBBBBB") == nil)
-        #expect(try folder.sqlite("SELECT count(*) FROM audit") == "1")
+        #expect(try await folder.sqlite("SELECT count(*) FROM audit") == "1")
 
         try await store.commit(Records.send("20261123-CCCCCC"))
         let after = try await store.auditHead()

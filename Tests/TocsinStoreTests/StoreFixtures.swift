@@ -1,6 +1,7 @@
 import Foundation
 import TocsinCore
 import TocsinStore
+import TocsinTestSupport
 
 /// A folder under the system temp directory holding one test database; removed by `remove()`.
 struct StoreFolder {
@@ -17,21 +18,10 @@ struct StoreFolder {
 
     /// Runs SQL on the database with the `sqlite3` shell: a second connection, as a tamperer would use.
     @discardableResult
-    func sqlite(_ sql: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        process.arguments = ["-cmd", ".timeout 10000", database, sql]
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let output = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw StoreTestError("sqlite3 failed (\(process.terminationStatus)): \(String(decoding: errors, as: UTF8.self))")
-        }
-        return String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    func sqlite(_ sql: String) async throws -> String {
+        let result = try await runCommand("/usr/bin/sqlite3", ["-cmd", ".timeout 10000", database, sql])
+        guard result.status == 0 else { throw StoreTestError("sqlite3 failed (\(result.status)): \(result.stderr)") }
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }
 

@@ -19,7 +19,7 @@ struct CurlTransportTests {
 
     @Test(arguments: ["POST", "PUT"])
     func requestArrivesExactly(method: String) async throws {
-        let server = try LoopbackServer()
+        let server = try await LoopbackServer()
         defer { server.stop() }
         let transport = CurlTransport()
         defer { transport.shutdown() }
@@ -47,7 +47,7 @@ struct CurlTransportTests {
     }
 
     @Test func getSendsNoBody() async throws {
-        let server = try LoopbackServer()
+        let server = try await LoopbackServer()
         defer { server.stop() }
         let transport = CurlTransport()
         defer { transport.shutdown() }
@@ -62,7 +62,7 @@ struct CurlTransportTests {
 
     @Test(arguments: [200, 302, 429, 500])
     func statusAndHeadersAreReturned(status: Int) async throws {
-        let server = try LoopbackServer()
+        let server = try await LoopbackServer()
         defer { server.stop() }
         let transport = CurlTransport()
         defer { transport.shutdown() }
@@ -81,7 +81,7 @@ struct CurlTransportTests {
     }
 
     @Test func bodyIsCappedAt64KiB() async throws {
-        let server = try LoopbackServer()
+        let server = try await LoopbackServer()
         defer { server.stop() }
         let transport = CurlTransport()
         defer { transport.shutdown() }
@@ -99,7 +99,7 @@ struct CurlTransportTests {
     }
 
     @Test func silentServerTimesOutWithoutLeakingSecrets() async throws {
-        let server = try LoopbackServer()
+        let server = try await LoopbackServer()
         defer { server.stop() }
         let transport = CurlTransport()
         defer { transport.shutdown() }
@@ -145,7 +145,7 @@ struct CurlTransportTests {
     }
 
     @Test func tlsToAPlainServerIsTLSError() async throws {
-        let server = try LoopbackServer()
+        let server = try await LoopbackServer()
         defer { server.stop() }
         let transport = CurlTransport()
         defer { transport.shutdown() }
@@ -176,7 +176,7 @@ struct CurlTransportTests {
     }
 
     @Test func concurrentPostsReuseConnections() async throws {
-        let server = try LoopbackServer()
+        let server = try await LoopbackServer()
         defer { server.stop() }
         let options = CurlTransport.Options()
         let transport = CurlTransport(options: options)
@@ -206,7 +206,7 @@ struct CurlTransportTests {
     static let untilCancelled = Duration.seconds(1800)
 
     @Test func cancellingTheCallerCancelsTheTransfer() async throws {
-        let server = try LoopbackServer()
+        let server = try await LoopbackServer()
         defer { server.stop() }
         let transport = CurlTransport()
         defer { transport.shutdown() }
@@ -231,7 +231,7 @@ struct CurlTransportTests {
     }
 
     @Test func hangingRequestDoesNotDelayOthers() async throws {
-        let server = try LoopbackServer()
+        let server = try await LoopbackServer()
         defer { server.stop() }
         let transport = CurlTransport()
         defer { transport.shutdown() }
@@ -253,7 +253,7 @@ struct CurlTransportTests {
     }
 
     @Test func shutdownCompletesPendingSends() async throws {
-        let server = try LoopbackServer()
+        let server = try await LoopbackServer()
         defer { server.stop() }
         let transport = CurlTransport()
 

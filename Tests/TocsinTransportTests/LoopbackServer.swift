@@ -1,5 +1,6 @@
 import Foundation
 import TocsinRequests
+import TocsinTestSupport
 import TocsinTransport
 
 /// A Python HTTP/1.1 server on 127.0.0.1 (never another address), one per test.
@@ -8,42 +9,20 @@ import TocsinTransport
 /// status (plus `Retry-After` for 429, `Location` for 3xx); `/big/<n>` sends n patterned bytes;
 /// `/hang…` never answers; `/stats` reports hits and client ports per first path segment.
 /// The server exits when its stdin closes, so it cannot outlive a crashed test run.
-final class LoopbackServer {
+final class LoopbackServer: Sendable {
     let port: Int
-    private let process: Process
-    private let stdin: Pipe
+    private let child: ListeningChild
 
     var base: String { "http://127.0.0.1:\(port)" }
 
-    init() throws {
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-u", "-c", Self.script]
-        let stdout = Pipe()
-        stdin = Pipe()
-        process.standardOutput = stdout
-        process.standardInput = stdin
-        try process.run()
-        var output = Data()
-        while !output.contains(UInt8(ascii: "\n")) {
-            let chunk = stdout.fileHandleForReading.availableData
-            guard !chunk.isEmpty else { break }
-            output.append(chunk)
-        }
-        let text = String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard let port = Int(text) else {
-            process.terminate()
-            throw ServerError.noPort(text)
-        }
-        self.port = port
+    /// Starts the server on a thread of its own (the start waits for the child to listen), not the test pool's.
+    init() async throws {
+        child = try await offPool { try ListeningChild(python: ["-u", "-c", LoopbackServer.script], what: "the loopback HTTP server") }
+        port = child.port
     }
 
-    /// Terminates the subprocess and waits for it.
-    func stop() {
-        try? stdin.fileHandleForWriting.close()
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-    }
+    /// Closes its input and sends SIGTERM without waiting: it ends by itself (callable from a `defer`).
+    func stop() { child.stop() }
 
     struct Stats: Decodable {
         var hits: [String: Int]
@@ -66,7 +45,6 @@ final class LoopbackServer {
     }
 
     enum ServerError: Error {
-        case noPort(String)
         case neverSeen(String)
     }
 
@@ -142,7 +120,7 @@ final class LoopbackServer {
 
     server = Server(("127.0.0.1", 0), Handler)
     threading.Thread(target=exit_when_parent_goes, daemon=True).start()
-    print(server.server_address[1], flush=True)
+    print("LISTENING", server.server_address[1], flush=True)
     server.serve_forever()
     """#
 }

@@ -39,19 +39,23 @@ struct SMTPTests {
         let authority: TestCertificateAuthority?
         let transport = CurlTransport()
 
-        init(tls: ServerTLS? = nil, certificateFor ipAddress: String = "127.0.0.1", login: Bool = false) throws {
-            directory = try TemporaryDirectory()
+        /// The server starts on a thread of its own (it waits for the child to listen), not the test pool's.
+        init(tls: ServerTLS? = nil, certificateFor ipAddress: String = "127.0.0.1", login: Bool = false) async throws {
+            let directory = try TemporaryDirectory()
+            self.directory = directory
             let credentials = login ? (SMTPTests.login.user, SMTPTests.login.password) : nil
             if let tls {
-                let authority = try TestCertificateAuthority(in: directory)
-                let identity = try authority.issue(ipAddress: ipAddress)
+                let authority = try await TestCertificateAuthority(in: directory)
+                let identity = try await authority.issue(ipAddress: ipAddress)
                 self.authority = authority
-                server = try LoopbackSMTPServer(
-                    in: directory, credentials: credentials, tls: tls == .startTLS ? .startTLS(identity) : .implicit(identity)
-                )
+                server = try await offPool {
+                    try LoopbackSMTPServer(
+                        in: directory, credentials: credentials, tls: tls == .startTLS ? .startTLS(identity) : .implicit(identity)
+                    )
+                }
             } else {
                 authority = nil
-                server = try LoopbackSMTPServer(in: directory, credentials: credentials)
+                server = try await offPool { try LoopbackSMTPServer(in: directory, credentials: credentials) }
             }
         }
 
@@ -77,7 +81,7 @@ struct SMTPTests {
     }
 
     @Test func messageArrivesWithItsEnvelopeAndBytes() async throws {
-        let bed = try Bed()
+        let bed = try await Bed()
         defer { bed.tearDown() }
         let message = Self.message(to: "etudiant@cegep.example")
 
@@ -94,7 +98,7 @@ struct SMTPTests {
     }
 
     @Test func severalRecipientsInOneEnvelope() async throws {
-        let bed = try Bed()
+        let bed = try await Bed()
         defer { bed.tearDown() }
 
         let response = try await bed.send(to: ["a@cegep.example", "b@cegep.example"]).get()
@@ -104,7 +108,7 @@ struct SMTPTests {
     }
 
     @Test func authenticatesWithTheConfiguredCredentials() async throws {
-        let bed = try Bed(login: true)
+        let bed = try await Bed(login: true)
         defer { bed.tearDown() }
 
         let response = try await bed.send(credentials: Self.login).get()
@@ -114,7 +118,7 @@ struct SMTPTests {
     }
 
     @Test func aRejectedLoginIsAConfigurationErrorThatNeverShowsThePassword() async throws {
-        let bed = try Bed(login: true)
+        let bed = try await Bed(login: true)
         defer { bed.tearDown() }
 
         let result = await bed.send(credentials: HTTPBasicAuth(user: "tocsin", password: "wrong-password"))
@@ -130,7 +134,7 @@ struct SMTPTests {
     }
 
     @Test func withoutCredentialsAServerThatWantsAUTHRefusesPermanently() async throws {
-        let bed = try Bed(login: true)
+        let bed = try await Bed(login: true)
         defer { bed.tearDown() }
 
         let response = try await bed.send(message: Self.message(to: "x")).get()
@@ -141,7 +145,7 @@ struct SMTPTests {
     /// A refusal is the server's answer, as an HTTP 4xx is: the code comes back and the channel decides.
     @Test(arguments: [("refused@cegep.example", 550), ("busy@cegep.example", 450)])
     func aRefusedRecipientComesBackAsTheServersCode(recipient: String, code: Int) async throws {
-        let bed = try Bed()
+        let bed = try await Bed()
         defer { bed.tearDown() }
 
         let response = try await bed.send(to: [recipient]).get()
@@ -151,7 +155,7 @@ struct SMTPTests {
     }
 
     @Test func requiringTLSFromAServerWithoutSTARTTLSSendsNothing() async throws {
-        let bed = try Bed(login: true)
+        let bed = try await Bed(login: true)
         defer { bed.tearDown() }
 
         let result = await bed.send(credentials: Self.login, requireTLS: true)
@@ -175,7 +179,7 @@ struct SMTPTests {
     }
 
     @Test func startTLSWithTheCATrustedDeliversOverAnEncryptedSession() async throws {
-        let bed = try Bed(tls: .startTLS)
+        let bed = try await Bed(tls: .startTLS)
         defer { bed.tearDown() }
         let message = Self.message(to: "etudiant@cegep.example")
 
@@ -191,7 +195,7 @@ struct SMTPTests {
     }
 
     @Test func implicitTLSWithTheCATrustedDelivers() async throws {
-        let bed = try Bed(tls: .implicit)
+        let bed = try await Bed(tls: .implicit)
         defer { bed.tearDown() }
         let message = Self.message(to: "etudiant@cegep.example")
 
@@ -208,7 +212,7 @@ struct SMTPTests {
     /// Without `caBundle` only the system store is trusted, which does not know the test CA: no message, no password.
     @Test(arguments: ServerTLS.allCases)
     func anUntrustedCertificateIsATLSFailureAndNothingIsDelivered(mode: ServerTLS) async throws {
-        let bed = try Bed(tls: mode, login: true)
+        let bed = try await Bed(tls: mode, login: true)
         defer { bed.tearDown() }
 
         let result = await bed.send(credentials: Self.login, requireTLS: mode == .startTLS)
@@ -226,7 +230,7 @@ struct SMTPTests {
     /// A certificate from the trusted CA but for another address: the name check stays on with a `caBundle`.
     @Test(arguments: ServerTLS.allCases)
     func aCertificateForAnotherAddressIsRefusedEvenFromATrustedCA(mode: ServerTLS) async throws {
-        let bed = try Bed(tls: mode, certificateFor: "127.0.0.2")
+        let bed = try await Bed(tls: mode, certificateFor: "127.0.0.2")
         defer { bed.tearDown() }
 
         let result = await bed.send(requireTLS: mode == .startTLS, trustCA: true)
@@ -240,7 +244,7 @@ struct SMTPTests {
     }
 
     @Test func aMissingCAFileIsAConfigurationError() async throws {
-        let bed = try Bed(tls: .startTLS)
+        let bed = try await Bed(tls: .startTLS)
         defer { bed.tearDown() }
 
         let result = await bed.send(requireTLS: true, caBundle: bed.directory.file("no-such-ca.pem"))
@@ -256,7 +260,7 @@ struct SMTPTests {
     }
 
     @Test func authenticatesOverSTARTTLS() async throws {
-        let bed = try Bed(tls: .startTLS, login: true)
+        let bed = try await Bed(tls: .startTLS, login: true)
         defer { bed.tearDown() }
 
         let response = try await bed.send(credentials: Self.login, requireTLS: true, trustCA: true).get()
@@ -269,7 +273,7 @@ struct SMTPTests {
     }
 
     @Test func aRejectedLoginOverSTARTTLSNeverShowsThePassword() async throws {
-        let bed = try Bed(tls: .startTLS, login: true)
+        let bed = try await Bed(tls: .startTLS, login: true)
         defer { bed.tearDown() }
 
         let result = await bed.send(
@@ -339,9 +343,9 @@ struct SMTPTests {
     @Test func mailAndHTTPShareTheTransport() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let smtp = try LoopbackSMTPServer(in: directory)
+        let smtp = try await offPool { try LoopbackSMTPServer(in: directory) }
         defer { smtp.stop() }
-        let http = try LoopbackServer()
+        let http = try await LoopbackServer()
         defer { http.stop() }
         let transport = CurlTransport()
         defer { transport.shutdown() }

@@ -194,21 +194,23 @@ struct HostileSocketTests {
         defer { bed.tearDown() }
         let dripResult = LockedList()
         let drip = try HostileKit.RawSocket(path: bed.daemon.socketPath, readTimeout: 60)
-        // The drip blocks (sleeps, then a read of up to a minute): on a thread of its own, not one of the test pool's.
-        async let dripped: Void = offPool {
+        // The drip sleeps between bytes with Task.sleep; its last read, which may block up to a minute, runs off the
+        // pool (readLine).
+        func dripSlowly() async throws {
             var sent = 0
             for byte in Array(Self.statusRequest.utf8) {
                 guard drip.send([byte]) else { break }
                 sent += 1
-                Thread.sleep(forTimeInterval: 0.8)
+                try await Task.sleep(for: .seconds(0.8))
                 if sent > 14 { break }  // 11 s: well past the daemon's 10 s for one request
             }
-            switch drip.readLineBlocking() {
+            switch await drip.readLine() {
             case .line(let line): dripResult.append(HostileKit.Answer(line).map { "\($0.errorCode ?? 0) \($0.message)" } ?? "garbage")
             case .closed: dripResult.append("closed")
             case .timedOut: dripResult.append("timed out")
             }
         }
+        async let dripped: Void = dripSlowly()
         // In pieces, a little slowly, but well within the limit: served.
         let pieces = try HostileKit.RawSocket(path: bed.daemon.socketPath)
         let request = Array((Self.statusRequest + "\n").utf8)

@@ -7,27 +7,46 @@ import TocsinTestSupport
 /// Real SQLite files, real processes; the full-filesystem case mounts a small tmpfs and so needs root.
 @Suite(.serialized, .integration, .timeLimit(.minutes(5)))
 struct StorageFaultTests {
-    /// Whether this run may mount a small tmpfs (root, with the capability to mount): probed once.
-    static let canMountTmpfs: Bool = {
+    /// Whether this run may mount a small tmpfs (root, with the capability to mount): probed by mounting one.
+    static func canMountTmpfs() async -> Bool {
         guard getuid() == 0, let probe = try? TemporaryDirectory(prefix: "tocsin-mount-probe") else { return false }
         defer { probe.remove() }
-        // A static initializer cannot await: the blocking form, once per run.
-        guard (try? runCommand("/bin/mount", ["-t", "tmpfs", "-o", "size=1m", "tocsin-probe", probe.path], bytes: nil))?.status == 0 else { return false }
-        _ = try? runCommand("/bin/umount", [probe.path], bytes: nil)
+        guard (try? await runCommand("/bin/mount", ["-t", "tmpfs", "-o", "size=1m", "tocsin-probe", probe.path]))?.status == 0 else { return false }
+        _ = try? await runCommand("/bin/umount", [probe.path])
         return true
-    }()
+    }
 
-    @Test(.enabled(if: required(canMountTmpfs), "needs root (and permission to mount a 4 MB tmpfs) to fill the state filesystem; run `make test` as root to include it"))
+    @Test(.enabled("needs root (and permission to mount a 4 MB tmpfs) to fill the state filesystem; run `make test` as root to include it") {
+        await required { await canMountTmpfs() }
+    })
     func aFullFilesystemRefusesNewSendsKeepsAcceptedOnesAndDeliversThemWhenSpaceReturns() async throws {
         let directory = try TemporaryDirectory(prefix: "tocsin-full")
         defer { directory.remove() }
         let state = directory.file("state")
         try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
-        let mount = try await runCommand("/bin/mount", ["-t", "tmpfs", "-o", "size=4m,mode=0755", "tocsin-full", state])
-        try #require(mount.status == 0, "\(mount)")
-        // A defer cannot await: the blocking form, for an unmount of a few milliseconds.
-        defer { _ = try? runCommand("/bin/umount", ["-l", state], bytes: nil) }
+        try await withTmpfs(at: state, options: "size=4m,mode=0755") {
+            try await fullFilesystemRounds(directory, state: state)
+        }
+    }
 
+    /// Mounts a tmpfs on `path` for the length of `body`, then unmounts it, awaited (a `defer` cannot await): the
+    /// folder holding it is removed only afterwards.
+    private func withTmpfs(at path: String, options: String, _ body: () async throws -> Void) async throws {
+        let mount = try await runCommand("/bin/mount", ["-t", "tmpfs", "-o", options, "tocsin-full", path])
+        try #require(mount.status == 0, "\(mount)")
+        // Lazy, and in a task of its own, so it still runs when a hang guard has cancelled the test.
+        let unmount = { _ = await Task { try? await runCommand("/bin/umount", ["-l", path]) }.value }
+        do {
+            try await body()
+        } catch {
+            await unmount()
+            throw error
+        }
+        await unmount()
+    }
+
+    /// The full-filesystem test's two rounds, on a daemon whose state folder `state` is a 4 MB tmpfs.
+    private func fullFilesystemRounds(_ directory: TemporaryDirectory, state: String) async throws {
         // Each request held a second, so deliveries are still in flight (their outcome not yet recorded) when the disk fills.
         let receiver = try await offPool { try LoopbackReceiver(in: directory, plan: ["/slow": [["delay": 1]]]) }
         defer { receiver.stop() }
