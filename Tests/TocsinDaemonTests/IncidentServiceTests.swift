@@ -16,7 +16,7 @@ struct IncidentServiceTests {
     @Test func aReloadBetweenPlanAndCommitDoesNotEmptyTheSend() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let receiver = try LoopbackReceiver(in: directory)
+        let receiver = try await offPool { try LoopbackReceiver(in: directory) }
         defer { receiver.stop() }
         let before = try TestConfig(channels: [.init("ops", url: receiver.url("/ops"))]).write(to: directory)
         let configuration = try #require(ConfigLoader.load(path: before).configuration)
