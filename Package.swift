@@ -131,7 +131,8 @@ let package = Package(
         .testTarget(name: "TocsinConfigTests", dependencies: ["TocsinConfig", "TocsinTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "TocsinStoreTests", dependencies: ["TocsinStore", "TocsinTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "TocsinTransportTests", dependencies: ["TocsinTransport", "TocsinRequests", "TocsinTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "TocsinChannelsTests", dependencies: ["TocsinChannels", "TocsinRequests", "TocsinTestSupport"], swiftSettings: swiftSettings),
+        // TocsinConfig: the example templates' short texts are checked against the real SMS and X shaping.
+        .testTarget(name: "TocsinChannelsTests", dependencies: ["TocsinChannels", "TocsinConfig", "TocsinRequests", "TocsinTestSupport"], swiftSettings: swiftSettings),
         // The daemon's services against real parts in-process (a real store, real sockets), below the process level.
         .testTarget(
             name: "TocsinDaemonTests",

@@ -10,9 +10,9 @@ enum EndpointSupport {
 
     /// `{"text": …}` with the message fitted to the service's limit (Mattermost, X), and the fitting's note.
     static func textJSON(
-        _ message: OutgoingMessage, for definition: ChannelDefinition, layout: TextLayout, limit: TextLimit
+        _ message: OutgoingMessage, for definition: ChannelDefinition, layout: TextLayout, limit: TextLimit, short: Bool = false
     ) throws(ChannelError) -> EncodedPayload {
-        let fitted = TextFitter.fit(TextSection.sections(of: message, for: definition), layout: layout, limit: limit)
+        let fitted = TextFitter.fit(TextSection.sections(of: message, for: definition, short: short), layout: layout, limit: limit)
         let body = try json(TextPayload(text: fitted.text), channel: definition.name)
         return EncodedPayload(contentType: "application/json", body: body, notes: fitted.note(for: definition.type).map { [$0] } ?? [])
     }

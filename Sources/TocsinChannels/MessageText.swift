@@ -22,8 +22,15 @@ public struct TextSection: Sendable, Hashable {
     }
 
     /// The channel's languages of `message`, in the organisation's order (French first when it leads).
-    static func sections(of message: OutgoingMessage, for definition: ChannelDefinition) -> [TextSection] {
-        message.messages(for: definition.languages).map { TextSection($0, protected: message.variableValues) }
+    /// - Parameter short: for a channel with a small limit (SMS, X, ntfy): each language's approved short text,
+    ///   untitled, where the template has one; the full text otherwise.
+    static func sections(of message: OutgoingMessage, for definition: ChannelDefinition, short: Bool = false) -> [TextSection] {
+        message.messages(for: definition.languages).map { rendered in
+            if short, let text = rendered.short {
+                return TextSection(language: rendered.language, title: "", body: text, protected: message.variableValues)
+            }
+            return TextSection(rendered, protected: message.variableValues)
+        }
     }
 
     /// Body and instruction, the text under the title.

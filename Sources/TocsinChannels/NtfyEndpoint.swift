@@ -43,12 +43,13 @@ public struct NtfyEndpoint: ChannelEndpoint {
 
     public func encode(_ message: OutgoingMessage) throws(ChannelError) -> EncodedPayload {
         let sections = TextSection.sections(of: message, for: definition)
+        let texts = TextSection.sections(of: message, for: definition, short: true)
         var notes: [String] = []
         // The titles go in the Title header; the body holds each language's body and instruction.
         let titles = sections.map(\.title).filter { !$0.isEmpty }.joined(separator: " / ")
         let title = TextFitter.shorten(titles, toFit: Self.titleLimit, measure: .utf8Bytes, ellipsis: "…") { $0 }
         if title != titles { notes.append("title shortened from \(titles.utf8.count) to \(title.utf8.count) bytes for ntfy") }
-        let untitled = sections.map { TextSection(language: $0.language, title: "", body: $0.body, instruction: $0.instruction) }
+        let untitled = texts.map { TextSection(language: $0.language, title: "", body: $0.body, instruction: $0.instruction, protected: $0.protected) }
         let fitted = TextFitter.fit(untitled, layout: Self.layout, limit: Self.bodyLimit)
         if let note = fitted.note(for: definition.type) { notes.append(note) }
 

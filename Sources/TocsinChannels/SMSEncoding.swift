@@ -55,6 +55,9 @@ public enum SMSEncoding: String, Sendable, Hashable {
     static let lookalikes: [Character: String] = [
         "—": "-", "–": "-", "‑": "-", "’": "'", "‘": "'", "‚": "'", "“": "\"", "”": "\"", "„": "\"",
         "«": "\"", "»": "\"", "…": "...", "\u{00A0}": " ", "\u{202F}": " ", "\u{2009}": " ", "\t": " ",
+        // GSM-7 has à but not À: French capitals commonly drop the accent ("MISE A JOUR"), which keeps the SMS in
+        // GSM-7 (160 characters a segment) instead of UCS-2 (70).
+        "À": "A",
     ]
 
     /// `text` with typographic characters replaced by GSM-7 look-alikes, if that is what keeps it in GSM-7.

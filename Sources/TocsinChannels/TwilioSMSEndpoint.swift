@@ -54,7 +54,7 @@ public struct TwilioSMSEndpoint: ChannelEndpoint {
     }
 
     public func encode(_ message: OutgoingMessage) throws(ChannelError) -> EncodedPayload {
-        var sections = TextSection.sections(of: message, for: definition)
+        var sections = TextSection.sections(of: message, for: definition, short: true)
         var notes: [String] = []
         if SMSEncoding.gsmLookalike(Self.layout.render(sections)) != nil {
             sections = sections.map(Self.lookalikes)

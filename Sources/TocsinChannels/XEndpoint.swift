@@ -41,7 +41,8 @@ public struct XEndpoint: ChannelEndpoint {
     }
 
     public func encode(_ message: OutgoingMessage) throws(ChannelError) -> EncodedPayload {
-        try EndpointSupport.textJSON(message, for: definition, layout: Self.layout, limit: Self.limit)
+        // 280 weighted characters: the template's short text where it has one.
+        try EndpointSupport.textJSON(message, for: definition, layout: Self.layout, limit: Self.limit, short: true)
     }
 
     public func request(deliveryID: String, recipient: String?, payload: EncodedPayload, at time: Date) -> OutboundRequest {

@@ -65,10 +65,12 @@ public enum ConfigKeys {
         "variables.<variable>.default",
         "variables.<variable>.allowed",
         "variables.<variable>.description",
+        "variables.<variable>.max_length",
         "event.<language>",
         "title.<language>",
         "body.<language>",
         "instruction.<language>",
+        "short.<language>",
     ]
 
     /// The prefix of a channel's keys in `tocsin.yaml`.

@@ -35,13 +35,19 @@ struct TemplateParser {
         let title = localized(map["title"], "title", required: true, parent: root)
         let body = localized(map["body"], "body", required: true, parent: root)
         let instruction = map["instruction"].map { localized($0, "instruction", required: false, parent: root) }
+        let short = map["short"].map { localized($0, "short", required: false, parent: root) }
+        if let short {
+            for language in Set(title.keys).union(body.keys).subtracting(short.keys).sorted() {
+                reader.error("'short' has no text for '\(language)': give one for every language of the template, or none", at: map["short"])
+            }
+        }
 
         guard let id, let category, let severity, let urgency, let certainty, let route, !reader.diagnostics.hasErrors
         else { return nil }
         let content = MessageTemplate.Content(
             id: id, category: category, severity: severity, urgency: urgency, certainty: certainty,
             response: response, route: route, drillRoute: drillRoute, variables: variables,
-            event: event, title: title, body: body, instruction: instruction
+            event: event, title: title, body: body, instruction: instruction, short: short
         )
         do {
             return try MessageTemplate(content: content, sourcePath: reader.file)
@@ -64,12 +70,24 @@ struct TemplateParser {
             let map = reader.mapping(value, "variables.\(name)", allowed: ConfigKeys.allowedInTemplate(under: "variables.<variable>"))
             let allowed = reader.strings(map["allowed"], "variables.\(name).allowed")
             if let allowed, allowed.isEmpty { reader.error("'variables.\(name).allowed' is empty", at: map["allowed"]) }
+            let defaultValue = reader.string(map["default"], "variables.\(name).default")
+            var maxLength: Int?
+            if let value = reader.number(map["max_length"], "variables.\(name).max_length", minimum: 1) {
+                let limit = VariableResolver.maximumLength
+                if Double(Int(value)) != value || Int(value) > limit {
+                    reader.error("'variables.\(name).max_length' must be a whole number from 1 to \(limit)", at: map["max_length"])
+                } else {
+                    maxLength = Int(value)
+                    for text in (allowed ?? []) + [defaultValue].compactMap({ $0 }) where text.count > Int(value) {
+                        reader.error("'\(text)' of variable '\(name)' is longer than its max_length (\(text.count) > \(Int(value)) characters)", at: map["max_length"])
+                    }
+                }
+            }
             specs.append(
                 VariableSpec(
                     name: name,
                     required: reader.bool(map["required"], "variables.\(name).required") ?? false,
-                    defaultValue: reader.string(map["default"], "variables.\(name).default"),
-                    allowed: allowed
+                    defaultValue: defaultValue, allowed: allowed, maxLength: maxLength
                 )
             )
         }

@@ -31,13 +31,16 @@ public struct RenderedText: Codable, Sendable, Hashable {
     public var title: String
     public var body: String
     public var instruction: String?
+    /// The approved short text for SMS, X and ntfy, when the template has one.
+    public var short: String?
 
-    public init(language: String, event: String, title: String, body: String, instruction: String?) {
+    public init(language: String, event: String, title: String, body: String, instruction: String?, short: String? = nil) {
         self.language = language
         self.event = event
         self.title = title
         self.body = body
         self.instruction = instruction
+        self.short = short
     }
 }
 

@@ -30,7 +30,20 @@ struct MessageTemplateTests {
         Change(name: "variable allowed values") { $0.variables[0].allowed?.append("Centre sportif") },
         Change(name: "variable renamed") { $0.variables[1].name = "meeting_point" },
         Change(name: "variable added") { $0.variables.append(VariableSpec(name: "floor")) },
+        Change(name: "short text added") { $0.short = ["fr": "ÉVACUATION {{building}}", "en": "EVACUATE {{building}}"] },
+        Change(name: "variable max_length declared") { $0.variables[1].maxLength = 30 },
     ]
+
+    /// Short texts and `max_length` are encoded only when present: a template written before them hashes as it
+    /// did, so every approval made before them still holds (the pinned value is the sample's hash before them;
+    /// UpgradeTests checks the same on a previous release's database).
+    static let pinnedSampleHash = "af6c9792f8c7fab22d136b23754419a2f7509bc680a9346b34e5bcf4423f7dba"
+
+    @Test func aTemplateWithoutShortTextsHashesAsBefore() throws {
+        let template = try SampleTemplate.template()
+        #expect(template.content.short == nil)
+        #expect(template.contentHash == Self.pinnedSampleHash)
+    }
 
     @Test func contentHashIsStableAcrossConstruction() throws {
         let first = try SampleTemplate.template()

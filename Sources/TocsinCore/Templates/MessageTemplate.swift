@@ -19,12 +19,16 @@ public struct MessageTemplate: Sendable {
         public var title: [String: String]
         public var body: [String: String]
         public var instruction: [String: String]?
+        /// Language code → the text for channels with a small limit (SMS, X, ntfy), written and approved with the
+        /// rest. Optional, and encoded only when present, so the hash of a template without it, and so its
+        /// approvals, are what they were before short texts existed.
+        public var short: [String: String]?
 
         public init(
             id: String, category: CAP.Category, severity: CAP.Severity, urgency: CAP.Urgency,
             certainty: CAP.Certainty, response: CAP.ResponseType? = nil, route: String, drillRoute: String? = nil,
             variables: [VariableSpec] = [], event: [String: String], title: [String: String],
-            body: [String: String], instruction: [String: String]? = nil
+            body: [String: String], instruction: [String: String]? = nil, short: [String: String]? = nil
         ) {
             self.id = id
             self.category = category
@@ -39,6 +43,7 @@ public struct MessageTemplate: Sendable {
             self.title = title
             self.body = body
             self.instruction = instruction
+            self.short = short
         }
     }
 
@@ -48,8 +53,9 @@ public struct MessageTemplate: Sendable {
         public var title: TemplateText
         public var body: TemplateText
         public var instruction: TemplateText?
+        public var short: TemplateText?
 
-        var all: [TemplateText] { [event, title, body] + (instruction.map { [$0] } ?? []) }
+        var all: [TemplateText] { [event, title, body] + [instruction, short].compactMap { $0 } }
     }
 
     public let content: Content
@@ -82,7 +88,8 @@ public struct MessageTemplate: Sendable {
                 body: try compile("body", content.body[language]),
                 instruction: try content.instruction?[language].map { (source) throws(TemplateTextError) in
                     try compile("instruction", source)
-                }
+                },
+                short: try content.short?[language].map { (source) throws(TemplateTextError) in try compile("short", source) }
             )
         }
         self.texts = texts

@@ -6,12 +6,16 @@ public struct RenderedMessage: Sendable, Codable, Hashable {
     public var title: String
     public var body: String
     public var instruction: String?
+    /// The template's short text, for channels with a small limit; nil when the template has none (and then not
+    /// encoded, so what was stored and hashed before short texts is unchanged).
+    public var short: String?
 
-    public init(language: String, event: String, title: String, body: String, instruction: String? = nil) {
+    public init(language: String, event: String, title: String, body: String, instruction: String? = nil, short: String? = nil) {
         self.language = language
         self.event = event
         self.title = title
         self.body = body
         self.instruction = instruction
+        self.short = short
     }
 }

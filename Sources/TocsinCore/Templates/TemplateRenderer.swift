@@ -14,7 +14,8 @@ public enum TemplateRenderer {
                 event: texts.event.render(values),
                 title: texts.title.render(values),
                 body: texts.body.render(values),
-                instruction: texts.instruction?.render(values)
+                instruction: texts.instruction?.render(values),
+                short: texts.short?.render(values)
             )
             if let marking { marking.apply(to: &message) }
             return message
@@ -33,6 +34,8 @@ public enum TemplateRenderer {
             let (titlePrefix, bodyPrefix) = words(message.language)
             message.title = titlePrefix + message.title
             message.body = bodyPrefix + message.body
+            // A short text has no title: it carries the title's word, so an SMS of a drill still says so first.
+            message.short = message.short.map { titlePrefix + $0 }
         }
 
         private func words(_ language: String) -> (String, String) {

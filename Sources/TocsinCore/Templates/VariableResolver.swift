@@ -46,6 +46,9 @@ public enum VariableResolver {
         if let problem = TextValidator.problem(in: value, limits: limits) {
             return "the value of '\(spec.name)' " + problem.explanation
         }
+        if let limit = spec.maxLength, value.count > limit {
+            return "the value of '\(spec.name)' has \(value.count) characters; this template allows at most \(limit) (max_length), so that its texts fit every channel: shorten it"
+        }
         if let allowed = spec.allowed, !allowed.contains(value) {
             return "'\(value)' is not an allowed value of '\(spec.name)'" + allowedHint(spec)
         }

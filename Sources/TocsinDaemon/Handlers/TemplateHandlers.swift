@@ -45,7 +45,7 @@ struct TemplateHandlers: Sendable {
             guard let title = content.title[language] else { return nil }
             return RenderedText(
                 language: language, event: content.event[language] ?? "", title: title,
-                body: content.body[language] ?? "", instruction: content.instruction?[language]
+                body: content.body[language] ?? "", instruction: content.instruction?[language], short: content.short?[language]
             )
         }
         return TemplateDetail(

@@ -385,7 +385,7 @@ enum IncidentMapper {
 
 enum RenderedTextMapper {
     static func text(of message: RenderedMessage) -> RenderedText {
-        RenderedText(language: message.language, event: message.event, title: message.title, body: message.body, instruction: message.instruction)
+        RenderedText(language: message.language, event: message.event, title: message.title, body: message.body, instruction: message.instruction, short: message.short)
     }
 }
 

@@ -1,0 +1,106 @@
+import Foundation
+import Testing
+import TocsinChannels
+import TocsinConfig
+import TocsinCore
+import TocsinTestSupport
+
+/// Short texts (issue 15, item 1): a template's approved text for channels with a small limit, used whole where
+/// the full text would be cut.
+struct ShortTextTests {
+    static func message(_ rendered: [RenderedMessage]) -> OutgoingMessage {
+        var message = Fixtures.message()
+        message.messages = rendered
+        return message
+    }
+
+    static let withShort = [
+        RenderedMessage(language: "fr", event: "Évacuation", title: "ÉVACUATION — Pavillon B", body: String(repeating: "Texte complet. ", count: 40), short: "ÉVACUATION Pavillon B : rassemblement au Stationnement P3."),
+        RenderedMessage(language: "en", event: "Evacuation", title: "EVACUATION — Pavillon B", body: String(repeating: "Full text. ", count: 40), short: "EVACUATE Pavillon B. Assembly point: Stationnement P3."),
+    ]
+
+    @Test func smsAndXSendTheShortTextWhole() throws {
+        let sms = try TwilioSMSEndpoint.init(
+            Fixtures.definition(.twilioSMS, settings: ["account_sid": "AC0", "from": "+15145550000"], secrets: ["auth_token": "t"], recipients: ["+15145551234"]),
+            timeout: .seconds(5)
+        )
+        let payload = try sms.encode(Self.message(Self.withShort))
+        #expect(String(decoding: payload.body, as: UTF8.self) == "ÉVACUATION Pavillon B : rassemblement au Stationnement P3.\n--\nEVACUATE Pavillon B. Assembly point: Stationnement P3.")
+        #expect(payload.notes.isEmpty, "nothing shortened: \(payload.notes)")
+
+        let x = try XEndpointTests.endpoint(Fixtures.bilingual)
+        let post = try Fixtures.json(try x.encode(Self.message(Self.withShort)).body)
+        #expect((post["text"] as? String)?.contains("Stationnement P3") == true)
+        #expect((post["text"] as? String)?.contains("Texte complet") == false)
+    }
+
+    @Test func channelsWithRoomSendTheFullText() throws {
+        let slack = try SlackEndpoint(Fixtures.definition(.slack, settings: ["url": "https://hooks.slack.com/services/T/B/X"]), timeout: .seconds(5))
+        let text = String(decoding: try slack.encode(Self.message(Self.withShort)).body, as: UTF8.self)
+        #expect(text.contains("Texte complet"))
+        #expect(!text.contains("rassemblement au Stationnement"))
+    }
+
+    /// The example config's templates, rendered with their longest values (every allowed value, every default,
+    /// each free variable at its declared `max_length`), live and as a drill or an update: each short text goes
+    /// out whole, as at most two GSM-7 segments (with the look-alikes), on SMS and on X.
+    @Test func exampleShortTextsFitTwoGSMSegmentsWithTheirLongestValues() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        var config = TestConfig(channels: [.init("ops", url: "http://127.0.0.1:9/ops")])
+        let folder = PackagePaths.root.appendingPathComponent("config/templates")
+        config.templates = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) where name.hasSuffix(".yaml") {
+            config.templates[String(name.dropLast(5))] = try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8)
+        }
+        let path = try config.write(to: directory)
+        let loaded = ConfigLoader.load(path: path)
+        let configuration = try #require(loaded.configuration, "\(loaded.diagnostics.map(\.message))")
+        let sms = try TwilioSMSEndpoint(
+            Fixtures.definition(.twilioSMS, settings: ["account_sid": "AC0", "from": "+15145550000"], secrets: ["auth_token": "t"], recipients: ["+15145551234"]),
+            timeout: .seconds(5)
+        )
+        let x = try XEndpointTests.endpoint(Fixtures.bilingual)
+        #expect(configuration.templates.count == 4)
+        for template in configuration.templates.values {
+            #expect(template.content.short != nil, "\(template.id) has a short text")
+            for values in Self.longestValues(of: template) {
+                for marking in [nil, TemplateRenderer.Marking.exercise, .update] {
+                    let rendered = TemplateRenderer.render(template, values: values, languages: ["fr", "en"], marking: marking)
+                    let payload = try sms.encode(Self.message(rendered))
+                    let text = String(decoding: payload.body, as: UTF8.self)
+                    let context = "\(template.id) \(marking.map { "\($0)" } ?? "live") \(values): \(text)"
+                    #expect(SMSEncoding.of(text) == .gsm7, "\(context)")
+                    #expect(SMSEncoding.gsm7.segments(text) <= 2, "\(context)")
+                    #expect(!payload.notes.contains { $0.contains("shortened") }, "\(context): \(payload.notes)")
+                    for message in rendered { #expect(text.contains(SMSEncoding.gsmLookalike(message.short ?? "") ?? message.short ?? "?"), "\(context)") }
+                    let post = try x.encode(Self.message(rendered))
+                    #expect(post.notes.isEmpty, "\(context): \(post.notes)")
+                }
+            }
+        }
+    }
+
+    /// One set of values per allowed value of each variable with a list (the others at their longest): free
+    /// variables at `max_length`, which every free variable of an example declares.
+    static func longestValues(of template: MessageTemplate) -> [[String: String]] {
+        var base: [String: String] = [:]
+        for spec in template.content.variables {
+            if let allowed = spec.allowed {
+                base[spec.name] = allowed.max { $0.count < $1.count }
+            } else {
+                #expect(spec.maxLength != nil, "\(template.id).\(spec.name) declares a max_length")
+                base[spec.name] = String(repeating: "W", count: spec.maxLength ?? 60)
+            }
+        }
+        var sets = [base]
+        for spec in template.content.variables {
+            for value in spec.allowed ?? [] {
+                var values = base
+                values[spec.name] = value
+                sets.append(values)
+            }
+        }
+        return sets
+    }
+}
