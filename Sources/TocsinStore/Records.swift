@@ -55,9 +55,10 @@ public struct IncidentRecord: Codable, Sendable, Hashable, FetchableRecord, Pers
 }
 
 /// The encoded request body of one channel for one incident, built once and shared by its deliveries.
-public struct PayloadRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "payload"
-
+///
+/// The store keeps one row per distinct body of an incident (schema v3): channels whose payloads carry the same
+/// bytes share it, and each delivery row names its payload by number.
+public struct PayloadRecord: Codable, Sendable, Hashable {
     public var incidentID: String
     public var channel: String
     public var contentType: String
@@ -73,7 +74,9 @@ public struct PayloadRecord: Codable, Sendable, Hashable, FetchableRecord, Persi
 }
 
 /// One message to one channel (or one recipient of a channel). `id` is the Standard Webhooks `webhook-id`.
-public struct DeliveryRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
+///
+/// Written by the store only (it adds the number of the delivery's payload), hence fetchable but not persistable.
+public struct DeliveryRecord: Codable, Sendable, Hashable, FetchableRecord, TableRecord {
     public static let databaseTableName = "delivery"
 
     public var id: String

@@ -169,22 +169,22 @@ public final class SQLiteStore: Store {
         for incident in write.incidents { try incident.insert(db) }
         // Hot rows go through cached statements with positional arguments: GRDB's Codable record insert (a
         // persistence container per row) was most of the commit time in the fan-out and time-to-notify profiles.
-        if !write.payloads.isEmpty {
-            let statement = try db.cachedStatement(sql: "INSERT INTO payload (incidentID, channel, contentType, body) VALUES (?, ?, ?, ?)")
-            for payload in write.payloads {
-                try statement.execute(arguments: [payload.incidentID, payload.channel, payload.contentType, payload.body])
-            }
-        }
+        let numbers = try insertPayloads(write.payloads, into: db)
         if !write.deliveries.isEmpty {
             let statement = try db.cachedStatement(sql: """
                 INSERT INTO delivery (id, incidentID, channel, recipient, state, attempts, createdAt, deadlineAt, nextAttemptAt,
-                lastStatus, lastError, misconfiguration, deliveredAt, updatedAt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                lastStatus, lastError, misconfiguration, deliveredAt, updatedAt, payload)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for delivery in write.deliveries {
+                let key = PayloadKey(incidentID: delivery.incidentID, channel: delivery.channel)
+                guard let number = try numbers[key] ?? storedPayloadNumber(key, in: db) else {
+                    throw StoreError(.constraint, "delivery \(delivery.id) has no payload for channel '\(delivery.channel)' of incident \(delivery.incidentID)")
+                }
                 try statement.execute(arguments: [
                     delivery.id, delivery.incidentID, delivery.channel, delivery.recipient, delivery.state, delivery.attempts,
                     delivery.createdAt, delivery.deadlineAt, delivery.nextAttemptAt, delivery.lastStatus, delivery.lastError,
-                    delivery.misconfiguration, delivery.deliveredAt, delivery.updatedAt,
+                    delivery.misconfiguration, delivery.deliveredAt, delivery.updatedAt, number,
                 ])
             }
         }
@@ -219,6 +219,46 @@ public final class SQLiteStore: Store {
             let event = AuditEvent(timeMillis: checkpoint.timeMillis, kind: AuditCheckpoint.kind, subject: "audit", detail: detail)
             try append(event, to: db, head: &head)
         }
+    }
+
+    /// Writes one row per distinct body of each incident (channels with the same bytes share it) and returns the
+    /// number each channel's payload got.
+    private static func insertPayloads(_ payloads: [PayloadRecord], into db: Database) throws -> [PayloadKey: Int] {
+        guard !payloads.isEmpty else { return [:] }
+        struct Content: Hashable {
+            var incidentID: String
+            var contentType: String
+            var body: Data
+        }
+        var numbers: [PayloadKey: Int] = [:]
+        var distinct: [Content: Int] = [:]
+        var last: [String: Int] = [:]
+        let statement = try db.cachedStatement(sql: "INSERT INTO payload (incidentID, number, contentType, body) VALUES (?, ?, ?, ?)")
+        for payload in payloads {
+            let content = Content(incidentID: payload.incidentID, contentType: payload.contentType, body: payload.body)
+            let number: Int
+            if let shared = distinct[content] {
+                number = shared
+            } else {
+                // Payloads are written with their incident, so this is 0; a later addition continues the numbering.
+                let previous = try last[payload.incidentID]
+                    ?? Int.fetchOne(db, sql: "SELECT MAX(number) FROM payload WHERE incidentID = ?", arguments: [payload.incidentID]) ?? 0
+                number = previous + 1
+                last[payload.incidentID] = number
+                distinct[content] = number
+                try statement.execute(arguments: [payload.incidentID, number, payload.contentType, payload.body])
+            }
+            numbers[PayloadKey(incidentID: payload.incidentID, channel: payload.channel)] = number
+        }
+        return numbers
+    }
+
+    /// The payload an earlier delivery of the same channel and incident uses (a delivery added after its send).
+    private static func storedPayloadNumber(_ key: PayloadKey, in db: Database) throws -> Int? {
+        try Int.fetchOne(
+            db, sql: "SELECT payload FROM delivery WHERE incidentID = ? AND channel = ? LIMIT 1",
+            arguments: [key.incidentID, key.channel]
+        )
     }
 
     private static func append(_ event: AuditEvent, to db: Database, head: inout AuditHead) throws {
@@ -276,7 +316,8 @@ public final class SQLiteStore: Store {
     public func unfinishedDeliveries() async throws(StoreError) -> [DeliveryRecord] {
         try await read("read unfinished deliveries") { db in
             try DeliveryRecord.fetchAll(db, sql: """
-                SELECT * FROM delivery WHERE state NOT IN ('delivered', 'failed', 'cancelled') ORDER BY createdAt, id
+                SELECT * FROM delivery WHERE state <> 'delivered' AND state <> 'failed' AND state <> 'cancelled'
+                ORDER BY createdAt, id
                 """)
         }
     }
@@ -284,9 +325,21 @@ public final class SQLiteStore: Store {
     public func payloads(for keys: Set<PayloadKey>) async throws(StoreError) -> [PayloadKey: PayloadRecord] {
         try await read("read payloads") { db in
             var result: [PayloadKey: PayloadRecord] = [:]
+            // Channels that share a body share one `Data` here too (a recovered 1,000-channel send reads it once).
+            var bodies: [String: [Int: (contentType: String, body: Data)]] = [:]
             for key in keys {
-                let record = try PayloadRecord.fetchOne(db, key: ["incidentID": key.incidentID, "channel": key.channel])
-                if let record { result[key] = record }
+                guard let number = try Self.storedPayloadNumber(key, in: db) else { continue }
+                if bodies[key.incidentID]?[number] == nil {
+                    let row = try Row.fetchOne(
+                        db, sql: "SELECT contentType, body FROM payload WHERE incidentID = ? AND number = ?",
+                        arguments: [key.incidentID, number]
+                    )
+                    guard let row else { continue }
+                    bodies[key.incidentID, default: [:]][number] = (row[0], row[1])
+                }
+                if let stored = bodies[key.incidentID]?[number] {
+                    result[key] = PayloadRecord(incidentID: key.incidentID, channel: key.channel, contentType: stored.contentType, body: stored.body)
+                }
             }
             return result
         }

@@ -62,6 +62,8 @@ public enum StoreMigrations {
     /// The first migration of the release that keeps the audit heads file: a database that gets it at this start
     /// comes from an older release, whose last checkpoint may start the file.
     public static let headsRecord = "v2: health probe"
+    /// One payload row per distinct body of an incident; deliveries name theirs by number.
+    public static let sharedPayloads = "v3: one payload per distinct body"
 }
 
 /// How often the audit head was found moved by another writer, and the last such finding in words.

@@ -1,0 +1,194 @@
+#!/usr/bin/env python3
+"""Instruction counts of one send, with valgrind's callgrind: stable where timings are not (a shared, loaded machine).
+
+    python3 scripts/bench/instructions.py --bin-dir .build-release/x86_64-unknown-linux-gnu/release
+    python3 scripts/bench/instructions.py --bin-dir … --channels 1000 --sends 3 --top 30
+
+Measures, on release binaries (each run on a `strip -g` copy: valgrind 3.19 cannot read Swift 6.3's DWARF):
+- `tocsind`, per send of the bench's template to N webhook channels (nginx on 127.0.0.1 as the receiver): the daemon
+  runs under callgrind twice on fresh state folders, once with K sends and once with none for the same wall time;
+  (total with K sends − total with none) / K. Each send waits until its N attempts are in the `attempt` table, so
+  the recording of every outcome is counted. The daemon is stopped with SIGTERM, so callgrind writes its totals.
+- `tocsinctl send … --yes --no-wait` (one process, against a daemon not under valgrind), and `tocsinctl --help`.
+- One `curl --parallel` process sending the same N requests (same body and headers), for scale.
+
+With --top, also prints the largest self costs of the daemon's K-send run (callgrind_annotate). Everything listens
+on 127.0.0.1 only and lives in one temp folder; every process started here is stopped on exit. Needs valgrind,
+nginx-light and curl.
+"""
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench  # noqa: E402  (the receiver, the daemon set-up and the process bookkeeping are the benchmark's)
+
+VALGRIND = shutil.which("valgrind")
+
+
+def stripped_copy(binary, folder):
+    copy = os.path.join(folder, os.path.basename(binary))
+    shutil.copy2(binary, copy)
+    subprocess.run(["strip", "-g", copy], check=True)
+    return copy
+
+
+def callgrind_total(path):
+    for line in open(path, errors="replace"):
+        if line.startswith(("summary:", "totals:")):
+            return int(line.split()[1])
+    raise SystemExit(f"instructions: no totals in {path}")
+
+
+class Run:
+    """The bench's Daemon, spawned under callgrind; ready when it sends READY=1 (no admin request is counted)."""
+
+    def __init__(self, work, tocsind, tocsinctl, nginx, channels, name):
+        self.holder = type("B", (), {"work": work, "tocsind": tocsind, "tocsinctl": tocsinctl})()
+        names = [f"c{i}" for i in range(1, channels + 1)]
+        self.daemon = bench.Daemon(self.holder, name, [(c, {"type": "webhook", "url": nginx.url(f"/hook/{c}")}) for c in names],
+                                   {"campus": names, "drill": names[:1]}, start=False)
+        self.out = os.path.join(self.daemon.dir, "callgrind.out")
+
+    def start(self, traced=True):
+        d = self.daemon
+        notify = os.path.join(d.dir, "notify.sock")
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        listener.bind(notify)
+        listener.settimeout(300)
+        command = [d.bench.tocsind, "--config", d.config]
+        if traced:
+            command = [VALGRIND, "--tool=callgrind", f"--callgrind-out-file={self.out}", *command]
+        log = open(os.path.join(d.dir, "tocsind.log"), "ab")
+        d.proc = bench.spawn(command, stdout=log, stderr=subprocess.STDOUT,
+                             env={**os.environ, "NOTIFY_SOCKET": notify})
+        try:
+            while "READY=1" not in listener.recv(4096).decode(errors="replace").split("\n"):
+                pass
+        except socket.timeout:
+            raise SystemExit(f"instructions: tocsind did not send READY=1:\n{d.log()}")
+        finally:
+            listener.close()
+
+    def stop(self):
+        bench.stop(self.daemon.proc, signal.SIGTERM)
+        if self.daemon.proc.returncode not in (0, -signal.SIGTERM):
+            raise SystemExit(f"instructions: tocsind exited {self.daemon.proc.returncode}:\n{self.daemon.log()}")
+
+
+def send(daemon, tocsinctl_prefix=()):
+    return subprocess.run([*tocsinctl_prefix, daemon.bench.tocsinctl, "send", *bench.TEMPLATE, "--yes", "--no-wait"],
+                          capture_output=True, text=True, env={**os.environ, "TOCSIN_SOCKET": daemon.socket}, timeout=600)
+
+
+def daemon_per_send(work, tocsind, tocsinctl, nginx, channels, sends):
+    """(total with `sends` sends − total with none, same wall time) / sends, and the K-send run's callgrind file."""
+    busy = Run(work, tocsind, tocsinctl, nginx, channels, "busy")
+    busy.start()
+    busy.daemon.approve()
+    t0 = time.monotonic()
+    for run in range(sends):
+        result = send(busy.daemon)
+        if result.returncode != 0:
+            raise SystemExit(f"instructions: send failed: {result.stdout}{result.stderr}\n{busy.daemon.log()}")
+        bench.wait_for(lambda: busy.daemon.attempts() >= (run + 1) * channels, 600, "attempts recorded", interval=0.05)
+    elapsed = time.monotonic() - t0
+    busy.stop()
+    idle = Run(work, tocsind, tocsinctl, nginx, channels, "idle")
+    idle.start()
+    idle.daemon.approve()
+    time.sleep(elapsed)  # the loop's idle turns and timers, as many as in the busy run
+    idle.stop()
+    with_sends, without = callgrind_total(busy.out), callgrind_total(idle.out)
+    return (with_sends - without) / sends, with_sends, without, busy.out
+
+
+def client_cost(work, tocsind, tocsinctl, nginx, channels):
+    run = Run(work, tocsind, tocsinctl, nginx, channels, "client")
+    run.start(traced=False)
+    run.daemon.approve()
+    send(run.daemon)  # warm: the first send of a daemon builds its caches
+    out = os.path.join(work, "callgrind.tocsinctl.send")
+    result = send(run.daemon, (VALGRIND, "--tool=callgrind", f"--callgrind-out-file={out}"))
+    if result.returncode != 0:
+        raise SystemExit(f"instructions: traced send failed: {result.stdout}{result.stderr}")
+    printed = result.stdout.strip()
+    help_out = os.path.join(work, "callgrind.tocsinctl.help")
+    subprocess.run([VALGRIND, "--tool=callgrind", f"--callgrind-out-file={help_out}", tocsinctl, "--help"],
+                   capture_output=True, check=True)
+    bench.wait_for(lambda: run.daemon.attempts() >= 2 * channels, 120, "attempts recorded", interval=0.05)
+    run.stop()
+    return callgrind_total(out), callgrind_total(help_out), printed
+
+
+def curl_cost(work, tocsind, tocsinctl, nginx, channels):
+    holder = type("B", (), {"work": work, "tocsind": tocsind, "tocsinctl": tocsinctl, "nginx": nginx})()
+    body, headers = bench.Bench.capture_webhook(holder)
+    config = bench.Bench.curl_config(holder, channels, body, headers, "instr")
+    out = os.path.join(work, "callgrind.curl")
+    offset = nginx.offset()
+    subprocess.run([VALGRIND, "--tool=callgrind", f"--callgrind-out-file={out}", "curl", "--silent", "--show-error",
+                    "--parallel", "--parallel-max", "100", "--parallel-immediate", "--config", config],
+                   capture_output=True, check=True)
+    nginx.receipts(offset, channels, 120)
+    return callgrind_total(out)
+
+
+def top(path, count):
+    result = subprocess.run(["callgrind_annotate", "--inclusive=no", path], capture_output=True, text=True)
+    lines = [l for l in result.stdout.splitlines() if re.match(r"^\s*[\d,]+ \(", l)]
+    return lines[:count]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bin-dir", default=os.environ.get("TOCSIN_BIN_DIR") or os.path.join(bench.ROOT, ".build-release", "release"))
+    parser.add_argument("--channels", type=int, default=100, help="webhook channels per send (default 100)")
+    parser.add_argument("--sends", type=int, default=10, help="sends in the daemon's measured run (default 10)")
+    parser.add_argument("--top", type=int, default=0, help="print the daemon's N largest self costs")
+    parser.add_argument("--no-client", action="store_true", help="skip tocsinctl and curl")
+    parser.add_argument("--keep", action="store_true", help="keep the temp folder (callgrind files, logs)")
+    args = parser.parse_args()
+    if not VALGRIND:
+        raise SystemExit("instructions: valgrind is missing: apt-get install -y valgrind")
+    signal.signal(signal.SIGTERM, bench.on_signal)
+    signal.signal(signal.SIGINT, bench.on_signal)
+    work = tempfile.mkdtemp(prefix="tocsin-instructions.")
+    try:
+        binaries = os.path.join(work, "bin")
+        os.makedirs(binaries)
+        tocsind = stripped_copy(os.path.join(args.bin_dir, "tocsind"), binaries)
+        tocsinctl = stripped_copy(os.path.join(args.bin_dir, "tocsinctl"), binaries)
+        nginx = bench.Nginx(work)
+        print(f"instructions: {args.bin_dir}, {args.channels} channels, {args.sends} sends; receiver 127.0.0.1:{nginx.port}",
+              flush=True)
+        per_send, with_sends, without, busy_out = daemon_per_send(work, tocsind, tocsinctl, nginx, args.channels, args.sends)
+        print(f"tocsind per {args.channels}-channel send: {per_send / 1e6:.1f} M instructions "
+              f"({with_sends / 1e6:.1f} M with {args.sends} sends − {without / 1e6:.1f} M with none)", flush=True)
+        if args.top:
+            print(f"tocsind, largest self costs over the {args.sends}-send run (start-up included):")
+            for line in top(busy_out, args.top):
+                print("   " + line)
+        if not args.no_client:
+            send_cost, help_cost, printed = client_cost(work, tocsind, tocsinctl, nginx, args.channels)
+            print(f"tocsinctl send --no-wait ({args.channels} channels): {send_cost / 1e6:.1f} M instructions; "
+                  f"tocsinctl --help: {help_cost / 1e6:.1f} M", flush=True)
+            print(f"  it printed: {printed}")
+            print(f"curl --parallel, the same {args.channels} requests: {curl_cost(work, tocsind, tocsinctl, nginx, args.channels) / 1e6:.1f} M instructions")
+    finally:
+        bench.cleanup()
+        if args.keep:
+            print(f"instructions: kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
