@@ -76,7 +76,8 @@ install-files:
 	install -d "$(DESTDIR)$(PREFIX)/bin" "$(DESTDIR)$(UNITDIR)" "$(DESTDIR)$(PREFIX)/lib/sysusers.d" \
 		"$(DESTDIR)$(PREFIX)/lib/tmpfiles.d" "$(DESTDIR)$(PREFIX)/share/doc/tocsin/runbooks" \
 		"$(DESTDIR)$(PREFIX)/share/bash-completion/completions" "$(DESTDIR)$(PREFIX)/share/zsh/vendor-completions" \
-		"$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d" "$(DESTDIR)$(SYSCONFDIR)/tocsin/templates"
+		"$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d" "$(DESTDIR)$(SYSCONFDIR)/tocsin/templates" \
+		"$(DESTDIR)$(SYSCONFDIR)/tocsin/recipients"
 	install -m 0755 "$(INSTALL_BIN_DIR)/tocsind" "$(INSTALL_BIN_DIR)/tocsinctl" "$(DESTDIR)$(PREFIX)/bin/"
 	for unit in systemd/tocsind.service systemd/tocsind.socket; do \
 		sed 's|/usr/bin/|$(PREFIX)/bin/|g' "$$unit" > "$(DESTDIR)$(UNITDIR)/$$(basename $$unit)"; chmod 0644 "$(DESTDIR)$(UNITDIR)/$$(basename $$unit)"; done
@@ -90,6 +91,9 @@ install-files:
 	[ -e "$(DESTDIR)$(SYSCONFDIR)/tocsin/tocsin.yaml" ] || install -m 0640 config/tocsin.yaml "$(DESTDIR)$(SYSCONFDIR)/tocsin/tocsin.yaml"
 	for template in config/templates/*.yaml; do \
 		[ -e "$(DESTDIR)$(SYSCONFDIR)/tocsin/templates/$$(basename $$template)" ] || install -m 0644 "$$template" "$(DESTDIR)$(SYSCONFDIR)/tocsin/templates/"; done
+	@# Example recipients files (personal data once filled in: not world-readable), never over an existing one.
+	for list in config/recipients/*; do \
+		[ -e "$(DESTDIR)$(SYSCONFDIR)/tocsin/recipients/$$(basename $$list)" ] || install -m 0640 "$$list" "$(DESTDIR)$(SYSCONFDIR)/tocsin/recipients/"; done
 
 # Removes what `install` put in place, but never the config, the state or the audit log.
 uninstall:

@@ -50,7 +50,7 @@ struct ChannelParser {
             }
             if key == "recipients_file" {
                 if let file = reader.string(map[key], "\(path).\(key)").map(resolvePath) {
-                    if let list = readRecipients(file, at: map[key], path: path) { recipients += list } else { recipientsUnreadable = true }
+                    if let list = readRecipients(file, type: type, at: map[key], path: path) { recipients += list } else { recipientsUnreadable = true }
                 }
                 continue
             }
@@ -200,18 +200,43 @@ struct ChannelParser {
         }
     }
 
-    /// Recipients from a file: one per line or CSV with the address or number in the first column; `#` comments.
-    private mutating func readRecipients(_ file: String, at node: Node?, path: String) -> [String]? {
+    /// Recipients from a file as people keep them: one per line, or a CSV export with the number or address in the
+    /// first column, `,` or `;` (or tab) separated, `#` comments. A first line whose first column is not a recipient
+    /// is a header in any language (`numero,nom`, `Téléphone;Nom`, `courriel`). Every other line that is not a
+    /// recipient is an error naming the file and its line (not the YAML line), and is left out.
+    private mutating func readRecipients(_ file: String, type: ChannelType, at node: Node?, path: String) -> [String]? {
         guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
             reader.error("cannot read '\(path).recipients_file': \(ConfigLoader.describeReadFailure(file))", at: node)
             return nil
         }
-        return text.split(whereSeparator: \.isNewline).compactMap { line in
-            let first = line.split(separator: ",", omittingEmptySubsequences: false).first.map(String.init) ?? ""
-            let value = first.trimmingCharacters(in: .whitespaces.union(CharacterSet(charactersIn: "\"")))
-            if value.isEmpty || value.hasPrefix("#") { return nil }
-            // A CSV header row names its column instead of holding a recipient.
-            if ["phone", "number", "email", "e-mail", "address", "to", "recipient"].contains(value.lowercased()) { return nil }
+        var recipients: [String] = []
+        var first = true
+        // Lines split on line ends alone (a Windows "\r\n" is one Character in Swift), so a number is the file's own.
+        for (index, line) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
+            let field = line.split(whereSeparator: { $0 == "," || $0 == ";" || $0 == "\t" }).first.map(String.init) ?? ""
+            let value = field.trimmingCharacters(in: .whitespacesAndNewlines.union(CharacterSet(charactersIn: "\"\u{FEFF}")))
+            if value.isEmpty || value.hasPrefix("#") { continue }
+            defer { first = false }
+            if let recipient = Self.recipient(value, type: type) {
+                recipients.append(recipient)
+            } else if !first {
+                let expected = type == .twilioSMS ? "a phone number in E.164 form (e.g. +15145551234)" : "an e-mail address"
+                reader.error("\(file), line \(index + 1): '\(TextValidator.printable(value, limit: 60))' is not \(expected) (\(path).recipients_file)", at: node)
+            }
+        }
+        return recipients
+    }
+
+    /// The recipient `value` stands for on a channel of `type` (a phone number without its spaces, dashes, dots and
+    /// brackets), or nil when it is not one.
+    static func recipient(_ value: String, type: ChannelType) -> String? {
+        switch type {
+        case .twilioSMS:
+            let number = value.filter { !" -().".contains($0) }
+            return RecipientFormat.isE164(number) ? number : nil
+        case .email:
+            return RecipientFormat.isEmailAddress(value) ? value : nil
+        default:
             return value
         }
     }

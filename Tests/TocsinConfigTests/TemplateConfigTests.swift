@@ -123,9 +123,10 @@ struct ExampleConfigTests {
             let file = try folder.write("credentials/\(name)", value + "\n")
             try FileManager.default.setAttributes([.posixPermissions: 0o400], ofItemAtPath: file)
         }
-        try folder.write("recipients/sms-campus.csv", "phone,name\n# opted in\n+15145550101,A\n+1 514 555 0102,B\n+15145550101,A again\n")
-        try folder.write("recipients/email-campus.txt", "tous-etudiants@cegep.example\ntout-le-personnel@cegep.example\n")
-        try folder.write("recipients/email-personnel.txt", "tout-le-personnel@cegep.example\n")
+        // The recipients files shipped beside the example (French headers, `;` separators).
+        for name in ["sms-campus.csv", "email-campus.txt", "email-personnel.txt"] {
+            try folder.write("recipients/\(name)", try String(contentsOf: Self.exampleFolder.appendingPathComponent("recipients/\(name)"), encoding: .utf8))
+        }
         // Every file the example reads must have been redirected, or the test would depend on this machine.
         #expect(original.contains("/run/credentials/tocsind.service/"))
 
@@ -143,7 +144,7 @@ struct ExampleConfigTests {
         #expect(config.channels["ops-webhook"]?.secrets["secret"]?.reveal() == Samples.webhookSecret)
         #expect(config.channels["teams-personnel"]?.secrets["url"]?.reveal() == credentials["teams-personnel-url"])
         #expect(config.channels["slack-ti"]?.languages == ["fr"])
-        #expect(config.channels["sms-campus"]?.recipients == ["+15145550101", "+15145550102"])
+        #expect(config.channels["sms-campus"]?.recipients == ["+15145550101", "+15145550102", "+15145550103"])
         #expect(config.channels["email-campus"]?.recipients.count == 2)
         #expect(config.channels["affichage"]?.maxConcurrency == 2)
         #expect(config.channels["discord-etudiants"]?.rateLimit == 0.5)
