@@ -40,14 +40,15 @@ public func runCommand(
     process.standardError = err
     let exit = try ProcessExit.run(process)
     let (outData, errData) = try await withTaskCancellationHandler {
+        // Each pipe is drained on a thread of its own while the input is written, so a child that answers before
+        // reading all of its input never blocks on a full pipe.
+        async let outData = offPool { out.fileHandleForReading.readDataToEndOfFile() }
+        async let errData = offPool { err.fileHandleForReading.readDataToEndOfFile() }
         try await offPool {
-            // Both pipes drain on threads of their own while the input is written, so a child that answers before
-            // reading all of it never blocks on a full pipe.
-            let outReader = PipeReader(out), errReader = PipeReader(err)
             if let bytes { stdin.fileHandleForWriting.write(Data(bytes)) }
             try stdin.fileHandleForWriting.close()
-            return (outReader.wait(), errReader.wait())
         }
+        return try await (outData, errData)
     } onCancel: {
         if !exit.hasExited { kill(exit.pid, SIGKILL) }
     }
@@ -57,26 +58,6 @@ public func runCommand(
         stdout: String(decoding: outData, as: UTF8.self),
         stderr: String(decoding: errData, as: UTF8.self)
     )
-}
-
-/// Reads a pipe to its end on a thread of its own.
-final class PipeReader: @unchecked Sendable {
-    private let done = DispatchSemaphore(value: 0)
-    private var data = Data()
-
-    init(_ pipe: Pipe) {
-        let handle = pipe.fileHandleForReading
-        Thread { [self] in
-            data = handle.readDataToEndOfFile()
-            done.signal()
-        }.start()
-    }
-
-    /// Blocks until the end of the pipe: only from a thread of one's own (``offPool(_:)``).
-    func wait() -> Data {
-        done.wait()
-        return data
-    }
 }
 
 /// Polls `condition` until it holds or `timeout` passes; for waiting on other processes, never for timing them.
