@@ -11,10 +11,14 @@ public struct SendParams: Codable, Sendable, Hashable {
     public var msgType: String?
     /// For `Update` and `Cancel`: the incident followed up. Its status, route and variables carry over.
     public var references: String?
+    /// The answer carries the summary (its `counts`) and no per-delivery list: what a client that does not follow
+    /// delivery needs (`--no-wait`), without encoding and parsing a line per delivery. Absent means false, so older
+    /// clients get the whole list, and a daemon that ignores it answers with the list (clients read either).
+    public var brief: Bool?
 
     public init(
         template: String, variables: [String: String] = [:], route: String? = nil, drill: Bool = false,
-        msgType: String? = nil, references: String? = nil
+        msgType: String? = nil, references: String? = nil, brief: Bool? = nil
     ) {
         self.template = template
         self.variables = variables
@@ -22,6 +26,7 @@ public struct SendParams: Codable, Sendable, Hashable {
         self.drill = drill
         self.msgType = msgType
         self.references = references
+        self.brief = brief
     }
 }
 

@@ -139,12 +139,17 @@ struct SendFlow {
                     throw Exit.usage
                 }
             }
-            let accepted = try client.call(.send, params, as: IncidentStatus.self)
+            // Not following: the counts are enough, and the daemon need not encode (nor this process parse) a line
+            // per delivery.
+            var request = params
+            if options.noWait { request.brief = true }
+            let accepted = try client.call(.send, request, as: IncidentStatus.self)
             let incident = accepted.summary.incident
+            let count = accepted.summary.counts.values.reduce(0, +)
             if global.json {
-                Console.jsonLine(SendLine(incident: incident, event: "accepted", status: accepted.summary.status, deliveries: accepted.deliveries.count))
+                Console.jsonLine(SendLine(incident: incident, event: "accepted", status: accepted.summary.status, deliveries: count))
             } else {
-                print("Incident \(incident) stored: \(accepted.deliveries.count) deliver\(accepted.deliveries.count == 1 ? "y" : "ies") (\(accepted.summary.status)\(accepted.summary.approved ? "" : ", template NOT approved")).")
+                print("Incident \(incident) stored: \(count) deliver\(count == 1 ? "y" : "ies") (\(accepted.summary.status)\(accepted.summary.approved ? "" : ", template NOT approved")).")
                 Console.flush()
             }
             if options.noWait {
@@ -229,12 +234,14 @@ struct SummaryLine: Encodable {
     var pending: Int
     var deliveries: [DeliveryStatus]
 
+    /// From the summary's counts, so a brief answer (no per-delivery list, `--no-wait`) gives the same figures.
     init(incident: String, status: IncidentStatus) {
         self.incident = incident
-        finished = status.isFinished
-        delivered = status.deliveries.filter { $0.state == "delivered" }.count
-        failed = status.deliveries.filter { $0.state == "failed" || $0.state == "cancelled" }.count
-        pending = status.deliveries.filter { !$0.isFinal }.count
+        let counts = status.summary.counts
+        delivered = counts["delivered", default: 0]
+        failed = counts["failed", default: 0] + counts["cancelled", default: 0]
+        pending = counts.values.reduce(0, +) - delivered - failed
+        finished = pending == 0
         deliveries = status.deliveries
     }
 }
