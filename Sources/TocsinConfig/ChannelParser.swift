@@ -101,6 +101,7 @@ struct ChannelParser {
             maxConcurrency: maxConcurrency, settings: settings, secrets: secrets, headers: headers, recipients: recipients
         )
         channel.expires = expires
+        channel.allowShortening = reader.bool(map["allow_shortening"], "\(path).allow_shortening") ?? false
         return channel
     }
 

@@ -77,6 +77,9 @@ public struct PreviewResult: Codable, Sendable, Hashable {
     public var deliveries: Int
     public var variables: [String: String]
     public var messages: [RenderedText]
+    /// The channels of this send on which the template can be shortened (its cuts, see TemplateSummary); nil when
+    /// none. The live confirmation names them in capitals.
+    public var shortened: [String]? = nil
 
     public init(
         template: String, status: String, msgType: String, approved: Bool, approvalNote: String?, route: String,
@@ -217,6 +220,9 @@ public struct TemplateSummary: Codable, Sendable, Hashable {
     public var approvedAt: String?
     public var contentHash: String
     public var variables: [VariableInfo]
+    /// How the template would be shortened on channels it can reach ("template 'x' does not fit channel 'y' …");
+    /// nil when it reaches every channel whole. An approval is refused while this is set.
+    public var shortened: [String]? = nil
 
     public init(
         id: String, route: String, drillRoute: String?, approval: String, approvedBy: String?, approvedAt: String?,

@@ -33,6 +33,8 @@ struct Tocsind: AsyncParsableCommand {
             throw ExitCode(1)
         }
         if checkConfig {
+            // The daemon still starts and sends with these; an approval of such a template is refused.
+            for warning in Daemon.fitWarnings(loaded, path: path) { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
             print("\(path): OK — \(loaded.templates.count) templates, \(loaded.channels.count) channels, \(loaded.routes.count) routes (fingerprint \(loaded.fingerprint.prefix(12)))")
             return
         }

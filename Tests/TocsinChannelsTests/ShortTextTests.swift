@@ -61,46 +61,41 @@ struct ShortTextTests {
             timeout: .seconds(5)
         )
         let x = try XEndpointTests.endpoint(Fixtures.bilingual)
+        let ntfy = try NtfyEndpoint(Fixtures.definition(.ntfy, settings: ["url": "https://ntfy.sh/campus"]), timeout: .seconds(5))
         #expect(configuration.templates.count == 4)
         for template in configuration.templates.values {
             #expect(template.content.short != nil, "\(template.id) has a short text")
-            for values in Self.longestValues(of: template) {
-                for marking in [nil, TemplateRenderer.Marking.exercise, .update] {
-                    let rendered = TemplateRenderer.render(template, values: values, languages: ["fr", "en"], marking: marking)
-                    let payload = try sms.encode(Self.message(rendered))
-                    let text = String(decoding: payload.body, as: UTF8.self)
-                    let context = "\(template.id) \(marking.map { "\($0)" } ?? "live") \(values): \(text)"
-                    #expect(SMSEncoding.of(text) == .gsm7, "\(context)")
-                    #expect(SMSEncoding.gsm7.segments(text) <= 2, "\(context)")
-                    #expect(!payload.notes.contains { $0.contains("shortened") }, "\(context): \(payload.notes)")
-                    for message in rendered { #expect(text.contains(SMSEncoding.gsmLookalike(message.short ?? "") ?? message.short ?? "?"), "\(context)") }
-                    let post = try x.encode(Self.message(rendered))
-                    #expect(post.notes.isEmpty, "\(context): \(post.notes)")
-                }
+            for spec in template.content.variables where spec.allowed == nil {
+                #expect(spec.maxLength != nil, "\(template.id).\(spec.name) declares a max_length")
+            }
+            let cuts = FitCheck.cuts(of: template, on: [("sms", sms), ("x", x), ("ntfy", ntfy)], organization: configuration.organization)
+            #expect(cuts.isEmpty, "\(cuts.map(\.description))")
+            for rendering in FitCheck.renderings(of: template, languages: ["fr", "en"]) {
+                let text = String(decoding: try sms.encode(Self.message(rendering.messages)).body, as: UTF8.self)
+                let context = "\(template.id) \(rendering.kind) \(rendering.values): \(text)"
+                #expect(SMSEncoding.of(text) == .gsm7, "\(context)")
+                #expect(SMSEncoding.gsm7.segments(text) <= 2, "\(context)")
             }
         }
     }
 
-    /// One set of values per allowed value of each variable with a list (the others at their longest): free
-    /// variables at `max_length`, which every free variable of an example declares.
-    static func longestValues(of template: MessageTemplate) -> [[String: String]] {
-        var base: [String: String] = [:]
-        for spec in template.content.variables {
-            if let allowed = spec.allowed {
-                base[spec.name] = allowed.max { $0.count < $1.count }
-            } else {
-                #expect(spec.maxLength != nil, "\(template.id).\(spec.name) declares a max_length")
-                base[spec.name] = String(repeating: "W", count: spec.maxLength ?? 60)
-            }
-        }
-        var sets = [base]
-        for spec in template.content.variables {
-            for value in spec.allowed ?? [] {
-                var values = base
-                values[spec.name] = value
-                sets.append(values)
-            }
-        }
-        return sets
+    /// A template too long for SMS is named with the channel, the case and the measure; a channel that allows
+    /// shortening is not flagged.
+    @Test func aTemplateThatWouldBeCutIsNamed() throws {
+        let template = try MessageTemplate(content: MessageTemplate.Content(
+            id: "long", category: .fire, severity: .extreme, urgency: .immediate, certainty: .observed, route: "campus",
+            variables: [VariableSpec(name: "building", allowed: ["Pavillon A", "Pavillon des sciences"])],
+            event: ["fr": "É", "en": "E"], title: ["fr": "ÉVACUATION {{building}}", "en": "EVACUATION {{building}}"],
+            body: ["fr": String(repeating: "Quittez le bâtiment. ", count: 30), "en": String(repeating: "Leave the building. ", count: 30)]
+        ))
+        let definition = Fixtures.definition(.twilioSMS, settings: ["account_sid": "AC0", "from": "+15145550000"], secrets: ["auth_token": "t"], recipients: ["+15145551234"])
+        let organization = Configuration.Organization(name: "Cégep", sender: "alertes@cegep.example", languages: ["fr", "en"])
+        let cuts = FitCheck.cuts(of: template, on: [("sms-campus", try TwilioSMSEndpoint(definition, timeout: .seconds(5)))], organization: organization)
+        #expect(cuts.count == 1)
+        #expect(cuts.first?.description.hasPrefix("template 'long' does not fit channel 'sms-campus' (live, building=Pavillon des sciences): text shortened from") == true, "\(cuts)")
+        var allowing = definition
+        allowing.allowShortening = true
+        #expect(FitCheck.cuts(of: template, on: [("sms-campus", try TwilioSMSEndpoint(allowing, timeout: .seconds(5)))], organization: organization).isEmpty)
     }
+
 }

@@ -27,12 +27,13 @@ struct AdminRouterTests {
         let configuration: Configuration
         let parts: DaemonParts
 
-        init() throws {
+        init(_ change: (inout TestConfig, TemporaryDirectory) throws -> Void = { _, _ in }) throws {
             directory = try TemporaryDirectory()
             var config = TestConfig(channels: [.init("ops", url: "http://127.0.0.1:9/ops")])
             config.operators = ["uid:\(AdminRouterTests.operatorUID)"]
             config.approvers = ["uid:\(AdminRouterTests.approverUID)"]
             config.auditors = ["uid:\(AdminRouterTests.auditorUID)"]
+            try change(&config, directory)
             let path = try config.write(to: directory)
             configuration = try #require(ConfigLoader.load(path: path).configuration)
             store = try SQLiteStore(path: directory.file("state/tocsin.db"))
@@ -162,5 +163,40 @@ struct AdminRouterTests {
         _ = try await bed.call(#"{"jsonrpc":"2.0","id":9,"method":"audit.verify"}"#, as: Self.auditorUID)
         let entry = try #require(try await bed.store.auditEntries(afterSeq: 0, limit: 10, subject: nil, newest: false).last)
         #expect(entry.kind == "admin.request" && entry.actorUID == Int64(Self.auditorUID) && entry.actorPID == 4242)
+    }
+
+    /// A template whose text an SMS channel would cut (issue 15, item 2): flagged in the list, the preview and
+    /// health, and refused for approval with every cut named. Approving it is not "fixing" it.
+    @Test func aTemplateThatAPhoneWouldGetCutCannotBeApproved() async throws {
+        let bed = try Bed { config, directory in
+            let token = try directory.write("secrets/twilio", "0123456789abcdef0123456789abcdef\n")
+            var sms = TestConfig.Channel("sms", url: "")
+            sms.type = "twilio-sms"
+            sms.extra = "    account_sid: AC0123456789abcdef0123456789abcdef\n    auth_token_file: \(token)\n    from: \"+15145550000\"\n    to: [\"+15145551234\"]\n    api_base: http://127.0.0.1:9\n    max_segments: 1\n"
+            config.channels.append(sms)
+            config.routes = ["campus": ["ops"], "drill": ["ops"], "sms": ["sms"]]
+        }
+        defer { bed.tearDown() }
+        let approve = try await bed.call(#"{"jsonrpc":"2.0","id":1,"method":"template.approve","params":{"template":"evacuation"}}"#, as: Self.approverUID)
+        #expect(Self.errorCode(approve) == RPCError.validationCode, "\(String(describing: approve))")
+        #expect(Self.errorMessage(approve).contains("cannot be approved as it is; nothing was approved"))
+        let problems = ((approve?["error"] as? [String: Any])?["data"] as? [String: Any])?["problems"] as? [String]
+        #expect(problems?.first?.hasPrefix("template 'evacuation' does not fit channel 'sms' (") == true, "\(String(describing: problems))")
+
+        let list = try await bed.call(#"{"jsonrpc":"2.0","id":2,"method":"template.list"}"#, as: Self.operatorUID)
+        let evacuation = try #require((list?["result"] as? [[String: Any]])?.first { $0["id"] as? String == "evacuation" })
+        #expect((evacuation["shortened"] as? [String])?.isEmpty == false)
+
+        // Sent on the route without the SMS channel, nothing is shortened; on the SMS route, the preview says so.
+        let campus = try await bed.call(#"{"jsonrpc":"2.0","id":3,"method":"incident.preview","params":{"template":"evacuation","variables":{"building":"Pavillon A"},"drill":false}}"#, as: Self.operatorUID)
+        #expect((campus?["result"] as? [String: Any])?["shortened"] == nil, "\(String(describing: campus))")
+        let sms = try await bed.call(#"{"jsonrpc":"2.0","id":4,"method":"incident.preview","params":{"template":"evacuation","variables":{"building":"Pavillon A"},"drill":false,"route":"sms"}}"#, as: Self.operatorUID)
+        #expect(((sms?["result"] as? [String: Any])?["shortened"] as? [String])?.first?.contains("channel 'sms'") == true, "\(String(describing: sms))")
+
+        let health = try await bed.call(#"{"jsonrpc":"2.0","id":5,"method":"daemon.health"}"#, as: Self.operatorUID)
+        let checks = ((health?["result"] as? [String: Any])?["checks"] as? [[String: Any]]) ?? []
+        let templates = try #require(checks.first { $0["name"] as? String == "templates" }, "\(checks)")
+        #expect(templates["state"] as? String == "WARNING")
+        #expect((templates["message"] as? String)?.contains("evacuation (sms)") == true)
     }
 }

@@ -13,6 +13,24 @@ import TocsinTestSupport
         #expect(result.stdout.contains("OK"))
     }
 
+    /// A template an SMS channel would cut is a warning (the daemon still starts and sends), naming the template,
+    /// the channel, the case and the measure (issue 15, item 2).
+    @Test func aTemplateThatWouldBeCutIsAWarning() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let token = try directory.write("secrets/twilio", "0123456789abcdef0123456789abcdef\n")
+        var sms = TestConfig.Channel("sms", url: "")
+        sms.type = "twilio-sms"
+        sms.extra = "    account_sid: AC0123456789abcdef0123456789abcdef\n    auth_token_file: \(token)\n    from: \"+15145550000\"\n    to: [\"+15145551234\"]\n    max_segments: 1\n"
+        let path = try TestConfig(channels: [.init("ops", url: "http://127.0.0.1:9/ops"), sms]).write(to: directory)
+        let result = try await runCommand(PackagePaths.tocsind, ["--check-config", "--config", path])
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stdout.contains("OK"))
+        #expect(result.stderr.contains("warning: template 'evacuation' does not fit channel 'sms' (live"), "\(result.stderr)")
+        #expect(result.stderr.contains("SMS segments"), "\(result.stderr)")
+        #expect(!result.stderr.contains("channel 'ops'"))
+    }
+
     @Test func everyProblemIsListedWithFileAndLine() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
@@ -68,6 +86,8 @@ import TocsinTestSupport
         let result = try await runCommand(PackagePaths.tocsind, ["--check-config", "--config", path])
         #expect(result.status == 0, "\(result)")
         #expect(result.stdout.contains("4 templates"))
+        // Every example template reaches every example channel whole, with its longest values (issue 15).
+        #expect(!result.stderr.contains("does not fit"), "\(result.stderr)")
     }
 }
 

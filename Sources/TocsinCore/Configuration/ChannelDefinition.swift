@@ -20,6 +20,9 @@ public struct ChannelDefinition: Sendable {
     public var recipients: [String]
     /// When the channel's credential stops working (`expires:`, e.g. a Facebook page token), when known.
     public var expires: Date?
+    /// `allow_shortening: true`: the organisation accepts that this channel gets an approved text shortened (at
+    /// word boundaries) when it does not fit, so the fit check does not flag it.
+    public var allowShortening = false
 
     public init(
         name: String, type: ChannelType, languages: [String], timeout: Duration? = nil, rateLimit: Double? = nil,

@@ -4,7 +4,7 @@ public enum ChannelType: String, Sendable, Hashable, CaseIterable {
     case twilioSMS = "twilio-sms", facebookPage = "facebook-page", x, email, cap
 
     /// Keys every channel takes, whatever its type.
-    public static let commonKeys: Set<String> = ["type", "languages", "timeout", "rate_limit", "max_concurrency", "expires"]
+    public static let commonKeys: Set<String> = ["type", "languages", "timeout", "rate_limit", "max_concurrency", "expires", "allow_shortening"]
 
     /// Groups of keys of which one must be present (`[["to", "recipients_file"]]`: either).
     public var requiredKeys: [[String]] {

@@ -8,6 +8,7 @@ extension DaemonHandlers {
     func health() async -> HealthReport {
         let now = Date()
         var checks: [HealthReport.Check] = [configCheck()]
+        if let check = templatesCheck() { checks.append(check) }
         checks.append(await databaseCheck(now: now))
         checks += await channelChecks(now: now)
         checks += credentialChecks(now: now)
@@ -22,6 +23,15 @@ extension DaemonHandlers {
             return .init(name: "config", state: .warning, message: "the last reload (\(Timestamp.iso(refusal.at))) was refused: \(refusal.reason); the previous configuration is still running")
         }
         return .init(name: "config", state: .ok, message: "loaded (\(config.fingerprint.prefix(12))): \(config.channels.count) channels, \(config.templates.count) templates")
+    }
+
+    /// A template that would reach a channel shortened: WARNING, not CRITICAL, since the daemon still sends it (an
+    /// approval made before the fit check stays valid), but someone must write a short text before the day it matters.
+    private func templatesCheck() -> HealthReport.Check? {
+        let cuts = configuration.current.cuts
+        guard !cuts.isEmpty else { return nil }
+        let named = cuts.keys.sorted().map { id in "\(id) (\(cuts[id, default: []].map(\.channel).joined(separator: ", ")))" }
+        return .init(name: "templates", state: .warning, message: "would be shortened on some channels: \(named.joined(separator: "; ")); give them a 'short:' text (tocsinctl templates list shows each cut)")
     }
 
     private func databaseCheck(now: Date) async -> HealthReport.Check {

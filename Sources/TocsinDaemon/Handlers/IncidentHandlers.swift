@@ -31,7 +31,7 @@ struct IncidentHandlers: Sendable {
 
     func preview(_ params: SendParams) async throws(DaemonError) -> PreviewResult {
         let plan = try await incidents.plan(params, enforceApproval: false)
-        return PreviewResult(
+        var preview = PreviewResult(
             template: plan.template.id, status: plan.status.rawValue, msgType: plan.msgType.rawValue,
             approved: plan.approved, approvalNote: plan.approvalNote, route: plan.route,
             channels: plan.channels.map {
@@ -40,6 +40,10 @@ struct IncidentHandlers: Sendable {
             deliveries: plan.deliveryCount, variables: plan.variables,
             messages: plan.messages.map(RenderedTextMapper.text(of:))
         )
+        let names = Set(plan.channels.map(\.name))
+        let cuts = plan.active.cuts[plan.template.id, default: []].filter { names.contains($0.channel) }
+        preview.shortened = cuts.isEmpty ? nil : cuts.map(\.description)
+        return preview
     }
 
     /// Streams the incident's delivery changes as notifications until every delivery is final.

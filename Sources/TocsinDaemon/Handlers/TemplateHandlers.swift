@@ -27,7 +27,7 @@ struct TemplateHandlers: Sendable {
 
     private func summary(of template: MessageTemplate) async throws(DaemonError) -> TemplateSummary {
         let state = try await approvals.state(of: template)
-        return TemplateSummary(
+        var summary = TemplateSummary(
             id: template.id, route: template.content.route, drillRoute: template.content.drillRoute, approval: state.label,
             approvedBy: state.latest.map { record in record.approverName.map { "\($0) (uid \(record.approverUID))" } ?? "uid \(record.approverUID)" },
             approvedAt: state.latest.map { Timestamp.iso(millis: $0.approvedAt) }, contentHash: template.contentHash,
@@ -35,6 +35,8 @@ struct TemplateHandlers: Sendable {
                 VariableInfo(name: $0.name, required: $0.required, defaultValue: $0.defaultValue, allowed: $0.allowed)
             }
         )
+        summary.shortened = configuration.current.cuts[template.id]?.map(\.description)
+        return summary
     }
 
     func detail(_ id: String) async throws(DaemonError) -> TemplateDetail {
@@ -55,9 +57,19 @@ struct TemplateHandlers: Sendable {
         )
     }
 
+    /// Refused while the template would be shortened on a channel it can reach: what the approver reads must be
+    /// what every person receives. Approvals made before this check stay valid (the template is flagged instead).
     func approve(_ params: ApproveParams, caller: Principal, requestAudit: AuditEvent) async throws(DaemonError) -> ApproveResult {
-        guard let template = configuration.current.configuration.templates[params.template] else {
+        let active = configuration.current
+        guard let template = active.configuration.templates[params.template] else {
             throw .notFound("no template '\(params.template)'")
+        }
+        if let cuts = active.cuts[template.id] {
+            throw .validation(
+                "template '\(template.id)' would reach \(cuts.count == 1 ? "a channel" : "\(cuts.count) channels") shortened, so it cannot be approved as it is; nothing was approved",
+                problems: cuts.map(\.description),
+                hint: "Give the template a 'short:' text per language that fits, declare 'max_length' for free variables, or set 'allow_shortening: true' on a channel that may shorten (docs/configuration.md), then reload."
+            )
         }
         return try await approvals.approve(template, expectedHash: params.contentHash, caller: caller, requestAudit: requestAudit)
     }

@@ -1,3 +1,4 @@
+import Logging
 import Synchronization
 import TocsinChannels
 import TocsinCore
@@ -10,6 +11,9 @@ struct ActiveConfiguration: Sendable {
     let endpoints: [String: any ChannelEndpoint]
     /// Channels that cannot send with this build or config, with the reason.
     let unavailable: [String: String]
+    /// Template id → how it would be shortened on the channels it can reach (any route: `send --route` may pick
+    /// another), live or as an update or a drill (FitCheck). Empty for a template that reaches every channel whole.
+    let cuts: [String: [FitCheck.Cut]]
 
     init(_ configuration: Configuration, path: String) {
         self.configuration = configuration
@@ -25,9 +29,19 @@ struct ActiveConfiguration: Sendable {
         }
         self.endpoints = endpoints
         self.unavailable = unavailable
+        let reachable = endpoints.map { (name: $0.key, endpoint: $0.value) }
+        cuts = configuration.templates.mapValues { FitCheck.cuts(of: $0, on: reachable, organization: configuration.organization) }
+            .filter { !$0.value.isEmpty }
     }
 
     var retryPolicy: RetryPolicy { configuration.delivery.retry }
+
+    /// One warning a cut, at start and after each reload.
+    func logCuts(_ logger: Logger) {
+        for cut in cuts.keys.sorted().flatMap({ cuts[$0] ?? [] }) {
+            logger.warning("template would be shortened", metadata: ["template": "\(cut.template)", "channel": "\(cut.channel)", "problem": "\(cut)"])
+        }
+    }
 }
 
 /// Holds the active configuration for every part of the daemon; readers take a consistent snapshot.

@@ -26,6 +26,7 @@ public enum Daemon {
         for (name, reason) in holder.current.unavailable.sorted(by: { $0.key < $1.key }) {
             logger.warning("channel cannot send", metadata: ["channel": "\(name)", "reason": "\(reason)"])
         }
+        holder.current.logCuts(logger)
         let registry = DaemonMetrics.bootstrap()
         DaemonMetrics.declare(channels: Array(configuration.channels.keys))
         let parts = DaemonParts(configuration: holder, store: store, transport: transport, logger: logger)
@@ -85,6 +86,13 @@ public enum Daemon {
         }
         try? await eventLoops.shutdownGracefully()
         logger.notice("tocsind stopped", metadata: ["deliveries.unfinished": "\(dispatcher.pendingCount)"])
+    }
+
+    /// How each template would be shortened on the channels it can reach (the fit check of load, reload and
+    /// approval), as `tocsind --check-config` prints them: warnings, since the daemon still starts and sends.
+    public static func fitWarnings(_ configuration: Configuration, path: String) -> [String] {
+        let cuts = ActiveConfiguration(configuration, path: path).cuts
+        return cuts.keys.sorted().flatMap { cuts[$0] ?? [] }.map(\.description)
     }
 
     /// Hands every unfinished delivery on disk back to the dispatcher; one that was in flight when the

@@ -104,7 +104,10 @@ final class Reloader: Sendable {
             return previous.secrets != channel.secrets || previous.recipients != channel.recipients
         }.map(\.name).sorted()
         let changed = loaded.fingerprint != old.configuration.fingerprint || !credentialsChanged.isEmpty
-        configuration.replace(with: ActiveConfiguration(loaded, path: old.configPath))
+        let next = ActiveConfiguration(loaded, path: old.configPath)
+        configuration.replace(with: next)
+        next.logCuts(logger)
+        warnings += next.cuts.keys.sorted().flatMap { next.cuts[$0] ?? [] }.map(\.description)
         lastRefusal.withLock { $0 = nil }
         DaemonMetrics.reload(accepted: true)
         DaemonMetrics.declare(channels: Array(loaded.channels.keys))

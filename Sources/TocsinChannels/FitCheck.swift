@@ -1,0 +1,97 @@
+import TocsinCore
+
+/// Whether each approved template reaches each channel whole.
+///
+/// Every template is rendered with its worst-case values (each allowed value, the default, a free variable at its
+/// `max_length` or ``defaultFreeLength``), live and as an update, a drill and a drilled update (their words lead the
+/// title and the short text), and shaped by the channel's own encoder exactly as a send would be. A shaping note
+/// saying the text was shortened is a cut: the person at the other end would miss part of what was approved. Pure:
+/// the daemon runs it at load and reload and before an approval.
+public enum FitCheck {
+    /// The length assumed for a free variable without `max_length` (the send refuses more than `max_length`, never
+    /// more than this when it is undeclared, only the shared limit of 200).
+    public static let defaultFreeLength = 60
+
+    /// One way a template would be shortened on one channel.
+    public struct Cut: Sendable, Hashable, CustomStringConvertible {
+        public var template: String
+        public var channel: String
+        /// `live`, `update`, `drill` or `drill update`.
+        public var kind: String
+        /// The values that produce the cut, `name=value` sorted by name.
+        public var values: String
+        /// The encoder's words: what was measured and the limit (`text shortened from 5 to 4 SMS segments …`).
+        public var note: String
+
+        public var description: String {
+            "template '\(template)' does not fit channel '\(channel)' (\(kind)\(values.isEmpty ? "" : ", \(values)")): \(note)"
+        }
+    }
+
+    /// The first cut of `template` on each channel of `endpoints` that does not allow shortening, in channel order.
+    public static func cuts(
+        of template: MessageTemplate, on endpoints: [(name: String, endpoint: any ChannelEndpoint)], organization: Configuration.Organization
+    ) -> [Cut] {
+        let cases = renderings(of: template, languages: organization.languages)
+        var cuts: [Cut] = []
+        for (name, endpoint) in endpoints.sorted(by: { $0.name < $1.name }) where !endpoint.definition.allowShortening {
+            search: for rendering in cases {
+                let message = OutgoingMessage(
+                    incidentID: "20261204-K7QF2A", status: rendering.kind.hasPrefix("drill") ? .exercise : .actual,
+                    msgType: rendering.kind.hasSuffix("update") ? .update : .alert, references: [], templateID: template.id,
+                    approved: true, organization: organization.name, sender: organization.sender,
+                    sent: "2026-12-04T09:26:15-05:00", category: template.content.category, severity: template.content.severity,
+                    urgency: template.content.urgency, certainty: template.content.certainty, response: template.content.response,
+                    messages: rendering.messages, variableValues: Array(rendering.values.values)
+                )
+                // A channel that cannot encode at all is reported by the send itself (and by health), not here.
+                guard let payload = try? endpoint.encode(message) else { continue }
+                if let note = payload.notes.first(where: { $0.contains("shortened") }) {
+                    let values = rendering.values.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
+                    cuts.append(Cut(template: template.id, channel: name, kind: rendering.kind, values: values, note: note))
+                    break search
+                }
+            }
+        }
+        return cuts
+    }
+
+    /// The template rendered for every case a send can produce, with each set of worst-case values.
+    public static func renderings(of template: MessageTemplate, languages: [String]) -> [(kind: String, values: [String: String], messages: [RenderedMessage])] {
+        let kinds: [(String, [TemplateRenderer.Marking])] = [("live", []), ("update", [.update]), ("drill", [.exercise]), ("drill update", [.update, .exercise])]
+        var result: [(kind: String, values: [String: String], messages: [RenderedMessage])] = []
+        for values in worstCaseValues(of: template) {
+            for (kind, markings) in kinds {
+                var messages = TemplateRenderer.render(template, values: values, languages: languages)
+                for marking in markings { marking.apply(to: &messages) }
+                result.append((kind, values, messages))
+            }
+        }
+        return result
+    }
+
+    /// One set of values per allowed value of each variable with a list, the others at their longest: the longest
+    /// allowed value, the default, or a free variable at `max_length` (``defaultFreeLength`` when undeclared).
+    public static func worstCaseValues(of template: MessageTemplate) -> [[String: String]] {
+        var base: [String: String] = [:]
+        for spec in template.content.variables {
+            if let allowed = spec.allowed, let longest = allowed.max(by: { $0.count < $1.count }) {
+                base[spec.name] = longest
+            } else {
+                // "W" is in GSM-7 and as wide as any letter: the longest text an operator can type without
+                // leaving the SMS alphabet.
+                let free = String(repeating: "W", count: spec.maxLength ?? defaultFreeLength)
+                base[spec.name] = [free, spec.defaultValue ?? ""].max { $0.count < $1.count }
+            }
+        }
+        var sets = [base]
+        for spec in template.content.variables {
+            for value in spec.allowed ?? [] where value != base[spec.name] {
+                var values = base
+                values[spec.name] = value
+                sets.append(values)
+            }
+        }
+        return sets
+    }
+}
