@@ -49,11 +49,36 @@ public struct EncodedPayload: Sendable, Hashable {
     public var body: [UInt8]
     /// What shaping changed and the audit should say (e.g. "text shortened to 280 characters for x").
     public var notes: [String]
+    /// The text a person reads, as this channel sends it and measured against its limit: what a preview shows.
+    /// Not stored (the body is); nil for channels whose payload is not one text (a webhook's JSON, CAP XML).
+    public var shown: ShownText?
 
-    public init(contentType: String, body: [UInt8], notes: [String] = []) {
+    public init(contentType: String, body: [UInt8], notes: [String] = [], shown: ShownText? = nil) {
         self.contentType = contentType
         self.body = body
         self.notes = notes
+        self.shown = shown
+    }
+}
+
+/// One channel's text as it will be read, with its length against the service's limit.
+public struct ShownText: Sendable, Hashable {
+    public var text: String
+    public var length: Int
+    public var limit: Int
+    /// What `length` counts: `characters`, `bytes`, `weighted characters`, `GSM-7 septets`, `UCS-2 characters`.
+    public var unit: String
+    /// For SMS: the encoding the message goes in and how many segments it takes (what the carrier bills).
+    public var smsEncoding: SMSEncoding?
+    public var segments: Int?
+
+    public init(text: String, length: Int, limit: Int, unit: String, smsEncoding: SMSEncoding? = nil, segments: Int? = nil) {
+        self.text = text
+        self.length = length
+        self.limit = limit
+        self.unit = unit
+        self.smsEncoding = smsEncoding
+        self.segments = segments
     }
 }
 

@@ -14,7 +14,7 @@ enum EndpointSupport {
     ) throws(ChannelError) -> EncodedPayload {
         let fitted = TextFitter.fit(TextSection.sections(of: message, for: definition, short: short), layout: layout, limit: limit)
         let body = try json(TextPayload(text: fitted.text), channel: definition.name)
-        return EncodedPayload(contentType: "application/json", body: body, notes: fitted.note(for: definition.type).map { [$0] } ?? [])
+        return EncodedPayload(contentType: "application/json", body: body, notes: fitted.note(for: definition.type).map { [$0] } ?? [], shown: fitted.shown)
     }
 
     /// A required setting (plain or secret); the error names the key, never a value.

@@ -38,7 +38,8 @@ public struct FacebookPageEndpoint: ChannelEndpoint {
         let fitted = TextFitter.fit(TextSection.sections(of: message, for: definition), layout: Self.layout, limit: Self.limit)
         // Stored without the token; `request` adds it to each attempt's form.
         return EncodedPayload(
-            contentType: "text/plain; charset=utf-8", body: Array(fitted.text.utf8), notes: fitted.note(for: definition.type).map { [$0] } ?? []
+            contentType: "text/plain; charset=utf-8", body: Array(fitted.text.utf8), notes: fitted.note(for: definition.type).map { [$0] } ?? [],
+            shown: fitted.shown
         )
     }
 

@@ -62,7 +62,7 @@ public struct GoogleChatEndpoint: ChannelEndpoint {
         let fallback = fitted.sections.map(\.title).filter { !$0.isEmpty }.joined(separator: " / ")
         let payload = Payload(fallbackText: fallback, cardsV2: [CardWithID(card: Card(sections: sections))])
         let body = try EndpointSupport.json(payload, channel: definition.name)
-        return EncodedPayload(contentType: "application/json; charset=UTF-8", body: body, notes: fitted.note(for: definition.type).map { [$0] } ?? [])
+        return EncodedPayload(contentType: "application/json; charset=UTF-8", body: body, notes: fitted.note(for: definition.type).map { [$0] } ?? [], shown: fitted.shown)
     }
 
     public func request(deliveryID: String, recipient: String?, payload: EncodedPayload, at time: Date) -> OutboundRequest {

@@ -55,7 +55,7 @@ public struct NtfyEndpoint: ChannelEndpoint {
 
         let envelope = Envelope(message: fitted.text, title: title, priority: Self.priority(message), tags: Self.tags(message))
         let body = try EndpointSupport.json(envelope, channel: definition.name)
-        return EncodedPayload(contentType: "application/json", body: body, notes: notes)
+        return EncodedPayload(contentType: "application/json", body: body, notes: notes, shown: fitted.shown)
     }
 
     public func request(deliveryID: String, recipient: String?, payload: EncodedPayload, at time: Date) -> OutboundRequest {

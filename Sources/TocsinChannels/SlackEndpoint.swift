@@ -65,7 +65,8 @@ public struct SlackEndpoint: ChannelEndpoint {
             if !body.isEmpty { blocks.append(Payload.Block(type: "section", text: Payload.Text(text: body))) }
         }
         let body = try EndpointSupport.json(Payload(text: fallback.text, blocks: blocks), channel: definition.name)
-        return EncodedPayload(contentType: "application/json", body: body, notes: notes)
+        // The notification text (the fallback) is what a preview shows; the blocks hold the same words.
+        return EncodedPayload(contentType: "application/json", body: body, notes: notes, shown: fallback.shown)
     }
 
     public func request(deliveryID: String, recipient: String?, payload: EncodedPayload, at time: Date) -> OutboundRequest {

@@ -101,7 +101,7 @@ public struct TeamsEndpoint: ChannelEndpoint {
         }
         let payload = Payload(attachments: [Attachment(content: Card(body: containers))])
         let body = try EndpointSupport.json(payload, channel: definition.name)
-        return EncodedPayload(contentType: "application/json", body: body, notes: fitted.note(for: definition.type).map { [$0] } ?? [])
+        return EncodedPayload(contentType: "application/json", body: body, notes: fitted.note(for: definition.type).map { [$0] } ?? [], shown: fitted.shown)
     }
 
     public func request(deliveryID: String, recipient: String?, payload: EncodedPayload, at time: Date) -> OutboundRequest {

@@ -64,7 +64,7 @@ public struct TelegramEndpoint: ChannelEndpoint {
     public func encode(_ message: OutgoingMessage) throws(ChannelError) -> EncodedPayload {
         let fitted = TextFitter.fit(TextSection.sections(of: message, for: definition), layout: Self.layout, limit: Self.limit)
         let body = try EndpointSupport.json(Payload(chatID: chatID, text: fitted.text), channel: definition.name)
-        return EncodedPayload(contentType: "application/json", body: body, notes: fitted.note(for: definition.type).map { [$0] } ?? [])
+        return EncodedPayload(contentType: "application/json", body: body, notes: fitted.note(for: definition.type).map { [$0] } ?? [], shown: fitted.shown)
     }
 
     public func request(deliveryID: String, recipient: String?, payload: EncodedPayload, at time: Date) -> OutboundRequest {

@@ -104,8 +104,12 @@ public struct FittedText: Sendable, Hashable {
     public var originalLength: Int
     public var length: Int
     public var measure: TextMeasure
+    public var maximum: Int
 
     public var isShortened: Bool { length < originalLength }
+
+    /// The text as a preview shows it, with its measure against the limit.
+    public var shown: ShownText { ShownText(text: text, length: length, limit: maximum, unit: measure.unit) }
 
     /// The audit note when the text was shortened, e.g. "text shortened from 3120 to 1998 characters for discord".
     public func note(for type: ChannelType) -> String? {
@@ -124,7 +128,7 @@ public enum TextFitter {
         let full = layout.render(sections)
         let original = limit.measure.count(full)
         guard original > limit.maximum else {
-            return FittedText(sections: sections, text: full, originalLength: original, length: original, measure: limit.measure)
+            return FittedText(sections: sections, text: full, originalLength: original, length: original, measure: limit.measure, maximum: limit.maximum)
         }
         let costs = sections.map { limit.measure.count(layout.render($0)) }
         // What joins the sections (separators) and is not shortened.
@@ -143,11 +147,11 @@ public enum TextFitter {
             text = layout.render(fitted)
             let length = limit.measure.count(text)
             if length <= limit.maximum {
-                return FittedText(sections: fitted, text: text, originalLength: original, length: length, measure: limit.measure)
+                return FittedText(sections: fitted, text: text, originalLength: original, length: length, measure: limit.measure, maximum: limit.maximum)
             }
             budget -= length - limit.maximum
         }
-        return FittedText(sections: [], text: "", originalLength: original, length: 0, measure: limit.measure)
+        return FittedText(sections: [], text: "", originalLength: original, length: 0, measure: limit.measure, maximum: limit.maximum)
     }
 
     /// One section shortened until `render(section)` measures at most `budget`: whole words are dropped from the

@@ -72,7 +72,11 @@ public struct TwilioSMSEndpoint: ChannelEndpoint {
         if sentEncoding == .ucs2, let culprit = SMSEncoding.firstNonGSM(in: fitted.text) {
             notes.append("SMS sent as UCS-2 (70 characters a segment, 67 in a long message) because of '\(culprit)': \(segments) segment(s)")
         }
-        return EncodedPayload(contentType: "text/plain; charset=utf-8", body: Array(fitted.text.utf8), notes: notes)
+        let shown = ShownText(
+            text: fitted.text, length: fitted.length, limit: limit.maximum, unit: fitted.measure.unit, smsEncoding: sentEncoding,
+            segments: segments
+        )
+        return EncodedPayload(contentType: "text/plain; charset=utf-8", body: Array(fitted.text.utf8), notes: notes, shown: shown)
     }
 
     public func request(deliveryID: String, recipient: String?, payload: EncodedPayload, at time: Date) -> OutboundRequest {

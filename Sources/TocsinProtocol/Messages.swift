@@ -49,6 +49,44 @@ public struct RenderedText: Codable, Sendable, Hashable {
     }
 }
 
+/// One channel's text in a preview: exactly what it will receive, its length against the service's limit, and for
+/// SMS the encoding and segments; for a per-recipient channel, how long reaching everyone takes at its rate limit.
+public struct ChannelText: Codable, Sendable, Hashable {
+    public var channel: String
+    public var type: String
+    /// nil for a channel whose payload is not one text with a limit (webhook JSON, e-mail, CAP): it gets every text whole.
+    public var text: String?
+    public var length: Int?
+    public var limit: Int?
+    /// What length and limit count (`characters`, `GSM-7 septets`, `weighted characters`, …).
+    public var unit: String?
+    /// `GSM-7` or `UCS-2`, for SMS.
+    public var smsEncoding: String?
+    public var segments: Int?
+    public var recipients: Int
+    /// Seconds to send to every recipient at the channel's `rate_limit` (an SMS costs its segments); nil without one.
+    public var estimatedSeconds: Double?
+    /// What shaping changed ("text shortened …", "SMS sent as UCS-2 …").
+    public var notes: [String]
+
+    public init(
+        channel: String, type: String, text: String?, length: Int?, limit: Int?, unit: String?, smsEncoding: String?,
+        segments: Int?, recipients: Int, estimatedSeconds: Double?, notes: [String]
+    ) {
+        self.channel = channel
+        self.type = type
+        self.text = text
+        self.length = length
+        self.limit = limit
+        self.unit = unit
+        self.smsEncoding = smsEncoding
+        self.segments = segments
+        self.recipients = recipients
+        self.estimatedSeconds = estimatedSeconds
+        self.notes = notes
+    }
+}
+
 public struct ChannelTarget: Codable, Sendable, Hashable {
     public var name: String
     public var type: String
@@ -80,6 +118,8 @@ public struct PreviewResult: Codable, Sendable, Hashable {
     /// The channels of this send on which the template can be shortened (its cuts, see TemplateSummary); nil when
     /// none. The live confirmation names them in capitals.
     public var shortened: [String]? = nil
+    /// Per channel of the send: the exact text it will receive, measured against its limit (nil from older daemons).
+    public var texts: [ChannelText]? = nil
 
     public init(
         template: String, status: String, msgType: String, approved: Bool, approvalNote: String?, route: String,

@@ -172,7 +172,7 @@ struct AdminRouterTests {
             let token = try directory.write("secrets/twilio", "0123456789abcdef0123456789abcdef\n")
             var sms = TestConfig.Channel("sms", url: "")
             sms.type = "twilio-sms"
-            sms.extra = "    account_sid: AC0123456789abcdef0123456789abcdef\n    auth_token_file: \(token)\n    from: \"+15145550000\"\n    to: [\"+15145551234\"]\n    api_base: http://127.0.0.1:9\n    max_segments: 1\n"
+            sms.extra = "    account_sid: AC0123456789abcdef0123456789abcdef\n    auth_token_file: \(token)\n    from: \"+15145550000\"\n    to: [\"+15145551234\"]\n    api_base: http://127.0.0.1:9\n    max_segments: 1\n    rate_limit: 2\n"
             config.channels.append(sms)
             config.routes = ["campus": ["ops"], "drill": ["ops"], "sms": ["sms"]]
         }
@@ -192,6 +192,15 @@ struct AdminRouterTests {
         #expect((campus?["result"] as? [String: Any])?["shortened"] == nil, "\(String(describing: campus))")
         let sms = try await bed.call(#"{"jsonrpc":"2.0","id":4,"method":"incident.preview","params":{"template":"evacuation","variables":{"building":"Pavillon A"},"drill":false,"route":"sms"}}"#, as: Self.operatorUID)
         #expect(((sms?["result"] as? [String: Any])?["shortened"] as? [String])?.first?.contains("channel 'sms'") == true, "\(String(describing: sms))")
+        // The preview shows the SMS exactly as it goes: its text, measure, encoding, segments and the time to reach
+        // everyone at the channel's rate limit (1 recipient × 1 segment at 2 a second).
+        let text = try #require(((sms?["result"] as? [String: Any])?["texts"] as? [[String: Any]])?.first)
+        #expect(text["channel"] as? String == "sms" && text["smsEncoding"] as? String == "GSM-7" && text["segments"] as? Int == 1, "\(text)")
+        #expect((text["length"] as? Int).map { $0 <= 160 } == true && text["limit"] as? Int == 160, "\(text)")
+        #expect((text["text"] as? String)?.hasSuffix("...") == true, "the cut shows: \(text)")
+        #expect(text["estimatedSeconds"] as? Double == 0.5)
+        let webhook = try #require(((campus?["result"] as? [String: Any])?["texts"] as? [[String: Any]])?.first)
+        #expect(webhook["channel"] as? String == "ops" && webhook["text"] == nil, "a webhook gets every text whole: \(webhook)")
 
         let health = try await bed.call(#"{"jsonrpc":"2.0","id":5,"method":"daemon.health"}"#, as: Self.operatorUID)
         let checks = ((health?["result"] as? [String: Any])?["checks"] as? [[String: Any]]) ?? []

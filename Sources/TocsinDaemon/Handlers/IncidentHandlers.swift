@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import TocsinChannels
 import TocsinCore
 import TocsinProtocol
 import TocsinStore
@@ -43,7 +44,38 @@ struct IncidentHandlers: Sendable {
         let names = Set(plan.channels.map(\.name))
         let cuts = plan.active.cuts[plan.template.id, default: []].filter { names.contains($0.channel) }
         preview.shortened = cuts.isEmpty ? nil : cuts.map(\.description)
+        preview.texts = Self.texts(of: plan)
         return preview
+    }
+
+    /// Each channel's text as the send would encode it (the same encoder, the same message), measured.
+    static func texts(of plan: IncidentService.Plan) -> [ChannelText] {
+        let message = plan.message(incidentID: "preview", at: Date())
+        return plan.channels.map { channel in
+            let recipients = channel.type.isPerRecipient ? channel.recipients.count : 1
+            guard let endpoint = plan.active.endpoints[channel.name] else {
+                return ChannelText(
+                    channel: channel.name, type: channel.type.rawValue, text: nil, length: nil, limit: nil, unit: nil, smsEncoding: nil,
+                    segments: nil, recipients: recipients, estimatedSeconds: nil,
+                    notes: ["cannot send: \(plan.active.unavailable[channel.name] ?? "not configured")"]
+                )
+            }
+            let payload: EncodedPayload
+            do { payload = try endpoint.encode(message) } catch {
+                return ChannelText(
+                    channel: channel.name, type: channel.type.rawValue, text: nil, length: nil, limit: nil, unit: nil, smsEncoding: nil,
+                    segments: nil, recipients: recipients, estimatedSeconds: nil, notes: ["cannot encode: \(error)"]
+                )
+            }
+            let shown = payload.shown
+            // Twilio meters SMS by segment: a 2-segment message to 100 phones is 200 units of the rate limit.
+            let cost = Double(recipients * (shown?.segments ?? 1))
+            return ChannelText(
+                channel: channel.name, type: channel.type.rawValue, text: shown?.text, length: shown?.length, limit: shown?.limit,
+                unit: shown?.unit, smsEncoding: shown?.smsEncoding.map { $0 == .gsm7 ? "GSM-7" : "UCS-2" }, segments: shown?.segments,
+                recipients: recipients, estimatedSeconds: channel.rateLimit.map { cost / $0 }, notes: payload.notes
+            )
+        }
     }
 
     /// Streams the incident's delivery changes as notifications until every delivery is final.

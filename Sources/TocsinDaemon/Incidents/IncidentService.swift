@@ -36,6 +36,19 @@ struct IncidentService: Sendable {
         var messages: [RenderedMessage]
 
         var deliveryCount: Int { channels.reduce(0) { $0 + ($1.type.isPerRecipient ? $1.recipients.count : 1) } }
+
+        /// What every channel encodes: the rendered texts with the incident's CAP fields.
+        func message(incidentID: String, at now: Date) -> OutgoingMessage {
+            let organization = active.configuration.organization
+            return OutgoingMessage(
+                incidentID: incidentID, status: status, msgType: msgType,
+                references: origin.map { [IncidentService.capReference($0, sender: organization.sender)] } ?? [],
+                templateID: template.id, approved: approved, organization: organization.name, sender: organization.sender,
+                sent: CAPDate.format(now), category: template.content.category, severity: template.content.severity,
+                urgency: template.content.urgency, certainty: template.content.certainty, response: template.content.response,
+                messages: messages, variableValues: Array(variables.values)
+            )
+        }
     }
 
     /// - Parameter enforceApproval: false for a preview, which approvers need before they approve.
@@ -197,16 +210,7 @@ struct IncidentService: Sendable {
         let now = Date()
         var random = SystemRandomNumberGenerator()
         let incidentID = Identifiers.incidentID(at: now, using: &random)
-        let message = OutgoingMessage(
-            incidentID: incidentID, status: plan.status, msgType: plan.msgType,
-            references: plan.origin.map { [Self.capReference($0, sender: config.organization.sender)] } ?? [],
-            templateID: plan.template.id,
-            approved: plan.approved, organization: config.organization.name, sender: config.organization.sender,
-            sent: CAPDate.format(now), category: plan.template.content.category,
-            severity: plan.template.content.severity, urgency: plan.template.content.urgency,
-            certainty: plan.template.content.certainty, response: plan.template.content.response,
-            messages: plan.messages, variableValues: Array(plan.variables.values)
-        )
+        let message = plan.message(incidentID: incidentID, at: now)
         let messagesJSON = Self.json(plan.messages)
         let nowMillis = now.millisecondsSince1970
         // A channel test answers a question now; it does not keep retrying for the full delivery deadline.
