@@ -33,10 +33,38 @@ struct ConfirmationScreen {
             output("     \(message.body)")
             if let instruction = message.instruction { output("     \(instruction)") }
         }
+        // Channels with a limit (SMS, X, ntfy, chat services): exactly what each will receive, measured.
+        for text in preview.texts ?? [] {
+            guard let body = text.text else { continue }
+            var facts = [text.type]
+            if let encoding = text.smsEncoding, let segments = text.segments { facts.append("\(encoding), \(segments) segment\(segments == 1 ? "" : "s")") }
+            if let length = text.length, let limit = text.limit, let unit = text.unit { facts.append("\(length)/\(limit) \(unit)") }
+            if text.recipients > 1 { facts.append("\(text.recipients) recipients") }
+            if let seconds = text.estimatedSeconds, text.recipients > 1 { facts.append("about \(Self.duration(seconds)) to reach all at its rate limit") }
+            output("")
+            output("\(text.channel) (\(facts.joined(separator: ", "))):")
+            for line in body.split(separator: "\n", omittingEmptySubsequences: false) { output("     \(line)") }
+        }
+        if let shortened = preview.shortened, !shortened.isEmpty {
+            output("")
+            let names = preview.channels.map(\.name).filter { name in shortened.contains { $0.contains("channel '\(name)'") } }
+            output("SHORTENED ON \(names.joined(separator: ", ").uppercased()): PART OF THE APPROVED TEXT MAY NOT REACH THESE CHANNELS")
+            for cut in shortened { output("  \(cut)") }
+        }
         output("")
         let channels = preview.channels.map { $0.deliveries == 1 ? $0.name : "\($0.name) (\($0.deliveries))" }.joined(separator: ", ")
         output("Reaches \(preview.deliveries) deliver\(preview.deliveries == 1 ? "y" : "ies") on \(preview.channels.count) channel\(preview.channels.count == 1 ? "" : "s"): \(channels)")
         output(rule)
+    }
+}
+
+extension ConfirmationScreen {
+    /// "40 s", "3 min", "1 h 5 min": an estimate, rounded up.
+    static func duration(_ seconds: Double) -> String {
+        let whole = Int(seconds.rounded(.up))
+        if whole < 120 { return "\(max(whole, 1)) s" }
+        let minutes = (whole + 59) / 60
+        return minutes < 60 ? "\(minutes) min" : "\(minutes / 60) h \(minutes % 60) min"
     }
 }
 
