@@ -25,6 +25,14 @@ struct DeliveryJob: Sendable {
     /// When this delivery's current run of failed attempts began (health: "failing for …"); nil when its last
     /// attempt did not fail, or when it was recovered at start (then its creation time stands in).
     var failingSince: Date?
-    /// What one attempt spends of its channel's `rate_limit` (1 for most channels; an SMS could cost its segments).
+    /// What one attempt spends of its channel's `rate_limit`: 1, or an SMS's segments (``cost(of:type:)``).
     var cost = 1
+
+    /// An SMS costs its segments, as Twilio meters and paces them (a 4-segment message uses 4 of `rate_limit`);
+    /// every other attempt costs 1. Read from the stored bytes, so a resumed delivery is paced as before.
+    static func cost(of payload: EncodedPayload, type: ChannelType?) -> Int {
+        guard type == .twilioSMS else { return 1 }
+        let text = String(decoding: payload.body, as: UTF8.self)
+        return max(SMSEncoding.of(text).segments(text), 1)
+    }
 }

@@ -267,12 +267,12 @@ struct IncidentService: Sendable {
                     failedAtOnce.append((id, channel.name, unavailable))
                     continue
                 }
-                jobs.append(
-                    DeliveryJob(
-                        id: id, incidentID: incidentID, channel: channel.name, recipient: recipient, payload: payload,
-                        endpoint: active.endpoints[channel.name], createdAt: now, deadlineAt: deadline, state: .pending, attempts: 0
-                    )
+                var job = DeliveryJob(
+                    id: id, incidentID: incidentID, channel: channel.name, recipient: recipient, payload: payload,
+                    endpoint: active.endpoints[channel.name], createdAt: now, deadlineAt: deadline, state: .pending, attempts: 0
                 )
+                job.cost = DeliveryJob.cost(of: payload, type: channel.type)
+                jobs.append(job)
             }
         }
         var request = requestAudit

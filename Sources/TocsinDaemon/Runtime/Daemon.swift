@@ -33,7 +33,7 @@ public enum Daemon {
         let (dispatcher, checkpoints, heartbeat, reloader) = (parts.dispatcher, parts.checkpoints, parts.heartbeat, parts.reloader)
         store.onAuditHeadMoved { checkpoints.headMoved($0) }
 
-        let recovered = try await recover(into: dispatcher, store: store)
+        let recovered = try await recover(into: dispatcher, store: store, channels: configuration.channels)
         var detail = AuditDetail()
         detail.set("config", configPath)
         detail.set("fingerprint", configuration.fingerprint)
@@ -97,7 +97,7 @@ public enum Daemon {
 
     /// Hands every unfinished delivery on disk back to the dispatcher; one that was in flight when the
     /// daemon died is sent again with the same id (`webhook-id`), so receivers can drop the duplicate.
-    private static func recover(into dispatcher: Dispatcher, store: any Store) async throws -> Int {
+    private static func recover(into dispatcher: Dispatcher, store: any Store, channels: [String: ChannelDefinition]) async throws -> Int {
         var records = try await store.unfinishedDeliveries()
         guard !records.isEmpty else { return 0 }
         // A delivery whose deadline passed while tocsind was down (or in a restored backup) is not sent again:
@@ -110,14 +110,17 @@ public enum Daemon {
         let payloads = try await store.payloads(for: keys)
         let jobs = records.compactMap { record -> DeliveryJob? in
             guard let payload = payloads[PayloadKey(incidentID: record.incidentID, channel: record.channel)] else { return nil }
-            return DeliveryJob(
+            let encoded = EncodedPayload(contentType: payload.contentType, body: Array(payload.body))
+            var job = DeliveryJob(
                 id: record.id, incidentID: record.incidentID, channel: record.channel, recipient: record.recipient,
-                payload: EncodedPayload(contentType: payload.contentType, body: Array(payload.body)), endpoint: nil,
+                payload: encoded, endpoint: nil,
                 createdAt: Date(millis: record.createdAt), deadlineAt: Date(millis: record.deadlineAt),
                 state: record.state == DeliveryState.retrying.rawValue ? .retrying : .pending, attempts: record.attempts,
                 nextAttemptAt: record.nextAttemptAt.map(Date.init(millis:)), lastStatus: record.lastStatus,
                 lastError: record.lastError
             )
+            job.cost = DeliveryJob.cost(of: encoded, type: channels[record.channel]?.type)
+            return job
         }
         dispatcher.enqueue(jobs)
         return jobs.count
