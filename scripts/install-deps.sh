@@ -37,6 +37,10 @@ pip_need "import standardwebhooks" "standardwebhooks==1.1.0" "the standardwebhoo
 pip_need "from jsonschema import Draft202012Validator" "jsonschema==4.26.0" "the jsonschema validator"
 # A real SMTP server for the e-mail tests (started by the tests on 127.0.0.1).
 pip_need "import aiosmtpd" "aiosmtpd==1.4.6" "the aiosmtpd SMTP server"
+# Independent references the SMS and X length tests compare with: a GSM 03.38 codec (septets) and X's own
+# twitter-text configuration (weighted length).
+pip_need "import gsm0338" "gsm0338==1.1.0" "the GSM 03.38 codec"
+pip_need "from twitter_text import parse_tweet" "twitter-text-parser==3.0.0" "the twitter-text parser"
 # The Prometheus project's own text-format parser, which the tests read the metrics file and endpoint with.
 pip_need "import prometheus_client" "prometheus_client==0.26.0" "the prometheus_client parser"
 

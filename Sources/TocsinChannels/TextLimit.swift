@@ -60,29 +60,64 @@ public enum TextMeasure: Sendable, Hashable {
         }
     }
 
+    /// X's weighted length: a link counts 23 (t.co), whatever its length; other characters by ``xWeight(_:)``.
+    ///
+    /// Like twitter-text, a link is a word (less trailing punctuation) whose host ends in a top-level domain X
+    /// knows, with or without `https://`: `cegep.qc.ca/urgence` is a link, `https://cegep.example/x` is not (a
+    /// reserved name), so it counts whole. Only the TLDs in ``xKnownTLDs`` are recognised: a link under another
+    /// real TLD counts at full length, which can only make Tocsin shorten earlier than X would, never let X refuse
+    /// a post as too long. LengthReferenceTests compares with twitter-text itself.
     private static func xLength(_ text: String) -> Int {
         var total = 0
-        var word = Substring.UnicodeScalarView()
+        var word = ""
         func flush() {
-            let lowered = String(word).lowercased()
-            if lowered.hasPrefix("http://") || lowered.hasPrefix("https://") {
-                total += 23
-            } else {
-                total += word.reduce(0) { $0 + xWeight($1) }
-            }
+            total += xWordLength(word)
             word.removeAll()
         }
-        for scalar in text.unicodeScalars {
-            if scalar.properties.isWhitespace {
+        for character in text {
+            if character.unicodeScalars.allSatisfy(\.properties.isWhitespace) {
                 flush()
-                total += xWeight(scalar)
+                total += character.unicodeScalars.reduce(0) { $0 + xWeight($1) }
             } else {
-                word.append(scalar)
+                word.append(character)
             }
         }
         flush()
         return total
     }
+
+    private static func xWordLength(_ word: String) -> Int {
+        var core = Substring(word)
+        while let last = core.last, ".,;:!?)]}»\"'…".contains(last) { core.removeLast() }
+        while let first = core.first, "([{«\"'".contains(first) { core.removeFirst() }
+        let weight: (Substring) -> Int = { $0.unicodeScalars.reduce(0) { $0 + xWeight($1) } }
+        guard isXLink(core) else { return weight(Substring(word)) }
+        // What precedes a link in the word (an opening bracket or quote) and what follows it count as text.
+        return weight(Substring(word)[..<core.startIndex]) + 23 + weight(Substring(word)[core.endIndex...])
+    }
+
+    private static func isXLink(_ word: Substring) -> Bool {
+        var rest = word.lowercased()[...]
+        var hasScheme = false
+        for scheme in ["https://", "http://"] where rest.hasPrefix(scheme) {
+            rest = rest.dropFirst(scheme.count)
+            hasScheme = true
+        }
+        let host = rest.prefix { !"/?#:".contains($0) }
+        if hasScheme, host == "localhost" { return true }
+        let labels = host.split(separator: ".", omittingEmptySubsequences: false)
+        guard labels.count >= 2, labels.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" } }),
+            let tld = labels.last
+        else { return false }
+        return xKnownTLDs.contains(String(tld))
+    }
+
+    /// Top-level domains twitter-text recognises (checked against it), the ones an organisation here links to.
+    static let xKnownTLDs: Set<String> = [
+        "com", "net", "org", "edu", "gov", "mil", "int", "info", "biz", "name", "pro", "mobi", "app", "dev", "io", "co",
+        "ai", "ly", "me", "tv", "cc", "gg", "news", "online", "site", "ovh", "paris", "quebec", "ca", "us", "uk", "fr",
+        "be", "ch", "de", "es", "it", "nl", "eu", "lu", "mx", "br", "au", "nz", "jp", "cn", "in",
+    ]
 }
 
 /// A service's length limit.
