@@ -74,7 +74,10 @@ struct XEndpointTests {
     @Test func weightedLengthCountsURLsAndWideCharacters() {
         #expect(TextMeasure.xWeighted.count("Évacuez — maintenant") == 20)
         #expect(TextMeasure.xWeighted.count("避難してください") == 16)
-        #expect(TextMeasure.xWeighted.count("Infos : https://cegep.example/urgences/pavillon-des-sciences/consignes") == 8 + 23)
+        #expect(TextMeasure.xWeighted.count("Infos : https://cegep.qc.ca/urgences/pavillon-des-sciences/consignes") == 8 + 23)
+        // As twitter-text: a reserved name is no link, so it counts whole; a link's trailing period is text.
+        #expect(TextMeasure.xWeighted.count("https://cegep.example/urgences") == 30)
+        #expect(TextMeasure.xWeighted.count("Voir cegep.ca/urgences.") == 5 + 23 + 1)
         #expect(TextMeasure.xWeighted.count("🚒") == 2)
     }
 
