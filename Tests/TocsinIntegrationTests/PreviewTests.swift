@@ -46,3 +46,32 @@ struct PreviewTests {
         #expect(approve.stderr.contains("does not fit channel 'sms'"), "\(approve.stderr)")
     }
 }
+
+/// A channel test seen by the public asks first (issue 15, item 9): nothing goes out unless the channel's name
+/// is typed or `--yes` is given; a private channel's test does not ask.
+@Suite(.serialized, .integration, .timeLimit(.minutes(3)))
+struct PublicChannelTestTests {
+    @Test func aPublicTestAsksAndSendsNothingWithoutTheName() async throws {
+        let bed = try await TestBed { receiver in
+            var ntfy = TestConfig.Channel("ntfy-public", url: receiver.url("/ntfy"))
+            ntfy.type = "ntfy"
+            return TestConfig(channels: [.init("ops", url: receiver.url("/ops")), ntfy])
+        }
+        defer { bed.tearDown() }
+        let declined = try await bed.daemon.ctl("channels", "test", "ntfy-public", input: "\n")
+        #expect(declined.status == 2, "\(declined)")
+        #expect(declined.stderr.contains("the public will see it"), "\(declined.stderr)")
+        #expect(declined.stderr.contains("Nothing was sent"))
+        #expect(bed.receiver.requests(path: "/ntfy").isEmpty)
+
+        let typed = try await bed.daemon.ctl("channels", "test", "ntfy-public", input: "ntfy-public\n")
+        #expect(typed.status == 0, "\(typed)")
+        #expect(bed.receiver.requests(path: "/ntfy").count == 1)
+
+        let scripted = try await bed.daemon.ctl("channels", "test", "ntfy-public", "--yes", input: "")
+        #expect(scripted.status == 0, "\(scripted)")
+        let privateTest = try await bed.daemon.ctl("channels", "test", "ops", input: "")
+        #expect(privateTest.status == 0, "\(privateTest)")
+        #expect(!privateTest.stderr.contains("public"))
+    }
+}
