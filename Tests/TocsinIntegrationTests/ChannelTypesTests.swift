@@ -20,6 +20,7 @@ struct ChannelTypesTests {
         return channel
     }
 
+    /// The test template has no short text, so X, whose request shape is checked here, accepts shortening.
     static func channels(_ receiver: LoopbackReceiver) -> [TestConfig.Channel] {
         [
             channel("slack", type: "slack", url: receiver.url("/slack"), ""),
@@ -56,6 +57,7 @@ struct ChannelTypesTests {
                     consumer_secret: \(xSecrets[0])
                     access_token: \(xSecrets[1])
                     access_token_secret: \(xSecrets[2])
+                    allow_shortening: true
 
                 """),
         ]
