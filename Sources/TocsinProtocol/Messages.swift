@@ -507,10 +507,14 @@ public struct ChannelParams: Codable, Sendable, Hashable {
     public var channel: String
     /// For a per-recipient channel: the one recipient a test goes to (default: the first configured).
     public var recipient: String?
+    /// The caller confirmed that the test is a public post (Facebook page, X, CAP feed, ntfy topic); without it the
+    /// daemon refuses such a test with reason `needs-confirmation` and sends nothing.
+    public var publicPostConfirmed: Bool?
 
-    public init(channel: String, recipient: String? = nil) {
+    public init(channel: String, recipient: String? = nil, publicPostConfirmed: Bool? = nil) {
         self.channel = channel
         self.recipient = recipient
+        self.publicPostConfirmed = publicPostConfirmed
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TocsinClient
 import TocsinProtocol
 
 extension Tocsinctl {
@@ -49,31 +50,25 @@ extension Tocsinctl {
             @Flag(name: .long, help: "Do not ask for confirmation, even when the test is seen by the public.") var yes = false
             @OptionGroup var global: GlobalOptions
 
-            /// Channel types whose messages the public can see: a test there is a public post.
-            static let publicTypes: [String: (fr: String, en: String)] = [
-                "facebook-page": ("publiée sur la page Facebook", "posted on the Facebook page"),
-                "x": ("publiée sur le compte X", "posted on the X account"),
-                "cap": ("publiée dans le flux CAP que lisent les afficheurs et les agrégateurs", "published in the CAP feed that signage and aggregators read"),
-                "ntfy": ("vue par tous les abonnés du sujet ntfy, public s'il n'est pas protégé", "seen by every subscriber of the ntfy topic, public unless it is protected"),
-            ]
-
             func run() throws {
                 var failed = false
                 var declined = false
                 try runReporting(json: global.json) {
                     let client = try global.connect()
-                    if !yes, let info = try client.call(AdminCall.channelList, EmptyParams()).first(where: { $0.name == channel }),
-                        let seen = Self.publicTypes[info.type] {
-                        Console.note("Le message de test de « \(channel) » sera \(seen.fr) : le public le verra.")
-                        Console.note("The test message of '\(channel)' will be \(seen.en): the public will see it.")
+                    let accepted: IncidentStatus
+                    do {
+                        accepted = try client.call(AdminCall.channelTest, ChannelParams(channel: channel, recipient: recipient, publicPostConfirmed: yes ? true : nil))
+                    } catch ClientError.refused(let error) where error.data?.reason == "needs-confirmation" {
+                        // The daemon knows which channels are public and asks first; the operator confirms by typing the name.
+                        for line in error.data?.problems ?? [] { Console.note(line) }
                         guard Console.ask("Tapez le nom du canal pour l'envoyer / Type the channel name to send it: ")?
                             .trimmingCharacters(in: .whitespaces) == channel else {
                             Console.note("Rien n'a été envoyé. / Nothing was sent.")
                             declined = true
                             return
                         }
+                        accepted = try client.call(AdminCall.channelTest, ChannelParams(channel: channel, recipient: recipient, publicPostConfirmed: true))
                     }
-                    let accepted = try client.call(.channelTest, ChannelParams(channel: channel, recipient: recipient), as: IncidentStatus.self)
                     let final = try client.stream(.watch, IncidentParams(incident: accepted.summary.incident), as: IncidentStatus.self) { _ in }
                     failed = !final.allDelivered
                     if global.json { Console.json(final); return }

@@ -60,7 +60,7 @@ struct PublicChannelTestTests {
         defer { bed.tearDown() }
         let declined = try await bed.daemon.ctl("channels", "test", "ntfy-public", input: "\n")
         #expect(declined.status == 2, "\(declined)")
-        #expect(declined.stderr.contains("the public will see it"), "\(declined.stderr)")
+        #expect(declined.stderr.contains("the public would see it") && declined.stderr.contains("le public le verrait"), "\(declined.stderr)")
         #expect(declined.stderr.contains("Nothing was sent"))
         #expect(bed.receiver.requests(path: "/ntfy").isEmpty)
 

@@ -48,6 +48,18 @@ public enum ChannelType: String, Sendable, Hashable, CaseIterable {
         }
     }
 
+    /// Where the public sees what this type posts, in French and English: a test message there is a public post,
+    /// so the daemon sends one only once the caller confirms it. `nil` for types that reach a closed audience.
+    public var publicAudience: (fr: String, en: String)? {
+        switch self {
+        case .facebookPage: ("publié sur la page Facebook", "posted on the Facebook page")
+        case .x: ("publié sur le compte X", "posted on the X account")
+        case .cap: ("publié dans le flux CAP que lisent les afficheurs et les agrégateurs", "published in the CAP feed that signage and aggregators read")
+        case .ntfy: ("vu par tous les abonnés du sujet ntfy, public s'il n'est pas protégé", "seen by every subscriber of the ntfy topic, public unless it is protected")
+        default: nil
+        }
+    }
+
     /// Keys that may be read from a file (`KEY_file:`): every secret, and the addresses that often embed one.
     public var fileKeys: Set<String> {
         secretKeys.union(allKeys.intersection(["url", "api_base", "smtp_url", "username", "account_sid"]))

@@ -14,7 +14,8 @@ struct ChannelHandlers: Sendable {
     func register(in table: inout MethodTable) {
         table.on(AdminCall.channelList) { _ async throws(DaemonError) in try await list() }
         table.on(AdminCall.channelTest, auditsRequest: true) { params, context async throws(DaemonError) in
-            try await incidents.testChannel(params.channel, recipient: params.recipient, caller: context.principal, requestAudit: context.requestAudit)
+            try await incidents.testChannel(
+                params.channel, recipient: params.recipient, publicPostConfirmed: params.publicPostConfirmed == true, caller: context.principal, requestAudit: context.requestAudit)
         }
     }
 

@@ -157,11 +157,24 @@ struct IncidentService: Sendable {
 
     /// A CAP status Test message to one channel, from a built-in bilingual text: checks a channel end to end
     /// without touching any template or route. Audited like any incident.
-    func testChannel(_ name: String, recipient: String?, caller: Principal, requestAudit: AuditEvent) async throws(DaemonError) -> IncidentStatus {
+    func testChannel(
+        _ name: String, recipient: String?, publicPostConfirmed: Bool, caller: Principal, requestAudit: AuditEvent
+    ) async throws(DaemonError) -> IncidentStatus {
         let active = configuration.current
         let config = active.configuration
         guard var channel = config.channels[name] else {
             throw .notFound("no channel '\(name)' (channels: \(config.channels.keys.sorted().joined(separator: ", ")))")
+        }
+        // Checked here, not in the CLI: every client (a script, later the web console) gets the same question.
+        if let audience = channel.type.publicAudience, !publicPostConfirmed {
+            throw DaemonError(
+                .needsConfirmation, "the test of channel '\(name)' would be a public post; nothing was sent",
+                problems: [
+                    "Le message de test de « \(name) » serait \(audience.fr) : le public le verrait.",
+                    "The test message of '\(name)' would be \(audience.en): the public would see it.",
+                ],
+                hint: "Run tocsinctl channels test \(name) and type the channel name to confirm, or add --yes."
+            )
         }
         // A test reaches one recipient, never a whole SMS or e-mail list.
         if channel.type.isPerRecipient {

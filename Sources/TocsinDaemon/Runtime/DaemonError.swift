@@ -15,6 +15,8 @@ struct DaemonError: Error, Sendable, CustomStringConvertible {
         case notFound = "not-found"
         case unavailable
         case busy
+        /// Allowed, but only once the caller confirms what it will do (a public test post).
+        case needsConfirmation = "needs-confirmation"
         /// The state database failed; `storeCode` says how (full, busy, corrupt, …).
         case store
     }
@@ -64,7 +66,7 @@ extension RPCError {
         let code: Int
         switch error.code {
         case .invalidParams: code = RPCError.invalidParamsCode
-        case .validation: code = RPCError.validationCode
+        case .validation, .needsConfirmation: code = RPCError.validationCode
         case .notAuthorised: code = RPCError.notAuthorisedCode
         case .notApproved: code = RPCError.notApprovedCode
         case .notFound: code = RPCError.notFoundCode
