@@ -4,6 +4,14 @@ import PackageDescription
 let swiftSettings: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
     .enableUpcomingFeature("ExistentialAny"),
+    // A file sees only the members of modules it imports itself, not of whatever a neighbour imports.
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+// Library targets: an import is internal unless a public signature needs it (`public import`), so a client
+// does not pick up a dependency's API by accident. TocsinDaemon joins after its reshaping (issue 14).
+let librarySettings: [SwiftSetting] = swiftSettings + [
+    .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
 let package = Package(
@@ -42,49 +50,49 @@ let package = Package(
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "Mustache", package: "swift-mustache"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: librarySettings
         ),
         // YAML config and template loading with file/line diagnostics and lint.
         .target(
             name: "TocsinConfig",
             dependencies: ["TocsinCore", "Yams"],
-            swiftSettings: swiftSettings
+            swiftSettings: librarySettings
         ),
         // Durable state and the audit chain (SQLite through GRDB).
         .target(
             name: "TocsinStore",
             dependencies: ["TocsinCore", .product(name: "GRDB", package: "GRDB.swift")],
-            swiftSettings: swiftSettings
+            swiftSettings: librarySettings
         ),
         // Outbound request values (HTTP and mail) that channels build and the transport sends: no I/O, no curl.
         .target(
             name: "TocsinRequests",
             dependencies: [],
-            swiftSettings: swiftSettings
+            swiftSettings: librarySettings
         ),
         // libcurl multi loop on one thread behind an async facade.
         .target(
             name: "TocsinTransport",
             dependencies: ["CCurl", "TocsinRequests"],
-            swiftSettings: swiftSettings
+            swiftSettings: librarySettings
         ),
         // Payload shaping per channel type (pure): builds requests, never sends them.
         .target(
             name: "TocsinChannels",
             dependencies: ["TocsinCore", "TocsinRequests"],
-            swiftSettings: swiftSettings
+            swiftSettings: librarySettings
         ),
         // Admin JSON-RPC protocol types shared by the daemon and the CLI.
         .target(
             name: "TocsinProtocol",
             dependencies: [],
-            swiftSettings: swiftSettings
+            swiftSettings: librarySettings
         ),
         // Blocking Unix-socket client for the admin protocol (the CLI's one I/O edge).
         .target(
             name: "TocsinClient",
             dependencies: ["TocsinProtocol"],
-            swiftSettings: swiftSettings
+            swiftSettings: librarySettings
         ),
         // The daemon's services: admin socket, dispatcher, lifecycle.
         .target(

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// One line of the heads record: a copy, kept outside the database, of each signed head of the audit chain, of

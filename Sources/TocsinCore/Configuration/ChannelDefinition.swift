@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// A configured destination: its type, where it points, its secrets and its limits.
 public struct ChannelDefinition: Sendable {

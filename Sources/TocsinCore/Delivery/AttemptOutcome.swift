@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// What one attempt came to, as the retry policy needs it.
 public enum AttemptOutcome: Sendable, Hashable {

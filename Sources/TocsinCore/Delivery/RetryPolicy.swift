@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// When to try a delivery again, and when to stop.
 ///

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// CAP 1.2 date-times: `2026-11-23T16:40:42-05:00`. CAP forbids the `Z` designator, so UTC is written `+00:00`.
 public enum CAPDate {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Identifiers for incidents and deliveries.
 ///
