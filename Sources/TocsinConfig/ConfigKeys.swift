@@ -1,4 +1,4 @@
-import TocsinCore
+public import TocsinCore
 
 /// Every key the config parser accepts, as dotted paths: the one list the parser's `allowed:` sets come from and
 /// that `docs/configuration.md` is checked against (Tests/TocsinConfigTests/ConfigReferenceTests.swift).

@@ -1,5 +1,5 @@
-import Foundation
-import TocsinCore
+public import Foundation
+public import TocsinCore
 
 /// Loads `tocsin.yaml` and its templates folder into a validated `Configuration`.
 ///

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// The final HTTP response to a request (interim `1xx` responses are dropped; redirects are not followed).
 public struct HTTPResponse: Sendable {

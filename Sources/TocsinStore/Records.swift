@@ -1,5 +1,5 @@
-import Foundation
-import GRDB
+public import Foundation
+public import GRDB
 
 /// One send: a template rendered with its variables, as stored. Times are milliseconds since 1970 (UTC).
 public struct IncidentRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {

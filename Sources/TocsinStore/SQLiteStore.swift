@@ -1,7 +1,7 @@
 import Foundation
-import GRDB
+public import GRDB
 import Synchronization
-import TocsinCore
+public import TocsinCore
 
 /// The SQLite store: one `DatabasePool` (WAL) for the process, `synchronous=FULL` so a commit survives power loss.
 ///

@@ -1,4 +1,4 @@
-import TocsinCore
+public import TocsinCore
 
 /// Durable state behind one small protocol, so a PostgreSQL store can later serve several machines.
 ///

@@ -1,4 +1,4 @@
-import TocsinCore
+public import TocsinCore
 
 /// An audit entry to append; the store gives it its sequence number and chain hash at commit.
 public struct AuditEvent: Sendable, Hashable {
