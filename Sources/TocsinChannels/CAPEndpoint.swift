@@ -1,5 +1,5 @@
-import Foundation
-import TocsinCore
+public import Foundation
+public import TocsinCore
 import TocsinRequests
 
 /// OASIS CAP 1.2: the alert POSTed as `application/cap+xml` to `url`, and/or published in the Atom feed folder

@@ -1,6 +1,6 @@
-import Foundation
-import TocsinCore
-import TocsinRequests
+public import Foundation
+public import TocsinCore
+public import TocsinRequests
 
 /// A configured channel made ready to send: secrets parsed, URLs built, once per config load.
 ///

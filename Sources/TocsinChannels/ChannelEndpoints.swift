@@ -1,4 +1,4 @@
-import TocsinCore
+public import TocsinCore
 
 /// Builds the endpoint of each configured channel.
 public enum ChannelEndpoints {

@@ -1,6 +1,6 @@
-import Foundation
-import TocsinCore
-import TocsinRequests
+public import Foundation
+public import TocsinCore
+public import TocsinRequests
 
 /// A Discord webhook.
 ///

@@ -1,5 +1,5 @@
-import Foundation
-import TocsinCore
+public import Foundation
+public import TocsinCore
 import TocsinRequests
 
 /// E-mail over SMTP through libcurl: one delivery per recipient, one MIME message per incident.

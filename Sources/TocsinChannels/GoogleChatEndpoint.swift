@@ -1,5 +1,5 @@
-import Foundation
-import TocsinCore
+public import Foundation
+public import TocsinCore
 import TocsinRequests
 
 /// A Google Chat space through an incoming webhook.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// How a medium reads text, and how plain text is made inert there.
 ///
 /// Rendered messages are plain text that already holds the variables' values (the template author's words are

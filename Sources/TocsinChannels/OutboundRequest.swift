@@ -1,4 +1,4 @@
-import TocsinRequests
+public import TocsinRequests
 
 /// What one attempt of one delivery does: an HTTP request, an e-mail, or a file written into a folder
 /// (a CAP feed that a web server publishes).

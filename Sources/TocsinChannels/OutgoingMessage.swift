@@ -1,4 +1,4 @@
-import TocsinCore
+public import TocsinCore
 
 /// Everything a channel needs to shape one incident's message, rendered once for all channels.
 public struct OutgoingMessage: Sendable, Hashable {

@@ -1,5 +1,5 @@
-import Foundation
-import TocsinCore
+public import Foundation
+public import TocsinCore
 import TocsinRequests
 
 /// A Microsoft Teams channel or chat through a Workflows (Power Automate) webhook.

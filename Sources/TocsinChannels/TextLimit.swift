@@ -1,4 +1,4 @@
-import TocsinCore
+public import TocsinCore
 
 /// How a service counts the length it limits.
 public enum TextMeasure: Sendable, Hashable {

@@ -1,6 +1,6 @@
-import Foundation
-import TocsinCore
-import TocsinRequests
+public import Foundation
+public import TocsinCore
+public import TocsinRequests
 
 /// SMS through Twilio's Programmable Messaging, one delivery per recipient.
 ///

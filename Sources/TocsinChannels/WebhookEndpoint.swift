@@ -1,5 +1,5 @@
-import Foundation
-import TocsinCore
+public import Foundation
+public import TocsinCore
 import TocsinRequests
 
 /// A generic JSON webhook, signed per Standard Webhooks (https://www.standardwebhooks.com, spec v1).

@@ -1,6 +1,6 @@
-import Foundation
-import TocsinCore
-import TocsinRequests
+public import Foundation
+public import TocsinCore
+public import TocsinRequests
 
 /// A post on X through API v2 with OAuth 1.0a user-context credentials.
 ///

@@ -1,5 +1,5 @@
-import Foundation
-import TocsinProtocol
+public import Foundation
+public import TocsinProtocol
 
 
 /// Calls admin methods on `tocsind` over its Unix socket.

@@ -4,7 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
-import TocsinProtocol
+public import TocsinProtocol
 
 /// A blocking connection to a Unix stream socket, reading and writing newline-delimited lines.
 ///

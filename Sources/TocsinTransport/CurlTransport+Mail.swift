@@ -1,4 +1,4 @@
-import TocsinRequests
+public import TocsinRequests
 extension CurlTransport: MailTransport {
     /// Sends one e-mail over SMTP on the same transfer thread and multi handle as HTTP.
     ///

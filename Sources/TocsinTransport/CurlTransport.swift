@@ -1,6 +1,6 @@
 import CCurl
 import Foundation
-import TocsinRequests
+public import TocsinRequests
 
 /// The production ``HTTPTransport`` and ``MailTransport``: libcurl's multi interface on one dedicated thread.
 ///

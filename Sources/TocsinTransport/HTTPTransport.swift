@@ -1,4 +1,4 @@
-import TocsinRequests
+public import TocsinRequests
 /// Sends HTTP requests; the boundary between delivery logic and the network.
 ///
 /// ``CurlTransport`` is the production implementation; tests substitute fakes.

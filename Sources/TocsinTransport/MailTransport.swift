@@ -1,4 +1,4 @@
-import TocsinRequests
+public import TocsinRequests
 
 /// Sends e-mail; `CurlTransport` implements it with libcurl's SMTP support on the same transfer thread.
 public protocol MailTransport: Sendable {

@@ -1,4 +1,4 @@
-import TocsinRequests
+public import TocsinRequests
 /// Removes secrets from text a service or libcurl produced, in every form a service may echo them.
 ///
 /// A service (or a proxy, or a debugging page) may answer with what it was sent: a 401 page quoting the
