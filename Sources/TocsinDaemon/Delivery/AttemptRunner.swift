@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import TocsinChannels
 import TocsinCore
+import TocsinRequests
 import TocsinTransport
 
 /// What one attempt came to: the outcome for the retry policy, and what to record of the service's answer.

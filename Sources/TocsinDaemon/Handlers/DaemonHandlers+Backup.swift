@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import TocsinCore
 import TocsinProtocol
 import TocsinStore

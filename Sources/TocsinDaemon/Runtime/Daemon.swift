@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import TocsinChannels
@@ -7,6 +8,7 @@ import TocsinConfig
 import TocsinCore
 import TocsinStore
 import TocsinTransport
+import UnixSignals
 
 /// Wires the daemon's parts together and runs them until SIGTERM or SIGINT.
 public enum Daemon {
