@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TocsinClient
 import TocsinProtocol
 
 extension Tocsinctl {

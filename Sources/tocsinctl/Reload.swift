@@ -1,4 +1,5 @@
 import ArgumentParser
+import TocsinClient
 import TocsinProtocol
 
 extension Tocsinctl {
