@@ -3,6 +3,7 @@ import Testing
 import TocsinChannels
 import TocsinCore
 import TocsinRequests
+import TocsinTestSupport
 
 struct CAPEndpointTests {
     static let postURL = "https://alertes.example.org/cap"

@@ -3,6 +3,7 @@ import Testing
 import TocsinChannels
 import TocsinCore
 import TocsinRequests
+import TocsinTestSupport
 
 struct EmailEndpointTests {
     static func definition(

@@ -3,6 +3,7 @@ import Testing
 import TocsinChannels
 import TocsinCore
 import TocsinRequests
+import TocsinTestSupport
 
 struct NtfyEndpointTests {
     static let url = "https://ntfy.sh/cegep-exemple-alertes-7Hq2"
