@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import TocsinCore
 import TocsinProtocol
 import TocsinStore
