@@ -11,8 +11,8 @@ struct IncidentEndsTests {
         let checkpoint = ends.subscribe()
         let heartbeat = ends.subscribe()
         for id in ["inc-1", "inc-2", "inc-3"] { ends.announce(id) }
-        #expect(await Array(checkpoint.prefix(3)) == ["inc-1", "inc-2", "inc-3"])
-        #expect(await Array(heartbeat.prefix(3)) == ["inc-1", "inc-2", "inc-3"])
+        #expect(await firstEnds(3, of: checkpoint) == ["inc-1", "inc-2", "inc-3"])
+        #expect(await firstEnds(3, of: heartbeat) == ["inc-1", "inc-2", "inc-3"])
     }
 
     /// A subscriber that stopped reading keeps the newest ends, not all of them: the end that matters to the
@@ -22,7 +22,7 @@ struct IncidentEndsTests {
         let stalled = ends.subscribe()
         let total = IncidentEnds.bufferLimit + 10
         for number in 1...total { ends.announce("inc-\(number)") }
-        let kept = await Array(stalled.prefix(IncidentEnds.bufferLimit))
+        let kept = await firstEnds(IncidentEnds.bufferLimit, of: stalled)
         #expect(kept.first == "inc-11")
         #expect(kept.last == "inc-\(total)")
     }
@@ -32,6 +32,14 @@ struct IncidentEndsTests {
         ends.announce("before")
         let late = ends.subscribe()
         ends.announce("after")
-        #expect(await Array(late.prefix(1)) == ["after"])
+        #expect(await firstEnds(1, of: late) == ["after"])
     }
+}
+
+/// The first `count` ends a subscriber reads. (`Array(_:)` over an async sequence comes from AsyncAlgorithms, which
+/// this target does not depend on; MemberImportVisibility no longer lets it leak in through ServiceLifecycle.)
+private func firstEnds(_ count: Int, of stream: AsyncStream<String>) async -> [String] {
+    var read: [String] = []
+    for await id in stream.prefix(count) { read.append(id) }
+    return read
 }
