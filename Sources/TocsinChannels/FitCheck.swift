@@ -1,4 +1,4 @@
-import TocsinCore
+public import TocsinCore
 
 /// Whether each approved template reaches each channel whole.
 ///

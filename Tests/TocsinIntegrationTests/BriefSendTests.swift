@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TocsinClient
 import TocsinProtocol
 import TocsinTestSupport
 
