@@ -9,7 +9,7 @@ let swiftSettings: [SwiftSetting] = [
 ]
 
 // Library targets: an import is internal unless a public signature needs it (`public import`), so a client
-// does not pick up a dependency's API by accident. TocsinDaemon joins after its reshaping (issue 14).
+// does not pick up a dependency's API by accident.
 let librarySettings: [SwiftSetting] = swiftSettings + [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
@@ -110,7 +110,7 @@ let package = Package(
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "HeapModule", package: "swift-collections"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: librarySettings
         ),
         .executableTarget(
             name: "tocsind",

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TocsinChannels
 import TocsinCore
 import TocsinProtocol
 import TocsinStore

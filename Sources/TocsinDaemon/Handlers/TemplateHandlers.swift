@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import TocsinChannels
 import TocsinCore
 import TocsinProtocol
 import TocsinStore

@@ -1,11 +1,11 @@
 import Foundation
-import Logging
+public import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import TocsinChannels
 import TocsinConfig
-import TocsinCore
+public import TocsinCore
 import TocsinStore
 import TocsinTransport
 import UnixSignals

@@ -3,6 +3,7 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 import TocsinConfig
+import TocsinChannels
 import TocsinCore
 import TocsinProtocol
 import TocsinStore

@@ -1,5 +1,5 @@
-import Foundation
-import Logging
+public import Foundation
+public import Logging
 
 /// One line per event on standard error, `key=value` metadata after the message. When `$JOURNAL_STREAM` says
 /// standard error is the journal, each line starts with its syslog priority (`<3>` …) so `journalctl -p err`
