@@ -56,6 +56,22 @@ public enum FitCheck {
         return cuts
     }
 
+    /// Why this send's own text would be cut on a channel where the template's worst case fits — the values typed
+    /// for it, since the worst case assumes the SMS alphabet: one `ô` turns a whole SMS into UCS-2 (70 characters a
+    /// segment, not 160). `note` is the encoder's; the answer names the characters to blame when there are some.
+    public static func sendCut(channel: String, type: ChannelType, note: String, values: [String: String]) -> String {
+        var text = "the text for channel '\(channel)' would be cut (\(note))"
+        guard type == .twilioSMS else { return text + "; shorten the values typed for this send" }
+        let culprits = values.sorted { $0.key < $1.key }.compactMap { name, value -> String? in
+            let characters = SMSEncoding.nonGSMCharacters(in: value)
+            return characters.isEmpty ? nil : "\(name) holds \(characters.map { "'\($0)'" }.joined(separator: ", "))"
+        }
+        guard !culprits.isEmpty else { return text + "; shorten the values typed for this send" }
+        text += ": \(culprits.joined(separator: "; ")), outside the SMS alphabet, so the whole SMS would be sent in UCS-2 "
+            + "(70 characters a segment instead of 160); type the value without these characters (o for ô, c for ç)"
+        return text
+    }
+
     /// The template rendered for every case a send can produce, with each set of worst-case values.
     public static func renderings(of template: MessageTemplate, languages: [String]) -> [(kind: String, values: [String: String], messages: [RenderedMessage])] {
         let kinds: [(String, [TemplateRenderer.Marking])] = [("live", []), ("update", [.update]), ("drill", [.exercise]), ("drill update", [.update, .exercise])]

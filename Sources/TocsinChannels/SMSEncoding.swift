@@ -18,6 +18,16 @@ public enum SMSEncoding: String, Sendable, Hashable {
         text.first { character in character.unicodeScalars.contains { !basic.contains($0) && !extended.contains($0) } }
     }
 
+    /// The characters of `text` that force UCS-2 even after look-alikes (`ô`, `ç`, an emoji), each once, in order.
+    public static func nonGSMCharacters(in text: String) -> [Character] {
+        var seen: [Character] = []
+        for character in text where lookalikes[character] == nil
+            && character.unicodeScalars.contains(where: { !basic.contains($0) && !extended.contains($0) }) && !seen.contains(character) {
+            seen.append(character)
+        }
+        return seen
+    }
+
     /// Septets (GSM-7) or UTF-16 code units (UCS-2) that `text` takes in this encoding.
     public func units(_ text: String) -> Int {
         switch self {

@@ -98,4 +98,16 @@ struct ShortTextTests {
         #expect(FitCheck.cuts(of: template, on: [("sms-campus", try TwilioSMSEndpoint(allowing, timeout: .seconds(5)))], organization: organization).isEmpty)
     }
 
+    @Test func aTypedLetterOutsideTheSMSAlphabetIsNamedWithItsCost() {
+        #expect(SMSEncoding.nonGSMCharacters(in: "Stade (côté — ô)") == ["ô"], "the dash has a look-alike; é is GSM-7; ô counted once")
+        #expect(SMSEncoding.nonGSMCharacters(in: "Pavillon à l'est").isEmpty)
+        let problem = FitCheck.sendCut(
+            channel: "sms-campus", type: .twilioSMS, note: "text shortened from 3 to 2 SMS segments",
+            values: ["building": "Pavillon A", "assembly_point": "Forêt, côté ç"]
+        )
+        #expect(problem.contains("'sms-campus'") && problem.contains("3 to 2 SMS segments"))
+        #expect(problem.contains("assembly_point holds 'ê', 'ô', 'ç'") && problem.contains("UCS-2") && !problem.contains("building holds"))
+        let x = FitCheck.sendCut(channel: "x", type: .x, note: "text shortened from 300 to 280", values: ["a": "ô"])
+        #expect(x.contains("shorten the values") && !x.contains("UCS-2"))
+    }
 }

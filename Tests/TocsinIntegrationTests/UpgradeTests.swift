@@ -4,49 +4,131 @@ import TocsinClient
 import TocsinProtocol
 import TocsinTestSupport
 
-/// Upgrades never break alerting: the current tocsind on a database written by the previous release
-/// (Tests/Fixtures/release-98aadc0, schema v1, signed checkpoints, approvals).
+/// Upgrades never break alerting: the current tocsind on databases written by earlier releases (each folder of
+/// Tests/Fixtures says what happened in it): every later migration applies, the old chain and its old signatures
+/// verify, the approvals made then still allow a live send, and the texts arrive whole.
 @Suite(.serialized, .integration, .timeLimit(.minutes(3)))
 struct UpgradeTests {
-    static let fixture = PackagePaths.root.appendingPathComponent("Tests/Fixtures/release-98aadc0").path
+    /// The current tocsind started on a copy of one committed release folder.
+    struct Upgraded {
+        let directory: TemporaryDirectory
+        let receiver: LoopbackReceiver
+        let daemon: DaemonProcess
+        let migrationsBefore: [String]
+        let migrationsAfter: [String]
 
-    @Test func aDatabaseOfThePreviousReleaseMigratesVerifiesAndSendsWithItsApprovals() async throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let receiver = try await offPool { try LoopbackReceiver(in: directory) }
-        defer { receiver.stop() }
-        try FileManager.default.createDirectory(atPath: directory.file("state"), withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: Self.fixture + "/tocsin.db", toPath: directory.file("state/tocsin.db"))
-        try FileManager.default.copyItem(atPath: Self.fixture + "/templates", toPath: directory.file("templates"))
-        try FileManager.default.copyItem(atPath: Self.fixture + "/audit-signing.pub", toPath: directory.file("audit-signing.pub"))
-        // The old key's private half was not kept: a new key signs from now on, the old one stays trusted.
-        let key = try await AuditSigningTests.KeyPair(in: directory, name: "new-signing")
-        let config = try String(contentsOfFile: Self.fixture + "/tocsin.yaml", encoding: .utf8)
-            .replacingOccurrences(of: "RECEIVER_PORT", with: String(receiver.port))
-            .replacingOccurrences(of: "AUDIT_SIGNING_KEY", with: key.privatePath)
-        let path = try directory.write("tocsin.yaml", config)
-        chmod(path, 0o640)
-        let before = try await runCommand("/usr/bin/sqlite3", [directory.file("state/tocsin.db"), "SELECT identifier FROM grdb_migrations"])
-        #expect(before.stdout == "v1: incidents, deliveries, attempts, approvals, audit\n", "the fixture is the previous release's")
+        static func start(_ release: String, plan: [String: [[String: Any]]] = [:]) async throws -> Upgraded {
+            let fixture = PackagePaths.root.appendingPathComponent("Tests/Fixtures/\(release)").path
+            let directory = try TemporaryDirectory()
+            // Read once, before the receiver starts: the plan is JSON values, not shared mutable state.
+            nonisolated(unsafe) let plan = plan
+            let receiver = try await offPool { try LoopbackReceiver(in: directory, plan: plan) }
+            try FileManager.default.createDirectory(atPath: directory.file("state"), withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: fixture + "/tocsin.db", toPath: directory.file("state/tocsin.db"))
+            try FileManager.default.copyItem(atPath: fixture + "/templates", toPath: directory.file("templates"))
+            // Releases that kept a record of signed heads beside the database: it belongs to the state, as on a server.
+            if FileManager.default.fileExists(atPath: fixture + "/audit-heads") {
+                try FileManager.default.copyItem(atPath: fixture + "/audit-heads", toPath: directory.file("state/audit-heads"))
+            }
+            try FileManager.default.copyItem(atPath: fixture + "/audit-signing.pub", toPath: directory.file("audit-signing.pub"))
+            // The old key's private half was not kept: a new key signs from now on, the old one stays trusted.
+            let key = try await AuditSigningTests.KeyPair(in: directory, name: "new-signing")
+            let config = try String(contentsOfFile: fixture + "/tocsin.yaml", encoding: .utf8)
+                .replacingOccurrences(of: "RECEIVER_PORT", with: String(receiver.port))
+                .replacingOccurrences(of: "AUDIT_SIGNING_KEY", with: key.privatePath)
+            let path = try directory.write("tocsin.yaml", config)
+            chmod(path, 0o640)
+            let before = try await Self.migrations(directory.file("state/tocsin.db"))
+            let daemon = DaemonProcess(directory: directory, configPath: path)
+            try await daemon.start()
+            let after = try await Self.migrations(daemon.databasePath)
+            return Upgraded(directory: directory, receiver: receiver, daemon: daemon, migrationsBefore: before, migrationsAfter: after)
+        }
 
-        let daemon = DaemonProcess(directory: directory, configPath: path)
-        try await daemon.start()
-        defer { daemon.signal(SIGKILL) }
-        let migrations = try await runCommand("/usr/bin/sqlite3", ["-cmd", ".timeout 5000", daemon.databasePath, "SELECT identifier FROM grdb_migrations"])
-        #expect(migrations.stdout.contains("v2: health probe"), "\(migrations)")
+        static func migrations(_ database: String) async throws -> [String] {
+            let result = try await runCommand("/usr/bin/sqlite3", ["-cmd", ".timeout 5000", database, "SELECT identifier FROM grdb_migrations"])
+            #expect(result.status == 0, "\(result)")
+            return result.stdout.split(separator: "\n").map(String.init)
+        }
 
-        // The old chain and its old signatures verify; the heads file starts from its last checkpoint.
-        let verify = try await daemon.ctl("audit", "verify")
-        #expect(verify.status == 0, "\(verify)")
-        #expect(try await daemon.ctl("health").status != 2)
-        #expect(FileManager.default.fileExists(atPath: directory.file("state/audit-heads/heads.jsonl")))
+        /// The old chain and its signatures verify, and every template approved then is approved now.
+        func expectChainAndApprovalsHold() async throws {
+            let verify = try await daemon.ctl("audit", "verify")
+            #expect(verify.status == 0, "\(verify)")
+            #expect(try await daemon.ctl("health").status != 2)
+            #expect(FileManager.default.fileExists(atPath: directory.file("state/audit-heads/heads.jsonl")))
+            let templates = try await daemon.withClient { try $0.call(.templateList, EmptyParams(), as: [TemplateSummary].self) }
+            #expect(!templates.isEmpty && templates.allSatisfy { $0.approval == "approved" }, "\(templates.map { "\($0.id) \($0.approval)" })")
+        }
 
-        // Approvals made then still allow a live send: template content hashes never change.
-        let templates = try await daemon.withClient { try $0.call(.templateList, EmptyParams(), as: [TemplateSummary].self) }
-        #expect(templates.allSatisfy { $0.approval == "approved" }, "\(templates.map { "\($0.id) \($0.approval)" })")
-        let send = try await daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes")
+        func stop() {
+            daemon.signal(SIGKILL)
+            receiver.stop()
+            directory.remove()
+        }
+    }
+
+    /// The first release's database: schema v1, signed checkpoints, approvals.
+    @Test func aDatabaseOfTheFirstReleaseMigratesVerifiesAndSendsWithItsApprovals() async throws {
+        let upgraded = try await Upgraded.start("release-98aadc0")
+        defer { upgraded.stop() }
+        #expect(upgraded.migrationsBefore == ["v1: incidents, deliveries, attempts, approvals, audit"], "the fixture is the first release's")
+        #expect(upgraded.migrationsAfter.starts(with: upgraded.migrationsBefore) && upgraded.migrationsAfter.contains("v2: health probe"))
+        try await upgraded.expectChainAndApprovalsHold()
+
+        let send = try await upgraded.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes")
         #expect(send.status == 0, "\(send)")
-        #expect(receiver.requests(path: "/ops").count >= 1)
+        #expect(upgraded.receiver.requests(path: "/ops").count >= 1)
+        #expect(try await upgraded.daemon.ctl("audit", "verify").status == 0)
+    }
+
+    /// The release before provider receipts (schema v3, shared payloads): its approvals of templates with short texts
+    /// still hold (their content hashes did not move), its history still reads, and a live send, an update and an
+    /// all-clear reach an SMS gateway and X on 127.0.0.1 with the assembly point and the link whole.
+    @Test func aDatabaseOfTheSharedPayloadReleaseMigratesAndItsShortTextsArriveWhole() async throws {
+        let sms = "/twilio/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Messages.json"
+        let upgraded = try await Upgraded.start("release-b3b7778", plan: [
+            sms: [["status": 201, "body": #"{"sid":"SM0123456789abcdef0123456789abcdef","status":"queued"}"#]],
+            "/x/2/tweets": [["status": 201, "body": #"{"data":{"id":"1860000000000000001","text":"x"}}"#]],
+        ])
+        defer { upgraded.stop() }
+        #expect(upgraded.migrationsBefore.last == "v3: one payload per distinct body", "the fixture is the v3 release's: \(upgraded.migrationsBefore)")
+        #expect(upgraded.migrationsAfter.starts(with: upgraded.migrationsBefore))
+        try await upgraded.expectChainAndApprovalsHold()
+        let daemon = upgraded.daemon
+
+        // The history written then still reads: four incidents, every delivery delivered.
+        let old = try await daemon.ctl("status", "--json")
+        #expect(old.status == 0, "\(old)")
+        #expect(old.stdout.contains("20261205-02EE4N") && old.stdout.contains("20261205-PCTYW8"), "\(old.stdout)")
+        let report = try await daemon.ctl("report", "20261205-02EE4N", "--json")
+        #expect(report.status == 0 && report.stdout.contains("Stationnement P3"), "\(report)")
+
+        // A value typed with a letter outside the SMS alphabet would turn the SMS into UCS-2 and cut it: refused,
+        // nothing stored or sent, the letter named.
+        let accented = try await daemon.ctl(arguments: ["send", "evacuation", "--set", "building=Pavillon des sciences", "--set", "assembly_point=Stade Nord, porte 4 (côté", "--yes"])
+        #expect(accented.status == 2, "\(accented)")
+        #expect(accented.stderr.contains("'ô'") && accented.stderr.contains("UCS-2") && accented.stderr.contains("nothing was sent"), "\(accented.stderr)")
+        #expect(upgraded.receiver.requests(path: sms).isEmpty && upgraded.receiver.requests(path: "/x/2/tweets").isEmpty)
+
+        let point = "Stade Nord, porte 4 (cote"   // 25 characters: the declared max_length
+        #expect(point.count == 25)
+        let send = try await daemon.ctl(arguments: ["send", "evacuation", "--set", "building=Pavillon des sciences", "--set", "assembly_point=\(point)", "--yes", "--json"])
+        #expect(send.status == 0, "\(send)")
+        let incident = try #require(send.jsonLines.last?["incident"] as? String, "\(send.stdout)")
+        let update = try await daemon.ctl("update", incident, "evacuation", "--set", "assembly_point=Stationnement P3", "--yes")
+        #expect(update.status == 0, "\(update)")
+        let allClear = try await daemon.ctl("all-clear", incident, "--set", "info_url=https://cegep.example/urgence/b1", "--yes")
+        #expect(allClear.status == 0, "\(allClear)")
+
+        let texts = upgraded.receiver.requests(path: sms).compactMap { ChannelTypesTests.form($0.body)["Body"] }
+        let posts = upgraded.receiver.requests(path: "/x/2/tweets").compactMap { $0.json?["text"] as? String }
+        for (channel, sent) in [("SMS", texts), ("X", posts)] {
+            #expect(sent.contains { $0.contains("Rassemblement : \(point)") && $0.contains("Assembly point: \(point)") }, "\(channel): \(sent)")
+            #expect(sent.contains { $0.contains("Rassemblement : Stationnement P3") && $0.contains("Assembly point: Stationnement P3") }, "\(channel): \(sent)")
+            #expect(sent.contains { $0.contains("https://cegep.example/urgence/b1") }, "\(channel): \(sent)")
+            #expect(!sent.contains { $0.contains("…") || $0.hasSuffix("...") }, "nothing cut on \(channel): \(sent)")
+        }
         #expect(try await daemon.ctl("audit", "verify").status == 0)
     }
 }

@@ -245,6 +245,10 @@ struct IncidentService: Sendable {
         var jobs: [DeliveryJob] = []
         var failedAtOnce: [(delivery: String, channel: String, reason: String)] = []
         var encoded: [String: EncodedPayload] = [:]
+        // Texts this send would cut where the approved template fits (its worst case is in `active.cuts` otherwise,
+        // and a template approved before the fit check still sends, flagged): the values typed are to blame.
+        var sendCuts: [String] = []
+        let knownCuts = Set((active.cuts[plan.template.id] ?? []).map(\.channel))
         for channel in plan.channels {
             let payload: EncodedPayload
             var unavailable: String? = active.unavailable[channel.name]
@@ -262,6 +266,10 @@ struct IncidentService: Sendable {
                 }
             } else {
                 payload = EncodedPayload(contentType: "text/plain", body: [])
+            }
+            if plan.status == .actual || plan.status == .exercise, !channel.allowShortening, !knownCuts.contains(channel.name),
+                let note = payload.notes.first(where: { $0.contains("shortened") }) {
+                sendCuts.append(FitCheck.sendCut(channel: channel.name, type: channel.type, note: note, values: plan.variables))
             }
             write.payloads.append(PayloadRecord(incidentID: incidentID, channel: channel.name, contentType: payload.contentType, body: Data(payload.body)))
             let recipients: [String?] = channel.type.isPerRecipient ? channel.recipients : [nil]
@@ -287,6 +295,12 @@ struct IncidentService: Sendable {
                 job.cost = DeliveryJob.cost(of: payload, type: channel.type)
                 jobs.append(job)
             }
+        }
+        if !sendCuts.isEmpty {
+            throw .validation(
+                "this send would not reach every channel whole, so nothing was sent", problems: sendCuts,
+                hint: "Change the values above and send again; the approved text itself fits."
+            )
         }
         var request = requestAudit
         request.subject = incidentID
@@ -367,7 +381,9 @@ struct IncidentService: Sendable {
             let deliveries = try await store.deliveries(ofIncident: id)
             return IncidentStatus(
                 summary: IncidentMapper.summary(of: incident, deliveries: deliveries),
-                deliveries: deliveries.map(DeliveryStatusMapper.status(of:))
+                deliveries: deliveries.map { delivery in
+                    DeliveryStatusMapper.status(of: delivery, type: configuration.current.configuration.channels[delivery.channel]?.type)
+                }
             )
         } catch let error as DaemonError {
             throw error
