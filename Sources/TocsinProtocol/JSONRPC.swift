@@ -198,6 +198,9 @@ public struct RPCError: Error, Codable, Sendable, Hashable, CustomStringConverti
     public static let timeoutCode = -32006
     /// The daemon refused the connection for load (too many connections or buffered bytes); nothing was done.
     public static let busyCode = -32007
+    /// Allowed for this caller, but refused in the current state of what it names (a resend after the all-clear);
+    /// nothing was done. The CLI exits 4, as for any refusal.
+    public static let refusedCode = -32008
 
     public static func parseError(_ detail: String) -> RPCError { .init(code: parseErrorCode, message: "the request is not valid JSON: \(detail)") }
     public static func invalidRequest(_ detail: String) -> RPCError { .init(code: invalidRequestCode, message: "invalid JSON-RPC request: \(detail)") }

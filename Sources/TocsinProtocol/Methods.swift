@@ -6,6 +6,7 @@ public enum AdminMethod: String, Sendable, CaseIterable, Codable {
     case incidentList = "incident.list"
     case watch = "incident.watch"
     case cancel = "incident.cancel"
+    case resend = "incident.resend"
     case templateList = "template.list"
     case templateShow = "template.show"
     case templateApprove = "template.approve"
@@ -27,7 +28,7 @@ public enum AdminMethod: String, Sendable, CaseIterable, Codable {
     /// Roles any one of which allows the call (`operator`, `approver`, `auditor`).
     public var roles: Set<String> {
         switch self {
-        case .send, .watch, .cancel: ["operator"]
+        case .send, .watch, .cancel, .resend: ["operator"]
         case .preview, .templateList, .templateShow: ["operator", "approver", "auditor"]
         case .incidentStatus, .incidentList, .daemonStatus, .incidentReport: ["operator", "approver", "auditor"]
         case .reload: ["operator", "approver"]

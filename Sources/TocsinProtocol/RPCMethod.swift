@@ -16,6 +16,7 @@ public enum AdminCall {
     public static let incidentList = RPCMethod<ListParams, [IncidentSummary]>(.incidentList)
     public static let watch = RPCMethod<IncidentParams, IncidentStatus>(.watch)
     public static let cancel = RPCMethod<IncidentParams, IncidentStatus>(.cancel)
+    public static let resend = RPCMethod<ResendParams, ResendResult>(.resend)
     public static let incidentReport = RPCMethod<IncidentParams, IncidentReport>(.incidentReport)
     public static let templateList = RPCMethod<EmptyParams, [TemplateSummary]>(.templateList)
     public static let templateShow = RPCMethod<TemplateParams, TemplateDetail>(.templateShow)

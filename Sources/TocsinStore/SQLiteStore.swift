@@ -211,6 +211,19 @@ public final class SQLiteStore: Store {
                 ])
             }
         }
+        if !write.reopened.isEmpty {
+            // Only from `failed` (DeliveryState.isReopenable); the last error stays in the attempt log.
+            let statement = try db.cachedStatement(sql: """
+                UPDATE delivery SET state = 'pending', deadlineAt = ?, nextAttemptAt = NULL, lastError = NULL,
+                misconfiguration = 0, updatedAt = ? WHERE id = ? AND state = 'failed'
+                """)
+            for reopening in write.reopened {
+                try statement.execute(arguments: [reopening.deadlineAt, reopening.updatedAt, reopening.id])
+                guard db.changesCount == 1 else {
+                    throw StoreError(.constraint, "delivery \(reopening.id) is no longer failed: it was reopened or changed meanwhile")
+                }
+            }
+        }
         for approval in write.approvals { try approval.insert(db) }
         for event in write.audit { try append(event, to: db, head: &head) }
         if let checkpoint = write.checkpoint {

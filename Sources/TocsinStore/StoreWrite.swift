@@ -55,6 +55,8 @@ public struct StoreWrite: Sendable {
     public var deliveries: [DeliveryRecord] = []
     public var attempts: [AttemptRecord] = []
     public var updates: [DeliveryUpdate] = []
+    /// Failed deliveries a resend reopens (applied after `updates`).
+    public var reopened: [DeliveryReopening] = []
     public var approvals: [ApprovalRecord] = []
     public var audit: [AuditEvent] = []
     /// A signed checkpoint, appended after `audit`: it signs the head as it stands inside the transaction, so it

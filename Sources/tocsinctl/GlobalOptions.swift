@@ -46,7 +46,7 @@ struct Failure: Error {
         case .badAnswer: Exit.someFailed
         case .refused(let rpc):
             switch rpc.code {
-            case RPCError.notAuthorisedCode, RPCError.notApprovedCode: Exit.refused
+            case RPCError.notAuthorisedCode, RPCError.notApprovedCode, RPCError.refusedCode: Exit.refused
             // Refused for load before anything was read: the daemon could not be used, as when it is unreachable.
             case RPCError.busyCode: Exit.unreachable
             case RPCError.unavailableCode, RPCError.internalErrorCode: Exit.someFailed

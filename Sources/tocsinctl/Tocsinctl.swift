@@ -26,6 +26,6 @@ struct Tocsinctl: ParsableCommand {
             Exit codes: 0 all delivered (or done) · 1 some deliveries failed (or the audit chain is broken) · \
             2 usage or validation error, nothing sent · 3 tocsind unreachable · 4 refused (not authorised, template not approved).
             """,
-        subcommands: [Send.self, Drill.self, Update.self, AllClear.self, Cancel.self, Status.self, Report.self, Preview.self, Templates.self, Audit.self, Channels.self, Reload.self, Backup.self, Health.self]
+        subcommands: [Send.self, Drill.self, Update.self, AllClear.self, Cancel.self, Resend.self, Status.self, Report.self, Preview.self, Templates.self, Audit.self, Channels.self, Reload.self, Backup.self, Health.self]
     )
 }

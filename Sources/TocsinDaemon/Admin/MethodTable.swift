@@ -143,6 +143,7 @@ extension EncodableResult {
 }
 
 extension IncidentStatus: EncodableResult {}
+extension ResendResult: EncodableResult {}
 extension PreviewResult: EncodableResult {}
 extension TemplateDetail: EncodableResult {}
 extension ApproveResult: EncodableResult {}

@@ -412,7 +412,8 @@ struct DeliveryScheduler<C: Clock<Duration>> {
     /// The one place a delivery's state changes: an illegal move is a programming error, caught in debug builds
     /// and reported (``Action/illegalMove(_:)``) in release ones.
     private mutating func move(_ job: inout DeliveryJob, to next: DeliveryState) {
-        if !job.state.canMove(to: next) {
+        // Leaving a final state is a resend's, audited, outside the scheduler (DeliveryState.isReopenable).
+        if !job.state.canMove(to: next) || job.state.isFinal {
             let move = "delivery \(job.id): \(job.state.rawValue) → \(next.rawValue)"
             assertionFailure("illegal delivery state change: \(move)")
             illegalMoves.append(move)

@@ -26,6 +26,9 @@ struct IncidentHandlers: Sendable {
         table.on(AdminCall.cancel, auditsRequest: true) { params, context async throws(DaemonError) in
             try await incidents.cancel(params.incident, caller: context.principal, requestAudit: context.requestAudit)
         }
+        table.on(AdminCall.resend, auditsRequest: true) { params, context async throws(DaemonError) in
+            try await incidents.resend(params, caller: context.principal, requestAudit: context.requestAudit)
+        }
         table.on(AdminCall.watch) { params, context async throws(DaemonError) in try await watch(params.incident, emit: context.emit) }
         table.on(AdminCall.incidentReport) { params, _ async throws(DaemonError) in try await report(params.incident) }
     }

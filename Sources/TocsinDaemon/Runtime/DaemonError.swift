@@ -17,6 +17,8 @@ struct DaemonError: Error, Sendable, CustomStringConvertible {
         case busy
         /// Allowed, but only once the caller confirms what it will do (a public test post).
         case needsConfirmation = "needs-confirmation"
+        /// Allowed for the caller, refused in the current state (a resend after the all-clear); nothing was done.
+        case refused
         /// The state database failed; `storeCode` says how (full, busy, corrupt, …).
         case store
     }
@@ -50,6 +52,7 @@ struct DaemonError: Error, Sendable, CustomStringConvertible {
     static func notApproved(_ message: String, hint: String) -> DaemonError { .init(.notApproved, message, hint: hint) }
     static func notFound(_ message: String) -> DaemonError { .init(.notFound, message) }
     static func unavailable(_ message: String) -> DaemonError { .init(.unavailable, message) }
+    static func refused(_ message: String, hint: String? = nil) -> DaemonError { .init(.refused, message, hint: hint) }
 
     /// A failure of the store (its code kept), or any other error as `unavailable`; `doing` starts the message.
     static func store(_ error: any Error, doing: String? = nil) -> DaemonError {
@@ -72,6 +75,7 @@ extension RPCError {
         case .notFound: code = RPCError.notFoundCode
         case .unavailable, .store: code = RPCError.unavailableCode
         case .busy: code = RPCError.busyCode
+        case .refused: code = RPCError.refusedCode
         }
         self.init(code: code, message: error.message, data: .init(problems: error.problems, hint: error.hint, reason: error.reason))
     }

@@ -1,0 +1,139 @@
+import ArgumentParser
+import Foundation
+import TocsinClient
+import TocsinProtocol
+
+extension Tocsinctl {
+    struct Resend: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "resend",
+            abstract: "Send an incident's FAILED deliveries on one channel again, once the channel is fixed.",
+            discussion: """
+                The same message (the bytes stored at send time) under the same ids (webhook-id), so a receiver that did \
+                get an earlier copy drops it; a fresh delivery deadline. Delivered and cancelled deliveries are not sent \
+                again. Refused (exit 4) once the incident's thread has an all-clear or a cancel, for a channel that is no \
+                longer configured, and when nothing failed on the channel. Shows what will be re-sent and asks you to \
+                type RESEND (or RENVOYER), unless --yes; then follows delivery like send, unless --no-wait.
+                """
+        )
+
+        @Argument(help: "The incident id (see `tocsinctl status`).") var incident: String
+        @Option(name: .long, help: "The channel whose failed deliveries are sent again.") var channel: String
+        @Flag(name: .long, help: "Do not ask for confirmation.") var yes = false
+        @Flag(name: .long, help: "Return once the deliveries are reopened, without following delivery.") var noWait = false
+        @OptionGroup var global: GlobalOptions
+
+        /// The words that confirm, in English or French (DESIGN.md: the word names the verb).
+        static let confirmWords: Set<String> = ["resend", "renvoyer"]
+
+        func run() throws {
+            var exit = Exit.ok
+            try runReporting(json: global.json) {
+                let client = try global.connect()
+                if !yes {
+                    // The daemon checks and counts as for the resend itself, so a refusal comes before the question.
+                    let check = try client.call(.resend, ResendParams(incident: incident, channel: channel, dryRun: true), as: ResendResult.self)
+                    ResendScreen(result: check).show()
+                    let answer = Console.ask("Type RESEND (or RENVOYER) to send them again, anything else cancels: ")
+                    guard let word = answer?.trimmingCharacters(in: .whitespaces).lowercased(), Self.confirmWords.contains(word) else {
+                        Console.note(answer == nil ? "No answer (end of input). Nothing was re-sent." : "Not confirmed. Nothing was re-sent.")
+                        throw Exit.usage
+                    }
+                }
+                let result = try client.call(.resend, ResendParams(incident: incident, channel: channel), as: ResendResult.self)
+                let ids = Set(result.deliveries.map(\.id))
+                if global.json {
+                    Console.jsonLine(ResendLine(result: result))
+                } else {
+                    print("Incident \(incident): \(result.failed) failed deliver\(result.failed == 1 ? "y" : "ies") on '\(channel)' reopened, to be sent again by \(result.deadline).")
+                    Console.flush()
+                }
+                if noWait { return }
+                let view = global.json ? nil : ProgressView(incident: incident, deliveries: result.deliveries)
+                // Following is `send`'s (reconnects included); only the reopened deliveries are shown and counted.
+                let flow = SendFlow(params: SendParams(template: result.template), options: SendOptions(), global: global)
+                let final = try flow.follow(incident, client: client) { event in
+                    guard ids.contains(event.delivery.id) else { return }
+                    if global.json {
+                        Console.jsonLine(DeliveryLine(incident: incident, delivery: event.delivery))
+                    } else {
+                        view?.update(event.delivery)
+                    }
+                }
+                let resent = final.deliveries.filter { ids.contains($0.id) }
+                let delivered = resent.count { $0.state == "delivered" }
+                if global.json {
+                    Console.jsonLine(ResendSummaryLine(incident: incident, channel: channel, deliveries: resent))
+                } else if delivered == resent.count {
+                    print("All \(resent.count) re-sent deliveries on '\(channel)' delivered (incident \(incident)).")
+                } else {
+                    print("\(delivered) of \(resent.count) re-sent deliveries on '\(channel)' delivered, \(resent.count - delivered) failed again (incident \(incident)). See: tocsinctl status \(incident)")
+                }
+                if delivered != resent.count { exit = Exit.someFailed }
+            }
+            if exit != Exit.ok { throw exit }
+        }
+    }
+}
+
+/// What `resend` shows before asking: the channel, how many deliveries go again and to how many recipients.
+struct ResendScreen {
+    let result: ResendResult
+
+    func show() {
+        let drill = result.status != "Actual"
+        let rule = String(repeating: drill ? "-" : "=", count: 64)
+        Console.note(rule)
+        Console.note(drill ? "  EXERCICE / EXERCISE — resend of a drill (CAP status \(result.status))" : "  *** LIVE RESEND — this goes to real people now ***")
+        Console.note(rule)
+        Console.note("Incident: \(result.incident)   Template: \(result.template)   Type: \(result.msgType)")
+        Console.note("Channel:  \(result.channel) (\(result.type))")
+        let recipients = result.recipients > 0 ? ", to \(result.recipients) recipient\(result.recipients == 1 ? "" : "s")" : ""
+        Console.note("Re-sends: \(result.failed) failed deliver\(result.failed == 1 ? "y" : "ies")\(recipients): the same message, the same ids")
+        for delivery in result.deliveries.prefix(10) {
+            Console.note("  \(delivery.recipient.map { "\($0) " } ?? "")(\(delivery.id), \(delivery.attempts) attempt\(delivery.attempts == 1 ? "" : "s")): \(delivery.lastError ?? "failed")")
+        }
+        if result.deliveries.count > 10 { Console.note("  … and \(result.deliveries.count - 10) more") }
+        Console.note("Not sent again: \(result.delivered) delivered, \(result.cancelled) cancelled")
+        Console.note("New deadline: \(result.deadline)")
+        Console.note(rule)
+    }
+}
+
+struct ResendLine: Encodable {
+    var incident: String
+    var event = "resent"
+    var channel: String
+    var deliveries: Int
+    var recipients: Int
+    var deadline: String
+    var ids: [String]
+
+    init(result: ResendResult) {
+        incident = result.incident
+        channel = result.channel
+        deliveries = result.failed
+        recipients = result.recipients
+        deadline = result.deadline
+        ids = result.deliveries.map(\.id)
+    }
+}
+
+struct ResendSummaryLine: Encodable {
+    var incident: String
+    var event = "summary"
+    var channel: String
+    var finished: Bool
+    var delivered: Int
+    var failed: Int
+    var deliveries: [DeliveryStatus]
+
+    init(incident: String, channel: String, deliveries: [DeliveryStatus]) {
+        self.incident = incident
+        self.channel = channel
+        delivered = deliveries.count { $0.state == "delivered" }
+        failed = deliveries.count - delivered
+        finished = deliveries.allSatisfy(\.isFinal)
+        self.deliveries = deliveries
+    }
+}
