@@ -120,6 +120,11 @@ public struct PreviewResult: Codable, Sendable, Hashable {
     public var shortened: [String]? = nil
     /// Per channel of the send: the exact text it will receive, measured against its limit (nil from older daemons).
     public var texts: [ChannelText]? = nil
+    /// For an update or all-clear: what differs from the latest message of the incident's thread (empty when
+    /// nothing does; nil for a first alert and from older daemons).
+    public var changes: [ValueChange]? = nil
+    /// The incident whose values a follow-up carries over: the latest message of its thread.
+    public var follows: String? = nil
 
     public init(
         template: String, status: String, msgType: String, approved: Bool, approvalNote: String?, route: String,

@@ -27,6 +27,15 @@ struct ConfirmationScreen {
         if !preview.variables.isEmpty {
             output("Values:   " + preview.variables.sorted { $0.key < $1.key }.map { "\($0.key)=\"\($0.value)\"" }.joined(separator: "  "))
         }
+        // A follow-up: what moved since the last message people received, first thing to check before confirming.
+        if let changes = preview.changes, let follows = preview.follows {
+            if changes.isEmpty {
+                output("Changed:  nothing since \(follows) (the same values as the last message)")
+            } else {
+                output("Changed since \(follows):")
+                for change in changes { output("  \(change.name): \(change.before ?? "(none)") → \(change.after)") }
+            }
+        }
         for message in preview.messages {
             output("")
             output("[\(message.language)] \(message.title)")

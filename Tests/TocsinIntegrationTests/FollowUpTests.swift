@@ -50,6 +50,36 @@ struct FollowUpTests {
         #expect(try await bed.daemon.ctl("status", updateID).stdout.contains("follows up \(incident)"))
     }
 
+    /// The operator checks what moved before confirming an update, and a later update keeps what the last one said.
+    @Test func anUpdateShowsWhatChangedAndTheNextOneKeepsIt() async throws {
+        let bed = try await TestBed { receiver in TestConfig(channels: [.init("ops", url: receiver.url("/ops"))]) }
+        defer { bed.tearDown() }
+        _ = try await bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+        let first = try await bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon B", "--yes", "--json")
+        let incident = try #require(first.jsonLines.first?["incident"] as? String)
+
+        // Declined at the prompt: the screen named the change, nothing was sent.
+        let asked = try await bed.daemon.ctl("update", incident, "evacuation", "--set", "assembly_point=Stationnement P3", input: "no\n")
+        #expect(asked.status == 2, "\(asked)")
+        #expect(asked.stderr.contains("Changed since \(incident):"), "\(asked.stderr)")
+        #expect(asked.stderr.contains("assembly_point: Stationnement P1 → Stationnement P3"), "\(asked.stderr)")
+        #expect(!asked.stderr.contains("building:"), "an unchanged value is not listed")
+        #expect(bed.receiver.requests(path: "/ops").count == 1)
+
+        let update = try await bed.daemon.ctl("update", incident, "evacuation", "--set", "assembly_point=Stationnement P3", "--yes", "--json")
+        let updateID = try #require(update.jsonLines.first?["incident"] as? String, "\(update)")
+        // The next update, with nothing typed: the assembly point stays where the last message put it.
+        let again = try await bed.daemon.ctl("update", incident, "evacuation", input: "no\n")
+        #expect(again.stderr.contains("Changed:  nothing since \(updateID)"), "\(again.stderr)")
+        #expect(again.stderr.contains("assembly_point=\"Stationnement P3\""), "\(again.stderr)")
+        let second = try await bed.daemon.ctl("update", incident, "evacuation", "--yes", "--json")
+        #expect(second.status == 0, "\(second)")
+        let requests = bed.receiver.requests(path: "/ops")
+        #expect(requests.count == 3)
+        let body = try ((data(requests[2])["messages"] as? [[String: Any]])?.first?["body"] as? String) ?? ""
+        #expect(body.contains("Stationnement P3") && !body.contains("Stationnement P1"), "\(body)")
+    }
+
     @Test func aDrillsAllClearIsADrillAndNeedsNoApproval() async throws {
         let bed = try await TestBed { receiver in TestConfig(channels: [.init("ops", url: receiver.url("/ops"))]) }
         defer { bed.tearDown() }

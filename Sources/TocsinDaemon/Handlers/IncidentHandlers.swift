@@ -48,6 +48,12 @@ struct IncidentHandlers: Sendable {
         let cuts = plan.active.cuts[plan.template.id, default: []].filter { names.contains($0.channel) }
         preview.shortened = cuts.isEmpty ? nil : cuts.map(\.description)
         preview.texts = Self.texts(of: plan)
+        if let followed = plan.followed {
+            preview.follows = followed.id
+            preview.changes = ValueChange.between(
+                previous: IncidentService.values(of: followed), current: plan.variables, given: Set(params.variables.keys)
+            )
+        }
         return preview
     }
 

@@ -29,6 +29,8 @@ struct IncidentService: Sendable {
         var msgType: CAP.MessageType
         /// The incident this one follows up (the first of its thread), for Update and Cancel.
         var origin: IncidentRecord?
+        /// The latest message of that thread, whose values this one carries over.
+        var followed: IncidentRecord? = nil
         var approved: Bool
         var approvalNote: String?
         var route: String
@@ -63,7 +65,10 @@ struct IncidentService: Sendable {
         let origin = try await origin(of: params, msgType: msgType)
         // A follow-up keeps its incident's status (a drill's all-clear is a drill too) and its values.
         let status: CAP.Status = origin.flatMap { CAP.Status(rawValue: $0.status) } ?? (params.drill ? .exercise : .actual)
-        var given = origin.map { inheritedVariables($0, for: template) } ?? [:]
+        // Values carry over from the thread's latest message, not its first: after an update moved the assembly
+        // point, the next update must not quietly move it back.
+        let followed = try await latestMessage(of: origin)
+        var given = followed.map { inheritedVariables($0, for: template) } ?? [:]
         given.merge(params.variables) { $1 }
         let variables: [String: String]
         do {
@@ -100,11 +105,24 @@ struct IncidentService: Sendable {
         if msgType == .update { TemplateRenderer.Marking.update.apply(to: &messages) }
         if status == .exercise { TemplateRenderer.Marking.exercise.apply(to: &messages) }
         if status == .test { TemplateRenderer.Marking.test.apply(to: &messages) }
-        return Plan(
+        var plan = Plan(
             active: active, template: template, variables: variables, status: status, msgType: msgType, origin: origin,
             approved: approved, approvalNote: approved ? nil : (approval.isChanged ? "changed since approval" : "not approved"),
             route: routeName, channels: channels, messages: messages
         )
+        plan.followed = followed
+        return plan
+    }
+
+    /// The newest message of the thread that starts at `origin` (itself when it has no follow-up yet).
+    private func latestMessage(of origin: IncidentRecord?) async throws(DaemonError) -> IncidentRecord? {
+        guard let origin else { return nil }
+        do { return try await store.followUps(of: origin.id).last ?? origin } catch { throw .store(error) }
+    }
+
+    /// The values an incident was sent with.
+    static func values(of incident: IncidentRecord) -> [String: String] {
+        (try? JSONDecoder().decode([String: String].self, from: Data(incident.variables.utf8))) ?? [:]
     }
 
     private func messageType(_ params: SendParams) throws(DaemonError) -> CAP.MessageType {
@@ -140,7 +158,7 @@ struct IncidentService: Sendable {
 
     /// The original incident's values that `template` also declares, so an all-clear names the same building.
     private func inheritedVariables(_ incident: IncidentRecord, for template: MessageTemplate) -> [String: String] {
-        let values = (try? JSONDecoder().decode([String: String].self, from: Data(incident.variables.utf8))) ?? [:]
+        let values = Self.values(of: incident)
         let declared = Set(template.content.variables.map(\.name))
         return values.filter { declared.contains($0.key) }
     }
