@@ -3,12 +3,24 @@ import Testing
 import TocsinChannels
 import TocsinCore
 import TocsinRequests
+import TocsinTestSupport
 
 /// The evacuation notice of DESIGN.md, rendered, with the building as a variable to try awkward values in.
 enum Fixtures {
     static let attemptTime = Date(timeIntervalSince1970: 1_795_452_042.9)
 
     static let french = ["fr"], english = ["en"], bilingual = ["fr", "en"]
+
+    /// A config holding the example templates of `config/templates` (and one webhook), written to `directory`.
+    static func exampleTemplatesConfig(in directory: TemporaryDirectory) throws -> String {
+        var config = TestConfig(channels: [.init("ops", url: "http://127.0.0.1:9/ops")])
+        let folder = PackagePaths.root.appendingPathComponent("config/templates")
+        config.templates = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) where name.hasSuffix(".yaml") {
+            config.templates[String(name.dropLast(5))] = try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8)
+        }
+        return try config.write(to: directory)
+    }
 
     static func message(
         building: String = "Pavillon A", status: CAP.Status = .actual, severity: CAP.Severity = .extreme,

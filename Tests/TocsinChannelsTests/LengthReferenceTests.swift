@@ -43,13 +43,7 @@ struct LengthReferenceTests {
         // The example templates, every language and case, as SMS and X would send them.
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        var config = TestConfig(channels: [.init("ops", url: "http://127.0.0.1:9/ops")])
-        let folder = PackagePaths.root.appendingPathComponent("config/templates")
-        config.templates = [:]
-        for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) where name.hasSuffix(".yaml") {
-            config.templates[String(name.dropLast(5))] = try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8)
-        }
-        let configuration = try #require(ConfigLoader.load(path: try config.write(to: directory)).configuration)
+        let configuration = try #require(ConfigLoader.load(path: try Fixtures.exampleTemplatesConfig(in: directory)).configuration)
         let sms = try TwilioSMSEndpoint(
             Fixtures.definition(.twilioSMS, settings: ["account_sid": "AC0", "from": "+15145550000"], secrets: ["auth_token": "t"], recipients: ["+15145551234"]),
             timeout: .seconds(5)

@@ -47,13 +47,7 @@ struct ShortTextTests {
     @Test func exampleShortTextsFitTwoGSMSegmentsWithTheirLongestValues() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        var config = TestConfig(channels: [.init("ops", url: "http://127.0.0.1:9/ops")])
-        let folder = PackagePaths.root.appendingPathComponent("config/templates")
-        config.templates = [:]
-        for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) where name.hasSuffix(".yaml") {
-            config.templates[String(name.dropLast(5))] = try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8)
-        }
-        let path = try config.write(to: directory)
+        let path = try Fixtures.exampleTemplatesConfig(in: directory)
         let loaded = ConfigLoader.load(path: path)
         let configuration = try #require(loaded.configuration, "\(loaded.diagnostics.map(\.message))")
         let sms = try TwilioSMSEndpoint(
