@@ -210,7 +210,7 @@ struct DocsTests {
         for code in [
             RPCError.parseErrorCode, RPCError.invalidRequestCode, RPCError.methodNotFoundCode, RPCError.invalidParamsCode,
             RPCError.internalErrorCode, RPCError.validationCode, RPCError.notAuthorisedCode, RPCError.notApprovedCode,
-            RPCError.notFoundCode, RPCError.unavailableCode, RPCError.timeoutCode,
+            RPCError.notFoundCode, RPCError.unavailableCode, RPCError.timeoutCode, RPCError.busyCode, RPCError.refusedCode,
         ] {
             #expect(markdown.contains("| \(code) |"), "error code \(code) is in the doc's table")
         }
