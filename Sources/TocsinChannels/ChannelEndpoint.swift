@@ -25,6 +25,12 @@ public protocol ChannelEndpoint: Sendable {
 
     /// What the SMTP server's answer means; the default: 2xx delivered, 4xx retry, 5xx permanent.
     func interpret(mail response: MailResponse, at time: Date) -> AttemptOutcome
+
+    /// The service's own id for the message an accepted answer created (``ProviderReceipt``), cleaned; nil if none.
+    func receipt(_ response: HTTPResponse) -> String?
+
+    /// The SMTP server's queue id from its reply to the message, cleaned; nil if it named none.
+    func receipt(mail response: MailResponse) -> String?
 }
 
 extension ChannelEndpoint {
@@ -32,6 +38,14 @@ extension ChannelEndpoint {
 
     public func interpret(_ response: HTTPResponse, at time: Date) -> AttemptOutcome {
         AttemptOutcome.classify(status: response.status, retryAfter: response.header("retry-after"), now: time)
+    }
+
+    public func receipt(_ response: HTTPResponse) -> String? {
+        ProviderReceipt.id(fromAnswer: response.body, of: definition.type)
+    }
+
+    public func receipt(mail response: MailResponse) -> String? {
+        response.reply.flatMap(ProviderReceipt.queueID(fromSMTPReply:))
     }
 
     public func interpret(mail response: MailResponse, at time: Date) -> AttemptOutcome {

@@ -68,10 +68,15 @@ public struct ReportDelivery: Codable, Sendable, Hashable {
     public var lastError: String?
     public var misconfiguration: Bool
     public var attemptLog: [ReportAttempt]
+    /// The service's own id for the delivered message (see ``DeliveryStatus/receipt``).
+    public var receipt: String?
+    /// What the acceptance means, e.g. "accepted by Twilio (SM…)" (see ``DeliveryStatus/acceptance``).
+    public var acceptance: String?
 
     public init(
         id: String, channel: String, recipient: String?, state: String, firstAttemptAt: String?, deliveredAt: String?,
-        timeToDeliverMillis: Int64?, attempts: Int, lastError: String?, misconfiguration: Bool, attemptLog: [ReportAttempt]
+        timeToDeliverMillis: Int64?, attempts: Int, lastError: String?, misconfiguration: Bool, attemptLog: [ReportAttempt],
+        receipt: String? = nil, acceptance: String? = nil
     ) {
         self.id = id
         self.channel = channel
@@ -84,6 +89,8 @@ public struct ReportDelivery: Codable, Sendable, Hashable {
         self.lastError = lastError
         self.misconfiguration = misconfiguration
         self.attemptLog = attemptLog
+        self.receipt = receipt
+        self.acceptance = acceptance
     }
 }
 
@@ -97,8 +104,13 @@ public struct ReportAttempt: Codable, Sendable, Hashable {
     public var outcome: String
     public var httpStatus: Int?
     public var error: String?
+    /// The service's own id for the message this attempt got accepted.
+    public var receipt: String?
 
-    public init(number: Int, at: String, offsetMillis: Int64, latencyMillis: Int64, outcome: String, httpStatus: Int?, error: String?) {
+    public init(
+        number: Int, at: String, offsetMillis: Int64, latencyMillis: Int64, outcome: String, httpStatus: Int?, error: String?,
+        receipt: String? = nil
+    ) {
         self.number = number
         self.at = at
         self.offsetMillis = offsetMillis
@@ -106,6 +118,7 @@ public struct ReportAttempt: Codable, Sendable, Hashable {
         self.outcome = outcome
         self.httpStatus = httpStatus
         self.error = error
+        self.receipt = receipt
     }
 }
 

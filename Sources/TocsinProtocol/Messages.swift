@@ -156,11 +156,17 @@ public struct DeliveryStatus: Codable, Sendable, Hashable {
     public var deliveredAt: String?
     /// From the incident's creation to delivery, in milliseconds.
     public var timeToDeliverMillis: Int64?
+    /// The service's own id for the delivered message: Twilio message SID, Graph post id, X post id, Telegram
+    /// message_id, Discord message id, the SMTP server's queue id. Absent when the service gave none.
+    public var receipt: String?
+    /// What the service's acceptance means, in words starting with their verb: "accepted by Twilio (SM…)" where
+    /// the service only queued the message (SMS, e-mail), "posted on X (post …)" where it published it.
+    public var acceptance: String?
 
     public init(
         id: String, channel: String, recipient: String?, state: String, attempts: Int, lastStatus: Int?,
         lastError: String?, misconfiguration: Bool, nextAttemptAt: String?, deliveredAt: String?,
-        timeToDeliverMillis: Int64?
+        timeToDeliverMillis: Int64?, receipt: String? = nil, acceptance: String? = nil
     ) {
         self.id = id
         self.channel = channel
@@ -173,6 +179,8 @@ public struct DeliveryStatus: Codable, Sendable, Hashable {
         self.nextAttemptAt = nextAttemptAt
         self.deliveredAt = deliveredAt
         self.timeToDeliverMillis = timeToDeliverMillis
+        self.receipt = receipt
+        self.acceptance = acceptance
     }
 
     public var isFinal: Bool { ["delivered", "failed", "cancelled"].contains(state) }

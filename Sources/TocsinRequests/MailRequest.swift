@@ -39,9 +39,16 @@ public struct MailResponse: Sendable {
     /// The last SMTP reply code (250 when the message was accepted).
     public var code: Int
     public var latency: Duration
+    /// The text of the server's last `250` reply (to the message, when it was accepted), e.g.
+    /// `250 2.0.0 Ok: queued as 4F2A1C2B3D`: where its queue id is. Capped at ``replyLimit`` bytes.
+    public var reply: String?
 
-    public init(code: Int, latency: Duration) {
+    /// The most bytes of a reply that are kept.
+    public static let replyLimit = 512
+
+    public init(code: Int, latency: Duration, reply: String? = nil) {
         self.code = code
         self.latency = latency
+        self.reply = reply
     }
 }

@@ -94,11 +94,14 @@ public struct DeliveryRecord: Codable, Sendable, Hashable, FetchableRecord, Tabl
     public var misconfiguration: Bool
     public var deliveredAt: Int64?
     public var updatedAt: Int64
+    /// The service's own id for the delivered message (schema v4): a Twilio SID, a post id, an SMTP queue id.
+    public var receipt: String?
 
     public init(
         id: String, incidentID: String, channel: String, recipient: String?, state: String, attempts: Int = 0,
         createdAt: Int64, deadlineAt: Int64, nextAttemptAt: Int64? = nil, lastStatus: Int? = nil,
-        lastError: String? = nil, misconfiguration: Bool = false, deliveredAt: Int64? = nil, updatedAt: Int64
+        lastError: String? = nil, misconfiguration: Bool = false, deliveredAt: Int64? = nil, updatedAt: Int64,
+        receipt: String? = nil
     ) {
         self.id = id
         self.incidentID = incidentID
@@ -114,6 +117,7 @@ public struct DeliveryRecord: Codable, Sendable, Hashable, FetchableRecord, Tabl
         self.misconfiguration = misconfiguration
         self.deliveredAt = deliveredAt
         self.updatedAt = updatedAt
+        self.receipt = receipt
     }
 }
 
@@ -129,10 +133,12 @@ public struct AttemptRecord: Codable, Sendable, Hashable, FetchableRecord, Persi
     public var error: String?
     /// `delivered`, `retrying`, `failed`.
     public var outcome: String
+    /// The service's own id for the message this attempt got accepted (schema v4), when it gave one.
+    public var receipt: String?
 
     public init(
         deliveryID: String, number: Int, startedAt: Int64, latencyMillis: Int64, httpStatus: Int?, error: String?,
-        outcome: String
+        outcome: String, receipt: String? = nil
     ) {
         self.deliveryID = deliveryID
         self.number = number
@@ -141,6 +147,7 @@ public struct AttemptRecord: Codable, Sendable, Hashable, FetchableRecord, Persi
         self.httpStatus = httpStatus
         self.error = error
         self.outcome = outcome
+        self.receipt = receipt
     }
 }
 

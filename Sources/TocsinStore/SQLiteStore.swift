@@ -173,8 +173,8 @@ public final class SQLiteStore: Store {
         if !write.deliveries.isEmpty {
             let statement = try db.cachedStatement(sql: """
                 INSERT INTO delivery (id, incidentID, channel, recipient, state, attempts, createdAt, deadlineAt, nextAttemptAt,
-                lastStatus, lastError, misconfiguration, deliveredAt, updatedAt, payload)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                lastStatus, lastError, misconfiguration, deliveredAt, updatedAt, payload, receipt)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for delivery in write.deliveries {
                 let key = PayloadKey(incidentID: delivery.incidentID, channel: delivery.channel)
@@ -184,30 +184,31 @@ public final class SQLiteStore: Store {
                 try statement.execute(arguments: [
                     delivery.id, delivery.incidentID, delivery.channel, delivery.recipient, delivery.state, delivery.attempts,
                     delivery.createdAt, delivery.deadlineAt, delivery.nextAttemptAt, delivery.lastStatus, delivery.lastError,
-                    delivery.misconfiguration, delivery.deliveredAt, delivery.updatedAt, number,
+                    delivery.misconfiguration, delivery.deliveredAt, delivery.updatedAt, number, delivery.receipt,
                 ])
             }
         }
         if !write.attempts.isEmpty {
             let statement = try db.cachedStatement(sql: """
-                INSERT INTO attempt (deliveryID, number, startedAt, latencyMillis, httpStatus, error, outcome) VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO attempt (deliveryID, number, startedAt, latencyMillis, httpStatus, error, outcome, receipt)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for attempt in write.attempts {
                 try statement.execute(arguments: [
                     attempt.deliveryID, attempt.number, attempt.startedAt, attempt.latencyMillis, attempt.httpStatus,
-                    attempt.error, attempt.outcome,
+                    attempt.error, attempt.outcome, attempt.receipt,
                 ])
             }
         }
         if !write.updates.isEmpty {
             let statement = try db.cachedStatement(sql: """
                 UPDATE delivery SET state = ?, attempts = ?, nextAttemptAt = ?, lastStatus = ?, lastError = ?,
-                misconfiguration = ?, deliveredAt = ?, updatedAt = ? WHERE id = ?
+                misconfiguration = ?, deliveredAt = ?, updatedAt = ?, receipt = COALESCE(?, receipt) WHERE id = ?
                 """)
             for update in write.updates {
                 try statement.execute(arguments: [
                     update.state.rawValue, update.attempts, update.nextAttemptAt, update.lastStatus, update.lastError,
-                    update.misconfiguration, update.deliveredAt, update.updatedAt, update.id,
+                    update.misconfiguration, update.deliveredAt, update.updatedAt, update.receipt, update.id,
                 ])
             }
         }

@@ -149,6 +149,13 @@ enum Schema {
                     WHERE state <> 'delivered' AND state <> 'failed' AND state <> 'cancelled';
                 """)
         }
+        // Provider receipts: the service's own id (Twilio SID, post id, SMTP queue id) for an accepted attempt, and
+        // on its delivery for status and reports. Nullable columns added in place (no table rebuild): every older
+        // row reads as "no receipt", which is what it had.
+        migrator.registerMigration(StoreMigrations.providerReceipts) { db in
+            try db.alter(table: "attempt") { t in t.add(column: "receipt", .text) }
+            try db.alter(table: "delivery") { t in t.add(column: "receipt", .text) }
+        }
         return migrator
     }
 }

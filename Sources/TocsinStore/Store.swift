@@ -64,6 +64,8 @@ public enum StoreMigrations {
     public static let headsRecord = "v2: health probe"
     /// One payload row per distinct body of an incident; deliveries name theirs by number.
     public static let sharedPayloads = "v3: one payload per distinct body"
+    /// The service's own id for each accepted attempt and delivered delivery (`receipt` columns).
+    public static let providerReceipts = "v4: provider receipts"
 }
 
 /// How often the audit head was found moved by another writer, and the last such finding in words.

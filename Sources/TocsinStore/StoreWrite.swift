@@ -30,10 +30,12 @@ public struct DeliveryUpdate: Sendable, Hashable {
     public var misconfiguration: Bool
     public var deliveredAt: Int64?
     public var updatedAt: Int64
+    /// The service's id for the delivered message; nil keeps what the delivery has (an update never clears one).
+    public var receipt: String?
 
     public init(
         id: String, state: DeliveryState, attempts: Int, nextAttemptAt: Int64?, lastStatus: Int?, lastError: String?,
-        misconfiguration: Bool, deliveredAt: Int64?, updatedAt: Int64
+        misconfiguration: Bool, deliveredAt: Int64?, updatedAt: Int64, receipt: String? = nil
     ) {
         self.id = id
         self.state = state
@@ -44,6 +46,7 @@ public struct DeliveryUpdate: Sendable, Hashable {
         self.misconfiguration = misconfiguration
         self.deliveredAt = deliveredAt
         self.updatedAt = updatedAt
+        self.receipt = receipt
     }
 }
 

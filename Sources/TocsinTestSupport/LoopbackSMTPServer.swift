@@ -6,7 +6,8 @@ import Foundation
 /// With `credentials`, AUTH (PLAIN, LOGIN) is required before `MAIL FROM` and accepted over the plain loopback
 /// connection (`auth_require_tls=False`, for tests only) unless the server speaks STARTTLS (see ``TLSMode``).
 /// A message is written to the record before the server answers `250`, so once a send has succeeded its record
-/// can be read without waiting. The server exits when its stdin closes, so it cannot outlive a crashed test run.
+/// can be read without waiting. The `250` names a queue id as Postfix does (`250 2.0.0 Ok: queued as 4F2A000001`),
+/// recorded with the message. The server exits when its stdin closes, so it cannot outlive a crashed test run.
 public final class LoopbackSMTPServer: @unchecked Sendable {
     /// One accepted message: envelope, AUTH login and the raw bytes as received (CRLF line ends, dots unstuffed).
     public struct Message: Sendable {
@@ -18,6 +19,8 @@ public final class LoopbackSMTPServer: @unchecked Sendable {
         public var tlsVersion: String?
         /// Whether the session became encrypted through STARTTLS (rather than being TLS from the first byte).
         public var startTLS: Bool
+        /// The queue id the server named in its `250` reply to the message.
+        public var queueID: String?
 
         public var text: String { String(decoding: data, as: UTF8.self) }
     }
@@ -75,7 +78,7 @@ public final class LoopbackSMTPServer: @unchecked Sendable {
             return Message(
                 mailFrom: object["mail_from"] as? String ?? "", recipients: object["rcpt_tos"] as? [String] ?? [],
                 login: object["login"] as? String, data: Array(data), tlsVersion: object["tls"] as? String,
-                startTLS: object["starttls"] as? Bool ?? false
+                startTLS: object["starttls"] as? Bool ?? false, queueID: object["queue_id"] as? String
             )
         }
     }
@@ -96,6 +99,7 @@ public final class LoopbackSMTPServer: @unchecked Sendable {
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(certificate, key)
     lock = threading.Lock()
+    accepted = [0]
 
     class Handler:
         async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -111,7 +115,11 @@ public final class LoopbackSMTPServer: @unchecked Sendable {
             login = session.login_data.decode() if session.login_data else None
             # After STARTTLS the transport is the TLS layer's, as it is from the start with implicit TLS.
             tls = server.transport.get_extra_info("ssl_object") if server.transport else None
+            with lock:
+                accepted[0] += 1
+                queue_id = "4F2A%06X" % accepted[0]
             line = json.dumps({
+                "queue_id": queue_id,
                 "mail_from": envelope.mail_from,
                 "rcpt_tos": envelope.rcpt_tos,
                 "login": login,
@@ -122,7 +130,7 @@ public final class LoopbackSMTPServer: @unchecked Sendable {
             with lock, open(record, "a") as out:
                 out.write(line + "\n")
                 out.flush()
-            return "250 Message accepted for delivery"
+            return "250 2.0.0 Ok: queued as " + queue_id
 
     def authenticator(server, session, envelope, mechanism, auth_data):
         ok = credentials is not None and (auth_data.login, auth_data.password) == credentials

@@ -28,6 +28,9 @@ final class CurlTransfer {
     /// The message an SMTP transfer uploads, and how much of it curl has read.
     private var upload: [UInt8] = []
     private var uploadOffset = 0
+    /// SMTP: the reply being read (a multi-line reply arrives a line at a time), and the last `250` reply whole.
+    private var replyInProgress: [UInt8] = []
+    private var lastAcceptedReply: String?
 
     private init(id: UInt64, easy: UnsafeMutableRawPointer, kind: Kind, redactor: @escaping @Sendable () -> SecretRedactor) {
         self.id = id
@@ -236,7 +239,7 @@ final class CurlTransfer {
             return .success(.http(response))
         case .mail:
             if code == CURLE_OK || Self.isRefusal(code: code, reply: status) {
-                return .success(.mail(MailResponse(code: status, latency: latency)))
+                return .success(.mail(MailResponse(code: status, latency: latency, reply: lastAcceptedReply)))
             }
             return .failure(error(code: code, latency: latency))
         }
@@ -352,7 +355,34 @@ extension CurlTransfer {
             return Unmanaged<CurlTransfer>.fromOpaque(userdata).takeUnretainedValue().readUpload(into: buffer, capacity: size * count)
         })
         codes.append(tocsin_curl_easy_setopt_pointer(easy, CURLOPT_READDATA, Unmanaged.passUnretained(self).toOpaque()))
+        // libcurl passes every SMTP reply line to the header callback ("response lines can be seen as a kind of
+        // headers", lib/pingpong.c): the last `250` reply is the one to the message, with the server's queue id.
+        codes.append(tocsin_curl_easy_setopt_header_function(easy) { data, size, count, userdata in
+            let total = size * count
+            if let data, let userdata {
+                Unmanaged<CurlTransfer>.fromOpaque(userdata).takeUnretainedValue()
+                    .receiveReplyLine(UnsafeRawBufferPointer(start: data, count: total))
+            }
+            return total
+        })
+        codes.append(tocsin_curl_easy_setopt_pointer(easy, CURLOPT_HEADERDATA, Unmanaged.passUnretained(self).toOpaque()))
         return codes.first { $0 != CURLE_OK } ?? CURLE_OK
+    }
+
+    /// Collects one SMTP reply line (`250-…` continues a reply, `250 …` ends it); keeps the last whole `250`
+    /// reply, at most ``MailResponse/replyLimit`` bytes of it.
+    private func receiveReplyLine(_ bytes: UnsafeRawBufferPointer) {
+        var line = bytes[...]
+        while let last = line.last, last == UInt8(ascii: "\r") || last == UInt8(ascii: "\n") { line = line.dropLast() }
+        guard line.count >= 3, line.prefix(3).allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else { return }
+        let room = MailResponse.replyLimit - replyInProgress.count
+        if room > 1 {
+            if !replyInProgress.isEmpty { replyInProgress.append(UInt8(ascii: "\n")) }
+            replyInProgress.append(contentsOf: line.prefix(room - 1))
+        }
+        guard line.count == 3 || line[line.startIndex + 3] != UInt8(ascii: "-") else { return }
+        if line.starts(with: "250".utf8) { lastAcceptedReply = String(decoding: replyInProgress, as: UTF8.self) }
+        replyInProgress.removeAll(keepingCapacity: true)
     }
 
     /// Whether curl failed because the server answered a command with a refusal (`MAIL FROM`, `RCPT TO`,

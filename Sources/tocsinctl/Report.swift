@@ -77,9 +77,13 @@ enum ReportText {
                 + Console.pad(delivery.state.uppercased(), 11) + Console.pad("\(delivery.attempts)", 6) + Console.pad(first, 11)
                 + Console.pad(Elapsed.text(delivery.timeToDeliverMillis), 11)
                 + (delivery.lastError.map { String($0.prefix(70)) } ?? "") + (delivery.misconfiguration ? " (misconfiguration)" : ""))
+            if let receipt = delivery.acceptance ?? delivery.receipt.map({ "service id \($0)" }) {
+                Swift.print("      receipt: \(receipt)")
+            }
             for attempt in delivery.attemptLog where delivery.attemptLog.count > 1 || delivery.state != "delivered" {
                 let answer = attempt.httpStatus.map { "HTTP \($0)" } ?? attempt.error.map { String($0.prefix(60)) } ?? ""
-                Swift.print("      #\(attempt.number) at +\(Elapsed.text(attempt.offsetMillis)): \(attempt.outcome) \(answer) in \(attempt.latencyMillis) ms")
+                Swift.print("      #\(attempt.number) at +\(Elapsed.text(attempt.offsetMillis)): \(attempt.outcome) \(answer) in \(attempt.latencyMillis) ms"
+                    + (attempt.receipt.map { ", id \($0)" } ?? ""))
             }
         }
 

@@ -101,18 +101,20 @@ enum ReportHTML {
         var html = "<h2>Livraisons / Deliveries</h2>\n<table>\n"
         html += row(["Canal / Channel", "Destinataire / Recipient", "État / State", "Tentatives / Attempts",
                      "Première tentative / First attempt", "Livré à / Delivered at", "Délai / Time to deliver",
-                     "Dernière erreur / Last error"], header: true)
+                     "Reçu du service / Service receipt", "Dernière erreur / Last error"], header: true)
         for delivery in report.deliveries {
+            // The service's own words for what it did ("accepted by Twilio (SM…)"), or its bare id.
+            let receipt = delivery.acceptance ?? delivery.receipt.map { "id \($0)" } ?? ""
             html += row([
                 esc(delivery.channel), esc(delivery.recipient ?? "—"), esc(delivery.state), "\(delivery.attempts)",
                 esc(delivery.firstAttemptAt ?? "—"), esc(delivery.deliveredAt ?? "—"), esc(Elapsed.text(delivery.timeToDeliverMillis)),
-                esc(delivery.lastError ?? "") + (delivery.misconfiguration ? " <em>(configuration)</em>" : ""),
+                esc(receipt), esc(delivery.lastError ?? "") + (delivery.misconfiguration ? " <em>(configuration)</em>" : ""),
             ], classes: delivery.state == "failed" ? "fail" : nil)
             for attempt in delivery.attemptLog {
                 let answer = attempt.httpStatus.map { "HTTP \($0)" } ?? attempt.error ?? ""
                 html += row([
                     "", "#\(attempt.number)", esc(attempt.outcome), "\(attempt.latencyMillis) ms", esc(attempt.at),
-                    "+\(esc(Elapsed.text(attempt.offsetMillis)))", "", esc(answer),
+                    "+\(esc(Elapsed.text(attempt.offsetMillis)))", "", esc(attempt.receipt ?? ""), esc(answer),
                 ], classes: "attempt")
             }
         }

@@ -86,6 +86,11 @@ enum ProgressLine {
         case "delivered":
             let answer = delivery.lastStatus.map { ", HTTP \($0)" } ?? ""
             let time = delivery.timeToDeliverMillis.map { ", \($0) ms" } ?? ""
+            // The acceptance starts with its verb: a service that only queued says "accepted", never "delivered".
+            if let acceptance = delivery.acceptance, let space = acceptance.firstIndex(of: " ") {
+                let verb = String(acceptance[..<space]), rest = acceptance[acceptance.index(after: space)...]
+                return "  \(Console.pad(verb, 10)) \(target) \(rest) (\(attempts)\(answer)\(time))"
+            }
             return "  delivered  \(target) (\(attempts)\(answer)\(time))"
         case "retrying":
             return "  retrying   \(target) (\(attempts)): \(delivery.lastError ?? "?")" + (delivery.nextAttemptAt.map { "; next at \($0)" } ?? "")

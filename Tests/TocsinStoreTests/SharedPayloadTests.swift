@@ -67,7 +67,7 @@ struct SharedPayloadTests {
         #expect(!payloadsBefore.isEmpty)
 
         let store = try SQLiteStore(path: folder.database)
-        #expect(store.migrationsAppliedAtOpen == [StoreMigrations.headsRecord, StoreMigrations.sharedPayloads])
+        #expect(store.migrationsAppliedAtOpen == [StoreMigrations.headsRecord, StoreMigrations.sharedPayloads, StoreMigrations.providerReceipts])
 
         var keys: Set<PayloadKey> = []
         var expected: [PayloadKey: PayloadRecord] = [:]

@@ -14,6 +14,10 @@ struct AttemptResult: Sendable {
     var answer: String?
     /// The receiver's TLS certificate expiry, when this attempt made a handshake.
     var certificateExpiry: Date?
+    /// The service's own id for the accepted message (``ProviderReceipt``); never one that holds a channel secret.
+    var receipt: String?
+    /// What the acceptance means in words ("accepted by Twilio (SM…)"), for a delivered attempt.
+    var acceptance: String?
 }
 
 /// Carries out one outbound request of a delivery and classifies what came back.
@@ -28,8 +32,16 @@ struct AttemptRunner {
         // channel's own secrets and the request's credentials, before they reach the delivery row, the audit log,
         // the CLI or the logs, and only then cut to length.
         guard var result = await attempt(outbound, endpoint: endpoint) else { return nil }
-        // A delivery without an answer to keep has nothing to mask (most of a fan-out): skip building the redactor.
-        if case .delivered = result.outcome, result.answer == nil { return result }
+        if case .delivered = result.outcome {
+            // A receipt is an id and nothing else (ProviderReceipt keeps only short id-like text); one that holds a
+            // channel secret — a hostile api_base echoing the token back as its "id" — is dropped, not masked.
+            if let receipt = result.receipt, ChannelSecretRedactor(endpoint.definition).redact(receipt) != receipt {
+                result.receipt = nil
+            }
+            result.acceptance = ProviderReceipt.acceptance(of: endpoint.definition.type, id: result.receipt)
+            // A delivery without an answer to keep has nothing to mask (most of a fan-out): skip building the redactor.
+            if result.answer == nil { return result }
+        }
         let redactor = ChannelSecretRedactor(endpoint.definition, request: outbound)
         result.outcome = redactor.redact(result.outcome)
         result.answer = result.answer.map { Self.capped(redactor.redact($0), to: Self.answerLength) }
@@ -45,7 +57,7 @@ struct AttemptRunner {
                 var result = AttemptResult(outcome: outcome, status: response.status, latency: response.latency)
                 result.certificateExpiry = response.certificateExpiry
                 // Unmasked and uncut here: `perform` masks it before it is kept anywhere, then cuts it.
-                if case .delivered = outcome {} else { result.answer = Self.answerText(response.body) }
+                if case .delivered = outcome { result.receipt = endpoint.receipt(response) } else { result.answer = Self.answerText(response.body) }
                 return result
             case .failure(let error):
                 return classify(error)
@@ -53,7 +65,9 @@ struct AttemptRunner {
         case .mail(let mail):
             switch await transport.send(mail) {
             case .success(let response):
-                return AttemptResult(outcome: endpoint.interpret(mail: response, at: Date()), status: response.code, latency: response.latency)
+                var result = AttemptResult(outcome: endpoint.interpret(mail: response, at: Date()), status: response.code, latency: response.latency)
+                if case .delivered = result.outcome { result.receipt = endpoint.receipt(mail: response) }
+                return result
             case .failure(let error):
                 return classify(error)
             }

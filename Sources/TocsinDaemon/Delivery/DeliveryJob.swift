@@ -27,6 +27,9 @@ struct DeliveryJob: Sendable {
     var failingSince: Date?
     /// What one attempt spends of its channel's `rate_limit`: 1, or an SMS's segments (``cost(of:type:)``).
     var cost = 1
+    /// Once delivered: the service's own id for the message, and what its acceptance means (``ProviderReceipt``).
+    var receipt: String?
+    var acceptance: String?
 
     /// An SMS costs its segments, as Twilio meters and paces them (a 4-segment message uses 4 of `rate_limit`);
     /// every other attempt costs 1. Read from the stored bytes, so a resumed delivery is paced as before.

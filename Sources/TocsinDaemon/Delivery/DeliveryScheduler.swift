@@ -160,6 +160,8 @@ struct DeliveryScheduler<C: Clock<Duration>> {
             next.deliveredAt = finished
             next.lastError = nil
             next.failingSince = nil
+            next.receipt = result.receipt
+            next.acceptance = result.acceptance
         case .retry(let at):
             move(&next, to: .retrying)
             next.nextAttemptAt = at

@@ -6,7 +6,8 @@ extension StoreWrite {
     /// after an attempt, on cancel, at start for an expired deadline, or at once for a channel that cannot send.
     mutating func auditFinal(
         delivery id: String, incident: String, channel: String, recipient: String?, state: DeliveryState,
-        attempts: Int, misconfiguration: Bool = false, error: String? = nil, actor: Principal? = nil, at time: Int64
+        attempts: Int, misconfiguration: Bool = false, error: String? = nil, receipt: String? = nil, actor: Principal? = nil,
+        at time: Int64
     ) {
         var detail = AuditDetail()
         detail.set("delivery", id)
@@ -16,6 +17,7 @@ extension StoreWrite {
         detail.set("attempts", attempts)
         detail.set("misconfiguration", misconfiguration)
         detail.set("error", error)
+        detail.set("receipt", receipt)
         audit.append(AuditEvent(
             timeMillis: time, kind: "delivery.final", actorUID: actor.map { Int64($0.uid) }, actorPID: actor.map { Int64($0.pid) },
             subject: incident, detail: detail.json

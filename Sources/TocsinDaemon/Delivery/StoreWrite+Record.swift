@@ -29,11 +29,13 @@ extension StoreWrite {
         detail.set("outcome", job.state.rawValue)
         detail.set("error", job.lastError)
         detail.set("next_attempt_at", job.nextAttemptAt.map(Timestamp.iso))
+        // The service's own id (ProviderReceipt: short, id characters only, never a channel secret).
+        detail.set("receipt", job.receipt)
         attempts.append(
             AttemptRecord(
                 deliveryID: job.id, number: number, startedAt: outcome.startedAt.millisecondsSince1970,
                 latencyMillis: outcome.latency.milliseconds, httpStatus: outcome.status, error: job.lastError,
-                outcome: job.state.rawValue
+                outcome: job.state.rawValue, receipt: job.receipt
             )
         )
         updates.append(
@@ -41,14 +43,14 @@ extension StoreWrite {
                 id: job.id, state: job.state, attempts: number,
                 nextAttemptAt: job.nextAttemptAt?.millisecondsSince1970, lastStatus: outcome.status,
                 lastError: job.lastError, misconfiguration: job.misconfiguration,
-                deliveredAt: job.deliveredAt?.millisecondsSince1970, updatedAt: now
+                deliveredAt: job.deliveredAt?.millisecondsSince1970, updatedAt: now, receipt: job.receipt
             )
         )
         audit.append(AuditEvent(timeMillis: now, kind: "delivery.attempt", subject: job.incidentID, detail: detail.json))
         if job.state.isFinal {
             auditFinal(
                 delivery: job.id, incident: job.incidentID, channel: job.channel, recipient: job.recipient, state: job.state,
-                attempts: number, misconfiguration: job.misconfiguration, at: now
+                attempts: number, misconfiguration: job.misconfiguration, receipt: job.receipt, at: now
             )
         }
     }

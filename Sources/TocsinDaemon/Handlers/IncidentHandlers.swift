@@ -185,7 +185,8 @@ struct IncidentHandlers: Sendable {
         let chain = try await verifier.verify()
         return ReportBuilder(
             incident: incident, deliveries: deliveries, attempts: attempts,
-            objectives: configuration.current.configuration.objectives
+            objectives: configuration.current.configuration.objectives,
+            types: configuration.current.configuration.channels.mapValues(\.type)
         ).report(followUps: followUps, audit: audit.map(AuditRecordDTO.init), chain: chain)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TocsinChannels
 import TocsinCore
 import TocsinProtocol
 import TocsinStore
@@ -11,17 +12,28 @@ enum DeliveryStatusMapper {
             attempts: job.attempts, lastStatus: job.lastStatus, lastError: job.lastError,
             misconfiguration: job.misconfiguration, nextAttemptAt: job.nextAttemptAt.map(Timestamp.iso),
             deliveredAt: job.deliveredAt.map(Timestamp.iso),
-            timeToDeliverMillis: job.deliveredAt.map { Int64(($0.timeIntervalSince(job.createdAt) * 1000).rounded()) }
+            timeToDeliverMillis: job.deliveredAt.map { Int64(($0.timeIntervalSince(job.createdAt) * 1000).rounded()) },
+            receipt: job.receipt, acceptance: job.acceptance
         )
     }
 
-    static func status(of record: DeliveryRecord) -> DeliveryStatus {
+    static func status(of record: DeliveryRecord) -> DeliveryStatus { status(of: record, type: nil) }
+
+    /// - Parameter type: the channel's type, for the words of its receipt (``ProviderReceipt/acceptance(of:id:)``).
+    static func status(of record: DeliveryRecord, type: ChannelType?) -> DeliveryStatus {
         DeliveryStatus(
             id: record.id, channel: record.channel, recipient: record.recipient, state: record.state,
             attempts: record.attempts, lastStatus: record.lastStatus, lastError: record.lastError,
             misconfiguration: record.misconfiguration, nextAttemptAt: record.nextAttemptAt.map(Timestamp.iso(millis:)),
             deliveredAt: record.deliveredAt.map(Timestamp.iso(millis:)),
-            timeToDeliverMillis: record.deliveredAt.map { $0 - record.createdAt }
+            timeToDeliverMillis: record.deliveredAt.map { $0 - record.createdAt },
+            receipt: record.receipt, acceptance: acceptance(of: record, type: type)
         )
+    }
+
+    /// The words of a delivered delivery's receipt; nil until it is delivered, or when its channel's type is unknown.
+    static func acceptance(of record: DeliveryRecord, type: ChannelType?) -> String? {
+        guard record.state == DeliveryState.delivered.rawValue, let type else { return nil }
+        return ProviderReceipt.acceptance(of: type, id: record.receipt)
     }
 }

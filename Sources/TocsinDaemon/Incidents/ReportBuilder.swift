@@ -1,4 +1,5 @@
 import Foundation
+import TocsinChannels
 import TocsinCore
 import TocsinProtocol
 import TocsinStore
@@ -9,6 +10,8 @@ struct ReportBuilder {
     let deliveries: [DeliveryRecord]
     let attempts: [AttemptRecord]
     let objectives: Configuration.Objectives?
+    /// Channel types by name (the current configuration), for the words of each receipt.
+    var types: [String: ChannelType] = [:]
 
     func report(followUps: [IncidentSummary], audit: [AuditRecordDTO], chain: AuditVerifyResult) -> IncidentReport {
         let start = incident.createdAt
@@ -24,9 +27,12 @@ struct ReportBuilder {
                 attemptLog: log.map {
                     ReportAttempt(
                         number: $0.number, at: Timestamp.iso(millis: $0.startedAt), offsetMillis: $0.startedAt - start,
-                        latencyMillis: $0.latencyMillis, outcome: $0.outcome, httpStatus: $0.httpStatus, error: $0.error
+                        latencyMillis: $0.latencyMillis, outcome: $0.outcome, httpStatus: $0.httpStatus, error: $0.error,
+                        receipt: $0.receipt
                     )
-                }
+                },
+                receipt: delivery.receipt,
+                acceptance: DeliveryStatusMapper.acceptance(of: delivery, type: types[delivery.channel])
             )
         }
         let channelWithin = objectives?.channelWithin.map(Self.millis)
