@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import TocsinCore
 
 /// The service's own id for a message it accepted (a Twilio SID, a post id, an SMTP queue id), read from its answer,
@@ -29,17 +29,22 @@ public enum ProviderReceipt {
     /// The id in a service's HTTP answer to an accepted message, cleaned; nil when the type gives none or the
     /// answer has none.
     public static func id(fromAnswer body: [UInt8], of type: ChannelType) -> String? {
-        guard let answer = EndpointSupport.jsonObject(body) else { return nil }
-        let raw: Any?
+        // Types without an id never parse the answer: a 1,000-webhook fan-out pays nothing for receipts.
+        let path: [String]
         switch type {
-        case .twilioSMS: raw = answer["sid"]
-        case .facebookPage, .discord, .ntfy: raw = answer["id"]
-        case .x: raw = (answer["data"] as? [String: Any])?["id"]
-        case .telegram: raw = (answer["result"] as? [String: Any])?["message_id"]
-        case .googleChat: raw = answer["name"]
-        case .webhook, .slack, .teams, .mattermost, .email, .cap: raw = nil
+        case .twilioSMS: path = ["sid"]
+        case .facebookPage, .discord, .ntfy: path = ["id"]
+        case .x: path = ["data", "id"]
+        case .telegram: path = ["result", "message_id"]
+        case .googleChat: path = ["name"]
+        case .webhook, .slack, .teams, .mattermost, .email, .cap: return nil
         }
-        return clean(raw)
+        guard var value: Any = EndpointSupport.jsonObject(body) else { return nil }
+        for key in path {
+            guard let object = value as? [String: Any], let next = object[key] else { return nil }
+            value = next
+        }
+        return clean(value)
     }
 
     /// The queue id in an SMTP server's reply to the end of DATA (the whole reply; continuation lines allowed).

@@ -47,8 +47,11 @@ final class ProgressView {
             if list.count == 1, let only = list.first { return ProgressLine.text(only) }
             var counts: [String: Int] = [:]
             for delivery in list { counts[delivery.state, default: 0] += 1 }
+            // What "delivered" means for this service, without the id: "accepted by Twilio" for SMS, "accepted by the
+            // mail server" for e-mail (they only queue), from the acceptance of its delivered deliveries.
+            let meaning = list.lazy.compactMap(\.acceptance).first.map { $0.prefix { $0 != "(" }.trimmingCharacters(in: .whitespaces) }
             let summary = ["delivered", "sending", "retrying", "pending", "failed", "cancelled"]
-                .compactMap { state in counts[state].map { "\($0) \(state)" } }.joined(separator: ", ")
+                .compactMap { state in counts[state].map { "\($0) \(state == "delivered" ? meaning ?? state : state)" } }.joined(separator: ", ")
             let lastError = list.compactMap(\.lastError).last.map { " — last error: \($0)" } ?? ""
             return "  \(Console.pad(channel, 20)) \(list.count) recipients: \(summary)\(lastError)"
         }
