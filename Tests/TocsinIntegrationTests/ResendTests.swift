@@ -42,13 +42,18 @@ struct ResendTests {
     }
 
     /// The receiver comes back on the same port (a service restored), answering 200 to everything.
-    private static func fix(_ broken: LoopbackReceiver, in bed: TestBed) async throws -> LoopbackReceiver {
+    private static func fix(_ broken: LoopbackReceiver, in bed: TestBed, plan: [String: [[String: Any]]] = [:]) async throws -> LoopbackReceiver {
         broken.stop()
         let port = broken.port, directory = bed.directory
+        // Crosses to the starting thread as JSON (the plan is not Sendable).
+        let planData = try JSONSerialization.data(withJSONObject: plan)
         var fixed: LoopbackReceiver?
         // The stopped child may hold the port a moment longer: try again until it is free.
         _ = try await waitUntil(timeout: .seconds(20), interval: .milliseconds(200)) {
-            fixed = try? await offPool { try LoopbackReceiver(in: directory, name: "fixed", port: port) }
+            fixed = try? await offPool {
+                let plan = (try? JSONSerialization.jsonObject(with: planData)) as? [String: [[String: Any]]] ?? [:]
+                return try LoopbackReceiver(in: directory, plan: plan, name: "fixed", port: port)
+            }
             return fixed != nil
         }
         return try #require(fixed, "the fixed receiver could not take port \(port)")
@@ -91,6 +96,7 @@ struct ResendTests {
         #expect(delivery.id == failedID)
         #expect(delivery.state == "delivered")
         #expect(delivery.attempts == broken.requests(path: "/hook").count + 1, "the attempt log goes on: \(delivery)")
+        print("RESEND: webhook channel: \(broken.requests(path: "/hook").count) attempts answered 500 before the 3 s deadline; resend sent 1 request (same webhook-id, body \(first.body.utf8.count) bytes identical); delivered at attempt \(delivery.attempts); the delivered channel got 1 request in all")
 
         // Nothing failed any more: a second resend, or one of the delivered channel, is refused (exit 4).
         let twice = try await bed.daemon.ctl("resend", incident, "--channel", "broken", "--yes")
@@ -108,13 +114,85 @@ struct ResendTests {
         #expect(try await bed.daemon.ctl("audit", "verify").status == 0)
     }
 
+    @Test func onAPerRecipientChannelOnlyTheRecipientsThatFailedGetTheTextAgain() async throws {
+        let sid = "AC00000000000000000000000000000001"
+        let path = "/twilio/2010-04-01/Accounts/\(sid)/Messages.json"
+        let accepted: [String: Any] = ["status": 201, "body": #"{"sid":"SM1","status":"queued"}"#]
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        // The first text is accepted, every later one gets 500: one recipient reached, two failed at the deadline.
+        let planData = try JSONSerialization.data(withJSONObject: [path: [accepted, ["status": 500]]])
+        let broken = try await offPool {
+            try LoopbackReceiver(in: folder, plan: (try JSONSerialization.jsonObject(with: planData)) as? [String: [[String: Any]]] ?? [:], name: "broken")
+        }
+        defer { broken.stop() }
+        let bed = try await TestBed { receiver in
+            var sms = TestConfig.Channel("sms", url: "", extra: """
+                    api_base: "\(broken.url("/twilio"))"
+                    account_sid: \(sid)
+                    auth_token: test-token
+                    from: "+15145550000"
+                    to: ["+15145551001", "+15145551002", "+15145551003"]
+                    max_concurrency: 1
+
+                """)
+            sms.type = "twilio-sms"
+            var config = TestConfig(channels: [sms, .init("ops", url: receiver.url("/ops"))])
+            config.deadline = "3s"
+            return config
+        }
+        defer { bed.tearDown() }
+        _ = try await bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+        let send = try await bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes", "--json")
+        let incident = try #require(send.jsonLines.first?["incident"] as? String)
+        let before = try await bed.daemon.waitForFinish(incident).deliveries.filter { $0.channel == "sms" }
+        let failed = Set(before.filter { $0.state == "failed" }.compactMap(\.recipient))
+        #expect(failed.count == 2 && before.count { $0.state == "delivered" } == 1, "\(before)")
+        let firstTries = broken.requests(path: path)
+        let fixed = try await Self.fix(broken, in: bed, plan: [path: [accepted]])
+        defer { fixed.stop() }
+
+        let screen = try await bed.daemon.ctl("resend", incident, "--channel", "sms", input: "no\n")
+        #expect(screen.stderr.contains("Re-sends: 2 failed deliveries, to 2 recipients"), "\(screen.stderr)")
+        #expect(screen.stderr.contains("Not sent again: 1 delivered, 0 cancelled"), "\(screen.stderr)")
+        let resend = try await bed.daemon.ctl("resend", incident, "--channel", "sms", "--yes", "--json")
+        #expect(resend.status == 0, "\(resend)")
+        #expect(resend.jsonLines.first?["recipients"] as? Int == 2)
+
+        let texts = fixed.requests(path: path)
+        let to = Set(texts.compactMap { Self.formField("To", of: $0.body) })
+        #expect(to == failed, "exactly the recipients that failed, each once: \(texts.map(\.body))")
+        #expect(texts.count == 2)
+        for text in texts {
+            let recipient = Self.formField("To", of: text.body)
+            let original = firstTries.first { Self.formField("To", of: $0.body) == recipient }
+            #expect(original?.body == text.body, "the same text to the same phone")
+        }
+        let after = try await bed.daemon.waitForFinish(incident).deliveries.filter { $0.channel == "sms" }
+        #expect(after.allSatisfy { $0.state == "delivered" }, "\(after)")
+        #expect(Set(after.map(\.id)) == Set(before.map(\.id)), "the same deliveries, no new ones")
+        print("RESEND: SMS channel of 3 phones: 1 accepted, 2 failed after \(firstTries.count - 1) refused texts; resend sent \(texts.count) texts, to \(to.sorted()), each byte-identical to its first try")
+        #expect(bed.receiver.requests(path: "/ops").count == 1)
+        #expect(try await bed.daemon.ctl("audit", "verify").status == 0)
+    }
+
+    private static func formField(_ name: String, of body: String) -> String? {
+        for pair in body.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+            if parts.count == 2, parts[0] == name { return parts[1].replacingOccurrences(of: "+", with: " ").removingPercentEncoding }
+        }
+        return nil
+    }
+
     @Test func resendIsRefusedAfterTheAllClearAfterACancelAndForARemovedChannel() async throws {
         let (bed, broken, folder) = try await Self.bed()
         defer { bed.tearDown(); broken.stop(); folder.remove() }
         let incident = try await Self.sendUntilBrokenFails(bed)
         _ = try await bed.daemon.ctl("templates", "approve", "all-clear", "--yes")
-        let clear = try await bed.daemon.ctl("all-clear", incident, "--route", "ops-only", "--yes")
-        #expect(clear.status == 0, "\(clear)")
+        // The all-clear goes over the same channels, so it fails on `broken` too.
+        let clear = try await bed.daemon.ctl("all-clear", incident, "--yes", "--json")
+        #expect(clear.status == 1, "\(clear)")
+        let clearID = try #require(clear.jsonLines.first?["incident"] as? String)
         let before = broken.requests(path: "/hook").count
 
         let refused = try await bed.daemon.ctl("resend", incident, "--channel", "broken", "--yes")
@@ -127,6 +205,11 @@ struct ResendTests {
         #expect(broken.requests(path: "/hook").count == before, "a refused resend sends nothing")
         let original = try await bed.daemon.waitForFinish(incident)
         #expect(original.deliveries.first { $0.channel == "broken" }?.state == "failed", "still failed, not reopened")
+        // The all-clear itself may go again: it is the last word of the thread.
+        let again = try await bed.daemon.ctl("resend", clearID, "--channel", "broken", "--yes", "--no-wait")
+        #expect(again.status == 0, "\(again)")
+        _ = try await broken.waitForRequests(before + 1, path: "/hook")
+        #expect(try await bed.daemon.waitForFinish(clearID).deliveries.first { $0.channel == "broken" }?.state == "failed", "still 500")
 
         let second = try await Self.sendUntilBrokenFails(bed)
         let cancel = try await bed.daemon.ctl("cancel", second, "--yes")

@@ -38,7 +38,10 @@ extension IncidentService {
         var detail = AuditDetail()
         detail.set("channel", plan.channel.name)
         detail.set("deliveries", plan.failed.count)
-        detail.setJSON("ids", Self.json(plan.failed.map(\.id)))
+        // The ids name what was reopened; past a thousand (an SMS list) their hash keeps the entry small, and each
+        // delivery's own attempts and end are audited under its id anyway.
+        let ids = plan.failed.map(\.id)
+        if ids.count <= 1000 { detail.setJSON("ids", Self.json(ids)) } else { detail.set("ids_sha256", Digest.sha256(ids.sorted().joined(separator: "\n"))) }
         detail.set("not_resent_delivered", plan.delivered)
         detail.set("not_resent_cancelled", plan.cancelled)
         detail.set("deadline", Timestamp.iso(deadline))
@@ -67,7 +70,10 @@ extension IncidentService {
         // An all-clear or a cancel that landed between the check and the enqueue (they cancel what the dispatcher
         // holds once they are stored): looked at again now that the reopened deliveries are held, so one of the two
         // always stops them.
-        if (try? await threadEnd(of: plan.incident)) ?? nil != nil {
+        if let end = try? await threadEnd(of: plan.incident) {
+            logger.warning("the thread ended while failed deliveries were reopened; they are cancelled", metadata: [
+                "incident.id": "\(plan.incident.id)", "reason": "\(end)",
+            ])
             _ = await dispatcher.cancel(incidentID: plan.incident.id, caller: caller)
         }
         logger.notice("failed deliveries reopened", metadata: [
@@ -138,7 +144,8 @@ extension IncidentService {
         }
     }
 
-    /// Why `incident`'s thread is over, or nil: an all-clear (a Cancel follow-up) of the thread, or an operator's
+    /// Why `incident`'s thread is over, or nil: an all-clear (a Cancel follow-up) of the thread other than `incident`
+    /// itself (an all-clear that failed on a channel may be re-sent: it is the last word), or an operator's
     /// `tocsinctl cancel` of any incident in it.
     private func threadEnd(of incident: IncidentRecord) async throws -> String? {
         var root = incident
@@ -148,7 +155,7 @@ extension IncidentService {
             hops += 1
         }
         let thread = [root] + (try await store.followUps(of: root.id))
-        if let clear = thread.first(where: { $0.msgType == CAP.MessageType.cancel.rawValue }) {
+        if let clear = thread.first(where: { $0.msgType == CAP.MessageType.cancel.rawValue && $0.id != incident.id }) {
             return "its thread has the all-clear \(clear.id)"
         }
         for member in thread {
