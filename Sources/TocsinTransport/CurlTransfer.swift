@@ -84,9 +84,12 @@ final class CurlTransfer {
     /// Applies every option; returns the first failure (e.g. an out-of-memory or unknown protocol list).
     private func configure(request: HTTPRequest, method: String, options: CurlTransport.Options) -> CURLcode {
         var codes: [CURLcode] = []
+        codes.reserveCapacity(24)
         func long(_ option: CURLoption, _ value: Int) { codes.append(tocsin_curl_easy_setopt_long(easy, option, value)) }
+        // `withCString` lends a native string's own bytes; passing the String as a `const char *` argument made a
+        // NUL-terminated copy (`utf8CString`) per option, eight per request.
         func string(_ option: CURLoption, _ value: String) {
-            codes.append(tocsin_curl_easy_setopt_string(easy, option, value))
+            codes.append(value.withCString { tocsin_curl_easy_setopt_string(easy, option, $0) })
         }
 
         let userdata = Unmanaged.passUnretained(self).toOpaque()
@@ -141,7 +144,7 @@ final class CurlTransfer {
             lines.append(header.value.isEmpty ? "\(header.name);" : "\(header.name): \(header.value)")
         }
         for line in lines {
-            guard let list = curl_slist_append(stringList, line) else { return CURLE_OUT_OF_MEMORY }
+            guard let list = line.withCString({ curl_slist_append(stringList, $0) }) else { return CURLE_OUT_OF_MEMORY }
             stringList = list
         }
         codes.append(tocsin_curl_easy_setopt_pointer(easy, CURLOPT_HTTPHEADER, stringList))
@@ -197,7 +200,17 @@ final class CurlTransfer {
             return
         }
         guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return }
-        let name = String(decoding: line[..<colon], as: UTF8.self).lowercased()
+        let rawName = line[..<colon]
+        // Names are ASCII tokens: lowered byte by byte into the one string, not decoded and then lowercased (a
+        // second string per header line); anything else takes the general path, with the same result as before.
+        let name = rawName.allSatisfy { $0 < 0x80 }
+            ? String(unsafeUninitializedCapacity: rawName.count) { buffer in
+                for (offset, byte) in rawName.enumerated() {
+                    buffer[offset] = (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte + 0x20 : byte
+                }
+                return rawName.count
+            }
+            : String(decoding: rawName, as: UTF8.self).lowercased()
         responseHeaders.append(HTTPHeader(name, Self.trimmed(line[(colon + 1)...])))
     }
 
@@ -258,11 +271,11 @@ final class CurlTransfer {
         )
     }
 
-    private static func trimmed(_ bytes: some Collection<UInt8>) -> String {
+    private static func trimmed(_ bytes: Slice<UnsafeRawBufferPointer>) -> String {
         let isBlank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
-        let start = bytes.drop(while: isBlank)
-        let end = start.reversed().drop(while: isBlank).count
-        return String(decoding: start.prefix(end), as: UTF8.self)
+        // Index arithmetic on the buffer, no copy: `reversed()` made an array per header line.
+        guard let first = bytes.firstIndex(where: { !isBlank($0) }), let last = bytes.lastIndex(where: { !isBlank($0) }) else { return "" }
+        return String(decoding: bytes[first...last], as: UTF8.self)
     }
 
     /// Gives curl the next piece of the SMTP message; 0 once it is all sent.

@@ -98,7 +98,7 @@ public final class CurlTransport: HTTPTransport, Sendable {
         let queue = self.queue
         let id = queue.makeID()
         return await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
+            await withUnsafeContinuation { continuation in
                 queue.submit(id: id, job: job, continuation: continuation)
                 // The handler below does nothing if it ran before `submit` registered the waiter.
                 if Task.isCancelled { queue.cancel(id: id) }

@@ -8,7 +8,8 @@ public struct AuditDetail: Sendable {
         case string(String), int(Int64), bool(Bool), raw(String)
     }
 
-    public init() {}
+    /// Room for a delivery's fields up front (up to ten): growing the array 1, 2, 4, 8, 16 was four copies per detail.
+    public init() { fields.reserveCapacity(10) }
 
     public init(_ pairs: KeyValuePairs<String, String?>) {
         for (key, value) in pairs { if let value { fields.append((key, .string(value))) } }
@@ -20,19 +21,34 @@ public struct AuditDetail: Sendable {
     /// Inserts already-encoded JSON (an object or array built elsewhere).
     public mutating func setJSON(_ key: String, _ json: String) { fields.append((key, .raw(json))) }
 
+    /// Written into one string sized up front: a delivery's two details per attempt were ~13,000 instructions each
+    /// when built from temporary strings joined with `+` (callgrind, 100-channel send).
     public var json: String {
-        var out = "{"
-        for (index, (key, value)) in fields.enumerated() {
-            if index > 0 { out += "," }
-            out += JSONText.quote(key) + ":"
+        var out = ""
+        var size = 2
+        for (key, value) in fields {
+            size += key.utf8.count + 4
             switch value {
-            case .string(let text): out += JSONText.quote(text)
-            case .int(let number): out += String(number)
-            case .bool(let flag): out += flag ? "true" : "false"
-            case .raw(let json): out += json
+            case .string(let text), .raw(let text): size += text.utf8.count + 2
+            case .int: size += 20
+            case .bool: size += 5
             }
         }
-        return out + "}"
+        out.reserveCapacity(size)
+        out.append("{")
+        for (index, (key, value)) in fields.enumerated() {
+            if index > 0 { out.append(",") }
+            JSONText.append(quoted: key, to: &out)
+            out.append(":")
+            switch value {
+            case .string(let text): JSONText.append(quoted: text, to: &out)
+            case .int(let number): out.append(String(number))
+            case .bool(let flag): out.append(flag ? "true" : "false")
+            case .raw(let json): out.append(json)
+            }
+        }
+        out.append("}")
+        return out
     }
 }
 
@@ -42,8 +58,24 @@ public enum JSONText {
     /// scalar append cost ~35,000 instructions per audit detail (callgrind). Bytes of multi-byte characters are all
     /// ≥ 0x80 and pass through, so the output is the same as escaping scalar by scalar.
     public static func quote(_ text: String) -> String {
+        var out = ""
+        append(quoted: text, to: &out)
+        return out
+    }
+
+    /// `quote(text)` appended to `out` without a temporary string when nothing needs escaping (the usual case).
+    public static func append(quoted text: String, to out: inout String) {
         let needsEscape = text.utf8.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }
-        guard needsEscape else { return "\"" + text + "\"" }
+        guard needsEscape else {
+            out.append("\"")
+            out.append(text)
+            out.append("\"")
+            return
+        }
+        out.append(escaped(text))
+    }
+
+    private static func escaped(_ text: String) -> String {
         var out: [UInt8] = [UInt8(ascii: "\"")]
         out.reserveCapacity(text.utf8.count + 16)
         let hex = Array("0123456789abcdef".utf8)

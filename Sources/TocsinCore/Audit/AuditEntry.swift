@@ -124,8 +124,10 @@ public struct AuditEntry: Sendable, Hashable, Codable {
         }
     }
 
+    /// Looks at UTF-8 bytes: `String.contains("\n")` went through Foundation's NSString search (two objects and
+    /// ~5,000 instructions per call, twice per entry).
     private static func singleLine(_ text: String) -> String {
-        text.contains("\n") ? text.replacingOccurrences(of: "\n", with: " ") : text
+        text.utf8.contains(0x0A) ? text.replacingOccurrences(of: "\n", with: " ") : text
     }
 }
 

@@ -31,8 +31,12 @@ final class DeliveryEvents: Sendable {
         return stream
     }
 
+    /// Whether anyone watches: the dispatcher skips building statuses nobody reads (most sends).
+    var hasSubscribers: Bool { subscribers.withLock { !$0.isEmpty } }
+
     func publish(_ statuses: [(incidentID: String, status: DeliveryStatus)]) {
-        let targets = subscribers.withLock { Array($0.values) }
+        // No copy when nobody watches (a `--no-wait` send): this runs once per attempt.
+        let targets = subscribers.withLock { $0.isEmpty ? [] : Array($0.values) }
         guard !targets.isEmpty else { return }
         for (incidentID, status) in statuses {
             for subscriber in targets where subscriber.incidentID == incidentID {

@@ -287,7 +287,7 @@ final class Dispatcher: Service, Sendable {
         switch record {
         case .attempt(let outcome):
             let job = outcome.job
-            events.publish([(job.incidentID, DeliveryStatusMapper.status(of: job))])
+            if events.hasSubscribers { events.publish([(job.incidentID, DeliveryStatusMapper.status(of: job))]) }
             DaemonMetrics.attempt(
                 channel: job.channel, state: job.state, number: outcome.number, createdAt: job.createdAt, finishedAt: outcome.finishedAt
             )
@@ -305,7 +305,7 @@ final class Dispatcher: Service, Sendable {
                 ])
             }
         case .closed(let jobs, let state, _, _, _):
-            events.publish(jobs.map { ($0.incidentID, DeliveryStatusMapper.status(of: $0)) })
+            if events.hasSubscribers { events.publish(jobs.map { ($0.incidentID, DeliveryStatusMapper.status(of: $0)) }) }
             for job in jobs { DaemonMetrics.delivery(channel: job.channel, state: state) }
         }
     }
