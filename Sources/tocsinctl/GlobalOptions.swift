@@ -11,6 +11,18 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .long, help: "Machine-readable output: JSON (one object per line for streams).")
     var json = false
 
+    @Option(name: .long, help: "The language of screens and messages: fr or en (default: from LC_ALL/LC_MESSAGES/LANG, else French).")
+    var lang: String?
+
+    /// Runs as the verb's arguments are parsed: every verb takes these options, so the language is decided before
+    /// anything is printed.
+    func validate() throws {
+        if let lang, OperatorLanguage(rawValue: lang.lowercased()) == nil {
+            throw ValidationError("--lang takes fr or en (got '\(lang)')")
+        }
+        OperatorLanguage.decide(OperatorLanguage.resolve(flag: lang, environment: ProcessInfo.processInfo.environment) ?? .fr)
+    }
+
     var socketPath: String {
         socket ?? ProcessInfo.processInfo.environment["TOCSIN_SOCKET"] ?? "/run/tocsin/admin.sock"
     }
