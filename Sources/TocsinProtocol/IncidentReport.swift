@@ -14,10 +14,14 @@ public struct IncidentReport: Codable, Sendable, Hashable {
     public var audit: [AuditRecordDTO]
     /// The check of the whole chain, taken when the report was built.
     public var chain: AuditVerifyResult
+    /// Each follow-up of `followUps` (same order) with who sent it and its own deliveries; nil from a daemon that
+    /// predates it.
+    public var followUpReports: [ReportFollowUp]?
 
     public init(
         trigger: ReportTrigger, followUps: [IncidentSummary], deliveries: [ReportDelivery], channels: [ReportChannel],
-        totals: ReportTotals, objectives: ReportObjectives, audit: [AuditRecordDTO], chain: AuditVerifyResult
+        totals: ReportTotals, objectives: ReportObjectives, audit: [AuditRecordDTO], chain: AuditVerifyResult,
+        followUpReports: [ReportFollowUp]? = nil
     ) {
         self.trigger = trigger
         self.followUps = followUps
@@ -27,6 +31,44 @@ public struct IncidentReport: Codable, Sendable, Hashable {
         self.objectives = objectives
         self.audit = audit
         self.chain = chain
+        self.followUpReports = followUpReports
+    }
+}
+
+/// An update or all-clear of the reported incident: its trigger (and approvals) and its own deliveries, with times
+/// from its own creation.
+public struct ReportFollowUp: Codable, Sendable, Hashable {
+    public var trigger: ReportTrigger
+    /// From the reported incident's creation to this follow-up's.
+    public var offsetMillis: Int64
+    public var deliveries: [ReportDelivery]
+    public var channels: [ReportChannel]
+    public var totals: ReportTotals
+
+    public init(trigger: ReportTrigger, offsetMillis: Int64, deliveries: [ReportDelivery], channels: [ReportChannel], totals: ReportTotals) {
+        self.trigger = trigger
+        self.offsetMillis = offsetMillis
+        self.deliveries = deliveries
+        self.channels = channels
+        self.totals = totals
+    }
+}
+
+/// One approver's signature over the template content an incident sent (the approval in force at send time).
+public struct ReportApproval: Codable, Sendable, Hashable {
+    public var approverUID: Int64
+    public var approverName: String?
+    public var approvedAt: String
+    public var approvedAtMillis: Int64
+    /// The content hash approved: the incident's `templateHash`.
+    public var contentHash: String
+
+    public init(approverUID: Int64, approverName: String?, approvedAt: String, approvedAtMillis: Int64, contentHash: String) {
+        self.approverUID = approverUID
+        self.approverName = approverName
+        self.approvedAt = approvedAt
+        self.approvedAtMillis = approvedAtMillis
+        self.contentHash = contentHash
     }
 }
 
@@ -40,10 +82,13 @@ public struct ReportTrigger: Codable, Sendable, Hashable {
     public var userName: String?
     public var templateHash: String
     public var contentHash: String
+    /// The approvals of `templateHash` made before the send, one per approver, oldest first: empty for an unapproved
+    /// drill (or a built-in text); nil from a daemon that predates it.
+    public var approvals: [ReportApproval]?
 
     public init(
         summary: IncidentSummary, createdAtMillis: Int64, uid: Int64?, pid: Int64?, userName: String?,
-        templateHash: String, contentHash: String
+        templateHash: String, contentHash: String, approvals: [ReportApproval]? = nil
     ) {
         self.summary = summary
         self.createdAtMillis = createdAtMillis
@@ -52,6 +97,7 @@ public struct ReportTrigger: Codable, Sendable, Hashable {
         self.userName = userName
         self.templateHash = templateHash
         self.contentHash = contentHash
+        self.approvals = approvals
     }
 }
 

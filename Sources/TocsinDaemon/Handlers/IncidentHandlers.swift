@@ -164,16 +164,29 @@ struct IncidentHandlers: Sendable {
         let incident: IncidentRecord
         let deliveries: [DeliveryRecord]
         let attempts: [AttemptRecord]
+        let approvals: [ApprovalRecord]
         let followUps: [IncidentSummary]
+        var followUpReports: [ReportFollowUp] = []
         let audit: [AuditEntry]
+        let config = configuration.current.configuration
+        let types = config.channels.mapValues(\.type)
         do {
             guard let found = try await store.incident(id) else { throw DaemonError.notFound("no incident '\(id)'") }
             incident = found
             deliveries = try await store.deliveries(ofIncident: id)
             attempts = try await store.attempts(ofIncident: id)
+            approvals = try await store.approvals(ofTemplate: incident.templateID)
             var summaries: [IncidentSummary] = []
             for followUp in try await store.followUps(of: id) {
-                summaries.append(IncidentMapper.summary(of: followUp, deliveries: try await store.deliveries(ofIncident: followUp.id)))
+                let followUpDeliveries = try await store.deliveries(ofIncident: followUp.id)
+                summaries.append(IncidentMapper.summary(of: followUp, deliveries: followUpDeliveries))
+                // Each follow-up with its own deliveries and approvals, for the report's follow-up sections.
+                let followUpAttempts = try await store.attempts(ofIncident: followUp.id)
+                let followUpApprovals = try await store.approvals(ofTemplate: followUp.templateID)
+                followUpReports.append(ReportBuilder(
+                    incident: followUp, deliveries: followUpDeliveries, attempts: followUpAttempts, objectives: config.objectives,
+                    types: types, approvals: followUpApprovals
+                ).followUp(originMillis: incident.createdAt))
             }
             followUps = summaries
             audit = try await store.auditEntries(afterSeq: 0, limit: 100_000, subject: id, newest: false)
@@ -184,9 +197,8 @@ struct IncidentHandlers: Sendable {
         }
         let chain = try await verifier.verify()
         return ReportBuilder(
-            incident: incident, deliveries: deliveries, attempts: attempts,
-            objectives: configuration.current.configuration.objectives,
-            types: configuration.current.configuration.channels.mapValues(\.type)
-        ).report(followUps: followUps, audit: audit.map(AuditRecordDTO.init), chain: chain)
+            incident: incident, deliveries: deliveries, attempts: attempts, objectives: config.objectives, types: types,
+            approvals: approvals
+        ).report(followUps: followUps, audit: audit.map(AuditRecordDTO.init), chain: chain, followUpReports: followUpReports)
     }
 }
