@@ -11,8 +11,11 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .long, help: "Machine-readable output: JSON (one object per line for streams).")
     var json = false
 
-    @Option(name: .long, help: "The language of screens and messages: fr or en (default: from LC_ALL/LC_MESSAGES/LANG, else French).")
+    @Option(name: .long, help: "The language of screens and messages: fr or en (default: from LC_ALL/LC_MESSAGES/LANG, else French).", completion: .languages)
     var lang: String?
+
+    @Flag(name: .long, help: "Show times in UTC rather than the local time zone (TZ).")
+    var utc = false
 
     /// Runs as the verb's arguments are parsed: every verb takes these options, so the language is decided before
     /// anything is printed.
@@ -21,6 +24,7 @@ struct GlobalOptions: ParsableArguments {
             throw ValidationError("--lang takes fr or en (got '\(lang)')")
         }
         OperatorLanguage.decide(OperatorLanguage.resolve(flag: lang, environment: ProcessInfo.processInfo.environment) ?? .fr)
+        TimeDisplay.useUTC(utc)
     }
 
     var socketPath: String {
