@@ -162,6 +162,10 @@ public struct DeliveryStatus: Codable, Sendable, Hashable {
     /// What the service's acceptance means, in words starting with their verb: "accepted by Twilio (SM…)" where
     /// the service only queued the message (SMS, e-mail), "posted on X (post …)" where it published it.
     public var acceptance: String?
+    /// How long the service took to answer the last attempt, in milliseconds: what a retrying line shows as "answer
+    /// took 5 ms" (never a delay before the next try, which `nextAttemptAt` gives). Nil before any attempt, when
+    /// read back from storage, and from older daemons.
+    public var lastLatencyMillis: Int64? = nil
 
     public init(
         id: String, channel: String, recipient: String?, state: String, attempts: Int, lastStatus: Int?,
@@ -465,13 +469,18 @@ public struct DaemonStatus: Codable, Sendable, Hashable {
     public var auditHeadSeq: Int64
     public var auditHeadHash: String
     public var recentIncidents: [IncidentSummary]
-    /// The latest failed deliveries, newest first (with their incident in `recipient`-less form).
+    /// The latest failed deliveries of incidents (not channel tests), newest first, left out once their channel has
+    /// delivered since.
     public var recentFailures: [DeliveryStatus]
     /// Channels that cannot send with this build or config, with the reason.
     public var channelsUnavailable: [String: String]
     /// Set while the audit chain contradicts its record outside the database (heads file): nothing more is signed
     /// until an approver runs `tocsinctl audit accept`. Sends are not affected.
     public var auditProblem: String?
+    /// Failed deliveries of channel tests (`tocsinctl channels test`), newest first, kept apart from
+    /// `recentFailures` (incidents). Both lists leave out a failure once its channel has delivered since.
+    /// Nil from older daemons.
+    public var recentTestFailures: [DeliveryStatus]? = nil
 
     public init(
         version: String, pid: Int32, startedAt: String, uptimeSeconds: Int64, configPath: String,

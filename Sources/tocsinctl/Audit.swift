@@ -30,7 +30,7 @@ extension Tocsinctl {
                     }
                     for entry in entries {
                         let actor = entry.uid.map { " uid=\($0)" + (entry.pid.map { " pid=\($0)" } ?? "") } ?? ""
-                        print("\(entry.seq)  \(entry.time)  \(Console.pad(entry.kind, 17)) \(entry.subject)\(actor)  \(entry.detail)")
+                        print("\(entry.seq)  \(TimeDisplay.format(entry.time))  \(Console.pad(entry.kind, 17)) \(entry.subject)\(actor)  \(entry.detail)")
                     }
                 }
             }
@@ -78,7 +78,7 @@ extension Tocsinctl {
             static func describe(_ checkpoints: CheckpointSummary, from first: Int64 = 1) {
                 guard let signed = checkpoints.lastSignedSeq else { return }
                 let key = checkpoints.lastKey.map { ", key \($0)" } ?? ""
-                print("Signed: \(checkpoints.verified) checkpoints verify; entries \(first)–\(signed) are proven (last checkpoint \(checkpoints.lastTime ?? "?")\(key)).")
+                print("Signed: \(checkpoints.verified) checkpoints verify; entries \(first)–\(signed) are proven (last checkpoint \(TimeDisplay.format(checkpoints.lastTime, absent: "?"))\(key)).")
                 if checkpoints.unsignedEntries > 0 {
                     print("\(checkpoints.unsignedEntries) newer entries are chained but not yet covered by a signature.")
                 }

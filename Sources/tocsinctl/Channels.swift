@@ -15,24 +15,35 @@ extension Tocsinctl {
             static let configuration = CommandConfiguration(commandName: "list", abstract: "List channels: type, endpoint (secrets masked), last success, last error.")
             @OptionGroup var global: GlobalOptions
 
-            /// `2027-03-01T00:00:00.000Z (in 97 days)`, or `… (EXPIRED)`.
+            /// `2027-02-28 19:00:00 -05:00 (in 97 days)`, or `… (EXPIRED)`: local time, like every time shown.
             static func expiry(_ iso: String) -> String {
-                guard let date = try? Date(iso, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) else { return iso }
+                guard let date = TimeDisplay.parse(iso) else { return iso }
                 let days = Int(date.timeIntervalSinceNow / 86_400)
-                return date.timeIntervalSinceNow <= 0 ? "\(iso) (EXPIRED)" : "\(iso) (in \(days) days)"
+                let shown = TimeDisplay.format(date)
+                return date.timeIntervalSinceNow <= 0 ? "\(shown) (" + tr("EXPIRÉ", "EXPIRED") + ")" : "\(shown) (" + tr("dans \(days) jours", "in \(days) days") + ")"
             }
 
             func run() throws {
                 try runReporting(json: global.json) {
                     let channels = try global.connect().call(.channelList, EmptyParams(), as: [ChannelInfo].self)
                     if global.json { Console.json(channels); return }
-                    print("\(Console.pad("CHANNEL", 20)) \(Console.pad("TYPE", 13)) \(Console.pad("ENDPOINT", 34)) \(Console.pad("LAST DELIVERED", 25)) LAST ERROR")
+                    // Built as a table first: every column as wide as its longest value, times in local time.
+                    var table = TextTable(header: [
+                        tr("CANAL", "CHANNEL"), "TYPE", tr("POINT D'ENVOI", "ENDPOINT"), tr("DERNIÈRE LIVRAISON", "LAST DELIVERED"),
+                        tr("DERNIÈRE ERREUR", "LAST ERROR"),
+                    ])
                     for channel in channels {
-                        let error = channel.unavailable.map { "CANNOT SEND: \($0)" }
-                            ?? channel.lastError.map { "\(channel.lastErrorAt ?? "") \($0)" } ?? "-"
-                        print("\(Console.pad(channel.name, 20)) \(Console.pad(channel.type, 13)) \(Console.pad(channel.endpoint, 34)) \(Console.pad(channel.lastDeliveredAt ?? "never", 25)) \(error)")
-                        if let expires = channel.expires { print("    credential expires \(Self.expiry(expires))") }
-                        if let expires = channel.certificateExpires { print("    TLS certificate expires \(Self.expiry(expires))") }
+                        let error = channel.unavailable.map { tr("ENVOI IMPOSSIBLE : ", "CANNOT SEND: ") + $0 }
+                            ?? channel.lastError.map { TimeDisplay.format(channel.lastErrorAt, absent: "") + " " + $0 } ?? "-"
+                        table.add([channel.name, channel.type, channel.endpoint,
+                                   TimeDisplay.format(channel.lastDeliveredAt, absent: tr("jamais", "never")), error])
+                    }
+                    let lines = table.lines(indent: "")
+                    print(lines[0])
+                    for (channel, line) in zip(channels, lines.dropFirst()) {
+                        print(line)
+                        if let expires = channel.expires { print(tr("    l'identifiant expire le ", "    credential expires ") + Self.expiry(expires)) }
+                        if let expires = channel.certificateExpires { print(tr("    le certificat TLS expire le ", "    TLS certificate expires ") + Self.expiry(expires)) }
                     }
                 }
             }
@@ -73,7 +84,7 @@ extension Tocsinctl {
                     failed = !final.allDelivered
                     if global.json { Console.json(final); return }
                     print("Test message \(accepted.summary.incident) to \(channel):")
-                    for delivery in final.deliveries { print(ProgressLine.text(delivery)) }
+                    for delivery in final.deliveries { print(DeliveryText.text(delivery)) }
                     print(final.allDelivered ? "The channel works." : "The channel did NOT accept the test message. See the error above; `tocsinctl channels list` shows its endpoint.")
                 }
                 if declined { throw Exit.usage }

@@ -33,8 +33,9 @@ extension Tocsinctl {
                 let summary = problems.isEmpty
                     ? "\(report.checks.count) checks passed"
                     : problems.map { "\($0.name) \($0.message)" }.joined(separator: "; ")
-                print("TOCSIN \(report.state.rawValue) - \(summary)")
-                for check in report.checks { print("\(check.state.rawValue): \(check.name): \(check.message)") }
+                // The daemon writes its times in UTC; the person reading them gets local time (or --utc).
+                print("TOCSIN \(report.state.rawValue) - \(TimeDisplay.localizing(summary))")
+                for check in report.checks { print("\(check.state.rawValue): \(check.name): \(TimeDisplay.localizing(check.message))") }
             }
             throw Self.exitCode(report.state)
         }

@@ -23,7 +23,7 @@ final class ProgressView {
         if interactive {
             redraw()
         } else if delivery.state != "pending" {
-            print(ProgressLine.text(delivery))
+            print(DeliveryText.text(delivery))
             Console.flush()
         }
     }
@@ -44,35 +44,146 @@ final class ProgressView {
         }
         return channels.map { channel in
             let list = byChannel[channel] ?? []
-            if list.count == 1, let only = list.first { return ProgressLine.text(only) }
+            if list.count == 1, let only = list.first { return DeliveryText.text(only) }
             var counts: [String: Int] = [:]
             for delivery in list { counts[delivery.state, default: 0] += 1 }
             // What "delivered" means for this service, without the id: "accepted by Twilio" for SMS, "accepted by the
             // mail server" for e-mail (they only queue), from the acceptance of its delivered deliveries.
             let meaning = list.lazy.compactMap(\.acceptance).first.map { $0.prefix { $0 != "(" }.trimmingCharacters(in: .whitespaces) }
             let summary = ["delivered", "sending", "retrying", "pending", "failed", "cancelled"]
-                .compactMap { state in counts[state].map { "\($0) \(state == "delivered" ? meaning ?? state : state)" } }.joined(separator: ", ")
-            let lastError = list.compactMap(\.lastError).last.map { " — last error: \($0)" } ?? ""
-            return "  \(Console.pad(channel, 20)) \(list.count) recipients: \(summary)\(lastError)"
+                .compactMap { state in
+                    counts[state].map { "\($0) \(state == "delivered" ? meaning ?? DeliveryText.word(state) : DeliveryText.word(state))" }
+                }
+                .joined(separator: ", ")
+            let lastError = list.compactMap(\.lastError).last.map { tr(" — dernière erreur : ", " — last error: ") + $0 } ?? ""
+            return "  \(Console.pad(channel, 20)) \(list.count) \(tr("destinataires : ", "recipients: "))\(summary)\(lastError)"
         }
     }
 
     private func redraw() {
         var output = ""
-        if drawnLines > 0 { output += "\u{1B}[\(drawnLines)A" }
-        let lines = rows()
-        let width = Int(Self.terminalWidth())
-        for line in lines {
-            // Clear the old line; clip so a long error never wraps and breaks the cursor arithmetic.
-            output += "\u{1B}[2K" + String(line.prefix(max(20, width - 1))) + "\n"
+        // Back to the first line drawn last time, and clear from there down: a row that wrapped onto more lines,
+        // or fewer, leaves nothing stale behind.
+        if drawnLines > 0 { output += "\u{1B}[\(drawnLines)A\r" }
+        output += "\u{1B}[J"
+        let width = TerminalWidth.current()
+        var count = 0
+        for row in rows() {
+            // Wrapped, never cut: the end of a line ("next try at 09:27:03") is what the operator is waiting for.
+            // One column short of the width, so the terminal never wraps on its own and the count below holds.
+            for line in Wrap.lines(row, width: width - 1, indent: DeliveryText.continuationIndent) {
+                output += line + "\n"
+                count += 1
+            }
         }
-        drawnLines = lines.count
+        drawnLines = count
         FileHandle.standardOutput.write(Data(output.utf8))
     }
+}
 
-    private static func terminalWidth() -> UInt16 {
+/// The terminal's width in columns: `COLUMNS` when set (a script or a test asking for a width), else what the
+/// terminal says (TIOCGWINSZ), else 80. Read again at each redraw, so a resized window is followed.
+enum TerminalWidth {
+    static func current(environment: [String: String] = ProcessInfo.processInfo.environment) -> Int {
+        if let text = environment["COLUMNS"], let columns = Int(text.trimmingCharacters(in: .whitespaces)), columns > 0 {
+            return max(columns, 20)
+        }
         var size = winsize()
-        return ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 0 ? size.ws_col : 100
+        if ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return max(Int(size.ws_col), 20) }
+        return 80
+    }
+}
+
+/// Word wrapping for the terminal: breaks at spaces, continuation lines indented, a word longer than a line is
+/// split. Widths count characters (one column each), which holds for the Latin scripts Tocsin's operators read.
+enum Wrap {
+    static func lines(_ text: String, width: Int, indent: Int) -> [String] {
+        guard text.count > width else { return [text] }
+        let width = max(width, 10)
+        let indent = min(indent, width / 2)
+        let prefix = String(repeating: " ", count: indent)
+        // The row's own leading spaces stay; the rest splits on single spaces, so padded columns keep their runs.
+        let lead = text.prefix { $0 == " " }
+        var lines: [String] = []
+        var line = String(lead)
+        var start = lead.count
+        var count = start
+        func breakLine() {
+            lines.append(String(line.reversed().drop { $0 == " " }.reversed()))
+            line = prefix
+            start = indent
+            count = indent
+        }
+        for piece in text.dropFirst(lead.count).split(separator: " ", omittingEmptySubsequences: false) {
+            var word = piece
+            if count > start {
+                // A word that fits on a fresh line goes there; one too long for any line starts here and is split.
+                if count + 1 + word.count > width, word.count <= width - indent { breakLine() } else { line += " "; count += 1 }
+            }
+            // A word longer than the room left is split over as many lines as it needs.
+            while count + word.count > width {
+                let room = width - count
+                line += word.prefix(room)
+                word = word.dropFirst(room)
+                breakLine()
+            }
+            line += word
+            count += word.count
+        }
+        if count > start || lines.isEmpty { lines.append(line) }
+        return lines
+    }
+}
+
+/// One line per delivery: while following a send, in `status`, in `channels test`. The state word first, in the
+/// operator's language; a retry says how long the answer took and when the next try is, in local time, in words
+/// that cannot be read as a delay ("answer took 5 ms, next try at 09:27:03").
+enum DeliveryText {
+    /// Continuation lines of a wrapped row start under the target, after the state word.
+    static let continuationIndent = 13
+
+    static func word(_ state: String) -> String {
+        switch state {
+        case "delivered": tr("livré", "delivered")
+        case "retrying": tr("réessai", "retrying")
+        case "failed": tr("ÉCHEC", "FAILED")
+        case "cancelled": tr("annulé", "cancelled")
+        case "pending": tr("en attente", "pending")
+        case "sending": tr("envoi", "sending")
+        default: state
+        }
+    }
+
+    static func text(_ delivery: DeliveryStatus, now: Date = Date()) -> String {
+        let target = delivery.recipient.map { "\(delivery.channel) → \($0)" } ?? delivery.channel
+        let attempts = delivery.attempts == 1 ? tr("essai 1", "attempt 1") : tr("essais \(delivery.attempts)", "attempts \(delivery.attempts)")
+        let colon = tr(" : ", ": ")
+        let label = Console.pad(word(delivery.state), 10)
+        switch delivery.state {
+        case "delivered":
+            let answer = delivery.lastStatus.map { ", HTTP \($0)" } ?? ""
+            let time = delivery.timeToDeliverMillis.map { ", \($0) ms" } ?? ""
+            // The acceptance starts with its verb: a service that only queued says "accepted", never "delivered".
+            if let acceptance = delivery.acceptance, let space = acceptance.firstIndex(of: " ") {
+                let verb = String(acceptance[..<space]), rest = acceptance[acceptance.index(after: space)...]
+                return "  \(Console.pad(verb, 10)) \(target) \(rest) (\(attempts)\(answer)\(time))"
+            }
+            return "  \(label) \(target) (\(attempts)\(answer)\(time))"
+        case "retrying":
+            var then: [String] = []
+            if let millis = delivery.lastLatencyMillis { then.append(tr("réponse en \(millis) ms", "answer took \(millis) ms")) }
+            if let next = delivery.nextAttemptAt {
+                then.append(tr("prochain essai à ", "next try at ") + TimeDisplay.format(next, style: .near, now: now))
+            }
+            return "  \(label) \(target) (\(attempts))\(colon)\(delivery.lastError ?? "?")" + (then.isEmpty ? "" : "; " + then.joined(separator: ", "))
+        case "failed":
+            return "  \(label) \(target) (\(attempts))\(colon)\(delivery.lastError ?? "?")"
+                + (delivery.misconfiguration ? tr(" [vérifier la configuration du canal]", " [check the channel's configuration]") : "")
+        case "cancelled":
+            return "  \(label) \(target)"
+        default:
+            return "  \(label) \(target)"
+        }
     }
 }
 

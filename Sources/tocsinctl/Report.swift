@@ -55,61 +55,100 @@ enum ReportText {
         let trigger = report.trigger
         let summary = trigger.summary
         let drill = summary.status != "Actual"
-        Swift.print("Incident report \(summary.incident)  \(drill ? "DRILL (\(summary.status))" : "LIVE") \(summary.msgType)")
-        Swift.print("Template \(summary.template)  \(summary.approved ? "approved" : "NOT approved")  route \(summary.route)"
-            + (summary.references.map { "  follows up \($0)" } ?? ""))
+        let start = TimeDisplay.parse(summary.createdAt) ?? Date()
+        Swift.print(tr("Rapport d'incident", "Incident report") + " \(summary.incident)  "
+            + (drill ? tr("EXERCICE", "DRILL") + " (\(summary.status))" : tr("RÉEL", "LIVE")) + " \(summary.msgType)")
+        Swift.print(tr("Modèle", "Template") + " \(summary.template)  " + (summary.approved ? tr("approuvé", "approved") : tr("NON approuvé", "NOT approved"))
+            + "  route \(summary.route)" + (summary.references.map { tr("  fait suite à ", "  follows up ") + $0 } ?? ""))
         let who = [trigger.userName, trigger.uid.map { "uid \($0)" }, trigger.pid.map { "pid \($0)" }].compactMap { $0 }.joined(separator: ", ")
-        Swift.print("Triggered \(summary.createdAt) by \(who.isEmpty ? "?" : who)")
+        Swift.print(tr("Déclenché le", "Triggered") + " \(TimeDisplay.format(summary.createdAt)) " + tr("par", "by") + " \(who.isEmpty ? "?" : who)")
         if !summary.variables.isEmpty {
-            Swift.print("Values: " + summary.variables.sorted { $0.key < $1.key }.map { "\($0.key)=\"\($0.value)\"" }.joined(separator: "  "))
+            Swift.print(tr("Valeurs : ", "Values: ") + summary.variables.sorted { $0.key < $1.key }.map { "\($0.key)=\"\($0.value)\"" }.joined(separator: "  "))
         }
         for message in summary.messages { Swift.print("  [\(message.language)] \(message.title)") }
-        for followUp in report.followUps {
-            Swift.print("Follow-up \(followUp.incident)  \(followUp.msgType)  \(followUp.template)  \(followUp.createdAt)")
+        if !report.followUps.isEmpty {
+            var followUps = TextTable()
+            for followUp in report.followUps {
+                followUps.add([tr("Suite", "Follow-up"), followUp.incident, followUp.msgType, followUp.template, TimeDisplay.format(followUp.createdAt)])
+            }
+            for line in followUps.lines(indent: "") { Swift.print(line) }
         }
 
-        Swift.print("\nDeliveries (times from the trigger)")
-        Swift.print("  " + Console.pad("CHANNEL", 16) + Console.pad("RECIPIENT", 22) + Console.pad("STATE", 11)
-            + Console.pad("TRIES", 6) + Console.pad("FIRST TRY", 11) + Console.pad("DELIVERED", 11) + "LAST ERROR")
+        Swift.print(tr("\nLivraisons (temps depuis le déclenchement)", "\nDeliveries (times from the trigger)"))
+        var table = TextTable(header: [
+            tr("CANAL", "CHANNEL"), tr("DESTINATAIRE", "RECIPIENT"), tr("ÉTAT", "STATE"), tr("ESSAIS", "TRIES"),
+            tr("1er ESSAI", "FIRST TRY"), tr("LIVRÉ", "DELIVERED"), tr("DERNIÈRE ERREUR", "LAST ERROR"),
+        ])
         for delivery in report.deliveries {
             let first = delivery.attemptLog.first.map { Elapsed.text($0.offsetMillis) } ?? "—"
-            Swift.print("  " + Console.pad(delivery.channel, 16) + Console.pad(delivery.recipient ?? "—", 22)
-                + Console.pad(delivery.state.uppercased(), 11) + Console.pad("\(delivery.attempts)", 6) + Console.pad(first, 11)
-                + Console.pad(Elapsed.text(delivery.timeToDeliverMillis), 11)
-                + (delivery.lastError.map { String($0.prefix(70)) } ?? "") + (delivery.misconfiguration ? " (misconfiguration)" : ""))
-            if let receipt = delivery.acceptance ?? delivery.receipt.map({ "service id \($0)" }) {
-                Swift.print("      receipt: \(receipt)")
+            table.add([
+                delivery.channel, delivery.recipient ?? "—", DeliveryText.word(delivery.state).uppercased(), "\(delivery.attempts)", first,
+                Elapsed.text(delivery.timeToDeliverMillis),
+                (delivery.lastError.map { String($0.prefix(70)) } ?? "")
+                    + (delivery.misconfiguration ? tr(" (erreur de configuration)", " (misconfiguration)") : ""),
+            ])
+        }
+        let lines = table.lines()
+        Swift.print(lines[0])
+        for (delivery, line) in zip(report.deliveries, lines.dropFirst()) {
+            Swift.print(line)
+            if let receipt = delivery.acceptance ?? delivery.receipt.map({ tr("id du service ", "service id ") + $0 }) {
+                Swift.print(tr("      reçu : ", "      receipt: ") + receipt)
             }
             for attempt in delivery.attemptLog where delivery.attemptLog.count > 1 || delivery.state != "delivered" {
-                let answer = attempt.httpStatus.map { "HTTP \($0)" } ?? attempt.error.map { String($0.prefix(60)) } ?? ""
-                Swift.print("      #\(attempt.number) at +\(Elapsed.text(attempt.offsetMillis)): \(attempt.outcome) \(answer) in \(attempt.latencyMillis) ms"
-                    + (attempt.receipt.map { ", id \($0)" } ?? ""))
+                Swift.print("      " + attemptText(attempt, start: start))
             }
         }
 
         let objectives = report.objectives
-        Swift.print("\nChannels" + (objectives.channelWithinMillis.map { " (objective: each within \(Elapsed.text($0)))" } ?? ""))
+        Swift.print(tr("\nCanaux", "\nChannels")
+            + (objectives.channelWithinMillis.map { tr(" (objectif : chacun en moins de ", " (objective: each within ") + Elapsed.text($0) + ")" } ?? ""))
+        var channels = TextTable()
         for channel in report.channels {
-            let verdict = channel.objectiveMet.map { $0 ? "met" : "MISSED" } ?? ""
-            Swift.print("  " + Console.pad(channel.channel, 16) + Console.pad("\(channel.delivered)/\(channel.deliveries) delivered", 16)
-                + Console.pad(channel.failed > 0 ? "\(channel.failed) failed" : "", 10)
-                + Console.pad("last \(Elapsed.text(channel.lastDeliveryMillis))", 16) + verdict)
+            channels.add([
+                channel.channel,
+                tr("\(channel.delivered)/\(channel.deliveries) livrées", "\(channel.delivered)/\(channel.deliveries) delivered"),
+                channel.failed > 0 ? tr("\(channel.failed) en échec", "\(channel.failed) failed") : "",
+                tr("dernière ", "last ") + Elapsed.text(channel.lastDeliveryMillis),
+                channel.objectiveMet.map { $0 ? tr("atteint", "met") : tr("MANQUÉ", "MISSED") } ?? "",
+            ])
         }
+        for line in channels.lines() { Swift.print(line) }
         let totals = report.totals
-        Swift.print("\nTotals: \(totals.deliveries) deliveries, \(totals.delivered) delivered, \(totals.failed) failed"
-            + (totals.unfinished > 0 ? ", \(totals.unfinished) unfinished" : ""))
-        Swift.print("  first delivery \(Elapsed.text(totals.timeToFirstDeliveryMillis)), last delivery \(Elapsed.text(totals.timeToLastDeliveryMillis))")
+        Swift.print(tr(
+            "\nTotaux : \(totals.deliveries) livraisons, \(totals.delivered) livrées, \(totals.failed) en échec",
+            "\nTotals: \(totals.deliveries) deliveries, \(totals.delivered) delivered, \(totals.failed) failed"
+        ) + (totals.unfinished > 0 ? tr(", \(totals.unfinished) inachevées", ", \(totals.unfinished) unfinished") : ""))
+        Swift.print(tr("  première livraison ", "  first delivery ") + Elapsed.text(totals.timeToFirstDeliveryMillis)
+            + tr(", dernière livraison ", ", last delivery ") + Elapsed.text(totals.timeToLastDeliveryMillis))
         if let within = objectives.incidentWithinMillis, let met = objectives.incidentMet {
-            Swift.print("Objective, whole incident within \(Elapsed.text(within)): \(met ? "MET" : "MISSED")")
+            Swift.print(tr("Objectif, tout l'incident en moins de ", "Objective, whole incident within ") + Elapsed.text(within) + ": "
+                + (met ? tr("ATTEINT", "MET") : tr("MANQUÉ", "MISSED")))
         }
-        if let met = objectives.channelsMet { Swift.print("Objective, every channel within \(Elapsed.text(objectives.channelWithinMillis)): \(met ? "MET" : "MISSED")") }
+        if let met = objectives.channelsMet {
+            Swift.print(tr("Objectif, chaque canal en moins de ", "Objective, every channel within ") + Elapsed.text(objectives.channelWithinMillis) + ": "
+                + (met ? tr("ATTEINT", "MET") : tr("MANQUÉ", "MISSED")))
+        }
 
         let chain = report.chain
-        Swift.print("\nAudit: \(report.audit.count) entries about this incident; chain "
-            + (chain.intact ? "intact (\(chain.checked) entries, head \(chain.headHash.prefix(16))…)"
-                : "BROKEN at entry \(chain.brokenSeq ?? 0): \(chain.problem ?? "?")"))
+        Swift.print(tr("\nAudit : \(report.audit.count) entrées sur cet incident ; chaîne ", "\nAudit: \(report.audit.count) entries about this incident; chain ")
+            + (chain.intact
+                ? tr("intacte (\(chain.checked) entrées, tête ", "intact (\(chain.checked) entries, head ") + "\(chain.headHash.prefix(16))…)"
+                : tr("ROMPUE à l'entrée ", "BROKEN at entry ") + "\(chain.brokenSeq ?? 0): \(chain.problem ?? "?")"))
+        var audit = TextTable()
         for entry in report.audit {
-            Swift.print("  \(entry.seq)  \(entry.time)  \(Console.pad(entry.kind, 17)) \(String(entry.detail.prefix(110)))")
+            audit.add(["\(entry.seq)", TimeDisplay.format(entry.time), entry.kind, String(entry.detail.prefix(110))])
         }
+        for line in audit.lines() { Swift.print(line) }
+    }
+
+    /// `#2 at +1.2 s (09:26:16): retrying, HTTP 500, answer took 5 ms`: the answer's time said as such, never
+    /// to be read as a delay before the next try.
+    static func attemptText(_ attempt: ReportAttempt, start: Date) -> String {
+        let answer = attempt.httpStatus.map { ", HTTP \($0)" } ?? attempt.error.map { ", " + String($0.prefix(60)) } ?? ""
+        return "#\(attempt.number) " + tr("à", "at") + " +\(Elapsed.text(attempt.offsetMillis)) (\(TimeDisplay.format(attempt.at, style: .near, now: start))): "
+            + DeliveryText.word(attempt.outcome) + answer
+            + tr(", réponse en \(attempt.latencyMillis) ms", ", answer took \(attempt.latencyMillis) ms")
+            + (attempt.receipt.map { ", id \($0)" } ?? "")
     }
 }

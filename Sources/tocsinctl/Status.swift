@@ -35,43 +35,75 @@ extension Tocsinctl {
 enum IncidentText {
     static func print(_ status: IncidentStatus) {
         let summary = status.summary
-        Swift.print("Incident \(summary.incident)  \(summary.status) \(summary.msgType)  template \(summary.template)\(summary.approved ? "" : " (NOT approved)")")
-        Swift.print("Created \(summary.createdAt) by \(summary.createdBy ?? "?") on route \(summary.route)"
-            + (summary.references.map { " — follows up \($0)" } ?? ""))
+        Swift.print("Incident \(summary.incident)  \(summary.status) \(summary.msgType)  \(tr("modèle", "template")) \(summary.template)"
+            + (summary.approved ? "" : tr(" (NON approuvé)", " (NOT approved)")))
+        Swift.print(tr("Créé le", "Created") + " \(TimeDisplay.format(summary.createdAt)) " + tr("par", "by") + " \(summary.createdBy ?? "?") "
+            + tr("sur la route", "on route") + " \(summary.route)" + (summary.references.map { tr(" — fait suite à ", " — follows up ") + $0 } ?? ""))
         if !summary.variables.isEmpty {
-            Swift.print("Values: " + summary.variables.sorted { $0.key < $1.key }.map { "\($0.key)=\"\($0.value)\"" }.joined(separator: "  "))
+            Swift.print(tr("Valeurs : ", "Values: ") + summary.variables.sorted { $0.key < $1.key }.map { "\($0.key)=\"\($0.value)\"" }.joined(separator: "  "))
         }
         for message in summary.messages { Swift.print("[\(message.language)] \(message.title)") }
         Swift.print("")
-        for delivery in status.deliveries { Swift.print(ProgressLine.text(delivery)) }
+        for delivery in status.deliveries { Swift.print(DeliveryText.text(delivery)) }
         Swift.print("")
-        Swift.print(status.isFinished ? SummaryText.text(status) : "\(status.deliveries.filter { !$0.isFinal }.count) of \(status.deliveries.count) deliveries still in progress.")
+        let open = status.deliveries.filter { !$0.isFinal }.count
+        Swift.print(status.isFinished ? SummaryText.text(status)
+            : tr("\(open) livraison(s) sur \(status.deliveries.count) encore en cours.", "\(open) of \(status.deliveries.count) deliveries still in progress."))
     }
 }
 
+/// `tocsinctl status` without an incident: the daemon, then what needs attention (failures of incidents, then of
+/// channel tests, each shown only until its channel has delivered since), then recent incidents and channel tests
+/// apart, so a test of a channel is never read as an incident.
 enum DaemonText {
     static func print(_ status: DaemonStatus) {
-        Swift.print("tocsind \(status.version), pid \(status.pid), up \(status.uptimeSeconds) s (since \(status.startedAt))")
-        Swift.print("Config \(status.configPath), fingerprint \(status.configFingerprint.prefix(12))")
-        Swift.print("\(status.templates) templates, \(status.channels) channels, \(status.pendingDeliveries) deliveries in progress")
-        Swift.print("Audit log: \(status.auditHeadSeq) entries, head \(status.auditHeadHash.prefix(16))…")
+        Swift.print("tocsind \(status.version), pid \(status.pid), " + tr("actif depuis", "up") + " \(status.uptimeSeconds) s ("
+            + tr("depuis le", "since") + " \(TimeDisplay.format(status.startedAt)))")
+        Swift.print(tr("Configuration", "Config") + " \(status.configPath), " + tr("empreinte", "fingerprint") + " \(status.configFingerprint.prefix(12))")
+        Swift.print(tr(
+            "\(status.templates) modèles, \(status.channels) canaux, \(status.pendingDeliveries) livraisons en cours",
+            "\(status.templates) templates, \(status.channels) channels, \(status.pendingDeliveries) deliveries in progress"
+        ))
+        Swift.print(tr("Journal d'audit : \(status.auditHeadSeq) entrées, tête", "Audit log: \(status.auditHeadSeq) entries, head") + " \(status.auditHeadHash.prefix(16))…")
         if let problem = status.auditProblem {
-            Swift.print("AUDIT PROBLEM (sending is not affected; nothing more is signed): \(problem)")
-            Swift.print("  After investigating, an approver runs: tocsinctl audit accept --reason \"…\" (runbooks/audit-signing-key.md)")
+            Swift.print(tr(
+                "PROBLÈME D'AUDIT (l'envoi n'est pas touché ; plus rien n'est signé) : ",
+                "AUDIT PROBLEM (sending is not affected; nothing more is signed): "
+            ) + TimeDisplay.localizing(problem))
+            Swift.print(tr("  Après enquête, un approbateur lance", "  After investigating, an approver runs")
+                + ": tocsinctl audit accept --reason \"…\" (runbooks/audit-signing-key.md)")
         }
         for (channel, reason) in status.channelsUnavailable.sorted(by: { $0.key < $1.key }) {
-            Swift.print("CHANNEL CANNOT SEND: \(channel): \(reason)")
+            Swift.print(tr("CANAL INCAPABLE D'ENVOYER : ", "CHANNEL CANNOT SEND: ") + "\(channel): \(reason)")
         }
         if !status.recentFailures.isEmpty {
-            Swift.print("\nRecent failures:")
-            for delivery in status.recentFailures { Swift.print(ProgressLine.text(delivery)) }
+            Swift.print(tr("\nÉchecs récents (incidents) :", "\nRecent failures:"))
+            for delivery in status.recentFailures { Swift.print(DeliveryText.text(delivery)) }
         }
-        if !status.recentIncidents.isEmpty {
-            Swift.print("\nRecent incidents:")
-            for incident in status.recentIncidents {
-                let counts = incident.counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
-                Swift.print("  \(incident.incident)  \(Console.pad(incident.status, 8)) \(Console.pad(incident.template, 18)) \(incident.createdAt)  \(counts)")
-            }
+        if let failures = status.recentTestFailures, !failures.isEmpty {
+            Swift.print(tr("\nTests de canal en échec (jusqu'à la prochaine livraison du canal) :", "\nFailed channel tests (until the channel delivers again):"))
+            for delivery in failures { Swift.print(DeliveryText.text(delivery)) }
+        }
+        let tests = status.recentIncidents.filter { $0.status == "Test" }
+        let incidents = status.recentIncidents.filter { $0.status != "Test" }
+        if !incidents.isEmpty {
+            Swift.print(tr("\nIncidents récents :", "\nRecent incidents:"))
+            rows(incidents)
+        }
+        if !tests.isEmpty {
+            Swift.print(tr("\nTests de canal récents :", "\nRecent channel tests:"))
+            rows(tests)
+        }
+    }
+
+    /// Aligned for any template name: each column as wide as its longest value.
+    private static func rows(_ incidents: [IncidentSummary]) {
+        let statusWidth = incidents.map(\.status.count).max() ?? 0
+        let templateWidth = incidents.map(\.template.count).max() ?? 0
+        for incident in incidents {
+            let counts = incident.counts.sorted { $0.key < $1.key }.map { "\($0.value) \(DeliveryText.word($0.key))" }.joined(separator: ", ")
+            Swift.print("  \(incident.incident)  \(Console.pad(incident.status, statusWidth)) \(Console.pad(incident.template, templateWidth))  "
+                + "\(TimeDisplay.format(incident.createdAt))  \(counts)")
         }
     }
 }

@@ -67,6 +67,16 @@ enum TimeDisplay {
         rfc3339.map { format($0, style: style, now: now) } ?? absent
     }
 
+    /// `text` with every RFC 3339 time in it shown as ``Style/full`` (a health check's or an audit problem's
+    /// sentence, written by the daemon in UTC); the rest unchanged.
+    static func localizing(_ text: String) -> String {
+        guard text.contains("T") else { return text }
+        return text.replacing(rfc3339Pattern) { match in format(String(match.output), style: .full) }
+    }
+
+    // A date, `T`, a time, optional fraction, then `Z` or an offset: what `Timestamp.iso` writes.
+    nonisolated(unsafe) private static let rfc3339Pattern = #/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})/#
+
     /// Reads an RFC 3339 time, with or without fractional seconds; nil when it is not one.
     static func parse(_ text: String) -> Date? {
         if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }

@@ -30,6 +30,8 @@ struct DeliveryJob: Sendable {
     /// Once delivered: the service's own id for the message, and what its acceptance means (``ProviderReceipt``).
     var receipt: String?
     var acceptance: String?
+    /// How long the service took to answer the last attempt (progress shows it as the answer's time, not a delay).
+    var lastLatencyMillis: Int64?
 
     /// An SMS costs its segments, as Twilio meters and paces them (a 4-segment message uses 4 of `rate_limit`);
     /// every other attempt costs 1. Read from the stored bytes, so a resumed delivery is paced as before.

@@ -152,6 +152,7 @@ struct DeliveryScheduler<C: Clock<Duration>> {
         var next = job
         next.attempts = number
         next.lastStatus = result.status
+        next.lastLatencyMillis = result.latency.milliseconds
         next.nextAttemptAt = nil
         var reason: String?
         switch decision {

@@ -40,15 +40,19 @@ struct DaemonHandlers: Sendable {
         let active = configuration.current
         do {
             let head = try await store.auditHead()
-            return DaemonStatus(
+            let failures = try await Self.recentFailures(store, limit: 5)
+            var status = DaemonStatus(
                 version: Self.version, pid: getpid(), startedAt: Timestamp.iso(startedAt),
                 uptimeSeconds: Int64(Date().timeIntervalSince(startedAt)), configPath: active.configPath,
                 configFingerprint: active.configuration.fingerprint, channels: active.configuration.channels.count,
                 templates: active.configuration.templates.count, pendingDeliveries: dispatcher.pendingCount,
                 auditHeadSeq: head.seq, auditHeadHash: head.hash, recentIncidents: try await IncidentHandlers.recent(store, limit: 5),
-                recentFailures: try await store.recentFailures(limit: 5).map(DeliveryStatusMapper.status(of:)),
+                recentFailures: failures.incidents,
                 channelsUnavailable: active.unavailable, auditProblem: verifier.checkpoints.integrity.problem
             )
+            status.recentTestFailures = failures.tests
+            status.allClear = active.configuration.templates[BuiltInAllClear.id] == nil ? "built-in" : "template"
+            return status
         } catch let error as DaemonError {
             throw error
         } catch {

@@ -7,7 +7,7 @@ import TocsinStore
 /// Stored and in-memory deliveries as the admin protocol shows them.
 enum DeliveryStatusMapper {
     static func status(of job: DeliveryJob) -> DeliveryStatus {
-        DeliveryStatus(
+        var status = DeliveryStatus(
             id: job.id, channel: job.channel, recipient: job.recipient, state: job.state.rawValue,
             attempts: job.attempts, lastStatus: job.lastStatus, lastError: job.lastError,
             misconfiguration: job.misconfiguration, nextAttemptAt: job.nextAttemptAt.map(Timestamp.iso),
@@ -15,6 +15,8 @@ enum DeliveryStatusMapper {
             timeToDeliverMillis: job.deliveredAt.map { Int64(($0.timeIntervalSince(job.createdAt) * 1000).rounded()) },
             receipt: job.receipt, acceptance: job.acceptance
         )
+        status.lastLatencyMillis = job.lastLatencyMillis
+        return status
     }
 
     static func status(of record: DeliveryRecord) -> DeliveryStatus { status(of: record, type: nil) }
