@@ -20,7 +20,7 @@ RELEASE_BIN = $(shell $(SWIFT) build $(RELEASE_FLAGS) --show-bin-path 2>/dev/nul
 # What `install-files` copies from: release binaries, unless told otherwise (the tests use debug ones).
 INSTALL_BIN_DIR ?= $(RELEASE_BIN)
 
-.PHONY: all deps build test demo completions man release install install-files uninstall clean
+.PHONY: all deps build test demo completions man release install install-files install-man uninstall clean
 
 all: build
 
@@ -30,8 +30,10 @@ deps:
 build: deps
 	$(SWIFT) build $(SWIFT_FLAGS)
 
+# The man pages are generated first: HelpTests lints them with `man --warnings -l`.
 test: deps
 	$(SWIFT) build $(SWIFT_FLAGS) --build-tests
+	$(MAKE) --no-print-directory man
 	TOCSIN_BIN_DIR="$(BIN_DIR)" $(SWIFT) test $(SWIFT_FLAGS) --skip-build
 
 demo: build
@@ -56,21 +58,45 @@ faults: deps
 	$(SWIFT) build $(SWIFT_FLAGS) --build-tests
 	TOCSIN_FAULTS_FULL=1 TOCSIN_BIN_DIR="$(BIN_DIR)" $(SWIFT) test $(SWIFT_FLAGS) --skip-build --filter '$(FAULTS_FILTER)'
 
-# Shell completions and man pages, generated from the CLI definition itself.
+# Shell completions, written by tocsinctl itself (ArgumentParser). Their template ids, incident ids, channel names
+# and allowed values are asked from the daemon at each TAB (Sources/tocsinctl/Completion.swift).
+# Each shell's script is checked non-empty: a loop's failure in a middle pass would otherwise go unnoticed.
+COMPLETIONS_DIR = .build/completions
 completions: build
-	mkdir -p .build/completions
-	for shell in bash zsh fish; do "$(BIN_DIR)/tocsinctl" --generate-completion-script $$shell > .build/completions/tocsinctl.$$shell; done
+	mkdir -p $(COMPLETIONS_DIR)
+	for shell in bash zsh fish; do \
+		"$(BIN_DIR)/tocsinctl" --generate-completion-script $$shell > $(COMPLETIONS_DIR)/tocsinctl.$$shell \
+			&& [ -s $(COMPLETIONS_DIR)/tocsinctl.$$shell ] || exit 1; done
 
+# Man pages for both programs, by ArgumentParser's generate-manual plugin (it resolves offline: it is part of the
+# argument-parser checkout) over the debug build, which it brings up to date itself. The plugin writes into its own
+# work folder; the pages are copied to MAN_DIR and the target fails unless both are there and not empty.
+MAN_DIR ?= .build/man
+MAN_PAGES = tocsinctl.1 tocsind.1
+MAN_PLUGIN_OUT = .build/plugins/GenerateManual/outputs
 man: deps
-	$(SWIFT) package --allow-writing-to-directory .build/man generate-manual --product tocsinctl --output-directory .build/man
+	rm -rf "$(MAN_PLUGIN_OUT)"
+	$(SWIFT) package generate-manual --configuration debug
+	mkdir -p "$(MAN_DIR)"
+	for page in $(MAN_PAGES); do \
+		found=$$(find "$(MAN_PLUGIN_OUT)" -name "$$page" | head -n 1); \
+		[ -s "$$found" ] || { echo "man: $$page was not generated (looked in $(MAN_PLUGIN_OUT))" >&2; exit 1; }; \
+		cp "$$found" "$(MAN_DIR)/$$page" || exit 1; done
+
+# Installs the man pages of MAN_DIR; fails when one is missing, so `make install` never ends without them.
+install-man:
+	for page in $(MAN_PAGES); do \
+		[ -s "$(MAN_DIR)/$$page" ] || { echo "install-man: $(MAN_DIR)/$$page is missing (make man)" >&2; exit 1; }; done
+	install -d "$(DESTDIR)$(PREFIX)/share/man/man1"
+	for page in $(MAN_PAGES); do install -m 0644 "$(MAN_DIR)/$$page" "$(DESTDIR)$(PREFIX)/share/man/man1/" || exit 1; done
 
 release: deps
 	$(SWIFT) build $(RELEASE_FLAGS)
 
 # Binaries, units, sysusers/tmpfiles, example config (never over an existing one), completions, man pages, runbooks.
-install: release
+install: release man
 	$(MAKE) install-files INSTALL_BIN_DIR="$(RELEASE_BIN)"
-	-$(MAKE) man && install -d "$(DESTDIR)$(PREFIX)/share/man/man1" && install -m 0644 .build/man/*.1 "$(DESTDIR)$(PREFIX)/share/man/man1/"
+	$(MAKE) install-man
 
 install-files:
 	install -d "$(DESTDIR)$(PREFIX)/bin" "$(DESTDIR)$(UNITDIR)" "$(DESTDIR)$(PREFIX)/lib/sysusers.d" \
@@ -80,20 +106,23 @@ install-files:
 		"$(DESTDIR)$(SYSCONFDIR)/tocsin/recipients"
 	install -m 0755 "$(INSTALL_BIN_DIR)/tocsind" "$(INSTALL_BIN_DIR)/tocsinctl" "$(DESTDIR)$(PREFIX)/bin/"
 	for unit in systemd/tocsind.service systemd/tocsind.socket; do \
-		sed 's|/usr/bin/|$(PREFIX)/bin/|g' "$$unit" > "$(DESTDIR)$(UNITDIR)/$$(basename $$unit)"; chmod 0644 "$(DESTDIR)$(UNITDIR)/$$(basename $$unit)"; done
+		sed 's|/usr/bin/|$(PREFIX)/bin/|g' "$$unit" > "$(DESTDIR)$(UNITDIR)/$$(basename $$unit)" && chmod 0644 "$(DESTDIR)$(UNITDIR)/$$(basename $$unit)" || exit 1; done
 	install -m 0644 systemd/tocsin.sysusers "$(DESTDIR)$(PREFIX)/lib/sysusers.d/tocsin.conf"
 	install -m 0644 systemd/tocsin.tmpfiles "$(DESTDIR)$(PREFIX)/lib/tmpfiles.d/tocsin.conf"
 	install -m 0644 runbooks/*.md "$(DESTDIR)$(PREFIX)/share/doc/tocsin/runbooks/"
+	@# Completions from the installed binary itself; an empty script (a binary that cannot run here) fails the install.
 	"$(INSTALL_BIN_DIR)/tocsinctl" --generate-completion-script bash > "$(DESTDIR)$(PREFIX)/share/bash-completion/completions/tocsinctl"
 	"$(INSTALL_BIN_DIR)/tocsinctl" --generate-completion-script zsh > "$(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_tocsinctl"
 	"$(INSTALL_BIN_DIR)/tocsinctl" --generate-completion-script fish > "$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/tocsinctl.fish"
+	[ -s "$(DESTDIR)$(PREFIX)/share/bash-completion/completions/tocsinctl" ] && [ -s "$(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_tocsinctl" ] \
+		&& [ -s "$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/tocsinctl.fish" ]
 	@# The example config is a starting point: an administrator's own config is never overwritten.
 	[ -e "$(DESTDIR)$(SYSCONFDIR)/tocsin/tocsin.yaml" ] || install -m 0640 config/tocsin.yaml "$(DESTDIR)$(SYSCONFDIR)/tocsin/tocsin.yaml"
 	for template in config/templates/*.yaml; do \
-		[ -e "$(DESTDIR)$(SYSCONFDIR)/tocsin/templates/$$(basename $$template)" ] || install -m 0644 "$$template" "$(DESTDIR)$(SYSCONFDIR)/tocsin/templates/"; done
+		[ -e "$(DESTDIR)$(SYSCONFDIR)/tocsin/templates/$$(basename $$template)" ] || install -m 0644 "$$template" "$(DESTDIR)$(SYSCONFDIR)/tocsin/templates/" || exit 1; done
 	@# Example recipients files (personal data once filled in: not world-readable), never over an existing one.
 	for list in config/recipients/*; do \
-		[ -e "$(DESTDIR)$(SYSCONFDIR)/tocsin/recipients/$$(basename $$list)" ] || install -m 0640 "$$list" "$(DESTDIR)$(SYSCONFDIR)/tocsin/recipients/"; done
+		[ -e "$(DESTDIR)$(SYSCONFDIR)/tocsin/recipients/$$(basename $$list)" ] || install -m 0640 "$$list" "$(DESTDIR)$(SYSCONFDIR)/tocsin/recipients/" || exit 1; done
 
 # Removes what `install` put in place, but never the config, the state or the audit log.
 uninstall:
@@ -101,7 +130,8 @@ uninstall:
 		"$(DESTDIR)$(UNITDIR)/tocsind.service" "$(DESTDIR)$(UNITDIR)/tocsind.socket" \
 		"$(DESTDIR)$(PREFIX)/lib/sysusers.d/tocsin.conf" "$(DESTDIR)$(PREFIX)/lib/tmpfiles.d/tocsin.conf" \
 		"$(DESTDIR)$(PREFIX)/share/bash-completion/completions/tocsinctl" "$(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_tocsinctl" \
-		"$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/tocsinctl.fish" "$(DESTDIR)$(PREFIX)/share/man/man1/tocsinctl"*.1
+		"$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/tocsinctl.fish" \
+		"$(DESTDIR)$(PREFIX)/share/man/man1/tocsinctl.1" "$(DESTDIR)$(PREFIX)/share/man/man1/tocsind.1"
 	rm -rf "$(DESTDIR)$(PREFIX)/share/doc/tocsin"
 	@echo "Kept: $(SYSCONFDIR)/tocsin (config) and /var/lib/tocsin (state, audit log)."
 

@@ -7,7 +7,8 @@ set -euo pipefail
 # nginx-light: the benchmark's receiver (`make bench`; the smoke test runs it once in tiny mode). curl: its floor.
 # python3-jsonschema: validates webhook bodies against docs/webhook-payload.schema.json (draft 2020-12: 4.0 or later;
 # Debian 12 has 4.10). nodejs: runs the Node.js recipe of docs/verifying-webhooks.md (built-in crypto only).
-apt_packages=(libcurl4-openssl-dev libsqlite3-dev sqlite3 python3 python3-jsonschema nodejs util-linux libxml2-utils nginx-light curl chromium systemd openssl)
+# man-db: `man --warnings -l`, which the tests lint the generated man pages with (groff-base comes with it).
+apt_packages=(libcurl4-openssl-dev libsqlite3-dev sqlite3 python3 python3-jsonschema nodejs util-linux libxml2-utils nginx-light curl chromium systemd openssl man-db)
 missing=()
 for package in "${apt_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -17,7 +17,7 @@ extension Tocsinctl.Audit {
         @Option(name: .long, help: "Only entries at or after this time (ISO 8601, e.g. 2026-03-01T08:00:00Z, or milliseconds since 1970).")
         var since: String?
         @Option(name: .long, help: "Only entries at or before this time.") var until: String?
-        @Option(name: .long, help: "Only the entries of this incident.") var incident: String?
+        @Option(name: .long, help: "Only the entries of this incident.", completion: .incidentIDs) var incident: String?
         @OptionGroup var global: GlobalOptions
 
         func run() throws {

@@ -55,7 +55,7 @@ extension Tocsinctl {
                 abstract: "Send a CAP status Test message to one channel and show its answer.",
                 discussion: "The message says plainly, in each language, that it is a technical check needing no action."
             )
-            @Argument(help: "The channel name (see `tocsinctl channels list`).") var channel: String
+            @Argument(help: "The channel name (see `tocsinctl channels list`).", completion: .channelNames) var channel: String
             @Option(name: .customLong("to"), help: "For an SMS or e-mail channel: the one configured recipient to test (default: the first).")
             var recipient: String?
             @Flag(name: .long, help: "Do not ask for confirmation, even when the test is seen by the public.") var yes = false

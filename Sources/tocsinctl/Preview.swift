@@ -9,10 +9,10 @@ extension Tocsinctl {
             abstract: "Render a template with its values, exactly as it would go out, without sending anything."
         )
 
-        @Argument(help: "The template id.")
+        @Argument(help: "The template id.", completion: .templateIDs)
         var template: String
 
-        @Option(name: .customLong("set"), help: ArgumentHelp("A template variable, name=value.", valueName: "name=value"))
+        @Option(name: .customLong("set"), help: ArgumentHelp("A template variable, name=value.", valueName: "name=value"), completion: .assignments)
         var assignments: [String] = []
 
         @Flag(name: .long, help: "Preview it as a drill (marked, drill route).")

@@ -11,7 +11,7 @@ extension Tocsinctl {
             discussion: "Exit 0 when every delivery was delivered and every objective met, 1 otherwise."
         )
 
-        @Argument(help: "The incident id.") var incident: String
+        @Argument(help: "The incident id.", completion: .incidentIDs) var incident: String
         @Option(name: .long, help: "Also write a self-contained HTML report (with a timeline chart) to this file.")
         var html: String?
         @OptionGroup var global: GlobalOptions

@@ -17,8 +17,8 @@ extension Tocsinctl {
                 """
         )
 
-        @Argument(help: "The incident id (see `tocsinctl status`).") var incident: String
-        @Option(name: .long, help: "The channel whose failed deliveries are sent again.") var channel: String
+        @Argument(help: "The incident id (see `tocsinctl status`).", completion: .incidentIDs) var incident: String
+        @Option(name: .long, help: "The channel whose failed deliveries are sent again.", completion: .channelNames) var channel: String
         @Flag(name: .long, help: "Do not ask for confirmation.") var yes = false
         @Flag(name: .long, help: "Return once the deliveries are reopened, without following delivery.") var noWait = false
         @OptionGroup var global: GlobalOptions

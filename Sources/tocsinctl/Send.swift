@@ -11,7 +11,7 @@ extension Tocsinctl {
             discussion: "Shows what will go out and asks you to type the template id, unless --yes."
         )
 
-        @Argument(help: "The template id (see `tocsinctl templates list`).") var template: String
+        @Argument(help: "The template id (see `tocsinctl templates list`).", completion: .templateIDs) var template: String
         @OptionGroup var options: SendOptions
         @OptionGroup var global: GlobalOptions
 
@@ -28,7 +28,7 @@ extension Tocsinctl {
             discussion: "Drills may use templates that are not approved yet; the result says so."
         )
 
-        @Argument(help: "The template id.") var template: String
+        @Argument(help: "The template id.", completion: .templateIDs) var template: String
         @OptionGroup var options: SendOptions
         @OptionGroup var global: GlobalOptions
 
@@ -45,8 +45,8 @@ extension Tocsinctl {
             discussion: "The update references the incident's first message; its values carry over unless --set changes them. A drill's update is a drill."
         )
 
-        @Argument(help: "The incident id.") var incident: String
-        @Argument(help: "The template of the update.") var template: String
+        @Argument(help: "The incident id.", completion: .incidentIDs) var incident: String
+        @Argument(help: "The template of the update.", completion: .templateIDs) var template: String
         @OptionGroup var options: SendOptions
         @OptionGroup var global: GlobalOptions
 
@@ -66,8 +66,8 @@ extension Tocsinctl {
             discussion: "Uses the 'all-clear' template unless --template names another; the incident's values carry over."
         )
 
-        @Argument(help: "The incident id.") var incident: String
-        @Option(name: .long, help: "The all-clear template (default: all-clear).") var template = "all-clear"
+        @Argument(help: "The incident id.", completion: .incidentIDs) var incident: String
+        @Option(name: .long, help: "The all-clear template (default: all-clear).", completion: .templateIDs) var template = "all-clear"
         @OptionGroup var options: SendOptions
         @OptionGroup var global: GlobalOptions
 
@@ -87,7 +87,7 @@ extension Tocsinctl {
             discussion: "What was already delivered stays delivered: to correct a message, send an update or an all-clear."
         )
 
-        @Argument(help: "The incident id.") var incident: String
+        @Argument(help: "The incident id.", completion: .incidentIDs) var incident: String
         @Flag(name: .long, help: "Do not ask for confirmation.") var yes = false
         @OptionGroup var global: GlobalOptions
 

@@ -9,7 +9,7 @@ extension Tocsinctl {
             abstract: "Show the daemon's state, or one incident with every delivery."
         )
 
-        @Argument(help: "An incident id; without it, the daemon's state and recent incidents.")
+        @Argument(help: "An incident id; without it, the daemon's state and recent incidents.", completion: .incidentIDs)
         var incident: String?
 
         @OptionGroup var global: GlobalOptions

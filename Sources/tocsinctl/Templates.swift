@@ -30,7 +30,7 @@ extension Tocsinctl {
 
         struct Show: ParsableCommand {
             static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a template: its texts, variables and approval.")
-            @Argument(help: "The template id.") var template: String
+            @Argument(help: "The template id.", completion: .templateIDs) var template: String
             @OptionGroup var global: GlobalOptions
 
             func run() throws {
@@ -47,7 +47,7 @@ extension Tocsinctl {
                 abstract: "Approve a template's current content for live sends (approvers only).",
                 discussion: "The approval signs the SHA-256 of the template's content: any later edit needs a new approval."
             )
-            @Argument(help: "The template id.") var template: String
+            @Argument(help: "The template id.", completion: .templateIDs) var template: String
             @Flag(name: .long, help: "Do not ask for confirmation.") var yes = false
             @OptionGroup var global: GlobalOptions
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TocsinCore
 
 /// `tocsinctl`: the operator's command line for `tocsind`.
 @main
@@ -26,6 +27,7 @@ struct Tocsinctl: ParsableCommand {
             Exit codes: 0 all delivered (or done) · 1 some deliveries failed (or the audit chain is broken) · \
             2 usage or validation error, nothing sent · 3 tocsind unreachable · 4 refused (not authorised, template not approved).
             """,
+        version: TocsinVersion.string,
         subcommands: [Send.self, Drill.self, Update.self, AllClear.self, Cancel.self, Resend.self, Status.self, Report.self, Preview.self, Templates.self, Audit.self, Channels.self, Reload.self, Backup.self, Health.self]
     )
 }

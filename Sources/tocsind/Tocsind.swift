@@ -10,7 +10,8 @@ import TocsinDaemon
 struct Tocsind: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tocsind",
-        abstract: "Tocsin daemon: fans approved urgent notices out to every configured channel, durably, with an audit trail."
+        abstract: "Tocsin daemon: fans approved urgent notices out to every configured channel, durably, with an audit trail.",
+        version: TocsinVersion.string
     )
 
     @Option(name: .long, help: "The config file (default: $TOCSIN_CONFIG or /etc/tocsin/tocsin.yaml).")

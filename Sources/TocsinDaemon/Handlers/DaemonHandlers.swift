@@ -6,7 +6,7 @@ import TocsinStore
 
 /// `daemon.*`: the daemon's own state (status, health), its configuration (reload) and copies of its state (backup).
 struct DaemonHandlers: Sendable {
-    static let version = "0.1.0"
+    static let version = TocsinVersion.string
 
     let configuration: ConfigurationHolder
     let store: any Store
