@@ -3,7 +3,12 @@ import TocsinCore
 import TocsinProtocol
 
 /// The incident report as one self-contained HTML page: inline CSS, inline SVG, no script, no external asset,
-/// so it opens offline, archives as a single file and prints. Labels are bilingual (French / English).
+/// so it opens offline, archives as a single file and prints.
+///
+/// Labels stay bilingual (French / English) whatever the operator's language: the page is a record handed to
+/// auditors and kept for years, read by people other than the one who produced it. Times are local with their
+/// offset (``TimeDisplay``, `--utc` for UTC). The layout fits 1280 px without horizontal scrolling and turns its
+/// tables into stacked cards on a phone; only the chart scrolls inside its own box there.
 enum ReportHTML {
     static func render(_ report: IncidentReport) -> String {
         let summary = report.trigger.summary
@@ -12,19 +17,26 @@ enum ReportHTML {
             <html lang="fr">
             <head>
             <meta charset="utf-8">
+            <meta name="viewport" content="width=device-width, initial-scale=1">
             <title>Bilan d'incident / Incident report \(esc(summary.incident))</title>
             <style>\(css)</style>
             </head>
             <body>
-            <h1>Bilan d'incident / Incident report <code>\(esc(summary.incident))</code></h1>
+            <header><h1>Bilan d'incident / Incident report <code>\(esc(summary.incident))</code></h1>
+            <p class="kind \(summary.status == "Actual" ? "live" : "drill")">\(kindLabel(summary))</p></header>
 
             """
-        html += trigger(report)
-        html += "<h2>Chronologie / Timeline</h2>\n" + TimelineSVG(report: report).render() + "\n"
-        html += scorecard(report)
-        html += deliveries(report)
-        html += audit(report)
-        html += "<footer>Tocsin — généré / generated from the daemon's store; chain head \(esc(report.chain.headHash))</footer>\n"
+        html += section("approval", "Approbation / Approval", table(kv: approvalRows(report.trigger)))
+        html += section("trigger", "Déclenchement / Trigger", table(kv: triggerRows(report.trigger)))
+        html += section("instruction", "Message et consigne / Message and instruction", messages(summary.messages))
+        html += section("timeline", "Chronologie / Timeline", TimelineSVG(report: report).render() + TimelineSVG.legend)
+        html += section("scorecard", "Bilan par canal / Scorecard per channel", scorecard(report))
+        html += section("deliveries", "Livraisons / Deliveries", deliveries(report.deliveries))
+        html += section("retries", "Tentatives et reprises / Attempts and retries", retries(report.deliveries))
+        html += section("follow-ups", "Suivis / Follow-ups", followUps(report))
+        html += section("audit", "Journal d'audit / Audit log", audit(report))
+        html += "<footer>Tocsin — généré le / generated on \(time(Date())) from the daemon's store; "
+        html += "tête de chaîne / chain head <code>\(esc(report.chain.headHash))</code></footer>\n"
         html += "</body>\n</html>\n"
         return html
     }
@@ -32,120 +44,187 @@ enum ReportHTML {
     /// Escapes text for element content and quoted attribute values alike.
     static func esc(_ text: String) -> String { HTMLEscaping.escape(text) }
 
-    private static func row(_ cells: [String], header: Bool = false, classes: String? = nil) -> String {
-        let tag = header ? "th" : "td"
-        return "<tr\(classes.map { " class=\"\(esc($0))\"" } ?? "")>" + cells.map { "<\(tag)>\($0)</\(tag)>" }.joined() + "</tr>\n"
+    // MARK: Building blocks
+
+    static func section(_ id: String, _ title: String, _ content: String) -> String {
+        "<section id=\"\(id)\">\n<h2>\(title)</h2>\n\(content)</section>\n"
     }
 
-    private static func verdict(_ met: Bool?) -> String {
+    /// A label/value table: one row per pair, the label in its own cell (stacked above the value on a phone).
+    static func table(kv rows: [(String, String)]) -> String {
+        "<table class=\"kv\">\n" + rows.map { "<tr><th scope=\"row\">\($0.0)</th><td>\($0.1)</td></tr>\n" }.joined() + "</table>\n"
+    }
+
+    /// A table that becomes one card per row on a phone, each cell labelled by its column (`data-label`).
+    /// - Parameter cellClass: a class for the cells of one column (by title), e.g. the errors, which may be one long
+    ///   unbroken line.
+    static func table(
+        columns: [String], rows: [(cells: [String], classes: String?)], classes: String = "", cellClass: [String: String] = [:]
+    ) -> String {
+        var html = "<table class=\"cards \(classes)\">\n<thead><tr>" + columns.map { "<th scope=\"col\">\($0)</th>" }.joined()
+        html += "</tr></thead>\n<tbody>\n"
+        for row in rows {
+            html += "<tr\(row.classes.map { " class=\"\($0)\"" } ?? "")>"
+            // The label is the column title without markup, for CSS `attr()`.
+            html += zip(columns, row.cells).map { column, cell in
+                "<td\(cellClass[column].map { " class=\"\($0)\"" } ?? "") data-label=\"\(esc(plain(column)))\">\(cell)</td>"
+            }.joined() + "</tr>\n"
+        }
+        return html + "</tbody>\n</table>\n"
+    }
+
+    private static func plain(_ html: String) -> String {
+        html.replacingOccurrences(of: "<[^>]+>", with: "", options: .regularExpression)
+            .replacingOccurrences(of: "&amp;", with: "&")
+    }
+
+    /// A local time with its offset, marked up with the machine-readable instant.
+    static func time(_ date: Date) -> String {
+        "<time datetime=\"\(TimeDisplay.format(date, style: .rfc3339))\">\(esc(TimeDisplay.format(date)))</time>"
+    }
+
+    static func time(millis: Int64) -> String { time(Date(timeIntervalSince1970: Double(millis) / 1000)) }
+
+    /// A time as the daemon sends it (RFC 3339, UTC), shown locally; "—" when absent.
+    static func time(_ rfc3339: String?) -> String {
+        guard let rfc3339 else { return "—" }
+        guard let date = TimeDisplay.parse(rfc3339) else { return esc(rfc3339) }
+        return time(date)
+    }
+
+    static func verdict(_ met: Bool?) -> String {
         guard let met else { return "—" }
         return met ? "<span class=\"met\">Atteint / Met</span>" : "<span class=\"missed\">Manqué / Missed</span>"
     }
 
-    private static func trigger(_ report: IncidentReport) -> String {
-        let trigger = report.trigger
+    static func kindLabel(_ summary: IncidentSummary) -> String {
+        let base = summary.status == "Actual" ? "RÉEL / LIVE" : "EXERCICE / DRILL"
+        return "<strong>\(base)</strong> — CAP \(esc(summary.status)) \(esc(summary.msgType))"
+    }
+
+    /// What a follow-up is, in words: an update, the all-clear or a cancel.
+    static func followUpKind(_ summary: IncidentSummary) -> String {
+        switch summary.msgType {
+        case "Update": return "Mise à jour / Update"
+        case "Cancel": return summary.template == "all-clear" ? "Fin d'alerte / All clear" : "Annulation / Cancel"
+        default: return esc(summary.msgType)
+        }
+    }
+
+    // MARK: Who approved, who triggered, what was said
+
+    /// The approvals in force at send time, with the very content hash each approver signed.
+    static func approvalRows(_ trigger: ReportTrigger) -> [(String, String)] {
         let summary = trigger.summary
-        let drill = summary.status != "Actual"
-        var html = "<h2>Déclenchement / Trigger</h2>\n<table class=\"kv\">\n"
-        html += row(["Type", "<strong>\(drill ? "EXERCICE / DRILL" : "RÉEL / LIVE")</strong> — CAP \(esc(summary.status)) \(esc(summary.msgType))"])
-        html += row(["Modèle / Template", "\(esc(summary.template)) <small>\(esc(trigger.templateHash))</small>"])
-        html += row(["Approuvé / Approved", summary.approved ? "oui / yes" : "<span class=\"missed\">non / no</span>"])
-        html += row(["Par / By", esc([trigger.userName, trigger.uid.map { "uid \($0)" }, trigger.pid.map { "pid \($0)" }].compactMap { $0 }.joined(separator: ", "))])
-        html += row(["Quand / When", esc(summary.createdAt)])
-        html += row(["Parcours / Route", esc(summary.route)])
-        if let references = summary.references { html += row(["Suite de / Follows up", esc(references)]) }
-        for (name, value) in summary.variables.sorted(by: { $0.key < $1.key }) {
-            html += row(["Variable <code>\(esc(name))</code>", esc(value)])
+        var rows: [(String, String)] = [("Modèle / Template", "<code>\(esc(summary.template))</code>")]
+        let approvals = trigger.approvals ?? []
+        for approval in approvals {
+            let who = [approval.approverName, "uid \(approval.approverUID)"].compactMap { $0 }.joined(separator: ", ")
+            rows.append(("Approuvé par / Approved by", "<strong>\(esc(who))</strong> — \(time(millis: approval.approvedAtMillis))"))
+            rows.append(("Contenu approuvé / Content approved", "<code>\(esc(approval.contentHash))</code>"))
         }
-        for message in summary.messages {
-            html += row(["Message [\(esc(message.language))]", "<strong>\(esc(message.title))</strong><br>\(esc(message.body))"])
-        }
-        html += "</table>\n"
-        if !report.followUps.isEmpty {
-            html += "<h3>Suivis / Follow-ups</h3>\n<table>\n" + row(["Incident", "Type", "Modèle / Template", "Quand / When"], header: true)
-            for followUp in report.followUps {
-                html += row([esc(followUp.incident), esc(followUp.msgType), esc(followUp.template), esc(followUp.createdAt)])
+        if approvals.isEmpty {
+            let state: String
+            if !summary.approved {
+                state = "<span class=\"missed\">Non approuvé / Not approved</span>"
+                    + (summary.status == "Actual" ? "" : " — exercice permis sans approbation / a drill may use an unapproved template")
+            } else if trigger.approvals == nil {
+                state = "Oui / Yes (approbateurs non fournis par ce démon / approvers not reported by this daemon)"
+            } else {
+                state = "Oui, sans signature : texte fixé par Tocsin / Yes, no signature: wording fixed by Tocsin"
             }
-            html += "</table>\n"
+            rows.append(("Approuvé / Approved", state))
+            rows.append(("Contenu du modèle / Template content", "<code>\(esc(trigger.templateHash))</code>"))
+        }
+        rows.append(("Contenu envoyé / Content sent", "<code>\(esc(trigger.contentHash))</code>"))
+        return rows
+    }
+
+    static func triggerRows(_ trigger: ReportTrigger) -> [(String, String)] {
+        let summary = trigger.summary
+        let who = [trigger.userName, trigger.uid.map { "uid \($0)" }, trigger.pid.map { "pid \($0)" }].compactMap { $0 }
+        var rows: [(String, String)] = [
+            ("Type", kindLabel(summary)),
+            ("Déclenché par / Triggered by", who.isEmpty ? "—" : "<strong>\(esc(who.joined(separator: ", ")))</strong>"),
+            ("Quand / When", time(millis: trigger.createdAtMillis)),
+            ("Parcours / Route", esc(summary.route)),
+        ]
+        if let references = summary.references { rows.append(("Suite de / Follows up", "<code>\(esc(references))</code>")) }
+        for (name, value) in summary.variables.sorted(by: { $0.key < $1.key }) {
+            rows.append(("Variable <code>\(esc(name))</code>", esc(value)))
+        }
+        return rows
+    }
+
+    /// Each language's event, title, body and instruction, as sent.
+    static func messages(_ messages: [RenderedText]) -> String {
+        guard !messages.isEmpty else { return "<p>—</p>\n" }
+        var html = ""
+        for message in messages {
+            html += "<article class=\"message\" lang=\"\(esc(message.language))\">\n"
+            html += "<p class=\"event\">[\(esc(message.language))] \(esc(message.event))</p>\n"
+            html += "<p class=\"title\"><strong>\(esc(message.title))</strong></p>\n<p>\(esc(message.body))</p>\n"
+            html += "<p class=\"instruction\"><span class=\"label\">Consigne / Instruction :</span> "
+            html += message.instruction.map(esc) ?? "<em>aucune / none</em>"
+            html += "</p>\n"
+            if let short = message.short {
+                html += "<p class=\"short\"><span class=\"label\">Texte court / Short text :</span> \(esc(short))</p>\n"
+            }
+            html += "</article>\n"
         }
         return html
     }
 
-    private static func scorecard(_ report: IncidentReport) -> String {
-        let objectives = report.objectives
-        var html = "<h2>Bilan par canal / Scorecard per channel</h2>\n<table>\n"
-        html += row(["Canal / Channel", "Livrés / Delivered", "Échecs / Failed", "Dernière livraison / Last delivery",
-                     "Objectif / Objective" + (objectives.channelWithinMillis.map { " (\(esc(Elapsed.text($0))))" } ?? "")], header: true)
-        for channel in report.channels {
-            html += row([
-                esc(channel.channel), "\(channel.delivered) / \(channel.deliveries)", "\(channel.failed)",
-                esc(Elapsed.text(channel.lastDeliveryMillis)), verdict(channel.objectiveMet),
-            ], classes: channel.failed > 0 ? "fail" : nil)
-        }
-        html += "</table>\n<table class=\"kv\">\n"
-        let totals = report.totals
-        html += row(["Livraisons / Deliveries", "\(totals.deliveries) — \(totals.delivered) livrées / delivered, \(totals.failed) échecs / failed"
-            + (totals.unfinished > 0 ? ", \(totals.unfinished) en cours / unfinished" : "")])
-        html += row(["Première livraison / First delivery", esc(Elapsed.text(totals.timeToFirstDeliveryMillis))])
-        html += row(["Dernière livraison / Last delivery", esc(Elapsed.text(totals.timeToLastDeliveryMillis))])
-        if let within = objectives.incidentWithinMillis {
-            html += row(["Objectif global / Overall objective (\(esc(Elapsed.text(within))))", verdict(objectives.incidentMet)])
-        }
-        if objectives.channelWithinMillis != nil {
-            html += row(["Tous les canaux / Every channel", verdict(objectives.channelsMet)])
-        }
-        return html + "</table>\n"
-    }
-
-    private static func deliveries(_ report: IncidentReport) -> String {
-        var html = "<h2>Livraisons / Deliveries</h2>\n<table>\n"
-        html += row(["Canal / Channel", "Destinataire / Recipient", "État / State", "Tentatives / Attempts",
-                     "Première tentative / First attempt", "Livré à / Delivered at", "Délai / Time to deliver",
-                     "Reçu du service / Service receipt", "Dernière erreur / Last error"], header: true)
-        for delivery in report.deliveries {
-            // The service's own words for what it did ("accepted by Twilio (SM…)"), or its bare id.
-            let receipt = delivery.acceptance ?? delivery.receipt.map { "id \($0)" } ?? ""
-            html += row([
-                esc(delivery.channel), esc(delivery.recipient ?? "—"), esc(delivery.state), "\(delivery.attempts)",
-                esc(delivery.firstAttemptAt ?? "—"), esc(delivery.deliveredAt ?? "—"), esc(Elapsed.text(delivery.timeToDeliverMillis)),
-                esc(receipt), esc(delivery.lastError ?? "") + (delivery.misconfiguration ? " <em>(configuration)</em>" : ""),
-            ], classes: delivery.state == "failed" ? "fail" : nil)
-            for attempt in delivery.attemptLog {
-                let answer = attempt.httpStatus.map { "HTTP \($0)" } ?? attempt.error ?? ""
-                html += row([
-                    "", "#\(attempt.number)", esc(attempt.outcome), "\(attempt.latencyMillis) ms", esc(attempt.at),
-                    "+\(esc(Elapsed.text(attempt.offsetMillis)))", "", esc(attempt.receipt ?? ""), esc(answer),
-                ], classes: "attempt")
-            }
-        }
-        return html + "</table>\n"
-    }
+    // MARK: Audit
 
     private static func audit(_ report: IncidentReport) -> String {
         let chain = report.chain
-        var html = "<h2>Journal d'audit / Audit log</h2>\n<p>"
+        var html = "<p>"
         html += chain.intact
-            ? "<span class=\"met\">Chaîne intacte / Chain intact</span> — \(chain.checked) entrées / entries, tête / head <code>\(esc(chain.headHash))</code>"
+            ? "<span class=\"met\">Chaîne intacte / Chain intact</span> — \(Plural.both(Int(chain.checked), fr: ("entrée", "entrées"), en: ("entry", "entries"))), tête / head <code>\(esc(chain.headHash))</code>"
             : "<span class=\"missed\">CHAÎNE ROMPUE / CHAIN BROKEN</span> — entrée / entry \(chain.brokenSeq ?? 0): \(esc(chain.problem ?? ""))"
-        html += "</p>\n<table class=\"audit\">\n" + row(["N°", "Heure / Time", "Type / Kind", "uid", "Détail / Detail", "Empreinte / Hash"], header: true)
-        for entry in report.audit {
-            html += row([
-                "\(entry.seq)", esc(entry.time), esc(entry.kind), entry.uid.map { "\($0)" } ?? "—",
+        html += "</p>\n"
+        let rows = report.audit.map { entry in
+            (cells: [
+                "\(entry.seq)", entry.timeMillis.map { time(millis: $0) } ?? time(entry.time), esc(entry.kind), entry.uid.map { "\($0)" } ?? "—",
                 "<code>\(esc(entry.detail))</code>", "<code>\(esc(String(entry.hash.prefix(16))))…</code>",
-            ])
+            ], classes: String?.none)
         }
-        return html + "</table>\n"
+        return html + table(
+            columns: ["N°", "Heure / Time", "Type / Kind", "uid", "Détail / Detail", "Empreinte / Hash"], rows: rows, classes: "audit"
+        )
     }
 
     private static let css = """
-        body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1b1b1b;margin:2em auto;max-width:1100px;padding:0 1em}
-        h1{font-size:1.5em;border-bottom:3px solid #b00020;padding-bottom:.3em}h2{font-size:1.2em;margin-top:1.6em}
-        table{border-collapse:collapse;width:100%;margin:.5em 0}th,td{border:1px solid #ccc;padding:.25em .5em;text-align:left;vertical-align:top}
-        th{background:#f0f0f0}table.kv td:first-child{width:28%;font-weight:600}tr.fail td{background:#fdecea}
-        tr.attempt td{font-size:.85em;color:#555;border-top:none}code{font-size:.85em;word-break:break-all}
-        .met{color:#1b7f3b;font-weight:700}.missed{color:#b00020;font-weight:700}svg{width:100%;height:auto;border:1px solid #ddd}
-        footer{margin-top:2em;font-size:.8em;color:#666}
+        *{box-sizing:border-box}html{-webkit-text-size-adjust:100%}
+        body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1b1b1b;margin:0 auto;max-width:1100px;padding:1em}
+        h1{font-size:1.5em;border-bottom:3px solid #b00020;padding-bottom:.3em;margin-top:0}h2{font-size:1.25em;margin-top:1.8em}
+        h3{font-size:1.1em;margin-top:1.4em}h4{font-size:1em;margin:1em 0 .3em}
+        p,li,td,th,summary,code{overflow-wrap:anywhere}code{font-size:max(.85em,12px)}
+        table{border-collapse:collapse;width:100%;margin:.5em 0}th,td{border:1px solid #ccc;padding:.3em .5em;text-align:left;vertical-align:top}
+        thead th{background:#f0f0f0}table.kv th{width:28%;background:#f7f7f7}tr.fail td{background:#fdecea}
+        td.error{font-family:ui-monospace,monospace;font-size:max(.85em,12px)}
+        .met{color:#1b7f3b;font-weight:700}.missed{color:#b00020;font-weight:700}
+        .kind{font-size:1.1em}.kind.live strong{color:#fff;background:#b00020;padding:.1em .4em}
+        .kind.drill strong{background:#fff3cd;padding:.1em .4em}
+        article.message{border-left:4px solid #1565c0;padding:.2em .8em;margin:.8em 0;background:#f7f9fc}
+        article.message p{margin:.3em 0}.event,.label{font-weight:600;color:#444}
+        .instruction{font-size:1.05em}
+        .follow-up{border-top:2px solid #ddd;margin-top:1.5em}
+        .chart{overflow-x:auto;border:1px solid #ddd}.chart svg{display:block;width:100%;max-width:960px;height:auto}
+        ul.legend{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.4em 1.4em;margin:.6em 0}
+        ul.legend li{display:flex;align-items:center;gap:.4em}ul.legend svg{flex:none}
+        .retry{margin:.8em 0;padding:.4em .8em;border:1px solid #e0e0e0}.retry p{margin:.2em 0}
+        details summary{cursor:pointer;color:#1565c0}
+        footer{margin-top:2em;font-size:13px;color:#555}
+        @media (max-width:700px){
+        body{padding:.6em}.chart svg{min-width:560px}
+        table.kv th,table.kv td{display:block;width:auto;border:none}table.kv tr{display:block;border-bottom:1px solid #ccc}
+        table.kv th{padding-bottom:0;background:none}
+        table.cards thead{display:none}table.cards,table.cards tbody,table.cards tr,table.cards td{display:block;width:auto}
+        table.cards tr{border:1px solid #ccc;margin:.6em 0}table.cards td{border:none;border-top:1px solid #eee}
+        table.cards td::before{content:attr(data-label);display:block;font-size:12px;font-weight:600;color:#555}}
         @media print{body{margin:0;max-width:none;font-size:11px}h2{break-after:avoid}tr,svg{break-inside:avoid}
-        tr.fail td{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
+        .chart{overflow:visible}tr.fail td{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
         """
 }

@@ -2,12 +2,16 @@ import Foundation
 import TocsinProtocol
 
 /// The report's timeline: one row per channel from the trigger (t = 0) to its last delivery, a mark per attempt
-/// where it ended (green delivered, orange retry, red failed), and the objectives as dashed lines.
+/// where it ended (green delivered, orange retry, red failed), and the objectives as dashed lines; ``legend`` says so
+/// beside it, in HTML so that it stays readable however small the chart is drawn.
+///
+/// Drawn 720 units wide: at most 960 px on a wide screen (text ~16 px); on a phone its box scrolls rather than
+/// shrinking the text below ~9 px (the page's CSS gives it a minimum width there).
 struct TimelineSVG {
     let report: IncidentReport
 
-    private let width = 960.0
-    private let labelWidth = 170.0
+    private let width = 720.0
+    private let labelWidth = 130.0
     private let rowHeight = 30.0
     private let top = 44.0
 
@@ -25,7 +29,7 @@ struct TimelineSVG {
         func x(_ millis: Int64) -> Double { labelWidth + Double(max(millis, 0)) / span * plot }
         let height = top + Double(max(channels.count, 1)) * rowHeight + 40
 
-        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"timeline\" viewBox=\"0 0 \(fmt(width)) \(fmt(height))\" role=\"img\""
+        var svg = "<div class=\"chart\">\n<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"timeline\" viewBox=\"0 0 \(fmt(width)) \(fmt(height))\" role=\"img\""
         svg += " aria-label=\"Chronologie des livraisons / Delivery timeline\" font-family=\"sans-serif\" font-size=\"12\">\n"
         svg += "<text x=\"4\" y=\"18\" font-weight=\"bold\">Canal / Channel</text>\n"
         // Axis with five ticks.
@@ -46,7 +50,8 @@ struct TimelineSVG {
                 ?? rows.flatMap { $0.attemptLog.map { $0.offsetMillis + $0.latencyMillis } }.max() ?? 0
             let failed = rows.contains { $0.state == "failed" }
             svg += "<g class=\"row\" data-channel=\"\(ReportHTML.esc(name))\">\n"
-            svg += "<text x=\"4\" y=\"\(fmt(y + 4))\">\(ReportHTML.esc(String(name.prefix(24))))</text>\n"
+            let label = name.count > 18 ? name.prefix(17) + "…" : Substring(name)
+            svg += "<text x=\"4\" y=\"\(fmt(y + 4))\"><title>\(ReportHTML.esc(name))</title>\(ReportHTML.esc(String(label)))</text>\n"
             svg += line(x(0), y, x(end), y, stroke: failed ? "#d32f2f" : "#607d8b", width: 3)
             for delivery in rows {
                 for attempt in delivery.attemptLog {
@@ -73,8 +78,24 @@ struct TimelineSVG {
             svg += "<g class=\"objective\">" + line(ox, labelY + 2, ox, axisY, stroke: "#1565c0", width: 1.5, dash: true)
             svg += "<text x=\"\(fmt(ox + 3))\" y=\"\(fmt(labelY))\" fill=\"#1565c0\">\(ReportHTML.esc("\(label) \(Elapsed.text(millis))"))</text></g>\n"
         }
-        return svg + "</svg>"
+        return svg + "</svg>\n</div>\n"
     }
+
+    /// What each mark of the chart means.
+    static let legend = """
+        <div id="legend" class="legend"><strong>Légende / Legend</strong>
+        <ul class="legend">
+        <li><svg width="14" height="14" aria-hidden="true"><circle cx="7" cy="7" r="6" fill="#2e7d32"/></svg>Tentative livrée / Attempt delivered</li>
+        <li><svg width="14" height="14" aria-hidden="true"><circle cx="7" cy="7" r="6" fill="#f57c00"/></svg>Tentative en échec, nouvel essai / Attempt failed, retried</li>
+        <li><svg width="14" height="14" aria-hidden="true"><circle cx="7" cy="7" r="6" fill="#d32f2f"/></svg>Échec définitif / Failed for good</li>
+        <li><svg width="28" height="14" aria-hidden="true"><line x1="0" y1="7" x2="28" y2="7" stroke="#607d8b" stroke-width="3"/></svg>Du déclenchement à la dernière livraison du canal / From the trigger to the channel's last delivery</li>
+        <li><svg width="28" height="14" aria-hidden="true"><line x1="0" y1="7" x2="28" y2="7" stroke="#d32f2f" stroke-width="3"/></svg>Canal avec un échec / Channel with a failure</li>
+        <li><svg width="28" height="14" aria-hidden="true"><line x1="0" y1="7" x2="28" y2="7" stroke="#1565c0" stroke-width="1.5" stroke-dasharray="6 4"/></svg>Objectif de temps / Time objective</li>
+        </ul>
+        <p>Chaque point est placé à la fin de sa tentative, en temps depuis le déclenchement. / Each mark sits where its attempt ended, in time since the trigger.</p>
+        </div>
+
+        """
 
     private func line(_ x1: Double, _ y1: Double, _ x2: Double, _ y2: Double, stroke: String, width: Double = 1, dash: Bool = false) -> String {
         "<line x1=\"\(fmt(x1))\" y1=\"\(fmt(y1))\" x2=\"\(fmt(x2))\" y2=\"\(fmt(y2))\" stroke=\"\(stroke)\" stroke-width=\"\(fmt(width))\"\(dash ? " stroke-dasharray=\"6 4\"" : "")/>\n"

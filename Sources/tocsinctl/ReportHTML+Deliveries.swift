@@ -1,0 +1,139 @@
+import Foundation
+import TocsinCore
+import TocsinProtocol
+
+/// The report's delivery sections: the scorecard, one row per delivery, retries summarised with every attempt
+/// folded away, and each follow-up with its own deliveries.
+extension ReportHTML {
+    static func scorecard(_ report: IncidentReport) -> String {
+        let objectives = report.objectives
+        let rows = report.channels.map { channel in
+            (cells: [
+                esc(channel.channel), "\(channel.delivered) / \(channel.deliveries)",
+                Plural.both(channel.failed, fr: ("échec", "échecs"), en: ("failure", "failures")),
+                esc(Elapsed.text(channel.lastDeliveryMillis)), verdict(channel.objectiveMet),
+            ], classes: channel.failed > 0 ? "fail" : String?.none)
+        }
+        var html = table(columns: [
+            "Canal / Channel", "Livrés / Delivered", "Échecs / Failures", "Dernière livraison / Last delivery",
+            "Objectif / Objective" + (objectives.channelWithinMillis.map { " (\(esc(Elapsed.text($0))))" } ?? ""),
+        ], rows: rows)
+        var kv = [("Livraisons / Deliveries", totals(report.totals))]
+        kv.append(("Première livraison / First delivery", esc(Elapsed.text(report.totals.timeToFirstDeliveryMillis))))
+        kv.append(("Dernière livraison / Last delivery", esc(Elapsed.text(report.totals.timeToLastDeliveryMillis))))
+        if let within = objectives.incidentWithinMillis {
+            kv.append(("Objectif global / Overall objective (\(esc(Elapsed.text(within))))", verdict(objectives.incidentMet)))
+        }
+        if objectives.channelWithinMillis != nil { kv.append(("Tous les canaux / Every channel", verdict(objectives.channelsMet))) }
+        html += table(kv: kv)
+        return html
+    }
+
+    /// "3 livraisons / deliveries — 2 livrées / delivered, 1 échec / failure".
+    static func totals(_ totals: ReportTotals) -> String {
+        var text = Plural.both(totals.deliveries, fr: ("livraison", "livraisons"), en: ("delivery", "deliveries"))
+        text += " — " + Plural.both(totals.delivered, fr: ("livrée", "livrées"), en: ("delivered", "delivered"))
+        text += ", " + Plural.both(totals.failed, fr: ("échec", "échecs"), en: ("failure", "failures"))
+        if totals.unfinished > 0 {
+            text += ", " + Plural.both(totals.unfinished, fr: ("en cours", "en cours"), en: ("unfinished", "unfinished"))
+        }
+        return text
+    }
+
+    /// One row per delivery; its attempts are in the retries section.
+    static func deliveries(_ deliveries: [ReportDelivery]) -> String {
+        guard !deliveries.isEmpty else { return "<p>Aucune livraison / No delivery</p>\n" }
+        let rows = deliveries.map { delivery in
+            // The service's own words for what it did ("accepted by Twilio (SM…)"), or its bare id.
+            let receipt = delivery.acceptance ?? delivery.receipt.map { "id \($0)" } ?? ""
+            let error = esc(delivery.lastError ?? "") + (delivery.misconfiguration ? " <em>(configuration)</em>" : "")
+            return (cells: [
+                esc(delivery.channel), esc(delivery.recipient ?? "—"), state(delivery.state),
+                Plural.both(delivery.attempts, fr: ("tentative", "tentatives"), en: ("attempt", "attempts")),
+                time(delivery.firstAttemptAt), time(delivery.deliveredAt), esc(Elapsed.text(delivery.timeToDeliverMillis)),
+                esc(receipt), error,
+            ], classes: delivery.state == "failed" ? "fail" : String?.none)
+        }
+        return table(columns: [
+            "Canal / Channel", "Destinataire / Recipient", "État / State", "Tentatives / Attempts",
+            "Première tentative / First attempt", "Livré à / Delivered at", "Délai / Time to deliver",
+            "Reçu du service / Service receipt", "Dernière erreur / Last error",
+        ], rows: rows, classes: "deliveries", cellClass: ["Dernière erreur / Last error": "error"])
+    }
+
+    /// Each delivery that took more than one attempt: how many, the first and the last, with the full list folded.
+    static func retries(_ deliveries: [ReportDelivery]) -> String {
+        let retried = deliveries.filter { $0.attemptLog.count > 1 }
+        let once = deliveries.filter { $0.attemptLog.count == 1 }.count
+        var html = "<p>" + Plural.both(retried.count, fr: ("livraison reprise", "livraisons reprises"), en: ("delivery retried", "deliveries retried"))
+        html += ", " + Plural.both(once, fr: ("livrée ou close au premier essai", "livrées ou closes au premier essai"), en: ("settled at the first attempt", "settled at the first attempt"))
+        html += ".</p>\n"
+        for delivery in retried {
+            html += retry(delivery)
+        }
+        return html
+    }
+
+    private static func retry(_ delivery: ReportDelivery) -> String {
+        let log = delivery.attemptLog
+        guard let first = log.first, let last = log.last else { return "" }
+        let unsuccessful = log.filter { $0.outcome != "delivered" }.count
+        var html = "<div class=\"retry\" data-channel=\"\(esc(delivery.channel))\">\n"
+        html += "<p><strong>\(esc(delivery.channel))</strong>\(delivery.recipient.map { " — \(esc($0))" } ?? "") : "
+        html += Plural.both(log.count, fr: ("tentative", "tentatives"), en: ("attempt", "attempts"))
+        html += " (\(Plural.both(unsuccessful, fr: ("échec", "échecs"), en: ("failure", "failures")))), \(state(delivery.state))</p>\n"
+        html += "<p>Première / First : \(time(first.at)) — \(answer(first))</p>\n"
+        html += "<p>Dernière / Last : \(time(last.at)) — \(answer(last))</p>\n"
+        html += "<details><summary>Les \(log.count) tentatives / All \(log.count) attempts</summary>\n"
+        let rows = log.map { attempt in
+            (cells: [
+                "#\(attempt.number)", time(attempt.at), "+\(esc(Elapsed.text(attempt.offsetMillis)))",
+                "\(attempt.latencyMillis) ms", state(attempt.outcome), esc(attempt.httpStatus.map { "HTTP \($0)" } ?? ""),
+                esc(attempt.error ?? ""), esc(attempt.receipt ?? ""),
+            ], classes: String?.none)
+        }
+        html += table(columns: [
+            "N°", "Heure / Time", "Depuis le déclenchement / Since trigger", "Réponse en / Answered in", "Issue / Outcome",
+            "HTTP", "Erreur / Error", "Reçu / Receipt",
+        ], rows: rows, classes: "attempts", cellClass: ["Erreur / Error": "error"])
+        return html + "</details>\n</div>\n"
+    }
+
+    /// "HTTP 500 (nouvel essai / retrying)", with the transport error when there is no HTTP status.
+    private static func answer(_ attempt: ReportAttempt) -> String {
+        let said = attempt.httpStatus.map { "HTTP \($0)" } ?? attempt.error ?? "—"
+        return "\(esc(said)), \(state(attempt.outcome))"
+    }
+
+    static func state(_ state: String) -> String {
+        let words = [
+            "delivered": "livré / delivered", "failed": "échec / failed", "retrying": "nouvel essai / retrying",
+            "pending": "en attente / pending", "sending": "envoi / sending", "cancelled": "annulé / cancelled",
+        ]
+        let text = esc(words[state] ?? state)
+        return state == "failed" ? "<span class=\"missed\">\(text)</span>" : text
+    }
+
+    /// Each update and all-clear: who sent it and under which approval, what it said, and its own deliveries.
+    static func followUps(_ report: IncidentReport) -> String {
+        guard !report.followUps.isEmpty else { return "<p>Aucun suivi / No follow-up</p>\n" }
+        guard let followUps = report.followUpReports else {
+            // A daemon that predates per-follow-up details: the list it gave.
+            let rows = report.followUps.map { ([esc($0.incident), followUpKind($0), esc($0.template), time($0.createdAt)], String?.none) }
+            return table(columns: ["Incident", "Type", "Modèle / Template", "Quand / When"], rows: rows.map { (cells: $0.0, classes: $0.1) })
+        }
+        var html = "<p>" + Plural.both(followUps.count, fr: ("suivi", "suivis"), en: ("follow-up", "follow-ups")) + "</p>\n"
+        for followUp in followUps {
+            let summary = followUp.trigger.summary
+            html += "<article class=\"follow-up\" data-incident=\"\(esc(summary.incident))\">\n"
+            html += "<h3>\(followUpKind(summary)) — <code>\(esc(summary.incident))</code> "
+            html += "<small>(+\(esc(Elapsed.text(followUp.offsetMillis))))</small></h3>\n"
+            html += table(kv: triggerRows(followUp.trigger) + approvalRows(followUp.trigger))
+            html += messages(summary.messages)
+            html += "<h4>Livraisons / Deliveries</h4>\n<p>\(totals(followUp.totals))</p>\n" + deliveries(followUp.deliveries)
+            html += "<h4>Tentatives et reprises / Attempts and retries</h4>\n" + retries(followUp.deliveries)
+            html += "</article>\n"
+        }
+        return html
+    }
+}
