@@ -145,6 +145,14 @@ public struct RPCError: Error, Codable, Sendable, Hashable, CustomStringConverti
         /// A stable code for the cause (`not-found`, `validation`, `store.full`, …), for programs and translations;
         /// the message stays the text for people.
         public var reason: String?
+        /// Required variables that were given no value (a send without `--set building=…`): a client on a terminal
+        /// asks for them.
+        public var missing: [String]? = nil
+        /// The message by key, for a client that shows it in its operator's language (``OperatorText``).
+        public var said: Said? = nil
+        /// Each of `problems` by key, in the same order (shorter when a problem has no key: the rest are shown as
+        /// they are).
+        public var problemsSaid: [Said]? = nil
 
         /// Problems listed in one answer; past it the list ends with "… and N more", so a request with 60,000 unknown
         /// variables cannot make a 5 MB answer.
@@ -223,6 +231,8 @@ public struct RPCError: Error, Codable, Sendable, Hashable, CustomStringConverti
             || problems.contains(where: { $0.count > Details.maximumProblemLength + 1 }) else { return self }
         var copy = self
         copy.data?.problems = Details.capped(problems)
+        // Keyed problems past the cap are dropped with them; the "… and N more" line has no key.
+        if let keyed = copy.data?.problemsSaid { copy.data?.problemsSaid = Array(keyed.prefix(Details.maximumProblems)) }
         return copy
     }
 }

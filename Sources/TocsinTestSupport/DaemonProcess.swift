@@ -82,16 +82,19 @@ public final class DaemonProcess: @unchecked Sendable {
 
     /// Runs `tocsinctl` against this daemon.
     public func ctl(_ arguments: String..., input: String? = nil) async throws -> CommandResult {
-        try await runCommand(PackagePaths.tocsinctl, arguments, input: input, environment: ["TOCSIN_SOCKET": socketPath])
+        try await runCommand(PackagePaths.tocsinctl, arguments, input: input, environment: ctlEnvironment)
     }
+
+    /// The CLI's environment in tests: this daemon's socket, and English screens (``englishScreens``).
+    public var ctlEnvironment: [String: String] { englishScreens.merging(["TOCSIN_SOCKET": socketPath]) { $1 } }
 
     public func ctl(arguments: [String], input: String? = nil, as user: String? = nil) async throws -> CommandResult {
         guard let user else {
-            return try await runCommand(PackagePaths.tocsinctl, arguments, input: input, environment: ["TOCSIN_SOCKET": socketPath])
+            return try await runCommand(PackagePaths.tocsinctl, arguments, input: input, environment: ctlEnvironment)
         }
         return try await runCommand(
             "/usr/bin/setpriv", ["--reuid=\(user)", "--regid=nogroup", "--clear-groups", PackagePaths.tocsinctl] + arguments,
-            input: input, environment: ["TOCSIN_SOCKET": socketPath]
+            input: input, environment: ctlEnvironment
         )
     }
 

@@ -60,6 +60,12 @@ public func runCommand(
     )
 }
 
+/// The environment that gives `tocsinctl` English screens whatever the machine's locale (French is its default
+/// when the locale names no language, as Debian's C.UTF-8): tests that read its human text in English run it with
+/// this. Only the messages' category is set, so other programs keep the machine's character set. A test of French
+/// screens passes `--lang fr`, or sets `LC_MESSAGES` itself.
+public let englishScreens: [String: String] = ["LC_ALL": "", "LC_MESSAGES": "en_US.UTF-8"]
+
 /// Polls `condition` until it holds or `timeout` passes; for waiting on other processes, never for timing them.
 /// Sleeps with `Task.sleep`, so a waiting test leaves its thread to others (and a cancelled one stops).
 public func waitUntil(

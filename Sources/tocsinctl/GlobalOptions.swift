@@ -86,7 +86,7 @@ func runReporting(json: Bool, _ body: () throws -> Void) throws {
 }
 
 private func report(_ error: ClientError, json: Bool) {
-    Console.error(error.description)
+    Console.error(error.operatorText)
     guard json else { return }
     if case .refused(let rpc) = error {
         Console.jsonLine(ErrorLine(error: rpc))

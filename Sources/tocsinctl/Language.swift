@@ -1,21 +1,23 @@
 import Foundation
 import Synchronization
+import TocsinProtocol
 
-/// The language the operator reads: French or English (issue 16, item 2).
+/// The language this operator reads: French or English (issue 16, item 2).
 ///
 /// Resolved once per run, in this order: `--lang fr|en`, then `LC_ALL`, `LC_MESSAGES`, `LANG` (the first that is set
-/// and not empty decides: `fr*` is French, anything else English, `C`/`POSIX` included), then the organisation's
+/// and not empty decides: `fr*` is French, `C`/`POSIX` nothing, anything else English), then the organisation's
 /// first language as the daemon reports it, then French. `--json` output stays language-neutral: only text meant for
 /// a person goes through ``tr(_:_:)``.
-enum OperatorLanguage: String, Sendable, CaseIterable {
-    case fr, en
-
+extension OperatorLanguage {
     /// What the environment and the flag say; nil when neither decides (the organisation's language then, or French).
     static func resolve(flag: String?, environment: [String: String]) -> OperatorLanguage? {
         if let flag, let language = OperatorLanguage(rawValue: flag.lowercased()) { return language }
         for name in ["LC_ALL", "LC_MESSAGES", "LANG"] {
             guard let value = environment[name], !value.isEmpty else { continue }
-            return value.lowercased().hasPrefix("fr") ? .fr : .en
+            let locale = value.lowercased()
+            // C and POSIX name no language (Debian's default C.UTF-8 among them): the next rule decides.
+            if locale == "c" || locale == "posix" || locale.hasPrefix("c.") { return nil }
+            return locale.hasPrefix("fr") ? .fr : .en
         }
         return nil
     }

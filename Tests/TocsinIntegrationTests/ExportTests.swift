@@ -21,7 +21,7 @@ struct ExportTests {
 
     /// Verifies `file` offline: no socket to talk to.
     static func verify(_ file: String, _ extra: String...) async throws -> CommandResult {
-        try await runCommand(PackagePaths.tocsinctl, ["audit", "verify", "--file", file] + extra, environment: ["TOCSIN_SOCKET": "/nonexistent/admin.sock"])
+        try await runCommand(PackagePaths.tocsinctl, ["audit", "verify", "--file", file] + extra, environment: englishScreens.merging(["TOCSIN_SOCKET": "/nonexistent/admin.sock"]) { $1 })
     }
 
     /// Changes one byte inside the detail of the `incident.create` entry: "Pavillon A" → "Pavillon B".

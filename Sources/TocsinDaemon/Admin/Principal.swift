@@ -47,9 +47,9 @@ struct Principal: Sendable, Hashable {
     func authorise(_ method: AdminMethod) throws(DaemonError) {
         guard !may(method) else { return }
         let roles = method.roles.sorted().joined(separator: " or ")
-        throw .notAuthorised(
+        throw DaemonError.notAuthorised(
             "\(displayName) may not call \(method.rawValue): it needs the \(roles) role. An administrator can add you under 'access' in tocsin.yaml."
-        )
+        ).said(.notAuthorised, ["caller": displayName, "method": method.rawValue, "roles": method.roles.sorted().joined(separator: " ou ")])
     }
 
     /// An audit entry of this principal's action: every handler records its actor through here.

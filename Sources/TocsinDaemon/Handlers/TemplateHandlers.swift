@@ -42,7 +42,9 @@ struct TemplateHandlers: Sendable {
 
     func detail(_ id: String) async throws(DaemonError) -> TemplateDetail {
         let config = configuration.current.configuration
-        guard let template = config.templates[id] else { throw .notFound("no template '\(id)'") }
+        guard let template = config.templates[id] else {
+            throw DaemonError.notFound("no template '\(id)'").said(.noTemplate, ["template": id, "known": config.templates.keys.sorted().joined(separator: "\n")])
+        }
         let content = template.content
         let texts = config.organization.languages.compactMap { language -> RenderedText? in
             guard let title = content.title[language] else { return nil }
@@ -63,7 +65,8 @@ struct TemplateHandlers: Sendable {
     func approve(_ params: ApproveParams, caller: Principal, requestAudit: AuditEvent) async throws(DaemonError) -> ApproveResult {
         let active = configuration.current
         guard let template = active.configuration.templates[params.template] else {
-            throw .notFound("no template '\(params.template)'")
+            throw DaemonError.notFound("no template '\(params.template)'")
+                .said(.noTemplate, ["template": params.template, "known": active.configuration.templates.keys.sorted().joined(separator: "\n")])
         }
         if let cuts = active.cuts[template.id] {
             throw .validation(

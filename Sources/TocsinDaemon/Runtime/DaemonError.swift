@@ -30,6 +30,13 @@ struct DaemonError: Error, Sendable, CustomStringConvertible {
     var problems: [String]?
     var hint: String?
     var storeCode: StoreError.Code?
+    /// Required variables given no value, for a client that can ask for them.
+    var missing: [String]?
+    /// The message (and its hint) by key, for a client that says it in the operator's language; `message` stays
+    /// the English text.
+    var said: Said?
+    /// Each of `problems` by key, in the same order.
+    var problemsSaid: [Said]?
 
     init(_ code: Code, _ message: String, problems: [String]? = nil, hint: String? = nil, storeCode: StoreError.Code? = nil) {
         self.code = code
@@ -43,6 +50,13 @@ struct DaemonError: Error, Sendable, CustomStringConvertible {
 
     /// A stable, machine-readable reason: the code, and the store's code after a dot (`store.full`).
     var reason: String { storeCode.map { "\(code.rawValue).\($0.rawValue)" } ?? code.rawValue }
+
+    /// This error, said by key too.
+    func said(_ key: Said.Key, _ arguments: [String: String] = [:]) -> DaemonError {
+        var copy = self
+        copy.said = Said(key, arguments)
+        return copy
+    }
 
     static func invalidParams(_ detail: String) -> DaemonError { .init(.invalidParams, "invalid params: \(detail)") }
     static func validation(_ message: String, problems: [String]? = nil, hint: String? = nil) -> DaemonError {
@@ -77,6 +91,10 @@ extension RPCError {
         case .busy: code = RPCError.busyCode
         case .refused: code = RPCError.refusedCode
         }
-        self.init(code: code, message: error.message, data: .init(problems: error.problems, hint: error.hint, reason: error.reason))
+        var data = Details(problems: error.problems, hint: error.hint, reason: error.reason)
+        data.missing = error.missing
+        data.said = error.said
+        data.problemsSaid = error.problemsSaid.map { Array($0.prefix(Details.maximumProblems)) }
+        self.init(code: code, message: error.message, data: data)
     }
 }

@@ -165,7 +165,7 @@ struct AccessFaultTests {
         defer { bed.tearDown() }
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: bed.directory.file("state"))
         func status(_ setpriv: [String]) async throws -> CommandResult {
-            try await runCommand("/usr/bin/setpriv", setpriv + [PackagePaths.tocsinctl, "status"], environment: ["TOCSIN_SOCKET": bed.daemon.socketPath])
+            try await runCommand("/usr/bin/setpriv", setpriv + [PackagePaths.tocsinctl, "status"], environment: bed.daemon.ctlEnvironment)
         }
         var figures: [String] = []
         if let listed {

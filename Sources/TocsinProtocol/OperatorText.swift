@@ -1,0 +1,127 @@
+/// The languages an operator reads (French first: DESIGN.md's organisations are francophone colleges).
+public enum OperatorLanguage: String, Sendable, CaseIterable {
+    case fr, en
+}
+
+/// The daemon's words in the operator's language, by key (``Said``) and, for an error without one, by its code.
+///
+/// English is the daemon's own message, unchanged: it is written once, where the error is made, so the two cannot
+/// drift. French is written here, for every ``Said/Key`` (the switch is exhaustive, so a new key does not build
+/// without its French). Shared by every client: the CLI now, the web console next.
+public enum OperatorText {
+    /// The error as a person should read it: message, problems (one per line, indented) and hint.
+    public static func describe(_ error: RPCError, in language: OperatorLanguage) -> String {
+        guard language == .fr else { return error.description }
+        let data = error.data
+        var text = data?.said.flatMap { french($0) } ?? (headline(for: error) + error.message)
+        if let problems = data?.problems, !problems.isEmpty {
+            let keyed = data?.problemsSaid ?? []
+            let lines = problems.enumerated().map { index, problem in
+                index < keyed.count ? french(keyed[index]) ?? problem : problem
+            }
+            text += "\n" + lines.map { "  - \($0)" }.joined(separator: "\n")
+        }
+        if let hint = data?.said.flatMap({ frenchHint($0) }) ?? data?.hint { text += "\n" + hint }
+        return text
+    }
+
+    /// A short French lead for an error the daemon said without a key, so the operator knows at once what kind of
+    /// refusal it is; the English details follow it.
+    static func headline(for error: RPCError) -> String {
+        let reason = error.data?.reason ?? ""
+        if reason.hasPrefix("store.full") { return "Disque plein, rien n'a été enregistré — détail en anglais : " }
+        if reason.hasPrefix("store") { return "La base d'état a échoué — détail en anglais : " }
+        switch error.code {
+        case RPCError.validationCode, RPCError.invalidParamsCode: return "Demande refusée — détail en anglais : "
+        case RPCError.notAuthorisedCode: return "Non autorisé — détail en anglais : "
+        case RPCError.notApprovedCode: return "Modèle non approuvé — détail en anglais : "
+        case RPCError.notFoundCode: return "Introuvable — détail en anglais : "
+        case RPCError.busyCode: return "tocsind est surchargé, rien n'a été fait — détail en anglais : "
+        case RPCError.refusedCode: return "Refusé, rien n'a été fait — détail en anglais : "
+        case RPCError.unavailableCode, RPCError.timeoutCode: return "tocsind n'a pas pu le faire — détail en anglais : "
+        default: return "Erreur — détail en anglais : "
+        }
+    }
+
+    /// The French sentence for `said`; nil for a key this client does not know.
+    public static func french(_ said: Said) -> String? {
+        guard let key = Said.Key(rawValue: said.key) else { return nil }
+        let a = said.arguments
+        func q(_ name: String) -> String { "« \(a[name] ?? "") »" }
+        func list(_ name: String, none: String) -> String {
+            let items = (a[name] ?? "").split(separator: "\n").map(String.init)
+            return items.isEmpty ? none : items.joined(separator: ", ")
+        }
+        func allowed() -> String {
+            let items = (a["allowed"] ?? "").split(separator: "\n")
+            return items.isEmpty ? "" : " (valeurs permises : " + items.map { "« \($0) »" }.joined(separator: ", ") + ")"
+        }
+        switch key {
+        case .notAuthorised:
+            return "\(a["caller"] ?? "") n'a pas le droit de faire \(a["method"] ?? "") : il faut le rôle \(a["roles"] ?? "")."
+                + " Un administrateur peut vous ajouter sous « access » dans tocsin.yaml."
+        case .noTemplate:
+            return "aucun modèle \(q("template")) (modèles : \(list("known", none: "aucun")))"
+                + (a["builtIn"] == "yes" ? " ; la fin d'alerte intégrée de Tocsin termine un incident : tocsinctl all-clear INCIDENT" : "")
+        case .notApproved:
+            return "le modèle \(q("template")) "
+                + (a["changed"] == "yes" ? "a changé depuis son approbation" : "n'est pas approuvé")
+                + " ; un envoi réel est refusé et rien n'a été envoyé"
+        case .approvalChanged:
+            return "le modèle \(q("template")) a changé depuis que vous l'avez relu ; relisez-le (tocsinctl templates show \(a["template"] ?? ""))"
+        case .valuesInvalid:
+            return "les valeurs données pour le modèle \(q("template")) ne sont pas valides ; rien n'a été envoyé"
+        case .sendCut:
+            return "cet envoi n'arriverait pas en entier sur chaque canal, donc rien n'a été envoyé"
+        case .noDrillRoute:
+            return "le modèle \(q("template")) n'a pas de drill_route ; nommez une route avec --route"
+        case .noRoute:
+            return "aucune route \(q("route")) (routes : \(list("known", none: "aucune")))"
+        case .noChannel:
+            return "aucun canal \(q("channel")) (canaux : \(list("known", none: "aucun")))"
+        case .noIncident:
+            return "aucun incident \(q("incident")) ; « tocsinctl status » liste les incidents récents"
+        case .storeFailed:
+            return "\(a["doing"] ?? "l'opération a échoué") : la base d'état a répondu « \(a["error"] ?? "") »"
+        case .unknownVariable:
+            let known = list("known", none: "")
+            return "variable inconnue \(q("name")) pour le modèle \(q("template"))"
+                + (known.isEmpty ? " (il n'en prend aucune)" : " (il prend : \(known))")
+        case .missingVariable:
+            return "variable requise manquante \(q("name")) : ajoutez --set \(a["name"] ?? "")=…" + allowed()
+        case .valueTooLong:
+            let measure = switch a["measure"] {
+            case "bytes": "occupe \(a["count"] ?? "") octets en UTF-8"
+            case "scalars": "compte \(a["count"] ?? "") points de code (les accents empilés comptent)"
+            default: "compte \(a["count"] ?? "") caractères"
+            }
+            return "la valeur de \(q("name")) \(measure) ; au plus \(a["limit"] ?? "") caractères sont acceptés"
+        case .valueControl:
+            return "la valeur de \(q("name")) contient un caractère de contrôle (saut de ligne, tabulation, échappement…) ; écrivez-la sur une seule ligne"
+        case .valueBidirectional:
+            return "la valeur de \(q("name")) contient un caractère de contrôle bidirectionnel (\(a["character"] ?? "")), qui peut faire lire l'alerte autrement qu'elle a été tapée ; retirez-le"
+        case .valueInvisible:
+            return "la valeur de \(q("name")) contient un caractère invisible (\(a["character"] ?? "")) : caractères de largeur nulle, marques d'ordre et étiquettes peuvent cacher du texte ; retirez-le"
+        case .valueOverMaxLength:
+            return "la valeur de \(q("name")) compte \(a["count"] ?? "") caractères ; ce modèle en permet au plus \(a["limit"] ?? "") (max_length), pour que ses textes tiennent sur chaque canal : raccourcissez-la"
+        case .valueNotAllowed:
+            return "\(q("value")) n'est pas une valeur permise de \(q("name"))" + allowed()
+        case .valueEmpty:
+            return "la valeur de \(q("name")) est vide"
+        }
+    }
+
+    /// The French hint that goes with `said`, when its key has one.
+    public static func frenchHint(_ said: Said) -> String? {
+        guard let key = Said.Key(rawValue: said.key) else { return nil }
+        let template = said.arguments["template"] ?? ""
+        switch key {
+        case .notApproved:
+            return "Un approbateur doit le relire (tocsinctl templates show \(template)) puis lancer : tocsinctl templates approve \(template)"
+        case .sendCut:
+            return "Modifiez les valeurs ci-dessus et envoyez de nouveau ; le texte approuvé lui-même tient."
+        default:
+            return nil
+        }
+    }
+}

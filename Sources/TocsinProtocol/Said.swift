@@ -1,0 +1,41 @@
+/// What the daemon says to a person, by key, so that each client shows it in its operator's language (issue 16,
+/// item 2: daemon errors are translated by their code, never by matching English text).
+///
+/// An error keeps its English `message` for logs, scripts and clients that do not know the key; `said` travels
+/// beside it. A key this client does not know (a newer daemon) is shown as the English message: the key is kept
+/// as text, not decoded into ``Key``, so an unknown one never makes the whole answer unreadable.
+public struct Said: Codable, Sendable, Hashable {
+    public var key: String
+    public var arguments: [String: String]
+
+    public init(_ key: Key, _ arguments: [String: String] = [:]) {
+        self.key = key.rawValue
+        self.arguments = arguments
+    }
+
+    /// Every key the daemon uses. ``OperatorText`` has both languages' wording for each, checked by the compiler.
+    public enum Key: String, Codable, Sendable, CaseIterable {
+        // Errors (the message and, where there is one, the hint).
+        case notAuthorised = "not-authorised"
+        case noTemplate = "no-template"
+        case notApproved = "not-approved"
+        case approvalChanged = "approval-changed"
+        case valuesInvalid = "values-invalid"
+        case sendCut = "send-cut"
+        case noDrillRoute = "no-drill-route"
+        case noRoute = "no-route"
+        case noChannel = "no-channel"
+        case noIncident = "no-incident"
+        case storeFailed = "store-failed"
+        // Problems of the values typed for a send (one line each).
+        case unknownVariable = "unknown-variable"
+        case missingVariable = "missing-variable"
+        case valueTooLong = "value-too-long"
+        case valueControl = "value-control"
+        case valueBidirectional = "value-bidirectional"
+        case valueInvisible = "value-invisible"
+        case valueOverMaxLength = "value-over-max-length"
+        case valueNotAllowed = "value-not-allowed"
+        case valueEmpty = "value-empty"
+    }
+}

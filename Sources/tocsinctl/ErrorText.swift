@@ -1,0 +1,21 @@
+import TocsinClient
+import TocsinProtocol
+
+extension ClientError {
+    /// The error in the operator's language: the daemon's refusals through ``OperatorText`` (by key, else a French
+    /// lead before the English details), the client's own failures here. `description` stays English (`--json`).
+    var operatorText: String {
+        switch self {
+        case .unreachable(let path, let reason):
+            tr("impossible de joindre tocsind à \(path) : \(reason)", description)
+        case .permissionDenied(let path):
+            tr("permission refusée sur \(path) : vous n'êtes pas dans le groupe autorisé à utiliser le socket d'administration de tocsind (demandez-le à un administrateur)", description)
+        case .connectionLost(let reason):
+            tr("la connexion à tocsind a été perdue : \(reason)", description)
+        case .badAnswer(let reason):
+            tr("tocsind a envoyé une réponse que ce tocsinctl ne comprend pas : \(reason)", description)
+        case .refused(let error):
+            OperatorText.describe(error, in: OperatorLanguage.current)
+        }
+    }
+}

@@ -1,0 +1,71 @@
+import Testing
+import TocsinCore
+import TocsinProtocol
+import TocsinStore
+@testable import TocsinDaemon
+
+/// The daemon's refusals said in French by key (issue 16, item 2): every key has its French, every value problem
+/// of a send travels with its key in order, English stays the daemon's own words, and an error without a key (or
+/// with a key from a newer daemon) is still shown whole after a French lead.
+struct OperatorTextTests {
+    /// One instance of every key, with the arguments its call site gives.
+    static let samples: [Said] = Said.Key.allCases.map { key in
+        Said(key, ["template": "evacuation", "name": "building", "value": "Pavillon Z", "allowed": "Pavillon A\nPavillon B",
+                   "known": "evacuation\nconfinement", "route": "campus", "channel": "sms", "incident": "20261204-K7QF2A",
+                   "caller": "uid 1001 (marie)", "method": "incident.send", "roles": "operator", "count": "250", "limit": "200",
+                   "measure": "characters", "character": "U+202E RIGHT-TO-LEFT OVERRIDE", "changed": "no", "doing": "l'envoi", "error": "disk full"])
+    }
+
+    @Test func everyKeyHasFrenchWithItsArgumentsAndNoEnglishLeftOver() {
+        for said in Self.samples {
+            let text = OperatorText.french(said)
+            #expect(text != nil && !(text ?? "").isEmpty, "\(said.key)")
+            #expect(!(text ?? "").contains("\n"), "\(said.key): one line")
+        }
+        let allowed = OperatorText.french(Said(.valueNotAllowed, ["value": "Pavillon Z", "name": "building", "allowed": "Pavillon A\nPavillon B"]))
+        #expect(allowed == "« Pavillon Z » n'est pas une valeur permise de « building » (valeurs permises : « Pavillon A », « Pavillon B »)")
+    }
+
+    @Test func aSendsValueProblemsTravelWithTheirKeysInOrder() throws {
+        let template = try MessageTemplate(content: MessageTemplate.Content(
+            id: "evacuation", category: .fire, severity: .extreme, urgency: .immediate, certainty: .observed,
+            response: .evacuate, route: "campus", drillRoute: "drill",
+            variables: [
+                VariableSpec(name: "building", required: true, allowed: ["Pavillon A", "Pavillon B"]),
+                VariableSpec(name: "what", maxLength: 5),
+                VariableSpec(name: "note"),
+            ],
+            event: ["fr": "Évacuation", "en": "Evacuation"],
+            title: ["fr": "Évacuez {{building}}", "en": "Evacuate {{building}}"],
+            body: ["fr": "{{what}} {{note}}", "en": "{{what}} {{note}}"]
+        ))
+        do {
+            _ = try VariableResolver.resolve(["what": "trop long", "note": "a\u{202E}b", "bogus": "x"], for: template)
+            Issue.record("refused values were accepted")
+        } catch {
+            let keys = error.details.map(\.said.key)
+            #expect(keys == ["unknown-variable", "missing-variable", "value-over-max-length", "value-bidirectional"], "\(error.problems)")
+            // English is the daemon's own sentence; French is said from the key.
+            #expect(error.problems[1] == #"missing required variable 'building': add --set building=… (allowed: "Pavillon A", "Pavillon B")"#)
+            var refusal = DaemonError.validation("the values given for template 'evacuation' are not valid; nothing was sent", problems: error.problems)
+                .said(.valuesInvalid, ["template": "evacuation"])
+            refusal.problemsSaid = error.details.map(\.said)
+            let rpc = RPCError(refusal)
+            let french = OperatorText.describe(rpc, in: .fr)
+            #expect(french.hasPrefix("les valeurs données pour le modèle « evacuation » ne sont pas valides ; rien n'a été envoyé\n"), "\(french)")
+            #expect(french.contains("  - variable requise manquante « building » : ajoutez --set building=… (valeurs permises : « Pavillon A », « Pavillon B »)"), "\(french)")
+            #expect(french.contains("  - la valeur de « what » compte 9 caractères ; ce modèle en permet au plus 5"), "\(french)")
+            #expect(OperatorText.describe(rpc, in: .en) == rpc.description, "English is the daemon's message as it is")
+        }
+    }
+
+    @Test func anErrorWithoutAKnownKeyKeepsItsEnglishAfterAFrenchLead() {
+        var unknown = RPCError(code: RPCError.refusedCode, message: "something a newer daemon says", data: .init(reason: "refused"))
+        var newer = Said(.notApproved)
+        newer.key = "from-a-newer-daemon"
+        unknown.data?.said = newer
+        #expect(OperatorText.describe(unknown, in: .fr) == "Refusé, rien n'a été fait — détail en anglais : something a newer daemon says")
+        let full = RPCError(DaemonError(.store, "the incident could not be stored, so nothing was sent: disk full", storeCode: .full))
+        #expect(OperatorText.describe(full, in: .fr).hasPrefix("Disque plein, rien n'a été enregistré — détail en anglais : the incident"))
+    }
+}
