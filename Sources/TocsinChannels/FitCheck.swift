@@ -32,13 +32,54 @@ public enum FitCheck {
     public static func cuts(
         of template: MessageTemplate, on endpoints: [(name: String, endpoint: any ChannelEndpoint)], organization: Configuration.Organization
     ) -> [Cut] {
-        let cases = renderings(of: template, languages: organization.languages)
+        let cases = renderings(of: template, languages: organization.languages).map { rendering in
+            Case(
+                kind: rendering.kind, values: rendering.values, messages: rendering.messages,
+                status: rendering.kind.hasPrefix("drill") ? .exercise : .actual, msgType: rendering.kind.hasSuffix("update") ? .update : .alert
+            )
+        }
+        return firstCuts(of: template, cases: cases, on: endpoints, organization: organization)
+    }
+
+    /// The cuts of Tocsin's built-in all-clear (used when no template `all-clear` is configured): it repeats the
+    /// title of the message it follows, so every template's worst-case titles are its values, live and as a drill.
+    public static func builtInAllClearCuts(
+        after templates: [MessageTemplate], on endpoints: [(name: String, endpoint: any ChannelEndpoint)], organization: Configuration.Organization
+    ) -> [Cut] {
+        let languages = organization.languages
+        let allClear = BuiltInAllClear.template(languages: languages)
+        var cases: [Case] = []
+        for template in templates.sorted(by: { $0.id < $1.id }) {
+            for values in worstCaseValues(of: template) {
+                let followed = TemplateRenderer.render(template, values: values, languages: languages)
+                var messages = TemplateRenderer.render(allClear, values: BuiltInAllClear.values(following: followed, languages: languages), languages: languages)
+                cases.append(Case(kind: "all-clear after \(template.id)", values: values, messages: messages, status: .actual, msgType: .cancel))
+                TemplateRenderer.Marking.exercise.apply(to: &messages)
+                cases.append(Case(kind: "drill all-clear after \(template.id)", values: values, messages: messages, status: .exercise, msgType: .cancel))
+            }
+        }
+        return firstCuts(of: allClear, cases: cases, on: endpoints, organization: organization)
+    }
+
+    /// One way a send can go out: the texts, and the CAP status and type the encoder sees.
+    private struct Case {
+        var kind: String
+        var values: [String: String]
+        var messages: [RenderedMessage]
+        var status: CAP.Status
+        var msgType: CAP.MessageType
+    }
+
+    private static func firstCuts(
+        of template: MessageTemplate, cases: [Case], on endpoints: [(name: String, endpoint: any ChannelEndpoint)],
+        organization: Configuration.Organization
+    ) -> [Cut] {
         var cuts: [Cut] = []
         for (name, endpoint) in endpoints.sorted(by: { $0.name < $1.name }) where !endpoint.definition.allowShortening {
             search: for rendering in cases {
                 let message = OutgoingMessage(
-                    incidentID: "20261204-K7QF2A", status: rendering.kind.hasPrefix("drill") ? .exercise : .actual,
-                    msgType: rendering.kind.hasSuffix("update") ? .update : .alert, references: [], templateID: template.id,
+                    incidentID: "20261204-K7QF2A", status: rendering.status,
+                    msgType: rendering.msgType, references: [], templateID: template.id,
                     approved: true, organization: organization.name, sender: organization.sender,
                     sent: "2026-12-04T09:26:15-05:00", category: template.content.category, severity: template.content.severity,
                     urgency: template.content.urgency, certainty: template.content.certainty, response: template.content.response,

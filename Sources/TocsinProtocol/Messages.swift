@@ -125,6 +125,8 @@ public struct PreviewResult: Codable, Sendable, Hashable {
     public var changes: [ValueChange]? = nil
     /// The incident whose values a follow-up carries over: the latest message of its thread.
     public var follows: String? = nil
+    /// True for Tocsin's built-in all-clear (no `all-clear` template configured): fixed wording, counted as approved.
+    public var builtIn: Bool? = nil
 
     public init(
         template: String, status: String, msgType: String, approved: Bool, approvalNote: String?, route: String,
@@ -477,6 +479,9 @@ public struct DaemonStatus: Codable, Sendable, Hashable {
     /// Set while the audit chain contradicts its record outside the database (heads file): nothing more is signed
     /// until an approver runs `tocsinctl audit accept`. Sends are not affected.
     public var auditProblem: String?
+    /// Which all-clear `tocsinctl all-clear` sends: `template` (the configured `all-clear`, approved like any other)
+    /// or `built-in` (Tocsin's fixed bilingual text, counted as approved). Nil from older daemons.
+    public var allClear: String? = nil
     /// Failed deliveries of channel tests (`tocsinctl channels test`), newest first, kept apart from
     /// `recentFailures` (incidents). Both lists leave out a failure once its channel has delivered since.
     /// Nil from older daemons.

@@ -32,6 +32,21 @@ enum Console {
 
     static var isTerminal: Bool { isatty(STDOUT_FILENO) == 1 }
 
+    /// Whether standard input is a terminal: only then are missing values asked for (a pipe fails as before).
+    static var inputIsTerminal: Bool { isatty(STDIN_FILENO) == 1 }
+
+    /// ANSI colour only on a terminal, and never when `NO_COLOR` is set (no-color.org: set to anything non-empty).
+    static func colours(_ descriptor: Int32) -> Bool {
+        guard isatty(descriptor) == 1 else { return false }
+        let noColour = ProcessInfo.processInfo.environment["NO_COLOR"] ?? ""
+        return noColour.isEmpty && ProcessInfo.processInfo.environment["TERM"] != "dumb"
+    }
+
+    /// `text` in bold white on red when `on`; unchanged otherwise (a pipe, a log, `NO_COLOR`).
+    static func alarm(_ text: String, on: Bool) -> String {
+        on ? "\u{1B}[1;97;41m\(text)\u{1B}[0m" : text
+    }
+
     /// Pushes buffered standard output out now: into a pipe (`| tee`) it is block-buffered, and progress must
     /// show as it happens, not when the command ends. `fflush(nil)` flushes every stream.
     static func flush() { fflush(nil) }

@@ -23,9 +23,6 @@ extension Tocsinctl {
         @Flag(name: .long, help: "Return once the deliveries are reopened, without following delivery.") var noWait = false
         @OptionGroup var global: GlobalOptions
 
-        /// The words that confirm, in English or French (DESIGN.md: the word names the verb).
-        static let confirmWords: Set<String> = ["resend", "renvoyer"]
-
         func run() throws {
             var exit = Exit.ok
             try runReporting(json: global.json) {
@@ -34,11 +31,8 @@ extension Tocsinctl {
                     // The daemon checks and counts as for the resend itself, so a refusal comes before the question.
                     let check = try client.call(.resend, ResendParams(incident: incident, channel: channel, dryRun: true), as: ResendResult.self)
                     ResendScreen(result: check).show()
-                    let answer = Console.ask("Type RESEND (or RENVOYER) to send them again, anything else cancels: ")
-                    guard let word = answer?.trimmingCharacters(in: .whitespaces).lowercased(), Self.confirmWords.contains(word) else {
-                        Console.note(answer == nil ? "No answer (end of input). Nothing was re-sent." : "Not confirmed. Nothing was re-sent.")
-                        throw Exit.usage
-                    }
+                    let nothing = tr("Rien n'a été renvoyé.", "Nothing was re-sent.")
+                    try Confirmation(word: .resend, nothingDone: nothing, ids: [incident, channel]).ask()
                 }
                 let result = try client.call(.resend, ResendParams(incident: incident, channel: channel), as: ResendResult.self)
                 let ids = Set(result.deliveries.map(\.id))
@@ -82,9 +76,15 @@ struct ResendScreen {
 
     func show() {
         let drill = result.status != "Actual"
-        let rule = String(repeating: drill ? "-" : "=", count: 64)
+        let alarm = !drill && Console.colours(STDERR_FILENO)
+        let rule = Console.alarm(String(repeating: drill ? "-" : "=", count: 64), on: alarm)
         Console.note(rule)
-        Console.note(drill ? "  EXERCICE / EXERCISE — resend of a drill (CAP status \(result.status))" : "  *** LIVE RESEND — this goes to real people now ***")
+        if drill {
+            Console.note("  EXERCICE / DRILL — " + tr("renvoi d'un exercice (statut CAP \(result.status))", "resend of a drill (CAP status \(result.status))"))
+        } else {
+            Console.note(Console.alarm("  *** RENVOI RÉEL — LIVE RESEND ***", on: alarm))
+            Console.note(Console.alarm("  Ceci part MAINTENANT vers de vraies personnes. / This goes to real people NOW.", on: alarm))
+        }
         Console.note(rule)
         Console.note("Incident: \(result.incident)   Template: \(result.template)   Type: \(result.msgType)")
         Console.note("Channel:  \(result.channel) (\(result.type))")

@@ -1,3 +1,4 @@
+import Foundation
 import TocsinProtocol
 
 /// The screen shown before a send or drill is confirmed: impossible to mistake one for the other.
@@ -8,19 +9,32 @@ struct ConfirmationScreen {
     var previewOnly = false
     /// Standard error while asking (so `--json` output stays clean); standard output for a preview.
     var output: (String) -> Void = Console.note
+    /// Whether `output` may carry ANSI colour: standard error is a terminal and `NO_COLOR` is unset.
+    var colour = Console.colours(STDERR_FILENO)
 
     func show() {
         let drill = preview.status != "Actual"
-        let rule = String(repeating: drill ? "-" : "=", count: 64)
+        // Live and about to be confirmed: red on a terminal, so a drill screen can never look like this one.
+        let alarm = !previewOnly && !drill && colour
+        let rule = Console.alarm(String(repeating: drill ? "-" : "=", count: 64), on: alarm)
         let kind = ["Update": "UPDATE", "Cancel": "ALL-CLEAR"][preview.msgType] ?? "ALERT"
         output(rule)
         if previewOnly {
             output("  PREVIEW — nothing is sent. \(drill ? "As a drill (CAP status \(preview.status))" : "As a LIVE \(kind.lowercased())")\(preview.approved ? "" : "; template NOT approved (\(preview.approvalNote ?? "not approved"))")")
         } else if drill {
-            output("  EXERCICE / EXERCISE — drill \(kind.lowercased()), CAP status \(preview.status)")
+            output("  EXERCICE / DRILL — " + tr("exercice (\(Self.frenchKind(preview.msgType))), statut CAP \(preview.status)", "drill \(kind.lowercased()), CAP status \(preview.status)"))
+            output("  " + tr("Personne n'est alerté pour de vrai : chaque message est marqué EXERCICE.", "Nobody is alerted for real: every message is marked EXERCISE."))
             if !preview.approved { output("  Template NOT approved (\(preview.approvalNote ?? "not approved")): allowed for a drill only.") }
         } else {
-            output("  *** LIVE \(kind) — this goes to real people now ***")
+            // Both languages whatever the operator's: whoever stands behind her reads it too.
+            output(Console.alarm("  *** \(Self.liveBanner(preview.msgType)) ***", on: alarm))
+            output(Console.alarm("  Ceci part MAINTENANT vers de vraies personnes. / This goes to real people NOW.", on: alarm))
+        }
+        if preview.builtIn == true {
+            output("  " + tr(
+                "Fin d'alerte intégrée à Tocsin (texte fixe, sans consigne) : aucun modèle all-clear n'est configuré.",
+                "Tocsin's built-in all-clear (fixed wording, no instruction): no all-clear template is configured."
+            ))
         }
         output(rule)
         output("Template: \(preview.template)   Route: \(preview.route)   Type: \(preview.msgType)" + (references.map { "   Follows up: \($0)" } ?? ""))
@@ -68,6 +82,19 @@ struct ConfirmationScreen {
 }
 
 extension ConfirmationScreen {
+    /// The live banner, in both languages: `ALERTE RÉELLE — LIVE ALERT`.
+    static func liveBanner(_ msgType: String) -> String {
+        switch msgType {
+        case "Update": "MISE À JOUR RÉELLE — LIVE UPDATE"
+        case "Cancel": "FIN D'ALERTE RÉELLE — LIVE ALL CLEAR"
+        default: "ALERTE RÉELLE — LIVE ALERT"
+        }
+    }
+
+    static func frenchKind(_ msgType: String) -> String {
+        ["Update": "mise à jour", "Cancel": "fin d'alerte"][msgType] ?? "alerte"
+    }
+
     /// "40 s", "3 min", "1 h 5 min": an estimate, rounded up.
     static func duration(_ seconds: Double) -> String {
         let whole = Int(seconds.rounded(.up))
@@ -111,5 +138,17 @@ enum SummaryText {
         let total = status.deliveries.count
         if delivered == total { return "All \(total) deliveries delivered (incident \(status.summary.incident))." }
         return "\(delivered) of \(total) delivered, \(failed) failed (incident \(status.summary.incident)). See: tocsinctl status \(status.summary.incident)"
+    }
+}
+
+/// Which all-clear `tocsinctl all-clear` sends, for `status`.
+enum AllClearText {
+    static func line(_ kind: String) -> String {
+        kind == "built-in"
+            ? tr(
+                "Fin d'alerte : celle de Tocsin (texte fixe, comptée comme approuvée) ; aucun modèle all-clear n'est configuré",
+                "All-clear: Tocsin's built-in one (fixed wording, counted as approved); no all-clear template is configured"
+            )
+            : tr("Fin d'alerte : le modèle all-clear configuré (à approuver comme les autres)", "All-clear: the configured all-clear template (approved like any other)")
     }
 }

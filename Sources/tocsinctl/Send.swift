@@ -8,7 +8,7 @@ extension Tocsinctl {
         static let configuration = CommandConfiguration(
             commandName: "send",
             abstract: "Send a LIVE alert from an approved template to its route.",
-            discussion: "Shows what will go out and asks you to type the template id, unless --yes."
+            discussion: "Shows what will go out and asks you to type ENVOYER (or SEND), unless --yes. On a terminal, asks for any required value not given with --set."
         )
 
         @Argument(help: "The template id (see `tocsinctl templates list`).", completion: .templateIDs) var template: String
@@ -25,7 +25,7 @@ extension Tocsinctl {
         static let configuration = CommandConfiguration(
             commandName: "drill",
             abstract: "Run a drill: the template goes to its drill route, marked EXERCICE / EXERCISE, CAP status Exercise.",
-            discussion: "Drills may use templates that are not approved yet; the result says so."
+            discussion: "Drills may use templates that are not approved yet; the result says so. Asks you to type EXERCICE (or DRILL), unless --yes."
         )
 
         @Argument(help: "The template id.", completion: .templateIDs) var template: String
@@ -42,7 +42,7 @@ extension Tocsinctl {
         static let configuration = CommandConfiguration(
             commandName: "update",
             abstract: "Send an update (CAP msgType Update) about an incident, over the same channels.",
-            discussion: "The update references the incident's first message; its values carry over unless --set changes them. A drill's update is a drill."
+            discussion: "The update references the incident's first message; its values carry over unless --set changes them. A drill's update is a drill. Asks you to type MISE À JOUR (or UPDATE), unless --yes."
         )
 
         @Argument(help: "The incident id.", completion: .incidentIDs) var incident: String
@@ -63,7 +63,11 @@ extension Tocsinctl {
         static let configuration = CommandConfiguration(
             commandName: "all-clear",
             abstract: "Send the all-clear (CAP msgType Cancel) for an incident, over the same channels.",
-            discussion: "Uses the 'all-clear' template unless --template names another; the incident's values carry over."
+            discussion: """
+                Uses the 'all-clear' template unless --template names another; the incident's values carry over. With no \
+                'all-clear' template configured, Tocsin's built-in one (the incident's event and title, "FIN DE L'ALERTE / \
+                ALL CLEAR", fixed wording, counted as approved). Asks you to type FIN (or ALL CLEAR), unless --yes.
+                """
         )
 
         @Argument(help: "The incident id.", completion: .incidentIDs) var incident: String
@@ -98,10 +102,8 @@ extension Tocsinctl {
                     let status = try client.call(.incidentStatus, IncidentParams(incident: incident), as: IncidentStatus.self)
                     let open = status.deliveries.filter { !$0.isFinal }.count
                     Console.note("Incident \(incident) (\(status.summary.status), \(status.summary.template)): \(open) unfinished deliver\(open == 1 ? "y" : "ies") will be cancelled.")
-                    guard Console.ask("Type the incident id (\(incident)) to cancel them, anything else keeps them: ")?.trimmingCharacters(in: .whitespaces) == incident else {
-                        Console.note("Not cancelled.")
-                        throw Exit.usage
-                    }
+                    let keep = tr("Rien n'a été annulé : les envois continuent.", "Nothing was cancelled: deliveries go on.")
+                    try Confirmation(word: .cancel, nothingDone: keep, ids: [incident]).ask()
                 }
                 let status = try client.call(.cancel, IncidentParams(incident: incident), as: IncidentStatus.self)
                 if global.json { Console.json(status) } else {
@@ -124,28 +126,26 @@ struct SendFlow {
         var exit = Exit.ok
         try runReporting(json: global.json) {
             let client = try global.connect()
+            var prompter = MissingValues(client: client)
+            var params = params
             if !options.yes {
-                let preview = try client.call(.preview, params, as: PreviewResult.self)
+                let preview = try prompter.retrying(&params) { try client.call(.preview, $0, as: PreviewResult.self) }
                 if preview.status == "Actual", !preview.approved {
                     // Refuse before asking: confirming something that cannot be sent wastes the operator's time.
-                    Console.error("template '\(preview.template)' is \(preview.approvalNote ?? "not approved"); a live send is refused and nothing was sent. An approver must run: tocsinctl templates approve \(preview.template)")
+                    Console.error(Self.notApproved(preview.template, note: preview.approvalNote))
                     throw Exit.refused
                 }
                 ConfirmationScreen(preview: preview, references: params.references).show()
-                let drill = preview.status != "Actual"
-                let answer = Console.ask("Type the template id (\(preview.template)) to \(drill ? "start the drill" : "SEND"), anything else cancels: ")
-                guard answer?.trimmingCharacters(in: .whitespaces) == preview.template else {
-                    Console.note(answer == nil ? "No answer (end of input). Nothing was sent." : "Not confirmed. Nothing was sent.")
-                    throw Exit.usage
-                }
+                try Confirmation(word: Self.word(of: preview), ids: [preview.template] + [params.references].compactMap { $0 }).ask()
             }
             // Not following: the counts are enough, and the daemon need not encode (nor this process parse) a line
             // per delivery.
             var request = params
             if options.noWait { request.brief = true }
-            let accepted = try client.call(.send, request, as: IncidentStatus.self)
+            let accepted = try prompter.retrying(&request) { try client.call(.send, $0, as: IncidentStatus.self) }
             let incident = accepted.summary.incident
             let count = accepted.summary.counts.values.reduce(0, +)
+            let drill = accepted.summary.status != "Actual"
             if global.json {
                 Console.jsonLine(SendLine(incident: incident, event: "accepted", status: accepted.summary.status, deliveries: count))
             } else {
@@ -154,6 +154,7 @@ struct SendFlow {
             }
             if options.noWait {
                 if global.json { Console.jsonLine(SummaryLine(incident: incident, status: accepted)) }
+                if drill, !global.json { print(Self.drillLastLine) }
                 return
             }
             let view = global.json ? nil : ProgressView(incident: incident, deliveries: accepted.deliveries)
@@ -168,10 +169,34 @@ struct SendFlow {
                 Console.jsonLine(SummaryLine(incident: incident, status: final))
             } else {
                 print(SummaryText.text(final))
+                // Whatever the outcome, a drill's last word says it was one: "All 2 deliveries delivered" read alone
+                // after a drill typed by mistake during a real fire reads like the alert went out.
+                if drill { print(Self.drillLastLine) }
             }
             if !final.allDelivered { exit = Exit.someFailed }
         }
         if exit != Exit.ok { throw exit }
+    }
+
+    /// The last line of every drill, in both languages whatever the operator's.
+    static let drillLastLine = "EXERCICE — personne n'a été alerté pour de vrai. / DRILL — nobody was alerted for real."
+
+    /// The word that confirms what `preview` would send: live, drill, update or all-clear.
+    static func word(of preview: PreviewResult) -> ConfirmationWord {
+        switch preview.msgType {
+        case "Update": .update
+        case "Cancel": .allClear
+        default: preview.status == "Actual" ? .send : .drill
+        }
+    }
+
+    /// A live send refused for want of approval: the next step is the approval, said first.
+    static func notApproved(_ template: String, note: String?) -> String {
+        let changed = note == "changed since approval"
+        return tr(
+            "le modèle « \(template) » \(changed ? "a changé depuis son approbation" : "n'est pas approuvé") : l'envoi réel est refusé, rien n'a été envoyé. Un approbateur doit le relire puis lancer : tocsinctl templates approve \(template)",
+            "template '\(template)' is \(note ?? "not approved"); a live send is refused and nothing was sent. An approver must review it and run: tocsinctl templates approve \(template)"
+        )
     }
 }
 

@@ -64,6 +64,7 @@ enum DaemonText {
             "\(status.templates) modèles, \(status.channels) canaux, \(status.pendingDeliveries) livraisons en cours",
             "\(status.templates) templates, \(status.channels) channels, \(status.pendingDeliveries) deliveries in progress"
         ))
+        if let allClear = status.allClear { Swift.print(AllClearText.line(allClear)) }
         Swift.print(tr("Journal d'audit : \(status.auditHeadSeq) entrées, tête", "Audit log: \(status.auditHeadSeq) entries, head") + " \(status.auditHeadHash.prefix(16))…")
         if let problem = status.auditProblem {
             Swift.print(tr(

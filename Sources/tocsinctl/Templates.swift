@@ -45,7 +45,7 @@ extension Tocsinctl {
             static let configuration = CommandConfiguration(
                 commandName: "approve",
                 abstract: "Approve a template's current content for live sends (approvers only).",
-                discussion: "The approval signs the SHA-256 of the template's content: any later edit needs a new approval."
+                discussion: "The approval signs the SHA-256 of the template's content: any later edit needs a new approval. Asks you to type APPROUVER (or APPROVE), unless --yes."
             )
             @Argument(help: "The template id.", completion: .templateIDs) var template: String
             @Flag(name: .long, help: "Do not ask for confirmation.") var yes = false
@@ -57,11 +57,8 @@ extension Tocsinctl {
                     let detail = try client.call(.templateShow, TemplateParams(template: template), as: TemplateDetail.self)
                     if !yes {
                         TemplateText.print(detail, to: Console.note)
-                        let answer = Console.ask("Type the template id (\(template)) to approve this content, anything else cancels: ")
-                        guard answer?.trimmingCharacters(in: .whitespaces) == template else {
-                            Console.note("Not approved.")
-                            throw Exit.usage
-                        }
+                        let nothing = tr("Rien n'a été approuvé.", "Nothing was approved.")
+                        try Confirmation(word: .approve, nothingDone: nothing, ids: [template]).ask()
                     }
                     let result = try client.call(.templateApprove, ApproveParams(template: template, contentHash: detail.summary.contentHash), as: ApproveResult.self)
                     if global.json { Console.json(result) } else if result.approved {

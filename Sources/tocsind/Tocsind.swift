@@ -37,6 +37,10 @@ struct Tocsind: AsyncParsableCommand {
             // The daemon still starts and sends with these; an approval of such a template is refused.
             for warning in Daemon.fitWarnings(loaded, path: path) { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
             print("\(path): OK — \(loaded.templates.count) templates, \(loaded.channels.count) channels, \(loaded.routes.count) routes (fingerprint \(loaded.fingerprint.prefix(12)))")
+            // Which all-clear `tocsinctl all-clear` sends (DESIGN.md: the built-in one is the exception to approval).
+            print(loaded.templates[BuiltInAllClear.id] == nil
+                ? "all-clear: Tocsin's built-in one (FIN DE L'ALERTE / ALL CLEAR, fixed wording, counted as approved); no all-clear template is configured"
+                : "all-clear: the configured template 'all-clear' (a live all-clear needs its approval)")
             return
         }
         let level = Logger.Level(rawValue: (logLevel ?? environment["TOCSIN_LOG_LEVEL"] ?? "info").lowercased()) ?? .info

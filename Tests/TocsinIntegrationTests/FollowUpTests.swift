@@ -85,9 +85,9 @@ struct FollowUpTests {
         defer { bed.tearDown() }
         let drill = try await bed.daemon.ctl("drill", "evacuation", "--set", "building=Pavillon A", "--yes", "--json")
         let incident = try #require(drill.jsonLines.first?["incident"] as? String)
-        let clear = try await bed.daemon.ctl("all-clear", incident, input: "all-clear\n")
+        let clear = try await bed.daemon.ctl("all-clear", incident, input: "FIN\n")
         #expect(clear.status == 0, "\(clear)")
-        #expect(clear.stderr.contains("EXERCICE / EXERCISE"))
+        #expect(clear.stderr.contains("EXERCICE / DRILL"))
         let last = try data(try #require(bed.receiver.requests(path: "/ops").last))
         #expect(last["status"] as? String == "Exercise")
         #expect(last["msgType"] as? String == "Cancel")
@@ -116,7 +116,7 @@ struct FollowUpTests {
         let incident = try #require(send.jsonLines.first?["incident"] as? String)
         try await bed.receiver.waitForRequests(2, path: "/down")
 
-        let cancel = try await bed.daemon.ctl("cancel", incident, input: "\(incident)\n")
+        let cancel = try await bed.daemon.ctl("cancel", incident, input: "CANCEL\n")
         #expect(cancel.status == 0, "\(cancel)")
         let final = try await bed.daemon.waitForFinish(incident)
         #expect(final.deliveries.map(\.state) == ["cancelled"])

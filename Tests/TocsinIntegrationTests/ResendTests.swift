@@ -201,7 +201,7 @@ struct ResendTests {
         // Asked without --yes, the refusal comes before the question.
         let asked = try await bed.daemon.ctl("resend", incident, "--channel", "broken", input: "resend\n")
         #expect(asked.status == 4, "\(asked)")
-        #expect(!asked.stderr.contains("Type RESEND"), "\(asked.stderr)")
+        #expect(!asked.stderr.contains("RENVOYER (ou RESEND)") && !asked.stderr.contains("RESEND (or RENVOYER)"), "\(asked.stderr)")
         #expect(broken.requests(path: "/hook").count == before, "a refused resend sends nothing")
         let original = try await bed.daemon.waitForFinish(incident)
         #expect(original.deliveries.first { $0.channel == "broken" }?.state == "failed", "still failed, not reopened")

@@ -50,10 +50,14 @@ struct IncidentHandlers: Sendable {
         preview.texts = Self.texts(of: plan)
         if let followed = plan.followed {
             preview.follows = followed.id
-            preview.changes = ValueChange.between(
-                previous: IncidentService.values(of: followed), current: plan.variables, given: Set(params.variables.keys)
-            )
+            // The built-in all-clear's values are the followed texts, not the operator's: nothing to compare.
+            if !plan.builtIn {
+                preview.changes = ValueChange.between(
+                    previous: IncidentService.values(of: followed), current: plan.variables, given: Set(params.variables.keys)
+                )
+            }
         }
+        if plan.builtIn { preview.builtIn = true }
         return preview
     }
 

@@ -36,6 +36,8 @@ struct IncidentService: Sendable {
         var route: String
         var channels: [ChannelDefinition]
         var messages: [RenderedMessage]
+        /// Tocsin's built-in all-clear (no `all-clear` template configured): fixed wording, counted as approved.
+        var builtIn = false
 
         var deliveryCount: Int { channels.reduce(0) { $0 + ($1.type.isPerRecipient ? $1.recipients.count : 1) } }
 
@@ -57,32 +59,57 @@ struct IncidentService: Sendable {
     func plan(_ params: SendParams, enforceApproval: Bool = true) async throws(DaemonError) -> Plan {
         let active = configuration.current
         let config = active.configuration
-        guard let template = config.templates[params.template] else {
-            let known = config.templates.keys.sorted().joined(separator: ", ")
-            throw .notFound("no template '\(params.template)' (templates: \(known.isEmpty ? "none" : known))")
-        }
         let msgType = try messageType(params)
+        // No `all-clear` template configured: Tocsin's own ends the incident (DESIGN.md's exception to approval).
+        let builtIn = config.templates[params.template] == nil && params.template == BuiltInAllClear.id
+        let template: MessageTemplate
+        if let configured = config.templates[params.template] {
+            template = configured
+        } else if builtIn, msgType == .cancel {
+            template = BuiltInAllClear.template(languages: config.organization.languages)
+        } else {
+            let known = config.templates.keys.sorted().joined(separator: ", ")
+            throw .notFound(
+                "no template '\(params.template)' (templates: \(known.isEmpty ? "none" : known))"
+                    + (builtIn ? "; Tocsin's built-in all-clear ends an incident: tocsinctl all-clear INCIDENT" : "")
+            )
+        }
         let origin = try await origin(of: params, msgType: msgType)
         // A follow-up keeps its incident's status (a drill's all-clear is a drill too) and its values.
         let status: CAP.Status = origin.flatMap { CAP.Status(rawValue: $0.status) } ?? (params.drill ? .exercise : .actual)
         // Values carry over from the thread's latest message, not its first: after an update moved the assembly
         // point, the next update must not quietly move it back.
         let followed = try await latestMessage(of: origin)
-        var given = followed.map { inheritedVariables($0, for: template) } ?? [:]
-        given.merge(params.variables) { $1 }
         let variables: [String: String]
-        do {
-            variables = try VariableResolver.resolve(given, for: template)
-        } catch {
-            throw .validation("the values given for template '\(template.id)' are not valid; nothing was sent", problems: error.problems)
+        if builtIn {
+            guard params.variables.isEmpty else {
+                throw .validation(
+                    "Tocsin's built-in all-clear takes no values (its wording is fixed); nothing was sent",
+                    hint: "Send it without --set, or configure an all-clear template (runbooks/template-change-and-approval.md)."
+                )
+            }
+            variables = BuiltInAllClear.values(following: Self.messages(of: lastAlert(followed, origin: origin)), languages: config.organization.languages)
+        } else {
+            var given = followed.map { inheritedVariables($0, for: template) } ?? [:]
+            given.merge(params.variables) { $1 }
+            do {
+                variables = try VariableResolver.resolve(given, for: template)
+            } catch {
+                var refusal = DaemonError.validation("the values given for template '\(template.id)' are not valid; nothing was sent", problems: error.problems)
+                // Named for a client on a terminal, which asks for them rather than fail.
+                let missing = template.content.variables.filter { $0.required && given[$0.name] == nil && $0.defaultValue == nil }.map(\.name)
+                refusal.missing = missing.isEmpty ? nil : missing
+                throw refusal
+            }
         }
-        let approval = try await approvals.state(of: template, required: config.requiredApprovers)
-        let approved = approval.isApproved
-        if enforceApproval, status == .actual, !approved {
-            let drillHint = msgType == .alert ? "   (a drill works without approval: tocsinctl drill \(template.id) …)" : ""
+        // The built-in text is Tocsin's, not the organisation's: there is nothing of theirs to approve.
+        let approval = builtIn ? nil : try await approvals.state(of: template, required: config.requiredApprovers)
+        let approved = approval?.isApproved ?? true
+        if enforceApproval, status == .actual, !approved, let approval {
+            // The next step for a live send is the approval; a drill is not what the operator wanted.
             throw .notApproved(
                 "template '\(template.id)' \(approval.isChanged ? "changed since it was approved" : "is not approved (\(approval.label))"); a live send is refused and nothing was sent",
-                hint: "An approver must review it and run: tocsinctl templates approve \(template.id)\(drillHint)"
+                hint: "An approver must review it (tocsinctl templates show \(template.id)) and run: tocsinctl templates approve \(template.id)"
             )
         }
         let routeName: String
@@ -107,11 +134,23 @@ struct IncidentService: Sendable {
         if status == .test { TemplateRenderer.Marking.test.apply(to: &messages) }
         var plan = Plan(
             active: active, template: template, variables: variables, status: status, msgType: msgType, origin: origin,
-            approved: approved, approvalNote: approved ? nil : (approval.isChanged ? "changed since approval" : "not approved"),
+            approved: approved, approvalNote: approved ? nil : (approval?.isChanged == true ? "changed since approval" : "not approved"),
             route: routeName, channels: channels, messages: messages
         )
         plan.followed = followed
+        plan.builtIn = builtIn
         return plan
+    }
+
+    /// The message an all-clear names: the thread's latest, unless that is itself an all-clear (then the first).
+    private func lastAlert(_ followed: IncidentRecord?, origin: IncidentRecord?) -> IncidentRecord? {
+        followed?.msgType == CAP.MessageType.cancel.rawValue ? origin : followed
+    }
+
+    /// The rendered texts an incident was sent with.
+    static func messages(of incident: IncidentRecord?) -> [RenderedMessage] {
+        guard let incident else { return [] }
+        return (try? JSONDecoder().decode([RenderedMessage].self, from: Data(incident.messages.utf8))) ?? []
     }
 
     /// The newest message of the thread that starts at `origin` (itself when it has no follow-up yet).

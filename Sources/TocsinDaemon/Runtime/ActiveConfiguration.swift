@@ -30,8 +30,14 @@ struct ActiveConfiguration: Sendable {
         self.endpoints = endpoints
         self.unavailable = unavailable
         let reachable = endpoints.map { (name: $0.key, endpoint: $0.value) }
-        cuts = configuration.templates.mapValues { FitCheck.cuts(of: $0, on: reachable, organization: configuration.organization) }
-            .filter { !$0.value.isEmpty }
+        var cuts = configuration.templates.mapValues { FitCheck.cuts(of: $0, on: reachable, organization: configuration.organization) }
+        // The built-in all-clear is checked like any template: it is what `all-clear` sends when none is configured.
+        if configuration.templates[BuiltInAllClear.id] == nil {
+            cuts[BuiltInAllClear.id] = FitCheck.builtInAllClearCuts(
+                after: Array(configuration.templates.values), on: reachable, organization: configuration.organization
+            )
+        }
+        self.cuts = cuts.filter { !$0.value.isEmpty }
     }
 
     var retryPolicy: RetryPolicy { configuration.delivery.retry }

@@ -1,0 +1,66 @@
+import ArgumentParser
+import Foundation
+import TocsinProtocol
+
+/// Asks for the word of a verb that changes state and refuses anything else (exit 2, nothing done).
+///
+/// The words are ``ConfirmationWord``'s (both languages always accepted); what is said around them is in the
+/// operator's language.
+struct Confirmation {
+    let word: ConfirmationWord
+    /// What is not done when the answer is not the word ("Nothing was sent.").
+    var nothingDone: String = tr("Rien n'a été envoyé.", "Nothing was sent.")
+    /// Ids shown on the screen (a template, an incident): typed out of an old habit, they are told apart.
+    var ids: [String] = []
+
+    /// What the word does, after "to": "send the LIVE alert".
+    var action: String {
+        switch word {
+        case .send: tr("envoyer l'alerte RÉELLE", "send the LIVE alert")
+        case .drill: tr("lancer l'exercice", "start the drill")
+        case .update: tr("envoyer la mise à jour", "send the update")
+        case .allClear: tr("envoyer la fin d'alerte", "send the all-clear")
+        case .cancel: tr("annuler les envois inachevés", "cancel the unfinished deliveries")
+        case .approve: tr("approuver ce contenu", "approve this content")
+        case .resend: tr("les envoyer de nouveau", "send them again")
+        }
+    }
+
+    /// The word to type, the operator's language first: `ENVOYER (ou SEND)`, `SEND (or ENVOYER)`.
+    var words: String {
+        tr("\(word.french) (ou \(word.english))", "\(word.english) (or \(word.french))")
+    }
+
+    var prompt: String {
+        tr("Tapez \(words) pour \(action) ; toute autre réponse annule : ", "Type \(words) to \(action); anything else cancels: ")
+    }
+
+    /// Asks on standard error, reads standard input (terminal or pipe); returns only when the word was typed.
+    func ask() throws {
+        let answer = Console.ask(prompt)
+        if let answer, word.accepts(answer) { return }
+        Console.note(refusal(answer))
+        throw Exit.usage
+    }
+
+    /// Why `answer` did not confirm, and the word that would have.
+    func refusal(_ answer: String?) -> String {
+        guard let answer else {
+            return tr("Pas de réponse (fin de l'entrée). \(nothingDone)", "No answer (end of input). \(nothingDone)")
+        }
+        let typed = answer.trimmingCharacters(in: .whitespaces)
+        if let other = ConfirmationWord.verb(of: typed), other != word {
+            return tr(
+                "« \(other.french) » confirme un autre geste ; pour \(action), tapez \(words). \(nothingDone)",
+                "'\(other.english)' confirms something else; to \(action), type \(words). \(nothingDone)"
+            )
+        }
+        if ids.contains(typed) {
+            return tr(
+                "Un identifiant ne confirme pas ; pour \(action), tapez \(words). \(nothingDone)",
+                "An id does not confirm; to \(action), type \(words). \(nothingDone)"
+            )
+        }
+        return tr("Non confirmé : pour \(action), tapez \(words). \(nothingDone)", "Not confirmed: to \(action), type \(words). \(nothingDone)")
+    }
+}
