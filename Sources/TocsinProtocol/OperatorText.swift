@@ -83,6 +83,25 @@ public enum OperatorText {
             return "aucun incident \(q("incident")) ; « tocsinctl status » liste les incidents récents"
         case .storeFailed:
             return "\(a["doing"] ?? "l'opération a échoué") : la base d'état a répondu « \(a["error"] ?? "") »"
+        case .alreadyApproved:
+            return "vous avez déjà approuvé ce contenu de \(q("template")) ; il faut \(a["required"] ?? "") approbateurs différents (\(a["count"] ?? "") jusqu'ici), donc un autre approbateur doit l'approuver"
+        case .resendRaced:
+            return "les envois en échec de \(q("channel")) ont changé entre-temps (un autre renvoi ?) ; ce renvoi-ci n'a rien renvoyé"
+        case .resendHeartbeat:
+            return "l'incident \(a["incident"] ?? "") est un signal de vie : il n'est pas renvoyé (le prochain part à l'heure prévue)"
+        case .resendOver:
+            let how = a["end"] == "cancel"
+                ? "l'incident \(a["other"] ?? "") de son fil a été annulé (tocsinctl cancel)"
+                : "son fil a reçu la fin d'alerte \(a["other"] ?? "")"
+            return "l'incident \(a["incident"] ?? "") est terminé : \(how) ; une alerte ne doit jamais arriver après sa fin, donc rien n'a été renvoyé"
+        case .resendChannelGone:
+            return "le canal \(q("channel")) n'est plus configuré ; rien n'a été renvoyé"
+        case .resendChannelCannotSend:
+            return "le canal \(q("channel")) ne peut pas envoyer (\(a["reason"] ?? "")) ; rien n'a été renvoyé"
+        case .resendNothingFailed:
+            return "l'incident \(a["incident"] ?? "") n'a aucun envoi en échec sur le canal \(q("channel")) ; rien n'a été renvoyé"
+        case .resendNoStoredMessage:
+            return "le canal \(q("channel")) ne pouvait pas envoyer à la création de l'incident \(a["incident"] ?? ""), donc aucun message n'a été gardé pour lui ; rien n'a été renvoyé"
         case .unknownVariable:
             let known = list("known", none: "")
             return "variable inconnue \(q("name")) pour le modèle \(q("template"))"
@@ -120,6 +139,19 @@ public enum OperatorText {
             return "Un approbateur doit le relire (tocsinctl templates show \(template)) puis lancer : tocsinctl templates approve \(template)"
         case .sendCut:
             return "Modifiez les valeurs ci-dessus et envoyez de nouveau ; le texte approuvé lui-même tient."
+        case .resendRaced:
+            return "Voir : tocsinctl status \(said.arguments["incident"] ?? "")"
+        case .resendOver:
+            return "Pour joindre les gens de nouveau, envoyez une nouvelle alerte (tocsinctl send …)."
+        case .resendChannelGone:
+            return "Remettez-le dans la configuration et lancez tocsinctl reload, ou envoyez une nouvelle alerte."
+        case .resendChannelCannotSend:
+            return "Corrigez sa configuration et lancez d'abord tocsinctl reload."
+        case .resendNothingFailed:
+            let failing = (said.arguments["failing"] ?? "").split(separator: "\n")
+            return failing.isEmpty ? "Rien n'a échoué dans cet incident." : "Canaux avec des envois en échec : \(failing.joined(separator: ", "))."
+        case .resendNoStoredMessage:
+            return "Envoyez plutôt une mise à jour par ce canal (tocsinctl update \(said.arguments["incident"] ?? "") \(template) --route …)."
         default:
             return nil
         }

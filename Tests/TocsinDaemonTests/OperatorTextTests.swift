@@ -13,7 +13,8 @@ struct OperatorTextTests {
         Said(key, ["template": "evacuation", "name": "building", "value": "Pavillon Z", "allowed": "Pavillon A\nPavillon B",
                    "known": "evacuation\nconfinement", "route": "campus", "channel": "sms", "incident": "20261204-K7QF2A",
                    "caller": "uid 1001 (marie)", "method": "incident.send", "roles": "operator", "count": "250", "limit": "200",
-                   "measure": "characters", "character": "U+202E RIGHT-TO-LEFT OVERRIDE", "changed": "no", "doing": "l'envoi", "error": "disk full"])
+                   "measure": "characters", "character": "U+202E RIGHT-TO-LEFT OVERRIDE", "changed": "no", "doing": "l'envoi", "error": "disk full",
+                   "end": "all-clear", "other": "20261204-M2D9XC", "reason": "no recipients", "failing": "sms\nteams", "required": "2"])
     }
 
     @Test func everyKeyHasFrenchWithItsArgumentsAndNoEnglishLeftOver() {

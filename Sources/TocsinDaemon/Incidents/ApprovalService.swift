@@ -46,7 +46,8 @@ struct ApprovalService: Sendable {
 
     func approve(_ template: MessageTemplate, expectedHash: String?, caller: Principal, requestAudit: AuditEvent) async throws(DaemonError) -> ApproveResult {
         if let expectedHash, expectedHash != template.contentHash {
-            throw .validation("template '\(template.id)' changed since you reviewed it; review it again (tocsinctl templates show \(template.id))")
+            throw DaemonError.validation("template '\(template.id)' changed since you reviewed it; review it again (tocsinctl templates show \(template.id))")
+                .said(.approvalChanged, ["template": template.id])
         }
         let before = try await state(of: template)
         if before.isApproved, let own = before.current.first(where: { $0.approverUID == Int64(caller.uid) }) {
@@ -63,7 +64,7 @@ struct ApprovalService: Sendable {
         if before.required > 1, before.current.contains(where: { $0.approverUID == Int64(caller.uid) }) {
             throw .validation(
                 "you already approved this content of '\(template.id)'; \(before.required) different approvers are required (\(before.current.count) so far), so another approver must approve it"
-            )
+            ).said(.alreadyApproved, ["template": template.id, "required": String(before.required), "count": String(before.current.count)])
         }
         let now = Date()
         let record = ApprovalRecord(

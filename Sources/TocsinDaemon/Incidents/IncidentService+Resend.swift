@@ -52,7 +52,8 @@ extension IncidentService {
             try await store.commit(write)
         } catch {
             if error.code == .constraint {
-                throw .refused("the failed deliveries of '\(plan.channel.name)' changed meanwhile (another resend?); nothing was re-sent by this one", hint: "See: tocsinctl status \(plan.incident.id)")
+                throw DaemonError.refused("the failed deliveries of '\(plan.channel.name)' changed meanwhile (another resend?); nothing was re-sent by this one", hint: "See: tocsinctl status \(plan.incident.id)")
+                    .said(.resendRaced, ["channel": plan.channel.name, "incident": plan.incident.id])
             }
             throw .store(error, doing: "the resend could not be recorded, so nothing was re-sent")
         }
@@ -94,23 +95,27 @@ extension IncidentService {
     private func resendPlan(_ params: ResendParams, active: ActiveConfiguration) async throws(DaemonError) -> ResendPlan {
         do {
             guard let incident = try await store.incident(params.incident) else {
-                throw DaemonError.notFound("no incident '\(params.incident)'; `tocsinctl status` lists recent ones")
+                throw DaemonError.notFound("no incident '\(params.incident)'; `tocsinctl status` lists recent ones").said(.noIncident, ["incident": params.incident])
             }
             if incident.status == CAP.Status.system.rawValue {
                 throw DaemonError.refused("incident \(incident.id) is a heartbeat: it is not re-sent (the next one goes on schedule)")
+                    .said(.resendHeartbeat, ["incident": incident.id])
             }
             if let end = try await threadEnd(of: incident) {
+                let how = end.allClear ? "its thread has the all-clear \(end.id)" : "incident \(end.id) of its thread was cancelled (tocsinctl cancel)"
                 throw DaemonError.refused(
-                    "incident \(incident.id) is over: \(end); an alert must never land after its all-clear, so nothing was re-sent",
+                    "incident \(incident.id) is over: \(how); an alert must never land after its all-clear, so nothing was re-sent",
                     hint: "To reach people again, send a new alert (tocsinctl send …)."
-                )
+                ).said(.resendOver, ["incident": incident.id, "end": end.allClear ? "all-clear" : "cancel", "other": end.id])
             }
             let name = params.channel
             guard let channel = active.configuration.channels[name] else {
                 throw DaemonError.refused("channel '\(name)' is no longer configured; nothing was re-sent", hint: "Add it back and run tocsinctl reload, or send a new alert.")
+                    .said(.resendChannelGone, ["channel": name])
             }
             if active.endpoints[name] == nil {
                 throw DaemonError.refused("channel '\(name)' cannot send (\(active.unavailable[name] ?? "not configured")); nothing was re-sent", hint: "Fix its configuration and run tocsinctl reload first.")
+                    .said(.resendChannelCannotSend, ["channel": name, "reason": active.unavailable[name] ?? "not configured"])
             }
             let deliveries = try await store.deliveries(ofIncident: incident.id)
             let mine = deliveries.filter { $0.channel == name }
@@ -121,7 +126,7 @@ extension IncidentService {
                 throw DaemonError.refused(
                     "incident \(incident.id) has no failed delivery on channel '\(name)' (\(mine.isEmpty ? "it did not go there" : states)); nothing was re-sent",
                     hint: withFailures.isEmpty ? "Nothing failed in this incident." : "Channels with failed deliveries: \(withFailures.joined(separator: ", "))."
-                )
+                ).said(.resendNothingFailed, ["incident": incident.id, "channel": name, "failing": withFailures.joined(separator: "\n")])
             }
             let key = PayloadKey(incidentID: incident.id, channel: name)
             // A channel that could not encode at send time stored no bytes: there is nothing approved to send again.
@@ -129,7 +134,7 @@ extension IncidentService {
                 throw DaemonError.refused(
                     "channel '\(name)' could not send when incident \(incident.id) was created, so no message was stored for it; nothing was re-sent",
                     hint: "Send an update over that channel instead (tocsinctl update \(incident.id) \(incident.templateID) --route …)."
-                )
+                ).said(.resendNoStoredMessage, ["incident": incident.id, "channel": name, "template": incident.templateID])
             }
             return ResendPlan(
                 incident: incident, channel: channel, failed: failed,
@@ -147,7 +152,8 @@ extension IncidentService {
     /// Why `incident`'s thread is over, or nil: an all-clear (a Cancel follow-up) of the thread other than `incident`
     /// itself (an all-clear that failed on a channel may be re-sent: it is the last word), or an operator's
     /// `tocsinctl cancel` of any incident in it.
-    private func threadEnd(of incident: IncidentRecord) async throws -> String? {
+    /// What ended the incident's thread, if anything: its all-clear, or a cancelled member.
+    private func threadEnd(of incident: IncidentRecord) async throws -> (allClear: Bool, id: String)? {
         var root = incident
         var hops = 0
         while let parent = root.references, hops < 100, let next = try await store.incident(parent) {
@@ -156,13 +162,13 @@ extension IncidentService {
         }
         let thread = [root] + (try await store.followUps(of: root.id))
         if let clear = thread.first(where: { $0.msgType == CAP.MessageType.cancel.rawValue && $0.id != incident.id }) {
-            return "its thread has the all-clear \(clear.id)"
+            return (true, clear.id)
         }
         for member in thread {
             let entries = try await store.auditEntries(afterSeq: 0, limit: 100_000, subject: member.id, newest: false)
             // The cancel's request entry is stored before it stops anything, its outcome after: either one counts.
             if entries.contains(where: { $0.kind == "incident.cancel" || ($0.kind == "admin.request" && $0.detail.contains(#""method":"incident.cancel""#)) }) {
-                return "incident \(member.id) of its thread was cancelled (tocsinctl cancel)"
+                return (false, member.id)
             }
         }
         return nil
