@@ -61,7 +61,11 @@ let package = Package(
         // Durable state and the audit chain (SQLite through GRDB).
         .target(
             name: "TocsinStore",
-            dependencies: ["TocsinCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "TocsinCore", .product(name: "GRDB", package: "GRDB.swift"),
+                // sqlite3_bind_* for the hot rows of a commit (Statement+Row.swift).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
             swiftSettings: librarySettings
         ),
         // Outbound request values (HTTP and mail) that channels build and the transport sends: no I/O, no curl.

@@ -30,6 +30,16 @@ struct AuditDetailLayoutTests {
         #expect(AuditDetail().json == "{}")
     }
 
+    /// Written out by hand, so the escaping itself is pinned (the other checks compare quote with append).
+    @Test func controlCharactersQuotesAndBackslashesAreEscapedExactly() {
+        #expect(JSONText.quote("a\u{1}b\u{1F}\t\r\n\"\\é") == #""a\u0001b\u001f\t\r\n\"\\é""#)
+        var detail = AuditDetail()
+        detail.set("k\"", "\u{0}")
+        detail.set("n", 0)
+        detail.set("neg", -7)
+        #expect(detail.json == #"{"k\"":"\u0000","n":0,"neg":-7}"#)
+    }
+
     @Test func appendQuotedMatchesQuote() {
         for text in ["", "plain", "tab\there", "quote\"", "back\\slash", "\u{1}", "déjà vu"] {
             var out = "prefix:"

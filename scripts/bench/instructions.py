@@ -57,7 +57,7 @@ class Run:
                                    {"campus": names, "drill": names[:1]}, start=False)
         self.out = os.path.join(self.daemon.dir, "callgrind.out")
 
-    def start(self, traced=True):
+    def start(self, traced=True, whole_names=False):
         d = self.daemon
         notify = os.path.join(d.dir, "notify.sock")
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -65,7 +65,10 @@ class Run:
         listener.settimeout(300)
         command = [d.bench.tocsind, "--config", d.config]
         if traced:
-            command = [VALGRIND, "--tool=callgrind", f"--callgrind-out-file={self.out}", *command]
+            # After `callgrind_control --zero`, a compressed file refers to names by numbers defined before the zero,
+            # which it never writes: callgrind_annotate then shows one anonymous function. Whole names avoid that.
+            names = ["--compress-strings=no"] if whole_names else []
+            command = [VALGRIND, "--tool=callgrind", *names, f"--callgrind-out-file={self.out}", *command]
         log = open(os.path.join(d.dir, "tocsind.log"), "ab")
         d.proc = bench.spawn(command, stdout=log, stderr=subprocess.STDOUT,
                              env={**os.environ, "NOTIFY_SOCKET": notify})
@@ -88,11 +91,17 @@ def send(daemon, tocsinctl_prefix=()):
                           capture_output=True, text=True, env={**os.environ, "TOCSIN_SOCKET": daemon.socket}, timeout=600)
 
 
-def daemon_per_send(work, tocsind, tocsinctl, nginx, channels, sends):
-    """(total with `sends` sends − total with none, same wall time) / sends, and the K-send run's callgrind file."""
+def daemon_per_send(work, tocsind, tocsinctl, nginx, channels, sends, sends_only=False):
+    """(total with `sends` sends − total with none, same wall time) / sends, and the K-send run's callgrind file.
+
+    With `sends_only`, the K-send run's counters are zeroed once the daemon is up and the template approved, so its
+    callgrind file holds the sends alone (and the loop's idle turns meanwhile): start-up no longer hides what a send
+    costs in `--top`."""
     busy = Run(work, tocsind, tocsinctl, nginx, channels, "busy")
-    busy.start()
+    busy.start(whole_names=sends_only)
     busy.daemon.approve()
+    if sends_only:
+        subprocess.run(["callgrind_control", "--zero", str(busy.daemon.proc.pid)], capture_output=True, check=True)
     t0 = time.monotonic()
     for run in range(sends):
         result = send(busy.daemon)
@@ -101,6 +110,8 @@ def daemon_per_send(work, tocsind, tocsinctl, nginx, channels, sends):
         bench.wait_for(lambda: busy.daemon.attempts() >= (run + 1) * channels, 600, "attempts recorded", interval=0.05)
     elapsed = time.monotonic() - t0
     busy.stop()
+    if sends_only:
+        return callgrind_total(busy.out) / sends, callgrind_total(busy.out), 0, busy.out
     idle = Run(work, tocsind, tocsinctl, nginx, channels, "idle")
     idle.start()
     idle.daemon.approve()
@@ -141,8 +152,9 @@ def curl_cost(work, tocsind, tocsinctl, nginx, channels):
     return callgrind_total(out)
 
 
-def top(path, count):
-    result = subprocess.run(["callgrind_annotate", "--inclusive=no", path], capture_output=True, text=True)
+def top(path, count, inclusive=False):
+    result = subprocess.run(["callgrind_annotate", f"--inclusive={'yes' if inclusive else 'no'}", path],
+                            capture_output=True, text=True)
     lines = [l for l in result.stdout.splitlines() if re.match(r"^\s*[\d,]+ \(", l)]
     return lines[:count]
 
@@ -153,6 +165,9 @@ def main():
     parser.add_argument("--channels", type=int, default=100, help="webhook channels per send (default 100)")
     parser.add_argument("--sends", type=int, default=10, help="sends in the daemon's measured run (default 10)")
     parser.add_argument("--top", type=int, default=0, help="print the daemon's N largest self costs")
+    parser.add_argument("--inclusive", action="store_true", help="with --top: inclusive costs (callers included)")
+    parser.add_argument("--sends-only", action="store_true",
+                        help="with --top: zero the counters after start-up, so the costs listed are the sends' alone")
     parser.add_argument("--no-client", action="store_true", help="skip tocsinctl and curl")
     parser.add_argument("--keep", action="store_true", help="keep the temp folder (callgrind files, logs)")
     args = parser.parse_args()
@@ -169,12 +184,19 @@ def main():
         nginx = bench.Nginx(work)
         print(f"instructions: {args.bin_dir}, {args.channels} channels, {args.sends} sends; receiver 127.0.0.1:{nginx.port}",
               flush=True)
-        per_send, with_sends, without, busy_out = daemon_per_send(work, tocsind, tocsinctl, nginx, args.channels, args.sends)
-        print(f"tocsind per {args.channels}-channel send: {per_send / 1e6:.1f} M instructions "
-              f"({with_sends / 1e6:.1f} M with {args.sends} sends − {without / 1e6:.1f} M with none)", flush=True)
+        per_send, with_sends, without, busy_out = daemon_per_send(work, tocsind, tocsinctl, nginx, args.channels, args.sends,
+                                                                 sends_only=args.sends_only)
+        if args.sends_only:
+            # The busy run's total no longer includes start-up: it is the sends (and the idle turns meanwhile).
+            print(f"tocsind per {args.channels}-channel send: {with_sends / args.sends / 1e6:.1f} M instructions "
+                  f"({with_sends / 1e6:.1f} M over {args.sends} sends, counted from after start-up)", flush=True)
+        else:
+            print(f"tocsind per {args.channels}-channel send: {per_send / 1e6:.1f} M instructions "
+                  f"({with_sends / 1e6:.1f} M with {args.sends} sends − {without / 1e6:.1f} M with none)", flush=True)
         if args.top:
-            print(f"tocsind, largest self costs over the {args.sends}-send run (start-up included):")
-            for line in top(busy_out, args.top):
+            what = "the sends alone" if args.sends_only else "start-up included"
+            print(f"tocsind, largest {'inclusive' if args.inclusive else 'self'} costs over the {args.sends}-send run ({what}):")
+            for line in top(busy_out, args.top, args.inclusive):
                 print("   " + line)
         if not args.no_client:
             send_cost, help_cost, printed = client_cost(work, tocsind, tocsinctl, nginx, args.channels)
