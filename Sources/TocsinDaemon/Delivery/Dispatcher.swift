@@ -36,6 +36,8 @@ final class Dispatcher: Service, Sendable {
     }
 
     private let state: Mutex<State>
+    /// Attempt outcomes waiting for their commit, and whether a task is committing them (``record(_:)``).
+    private let recording = Mutex((queued: [Scheduler.Record](), committing: false))
     private let wake = WakeSignal()
     private let stopping = Atomic(false)
     /// When the loop last turned, in nanoseconds since `origin`: the watchdog's evidence that it is alive.
@@ -242,7 +244,41 @@ final class Dispatcher: Service, Sendable {
             result = AttemptResult(outcome: .permanent(reason: reason, misconfiguration: true))
         }
         if let expiry = result?.certificateExpiry { certificates.withLock { $0[job.channel] = expiry } }
-        await perform(handle { $0.attemptFinished(job.id, result: result) })
+        var rest: [Scheduler.Action] = []
+        for action in handle({ $0.attemptFinished(job.id, result: result) }) {
+            if case .record(let record) = action { await self.record(record) } else { rest.append(action) }
+        }
+        await perform(rest)
+    }
+
+    /// Commits an attempt's outcome together with the others that finish meanwhile: the first caller commits
+    /// whatever is queued, again and again until nothing is; the others only queue theirs and return (nothing waits
+    /// on an attempt's record, and the delivery stays `sending` until it is durable). One commit call per batch
+    /// rather than per delivery: each call was a task, a hop to the store's writer queue and a group-commit
+    /// hand-over, ~14 % of a 100-channel send's instructions (callgrind).
+    private func record(_ record: Scheduler.Record) async {
+        let leads = recording.withLock { recording in
+            recording.queued.append(record)
+            defer { recording.committing = true }
+            return !recording.committing
+        }
+        guard leads else { return }
+        while true {
+            let batch = recording.withLock { recording in
+                defer { recording.queued.removeAll(keepingCapacity: true) }
+                if recording.queued.isEmpty { recording.committing = false }
+                return recording.queued
+            }
+            guard !batch.isEmpty else { return }
+            let ids = batch.flatMap(\.deliveryIDs)
+            let what = batch.count == 1 ? Self.what(batch[0]) : "\(batch.count) delivery attempts"
+            if await commitDurably(StoreWrite(batch), what: what, delivery: ids.count == 1 ? ids[0] : nil) {
+                for record in batch { published(record) }
+                await perform(handle { $0.committed(ids) })
+            } else {
+                await perform(handle { $0.notRecorded(ids) })
+            }
+        }
     }
 
     /// Carries out what the machine asked, in order (a record is durable before what follows it).

@@ -5,13 +5,20 @@ import TocsinStore
 extension StoreWrite {
     /// The write a scheduler's record asks for: one group-committed write with its audit entries.
     init<C>(_ record: DeliveryScheduler<C>.Record) {
+        self.init([record])
+    }
+
+    /// Several records in one write, in order (their audit entries chain in that order).
+    init<C>(_ records: [DeliveryScheduler<C>.Record]) {
         self.init()
-        switch record {
-        case .attempt(let outcome):
-            append(outcome)
-        case .closed(let jobs, let state, let error, let actor, let at):
-            let time = at.millisecondsSince1970
-            for job in jobs { close(job, as: state, error: error, actor: actor, at: time) }
+        for record in records {
+            switch record {
+            case .attempt(let outcome):
+                append(outcome)
+            case .closed(let jobs, let state, let error, let actor, let at):
+                let time = at.millisecondsSince1970
+                for job in jobs { close(job, as: state, error: error, actor: actor, at: time) }
+            }
         }
     }
 
