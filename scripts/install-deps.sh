@@ -8,7 +8,8 @@ set -euo pipefail
 # python3-jsonschema: validates webhook bodies against docs/webhook-payload.schema.json (draft 2020-12: 4.0 or later;
 # Debian 12 has 4.10). nodejs: runs the Node.js recipe of docs/verifying-webhooks.md (built-in crypto only).
 # man-db: `man --warnings -l`, which the tests lint the generated man pages with (groff-base comes with it).
-apt_packages=(libcurl4-openssl-dev libsqlite3-dev sqlite3 python3 python3-jsonschema nodejs util-linux libxml2-utils nginx-light curl chromium systemd openssl man-db)
+# chromium-driver: chromedriver, through which Selenium drives the headless Chromium that measures the HTML report.
+apt_packages=(libcurl4-openssl-dev libsqlite3-dev sqlite3 python3 python3-jsonschema nodejs util-linux libxml2-utils nginx-light curl chromium chromium-driver systemd openssl man-db)
 missing=()
 for package in "${apt_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -44,5 +45,8 @@ pip_need "import gsm0338" "gsm0338==1.1.0" "the GSM 03.38 codec"
 pip_need "from twitter_text import parse_tweet" "twitter-text-parser==3.0.0" "the twitter-text parser"
 # The Prometheus project's own text-format parser, which the tests read the metrics file and endpoint with.
 pip_need "import prometheus_client" "prometheus_client==0.26.0" "the prometheus_client parser"
+# Selenium drives Chromium (through Debian's chromedriver, never a downloaded one) to measure the HTML report at a
+# desktop and a phone width (scripts/html-layout-check.py). 4.51.0: the newest whose dependencies resolve here.
+pip_need "import selenium" "selenium==4.51.0" "the Selenium WebDriver client"
 
 command -v swift >/dev/null || { echo "install-deps: swift is not on PATH (Swift 6.2 or later is needed)" >&2; exit 1; }

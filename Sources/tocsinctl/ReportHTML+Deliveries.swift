@@ -50,15 +50,16 @@ extension ReportHTML {
             return (cells: [
                 esc(delivery.channel), esc(delivery.recipient ?? "—"), state(delivery.state),
                 Plural.both(delivery.attempts, fr: ("tentative", "tentatives"), en: ("attempt", "attempts")),
-                time(delivery.firstAttemptAt), time(delivery.deliveredAt), esc(Elapsed.text(delivery.timeToDeliverMillis)),
-                esc(receipt), error,
+                time(delivery.deliveredAt), esc(Elapsed.text(delivery.timeToDeliverMillis)), esc(receipt), error,
             ], classes: delivery.state == "failed" ? "fail" : String?.none)
         }
+        // The first and last attempts of a retried delivery are in the retries section: a ninth column would not fit.
         return table(columns: [
-            "Canal / Channel", "Destinataire / Recipient", "État / State", "Tentatives / Attempts",
-            "Première tentative / First attempt", "Livré à / Delivered at", "Délai / Time to deliver",
-            "Reçu du service / Service receipt", "Dernière erreur / Last error",
-        ], rows: rows, classes: "deliveries", cellClass: ["Dernière erreur / Last error": "error"])
+            "Canal / Channel", "Destinataire / Recipient", "État / State", "Tentatives / Attempts", "Livré à / Delivered at",
+            "Délai / Time to deliver", "Reçu du service / Service receipt", "Dernière erreur / Last error",
+        ], rows: rows, classes: "deliveries", cellClass: [
+            "Destinataire / Recipient": "id", "Reçu du service / Service receipt": "id", "Dernière erreur / Last error": "error",
+        ])
     }
 
     /// Each delivery that took more than one attempt: how many, the first and the last, with the full list folded.
@@ -95,7 +96,7 @@ extension ReportHTML {
         html += table(columns: [
             "N°", "Heure / Time", "Depuis le déclenchement / Since trigger", "Réponse en / Answered in", "Issue / Outcome",
             "HTTP", "Erreur / Error", "Reçu / Receipt",
-        ], rows: rows, classes: "attempts", cellClass: ["Erreur / Error": "error"])
+        ], rows: rows, classes: "attempts", cellClass: ["Erreur / Error": "error", "Reçu / Receipt": "id"])
         return html + "</details>\n</div>\n"
     }
 

@@ -195,15 +195,18 @@ enum ReportHTML {
         )
     }
 
+    // Machine text (a service's answer, ids, hashes, recipients) breaks anywhere, so no table is wider than the page;
+    // words and times do not, so columns never shrink to a letter. A last-error cell gets a fixed 30 % of its row, or a
+    // 300-character answer would take the whole width. Below 700 px tables become one card per row.
     private static let css = """
         *{box-sizing:border-box}html{-webkit-text-size-adjust:100%}
         body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1b1b1b;margin:0 auto;max-width:1100px;padding:1em}
         h1{font-size:1.5em;border-bottom:3px solid #b00020;padding-bottom:.3em;margin-top:0}h2{font-size:1.25em;margin-top:1.8em}
         h3{font-size:1.1em;margin-top:1.4em}h4{font-size:1em;margin:1em 0 .3em}
-        p,li,td,th,summary,code{overflow-wrap:anywhere}code{font-size:max(.85em,12px)}
+        p,li,td,th,summary{overflow-wrap:break-word}code,td.error,td.id{overflow-wrap:anywhere}time{white-space:nowrap}code{font-size:max(.85em,12px)}
         table{border-collapse:collapse;width:100%;margin:.5em 0}th,td{border:1px solid #ccc;padding:.3em .5em;text-align:left;vertical-align:top}
         thead th{background:#f0f0f0}table.kv th{width:28%;background:#f7f7f7}tr.fail td{background:#fdecea}
-        td.error{font-family:ui-monospace,monospace;font-size:max(.85em,12px)}
+        td.error{font-family:ui-monospace,monospace;font-size:max(.85em,12px);width:30%}
         .met{color:#1b7f3b;font-weight:700}.missed{color:#b00020;font-weight:700}
         .kind{font-size:1.1em}.kind.live strong{color:#fff;background:#b00020;padding:.1em .4em}
         .kind.drill strong{background:#fff3cd;padding:.1em .4em}
@@ -211,7 +214,7 @@ enum ReportHTML {
         article.message p{margin:.3em 0}.event,.label{font-weight:600;color:#444}
         .instruction{font-size:1.05em}
         .follow-up{border-top:2px solid #ddd;margin-top:1.5em}
-        .chart{overflow-x:auto;border:1px solid #ddd}.chart svg{display:block;width:100%;max-width:960px;height:auto}
+        .chart{overflow-x:auto;border:1px solid #ddd}.chart svg{display:block;width:100%;max-width:860px;height:auto}
         ul.legend{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.4em 1.4em;margin:.6em 0}
         ul.legend li{display:flex;align-items:center;gap:.4em}ul.legend svg{flex:none}
         .retry{margin:.8em 0;padding:.4em .8em;border:1px solid #e0e0e0}.retry p{margin:.2em 0}
@@ -223,7 +226,8 @@ enum ReportHTML {
         table.kv th{padding-bottom:0;background:none}
         table.cards thead{display:none}table.cards,table.cards tbody,table.cards tr,table.cards td{display:block;width:auto}
         table.cards tr{border:1px solid #ccc;margin:.6em 0}table.cards td{border:none;border-top:1px solid #eee}
-        table.cards td::before{content:attr(data-label);display:block;font-size:12px;font-weight:600;color:#555}}
+        table.cards td:empty{display:none}
+        table.cards td::before{content:attr(data-label);display:block;font:600 12px system-ui,sans-serif;color:#555}}
         @media print{body{margin:0;max-width:none;font-size:11px}h2{break-after:avoid}tr,svg{break-inside:avoid}
         .chart{overflow:visible}tr.fail td{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
         """

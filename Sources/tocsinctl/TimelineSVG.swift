@@ -5,15 +5,15 @@ import TocsinProtocol
 /// where it ended (green delivered, orange retry, red failed), and the objectives as dashed lines; ``legend`` says so
 /// beside it, in HTML so that it stays readable however small the chart is drawn.
 ///
-/// Drawn 720 units wide: at most 960 px on a wide screen (text ~16 px); on a phone its box scrolls rather than
-/// shrinking the text below ~9 px (the page's CSS gives it a minimum width there).
+/// Drawn 720 units wide with 14-unit text: at most 860 px on a wide screen (text ~17 px); on a phone its box scrolls
+/// rather than shrinking the text below ~11 px (the page's CSS gives it a minimum width of 560 px there).
 struct TimelineSVG {
     let report: IncidentReport
 
     private let width = 720.0
-    private let labelWidth = 130.0
-    private let rowHeight = 30.0
-    private let top = 44.0
+    private let labelWidth = 150.0
+    private let rowHeight = 32.0
+    private let top = 48.0
 
     func render() -> String {
         let channels = report.channels.map(\.channel)
@@ -27,10 +27,10 @@ struct TimelineSVG {
         let span = Double(max(dataEnd, onScale.max() ?? 0)) * 1.08
         let plot = width - labelWidth - 20
         func x(_ millis: Int64) -> Double { labelWidth + Double(max(millis, 0)) / span * plot }
-        let height = top + Double(max(channels.count, 1)) * rowHeight + 40
+        let height = top + Double(max(channels.count, 1)) * rowHeight + 50
 
         var svg = "<div class=\"chart\">\n<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"timeline\" viewBox=\"0 0 \(fmt(width)) \(fmt(height))\" role=\"img\""
-        svg += " aria-label=\"Chronologie des livraisons / Delivery timeline\" font-family=\"sans-serif\" font-size=\"12\">\n"
+        svg += " aria-label=\"Chronologie des livraisons / Delivery timeline\" font-family=\"sans-serif\" font-size=\"14\">\n"
         svg += "<text x=\"4\" y=\"18\" font-weight=\"bold\">Canal / Channel</text>\n"
         // Axis with five ticks.
         let axisY = top + Double(channels.count) * rowHeight + 6
@@ -41,7 +41,7 @@ struct TimelineSVG {
             svg += line(tx, top - 6, tx, axisY + 4, stroke: "#eee")
             svg += "<text x=\"\(fmt(tx))\" y=\"\(fmt(axisY + 18))\" text-anchor=\"middle\" fill=\"#555\">+\(ReportHTML.esc(Elapsed.text(millis)))</text>\n"
         }
-        svg += "<text x=\"\(fmt(width - 20))\" y=\"\(fmt(axisY + 32))\" text-anchor=\"end\" fill=\"#555\">Temps depuis le déclenchement / Time since trigger</text>\n"
+        svg += "<text x=\"\(fmt(width - 20))\" y=\"\(fmt(axisY + 38))\" text-anchor=\"end\" fill=\"#555\">Temps depuis le déclenchement / Time since trigger</text>\n"
 
         for (index, name) in channels.enumerated() {
             let y = top + Double(index) * rowHeight + rowHeight / 2

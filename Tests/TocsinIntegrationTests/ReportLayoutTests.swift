@@ -19,6 +19,14 @@ struct ReportLayoutTests {
     /// A channel name longer than the chart's label column.
     static let flaky = "discord-etudiants-residence-nord"
 
+    /// The CAP instruction of the template sent, which the report must quote.
+    static let instruction = """
+        instruction:
+          fr: "Sortez par l'escalier le plus proche, sans utiliser l'ascenseur."
+          en: "Use the nearest stairs; do not take the elevator."
+
+        """
+
     static let checker = PackagePaths.root.appendingPathComponent("scripts/html-layout-check.py").path
 
     /// Whether the browser can be driven: Chromium, its driver and the selenium package.
@@ -36,10 +44,12 @@ struct ReportLayoutTests {
             "/flaky": Array(repeating: ["status": 500, "body": "{\"error\":\"busy\"}"], count: Self.flakyFailures) + [["status": 200]],
             "/refusing": [["status": 400, "body": Self.longError]],
         ]) { receiver in
-            TestConfig(channels: [
+            var config = TestConfig(channels: [
                 .init(Self.flaky, url: receiver.url("/flaky")), .init("ops", url: receiver.url("/ops")),
                 .init("refusing", url: receiver.url("/refusing")),
             ])
+            config.templates["evacuation"] = TestConfig.evacuationTemplate + Self.instruction
+            return config
         }
         defer { bed.tearDown() }
 
@@ -93,6 +103,7 @@ struct ReportLayoutTests {
             "--section", ".follow-up .deliveries",
             // Who approved and who triggered, by uid; the follow-ups by kind.
             "--text", "uid \(getuid())", "--text", "Approuvé par / Approved by", "--text", "Déclenché par / Triggered by",
+            "--text", "Sortez par l'escalier le plus proche, sans utiliser l'ascenseur.", "--text", "Use the nearest stairs; do not take the elevator.",
             "--text", "Mise à jour / Update", "--text", "Fin d'alerte / All clear",
             // Retries summarised, French plurals right (one refusal per incident; the flaky channel's failures).
             "--text", "\(Self.flakyFailures + 1) tentatives / attempts (\(Self.flakyFailures) échecs / failures)",
@@ -119,6 +130,16 @@ struct ReportLayoutTests {
             #expect(size.first == width && (size.last ?? 0) >= 900, "\(figures)")
             let shot = try #require(figures["screenshot"] as? String)
             #expect(shot.hasPrefix(out) && FileManager.default.fileExists(atPath: shot))
+        }
+        // TOCSIN_KEEP_SCREENSHOTS=DIR keeps the page and its screenshots for a person to look at (the test's folder goes).
+        if let keep = ProcessInfo.processInfo.environment["TOCSIN_KEEP_SCREENSHOTS"], !keep.isEmpty {
+            try? FileManager.default.createDirectory(atPath: keep, withIntermediateDirectories: true)
+            for file in ["report-1280.png", "report-1280-open.png", "report-390.png", "report-390-open.png"] {
+                try? FileManager.default.removeItem(atPath: "\(keep)/\(file)")
+                try? FileManager.default.copyItem(atPath: "\(out)/\(file)", toPath: "\(keep)/\(file)")
+            }
+            try? FileManager.default.removeItem(atPath: "\(keep)/review.html")
+            try? FileManager.default.copyItem(atPath: path, toPath: "\(keep)/review.html")
         }
         // Printed for the record (RELIABILITY.md): the page's height and its smallest text at each width.
         print("report layout:", widths.map { figures in
