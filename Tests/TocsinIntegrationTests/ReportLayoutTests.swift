@@ -147,4 +147,34 @@ struct ReportLayoutTests {
                 .joined(separator: " ")
         }.joined(separator: " | "))
     }
+
+    /// The built-in all-clear has no approver: the report says its wording is Tocsin's own, not that it is missing.
+    @Test func theBuiltInAllClearIsShownApprovedWithoutASignature() async throws {
+        let bed = try await TestBed { receiver in
+            var config = TestConfig(channels: [.init("ops", url: receiver.url("/ops"))])
+            config.templates = ["evacuation": TestConfig.evacuationTemplate]
+            return config
+        }
+        defer { bed.tearDown() }
+        _ = try await bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+        let send = try await bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon B", "--yes", "--json")
+        let incident = try #require(send.jsonLines.first?["incident"] as? String, "\(send)")
+        let clear = try await bed.daemon.ctl("all-clear", incident, "--yes", "--json")
+        let clearID = try #require(clear.jsonLines.first?["incident"] as? String, "\(clear)")
+        _ = try await bed.daemon.waitForFinish(clearID)
+
+        let json = try await bed.daemon.ctl("report", incident, "--json")
+        let report = try JSONDecoder().decode(IncidentReport.self, from: Data(json.stdout.utf8))
+        #expect(report.trigger.approvals?.count == 1, "the alert itself was approved")
+        let followUp = try #require(report.followUpReports?.first)
+        #expect(followUp.trigger.summary.approved && followUp.trigger.approvals == [], "counted as approved, with no signature")
+        #expect(followUp.deliveries.map(\.state) == ["delivered"])
+
+        let path = bed.directory.file("review.html")
+        _ = try await bed.daemon.ctl("report", incident, "--html", path)
+        let html = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(html.contains("Fin d'alerte / All clear"))
+        #expect(html.contains("wording fixed by Tocsin"))
+        #expect(!html.contains("Non approuvé / Not approved"))
+    }
 }
