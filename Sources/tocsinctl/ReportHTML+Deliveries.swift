@@ -66,9 +66,13 @@ extension ReportHTML {
     static func retries(_ deliveries: [ReportDelivery]) -> String {
         let retried = deliveries.filter { $0.attemptLog.count > 1 }
         let once = deliveries.filter { $0.attemptLog.count == 1 }.count
-        var html = "<p>" + Plural.both(retried.count, fr: ("livraison reprise", "livraisons reprises"), en: ("delivery retried", "deliveries retried"))
-        html += ", " + Plural.both(once, fr: ("livrée ou close au premier essai", "livrées ou closes au premier essai"), en: ("settled at the first attempt", "settled at the first attempt"))
-        html += ".</p>\n"
+        var html = "<p>" + Plural.both(
+            retried.count, fr: ("livraison reprise", "livraisons reprises"), en: ("delivery retried", "deliveries retried")
+        )
+        html += ", " + Plural.both(
+            once, fr: ("livrée ou close au premier essai", "livrées ou closes au premier essai"),
+            en: ("settled at the first attempt", "settled at the first attempt")
+        ) + ".</p>\n"
         for delivery in retried {
             html += retry(delivery)
         }

@@ -181,8 +181,11 @@ enum ReportHTML {
         let chain = report.chain
         var html = "<p>"
         html += chain.intact
-            ? "<span class=\"met\">Chaîne intacte / Chain intact</span> — \(Plural.both(Int(chain.checked), fr: ("entrée", "entrées"), en: ("entry", "entries"))), tête / head <code>\(esc(chain.headHash))</code>"
-            : "<span class=\"missed\">CHAÎNE ROMPUE / CHAIN BROKEN</span> — entrée / entry \(chain.brokenSeq ?? 0): \(esc(chain.problem ?? ""))"
+            ? "<span class=\"met\">Chaîne intacte / Chain intact</span> — "
+                + Plural.both(Int(chain.checked), fr: ("entrée", "entrées"), en: ("entry", "entries"))
+                + ", tête / head <code>\(esc(chain.headHash))</code>"
+            : "<span class=\"missed\">CHAÎNE ROMPUE / CHAIN BROKEN</span> — entrée / entry \(chain.brokenSeq ?? 0): "
+                + esc(chain.problem ?? "")
         html += "</p>\n"
         let rows = report.audit.map { entry in
             (cells: [
