@@ -33,6 +33,7 @@ struct BuiltInAllClearTests {
         let status = try await bed.daemon.ctl("status", "--json")
         #expect(status.stdout.contains("\"allClear\" : \"built-in\""), "\(status.stdout)")
         #expect(try await bed.daemon.ctl("status", "--lang", "en").stdout.contains("All-clear: Tocsin's built-in one"))
+        #expect(try await bed.daemon.ctl("health", "--json").stdout.contains("Tocsin's built-in all-clear"))
 
         _ = try await bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
         let send = try await bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes", "--json")
@@ -85,6 +86,7 @@ struct BuiltInAllClearTests {
         let check = try await runCommand(PackagePaths.tocsind, ["--config", bed.daemon.configPath, "--check-config"])
         #expect(check.stdout.contains("all-clear: the configured template 'all-clear'"), "\(check.stdout)")
         #expect(try await bed.daemon.ctl("status", "--json").stdout.contains("\"allClear\" : \"template\""))
+        #expect(try await bed.daemon.ctl("health", "--json").stdout.contains("the all-clear template"))
         _ = try await bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
         let send = try await bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes", "--json")
         let incident = try #require(send.jsonLines.first?["incident"] as? String)

@@ -24,7 +24,9 @@ extension DaemonHandlers {
         if let refusal = reloader.lastRefusal.withLock({ $0 }) {
             return .init(name: "config", state: .warning, message: "the last reload (\(Timestamp.iso(refusal.at))) was refused: \(refusal.reason); the previous configuration is still running")
         }
-        return .init(name: "config", state: .ok, message: "loaded (\(config.fingerprint.prefix(12))): \(config.channels.count) channels, \(config.templates.count) templates")
+        // Which all-clear `tocsinctl all-clear` sends: the configured template (approved like any other) or Tocsin's own.
+        let allClear = config.templates[BuiltInAllClear.id] == nil ? "Tocsin's built-in all-clear" : "the all-clear template"
+        return .init(name: "config", state: .ok, message: "loaded (\(config.fingerprint.prefix(12))): \(config.channels.count) channels, \(config.templates.count) templates; \(allClear)")
     }
 
     /// A template that would reach a channel shortened: WARNING, not CRITICAL, since the daemon still sends it (an
