@@ -9,7 +9,8 @@ For each width it loads the page with the viewport emulated (a phone width as a 
   - the same again with every <details> opened (what an auditor unfolds);
   - every --section selector matches a rendered element with text;
   - every --text occurs in the rendered text, and no --forbid pattern does;
-  - no HTML text is smaller than --min-font px, no SVG text drawn smaller than --min-svg-font px.
+  - no HTML text is smaller than --min-font px, no SVG text drawn smaller than --min-svg-font px;
+  - printed (print media), no <details> keeps its content folded away.
 Prints one JSON object (figures per width and the list of problems); exits 0 when there is none, 1 otherwise,
 2 when the browser cannot be driven (selenium or chromedriver missing).
 
@@ -200,6 +201,16 @@ def main():
                 f.write(base64.b64decode(captured["data"]))
             figures["openedScreenshot"] = shot
             result["widths"].append(figures)
+
+        # On paper nothing stays folded: with print media, a closed <details>' content must be shown.
+        driver.get(url)
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+        hidden = driver.execute_script(
+            "return Array.from(document.querySelectorAll('details > :not(summary)')).filter(e => !e.checkVisibility()).length")
+        result["printHiddenDetails"] = hidden
+        if hidden:
+            problems.append(f"print: {hidden} folded element(s) stay hidden on paper")
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
     finally:
         driver.quit()
 

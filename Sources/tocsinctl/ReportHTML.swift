@@ -200,7 +200,8 @@ enum ReportHTML {
 
     // Machine text (a service's answer, ids, hashes, recipients) breaks anywhere, so no table is wider than the page;
     // words and times do not, so columns never shrink to a letter. A last-error cell gets a fixed 30 % of its row, or a
-    // 300-character answer would take the whole width. Below 700 px tables become one card per row.
+    // 300-character answer would take the whole width. Below 700 px tables become one card per row. On paper every
+    // folded attempt list is printed unfolded (a browser without ::details-content ignores that one rule).
     private static let css = """
         *{box-sizing:border-box}html{-webkit-text-size-adjust:100%}
         body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1b1b1b;margin:0 auto;max-width:1100px;padding:1em}
@@ -232,6 +233,7 @@ enum ReportHTML {
         table.cards td:empty{display:none}
         table.cards td::before{content:attr(data-label);display:block;font:600 12px system-ui,sans-serif;color:#555}}
         @media print{body{margin:0;max-width:none;font-size:11px}h2{break-after:avoid}tr,svg{break-inside:avoid}
-        .chart{overflow:visible}tr.fail td{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
+        .chart{overflow:visible}tr.fail td{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+        details::details-content{content-visibility:visible;display:block}}
         """
 }

@@ -118,6 +118,7 @@ struct ReportLayoutTests {
         let problems = result["problems"] as? [String] ?? ["no result"]
         #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
         #expect(check.status == 0, "\(check)")
+        #expect(result["printHiddenDetails"] as? Int == 0, "printed, the attempt lists are unfolded")
         let widths = result["widths"] as? [[String: Any]] ?? []
         #expect(widths.compactMap { $0["innerWidth"] as? Int } == [1280, 390])
         for figures in widths {
