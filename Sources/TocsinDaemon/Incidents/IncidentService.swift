@@ -72,7 +72,7 @@ struct IncidentService: Sendable {
             throw .notFound(
                 "no template '\(params.template)' (templates: \(known.isEmpty ? "none" : known))"
                     + (builtIn ? "; Tocsin's built-in all-clear ends an incident: tocsinctl all-clear INCIDENT" : "")
-            )
+            ).said(.noTemplate, ["template": params.template, "known": config.templates.keys.sorted().joined(separator: "\n"), "builtIn": builtIn ? "yes" : "no"])
         }
         let origin = try await origin(of: params, msgType: msgType)
         // A follow-up keeps its incident's status (a drill's all-clear is a drill too) and its values.
@@ -96,6 +96,8 @@ struct IncidentService: Sendable {
                 variables = try VariableResolver.resolve(given, for: template)
             } catch {
                 var refusal = DaemonError.validation("the values given for template '\(template.id)' are not valid; nothing was sent", problems: error.problems)
+                    .said(.valuesInvalid, ["template": template.id])
+                refusal.problemsSaid = error.details.map(\.said)
                 // Named for a client on a terminal, which asks for them rather than fail.
                 let missing = template.content.variables.filter { $0.required && given[$0.name] == nil && $0.defaultValue == nil }.map(\.name)
                 refusal.missing = missing.isEmpty ? nil : missing
@@ -110,21 +112,23 @@ struct IncidentService: Sendable {
             throw .notApproved(
                 "template '\(template.id)' \(approval.isChanged ? "changed since it was approved" : "is not approved (\(approval.label))"); a live send is refused and nothing was sent",
                 hint: "An approver must review it (tocsinctl templates show \(template.id)) and run: tocsinctl templates approve \(template.id)"
-            )
+            ).said(.notApproved, ["template": template.id, "changed": approval.isChanged ? "yes" : "no"])
         }
         let routeName: String
         if let route = params.route ?? origin?.route {
             routeName = route
         } else if status == .exercise {
             guard let drillRoute = template.content.drillRoute else {
-                throw .validation("template '\(template.id)' has no drill_route; name one with --route")
+                throw DaemonError.validation("template '\(template.id)' has no drill_route; name one with --route")
+                    .said(.noDrillRoute, ["template": template.id])
             }
             routeName = drillRoute
         } else {
             routeName = template.content.route
         }
         guard let members = config.routes[routeName] else {
-            throw .validation("no route '\(routeName)' (routes: \(config.routes.keys.sorted().joined(separator: ", ")))")
+            throw DaemonError.validation("no route '\(routeName)' (routes: \(config.routes.keys.sorted().joined(separator: ", ")))")
+                .said(.noRoute, ["route": routeName, "known": config.routes.keys.sorted().joined(separator: "\n")])
         }
         let channels = members.compactMap { config.channels[$0] }
         var messages = TemplateRenderer.render(template, values: variables, languages: config.organization.languages)
@@ -179,7 +183,7 @@ struct IncidentService: Sendable {
         guard let id = params.references else { return nil }
         do {
             guard var incident = try await store.incident(id) else {
-                throw DaemonError.notFound("no incident '\(id)'; `tocsinctl status` lists recent ones")
+                throw DaemonError.notFound("no incident '\(id)'; `tocsinctl status` lists recent ones").said(.noIncident, ["incident": id])
             }
             // Follow-ups of follow-ups still reference the first message, as CAP receivers expect.
             var hops = 0
@@ -220,7 +224,8 @@ struct IncidentService: Sendable {
         let active = configuration.current
         let config = active.configuration
         guard var channel = config.channels[name] else {
-            throw .notFound("no channel '\(name)' (channels: \(config.channels.keys.sorted().joined(separator: ", ")))")
+            throw DaemonError.notFound("no channel '\(name)' (channels: \(config.channels.keys.sorted().joined(separator: ", ")))")
+                .said(.noChannel, ["channel": name, "known": config.channels.keys.sorted().joined(separator: "\n")])
         }
         // Checked here, not in the CLI: every client (a script, later the web console) gets the same question.
         if let audience = channel.type.publicAudience, !publicPostConfirmed {
@@ -357,7 +362,7 @@ struct IncidentService: Sendable {
             throw .validation(
                 "this send would not reach every channel whole, so nothing was sent", problems: sendCuts,
                 hint: "Change the values above and send again; the approved text itself fits."
-            )
+            ).said(.sendCut)
         }
         var request = requestAudit
         request.subject = incidentID
@@ -433,7 +438,7 @@ struct IncidentService: Sendable {
     func status(_ id: String) async throws(DaemonError) -> IncidentStatus {
         do {
             guard let incident = try await store.incident(id) else {
-                throw DaemonError.notFound("no incident '\(id)'; `tocsinctl status` lists recent ones")
+                throw DaemonError.notFound("no incident '\(id)'; `tocsinctl status` lists recent ones").said(.noIncident, ["incident": id])
             }
             let deliveries = try await store.deliveries(ofIncident: id)
             return IncidentStatus(
