@@ -42,7 +42,12 @@ extension Tocsinctl {
                     print("Incident \(incident): \(result.failed) failed deliver\(result.failed == 1 ? "y" : "ies") on '\(channel)' reopened, to be sent again by \(result.deadline).")
                     Console.flush()
                 }
-                if noWait { return }
+                // A drill's resend ends like every drill: its last line says nobody was alerted for real.
+                let drill = result.status != "Actual" && !global.json
+                if noWait {
+                    if drill { print(SendFlow.drillLastLine) }
+                    return
+                }
                 let view = global.json ? nil : ProgressView(incident: incident, deliveries: result.deliveries)
                 // Following is `send`'s (reconnects included); only the reopened deliveries are shown and counted.
                 let flow = SendFlow(params: SendParams(template: result.template), options: SendOptions(), global: global)
@@ -63,6 +68,7 @@ extension Tocsinctl {
                 } else {
                     print("\(delivered) of \(resent.count) re-sent deliveries on '\(channel)' delivered, \(resent.count - delivered) failed again (incident \(incident)). See: tocsinctl status \(incident)")
                 }
+                if drill { print(SendFlow.drillLastLine) }
                 if delivered != resent.count { exit = Exit.someFailed }
             }
             if exit != Exit.ok { throw exit }

@@ -59,6 +59,25 @@ struct ResendTests {
         return try #require(fixed, "the fixed receiver could not take port \(port)")
     }
 
+    /// A drill's resend: the drill screen, the resend's word, and the drill's last line whatever the outcome.
+    @Test func aDrillsResendSaysItIsADrillToTheLastLine() async throws {
+        let (bed, broken, folder) = try await Self.bed()
+        defer { bed.tearDown(); broken.stop(); folder.remove() }
+        let drill = try await bed.daemon.ctl("drill", "evacuation", "--set", "building=Pavillon B", "--yes", "--json")
+        let incident = try #require(drill.jsonLines.first?["incident"] as? String, "\(drill)")
+        #expect(try await bed.daemon.waitForFinish(incident).deliveries.first { $0.channel == "broken" }?.state == "failed")
+        let fixed = try await Self.fix(broken, in: bed)
+        defer { fixed.stop() }
+        let livesWord = try await bed.daemon.ctl("resend", incident, "--channel", "broken", "--lang", "en", input: "SEND\n")
+        #expect(livesWord.status == 2, "\(livesWord)")
+        #expect(livesWord.stderr.contains("EXERCICE / DRILL"), "\(livesWord.stderr)")
+        #expect(livesWord.stderr.contains("type RESEND (or RENVOYER)"), "\(livesWord.stderr)")
+        let resend = try await bed.daemon.ctl("resend", incident, "--channel", "broken", input: "renvoyer\n")
+        #expect(resend.status == 0, "\(resend)")
+        #expect(resend.stdout.split(separator: "\n").last.map(String.init) == "EXERCICE — personne n'a été alerté pour de vrai. / DRILL — nobody was alerted for real.", "\(resend.stdout)")
+        #expect(fixed.requests(path: "/hook").count == 1)
+    }
+
     @Test func resendSendsExactlyTheFailedDeliveriesAgainWithTheirIdsAndBytes() async throws {
         let (bed, broken, folder) = try await Self.bed()
         defer { bed.tearDown(); broken.stop(); folder.remove() }
