@@ -92,7 +92,7 @@ struct CLITests {
     @Test func anUnreachableDaemonExits3() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let result = try await runCommand(PackagePaths.tocsinctl, ["status"], environment: ["TOCSIN_SOCKET": directory.file("nothing.sock")])
+        let result = try await runCommand(PackagePaths.tocsinctl, ["status"], environment: englishScreens.merging(["TOCSIN_SOCKET": directory.file("nothing.sock")]) { $1 })
         #expect(result.status == 3)
         #expect(result.stderr.contains("is tocsind running"))
     }
@@ -163,9 +163,9 @@ struct ProgressViewTests {
         let bed = try await makeBed()
         defer { bed.tearDown() }
         let command = "\(PackagePaths.tocsinctl) send evacuation --set 'building=Pavillon A' --yes"
-        let result = try await runCommand("/usr/bin/script", ["-qec", command, "/dev/null"], environment: ["TOCSIN_SOCKET": bed.daemon.socketPath])
+        let result = try await runCommand("/usr/bin/script", ["-qec", command, "/dev/null"], environment: bed.daemon.ctlEnvironment)
         #expect(result.status == 0, "\(result)")
-        #expect(result.stdout.contains("\u{1B}[2K"), "lines are cleared and redrawn")
+        #expect(result.stdout.contains("\u{1B}[J"), "the rows below the cursor are cleared and redrawn (wrapped rows included)")
         #expect(result.stdout.contains("\u{1B}[2A"), "the cursor goes back up over the two channel rows")
         #expect(result.stdout.contains("All 2 deliveries delivered"))
     }
