@@ -247,7 +247,9 @@ public final class SQLiteStore: Store {
             var contentType: String
             var body: Data
         }
-        var numbers: [PayloadKey: Int] = [:]
+        // Sized up front: growing a dictionary instantiates its storage type by mangled name each time (~55,000
+        // instructions in the profile of a 100-channel send).
+        var numbers: [PayloadKey: Int] = Dictionary(minimumCapacity: payloads.count)
         var distinct: [Content: Int] = [:]
         var last: [String: Int] = [:]
         let statement = try db.cachedStatement(sql: "INSERT INTO payload (incidentID, number, contentType, body) VALUES (?, ?, ?, ?)")

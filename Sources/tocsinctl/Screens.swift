@@ -104,33 +104,6 @@ extension ConfirmationScreen {
     }
 }
 
-/// One line per delivery change while following a send.
-enum ProgressLine {
-    static func text(_ delivery: DeliveryStatus) -> String {
-        let target = delivery.recipient.map { "\(delivery.channel) → \($0)" } ?? delivery.channel
-        let attempts = "attempt\(delivery.attempts == 1 ? "" : "s") \(delivery.attempts)"
-        switch delivery.state {
-        case "delivered":
-            let answer = delivery.lastStatus.map { ", HTTP \($0)" } ?? ""
-            let time = delivery.timeToDeliverMillis.map { ", \($0) ms" } ?? ""
-            // The acceptance starts with its verb: a service that only queued says "accepted", never "delivered".
-            if let acceptance = delivery.acceptance, let space = acceptance.firstIndex(of: " ") {
-                let verb = String(acceptance[..<space]), rest = acceptance[acceptance.index(after: space)...]
-                return "  \(Console.pad(verb, 10)) \(target) \(rest) (\(attempts)\(answer)\(time))"
-            }
-            return "  delivered  \(target) (\(attempts)\(answer)\(time))"
-        case "retrying":
-            return "  retrying   \(target) (\(attempts)): \(delivery.lastError ?? "?")" + (delivery.nextAttemptAt.map { "; next at \($0)" } ?? "")
-        case "failed":
-            return "  FAILED     \(target) (\(attempts)): \(delivery.lastError ?? "?")" + (delivery.misconfiguration ? " [check the channel's configuration]" : "")
-        case "cancelled":
-            return "  cancelled  \(target)"
-        default:
-            return "  \(Console.pad(delivery.state, 10)) \(target)"
-        }
-    }
-}
-
 enum SummaryText {
     static func text(_ status: IncidentStatus) -> String {
         let delivered = status.deliveries.filter { $0.state == "delivered" }.count
