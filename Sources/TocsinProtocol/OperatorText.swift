@@ -49,11 +49,11 @@ public enum OperatorText {
         let a = said.arguments
         func q(_ name: String) -> String { "« \(a[name] ?? "") »" }
         func list(_ name: String, none: String) -> String {
-            let items = (a[name] ?? "").split(separator: "\n").map(String.init)
+            let items = said.lists?[name] ?? []
             return items.isEmpty ? none : items.joined(separator: ", ")
         }
         func allowed() -> String {
-            let items = (a["allowed"] ?? "").split(separator: "\n")
+            let items = said.lists?["allowed"] ?? []
             return items.isEmpty ? "" : " (valeurs permises : " + items.map { "« \($0) »" }.joined(separator: ", ") + ")"
         }
         switch key {
@@ -148,7 +148,7 @@ public enum OperatorText {
         case .resendChannelCannotSend:
             return "Corrigez sa configuration et lancez d'abord tocsinctl reload."
         case .resendNothingFailed:
-            let failing = (said.arguments["failing"] ?? "").split(separator: "\n")
+            let failing = said.lists?["failing"] ?? []
             return failing.isEmpty ? "Rien n'a échoué dans cet incident." : "Canaux avec des envois en échec : \(failing.joined(separator: ", "))."
         case .resendNoStoredMessage:
             return "Envoyez plutôt une mise à jour par ce canal (tocsinctl update \(said.arguments["incident"] ?? "") \(template) --route …)."

@@ -7,10 +7,14 @@
 public struct Said: Codable, Sendable, Hashable {
     public var key: String
     public var arguments: [String: String]
+    /// Arguments that are lists (the known templates, the allowed values), each item as it is: no separator to
+    /// choose that a value could hold, and no line break in what a client may print.
+    public var lists: [String: [String]]?
 
-    public init(_ key: Key, _ arguments: [String: String] = [:]) {
+    public init(_ key: Key, _ arguments: [String: String] = [:], lists: [String: [String]] = [:]) {
         self.key = key.rawValue
         self.arguments = arguments
+        self.lists = lists.isEmpty ? nil : lists
     }
 
     /// Every key the daemon uses. ``OperatorText`` has both languages' wording for each, checked by the compiler.

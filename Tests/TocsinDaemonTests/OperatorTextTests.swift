@@ -10,11 +10,11 @@ import TocsinStore
 struct OperatorTextTests {
     /// One instance of every key, with the arguments its call site gives.
     static let samples: [Said] = Said.Key.allCases.map { key in
-        Said(key, ["template": "evacuation", "name": "building", "value": "Pavillon Z", "allowed": "Pavillon A\nPavillon B",
-                   "known": "evacuation\nconfinement", "route": "campus", "channel": "sms", "incident": "20261204-K7QF2A",
+        Said(key, ["template": "evacuation", "name": "building", "value": "Pavillon Z", "route": "campus", "channel": "sms", "incident": "20261204-K7QF2A",
                    "caller": "uid 1001 (marie)", "method": "incident.send", "roles": "operator", "count": "250", "limit": "200",
                    "measure": "characters", "character": "U+202E RIGHT-TO-LEFT OVERRIDE", "changed": "no", "doing": "l'envoi", "error": "disk full",
-                   "end": "all-clear", "other": "20261204-M2D9XC", "reason": "no recipients", "failing": "sms\nteams", "required": "2"])
+                   "end": "all-clear", "other": "20261204-M2D9XC", "reason": "no recipients", "required": "2"],
+             lists: ["allowed": ["Pavillon A", "Pavillon B"], "known": ["evacuation", "confinement"], "failing": ["sms", "teams"]])
     }
 
     @Test func everyKeyHasFrenchWithItsArgumentsAndNoEnglishLeftOver() {
@@ -23,7 +23,7 @@ struct OperatorTextTests {
             #expect(text != nil && !(text ?? "").isEmpty, "\(said.key)")
             #expect(!(text ?? "").contains("\n"), "\(said.key): one line")
         }
-        let allowed = OperatorText.french(Said(.valueNotAllowed, ["value": "Pavillon Z", "name": "building", "allowed": "Pavillon A\nPavillon B"]))
+        let allowed = OperatorText.french(Said(.valueNotAllowed, ["value": "Pavillon Z", "name": "building"], lists: ["allowed": ["Pavillon A", "Pavillon B"]]))
         #expect(allowed == "« Pavillon Z » n'est pas une valeur permise de « building » (valeurs permises : « Pavillon A », « Pavillon B »)")
     }
 

@@ -43,7 +43,7 @@ struct TemplateHandlers: Sendable {
     func detail(_ id: String) async throws(DaemonError) -> TemplateDetail {
         let config = configuration.current.configuration
         guard let template = config.templates[id] else {
-            throw DaemonError.notFound("no template '\(id)'").said(.noTemplate, ["template": id, "known": config.templates.keys.sorted().joined(separator: "\n")])
+            throw DaemonError.notFound("no template '\(id)'").said(.noTemplate, ["template": TextValidator.printable(id)], lists: ["known": config.templates.keys.sorted()])
         }
         let content = template.content
         let texts = config.organization.languages.compactMap { language -> RenderedText? in
@@ -66,7 +66,7 @@ struct TemplateHandlers: Sendable {
         let active = configuration.current
         guard let template = active.configuration.templates[params.template] else {
             throw DaemonError.notFound("no template '\(params.template)'")
-                .said(.noTemplate, ["template": params.template, "known": active.configuration.templates.keys.sorted().joined(separator: "\n")])
+                .said(.noTemplate, ["template": TextValidator.printable(params.template)], lists: ["known": active.configuration.templates.keys.sorted()])
         }
         if let cuts = active.cuts[template.id] {
             throw .validation(

@@ -95,7 +95,7 @@ extension IncidentService {
     private func resendPlan(_ params: ResendParams, active: ActiveConfiguration) async throws(DaemonError) -> ResendPlan {
         do {
             guard let incident = try await store.incident(params.incident) else {
-                throw DaemonError.notFound("no incident '\(params.incident)'; `tocsinctl status` lists recent ones").said(.noIncident, ["incident": params.incident])
+                throw DaemonError.notFound("no incident '\(params.incident)'; `tocsinctl status` lists recent ones").said(.noIncident, ["incident": TextValidator.printable(params.incident)])
             }
             if incident.status == CAP.Status.system.rawValue {
                 throw DaemonError.refused("incident \(incident.id) is a heartbeat: it is not re-sent (the next one goes on schedule)")
@@ -111,7 +111,7 @@ extension IncidentService {
             let name = params.channel
             guard let channel = active.configuration.channels[name] else {
                 throw DaemonError.refused("channel '\(name)' is no longer configured; nothing was re-sent", hint: "Add it back and run tocsinctl reload, or send a new alert.")
-                    .said(.resendChannelGone, ["channel": name])
+                    .said(.resendChannelGone, ["channel": TextValidator.printable(name)])
             }
             if active.endpoints[name] == nil {
                 throw DaemonError.refused("channel '\(name)' cannot send (\(active.unavailable[name] ?? "not configured")); nothing was re-sent", hint: "Fix its configuration and run tocsinctl reload first.")
@@ -126,7 +126,7 @@ extension IncidentService {
                 throw DaemonError.refused(
                     "incident \(incident.id) has no failed delivery on channel '\(name)' (\(mine.isEmpty ? "it did not go there" : states)); nothing was re-sent",
                     hint: withFailures.isEmpty ? "Nothing failed in this incident." : "Channels with failed deliveries: \(withFailures.joined(separator: ", "))."
-                ).said(.resendNothingFailed, ["incident": incident.id, "channel": name, "failing": withFailures.joined(separator: "\n")])
+                ).said(.resendNothingFailed, ["incident": incident.id, "channel": name], lists: ["failing": withFailures])
             }
             let key = PayloadKey(incidentID: incident.id, channel: name)
             // A channel that could not encode at send time stored no bytes: there is nothing approved to send again.

@@ -72,7 +72,7 @@ struct IncidentService: Sendable {
             throw .notFound(
                 "no template '\(params.template)' (templates: \(known.isEmpty ? "none" : known))"
                     + (builtIn ? "; Tocsin's built-in all-clear ends an incident: tocsinctl all-clear INCIDENT" : "")
-            ).said(.noTemplate, ["template": params.template, "known": config.templates.keys.sorted().joined(separator: "\n"), "builtIn": builtIn ? "yes" : "no"])
+            ).said(.noTemplate, ["template": TextValidator.printable(params.template), "builtIn": builtIn ? "yes" : "no"], lists: ["known": config.templates.keys.sorted()])
         }
         let origin = try await origin(of: params, msgType: msgType)
         // A follow-up keeps its incident's status (a drill's all-clear is a drill too) and its values.
@@ -128,7 +128,7 @@ struct IncidentService: Sendable {
         }
         guard let members = config.routes[routeName] else {
             throw DaemonError.validation("no route '\(routeName)' (routes: \(config.routes.keys.sorted().joined(separator: ", ")))")
-                .said(.noRoute, ["route": routeName, "known": config.routes.keys.sorted().joined(separator: "\n")])
+                .said(.noRoute, ["route": routeName], lists: ["known": config.routes.keys.sorted()])
         }
         let channels = members.compactMap { config.channels[$0] }
         var messages = TemplateRenderer.render(template, values: variables, languages: config.organization.languages)
@@ -183,7 +183,7 @@ struct IncidentService: Sendable {
         guard let id = params.references else { return nil }
         do {
             guard var incident = try await store.incident(id) else {
-                throw DaemonError.notFound("no incident '\(id)'; `tocsinctl status` lists recent ones").said(.noIncident, ["incident": id])
+                throw DaemonError.notFound("no incident '\(id)'; `tocsinctl status` lists recent ones").said(.noIncident, ["incident": TextValidator.printable(id)])
             }
             // Follow-ups of follow-ups still reference the first message, as CAP receivers expect.
             var hops = 0
@@ -225,7 +225,7 @@ struct IncidentService: Sendable {
         let config = active.configuration
         guard var channel = config.channels[name] else {
             throw DaemonError.notFound("no channel '\(name)' (channels: \(config.channels.keys.sorted().joined(separator: ", ")))")
-                .said(.noChannel, ["channel": name, "known": config.channels.keys.sorted().joined(separator: "\n")])
+                .said(.noChannel, ["channel": TextValidator.printable(name)], lists: ["known": config.channels.keys.sorted()])
         }
         // Checked here, not in the CLI: every client (a script, later the web console) gets the same question.
         if let audience = channel.type.publicAudience, !publicPostConfirmed {
@@ -438,7 +438,7 @@ struct IncidentService: Sendable {
     func status(_ id: String) async throws(DaemonError) -> IncidentStatus {
         do {
             guard let incident = try await store.incident(id) else {
-                throw DaemonError.notFound("no incident '\(id)'; `tocsinctl status` lists recent ones").said(.noIncident, ["incident": id])
+                throw DaemonError.notFound("no incident '\(id)'; `tocsinctl status` lists recent ones").said(.noIncident, ["incident": TextValidator.printable(id)])
             }
             let deliveries = try await store.deliveries(ofIncident: id)
             return IncidentStatus(

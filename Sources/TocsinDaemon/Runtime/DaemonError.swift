@@ -52,9 +52,9 @@ struct DaemonError: Error, Sendable, CustomStringConvertible {
     var reason: String { storeCode.map { "\(code.rawValue).\($0.rawValue)" } ?? code.rawValue }
 
     /// This error, said by key too.
-    func said(_ key: Said.Key, _ arguments: [String: String] = [:]) -> DaemonError {
+    func said(_ key: Said.Key, _ arguments: [String: String] = [:], lists: [String: [String]] = [:]) -> DaemonError {
         var copy = self
-        copy.said = Said(key, arguments)
+        copy.said = Said(key, arguments, lists: lists)
         return copy
     }
 

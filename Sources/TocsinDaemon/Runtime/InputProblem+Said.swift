@@ -2,14 +2,13 @@ import TocsinCore
 import TocsinProtocol
 
 extension InputProblem {
-    /// The problem by key, for a client that says it in the operator's language (lists travel one item a line:
-    /// a value or a name never holds a line break, the validator refuses them).
+    /// The problem by key, for a client that says it in the operator's language.
     var said: Said {
         switch self {
         case .unknownVariable(let name, let template, let known):
-            Said(.unknownVariable, ["name": name, "template": template, "known": known.joined(separator: "\n")])
+            Said(.unknownVariable, ["name": name, "template": template], lists: ["known": known])
         case .missing(let name, let allowed):
-            Said(.missingVariable, ["name": name, "allowed": allowed.joined(separator: "\n")])
+            Said(.missingVariable, ["name": name], lists: ["allowed": allowed])
         case .refusedText(let name, let problem):
             switch problem {
             case .tooLong(let characters, let bytes, let scalars, let limits):
@@ -30,7 +29,7 @@ extension InputProblem {
         case .overMaxLength(let name, let characters, let limit):
             Said(.valueOverMaxLength, ["name": name, "count": String(characters), "limit": String(limit)])
         case .notAllowed(let value, let name, let allowed):
-            Said(.valueNotAllowed, ["value": value, "name": name, "allowed": allowed.joined(separator: "\n")])
+            Said(.valueNotAllowed, ["value": value, "name": name], lists: ["allowed": allowed])
         case .empty(let name):
             Said(.valueEmpty, ["name": name])
         }
