@@ -9,7 +9,9 @@ set -euo pipefail
 # Debian 12 has 4.10). nodejs: runs the Node.js recipe of docs/verifying-webhooks.md (built-in crypto only).
 # man-db: `man --warnings -l`, which the tests lint the generated man pages with (groff-base comes with it).
 # chromium-driver: chromedriver, through which Selenium drives the headless Chromium that measures the HTML report.
-apt_packages=(libcurl4-openssl-dev libsqlite3-dev sqlite3 python3 python3-jsonschema nodejs util-linux libxml2-utils nginx-light curl chromium chromium-driver systemd openssl man-db)
+# postgresql: the server binaries (/usr/lib/postgresql/15/bin: initdb, postgres, pg_ctl) the PostgreSQL store's tests
+# start their own throwaway servers with (TocsinTestSupport/PostgresServer.swift); Debian's cluster is not used.
+apt_packages=(libcurl4-openssl-dev libsqlite3-dev sqlite3 python3 python3-jsonschema nodejs util-linux libxml2-utils nginx-light curl chromium chromium-driver systemd openssl man-db postgresql)
 missing=()
 for package in "${apt_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
