@@ -165,8 +165,8 @@ public struct DeliveryStatus: Codable, Sendable, Hashable {
     /// the service only queued the message (SMS, e-mail), "posted on X (post …)" where it published it.
     public var acceptance: String?
     /// How long the service took to answer the last attempt, in milliseconds: what a retrying line shows as "answer
-    /// took 5 ms" (never a delay before the next try, which `nextAttemptAt` gives). Nil before any attempt, when
-    /// read back from storage, and from older daemons.
+    /// took 5 ms" (never a delay before the next try, which `nextAttemptAt` gives). Nil before any attempt, in
+    /// `daemon.status`'s failure lists, and from older daemons.
     public var lastLatencyMillis: Int64? = nil
 
     public init(

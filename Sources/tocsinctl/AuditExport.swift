@@ -14,7 +14,7 @@ extension Tocsinctl.Audit {
         enum Format: String, ExpressibleByArgument, CaseIterable { case jsonl, csv }
 
         @Option(name: .long, help: "jsonl (one JSON object a line) or csv (RFC 4180, with a header line).") var format: Format = .jsonl
-        @Option(name: .long, help: "Only entries at or after this time (ISO 8601, e.g. 2026-03-01T08:00:00Z, or milliseconds since 1970).")
+        @Option(name: .long, help: "Only entries at or after this time (ISO 8601 with an offset, e.g. 2026-03-01T08:00:00-05:00; a time as audit log shows it; or milliseconds since 1970).")
         var since: String?
         @Option(name: .long, help: "Only entries at or before this time.") var until: String?
         @Option(name: .long, help: "Only the entries of this incident.", completion: .incidentIDs) var incident: String?
@@ -52,10 +52,9 @@ extension Tocsinctl.Audit {
 enum AuditTime {
     static func millis(_ text: String, option: String) throws -> Int64 {
         if let millis = Int64(text) { return millis }
-        for style in [Date.ISO8601FormatStyle(includingFractionalSeconds: true), Date.ISO8601FormatStyle()] {
-            if let date = try? style.parse(text) { return Int64((date.timeIntervalSince1970 * 1000).rounded()) }
-        }
-        throw ValidationError("\(option) takes an ISO 8601 time (2026-03-01T08:00:00Z) or milliseconds since 1970 (got '\(text)')")
+        // RFC 3339 with any offset, or a time as the screens show it (copied from `audit log`).
+        if let date = TimeDisplay.parse(text) { return Int64((date.timeIntervalSince1970 * 1000).rounded()) }
+        throw ValidationError("\(option) takes an ISO 8601 time (2026-03-01T08:00:00-05:00, 2026-03-01T13:00:00Z, or as shown: \"2026-03-01 08:00:00 -05:00\") or milliseconds since 1970 (got '\(text)')")
     }
 }
 

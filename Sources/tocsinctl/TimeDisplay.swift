@@ -77,11 +77,18 @@ enum TimeDisplay {
     // A date, `T`, a time, optional fraction, then `Z` or an offset: what `Timestamp.iso` writes.
     nonisolated(unsafe) private static let rfc3339Pattern = #/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})/#
 
-    /// Reads an RFC 3339 time, with or without fractional seconds; nil when it is not one.
+    /// Reads an RFC 3339 time, with or without fractional seconds, or a time as ``Style/full`` shows it
+    /// (`2026-12-04 09:26:15 -05:00`, so a time copied from a screen can be given back, e.g. to `--since`);
+    /// nil when it is neither.
     static func parse(_ text: String) -> Date? {
+        var text = text.trimmingCharacters(in: .whitespaces)
+        if let shown = text.wholeMatch(of: shownPattern) { text = "\(shown.1)T\(shown.2)\(shown.3)" }
         if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
         return try? Date(text, strategy: Date.ISO8601FormatStyle())
     }
+
+    // ``Style/full``: date, space, time, space, offset.
+    nonisolated(unsafe) private static let shownPattern = #/(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}) ([+-]\d{2}:\d{2})/#
 
     /// Whether times are shown in UTC (`--utc`) rather than the local zone.
     static var utc: Bool { showsUTC.withLock { $0 } }

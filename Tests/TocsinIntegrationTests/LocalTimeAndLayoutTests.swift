@@ -72,6 +72,15 @@ struct LocalTimeAndLayoutTests {
         }
         let firstAudit = try #require(auditEntries.first)
         #expect(audit.stdout.contains("\(firstAudit.seq)  \(try Self.expected(firstAudit.time, zone: "America/Toronto"))"), "\(audit.stdout)")
+        // A time copied from the screen is taken back as it is shown (to the second, at or after).
+        let lastAudit = try #require(auditEntries.last)
+        let shown = try Self.expected(lastAudit.time, zone: "America/Toronto")
+        let export = try await ctl(bed, "audit", "export", "--since", shown, environment: ["TZ": "America/Toronto"])
+        #expect(export.status == 0, "\(export)")
+        let exported = export.jsonLines.compactMap { $0["timeMillis"] as? Int64 ?? ($0["timeMillis"] as? Int).map(Int64.init) }
+        let secondStart = try #require(lastAudit.timeMillis) / 1000 * 1000
+        #expect(!exported.isEmpty && exported.allSatisfy { $0 >= secondStart }, "\(export.stdout)")
+        #expect(export.jsonLines.contains { ($0["seq"] as? Int).map(Int64.init) == lastAudit.seq }, "\(export.stdout)")
         let channels = try await ctl(bed, "channels", "list", "--lang", "en", environment: ["TZ": "America/Toronto"])
         #expect(channels.stdout.contains(try Self.expected(delivered, zone: "America/Toronto")), "last delivered, local\n\(channels.stdout)")
         let report = try await ctl(bed, "report", incident, "--lang", "en", environment: ["TZ": "America/Toronto"])

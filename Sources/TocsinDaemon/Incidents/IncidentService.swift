@@ -441,10 +441,18 @@ struct IncidentService: Sendable {
                 throw DaemonError.notFound("no incident '\(id)'; `tocsinctl status` lists recent ones").said(.noIncident, ["incident": TextValidator.printable(id)])
             }
             let deliveries = try await store.deliveries(ofIncident: id)
+            // The last answer's time per delivery, so a retrying line read from the store says "answer took 5 ms"
+            // as the live events do (a watch starts from this snapshot).
+            var latency: [String: (number: Int, millis: Int64)] = [:]
+            for attempt in try await store.attempts(ofIncident: id) where attempt.number >= latency[attempt.deliveryID]?.number ?? 0 {
+                latency[attempt.deliveryID] = (attempt.number, attempt.latencyMillis)
+            }
             return IncidentStatus(
                 summary: IncidentMapper.summary(of: incident, deliveries: deliveries),
                 deliveries: deliveries.map { delivery in
-                    DeliveryStatusMapper.status(of: delivery, type: configuration.current.configuration.channels[delivery.channel]?.type)
+                    var status = DeliveryStatusMapper.status(of: delivery, type: configuration.current.configuration.channels[delivery.channel]?.type)
+                    status.lastLatencyMillis = latency[delivery.id]?.millis
+                    return status
                 }
             )
         } catch let error as DaemonError {
