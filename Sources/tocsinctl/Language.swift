@@ -22,15 +22,36 @@ extension OperatorLanguage {
         return nil
     }
 
-    /// The language of this run; French until ``decide(_:)`` is called.
+    /// The language the command line and the environment name, read before ArgumentParser parses anything: the
+    /// `--help` abstracts are built when parsing starts, before ``GlobalOptions/validate()`` runs. `--lang X` and
+    /// `--lang=X` anywhere before a `--` count (the last one wins, as when parsed); a value that is neither fr nor en
+    /// is left to `validate()` to refuse.
+    static func atStart(
+        arguments: [String] = CommandLine.arguments, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> OperatorLanguage? {
+        var flag: String?
+        var words = arguments.dropFirst().makeIterator()
+        while let word = words.next(), word != "--" {
+            if word == "--lang" {
+                flag = words.next()
+            } else if word.hasPrefix("--lang=") {
+                flag = String(word.dropFirst("--lang=".count))
+            }
+        }
+        return resolve(flag: flag, environment: environment)
+    }
+
+    /// The language of this run: from ``atStart(arguments:environment:)`` (else French) until ``decide(_:)``.
     static var current: OperatorLanguage { chosen.withLock { $0 } }
 
     /// Sets the language of this run (at start-up, and again once the daemon named the organisation's language when
     /// neither the flag nor the environment decided).
     static func decide(_ language: OperatorLanguage) { chosen.withLock { $0 = language } }
 
-    // A process-wide setting read by every screen; a Mutex keeps it safe under strict concurrency.
-    private static let chosen = Mutex<OperatorLanguage>(.fr)
+    // A process-wide setting read by every screen; a Mutex keeps it safe under strict concurrency. Initialised on
+    // first use, which is ArgumentParser reading the first `CommandConfiguration`: help is already in the right
+    // language, with no change to `main`.
+    private static let chosen = Mutex<OperatorLanguage>(atStart() ?? .fr)
 }
 
 /// The text in the operator's language: `tr("Rien n'a été envoyé.", "Nothing was sent.")`.

@@ -7,11 +7,14 @@ extension Tocsinctl {
     struct Send: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "send",
-            abstract: "Send a LIVE alert from an approved template to its route.",
-            discussion: "Shows what will go out and asks you to type ENVOYER (or SEND), unless --yes. On a terminal, asks for any required value not given with --set."
+            abstract: tr("Envoyer une alerte RÉELLE à partir d'un modèle approuvé, vers sa route.", "Send a LIVE alert from an approved template to its route."),
+            discussion: tr(
+                "Montre ce qui va partir et demande de taper ENVOYER (ou SEND), sauf avec --yes. Dans un terminal, demande chaque valeur obligatoire qui n'a pas été donnée avec --set.",
+                "Shows what will go out and asks you to type ENVOYER (or SEND), unless --yes. On a terminal, asks for any required value not given with --set."
+            )
         )
 
-        @Argument(help: "The template id (see `tocsinctl templates list`).", completion: .templateIDs) var template: String
+        @Argument(help: ArgumentHelp(tr("L'identifiant du modèle (voir « tocsinctl templates list »).", "The template id (see `tocsinctl templates list`).")), completion: .templateIDs) var template: String
         @OptionGroup var options: SendOptions
         @OptionGroup var global: GlobalOptions
 
@@ -24,11 +27,17 @@ extension Tocsinctl {
     struct Drill: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "drill",
-            abstract: "Run a drill: the template goes to its drill route, marked EXERCICE / EXERCISE, CAP status Exercise.",
-            discussion: "Drills may use templates that are not approved yet; the result says so. Asks you to type EXERCICE (or DRILL), unless --yes."
+            abstract: tr(
+                "Lancer un exercice : le modèle part vers sa route d'exercice, marqué EXERCICE / EXERCISE, statut CAP Exercise.",
+                "Run a drill: the template goes to its drill route, marked EXERCICE / EXERCISE, CAP status Exercise."
+            ),
+            discussion: tr(
+                "Un exercice peut utiliser un modèle pas encore approuvé ; le résultat le dit. Demande de taper EXERCICE (ou DRILL), sauf avec --yes.",
+                "Drills may use templates that are not approved yet; the result says so. Asks you to type EXERCICE (or DRILL), unless --yes."
+            )
         )
 
-        @Argument(help: "The template id.", completion: .templateIDs) var template: String
+        @Argument(help: ArgumentHelp(tr("L'identifiant du modèle.", "The template id.")), completion: .templateIDs) var template: String
         @OptionGroup var options: SendOptions
         @OptionGroup var global: GlobalOptions
 
@@ -41,12 +50,18 @@ extension Tocsinctl {
     struct Update: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "update",
-            abstract: "Send an update (CAP msgType Update) about an incident, over the same channels.",
-            discussion: "The update references the incident's first message; its values carry over unless --set changes them. A drill's update is a drill. Asks you to type MISE À JOUR (or UPDATE), unless --yes."
+            abstract: tr(
+                "Envoyer une mise à jour (CAP msgType Update) d'un incident, par les mêmes canaux.",
+                "Send an update (CAP msgType Update) about an incident, over the same channels."
+            ),
+            discussion: tr(
+                "La mise à jour renvoie au premier message de l'incident ; ses valeurs sont reprises sauf si --set les change. La mise à jour d'un exercice est un exercice. Demande de taper MISE À JOUR (ou UPDATE), sauf avec --yes.",
+                "The update references the incident's first message; its values carry over unless --set changes them. A drill's update is a drill. Asks you to type MISE À JOUR (or UPDATE), unless --yes."
+            )
         )
 
-        @Argument(help: "The incident id.", completion: .incidentIDs) var incident: String
-        @Argument(help: "The template of the update.", completion: .templateIDs) var template: String
+        @Argument(help: ArgumentHelp(tr("L'identifiant de l'incident.", "The incident id.")), completion: .incidentIDs) var incident: String
+        @Argument(help: ArgumentHelp(tr("Le modèle de la mise à jour.", "The template of the update.")), completion: .templateIDs) var template: String
         @OptionGroup var options: SendOptions
         @OptionGroup var global: GlobalOptions
 
@@ -62,16 +77,27 @@ extension Tocsinctl {
     struct AllClear: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "all-clear",
-            abstract: "Send the all-clear (CAP msgType Cancel) for an incident, over the same channels.",
-            discussion: """
+            abstract: tr(
+                "Envoyer la fin d'alerte (CAP msgType Cancel) d'un incident, par les mêmes canaux.",
+                "Send the all-clear (CAP msgType Cancel) for an incident, over the same channels."
+            ),
+            discussion: tr(
+                """
+                Utilise le modèle « all-clear », sauf si --template en nomme un autre ; les valeurs de l'incident sont \
+                reprises. Sans modèle « all-clear » configuré, la fin d'alerte intégrée de Tocsin (l'événement et le titre \
+                de l'incident, « FIN DE L'ALERTE / ALL CLEAR », texte fixe, comptée comme approuvée). Demande de taper FIN \
+                (ou ALL CLEAR), sauf avec --yes.
+                """,
+                """
                 Uses the 'all-clear' template unless --template names another; the incident's values carry over. With no \
                 'all-clear' template configured, Tocsin's built-in one (the incident's event and title, "FIN DE L'ALERTE / \
                 ALL CLEAR", fixed wording, counted as approved). Asks you to type FIN (or ALL CLEAR), unless --yes.
                 """
+            )
         )
 
-        @Argument(help: "The incident id.", completion: .incidentIDs) var incident: String
-        @Option(name: .long, help: "The all-clear template (default: all-clear).", completion: .templateIDs) var template = "all-clear"
+        @Argument(help: ArgumentHelp(tr("L'identifiant de l'incident.", "The incident id.")), completion: .incidentIDs) var incident: String
+        @Option(name: .long, help: ArgumentHelp(tr("Le modèle de fin d'alerte (par défaut : all-clear).", "The all-clear template (default: all-clear).")), completion: .templateIDs) var template = "all-clear"
         @OptionGroup var options: SendOptions
         @OptionGroup var global: GlobalOptions
 
@@ -87,12 +113,18 @@ extension Tocsinctl {
     struct Cancel: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "cancel",
-            abstract: "Stop every pending retry of an incident; its unfinished deliveries become cancelled.",
-            discussion: "What was already delivered stays delivered: to correct a message, send an update or an all-clear."
+            abstract: tr(
+                "Arrêter toutes les nouvelles tentatives en attente d'un incident ; ses envois inachevés sont annulés.",
+                "Stop every pending retry of an incident; its unfinished deliveries become cancelled."
+            ),
+            discussion: tr(
+                "Ce qui a déjà été livré le reste : pour corriger un message, envoyez une mise à jour ou une fin d'alerte.",
+                "What was already delivered stays delivered: to correct a message, send an update or an all-clear."
+            )
         )
 
-        @Argument(help: "The incident id.", completion: .incidentIDs) var incident: String
-        @Flag(name: .long, help: "Do not ask for confirmation.") var yes = false
+        @Argument(help: ArgumentHelp(tr("L'identifiant de l'incident.", "The incident id.")), completion: .incidentIDs) var incident: String
+        @Flag(name: .long, help: ArgumentHelp(tr("Ne pas demander de confirmation.", "Do not ask for confirmation."))) var yes = false
         @OptionGroup var global: GlobalOptions
 
         func run() throws {
@@ -101,7 +133,10 @@ extension Tocsinctl {
                 if !yes {
                     let status = try client.call(.incidentStatus, IncidentParams(incident: incident), as: IncidentStatus.self)
                     let open = status.deliveries.filter { !$0.isFinal }.count
-                    Console.note("Incident \(incident) (\(status.summary.status), \(status.summary.template)): \(open) unfinished deliver\(open == 1 ? "y" : "ies") will be cancelled.")
+                    Console.note(tr(
+                        "Incident \(incident) (\(status.summary.status), \(status.summary.template)) : \(Plural.fr(open, "envoi inachevé sera annulé", "envois inachevés seront annulés")).",
+                        "Incident \(incident) (\(status.summary.status), \(status.summary.template)): \(open) unfinished deliver\(open == 1 ? "y" : "ies") will be cancelled."
+                    ))
                     let keep = tr("Rien n'a été annulé : les envois continuent.", "Nothing was cancelled: deliveries go on.")
                     try Confirmation(word: .cancel, nothingDone: keep, ids: [incident]).ask()
                 }
@@ -109,7 +144,11 @@ extension Tocsinctl {
                 if global.json { Console.json(status) } else {
                     let cancelled = status.deliveries.filter { $0.state == "cancelled" }.count
                     let inFlight = status.deliveries.filter { !$0.isFinal }.count
-                    print("Incident \(incident): \(cancelled) deliveries cancelled" + (inFlight > 0 ? ", \(inFlight) in flight will be cancelled unless they succeed." : "."))
+                    print(tr(
+                        "Incident \(incident) : \(Plural.fr(cancelled, "envoi annulé", "envois annulés"))"
+                            + (inFlight > 0 ? ", \(Plural.fr(inFlight, "envoi en cours sera annulé s'il ne réussit pas", "envois en cours seront annulés s'ils ne réussissent pas"))." : "."),
+                        "Incident \(incident): \(cancelled) deliveries cancelled" + (inFlight > 0 ? ", \(inFlight) in flight will be cancelled unless they succeed." : ".")
+                    ))
                 }
             }
         }
@@ -149,7 +188,10 @@ struct SendFlow {
             if global.json {
                 Console.jsonLine(SendLine(incident: incident, event: "accepted", status: accepted.summary.status, deliveries: count))
             } else {
-                print("Incident \(incident) stored: \(count) deliver\(count == 1 ? "y" : "ies") (\(accepted.summary.status)\(accepted.summary.approved ? "" : ", template NOT approved")).")
+                print(tr(
+                    "Incident \(incident) enregistré : \(Plural.fr(count, "envoi", "envois")) (\(accepted.summary.status)\(accepted.summary.approved ? "" : ", modèle NON approuvé")).",
+                    "Incident \(incident) stored: \(count) deliver\(count == 1 ? "y" : "ies") (\(accepted.summary.status)\(accepted.summary.approved ? "" : ", template NOT approved"))."
+                ))
                 Console.flush()
             }
             if options.noWait {
@@ -220,10 +262,16 @@ extension SendFlow {
             Thread.sleep(forTimeInterval: 1)
             client = try? global.connect()
         }
-        Console.error("""
+        Console.error(tr(
+            """
+            contact perdu avec tocsind pendant le suivi de l'incident \(incident). L'alerte A BIEN été acceptée et \
+            enregistrée : ne l'envoyez pas de nouveau. Suivez-la avec : tocsinctl status \(incident)
+            """,
+            """
             lost contact with tocsind while following incident \(incident). The alert WAS accepted and stored: \
             do not send it again. Follow it with: tocsinctl status \(incident)
-            """)
+            """
+        ))
         throw Exit.unreachable
     }
 

@@ -2,15 +2,15 @@ import ArgumentParser
 
 /// What every sending verb shares.
 struct SendOptions: ParsableArguments {
-    @Option(name: .customLong("set"), help: ArgumentHelp("A template variable, name=value; repeat for each.", valueName: "name=value"), completion: .assignments)
+    @Option(name: .customLong("set"), help: ArgumentHelp(tr("Une variable du modèle, nom=valeur ; une fois par variable.", "A template variable, name=value; repeat for each."), valueName: "name=value"), completion: .assignments)
     var assignments: [String] = []
 
-    @Option(name: .long, help: "Send over this route instead of the template's own (or the incident's, for follow-ups).", completion: .routeNames)
+    @Option(name: .long, help: ArgumentHelp(tr("Envoyer par cette route plutôt que par celle du modèle (ou de l'incident, pour un suivi).", "Send over this route instead of the template's own (or the incident's, for follow-ups).")), completion: .routeNames)
     var route: String?
 
-    @Flag(name: .long, help: "Do not ask for confirmation.")
+    @Flag(name: .long, help: ArgumentHelp(tr("Ne pas demander de confirmation.", "Do not ask for confirmation.")))
     var yes = false
 
-    @Flag(name: .long, help: "Return once the incident is stored, without following delivery.")
+    @Flag(name: .long, help: ArgumentHelp(tr("Rendre la main dès que l'incident est enregistré, sans suivre les envois.", "Return once the incident is stored, without following delivery.")))
     var noWait = false
 }
