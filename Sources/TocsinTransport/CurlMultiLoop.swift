@@ -13,11 +13,14 @@ final class CurlMultiLoop {
     private let options: CurlTransport.Options
     private var transfersByID: [UInt64: CurlTransfer] = [:]
     private var transfersByHandle: [UnsafeMutableRawPointer: CurlTransfer] = [:]
+    /// Reset easy handles of finished HTTP transfers, as many as may run at once.
+    private let handles: CurlEasyHandles
 
     private init(queue: CurlSubmissionQueue, multi: UnsafeMutableRawPointer, options: CurlTransport.Options) {
         self.queue = queue
         self.multi = multi
         self.options = options
+        handles = CurlEasyHandles(limit: options.maxTotalConnections)
     }
 
     /// The thread's body: creates the multi handle, runs until the queue closes, frees everything.
@@ -31,6 +34,7 @@ final class CurlMultiLoop {
             let loop = CurlMultiLoop(queue: queue, multi: multi, options: options)
             loop.run()
             loop.abandonAll()
+            loop.handles.drain()
         }
         // Safe: the queue is closed, so no other thread calls curl_multi_wakeup any more.
         curl_multi_cleanup(multi)
@@ -63,7 +67,7 @@ final class CurlMultiLoop {
     }
 
     private func start(id: UInt64, job: CurlJob) {
-        switch CurlTransfer.make(id: id, job: job, options: options) {
+        switch CurlTransfer.make(id: id, job: job, options: options, handles: handles) {
         case .failure(let error):
             queue.complete([(id, .failure(error))])
         case .success(let transfer):
