@@ -33,6 +33,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        // Several machines on one PostgreSQL (DESIGN.md "Several machines"): PostgresClient with its pool.
+        .package(url: "https://github.com/vapor/postgres-nio.git", .upToNextMinor(from: "1.33.2")),
     ],
     targets: [
         // C shim over libcurl's variadic calls; no logic.
@@ -65,6 +67,16 @@ let package = Package(
                 "TocsinCore", .product(name: "GRDB", package: "GRDB.swift"),
                 // sqlite3_bind_* for the hot rows of a commit (Statement+Row.swift).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
+            swiftSettings: librarySettings
+        ),
+        // The same `Store` on PostgreSQL (postgres-nio), for several tocsind nodes sharing one database.
+        .target(
+            name: "TocsinStorePostgres",
+            dependencies: [
+                "TocsinStore", "TocsinCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: librarySettings
         ),
@@ -142,6 +154,12 @@ let package = Package(
         .testTarget(name: "TocsinCoreTests", dependencies: ["TocsinCore", "TocsinTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "TocsinConfigTests", dependencies: ["TocsinConfig", "TocsinTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "TocsinStoreTests", dependencies: ["TocsinStore", "TocsinTestSupport"], swiftSettings: swiftSettings),
+        // The Store conformance suite on both backends, against a real PostgreSQL started by the test.
+        .testTarget(
+            name: "TocsinStorePostgresTests",
+            dependencies: ["TocsinStore", "TocsinStorePostgres", "TocsinCore", "TocsinTestSupport"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "TocsinTransportTests", dependencies: ["TocsinTransport", "TocsinRequests", "TocsinTestSupport"], swiftSettings: swiftSettings),
         // TocsinConfig: the example templates' short texts are checked against the real SMS and X shaping.
         .testTarget(name: "TocsinChannelsTests", dependencies: ["TocsinChannels", "TocsinConfig", "TocsinRequests", "TocsinTestSupport"], swiftSettings: swiftSettings),
