@@ -52,7 +52,7 @@ final class ProgressView {
             let meaning = list.lazy.compactMap(\.acceptance).first.map { $0.prefix { $0 != "(" }.trimmingCharacters(in: .whitespaces) }
             let summary = ["delivered", "sending", "retrying", "pending", "failed", "cancelled"]
                 .compactMap { state in
-                    counts[state].map { "\($0) \(state == "delivered" ? meaning ?? DeliveryText.word(state) : DeliveryText.word(state))" }
+                    counts[state].map { state == "delivered" && meaning != nil ? "\($0) \(meaning ?? "")" : DeliveryText.count($0, state) }
                 }
                 .joined(separator: ", ")
             let lastError = list.compactMap(\.lastError).last.map { tr(" — dernière erreur : ", " — last error: ") + $0 } ?? ""
@@ -154,6 +154,21 @@ enum DeliveryText {
         }
     }
 
+    /// "2 delivered" / "2 livrées": a count of deliveries in one state (a delivery, "livraison", is feminine).
+    static func count(_ number: Int, _ state: String) -> String {
+        let plural = number > 1
+        let french = switch state {
+        case "delivered": plural ? "livrées" : "livrée"
+        case "failed": "en échec"
+        case "retrying": "en réessai"
+        case "pending": "en attente"
+        case "sending": "en cours d'envoi"
+        case "cancelled": plural ? "annulées" : "annulée"
+        default: state
+        }
+        return "\(number) " + tr(french, state)
+    }
+
     static func text(_ delivery: DeliveryStatus, now: Date = Date()) -> String {
         let target = delivery.recipient.map { "\(delivery.channel) → \($0)" } ?? delivery.channel
         let attempts = delivery.attempts == 1 ? tr("essai 1", "attempt 1") : tr("essais \(delivery.attempts)", "attempts \(delivery.attempts)")
@@ -162,7 +177,8 @@ enum DeliveryText {
         switch delivery.state {
         case "delivered":
             let answer = delivery.lastStatus.map { ", HTTP \($0)" } ?? ""
-            let time = delivery.timeToDeliverMillis.map { ", \($0) ms" } ?? ""
+            // From the trigger, said as such (not the answer's time).
+            let time = delivery.timeToDeliverMillis.map { tr(", \(Elapsed.text($0)) après l'envoi", ", \(Elapsed.text($0)) after sending") } ?? ""
             // The acceptance starts with its verb: a service that only queued says "accepted", never "delivered".
             if let acceptance = delivery.acceptance, let space = acceptance.firstIndex(of: " ") {
                 let verb = String(acceptance[..<space]), rest = acceptance[acceptance.index(after: space)...]

@@ -102,7 +102,7 @@ enum DaemonText {
         let statusWidth = incidents.map(\.status.count).max() ?? 0
         let templateWidth = incidents.map(\.template.count).max() ?? 0
         for incident in incidents {
-            let counts = incident.counts.sorted { $0.key < $1.key }.map { "\($0.value) \(DeliveryText.word($0.key))" }.joined(separator: ", ")
+            let counts = incident.counts.sorted { $0.key < $1.key }.map { DeliveryText.count($0.value, $0.key) }.joined(separator: ", ")
             Swift.print("  \(incident.incident)  \(Console.pad(incident.status, statusWidth)) \(Console.pad(incident.template, templateWidth))  "
                 + "\(TimeDisplay.format(incident.createdAt))  \(counts)")
         }
