@@ -7,20 +7,33 @@ extension Tocsinctl {
     struct Resend: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "resend",
-            abstract: "Send an incident's FAILED deliveries on one channel again, once the channel is fixed.",
-            discussion: """
+            abstract: tr(
+                "Renvoyer les envois EN ÉCHEC d'un incident sur un canal, une fois le canal réparé.",
+                "Send an incident's FAILED deliveries on one channel again, once the channel is fixed."
+            ),
+            discussion: tr(
+                """
+                Le même message (les octets gardés à l'envoi) sous les mêmes identifiants (webhook-id) : un destinataire \
+                qui avait reçu une copie plus tôt l'écarte ; un nouveau délai de livraison. Les envois livrés ou annulés ne \
+                repartent pas. Refusé (code 4) quand le fil de l'incident a reçu une fin d'alerte ou une annulation, pour \
+                un canal qui n'est plus configuré, et quand rien n'a échoué sur ce canal. Montre ce qui sera renvoyé et \
+                demande de taper RENVOYER (ou RESEND), sauf avec --yes ; suit ensuite les envois comme send, sauf avec \
+                --no-wait.
+                """,
+                """
                 The same message (the bytes stored at send time) under the same ids (webhook-id), so a receiver that did \
                 get an earlier copy drops it; a fresh delivery deadline. Delivered and cancelled deliveries are not sent \
                 again. Refused (exit 4) once the incident's thread has an all-clear or a cancel, for a channel that is no \
                 longer configured, and when nothing failed on the channel. Shows what will be re-sent and asks you to \
                 type RESEND (or RENVOYER), unless --yes; then follows delivery like send, unless --no-wait.
                 """
+            )
         )
 
-        @Argument(help: "The incident id (see `tocsinctl status`).", completion: .incidentIDs) var incident: String
-        @Option(name: .long, help: "The channel whose failed deliveries are sent again.", completion: .channelNames) var channel: String
-        @Flag(name: .long, help: "Do not ask for confirmation.") var yes = false
-        @Flag(name: .long, help: "Return once the deliveries are reopened, without following delivery.") var noWait = false
+        @Argument(help: ArgumentHelp(tr("L'identifiant de l'incident (voir « tocsinctl status »).", "The incident id (see `tocsinctl status`).")), completion: .incidentIDs) var incident: String
+        @Option(name: .long, help: ArgumentHelp(tr("Le canal dont les envois en échec repartent.", "The channel whose failed deliveries are sent again.")), completion: .channelNames) var channel: String
+        @Flag(name: .long, help: ArgumentHelp(tr("Ne pas demander de confirmation.", "Do not ask for confirmation."))) var yes = false
+        @Flag(name: .long, help: ArgumentHelp(tr("Rendre la main dès que les envois sont rouverts, sans les suivre.", "Return once the deliveries are reopened, without following delivery."))) var noWait = false
         @OptionGroup var global: GlobalOptions
 
         func run() throws {
@@ -39,7 +52,10 @@ extension Tocsinctl {
                 if global.json {
                     Console.jsonLine(ResendLine(result: result))
                 } else {
-                    print("Incident \(incident): \(result.failed) failed deliver\(result.failed == 1 ? "y" : "ies") on '\(channel)' reopened, to be sent again by \(result.deadline).")
+                    print(tr(
+                        "Incident \(incident) : \(Plural.fr(result.failed, "envoi en échec rouvert", "envois en échec rouverts")) sur « \(channel) », à renvoyer d'ici \(result.deadline).",
+                        "Incident \(incident): \(result.failed) failed deliver\(result.failed == 1 ? "y" : "ies") on '\(channel)' reopened, to be sent again by \(result.deadline)."
+                    ))
                     Console.flush()
                 }
                 // A drill's resend ends like every drill: its last line says nobody was alerted for real.
@@ -64,9 +80,15 @@ extension Tocsinctl {
                 if global.json {
                     Console.jsonLine(ResendSummaryLine(incident: incident, channel: channel, deliveries: resent))
                 } else if delivered == resent.count {
-                    print("All \(resent.count) re-sent deliveries on '\(channel)' delivered (incident \(incident)).")
+                    print(tr(
+                        "Les \(Plural.fr(resent.count, "envoi renvoyé", "envois renvoyés")) sur « \(channel) » ont été livrés (incident \(incident)).",
+                        "All \(resent.count) re-sent deliveries on '\(channel)' delivered (incident \(incident))."
+                    ))
                 } else {
-                    print("\(delivered) of \(resent.count) re-sent deliveries on '\(channel)' delivered, \(resent.count - delivered) failed again (incident \(incident)). See: tocsinctl status \(incident)")
+                    print(tr(
+                        "\(delivered) sur \(Plural.fr(resent.count, "envoi renvoyé", "envois renvoyés")) sur « \(channel) » livrés, \(Plural.fr(resent.count - delivered, "nouvel échec", "nouveaux échecs")) (incident \(incident)). Voir : tocsinctl status \(incident)",
+                        "\(delivered) of \(resent.count) re-sent deliveries on '\(channel)' delivered, \(resent.count - delivered) failed again (incident \(incident)). See: tocsinctl status \(incident)"
+                    ))
                 }
                 if drill { print(SendFlow.drillLastLine) }
                 if delivered != resent.count { exit = Exit.someFailed }
@@ -92,16 +114,29 @@ struct ResendScreen {
             Console.note(Console.alarm("  Ceci part MAINTENANT vers de vraies personnes. / This goes to real people NOW.", on: alarm))
         }
         Console.note(rule)
-        Console.note("Incident: \(result.incident)   Template: \(result.template)   Type: \(result.msgType)")
-        Console.note("Channel:  \(result.channel) (\(result.type))")
-        let recipients = result.recipients > 0 ? ", to \(result.recipients) recipient\(result.recipients == 1 ? "" : "s")" : ""
-        Console.note("Re-sends: \(result.failed) failed deliver\(result.failed == 1 ? "y" : "ies")\(recipients): the same message, the same ids")
+        Console.note(tr(
+            "Incident : \(result.incident)   Modèle : \(result.template)   Type : \(result.msgType)",
+            "Incident: \(result.incident)   Template: \(result.template)   Type: \(result.msgType)"
+        ))
+        Console.note(tr("Canal :    \(result.channel) (\(result.type))", "Channel:  \(result.channel) (\(result.type))"))
+        Console.note(tr(
+            "Renvoie : \(Plural.fr(result.failed, "envoi en échec", "envois en échec"))"
+                + (result.recipients > 0 ? ", à \(Plural.fr(result.recipients, "destinataire", "destinataires"))" : "")
+                + " : le même message, les mêmes identifiants",
+            "Re-sends: \(result.failed) failed deliver\(result.failed == 1 ? "y" : "ies")"
+                + (result.recipients > 0 ? ", to \(result.recipients) recipient\(result.recipients == 1 ? "" : "s")" : "")
+                + ": the same message, the same ids"
+        ))
         for delivery in result.deliveries.prefix(10) {
-            Console.note("  \(delivery.recipient.map { "\($0) " } ?? "")(\(delivery.id), \(delivery.attempts) attempt\(delivery.attempts == 1 ? "" : "s")): \(delivery.lastError ?? "failed")")
+            let attempts = Plural.tr(delivery.attempts, fr: ("tentative", "tentatives"), en: ("attempt", "attempts"))
+            Console.note("  \(delivery.recipient.map { "\($0) " } ?? "")(\(delivery.id), \(attempts)): \(delivery.lastError ?? tr("échec", "failed"))")
         }
-        if result.deliveries.count > 10 { Console.note("  … and \(result.deliveries.count - 10) more") }
-        Console.note("Not sent again: \(result.delivered) delivered, \(result.cancelled) cancelled")
-        Console.note("New deadline: \(result.deadline)")
+        if result.deliveries.count > 10 { Console.note(tr("  … et \(result.deliveries.count - 10) de plus", "  … and \(result.deliveries.count - 10) more")) }
+        Console.note(tr(
+            "Ne repartent pas : \(Plural.fr(result.delivered, "livré", "livrés")), \(Plural.fr(result.cancelled, "annulé", "annulés"))",
+            "Not sent again: \(result.delivered) delivered, \(result.cancelled) cancelled"
+        ))
+        Console.note(tr("Nouveau délai : \(result.deadline)", "New deadline: \(result.deadline)"))
         Console.note(rule)
     }
 }

@@ -20,11 +20,19 @@ struct ConfirmationScreen {
         let kind = ["Update": "UPDATE", "Cancel": "ALL-CLEAR"][preview.msgType] ?? "ALERT"
         output(rule)
         if previewOnly {
-            output("  PREVIEW — nothing is sent. \(drill ? "As a drill (CAP status \(preview.status))" : "As a LIVE \(kind.lowercased())")\(preview.approved ? "" : "; template NOT approved (\(preview.approvalNote ?? "not approved"))")")
+            output(tr(
+                "  APERÇU — rien n'est envoyé. \(drill ? "En exercice (statut CAP \(preview.status))" : "En \(Self.frenchKind(preview.msgType)) RÉELLE")\(preview.approved ? "" : " ; modèle NON approuvé (\(Self.frenchNote(preview.approvalNote)))")",
+                "  PREVIEW — nothing is sent. \(drill ? "As a drill (CAP status \(preview.status))" : "As a LIVE \(kind.lowercased())")\(preview.approved ? "" : "; template NOT approved (\(preview.approvalNote ?? "not approved"))")"
+            ))
         } else if drill {
             output("  EXERCICE / DRILL — " + tr("exercice (\(Self.frenchKind(preview.msgType))), statut CAP \(preview.status)", "drill \(kind.lowercased()), CAP status \(preview.status)"))
             output("  " + tr("Personne n'est alerté pour de vrai : chaque message est marqué EXERCICE.", "Nobody is alerted for real: every message is marked EXERCISE."))
-            if !preview.approved { output("  Template NOT approved (\(preview.approvalNote ?? "not approved")): allowed for a drill only.") }
+            if !preview.approved {
+                output(tr(
+                    "  Modèle NON approuvé (\(Self.frenchNote(preview.approvalNote))) : permis pour un exercice seulement.",
+                    "  Template NOT approved (\(preview.approvalNote ?? "not approved")): allowed for a drill only."
+                ))
+            }
         } else {
             // Both languages whatever the operator's: whoever stands behind her reads it too.
             output(Console.alarm("  *** \(Self.liveBanner(preview.msgType)) ***", on: alarm))
@@ -37,17 +45,23 @@ struct ConfirmationScreen {
             ))
         }
         output(rule)
-        output("Template: \(preview.template)   Route: \(preview.route)   Type: \(preview.msgType)" + (references.map { "   Follows up: \($0)" } ?? ""))
+        output(tr(
+            "Modèle : \(preview.template)   Route : \(preview.route)   Type : \(preview.msgType)" + (references.map { "   Suite de : \($0)" } ?? ""),
+            "Template: \(preview.template)   Route: \(preview.route)   Type: \(preview.msgType)" + (references.map { "   Follows up: \($0)" } ?? "")
+        ))
         if !preview.variables.isEmpty {
-            output("Values:   " + preview.variables.sorted { $0.key < $1.key }.map { "\($0.key)=\"\($0.value)\"" }.joined(separator: "  "))
+            output(tr("Valeurs : ", "Values:   ") + preview.variables.sorted { $0.key < $1.key }.map { "\($0.key)=\"\($0.value)\"" }.joined(separator: "  "))
         }
         // A follow-up: what moved since the last message people received, first thing to check before confirming.
         if let changes = preview.changes, let follows = preview.follows {
             if changes.isEmpty {
-                output("Changed:  nothing since \(follows) (the same values as the last message)")
+                output(tr(
+                    "Changements : aucun depuis \(follows) (les mêmes valeurs que le dernier message)",
+                    "Changed:  nothing since \(follows) (the same values as the last message)"
+                ))
             } else {
-                output("Changed since \(follows):")
-                for change in changes { output("  \(change.name): \(change.before ?? "(none)") → \(change.after)") }
+                output(tr("Changé depuis \(follows) :", "Changed since \(follows):"))
+                for change in changes { output("  \(change.name): \(change.before ?? tr("(aucune)", "(none)")) → \(change.after)") }
             }
         }
         for message in preview.messages {
@@ -60,10 +74,17 @@ struct ConfirmationScreen {
         for text in preview.texts ?? [] {
             guard let body = text.text else { continue }
             var facts = [text.type]
-            if let encoding = text.smsEncoding, let segments = text.segments { facts.append("\(encoding), \(segments) segment\(segments == 1 ? "" : "s")") }
-            if let length = text.length, let limit = text.limit, let unit = text.unit { facts.append("\(length)/\(limit) \(unit)") }
-            if text.recipients > 1 { facts.append("\(text.recipients) recipients") }
-            if let seconds = text.estimatedSeconds, text.recipients > 1 { facts.append("about \(Self.duration(seconds)) to reach all at its rate limit") }
+            if let encoding = text.smsEncoding, let segments = text.segments {
+                facts.append("\(encoding), " + Plural.tr(segments, fr: ("segment", "segments"), en: ("segment", "segments")))
+            }
+            if let length = text.length, let limit = text.limit, let unit = text.unit { facts.append("\(length)/\(limit) \(Self.unit(unit))") }
+            if text.recipients > 1 { facts.append(tr("\(text.recipients) destinataires", "\(text.recipients) recipients")) }
+            if let seconds = text.estimatedSeconds, text.recipients > 1 {
+                facts.append(tr(
+                    "environ \(Self.duration(seconds)) pour les joindre tous à son débit maximal",
+                    "about \(Self.duration(seconds)) to reach all at its rate limit"
+                ))
+            }
             output("")
             output("\(text.channel) (\(facts.joined(separator: ", "))):")
             for line in body.split(separator: "\n", omittingEmptySubsequences: false) { output("     \(line)") }
@@ -71,12 +92,18 @@ struct ConfirmationScreen {
         if let shortened = preview.shortened, !shortened.isEmpty {
             output("")
             let names = preview.channels.map(\.name).filter { name in shortened.contains { $0.contains("channel '\(name)'") } }
-            output("SHORTENED ON \(names.joined(separator: ", ").uppercased()): PART OF THE APPROVED TEXT MAY NOT REACH THESE CHANNELS")
+            output(tr(
+                "RACCOURCI SUR \(names.joined(separator: ", ").uppercased()) : UNE PARTIE DU TEXTE APPROUVÉ POURRAIT NE PAS ARRIVER PAR CES CANAUX",
+                "SHORTENED ON \(names.joined(separator: ", ").uppercased()): PART OF THE APPROVED TEXT MAY NOT REACH THESE CHANNELS"
+            ))
             for cut in shortened { output("  \(cut)") }
         }
         output("")
         let channels = preview.channels.map { $0.deliveries == 1 ? $0.name : "\($0.name) (\($0.deliveries))" }.joined(separator: ", ")
-        output("Reaches \(preview.deliveries) deliver\(preview.deliveries == 1 ? "y" : "ies") on \(preview.channels.count) channel\(preview.channels.count == 1 ? "" : "s"): \(channels)")
+        output(tr(
+            "Joint \(Plural.fr(preview.deliveries, "envoi", "envois")) sur \(Plural.fr(preview.channels.count, "canal", "canaux")) : \(channels)",
+            "Reaches \(preview.deliveries) deliver\(preview.deliveries == 1 ? "y" : "ies") on \(preview.channels.count) channel\(preview.channels.count == 1 ? "" : "s"): \(channels)"
+        ))
         output(rule)
     }
 }
@@ -95,6 +122,22 @@ extension ConfirmationScreen {
         ["Update": "mise à jour", "Cancel": "fin d'alerte"][msgType] ?? "alerte"
     }
 
+    /// The daemon's approval note ("changed since approval", "not approved"), in French where it is known.
+    static func frenchNote(_ note: String?) -> String {
+        guard let note else { return "pas approuvé" }
+        if note == "changed since approval" { return "changé depuis son approbation" }
+        if note == "not approved" { return "pas approuvé" }
+        return note
+    }
+
+    /// A length's unit as the daemon names it ("characters", "bytes", "GSM-7 septets"), in the operator's language.
+    static func unit(_ unit: String) -> String {
+        guard OperatorLanguage.current == .fr else { return unit }
+        return [
+            "characters": "caractères", "bytes": "octets", "weighted characters": "caractères pondérés",
+            "GSM-7 septets": "septets GSM-7", "UCS-2 characters": "caractères UCS-2",
+        ][unit] ?? unit
+    }
     /// "40 s", "3 min", "1 h 5 min": an estimate, rounded up.
     static func duration(_ seconds: Double) -> String {
         let whole = Int(seconds.rounded(.up))
@@ -109,8 +152,17 @@ enum SummaryText {
         let delivered = status.deliveries.filter { $0.state == "delivered" }.count
         let failed = status.deliveries.filter { $0.state == "failed" }.count
         let total = status.deliveries.count
-        if delivered == total { return "All \(total) deliveries delivered (incident \(status.summary.incident))." }
-        return "\(delivered) of \(total) delivered, \(failed) failed (incident \(status.summary.incident)). See: tocsinctl status \(status.summary.incident)"
+        let incident = status.summary.incident
+        if delivered == total {
+            return tr(
+                total == 1 ? "L'envoi a été livré (incident \(incident))." : "Les \(total) envois ont tous été livrés (incident \(incident)).",
+                "All \(total) deliveries delivered (incident \(incident))."
+            )
+        }
+        return tr(
+            "\(delivered) sur \(total) livrés, \(Plural.fr(failed, "échec", "échecs")) (incident \(incident)). Voir : tocsinctl status \(incident)",
+            "\(delivered) of \(total) delivered, \(failed) failed (incident \(incident)). See: tocsinctl status \(incident)"
+        )
     }
 }
 
