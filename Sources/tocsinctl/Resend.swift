@@ -53,8 +53,8 @@ extension Tocsinctl {
                     Console.jsonLine(ResendLine(result: result))
                 } else {
                     print(tr(
-                        "Incident \(incident) : \(Plural.fr(result.failed, "envoi en échec rouvert", "envois en échec rouverts")) sur « \(channel) », à renvoyer d'ici \(result.deadline).",
-                        "Incident \(incident): \(result.failed) failed deliver\(result.failed == 1 ? "y" : "ies") on '\(channel)' reopened, to be sent again by \(result.deadline)."
+                        "Incident \(incident) : \(Plural.fr(result.failed, "envoi en échec rouvert", "envois en échec rouverts")) sur « \(channel) », à renvoyer d'ici \(TimeDisplay.format(result.deadline)).",
+                        "Incident \(incident): \(result.failed) failed deliver\(result.failed == 1 ? "y" : "ies") on '\(channel)' reopened, to be sent again by \(TimeDisplay.format(result.deadline))."
                     ))
                     Console.flush()
                 }
@@ -136,7 +136,7 @@ struct ResendScreen {
             "Ne repartent pas : \(Plural.fr(result.delivered, "livré", "livrés")), \(Plural.fr(result.cancelled, "annulé", "annulés"))",
             "Not sent again: \(result.delivered) delivered, \(result.cancelled) cancelled"
         ))
-        Console.note(tr("Nouveau délai : \(result.deadline)", "New deadline: \(result.deadline)"))
+        Console.note(tr("Nouveau délai : ", "New deadline: ") + TimeDisplay.format(result.deadline))
         Console.note(rule)
     }
 }

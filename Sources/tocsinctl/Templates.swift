@@ -72,8 +72,8 @@ extension Tocsinctl {
                     let result = try client.call(.templateApprove, ApproveParams(template: template, contentHash: detail.summary.contentHash), as: ApproveResult.self)
                     if global.json { Console.json(result) } else if result.approved {
                         print(tr(
-                            "Modèle \(result.template) approuvé par \(result.approvedBy) le \(result.approvedAt) (contenu \(result.contentHash.prefix(12))).",
-                            "Template \(result.template) approved by \(result.approvedBy) at \(result.approvedAt) (content \(result.contentHash.prefix(12)))."
+                            "Modèle \(result.template) approuvé par \(result.approvedBy) le \(TimeDisplay.format(result.approvedAt)) (contenu \(result.contentHash.prefix(12))).",
+                            "Template \(result.template) approved by \(result.approvedBy) at \(TimeDisplay.format(result.approvedAt)) (content \(result.contentHash.prefix(12)))."
                         ))
                     } else {
                         print(tr(
@@ -104,7 +104,7 @@ enum TemplateText {
     static func print(_ detail: TemplateDetail, to output: (String) -> Void = { Swift.print($0) }) {
         let summary = detail.summary
         let by = summary.approvedBy.map { tr(" par \($0)", " by \($0)") } ?? ""
-        let at = summary.approvedAt.map { tr(" le \($0)", " at \($0)") } ?? ""
+        let at = summary.approvedAt.map { TimeDisplay.format($0) }.map { tr(" le \($0)", " at \($0)") } ?? ""
         output(tr("Modèle", "Template") + " \(summary.id)  [\(OperatorLanguage.current == .fr ? approval(summary.approval) : summary.approval)\(by)\(at)]")
         output("CAP: \(detail.category) / \(detail.severity) / \(detail.urgency) / \(detail.certainty)\(detail.response.map { " / \($0)" } ?? "")")
         output(tr(
