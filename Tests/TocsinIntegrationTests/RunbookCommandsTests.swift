@@ -246,7 +246,8 @@ enum RunbookParser {
         guard let first = words.first.map(String.init) else { return nil }
         // `tocsind 0.1.0, pid …` is output, not a command: a command's next word is a verb or an option.
         if first == "tocsinctl" || first == "tocsind",
-            words.count == 1 || words[1].first.map({ $0 == "-" || $0.isLowercase }) == true {
+            // A bare `tocsind` names the program; run, it would start a second daemon.
+            words.count > 1, words[1].first.map({ $0 == "-" || $0.isLowercase }) == true {
             return .run(piped ? command + " |" : command, procedure: procedure)
         }
         if otherPrograms.contains(first) { return .skipped(command) }
