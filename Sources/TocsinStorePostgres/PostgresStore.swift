@@ -1,1 +1,163 @@
-import PostgresNIO
+import Foundation
+public import Logging
+public import PostgresNIO
+import Synchronization
+public import TocsinCore
+public import TocsinStore
+
+/// The `Store` on PostgreSQL, for several `tocsind` nodes sharing one database (DESIGN.md "Several machines").
+///
+/// Runs on a `PostgresClient` (its pool) that the caller runs: in the daemon, the client is a Service in the
+/// `ServiceGroup` before the store's users; elsewhere ``withStore(configuration:logger:_:)`` runs one for a scope.
+/// Every statement is bound (`$1`…): SQL text holds only constant names and placeholders.
+///
+/// Durable before acknowledged: `commit` returns once PostgreSQL answered COMMIT, which with `synchronous_commit`
+/// `on` (the default) means flushed to the primary's WAL, and with a synchronous standby also on the standby's.
+///
+/// Writes are group-committed as SQLite's are: concurrent `commit` calls queue their batches, and one transaction
+/// at a time carries every batch queued so far, with the audit entries appended after the head row is locked
+/// (`FOR UPDATE`): other nodes' appends wait for it, so the chain stays contiguous across the cluster.
+public final class PostgresStore: Store {
+    let client: PostgresClient
+    let logger: Logger
+    private let queue = Mutex(PendingWrites())
+    private let writer = AsyncLock()
+    private let headMoves = Mutex(AuditHeadMoves())
+    public let migrationsAppliedAtOpen: [String]
+
+    struct PendingWrites {
+        var nextTicket = 0
+        var batches: [(ticket: Int, write: StoreWrite)] = []
+        /// Results of batches committed by another caller's transaction.
+        var outcomes: [Int: Result<Void, StoreError>] = [:]
+    }
+
+    /// Opens the store on a running `client`: creates and migrates the schema (one node at a time).
+    ///
+    /// The client's `run()` must be running (or start soon): until then this waits for a connection.
+    public init(client: PostgresClient, logger: Logger) async throws(StoreError) {
+        self.client = client
+        self.logger = logger
+        do {
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            migrationsAppliedAtOpen = try await PostgresSchema.migrate(client, logger: logger, at: now)
+        } catch {
+            throw StoreError.wrap(postgres: error, doing: "create or migrate the PostgreSQL schema")
+        }
+    }
+
+    /// Runs a client for `configuration`, opens the store on it, runs `body`, then closes the client.
+    public static func withStore<T: Sendable>(
+        configuration: PostgresClient.Configuration, logger: Logger, _ body: (PostgresStore) async throws -> T
+    ) async throws -> T {
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            let store = try await PostgresStore(client: client, logger: logger)
+            return try await body(store)
+        }
+    }
+
+    // MARK: Commit
+
+    public func commit(_ write: StoreWrite) async throws(StoreError) {
+        let ticket = queue.withLock { pending in
+            pending.nextTicket += 1
+            pending.batches.append((pending.nextTicket, write))
+            return pending.nextTicket
+        }
+        // Detached from the caller's cancellation on purpose, as SQLite's: a cancelled lease or query would roll
+        // back every batch grouped with this one.
+        let flush = Task { () -> Result<Void, StoreError> in
+            await self.writer.lock()
+            defer { self.writer.unlock() }
+            return await self.flush(ticket: ticket)
+        }
+        try await flush.value.get()
+    }
+
+    /// Under the writer lock: commits every queued batch in one transaction; if that fails, each batch alone, so
+    /// one bad batch cannot sink the others. Each caller learns its own batch's result.
+    private func flush(ticket: Int) async -> Result<Void, StoreError> {
+        if let outcome = queue.withLock({ $0.outcomes.removeValue(forKey: ticket) }) { return outcome }
+        let taken = queue.withLock { pending in
+            defer { pending.batches.removeAll(keepingCapacity: true) }
+            return pending.batches
+        }
+        var results: [Int: Result<Void, StoreError>] = [:]
+        switch await commitTransaction(taken.map(\.write)) {
+        case .success:
+            for (id, _) in taken { results[id] = .success(()) }
+        case .failure(let failure):
+            if taken.count == 1 {
+                results[taken[0].ticket] = .failure(failure)
+            } else {
+                for (id, batch) in taken { results[id] = await commitTransaction([batch]) }
+            }
+        }
+        queue.withLock { pending in
+            for (id, result) in results where id != ticket { pending.outcomes[id] = result }
+        }
+        return results[ticket] ?? .success(())
+    }
+
+    /// One transaction. The chain continues from its last entry as read inside the transaction, after the head
+    /// row is locked, so it can never fork from a stale memory of it nor interleave with another node's append.
+    private func commitTransaction(_ batches: [StoreWrite]) async -> Result<Void, StoreError> {
+        do {
+            try await client.withTransaction(logger: logger) { connection in
+                let writer = PostgresWriter(connection: connection, logger: logger)
+                var head = AuditHead.empty
+                let appends = batches.contains { !$0.audit.isEmpty || $0.checkpoint != nil }
+                var recorded = AuditHead.empty
+                if appends {
+                    recorded = try await writer.lockedHead()
+                    head = try await writer.lastEntry()
+                    // The head row and the last entry are written together by every append: apart, something other
+                    // than tocsind changed the audit table. Recorded, never refused: alerting must not stop over it.
+                    if head != recorded { noteMove(found: head, recorded: recorded) }
+                    // Tainted until an approver accepts: a checkpoint never signs a chain that another writer touched.
+                    if batches.contains(where: { $0.checkpoint != nil }), let found = headMoves.withLock({ $0.unaccepted }) {
+                        throw StoreError(.tampered, found)
+                    }
+                }
+                for batch in batches { try await writer.apply(batch, head: &head) }
+                if appends, head != recorded { try await writer.setHead(head) }
+            }
+            return .success(())
+        } catch {
+            return .failure(StoreError.wrap(postgres: error, doing: "save to the state database"))
+        }
+    }
+
+    // MARK: Audit head moves
+
+    public var auditHeadMoves: AuditHeadMoves { headMoves.withLock { $0 } }
+
+    public func acceptAuditHeadMoves() { headMoves.withLock { $0.accepted = $0.count } }
+
+    public func checkAuditHead() async throws(StoreError) {
+        do {
+            let (recorded, last) = try await client.withConnection { connection in
+                let reader = PostgresWriter(connection: connection, logger: logger)
+                return (try await reader.recordedHead(), try await reader.lastEntry())
+            }
+            if last != recorded { noteMove(found: last, recorded: recorded) }
+        } catch {
+            throw StoreError.wrap(postgres: error, doing: "read the audit head")
+        }
+    }
+
+    private func noteMove(found current: AuditHead, recorded: AuditHead) {
+        let found = "the audit log's last entry is \(current.seq) (\(current.hash.prefix(12))…) but tocsind last recorded entry \(recorded.seq) (\(recorded.hash.prefix(12))…): the audit table was changed by something other than tocsind"
+        headMoves.withLock { $0.count += 1; $0.last = found }
+        logger.warning("audit head moved", metadata: ["audit.found": "\(current.seq)", "audit.recorded": "\(recorded.seq)"])
+    }
+
+    // MARK: Not yet on PostgreSQL
+
+    public func backup(to path: String) async throws(StoreError) -> AuditHead {
+        throw StoreError(.other, "not yet implemented on PostgreSQL: backup (use pg_dump meanwhile)")
+    }
+}

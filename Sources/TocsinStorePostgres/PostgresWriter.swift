@@ -1,0 +1,291 @@
+import Foundation
+import Logging
+import PostgresNIO
+import TocsinCore
+import TocsinStore
+
+/// The statements of one commit, on the connection of its transaction.
+///
+/// Rows go in multi-row statements (`VALUES ($1, …), ($17, …)`) of at most ``maxRowsPerStatement`` rows: one round
+/// trip per table per commit rather than per row, which a 10,000-recipient send would pay 10,000 times.
+struct PostgresWriter {
+    let connection: PostgresConnection
+    let logger: Logger
+
+    /// PostgreSQL takes at most 65,535 parameters per statement; 1,000 rows keep a statement's text small too.
+    static let maxRowsPerStatement = 1_000
+
+    // MARK: The audit head
+
+    /// The head row, locked until the transaction ends: other nodes' appends wait here.
+    func lockedHead() async throws -> AuditHead {
+        try await head("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE")
+    }
+
+    func recordedHead() async throws -> AuditHead {
+        try await head("SELECT seq, hash FROM audit_head WHERE id = 1")
+    }
+
+    func lastEntry() async throws -> AuditHead {
+        try await head("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
+    }
+
+    private func head(_ query: PostgresQuery) async throws -> AuditHead {
+        for try await (seq, hash) in try await connection.query(query, logger: logger).decode((Int64, String).self) {
+            return AuditHead(seq: seq, hash: hash)
+        }
+        return .empty
+    }
+
+    func setHead(_ head: AuditHead) async throws {
+        try await connection.query("UPDATE audit_head SET seq = \(head.seq), hash = \(head.hash) WHERE id = 1", logger: logger)
+    }
+
+    // MARK: One batch
+
+    func apply(_ write: StoreWrite, head: inout AuditHead) async throws {
+        try await insert(
+            "incident (id, template_id, template_hash, approved, status, msg_type, references_id, route, variables, messages, content_hash, sent, created_at, actor_uid, actor_pid, actor_name)",
+            types: ["text", "text", "text", "boolean", "text", "text", "text", "text", "text", "text", "text", "text", "bigint", "bigint", "bigint", "text"],
+            write.incidents
+        ) { incident, binds in
+            binds.append(incident.id); binds.append(incident.templateID); binds.append(incident.templateHash)
+            binds.append(incident.approved); binds.append(incident.status); binds.append(incident.msgType)
+            binds.append(incident.references); binds.append(incident.route); binds.append(incident.variables)
+            binds.append(incident.messages); binds.append(incident.contentHash); binds.append(incident.sent)
+            binds.append(incident.createdAt); binds.append(incident.actorUID); binds.append(incident.actorPID)
+            binds.append(incident.actorName)
+        }
+        let numbers = try await insertPayloads(write.payloads, newIncidents: Set(write.incidents.map(\.id)))
+        var deliveries: [(DeliveryRecord, Int)] = []
+        deliveries.reserveCapacity(write.deliveries.count)
+        for delivery in write.deliveries {
+            let key = PayloadKey(incidentID: delivery.incidentID, channel: delivery.channel)
+            var number = numbers[key]
+            if number == nil { number = try await storedPayloadNumber(key) }
+            guard let number else {
+                throw StoreError(.constraint, "delivery \(delivery.id) has no payload for channel '\(delivery.channel)' of incident \(delivery.incidentID)")
+            }
+            deliveries.append((delivery, number))
+        }
+        try await insert(
+            "delivery (id, incident_id, channel, recipient, state, attempts, created_at, deadline_at, next_attempt_at, last_status, last_error, misconfiguration, delivered_at, updated_at, payload, receipt)",
+            types: ["text", "text", "text", "text", "text", "integer", "bigint", "bigint", "bigint", "integer", "text", "boolean", "bigint", "bigint", "integer", "text"],
+            deliveries
+        ) { row, binds in
+            let (delivery, number) = row
+            binds.append(delivery.id); binds.append(delivery.incidentID); binds.append(delivery.channel)
+            binds.append(delivery.recipient); binds.append(delivery.state); binds.append(delivery.attempts)
+            binds.append(delivery.createdAt); binds.append(delivery.deadlineAt); binds.append(delivery.nextAttemptAt)
+            binds.append(delivery.lastStatus); binds.append(delivery.lastError); binds.append(delivery.misconfiguration)
+            binds.append(delivery.deliveredAt); binds.append(delivery.updatedAt); binds.append(number)
+            binds.append(delivery.receipt)
+        }
+        try await insert(
+            "attempt (delivery_id, number, started_at, latency_millis, http_status, error, outcome, receipt)",
+            types: ["text", "integer", "bigint", "bigint", "integer", "text", "text", "text"],
+            write.attempts
+        ) { attempt, binds in
+            binds.append(attempt.deliveryID); binds.append(attempt.number); binds.append(attempt.startedAt)
+            binds.append(attempt.latencyMillis); binds.append(attempt.httpStatus); binds.append(attempt.error)
+            binds.append(attempt.outcome); binds.append(attempt.receipt)
+        }
+        try await update(write.updates)
+        for reopening in write.reopened {
+            // Only from `failed` (DeliveryState.isReopenable); the last error stays in the attempt log.
+            let rows = try await connection.query("""
+                UPDATE delivery SET state = 'pending', deadline_at = \(reopening.deadlineAt), next_attempt_at = NULL,
+                last_error = NULL, misconfiguration = FALSE, updated_at = \(reopening.updatedAt)
+                WHERE id = \(reopening.id) AND state = 'failed' RETURNING id
+                """, logger: logger)
+            var changed = 0
+            for try await _ in rows { changed += 1 }
+            guard changed == 1 else {
+                throw StoreError(.constraint, "delivery \(reopening.id) is no longer failed: it was reopened or changed meanwhile")
+            }
+        }
+        try await insert(
+            "approval (template_id, content_hash, approver_uid, approver_name, approved_at)",
+            types: ["text", "text", "bigint", "text", "bigint"],
+            write.approvals
+        ) { approval, binds in
+            binds.append(approval.templateID); binds.append(approval.contentHash); binds.append(approval.approverUID)
+            binds.append(approval.approverName); binds.append(approval.approvedAt)
+        }
+        var entries: [AuditEntry] = []
+        entries.reserveCapacity(write.audit.count + 1)
+        for event in write.audit { entries.append(Self.chain(event, after: &head)) }
+        try await insertAudit(entries)
+        if let checkpoint = write.checkpoint {
+            try await verifyIncrement(from: checkpoint.verified, to: head)
+            let detail = try checkpoint.signer.checkpointDetail(head: head, timeMillis: checkpoint.timeMillis, reason: checkpoint.reason)
+            let event = AuditEvent(timeMillis: checkpoint.timeMillis, kind: AuditCheckpoint.kind, subject: "audit", detail: detail)
+            try await insertAudit([Self.chain(event, after: &head)])
+        }
+    }
+
+    private static func chain(_ event: AuditEvent, after head: inout AuditHead) -> AuditEntry {
+        let entry = AuditEntry(
+            seq: head.seq + 1, timeMillis: event.timeMillis, kind: event.kind, actorUID: event.actorUID,
+            actorPID: event.actorPID, subject: event.subject, detail: event.detail, prevHash: head.hash
+        )
+        head = AuditHead(seq: entry.seq, hash: entry.hash)
+        return entry
+    }
+
+    private func insertAudit(_ entries: [AuditEntry]) async throws {
+        try await insert(
+            "audit (seq, time_millis, kind, actor_uid, actor_pid, subject, detail, prev_hash, hash)",
+            types: ["bigint", "bigint", "text", "bigint", "bigint", "text", "text", "text", "text"],
+            entries
+        ) { entry, binds in
+            binds.append(entry.seq); binds.append(entry.timeMillis); binds.append(entry.kind); binds.append(entry.actorUID)
+            binds.append(entry.actorPID); binds.append(entry.subject); binds.append(entry.detail); binds.append(entry.prevHash)
+            binds.append(entry.hash)
+        }
+    }
+
+    /// Writes one row per distinct body of each incident and returns the number each channel's payload got.
+    private func insertPayloads(_ payloads: [PayloadRecord], newIncidents: Set<String>) async throws -> [PayloadKey: Int] {
+        guard !payloads.isEmpty else { return [:] }
+        struct Content: Hashable {
+            var incidentID: String
+            var contentType: String
+            var body: Data
+        }
+        var numbers: [PayloadKey: Int] = Dictionary(minimumCapacity: payloads.count)
+        var distinct: [Content: Int] = [:]
+        var last: [String: Int] = [:]
+        var rows: [(PayloadRecord, Int)] = []
+        for payload in payloads {
+            let content = Content(incidentID: payload.incidentID, contentType: payload.contentType, body: payload.body)
+            let number: Int
+            if let shared = distinct[content] {
+                number = shared
+            } else {
+                // An incident written in this batch has no payload yet; a later addition continues the numbering.
+                var previous = last[payload.incidentID] ?? 0
+                if last[payload.incidentID] == nil, !newIncidents.contains(payload.incidentID) {
+                    let query: PostgresQuery = "SELECT COALESCE(MAX(number), 0) FROM payload WHERE incident_id = \(payload.incidentID)"
+                    for try await stored in try await connection.query(query, logger: logger).decode(Int.self) { previous = stored }
+                }
+                number = previous + 1
+                last[payload.incidentID] = number
+                distinct[content] = number
+                rows.append((payload, number))
+            }
+            numbers[PayloadKey(incidentID: payload.incidentID, channel: payload.channel)] = number
+        }
+        try await insert("payload (incident_id, number, content_type, body)", types: ["text", "integer", "text", "bytea"], rows) { row, binds in
+            let (payload, number) = row
+            binds.append(payload.incidentID); binds.append(number); binds.append(payload.contentType); try binds.append(payload.body)
+        }
+        return numbers
+    }
+
+    /// The payload an earlier delivery of the same channel and incident uses (a delivery added after its send).
+    func storedPayloadNumber(_ key: PayloadKey) async throws -> Int? {
+        let query: PostgresQuery = "SELECT payload FROM delivery WHERE incident_id = \(key.incidentID) AND channel = \(key.channel) LIMIT 1"
+        for try await number in try await connection.query(query, logger: logger).decode(Int.self) { return number }
+        return nil
+    }
+
+    /// Updates in one statement per chunk, joined on a bound VALUES list. A delivery updated twice in one batch
+    /// keeps the last update, and the receipt an earlier one brought (as applying them in turn would).
+    private func update(_ updates: [DeliveryUpdate]) async throws {
+        guard !updates.isEmpty else { return }
+        var order: [String] = []
+        var latest: [String: DeliveryUpdate] = [:]
+        for update in updates {
+            if let earlier = latest[update.id] {
+                var update = update
+                update.receipt = update.receipt ?? earlier.receipt
+                latest[update.id] = update
+            } else {
+                order.append(update.id)
+                latest[update.id] = update
+            }
+        }
+        let rows = order.compactMap { latest[$0] }
+        let types = ["text", "text", "integer", "bigint", "integer", "text", "boolean", "bigint", "bigint", "text"]
+        for chunk in rows.chunked(Self.maxRowsPerStatement) {
+            var binds = PostgresBindings(capacity: chunk.count * types.count)
+            for update in chunk {
+                binds.append(update.id); binds.append(update.state.rawValue); binds.append(update.attempts)
+                binds.append(update.nextAttemptAt); binds.append(update.lastStatus); binds.append(update.lastError)
+                binds.append(update.misconfiguration); binds.append(update.deliveredAt); binds.append(update.updatedAt)
+                binds.append(update.receipt)
+            }
+            let sql = """
+                UPDATE delivery AS d SET state = u.state, attempts = u.attempts, next_attempt_at = u.next_attempt_at,
+                last_status = u.last_status, last_error = u.last_error, misconfiguration = u.misconfiguration,
+                delivered_at = u.delivered_at, updated_at = u.updated_at, receipt = COALESCE(u.receipt, d.receipt)
+                FROM (VALUES \(Self.placeholders(rows: chunk.count, types: types))) AS u (id, state, attempts, next_attempt_at,
+                last_status, last_error, misconfiguration, delivered_at, updated_at, receipt)
+                WHERE d.id = u.id
+                """
+            try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
+        }
+    }
+
+    /// `INSERT INTO <target> VALUES (…), (…)` in chunks, each value bound through `bind`.
+    private func insert<Row>(
+        _ target: String, types: [String], _ rows: [Row], bind: (Row, inout PostgresBindings) throws -> Void
+    ) async throws {
+        for chunk in rows.chunked(Self.maxRowsPerStatement) {
+            var binds = PostgresBindings(capacity: chunk.count * types.count)
+            for row in chunk { try bind(row, &binds) }
+            let sql = "INSERT INTO \(target) VALUES \(Self.placeholders(rows: chunk.count, types: types))"
+            try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
+        }
+    }
+
+    /// `($1::text, $2::bigint), ($3::text, $4::bigint)`: typed, so a NULL needs no guess and a VALUES list in an
+    /// UPDATE has its columns' types.
+    static func placeholders(rows: Int, types: [String]) -> String {
+        var text = ""
+        text.reserveCapacity(rows * types.count * 12)
+        var index = 0
+        for row in 0..<rows {
+            if row > 0 { text += ", " }
+            text += "("
+            for (column, type) in types.enumerated() {
+                index += 1
+                if column > 0 { text += ", " }
+                text += "$\(index)::\(type)"
+            }
+            text += ")"
+        }
+        return text
+    }
+
+    // MARK: Checkpoints
+
+    /// Inside the checkpoint's transaction: the entries from `verified` (checked by the caller) to `head` must still
+    /// link, so what is signed is what was checked plus entries this transaction chained on.
+    private func verifyIncrement(from verified: AuditHead, to head: AuditHead) async throws {
+        guard head.seq >= verified.seq else {
+            throw StoreError(.tampered, "the audit log now ends at entry \(head.seq), before entry \(verified.seq) that was just verified: entries were deleted")
+        }
+        var verifier = AuditVerifier(afterSeq: verified.seq, head: verified.hash)
+        if verified.seq > 0 {
+            var hash: String?
+            let query: PostgresQuery = "SELECT hash FROM audit WHERE seq = \(verified.seq)"
+            for try await stored in try await connection.query(query, logger: logger).decode(String.self) { hash = stored }
+            guard hash == verified.hash else {
+                throw StoreError(.tampered, "entry \(verified.seq) changed since it was verified: the audit log was rewritten")
+            }
+        }
+        let rows = try await connection.query(PostgresReader.auditColumns(after: verified.seq), logger: logger)
+        for try await row in rows {
+            if let problem = verifier.check(try PostgresReader.entry(row)) { throw StoreError(.tampered, problem.description) }
+        }
+    }
+}
+
+extension Array {
+    /// Consecutive slices of at most `size` elements.
+    func chunked(_ size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
+    }
+}

@@ -1,0 +1,179 @@
+import Foundation
+
+/// A throwaway PostgreSQL server for a test: `initdb` into a temp folder, `postgres` on a free loopback port (and a
+/// Unix socket in the folder), `fsync=on`, stopped and removed by ``stop()``.
+///
+/// Root: `initdb` and `postgres` refuse to run as root, and the tests run as root in CI. They are run as the
+/// `postgres` user (Debian's package makes it; `nobody` otherwise) through `setpriv --reuid --regid --init-groups`,
+/// which execs the server in place: the child's pid is the postmaster's own, so a signal reaches it directly.
+/// (`runuser` forks and stays the parent, relaying SIGTERM and killing the server two seconds later.) The folder is
+/// chowned to that user, who must be able to reach it: the system temp folder and a 0755 folder inside it.
+/// Checked here on Debian 12 with postgresql 15.
+///
+/// A test process that dies without ``stop()`` leaves the postmaster running only until it notices its
+/// `postmaster.pid` is gone (PostgreSQL checks the lock file once a minute): ``stop()`` and the removal of the
+/// folder are enough.
+public final class PostgresServer: Sendable {
+    public let host = "127.0.0.1"
+    public let port: Int
+    /// The superuser, trusted on loopback (`initdb -A trust`): the only credential these servers know.
+    public let user = "postgres"
+    public let folder: TemporaryDirectory
+    private let exit: ProcessExit
+
+    /// The folder holding the server binaries: `$TOCSIN_PG_BIN`, else the newest `/usr/lib/postgresql/*/bin`.
+    public static var binaries: String? {
+        if let dir = ProcessInfo.processInfo.environment["TOCSIN_PG_BIN"] { return dir }
+        let root = "/usr/lib/postgresql"
+        let versions = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).compactMap(Int.init).sorted()
+        return versions.reversed().map { "\(root)/\($0)/bin" }.first {
+            FileManager.default.isExecutableFile(atPath: "\($0)/initdb")
+        }
+    }
+
+    /// Whether a server can be started here: use as `.enabled(if: required(PostgresServer.available), …)`.
+    public static var available: Bool { binaries != nil }
+
+    private init(port: Int, folder: TemporaryDirectory, exit: ProcessExit) {
+        self.port = port
+        self.folder = folder
+        self.exit = exit
+    }
+
+    /// Creates a cluster and starts it; returns once it accepts connections.
+    public static func start() async throws -> PostgresServer {
+        guard let bin = binaries else {
+            throw PostgresServerError("no PostgreSQL server binaries (install Debian's postgresql: scripts/install-deps.sh)")
+        }
+        let folder = try TemporaryDirectory(prefix: "tocsin-pg")
+        do {
+            let owner = try Self.unprivilegedOwner()
+            let data = folder.file("data"), sockets = folder.file("sockets")
+            try FileManager.default.createDirectory(atPath: sockets, withIntermediateDirectories: true)
+            if let owner {
+                for path in [folder.path, sockets] { guard chown(path, owner.uid, owner.gid) == 0 else { throw PostgresServerError("cannot chown \(path)") } }
+            }
+            // --no-sync: initdb's own files need not survive a power cut (a throwaway cluster); the server runs with
+            // fsync=on, so what the tests commit is flushed as in production.
+            let initdb = try await runCommand(
+                "/usr/bin/setpriv", Self.asOwner(owner) + ["\(bin)/initdb", "-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"]
+            )
+            guard initdb.status == 0 else { throw PostgresServerError("initdb failed: \(initdb)") }
+            // A free port can be taken between its probe and the server's bind: try a few.
+            var lastLog = ""
+            for _ in 0..<5 {
+                let port = try freeLoopbackPort()
+                let exit = try startPostmaster(bin: bin, owner: owner, data: data, sockets: sockets, port: port, log: folder.file("postgres.log"))
+                let server = PostgresServer(port: port, folder: folder, exit: exit)
+                if try await server.waitReady(bin: bin) { return server }
+                _ = await exit.wait()
+                lastLog = (try? String(contentsOfFile: folder.file("postgres.log"), encoding: .utf8)) ?? ""
+                if !lastLog.contains("could not bind") && !lastLog.contains("Address already in use") { break }
+            }
+            throw PostgresServerError("postgres did not start; its log:\n\(lastLog)")
+        } catch {
+            folder.remove()
+            throw error
+        }
+    }
+
+    /// Fast shutdown (SIGINT: sessions rolled back, a checkpoint written), awaited; then the folder is removed.
+    public func stop() async {
+        if !exit.hasExited { kill(exit.pid, SIGINT) }
+        await exit.wait()
+        folder.remove()
+    }
+
+    /// Immediate shutdown (SIGQUIT, as `pg_ctl -m immediate`): no checkpoint; the next start replays the WAL.
+    public func crash() async {
+        if !exit.hasExited { kill(exit.pid, SIGQUIT) }
+        await exit.wait()
+    }
+
+    /// Creates an empty database named `name` (letters, digits, underscores) and returns the name.
+    @discardableResult
+    public func createDatabase(_ name: String) async throws -> String {
+        guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
+            throw PostgresServerError("database name \(name) is not a plain identifier")
+        }
+        try await psql("CREATE DATABASE \(name)")
+        return name
+    }
+
+    /// Runs SQL through `psql` (a second client, as an operator or a tamperer would use) and returns its unaligned output.
+    @discardableResult
+    public func psql(_ sql: String, database: String = "postgres") async throws -> String {
+        let result = try await runCommand("/usr/bin/psql", [
+            "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", host, "-p", "\(port)", "-U", user, "-d", database, "-c", sql,
+        ])
+        guard result.status == 0 else { throw PostgresServerError("psql failed: \(result)") }
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The server's log so far (for a failing test's message).
+    public var log: String { (try? String(contentsOfFile: folder.file("postgres.log"), encoding: .utf8)) ?? "" }
+
+    private func waitReady(bin: String) async throws -> Bool {
+        try await waitUntil(timeout: .seconds(60), interval: .milliseconds(50)) {
+            if exit.hasExited { return true }
+            return try await runCommand("\(bin)/pg_isready", ["-q", "-h", host, "-p", "\(port)"]).status == 0
+        } && !exit.hasExited
+    }
+
+    private static func startPostmaster(
+        bin: String, owner: (uid: uid_t, gid: gid_t)?, data: String, sockets: String, port: Int, log: String
+    ) throws -> ProcessExit {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        process.arguments = asOwner(owner) + [
+            "\(bin)/postgres", "-D", data, "-c", "listen_addresses=127.0.0.1", "-c", "port=\(port)",
+            "-c", "unix_socket_directories=\(sockets)", "-c", "fsync=on", "-c", "synchronous_commit=on",
+            "-c", "max_connections=200", "-c", "logging_collector=off",
+        ]
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        process.standardOutput = handle
+        process.standardError = handle
+        process.standardInput = FileHandle.nullDevice
+        let exit = try ProcessExit.run(process)
+        try handle.close()
+        return exit
+    }
+
+    /// `setpriv` arguments that drop to `owner` (nothing to drop when not root: it then runs the program as is).
+    private static func asOwner(_ owner: (uid: uid_t, gid: gid_t)?) -> [String] {
+        guard let owner else { return [] }
+        return ["--reuid=\(owner.uid)", "--regid=\(owner.gid)", "--init-groups", "--"]
+    }
+
+    /// When running as root, the user the server runs as: `postgres`, else `nobody`.
+    private static func unprivilegedOwner() throws -> (uid: uid_t, gid: gid_t)? {
+        guard geteuid() == 0 else { return nil }
+        for name in ["postgres", "nobody"] {
+            if let entry = getpwnam(name) { return (entry.pointee.pw_uid, entry.pointee.pw_gid) }
+        }
+        throw PostgresServerError("running as root, and neither a postgres nor a nobody user exists to run PostgreSQL as")
+    }
+
+    /// A port the kernel just handed out on 127.0.0.1 (bound then closed).
+    private static func freeLoopbackPort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw PostgresServerError("socket: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        guard bound == 0 else { throw PostgresServerError("bind: \(String(cString: strerror(errno)))") }
+        let named = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        guard named == 0 else { throw PostgresServerError("getsockname: \(String(cString: strerror(errno)))") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+public struct PostgresServerError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
