@@ -102,6 +102,32 @@ public enum OperatorText {
             return "l'incident \(a["incident"] ?? "") n'a aucun envoi en échec sur le canal \(q("channel")) ; rien n'a été renvoyé"
         case .resendNoStoredMessage:
             return "le canal \(q("channel")) ne pouvait pas envoyer à la création de l'incident \(a["incident"] ?? ""), donc aucun message n'a été gardé pour lui ; rien n'a été renvoyé"
+        case .builtInAllClearNoValues:
+            return "la fin d'alerte intégrée de Tocsin ne prend aucune valeur (son texte est fixe) ; rien n'a été envoyé"
+        case .channelTestPublic:
+            return "le test du canal \(q("channel")) serait une publication publique ; rien n'a été envoyé"
+        case .notARecipient:
+            return "\(q("recipient")) n'est pas un destinataire du canal \(q("channel")) ; nommez avec --to l'un de ses \(a["count"] ?? "") destinataires configurés"
+        case .approvalCuts:
+            let count = Int(a["count"] ?? "") ?? 0
+            return "le modèle \(q("template")) arriverait raccourci sur \(count < 2 ? "un canal" : "\(count) canaux"), donc il ne peut pas être approuvé tel quel ; rien n'a été approuvé"
+        case .backupPath:
+            return "tocsind nomme lui-même les sauvegardes et les écrit seulement dans \(a["folder"] ?? "") (paths.backups) : lancez « tocsinctl backup » sans chemin, puis copiez le fichier qu'il nomme"
+        case .backupNotAuthorised:
+            return "\(a["caller"] ?? "") ne peut pas demander de sauvegarde : il faut le rôle operator, ou le rôle auditor avec « access.auditors_may_backup: true » dans tocsin.yaml"
+        case .backupNoRoom:
+            return "pas assez d'espace libre dans \(a["folder"] ?? "") pour une sauvegarde : \(a["free"] ?? "") Mo libres, la base demande \(a["needed"] ?? "") Mo et 64 Mo sont gardés en réserve ; libérez de l'espace ou placez paths.backups sur un disque plus grand"
+        case .backupFolderNotFolder:
+            return "\(a["folder"] ?? "") (paths.backups) n'est pas un dossier (un lien symbolique ou un fichier n'est jamais suivi) ; retirez-le ou changez paths.backups"
+        case .auditReasonShort:
+            return "dites dans --reason pourquoi l'écart est légitime (au moins 10 caractères) : la raison est gardée dans le journal d'audit pour la revue"
+        case .reloadBusy:
+            return "un rechargement est déjà en cours ; réessayez dans un moment"
+        case .reloadInvalid:
+            let count = Int(a["count"] ?? "") ?? 0
+            return "la nouvelle configuration a \(count) erreur\(count < 2 ? "" : "s") ; la configuration en cours est gardée et rien n'a changé"
+        case .reloadUnreadable:
+            return "la configuration n'a pas pu être lue (détail en anglais : \(a["error"] ?? "")) ; la configuration en cours est gardée"
         case .unknownVariable:
             let known = list("known", none: "")
             return "variable inconnue \(q("name")) pour le modèle \(q("template"))"
@@ -150,6 +176,13 @@ public enum OperatorText {
         case .resendNothingFailed:
             let failing = said.lists?["failing"] ?? []
             return failing.isEmpty ? "Rien n'a échoué dans cet incident." : "Canaux avec des envois en échec : \(failing.joined(separator: ", "))."
+        case .builtInAllClearNoValues:
+            return "Envoyez-la sans --set, ou configurez un modèle all-clear (runbooks/template-change-and-approval.md)."
+        case .channelTestPublic:
+            let channel = said.arguments["channel"] ?? ""
+            return "Lancez tocsinctl channels test \(channel) et tapez le nom du canal pour confirmer, ou ajoutez --yes."
+        case .approvalCuts:
+            return "Donnez au modèle un texte « short: » par langue qui tient, déclarez « max_length » pour les variables libres, ou mettez « allow_shortening: true » sur un canal qui peut raccourcir (docs/configuration.md), puis lancez tocsinctl reload."
         case .resendNoStoredMessage:
             return "Envoyez plutôt une mise à jour par ce canal (tocsinctl update \(said.arguments["incident"] ?? "") \(template) --route …)."
         default:

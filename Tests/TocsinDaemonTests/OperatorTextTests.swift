@@ -13,7 +13,8 @@ struct OperatorTextTests {
         Said(key, ["template": "evacuation", "name": "building", "value": "Pavillon Z", "route": "campus", "channel": "sms", "incident": "20261204-K7QF2A",
                    "caller": "uid 1001 (marie)", "method": "incident.send", "roles": "operator", "count": "250", "limit": "200",
                    "measure": "characters", "character": "U+202E RIGHT-TO-LEFT OVERRIDE", "changed": "no", "doing": "l'envoi", "error": "disk full",
-                   "end": "all-clear", "other": "20261204-M2D9XC", "reason": "no recipients", "required": "2"],
+                   "end": "all-clear", "other": "20261204-M2D9XC", "reason": "no recipients", "required": "2",
+                   "recipient": "+15145550100", "folder": "/var/lib/tocsin/backups", "free": "12", "needed": "300"],
              lists: ["allowed": ["Pavillon A", "Pavillon B"], "known": ["evacuation", "confinement"], "failing": ["sms", "teams"]])
     }
 
@@ -22,6 +23,11 @@ struct OperatorTextTests {
             let text = OperatorText.french(said)
             #expect(text != nil && !(text ?? "").isEmpty, "\(said.key)")
             #expect(!(text ?? "").contains("\n"), "\(said.key): one line")
+        }
+        // Each key's own arguments are in its sentence (an argument named wrong at the call site would show as « »).
+        for said in Self.samples {
+            let text = OperatorText.french(said) ?? ""
+            #expect(!text.contains("«  »") && !text.contains("  "), "\(said.key): an argument is missing in « \(text) »")
         }
         let allowed = OperatorText.french(Said(.valueNotAllowed, ["value": "Pavillon Z", "name": "building"], lists: ["allowed": ["Pavillon A", "Pavillon B"]]))
         #expect(allowed == "« Pavillon Z » n'est pas une valeur permise de « building » (valeurs permises : « Pavillon A », « Pavillon B »)")

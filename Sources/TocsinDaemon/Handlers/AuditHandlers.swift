@@ -104,7 +104,8 @@ struct AuditHandlers: Sendable {
     func accept(_ params: AuditAcceptParams, caller: Principal, requestAudit: AuditEvent) async throws(DaemonError) -> AuditAcceptResult {
         let reason = params.reason.trimmingCharacters(in: .whitespacesAndNewlines)
         guard reason.count >= 10 else {
-            throw .validation("say why the gap is legitimate in --reason (at least 10 characters): it is kept in the audit log for the review")
+            throw DaemonError.validation("say why the gap is legitimate in --reason (at least 10 characters): it is kept in the audit log for the review")
+                .said(.auditReasonShort)
         }
         do {
             let accepted = try await checkpoints.accept(reason: String(reason.prefix(2000))) { record in

@@ -12,17 +12,20 @@ extension DaemonHandlers {
         let config = configuration.current.configuration
         let folder = config.paths.backups
         if params.path != nil {
-            throw .validation("tocsind names backups itself and writes them only into \(folder) (paths.backups): run `tocsinctl backup` without a path, then copy the file it names")
+            throw DaemonError.validation("tocsind names backups itself and writes them only into \(folder) (paths.backups): run `tocsinctl backup` without a path, then copy the file it names")
+                .said(.backupPath, ["folder": folder])
         }
         if !caller.roles.contains(.operator_), !config.access.auditorsMayBackup {
-            throw .notAuthorised("\(caller.displayName) may not ask for a backup: it needs the operator role, or the auditor role with 'access.auditors_may_backup: true' in tocsin.yaml")
+            throw DaemonError.notAuthorised("\(caller.displayName) may not ask for a backup: it needs the operator role, or the auditor role with 'access.auditors_may_backup: true' in tocsin.yaml")
+                .said(.backupNotAuthorised, ["caller": caller.displayName])
         }
         try BackupFolder.prepare(folder)
         let needed = BackupFolder.databaseBytes(config.paths.database)
         let free = BackupFolder.freeBytes(folder)
         // Room for the copy and 64 MB to spare: a backup must never be what fills the disk the database is on.
         if let free, free < needed + 64 * 1_048_576 {
-            throw .unavailable("not enough free space in \(folder) for a backup: \(free / 1_048_576) MB free, the database needs \(needed / 1_048_576) MB and 64 MB are kept spare; free space or set paths.backups to a larger disk")
+            throw DaemonError.unavailable("not enough free space in \(folder) for a backup: \(free / 1_048_576) MB free, the database needs \(needed / 1_048_576) MB and 64 MB are kept spare; free space or set paths.backups to a larger disk")
+                .said(.backupNoRoom, ["folder": folder, "free": String(free / 1_048_576), "needed": String(needed / 1_048_576)])
         }
         var request = requestAudit
         request.subject = "daemon"
@@ -59,7 +62,8 @@ enum BackupFolder {
             return
         }
         guard info.st_mode & S_IFMT == S_IFDIR else {
-            throw .unavailable("\(folder) (paths.backups) is not a folder (a symbolic link or a file is never followed); remove it or set paths.backups")
+            throw DaemonError.unavailable("\(folder) (paths.backups) is not a folder (a symbolic link or a file is never followed); remove it or set paths.backups")
+                .said(.backupFolderNotFolder, ["folder": folder])
         }
     }
 

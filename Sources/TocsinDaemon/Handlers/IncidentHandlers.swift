@@ -175,7 +175,7 @@ struct IncidentHandlers: Sendable {
         let config = configuration.current.configuration
         let types = config.channels.mapValues(\.type)
         do {
-            guard let found = try await store.incident(id) else { throw DaemonError.notFound("no incident '\(id)'") }
+            guard let found = try await store.incident(id) else { throw DaemonError.notFound("no incident '\(id)'").said(.noIncident, ["incident": TextValidator.printable(id)]) }
             incident = found
             deliveries = try await store.deliveries(ofIncident: id)
             attempts = try await store.attempts(ofIncident: id)

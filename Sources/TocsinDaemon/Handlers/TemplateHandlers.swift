@@ -73,7 +73,7 @@ struct TemplateHandlers: Sendable {
                 "template '\(template.id)' would reach \(cuts.count == 1 ? "a channel" : "\(cuts.count) channels") shortened, so it cannot be approved as it is; nothing was approved",
                 problems: cuts.map(\.description),
                 hint: "Give the template a 'short:' text per language that fits, declare 'max_length' for free variables, or set 'allow_shortening: true' on a channel that may shorten (docs/configuration.md), then reload."
-            )
+            ).said(.approvalCuts, ["template": template.id, "count": String(cuts.count)])
         }
         return try await approvals.approve(template, expectedHash: params.contentHash, caller: caller, requestAudit: requestAudit)
     }

@@ -86,7 +86,7 @@ struct IncidentService: Sendable {
                 throw .validation(
                     "Tocsin's built-in all-clear takes no values (its wording is fixed); nothing was sent",
                     hint: "Send it without --set, or configure an all-clear template (runbooks/template-change-and-approval.md)."
-                )
+                ).said(.builtInAllClearNoValues)
             }
             variables = BuiltInAllClear.values(following: Self.messages(of: lastAlert(followed, origin: origin)), languages: config.organization.languages)
         } else {
@@ -236,13 +236,14 @@ struct IncidentService: Sendable {
                     "The test message of '\(name)' would be \(audience.en): the public would see it.",
                 ],
                 hint: "Run tocsinctl channels test \(name) and type the channel name to confirm, or add --yes."
-            )
+            ).said(.channelTestPublic, ["channel": name])
         }
         // A test reaches one recipient, never a whole SMS or e-mail list.
         if channel.type.isPerRecipient {
             let chosen = recipient ?? channel.recipients.first
             guard let chosen, channel.recipients.contains(chosen) else {
-                throw .validation("'\(recipient ?? "")' is not a recipient of channel '\(name)'; name one of its \(channel.recipients.count) configured recipients with --to")
+                throw DaemonError.validation("'\(recipient ?? "")' is not a recipient of channel '\(name)'; name one of its \(channel.recipients.count) configured recipients with --to")
+                    .said(.notARecipient, ["recipient": TextValidator.printable(recipient ?? ""), "channel": name, "count": String(channel.recipients.count)])
             }
             channel.recipients = [chosen]
         }

@@ -36,7 +36,7 @@ final class Reloader: Sendable {
 
     func reload(caller: Principal?, requestAudit: AuditEvent?) async throws(DaemonError) -> ReloadResult {
         guard busy.withLock({ busy in defer { busy = true }; return !busy }) else {
-            throw .validation("a reload is already in progress; try again in a moment")
+            throw DaemonError.validation("a reload is already in progress; try again in a moment").said(.reloadBusy)
         }
         defer { busy.withLock { $0 = false } }
         // Recorded before anything changes: a reload that cannot be audited is not made (the journal says why).
@@ -63,7 +63,8 @@ final class Reloader: Sendable {
         do {
             (loaded, diagnostics) = try await BlockingIO.run { ConfigLoader.load(path: path) }
         } catch {
-            throw .unavailable("the configuration could not be read: \(error)")
+            throw DaemonError.unavailable("the configuration could not be read: \(error)")
+                .said(.reloadUnreadable, ["error": TextValidator.printable("\(error)")])
         }
         var detail = AuditDetail()
         detail.set("config", old.configPath)
@@ -80,7 +81,7 @@ final class Reloader: Sendable {
             throw .validation(
                 "the new configuration has \(problems.count) error\(problems.count == 1 ? "" : "s"); the running configuration is kept and nothing changed",
                 problems: problems
-            )
+            ).said(.reloadInvalid, ["count": String(problems.count)])
         }
         var warnings = diagnostics.filter { $0.severity == .warning }.map(\.description)
         let oldPaths = old.configuration.paths, newPaths = loaded.paths
