@@ -5,23 +5,23 @@ import TocsinProtocol
 
 /// Options every verb takes.
 struct GlobalOptions: ParsableArguments {
-    @Option(name: .long, help: "The admin socket (default: $TOCSIN_SOCKET or /run/tocsin/admin.sock).")
+    @Option(name: .long, help: ArgumentHelp(tr("Le socket d'administration (par défaut : $TOCSIN_SOCKET ou /run/tocsin/admin.sock).", "The admin socket (default: $TOCSIN_SOCKET or /run/tocsin/admin.sock).")))
     var socket: String?
 
-    @Flag(name: .long, help: "Machine-readable output: JSON (one object per line for streams).")
+    @Flag(name: .long, help: ArgumentHelp(tr("Sortie pour les programmes : JSON (un objet par ligne pour les flux).", "Machine-readable output: JSON (one object per line for streams).")))
     var json = false
 
-    @Option(name: .long, help: "The language of screens and messages: fr or en (default: from LC_ALL/LC_MESSAGES/LANG, else French).", completion: .languages)
+    @Option(name: .long, help: ArgumentHelp(tr("La langue des écrans et des messages : fr ou en (par défaut : selon LC_ALL/LC_MESSAGES/LANG, sinon le français).", "The language of screens and messages: fr or en (default: from LC_ALL/LC_MESSAGES/LANG, else French).")), completion: .languages)
     var lang: String?
 
-    @Flag(name: .long, help: "Show times in UTC rather than the local time zone (TZ).")
+    @Flag(name: .long, help: ArgumentHelp(tr("Afficher les heures en UTC plutôt que dans le fuseau local (TZ).", "Show times in UTC rather than the local time zone (TZ).")))
     var utc = false
 
     /// Runs as the verb's arguments are parsed: every verb takes these options, so the language is decided before
     /// anything is printed.
     func validate() throws {
         if let lang, OperatorLanguage(rawValue: lang.lowercased()) == nil {
-            throw ValidationError("--lang takes fr or en (got '\(lang)')")
+            throw ValidationError(tr("--lang prend fr ou en (reçu « \(lang) »)", "--lang takes fr or en (got '\(lang)')"))
         }
         OperatorLanguage.decide(OperatorLanguage.resolve(flag: lang, environment: ProcessInfo.processInfo.environment) ?? .fr)
         TimeDisplay.useUTC(utc)
@@ -105,10 +105,13 @@ func parseAssignments(_ items: [String]) throws -> [String: String] {
     var values: [String: String] = [:]
     for item in items {
         guard let equals = item.firstIndex(of: "="), equals != item.startIndex else {
-            throw ValidationError("--set takes name=value, e.g. --set building=\"Pavillon A\" (got '\(item)')")
+            throw ValidationError(tr(
+                "--set prend nom=valeur, par exemple --set building=\"Pavillon A\" (reçu « \(item) »)",
+                "--set takes name=value, e.g. --set building=\"Pavillon A\" (got '\(item)')"
+            ))
         }
         let name = String(item[..<equals]).trimmingCharacters(in: .whitespaces)
-        if values[name] != nil { throw ValidationError("--set \(name) is given twice") }
+        if values[name] != nil { throw ValidationError(tr("--set \(name) est donné deux fois", "--set \(name) is given twice")) }
         values[name] = String(item[item.index(after: equals)...])
     }
     return values

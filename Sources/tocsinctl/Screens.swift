@@ -21,7 +21,7 @@ struct ConfirmationScreen {
         output(rule)
         if previewOnly {
             output(tr(
-                "  APERÇU — rien n'est envoyé. \(drill ? "En exercice (statut CAP \(preview.status))" : "En \(Self.frenchKind(preview.msgType)) RÉELLE")\(preview.approved ? "" : " ; modèle NON approuvé (\(Self.frenchNote(preview.approvalNote)))")",
+                "  APERÇU — rien n'est envoyé. \(drill ? "En exercice (statut CAP \(preview.status))" : "En \(Self.frenchKind(preview.msgType)) RÉELLE")\(preview.approved ? "" : " ; " + Self.frenchUnapproved(preview.approvalNote))",
                 "  PREVIEW — nothing is sent. \(drill ? "As a drill (CAP status \(preview.status))" : "As a LIVE \(kind.lowercased())")\(preview.approved ? "" : "; template NOT approved (\(preview.approvalNote ?? "not approved"))")"
             ))
         } else if drill {
@@ -29,7 +29,7 @@ struct ConfirmationScreen {
             output("  " + tr("Personne n'est alerté pour de vrai : chaque message est marqué EXERCICE.", "Nobody is alerted for real: every message is marked EXERCISE."))
             if !preview.approved {
                 output(tr(
-                    "  Modèle NON approuvé (\(Self.frenchNote(preview.approvalNote))) : permis pour un exercice seulement.",
+                    "  \(Self.frenchUnapproved(preview.approvalNote).capitalisedFirst) : permis pour un exercice seulement.",
                     "  Template NOT approved (\(preview.approvalNote ?? "not approved")): allowed for a drill only."
                 ))
             }
@@ -122,12 +122,9 @@ extension ConfirmationScreen {
         ["Update": "mise à jour", "Cancel": "fin d'alerte"][msgType] ?? "alerte"
     }
 
-    /// The daemon's approval note ("changed since approval", "not approved"), in French where it is known.
-    static func frenchNote(_ note: String?) -> String {
-        guard let note else { return "pas approuvé" }
-        if note == "changed since approval" { return "changé depuis son approbation" }
-        if note == "not approved" { return "pas approuvé" }
-        return note
+    /// "modèle NON approuvé", or "modèle MODIFIÉ depuis son approbation" for the daemon's "changed since approval".
+    static func frenchUnapproved(_ note: String?) -> String {
+        note == "changed since approval" ? "modèle MODIFIÉ depuis son approbation" : "modèle NON approuvé"
     }
 
     /// A length's unit as the daemon names it ("characters", "bytes", "GSM-7 septets"), in the operator's language.
@@ -145,6 +142,11 @@ extension ConfirmationScreen {
         let minutes = (whole + 59) / 60
         return minutes < 60 ? "\(minutes) min" : "\(minutes / 60) h \(minutes % 60) min"
     }
+}
+
+extension String {
+    /// The first letter in capitals: a phrase that also ends a sentence, used to start one.
+    var capitalisedFirst: String { prefix(1).uppercased() + dropFirst() }
 }
 
 enum SummaryText {
