@@ -67,6 +67,10 @@ struct HelpTests {
         #expect(Set(try await Self.complete(["send", "evacuation", "--set", ""], socket: socket).candidates) == ["building=", "assembly_point="])
         #expect(try await Self.complete(["drill", "evacuation", "--set", "building=P"], socket: socket).candidates
             == ["building=Pavillon A", "building=Pavillon B"])
+        // In bash, `=` splits words (COMP_WORDBREAKS) unless the word is quoted: `--set "building=P<TAB>` is the way
+        // to reach the values there, and bash hands the word over with its quote.
+        #expect(try await Self.complete(["send", "evacuation", "--set", "\"building=Pavillon"], socket: socket).candidates
+            == ["building=Pavillon A", "building=Pavillon B"])
         // update INCIDENT TEMPLATE --set: the template is the second word.
         #expect(try await Self.complete(["update", "20260101-AAAAAA", "all-clear", "--set", "building=Pavillon"], socket: socket).candidates
             == ["building=Pavillon A", "building=Pavillon B"])
