@@ -20,12 +20,12 @@ extension Tocsinctl {
                     let templates = try global.connect().call(.templateList, EmptyParams(), as: [TemplateSummary].self)
                     if global.json { Console.json(templates); return }
                     print(tr(
-                        "\(Console.pad("MODÈLE", 22)) \(Console.pad("APPROBATION", 11)) \(Console.pad("ROUTE", 12)) ROUTE D'EXERCICE",
-                        "\(Console.pad("TEMPLATE", 22)) \(Console.pad("APPROVAL", 11)) \(Console.pad("ROUTE", 12)) DRILL ROUTE"
+                        "\(Console.pad("MODÈLE", 22)) \(Console.pad("APPROBATION", 13)) \(Console.pad("ROUTE", 12)) ROUTE D'EXERCICE",
+                        "\(Console.pad("TEMPLATE", 22)) \(Console.pad("APPROVAL", 13)) \(Console.pad("ROUTE", 12)) DRILL ROUTE"
                     ))
                     for template in templates {
                         let approval = TemplateText.approval(template.approval)
-                        print("\(Console.pad(template.id, 22)) \(Console.pad(approval, 11)) \(Console.pad(template.route, 12)) \(template.drillRoute ?? "-")")
+                        print("\(Console.pad(template.id, 22)) \(Console.pad(approval, 13)) \(Console.pad(template.route, 12)) \(template.drillRoute ?? "-")")
                     }
                 }
             }

@@ -56,7 +56,9 @@ struct OperatorLanguageTests {
 
         // A language the CLI does not speak is a usage error, said as such.
         let german = try await Self.ctl(bed, ["status", "--lang", "de"], locale: [:])
-        #expect(german.status == 2 && german.stderr.contains("--lang takes fr or en"), "\(german)")
+        #expect(german.status == 2 && german.stderr.contains("--lang prend fr ou en (reçu « de »)"), "French, the default, says it: \(german)")
+        let germanEnglish = try await Self.ctl(bed, ["status", "--lang", "de"], locale: ["LANG": "en_CA.UTF-8"])
+        #expect(germanEnglish.status == 2 && germanEnglish.stderr.contains("--lang takes fr or en"), "\(germanEnglish)")
         #expect(bed.receiver.requests().isEmpty, "nothing was sent by any of these")
     }
 
@@ -66,5 +68,165 @@ struct OperatorLanguageTests {
         let result = try await runCommand(PackagePaths.tocsinctl, ["status", "--lang", "fr"], environment: ["TOCSIN_SOCKET": folder.file("absent.sock")])
         #expect(result.status == 3, "\(result)")
         #expect(result.stderr.contains("impossible de joindre tocsind à \(folder.file("absent.sock"))"), "\(result)")
+    }
+
+    // MARK: Screens (issue 16, item 2: every operator-facing text in French and English)
+
+    /// Lines of a screen that must be in the operator's language: the ones bilingual by design (the drill's last
+    /// line, the live banner, " / ") and the template's own English text (`[en]` and its indented body) are left out.
+    static func ownLines(_ text: String) -> [Substring] {
+        var inEnglishMessage = false
+        return text.split(separator: "\n").filter { line in
+            if line.hasPrefix("[en]") { inEnglishMessage = true; return false }
+            if inEnglishMessage, line.hasPrefix("     ") { return false }
+            inEnglishMessage = false
+            return !line.contains(" / ")
+        }
+    }
+
+    /// English words none of tocsinctl's French screens may hold (the template's English text is left out above).
+    static let englishMarkers = [
+        "Template", "Values", "Reaches", "deliver", "Nothing", "nothing", "stored", "approved", "PREVIEW", "channel", "Created",
+        "failed", "Nobody", "Type the", "Type DRILL", "Type SEND", "recipient", "Changed", "Audit log", "Recent", " of ", " the ", "Follows", "attempt",
+        "retrying", "waiting", "sending", "APPROVAL", "TEMPLATE", "DRILL ROUTE", "required", "warning",
+    ]
+
+    static func englishLeftIn(_ text: String) -> [String] {
+        ownLines(text).compactMap { line in englishMarkers.first { line.contains($0) }.map { "\($0): \(line)" } }
+    }
+
+    @Test func aDrillsConfirmationScreenIsInTheOperatorsLanguageAndItsWordsInBoth() async throws {
+        let bed = try await TestBed { receiver in TestConfig(channels: [.init("ops", url: receiver.url("/ops"))]) }
+        defer { bed.tearDown() }
+        let drill = ["drill", "evacuation", "--set", "building=Pavillon A"]
+
+        let french = try await runCommand(PackagePaths.tocsinctl, drill + ["--lang", "fr"], input: "non\n",
+                                          environment: ["TOCSIN_SOCKET": bed.daemon.socketPath, "LANG": "en_CA.UTF-8"])
+        #expect(french.status == 2, "\(french)")
+        for line in [
+            "  EXERCICE / DRILL — exercice (alerte), statut CAP Exercise",
+            "  Personne n'est alerté pour de vrai : chaque message est marqué EXERCICE.",
+            "  Modèle NON approuvé : permis pour un exercice seulement.",
+            "Modèle : evacuation   Route : drill   Type : Alert",
+            "Valeurs : assembly_point=\"Stationnement P1\"  building=\"Pavillon A\"",
+            "Joint 1 envoi sur 1 canal : ops",
+            "Tapez EXERCICE (ou DRILL) pour lancer l'exercice ; toute autre réponse annule : ",
+            "Non confirmé : pour lancer l'exercice, tapez EXERCICE (ou DRILL). Rien n'a été envoyé.",
+        ] {
+            #expect(french.stderr.contains(line), "« \(line) » in\n\(french.stderr)")
+        }
+        #expect(Self.englishLeftIn(french.stderr).isEmpty, "English left: \(Self.englishLeftIn(french.stderr))")
+
+        let english = try await runCommand(PackagePaths.tocsinctl, drill + ["--lang", "en"], input: "non\n",
+                                           environment: ["TOCSIN_SOCKET": bed.daemon.socketPath, "LANG": "fr_CA.UTF-8"])
+        #expect(english.status == 2, "\(english)")
+        for line in [
+            "  EXERCICE / DRILL — drill alert, CAP status Exercise",
+            "Template: evacuation   Route: drill   Type: Alert",
+            "Reaches 1 delivery on 1 channel: ops",
+            "Type DRILL (or EXERCICE) to start the drill; anything else cancels: ",
+        ] {
+            #expect(english.stderr.contains(line), "'\(line)' in\n\(english.stderr)")
+        }
+        #expect(bed.receiver.requests().isEmpty, "declined in both languages: nothing sent")
+
+        // Confirmed in French with the English word: both are always accepted. The summary is French to the end;
+        // the last line says in both languages that it was a drill.
+        let sent = try await runCommand(PackagePaths.tocsinctl, drill + ["--lang", "fr"], input: "drill\n",
+                                        environment: ["TOCSIN_SOCKET": bed.daemon.socketPath, "NO_COLOR": "1"])
+        #expect(sent.status == 0, "\(sent)")
+        #expect(sent.stdout.contains(/Incident \S+ enregistré : 1 envoi \(Exercise, modèle NON approuvé\)\./), "\(sent.stdout)")
+        #expect(sent.stdout.contains("L'envoi a été livré (incident "), "\(sent.stdout)")
+        #expect(sent.stdout.split(separator: "\n").last == "EXERCICE — personne n'a été alerté pour de vrai. / DRILL — nobody was alerted for real.")
+        #expect(Self.englishLeftIn(sent.stdout + sent.stderr).isEmpty, "English left: \(Self.englishLeftIn(sent.stdout + sent.stderr))")
+        #expect(bed.receiver.requests().count == 1)
+    }
+
+    @Test func previewAndStatusInFrenchAndInEnglish() async throws {
+        let bed = try await TestBed { receiver in TestConfig(channels: [.init("ops", url: receiver.url("/ops"))]) }
+        defer { bed.tearDown() }
+        let preview = ["preview", "evacuation", "--set", "building=Pavillon B"]
+        let french = try await Self.ctl(bed, preview + ["--lang", "fr"], locale: [:])
+        #expect(french.status == 0, "\(french)")
+        #expect(french.stdout.contains("  APERÇU — rien n'est envoyé. En alerte RÉELLE ; modèle NON approuvé"), "\(french.stdout)")
+        #expect(french.stdout.contains("Modèle : evacuation   Route : campus   Type : Alert"), "\(french.stdout)")
+        #expect(french.stdout.contains("Joint 1 envoi sur 1 canal : ops"), "\(french.stdout)")
+        #expect(Self.englishLeftIn(french.stdout).isEmpty, "English left: \(Self.englishLeftIn(french.stdout))")
+        // The locale alone decides when there is no flag.
+        let english = try await Self.ctl(bed, preview, locale: ["LANG": "en_US.UTF-8"])
+        #expect(english.status == 0, "\(english)")
+        #expect(english.stdout.contains("  PREVIEW — nothing is sent. As a LIVE alert; template NOT approved"), "\(english.stdout)")
+        #expect(english.stdout.contains("Reaches 1 delivery on 1 channel: ops"), "\(english.stdout)")
+
+        let drill = try await bed.daemon.ctl("drill", "evacuation", "--set", "building=Pavillon A", "--yes", "--json")
+        let incident = try #require(drill.stdout.firstMatch(of: /"incident":"([^"]+)"/).map { String($0.1) }, "\(drill)")
+        let statusFrench = try await Self.ctl(bed, ["status", incident, "--lang", "fr"], locale: ["LANG": "en_US.UTF-8"])
+        #expect(statusFrench.status == 0, "\(statusFrench)")
+        #expect(statusFrench.stdout.contains("Valeurs : "), "\(statusFrench.stdout)")
+        #expect(statusFrench.stdout.contains("L'envoi a été livré (incident \(incident))."), "\(statusFrench.stdout)")
+        #expect(Self.englishLeftIn(statusFrench.stdout).isEmpty, "English left: \(Self.englishLeftIn(statusFrench.stdout))")
+        let statusEnglish = try await Self.ctl(bed, ["status", incident, "--lang", "en"], locale: ["LANG": "fr_CA.UTF-8"])
+        #expect(statusEnglish.stdout.contains("All 1 deliveries delivered (incident \(incident))."), "\(statusEnglish.stdout)")
+
+        // The daemon's own status, and the templates list, in French: no English line.
+        for screen in [["status"], ["templates", "list"], ["templates", "show", "evacuation"]] {
+            let result = try await Self.ctl(bed, screen + ["--lang", "fr"], locale: [:])
+            #expect(result.status == 0, "\(screen): \(result)")
+            #expect(Self.englishLeftIn(result.stdout).isEmpty, "\(screen): English left: \(Self.englishLeftIn(result.stdout))")
+        }
+        let list = try await Self.ctl(bed, ["templates", "list"], locale: ["LC_ALL": "fr_CA.UTF-8"])
+        #expect(list.stdout.contains("MODÈLE") && list.stdout.contains("non approuvé"), "\(list.stdout)")
+    }
+
+    @Test func aLiveSendsScreensInFrenchLeaveNothingInEnglish() async throws {
+        let bed = try await TestBed { receiver in TestConfig(channels: [.init("ops", url: receiver.url("/ops"))]) }
+        defer { bed.tearDown() }
+        let approve = try await bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+        #expect(approve.status == 0, "\(approve)")
+        let send = try await runCommand(PackagePaths.tocsinctl, ["send", "evacuation", "--set", "building=Pavillon A", "--lang", "fr"], input: "envoyer\n",
+                                        environment: ["TOCSIN_SOCKET": bed.daemon.socketPath, "NO_COLOR": "1"])
+        #expect(send.status == 0, "\(send)")
+        #expect(send.stderr.contains("Tapez ENVOYER (ou SEND) pour envoyer l'alerte RÉELLE"), "\(send.stderr)")
+        #expect(send.stdout.contains(/Incident \S+ enregistré : 1 envoi \(Actual\)\./), "\(send.stdout)")
+        #expect(Self.englishLeftIn(send.stdout + send.stderr).isEmpty, "English left: \(Self.englishLeftIn(send.stdout + send.stderr))")
+        #expect(bed.receiver.requests().count == 1)
+    }
+
+    /// `--help` is built before the options are parsed: the language comes from the command line and the locale
+    /// read at start.
+    @Test func helpIsInTheLocalesLanguage() async throws {
+        let french = try await runCommand(PackagePaths.tocsinctl, ["send", "--help"], environment: ["LC_ALL": "", "LC_MESSAGES": "", "LANG": "fr_CA.UTF-8"])
+        #expect(french.status == 0, "\(french)")
+        for phrase in ["Envoyer une alerte RÉELLE à partir d'un modèle approuvé", "Ne pas demander de confirmation.", "Une variable du modèle, nom=valeur",
+                       "La langue des écrans et des messages"] {
+            #expect(french.stdout.contains(phrase), "« \(phrase) » in\n\(french.stdout)")
+        }
+        #expect(!french.stdout.contains("Send a LIVE alert") && !french.stdout.contains("Do not ask for confirmation"), "\(french.stdout)")
+        // The flag beats the locale, in both spellings.
+        for flag in [["--lang", "en"], ["--lang=en"]] {
+            let english = try await runCommand(PackagePaths.tocsinctl, ["drill", "--help"] + flag, environment: ["LC_ALL": "fr_CA.UTF-8"])
+            #expect(english.stdout.contains("Run a drill: the template goes to its drill route"), "\(flag): \(english.stdout)")
+        }
+        let drillFrench = try await runCommand(PackagePaths.tocsinctl, ["drill", "--help", "--lang", "fr"], environment: ["LC_ALL": "en_US.UTF-8"])
+        #expect(drillFrench.stdout.contains("Lancer un exercice"), "\(drillFrench.stdout)")
+    }
+
+    /// Refusals that used to be said without a key, now in French: the built-in all-clear given values.
+    @Test func theBuiltInAllClearsRefusalIsSaidByKey() async throws {
+        let bed = try await TestBed { receiver in
+            var config = TestConfig(channels: [.init("ops", url: receiver.url("/ops"))])
+            config.templates["all-clear"] = nil
+            return config
+        }
+        defer { bed.tearDown() }
+        let drill = try await bed.daemon.ctl("drill", "evacuation", "--set", "building=Pavillon A", "--yes", "--json")
+        let incident = try #require(drill.stdout.firstMatch(of: /"incident":"([^"]+)"/).map { String($0.1) }, "\(drill)")
+        let before = bed.receiver.requests().count
+        let refused = try await Self.ctl(bed, ["all-clear", incident, "--set", "building=Pavillon B", "--yes", "--lang", "fr"], locale: [:])
+        #expect(refused.status == 2, "\(refused)")
+        #expect(refused.stderr.contains("la fin d'alerte intégrée de Tocsin ne prend aucune valeur (son texte est fixe) ; rien n'a été envoyé"), "\(refused)")
+        #expect(refused.stderr.contains("Envoyez-la sans --set, ou configurez un modèle all-clear"), "\(refused)")
+        #expect(!refused.stderr.contains("takes no values"), "\(refused)")
+        #expect(bed.receiver.requests().count == before, "nothing sent")
     }
 }
