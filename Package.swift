@@ -157,7 +157,11 @@ let package = Package(
         // The Store conformance suite on both backends, against a real PostgreSQL started by the test.
         .testTarget(
             name: "TocsinStorePostgresTests",
-            dependencies: ["TocsinStore", "TocsinStorePostgres", "TocsinCore", "TocsinTestSupport"],
+            dependencies: [
+                "TocsinStore", "TocsinStorePostgres", "TocsinCore", "TocsinTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "TocsinTransportTests", dependencies: ["TocsinTransport", "TocsinRequests", "TocsinTestSupport"], swiftSettings: swiftSettings),
