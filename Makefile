@@ -76,9 +76,9 @@ MAN_PAGES = tocsinctl.1 tocsind.1
 MAN_PLUGIN_OUT = .build/plugins/GenerateManual/outputs
 man: deps
 	rm -rf "$(MAN_PLUGIN_OUT)"
-	@# English pages (tocsinctl's help follows LC_ALL): generate-manual drops every non-ASCII character, which
+	@# English pages (tocsinctl's help follows LC_ALL; C names no language): generate-manual drops every non-ASCII character, which
 	@# would leave the French help without its accents ("par dfaut").
-	LC_ALL=C.UTF-8 $(SWIFT) package generate-manual --configuration debug
+	LC_ALL=en_US.UTF-8 $(SWIFT) package generate-manual --configuration debug
 	mkdir -p "$(MAN_DIR)"
 	for page in $(MAN_PAGES); do \
 		found=$$(find "$(MAN_PLUGIN_OUT)" -name "$$page" | head -n 1); \
