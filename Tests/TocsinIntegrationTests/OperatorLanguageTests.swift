@@ -229,4 +229,27 @@ struct OperatorLanguageTests {
         #expect(!refused.stderr.contains("takes no values"), "\(refused)")
         #expect(bed.receiver.requests().count == before, "nothing sent")
     }
+
+    /// The other verbs' screens in French: reload, backup, cancel (its question and its summary).
+    @Test func reloadBackupAndCancelAreSaidInFrench() async throws {
+        let bed = try await TestBed { receiver in TestConfig(channels: [.init("ops", url: receiver.url("/ops"))]) }
+        defer { bed.tearDown() }
+        let reload = try await Self.ctl(bed, ["reload", "--lang", "fr"], locale: [:])
+        #expect(reload.status == 0 && reload.stdout.contains("Configuration rechargée : rien n'a changé."), "\(reload)")
+        let backup = try await Self.ctl(bed, ["backup"], locale: ["LANG": "fr_CA.UTF-8"])
+        #expect(backup.status == 0 && backup.stdout.contains("Sauvegarde écrite dans "), "\(backup)")
+        #expect(backup.stdout.contains(" octets ; journal d'audit jusqu'à l'entrée "), "\(backup)")
+
+        let drill = try await bed.daemon.ctl("drill", "evacuation", "--set", "building=Pavillon A", "--yes", "--json")
+        let incident = try #require(drill.stdout.firstMatch(of: /"incident":"([^"]+)"/).map { String($0.1) }, "\(drill)")
+        let cancel = try await runCommand(PackagePaths.tocsinctl, ["cancel", incident, "--lang", "fr"], input: "annuler\n",
+                                          environment: ["TOCSIN_SOCKET": bed.daemon.socketPath])
+        #expect(cancel.status == 0, "\(cancel)")
+        #expect(cancel.stderr.contains("Incident \(incident) (Exercise, evacuation) : 0 envoi inachevé sera annulé."), "\(cancel)")
+        #expect(cancel.stderr.contains("Tapez ANNULER (ou CANCEL) pour annuler les envois inachevés"), "\(cancel)")
+        #expect(cancel.stdout.contains("Incident \(incident) : 0 envoi annulé."), "\(cancel)")
+        for screen in [reload.stdout, backup.stdout, cancel.stdout + cancel.stderr] {
+            #expect(Self.englishLeftIn(screen).isEmpty, "English left: \(Self.englishLeftIn(screen))")
+        }
+    }
 }
