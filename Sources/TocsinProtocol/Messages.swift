@@ -118,6 +118,8 @@ public struct PreviewResult: Codable, Sendable, Hashable {
     /// The channels of this send on which the template can be shortened (its cuts, see TemplateSummary); nil when
     /// none. The live confirmation names them in capitals.
     public var shortened: [String]? = nil
+    /// Each of `shortened` by key (``Said/Key/templateCut``), in the same order, for the operator's language.
+    public var shortenedSaid: [Said]? = nil
     /// Per channel of the send: the exact text it will receive, measured against its limit (nil from older daemons).
     public var texts: [ChannelText]? = nil
     /// For an update or all-clear: what differs from the latest message of the incident's thread (empty when
@@ -482,6 +484,9 @@ public struct DaemonStatus: Codable, Sendable, Hashable {
     /// Which all-clear `tocsinctl all-clear` sends: `template` (the configured `all-clear`, approved like any other)
     /// or `built-in` (Tocsin's fixed bilingual text, counted as approved). Nil from older daemons.
     public var allClear: String? = nil
+    /// With `allClear` = `template`: whether that template's current content is approved, so an all-clear will not
+    /// be refused in the middle of an incident. Nil for the built-in one and from older daemons.
+    public var allClearApproved: Bool? = nil
     /// Failed deliveries of channel tests (`tocsinctl channels test`), newest first, kept apart from
     /// `recentFailures` (incidents). Both lists leave out a failure once its channel has delivered since.
     /// Nil from older daemons.

@@ -128,6 +128,10 @@ public enum OperatorText {
             return "la nouvelle configuration a \(count) erreur\(count < 2 ? "" : "s") ; la configuration en cours est gardée et rien n'a changé"
         case .reloadUnreadable:
             return "la configuration n'a pas pu être lue (détail en anglais : \(a["error"] ?? "")) ; la configuration en cours est gardée"
+        case .templateCut:
+            let values = a["values"].flatMap { $0.isEmpty ? nil : ", \($0)" } ?? ""
+            // The note is the channel encoder's measure ("text shortened from 5 to 4 SMS segments"): kept as it is.
+            return "le modèle \(q("template")) ne tient pas sur le canal \(q("channel")) (\(frenchCutKind(a["kind"] ?? ""))\(values)) : \(a["note"] ?? "")"
         case .unknownVariable:
             let known = list("known", none: "")
             return "variable inconnue \(q("name")) pour le modèle \(q("template"))"
@@ -153,6 +157,24 @@ public enum OperatorText {
             return "\(q("value")) n'est pas une valeur permise de \(q("name"))" + allowed()
         case .valueEmpty:
             return "la valeur de \(q("name")) est vide"
+        }
+    }
+
+    /// A cut's kind (`live`, `update`, `drill`, `drill update`, `all-clear after T`, `drill all-clear after T`) in French.
+    static func frenchCutKind(_ kind: String) -> String {
+        var rest = Substring(kind)
+        let drill = rest.hasPrefix("drill ") || rest == "drill"
+        if drill { rest = rest.dropFirst("drill".count).drop { $0 == " " } }
+        let what: String
+        if rest.hasPrefix("all-clear after ") {
+            what = "fin d'alerte après \(rest.dropFirst("all-clear after ".count))"
+        } else {
+            what = ["live": "réel", "update": "mise à jour", "": ""][String(rest)] ?? String(rest)
+        }
+        switch (drill, what.isEmpty) {
+        case (true, true): return "exercice"
+        case (true, false): return "exercice, \(what)"
+        default: return what
         }
     }
 

@@ -51,6 +51,8 @@ public struct Said: Codable, Sendable, Hashable {
         case reloadBusy = "reload-busy"
         case reloadInvalid = "reload-invalid"
         case reloadUnreadable = "reload-unreadable"
+        // A template that would reach a channel shortened (a preview's cuts, an approval refused for them).
+        case templateCut = "template-cut"
         // Problems of the values typed for a send (one line each).
         case unknownVariable = "unknown-variable"
         case missingVariable = "missing-variable"

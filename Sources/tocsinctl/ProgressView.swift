@@ -171,7 +171,8 @@ enum DeliveryText {
 
     static func text(_ delivery: DeliveryStatus, now: Date = Date()) -> String {
         let target = delivery.recipient.map { "\(delivery.channel) → \($0)" } ?? delivery.channel
-        let attempts = delivery.attempts == 1 ? tr("essai 1", "attempt 1") : tr("essais \(delivery.attempts)", "attempts \(delivery.attempts)")
+        // The number of the attempt, not a count: "essai 8", "attempt 8".
+        let attempts = tr("essai \(delivery.attempts)", "attempt \(delivery.attempts)")
         let colon = tr(" : ", ": ")
         let label = Console.pad(word(delivery.state), 10)
         switch delivery.state {

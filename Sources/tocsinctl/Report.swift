@@ -116,8 +116,8 @@ enum ReportText {
         for line in channels.lines() { Swift.print(line) }
         let totals = report.totals
         Swift.print(tr(
-            "\nTotaux : \(totals.deliveries) livraisons, \(totals.delivered) livrées, \(totals.failed) en échec",
-            "\nTotals: \(totals.deliveries) deliveries, \(totals.delivered) delivered, \(totals.failed) failed"
+            "\nTotaux : \(Plural.fr(totals.deliveries, "livraison", "livraisons")), \(Plural.fr(totals.delivered, "livrée", "livrées")), \(totals.failed) en échec",
+            "\nTotals: \(Plural.en(totals.deliveries, "delivery", "deliveries")), \(totals.delivered) delivered, \(totals.failed) failed"
         ) + (totals.unfinished > 0 ? tr(", \(totals.unfinished) inachevées", ", \(totals.unfinished) unfinished") : ""))
         Swift.print(tr("  première livraison ", "  first delivery ") + Elapsed.text(totals.timeToFirstDeliveryMillis)
             + tr(", dernière livraison ", ", last delivery ") + Elapsed.text(totals.timeToLastDeliveryMillis))

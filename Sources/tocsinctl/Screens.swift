@@ -96,7 +96,12 @@ struct ConfirmationScreen {
                 "RACCOURCI SUR \(names.joined(separator: ", ").uppercased()) : UNE PARTIE DU TEXTE APPROUVÉ POURRAIT NE PAS ARRIVER PAR CES CANAUX",
                 "SHORTENED ON \(names.joined(separator: ", ").uppercased()): PART OF THE APPROVED TEXT MAY NOT REACH THESE CHANNELS"
             ))
-            for cut in shortened { output("  \(cut)") }
+            // By key in French when the daemon gave them (the encoder's measure stays as it wrote it).
+            let keyed = preview.shortenedSaid ?? []
+            for (index, cut) in shortened.enumerated() {
+                let french = OperatorLanguage.current == .fr && index < keyed.count ? OperatorText.french(keyed[index]) : nil
+                output("  \(french ?? cut)")
+            }
         }
         output("")
         let channels = preview.channels.map { $0.deliveries == 1 ? $0.name : "\($0.name) (\($0.deliveries))" }.joined(separator: ", ")

@@ -48,7 +48,8 @@ enum IncidentText {
         Swift.print("")
         let open = status.deliveries.filter { !$0.isFinal }.count
         Swift.print(status.isFinished ? SummaryText.text(status)
-            : tr("\(open) livraison(s) sur \(status.deliveries.count) encore en cours.", "\(open) of \(status.deliveries.count) deliveries still in progress."))
+            : tr("\(open) sur \(Plural.fr(status.deliveries.count, "livraison encore en cours", "livraisons encore en cours")).",
+                 "\(open) of \(Plural.en(status.deliveries.count, "delivery", "deliveries")) still in progress."))
     }
 }
 
@@ -60,11 +61,20 @@ enum DaemonText {
         Swift.print("tocsind \(status.version), pid \(status.pid), " + tr("actif depuis", "up") + " \(status.uptimeSeconds) s ("
             + tr("depuis le", "since") + " \(TimeDisplay.format(status.startedAt)))")
         Swift.print(tr("Configuration", "Config") + " \(status.configPath), " + tr("empreinte", "fingerprint") + " \(status.configFingerprint.prefix(12))")
-        Swift.print(tr(
-            "\(status.templates) modèles, \(status.channels) canaux, \(status.pendingDeliveries) livraisons en cours",
-            "\(status.templates) templates, \(status.channels) channels, \(status.pendingDeliveries) deliveries in progress"
-        ))
-        if let allClear = status.allClear { Swift.print(AllClearText.line(allClear)) }
+        Swift.print(
+            Plural.tr(status.templates, fr: ("modèle", "modèles"), en: ("template", "templates")) + ", "
+                + Plural.tr(status.channels, fr: ("canal", "canaux"), en: ("channel", "channels")) + ", "
+                + Plural.tr(status.pendingDeliveries, fr: ("livraison en cours", "livraisons en cours"), en: ("delivery in progress", "deliveries in progress"))
+        )
+        if status.allClear == "template", status.allClearApproved == false {
+            // Said before the day it is needed: an unapproved all-clear is refused in the middle of an incident.
+            Swift.print(tr(
+                "ATTENTION : le modèle all-clear n'est pas approuvé ; une fin d'alerte réelle sera refusée. Un approbateur : tocsinctl templates approve all-clear",
+                "WARNING: the all-clear template is not approved; a live all-clear will be refused. An approver: tocsinctl templates approve all-clear"
+            ))
+        } else if let allClear = status.allClear {
+            Swift.print(AllClearText.line(allClear))
+        }
         Swift.print(tr("Journal d'audit : \(status.auditHeadSeq) entrées, tête", "Audit log: \(status.auditHeadSeq) entries, head") + " \(status.auditHeadHash.prefix(16))…")
         if let problem = status.auditProblem {
             Swift.print(tr(

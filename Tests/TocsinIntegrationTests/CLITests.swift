@@ -153,7 +153,7 @@ struct ProgressViewTests {
         let send = try await bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes")
         #expect(send.status == 0, "\(send)")
         #expect(send.stdout.contains("  retrying   flaky (attempt 1): HTTP 500"))
-        #expect(send.stdout.contains("  delivered  flaky (attempts 2, HTTP 200"))
+        #expect(send.stdout.contains("  delivered  flaky (attempt 2, HTTP 200"), "the number of the attempt that delivered")
         #expect(send.stdout.contains("  delivered  ops (attempt 1, HTTP 200"))
         #expect(!send.stdout.contains("\u{1B}["), "no terminal control sequences in a pipe")
     }

@@ -237,5 +237,12 @@ struct LocalTimeAndLayoutTests {
         #expect(recoveredJSON.recentFailures.isEmpty)
         // The incident's own record still tells what happened.
         #expect(recoveredJSON.recentIncidents.contains { $0.status == "Test" && $0.counts["failed"] == 1 })
+
+        // Six more channel tests do not push the drill out of sight: incidents and tests are counted apart.
+        for _ in 0..<6 { #expect(try await bed.daemon.ctl("channels", "test", "ops", "--yes").status == 0) }
+        let many = try JSONDecoder().decode(DaemonStatus.self, from: Data(try await ctl(bed, "status", "--json").stdout.utf8))
+        #expect(many.recentIncidents.filter { $0.status == "Test" }.count == 5, "\(many.recentIncidents)")
+        let drilled = try #require(drill.jsonLines.first?["incident"] as? String)
+        #expect(many.recentIncidents.map(\.incident).contains(drilled), "\(many.recentIncidents)")
     }
 }

@@ -252,4 +252,39 @@ struct OperatorLanguageTests {
             #expect(Self.englishLeftIn(screen).isEmpty, "English left: \(Self.englishLeftIn(screen))")
         }
     }
+
+    /// A cut (a template an SMS would get shortened) in French: the preview's measures and cuts, and the approval
+    /// refused for it, each problem by key.
+    @Test func aCutIsSaidInFrenchInThePreviewAndTheRefusedApproval() async throws {
+        let bed = try await TestBed { receiver in
+            var sms = TestConfig.Channel("sms", url: "")
+            sms.type = "twilio-sms"
+            sms.extra = """
+                    account_sid: AC0123456789abcdef0123456789abcdef
+                    auth_token: "0123456789abcdef0123456789abcdef"
+                    from: "+15145550000"
+                    to: ["+15145551234", "+15145551235"]
+                    api_base: "\(receiver.url("/twilio"))"
+                    max_segments: 1
+                    rate_limit: 1
+
+                """
+            return TestConfig(channels: [.init("ops", url: receiver.url("/ops")), sms])
+        }
+        defer { bed.tearDown() }
+        let preview = try await Self.ctl(bed, ["preview", "evacuation", "--set", "building=Pavillon A", "--lang", "fr"], locale: [:])
+        #expect(preview.status == 0, "\(preview)")
+        #expect(preview.stdout.contains("/160 septets GSM-7, 2 destinataires, environ 2 s pour les joindre tous à son débit maximal) :")
+                || preview.stdout.contains("/160 septets GSM-7, 2 destinataires, environ 2 s pour les joindre tous à son débit maximal):"), "\(preview.stdout)")
+        #expect(preview.stdout.contains("RACCOURCI SUR SMS : UNE PARTIE DU TEXTE APPROUVÉ POURRAIT NE PAS ARRIVER PAR CES CANAUX"), "\(preview.stdout)")
+        #expect(preview.stdout.contains("  le modèle « evacuation » ne tient pas sur le canal « sms » ("), "\(preview.stdout)")
+        #expect(!preview.stdout.contains("does not fit channel"), "\(preview.stdout)")
+
+        let approve = try await Self.ctl(bed, ["templates", "approve", "evacuation", "--yes", "--lang", "fr"], locale: [:])
+        #expect(approve.status == 2, "\(approve)")
+        #expect(approve.stderr.contains("le modèle « evacuation » arriverait raccourci sur un canal, donc il ne peut pas être approuvé tel quel ; rien n'a été approuvé"), "\(approve.stderr)")
+        #expect(approve.stderr.contains("  - le modèle « evacuation » ne tient pas sur le canal « sms » ("), "\(approve.stderr)")
+        #expect(approve.stderr.contains("Donnez au modèle un texte « short: » par langue qui tient"), "\(approve.stderr)")
+        #expect(!approve.stderr.contains("does not fit channel") && !approve.stderr.contains("cannot be approved"), "\(approve.stderr)")
+    }
 }

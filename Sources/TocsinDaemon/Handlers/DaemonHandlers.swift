@@ -46,12 +46,18 @@ struct DaemonHandlers: Sendable {
                 uptimeSeconds: Int64(Date().timeIntervalSince(startedAt)), configPath: active.configPath,
                 configFingerprint: active.configuration.fingerprint, channels: active.configuration.channels.count,
                 templates: active.configuration.templates.count, pendingDeliveries: dispatcher.pendingCount,
-                auditHeadSeq: head.seq, auditHeadHash: head.hash, recentIncidents: try await IncidentHandlers.recent(store, limit: 5),
+                auditHeadSeq: head.seq, auditHeadHash: head.hash, recentIncidents: try await IncidentHandlers.recentForStatus(store),
                 recentFailures: failures.incidents,
                 channelsUnavailable: active.unavailable, auditProblem: verifier.checkpoints.integrity.problem
             )
             status.recentTestFailures = failures.tests
-            status.allClear = active.configuration.templates[BuiltInAllClear.id] == nil ? "built-in" : "template"
+            if let template = active.configuration.templates[BuiltInAllClear.id] {
+                status.allClear = "template"
+                let approvals = ApprovalService(store: store, configuration: configuration)
+                status.allClearApproved = try await approvals.state(of: template, required: active.configuration.requiredApprovers).isApproved
+            } else {
+                status.allClear = "built-in"
+            }
             return status
         } catch let error as DaemonError {
             throw error

@@ -47,6 +47,7 @@ struct IncidentHandlers: Sendable {
         let names = Set(plan.channels.map(\.name))
         let cuts = plan.active.cuts[plan.template.id, default: []].filter { names.contains($0.channel) }
         preview.shortened = cuts.isEmpty ? nil : cuts.map(\.description)
+        preview.shortenedSaid = cuts.isEmpty ? nil : cuts.map(\.said)
         preview.texts = Self.texts(of: plan)
         if let followed = plan.followed {
             preview.follows = followed.id
@@ -156,6 +157,24 @@ struct IncidentHandlers: Sendable {
         do {
             var summaries: [IncidentSummary] = []
             for incident in try await store.recentIncidents(limit: min(max(limit, 1), 500)) {
+                summaries.append(IncidentMapper.summary(of: incident, deliveries: try await store.deliveries(ofIncident: incident.id)))
+            }
+            return summaries
+        } catch {
+            throw .store(error)
+        }
+    }
+
+    /// What `status` lists: the last 5 incidents and, apart, the last 5 channel tests, so that a few channel tests
+    /// never push a live incident out of sight (both are incidents in the store, channel tests with status `Test`).
+    static func recentForStatus(_ store: any Store) async throws(DaemonError) -> [IncidentSummary] {
+        do {
+            let window = try await store.recentIncidents(limit: 200)
+            let tests = window.filter { $0.status == CAP.Status.test.rawValue }.prefix(5)
+            let incidents = window.filter { $0.status != CAP.Status.test.rawValue }.prefix(5)
+            let kept = Set((tests + incidents).map(\.id))
+            var summaries: [IncidentSummary] = []
+            for incident in window where kept.contains(incident.id) {
                 summaries.append(IncidentMapper.summary(of: incident, deliveries: try await store.deliveries(ofIncident: incident.id)))
             }
             return summaries

@@ -69,11 +69,13 @@ struct TemplateHandlers: Sendable {
                 .said(.noTemplate, ["template": TextValidator.printable(params.template)], lists: ["known": active.configuration.templates.keys.sorted()])
         }
         if let cuts = active.cuts[template.id] {
-            throw .validation(
+            var refusal = DaemonError.validation(
                 "template '\(template.id)' would reach \(cuts.count == 1 ? "a channel" : "\(cuts.count) channels") shortened, so it cannot be approved as it is; nothing was approved",
                 problems: cuts.map(\.description),
                 hint: "Give the template a 'short:' text per language that fits, declare 'max_length' for free variables, or set 'allow_shortening: true' on a channel that may shorten (docs/configuration.md), then reload."
             ).said(.approvalCuts, ["template": template.id, "count": String(cuts.count)])
+            refusal.problemsSaid = cuts.map(\.said)
+            throw refusal
         }
         return try await approvals.approve(template, expectedHash: params.contentHash, caller: caller, requestAudit: requestAudit)
     }
