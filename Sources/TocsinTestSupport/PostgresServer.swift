@@ -20,6 +20,7 @@ public final class PostgresServer: Sendable {
     public let user = "postgres"
     public let folder: TemporaryDirectory
     private let exit: ProcessExit
+    private let bin: String
 
     /// The folder holding the server binaries: `$TOCSIN_PG_BIN`, else the newest `/usr/lib/postgresql/*/bin`.
     public static var binaries: String? {
@@ -34,10 +35,11 @@ public final class PostgresServer: Sendable {
     /// Whether a server can be started here: use as `.enabled(if: required(PostgresServer.available), …)`.
     public static var available: Bool { binaries != nil }
 
-    private init(port: Int, folder: TemporaryDirectory, exit: ProcessExit) {
+    private init(port: Int, folder: TemporaryDirectory, exit: ProcessExit, bin: String) {
         self.port = port
         self.folder = folder
         self.exit = exit
+        self.bin = bin
     }
 
     /// Creates a cluster and starts it; returns once it accepts connections.
@@ -64,7 +66,7 @@ public final class PostgresServer: Sendable {
             for _ in 0..<5 {
                 let port = try freeLoopbackPort()
                 let exit = try startPostmaster(bin: bin, owner: owner, data: data, sockets: sockets, port: port, log: folder.file("postgres.log"))
-                let server = PostgresServer(port: port, folder: folder, exit: exit)
+                let server = PostgresServer(port: port, folder: folder, exit: exit, bin: bin)
                 if try await server.waitReady(bin: bin) { return server }
                 _ = await exit.wait()
                 lastLog = (try? String(contentsOfFile: folder.file("postgres.log"), encoding: .utf8)) ?? ""
@@ -88,6 +90,21 @@ public final class PostgresServer: Sendable {
     public func crash() async {
         if !exit.hasExited { kill(exit.pid, SIGQUIT) }
         await exit.wait()
+    }
+
+    /// Starts the server again on the same folder and port once it has stopped (after ``crash()``: recovery from the
+    /// WAL); returns the new handle, which ``stop()`` then stops and removes.
+    public func restart() async throws -> PostgresServer {
+        await crash()
+        let exit = try Self.startPostmaster(
+            bin: bin, owner: try Self.unprivilegedOwner(), data: folder.file("data"), sockets: folder.file("sockets"),
+            port: port, log: folder.file("postgres.log")
+        )
+        let server = PostgresServer(port: port, folder: folder, exit: exit, bin: bin)
+        guard try await server.waitReady(bin: bin) else {
+            throw PostgresServerError("postgres did not start again; its log:\n\(server.log)")
+        }
+        return server
     }
 
     /// Creates an empty database named `name` (letters, digits, underscores) and returns the name.
@@ -130,7 +147,7 @@ public final class PostgresServer: Sendable {
             "-c", "unix_socket_directories=\(sockets)", "-c", "fsync=on", "-c", "synchronous_commit=on",
             "-c", "max_connections=200", "-c", "logging_collector=off",
         ]
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         process.standardOutput = handle
         process.standardError = handle

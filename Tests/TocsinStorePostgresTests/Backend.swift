@@ -45,6 +45,7 @@ struct TestDatabase: Sendable {
     }
 
     /// Opens the store, runs `body` with it, and closes it (for PostgreSQL, its client's pool).
+    @discardableResult
     func withStore<T: Sendable>(_ body: (any Store) async throws -> T) async throws -> T {
         switch backend {
         case .sqlite:
