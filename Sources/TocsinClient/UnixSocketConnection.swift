@@ -85,7 +85,9 @@ public final class UnixSocketConnection {
         }
     }
 
-    private static func describeConnectError(_ code: Int32) -> String {
+    /// Why connecting failed, in English (`description`, `--json`); public so that a client can tell which it is
+    /// and say it in the operator's language.
+    public static func describeConnectError(_ code: Int32) -> String {
         switch code {
         case ENOENT: "no socket there; is tocsind running? (systemctl status tocsind)"
         case ECONNREFUSED: "connection refused; tocsind is not running or is restarting"

@@ -1,3 +1,4 @@
+import Foundation
 import TocsinClient
 import TocsinProtocol
 
@@ -7,7 +8,7 @@ extension ClientError {
     var operatorText: String {
         switch self {
         case .unreachable(let path, let reason):
-            tr("impossible de joindre tocsind à \(path) : \(reason)", description)
+            tr("impossible de joindre tocsind à \(path) : \(Self.frenchReason(reason))", description)
         case .permissionDenied(let path):
             tr("permission refusée sur \(path) : vous n'êtes pas dans le groupe autorisé à utiliser le socket d'administration de tocsind (demandez-le à un administrateur)", description)
         case .connectionLost(let reason):
@@ -17,5 +18,17 @@ extension ClientError {
         case .refused(let error):
             OperatorText.describe(error, in: OperatorLanguage.current)
         }
+    }
+
+    /// The connection failures the client itself words (UnixSocketConnection), in French; others (strerror) with a
+    /// French lead.
+    private static func frenchReason(_ reason: String) -> String {
+        let french: [Int32: String] = [
+            ENOENT: "aucun socket à cet endroit ; tocsind est-il démarré ? (systemctl status tocsind)",
+            ECONNREFUSED: "connexion refusée ; tocsind n'est pas démarré ou redémarre",
+            EACCES: "permission refusée ; vous n'êtes pas dans le groupe autorisé à utiliser le socket d'administration",
+        ]
+        for (code, text) in french where UnixSocketConnection.describeConnectError(code) == reason { return text }
+        return "détail en anglais : \(reason)"
     }
 }

@@ -27,6 +27,28 @@ struct GlobalOptions: ParsableArguments {
         TimeDisplay.useUTC(utc)
     }
 
+    /// The command line with the global options typed before the verb (`tocsinctl --lang en status`) moved to its
+    /// end, where the verb's parser finds them: every verb takes them, but the root command has none of its own.
+    static func afterTheVerb(_ arguments: [String]) -> [String] {
+        var leading: [String] = []
+        var rest = arguments[...]
+        while let word = rest.first {
+            if word == "--json" || word == "--utc" || word.hasPrefix("--lang=") || word.hasPrefix("--socket=") {
+                leading.append(word)
+                rest = rest.dropFirst()
+            } else if (word == "--lang" || word == "--socket"), rest.count >= 2 {
+                leading.append(contentsOf: rest.prefix(2))
+                rest = rest.dropFirst(2)
+            } else {
+                break
+            }
+        }
+        guard !leading.isEmpty, !rest.isEmpty else { return arguments }
+        // Before a `--`, if any: what follows it is taken as values, never as options.
+        let end = rest.firstIndex(of: "--") ?? rest.endIndex
+        return Array(rest[..<end]) + leading + Array(rest[end...])
+    }
+
     var socketPath: String {
         socket ?? ProcessInfo.processInfo.environment["TOCSIN_SOCKET"] ?? "/run/tocsin/admin.sock"
     }

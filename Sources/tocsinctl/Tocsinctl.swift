@@ -8,7 +8,7 @@ struct Tocsinctl: ParsableCommand {
     /// Runs the verb; usage errors exit 2 as DESIGN.md says (ArgumentParser's own default is 64).
     static func main() {
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(GlobalOptions.afterTheVerb(Array(CommandLine.arguments.dropFirst())))
             try command.run()
         } catch {
             let code = exitCode(for: error)

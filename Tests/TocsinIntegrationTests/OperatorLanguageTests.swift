@@ -288,3 +288,23 @@ struct OperatorLanguageTests {
         #expect(!approve.stderr.contains("does not fit channel") && !approve.stderr.contains("cannot be approved"), "\(approve.stderr)")
     }
 }
+
+extension OperatorLanguageTests {
+    /// The global options typed before the verb, as many people do (`tocsinctl --lang en status`), count as after it.
+    @Test func globalOptionsBeforeTheVerbCount() async throws {
+        let bed = try await TestBed { receiver in TestConfig(channels: [.init("ops", url: receiver.url("/ops"))]) }
+        defer { bed.tearDown() }
+        let english = try await Self.ctl(bed, ["--lang=en", "status"], locale: ["LANG": "fr_CA.UTF-8"])
+        #expect(english.status == 0 && english.stdout.contains("Audit log:"), "\(english)")
+        let french = try await Self.ctl(bed, ["--lang", "fr", "--json", "templates", "list"], locale: ["LANG": "en_CA.UTF-8"])
+        #expect(french.status == 0 && french.stdout.hasPrefix("["), "--json before the verb too: \(french)")
+        let value = try await Self.ctl(bed, ["--lang", "en", "preview", "evacuation", "--set", "building=Pavillon A"], locale: [:])
+        #expect(value.status == 0 && value.stdout.contains("NOT approved"), "\(value)")
+
+        // With no daemon, the client's own failure is said in French too, the next step included.
+        let unreachable = try await runCommand(PackagePaths.tocsinctl, ["--lang", "fr", "status", "--socket", bed.daemon.socketPath + ".none"])
+        #expect(unreachable.status == 3, "\(unreachable)")
+        #expect(unreachable.stderr.contains("aucun socket à cet endroit ; tocsind est-il démarré ? (systemctl status tocsind)"), "\(unreachable)")
+        #expect(!unreachable.stderr.contains("no socket there"), "\(unreachable)")
+    }
+}
