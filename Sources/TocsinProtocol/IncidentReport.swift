@@ -118,6 +118,8 @@ public struct ReportDelivery: Codable, Sendable, Hashable {
     public var receipt: String?
     /// What the acceptance means, e.g. "accepted by Twilio (SM…)" (see ``DeliveryStatus/acceptance``).
     public var acceptance: String?
+    /// The channel's type (see ``DeliveryStatus/channelType``). Nil from older daemons.
+    public var channelType: String? = nil
 
     public init(
         id: String, channel: String, recipient: String?, state: String, firstAttemptAt: String?, deliveredAt: String?,

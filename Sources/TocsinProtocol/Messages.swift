@@ -170,6 +170,9 @@ public struct DeliveryStatus: Codable, Sendable, Hashable {
     /// took 5 ms" (never a delay before the next try, which `nextAttemptAt` gives). Nil before any attempt, in
     /// `daemon.status`'s failure lists, and from older daemons.
     public var lastLatencyMillis: Int64? = nil
+    /// The channel's type (`twilio-sms`, `email`, …): how a client names the answer's code (an SMTP reply is not
+    /// HTTP) and words the acceptance in the operator's language (``ServiceAnswer``). Nil from older daemons.
+    public var channelType: String? = nil
 
     public init(
         id: String, channel: String, recipient: String?, state: String, attempts: Int, lastStatus: Int?,

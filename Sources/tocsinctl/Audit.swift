@@ -8,15 +8,15 @@ extension Tocsinctl {
     struct Audit: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "audit",
-            abstract: "Read and verify the hash-chained audit log.",
+            abstract: tr("Lire et vérifier le journal d'audit chaîné par empreintes.", "Read and verify the hash-chained audit log."),
             subcommands: [Log.self, Verify.self, Export.self, Accept.self]
         )
 
         struct Log: ParsableCommand {
-            static let configuration = CommandConfiguration(commandName: "log", abstract: "Show audit entries in order.")
-            @Option(name: .long, help: "Only entries about this subject (an incident id, a template id, 'admin', 'daemon').") var subject: String?
-            @Option(name: .long, help: "Start after this entry number.") var after: Int64?
-            @Option(name: .long, help: "At most this many entries (default 100).") var limit: Int = 100
+            static let configuration = CommandConfiguration(commandName: "log", abstract: tr("Afficher les entrées d'audit dans l'ordre.", "Show audit entries in order."))
+            @Option(name: .long, help: ArgumentHelp(tr("Seulement les entrées de ce sujet (un identifiant d'incident, de modèle, « admin », « daemon »).", "Only entries about this subject (an incident id, a template id, 'admin', 'daemon')."))) var subject: String?
+            @Option(name: .long, help: ArgumentHelp(tr("Commencer après ce numéro d'entrée.", "Start after this entry number."))) var after: Int64?
+            @Option(name: .long, help: ArgumentHelp(tr("Au plus ce nombre d'entrées (100 par défaut).", "At most this many entries (default 100)."))) var limit: Int = 100
             @OptionGroup var global: GlobalOptions
 
             func run() throws {
@@ -39,11 +39,11 @@ extension Tocsinctl {
         struct Verify: ParsableCommand {
             static let configuration = CommandConfiguration(
                 commandName: "verify",
-                abstract: "Recompute the hash chain; exit 0 if intact, 1 if broken (naming the first bad entry)."
+                abstract: tr("Recalculer la chaîne d'empreintes ; sortie 0 si intacte, 1 si rompue (avec la première entrée fautive).", "Recompute the hash chain; exit 0 if intact, 1 if broken (naming the first bad entry).")
             )
-            @Option(name: .long, help: "Verify this export (jsonl or csv from 'audit export') offline, without the daemon.")
+            @Option(name: .long, help: ArgumentHelp(tr("Vérifier cet export (jsonl ou csv de « audit export ») hors ligne, sans le démon.", "Verify this export (jsonl or csv from 'audit export') offline, without the daemon.")))
             var file: String?
-            @Flag(name: .long, help: "With --file: the export was filtered by --incident, so its entries are not consecutive.")
+            @Flag(name: .long, help: ArgumentHelp(tr("Avec --file : l'export a été filtré par --incident, ses entrées ne se suivent donc pas.", "With --file: the export was filtered by --incident, so its entries are not consecutive.")))
             var partial = false
             @Option(name: .long, help: ArgumentHelp(
                 "With --file: check signed checkpoints against this Ed25519 public key (PEM); repeat for rotated keys.",
@@ -65,11 +65,14 @@ extension Tocsinctl {
                     broken = !result.intact
                     if global.json { Console.json(result); return }
                     if result.intact {
-                        print("Audit chain intact: \(result.checked) entries, head \(result.headHash.prefix(16))…")
+                        print(tr("Chaîne d'audit intacte : \(Plural.fr(Int(result.checked), "entrée", "entrées")), tête", "Audit chain intact: \(Plural.en(Int(result.checked), "entry", "entries")), head") + " \(result.headHash.prefix(16))…")
                         if let checkpoints = result.checkpoints { Self.describe(checkpoints) }
                     } else {
-                        print("AUDIT CHAIN BROKEN at entry \(result.brokenSeq ?? 0): \(result.problem ?? "?")")
-                        print("\(result.checked) entries verify. Keep this database as evidence; see runbooks/audit-signing-key.md before 'tocsinctl audit accept'.")
+                        // The problem names the entry and what differs, as the daemon verified it (English detail).
+                        print(tr("CHAÎNE D'AUDIT ROMPUE à l'entrée \(result.brokenSeq ?? 0) (détail en anglais : \(result.problem ?? "?"))",
+                                 "AUDIT CHAIN BROKEN at entry \(result.brokenSeq ?? 0): \(result.problem ?? "?")"))
+                        print(tr("\(result.checked) entrées se vérifient. Gardez cette base comme preuve ; voyez runbooks/audit-signing-key.md avant « tocsinctl audit accept ».",
+                                 "\(result.checked) entries verify. Keep this database as evidence; see runbooks/audit-signing-key.md before 'tocsinctl audit accept'."))
                     }
                 }
                 if broken { throw Exit.someFailed }
@@ -149,7 +152,7 @@ extension Tocsinctl.Audit {
     struct Accept: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "accept",
-            abstract: "Accept a gap between the audit chain and its signed record, so signing resumes (approvers only).",
+            abstract: tr("Accepter un écart entre la chaîne d'audit et son relevé signé, pour que la signature reprenne (approbateurs seulement).", "Accept a gap between the audit chain and its signed record, so signing resumes (approvers only)."),
             discussion: """
                 When the chain contradicts the heads recorded outside the database (entries cut, rewritten, a \
                 checkpoint missing), tocsind keeps sending but signs nothing more and reports CRITICAL. After \
@@ -159,8 +162,8 @@ extension Tocsinctl.Audit {
                 be accepted: it is evidence. See runbooks/audit-signing-key.md.
                 """
         )
-        @Option(name: .long, help: "Why the gap is legitimate; kept in the audit log.") var reason: String
-        @Flag(name: .long, help: "Do not ask for confirmation.") var yes = false
+        @Option(name: .long, help: ArgumentHelp(tr("Pourquoi l'écart est légitime ; gardé dans le journal d'audit.", "Why the gap is legitimate; kept in the audit log."))) var reason: String
+        @Flag(name: .long, help: ArgumentHelp(tr("Ne pas demander de confirmation.", "Do not ask for confirmation."))) var yes = false
         @OptionGroup var global: GlobalOptions
 
         func run() throws {

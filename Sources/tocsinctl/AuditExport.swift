@@ -8,16 +8,16 @@ extension Tocsinctl.Audit {
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "export",
-            abstract: "Stream audit entries to standard output with every hash column, verifiable offline with 'audit verify --file'."
+            abstract: tr("Écrire les entrées d'audit sur la sortie standard avec toutes les colonnes d'empreinte, vérifiables hors ligne par « audit verify --file ».", "Stream audit entries to standard output with every hash column, verifiable offline with 'audit verify --file'.")
         )
 
         enum Format: String, ExpressibleByArgument, CaseIterable { case jsonl, csv }
 
-        @Option(name: .long, help: "jsonl (one JSON object a line) or csv (RFC 4180, with a header line).") var format: Format = .jsonl
-        @Option(name: .long, help: "Only entries at or after this time (ISO 8601 with an offset, e.g. 2026-03-01T08:00:00-05:00; a time as audit log shows it; or milliseconds since 1970).")
+        @Option(name: .long, help: ArgumentHelp(tr("jsonl (un objet JSON par ligne) ou csv (RFC 4180, avec une ligne d'en-tête).", "jsonl (one JSON object a line) or csv (RFC 4180, with a header line)."))) var format: Format = .jsonl
+        @Option(name: .long, help: ArgumentHelp(tr("Seulement les entrées à partir de cette heure (ISO 8601 avec décalage, p. ex. 2026-03-01T08:00:00-05:00 ; une heure comme l'affiche audit log ; ou des millisecondes depuis 1970).", "Only entries at or after this time (ISO 8601 with an offset, e.g. 2026-03-01T08:00:00-05:00; a time as audit log shows it; or milliseconds since 1970).")))
         var since: String?
-        @Option(name: .long, help: "Only entries at or before this time.") var until: String?
-        @Option(name: .long, help: "Only the entries of this incident.", completion: .incidentIDs) var incident: String?
+        @Option(name: .long, help: ArgumentHelp(tr("Seulement les entrées jusqu'à cette heure.", "Only entries at or before this time."))) var until: String?
+        @Option(name: .long, help: ArgumentHelp(tr("Seulement les entrées de cet incident.", "Only the entries of this incident.")), completion: .incidentIDs) var incident: String?
         @OptionGroup var global: GlobalOptions
 
         func run() throws {

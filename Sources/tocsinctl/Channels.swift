@@ -7,12 +7,12 @@ extension Tocsinctl {
     struct Channels: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "channels",
-            abstract: "List channels with their health, and test one end to end.",
+            abstract: tr("Lister les canaux et leur état, et en tester un de bout en bout.", "List channels with their health, and test one end to end."),
             subcommands: [List.self, Test.self]
         )
 
         struct List: ParsableCommand {
-            static let configuration = CommandConfiguration(commandName: "list", abstract: "List channels: type, endpoint (secrets masked), last success, last error.")
+            static let configuration = CommandConfiguration(commandName: "list", abstract: tr("Lister les canaux : type, point d'accès (secrets masqués), dernier succès, dernière erreur.", "List channels: type, endpoint (secrets masked), last success, last error."))
             @OptionGroup var global: GlobalOptions
 
             /// `2027-02-28 19:00:00 -05:00 (in 97 days)`, or `… (EXPIRED)`: local time, like every time shown.
@@ -52,13 +52,13 @@ extension Tocsinctl {
         struct Test: ParsableCommand {
             static let configuration = CommandConfiguration(
                 commandName: "test",
-                abstract: "Send a CAP status Test message to one channel and show its answer.",
+                abstract: tr("Envoyer un message CAP de statut Test à un canal et montrer sa réponse.", "Send a CAP status Test message to one channel and show its answer."),
                 discussion: "The message says plainly, in each language, that it is a technical check needing no action."
             )
-            @Argument(help: "The channel name (see `tocsinctl channels list`).", completion: .channelNames) var channel: String
-            @Option(name: .customLong("to"), help: "For an SMS or e-mail channel: the one configured recipient to test (default: the first).")
+            @Argument(help: ArgumentHelp(tr("Le nom du canal (voir `tocsinctl channels list`).", "The channel name (see `tocsinctl channels list`).")), completion: .channelNames) var channel: String
+            @Option(name: .customLong("to"), help: ArgumentHelp(tr("Pour un canal SMS ou courriel : le destinataire configuré à tester (par défaut : le premier).", "For an SMS or e-mail channel: the one configured recipient to test (default: the first).")))
             var recipient: String?
-            @Flag(name: .long, help: "Do not ask for confirmation, even when the test is seen by the public.") var yes = false
+            @Flag(name: .long, help: ArgumentHelp(tr("Ne pas demander de confirmation, même quand le test est vu par le public.", "Do not ask for confirmation, even when the test is seen by the public."))) var yes = false
             @OptionGroup var global: GlobalOptions
 
             func run() throws {
@@ -83,9 +83,12 @@ extension Tocsinctl {
                     let final = try client.stream(.watch, IncidentParams(incident: accepted.summary.incident), as: IncidentStatus.self) { _ in }
                     failed = !final.allDelivered
                     if global.json { Console.json(final); return }
-                    print("Test message \(accepted.summary.incident) to \(channel):")
+                    print(tr("Message de test \(accepted.summary.incident) vers \(channel) :", "Test message \(accepted.summary.incident) to \(channel):"))
                     for delivery in final.deliveries { print(DeliveryText.text(delivery)) }
-                    print(final.allDelivered ? "The channel works." : "The channel did NOT accept the test message. See the error above; `tocsinctl channels list` shows its endpoint.")
+                    print(final.allDelivered
+                        ? tr("Le canal fonctionne.", "The channel works.")
+                        : tr("Le canal n'a PAS accepté le message de test. Voyez l'erreur ci-dessus ; `tocsinctl channels list` montre son point d'accès.",
+                             "The channel did NOT accept the test message. See the error above; `tocsinctl channels list` shows its endpoint."))
                 }
                 if declined { throw Exit.usage }
                 if failed { throw Exit.someFailed }

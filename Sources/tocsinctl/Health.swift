@@ -7,7 +7,7 @@ extension Tocsinctl {
     struct Health: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "health",
-            abstract: "Check that tocsind can alert now, for monitoring (Nagios-style: exit 0 OK, 1 WARNING, 2 CRITICAL).",
+            abstract: tr("Vérifier que tocsind peut alerter maintenant, pour la supervision (à la Nagios : sortie 0 OK, 1 WARNING, 2 CRITICAL).", "Check that tocsind can alert now, for monitoring (Nagios-style: exit 0 OK, 1 WARNING, 2 CRITICAL)."),
             discussion: """
                 One status line first (what a monitoring system shows), then one line per check: daemon reachable, \
                 configuration loaded, database writable, channels not failing, credentials not expiring, heartbeat \

@@ -169,6 +169,13 @@ enum DeliveryText {
         return "\(number) " + tr(french, state)
     }
 
+    /// The daemon's words for a service's acceptance, in French when that is the operator's language (by the
+    /// channel's type and the receipt's id, never by reading the English).
+    static func acceptance(_ acceptance: String?, channelType: String?, receipt: String?) -> String? {
+        guard let acceptance else { return nil }
+        return OperatorLanguage.current == .fr ? ServiceAnswer.frenchAcceptance(channelType: channelType, id: receipt) ?? acceptance : acceptance
+    }
+
     static func text(_ delivery: DeliveryStatus, now: Date = Date()) -> String {
         let target = delivery.recipient.map { "\(delivery.channel) → \($0)" } ?? delivery.channel
         // The number of the attempt, not a count: "essai 8", "attempt 8".
@@ -177,11 +184,12 @@ enum DeliveryText {
         let label = Console.pad(word(delivery.state), 10)
         switch delivery.state {
         case "delivered":
-            let answer = delivery.lastStatus.map { ", HTTP \($0)" } ?? ""
+            let answer = delivery.lastStatus.map { ", " + ServiceAnswer.label($0, channelType: delivery.channelType) } ?? ""
             // From the trigger, said as such (not the answer's time).
             let time = delivery.timeToDeliverMillis.map { tr(", \(Elapsed.text($0)) après l'envoi", ", \(Elapsed.text($0)) after sending") } ?? ""
             // The acceptance starts with its verb: a service that only queued says "accepted", never "delivered".
-            if let acceptance = delivery.acceptance, let space = acceptance.firstIndex(of: " ") {
+            if let acceptance = acceptance(delivery.acceptance, channelType: delivery.channelType, receipt: delivery.receipt),
+               let space = acceptance.firstIndex(of: " ") {
                 let verb = String(acceptance[..<space]), rest = acceptance[acceptance.index(after: space)...]
                 return "  \(Console.pad(verb, 10)) \(target) \(rest) (\(attempts)\(answer)\(time))"
             }

@@ -7,12 +7,12 @@ extension Tocsinctl {
     struct Report: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "report",
-            abstract: "Post-incident review: who sent what, when, how long each channel took, what failed, the scorecard.",
+            abstract: tr("Bilan après incident : qui a envoyé quoi, quand, le temps de chaque canal, ce qui a échoué, le tableau de bord.", "Post-incident review: who sent what, when, how long each channel took, what failed, the scorecard."),
             discussion: "Exit 0 when every delivery was delivered and every objective met, 1 otherwise."
         )
 
-        @Argument(help: "The incident id.", completion: .incidentIDs) var incident: String
-        @Option(name: .long, help: "Also write a self-contained HTML report (with a timeline chart) to this file.")
+        @Argument(help: ArgumentHelp(tr("L'identifiant de l'incident.", "The incident id.")), completion: .incidentIDs) var incident: String
+        @Option(name: .long, help: ArgumentHelp(tr("Écrire aussi un rapport HTML autonome (avec une frise chronologique) dans ce fichier.", "Also write a self-contained HTML report (with a timeline chart) to this file.")))
         var html: String?
         @OptionGroup var global: GlobalOptions
 
@@ -27,10 +27,10 @@ extension Tocsinctl {
                 do {
                     try Data(ReportHTML.render(report).utf8).write(to: URL(fileURLWithPath: html), options: .atomic)
                 } catch {
-                    Console.error("cannot write \(html): \(error.localizedDescription)")
+                    Console.error(tr("impossible d'écrire \(html) (détail en anglais : \(error.localizedDescription))", "cannot write \(html): \(error.localizedDescription)"))
                     throw Exit.usage
                 }
-                if !global.json { print("HTML report written to \(html)") }
+                if !global.json { print(tr("Rapport HTML écrit dans \(html)", "HTML report written to \(html)")) }
             }
             let objectives = report.objectives
             if report.totals.delivered < report.totals.deliveries || objectives.channelsMet == false || objectives.incidentMet == false {
@@ -92,11 +92,12 @@ enum ReportText {
         Swift.print(lines[0])
         for (delivery, line) in zip(report.deliveries, lines.dropFirst()) {
             Swift.print(line)
-            if let receipt = delivery.acceptance ?? delivery.receipt.map({ tr("id du service ", "service id ") + $0 }) {
+            if let receipt = DeliveryText.acceptance(delivery.acceptance, channelType: delivery.channelType, receipt: delivery.receipt)
+                ?? delivery.receipt.map({ tr("id du service ", "service id ") + $0 }) {
                 Swift.print(tr("      reçu : ", "      receipt: ") + receipt)
             }
             for attempt in delivery.attemptLog where delivery.attemptLog.count > 1 || delivery.state != "delivered" {
-                Swift.print("      " + attemptText(attempt, start: start))
+                Swift.print("      " + attemptText(attempt, channelType: delivery.channelType, start: start))
             }
         }
 
@@ -144,8 +145,8 @@ enum ReportText {
 
     /// `#2 at +1.2 s (09:26:16): retrying, HTTP 500, answer took 5 ms`: the answer's time said as such, never
     /// to be read as a delay before the next try.
-    static func attemptText(_ attempt: ReportAttempt, start: Date) -> String {
-        let answer = attempt.httpStatus.map { ", HTTP \($0)" } ?? attempt.error.map { ", " + String($0.prefix(60)) } ?? ""
+    static func attemptText(_ attempt: ReportAttempt, channelType: String?, start: Date) -> String {
+        let answer = attempt.httpStatus.map { ", " + ServiceAnswer.label($0, channelType: channelType) } ?? attempt.error.map { ", " + String($0.prefix(60)) } ?? ""
         return "#\(attempt.number) " + tr("à", "at") + " +\(Elapsed.text(attempt.offsetMillis)) (\(TimeDisplay.format(attempt.at, style: .near, now: start))): "
             + DeliveryText.word(attempt.outcome) + answer
             + tr(", réponse en \(attempt.latencyMillis) ms", ", answer took \(attempt.latencyMillis) ms")

@@ -45,7 +45,10 @@ extension ReportHTML {
         guard !deliveries.isEmpty else { return "<p>Aucune livraison / No delivery</p>\n" }
         let rows = deliveries.map { delivery in
             // The service's own words for what it did ("accepted by Twilio (SM…)"), or its bare id.
-            let receipt = delivery.acceptance ?? delivery.receipt.map { "id \($0)" } ?? ""
+            let receipt = delivery.acceptance.map { english in
+                // Both languages, as every label of this report.
+                ServiceAnswer.frenchAcceptance(channelType: delivery.channelType, id: delivery.receipt).map { "\($0) / \(english)" } ?? english
+            } ?? delivery.receipt.map { "id \($0)" } ?? ""
             let error = esc(delivery.lastError ?? "") + (delivery.misconfiguration ? " <em>(configuration)</em>" : "")
             return (cells: [
                 esc(delivery.channel), esc(delivery.recipient ?? "—"), state(delivery.state),
@@ -87,26 +90,26 @@ extension ReportHTML {
         html += "<p><strong>\(esc(delivery.channel))</strong>\(delivery.recipient.map { " — \(esc($0))" } ?? "") : "
         html += Plural.both(log.count, fr: ("tentative", "tentatives"), en: ("attempt", "attempts"))
         html += " (\(Plural.both(unsuccessful, fr: ("échec", "échecs"), en: ("failure", "failures")))), \(state(delivery.state))</p>\n"
-        html += "<p>Première / First : \(time(first.at)) — \(answer(first))</p>\n"
-        html += "<p>Dernière / Last : \(time(last.at)) — \(answer(last))</p>\n"
+        html += "<p>Première / First : \(time(first.at)) — \(answer(first, channelType: delivery.channelType))</p>\n"
+        html += "<p>Dernière / Last : \(time(last.at)) — \(answer(last, channelType: delivery.channelType))</p>\n"
         html += "<details><summary>Les \(log.count) tentatives / All \(log.count) attempts</summary>\n"
         let rows = log.map { attempt in
             (cells: [
                 "#\(attempt.number)", time(attempt.at), "+\(esc(Elapsed.text(attempt.offsetMillis)))",
-                "\(attempt.latencyMillis) ms", state(attempt.outcome), esc(attempt.httpStatus.map { "HTTP \($0)" } ?? ""),
+                "\(attempt.latencyMillis) ms", state(attempt.outcome), esc(attempt.httpStatus.map { ServiceAnswer.label($0, channelType: delivery.channelType) } ?? ""),
                 esc(attempt.error ?? ""), esc(attempt.receipt ?? ""),
             ], classes: String?.none)
         }
         html += table(columns: [
             "N°", "Heure / Time", "Depuis le déclenchement / Since trigger", "Réponse en / Answered in", "Issue / Outcome",
-            "HTTP", "Erreur / Error", "Reçu / Receipt",
+            ServiceAnswer.heading(channelTypes: [delivery.channelType]), "Erreur / Error", "Reçu / Receipt",
         ], rows: rows, classes: "attempts", cellClass: ["Erreur / Error": "error", "Reçu / Receipt": "id"])
         return html + "</details>\n</div>\n"
     }
 
     /// "HTTP 500 (nouvel essai / retrying)", with the transport error when there is no HTTP status.
-    private static func answer(_ attempt: ReportAttempt) -> String {
-        let said = attempt.httpStatus.map { "HTTP \($0)" } ?? attempt.error ?? "—"
+    private static func answer(_ attempt: ReportAttempt, channelType: String?) -> String {
+        let said = attempt.httpStatus.map { ServiceAnswer.label($0, channelType: channelType) } ?? attempt.error ?? "—"
         return "\(esc(said)), \(state(attempt.outcome))"
     }
 

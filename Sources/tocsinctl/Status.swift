@@ -6,10 +6,10 @@ extension Tocsinctl {
     struct Status: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "status",
-            abstract: "Show the daemon's state, or one incident with every delivery."
+            abstract: tr("Afficher l'état du démon, ou un incident avec toutes ses livraisons.", "Show the daemon's state, or one incident with every delivery.")
         )
 
-        @Argument(help: "An incident id; without it, the daemon's state and recent incidents.", completion: .incidentIDs)
+        @Argument(help: ArgumentHelp(tr("Un identifiant d'incident ; sans lui, l'état du démon et les incidents récents.", "An incident id; without it, the daemon's state and recent incidents.")), completion: .incidentIDs)
         var incident: String?
 
         @OptionGroup var global: GlobalOptions

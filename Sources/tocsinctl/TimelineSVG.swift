@@ -56,7 +56,7 @@ struct TimelineSVG {
             for delivery in rows {
                 for attempt in delivery.attemptLog {
                     let color = ["delivered": "#2e7d32", "retrying": "#f57c00", "failed": "#d32f2f"][attempt.outcome] ?? "#777"
-                    let answer = attempt.httpStatus.map { "HTTP \($0)" } ?? attempt.error ?? ""
+                    let answer = attempt.httpStatus.map { ServiceAnswer.label($0, channelType: delivery.channelType) } ?? attempt.error ?? ""
                     svg += "<circle class=\"attempt \(ReportHTML.esc(attempt.outcome))\" cx=\"\(fmt(x(attempt.offsetMillis + attempt.latencyMillis)))\" cy=\"\(fmt(y))\" r=\"6\" fill=\"\(color)\">"
                     svg += "<title>\(ReportHTML.esc("\(delivery.recipient ?? name) #\(attempt.number): \(attempt.outcome) \(answer) +\(Elapsed.text(attempt.offsetMillis + attempt.latencyMillis))"))</title></circle>\n"
                 }

@@ -22,11 +22,17 @@ struct Tocsinctl: ParsableCommand {
 
     static let configuration = CommandConfiguration(
         commandName: "tocsinctl",
-        abstract: "Send, drill and follow urgent notices through tocsind, and review its audit log.",
-        discussion: """
+        abstract: tr("Envoyer, exercer et suivre des avis urgents par tocsind, et relire son journal d'audit.", "Send, drill and follow urgent notices through tocsind, and review its audit log."),
+        discussion: tr(
+            """
+            Codes de sortie : 0 tout livré (ou fait) · 1 des livraisons ont échoué (ou la chaîne d'audit est rompue) · \
+            2 erreur d'usage ou de validation, rien envoyé · 3 tocsind injoignable · 4 refusé (non autorisé, modèle non approuvé).
+            """,
+            """
             Exit codes: 0 all delivered (or done) · 1 some deliveries failed (or the audit chain is broken) · \
             2 usage or validation error, nothing sent · 3 tocsind unreachable · 4 refused (not authorised, template not approved).
-            """,
+            """
+        ),
         version: TocsinVersion.string,
         subcommands: [Send.self, Drill.self, Update.self, AllClear.self, Cancel.self, Resend.self, Status.self, Report.self, Preview.self, Templates.self, Audit.self, Channels.self, Reload.self, Backup.self, Health.self]
     )

@@ -301,6 +301,18 @@ extension OperatorLanguageTests {
         let value = try await Self.ctl(bed, ["--lang", "en", "preview", "evacuation", "--set", "building=Pavillon A"], locale: [:])
         #expect(value.status == 0 && value.stdout.contains("NOT approved"), "\(value)")
 
+        // A channel test and the help of the verbs an operator reaches for first, in French.
+        let test = try await Self.ctl(bed, ["--lang", "fr", "channels", "test", "ops", "--yes"], locale: [:])
+        #expect(test.status == 0 && test.stdout.contains("Message de test ") && test.stdout.contains("Le canal fonctionne."), "\(test)")
+        #expect(!test.stdout.contains("The channel works"), "\(test)")
+        for (verb, words) in [(["status"], "Afficher l'état du démon"), (["report"], "Bilan après incident"),
+                              (["channels", "test"], "Envoyer un message CAP de statut Test"), (["audit", "verify"], "Recalculer la chaîne")] {
+            let help = try await Self.ctl(bed, verb + ["--help"], locale: ["LANG": "fr_CA.UTF-8"])
+            #expect(help.stdout.contains(words), "\(verb): \(help.stdout)")
+        }
+        let verify = try await Self.ctl(bed, ["audit", "verify"], locale: ["LANG": "fr_FR.UTF-8"])
+        #expect(verify.status == 0 && verify.stdout.contains("Chaîne d'audit intacte : "), "\(verify)")
+
         // With no daemon, the client's own failure is said in French too, the next step included.
         let unreachable = try await runCommand(PackagePaths.tocsinctl, ["--lang", "fr", "status", "--socket", bed.daemon.socketPath + ".none"])
         #expect(unreachable.status == 3, "\(unreachable)")

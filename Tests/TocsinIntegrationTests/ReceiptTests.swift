@@ -132,6 +132,18 @@ struct ReceiptTests {
         #expect(text.stdout.contains("accepted   courriel → un@cegep.example by the mail server (queue id \(queueID))"), "\(text.stdout)")
         #expect(text.stdout.contains("posted     x on X (post \(Self.xPost))"), "\(text.stdout)")
         #expect(text.stdout.contains("delivered  hook ("), "\(text.stdout)")
+        // A mail server's reply is an SMTP code, not HTTP.
+        #expect(text.stdout.contains(", SMTP 250, ") && !text.stdout.contains("HTTP 250"), "\(text.stdout)")
+
+        // In French, by the channel's type and the id (never a translation of the English words).
+        let french = try await runCommand(PackagePaths.tocsinctl, ["status", incident, "--lang", "fr"], environment: bed.daemon.ctlEnvironment)
+        #expect(french.stdout.contains("accepté    courriel → un@cegep.example par le serveur de courriel (identifiant de file \(queueID))"), "\(french.stdout)")
+        #expect(french.stdout.contains("par Twilio (SM29f4f980778e4621b72df75ac82f500"), "\(french.stdout)")
+        #expect(french.stdout.contains("publié     x sur X (publication \(Self.xPost))"), "\(french.stdout)")
+        #expect(!french.stdout.contains("accepted") && !french.stdout.contains("posted"), "\(french.stdout)")
+        let frenchReport = try await runCommand(PackagePaths.tocsinctl, ["report", incident, "--lang", "fr"], environment: bed.daemon.ctlEnvironment)
+        #expect(frenchReport.stdout.contains("reçu : publié sur la page Facebook (publication \(Self.graphPost))"), "\(frenchReport.stdout)")
+        #expect(!frenchReport.stdout.contains("accepted by") && !frenchReport.stdout.contains("posted on"), "\(frenchReport.stdout)")
 
         // report --json: on each delivery and on the attempt that got it accepted.
         let report = try await bed.daemon.ctl("report", incident, "--json")

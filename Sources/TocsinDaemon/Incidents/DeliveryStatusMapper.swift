@@ -16,6 +16,7 @@ enum DeliveryStatusMapper {
             receipt: job.receipt, acceptance: job.acceptance
         )
         status.lastLatencyMillis = job.lastLatencyMillis
+        status.channelType = job.endpoint?.definition.type.rawValue
         return status
     }
 
@@ -23,7 +24,7 @@ enum DeliveryStatusMapper {
 
     /// - Parameter type: the channel's type, for the words of its receipt (``ProviderReceipt/acceptance(of:id:)``).
     static func status(of record: DeliveryRecord, type: ChannelType?) -> DeliveryStatus {
-        DeliveryStatus(
+        var status = DeliveryStatus(
             id: record.id, channel: record.channel, recipient: record.recipient, state: record.state,
             attempts: record.attempts, lastStatus: record.lastStatus, lastError: record.lastError,
             misconfiguration: record.misconfiguration, nextAttemptAt: record.nextAttemptAt.map(Timestamp.iso(millis:)),
@@ -31,6 +32,8 @@ enum DeliveryStatusMapper {
             timeToDeliverMillis: record.deliveredAt.map { $0 - record.createdAt },
             receipt: record.receipt, acceptance: acceptance(of: record, type: type)
         )
+        status.channelType = type?.rawValue
+        return status
     }
 
     /// The words of a delivered delivery's receipt; nil until it is delivered, or when its channel's type is unknown.

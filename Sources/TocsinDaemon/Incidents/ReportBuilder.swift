@@ -65,7 +65,7 @@ struct ReportBuilder {
         let attemptsByDelivery = Dictionary(grouping: attempts, by: \.deliveryID)
         let rows = deliveries.map { delivery in
             let log = (attemptsByDelivery[delivery.id] ?? []).sorted { $0.number < $1.number }
-            return ReportDelivery(
+            var row = ReportDelivery(
                 id: delivery.id, channel: delivery.channel, recipient: delivery.recipient, state: delivery.state,
                 firstAttemptAt: log.first.map { Timestamp.iso(millis: $0.startedAt) },
                 deliveredAt: delivery.deliveredAt.map(Timestamp.iso(millis:)),
@@ -81,6 +81,8 @@ struct ReportBuilder {
                 receipt: delivery.receipt,
                 acceptance: DeliveryStatusMapper.acceptance(of: delivery, type: types[delivery.channel])
             )
+            row.channelType = types[delivery.channel]?.rawValue
+            return row
         }
         let channelWithin = objectives?.channelWithin.map(Self.millis)
         let channels = Dictionary(grouping: rows, by: \.channel).sorted { $0.key < $1.key }.map { name, rows in
