@@ -66,6 +66,8 @@ extension ConfigParser {
     /// `expires: 2027-03-01` (midnight UTC) or a full ISO 8601 time: when a channel's credential stops working.
     static func expiryDate(_ text: String) -> Date? {
         if let date = try? Date(text, strategy: Date.ISO8601FormatStyle()) { return date }
-        return try? Date(text, strategy: Date.ISO8601FormatStyle().year().month().day())
+        // A date alone is that day in the machine's time zone, as the administrator who wrote it meant it: read as
+        // UTC it would show as the evening before anywhere west of Greenwich.
+        return try? Date(text, strategy: Date.ISO8601FormatStyle(timeZone: .current).year().month().day())
     }
 }

@@ -160,6 +160,20 @@ struct MonitoringTests {
         #expect(list.stdout.contains("credential expires \(expires)"), "\(list.stdout)")
     }
 
+    /// `expires: 2027-03-01` is the first of March where the daemon runs, shown as such, never the evening before.
+    @Test func aDateAloneExpiresAtTheStartOfThatDayInTheLocalTimeZone() async throws {
+        let bed = try await TestBed(environment: ["TZ": "America/Toronto"]) { receiver in
+            TestConfig(channels: [.init("ops", url: receiver.url("/ops"), extra: "    expires: 2099-03-01\n")])
+        }
+        defer { bed.tearDown() }
+        let list = try await runCommand(
+            PackagePaths.tocsinctl, ["channels", "list", "--lang", "en"], environment: bed.daemon.ctlEnvironment.merging(["TZ": "America/Toronto"]) { $1 }
+        )
+        #expect(list.stdout.contains("credential expires 2099-03-01 00:00:00 -05:00 ("), "\(list.stdout)")
+        let json = try await bed.daemon.ctl("channels", "list", "--json")
+        #expect(json.stdout.contains("2099-03-01T05:00:00"), "midnight in Toronto is 05:00 UTC: \(json.stdout)")
+    }
+
     @Test func aChannelFailingLongerThanTheThresholdIsCritical() async throws {
         let bed = try await TestBed(plan: ["/down": [["status": 503]]]) { receiver in
             var config = TestConfig(channels: [.init("ops", url: receiver.url("/ops")), .init("down", url: receiver.url("/down"))])
