@@ -114,7 +114,10 @@ let package = Package(
         .target(
             name: "TocsinDaemon",
             dependencies: [
-                "TocsinCore", "TocsinConfig", "TocsinStore", "TocsinRequests", "TocsinTransport", "TocsinChannels", "TocsinProtocol",
+                "TocsinCore", "TocsinConfig", "TocsinStore", "TocsinStorePostgres", "TocsinRequests", "TocsinTransport", "TocsinChannels",
+                "TocsinProtocol",
+                // PostgresClient, run beside the services when `storage.postgresql` is set.
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -49,6 +49,14 @@ public enum ConfigKeys {
         "health.expiry_warning",
         "heartbeat.every",
         "heartbeat.route",
+        "storage.postgresql.hosts",
+        "storage.postgresql.database",
+        "storage.postgresql.user",
+        "storage.postgresql.password_file",
+        "storage.postgresql.tls",
+        "storage.postgresql.ca_file",
+        "cluster.node",
+        "cluster.lease",
     ]
 
     /// A template file (`templates/*.yaml`), one template a file.

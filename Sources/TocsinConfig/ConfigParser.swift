@@ -17,6 +17,8 @@ struct ConfigParser {
         var audit: Configuration.Audit
         var monitoring: Configuration.Monitoring
         var inlineSecrets: [InlineSecret]
+        var storage: Configuration.Storage
+        var cluster: Configuration.Cluster
     }
 
     var reader: YAMLReader
@@ -65,11 +67,13 @@ struct ConfigParser {
         let objectives = parseObjectives(top["objectives"])
         let audit = parseAudit(top["audit"], channels: channels)
         let monitoring = parseMonitoring(top, routes: routes)
+        let (storage, cluster) = parseStorage(top)
         if top["channels"] == nil { reader.error("'channels' is required: name at least one destination", at: root) }
         return Draft(
             organization: organization, paths: paths, access: access, delivery: delivery,
             channels: channels, routes: routes, metricsFile: metricsFile, requiredApprovers: requiredApprovers,
-            objectives: objectives, audit: audit, monitoring: monitoring, inlineSecrets: inlineSecrets
+            objectives: objectives, audit: audit, monitoring: monitoring, inlineSecrets: inlineSecrets,
+            storage: storage, cluster: cluster
         )
     }
 

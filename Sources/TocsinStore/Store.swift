@@ -52,6 +52,9 @@ public protocol Store: Sendable {
     func checkAuditHead() async throws(StoreError)
     /// An approver accepted the moves seen so far: checkpoints may be signed again (until the next move).
     func acceptAuditHeadMoves()
+    /// Called each time a move of the head is found, so the daemon can record it at once rather than at its next
+    /// checkpoint.
+    func onAuditHeadMoved(_ handler: @escaping @Sendable (String) -> Void)
     /// The migrations this process applied when it opened the database (empty when it was already current): the
     /// first start of a release that adds the heads file may start that file; any later start may not.
     var migrationsAppliedAtOpen: [String] { get }

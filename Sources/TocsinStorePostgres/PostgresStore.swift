@@ -23,6 +23,7 @@ public final class PostgresStore: Store {
     private let queue = Mutex(PendingWrites())
     private let writer = AsyncLock()
     private let headMoves = Mutex(AuditHeadMoves())
+    private let onHeadMoved = Mutex<(@Sendable (String) -> Void)?>(nil)
     public let migrationsAppliedAtOpen: [String]
 
     struct PendingWrites {
@@ -137,6 +138,8 @@ public final class PostgresStore: Store {
 
     public func acceptAuditHeadMoves() { headMoves.withLock { $0.accepted = $0.count } }
 
+    public func onAuditHeadMoved(_ handler: @escaping @Sendable (String) -> Void) { onHeadMoved.withLock { $0 = handler } }
+
     public func checkAuditHead() async throws(StoreError) {
         do {
             let (recorded, last) = try await client.withConnection { connection in
@@ -152,6 +155,7 @@ public final class PostgresStore: Store {
     private func noteMove(found current: AuditHead, recorded: AuditHead) {
         let found = "the audit log's last entry is \(current.seq) (\(current.hash.prefix(12))…) but tocsind last recorded entry \(recorded.seq) (\(recorded.hash.prefix(12))…): the audit table was changed by something other than tocsind"
         headMoves.withLock { $0.count += 1; $0.last = found }
+        onHeadMoved.withLock { $0 }?(found)
         logger.warning("audit head moved", metadata: ["audit.found": "\(current.seq)", "audit.recorded": "\(recorded.seq)"])
     }
 

@@ -19,7 +19,10 @@ extension StoreError {
         guard error.code == .server, let info = error.serverInfo else {
             switch error.code {
             case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed:
-                return StoreError(.open, "cannot \(what): the PostgreSQL server cannot be reached or closed the connection (\(error.code)); check that it runs and accepts this node")
+                // The socket's or TLS's own error (refused, timed out, certificate not trusted) says what to fix; it
+                // carries no query and no password.
+                let cause = error.underlying.map { " — \($0)" } ?? ""
+                return StoreError(.open, "cannot \(what): the PostgreSQL server cannot be reached or closed the connection (\(error.code)\(cause)); check that it runs and accepts this node")
             default:
                 return StoreError(.other, "cannot \(what): PostgreSQL client error (\(error.code))")
             }

@@ -41,6 +41,8 @@ struct Tocsind: AsyncParsableCommand {
             print(loaded.templates[BuiltInAllClear.id] == nil
                 ? "all-clear: Tocsin's built-in one (FIN DE L'ALERTE / ALL CLEAR, fixed wording, counted as approved); no all-clear template is configured"
                 : "all-clear: the configured template 'all-clear' (a live all-clear needs its approval)")
+            // Which store this node opens; a password appears only as the file it is read from.
+            print("storage: \(loaded.storage.summary(paths: loaded.paths, cluster: loaded.cluster))")
             return
         }
         let level = Logger.Level(rawValue: (logLevel ?? environment["TOCSIN_LOG_LEVEL"] ?? "info").lowercased()) ?? .info

@@ -136,6 +136,10 @@ public struct Configuration: Sendable {
     public var objectives: Objectives?
     public var audit: Audit
     public var monitoring = Monitoring()
+    /// `storage:`: SQLite in `paths.state` unless `storage.postgresql` is set.
+    public var storage: Storage = .sqlite
+    /// `cluster:`: this node's name and lease (with `storage.postgresql`).
+    public var cluster = Cluster()
     /// SHA-256 over the config file and every template file: what the audit records at each load.
     public var fingerprint: String
 

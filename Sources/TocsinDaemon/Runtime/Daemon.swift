@@ -17,8 +17,12 @@ public enum Daemon {
         let lock = try StateLock(folder: configuration.paths.state)
         defer { _ = lock }
         raiseOpenFileLimit()
-        StatePermissions.secure(folder: configuration.paths.state, database: configuration.paths.database, logger: logger)
-        let store = try SQLiteStore(path: configuration.paths.database)
+        try await StoreFactory.withStore(configuration, logger: logger) { store in
+            try await run(configuration: configuration, configPath: configPath, store: store, logger: logger)
+        }
+    }
+
+    private static func run(configuration: Configuration, configPath: String, store: any Store, logger: Logger) async throws {
         let transport = CurlTransport(options: .init(
             maxHostConnections: Dispatcher.maximumInFlight, maxTotalConnections: Dispatcher.maximumInFlight,
             proxy: configuration.delivery.proxy.transportProxy
