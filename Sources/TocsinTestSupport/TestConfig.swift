@@ -34,6 +34,8 @@ public struct TestConfig {
     public var timeout = "5s"
     /// Extra top-level YAML (e.g. `approval: { required_approvers: 2 }`).
     public var extraYAML = ""
+    /// `storage.postgresql` (and `cluster:`): the daemon's state on a PostgreSQL database; nil for SQLite.
+    public var storage: PostgresStorage?
     public var templates: [String: String] = ["evacuation": TestConfig.evacuationTemplate, "all-clear": TestConfig.allClearTemplate]
 
     public init(channels: [Channel], routes: [String: [String]]? = nil) {
@@ -81,11 +83,45 @@ public struct TestConfig {
             yaml += "  \(name): [\(members.joined(separator: ", "))]\n"
         }
         yaml += extraYAML
+        if let storage { yaml += storage.yaml }
         for (id, text) in templates { try directory.write("templates/\(id).yaml", text) }
         let path = try directory.write("tocsin.yaml", yaml)
         // As deployed (0640): a config with inline secrets must not be world-readable.
         try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: path)
         return path
+    }
+
+    /// `storage:` and `cluster:` for a database on a test's own server (`PostgresServer`), in plain text on loopback.
+    public struct PostgresStorage: Sendable {
+        public var hosts: [String]
+        public var database: String
+        public var user: String
+        public var tls = "disable"
+        public var node: String?
+        public var lease: String?
+
+        public init(hosts: [String], database: String, user: String) {
+            self.hosts = hosts
+            self.database = database
+            self.user = user
+        }
+
+        /// The database `database` on `server`, as its superuser (trusted on loopback).
+        public init(server: PostgresServer, database: String) {
+            self.init(hosts: ["\(server.host):\(server.port)"], database: database, user: server.user)
+        }
+
+        var yaml: String {
+            var text = "storage:\n  postgresql:\n"
+            text += "    hosts: [\(hosts.map { "\"\($0)\"" }.joined(separator: ", "))]\n"
+            text += "    database: \(database)\n    user: \(user)\n    tls: \(tls)\n"
+            if node != nil || lease != nil {
+                text += "cluster:\n"
+                if let node { text += "  node: \(node)\n" }
+                if let lease { text += "  lease: \(lease)\n" }
+            }
+            return text
+        }
     }
 
     public static let allClearTemplate = """
