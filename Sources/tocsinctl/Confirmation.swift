@@ -12,13 +12,17 @@ struct Confirmation {
     var nothingDone: String = tr("Rien n'a été envoyé.", "Nothing was sent.")
     /// Ids shown on the screen (a template, an incident): typed out of an old habit, they are told apart.
     var ids: [String] = []
+    /// A follow-up of a drill: its update and all-clear say so where the operator types the word.
+    var drill = false
 
     /// What the word does, after "to": "send the LIVE alert".
     var action: String {
         switch word {
         case .send: tr("envoyer l'alerte RÉELLE", "send the LIVE alert")
         case .drill: tr("lancer l'exercice", "start the drill")
+        case .update where drill: tr("envoyer la mise à jour de l'EXERCICE", "send the DRILL update")
         case .update: tr("envoyer la mise à jour", "send the update")
+        case .allClear where drill: tr("envoyer la fin d'alerte de l'EXERCICE", "send the DRILL all-clear")
         case .allClear: tr("envoyer la fin d'alerte", "send the all-clear")
         case .cancel: tr("annuler les envois inachevés", "cancel the unfinished deliveries")
         case .approve: tr("approuver ce contenu", "approve this content")

@@ -45,7 +45,11 @@ enum Elapsed {
     static func text(_ millis: Int64?) -> String {
         guard let millis else { return "—" }
         if millis < 1000 { return "\(millis) ms" }
-        if millis < 60_000 { return String(format: "%.1f s", Double(millis) / 1000) }
+        if millis < 60_000 {
+            let seconds = String(format: "%.1f s", Double(millis) / 1000)
+            // French writes a decimal comma: "3,9 s".
+            return OperatorLanguage.current == .fr ? seconds.replacingOccurrences(of: ".", with: ",") : seconds
+        }
         return String(format: "%d min %02d s", millis / 60_000, (millis % 60_000) / 1000)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TocsinCore
 import TocsinProtocol
 
 /// The screen shown before a send or drill is confirmed: impossible to mistake one for the other.
@@ -22,7 +23,7 @@ struct ConfirmationScreen {
         if previewOnly {
             output(tr(
                 "  APERÇU — rien n'est envoyé. \(drill ? "En exercice (statut CAP \(preview.status))" : "En \(Self.frenchKind(preview.msgType)) RÉELLE")\(preview.approved ? "" : " ; " + Self.frenchUnapproved(preview.approvalNote))",
-                "  PREVIEW — nothing is sent. \(drill ? "As a drill (CAP status \(preview.status))" : "As a LIVE \(kind.lowercased())")\(preview.approved ? "" : "; template NOT approved (\(preview.approvalNote ?? "not approved"))")"
+                "  PREVIEW — nothing is sent. \(drill ? "As a drill (CAP status \(preview.status))" : "As a LIVE \(kind.lowercased())")\(preview.approved ? "" : "; " + Self.englishUnapproved(preview.approvalNote))"
             ))
         } else if drill {
             output("  EXERCICE / DRILL — " + tr("exercice (\(Self.frenchKind(preview.msgType))), statut CAP \(preview.status)", "drill \(kind.lowercased()), CAP status \(preview.status)"))
@@ -30,7 +31,7 @@ struct ConfirmationScreen {
             if !preview.approved {
                 output(tr(
                     "  \(Self.frenchUnapproved(preview.approvalNote).capitalisedFirst) : permis pour un exercice seulement.",
-                    "  Template NOT approved (\(preview.approvalNote ?? "not approved")): allowed for a drill only."
+                    "  \(Self.englishUnapproved(preview.approvalNote).capitalisedFirst): allowed for a drill only."
                 ))
             }
         } else {
@@ -49,7 +50,11 @@ struct ConfirmationScreen {
             "Modèle : \(preview.template)   Route : \(preview.route)   Type : \(preview.msgType)" + (references.map { "   Suite de : \($0)" } ?? ""),
             "Template: \(preview.template)   Route: \(preview.route)   Type: \(preview.msgType)" + (references.map { "   Follows up: \($0)" } ?? "")
         ))
-        if !preview.variables.isEmpty {
+        if preview.template == BuiltInAllClear.id, preview.variables.keys.allSatisfy({ $0.hasPrefix("event_") || $0.hasPrefix("title_") }) {
+            // Tocsin's built-in all-clear: its values are the followed message's event and title, already in the texts
+            // below; its internal names (event_fr=…) would only puzzle.
+            output(tr("Reprend l'événement et le titre du message suivi.", "Repeats the followed message's event and title."))
+        } else if !preview.variables.isEmpty {
             output(tr("Valeurs : ", "Values:   ") + preview.variables.sorted { $0.key < $1.key }.map { "\($0.key)=\"\($0.value)\"" }.joined(separator: "  "))
         }
         // A follow-up: what moved since the last message people received, first thing to check before confirming.
@@ -106,7 +111,7 @@ struct ConfirmationScreen {
         output("")
         let channels = preview.channels.map { $0.deliveries == 1 ? $0.name : "\($0.name) (\($0.deliveries))" }.joined(separator: ", ")
         output(tr(
-            "Joint \(Plural.fr(preview.deliveries, "envoi", "envois")) sur \(Plural.fr(preview.channels.count, "canal", "canaux")) : \(channels)",
+            "\(Plural.fr(preview.deliveries, "envoi prévu", "envois prévus")) sur \(Plural.fr(preview.channels.count, "canal", "canaux")) : \(channels)",
             "Reaches \(preview.deliveries) deliver\(preview.deliveries == 1 ? "y" : "ies") on \(preview.channels.count) channel\(preview.channels.count == 1 ? "" : "s"): \(channels)"
         ))
         output(rule)
@@ -128,6 +133,16 @@ extension ConfirmationScreen {
     }
 
     /// "modèle NON approuvé", or "modèle MODIFIÉ depuis son approbation" for the daemon's "changed since approval".
+    /// "template NOT approved", "template NOT approved (partial 1/2)", or "template CHANGED since its approval":
+    /// the daemon's note once, never "NOT approved (unapproved)".
+    static func englishUnapproved(_ note: String?) -> String {
+        switch note {
+        case "changed since approval": "template CHANGED since its approval"
+        case nil, "unapproved", "not approved": "template NOT approved"
+        case let note?: "template NOT approved (\(note))"
+        }
+    }
+
     static func frenchUnapproved(_ note: String?) -> String {
         note == "changed since approval" ? "modèle MODIFIÉ depuis son approbation" : "modèle NON approuvé"
     }

@@ -10,7 +10,7 @@ extension Tocsinctl {
             abstract: tr("Envoyer une alerte RÉELLE à partir d'un modèle approuvé, vers sa route.", "Send a LIVE alert from an approved template to its route."),
             discussion: tr(
                 "Montre ce qui va partir et demande de taper ENVOYER (ou SEND), sauf avec --yes. Dans un terminal, demande chaque valeur obligatoire qui n'a pas été donnée avec --set.",
-                "Shows what will go out and asks you to type ENVOYER (or SEND), unless --yes. On a terminal, asks for any required value not given with --set."
+                "Shows what will go out and asks you to type SEND (or ENVOYER), unless --yes. On a terminal, asks for any required value not given with --set."
             )
         )
 
@@ -33,7 +33,7 @@ extension Tocsinctl {
             ),
             discussion: tr(
                 "Un exercice peut utiliser un modèle pas encore approuvé ; le résultat le dit. Demande de taper EXERCICE (ou DRILL), sauf avec --yes.",
-                "Drills may use templates that are not approved yet; the result says so. Asks you to type EXERCICE (or DRILL), unless --yes."
+                "Drills may use templates that are not approved yet; the result says so. Asks you to type DRILL (or EXERCICE), unless --yes."
             )
         )
 
@@ -56,7 +56,7 @@ extension Tocsinctl {
             ),
             discussion: tr(
                 "La mise à jour renvoie au premier message de l'incident ; ses valeurs sont reprises sauf si --set les change. La mise à jour d'un exercice est un exercice. Demande de taper MISE À JOUR (ou UPDATE), sauf avec --yes.",
-                "The update references the incident's first message; its values carry over unless --set changes them. A drill's update is a drill. Asks you to type MISE À JOUR (or UPDATE), unless --yes."
+                "The update references the incident's first message; its values carry over unless --set changes them. A drill's update is a drill. Asks you to type UPDATE (or MISE À JOUR), unless --yes."
             )
         )
 
@@ -91,7 +91,7 @@ extension Tocsinctl {
                 """
                 Uses the 'all-clear' template unless --template names another; the incident's values carry over. With no \
                 'all-clear' template configured, Tocsin's built-in one (the incident's event and title, "FIN DE L'ALERTE / \
-                ALL CLEAR", fixed wording, counted as approved). Asks you to type FIN (or ALL CLEAR), unless --yes.
+                ALL CLEAR", fixed wording, counted as approved). Asks you to type ALL CLEAR (or FIN), unless --yes.
                 """
             )
         )
@@ -175,7 +175,9 @@ struct SendFlow {
                     throw Exit.refused
                 }
                 ConfirmationScreen(preview: preview, references: params.references).show()
-                try Confirmation(word: Self.word(of: preview), ids: [preview.template] + [params.references].compactMap { $0 }).ask()
+                try Confirmation(
+                    word: Self.word(of: preview), ids: [preview.template] + [params.references].compactMap { $0 }, drill: preview.status != "Actual"
+                ).ask()
             }
             // Not following: the counts are enough, and the daemon need not encode (nor this process parse) a line
             // per delivery.

@@ -53,7 +53,7 @@ extension Tocsinctl {
                 ),
                 discussion: tr(
                     "L'approbation signe le SHA-256 du contenu du modèle : toute modification ultérieure demande une nouvelle approbation. Demande de taper APPROUVER (ou APPROVE), sauf avec --yes.",
-                    "The approval signs the SHA-256 of the template's content: any later edit needs a new approval. Asks you to type APPROUVER (or APPROVE), unless --yes."
+                    "The approval signs the SHA-256 of the template's content: any later edit needs a new approval. Asks you to type APPROVE (or APPROUVER), unless --yes."
                 )
             )
             @Argument(help: ArgumentHelp(tr("L'identifiant du modèle.", "The template id.")), completion: .templateIDs) var template: String
@@ -106,7 +106,7 @@ enum TemplateText {
         let by = summary.approvedBy.map { tr(" par \($0)", " by \($0)") } ?? ""
         let at = summary.approvedAt.map { TimeDisplay.format($0) }.map { tr(" le \($0)", " at \($0)") } ?? ""
         output(tr("Modèle", "Template") + " \(summary.id)  [\(OperatorLanguage.current == .fr ? approval(summary.approval) : summary.approval)\(by)\(at)]")
-        output("CAP: \(detail.category) / \(detail.severity) / \(detail.urgency) / \(detail.certainty)\(detail.response.map { " / \($0)" } ?? "")")
+        output(tr("CAP : ", "CAP: ") + "\(detail.category) / \(detail.severity) / \(detail.urgency) / \(detail.certainty)\(detail.response.map { " / \($0)" } ?? "")")
         output(tr(
             "Route : \(summary.route)   Route d'exercice : \(summary.drillRoute ?? "-")   SHA-256 du contenu : \(summary.contentHash)",
             "Route: \(summary.route)   Drill route: \(summary.drillRoute ?? "-")   Content SHA-256: \(summary.contentHash)"

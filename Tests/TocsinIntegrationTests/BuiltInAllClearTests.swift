@@ -45,6 +45,7 @@ struct BuiltInAllClearTests {
         #expect(clear.stderr.contains("*** FIN D'ALERTE RÉELLE — LIVE ALL CLEAR ***"), "\(clear.stderr)")
         #expect(clear.stderr.contains("Tocsin's built-in all-clear (fixed wording, no instruction)"), "\(clear.stderr)")
         #expect(!clear.stderr.contains("NOT approved"), "\(clear.stderr)")
+        #expect(clear.stderr.contains("Repeats the followed message's event and title.") && !clear.stderr.contains("event_en="), "no internal names: \(clear.stderr)")
 
         let requests = bed.receiver.requests(path: "/ops")
         #expect(requests.count == 2)

@@ -109,7 +109,7 @@ struct OperatorLanguageTests {
             "  Modèle NON approuvé : permis pour un exercice seulement.",
             "Modèle : evacuation   Route : drill   Type : Alert",
             "Valeurs : assembly_point=\"Stationnement P1\"  building=\"Pavillon A\"",
-            "Joint 1 envoi sur 1 canal : ops",
+            "1 envoi prévu sur 1 canal : ops",
             "Tapez EXERCICE (ou DRILL) pour lancer l'exercice ; toute autre réponse annule : ",
             "Non confirmé : pour lancer l'exercice, tapez EXERCICE (ou DRILL). Rien n'a été envoyé.",
         ] {
@@ -150,12 +150,13 @@ struct OperatorLanguageTests {
         #expect(french.status == 0, "\(french)")
         #expect(french.stdout.contains("  APERÇU — rien n'est envoyé. En alerte RÉELLE ; modèle NON approuvé"), "\(french.stdout)")
         #expect(french.stdout.contains("Modèle : evacuation   Route : campus   Type : Alert"), "\(french.stdout)")
-        #expect(french.stdout.contains("Joint 1 envoi sur 1 canal : ops"), "\(french.stdout)")
+        #expect(french.stdout.contains("1 envoi prévu sur 1 canal : ops"), "\(french.stdout)")
         #expect(Self.englishLeftIn(french.stdout).isEmpty, "English left: \(Self.englishLeftIn(french.stdout))")
         // The locale alone decides when there is no flag.
         let english = try await Self.ctl(bed, preview, locale: ["LANG": "en_US.UTF-8"])
         #expect(english.status == 0, "\(english)")
         #expect(english.stdout.contains("  PREVIEW — nothing is sent. As a LIVE alert; template NOT approved"), "\(english.stdout)")
+        #expect(!english.stdout.contains("(unapproved)") && !english.stdout.contains("(not approved)"), "said once: \(english.stdout)")
         #expect(english.stdout.contains("Reaches 1 delivery on 1 channel: ops"), "\(english.stdout)")
 
         let drill = try await bed.daemon.ctl("drill", "evacuation", "--set", "building=Pavillon A", "--yes", "--json")
