@@ -24,6 +24,17 @@ if ((${#missing[@]})); then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# prometheus: promtool, which the tests lint the metrics file and endpoint (`check metrics`) and the shipped alert rules
+# (`check rules`, `test rules`) with. Debian packages promtool only inside the server's package; without recommends,
+# so node_exporter is not pulled in with it.
+if ! command -v promtool >/dev/null; then
+    echo "install-deps: installing prometheus (for promtool)"
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+fi
+
 # pip_need CHECK SPEC WHAT: installs SPEC from PyPI unless `python3 -c CHECK` already works. Versions are pinned.
 # Tries a plain install, then one allowed into Debian's system Python, then installs pip itself first.
 pip_need() {

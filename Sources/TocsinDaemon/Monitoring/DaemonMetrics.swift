@@ -1,38 +1,75 @@
-import CoreMetrics
 import Foundation
-import Metrics
 import Prometheus
 import Synchronization
 import TocsinCore
 
-/// The daemon's metrics, recorded through swift-metrics and rendered in the Prometheus text format by
-/// swift-prometheus. Events (attempts, deliveries, reloads) are counted where they happen; levels (queue depth,
-/// audit length, heartbeat, expiry) are set by `MetricsService` just before each rendering.
+/// The daemon's metrics, kept in swift-prometheus's registry and rendered in the Prometheus text format. Events
+/// (attempts, deliveries, reloads) are counted where they happen; levels (queue depth, audit, heartbeat, expiry) are
+/// set by `MetricsService` just before each rendering.
 ///
-/// Names follow Prometheus conventions: `_total` counters, `_seconds` units, `_timestamp_seconds` for times.
+/// Every family is made on the registry with its HELP text (swift-metrics' bridge registers families without one,
+/// which `promtool check metrics` refuses). Names follow Prometheus conventions: `_total` on counters only, base
+/// units (`_seconds`), `_timestamp_seconds` for times. Labels are bounded: `channel` (the configured channels) and
+/// fixed sets of outcomes, never an incident or a delivery.
 enum DaemonMetrics {
-    static let deliveryDuration = "tocsin_delivery_duration_seconds"
+    /// One metric family: its name and its HELP line.
+    struct Family: Sendable {
+        let name: String
+        let help: String
 
-    /// Installs the Prometheus backend for the whole process; returns the registry to render.
+        /// The whole name is given as `metricName`: the unit is already in it.
+        var descriptor: MetricNameDescriptor { MetricNameDescriptor(metricName: name, unitName: "", helpText: help) }
+    }
+
+    static let deliveries = Family(name: "tocsin_deliveries_total", help: "Deliveries that reached a final state, by channel and outcome (delivered, failed, cancelled).")
+    static let attempts = Family(name: "tocsin_attempts_total", help: "Delivery attempts, by channel and result (delivered, retry, failed, cancelled).")
+    static let retries = Family(name: "tocsin_retries_total", help: "Attempts after a delivery's first one, by channel.")
+    static let deliveryDuration = Family(name: "tocsin_delivery_duration_seconds", help: "Time from the trigger to the receiver's success answer, by channel.")
+    static let lastDelivery = Family(name: "tocsin_last_delivery_timestamp_seconds", help: "When the channel last delivered (Unix time); absent before its first delivery since the start.")
+    static let reloads = Family(name: "tocsin_config_reloads_total", help: "Configuration reloads, by result (applied, refused).")
+    static let pending = Family(name: "tocsin_deliveries_pending", help: "Deliveries not yet final (waiting, sending or retrying).")
+    static let oldestPending = Family(name: "tocsin_oldest_pending_delivery_seconds", help: "Age of the oldest delivery not yet final; 0 when none is.")
+    static let retrying = Family(name: "tocsin_channel_retrying_deliveries", help: "Deliveries of the channel whose last attempt failed and that will be retried.")
+    static let auditEntries = Family(name: "tocsin_audit_entries", help: "Entries in the audit chain.")
+    static let auditIntact = Family(name: "tocsin_audit_chain_intact", help: "1 when the audit chain and its signed checkpoints verify and agree with the heads record, 0 when not (as the health check's audit line).")
+    static let credentialExpiry = Family(name: "tocsin_credential_expiry_timestamp_seconds", help: "When the channel's credential expires (Unix time), from its expires: key.")
+    static let certificateExpiry = Family(name: "tocsin_certificate_expiry_timestamp_seconds", help: "When the TLS certificate the channel's receiver last presented expires (Unix time).")
+    static let heartbeatOK = Family(name: "tocsin_heartbeat_ok", help: "1 when the heartbeat is getting through (the last one did not fail and one was delivered within its period and grace), 0 when not.")
+    static let heartbeatSuccess = Family(name: "tocsin_heartbeat_last_success_timestamp_seconds", help: "When a heartbeat was last delivered (Unix time); 0 before the first.")
+    static let rendered = Family(name: "tocsin_metrics_rendered_timestamp_seconds", help: "When tocsind rendered these metrics (Unix time): an old value in the textfile means tocsind is down or stuck.")
+
+    /// Every family the daemon may write, for the docs and the tests.
+    static let families = [
+        deliveries, attempts, retries, deliveryDuration, lastDelivery, reloads, pending, oldestPending, retrying, auditEntries,
+        auditIntact, credentialExpiry, certificateExpiry, heartbeatOK, heartbeatSuccess, rendered,
+    ]
+
+    /// The process's registry: counters live as long as the process, so one registry for all.
+    static let registry = PrometheusCollectorRegistry()
+
+    /// Declares the process-wide series at zero; returns the registry to render.
     static func bootstrap() -> PrometheusCollectorRegistry {
-        let registry = PrometheusCollectorRegistry()
-        var factory = PrometheusMetricsFactory(registry: registry)
-        // Time to deliver runs from the trigger to the receiver's 2xx: seconds to minutes, not milliseconds.
-        factory.durationHistogramBuckets[deliveryDuration] = [
-            .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .seconds(5),
-            .seconds(10), .seconds(30), .seconds(60), .seconds(120), .seconds(300), .seconds(600),
-        ]
-        MetricsSystem.bootstrap(factory)
+        for result in ["applied", "refused"] { _ = counter(reloads, [("result", result)]) }
         return registry
     }
 
+    static func counter(_ family: Family, _ labels: [(String, String)] = []) -> Counter {
+        registry.makeCounter(descriptor: family.descriptor, labels: labels)
+    }
+
+    static func gauge(_ family: Family, _ labels: [(String, String)] = []) -> Gauge {
+        registry.makeGauge(descriptor: family.descriptor, labels: labels)
+    }
+
+    // Time to deliver runs from the trigger to the receiver's 2xx: seconds to minutes, not milliseconds.
+    static let durationBuckets: [Duration] = [
+        .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .seconds(5),
+        .seconds(10), .seconds(30), .seconds(60), .seconds(120), .seconds(300), .seconds(600),
+    ]
+
     /// Creates every per-channel series at zero, so a channel that never failed still shows `…{outcome="failed"} 0`.
     static func declare(channels: [String]) {
-        for channel in channels {
-            for outcome in ["delivered", "failed", "cancelled"] { _ = handles.counter("tocsin_deliveries_total", channel, "outcome", outcome) }
-            for result in ["delivered", "retry", "failed"] { _ = handles.counter("tocsin_attempts_total", channel, "result", result) }
-            _ = handles.counter("tocsin_retries_total", channel)
-        }
+        for channel in channels { _ = handles.channel(channel) }
     }
 
     /// One attempt and, when it ended the delivery, the delivery's outcome.
@@ -41,7 +78,7 @@ enum DaemonMetrics {
         switch state {
         case .delivered: kept.attemptsDelivered.increment()
         case .failed: kept.attemptsFailed.increment()
-        case .cancelled: handles.counter("tocsin_attempts_total", channel, "result", "cancelled").increment()
+        case .cancelled: kept.attemptsCancelled.increment()
         default: kept.attemptsRetry.increment()
         }
         if number > 1 { kept.retries.increment() }
@@ -49,7 +86,7 @@ enum DaemonMetrics {
         if state == .delivered {
             let (duration, lastDelivery) = kept.deliveredHandles()
             duration.recordNanoseconds(Int64(max(0, finishedAt.timeIntervalSince(createdAt)) * 1e9))
-            lastDelivery.record(finishedAt.timeIntervalSince1970)
+            lastDelivery.set(finishedAt.timeIntervalSince1970)
         }
     }
 
@@ -60,53 +97,52 @@ enum DaemonMetrics {
         case .delivered: kept.deliveriesDelivered.increment()
         case .failed: kept.deliveriesFailed.increment()
         case .cancelled: kept.deliveriesCancelled.increment()
-        default: handles.counter("tocsin_deliveries_total", channel, "outcome", state.rawValue).increment()
+        // Not final: never called so (the outcome label keeps to the three final states).
+        default: break
         }
     }
 
     static func reload(accepted: Bool) {
-        Counter(label: "tocsin_config_reloads_total", dimensions: [("result", accepted ? "applied" : "refused")]).increment()
+        counter(reloads, [("result", accepted ? "applied" : "refused")]).increment()
     }
 
-    /// The per-channel handles, made once each: making one asks the Prometheus factory, which validates the name and
-    /// looks the series up under its lock (3 such look-ups per delivery, seen in callgrind's profile of a send).
+    /// The per-channel handles, made once each: making one looks the series up under the registry's lock (3 such
+    /// look-ups per delivery, seen in callgrind's profile of a send).
     private static let handles = Handles()
 
     private final class Handles: Sendable {
-        private struct Key: Hashable {
-            var label: String
-            var channel: String
-            var dimension: String?
-            var value: String?
-        }
-
         /// A channel's handles for the per-attempt events, found with one look-up keyed by the channel's name alone:
         /// hashing a four-string key four times per delivery showed in callgrind's profile of a send.
         final class Channel: Sendable {
-            let attemptsDelivered, attemptsRetry, attemptsFailed, retries: CoreMetrics.Counter
-            let deliveriesDelivered, deliveriesFailed, deliveriesCancelled: CoreMetrics.Counter
+            let attemptsDelivered, attemptsRetry, attemptsFailed, attemptsCancelled, retries: Counter
+            let deliveriesDelivered, deliveriesFailed, deliveriesCancelled: Counter
             let name: String
-            let handles: Handles
             /// Made at the first delivery, not before: a channel that never delivered shows no last-delivery time.
-            private let delivered = Mutex<(CoreMetrics.Timer, CoreMetrics.Gauge)?>(nil)
+            private let delivered = Mutex<(DurationHistogram, Gauge)?>(nil)
 
-            func deliveredHandles() -> (CoreMetrics.Timer, CoreMetrics.Gauge) {
+            func deliveredHandles() -> (DurationHistogram, Gauge) {
                 if let kept = delivered.withLock({ $0 }) { return kept }
-                let made = (handles.timer(DaemonMetrics.deliveryDuration, name), handles.gauge("tocsin_last_delivery_timestamp_seconds", name))
+                let labels = [("channel", name)]
+                let made = (
+                    registry.makeDurationHistogram(descriptor: deliveryDuration.descriptor, labels: labels, buckets: durationBuckets),
+                    gauge(lastDelivery, labels)
+                )
                 delivered.withLock { $0 = made }
                 return made
             }
 
-            init(_ name: String, _ handles: Handles) {
+            init(_ name: String) {
                 self.name = name
-                self.handles = handles
-                attemptsDelivered = handles.counter("tocsin_attempts_total", name, "result", "delivered")
-                attemptsRetry = handles.counter("tocsin_attempts_total", name, "result", "retry")
-                attemptsFailed = handles.counter("tocsin_attempts_total", name, "result", "failed")
-                retries = handles.counter("tocsin_retries_total", name)
-                deliveriesDelivered = handles.counter("tocsin_deliveries_total", name, "outcome", "delivered")
-                deliveriesFailed = handles.counter("tocsin_deliveries_total", name, "outcome", "failed")
-                deliveriesCancelled = handles.counter("tocsin_deliveries_total", name, "outcome", "cancelled")
+                func attempts(_ result: String) -> Counter { counter(DaemonMetrics.attempts, [("channel", name), ("result", result)]) }
+                func deliveries(_ outcome: String) -> Counter { counter(DaemonMetrics.deliveries, [("channel", name), ("outcome", outcome)]) }
+                attemptsDelivered = attempts("delivered")
+                attemptsRetry = attempts("retry")
+                attemptsFailed = attempts("failed")
+                attemptsCancelled = attempts("cancelled")
+                retries = counter(DaemonMetrics.retries, [("channel", name)])
+                deliveriesDelivered = deliveries("delivered")
+                deliveriesFailed = deliveries("failed")
+                deliveriesCancelled = deliveries("cancelled")
             }
         }
 
@@ -114,44 +150,13 @@ enum DaemonMetrics {
 
         func channel(_ name: String) -> Channel {
             if let known = channels.withLock({ $0[name] }) { return known }
-            let made = Channel(name, self)
-            return Self.keep(made, at: name, in: channels)
-        }
-
-        private let counters = Mutex<[Key: CoreMetrics.Counter]>([:])
-        private let timers = Mutex<[Key: CoreMetrics.Timer]>([:])
-        private let gauges = Mutex<[Key: CoreMetrics.Gauge]>([:])
-
-        /// The handle already kept for `key` (another thread may have made it first), else `made`, now kept.
-        private static func keep<K: Hashable & Sendable, Handle: Sendable>(_ made: Handle, at key: K, in handles: borrowing Mutex<[K: Handle]>) -> Handle {
-            handles.withLock { kept in
-                if let known = kept[key] { return known }
-                kept[key] = made
+            let made = Channel(name)
+            // Another thread may have made it first: keep the one already kept (both name the same series).
+            return channels.withLock { kept in
+                if let known = kept[name] { return known }
+                kept[name] = made
                 return made
             }
-        }
-
-        func counter(_ label: String, _ channel: String, _ dimension: String? = nil, _ value: String? = nil) -> CoreMetrics.Counter {
-            let key = Key(label: label, channel: channel, dimension: dimension, value: value)
-            if let known = counters.withLock({ $0[key] }) { return known }
-            var dimensions = [("channel", channel)]
-            if let dimension, let value { dimensions.append((dimension, value)) }
-            let made = CoreMetrics.Counter(label: label, dimensions: dimensions)
-            return Self.keep(made, at: key, in: counters)
-        }
-
-        func timer(_ label: String, _ channel: String) -> CoreMetrics.Timer {
-            let key = Key(label: label, channel: channel)
-            if let known = timers.withLock({ $0[key] }) { return known }
-            let made = CoreMetrics.Timer(label: label, dimensions: [("channel", channel)])
-            return Self.keep(made, at: key, in: timers)
-        }
-
-        func gauge(_ label: String, _ channel: String) -> CoreMetrics.Gauge {
-            let key = Key(label: label, channel: channel)
-            if let known = gauges.withLock({ $0[key] }) { return known }
-            let made = CoreMetrics.Gauge(label: label, dimensions: [("channel", channel)])
-            return Self.keep(made, at: key, in: gauges)
         }
     }
 }

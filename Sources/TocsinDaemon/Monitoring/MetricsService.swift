@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import Metrics
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -8,6 +7,7 @@ import Prometheus
 import ServiceLifecycle
 import Synchronization
 import TocsinCore
+import TocsinProtocol
 import TocsinStore
 
 /// Publishes the metrics without opening a port by default: rewrites `metrics_file` atomically every
@@ -19,6 +19,7 @@ final class MetricsService: Service, Sendable {
     private let store: any Store
     private let dispatcher: Dispatcher
     private let heartbeat: HeartbeatService
+    private let verifier: ChainVerifier
     private let group: any EventLoopGroup
     private let logger: Logger
     /// Scrapes served at once; a local process opening more is closed at once (the listener is for one collector).
@@ -27,13 +28,14 @@ final class MetricsService: Service, Sendable {
 
     init(
         registry: PrometheusCollectorRegistry, configuration: ConfigurationHolder, store: any Store, dispatcher: Dispatcher,
-        heartbeat: HeartbeatService, group: any EventLoopGroup, logger: Logger
+        heartbeat: HeartbeatService, verifier: ChainVerifier, group: any EventLoopGroup, logger: Logger
     ) {
         self.registry = registry
         self.configuration = configuration
         self.store = store
         self.dispatcher = dispatcher
         self.heartbeat = heartbeat
+        self.verifier = verifier
         self.group = group
         self.logger = logger
     }
@@ -68,29 +70,55 @@ final class MetricsService: Service, Sendable {
         return registry.emitToBuffer()
     }
 
+    /// The level gauges set at the last rendering, by series. A level not set again (its channel removed by a
+    /// reload, the heartbeat or an `expires:` taken out) is unregistered, so no stale value outlives its cause and
+    /// keeps an alert firing.
+    private let levels = Mutex<[String: Gauge]>([:])
+
     private func refreshLevels() async {
         let config = configuration.current.configuration
         let snapshot = dispatcher.snapshot()
         let now = Date()
-        Gauge(label: "tocsin_deliveries_pending").record(snapshot.pending)
-        Gauge(label: "tocsin_oldest_pending_delivery_seconds").record(snapshot.oldestCreatedAt.map { now.timeIntervalSince($0) } ?? 0)
-        for name in config.channels.keys {
-            Gauge(label: "tocsin_channel_retrying_deliveries", dimensions: [("channel", name)]).record(snapshot.retrying[name]?.deliveries ?? 0)
+        var set: [String: Gauge] = [:]
+        func level(_ family: DaemonMetrics.Family, channel: String? = nil, _ value: Double) {
+            let labels = channel.map { [("channel", $0)] } ?? []
+            let gauge = DaemonMetrics.gauge(family, labels)
+            gauge.set(value)
+            set[family.name + "\u{0}" + (channel ?? "")] = gauge
         }
-        if let head = try? await store.auditHead() { Gauge(label: "tocsin_audit_entries").record(head.seq) }
+        level(DaemonMetrics.rendered, now.timeIntervalSince1970)
+        level(DaemonMetrics.pending, Double(snapshot.pending))
+        level(DaemonMetrics.oldestPending, snapshot.oldestCreatedAt.map { max(0, now.timeIntervalSince($0)) } ?? 0)
+        for name in config.channels.keys {
+            level(DaemonMetrics.retrying, channel: name, Double(snapshot.retrying[name]?.deliveries ?? 0))
+        }
+        if let head = try? await store.auditHead() { level(DaemonMetrics.auditEntries, Double(head.seq)) }
+        level(DaemonMetrics.auditIntact, await auditIntact() ? 1 : 0)
         for channel in config.channels.values {
             guard let expires = channel.expires else { continue }
-            Gauge(label: "tocsin_credential_expiry_timestamp_seconds", dimensions: [("channel", channel.name)])
-                .record(expires.timeIntervalSince1970)
+            level(DaemonMetrics.credentialExpiry, channel: channel.name, expires.timeIntervalSince1970)
         }
         for (channel, expiry) in dispatcher.certificates.withLock({ $0 }) where config.channels[channel] != nil {
-            Gauge(label: "tocsin_certificate_expiry_timestamp_seconds", dimensions: [("channel", channel)]).record(expiry.timeIntervalSince1970)
+            level(DaemonMetrics.certificateExpiry, channel: channel, expiry.timeIntervalSince1970)
         }
         if let schedule = config.monitoring.heartbeat {
             let state = heartbeat.state
-            Gauge(label: "tocsin_heartbeat_ok").record(heartbeat.isHealthy(schedule, now: now) ? 1 : 0)
-            Gauge(label: "tocsin_heartbeat_last_success_timestamp_seconds").record(state.lastSuccessAt?.timeIntervalSince1970 ?? 0)
+            level(DaemonMetrics.heartbeatOK, heartbeat.isHealthy(schedule, now: now) ? 1 : 0)
+            level(DaemonMetrics.heartbeatSuccess, state.lastSuccessAt?.timeIntervalSince1970 ?? 0)
         }
+        let gone = levels.withLock { levels in
+            defer { levels = set }
+            return levels.filter { set[$0.key] == nil }.values
+        }
+        for gauge in gone { DaemonMetrics.registry.unregisterGauge(gauge) }
+    }
+
+    /// What the health check's `audit` line says, as 1 or 0: the head on disk is the one this process left, the
+    /// chain and its checkpoints verify (the verification health reuses for a while: it reads the whole chain).
+    private func auditIntact() async -> Bool {
+        try? await store.checkAuditHead()
+        guard verifier.checkpoints.integrity.problem == nil else { return false }
+        return (try? await verifier.recent())?.intact ?? false
     }
 
     /// Writes beside the target and renames, so the collector never reads half a file.

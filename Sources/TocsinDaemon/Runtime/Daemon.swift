@@ -69,7 +69,7 @@ public enum Daemon {
                 .init(service: checkpoints), .init(service: dispatcher), .init(service: server), .init(service: heartbeat),
                 .init(service: MetricsService(
                     registry: registry, configuration: holder, store: store, dispatcher: dispatcher, heartbeat: heartbeat,
-                    group: eventLoops, logger: logger
+                    verifier: parts.daemon.verifier, group: eventLoops, logger: logger
                 )), .init(service: HangupReloadService(reloader: reloader)),
                 .init(service: SystemdService(
                     notifier: notifier, interval: SystemdNotifier.watchdogInterval(), dispatcher: dispatcher, store: store, logger: logger
