@@ -57,6 +57,12 @@ enum Console {
         return readLine(strippingNewline: true)
     }
 
+    /// `text` cut to `width` characters, with "…" as the last one when something was left out, so that a cut never
+    /// passes for the whole.
+    static func cut(_ text: String, _ width: Int) -> String {
+        text.count <= width ? text : String(text.prefix(width - 1)) + "…"
+    }
+
     static func pad(_ text: String, _ width: Int) -> String {
         text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
     }

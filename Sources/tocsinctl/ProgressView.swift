@@ -49,13 +49,13 @@ final class ProgressView {
             for delivery in list { counts[delivery.state, default: 0] += 1 }
             // What "delivered" means for this service, without the id: "accepted by Twilio" for SMS, "accepted by the
             // mail server" for e-mail (they only queue), from the acceptance of its delivered deliveries.
-            let meaning = list.lazy.compactMap(\.acceptance).first.map { $0.prefix { $0 != "(" }.trimmingCharacters(in: .whitespaces) }
+            let meaning = list.lazy.compactMap { DeliveryText.acceptance($0.acceptance, channelType: $0.channelType, receipt: $0.receipt) }.first.map { $0.prefix { $0 != "(" }.trimmingCharacters(in: .whitespaces) }
             let summary = ["delivered", "sending", "retrying", "pending", "failed", "cancelled"]
                 .compactMap { state in
                     counts[state].map { state == "delivered" && meaning != nil ? "\($0) \(meaning ?? "")" : DeliveryText.count($0, state) }
                 }
                 .joined(separator: ", ")
-            let lastError = list.compactMap(\.lastError).last.map { tr(" — dernière erreur : ", " — last error: ") + $0 } ?? ""
+            let lastError = list.last { $0.lastError != nil }.map { tr(" — dernière erreur : ", " — last error: ") + DeliveryText.error($0) } ?? ""
             return "  \(Console.pad(channel, 20)) \(list.count) \(tr("destinataires : ", "recipients: "))\(summary)\(lastError)"
         }
     }
@@ -176,6 +176,13 @@ enum DeliveryText {
         return OperatorLanguage.current == .fr ? ServiceAnswer.frenchAcceptance(channelType: channelType, id: receipt) ?? acceptance : acceptance
     }
 
+    /// What went wrong, in the operator's language (``ServiceAnswer/frenchError(_:status:channelType:)``).
+    static func error(_ delivery: DeliveryStatus) -> String {
+        guard let english = delivery.lastError else { return "?" }
+        return OperatorLanguage.current == .fr
+            ? ServiceAnswer.frenchError(english, status: delivery.lastStatus, channelType: delivery.channelType) : english
+    }
+
     static func text(_ delivery: DeliveryStatus, now: Date = Date()) -> String {
         let target = delivery.recipient.map { "\(delivery.channel) → \($0)" } ?? delivery.channel
         // The number of the attempt, not a count: "essai 8", "attempt 8".
@@ -200,9 +207,9 @@ enum DeliveryText {
             if let next = delivery.nextAttemptAt {
                 then.append(tr("prochain essai à ", "next try at ") + TimeDisplay.format(next, style: .near, now: now))
             }
-            return "  \(label) \(target) (\(attempts))\(colon)\(delivery.lastError ?? "?")" + (then.isEmpty ? "" : "; " + then.joined(separator: ", "))
+            return "  \(label) \(target) (\(attempts))\(colon)\(error(delivery))" + (then.isEmpty ? "" : "; " + then.joined(separator: ", "))
         case "failed":
-            return "  \(label) \(target) (\(attempts))\(colon)\(delivery.lastError ?? "?")"
+            return "  \(label) \(target) (\(attempts))\(colon)\(error(delivery))"
                 + (delivery.misconfiguration ? tr(" [vérifier la configuration du canal]", " [check the channel's configuration]") : "")
         case "cancelled":
             return "  \(label) \(target)"

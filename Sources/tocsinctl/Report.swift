@@ -88,7 +88,11 @@ enum ReportText {
             table.add([
                 delivery.channel, delivery.recipient ?? "—", DeliveryText.word(delivery.state).uppercased(), "\(delivery.attempts)", first,
                 Elapsed.text(delivery.timeToDeliverMillis),
-                (delivery.lastError.map { String($0.prefix(70)) } ?? "")
+                (delivery.lastError.map { english in
+                    let said = OperatorLanguage.current == .fr
+                        ? ServiceAnswer.frenchError(english, status: delivery.attemptLog.last?.httpStatus, channelType: delivery.channelType) : english
+                    return Console.cut(said, 70)
+                } ?? "")
                     + (delivery.misconfiguration ? tr(" (erreur de configuration)", " (misconfiguration)") : ""),
             ])
         }
@@ -142,7 +146,7 @@ enum ReportText {
                 : tr("ROMPUE à l'entrée ", "BROKEN at entry ") + "\(chain.brokenSeq ?? 0): \(chain.problem ?? "?")"))
         var audit = TextTable()
         for entry in report.audit {
-            audit.add(["\(entry.seq)", TimeDisplay.format(entry.time), entry.kind, String(entry.detail.prefix(110))])
+            audit.add(["\(entry.seq)", TimeDisplay.format(entry.time), entry.kind, Console.cut(entry.detail, 110)])
         }
         for line in audit.lines() { Swift.print(line) }
     }
@@ -150,8 +154,8 @@ enum ReportText {
     /// `#2 at +1.2 s (09:26:16): retrying, HTTP 500, answer took 5 ms`: the answer's time said as such, never
     /// to be read as a delay before the next try.
     static func attemptText(_ attempt: ReportAttempt, channelType: String?, start: Date) -> String {
-        let answer = attempt.httpStatus.map { ", " + ServiceAnswer.label($0, channelType: channelType) } ?? attempt.error.map { ", " + String($0.prefix(60)) } ?? ""
-        return "#\(attempt.number) " + tr("à", "at") + " +\(Elapsed.text(attempt.offsetMillis)) (\(TimeDisplay.format(attempt.at, style: .near, now: start))): "
+        let answer = attempt.httpStatus.map { ", " + ServiceAnswer.label($0, channelType: channelType) } ?? attempt.error.map { ", " + Console.cut($0, 60) } ?? ""
+        return "#\(attempt.number) " + tr("à", "at") + " +\(Elapsed.text(attempt.offsetMillis)) (\(TimeDisplay.format(attempt.at, style: .near, now: start)))" + tr(" : ", ": ")
             + DeliveryText.word(attempt.outcome) + answer
             + tr(", réponse en \(attempt.latencyMillis) ms", ", answer took \(attempt.latencyMillis) ms")
             + (attempt.receipt.map { ", id \($0)" } ?? "")

@@ -129,7 +129,7 @@ struct ResendScreen {
         ))
         for delivery in result.deliveries.prefix(10) {
             let attempts = Plural.tr(delivery.attempts, fr: ("tentative", "tentatives"), en: ("attempt", "attempts"))
-            Console.note("  \(delivery.recipient.map { "\($0) " } ?? "")(\(delivery.id), \(attempts)): \(delivery.lastError ?? tr("échec", "failed"))")
+            Console.note("  \(delivery.recipient.map { "\($0) " } ?? "")(\(delivery.id), \(attempts)): \(delivery.lastError == nil ? tr("échec", "failed") : DeliveryText.error(delivery))")
         }
         if result.deliveries.count > 10 { Console.note(tr("  … et \(result.deliveries.count - 10) de plus", "  … and \(result.deliveries.count - 10) more")) }
         Console.note(tr(

@@ -76,3 +76,38 @@ struct OperatorTextTests {
         #expect(OperatorText.describe(full, in: .fr).hasPrefix("Disque plein, rien n'a été enregistré — détail en anglais : the incident"))
     }
 }
+
+/// A delivery's error in French: by the answer's code and the channel's type, the service's own words kept.
+struct FrenchDeliveryErrorTests {
+    @Test(arguments: [
+        ("HTTP 500", 500, "webhook", "HTTP 500"),
+        ("HTTP 404: the endpoint does not exist (any more); check the channel's URL — service answered: {\"error\":\"gone\"}", 404, "slack",
+         "HTTP 404 : le point d'accès n'existe pas (ou plus) ; vérifiez l'URL du canal — le service a répondu : {\"error\":\"gone\"}"),
+        ("HTTP 401: the service refused our credentials; check the channel's token or secret", 401, "twilio-sms",
+         "HTTP 401 : le service a refusé nos identifiants ; vérifiez le jeton ou le secret du canal"),
+        ("HTTP 301: the endpoint redirects; configure its final URL", 301, nil, "HTTP 301 : le point d'accès redirige ; configurez son URL finale"),
+        ("HTTP 422: the service rejected the request; check the channel's configuration", 422, "teams",
+         "HTTP 422 : le service a rejeté la requête ; vérifiez la configuration du canal"),
+        ("HTTP 200 without Slack's 'ok': the URL does not look like a Slack incoming webhook; check the channel's url", 200, "slack",
+         "HTTP 200, mais pas la réponse attendue du service (détail en anglais : HTTP 200 without Slack's 'ok': the URL does not look like a Slack incoming webhook; check the channel's url)"),
+        ("554 5.7.1 relay denied", 554, "email", "SMTP 554 (détail en anglais : 554 5.7.1 relay denied)"),
+        ("timed out after 10 s", nil, "webhook", "détail en anglais : timed out after 10 s"),
+    ] as [(String, Int?, String?, String)])
+    func saidByCode(english: String, status: Int?, type: String?, french: String) {
+        #expect(ServiceAnswer.frenchError(english, status: status, channelType: type) == french)
+    }
+
+    @Test func anSMTPReplyIsNotHTTP() {
+        #expect(ServiceAnswer.label(250, channelType: "email") == "SMTP 250")
+        #expect(ServiceAnswer.label(250, channelType: nil) == "HTTP 250")
+        #expect(ServiceAnswer.heading(channelTypes: ["email", "email"]) == "SMTP")
+        #expect(ServiceAnswer.heading(channelTypes: ["email", "slack"]) == "HTTP/SMTP")
+    }
+
+    @Test func everyAcceptanceHasFrenchWordsStartingWithTheirVerb() {
+        #expect(ServiceAnswer.frenchAcceptance(channelType: "twilio-sms", id: "SM1") == "accepté par Twilio (SM1)")
+        #expect(ServiceAnswer.frenchAcceptance(channelType: "email", id: nil) == "accepté par le serveur de courriel (aucun identifiant de file rendu)")
+        #expect(ServiceAnswer.frenchAcceptance(channelType: "webhook", id: nil) == nil)
+        #expect(ServiceAnswer.frenchAcceptance(channelType: "x", id: "9") == "publié sur X (publication 9)")
+    }
+}

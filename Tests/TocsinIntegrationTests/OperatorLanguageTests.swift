@@ -321,3 +321,23 @@ extension OperatorLanguageTests {
         #expect(!unreachable.stderr.contains("no socket there"), "\(unreachable)")
     }
 }
+
+extension OperatorLanguageTests {
+    /// A channel that answers 404 with its own words: the progress line and the report say it in French by the
+    /// code, with the service's words kept as they came.
+    @Test func aFailingChannelIsSaidInFrenchByItsCode() async throws {
+        let bed = try await TestBed(plan: ["/gone": [["status": 404, "body": "{\"error\":\"no such hook\"}"]]]) { receiver in
+            TestConfig(channels: [.init("ops", url: receiver.url("/ops")), .init("gone", url: receiver.url("/gone"))])
+        }
+        defer { bed.tearDown() }
+        let drill = try await Self.ctl(bed, ["drill", "evacuation", "--set", "building=Pavillon A", "--yes", "--lang", "fr"], locale: [:])
+        #expect(drill.status == 1, "\(drill)")
+        #expect(drill.stdout.contains("gone (essai 1) : HTTP 404 : le point d'accès n'existe pas (ou plus) ; vérifiez l'URL du canal — le service a répondu : "),
+                "\(drill.stdout)")
+        #expect(drill.stdout.contains("no such hook"), "the service's own words: \(drill.stdout)")
+        #expect(!drill.stdout.contains("does not exist") && !drill.stdout.contains("service answered"), "\(drill.stdout)")
+        let incident = try #require(drill.stdout.split(separator: " ").first { $0.hasPrefix("2026") || $0.hasPrefix("2027") }.map(String.init))
+        let report = try await Self.ctl(bed, ["report", incident, "--lang", "fr"], locale: [:])
+        #expect(report.stdout.contains("HTTP 404 : le point d'accès n'existe pas (ou plus) ; vérifiez l'URL d…"), "cut with an ellipsis: \(report.stdout)")
+    }
+}

@@ -2,6 +2,7 @@ import DequeModule
 import Foundation
 import HeapModule
 import TocsinCore
+import TocsinProtocol
 
 /// The delivery scheduler and state machine, as a value: no I/O, no locks, time from a `Clock`.
 ///
@@ -175,7 +176,7 @@ struct DeliveryScheduler<C: Clock<Duration>> {
             reason = why
             next.lastError = why
         }
-        if let answer = result.answer, let text = next.lastError { next.lastError = "\(text) — service answered: \(answer)" }
+        if let answer = result.answer, let text = next.lastError { next.lastError = text + ServiceAnswer.answeredSeparator + answer }
         if next.state == .retrying, cancelRequested.remove(id) != nil {
             move(&next, to: .cancelled)
             next.nextAttemptAt = nil
