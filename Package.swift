@@ -43,6 +43,12 @@ let package = Package(
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
+        // C shim over libxmlsec1 (OpenSSL backend) for the XML Signature of CAP alerts; no logic.
+        .systemLibrary(
+            name: "CXMLSec",
+            pkgConfig: "xmlsec1-openssl",
+            providers: [.apt(["libxmlsec1-dev"])]
+        ),
         // Pure domain: templates, rendering, retry policy, delivery state machine, audit hashing. No I/O.
         .target(
             name: "TocsinCore",
@@ -54,10 +60,11 @@ let package = Package(
             ],
             swiftSettings: librarySettings
         ),
-        // YAML config and template loading with file/line diagnostics and lint.
+        // YAML config and template loading with file/line diagnostics and lint. CXMLSec: the `cap:` key is loaded
+        // (and checked against its certificate) here, like the audit key, so a bad one is a config error.
         .target(
             name: "TocsinConfig",
-            dependencies: ["TocsinCore", "Yams"],
+            dependencies: ["TocsinCore", "Yams", "CXMLSec"],
             swiftSettings: librarySettings
         ),
         // Durable state and the audit chain (SQLite through GRDB).

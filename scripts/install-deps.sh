@@ -11,7 +11,9 @@ set -euo pipefail
 # chromium-driver: chromedriver, through which Selenium drives the headless Chromium that measures the HTML report.
 # postgresql: the server binaries (/usr/lib/postgresql/15/bin: initdb, postgres, pg_ctl) the PostgreSQL store's tests
 # start their own throwaway servers with (TocsinTestSupport/PostgresServer.swift); Debian's cluster is not used.
-apt_packages=(libcurl4-openssl-dev libsqlite3-dev sqlite3 python3 python3-jsonschema nodejs util-linux libxml2-utils nginx-light curl chromium chromium-driver systemd openssl man-db postgresql)
+# libxmlsec1-dev: XML Signature of CAP alerts (Sources/CXMLSec; it brings libxmlsec1-openssl, what tocsind needs at run
+# time). xmlsec1: the command-line verifier the tests check signed alerts with, independently of Tocsin's signer.
+apt_packages=(libcurl4-openssl-dev libsqlite3-dev sqlite3 python3 python3-jsonschema nodejs util-linux libxml2-utils nginx-light curl chromium chromium-driver systemd openssl man-db postgresql libxmlsec1-dev libxmlsec1-openssl xmlsec1)
 missing=()
 for package in "${apt_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -61,5 +63,9 @@ pip_need "import prometheus_client" "prometheus_client==0.26.0" "the prometheus_
 # Selenium drives Chromium (through Debian's chromedriver, never a downloaded one) to measure the HTML report at a
 # desktop and a phone width (scripts/html-layout-check.py). 4.51.0: the newest whose dependencies resolve here.
 pip_need "import selenium" "selenium==4.51.0" "the Selenium WebDriver client"
+# The WMO's CAP validator (schema, then the XML Signature, strict) and the Atom parser that reads the CAP feed: the
+# outside checks of signed CAP alerts (Tests/TocsinIntegrationTests/SignedCAPTests.swift).
+pip_need "import capvalidator" "capvalidator==0.1.0.dev4" "the capvalidator CAP validator"
+pip_need "import feedparser" "feedparser==6.0.14" "the feedparser Atom parser"
 
 command -v swift >/dev/null || { echo "install-deps: swift is not on PATH (Swift 6.2 or later is needed)" >&2; exit 1; }

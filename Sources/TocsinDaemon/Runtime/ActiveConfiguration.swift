@@ -22,7 +22,9 @@ struct ActiveConfiguration: Sendable {
         var unavailable: [String: String] = [:]
         for (name, definition) in configuration.channels {
             do {
-                endpoints[name] = try ChannelEndpoints.make(definition, defaultTimeout: configuration.delivery.timeout)
+                endpoints[name] = try ChannelEndpoints.make(
+                    definition, defaultTimeout: configuration.delivery.timeout, capSigner: configuration.cap?.signer
+                )
             } catch {
                 unavailable[name] = error.message
             }

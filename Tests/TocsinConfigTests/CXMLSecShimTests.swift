@@ -1,0 +1,29 @@
+import Foundation
+import Testing
+import TocsinTestSupport
+
+/// SwiftPM drops the `-D` flags of `pkg-config --cflags xmlsec1-openssl` ("prohibited flag(s)"), so
+/// Sources/CXMLSec/shim.h repeats them; they set the library's types (XMLSEC_NO_SIZE_T: `xmlSecSize` is
+/// `unsigned int`), and a mismatch would compile and then pass sizes of the wrong width. This keeps them in step.
+struct CXMLSecShimTests {
+    /// xmlsec1-openssl.pc wherever Debian puts it (its folder is per architecture).
+    static func pcFile() -> String? {
+        let folders = ["/usr/lib/pkgconfig", "/usr/share/pkgconfig"]
+            + ((try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib")) ?? []).map { "/usr/lib/\($0)/pkgconfig" }
+        return folders.map { "\($0)/xmlsec1-openssl.pc" }.first(where: FileManager.default.fileExists(atPath:))
+    }
+
+    @Test func theShimDefinesWhatPkgConfigGivesTheLibrary() throws {
+        let pc = try String(contentsOfFile: try #require(Self.pcFile(), "libxmlsec1-dev is not installed"), encoding: .utf8)
+        let cflags = try #require(pc.split(separator: "\n").first { $0.hasPrefix("Cflags:") })
+        let defines = cflags.split(separator: " ").filter { $0.hasPrefix("-D") }.map { flag -> (String, String) in
+            let parts = flag.dropFirst(2).split(separator: "=", maxSplits: 1)
+            return (String(parts[0]), parts.count > 1 ? String(parts[1]) : "1")
+        }
+        #expect(defines.map(\.0).contains("XMLSEC_NO_SIZE_T"), "\(cflags)")
+        let shim = try String(contentsOf: PackagePaths.root.appendingPathComponent("Sources/CXMLSec/shim.h"), encoding: .utf8)
+        for (name, value) in defines {
+            #expect(shim.contains("#define \(name) \(value)\n"), "shim.h must `#define \(name) \(value)` as pkg-config says: \(cflags)")
+        }
+    }
+}
