@@ -21,6 +21,7 @@ public enum AdminMethod: String, Sendable, CaseIterable, Codable {
     case channelTest = "channel.test"
     case backup = "daemon.backup"
     case health = "daemon.health"
+    case languages = "daemon.languages"
 
     /// The notification method of `incident.watch`'s live events.
     public static let deliveryEvent = "delivery.event"
@@ -39,6 +40,8 @@ public enum AdminMethod: String, Sendable, CaseIterable, Codable {
         case .auditLog, .auditVerify, .auditExport: ["auditor"]
         // Monitoring checks run as a service user (nagios, prometheus) that needs nothing else.
         case .health: ["operator", "approver", "auditor", "monitor"]
+        // The CLI asks it to choose the operator's language when neither --lang nor the locale decides.
+        case .languages: ["operator", "approver", "auditor", "monitor"]
         }
     }
 }

@@ -29,6 +29,7 @@ public enum AdminCall {
     public static let reload = RPCMethod<EmptyParams, ReloadResult>(.reload)
     public static let backup = RPCMethod<BackupParams, BackupResult>(.backup)
     public static let health = RPCMethod<EmptyParams, HealthReport>(.health)
+    public static let languages = RPCMethod<EmptyParams, [String]>(.languages)
     public static let channelList = RPCMethod<EmptyParams, [ChannelInfo]>(.channelList)
     public static let channelTest = RPCMethod<ChannelParams, IncidentStatus>(.channelTest)
 }

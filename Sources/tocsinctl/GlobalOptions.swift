@@ -23,7 +23,10 @@ struct GlobalOptions: ParsableArguments {
         if let lang, OperatorLanguage(rawValue: lang.lowercased()) == nil {
             throw ValidationError(tr("--lang prend fr ou en (reçu « \(lang) »)", "--lang takes fr or en (got '\(lang)')"))
         }
-        OperatorLanguage.decide(OperatorLanguage.resolve(flag: lang, environment: ProcessInfo.processInfo.environment) ?? .fr)
+        let named = OperatorLanguage.resolve(flag: lang, environment: ProcessInfo.processInfo.environment)
+        OperatorLanguage.decide(named ?? .fr)
+        // --json says nothing to a person: no need to ask the daemon for the organisation's language.
+        OperatorLanguage.leaveToOrganisation(named == nil && !json)
         TimeDisplay.useUTC(utc)
     }
 
@@ -55,7 +58,9 @@ struct GlobalOptions: ParsableArguments {
 
     func connect() throws -> AdminClient {
         do {
-            return try AdminClient(socketPath: socketPath)
+            let client = try AdminClient(socketPath: socketPath)
+            OperatorLanguage.fromDaemon(client)
+            return client
         } catch {
             throw Failure(error)
         }

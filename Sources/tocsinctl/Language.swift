@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TocsinClient
 import TocsinProtocol
 
 /// The language this operator reads: French or English (issue 16, item 2).
@@ -47,6 +48,21 @@ extension OperatorLanguage {
     /// Sets the language of this run (at start-up, and again once the daemon named the organisation's language when
     /// neither the flag nor the environment decided).
     static func decide(_ language: OperatorLanguage) { chosen.withLock { $0 = language } }
+
+    /// Marks this run's language as left to the organisation's (neither the flag nor the environment named one);
+    /// ``fromDaemon(_:)`` then asks once.
+    static func leaveToOrganisation(_ undecided: Bool) { organisationDecides.withLock { $0 = undecided } }
+
+    /// Once per run, when neither the flag nor the environment decided: the organisation's first language, as the
+    /// daemon reports it (`daemon.languages`). An older daemon, a refusal or a language other than French or
+    /// English leaves French.
+    static func fromDaemon(_ client: AdminClient) {
+        guard organisationDecides.withLock({ undecided in defer { undecided = false }; return undecided }) else { return }
+        guard let first = (try? client.call(AdminCall.languages, EmptyParams()))?.first?.lowercased() else { return }
+        decide(first.hasPrefix("en") ? .en : .fr)
+    }
+
+    private static let organisationDecides = Mutex(false)
 
     // A process-wide setting read by every screen; a Mutex keeps it safe under strict concurrency. Initialised on
     // first use, which is ArgumentParser reading the first `CommandConfiguration`: help is already in the right

@@ -341,3 +341,32 @@ extension OperatorLanguageTests {
         #expect(report.stdout.contains("HTTP 404 : le point d'accès n'existe pas (ou plus) ; vérifiez l'URL d…"), "cut with an ellipsis: \(report.stdout)")
     }
 }
+
+extension OperatorLanguageTests {
+    /// Neither --lang nor the locale names a language (Debian's C.UTF-8, or nothing set): the organisation's first
+    /// language, as the daemon reports it, decides; --lang and a named locale still beat it.
+    @Test func theOrganisationsFirstLanguageDecidesWhenNothingElseDoes() async throws {
+        let bed = try await TestBed { receiver in TestConfig(channels: [.init("ops", url: receiver.url("/ops"))]) }
+        defer { bed.tearDown() }
+        let frenchFirst = try await Self.ctl(bed, ["status"], locale: ["LANG": "C.UTF-8"])
+        #expect(frenchFirst.status == 0 && frenchFirst.stdout.contains("Journal d'audit :"), "\(frenchFirst)")
+
+        let config = try String(contentsOfFile: bed.daemon.configPath, encoding: .utf8)
+        try config.replacingOccurrences(of: "languages: [fr, en]", with: "languages: [en, fr]")
+            .write(toFile: bed.daemon.configPath, atomically: true, encoding: .utf8)
+        #expect(try await bed.daemon.ctl("reload").status == 0)
+
+        for locale in [["LANG": "C.UTF-8"], [:], ["LC_ALL": "POSIX"]] {
+            let english = try await Self.ctl(bed, ["status"], locale: locale)
+            #expect(english.status == 0 && english.stdout.contains("Audit log:"), "\(locale): \(english)")
+        }
+        let refused = try await Self.ctl(bed, ["send", "evacuation", "--set", "building=Pavillon A", "--yes"], locale: [:])
+        #expect(refused.status == 4 && refused.stderr.contains("template 'evacuation' is not approved"), "the daemon's refusals too: \(refused)")
+        let named = try await Self.ctl(bed, ["status"], locale: ["LANG": "fr_CA.UTF-8"])
+        #expect(named.stdout.contains("Journal d'audit :"), "a French locale beats the organisation's: \(named)")
+        let flag = try await Self.ctl(bed, ["status", "--lang", "fr"], locale: ["LANG": "C.UTF-8"])
+        #expect(flag.stdout.contains("Journal d'audit :"), "\(flag)")
+        let json = try await Self.ctl(bed, ["status", "--json"], locale: [:])
+        #expect(json.status == 0 && json.stdout.hasPrefix("{"), "\(json)")
+    }
+}

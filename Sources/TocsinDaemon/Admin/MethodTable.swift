@@ -160,3 +160,4 @@ extension TemplateSummary: EncodableResult {}
 extension AuditRecordDTO: EncodableResult {}
 extension IncidentReport: EncodableResult {}
 extension AuditExportPage: EncodableResult {}
+extension String: EncodableResult {}

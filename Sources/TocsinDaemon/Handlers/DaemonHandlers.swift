@@ -20,6 +20,7 @@ struct DaemonHandlers: Sendable {
     func register(in table: inout MethodTable) {
         table.on(AdminCall.daemonStatus) { _ async throws(DaemonError) in try await status() }
         table.on(AdminCall.health) { _ async throws(DaemonError) in await health() }
+        table.on(AdminCall.languages) { _ async throws(DaemonError) in configuration.current.configuration.organization.languages }
         table.on(AdminCall.reload, auditsRequest: true) { context async throws(DaemonError) in
             try await reloader.reload(caller: context.principal, requestAudit: context.requestAudit)
         }
