@@ -102,7 +102,7 @@ install: release man
 
 install-files:
 	install -d "$(DESTDIR)$(PREFIX)/bin" "$(DESTDIR)$(UNITDIR)" "$(DESTDIR)$(PREFIX)/lib/sysusers.d" \
-		"$(DESTDIR)$(PREFIX)/lib/tmpfiles.d" "$(DESTDIR)$(PREFIX)/share/doc/tocsin/runbooks" \
+		"$(DESTDIR)$(PREFIX)/lib/tmpfiles.d" "$(DESTDIR)$(PREFIX)/share/doc/tocsin/runbooks" "$(DESTDIR)$(PREFIX)/share/doc/tocsin/monitoring" \
 		"$(DESTDIR)$(PREFIX)/share/bash-completion/completions" "$(DESTDIR)$(PREFIX)/share/zsh/vendor-completions" \
 		"$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d" "$(DESTDIR)$(SYSCONFDIR)/tocsin/templates" \
 		"$(DESTDIR)$(SYSCONFDIR)/tocsin/recipients"
@@ -112,6 +112,8 @@ install-files:
 	install -m 0644 systemd/tocsin.sysusers "$(DESTDIR)$(PREFIX)/lib/sysusers.d/tocsin.conf"
 	install -m 0644 systemd/tocsin.tmpfiles "$(DESTDIR)$(PREFIX)/lib/tmpfiles.d/tocsin.conf"
 	install -m 0644 runbooks/*.md "$(DESTDIR)$(PREFIX)/share/doc/tocsin/runbooks/"
+	@# The example alerting rules runbooks/monitoring.md points to, beside it as in the source tree.
+	install -m 0644 monitoring/* "$(DESTDIR)$(PREFIX)/share/doc/tocsin/monitoring/"
 	@# Completions from the installed binary itself; an empty script (a binary that cannot run here) fails the install.
 	"$(INSTALL_BIN_DIR)/tocsinctl" --generate-completion-script bash > "$(DESTDIR)$(PREFIX)/share/bash-completion/completions/tocsinctl"
 	"$(INSTALL_BIN_DIR)/tocsinctl" --generate-completion-script zsh > "$(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_tocsinctl"

@@ -19,7 +19,7 @@ import TocsinTestSupport
             "usr/local/bin/tocsind", "usr/local/bin/tocsinctl", "usr/local/lib/systemd/system/tocsind.service",
             "usr/local/lib/systemd/system/tocsind.socket", "usr/local/lib/sysusers.d/tocsin.conf",
             "usr/local/lib/tmpfiles.d/tocsin.conf", "usr/local/share/bash-completion/completions/tocsinctl",
-            "usr/local/share/doc/tocsin/runbooks/README.md", "etc/tocsin/templates/evacuation.yaml",
+            "usr/local/share/doc/tocsin/runbooks/README.md", "usr/local/share/doc/tocsin/monitoring/tocsin-alerts.yml", "etc/tocsin/templates/evacuation.yaml",
         ] {
             #expect(FileManager.default.fileExists(atPath: stage.file(file)), "installed \(file)")
         }
