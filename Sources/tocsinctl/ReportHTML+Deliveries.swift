@@ -113,12 +113,17 @@ extension ReportHTML {
         return "\(esc(said)), \(state(attempt.outcome))"
     }
 
-    static func state(_ state: String) -> String {
+    /// A delivery's or attempt's state in both languages, as plain text ("nouvel essai / retrying").
+    static func stateText(_ state: String) -> String {
         let words = [
             "delivered": "livré / delivered", "failed": "échec / failed", "retrying": "nouvel essai / retrying",
             "pending": "en attente / pending", "sending": "envoi / sending", "cancelled": "annulé / cancelled",
         ]
-        let text = esc(words[state] ?? state)
+        return words[state] ?? state
+    }
+
+    static func state(_ state: String) -> String {
+        let text = esc(stateText(state))
         return state == "failed" ? "<span class=\"missed\">\(text)</span>" : text
     }
 

@@ -58,7 +58,12 @@ struct TimelineSVG {
                     let color = ["delivered": "#2e7d32", "retrying": "#f57c00", "failed": "#d32f2f"][attempt.outcome] ?? "#777"
                     let answer = attempt.httpStatus.map { ServiceAnswer.label($0, channelType: delivery.channelType) } ?? attempt.error ?? ""
                     svg += "<circle class=\"attempt \(ReportHTML.esc(attempt.outcome))\" cx=\"\(fmt(x(attempt.offsetMillis + attempt.latencyMillis)))\" cy=\"\(fmt(y))\" r=\"6\" fill=\"\(color)\">"
-                    svg += "<title>\(ReportHTML.esc("\(delivery.recipient ?? name) #\(attempt.number): \(attempt.outcome) \(answer) +\(Elapsed.text(attempt.offsetMillis + attempt.latencyMillis))"))</title></circle>\n"
+                    // "#2 — nouvel essai / retrying, HTTP 500, answered at +4 ms": the time is when the answer came,
+                    // from the trigger, never a delay.
+                    let when = Elapsed.text(attempt.offsetMillis + attempt.latencyMillis)
+                    let said = "\(delivery.recipient ?? name) #\(attempt.number) — \(ReportHTML.stateText(attempt.outcome))"
+                        + (answer.isEmpty ? "" : ", \(answer)") + ", réponse à +\(when) / answered at +\(when)"
+                    svg += "<title>\(ReportHTML.esc(said))</title></circle>\n"
                 }
             }
             svg += "</g>\n"

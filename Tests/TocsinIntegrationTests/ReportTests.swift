@@ -111,6 +111,8 @@ struct ReportTests {
         let html = try String(contentsOfFile: path, encoding: .utf8)
         #expect(html.hasPrefix("<!DOCTYPE html>"))
         #expect(html.contains("<svg"))
+        // Each point of the chart says what the time is: when the answer came, from the trigger.
+        #expect(html.contains(", réponse à +") && html.contains(" / answered at +"), "\(html)")
         for channel in ["bad", "slow", "fast"] { #expect(html.contains("data-channel=\"\(channel)\"")) }
         #expect(html.contains("class=\"objective\""), "the objective line is drawn")
         #expect(html.contains("Canal / Channel"))
