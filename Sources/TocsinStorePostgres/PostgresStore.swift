@@ -2,7 +2,7 @@ import Foundation
 public import Logging
 public import PostgresNIO
 import Synchronization
-public import TocsinCore
+import TocsinCore
 public import TocsinStore
 
 /// The `Store` on PostgreSQL, for several `tocsind` nodes sharing one database (DESIGN.md "Several machines").
@@ -157,11 +157,5 @@ public final class PostgresStore: Store {
         headMoves.withLock { $0.count += 1; $0.last = found }
         onHeadMoved.withLock { $0 }?(found)
         logger.warning("audit head moved", metadata: ["audit.found": "\(current.seq)", "audit.recorded": "\(recorded.seq)"])
-    }
-
-    // MARK: Not yet on PostgreSQL
-
-    public func backup(to path: String) async throws(StoreError) -> AuditHead {
-        throw StoreError(.other, "not yet implemented on PostgreSQL: backup (use pg_dump meanwhile)")
     }
 }

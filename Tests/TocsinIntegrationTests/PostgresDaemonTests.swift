@@ -89,6 +89,62 @@ struct PostgresDaemonTests {
         }
     }
 
+    /// `tocsinctl backup` on a PostgreSQL node exports one snapshot into a SQLite file, which is a working state: a
+    /// daemon on SQLite started on it lists the incident and verifies the same chain, up to the entry the backup named.
+    @Test func aBackupOnPostgreSQLIsASQLiteStateAnotherDaemonRunsOn() async throws {
+        try await withDatabase { server, database in
+            let bed = try await TestBed { receiver in
+                var config = TestConfig(channels: [.init("ops", url: receiver.url("/ops"))])
+                config.storage = TestConfig.PostgresStorage(server: server, database: database)
+                return config
+            }
+            defer { bed.tearDown() }
+            #expect(try await bed.daemon.ctl("templates", "approve", "evacuation", "--yes").status == 0)
+            let send = try await bed.daemon.ctl(arguments: ["send", "evacuation", "--set", "building=Pavillon B", "--yes", "--json"])
+            let incident = try #require(send.jsonLines.first?["incident"] as? String, "\(send)")
+            _ = try await bed.daemon.waitForFinish(incident)
+
+            let backup = try await bed.daemon.ctl("backup", "--json")
+            #expect(backup.status == 0, "\(backup)\n\(bed.daemon.log())")
+            let answer = try #require(try JSONSerialization.jsonObject(with: Data(backup.stdout.utf8)) as? [String: Any], "\(backup)")
+            let path = try #require(answer["path"] as? String)
+            let seq = try #require(answer["auditHeadSeq"] as? Int)
+            #expect(path.hasPrefix(bed.directory.file("state/backups/")) && path.hasSuffix(".db"), "\(path)")
+            let mode = (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int) ?? 0
+            #expect(mode == 0o600)
+            let audited = try await server.psql("SELECT count(*) FROM audit WHERE kind = 'daemon.backup'", database: database)
+            #expect(audited == "1", "the backup is in the cluster's audit log")
+
+            // The export's chain is the cluster's, hash for hash, up to the entry the backup named.
+            let exported = try await runCommand("/usr/bin/sqlite3", [path, "SELECT hash FROM audit WHERE seq = \(seq)"])
+            #expect(exported.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == answer["auditHeadHash"] as? String)
+            #expect(try await server.psql("SELECT hash FROM audit WHERE seq = \(seq)", database: database) == answer["auditHeadHash"] as? String)
+
+            // A second daemon, on SQLite, on a copy of the export as its state database.
+            let restored = try TemporaryDirectory()
+            let config = TestConfig(channels: [.init("ops", url: bed.receiver.url("/ops"))])
+            let configPath = try config.write(to: restored)
+            try FileManager.default.createDirectory(atPath: restored.file("state"), withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: path, toPath: restored.file("state/tocsin.db"))
+            let daemon = DaemonProcess(directory: restored, configPath: configPath)
+            try await daemon.start()
+            defer {
+                daemon.signal(SIGKILL)
+                daemon.whenExited { restored.remove() }
+            }
+            let verify = try await daemon.ctl("audit", "verify", "--json")
+            #expect(verify.status == 0, "\(verify)")
+            let verified = try #require(try JSONSerialization.jsonObject(with: Data(verify.stdout.utf8)) as? [String: Any], "\(verify)")
+            #expect(verified["intact"] as? Bool == true)
+            #expect((verified["checked"] as? Int ?? 0) > seq, "the export's \(seq) entries, then the restored daemon's start: \(verified)")
+            let status = try await daemon.ctl("status", "--json")
+            #expect(status.stdout.contains(incident), "\(status.stdout)")
+            let report = try await daemon.ctl("report", incident, "--json")
+            #expect(report.status == 0, "\(report)")
+            #expect(bed.receiver.requests(path: "/ops").count == 1, "the restored daemon sent nothing again")
+        }
+    }
+
     @Test func aDaemonWhoseDatabaseServerDoesNotAnswerRefusesToStartAndSaysWhere() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
