@@ -6,54 +6,6 @@ import TocsinTestSupport
 
 /// Schema v3: one payload row per distinct body of an incident, and databases of earlier releases keep every payload.
 struct SharedPayloadTests {
-    @Test func channelsWithTheSameBodyShareOneRowAndEachReadsItsOwn() async throws {
-        let folder = try StoreFolder()
-        defer { folder.remove() }
-        let store = try SQLiteStore(path: folder.database)
-        let incident = Records.incident("20261123-SHARED")
-        let other = PayloadRecord(incidentID: incident.id, channel: "sms", contentType: "application/x-www-form-urlencoded", body: Data("Body=EVACUATE".utf8))
-        let payloads = (1...100).map { Records.payload(incident.id, channel: "c\($0)") } + [other]
-        let deliveries = (1...100).map { Records.delivery("msg_\($0)", incident: incident.id, channel: "c\($0)") }
-            + [Records.delivery("msg_sms1", incident: incident.id, channel: "sms", recipient: "+15145550001"),
-               Records.delivery("msg_sms2", incident: incident.id, channel: "sms", recipient: "+15145550002")]
-        try await store.commit(StoreWrite(incidents: [incident], payloads: payloads, deliveries: deliveries, audit: [Records.event(incident.id)]))
-
-        #expect(try await folder.sqlite("SELECT count(*) FROM payload") == "2", "100 identical webhook bodies and one SMS form")
-        let keys = Set(payloads.map { PayloadKey(incidentID: $0.incidentID, channel: $0.channel) })
-        let stored = try await store.payloads(for: keys)
-        #expect(stored.count == 101)
-        for payload in payloads {
-            #expect(stored[PayloadKey(incidentID: incident.id, channel: payload.channel)] == payload)
-        }
-        #expect(Set(try await store.deliveries(ofIncident: incident.id)) == Set(deliveries))
-        #expect(try await folder.sqlite("PRAGMA foreign_key_check").isEmpty)
-    }
-
-    @Test func aDeliveryWithoutAPayloadIsRefusedAndNothingOfItsBatchIsStored() async throws {
-        let folder = try StoreFolder()
-        defer { folder.remove() }
-        let store = try SQLiteStore(path: folder.database)
-        let incident = Records.incident("20261123-NOBODY")
-        let write = StoreWrite(
-            incidents: [incident], payloads: [Records.payload(incident.id, channel: "ops")],
-            deliveries: [Records.delivery("msg_ops", incident: incident.id), Records.delivery("msg_x", incident: incident.id, channel: "x")],
-            audit: [Records.event(incident.id)]
-        )
-        await #expect(throws: StoreError.self) { try await store.commit(write) }
-        #expect(try await store.incident(incident.id) == nil)
-        #expect(try await store.auditHead() == .empty)
-    }
-
-    @Test func aLaterDeliveryOfAChannelUsesTheChannelsStoredPayload() async throws {
-        let folder = try StoreFolder()
-        defer { folder.remove() }
-        let store = try SQLiteStore(path: folder.database)
-        try await store.commit(Records.send("20261123-LATER1", delivery: "msg_first"))
-        try await store.commit(StoreWrite(deliveries: [Records.delivery("msg_again", incident: "20261123-LATER1")]))
-        let stored = try await store.payloads(for: [PayloadKey(incidentID: "20261123-LATER1", channel: "ops")])
-        #expect(stored.first?.value == Records.payload("20261123-LATER1"))
-        #expect(try await folder.sqlite("SELECT group_concat(payload) FROM delivery") == "1,1")
-    }
 
     /// The database of release 98aadc0 (schema v1: one payload row per channel) through v2 and v3: every delivery
     /// keeps its channel's exact bytes, nothing is merged or dropped, the foreign keys hold and the chain verifies.
