@@ -67,6 +67,11 @@ static inline int tocsin_xmlsec_key_is_private(xmlSecKeyPtr key) {
     return (xmlSecKeyGetType(key) & xmlSecKeyDataTypePrivate) != 0;
 }
 
+// X509_NAME_print_ex's flags are composed macros: RFC 2253 order (`CN=…,O=…,C=CA`), UTF-8 left as it is.
+static inline unsigned long tocsin_x509_name_flags_utf8(void) {
+    return XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB;
+}
+
 // xmlFree is a global function pointer, which Swift imports as a variable it cannot call through in strict mode.
 static inline void tocsin_xml_free(void *memory) {
     xmlFree(memory);

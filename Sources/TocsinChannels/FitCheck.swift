@@ -75,7 +75,8 @@ public enum FitCheck {
         organization: Configuration.Organization
     ) -> [Cut] {
         var cuts: [Cut] = []
-        for (name, endpoint) in endpoints.sorted(by: { $0.name < $1.name }) where !endpoint.definition.allowShortening {
+        // `cap` carries every text whole (nothing to cut), and encoding it would sign it: skipped.
+        for (name, endpoint) in endpoints.sorted(by: { $0.name < $1.name }) where !endpoint.definition.allowShortening && endpoint.definition.type != .cap {
             search: for rendering in cases {
                 let message = OutgoingMessage(
                     incidentID: "20261204-K7QF2A", status: rendering.status,

@@ -68,7 +68,7 @@ extension Configuration {
     public var capSignatureLines: [String] {
         channels.values.filter { $0.type == .cap }.map(\.name).sorted().map { name in
             guard let cap else { return "cap channel '\(name)': alerts are not signed (no cap.signing_key_file)" }
-            let until = cap.signer.certificateNotAfter.map { ", valid until \(ConfigParser.day($0))" } ?? ""
+            let until = cap.signer.certificateNotAfter.map { "; valid until \(ConfigParser.day($0))" } ?? ""
             return "cap channel '\(name)': alerts are signed with \(cap.signer.algorithm) (certificate \(cap.certificateFile): \(cap.signer.certificateSubject)\(until))"
         }
     }

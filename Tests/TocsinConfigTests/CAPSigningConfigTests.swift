@@ -38,7 +38,7 @@ struct CAPSigningConfigTests {
         #expect(lines.count == 1)
         let line = try #require(lines.first)
         #expect(line.hasPrefix("cap channel 'alertes': alerts are signed with \(cap.signer.algorithm) (certificate \(folder.file("cap.crt")): "), "\(line)")
-        #expect(line.contains("CN=Alertes CAP (\(kind))") && line.contains(", valid until 20"), "\(line)")
+        #expect(line.contains("CN=Alertes CAP (\(kind))") && line.contains("; valid until 20"), "\(line)")
         #expect(!"\(cap)".contains("PRIVATE") && !String(reflecting: cap.signer).contains("PRIVATE"))
     }
 
