@@ -27,6 +27,7 @@ public final class XMLSecCAPSigner: CAPAlertSigner, CustomStringConvertible, Cus
     public let algorithm: String
     public let certificateSubject: String
     public let certificateNotAfter: Date?
+    public let certificateFingerprint: String
 
     /// Reads a PEM private key (RSA or EC, unencrypted: PKCS#8 or traditional) and the PEM X.509 certificate of
     /// its public half.
@@ -65,6 +66,7 @@ public final class XMLSecCAPSigner: CAPAlertSigner, CustomStringConvertible, Cus
         }
         certificateSubject = Self.subject(of: certificate)
         certificateNotAfter = Self.notAfter(of: certificate)
+        certificateFingerprint = Self.fingerprint(of: certificate)
         owned = nil
         key = Mutex(loaded)
     }
@@ -132,6 +134,13 @@ public final class XMLSecCAPSigner: CAPAlertSigner, CustomStringConvertible, Cus
         var buffer = [UInt8](repeating: 0, count: 1024)
         let count = BIO_read(bio, &buffer, Int32(buffer.count))
         return String(decoding: buffer.prefix(max(0, Int(count))), as: UTF8.self)
+    }
+
+    private static func fingerprint(of certificate: OpaquePointer) -> String {
+        var digest = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        guard X509_digest(certificate, EVP_sha256(), &digest, &length) == 1 else { return "" }
+        return digest.prefix(Int(length)).map { String(format: "%02X", $0) }.joined(separator: ":")
     }
 
     private static func notAfter(of certificate: OpaquePointer) -> Date? {

@@ -40,6 +40,9 @@ struct CAPSigningConfigTests {
         #expect(line.hasPrefix("cap channel 'alertes': alerts are signed with \(cap.signer.algorithm) (certificate \(folder.file("cap.crt")): "), "\(line)")
         #expect(line.contains("CN=Alertes CAP (\(kind))") && line.contains("; valid until 20"), "\(line)")
         #expect(!"\(cap)".contains("PRIVATE") && !String(reflecting: cap.signer).contains("PRIVATE"))
+        // The fingerprint receivers pin, as openssl prints it.
+        let openssl = try await runCommand("/usr/bin/openssl", ["x509", "-in", certificate, "-noout", "-fingerprint", "-sha256"])
+        #expect(openssl.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "sha256 Fingerprint=\(cap.signer.certificateFingerprint)", "\(openssl)")
     }
 
     @Test func withoutAKeyCheckConfigSaysAlertsAreNotSigned() throws {

@@ -94,8 +94,15 @@ struct SignedCAPTests {
         for (from, to) in [(next.key, key), (next.certificate, certificate)] {
             try Data(contentsOf: URL(fileURLWithPath: from)).write(to: URL(fileURLWithPath: to))
         }
-        let reload = try await bed.daemon.ctl("reload")
+        let reload = try await bed.daemon.ctl("reload", "--json")
         #expect(reload.status == 0, "\(reload)")
+        // The config text did not change, the key did: the reload says it changed, and the audit names the certificate.
+        let result = try #require(try JSONSerialization.jsonObject(with: Data(reload.stdout.utf8)) as? [String: Any], "\(reload)")
+        #expect(result["changed"] as? Bool == true, "\(reload)")
+        let fingerprint = try await runCommand("/usr/bin/openssl", ["x509", "-in", certificate, "-noout", "-fingerprint", "-sha256"])
+        let pinned = try #require(fingerprint.stdout.split(separator: "=").last?.trimmingCharacters(in: .whitespacesAndNewlines))
+        let audit = try await bed.daemon.ctl("audit", "log", "--json").jsonLines.last { $0["kind"] as? String == "config.reload" }
+        #expect((audit?["detail"] as? String)?.contains("\"cap_certificate\":\"\(pinned)\"") == true, "\(String(describing: audit))")
         let incident = try await Self.send(bed, building: "Pavillon B")
         let published = bed.directory.file("feed/\(incident).xml")
         #expect(try String(contentsOfFile: published, encoding: .utf8).contains("ecdsa-sha256"))

@@ -28,6 +28,8 @@ public protocol CAPAlertSigner: Sendable {
     var certificateSubject: String { get }
     /// When the certificate stops being valid; receivers that check it then refuse every alert.
     var certificateNotAfter: Date? { get }
+    /// SHA-256 of the certificate (DER), as `openssl x509 -fingerprint -sha256` prints it: what receivers pin.
+    var certificateFingerprint: String { get }
     /// `alert` (a CAP 1.2 document without whitespace-only text nodes) with an enveloped `<Signature>` as the last
     /// child of `<alert>`, serialized without indentation. Throws only when the library fails (memory, a broken
     /// document): never a reason to send the alert unsigned.

@@ -105,7 +105,10 @@ final class Reloader: Sendable {
             guard let previous = old.configuration.channels[channel.name] else { return false }
             return previous.secrets != channel.secrets || previous.recipients != channel.recipients
         }.map(\.name).sorted()
-        let changed = loaded.fingerprint != old.configuration.fingerprint || !credentialsChanged.isEmpty
+        // The CAP key and certificate are files too; a new key needs a new certificate, whose fingerprint is public.
+        let capCertificate = loaded.cap?.signer.certificateFingerprint
+        let capChanged = capCertificate != old.configuration.cap?.signer.certificateFingerprint
+        let changed = loaded.fingerprint != old.configuration.fingerprint || !credentialsChanged.isEmpty || capChanged
         let next = ActiveConfiguration(loaded, path: old.configPath)
         configuration.replace(with: next)
         next.logCuts(logger)
@@ -120,6 +123,7 @@ final class Reloader: Sendable {
         detail.set("changed", changed)
         detail.set("templates_changed", needApproval.joined(separator: ","))
         detail.set("credentials_changed", credentialsChanged.joined(separator: ","))
+        if capChanged { detail.set("cap_certificate", capCertificate ?? "none (alerts unsigned)") }
         await audit(detail, caller: caller, requestAudit: requestAudit)
         logger.notice("configuration reloaded", metadata: [
             "config.fingerprint": "\(loaded.fingerprint.prefix(12))", "changed": "\(changed)",
