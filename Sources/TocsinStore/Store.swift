@@ -55,6 +55,29 @@ public protocol Store: Sendable {
     /// Called each time a move of the head is found, so the daemon can record it at once rather than at its next
     /// checkpoint.
     func onAuditHeadMoved(_ handler: @escaping @Sendable (String) -> Void)
+    // MARK: Several nodes
+
+    /// Claims up to `limit` unfinished deliveries that no node holds, or whose lease lapsed by `now`, for `node`
+    /// until `now + leaseMillis`, oldest first; each claim raises the delivery's generation. On SQLite (one node)
+    /// every unfinished delivery is this node's: the claim always succeeds, at generation 1.
+    func claimDeliveries(node: String, now: Int64, leaseMillis: Int64, limit: Int) async throws(StoreError) -> [DeliveryLease]
+    /// Extends the leases still held as given (same node, same generation) to `until`; returns those, renewed. A
+    /// lease another node took over is missing from the answer: stop starting attempts under it.
+    func renewLeases(_ leases: [DeliveryLease], until: Int64) async throws(StoreError) -> [DeliveryLease]
+    /// Gives the leases up (for a delivery finished, or a node stopping); one taken over meanwhile is left alone.
+    func releaseLeases(_ leases: [DeliveryLease]) async throws(StoreError)
+
+    /// Records `node` as running, unless another node was seen within `liveWithin` milliseconds of its start: then
+    /// throws ``StoreError/Code/busy`` naming that node. Atomic across nodes starting together. A node of the same
+    /// name (this one, restarted) is replaced. SQLite: nothing to record (the state folder's lock keeps one process).
+    func startNode(_ node: ClusterNode, refusingOthersSeenWithin liveWithin: Int64) async throws(StoreError)
+    /// The node's heartbeat: `lastSeen` set to `at`.
+    func nodeHeartbeat(name: String, at: Int64) async throws(StoreError)
+    /// Removes the node's row on a clean stop, so a restart is never mistaken for a second node.
+    func stopNode(name: String) async throws(StoreError)
+    /// Every node recorded, by name (empty on SQLite).
+    func nodes() async throws(StoreError) -> [ClusterNode]
+
     /// The migrations this process applied when it opened the database (empty when it was already current): the
     /// first start of a release that adds the heads file may start that file; any later start may not.
     var migrationsAppliedAtOpen: [String] { get }

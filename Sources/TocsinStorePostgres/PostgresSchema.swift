@@ -128,7 +128,16 @@ enum PostgresSchema {
             // What `health` writes: a row about the size of a send's.
             "CREATE TABLE health_probe (id SMALLINT PRIMARY KEY CHECK (id = 1), at BIGINT NOT NULL, filler BYTEA NOT NULL)",
         ]),
+        Migration(name: "v2: delivery leases and nodes", statements: [
+            // Who holds each delivery and until when; the generation only grows (the fencing token).
+            "ALTER TABLE delivery ADD COLUMN lease_node TEXT, ADD COLUMN lease_generation BIGINT NOT NULL DEFAULT 0, ADD COLUMN lease_expires_at BIGINT",
+            // Each running node and its heartbeat.
+            "CREATE TABLE node (name TEXT PRIMARY KEY, host TEXT NOT NULL, pid BIGINT NOT NULL, fingerprint TEXT NOT NULL, started_at BIGINT NOT NULL, last_seen BIGINT NOT NULL)",
+        ]),
     ]
+
+    /// `pg_advisory_xact_lock` key of node starts ("tocsinn"): two nodes starting together see each other.
+    static let nodeLock: Int64 = 0x74_6F_63_73_69_6E_6E
 
     /// Applies the migrations not yet applied, in one transaction under the advisory lock; returns their names.
     static func migrate(_ client: PostgresClient, logger: Logger, at timeMillis: Int64) async throws -> [String] {

@@ -44,7 +44,9 @@ extension StoreError {
         case "25":
             // 25006: read_only_sql_transaction, what a standby answers a write with (a failover in progress).
             return StoreError(.open, "cannot \(what): the PostgreSQL server does not accept writes (\(state): \(message)); is it a standby?")
-        case "28", "42" where state == "42501":
+        case "28":
+            return StoreError(.open, "cannot \(what): PostgreSQL refused this node's user (\(state): \(message)); check its password and pg_hba.conf")
+        case _ where state == "42501":
             return StoreError(.open, "cannot \(what): PostgreSQL refused this node's user (\(state): \(message)); check its grants")
         case "58", "XX":
             return StoreError(.io, "cannot \(what): the PostgreSQL server reported an internal or I/O error (\(state): \(message))")

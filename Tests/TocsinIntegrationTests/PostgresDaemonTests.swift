@@ -145,6 +145,43 @@ struct PostgresDaemonTests {
         }
     }
 
+    /// Until deliveries are leased between nodes, a second node on the same database would attempt the same
+    /// deliveries: it refuses to start, naming the running node, and starts once that node stopped cleanly.
+    @Test func aSecondNodeOnTheSameDatabaseRefusesToStartWhileTheFirstRuns() async throws {
+        try await withDatabase { server, database in
+            let bed = try await TestBed { receiver in
+                var config = TestConfig(channels: [.init("ops", url: receiver.url("/ops"))])
+                config.storage = TestConfig.PostgresStorage(server: server, database: database)
+                config.storage?.node = "campus-a"
+                return config
+            }
+            defer { bed.tearDown() }
+            #expect(try await server.psql("SELECT name FROM node", database: database) == "campus-a")
+
+            let other = try TemporaryDirectory()
+            var config = TestConfig(channels: [.init("ops", url: bed.receiver.url("/ops"))])
+            config.storage = TestConfig.PostgresStorage(server: server, database: database)
+            config.storage?.node = "campus-b"
+            let path = try config.write(to: other)
+            let refused = try await runCommand(PackagePaths.tocsind, ["--config", path])
+            #expect(refused.status == 1, "\(refused)")
+            #expect(refused.stderr.contains("another tocsind node, 'campus-a' (pid \(bed.daemon.pid ?? 0) on "), "\(refused.stderr)")
+            #expect(refused.stderr.contains("only one node may run on a PostgreSQL database"), "\(refused.stderr)")
+
+            // A clean stop removes the node's row: the other node starts at once.
+            await bed.daemon.stop()
+            #expect(try await server.psql("SELECT count(*) FROM node", database: database) == "0")
+            let second = DaemonProcess(directory: other, configPath: path)
+            try await second.start()
+            defer {
+                second.signal(SIGKILL)
+                second.whenExited { other.remove() }
+            }
+            #expect(try await server.psql("SELECT name FROM node", database: database) == "campus-b")
+            #expect(try await second.ctl("audit", "verify").status == 0)
+        }
+    }
+
     @Test func aDaemonWhoseDatabaseServerDoesNotAnswerRefusesToStartAndSaysWhere() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

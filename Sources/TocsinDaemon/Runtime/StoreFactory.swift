@@ -22,7 +22,46 @@ enum StoreFactory {
                 "postgres.host": "\(client.host ?? "?"):\(client.port ?? 0)", "postgres.database": "\(settings.database)",
                 "cluster.node": "\(configuration.cluster.node)",
             ])
-            return try await PostgresStore.withStore(configuration: client, logger: logger) { store in try await body(store) }
+            return try await PostgresStore.withStore(configuration: client, logger: logger) { store in
+                try await asOnlyNode(store, configuration: configuration, logger: logger) { try await body(store) }
+            }
         }
+    }
+
+    /// Runs `body` as the only node on the database, with a heartbeat every third of a lease.
+    ///
+    /// The dispatcher does not take leases yet: a second node would attempt the same deliveries. So a node refuses
+    /// to start while another one's heartbeat is fresher than 3 leases (a killed node is forgotten after that), and
+    /// removes its row on a clean stop, so a restart is never taken for a second node.
+    private static func asOnlyNode<T: Sendable>(
+        _ store: PostgresStore, configuration: Configuration, logger: Logger, _ body: () async throws -> T
+    ) async throws -> T {
+        let name = configuration.cluster.node
+        let lease = configuration.cluster.lease
+        let now = Date().millisecondsSince1970
+        try await store.startNode(
+            ClusterNode(
+                name: name, host: Configuration.Cluster.hostName, pid: Int64(getpid()), fingerprint: configuration.fingerprint,
+                startedAt: now, lastSeen: now
+            ),
+            refusingOthersSeenWithin: 3 * lease.milliseconds
+        )
+        let result = try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: lease / 3)
+                    guard !Task.isCancelled else { return }
+                    do { try await store.nodeHeartbeat(name: name, at: Date().millisecondsSince1970) } catch {
+                        logger.warning("node heartbeat not recorded", metadata: ["cluster.node": "\(name)", "store.error": "\(error)"])
+                    }
+                }
+            }
+            defer { group.cancelAll() }
+            return try await body()
+        }
+        do { try await store.stopNode(name: name) } catch {
+            logger.warning("node stop not recorded", metadata: ["cluster.node": "\(name)", "store.error": "\(error)"])
+        }
+        return result
     }
 }

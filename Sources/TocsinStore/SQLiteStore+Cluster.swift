@@ -1,0 +1,27 @@
+/// One machine, one node: SQLite's state folder is locked by one `tocsind` (StateLock), so every unfinished
+/// delivery is this node's and there is no other node to record.
+extension SQLiteStore {
+    public func claimDeliveries(node: String, now: Int64, leaseMillis: Int64, limit: Int) async throws(StoreError) -> [DeliveryLease] {
+        try await unfinishedDeliveries().prefix(max(0, limit)).map {
+            DeliveryLease(deliveryID: $0.id, node: node, generation: 1, expiresAt: now + leaseMillis)
+        }
+    }
+
+    public func renewLeases(_ leases: [DeliveryLease], until: Int64) async throws(StoreError) -> [DeliveryLease] {
+        leases.map { lease in
+            var renewed = lease
+            renewed.expiresAt = until
+            return renewed
+        }
+    }
+
+    public func releaseLeases(_ leases: [DeliveryLease]) async throws(StoreError) {}
+
+    public func startNode(_ node: ClusterNode, refusingOthersSeenWithin liveWithin: Int64) async throws(StoreError) {}
+
+    public func nodeHeartbeat(name: String, at: Int64) async throws(StoreError) {}
+
+    public func stopNode(name: String) async throws(StoreError) {}
+
+    public func nodes() async throws(StoreError) -> [ClusterNode] { [] }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import PostgresNIO
+public import TocsinStore
+
+/// Leases and nodes: what lets several `tocsind` share one database.
+extension PostgresStore {
+    /// `FOR UPDATE SKIP LOCKED` in the subquery: nodes claiming at the same time each lock different rows and never
+    /// wait for one another (the pattern of River, Oban, graphile-worker and pg-boss).
+    public func claimDeliveries(node: String, now: Int64, leaseMillis: Int64, limit: Int) async throws(StoreError) -> [DeliveryLease] {
+        let expires = now + leaseMillis
+        return try await rows("claim deliveries", """
+            UPDATE delivery AS d SET lease_node = \(node), lease_generation = d.lease_generation + 1, lease_expires_at = \(expires)
+            WHERE d.id IN (
+                SELECT id FROM delivery
+                WHERE state <> 'delivered' AND state <> 'failed' AND state <> 'cancelled'
+                AND (lease_expires_at IS NULL OR lease_expires_at <= \(now))
+                ORDER BY created_at, id LIMIT \(max(0, limit)) FOR UPDATE SKIP LOCKED
+            )
+            RETURNING d.id, d.lease_generation
+            """) { row in
+            let (id, generation) = try row.decode((String, Int64).self)
+            return DeliveryLease(deliveryID: id, node: node, generation: generation, expiresAt: expires)
+        }.sorted { $0.deliveryID < $1.deliveryID }
+    }
+
+    public func renewLeases(_ leases: [DeliveryLease], until: Int64) async throws(StoreError) -> [DeliveryLease] {
+        guard !leases.isEmpty else { return [] }
+        // Same node and same generation, or it was taken over: the generation is what fences a late holder.
+        let held = try await rows("renew leases", """
+            UPDATE delivery AS d SET lease_expires_at = \(until)
+            FROM unnest(\(leases.map(\.deliveryID)), \(leases.map(\.generation)), \(leases.map(\.node))) AS l (id, generation, node)
+            WHERE d.id = l.id AND d.lease_generation = l.generation AND d.lease_node = l.node
+            RETURNING d.id, d.lease_generation
+            """) { row in try row.decode((String, Int64).self) }
+        let renewed = Set(held.map { "\($0.0)\u{0}\($0.1)" })
+        return leases.filter { renewed.contains("\($0.deliveryID)\u{0}\($0.generation)") }.map { lease in
+            var lease = lease
+            lease.expiresAt = until
+            return lease
+        }
+    }
+
+    public func releaseLeases(_ leases: [DeliveryLease]) async throws(StoreError) {
+        guard !leases.isEmpty else { return }
+        _ = try await rows("release leases", """
+            UPDATE delivery AS d SET lease_node = NULL, lease_expires_at = NULL
+            FROM unnest(\(leases.map(\.deliveryID)), \(leases.map(\.generation)), \(leases.map(\.node))) AS l (id, generation, node)
+            WHERE d.id = l.id AND d.lease_generation = l.generation AND d.lease_node = l.node
+            RETURNING d.id
+            """) { _ in () }
+    }
+
+    public func startNode(_ node: ClusterNode, refusingOthersSeenWithin liveWithin: Int64) async throws(StoreError) {
+        do {
+            try await client.withTransaction(logger: logger) { connection in
+                // One start at a time: two nodes starting together, the second sees the first.
+                try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.nodeLock))", logger: logger)
+                let since = node.lastSeen - liveWithin
+                let others = try await connection.query("""
+                    SELECT name, host, pid, last_seen FROM node WHERE name <> \(node.name) AND last_seen > \(since) ORDER BY last_seen DESC
+                    """, logger: logger)
+                for try await (name, host, pid, lastSeen) in others.decode((String, String, Int64, Int64).self) {
+                    let ago = max(0, node.lastSeen - lastSeen) / 1000
+                    throw StoreError(.busy, "another tocsind node, '\(name)' (pid \(pid) on \(host)), ran on this database \(ago) s ago: until deliveries are leased between nodes, only one node may run on a PostgreSQL database (docs/configuration.md, storage.postgresql). Stop it first; a node that died is forgotten once it has been silent for \(liveWithin / 1000) s (3 leases)")
+                }
+                try await connection.query("""
+                    INSERT INTO node (name, host, pid, fingerprint, started_at, last_seen)
+                    VALUES (\(node.name), \(node.host), \(node.pid), \(node.fingerprint), \(node.startedAt), \(node.lastSeen))
+                    ON CONFLICT (name) DO UPDATE SET host = EXCLUDED.host, pid = EXCLUDED.pid, fingerprint = EXCLUDED.fingerprint,
+                    started_at = EXCLUDED.started_at, last_seen = EXCLUDED.last_seen
+                    """, logger: logger)
+            }
+        } catch {
+            throw StoreError.wrap(postgres: error, doing: "start this node")
+        }
+    }
+
+    public func nodeHeartbeat(name: String, at: Int64) async throws(StoreError) {
+        _ = try await rows("record this node's heartbeat", "UPDATE node SET last_seen = \(at) WHERE name = \(name) RETURNING name") { _ in () }
+    }
+
+    public func stopNode(name: String) async throws(StoreError) {
+        _ = try await rows("record this node's stop", "DELETE FROM node WHERE name = \(name) RETURNING name") { _ in () }
+    }
+
+    public func nodes() async throws(StoreError) -> [ClusterNode] {
+        try await rows("read the nodes", "SELECT name, host, pid, fingerprint, started_at, last_seen FROM node ORDER BY name") { row in
+            let (name, host, pid, fingerprint, startedAt, lastSeen) = try row.decode((String, String, Int64, String, Int64, Int64).self)
+            return ClusterNode(name: name, host: host, pid: pid, fingerprint: fingerprint, startedAt: startedAt, lastSeen: lastSeen)
+        }
+    }
+}
