@@ -43,7 +43,8 @@ public final class PostgresServer: Sendable {
     }
 
     /// Creates a cluster and starts it; returns once it accepts connections.
-    public static func start() async throws -> PostgresServer {
+    /// - Parameter tls: a certificate and its key (PEM files): the server then also accepts TLS (`ssl=on`).
+    public static func start(tls: (certificate: String, key: String)? = nil) async throws -> PostgresServer {
         guard let bin = binaries else {
             throw PostgresServerError("no PostgreSQL server binaries (install Debian's postgresql: scripts/install-deps.sh)")
         }
@@ -61,6 +62,22 @@ public final class PostgresServer: Sendable {
                 "/usr/bin/setpriv", Self.asOwner(owner) + ["\(bin)/initdb", "-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"]
             )
             guard initdb.status == 0 else { throw PostgresServerError("initdb failed: \(initdb)") }
+            if let tls {
+                // In the data folder, owned by the server's user, the key 0600: PostgreSQL refuses a key others can read.
+                var settings = "ssl = on\n"
+                for (source, name) in [(tls.certificate, "server.crt"), (tls.key, "server.key")] {
+                    let target = "\(data)/\(name)"
+                    try FileManager.default.copyItem(atPath: source, toPath: target)
+                    guard chmod(target, 0o600) == 0, owner.map({ chown(target, $0.uid, $0.gid) == 0 }) ?? true else {
+                        throw PostgresServerError("cannot give \(target) to the server's user")
+                    }
+                    settings += "ssl_\(name == "server.crt" ? "cert" : "key")_file = '\(target)'\n"
+                }
+                let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(data)/postgresql.conf"))
+                handle.seekToEndOfFile()
+                handle.write(Data(settings.utf8))
+                try handle.close()
+            }
             // A free port can be taken between its probe and the server's bind: try a few.
             var lastLog = ""
             for _ in 0..<5 {
