@@ -34,6 +34,7 @@
 #undef LIBXML_ICU_ENABLED
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include <openssl/err.h>
 #include <openssl/x509.h>
 #include <xmlsec/xmlsec.h>
 #include <xmlsec/errors.h>

@@ -33,6 +33,9 @@ public final class XMLSecCAPSigner: CAPAlertSigner, CustomStringConvertible, Cus
     /// its public half.
     public init(keyPEM: [UInt8], certificatePEM: [UInt8]) throws(CAPKeyError) {
         if case .failure(let error) = xmlSecurity { throw error }
+        // A failed parse or check leaves OpenSSL's per-thread error queue filled; the next OpenSSL user on this
+        // thread must not find it.
+        defer { ERR_clear_error() }
         // A password ("") is always passed so OpenSSL never prompts on a terminal for an encrypted key: it fails.
         let loaded = keyPEM.withUnsafeBufferPointer { bytes in
             xmlSecOpenSSLAppKeyLoadMemory(bytes.baseAddress, tocsin_xmlsec_size(bytes.count), xmlSecKeyDataFormatPem, "", nil, nil)
@@ -87,6 +90,7 @@ public final class XMLSecCAPSigner: CAPAlertSigner, CustomStringConvertible, Cus
     }
 
     public func sign(_ alert: [UInt8]) throws -> [UInt8] {
+        defer { ERR_clear_error() }
         let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue)
         let parsed = alert.withUnsafeBufferPointer { bytes in
             bytes.withMemoryRebound(to: CChar.self) { xmlReadMemory($0.baseAddress, Int32(bytes.count), nil, "UTF-8", options) }
