@@ -1,3 +1,13 @@
+import Foundation
+
+extension SQLiteStore {
+    public func sizeInBytes() async throws(StoreError) -> Int64 {
+        [databasePath, databasePath + "-wal"].reduce(0) { total, path in
+            total + (((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int64) ?? 0)
+        }
+    }
+}
+
 /// One machine, one node: SQLite's state folder is locked by one `tocsind` (StateLock), so every unfinished
 /// delivery is this node's and there is no other node to record.
 extension SQLiteStore {

@@ -16,6 +16,8 @@ public final class SQLiteStore: Store {
     private let headMoves = Mutex(AuditHeadMoves())
     private let onHeadMoved = Mutex<(@Sendable (String) -> Void)?>(nil)
     public let migrationsAppliedAtOpen: [String]
+    /// The database file (its WAL is beside it).
+    public var databasePath: String { pool.path }
 
     struct PendingWrites {
         var nextTicket = 0

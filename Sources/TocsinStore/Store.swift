@@ -28,6 +28,10 @@ public protocol Store: Sendable {
     /// Writes to a temporary file beside `path` and renames it, so `path` is never half-written.
     func backup(to path: String) async throws(StoreError) -> AuditHead
 
+    /// About how many bytes a backup takes: the database file and its WAL on SQLite, `pg_database_size` on
+    /// PostgreSQL (an over-estimate: indexes and free space are not exported).
+    func sizeInBytes() async throws(StoreError) -> Int64
+
     /// The most recently failed deliveries, newest first.
     func recentFailures(limit: Int) async throws(StoreError) -> [DeliveryRecord]
 

@@ -27,6 +27,10 @@ extension PostgresStore {
         return try await export.finish()
     }
 
+    public func sizeInBytes() async throws(StoreError) -> Int64 {
+        try await rows("read the database's size", "SELECT pg_database_size(current_database())") { try $0.decode(Int64.self) }.first ?? 0
+    }
+
     private func copy(_ connection: PostgresConnection, into export: SQLiteExport) async throws {
         var rows = SQLiteExport.Rows()
         func flushIfFull() async throws {

@@ -82,4 +82,15 @@ extension StoreConformanceTests {
         }
         await database.remove()
     }
+
+    /// What the backup's room check measures: more than nothing once something is stored, on either backend.
+    @Test(arguments: Backend.all)
+    func theSizeABackupNeedsIsKnown(backend: Backend) async throws {
+        let database = try await backend.database()
+        try await database.withStore { store async throws in
+            try await store.commit(Records.send("20261205-SIZE01"))
+            #expect(try await store.sizeInBytes() > 4_096)
+        }
+        await database.remove()
+    }
 }

@@ -20,7 +20,8 @@ extension DaemonHandlers {
                 .said(.backupNotAuthorised, ["caller": caller.displayName])
         }
         try BackupFolder.prepare(folder)
-        let needed = BackupFolder.databaseBytes(config.paths.database)
+        // The store says: on PostgreSQL there is no file in the state folder to measure.
+        let needed = (try? await store.sizeInBytes()) ?? BackupFolder.databaseBytes(config.paths.database)
         let free = BackupFolder.freeBytes(folder)
         // Room for the copy and 64 MB to spare: a backup must never be what fills the disk the database is on.
         if let free, free < needed + 64 * 1_048_576 {
