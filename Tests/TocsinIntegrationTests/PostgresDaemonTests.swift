@@ -86,6 +86,15 @@ struct PostgresDaemonTests {
             #expect(listed.stdout.contains(incident), "\(listed.stdout)")
             #expect(try await bed.daemon.ctl("report", incident, "--json").status == 0)
             #expect(bed.receiver.requests().count == 2, "nothing was sent again after the restart")
+
+            // Another node name cannot be taken up live: the reload keeps the store and says so.
+            let config = try String(contentsOfFile: bed.daemon.configPath, encoding: .utf8)
+            try config.replacingOccurrences(of: "node: campus-a", with: "node: campus-b")
+                .write(toFile: bed.daemon.configPath, atomically: true, encoding: .utf8)
+            let reload = try await bed.daemon.ctl("reload")
+            #expect(reload.status == 0, "\(reload)")
+            #expect(reload.stdout.contains("storage / cluster changed: they apply at the next restart"), "\(reload)")
+            #expect(try await server.psql("SELECT name FROM node", database: database) == "campus-a")
         }
     }
 

@@ -93,6 +93,10 @@ final class Reloader: Sendable {
         if old.configuration.delivery.proxy != loaded.delivery.proxy {
             warnings.append("delivery.proxy changed: it applies at the next restart")
         }
+        // The store is opened once, at start: another database, node name or lease cannot be taken up live.
+        if old.configuration.storage != loaded.storage || old.configuration.cluster != loaded.cluster {
+            warnings.append("storage / cluster changed: they apply at the next restart")
+        }
         if oldPaths.socket != newPaths.socket || oldPaths.socketMode != newPaths.socketMode {
             warnings.append("paths.socket / socket_mode changed: they apply at the next restart")
         }
