@@ -134,6 +134,21 @@ public final class PostgresServer: Sendable {
         return name
     }
 
+    /// Creates a login role that must give `password` (SCRAM) on loopback, owning `database`: the way a
+    /// deployment's `tocsind` user connects, where the superuser is trusted.
+    public func createRole(_ name: String, password: String, owning database: String) async throws {
+        guard name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }), !password.contains("'") else {
+            throw PostgresServerError("role \(name) or its password is not plain")
+        }
+        try await psql("CREATE ROLE \(name) LOGIN PASSWORD '\(password)'")
+        try await psql("ALTER DATABASE \(database) OWNER TO \(name)")
+        // First match wins: this line before initdb's `trust` ones.
+        let hba = folder.file("data/pg_hba.conf")
+        let rules = try String(contentsOfFile: hba, encoding: .utf8)
+        try ("host all \(name) 127.0.0.1/32 scram-sha-256\n" + rules).write(toFile: hba, atomically: false, encoding: .utf8)
+        try await psql("SELECT pg_reload_conf()")
+    }
+
     /// Runs SQL through `psql` (a second client, as an operator or a tamperer would use) and returns its unaligned output.
     @discardableResult
     public func psql(_ sql: String, database: String = "postgres") async throws -> String {

@@ -97,6 +97,8 @@ public struct TestConfig {
         public var database: String
         public var user: String
         public var tls = "disable"
+        /// `password_file` (the test servers trust loopback, so any password is accepted).
+        public var passwordFile: String?
         public var node: String?
         public var lease: String?
 
@@ -115,6 +117,7 @@ public struct TestConfig {
             var text = "storage:\n  postgresql:\n"
             text += "    hosts: [\(hosts.map { "\"\($0)\"" }.joined(separator: ", "))]\n"
             text += "    database: \(database)\n    user: \(user)\n    tls: \(tls)\n"
+            if let passwordFile { text += "    password_file: \(passwordFile)\n" }
             if node != nil || lease != nil {
                 text += "cluster:\n"
                 if let node { text += "  node: \(node)\n" }

@@ -191,6 +191,48 @@ struct PostgresDaemonTests {
         }
     }
 
+    /// The database password is a secret: not in the journal (at debug level), `--check-config`, the audit log, or
+    /// the database's own record of the connection.
+    @Test func theDatabasePasswordAppearsNowhere() async throws {
+        try await withDatabase { server, database in
+            let password = "pg-Secret-\(UInt32.random(in: 100_000...999_999))"
+            let secrets = try TemporaryDirectory()
+            defer { secrets.remove() }
+            let file = try secrets.write("pg-password", password + "\n")
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
+            try await server.createRole("tocsind_it", password: password, owning: database)
+            let bed = try await TestBed { receiver in
+                var config = TestConfig(channels: [.init("ops", url: receiver.url("/ops"))])
+                config.storage = TestConfig.PostgresStorage(hosts: ["\(server.host):\(server.port)"], database: database, user: "tocsind_it")
+                config.storage?.passwordFile = file
+                return config
+            }
+            defer { bed.tearDown() }
+            #expect(try await bed.daemon.ctl("templates", "approve", "evacuation", "--yes").status == 0)
+            let send = try await bed.daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes")
+            #expect(send.status == 0, "\(send)")
+            let check = try await runCommand(PackagePaths.tocsind, ["--config", bed.daemon.configPath, "--check-config"])
+            #expect(check.stdout.contains("password from \(file)"), "\(check.stdout)")
+            let audit = try await bed.daemon.ctl("audit", "log", "--json")
+            let stored = try await server.psql("SELECT string_agg(detail, ' ') FROM audit", database: database)
+            for (name, text) in [("journal", bed.daemon.log()), ("check-config", check.stdout + check.stderr), ("audit log", audit.stdout), ("audit table", stored)] {
+                #expect(!text.contains(password), "the password is in the \(name)")
+            }
+            #expect(bed.daemon.log().contains("PostgreSQL primary found"), "the journal was read at debug level")
+            // The password was needed and given: the node's connections are the role's.
+            #expect(try await server.psql("SELECT count(*) > 0 FROM pg_stat_activity WHERE usename = 'tocsind_it'") == "t")
+            #expect(try await server.psql("SELECT auth_method FROM pg_hba_file_rules WHERE 'tocsind_it' = ANY(user_name)") == "scram-sha-256")
+
+            // A wrong password: the next start is refused, saying so, and the password is still not shown.
+            await bed.daemon.stop()
+            try "not-the-password\n".write(toFile: file, atomically: false, encoding: .utf8)
+            let refused = try await runCommand(PackagePaths.tocsind, ["--config", bed.daemon.configPath])
+            #expect(refused.status == 1)
+            #expect(refused.stderr.contains("28P01"), "\(refused.stderr)")
+            #expect(!refused.stderr.contains("not-the-password") && !refused.stderr.contains(password))
+        }
+    }
+
     @Test func aDaemonWhoseDatabaseServerDoesNotAnswerRefusesToStartAndSaysWhere() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
