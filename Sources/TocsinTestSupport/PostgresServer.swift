@@ -78,18 +78,48 @@ public final class PostgresServer: Sendable {
                 handle.write(Data(settings.utf8))
                 try handle.close()
             }
-            // A free port can be taken between its probe and the server's bind: try a few.
-            var lastLog = ""
-            for _ in 0..<5 {
-                let port = try freeLoopbackPort()
-                let exit = try startPostmaster(bin: bin, owner: owner, data: data, sockets: sockets, port: port, log: folder.file("postgres.log"))
-                let server = PostgresServer(port: port, folder: folder, exit: exit, bin: bin)
-                if try await server.waitReady(bin: bin) { return server }
-                _ = await exit.wait()
-                lastLog = (try? String(contentsOfFile: folder.file("postgres.log"), encoding: .utf8)) ?? ""
-                if !lastLog.contains("could not bind") && !lastLog.contains("Address already in use") { break }
+            return try await launch(bin: bin, owner: owner, folder: folder)
+        } catch {
+            folder.remove()
+            throw error
+        }
+    }
+
+    /// Starts a postmaster on `folder`'s data on a free port; returns once it accepts connections.
+    private static func launch(bin: String, owner: (uid: uid_t, gid: gid_t)?, folder: TemporaryDirectory) async throws -> PostgresServer {
+        // A free port can be taken between its probe and the server's bind: try a few.
+        var lastLog = ""
+        for _ in 0..<5 {
+            let port = try freeLoopbackPort()
+            let exit = try startPostmaster(
+                bin: bin, owner: owner, data: folder.file("data"), sockets: folder.file("sockets"), port: port, log: folder.file("postgres.log")
+            )
+            let server = PostgresServer(port: port, folder: folder, exit: exit, bin: bin)
+            if try await server.waitReady(bin: bin) { return server }
+            _ = await exit.wait()
+            lastLog = (try? String(contentsOfFile: folder.file("postgres.log"), encoding: .utf8)) ?? ""
+            if !lastLog.contains("could not bind") && !lastLog.contains("Address already in use") { break }
+        }
+        throw PostgresServerError("postgres did not start; its log:\n\(lastLog)")
+    }
+
+    /// A streaming standby of this server (`pg_basebackup -R -X stream`, initdb's `replication` trust line on
+    /// loopback), on its own folder and port: read-only, `pg_is_in_recovery()` true. `--checkpoint=fast`: the default
+    /// spread checkpoint made the copy wait up to minutes.
+    public func startStandby() async throws -> PostgresServer {
+        let folder = try TemporaryDirectory(prefix: "tocsin-pg-standby")
+        do {
+            let owner = try Self.unprivilegedOwner()
+            let sockets = folder.file("sockets")
+            try FileManager.default.createDirectory(atPath: sockets, withIntermediateDirectories: true)
+            if let owner {
+                for path in [folder.path, sockets] { guard chown(path, owner.uid, owner.gid) == 0 else { throw PostgresServerError("cannot chown \(path)") } }
             }
-            throw PostgresServerError("postgres did not start; its log:\n\(lastLog)")
+            let copy = try await runCommand("/usr/bin/setpriv", Self.asOwner(owner) + [
+                "\(bin)/pg_basebackup", "-h", host, "-p", "\(port)", "-U", user, "-D", folder.file("data"), "-R", "-X", "stream", "--no-sync", "--checkpoint=fast",
+            ])
+            guard copy.status == 0 else { throw PostgresServerError("pg_basebackup failed: \(copy)") }
+            return try await Self.launch(bin: bin, owner: owner, folder: folder)
         } catch {
             folder.remove()
             throw error

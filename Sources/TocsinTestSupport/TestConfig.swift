@@ -97,7 +97,7 @@ public struct TestConfig {
         public var database: String
         public var user: String
         public var tls = "disable"
-        /// `password_file` (the test servers trust loopback, so any password is accepted).
+        /// `password_file`: needed for a role made by `PostgresServer.createRole` (the superuser is trusted on loopback).
         public var passwordFile: String?
         public var node: String?
         public var lease: String?
