@@ -20,6 +20,12 @@ struct Tocsind: AsyncParsableCommand {
     @Flag(name: .long, help: "Validate the config and templates, list every problem, and exit (0 valid, 1 invalid).")
     var checkConfig = false
 
+    @Option(name: .customLong("import-sqlite"), help: ArgumentHelp(
+        "Copy the SQLite state at PATH (incidents, deliveries, attempts, approvals, the audit chain) into the empty PostgreSQL database of storage.postgresql, then exit (runbooks/moving-to-postgresql.md).",
+        valueName: "PATH"
+    ))
+    var importSQLite: String?
+
     @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical (default: $TOCSIN_LOG_LEVEL or info).")
     var logLevel: String?
 
@@ -50,6 +56,15 @@ struct Tocsind: AsyncParsableCommand {
         let level = Logger.Level(rawValue: (logLevel ?? environment["TOCSIN_LOG_LEVEL"] ?? "info").lowercased()) ?? .info
         LoggingSystem.bootstrap { label in JournalLogHandler(label: label, level: level) }
         let logger = Logger(label: "tocsind")
+        if let importSQLite {
+            do {
+                for line in try await SQLiteImport.run(configuration: loaded, path: importSQLite, logger: logger) { print(line) }
+            } catch {
+                FileHandle.standardError.write(Data("tocsind: \(error)\n".utf8))
+                throw ExitCode(1)
+            }
+            return
+        }
         do {
             try await Daemon.run(configuration: loaded, configPath: path, logger: logger)
         } catch {
