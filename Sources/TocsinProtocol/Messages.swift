@@ -494,6 +494,9 @@ public struct DaemonStatus: Codable, Sendable, Hashable {
     /// `recentFailures` (incidents). Both lists leave out a failure once its channel has delivered since.
     /// Nil from older daemons.
     public var recentTestFailures: [DeliveryStatus]? = nil
+    /// The nodes on this node's database, by name: every node sharing it on PostgreSQL, this one alone on SQLite.
+    /// Nil from older daemons.
+    public var nodes: [NodeStatus]? = nil
 
     public init(
         version: String, pid: Int32, startedAt: String, uptimeSeconds: Int64, configPath: String,

@@ -66,6 +66,7 @@ enum DaemonText {
                 + Plural.tr(status.channels, fr: ("canal", "canaux"), en: ("channel", "channels")) + ", "
                 + Plural.tr(status.pendingDeliveries, fr: ("livraison en cours", "livraisons en cours"), en: ("delivery in progress", "deliveries in progress"))
         )
+        NodesText.print(status)
         if status.allClear == "template", status.allClearApproved == false {
             // Said before the day it is needed: an unapproved all-clear is refused in the middle of an incident.
             Swift.print(tr(

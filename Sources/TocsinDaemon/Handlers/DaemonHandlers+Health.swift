@@ -12,6 +12,7 @@ extension DaemonHandlers {
         var checks: [HealthReport.Check] = [configCheck()]
         if let check = templatesCheck() { checks.append(check) }
         checks.append(await databaseCheck(now: now))
+        if let check = await nodesCheck(now: now) { checks.append(check) }
         checks += await channelChecks(now: now)
         checks += credentialChecks(now: now)
         if let check = heartbeatCheck(now: now) { checks.append(check) }

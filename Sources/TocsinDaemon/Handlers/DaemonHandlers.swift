@@ -52,6 +52,7 @@ struct DaemonHandlers: Sendable {
                 channelsUnavailable: active.unavailable, auditProblem: verifier.checkpoints.integrity.problem
             )
             status.recentTestFailures = failures.tests
+            status.nodes = try await nodeStatuses()
             if let template = active.configuration.templates[BuiltInAllClear.id] {
                 status.allClear = "template"
                 let approvals = ApprovalService(store: store, configuration: configuration)
