@@ -32,19 +32,8 @@ public final class SQLiteExport: Sendable {
     /// Creates the temporary file with the whole schema (every migration of ``SQLiteStore``).
     public init(path: String) throws(StoreError) {
         self.path = path
-        temporary = path + ".partial-\(getpid())"
+        temporary = try PrivateFile.createTemporary(for: path)
         do {
-            guard !FileManager.default.fileExists(atPath: path) else {
-                throw StoreError(.io, "\(path) already exists; name a new file (backups never overwrite)")
-            }
-            try? FileManager.default.removeItem(atPath: temporary)
-            // Created 0600 before SQLite opens it (SQLite keeps an existing file's mode): it holds every message.
-            let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-            guard fd >= 0 else {
-                throw StoreError(.io, "cannot create the backup file \(temporary): \(String(cString: strerror(errno)))")
-            }
-            fchmod(fd, 0o600)
-            close(fd)
             var configuration = GRDB.Configuration()
             // Rows arrive table by table, an incident possibly before the one it follows up: the source database
             // already enforced its keys.
@@ -65,15 +54,11 @@ public final class SQLiteExport: Sendable {
         do {
             try await queue.write { db in
                 for incident in rows.incidents { try incident.insert(db) }
-                let payload = try db.cachedStatement(sql: "INSERT INTO payload (incidentID, number, contentType, body) VALUES (?, ?, ?, ?)")
+                let payload = try db.cachedStatement(sql: SQLiteStore.insertPayload)
                 for row in rows.payloads {
                     try payload.execute(arguments: [row.incidentID, row.number, row.contentType, row.body])
                 }
-                let delivery = try db.cachedStatement(sql: """
-                    INSERT INTO delivery (id, incidentID, channel, recipient, state, attempts, createdAt, deadlineAt, nextAttemptAt,
-                    lastStatus, lastError, misconfiguration, deliveredAt, updatedAt, payload, receipt)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """)
+                let delivery = try db.cachedStatement(sql: SQLiteStore.insertDelivery)
                 for (record, number) in rows.deliveries {
                     try delivery.execute(arguments: [
                         record.id, record.incidentID, record.channel, record.recipient, record.state, record.attempts, record.createdAt,
@@ -83,9 +68,7 @@ public final class SQLiteExport: Sendable {
                 }
                 for attempt in rows.attempts { try attempt.insert(db) }
                 for approval in rows.approvals { try approval.insert(db) }
-                let audit = try db.cachedStatement(sql: """
-                    INSERT INTO audit (seq, timeMillis, kind, actorUID, actorPID, subject, detail, prevHash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """)
+                let audit = try db.cachedStatement(sql: SQLiteStore.insertAudit)
                 for entry in rows.audit {
                     try audit.execute(arguments: [
                         entry.seq, entry.timeMillis, entry.kind, entry.actorUID, entry.actorPID, entry.subject, entry.detail,
@@ -103,14 +86,11 @@ public final class SQLiteExport: Sendable {
         do {
             let (check, head) = try await queue.read { db in
                 let check = try String.fetchOne(db, sql: "PRAGMA foreign_key_check") == nil ? "ok" : "a row names a missing row"
-                let row = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
-                return (check, row.map { AuditHead(seq: $0[0], hash: $0[1]) } ?? .empty)
+                return (check, try SQLiteStore.readHead(db))
             }
             guard check == "ok" else { throw StoreError(.constraint, "the backup is not consistent (\(check)); it was not kept") }
             try queue.close()
-            guard rename(temporary, path) == 0 else {
-                throw StoreError(.io, "cannot move the backup into place at \(path): \(String(cString: strerror(errno)))")
-            }
+            try PrivateFile.moveIntoPlace(temporary, path)
             return head
         } catch let error as StoreError {
             abandon()

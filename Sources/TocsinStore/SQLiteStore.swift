@@ -173,11 +173,7 @@ public final class SQLiteStore: Store {
         // insert (a persistence container per row) was most of the commit time in the fan-out and time-to-notify profiles.
         let numbers = try insertPayloads(write.payloads, into: db)
         if !write.deliveries.isEmpty {
-            let statement = try db.cachedStatement(sql: """
-                INSERT INTO delivery (id, incidentID, channel, recipient, state, attempts, createdAt, deadlineAt, nextAttemptAt,
-                lastStatus, lastError, misconfiguration, deliveredAt, updatedAt, payload, receipt)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
+            let statement = try db.cachedStatement(sql: Self.insertDelivery)
             for delivery in write.deliveries {
                 let key = PayloadKey(incidentID: delivery.incidentID, channel: delivery.channel)
                 guard let number = try numbers[key] ?? storedPayloadNumber(key, in: db) else {
@@ -254,7 +250,7 @@ public final class SQLiteStore: Store {
         var numbers: [PayloadKey: Int] = Dictionary(minimumCapacity: payloads.count)
         var distinct: [Content: Int] = [:]
         var last: [String: Int] = [:]
-        let statement = try db.cachedStatement(sql: "INSERT INTO payload (incidentID, number, contentType, body) VALUES (?, ?, ?, ?)")
+        let statement = try db.cachedStatement(sql: Self.insertPayload)
         for payload in payloads {
             let content = Content(incidentID: payload.incidentID, contentType: payload.contentType, body: payload.body)
             let number: Int
@@ -287,9 +283,7 @@ public final class SQLiteStore: Store {
             seq: head.seq + 1, timeMillis: event.timeMillis, kind: event.kind, actorUID: event.actorUID,
             actorPID: event.actorPID, subject: event.subject, detail: event.detail, prevHash: head.hash
         )
-        let statement = try db.cachedStatement(sql: """
-            INSERT INTO audit (seq, timeMillis, kind, actorUID, actorPID, subject, detail, prevHash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
+        let statement = try db.cachedStatement(sql: Self.insertAudit)
         try statement.execute { row in
             row.bind(entry.seq); row.bind(entry.timeMillis); row.bind(entry.kind); row.bind(entry.actorUID); row.bind(entry.actorPID)
             row.bind(entry.subject); row.bind(entry.detail); row.bind(entry.prevHash); row.bind(entry.hash)
@@ -316,6 +310,17 @@ public final class SQLiteStore: Store {
         }
     }
 
+    /// Rows as stored, also what ``SQLiteExport`` writes a backup with.
+    static let insertDelivery = """
+        INSERT INTO delivery (id, incidentID, channel, recipient, state, attempts, createdAt, deadlineAt, nextAttemptAt,
+        lastStatus, lastError, misconfiguration, deliveredAt, updatedAt, payload, receipt)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+    static let insertPayload = "INSERT INTO payload (incidentID, number, contentType, body) VALUES (?, ?, ?, ?)"
+    static let insertAudit = """
+        INSERT INTO audit (seq, timeMillis, kind, actorUID, actorPID, subject, detail, prevHash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+
     private static let auditColumns = "SELECT seq, timeMillis, kind, actorUID, actorPID, subject, detail, prevHash, hash FROM audit"
 
     private static func entry(_ row: Row) -> AuditEntry {
@@ -325,7 +330,7 @@ public final class SQLiteStore: Store {
         )
     }
 
-    private static func readHead(_ db: Database) throws -> AuditHead {
+    static func readHead(_ db: Database) throws -> AuditHead {
         guard let row = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1") else {
             return .empty
         }
@@ -436,20 +441,8 @@ public final class SQLiteStore: Store {
     }
 
     public func backup(to path: String) async throws(StoreError) -> AuditHead {
-        let temporary = path + ".partial-\(getpid())"
+        let temporary = try PrivateFile.createTemporary(for: path)
         do {
-            guard !FileManager.default.fileExists(atPath: path) else {
-                throw StoreError(.io, "\(path) already exists; name a new file (backups never overwrite)")
-            }
-            try? FileManager.default.removeItem(atPath: temporary)
-            // Created 0600 before SQLite opens it (SQLite keeps an existing file's mode): a backup holds every
-            // message and the whole audit log, for the daemon's user alone.
-            let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-            guard fd >= 0 else {
-                throw StoreError(.io, "cannot create the backup file \(temporary): \(String(cString: strerror(errno)))")
-            }
-            fchmod(fd, 0o600)
-            close(fd)
             let destination = try DatabaseQueue(path: temporary)
             // GRDB's async write runs on the destination's own queue: the page copy never holds a thread of the
             // cooperative pool (what `DatabasePool.backup(to:)` did, called from this async function).
@@ -459,9 +452,7 @@ public final class SQLiteStore: Store {
             }
             let head = try await destination.read(Self.readHead)
             try destination.close()
-            guard rename(temporary, path) == 0 else {
-                throw StoreError(.io, "cannot move the backup into place at \(path): \(String(cString: strerror(errno)))")
-            }
+            try PrivateFile.moveIntoPlace(temporary, path)
             return head
         } catch let error as StoreError {
             try? FileManager.default.removeItem(atPath: temporary)
