@@ -22,10 +22,7 @@ public struct ListeningChild: @unchecked Sendable {
         process.standardOutput = out
         process.standardInput = stdin
         exit = try ProcessExit.run(process)
-        var line = Data()
-        while let byte = try out.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) {
-            line.append(byte)
-        }
+        let line = try out.fileHandleForReading.readLineRetrying()
         let text = String(decoding: line, as: UTF8.self)
         guard text.hasPrefix("LISTENING "), let port = Int(text.dropFirst("LISTENING ".count)) else {
             // Not waited for: Foundation reaps the child whenever it ends, and the error says all there is to say.

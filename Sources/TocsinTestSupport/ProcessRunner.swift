@@ -42,10 +42,10 @@ public func runCommand(
     let (outData, errData) = try await withTaskCancellationHandler {
         // Each pipe is drained on a thread of its own while the input is written, so a child that answers before
         // reading all of its input never blocks on a full pipe.
-        async let outData = offPool { out.fileHandleForReading.readDataToEndOfFile() }
-        async let errData = offPool { err.fileHandleForReading.readDataToEndOfFile() }
+        async let outData = offPool { try out.fileHandleForReading.readToEndRetrying() }
+        async let errData = offPool { try err.fileHandleForReading.readToEndRetrying() }
         try await offPool {
-            if let bytes { stdin.fileHandleForWriting.write(Data(bytes)) }
+            if let bytes { try stdin.fileHandleForWriting.write(contentsOf: Data(bytes)) }
             try stdin.fileHandleForWriting.close()
         }
         return try await (outData, errData)

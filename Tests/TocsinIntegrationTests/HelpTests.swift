@@ -120,7 +120,7 @@ struct HelpTests {
         mute.standardOutput = output
         let exit = try ProcessExit.run(mute)
         defer { kill(exit.pid, SIGKILL) }
-        let ready = try await offPool { String(decoding: output.fileHandleForReading.availableData, as: UTF8.self) }
+        let ready = try await offPool { String(decoding: try output.fileHandleForReading.readRetrying(upTo: 4096), as: UTF8.self) }
         #expect(ready.contains("LISTENING"))
 
         let result = try await runCommand(PackagePaths.tocsinctl, ["---completion", "send", "--", "positional@0", "1", "0", "tocsinctl", "send", ""],

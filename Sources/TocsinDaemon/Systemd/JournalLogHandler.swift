@@ -32,7 +32,9 @@ public struct JournalLogHandler: LogHandler {
         }
         // One event, one line: a newline inside a value would forge a second journal entry.
         line = line.replacingOccurrences(of: "\n", with: "\\n") + "\n"
-        FileHandle.standardError.write(Data(line.utf8))
+        // The throwing write: the old one traps on EPIPE, and a journal stream that went away must not take the
+        // daemon (and the alerts it holds) with it.
+        try? FileHandle.standardError.write(contentsOf: Data(line.utf8))
     }
 
     /// syslog priorities: 2 critical, 3 error, 4 warning, 5 notice, 6 info, 7 debug.

@@ -237,7 +237,7 @@ private final class RecordTail {
         guard let handle = FileHandle(forReadingAtPath: path) else { return lines }
         defer { try? handle.close() }
         try? handle.seek(toOffset: offset)
-        let data = (try? handle.readToEnd()) ?? Data()
+        let data = (try? handle.readToEndRetrying()) ?? Data()
         offset += UInt64(data.count)
         lines += data.withUnsafeBytes { bytes in bytes.reduce(0) { $1 == 0x0A ? $0 + 1 : $0 } }
         return lines

@@ -117,11 +117,7 @@ else:
         /// One JSON line of the child's output, read on a thread of its own (a blocking read).
         private func nextLine() async throws -> [String: Any] {
             let handle = output.fileHandleForReading
-            let line = try await offPool {
-                var line = Data()
-                while let byte = try? handle.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) { line.append(byte) }
-                return line
-            }
+            let line = try await offPool { try handle.readLineRetrying() }
             guard let object = (try? JSONSerialization.jsonObject(with: line)) as? [String: Any] else {
                 throw TestSupportError("the crowd helper printed '\(String(decoding: line, as: UTF8.self))' (is /usr/bin/python3 there?)")
             }

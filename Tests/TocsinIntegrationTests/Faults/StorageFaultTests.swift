@@ -245,7 +245,7 @@ private final class DatabaseLocker {
         let exit = try ProcessExit.run(process)
         self.exit = exit
         let handle = out.fileHandleForReading
-        let line = try await offPool { String(decoding: handle.readData(ofLength: 7), as: UTF8.self) }
+        let line = try await offPool { String(decoding: try handle.readLineRetrying(), as: UTF8.self) }
         guard line.hasPrefix("LOCKED") else {
             process.terminate()
             throw TestSupportError("could not lock \(path): '\(line)'")
