@@ -36,7 +36,11 @@ struct Confirmation {
     }
 
     var prompt: String {
-        tr("Tapez \(words) pour \(action) ; toute autre réponse annule : ", "Type \(words) to \(action); anything else cancels: ")
+        // On the cancel verb "anything else cancels" would read as its opposite: say what anything else leaves.
+        word == .cancel
+            ? tr("Tapez \(words) pour \(action) ; toute autre réponse laisse les envois continuer : ",
+                 "Type \(words) to \(action); anything else lets the deliveries go on: ")
+            : tr("Tapez \(words) pour \(action) ; toute autre réponse annule : ", "Type \(words) to \(action); anything else cancels: ")
     }
 
     /// Asks on standard error, reads standard input (terminal or pipe); returns only when the word was typed.

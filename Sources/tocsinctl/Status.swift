@@ -76,7 +76,7 @@ enum DaemonText {
         } else if let allClear = status.allClear {
             Swift.print(AllClearText.line(allClear))
         }
-        Swift.print(tr("Journal d'audit : \(status.auditHeadSeq) entrées, tête", "Audit log: \(status.auditHeadSeq) entries, head") + " \(status.auditHeadHash.prefix(16))…")
+        Swift.print(tr("Journal d'audit : \(Plural.fr(Int(status.auditHeadSeq), "entrée", "entrées")), tête", "Audit log: \(Plural.en(Int(status.auditHeadSeq), "entry", "entries")), head") + " \(status.auditHeadHash.prefix(16))…")
         if let problem = status.auditProblem {
             Swift.print(tr(
                 "PROBLÈME D'AUDIT (l'envoi n'est pas touché ; plus rien n'est signé) : ",

@@ -157,6 +157,7 @@ struct ConfirmationWordsTests {
         let byID = try await ctl(bed, ["cancel", incident, "--lang", "en"], input: "\(incident)\n")
         #expect(byID.status == 2, "\(byID)")
         #expect(byID.stderr.contains("An id does not confirm; to cancel the unfinished deliveries, type CANCEL (or ANNULER). Nothing was cancelled: deliveries go on."), "\(byID.stderr)")
+        #expect(byID.stderr.contains("Type CANCEL (or ANNULER) to cancel the unfinished deliveries; anything else lets the deliveries go on: "), "\(byID.stderr)")
         let ended = try await ctl(bed, ["cancel", incident, "--lang", "en"], input: "")
         #expect(ended.status == 2)
         #expect(ended.stderr.contains("No answer (end of input)."), "\(ended.stderr)")
