@@ -214,6 +214,14 @@ struct HostileSocketTests {
             }
         }
         async let dripped: Void = dripSlowly()
+        // Others, while the drip is still dripping: asked first and back to back, so that a loaded machine (CI beside
+        // compilers) still fits them into the drip's 10 s; what is shown is that the drip does not hold anyone up.
+        var servedDuringDrip = 0
+        for _ in 0..<5 where dripResult.items.isEmpty {
+            if await stillServes(bed) { servedDuringDrip += 1 }
+        }
+        #expect(dripResult.items.isEmpty, "the drip was still going while others were served")
+        #expect(servedDuringDrip == 5)
         // In pieces, a little slowly, but well within the limit: served.
         let pieces = try HostileKit.RawSocket(path: bed.daemon.socketPath)
         let request = Array((Self.statusRequest + "\n").utf8)
@@ -224,14 +232,6 @@ struct HostileSocketTests {
         var piecesServed = false
         if case .line(let line) = await pieces.readLine() { piecesServed = HostileKit.Answer(line)?.hasResult == true }
         #expect(piecesServed)
-        // Others, while the drip is still dripping.
-        var servedDuringDrip = 0
-        for _ in 0..<20 where dripResult.items.isEmpty {
-            if await stillServes(bed) { servedDuringDrip += 1 }
-            try await Task.sleep(for: .seconds(0.1))
-        }
-        #expect(dripResult.items.isEmpty, "the drip was still going while others were served")
-        #expect(servedDuringDrip == 20)
         try await dripped
         let outcome = dripResult.items.first ?? ""
         #expect(outcome.hasPrefix("\(RPCError.invalidRequestCode) ") && outcome.contains("did not arrive in full"), "\(outcome)")
