@@ -120,6 +120,8 @@ public struct ReportDelivery: Codable, Sendable, Hashable {
     public var acceptance: String?
     /// The channel's type (see ``DeliveryStatus/channelType``). Nil from older daemons.
     public var channelType: String? = nil
+    /// What kind of failure `lastError` is (``ErrorKind``). Nil without an error and from older daemons.
+    public var errorKind: ErrorKind? = nil
 
     public init(
         id: String, channel: String, recipient: String?, state: String, firstAttemptAt: String?, deliveredAt: String?,
@@ -154,6 +156,8 @@ public struct ReportAttempt: Codable, Sendable, Hashable {
     public var error: String?
     /// The service's own id for the message this attempt got accepted.
     public var receipt: String?
+    /// What kind of failure `error` is (``ErrorKind``). Nil without an error and from older daemons.
+    public var errorKind: ErrorKind? = nil
 
     public init(
         number: Int, at: String, offsetMillis: Int64, latencyMillis: Int64, outcome: String, httpStatus: Int?, error: String?,

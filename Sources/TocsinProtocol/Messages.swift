@@ -173,6 +173,12 @@ public struct DeliveryStatus: Codable, Sendable, Hashable {
     /// The channel's type (`twilio-sms`, `email`, …): how a client names the answer's code (an SMTP reply is not
     /// HTTP) and words the acceptance in the operator's language (``ServiceAnswer``). Nil from older daemons.
     public var channelType: String? = nil
+    /// What kind of failure `lastError` is (``ErrorKind``): how a client says it in its operator's language. Nil
+    /// without an error and from older daemons.
+    public var errorKind: ErrorKind? = nil
+    /// The incident the delivery belongs to, in `daemon.status`'s failure lists; nil elsewhere (the incident is
+    /// already named around it) and from older daemons.
+    public var incident: String? = nil
 
     public init(
         id: String, channel: String, recipient: String?, state: String, attempts: Int, lastStatus: Int?,
@@ -575,6 +581,8 @@ public struct ChannelInfo: Codable, Sendable, Hashable {
     public var expires: String?
     /// When the receiver's TLS certificate expires, as seen at the last TLS handshake.
     public var certificateExpires: String?
+    /// What kind of failure `lastError` is (``ErrorKind``). Nil without an error and from older daemons.
+    public var lastErrorKind: ErrorKind? = nil
 
     public init(
         name: String, type: String, endpoint: String, languages: [String], recipients: Int, routes: [String],

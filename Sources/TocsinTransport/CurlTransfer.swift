@@ -308,6 +308,13 @@ final class CurlTransfer {
         var text = String(cString: errorBuffer)
         while text.last?.isNewline == true { text.removeLast() }
         if text.isEmpty { text = String(cString: curl_easy_strerror(code)) }
+        // curl 7.88 says "Couldn't connect to server" for a refusal and an unreachable host alike; the system's
+        // errno tells them apart, and "connection refused" (nothing listens there) is what the operator acts on.
+        var osErrno = 0
+        if code == CURLE_COULDNT_CONNECT, tocsin_curl_easy_getinfo_long(easy, CURLINFO_OS_ERRNO, &osErrno) == CURLE_OK,
+           osErrno == Int(ECONNREFUSED) {
+            text += "; connection refused"
+        }
         return TransportError(
             kind: TransportError.Kind(curlCode: code),
             curlCode: Int32(bitPattern: code.rawValue),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TocsinClient
+import TocsinCore
 import TocsinProtocol
 
 extension Tocsinctl {

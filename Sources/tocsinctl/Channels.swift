@@ -34,7 +34,10 @@ extension Tocsinctl {
                     ])
                     for channel in channels {
                         let error = channel.unavailable.map { tr("ENVOI IMPOSSIBLE : ", "CANNOT SEND: ") + $0 }
-                            ?? channel.lastError.map { TimeDisplay.format(channel.lastErrorAt, absent: "") + " " + $0 } ?? "-"
+                            ?? channel.lastError.map {
+                                TimeDisplay.format(channel.lastErrorAt, absent: "") + " "
+                                    + FailureText.said($0, kind: channel.lastErrorKind, status: nil, channelType: channel.type)
+                            } ?? "-"
                         table.add([channel.name, channel.type, channel.endpoint,
                                    TimeDisplay.format(channel.lastDeliveredAt, absent: tr("jamais", "never")), error])
                     }

@@ -14,6 +14,9 @@ struct Confirmation {
     var ids: [String] = []
     /// A follow-up of a drill: its update and all-clear say so where the operator types the word.
     var drill = false
+    /// The other verb's whole command (`tocsinctl drill evacuation --set …` at a live send's prompt): a live send
+    /// confirmed with the drill's word, or a drill with the live word, is told what to run for what it meant.
+    var otherCommand: (verb: ConfirmationWord, command: String)?
 
     /// What the word does, after "to": "send the LIVE alert".
     var action: String {
@@ -57,6 +60,17 @@ struct Confirmation {
             return tr("Pas de réponse (fin de l'entrée). \(nothingDone)", "No answer (end of input). \(nothingDone)")
         }
         let typed = answer.trimmingCharacters(in: .whitespaces)
+        if let other = ConfirmationWord.verb(of: typed), let (verb, command) = otherCommand, other == verb {
+            return other == .drill
+                ? tr(
+                    "Vous avez tapé \(typed.uppercased()) : pour un exercice, lancez « \(command) » ; rien n'a été envoyé.",
+                    "You typed \(typed.uppercased()): nothing was sent. For a drill, run: \(command)"
+                )
+                : tr(
+                    "Vous avez tapé \(typed.uppercased()) : pour une alerte réelle, lancez « \(command) » ; rien n'a été envoyé.",
+                    "You typed \(typed.uppercased()): nothing was sent. For a live alert, run: \(command)"
+                )
+        }
         if let other = ConfirmationWord.verb(of: typed), other != word {
             return tr(
                 "« \(other.french) » confirme un autre geste ; pour \(action), tapez \(words). \(nothingDone)",
@@ -70,5 +84,22 @@ struct Confirmation {
             )
         }
         return tr("Non confirmé : pour \(action), tapez \(words). \(nothingDone)", "Not confirmed: to \(action), type \(words). \(nothingDone)")
+    }
+}
+
+/// Shell words for a command shown to copy: bare when safe, in single quotes otherwise (`building='Pavillon A'`).
+enum ShellWords {
+    static func quote(_ word: String) -> String {
+        let safe = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_=.,/:@+%"))
+        if !word.isEmpty, word.unicodeScalars.allSatisfy(safe.contains) { return word }
+        return "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+
+    /// `tocsinctl drill evacuation --set building='Pavillon A'`: the command of `verb` with these values. Never a
+    /// route: a live send's `--route` would take the drill to live channels, a drill's route is not the live one.
+    static func command(_ verb: String, template: String, variables: [String: String]) -> String {
+        var words = ["tocsinctl", verb, quote(template)]
+        for (name, value) in variables.sorted(by: { $0.key < $1.key }) { words += ["--set", quote("\(name)=\(value)")] }
+        return words.joined(separator: " ")
     }
 }

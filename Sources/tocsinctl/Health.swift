@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TocsinClient
+import TocsinCore
 import TocsinProtocol
 
 extension Tocsinctl {
@@ -8,12 +9,23 @@ extension Tocsinctl {
         static let configuration = CommandConfiguration(
             commandName: "health",
             abstract: tr("Vérifier que tocsind peut alerter maintenant, pour la supervision (à la Nagios : sortie 0 OK, 1 WARNING, 2 CRITICAL).", "Check that tocsind can alert now, for monitoring (Nagios-style: exit 0 OK, 1 WARNING, 2 CRITICAL)."),
-            discussion: """
-                One status line first (what a monitoring system shows), then one line per check: daemon reachable, \
-                configuration loaded, database writable, channels not failing, credentials not expiring, heartbeat \
-                recent, audit chain intact. An unreachable daemon is CRITICAL (exit 2). The caller needs any role; \
-                a monitoring service user can be given just 'access.monitors'.
+            discussion: tr(
                 """
+                Une ligne d'état d'abord (ce qu'affiche un système de supervision), puis une ligne par vérification : \
+                démon joignable, configuration chargée, base de données inscriptible, nœuds (sur PostgreSQL : un nœud \
+                muet depuis 3 baux, des configurations différentes), canaux sans échec, identifiants non expirés, \
+                battement de cœur récent, chaîne d'audit intacte. Un démon injoignable est CRITICAL (sortie 2). \
+                L'appelant a besoin d'un rôle quelconque ; un utilisateur de supervision peut n'avoir que \
+                « access.monitors ».
+                """,
+                """
+                One status line first (what a monitoring system shows), then one line per check: daemon reachable, \
+                configuration loaded, database writable, nodes (on PostgreSQL: a node silent for 3 leases, configs \
+                that differ), channels not failing, credentials not expiring, heartbeat recent, audit chain intact. \
+                An unreachable daemon is CRITICAL (exit 2). The caller needs any role; a monitoring service user can \
+                be given just 'access.monitors'.
+                """
+            )
         )
         @OptionGroup var global: GlobalOptions
 
@@ -31,11 +43,14 @@ extension Tocsinctl {
             } else {
                 let problems = report.checks.filter { $0.state != .ok }.sorted { $0.state > $1.state }
                 let summary = problems.isEmpty
-                    ? "\(report.checks.count) checks passed"
+                    ? Plural.tr(report.checks.count, fr: ("vérification réussie", "vérifications réussies"), en: ("check passed", "checks passed"))
                     : problems.map { "\($0.name) \($0.message)" }.joined(separator: "; ")
-                // The daemon writes its times in UTC; the person reading them gets local time (or --utc).
+                // The daemon writes its times in UTC; the person reading them gets local time (or --utc). The state
+                // words and the "TOCSIN STATE - " lead stay as monitoring systems parse them; the checks' own
+                // sentences are the daemon's (English, with no key to say them by yet).
                 print("TOCSIN \(report.state.rawValue) - \(TimeDisplay.localizing(summary))")
-                for check in report.checks { print("\(check.state.rawValue): \(check.name): \(TimeDisplay.localizing(check.message))") }
+                let colon = tr(" : ", ": ")
+                for check in report.checks { print("\(check.state.rawValue)\(colon)\(check.name)\(colon)\(TimeDisplay.localizing(check.message))") }
             }
             throw Self.exitCode(report.state)
         }
@@ -51,11 +66,11 @@ extension Tocsinctl {
         /// No report: CRITICAL either way, but the words point on-call the right way (down, refused, or busy).
         private static func critical(_ error: ClientError) -> ExitCode {
             let what = switch error {
-            case .unreachable, .connectionLost: "daemon unreachable"
-            case .permissionDenied, .refused: "check refused"
-            case .badAnswer: "unexpected answer"
+            case .unreachable, .connectionLost: tr("démon injoignable", "daemon unreachable")
+            case .permissionDenied, .refused: tr("vérification refusée", "check refused")
+            case .badAnswer: tr("réponse inattendue", "unexpected answer")
             }
-            print("TOCSIN CRITICAL - \(what): \(error.description)")
+            print("TOCSIN CRITICAL - \(what)\(tr(" : ", ": "))\(error.operatorText)")
             return exitCode(.critical)
         }
     }

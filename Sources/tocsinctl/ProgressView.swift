@@ -179,8 +179,10 @@ enum DeliveryText {
     /// What went wrong, in the operator's language (``ServiceAnswer/frenchError(_:status:channelType:)``).
     static func error(_ delivery: DeliveryStatus) -> String {
         guard let english = delivery.lastError else { return "?" }
-        return OperatorLanguage.current == .fr
-            ? ServiceAnswer.frenchError(english, status: delivery.lastStatus, channelType: delivery.channelType) : english
+        return FailureText.said(
+            english, kind: delivery.errorKind, status: delivery.lastStatus, channelType: delivery.channelType,
+            latencyMillis: delivery.lastLatencyMillis
+        )
     }
 
     static func text(_ delivery: DeliveryStatus, now: Date = Date()) -> String {
@@ -203,7 +205,10 @@ enum DeliveryText {
             return "  \(label) \(target) (\(attempts)\(answer)\(time))"
         case "retrying":
             var then: [String] = []
-            if let millis = delivery.lastLatencyMillis { then.append(tr("réponse en \(millis) ms", "answer took \(millis) ms")) }
+            // Only an answer has a time to show: a timeout's 5001 ms is no answer ("no answer after 5 s" says it).
+            if let millis = delivery.lastLatencyMillis, FailureText.answered(delivery.errorKind, status: delivery.lastStatus) {
+                then.append(tr("réponse en \(millis) ms", "answer took \(millis) ms"))
+            }
             if let next = delivery.nextAttemptAt {
                 then.append(tr("prochain essai à ", "next try at ") + TimeDisplay.format(next, style: .near, now: now))
             }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TocsinClient
+import TocsinCore
 import TocsinProtocol
 
 extension Tocsinctl {
@@ -61,7 +62,7 @@ enum ReportText {
         let drill = summary.status != "Actual"
         let start = TimeDisplay.parse(summary.createdAt) ?? Date()
         Swift.print(tr("Rapport d'incident", "Incident report") + " \(summary.incident)  "
-            + (drill ? tr("EXERCICE", "DRILL") + " (\(summary.status))" : tr("RÉEL", "LIVE")) + " \(summary.msgType)")
+            + (drill ? tr("EXERCICE", "DRILL") + " (\(CAPWords.status(summary.status)))" : tr("RÉEL", "LIVE")) + " \(CAPWords.msgType(summary.msgType))")
         Swift.print(tr("Modèle", "Template") + " \(summary.template)  " + (summary.approved ? tr("approuvé", "approved") : tr("NON approuvé", "NOT approved"))
             + "  route \(summary.route)" + (summary.references.map { tr("  fait suite à ", "  follows up ") + $0 } ?? ""))
         let who = [trigger.userName, trigger.uid.map { "uid \($0)" }, trigger.pid.map { "pid \($0)" }].compactMap { $0 }.joined(separator: ", ")
@@ -73,7 +74,7 @@ enum ReportText {
         if !report.followUps.isEmpty {
             var followUps = TextTable()
             for followUp in report.followUps {
-                followUps.add([tr("Suite", "Follow-up"), followUp.incident, followUp.msgType, followUp.template, TimeDisplay.format(followUp.createdAt)])
+                followUps.add([tr("Suite", "Follow-up"), followUp.incident, CAPWords.msgType(followUp.msgType), followUp.template, TimeDisplay.format(followUp.createdAt)])
             }
             for line in followUps.lines(indent: "") { Swift.print(line) }
         }
@@ -89,8 +90,10 @@ enum ReportText {
                 delivery.channel, delivery.recipient ?? "—", DeliveryText.word(delivery.state).uppercased(), "\(delivery.attempts)", first,
                 Elapsed.text(delivery.timeToDeliverMillis),
                 (delivery.lastError.map { english in
-                    let said = OperatorLanguage.current == .fr
-                        ? ServiceAnswer.frenchError(english, status: delivery.attemptLog.last?.httpStatus, channelType: delivery.channelType) : english
+                    let last = delivery.attemptLog.last
+                    let said = FailureText.said(
+                        english, kind: delivery.errorKind, status: last?.httpStatus, channelType: delivery.channelType, latencyMillis: last?.latencyMillis
+                    )
                     return Console.cut(said, 70)
                 } ?? "")
                     + (delivery.misconfiguration ? tr(" (erreur de configuration)", " (misconfiguration)") : ""),
@@ -131,11 +134,11 @@ enum ReportText {
         Swift.print(tr("  première livraison ", "  first delivery ") + Elapsed.text(totals.timeToFirstDeliveryMillis)
             + tr(", dernière livraison ", ", last delivery ") + Elapsed.text(totals.timeToLastDeliveryMillis))
         if let within = objectives.incidentWithinMillis, let met = objectives.incidentMet {
-            Swift.print(tr("Objectif, tout l'incident en moins de ", "Objective, whole incident within ") + Elapsed.text(within) + ": "
+            Swift.print(tr("Objectif, tout l'incident en moins de ", "Objective, whole incident within ") + Elapsed.text(within) + tr(" : ", ": ")
                 + (met ? tr("ATTEINT", "MET") : tr("MANQUÉ", "MISSED")))
         }
         if let met = objectives.channelsMet {
-            Swift.print(tr("Objectif, chaque canal en moins de ", "Objective, every channel within ") + Elapsed.text(objectives.channelWithinMillis) + ": "
+            Swift.print(tr("Objectif, chaque canal en moins de ", "Objective, every channel within ") + Elapsed.text(objectives.channelWithinMillis) + tr(" : ", ": ")
                 + (met ? tr("ATTEINT", "MET") : tr("MANQUÉ", "MISSED")))
         }
 
@@ -143,10 +146,10 @@ enum ReportText {
         Swift.print(tr("\nAudit : \(report.audit.count) entrées sur cet incident ; chaîne ", "\nAudit: \(report.audit.count) entries about this incident; chain ")
             + (chain.intact
                 ? tr("intacte (\(chain.checked) entrées, tête ", "intact (\(chain.checked) entries, head ") + "\(chain.headHash.prefix(16))…)"
-                : tr("ROMPUE à l'entrée ", "BROKEN at entry ") + "\(chain.brokenSeq ?? 0): \(chain.problem ?? "?")"))
+                : tr("ROMPUE à l'entrée ", "BROKEN at entry ") + "\(chain.brokenSeq ?? 0)" + tr(" : ", ": ") + (chain.problem ?? "?")))
         var audit = TextTable()
         for entry in report.audit {
-            audit.add(["\(entry.seq)", TimeDisplay.format(entry.time), entry.kind, Console.cut(entry.detail, 110)])
+            audit.add(["\(entry.seq)", TimeDisplay.format(entry.time), entry.kind, Console.cut(TimeDisplay.localizing(entry.detail), 110)])
         }
         for line in audit.lines() { Swift.print(line) }
     }
@@ -154,10 +157,15 @@ enum ReportText {
     /// `#2 at +1.2 s (09:26:16): retrying, HTTP 500, answer took 5 ms`: the answer's time said as such, never
     /// to be read as a delay before the next try.
     static func attemptText(_ attempt: ReportAttempt, channelType: String?, start: Date) -> String {
-        let answer = attempt.httpStatus.map { ", " + ServiceAnswer.label($0, channelType: channelType) } ?? attempt.error.map { ", " + Console.cut($0, 60) } ?? ""
+        let answer = attempt.httpStatus.map { ", " + ServiceAnswer.label($0, channelType: channelType) }
+            ?? attempt.error.map {
+                ", " + Console.cut(FailureText.said($0, kind: attempt.errorKind, status: nil, channelType: channelType, latencyMillis: attempt.latencyMillis), 60)
+            } ?? ""
+        // An attempt that got no answer (a timeout, a refused connection) has no answer time to show.
+        let took = attempt.error == nil || FailureText.answered(attempt.errorKind, status: attempt.httpStatus)
+            ? tr(", réponse en \(attempt.latencyMillis) ms", ", answer took \(attempt.latencyMillis) ms") : ""
         return "#\(attempt.number) " + tr("à", "at") + " +\(Elapsed.text(attempt.offsetMillis)) (\(TimeDisplay.format(attempt.at, style: .near, now: start)))" + tr(" : ", ": ")
-            + DeliveryText.word(attempt.outcome) + answer
-            + tr(", réponse en \(attempt.latencyMillis) ms", ", answer took \(attempt.latencyMillis) ms")
+            + DeliveryText.word(attempt.outcome) + answer + took
             + (attempt.receipt.map { ", id \($0)" } ?? "")
     }
 }

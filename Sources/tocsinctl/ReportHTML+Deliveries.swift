@@ -49,7 +49,12 @@ extension ReportHTML {
                 // Both languages, as every label of this report.
                 ServiceAnswer.frenchAcceptance(channelType: delivery.channelType, id: delivery.receipt).map { "\($0) / \(english)" } ?? english
             } ?? delivery.receipt.map { "id \($0)" } ?? ""
-            let error = esc(delivery.lastError ?? "") + (delivery.misconfiguration ? " <em>(configuration)</em>" : "")
+            // Said by its kind in both languages, as every label of this page; the daemon's English stays in --json.
+            let last = delivery.attemptLog.last
+            let said = delivery.lastError.map {
+                FailureText.both($0, kind: delivery.errorKind, status: last?.httpStatus, channelType: delivery.channelType, latencyMillis: last?.latencyMillis)
+            }
+            let error = esc(said ?? "") + (delivery.misconfiguration ? " <em>(configuration)</em>" : "")
             return (cells: [
                 esc(delivery.channel), esc(delivery.recipient ?? "—"), state(delivery.state),
                 Plural.both(delivery.attempts, fr: ("tentative", "tentatives"), en: ("attempt", "attempts")),
@@ -96,8 +101,10 @@ extension ReportHTML {
         let rows = log.map { attempt in
             (cells: [
                 "#\(attempt.number)", time(attempt.at), "+\(esc(Elapsed.text(attempt.offsetMillis)))",
-                "\(attempt.latencyMillis) ms", state(attempt.outcome), esc(attempt.httpStatus.map { ServiceAnswer.label($0, channelType: delivery.channelType) } ?? ""),
-                esc(attempt.error ?? ""), esc(attempt.receipt ?? ""),
+                // A timeout's 5001 ms is no answer: nothing in the "answered in" column.
+                attempt.error == nil || FailureText.answered(attempt.errorKind, status: attempt.httpStatus) ? "\(attempt.latencyMillis) ms" : "—",
+                state(attempt.outcome), esc(attempt.httpStatus.map { ServiceAnswer.label($0, channelType: delivery.channelType) } ?? ""),
+                esc(attemptError(attempt, channelType: delivery.channelType) ?? ""), esc(attempt.receipt ?? ""),
             ], classes: String?.none)
         }
         html += table(columns: [
@@ -109,8 +116,15 @@ extension ReportHTML {
 
     /// "HTTP 500 (nouvel essai / retrying)", with the transport error when there is no HTTP status.
     private static func answer(_ attempt: ReportAttempt, channelType: String?) -> String {
-        let said = attempt.httpStatus.map { ServiceAnswer.label($0, channelType: channelType) } ?? attempt.error ?? "—"
+        let said = attempt.httpStatus.map { ServiceAnswer.label($0, channelType: channelType) } ?? attemptError(attempt, channelType: channelType) ?? "—"
         return "\(esc(said)), \(state(attempt.outcome))"
+    }
+
+    /// An attempt's error by its kind, in both languages.
+    private static func attemptError(_ attempt: ReportAttempt, channelType: String?) -> String? {
+        attempt.error.map {
+            FailureText.both($0, kind: attempt.errorKind, status: attempt.httpStatus, channelType: channelType, latencyMillis: attempt.latencyMillis)
+        }
     }
 
     /// A delivery's or attempt's state in both languages, as plain text ("nouvel essai / retrying").

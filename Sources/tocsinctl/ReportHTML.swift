@@ -99,7 +99,8 @@ enum ReportHTML {
 
     static func kindLabel(_ summary: IncidentSummary) -> String {
         let base = summary.status == "Actual" ? "RÉEL / LIVE" : "EXERCICE / DRILL"
-        return "<strong>\(base)</strong> — CAP \(esc(summary.status)) \(esc(summary.msgType))"
+        // CAP's values with their French words: the page is bilingual, the CAP XML keeps CAP's own.
+        return "<strong>\(base)</strong> — CAP \(esc(CAPWords.both(status: summary.status))), \(esc(CAPWords.both(msgType: summary.msgType)))"
     }
 
     /// What a follow-up is, in words: an update, the all-clear or a cancel.
@@ -184,13 +185,13 @@ enum ReportHTML {
             ? "<span class=\"met\">Chaîne intacte / Chain intact</span> — "
                 + Plural.both(Int(chain.checked), fr: ("entrée", "entrées"), en: ("entry", "entries"))
                 + ", tête / head <code>\(esc(chain.headHash))</code>"
-            : "<span class=\"missed\">CHAÎNE ROMPUE / CHAIN BROKEN</span> — entrée / entry \(chain.brokenSeq ?? 0): "
+            : "<span class=\"missed\">CHAÎNE ROMPUE / CHAIN BROKEN</span> — entrée / entry \(chain.brokenSeq ?? 0) : "
                 + esc(chain.problem ?? "")
         html += "</p>\n"
         let rows = report.audit.map { entry in
             (cells: [
                 "\(entry.seq)", entry.timeMillis.map { time(millis: $0) } ?? time(entry.time), esc(entry.kind), entry.uid.map { "\($0)" } ?? "—",
-                "<code>\(esc(entry.detail))</code>", "<code>\(esc(String(entry.hash.prefix(16))))…</code>",
+                "<code>\(esc(TimeDisplay.localizing(entry.detail)))</code>", "<code>\(esc(String(entry.hash.prefix(16))))…</code>",
             ], classes: String?.none)
         }
         return html + table(

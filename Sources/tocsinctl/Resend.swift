@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TocsinClient
+import TocsinCore
 import TocsinProtocol
 
 extension Tocsinctl {
@@ -81,13 +82,13 @@ extension Tocsinctl {
                     Console.jsonLine(ResendSummaryLine(incident: incident, channel: channel, deliveries: resent))
                 } else if delivered == resent.count {
                     print(tr(
-                        "Les \(Plural.fr(resent.count, "envoi renvoyé", "envois renvoyés")) sur « \(channel) » ont été livrés (incident \(incident)).",
-                        "All \(resent.count) re-sent deliveries on '\(channel)' delivered (incident \(incident))."
+                        resent.count == 1 ? "L'envoi renvoyé sur « \(channel) » a été livré (incident \(incident))." : "Les \(resent.count) envois renvoyés sur « \(channel) » ont été livrés (incident \(incident)).",
+                        resent.count == 1 ? "The re-sent delivery on '\(channel)' was delivered (incident \(incident))." : "All \(resent.count) re-sent deliveries on '\(channel)' delivered (incident \(incident))."
                     ))
                 } else {
                     print(tr(
                         "\(delivered) sur \(Plural.fr(resent.count, "envoi renvoyé", "envois renvoyés")) sur « \(channel) » livrés, \(Plural.fr(resent.count - delivered, "nouvel échec", "nouveaux échecs")) (incident \(incident)). Voir : tocsinctl status \(incident)",
-                        "\(delivered) of \(resent.count) re-sent deliveries on '\(channel)' delivered, \(resent.count - delivered) failed again (incident \(incident)). See: tocsinctl status \(incident)"
+                        "\(delivered) of \(Plural.en(resent.count, "re-sent delivery", "re-sent deliveries")) on '\(channel)' delivered, \(resent.count - delivered) failed again (incident \(incident)). See: tocsinctl status \(incident)"
                     ))
                 }
                 if drill { print(SendFlow.drillLastLine) }
@@ -108,14 +109,14 @@ struct ResendScreen {
         let rule = Console.alarm(String(repeating: drill ? "-" : "=", count: 64), on: alarm)
         Console.note(rule)
         if drill {
-            Console.note("  EXERCICE / DRILL — " + tr("renvoi d'un exercice (statut CAP \(result.status))", "resend of a drill (CAP status \(result.status))"))
+            Console.note("  EXERCICE / DRILL — " + tr("renvoi d'un exercice (statut CAP \(CAPWords.french(status: result.status)))", "resend of a drill (CAP status \(result.status))"))
         } else {
             Console.note(Console.alarm("  *** RENVOI RÉEL — LIVE RESEND ***", on: alarm))
             Console.note(Console.alarm("  Ceci part MAINTENANT vers de vraies personnes. / This goes to real people NOW.", on: alarm))
         }
         Console.note(rule)
         Console.note(tr(
-            "Incident : \(result.incident)   Modèle : \(result.template)   Type : \(result.msgType)",
+            "Incident : \(result.incident)   Modèle : \(result.template)   Type : \(CAPWords.french(msgType: result.msgType))",
             "Incident: \(result.incident)   Template: \(result.template)   Type: \(result.msgType)"
         ))
         Console.note(tr("Canal :    \(result.channel) (\(result.type))", "Channel:  \(result.channel) (\(result.type))"))
@@ -123,8 +124,8 @@ struct ResendScreen {
             "Renvoie : \(Plural.fr(result.failed, "envoi en échec", "envois en échec"))"
                 + (result.recipients > 0 ? ", à \(Plural.fr(result.recipients, "destinataire", "destinataires"))" : "")
                 + " : le même message, les mêmes identifiants",
-            "Re-sends: \(result.failed) failed deliver\(result.failed == 1 ? "y" : "ies")"
-                + (result.recipients > 0 ? ", to \(result.recipients) recipient\(result.recipients == 1 ? "" : "s")" : "")
+            "Re-sends: \(Plural.en(result.failed, "failed delivery", "failed deliveries"))"
+                + (result.recipients > 0 ? ", to \(Plural.en(result.recipients, "recipient", "recipients"))" : "")
                 + ": the same message, the same ids"
         ))
         for delivery in result.deliveries.prefix(10) {

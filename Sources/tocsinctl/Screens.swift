@@ -22,11 +22,11 @@ struct ConfirmationScreen {
         output(rule)
         if previewOnly {
             output(tr(
-                "  APERÇU — rien n'est envoyé. \(drill ? "En exercice (statut CAP \(preview.status))" : "En \(Self.frenchKind(preview.msgType)) RÉELLE")\(preview.approved ? "" : " ; " + Self.frenchUnapproved(preview.approvalNote))",
+                "  APERÇU — rien n'est envoyé. \(drill ? "En exercice (statut CAP \(CAPWords.french(status: preview.status)))" : "En \(Self.frenchKind(preview.msgType)) RÉELLE")\(preview.approved ? "" : " ; " + Self.frenchUnapproved(preview.approvalNote))",
                 "  PREVIEW — nothing is sent. \(drill ? "As a drill (CAP status \(preview.status))" : "As a LIVE \(kind.lowercased())")\(preview.approved ? "" : "; " + Self.englishUnapproved(preview.approvalNote))"
             ))
         } else if drill {
-            output("  EXERCICE / DRILL — " + tr("exercice (\(Self.frenchKind(preview.msgType))), statut CAP \(preview.status)", "drill \(kind.lowercased()), CAP status \(preview.status)"))
+            output("  EXERCICE / DRILL — " + tr("exercice (\(Self.frenchKind(preview.msgType))), statut CAP \(CAPWords.french(status: preview.status))", "drill \(kind.lowercased()), CAP status \(preview.status)"))
             output("  " + tr("Personne n'est alerté pour de vrai : chaque message est marqué EXERCICE.", "Nobody is alerted for real: every message is marked EXERCISE."))
             if !preview.approved {
                 output(tr(
@@ -47,7 +47,7 @@ struct ConfirmationScreen {
         }
         output(rule)
         output(tr(
-            "Modèle : \(preview.template)   Route : \(preview.route)   Type : \(preview.msgType)" + (references.map { "   Suite de : \($0)" } ?? ""),
+            "Modèle : \(preview.template)   Route : \(preview.route)   Type : \(CAPWords.french(msgType: preview.msgType))" + (references.map { "   Suite de : \($0)" } ?? ""),
             "Template: \(preview.template)   Route: \(preview.route)   Type: \(preview.msgType)" + (references.map { "   Follows up: \($0)" } ?? "")
         ))
         if preview.template == BuiltInAllClear.id, preview.variables.keys.allSatisfy({ $0.hasPrefix("event_") || $0.hasPrefix("title_") }) {
@@ -181,10 +181,27 @@ enum SummaryText {
                 "All \(total) deliveries delivered (incident \(incident))."
             )
         }
-        return tr(
-            "\(delivered) sur \(total) livrés, \(Plural.fr(failed, "échec", "échecs")) (incident \(incident)). Voir : tocsinctl status \(incident)",
-            "\(delivered) of \(total) delivered, \(failed) failed (incident \(incident)). See: tocsinctl status \(incident)"
+        let cancelled = status.deliveries.filter { $0.state == "cancelled" }.count
+        // Cancelled deliveries were stopped on purpose: counted apart, never as failures to resend.
+        var text = tr(
+            "\(delivered) sur \(total) livrés, \(Plural.fr(failed, "échec", "échecs"))"
+                + (cancelled > 0 ? ", \(Plural.fr(cancelled, "annulé", "annulés"))" : "") + " (incident \(incident)). Voir : tocsinctl status \(incident)",
+            "\(delivered) of \(total) delivered, \(failed) failed" + (cancelled > 0 ? ", \(cancelled) cancelled" : "")
+                + " (incident \(incident)). See: tocsinctl status \(incident)"
         )
+        // The next step for what failed: once a channel is fixed, its failed deliveries go again with the same ids.
+        var channels: [String] = []
+        for delivery in status.deliveries where delivery.state == "failed" && !channels.contains(delivery.channel) {
+            channels.append(delivery.channel)
+        }
+        if !channels.isEmpty {
+            text += "\n" + tr(
+                "Une fois le canal réparé, renvoyez ses envois en échec :",
+                "Once the channel is fixed, send its failed deliveries again:"
+            )
+            for channel in channels { text += "\n  tocsinctl resend \(incident) --channel \(ShellWords.quote(channel))" }
+        }
+        return text
     }
 }
 

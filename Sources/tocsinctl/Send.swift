@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TocsinClient
+import TocsinCore
 import TocsinProtocol
 
 extension Tocsinctl {
@@ -134,8 +135,8 @@ extension Tocsinctl {
                     let status = try client.call(.incidentStatus, IncidentParams(incident: incident), as: IncidentStatus.self)
                     let open = status.deliveries.filter { !$0.isFinal }.count
                     Console.note(tr(
-                        "Incident \(incident) (\(status.summary.status), \(status.summary.template)) : \(Plural.fr(open, "envoi inachevé sera annulé", "envois inachevés seront annulés")).",
-                        "Incident \(incident) (\(status.summary.status), \(status.summary.template)): \(open) unfinished deliver\(open == 1 ? "y" : "ies") will be cancelled."
+                        "Incident \(incident) (\(CAPWords.french(status: status.summary.status)), \(status.summary.template)) : \(Plural.fr(open, "envoi inachevé sera annulé", "envois inachevés seront annulés")).",
+                        "Incident \(incident) (\(status.summary.status), \(status.summary.template)): \(Plural.en(open, "unfinished delivery", "unfinished deliveries")) will be cancelled."
                     ))
                     let keep = tr("Rien n'a été annulé : les envois continuent.", "Nothing was cancelled: deliveries go on.")
                     try Confirmation(word: .cancel, nothingDone: keep, ids: [incident]).ask()
@@ -147,7 +148,7 @@ extension Tocsinctl {
                     print(tr(
                         "Incident \(incident) : \(Plural.fr(cancelled, "envoi annulé", "envois annulés"))"
                             + (inFlight > 0 ? ", \(Plural.fr(inFlight, "envoi en cours sera annulé s'il ne réussit pas", "envois en cours seront annulés s'ils ne réussissent pas"))." : "."),
-                        "Incident \(incident): \(cancelled) deliveries cancelled" + (inFlight > 0 ? ", \(inFlight) in flight will be cancelled unless they succeed." : ".")
+                        "Incident \(incident): \(Plural.en(cancelled, "delivery", "deliveries")) cancelled" + (inFlight > 0 ? ", \(inFlight) in flight will be cancelled unless they succeed." : ".")
                     ))
                 }
             }
@@ -175,9 +176,17 @@ struct SendFlow {
                     throw Exit.refused
                 }
                 ConfirmationScreen(preview: preview, references: params.references).show()
-                try Confirmation(
-                    word: Self.word(of: preview), ids: [preview.template] + [params.references].compactMap { $0 }, drill: preview.status != "Actual"
-                ).ask()
+                let word = Self.word(of: preview)
+                var confirmation = Confirmation(
+                    word: word, ids: [preview.template] + [params.references].compactMap { $0 }, drill: preview.status != "Actual"
+                )
+                // The other of live and drill: typing its word says what the operator meant; name its command.
+                let other: ConfirmationWord? = word == .send ? .drill : word == .drill ? .send : nil
+                if let other {
+                    let verb = other == .drill ? "drill" : "send"
+                    confirmation.otherCommand = (other, ShellWords.command(verb, template: preview.template, variables: params.variables))
+                }
+                try confirmation.ask()
             }
             // Not following: the counts are enough, and the daemon need not encode (nor this process parse) a line
             // per delivery.
@@ -191,8 +200,8 @@ struct SendFlow {
                 Console.jsonLine(SendLine(incident: incident, event: "accepted", status: accepted.summary.status, deliveries: count))
             } else {
                 print(tr(
-                    "Incident \(incident) enregistré : \(Plural.fr(count, "envoi", "envois")) (\(accepted.summary.status)\(accepted.summary.approved ? "" : ", modèle NON approuvé")).",
-                    "Incident \(incident) stored: \(count) deliver\(count == 1 ? "y" : "ies") (\(accepted.summary.status)\(accepted.summary.approved ? "" : ", template NOT approved"))."
+                    "Incident \(incident) enregistré : \(Plural.fr(count, "envoi", "envois")) (\(CAPWords.french(status: accepted.summary.status))\(accepted.summary.approved ? "" : ", modèle NON approuvé")).",
+                    "Incident \(incident) stored: \(Plural.en(count, "delivery", "deliveries")) (\(accepted.summary.status)\(accepted.summary.approved ? "" : ", template NOT approved"))."
                 ))
                 Console.flush()
             }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import TocsinClient
+import TocsinCore
 import TocsinProtocol
 
 extension Tocsinctl {
@@ -35,7 +36,7 @@ extension Tocsinctl {
 enum IncidentText {
     static func print(_ status: IncidentStatus) {
         let summary = status.summary
-        Swift.print("Incident \(summary.incident)  \(summary.status) \(summary.msgType)  \(tr("modèle", "template")) \(summary.template)"
+        Swift.print("Incident \(summary.incident)  \(CAPWords.status(summary.status)) \(CAPWords.msgType(summary.msgType))  \(tr("modèle", "template")) \(summary.template)"
             + (summary.approved ? "" : tr(" (NON approuvé)", " (NOT approved)")))
         Swift.print(tr("Créé le", "Created") + " \(TimeDisplay.format(summary.createdAt)) " + tr("par", "by") + " \(summary.createdBy ?? "?") "
             + tr("sur la route", "on route") + " \(summary.route)" + (summary.references.map { tr(" — fait suite à ", " — follows up ") + $0 } ?? ""))
@@ -90,11 +91,11 @@ enum DaemonText {
         }
         if !status.recentFailures.isEmpty {
             Swift.print(tr("\nÉchecs récents (incidents) :", "\nRecent failures:"))
-            for delivery in status.recentFailures { Swift.print(DeliveryText.text(delivery)) }
+            for delivery in status.recentFailures { Swift.print(failureLine(delivery)) }
         }
         if let failures = status.recentTestFailures, !failures.isEmpty {
             Swift.print(tr("\nTests de canal en échec (jusqu'à la prochaine livraison du canal) :", "\nFailed channel tests (until the channel delivers again):"))
-            for delivery in failures { Swift.print(DeliveryText.text(delivery)) }
+            for delivery in failures { Swift.print(failureLine(delivery)) }
         }
         let tests = status.recentIncidents.filter { $0.status == "Test" }
         let incidents = status.recentIncidents.filter { $0.status != "Test" }
@@ -108,13 +109,21 @@ enum DaemonText {
         }
     }
 
+    /// A failure with its incident first (`  01J… ÉCHEC ops …`), what `resend` and `report` need; as before without
+    /// it (an older daemon).
+    static func failureLine(_ delivery: DeliveryStatus) -> String {
+        let line = DeliveryText.text(delivery)
+        guard let incident = delivery.incident else { return line }
+        return "  \(incident) " + line.drop { $0 == " " }
+    }
+
     /// Aligned for any template name: each column as wide as its longest value.
     private static func rows(_ incidents: [IncidentSummary]) {
-        let statusWidth = incidents.map(\.status.count).max() ?? 0
+        let statusWidth = incidents.map { CAPWords.status($0.status).count }.max() ?? 0
         let templateWidth = incidents.map(\.template.count).max() ?? 0
         for incident in incidents {
             let counts = incident.counts.sorted { $0.key < $1.key }.map { DeliveryText.count($0.value, $0.key) }.joined(separator: ", ")
-            Swift.print("  \(incident.incident)  \(Console.pad(incident.status, statusWidth)) \(Console.pad(incident.template, templateWidth))  "
+            Swift.print("  \(incident.incident)  \(Console.pad(CAPWords.status(incident.status), statusWidth)) \(Console.pad(incident.template, templateWidth))  "
                 + "\(TimeDisplay.format(incident.createdAt))  \(counts)")
         }
     }

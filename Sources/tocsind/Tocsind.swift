@@ -36,13 +36,13 @@ struct Tocsind: AsyncParsableCommand {
         for diagnostic in diagnostics { FileHandle.standardError.write(Data("\(diagnostic)\n".utf8)) }
         guard let loaded else {
             let count = diagnostics.errors.count
-            FileHandle.standardError.write(Data("tocsind: \(path): \(count) error\(count == 1 ? "" : "s"); the configuration was not loaded\n".utf8))
+            FileHandle.standardError.write(Data("tocsind: \(path): \(Plural.en(count, "error", "errors")); the configuration was not loaded\n".utf8))
             throw ExitCode(1)
         }
         if checkConfig {
             // The daemon still starts and sends with these; an approval of such a template is refused.
             for warning in Daemon.fitWarnings(loaded, path: path) { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
-            print("\(path): OK — \(loaded.templates.count) templates, \(loaded.channels.count) channels, \(loaded.routes.count) routes (fingerprint \(loaded.fingerprint.prefix(12)))")
+            print("\(path): OK — \(Plural.en(loaded.templates.count, "template", "templates")), \(Plural.en(loaded.channels.count, "channel", "channels")), \(Plural.en(loaded.routes.count, "route", "routes")) (fingerprint \(loaded.fingerprint.prefix(12)))")
             // Which all-clear `tocsinctl all-clear` sends (DESIGN.md: the built-in one is the exception to approval).
             print(loaded.templates[BuiltInAllClear.id] == nil
                 ? "all-clear: Tocsin's built-in one (FIN DE L'ALERTE / ALL CLEAR, fixed wording, counted as approved); no all-clear template is configured"

@@ -90,8 +90,10 @@ struct ConfirmationWordsTests {
         // The drill's word at the live prompt: refused and told apart.
         let drillWord = try await ctl(bed, ["send", "evacuation", "--set", "building=Pavillon A", "--lang", "fr"], input: "EXERCICE\n")
         #expect(drillWord.status == 2, "\(drillWord)")
-        #expect(drillWord.stderr.contains("« EXERCICE » confirme un autre geste ; pour envoyer l'alerte RÉELLE, tapez ENVOYER (ou SEND)."), "\(drillWord.stderr)")
-        #expect(drillWord.stderr.contains("Rien n'a été envoyé."), "\(drillWord.stderr)")
+        // …with the drill's whole command, values included, to run instead.
+        #expect(drillWord.stderr.contains(
+            "Vous avez tapé EXERCICE : pour un exercice, lancez « tocsinctl drill evacuation --set 'building=Pavillon A' » ; rien n'a été envoyé."
+        ), "\(drillWord.stderr)")
         #expect(try await incidentCount(bed) == 0)
         #expect(bed.receiver.requests().isEmpty)
 
@@ -114,7 +116,9 @@ struct ConfirmationWordsTests {
         #expect(liveWord.status == 2, "\(liveWord)")
         #expect(liveWord.stderr.contains("EXERCICE / DRILL"), "\(liveWord.stderr)")
         #expect(!liveWord.stderr.contains("LIVE ALERT"), "\(liveWord.stderr)")
-        #expect(liveWord.stderr.contains("'SEND' confirms something else; to start the drill, type DRILL (or EXERCICE)."), "\(liveWord.stderr)")
+        #expect(liveWord.stderr.contains(
+            "You typed SEND: nothing was sent. For a live alert, run: tocsinctl send evacuation --set 'building=Pavillon A'"
+        ), "\(liveWord.stderr)")
         #expect(try await incidentCount(bed) == 0)
 
         let drillLine = "EXERCICE — personne n'a été alerté pour de vrai. / DRILL — nobody was alerted for real."

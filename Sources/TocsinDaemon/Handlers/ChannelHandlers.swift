@@ -28,7 +28,7 @@ struct ChannelHandlers: Sendable {
         let certificates = dispatcher.certificates.withLock { $0 }
         return config.channels.values.sorted { $0.name < $1.name }.map { channel in
             let seen = activity[channel.name]
-            return ChannelInfo(
+            var info = ChannelInfo(
                 name: channel.name, type: channel.type.rawValue, endpoint: channel.maskedEndpoint,
                 languages: channel.languages, recipients: channel.type.isPerRecipient ? channel.recipients.count : 1,
                 routes: config.routes.filter { $0.value.contains(channel.name) }.keys.sorted(),
@@ -39,6 +39,8 @@ struct ChannelHandlers: Sendable {
                 expires: channel.expires.map(Timestamp.iso),
                 certificateExpires: certificates[channel.name].map(Timestamp.iso)
             )
+            info.lastErrorKind = ErrorKind.of(error: seen?.lastError, status: nil)
+            return info
         }
     }
 }

@@ -23,10 +23,13 @@ extension DaemonHandlers {
             if statusOf[delivery.incidentID] == nil {
                 statusOf[delivery.incidentID] = try await store.incident(delivery.incidentID)?.status ?? ""
             }
+            // Named in each line: a failure read without its incident cannot be resent or reported on.
+            var status = DeliveryStatusMapper.status(of: delivery)
+            status.incident = delivery.incidentID
             if statusOf[delivery.incidentID] == "Test" {
-                if result.tests.count < limit { result.tests.append(DeliveryStatusMapper.status(of: delivery)) }
+                if result.tests.count < limit { result.tests.append(status) }
             } else if result.incidents.count < limit {
-                result.incidents.append(DeliveryStatusMapper.status(of: delivery))
+                result.incidents.append(status)
             }
             if result.tests.count >= limit, result.incidents.count >= limit { break }
         }

@@ -17,6 +17,7 @@ enum DeliveryStatusMapper {
         )
         status.lastLatencyMillis = job.lastLatencyMillis
         status.channelType = job.endpoint?.definition.type.rawValue
+        status.errorKind = ErrorKind.of(error: job.lastError, status: job.lastStatus)
         return status
     }
 
@@ -33,6 +34,7 @@ enum DeliveryStatusMapper {
             receipt: record.receipt, acceptance: acceptance(of: record, type: type)
         )
         status.channelType = type?.rawValue
+        status.errorKind = ErrorKind.of(error: record.lastError, status: record.lastStatus)
         return status
     }
 

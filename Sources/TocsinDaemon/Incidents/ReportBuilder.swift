@@ -72,16 +72,19 @@ struct ReportBuilder {
                 timeToDeliverMillis: delivery.deliveredAt.map { $0 - start }, attempts: delivery.attempts,
                 lastError: delivery.lastError, misconfiguration: delivery.misconfiguration,
                 attemptLog: log.map {
-                    ReportAttempt(
+                    var attempt = ReportAttempt(
                         number: $0.number, at: Timestamp.iso(millis: $0.startedAt), offsetMillis: $0.startedAt - start,
                         latencyMillis: $0.latencyMillis, outcome: $0.outcome, httpStatus: $0.httpStatus, error: $0.error,
                         receipt: $0.receipt
                     )
+                    attempt.errorKind = ErrorKind.of(error: $0.error, status: $0.httpStatus)
+                    return attempt
                 },
                 receipt: delivery.receipt,
                 acceptance: DeliveryStatusMapper.acceptance(of: delivery, type: types[delivery.channel])
             )
             row.channelType = types[delivery.channel]?.rawValue
+            row.errorKind = ErrorKind.of(error: delivery.lastError, status: delivery.lastStatus)
             return row
         }
         let channelWithin = objectives?.channelWithin.map(Self.millis)

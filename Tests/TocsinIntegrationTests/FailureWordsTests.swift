@@ -1,0 +1,131 @@
+import Foundation
+import Testing
+import TocsinProtocol
+import TocsinTestSupport
+
+/// Transport failures said to the operator by their kind, in her language (issue 16, items 2, 3, 5 and 6): a
+/// refused connection and a timeout are never shown as an answer that took 5001 ms; `channels`, `status`, the
+/// report and the send's summary all say them; the summary points to `resend` for each failed channel and counts
+/// cancelled deliveries apart. Real daemon, real CLI, a port where nothing listens and a receiver that never answers.
+@Suite(.serialized, .integration, .timeLimit(.minutes(3)))
+struct FailureWordsTests {
+    private func ctl(_ bed: TestBed, _ arguments: [String]) async throws -> CommandResult {
+        try await runCommand(
+            PackagePaths.tocsinctl, arguments,
+            environment: ["TOCSIN_SOCKET": bed.daemon.socketPath, "LC_ALL": "", "LC_MESSAGES": "", "LANG": "", "NO_COLOR": ""]
+        )
+    }
+
+    /// A port on 127.0.0.1 where nothing listens: bound, then closed.
+    private static func closedPort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        try #require(bound)
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    @Test func refusedAndTimedOutDeliveriesAreSaidByKindEverywhere() async throws {
+        let port = try Self.closedPort()
+        let bed = try await TestBed(plan: ["/hang": [["hang": true]]]) { receiver in
+            var config = TestConfig(channels: [
+                .init("ops", url: receiver.url("/ops")),
+                .init("closed", url: "http://127.0.0.1:\(port)/hook"),
+                .init("silent", url: receiver.url("/hang"), timeout: "1s"),
+            ])
+            // Short enough that both failing channels give up within the test; long enough for a retry each.
+            config.deadline = "3s"
+            return config
+        }
+        defer { bed.tearDown() }
+
+        let drill = try await ctl(bed, ["drill", "evacuation", "--set", "building=Pavillon A", "--yes", "--lang", "fr"])
+        #expect(drill.status == 1, "\(drill)")
+        let lines = drill.stdout.split(separator: "\n").map(String.init)
+        let closed = lines.filter { $0.contains(" closed (essai") }
+        #expect(!closed.isEmpty && closed.allSatisfy { $0.contains("connexion refusée (rien n'écoute à cette adresse)") }, "\(drill.stdout)")
+        let silent = lines.filter { $0.contains(" silent (essai") }
+        #expect(!silent.isEmpty && silent.allSatisfy { $0.contains("pas de réponse après 1 s") }, "\(drill.stdout)")
+        // No answer came: no answer time, and none of the daemon's English.
+        #expect(!(closed + silent).contains { $0.contains("réponse en") || $0.contains("after") || $0.contains("curl") }, "\(drill.stdout)")
+        #expect(lines.contains { $0.contains("ÉCHEC") && $0.contains(" closed (essai") && $0.contains("abandon après") }, "\(drill.stdout)")
+        let incident = try #require(lines.first?.split(separator: " ").dropFirst().first.map(String.init))
+        // The summary: the next step per failed channel, with the real verb's syntax.
+        #expect(drill.stdout.contains("tocsinctl resend \(incident) --channel closed"), "\(drill.stdout)")
+        #expect(drill.stdout.contains("tocsinctl resend \(incident) --channel silent"), "\(drill.stdout)")
+        #expect(!drill.stdout.contains("--channel ops"), "\(drill.stdout)")
+
+        // The language-neutral kind is in the JSON, beside the daemon's English.
+        let json = try await ctl(bed, ["status", incident, "--json"])
+        let status = try JSONDecoder().decode(IncidentStatus.self, from: Data(json.stdout.utf8))
+        #expect(status.deliveries.first { $0.channel == "closed" }?.errorKind == .connectionRefused, "\(json.stdout)")
+        #expect(status.deliveries.first { $0.channel == "silent" }?.errorKind == .timeout, "\(json.stdout)")
+        #expect(status.deliveries.first { $0.channel == "ops" }?.errorKind == nil, "\(json.stdout)")
+
+        // `channels`: the last error by kind, in French and in English.
+        let channels = try await ctl(bed, ["channels", "list", "--lang", "fr"])
+        #expect(channels.stdout.split(separator: "\n").contains { $0.hasPrefix("closed") && $0.contains("connexion refusée") }, "\(channels.stdout)")
+        #expect(channels.stdout.split(separator: "\n").contains { $0.hasPrefix("silent") && $0.contains("pas de réponse après 1 s") }, "\(channels.stdout)")
+        let english = try await ctl(bed, ["channels", "list", "--lang", "en"])
+        #expect(english.stdout.split(separator: "\n").contains { $0.hasPrefix("closed") && $0.contains("connection refused") }, "\(english.stdout)")
+
+        // `status`: each recent failure names its incident.
+        let daemon = try await ctl(bed, ["status", "--lang", "fr"])
+        let failures = daemon.stdout.split(separator: "\n").filter { $0.contains("ÉCHEC") }
+        #expect(!failures.isEmpty && failures.allSatisfy { $0.contains(incident) }, "\(daemon.stdout)")
+        #expect(failures.contains { $0.contains("connexion refusée") }, "\(daemon.stdout)")
+
+        // The text report: each attempt by kind, without an answer time for attempts that got none.
+        let report = try await ctl(bed, ["report", incident, "--lang", "en"])
+        let attempts = report.stdout.split(separator: "\n").filter { $0.contains("#1 at") || $0.contains("#2 at") }
+        #expect(attempts.contains { $0.contains("connection refused") && !$0.contains("answer took") }, "\(report.stdout)")
+        #expect(attempts.contains { $0.contains("no answer after 1 s") && !$0.contains("answer took") }, "\(report.stdout)")
+
+        // Cancelled deliveries are counted apart from failures, and get no resend hint.
+        let second = try await ctl(bed, ["drill", "evacuation", "--set", "building=Pavillon B", "--yes", "--no-wait", "--json"])
+        let accepted = try #require(second.stdout.split(separator: "\n").first.map { Data($0.utf8) })
+        let other = try #require(try JSONSerialization.jsonObject(with: accepted) as? [String: Any])["incident"] as? String
+        let cancel = try await ctl(bed, ["cancel", try #require(other), "--yes"])
+        #expect(cancel.status == 0, "\(cancel)")
+        let final = try await bed.daemon.waitForFinish(try #require(other))
+        let cancelled = final.deliveries.count { $0.state == "cancelled" }
+        try #require(cancelled > 0, "\(final)")
+        let after = try await ctl(bed, ["status", try #require(other), "--lang", "en"])
+        #expect(after.stdout.contains("\(cancelled) cancelled (incident"), "\(after.stdout)")
+        #expect(!after.stdout.contains("--channel \(final.deliveries.first { $0.state == "cancelled" }?.channel ?? "?")"), "\(after.stdout)")
+    }
+}
+
+/// `tocsinctl health` in the operator's language (issue 16, item 9) while its status line stays what monitoring
+/// parses, and its help names the nodes check (item 10).
+@Suite(.serialized, .integration, .timeLimit(.minutes(2)))
+struct HealthLanguageTests {
+    @Test func healthSpeaksFrenchWithMonitoringsLeadKept() async throws {
+        let bed = try await TestBed { receiver in TestConfig(channels: [.init("ops", url: receiver.url("/ops"))]) }
+        defer { bed.tearDown() }
+        let environment = bed.daemon.ctlEnvironment
+        let french = try await runCommand(PackagePaths.tocsinctl, ["health", "--lang", "fr"], environment: environment)
+        #expect(french.status == 0, "\(french)")
+        #expect(french.stdout.hasPrefix("TOCSIN OK - "), "\(french.stdout)")
+        #expect(french.stdout.contains("vérifications réussies"), "\(french.stdout)")
+        #expect(french.stdout.contains("OK : database : "), "French colon spacing: \(french.stdout)")
+        let english = try await runCommand(PackagePaths.tocsinctl, ["health", "--lang", "en"], environment: environment)
+        #expect(english.stdout.contains("checks passed") && english.stdout.contains("OK: database: "), "\(english.stdout)")
+
+        await bed.daemon.stop()
+        let down = try await runCommand(PackagePaths.tocsinctl, ["health", "--lang", "fr"], environment: environment)
+        #expect(down.status == 2)
+        #expect(down.stdout.hasPrefix("TOCSIN CRITICAL - démon injoignable : "), "\(down.stdout)")
+
+        for (lang, word) in [("fr", "nœuds"), ("en", "nodes")] {
+            let help = try await runCommand(PackagePaths.tocsinctl, ["health", "--help", "--lang", lang], environment: environment)
+            #expect(help.stdout.contains(word) && help.stdout.contains("PostgreSQL"), "\(lang): \(help.stdout)")
+        }
+    }
+}
