@@ -104,10 +104,10 @@ struct OperatorLanguageTests {
                                           environment: ["TOCSIN_SOCKET": bed.daemon.socketPath, "LANG": "en_CA.UTF-8"])
         #expect(french.status == 2, "\(french)")
         for line in [
-            "  EXERCICE / DRILL — exercice (alerte), statut CAP Exercise",
+            "  EXERCICE / DRILL — exercice (alerte), statut CAP Exercice",
             "  Personne n'est alerté pour de vrai : chaque message est marqué EXERCICE.",
             "  Modèle NON approuvé : permis pour un exercice seulement.",
-            "Modèle : evacuation   Route : drill   Type : Alert",
+            "Modèle : evacuation   Route : drill   Type : Alerte",
             "Valeurs : assembly_point=\"Stationnement P1\"  building=\"Pavillon A\"",
             "1 envoi prévu sur 1 canal : ops",
             "Tapez EXERCICE (ou DRILL) pour lancer l'exercice ; toute autre réponse annule : ",
@@ -135,7 +135,7 @@ struct OperatorLanguageTests {
         let sent = try await runCommand(PackagePaths.tocsinctl, drill + ["--lang", "fr"], input: "drill\n",
                                         environment: ["TOCSIN_SOCKET": bed.daemon.socketPath, "NO_COLOR": "1"])
         #expect(sent.status == 0, "\(sent)")
-        #expect(sent.stdout.contains(/Incident \S+ enregistré : 1 envoi \(Exercise, modèle NON approuvé\)\./), "\(sent.stdout)")
+        #expect(sent.stdout.contains(/Incident \S+ enregistré : 1 envoi \(Exercice, modèle NON approuvé\)\./), "\(sent.stdout)")
         #expect(sent.stdout.contains("L'envoi a été livré (incident "), "\(sent.stdout)")
         #expect(sent.stdout.split(separator: "\n").last == "EXERCICE — personne n'a été alerté pour de vrai. / DRILL — nobody was alerted for real.")
         #expect(Self.englishLeftIn(sent.stdout + sent.stderr).isEmpty, "English left: \(Self.englishLeftIn(sent.stdout + sent.stderr))")
@@ -188,7 +188,7 @@ struct OperatorLanguageTests {
                                         environment: ["TOCSIN_SOCKET": bed.daemon.socketPath, "NO_COLOR": "1"])
         #expect(send.status == 0, "\(send)")
         #expect(send.stderr.contains("Tapez ENVOYER (ou SEND) pour envoyer l'alerte RÉELLE"), "\(send.stderr)")
-        #expect(send.stdout.contains(/Incident \S+ enregistré : 1 envoi \(Actual\)\./), "\(send.stdout)")
+        #expect(send.stdout.contains(/Incident \S+ enregistré : 1 envoi \(Réel\)\./), "\(send.stdout)")
         #expect(Self.englishLeftIn(send.stdout + send.stderr).isEmpty, "English left: \(Self.englishLeftIn(send.stdout + send.stderr))")
         #expect(bed.receiver.requests().count == 1)
     }
@@ -246,7 +246,7 @@ struct OperatorLanguageTests {
         let cancel = try await runCommand(PackagePaths.tocsinctl, ["cancel", incident, "--lang", "fr"], input: "annuler\n",
                                           environment: ["TOCSIN_SOCKET": bed.daemon.socketPath])
         #expect(cancel.status == 0, "\(cancel)")
-        #expect(cancel.stderr.contains("Incident \(incident) (Exercise, evacuation) : 0 envoi inachevé sera annulé."), "\(cancel)")
+        #expect(cancel.stderr.contains("Incident \(incident) (Exercice, evacuation) : 0 envoi inachevé sera annulé."), "\(cancel)")
         #expect(cancel.stderr.contains("Tapez ANNULER (ou CANCEL) pour annuler les envois inachevés"), "\(cancel)")
         #expect(cancel.stdout.contains("Incident \(incident) : 0 envoi annulé."), "\(cancel)")
         for screen in [reload.stdout, backup.stdout, cancel.stdout + cancel.stderr] {
