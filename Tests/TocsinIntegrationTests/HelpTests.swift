@@ -161,6 +161,10 @@ struct HelpTests {
             for word in mustMention { #expect(text.contains(word), "\(page) mentions \(word)") }
             // English pages: generate-manual drops non-ASCII characters, so French help would lose its accents.
             #expect(!text.contains("par dfaut"), "\(page) is the French help with its accents stripped")
+            if page == "tocsind.1" {
+                // tocsind has no subcommand: its page must not offer `tocsind help` (refused) nor a subcommand slot.
+                #expect(!text.contains("subcommand"), "tocsind.1 lists a subcommand:\n\(text)")
+            }
         }
     }
 
