@@ -87,6 +87,17 @@ struct FailureWordsTests {
         #expect(attempts.contains { $0.contains("connection refused") && !$0.contains("answer took") }, "\(report.stdout)")
         #expect(attempts.contains { $0.contains("no answer after 1 s") && !$0.contains("answer took") }, "\(report.stdout)")
 
+        // The HTML report is bilingual: the errors by kind in both languages, CAP's words with their French.
+        let html = bed.directory.file("report.html")
+        let written = try await ctl(bed, ["report", incident, "--html", html, "--lang", "en"])
+        #expect(written.status == 1, "exit 1: some deliveries failed; \(written)")
+        let page = try String(contentsOfFile: html, encoding: .utf8)
+        #expect(page.contains("écoute à cette adresse) / connection refused (nothing listens at that address)"), "the error cell in both languages")
+        #expect(page.contains("pas de réponse après 1 s / no answer after 1 s"))
+        #expect(page.contains("CAP Exercice / Exercise, Alerte / Alert"))
+        let french = try await ctl(bed, ["report", incident, "--lang", "fr"])
+        #expect(french.stdout.contains("EXERCICE (Exercice) Alerte"), "\(french.stdout)")
+
         // Cancelled deliveries are counted apart from failures, and get no resend hint.
         let second = try await ctl(bed, ["drill", "evacuation", "--set", "building=Pavillon B", "--yes", "--no-wait", "--json"])
         let accepted = try #require(second.stdout.split(separator: "\n").first.map { Data($0.utf8) })
@@ -127,5 +138,20 @@ struct HealthLanguageTests {
             let help = try await runCommand(PackagePaths.tocsinctl, ["health", "--help", "--lang", lang], environment: environment)
             #expect(help.stdout.contains(word) && help.stdout.contains("PostgreSQL"), "\(lang): \(help.stdout)")
         }
+    }
+}
+
+/// `tocsind --check-config` counts with the right plural (issue 16, item 7).
+@Suite(.integration)
+struct CheckConfigPluralTests {
+    @Test func oneTemplateIsOneTemplate() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        var config = TestConfig(channels: [.init("ops", url: "http://127.0.0.1:9/ops")], routes: ["campus": ["ops"]])
+        config.templates = ["evacuation": TestConfig.evacuationTemplate.replacingOccurrences(of: "drill_route: drill\n", with: "")]
+        let path = try config.write(to: directory)
+        let check = try await runCommand(PackagePaths.tocsind, ["--check-config", "--config", path])
+        #expect(check.status == 0, "\(check)")
+        #expect(check.stdout.contains("OK — 1 template, 1 channel, 1 route (fingerprint"), "\(check.stdout)")
     }
 }
