@@ -30,7 +30,7 @@ extension Tocsinctl {
                     }
                     for entry in entries {
                         let actor = entry.uid.map { " uid=\($0)" + (entry.pid.map { " pid=\($0)" } ?? "") } ?? ""
-                        print("\(entry.seq)  \(TimeDisplay.format(entry.time))  \(Console.pad(entry.kind, 17)) \(entry.subject)\(actor)  \(entry.detail)")
+                        print("\(entry.seq)  \(TimeDisplay.format(entry.time))  \(Console.pad(entry.kind, 17)) \(entry.subject)\(actor)  \(TimeDisplay.localizing(entry.detail))")
                     }
                 }
             }

@@ -14,7 +14,10 @@ final class ProgressView {
         self.incident = incident
         self.interactive = interactive
         for delivery in deliveries { record(delivery) }
-        InterruptNotice.install("\nStopped watching. Incident \(incident) is stored and its delivery continues; follow it with: tocsinctl status \(incident)\n")
+        InterruptNotice.install(tr(
+            "\nSuivi arrêté. L'incident \(incident) est enregistré et ses envois continuent ; suivez-le avec : tocsinctl status \(incident)\n",
+            "\nStopped watching. Incident \(incident) is stored and its delivery continues; follow it with: tocsinctl status \(incident)\n"
+        ))
         if interactive { redraw() }
     }
 

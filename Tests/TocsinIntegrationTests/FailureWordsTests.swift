@@ -98,6 +98,16 @@ struct FailureWordsTests {
         let french = try await ctl(bed, ["report", incident, "--lang", "fr"])
         #expect(french.stdout.contains("EXERCICE (Exercice) Alerte"), "\(french.stdout)")
 
+        // Audit details' times (the resend's new deadline) in local time with the offset, in the log and the report.
+        let resend = try await ctl(bed, ["resend", incident, "--channel", "closed", "--yes", "--no-wait"])
+        #expect(resend.status == 0, "\(resend)")
+        let toronto = ["TOCSIN_SOCKET": bed.daemon.socketPath, "LC_ALL": "", "LANG": "", "TZ": "America/Toronto"]
+        let log = try await runCommand(PackagePaths.tocsinctl, ["audit", "log", "--subject", incident, "--lang", "en"], environment: toronto)
+        let resent = log.stdout.split(separator: "\n").filter { $0.contains("  incident.resend ") }
+        #expect(!resent.isEmpty && resent.allSatisfy { $0.contains(/"deadline":"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} -0[45]:00"/) }, "\(log.stdout)")
+        let utc = try await runCommand(PackagePaths.tocsinctl, ["audit", "log", "--subject", incident, "--utc"], environment: toronto)
+        #expect(utc.stdout.split(separator: "\n").contains { $0.contains("  incident.resend ") && $0.contains(/"deadline":"[^"]+ \+00:00"/) }, "\(utc.stdout)")
+
         // Cancelled deliveries are counted apart from failures, and get no resend hint.
         let second = try await ctl(bed, ["drill", "evacuation", "--set", "building=Pavillon B", "--yes", "--no-wait", "--json"])
         let accepted = try #require(second.stdout.split(separator: "\n").first.map { Data($0.utf8) })
