@@ -135,10 +135,15 @@ public struct AttemptRecord: Codable, Sendable, Hashable, FetchableRecord, Persi
     public var outcome: String
     /// The service's own id for the message this attempt got accepted (schema v4), when it gave one.
     public var receipt: String?
+    /// The generation of the lease the attempt was started under (schema v5, the fencing token): 1 on one node.
+    public var generation: Int64
+    /// The outcome came after another node had taken the delivery over (a higher generation): recorded for the
+    /// history, but it changed nothing of the delivery, which is the new holder's (schema v5).
+    public var late: Bool
 
     public init(
         deliveryID: String, number: Int, startedAt: Int64, latencyMillis: Int64, httpStatus: Int?, error: String?,
-        outcome: String, receipt: String? = nil
+        outcome: String, receipt: String? = nil, generation: Int64 = 1, late: Bool = false
     ) {
         self.deliveryID = deliveryID
         self.number = number
@@ -148,6 +153,8 @@ public struct AttemptRecord: Codable, Sendable, Hashable, FetchableRecord, Persi
         self.error = error
         self.outcome = outcome
         self.receipt = receipt
+        self.generation = generation
+        self.late = late
     }
 }
 

@@ -17,6 +17,19 @@ extension SQLiteStore {
         }
     }
 
+    public func claimDeliveries(_ ids: [String], node: String, now: Int64, leaseMillis: Int64) async throws(StoreError) -> [DeliveryLease] {
+        try await unfinishedDeliveries(ids: ids).map {
+            DeliveryLease(deliveryID: $0.id, node: node, generation: 1, expiresAt: now + leaseMillis)
+        }
+    }
+
+    public func unfinishedDeliveries(ids: [String]) async throws(StoreError) -> [DeliveryRecord] {
+        guard !ids.isEmpty else { return [] }
+        let wanted = Set(ids)
+        // One node: what it asks for is what it wrote; the unfinished list is its own and small.
+        return try await unfinishedDeliveries().filter { wanted.contains($0.id) }
+    }
+
     public func renewLeases(_ leases: [DeliveryLease], until: Int64) async throws(StoreError) -> [DeliveryLease] {
         leases.map { lease in
             var renewed = lease

@@ -190,13 +190,14 @@ public final class SQLiteStore: Store {
         }
         if !write.attempts.isEmpty {
             let statement = try db.cachedStatement(sql: """
-                INSERT INTO attempt (deliveryID, number, startedAt, latencyMillis, httpStatus, error, outcome, receipt)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO attempt (deliveryID, number, startedAt, latencyMillis, httpStatus, error, outcome, receipt, generation, late)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for attempt in write.attempts {
                 try statement.execute { row in
                     row.bind(attempt.deliveryID); row.bind(attempt.number); row.bind(attempt.startedAt); row.bind(attempt.latencyMillis)
                     row.bind(attempt.httpStatus); row.bind(attempt.error); row.bind(attempt.outcome); row.bind(attempt.receipt)
+                    row.bind(attempt.generation); row.bind(attempt.late)
                 }
             }
         }

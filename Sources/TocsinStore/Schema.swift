@@ -156,6 +156,15 @@ enum Schema {
             try db.alter(table: "attempt") { t in t.add(column: "receipt", .text) }
             try db.alter(table: "delivery") { t in t.add(column: "receipt", .text) }
         }
+        // The lease generation each attempt ran under (the fencing token of several nodes on PostgreSQL) and whether
+        // its outcome came after a take-over. One node on SQLite always holds generation 1, which every older
+        // attempt gets; none of them was late.
+        migrator.registerMigration(StoreMigrations.leaseGenerations) { db in
+            try db.alter(table: "attempt") { t in
+                t.add(column: "generation", .integer).notNull().defaults(to: 1)
+                t.add(column: "late", .boolean).notNull().defaults(to: false)
+            }
+        }
         return migrator
     }
 }

@@ -65,15 +65,22 @@ public protocol Store: Sendable {
     /// until `now + leaseMillis`, oldest first; each claim raises the delivery's generation. On SQLite (one node)
     /// every unfinished delivery is this node's: the claim always succeeds, at generation 1.
     func claimDeliveries(node: String, now: Int64, leaseMillis: Int64, limit: Int) async throws(StoreError) -> [DeliveryLease]
+    /// Claims these deliveries (just written by this node) for `node` until `now + leaseMillis`: those unfinished
+    /// and unheld, lapsed, or held by `node` already (PostgreSQL leases a new delivery to the node that wrote it).
+    /// One another node holds is left out of the answer. SQLite: every unfinished one, at generation 1.
+    func claimDeliveries(_ ids: [String], node: String, now: Int64, leaseMillis: Int64) async throws(StoreError) -> [DeliveryLease]
+    /// These deliveries as stored, those still unfinished (what a node that claimed them needs to send them).
+    func unfinishedDeliveries(ids: [String]) async throws(StoreError) -> [DeliveryRecord]
     /// Extends the leases still held as given (same node, same generation) to `until`; returns those, renewed. A
     /// lease another node took over is missing from the answer: stop starting attempts under it.
     func renewLeases(_ leases: [DeliveryLease], until: Int64) async throws(StoreError) -> [DeliveryLease]
     /// Gives the leases up (for a delivery finished, or a node stopping); one taken over meanwhile is left alone.
     func releaseLeases(_ leases: [DeliveryLease]) async throws(StoreError)
 
-    /// Records `node` as running, unless another node was seen within `liveWithin` milliseconds of its start: then
-    /// throws ``StoreError/Code/busy`` naming that node. Atomic across nodes starting together. A node of the same
-    /// name (this one, restarted) is replaced. SQLite: nothing to record (the state folder's lock keeps one process).
+    /// Records `node` as running, unless a node of the same name on another host was seen within `liveWithin`
+    /// milliseconds of its start: then throws ``StoreError/Code/busy`` naming it (two nodes of one name would take
+    /// each other's leases). Atomic across nodes starting together. The same name on the same host is this node,
+    /// restarted, and is replaced. SQLite: nothing to record (the state folder's lock keeps one process).
     func startNode(_ node: ClusterNode, refusingOthersSeenWithin liveWithin: Int64) async throws(StoreError)
     /// The node's heartbeat: `lastSeen` set to `at`.
     func nodeHeartbeat(name: String, at: Int64) async throws(StoreError)
@@ -96,6 +103,8 @@ public enum StoreMigrations {
     public static let sharedPayloads = "v3: one payload per distinct body"
     /// The service's own id for each accepted attempt and delivered delivery (`receipt` columns).
     public static let providerReceipts = "v4: provider receipts"
+    /// Each attempt's lease generation (fencing token) and whether its outcome came late, after a take-over.
+    public static let leaseGenerations = "v5: attempt lease generations"
 }
 
 /// How often the audit head was found moved by another writer, and the last such finding in words.

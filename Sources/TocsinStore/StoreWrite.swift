@@ -8,15 +8,25 @@ public struct AuditEvent: Sendable, Hashable {
     public var actorPID: Int64?
     public var subject: String
     public var detail: String
+    /// The delivery whose fenced update (``DeliveryUpdate/generation``) this entry reports: when the fence refuses
+    /// the update (the lease was taken over), the entry is still appended, its kind ending in `.late`.
+    public var fence: String?
 
-    public init(timeMillis: Int64, kind: String, actorUID: Int64? = nil, actorPID: Int64? = nil, subject: String, detail: String) {
+    public init(
+        timeMillis: Int64, kind: String, actorUID: Int64? = nil, actorPID: Int64? = nil, subject: String, detail: String,
+        fence: String? = nil
+    ) {
         self.timeMillis = timeMillis
         self.kind = kind
         self.actorUID = actorUID
         self.actorPID = actorPID
         self.subject = subject
         self.detail = detail
+        self.fence = fence
     }
+
+    /// What a refused fence makes of an entry's kind: `delivery.attempt` → `delivery.attempt.late`.
+    public static func lateKind(_ kind: String) -> String { kind + ".late" }
 }
 
 /// The new state of a delivery after an attempt or a cancel.
@@ -32,10 +42,13 @@ public struct DeliveryUpdate: Sendable, Hashable {
     public var updatedAt: Int64
     /// The service's id for the delivered message; nil keeps what the delivery has (an update never clears one).
     public var receipt: String?
+    /// The fence: applied only while the delivery's lease is still at this generation (nobody took it over); nil
+    /// for an unconditional update (one node on SQLite, which has no leases to fence).
+    public var generation: Int64?
 
     public init(
         id: String, state: DeliveryState, attempts: Int, nextAttemptAt: Int64?, lastStatus: Int?, lastError: String?,
-        misconfiguration: Bool, deliveredAt: Int64?, updatedAt: Int64, receipt: String? = nil
+        misconfiguration: Bool, deliveredAt: Int64?, updatedAt: Int64, receipt: String? = nil, generation: Int64? = nil
     ) {
         self.id = id
         self.state = state
@@ -47,6 +60,7 @@ public struct DeliveryUpdate: Sendable, Hashable {
         self.deliveredAt = deliveredAt
         self.updatedAt = updatedAt
         self.receipt = receipt
+        self.generation = generation
     }
 }
 

@@ -134,6 +134,15 @@ enum PostgresSchema {
             // Each running node and its heartbeat.
             "CREATE TABLE node (name TEXT PRIMARY KEY, host TEXT NOT NULL, pid BIGINT NOT NULL, fingerprint TEXT NOT NULL, started_at BIGINT NOT NULL, last_seen BIGINT NOT NULL)",
         ]),
+        Migration(name: "v3: attempt lease generations", statements: [
+            // The lease generation each attempt ran under, and whether its outcome came after a take-over (SQLite's v5).
+            "ALTER TABLE attempt ADD COLUMN generation BIGINT NOT NULL DEFAULT 1, ADD COLUMN late BOOLEAN NOT NULL DEFAULT FALSE",
+            // What a take-over looks for: unfinished deliveries by lease expiry.
+            """
+            CREATE INDEX delivery_unfinished_lease ON delivery (lease_expires_at)
+                WHERE state <> 'delivered' AND state <> 'failed' AND state <> 'cancelled'
+            """,
+        ]),
     ]
 
     /// `pg_advisory_xact_lock` key of node starts ("tocsinn"): two nodes starting together see each other.

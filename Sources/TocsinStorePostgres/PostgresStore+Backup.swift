@@ -65,14 +65,9 @@ extension PostgresStore {
             rows.deliveries.append((record, payload))
             try await flushIfFull()
         }
-        let attempts = "SELECT delivery_id, number, started_at, latency_millis, http_status, error, outcome, receipt FROM attempt ORDER BY id"
-        for try await (deliveryID, number, startedAt, latency, status, error, outcome, receipt) in try await connection.query(PostgresQuery(unsafeSQL: attempts), logger: logger)
-            .decode((String, Int, Int64, Int64, Int?, String?, String, String?).self)
-        {
-            rows.attempts.append(AttemptRecord(
-                deliveryID: deliveryID, number: number, startedAt: startedAt, latencyMillis: latency, httpStatus: status,
-                error: error, outcome: outcome, receipt: receipt
-            ))
+        let attempts = "SELECT delivery_id, number, started_at, latency_millis, http_status, error, outcome, receipt, generation, late FROM attempt ORDER BY id"
+        for try await row in try await connection.query(PostgresQuery(unsafeSQL: attempts), logger: logger) {
+            rows.attempts.append(try PostgresReader.attempt(row))
             try await flushIfFull()
         }
         let approvals = "SELECT template_id, content_hash, approver_uid, approver_name, approved_at FROM approval ORDER BY id"

@@ -23,6 +23,37 @@ extension PostgresStore {
         }.sorted { $0.deliveryID < $1.deliveryID }
     }
 
+    public func claimDeliveries(_ ids: [String], node: String, now: Int64, leaseMillis: Int64) async throws(StoreError) -> [DeliveryLease] {
+        guard !ids.isEmpty else { return [] }
+        let expires = now + leaseMillis
+        // Born leased to this node (or unheld, or lapsed): a row another node holds, or is claiming right now
+        // (locked), stays that node's.
+        return try await rows("claim deliveries", """
+            UPDATE delivery AS d SET lease_node = \(node), lease_generation = d.lease_generation + 1, lease_expires_at = \(expires)
+            WHERE d.id IN (
+                SELECT id FROM delivery
+                WHERE id = ANY(\(ids)) AND state <> 'delivered' AND state <> 'failed' AND state <> 'cancelled'
+                AND (lease_node IS NULL OR lease_node = \(node) OR lease_expires_at IS NULL OR lease_expires_at <= \(now))
+                ORDER BY id FOR UPDATE SKIP LOCKED
+            )
+            RETURNING d.id, d.lease_generation
+            """) { row in
+            let (id, generation) = try row.decode((String, Int64).self)
+            return DeliveryLease(deliveryID: id, node: node, generation: generation, expiresAt: expires)
+        }.sorted { $0.deliveryID < $1.deliveryID }
+    }
+
+    public func unfinishedDeliveries(ids: [String]) async throws(StoreError) -> [DeliveryRecord] {
+        guard !ids.isEmpty else { return [] }
+        var binds = PostgresBindings()
+        binds.append(ids)
+        return try await rows("read deliveries", PostgresQuery(
+            unsafeSQL: PostgresReader.deliveryColumns
+                + " WHERE id = ANY($1) AND state <> 'delivered' AND state <> 'failed' AND state <> 'cancelled' ORDER BY created_at, id",
+            binds: binds
+        ), PostgresReader.delivery)
+    }
+
     public func renewLeases(_ leases: [DeliveryLease], until: Int64) async throws(StoreError) -> [DeliveryLease] {
         guard !leases.isEmpty else { return [] }
         // Same node and same generation, or it was taken over: the generation is what fences a late holder.
@@ -55,13 +86,15 @@ extension PostgresStore {
             try await client.withTransaction(logger: logger) { connection in
                 // One start at a time: two nodes starting together, the second sees the first.
                 try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.nodeLock))", logger: logger)
+                // Other names are other nodes, welcome: deliveries are leased. The same name on another host would
+                // renew, release and fence as this node: refused while that one lives.
                 let since = node.lastSeen - liveWithin
-                let others = try await connection.query("""
-                    SELECT name, host, pid, last_seen FROM node WHERE name <> \(node.name) AND last_seen > \(since) ORDER BY last_seen DESC
+                let namesakes = try await connection.query("""
+                    SELECT name, host, pid, last_seen FROM node WHERE name = \(node.name) AND host <> \(node.host) AND last_seen > \(since)
                     """, logger: logger)
-                for try await (name, host, pid, lastSeen) in others.decode((String, String, Int64, Int64).self) {
+                for try await (name, host, pid, lastSeen) in namesakes.decode((String, String, Int64, Int64).self) {
                     let ago = max(0, node.lastSeen - lastSeen) / 1000
-                    throw StoreError(.busy, "another tocsind node, '\(name)' (pid \(pid) on \(host)), ran on this database \(ago) s ago: until deliveries are leased between nodes, only one node may run on a PostgreSQL database (docs/configuration.md, storage.postgresql). Stop it first; a node that died is forgotten once it has been silent for \(liveWithin / 1000) s (3 leases)")
+                    throw StoreError(.busy, "another tocsind node named '\(name)' (pid \(pid) on \(host)) ran on this database \(ago) s ago: each node needs its own cluster.node (docs/configuration.md, cluster). Rename this one, or stop that one; a node that died is forgotten once it has been silent for \(liveWithin / 1000) s (3 leases)")
                 }
                 try await connection.query("""
                     INSERT INTO node (name, host, pid, fingerprint, started_at, last_seen)

@@ -148,13 +148,13 @@ extension PostgresStore {
             binds.append(delivery.receipt)
         }
         try await insert(
-            "attempt (delivery_id, number, started_at, latency_millis, http_status, error, outcome, receipt)",
-            types: ["text", "integer", "bigint", "bigint", "integer", "text", "text", "text"],
+            "attempt (delivery_id, number, started_at, latency_millis, http_status, error, outcome, receipt, generation, late)",
+            types: ["text", "integer", "bigint", "bigint", "integer", "text", "text", "text", "bigint", "boolean"],
             rows.attempts, on: connection, logger: logger
         ) { attempt, binds in
             binds.append(attempt.deliveryID); binds.append(attempt.number); binds.append(attempt.startedAt)
             binds.append(attempt.latencyMillis); binds.append(attempt.httpStatus); binds.append(attempt.error)
-            binds.append(attempt.outcome); binds.append(attempt.receipt)
+            binds.append(attempt.outcome); binds.append(attempt.receipt); binds.append(attempt.generation); binds.append(attempt.late)
         }
         try await insert(
             "approval (template_id, content_hash, approver_uid, approver_name, approved_at)",

@@ -43,6 +43,18 @@ enum PostgresReader {
         )
     }
 
+    /// A row of `attempt` selected as `delivery_id, number, started_at, latency_millis, http_status, error, outcome,
+    /// receipt, generation, late`.
+    static func attempt(_ row: PostgresRow) throws -> AttemptRecord {
+        let (deliveryID, number, startedAt, latency, status, error, outcome, receipt, generation, late) = try row.decode(
+            (String, Int, Int64, Int64, Int?, String?, String, String?, Int64, Bool).self
+        )
+        return AttemptRecord(
+            deliveryID: deliveryID, number: number, startedAt: startedAt, latencyMillis: latency, httpStatus: status,
+            error: error, outcome: outcome, receipt: receipt, generation: generation, late: late
+        )
+    }
+
     static func entry(_ row: PostgresRow) throws -> AuditEntry {
         let (seq, timeMillis, kind, actorUID, actorPID, subject, detail, prevHash, hash) = try row.decode(
             (Int64, Int64, String, Int64?, Int64?, String, String, String, String).self
@@ -127,17 +139,10 @@ extension PostgresStore {
 
     public func attempts(ofIncident id: String) async throws(StoreError) -> [AttemptRecord] {
         try await rows("read attempts", """
-            SELECT a.delivery_id, a.number, a.started_at, a.latency_millis, a.http_status, a.error, a.outcome, a.receipt
+            SELECT a.delivery_id, a.number, a.started_at, a.latency_millis, a.http_status, a.error, a.outcome, a.receipt,
+            a.generation, a.late
             FROM attempt a JOIN delivery d ON d.id = a.delivery_id WHERE d.incident_id = \(id) ORDER BY a.started_at, a.id
-            """) { row in
-            let (deliveryID, number, startedAt, latency, status, error, outcome, receipt) = try row.decode(
-                (String, Int, Int64, Int64, Int?, String?, String, String?).self
-            )
-            return AttemptRecord(
-                deliveryID: deliveryID, number: number, startedAt: startedAt, latencyMillis: latency, httpStatus: status,
-                error: error, outcome: outcome, receipt: receipt
-            )
-        }
+            """, PostgresReader.attempt)
     }
 
     public func approvals(ofTemplate id: String) async throws(StoreError) -> [ApprovalRecord] {

@@ -24,6 +24,7 @@ public final class PostgresStore: Store {
     private let writer = AsyncLock()
     private let headMoves = Mutex(AuditHeadMoves())
     private let onHeadMoved = Mutex<(@Sendable (String) -> Void)?>(nil)
+    private let newDeliveryLease = Mutex<NewDeliveryLease?>(nil)
     public let migrationsAppliedAtOpen: [String]
 
     struct PendingWrites {
@@ -58,6 +59,13 @@ public final class PostgresStore: Store {
             let store = try await PostgresStore(client: client, logger: logger)
             return try await body(store)
         }
+    }
+
+    /// From now on, deliveries this store writes (and failed ones a resend reopens) are born leased to `node` for
+    /// `millis` from their write, at generation 0: no other node takes them over unless `node` fails to claim them
+    /// (``claimDeliveries(_:node:now:leaseMillis:)``) and that lease lapses. Without it they are written unheld.
+    public func leaseNewDeliveries(to node: String, for millis: Int64) {
+        newDeliveryLease.withLock { $0 = NewDeliveryLease(node: node, millis: millis) }
     }
 
     // MARK: Commit
@@ -108,7 +116,8 @@ public final class PostgresStore: Store {
     private func commitTransaction(_ batches: [StoreWrite]) async -> Result<Void, StoreError> {
         do {
             try await client.withTransaction(logger: logger) { connection in
-                let writer = PostgresWriter(connection: connection, logger: logger)
+                var writer = PostgresWriter(connection: connection, logger: logger)
+                writer.newDeliveryLease = newDeliveryLease.withLock { $0 }
                 var head = AuditHead.empty
                 let appends = batches.contains { !$0.audit.isEmpty || $0.checkpoint != nil }
                 var recorded = AuditHead.empty

@@ -11,6 +11,9 @@ import TocsinStore
 struct PostgresWriter {
     let connection: PostgresConnection
     let logger: Logger
+    /// The lease a delivery is born with (and a reopened one takes): the node that wrote it, for this long. Nil
+    /// writes deliveries unheld, for any node to claim.
+    var newDeliveryLease: NewDeliveryLease? = nil
 
     /// PostgreSQL takes at most 65,535 parameters per statement; 1,000 rows keep a statement's text small too.
     static let maxRowsPerStatement = 1_000
@@ -68,9 +71,12 @@ struct PostgresWriter {
             }
             deliveries.append((delivery, number))
         }
+        // Born leased to the node that wrote them (generation 0, until that node claims them): another node's
+        // take-over skips them, so the writer sends its own deliveries unless it dies first.
+        let lease = newDeliveryLease
         try await insert(
-            "delivery (id, incident_id, channel, recipient, state, attempts, created_at, deadline_at, next_attempt_at, last_status, last_error, misconfiguration, delivered_at, updated_at, payload, receipt)",
-            types: ["text", "text", "text", "text", "text", "integer", "bigint", "bigint", "bigint", "integer", "text", "boolean", "bigint", "bigint", "integer", "text"],
+            "delivery (id, incident_id, channel, recipient, state, attempts, created_at, deadline_at, next_attempt_at, last_status, last_error, misconfiguration, delivered_at, updated_at, payload, receipt, lease_node, lease_expires_at)",
+            types: ["text", "text", "text", "text", "text", "integer", "bigint", "bigint", "bigint", "integer", "text", "boolean", "bigint", "bigint", "integer", "text", "text", "bigint"],
             deliveries
         ) { row, binds in
             let (delivery, number) = row
@@ -80,22 +86,26 @@ struct PostgresWriter {
             binds.append(delivery.lastStatus); binds.append(delivery.lastError); binds.append(delivery.misconfiguration)
             binds.append(delivery.deliveredAt); binds.append(delivery.updatedAt); binds.append(number)
             binds.append(delivery.receipt)
+            binds.append(lease?.node); binds.append(lease.map { delivery.updatedAt + $0.millis })
         }
+        let refused = try await refusedFences(write.updates)
         try await insert(
-            "attempt (delivery_id, number, started_at, latency_millis, http_status, error, outcome, receipt)",
-            types: ["text", "integer", "bigint", "bigint", "integer", "text", "text", "text"],
+            "attempt (delivery_id, number, started_at, latency_millis, http_status, error, outcome, receipt, generation, late)",
+            types: ["text", "integer", "bigint", "bigint", "integer", "text", "text", "text", "bigint", "boolean"],
             write.attempts
         ) { attempt, binds in
             binds.append(attempt.deliveryID); binds.append(attempt.number); binds.append(attempt.startedAt)
             binds.append(attempt.latencyMillis); binds.append(attempt.httpStatus); binds.append(attempt.error)
-            binds.append(attempt.outcome); binds.append(attempt.receipt)
+            binds.append(attempt.outcome); binds.append(attempt.receipt); binds.append(attempt.generation)
+            binds.append(attempt.late || refused.contains(attempt.deliveryID))
         }
-        try await update(write.updates)
+        try await update(write.updates.filter { $0.generation == nil || !refused.contains($0.id) })
         for reopening in write.reopened {
             // Only from `failed` (DeliveryState.isReopenable); the last error stays in the attempt log.
             let rows = try await connection.query("""
                 UPDATE delivery SET state = 'pending', deadline_at = \(reopening.deadlineAt), next_attempt_at = NULL,
-                last_error = NULL, misconfiguration = FALSE, updated_at = \(reopening.updatedAt)
+                last_error = NULL, misconfiguration = FALSE, updated_at = \(reopening.updatedAt),
+                lease_node = \(lease?.node), lease_expires_at = \(lease.map { reopening.updatedAt + $0.millis })
                 WHERE id = \(reopening.id) AND state = 'failed' RETURNING id
                 """, logger: logger)
             var changed = 0
@@ -114,7 +124,11 @@ struct PostgresWriter {
         }
         var entries: [AuditEntry] = []
         entries.reserveCapacity(write.audit.count + 1)
-        for event in write.audit { entries.append(Self.chain(event, after: &head)) }
+        for var event in write.audit {
+            // The outcome of a node whose lease was taken over: on record, named late, changing nothing.
+            if let fence = event.fence, refused.contains(fence) { event.kind = AuditEvent.lateKind(event.kind) }
+            entries.append(Self.chain(event, after: &head))
+        }
         try await insertAudit(entries)
         if let checkpoint = write.checkpoint {
             try await verifyIncrement(from: checkpoint.verified, to: head)
@@ -190,6 +204,24 @@ struct PostgresWriter {
         return nil
     }
 
+    /// The deliveries whose fenced update names a generation their lease has left (another node took them over).
+    /// Their rows stay locked until the commit, so no claim moves the generation between this check and the update.
+    private func refusedFences(_ updates: [DeliveryUpdate]) async throws -> Set<String> {
+        let fenced = updates.filter { $0.generation != nil }
+        guard !fenced.isEmpty else { return [] }
+        var expected: [String: Int64] = [:]
+        for update in fenced { expected[update.id] = update.generation }
+        let ids = Array(expected.keys)
+        var refused = Set<String>()
+        let rows = try await connection.query(
+            "SELECT id, lease_generation FROM delivery WHERE id = ANY(\(ids)) ORDER BY id FOR UPDATE", logger: logger
+        )
+        for try await (id, generation) in rows.decode((String, Int64).self) where expected[id] != generation {
+            refused.insert(id)
+        }
+        return refused
+    }
+
     /// Updates in one statement per chunk, joined on a bound VALUES list. A delivery updated twice in one batch
     /// keeps the last update, and the receipt an earlier one brought (as applying them in turn would).
     private func update(_ updates: [DeliveryUpdate]) async throws {
@@ -219,7 +251,9 @@ struct PostgresWriter {
             let sql = """
                 UPDATE delivery AS d SET state = u.state, attempts = u.attempts, next_attempt_at = u.next_attempt_at,
                 last_status = u.last_status, last_error = u.last_error, misconfiguration = u.misconfiguration,
-                delivered_at = u.delivered_at, updated_at = u.updated_at, receipt = COALESCE(u.receipt, d.receipt)
+                delivered_at = u.delivered_at, updated_at = u.updated_at, receipt = COALESCE(u.receipt, d.receipt),
+                lease_node = CASE WHEN u.state IN ('delivered', 'failed', 'cancelled') THEN NULL ELSE d.lease_node END,
+                lease_expires_at = CASE WHEN u.state IN ('delivered', 'failed', 'cancelled') THEN NULL ELSE d.lease_expires_at END
                 FROM (VALUES \(Self.placeholders(rows: chunk.count, types: types))) AS u (id, state, attempts, next_attempt_at,
                 last_status, last_error, misconfiguration, delivered_at, updated_at, receipt)
                 WHERE d.id = u.id
@@ -281,6 +315,12 @@ struct PostgresWriter {
             if let problem = verifier.check(try PostgresReader.entry(row)) { throw StoreError(.tampered, problem.description) }
         }
     }
+}
+
+/// The lease a node gives the deliveries it writes.
+struct NewDeliveryLease: Sendable {
+    var node: String
+    var millis: Int64
 }
 
 extension Array {

@@ -235,8 +235,16 @@ struct DeliverySchedulerTests {
         let lost = h.machine.leaseLost()
         #expect(lost.failed == ["d1", "d2"], "both attempts in flight are stopped")
         #expect(h.machine.jobs.isEmpty)
-        // A result arriving after the loss is another node's business: nothing is recorded.
-        #expect(h.machine.attemptFinished("d1", result: AttemptResult(outcome: .delivered)).records.isEmpty)
+        // A result arriving after the loss is recorded as late (the store fences it by the lease's generation) and
+        // changes nothing here.
+        let late = h.machine.attemptFinished("d1", result: AttemptResult(outcome: .delivered)).records
+        guard case .attempt(let outcome) = late.first, late.count == 1 else {
+            Issue.record("expected one late attempt record: \(late)")
+            return
+        }
+        #expect(outcome.late && outcome.job.state == .delivered)
+        #expect(h.machine.jobs.isEmpty)
+        #expect(h.machine.committed(["d1"]).records.isEmpty, "its commit ends nothing here")
         #expect(h.accept([H.job("d3")]).started.isEmpty, "no lease, no attempt")
     }
 

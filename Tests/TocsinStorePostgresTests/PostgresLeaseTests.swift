@@ -6,7 +6,7 @@ import TocsinStorePostgres
 import TocsinTestSupport
 
 /// Leases and nodes across several stores (nodes) on one PostgreSQL database: exclusive claims, take-over once a
-/// lease lapses, fencing by generation, one running node at a time.
+/// lease lapses, fencing by generation, one running node per name.
 @Suite(PostgresScope(), .enabled(if: required(PostgresServer.available), "needs Debian's postgresql (scripts/install-deps.sh)"))
 struct PostgresLeaseTests {
     static let lease: Int64 = 10_000
@@ -69,43 +69,49 @@ struct PostgresLeaseTests {
         ClusterNode(name: name, host: "host-\(name)", pid: 4242, fingerprint: String(repeating: "ab", count: 32), startedAt: time, lastSeen: time)
     }
 
-    /// Until the dispatcher uses leases, a second node is refused while the first one's heartbeat is fresh.
-    @Test func aSecondNodeIsRefusedWhileTheFirstIsAliveAndAcceptedOnceItIsSilent() async throws {
+    /// Several nodes run on one database; only a node of the same name on another host is refused while it lives
+    /// (two nodes of one name would renew and fence as one).
+    @Test func otherNodesStartAndANamesakeOnAnotherHostIsRefusedWhileItLives() async throws {
         let database = try await Backend.postgres.database()
         let window = 3 * Self.lease
         try await database.withStore { store async throws in
             try await store.startNode(Self.node("campus-a", at: Self.now), refusingOthersSeenWithin: window)
             try await store.nodeHeartbeat(name: "campus-a", at: Self.now + 1_000)
+            try await store.startNode(Self.node("campus-b", at: Self.now + 2_000), refusingOthersSeenWithin: window)
+            #expect(try await store.nodes().map(\.name) == ["campus-a", "campus-b"])
+            var namesake = Self.node("campus-a", at: Self.now + 2_000)
+            namesake.host = "elsewhere.example"
             await #expect {
-                try await store.startNode(Self.node("campus-b", at: Self.now + 2_000), refusingOthersSeenWithin: window)
+                try await store.startNode(namesake, refusingOthersSeenWithin: window)
             } throws: { error in
                 guard let error = error as? StoreError else { return false }
-                return error.code == .busy && error.message.contains("another tocsind node, 'campus-a' (pid 4242 on host-campus-a), ran on this database 1 s ago")
+                return error.code == .busy
+                    && error.message.contains("another tocsind node named 'campus-a' (pid 4242 on host-campus-a) ran on this database 1 s ago")
             }
-            // The same node restarted is not a second node.
+            // The same node restarted on its own host replaces its row.
             try await store.startNode(Self.node("campus-a", at: Self.now + 3_000), refusingOthersSeenWithin: window)
-            #expect(try await store.nodes().map(\.name) == ["campus-a"])
-            // Silent for 3 leases (killed): forgotten.
-            try await store.startNode(Self.node("campus-b", at: Self.now + 3_000 + window + 1), refusingOthersSeenWithin: window)
             #expect(try await store.nodes().map(\.name) == ["campus-a", "campus-b"])
-            try await store.stopNode(name: "campus-b")
-            try await store.stopNode(name: "campus-a")
-            #expect(try await store.nodes().isEmpty)
-            // Stopped cleanly: another node starts at once.
-            try await store.startNode(Self.node("campus-c", at: Self.now + 3_500), refusingOthersSeenWithin: window)
+            // Silent for 3 leases (killed): its name may be taken up elsewhere.
+            namesake.startedAt = Self.now + 3_000 + window + 1
+            namesake.lastSeen = namesake.startedAt
+            try await store.startNode(namesake, refusingOthersSeenWithin: window)
+            #expect(try await store.nodes().first { $0.name == "campus-a" }?.host == "elsewhere.example")
         }
         await database.remove()
     }
 
-    /// Two nodes starting at the same moment: exactly one runs (the start is serialised by an advisory lock).
-    @Test func twoNodesStartingTogetherOneIsRefused() async throws {
+    /// Two namesakes on two hosts starting at the same moment: exactly one runs (starts are serialised by an
+    /// advisory lock).
+    @Test func twoNamesakesStartingTogetherOneIsRefused() async throws {
         let database = try await Backend.postgres.database()
         let results = try await withThrowingTaskGroup(of: Bool.self) { group in
-            for name in ["campus-a", "campus-b"] {
+            for host in ["host-a", "host-b"] {
                 group.addTask {
                     try await database.withStore { store async throws in
+                        var node = Self.node("campus", at: Self.now)
+                        node.host = host
                         do {
-                            try await store.startNode(Self.node(name, at: Self.now), refusingOthersSeenWithin: 3 * Self.lease)
+                            try await store.startNode(node, refusingOthersSeenWithin: 3 * Self.lease)
                             return true
                         } catch let error as StoreError where error.code == .busy {
                             return false
@@ -117,5 +123,61 @@ struct PostgresLeaseTests {
         }
         #expect(results.filter { $0 }.count == 1, "\(results)")
         await database.remove()
+    }
+
+    /// Fencing: the outcome of a node whose lease was taken over is recorded as late, with its generation, and
+    /// changes nothing of the delivery, which the new holder's outcome then finishes.
+    @Test func aLateOutcomeIsRecordedAsLateAndNeverOverwritesTheNewHolder() async throws {
+        let database = try await Backend.postgres.database()
+        try await database.withStore { store async throws in
+            try await store.commit(Records.send("20261205-FENCE1", delivery: "msg_f1", at: Records.baseTime))
+            let old = try #require(try await store.claimDeliveries(node: "campus-a", now: Self.now, leaseMillis: Self.lease, limit: 10).first)
+            let new = try #require(try await store.claimDeliveries(node: "campus-b", now: Self.now + Self.lease, leaseMillis: Self.lease, limit: 10).first)
+            #expect(old.generation == 1 && new.generation == 2)
+
+            // campus-b's attempt is still in flight; campus-a's late answer comes in: delivered, says it.
+            let late = Self.outcome(.delivered, number: 1, generation: old.generation, at: Self.now + Self.lease + 10)
+            try await store.commit(late)
+            let attempts = try await store.attempts(ofIncident: "20261205-FENCE1")
+            #expect(attempts.map(\.generation) == [1])
+            #expect(attempts.map(\.late) == [true], "recorded, as late")
+            let untouched = try #require(try await store.deliveries(ofIncident: "20261205-FENCE1").first)
+            #expect(untouched.state == "pending" && untouched.attempts == 0, "the new holder's state stays")
+            #expect(try await database.sql("SELECT lease_node || ' ' || lease_generation FROM delivery WHERE id = 'msg_f1'") == "campus-b 2")
+            let kinds = try await database.sql("SELECT string_agg(kind, ',' ORDER BY seq) FROM audit")
+            #expect(kinds == "incident.create,delivery.attempt.late,delivery.final.late", "\(kinds)")
+
+            // The holder's own outcome applies, and frees the lease.
+            try await store.commit(Self.outcome(.retrying, number: 1, generation: new.generation, at: Self.now + Self.lease + 20))
+            let retrying = try #require(try await store.deliveries(ofIncident: "20261205-FENCE1").first)
+            #expect(retrying.state == "retrying" && retrying.attempts == 1)
+            #expect(try await store.attempts(ofIncident: "20261205-FENCE1").map(\.late) == [true, false])
+            try await store.commit(Self.outcome(.delivered, number: 2, generation: new.generation, at: Self.now + Self.lease + 30))
+            #expect(try await store.deliveries(ofIncident: "20261205-FENCE1").first?.state == "delivered")
+            #expect(try await database.sql("SELECT coalesce(lease_node, '-') FROM delivery WHERE id = 'msg_f1'") == "-")
+            #expect(try await store.verifyAudit().problem == nil)
+        }
+        await database.remove()
+    }
+
+    /// An attempt's outcome as the dispatcher writes it under a lease: the attempt row, the fenced update, its
+    /// audit entries.
+    static func outcome(_ state: DeliveryState, number: Int, generation: Int64, at time: Int64) -> StoreWrite {
+        var write = StoreWrite(
+            attempts: [AttemptRecord(
+                deliveryID: "msg_f1", number: number, startedAt: time - 5, latencyMillis: 5, httpStatus: state == .delivered ? 200 : 503,
+                error: nil, outcome: state.rawValue, generation: generation
+            )],
+            updates: [DeliveryUpdate(
+                id: "msg_f1", state: state, attempts: number, nextAttemptAt: state == .retrying ? time + 1_000 : nil,
+                lastStatus: state == .delivered ? 200 : 503, lastError: nil, misconfiguration: false,
+                deliveredAt: state == .delivered ? time : nil, updatedAt: time, generation: generation
+            )],
+            audit: [AuditEvent(timeMillis: time, kind: "delivery.attempt", subject: "20261205-FENCE1", detail: "{}", fence: "msg_f1")]
+        )
+        if state.isFinal {
+            write.audit.append(AuditEvent(timeMillis: time, kind: "delivery.final", subject: "20261205-FENCE1", detail: "{}", fence: "msg_f1"))
+        }
+        return write
     }
 }

@@ -19,7 +19,9 @@ struct SharedPayloadTests {
         #expect(!payloadsBefore.isEmpty)
 
         let store = try SQLiteStore(path: folder.database)
-        #expect(store.migrationsAppliedAtOpen == [StoreMigrations.headsRecord, StoreMigrations.sharedPayloads, StoreMigrations.providerReceipts])
+        #expect(store.migrationsAppliedAtOpen == [
+            StoreMigrations.headsRecord, StoreMigrations.sharedPayloads, StoreMigrations.providerReceipts, StoreMigrations.leaseGenerations,
+        ])
 
         var keys: Set<PayloadKey> = []
         var expected: [PayloadKey: PayloadRecord] = [:]

@@ -1,6 +1,7 @@
 import Foundation
 import TocsinChannels
 import TocsinCore
+import TocsinStore
 
 /// A delivery as the dispatcher holds it in memory while it is not final.
 struct DeliveryJob: Sendable {
@@ -32,6 +33,9 @@ struct DeliveryJob: Sendable {
     var acceptance: String?
     /// How long the service took to answer the last attempt (progress shows it as the answer's time, not a delay).
     var lastLatencyMillis: Int64?
+    /// The generation of this node's lease on the delivery (the fencing token its records carry); nil for one node
+    /// on SQLite, which holds every delivery for good.
+    var generation: Int64?
 
     /// An SMS costs its segments, as Twilio meters and paces them (a 4-segment message uses 4 of `rate_limit`);
     /// every other attempt costs 1. Read from the stored bytes, so a resumed delivery is paced as before.
@@ -39,5 +43,22 @@ struct DeliveryJob: Sendable {
         guard type == .twilioSMS else { return 1 }
         let text = String(decoding: payload.body, as: UTF8.self)
         return max(SMSEncoding.of(text).segments(text), 1)
+    }
+}
+
+extension DeliveryJob {
+    /// A stored delivery as a job, with its stored payload bytes (a resumed or taken-over delivery is sent with
+    /// the bytes written at send time, never rendered again).
+    init(record: DeliveryRecord, payload: PayloadRecord, type: ChannelType?) {
+        let encoded = EncodedPayload(contentType: payload.contentType, body: Array(payload.body))
+        self.init(
+            id: record.id, incidentID: record.incidentID, channel: record.channel, recipient: record.recipient,
+            payload: encoded, endpoint: nil,
+            createdAt: Date(millis: record.createdAt), deadlineAt: Date(millis: record.deadlineAt),
+            state: record.state == DeliveryState.retrying.rawValue ? .retrying : .pending, attempts: record.attempts,
+            nextAttemptAt: record.nextAttemptAt.map(Date.init(millis:)), lastStatus: record.lastStatus,
+            lastError: record.lastError
+        )
+        cost = Self.cost(of: encoded, type: type)
     }
 }

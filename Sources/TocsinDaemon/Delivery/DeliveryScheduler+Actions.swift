@@ -63,6 +63,8 @@ extension DeliveryScheduler {
         var status: Int?
         /// Why it did not deliver, without the service's answer (for the journal).
         var reason: String?
+        /// Started under a lease this node has lost since: recorded (fenced by `job.generation`), nothing more.
+        var late = false
     }
 
     /// What ``DeliveryScheduler/cancelled(incidentID:actor:)`` did.

@@ -77,6 +77,9 @@ struct DeliveryScheduler<C: Clock<Duration>> {
     private var unclaimed = Set<String>()
     /// Attempts in flight, with their start.
     private var flying: [String: Date] = [:]
+    /// Attempts still in flight under a lease this node lost: their outcome is recorded with that lease's
+    /// generation (the store fences it) and changes nothing here; each keeps its lane's slot until it ends.
+    private var lateFlying: [String: (job: DeliveryJob, started: Date)] = [:]
     /// Decided outcomes waiting for their commit: the delivery's next state.
     private var decided: [String: DeliveryJob] = [:]
     /// Deliveries whose incident was cancelled while an attempt was in flight: cancelled when it ends undelivered.
@@ -117,25 +120,73 @@ struct DeliveryScheduler<C: Clock<Duration>> {
         return finish(claim.isEmpty ? [] : [.claim(claim)], now: clock.now)
     }
 
-    /// This node now owns these deliveries (until `leaseUntil` when it holds leases).
-    mutating func claimed(_ ids: [String], leaseUntil: C.Instant? = nil) -> [Action] {
+    /// This node now owns these deliveries (until `leaseUntil` when it holds leases, at the generations given).
+    mutating func claimed(_ ids: [String], generations: [String: Int64] = [:], leaseUntil: C.Instant? = nil) -> [Action] {
         if let leaseUntil { extendLease(to: leaseUntil) }
         let nowDate = date(clock.now)
-        for id in ids where unclaimed.remove(id) != nil {
-            guard let job = jobs[id] else { continue }
-            if let due = job.nextAttemptAt, due > nowDate {
+        var expired: [DeliveryJob] = []
+        for id in ids {
+            guard var job = jobs[id] else { continue }
+            if let generation = generations[id] {
+                job.generation = generation
+                jobs[id] = job
+            }
+            guard unclaimed.remove(id) != nil else { continue }
+            if nowDate >= job.deadlineAt {
+                // Taken over (or resumed) after its deadline: never an attempt past it.
+                move(&job, to: .failed)
+                job.nextAttemptAt = nil
+                job.lastError = Self.deadlineReason
+                expired.append(job)
+            } else if let due = job.nextAttemptAt, due > nowDate {
                 timers.insert(Timer(due: instant(due), id: id))
             } else {
                 makeReady(job)
             }
         }
+        return finish(close(expired: expired, at: nowDate), now: clock.now)
+    }
+
+    /// Deliveries taken over (or left) by this node's poll: durable, held by this node at the generations given.
+    mutating func adopted(_ newJobs: [DeliveryJob], generations: [String: Int64], leaseUntil: C.Instant) -> [Action] {
+        var actions = accepted(newJobs).filter { if case .claim = $0 { false } else { true } }
+        actions += claimed(newJobs.map(\.id), generations: generations, leaseUntil: leaseUntil)
+        return actions
+    }
+
+    /// Another node holds these deliveries (it claimed them first): forget them, record nothing.
+    mutating func notClaimed(_ ids: [String]) -> [Action] {
+        for id in ids where unclaimed.contains(id) { _ = forget(id) }
         return finish([], now: clock.now)
     }
 
+    /// When this node's lease ends, while it holds one.
+    var leaseUntil: C.Instant? {
+        if case .held(let until, _) = lease { until } else { nil }
+    }
+
+    /// The leases this node holds, to renew (or give up on stop): every claimed delivery not yet final.
+    var heldLeases: [(id: String, generation: Int64)] {
+        jobs.compactMap { id, job in
+            guard let generation = job.generation, !unclaimed.contains(id) else { return nil }
+            return (id, generation)
+        }
+    }
+
     /// An attempt ended; `result` is nil when it was abandoned (shutdown) and nothing needs recording.
-    mutating func attemptFinished(_ id: String, result: AttemptResult?) -> [Action] {
+    /// `generation` is the lease the attempt was started under (the attempt's job says).
+    mutating func attemptFinished(_ id: String, generation: Int64? = nil, result: AttemptResult?) -> [Action] {
         let now = clock.now
-        // Not ours any more (the lease was lost while it flew): its result is another node's business.
+        if let late = lateFlying[id], late.job.generation == generation || flying[id] == nil {
+            // Started under a lease this node lost: on record with that lease's generation, which the store fences
+            // (a node that took the delivery over keeps its state); nothing changes here.
+            lateFlying.removeValue(forKey: id)
+            lanes[late.job.channel]?.inFlight -= 1
+            guard let result else { return finish([], now: now) }
+            var (_, outcome) = decide(late.job, result: result, started: late.started, at: now)
+            outcome.late = true
+            return finish([.record(.attempt(outcome))], now: now)
+        }
         guard let started = flying.removeValue(forKey: id), var job = jobs[id] else { return finish([], now: now) }
         lanes[job.channel]?.inFlight -= 1
         guard let result else {
@@ -145,6 +196,19 @@ struct DeliveryScheduler<C: Clock<Duration>> {
             makeReady(job)
             return finish([], now: now)
         }
+        var (next, outcome) = decide(job, result: result, started: started, at: now)
+        if next.state == .retrying, cancelRequested.remove(id) != nil {
+            move(&next, to: .cancelled)
+            next.nextAttemptAt = nil
+            outcome.job = next
+        }
+        // The delivery stays `sending` until its outcome is durable, so a cancel still waits for it.
+        decided[id] = next
+        return finish([.record(.attempt(outcome))], now: now)
+    }
+
+    /// What the retry policy makes of an attempt's result: the delivery's next state and the outcome to record.
+    private mutating func decide(_ job: DeliveryJob, result: AttemptResult, started: Date, at now: C.Instant) -> (DeliveryJob, Outcome) {
         let finished = date(now)
         let number = job.attempts + 1
         let decision = retryPolicy.decide(
@@ -177,17 +241,11 @@ struct DeliveryScheduler<C: Clock<Duration>> {
             next.lastError = why
         }
         if let answer = result.answer, let text = next.lastError { next.lastError = text + ServiceAnswer.answeredSeparator + answer }
-        if next.state == .retrying, cancelRequested.remove(id) != nil {
-            move(&next, to: .cancelled)
-            next.nextAttemptAt = nil
-        }
-        // The delivery stays `sending` until its outcome is durable, so a cancel still waits for it.
-        decided[id] = next
         let outcome = Outcome(
             job: next, number: number, startedAt: started, finishedAt: finished, latency: result.latency,
             status: result.status, reason: reason
         )
-        return finish([.record(.attempt(outcome))], now: now)
+        return (next, outcome)
     }
 
     /// These deliveries' records are durable.
@@ -254,17 +312,43 @@ struct DeliveryScheduler<C: Clock<Duration>> {
         return result
     }
 
-    mutating func leaseRenewed(until: C.Instant) -> [Action] {
+    /// The renewal held until `until`, except for `lost`: leases another node took over meanwhile.
+    mutating func leaseRenewed(until: C.Instant, lost: [String] = []) -> [Action] {
         lease = .held(until: until, renewing: false)
-        return finish([], now: clock.now)
+        return leasesLost(lost)
     }
 
-    /// Another node owns this node's deliveries now: forget them all, record nothing, stop what flies.
+    /// Another node took these deliveries over: forget them; attempts in flight finish as late (their outcome is
+    /// recorded, fenced, and changes nothing here), and no new attempt starts under the lost lease.
+    mutating func leasesLost(_ ids: [String]) -> [Action] {
+        var abandoned: [String] = []
+        for id in ids {
+            guard let job = jobs.removeValue(forKey: id) else { continue }
+            if let started = flying.removeValue(forKey: id) {
+                lateFlying[id] = (job, started)
+                abandoned.append(id)
+            }
+            queued.remove(id)
+            unclaimed.remove(id)
+            decided.removeValue(forKey: id)
+            cancelRequested.remove(id)
+            let left = (openPerIncident[job.incidentID] ?? 1) - 1
+            if left > 0 { openPerIncident[job.incidentID] = left } else { openPerIncident.removeValue(forKey: job.incidentID) }
+        }
+        return finish(abandoned.isEmpty ? [] : [.fail(abandoned.sorted(), because: .leaseLost)], now: clock.now)
+    }
+
+    /// This node's lease ran out unrenewed (or another node owns its deliveries now): forget them all, record
+    /// nothing new; attempts in flight finish as late.
     mutating func leaseLost() -> [Action] {
         let abandoned = Array(flying.keys)
         lease = .lost
+        for (id, started) in flying {
+            if let job = jobs[id] { lateFlying[id] = (job, started) }
+        }
         jobs = [:]
-        lanes = [:]
+        // Lanes keep the slots late attempts hold, and nothing else.
+        lanes = lanes.compactMapValues { lane in lane.inFlight > 0 ? Lane(inFlight: lane.inFlight, nextStart: lane.nextStart) : nil }
         readyLanes = []
         queued = []
         timers = Heap()
@@ -305,17 +389,22 @@ struct DeliveryScheduler<C: Clock<Duration>> {
             }
             makeReady(job)
         }
-        if !expired.isEmpty {
-            let reason = "the delivery deadline passed before its next attempt"
-            var ended: [String] = []
-            for index in expired.indices {
-                expired[index].lastError = reason
-                if let incident = forget(expired[index].id) { ended.append(incident) }
-            }
-            actions.append(.record(.closed(expired, as: .failed, error: reason, actor: nil, at: nowDate)))
-            actions += ended.map { .ended(incidentID: $0) }
-        }
+        actions += close(expired: expired, at: nowDate)
         return finish(actions, now: now)
+    }
+
+    static var deadlineReason: String { "the delivery deadline passed before its next attempt" }
+
+    /// Records deliveries whose deadline passed as failed, and the incidents that ends.
+    private mutating func close(expired: [DeliveryJob], at nowDate: Date) -> [Action] {
+        guard !expired.isEmpty else { return [] }
+        var expired = expired
+        var ended: [String] = []
+        for index in expired.indices {
+            expired[index].lastError = Self.deadlineReason
+            if let incident = forget(expired[index].id) { ended.append(incident) }
+        }
+        return [.record(.closed(expired, as: .failed, error: Self.deadlineReason, actor: nil, at: nowDate))] + ended.map { .ended(incidentID: $0) }
     }
 
     /// A reload changed the channels' limits or the retry policy: they apply from the next start (a lane over its
@@ -363,7 +452,7 @@ struct DeliveryScheduler<C: Clock<Duration>> {
         for name in Array(readyLanes) {
             let limit = channels[name] ?? .unknown
             let interval = limit.rateLimit.map { Duration.seconds(1.0 / $0) }
-            while flying.count < limits.maximumInFlight, decided.count < limits.maximumCommitting,
+            while flying.count + lateFlying.count < limits.maximumInFlight, decided.count < limits.maximumCommitting,
                 (lanes[name]?.inFlight ?? limit.maxConcurrency) < limit.maxConcurrency,
                 let id = lanes[name]?.ready.first
             {
@@ -429,7 +518,8 @@ struct DeliveryScheduler<C: Clock<Duration>> {
         switch lease {
         case .sole: break
         case .lost: lease = .held(until: until, renewing: false)
-        case .held(let current, let renewing): lease = .held(until: max(current, until), renewing: renewing)
+        // The earliest end of any lease held: a later claim must not push the renewal past older leases' end.
+        case .held(let current, let renewing): lease = .held(until: min(current, until), renewing: renewing)
         }
     }
 

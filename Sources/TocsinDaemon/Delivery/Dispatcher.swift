@@ -22,8 +22,23 @@ final class Dispatcher: Service, Sendable {
     static let maximumCommitting = 4096
     /// The loop turns at least this often even when idle, so a stuck loop shows.
     static let idleTurn = Duration.seconds(1)
+    /// Deliveries a node holds at most (claimed, not final): a take-over shares a dead node's backlog between the
+    /// live nodes in batches rather than giving it all to the first that polls.
+    static let maximumHeld = 4 * maximumInFlight
 
-    private struct State {
+    /// How this node shares deliveries with others on one PostgreSQL database (DESIGN.md "Several machines").
+    struct Leasing: Sendable {
+        var node: String
+        var lease: Duration
+        var leaseMillis: Int64 { lease.milliseconds }
+        /// Renewed when a third of the lease has passed: two more tries before it lapses.
+        var renewAhead: Duration { lease * 2 / 3 }
+        /// How often lapsed and unheld deliveries are looked for: a take-over comes at most this long after a lease
+        /// lapses.
+        var poll: Duration { min(lease / 4, .seconds(1)) }
+    }
+
+    struct State {
         var machine: Scheduler
         /// Attempts the machine started, for the loop to run (only it owns the task group).
         var starts: [Scheduler.Attempt] = []
@@ -35,21 +50,23 @@ final class Dispatcher: Service, Sendable {
         var fingerprint: String
     }
 
-    private let state: Mutex<State>
+    let state: Mutex<State>
     /// Attempt outcomes waiting for their commit, and whether a task is committing them (``record(_:)``).
     private let recording = Mutex((queued: [Scheduler.Record](), committing: false))
     private let wake = WakeSignal()
-    private let stopping = Atomic(false)
+    let stopping = Atomic(false)
     /// When the loop last turned, in nanoseconds since `origin`: the watchdog's evidence that it is alive.
     private let lastTurn = Atomic<Int64>(0)
     private let origin = ContinuousClock.now
-    private let configuration: ConfigurationHolder
-    private let store: any Store
+    let configuration: ConfigurationHolder
+    let store: any Store
     private let transport: any Transport
     private let events: DeliveryEvents
-    private let logger: Logger
+    let logger: Logger
     /// Told when an incident's last delivery becomes final, after that is durable.
     private let ends: IncidentEnds
+    /// Nil for one node on SQLite, which owns every delivery for good.
+    let leasing: Leasing?
 
     init(
         configuration: ConfigurationHolder, store: any Store, transport: any Transport, events: DeliveryEvents, logger: Logger,
@@ -62,11 +79,16 @@ final class Dispatcher: Service, Sendable {
         self.logger = logger
         self.ends = ends
         let active = configuration.current
+        if case .postgresql = active.configuration.storage {
+            leasing = Leasing(node: active.configuration.cluster.node, lease: active.configuration.cluster.lease)
+        } else {
+            leasing = nil
+        }
         let machine = Scheduler(
             clock: ContinuousClock(),
             limits: .init(maximumInFlight: Self.maximumInFlight, maximumCommitting: Self.maximumCommitting),
             channels: Self.limits(of: active), retryPolicy: active.retryPolicy, wall: Date(),
-            seed: UInt64.random(in: .min ... .max)
+            seed: UInt64.random(in: .min ... .max), leaseRenewal: leasing?.renewAhead
         )
         state = Mutex(State(machine: machine, fingerprint: active.configuration.fingerprint))
     }
@@ -87,6 +109,9 @@ final class Dispatcher: Service, Sendable {
 
     /// Deliveries not yet final, held in memory.
     var pendingCount: Int { state.withLock { $0.machine.jobs.count } }
+
+    /// Whether deliveries come by lease from the shared database (several nodes), not all at start.
+    var holdsLeases: Bool { leasing != nil }
 
     /// The TLS certificate expiry each HTTPS channel's receiver showed at its last handshake (health, metrics).
     let certificates = Mutex<[String: Date]>([:])
@@ -130,8 +155,8 @@ final class Dispatcher: Service, Sendable {
         let asked = handle { $0.accepted(jobs) }
         var later: [Scheduler.Action] = []
         for action in asked {
-            // One node on SQLite: every claim simply succeeds.
-            if case .claim(let ids) = action {
+            // One node on SQLite: every claim simply succeeds. Several: the loop claims them in the database.
+            if case .claim(let ids) = action, leasing == nil {
                 later += handle { $0.claimed(ids) }
             } else {
                 later.append(action)
@@ -158,6 +183,9 @@ final class Dispatcher: Service, Sendable {
     func run() async throws {
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
+                if let leasing {
+                    group.addTask { await self.pollForDeliveries(every: leasing.poll) }
+                }
                 while !stopping.load(ordering: .relaxed) && !Task.isCancelled {
                     let now = ContinuousClock.now
                     lastTurn.store(Self.nanoseconds(now - origin), ordering: .relaxed)
@@ -177,6 +205,11 @@ final class Dispatcher: Service, Sendable {
                         group.addTask { await self.attempt(attempt) }
                     }
                     work += deferred
+                    // A renewal retries while the store fails: apart, so it never holds up records.
+                    if work.contains(where: { if case .renew = $0 { true } else { false } }) {
+                        work.removeAll { if case .renew = $0 { true } else { false } }
+                        group.addTask { await self.renewLeases() }
+                    }
                     if !work.isEmpty {
                         group.addTask { await self.perform(work) }
                     }
@@ -185,6 +218,8 @@ final class Dispatcher: Service, Sendable {
                 }
                 // Attempts in flight finish (each is bounded by its timeout); unstarted ones stay durable for the next start.
             }
+            // Several nodes: what this node held is given up, so another node takes it at once, not a lease later.
+            await releaseHeldLeases()
         } onGracefulShutdown: {
             self.stopping.store(true, ordering: .relaxed)
             self.wake.signal()
@@ -205,7 +240,7 @@ final class Dispatcher: Service, Sendable {
 
     /// Runs one event on the machine under the lock; keeps the starts and the wake time for the loop and returns
     /// the rest, to be carried out (outside the lock) by the caller.
-    private func handle(_ event: (inout Scheduler) -> [Scheduler.Action]) -> [Scheduler.Action] {
+    func handle(_ event: (inout Scheduler) -> [Scheduler.Action]) -> [Scheduler.Action] {
         let (rest, signal) = state.withLock { state -> ([Scheduler.Action], Bool) in
             let actions = event(&state.machine)
             var rest: [Scheduler.Action] = []
@@ -245,7 +280,7 @@ final class Dispatcher: Service, Sendable {
         }
         if let expiry = result?.certificateExpiry { certificates.withLock { $0[job.channel] = expiry } }
         var rest: [Scheduler.Action] = []
-        for action in handle({ $0.attemptFinished(job.id, result: result) }) {
+        for action in handle({ $0.attemptFinished(job.id, generation: job.generation, result: result) }) {
             if case .record(let record) = action { await self.record(record) } else { rest.append(action) }
         }
         await perform(rest)
@@ -282,7 +317,7 @@ final class Dispatcher: Service, Sendable {
     }
 
     /// Carries out what the machine asked, in order (a record is durable before what follows it).
-    private func perform(_ actions: [Scheduler.Action]) async {
+    func perform(_ actions: [Scheduler.Action]) async {
         for action in actions {
             switch action {
             case .record(let record):
@@ -296,12 +331,17 @@ final class Dispatcher: Service, Sendable {
             case .ended(let incidentID):
                 ends.announce(incidentID)
             case .claim(let ids):
-                await perform(handle { $0.claimed(ids) })
+                if leasing == nil {
+                    await perform(handle { $0.claimed(ids) })
+                } else {
+                    await claim(ids)
+                }
             case .renew:
-                // One node on SQLite holds no lease (the machine asks only when it was given one).
-                break
+                await renewLeases()
             case .fail(let ids, let reason):
-                logger.warning("deliveries taken over by another node", metadata: ["deliveries": "\(ids.count)", "reason": "\(reason)"])
+                logger.warning("lease lost: attempts in flight finish as late, no new attempt starts", metadata: [
+                    "deliveries": "\(ids.count)", "reason": "\(reason)", "delivery.id": "\(ids.first ?? "-")",
+                ])
             case .illegalMove(let move):
                 logger.error("illegal delivery state change refused by the transition table", metadata: ["move": "\(move)"])
             case .start, .wake:
@@ -321,6 +361,12 @@ final class Dispatcher: Service, Sendable {
     /// Once a record is durable: watchers, metrics and the journal hear of it.
     private func published(_ record: Scheduler.Record) {
         switch record {
+        case .attempt(let outcome) where outcome.late:
+            // The store fenced it: recorded for the history, the delivery is whoever holds it now's.
+            logger.notice("late outcome recorded after the lease was lost", metadata: [
+                "incident.id": "\(outcome.job.incidentID)", "delivery.id": "\(outcome.job.id)",
+                "lease.generation": "\(outcome.job.generation ?? 0)", "delivery.state": "\(outcome.job.state.rawValue)",
+            ])
         case .attempt(let outcome):
             let job = outcome.job
             if events.hasSubscribers { events.publish([(job.incidentID, DeliveryStatusMapper.status(of: job))]) }

@@ -7,7 +7,7 @@ extension StoreWrite {
     mutating func auditFinal(
         delivery id: String, incident: String, channel: String, recipient: String?, state: DeliveryState,
         attempts: Int, misconfiguration: Bool = false, error: String? = nil, receipt: String? = nil, actor: Principal? = nil,
-        at time: Int64
+        at time: Int64, fence: String? = nil
     ) {
         var detail = AuditDetail()
         detail.set("delivery", id)
@@ -20,7 +20,7 @@ extension StoreWrite {
         detail.set("receipt", receipt)
         audit.append(AuditEvent(
             timeMillis: time, kind: "delivery.final", actorUID: actor.map { Int64($0.uid) }, actorPID: actor.map { Int64($0.pid) },
-            subject: incident, detail: detail.json
+            subject: incident, detail: detail.json, fence: fence
         ))
     }
 
@@ -28,11 +28,13 @@ extension StoreWrite {
     mutating func close(_ job: DeliveryJob, as state: DeliveryState, error: String?, actor: Principal?, at time: Int64) {
         updates.append(DeliveryUpdate(
             id: job.id, state: state, attempts: job.attempts, nextAttemptAt: nil, lastStatus: job.lastStatus,
-            lastError: error ?? job.lastError, misconfiguration: job.misconfiguration, deliveredAt: nil, updatedAt: time
+            lastError: error ?? job.lastError, misconfiguration: job.misconfiguration, deliveredAt: nil, updatedAt: time,
+            generation: job.generation
         ))
         auditFinal(
             delivery: job.id, incident: job.incidentID, channel: job.channel, recipient: job.recipient, state: state,
-            attempts: job.attempts, misconfiguration: job.misconfiguration, error: error, actor: actor, at: time
+            attempts: job.attempts, misconfiguration: job.misconfiguration, error: error, actor: actor, at: time,
+            fence: job.generation == nil ? nil : job.id
         )
     }
 }

@@ -38,11 +38,13 @@ extension StoreWrite {
         detail.set("next_attempt_at", job.nextAttemptAt.map(Timestamp.iso))
         // The service's own id (ProviderReceipt: short, id characters only, never a channel secret).
         detail.set("receipt", job.receipt)
+        // Several nodes: the lease it ran under, so a late outcome is told from the new holder's in the chain too.
+        if let generation = job.generation { detail.set("generation", Int(generation)) }
         attempts.append(
             AttemptRecord(
                 deliveryID: job.id, number: number, startedAt: outcome.startedAt.millisecondsSince1970,
                 latencyMillis: outcome.latency.milliseconds, httpStatus: outcome.status, error: job.lastError,
-                outcome: job.state.rawValue, receipt: job.receipt
+                outcome: job.state.rawValue, receipt: job.receipt, generation: job.generation ?? 1
             )
         )
         updates.append(
@@ -50,14 +52,16 @@ extension StoreWrite {
                 id: job.id, state: job.state, attempts: number,
                 nextAttemptAt: job.nextAttemptAt?.millisecondsSince1970, lastStatus: outcome.status,
                 lastError: job.lastError, misconfiguration: job.misconfiguration,
-                deliveredAt: job.deliveredAt?.millisecondsSince1970, updatedAt: now, receipt: job.receipt
+                deliveredAt: job.deliveredAt?.millisecondsSince1970, updatedAt: now, receipt: job.receipt,
+                generation: job.generation
             )
         )
-        audit.append(AuditEvent(timeMillis: now, kind: "delivery.attempt", subject: job.incidentID, detail: detail.json))
+        let fence = job.generation == nil ? nil : job.id
+        audit.append(AuditEvent(timeMillis: now, kind: "delivery.attempt", subject: job.incidentID, detail: detail.json, fence: fence))
         if job.state.isFinal {
             auditFinal(
                 delivery: job.id, incident: job.incidentID, channel: job.channel, recipient: job.recipient, state: job.state,
-                attempts: number, misconfiguration: job.misconfiguration, receipt: job.receipt, at: now
+                attempts: number, misconfiguration: job.misconfiguration, receipt: job.receipt, at: now, fence: fence
             )
         }
     }

@@ -104,6 +104,9 @@ public enum Daemon {
     /// Hands every unfinished delivery on disk back to the dispatcher; one that was in flight when the
     /// daemon died is sent again with the same id (`webhook-id`), so receivers can drop the duplicate.
     private static func recover(into dispatcher: Dispatcher, store: any Store, channels: [String: ChannelDefinition]) async throws -> Int {
+        // Several nodes: unfinished deliveries may be other nodes'; the dispatcher's first poll claims those no
+        // live node holds (DeliveryJob(record:payload:type:) and the deadline check come with the claim).
+        guard !dispatcher.holdsLeases else { return 0 }
         var records = try await store.unfinishedDeliveries()
         guard !records.isEmpty else { return 0 }
         // A delivery whose deadline passed while tocsind was down (or in a restored backup) is not sent again:
@@ -116,17 +119,7 @@ public enum Daemon {
         let payloads = try await store.payloads(for: keys)
         let jobs = records.compactMap { record -> DeliveryJob? in
             guard let payload = payloads[PayloadKey(incidentID: record.incidentID, channel: record.channel)] else { return nil }
-            let encoded = EncodedPayload(contentType: payload.contentType, body: Array(payload.body))
-            var job = DeliveryJob(
-                id: record.id, incidentID: record.incidentID, channel: record.channel, recipient: record.recipient,
-                payload: encoded, endpoint: nil,
-                createdAt: Date(millis: record.createdAt), deadlineAt: Date(millis: record.deadlineAt),
-                state: record.state == DeliveryState.retrying.rawValue ? .retrying : .pending, attempts: record.attempts,
-                nextAttemptAt: record.nextAttemptAt.map(Date.init(millis:)), lastStatus: record.lastStatus,
-                lastError: record.lastError
-            )
-            job.cost = DeliveryJob.cost(of: encoded, type: channels[record.channel]?.type)
-            return job
+            return DeliveryJob(record: record, payload: payload, type: channels[record.channel]?.type)
         }
         dispatcher.enqueue(jobs)
         return jobs.count

@@ -23,17 +23,17 @@ enum StoreFactory {
                 "cluster.node": "\(configuration.cluster.node)",
             ])
             return try await PostgresStore.withStore(configuration: client, logger: logger) { store in
-                try await asOnlyNode(store, configuration: configuration, logger: logger) { try await body(store) }
+                try await asNode(store, configuration: configuration, logger: logger) { try await body(store) }
             }
         }
     }
 
-    /// Runs `body` as the only node on the database, with a heartbeat every third of a lease.
+    /// Runs `body` as a node of the cluster, with a heartbeat every third of a lease.
     ///
-    /// The dispatcher does not take leases yet: a second node would attempt the same deliveries. So a node refuses
-    /// to start while another one's heartbeat is fresher than 3 leases (a killed node is forgotten after that), and
-    /// removes its row on a clean stop, so a restart is never taken for a second node.
-    private static func asOnlyNode<T: Sendable>(
+    /// Deliveries are leased between nodes, so other nodes are welcome; a node whose name another live node on
+    /// another host uses is refused (two nodes of one name would renew and fence as one; a killed node is forgotten
+    /// after 3 leases). Its row is removed on a clean stop.
+    private static func asNode<T: Sendable>(
         _ store: PostgresStore, configuration: Configuration, logger: Logger, _ body: () async throws -> T
     ) async throws -> T {
         let name = configuration.cluster.node

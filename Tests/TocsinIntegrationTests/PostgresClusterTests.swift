@@ -1,0 +1,137 @@
+import Foundation
+import Testing
+import TocsinProtocol
+import TocsinTestSupport
+
+/// Two `tocsind` nodes on one PostgreSQL database (DESIGN.md "Several machines", issue 17 item 3): deliveries are
+/// leased, so each is sent by one node at a time; a node killed mid fan-out is taken over once its leases lapse,
+/// with the same `webhook-id` and the same bytes.
+@Suite(
+    .serialized, .integration, .timeLimit(.minutes(4)),
+    .enabled(if: required(PostgresServer.available), "needs Debian's postgresql (scripts/install-deps.sh)")
+)
+struct PostgresClusterTests {
+    /// A second node on the database of `bed`, named `name`, with the same channels (pointing at `bed`'s receiver).
+    private func secondNode(
+        _ name: String, server: PostgresServer, database: String, channels: [TestConfig.Channel], lease: String? = nil
+    ) async throws -> (DaemonProcess, TemporaryDirectory) {
+        let folder = try TemporaryDirectory()
+        var config = TestConfig(channels: channels)
+        config.storage = TestConfig.PostgresStorage(server: server, database: database)
+        config.storage?.node = name
+        config.storage?.lease = lease
+        let daemon = DaemonProcess(directory: folder, configPath: try config.write(to: folder))
+        try await daemon.start()
+        return (daemon, folder)
+    }
+
+    private func withDatabase(_ body: (PostgresServer, String) async throws -> Void) async throws {
+        let server = try await PostgresServer.start()
+        do {
+            try await body(server, try await server.createDatabase("tocsin_cluster"))
+        } catch {
+            await server.stop()
+            throw error
+        }
+        await server.stop()
+    }
+
+    /// Requests by `webhook-id`, each id's bodies.
+    private func bodiesByID(_ requests: [LoopbackReceiver.Request]) -> [String: [String]] {
+        Dictionary(grouping: requests.compactMap { request in request.headers["webhook-id"].map { ($0, request.body) } }, by: \.0)
+            .mapValues { $0.map(\.1) }
+    }
+
+    @Test func approveOnOneNodeSendFromTheOtherAndEveryDeliveryIsSentOnce() async throws {
+        try await withDatabase { server, database in
+            var channels: [TestConfig.Channel] = []
+            let bed = try await TestBed { receiver in
+                channels = (0..<6).map { TestConfig.Channel("c\($0)", url: receiver.url("/c\($0)")) }
+                var config = TestConfig(channels: channels)
+                config.storage = TestConfig.PostgresStorage(server: server, database: database)
+                config.storage?.node = "campus-a"
+                return config
+            }
+            defer { bed.tearDown() }
+            let (other, folder) = try await secondNode("campus-b", server: server, database: database, channels: channels)
+            defer {
+                other.signal(SIGKILL)
+                other.whenExited { folder.remove() }
+            }
+            #expect(try await server.psql("SELECT string_agg(name, ',' ORDER BY name) FROM node", database: database) == "campus-a,campus-b")
+
+            let approve = try await bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+            #expect(approve.status == 0, "\(approve)")
+            let send = try await other.ctl(arguments: ["send", "evacuation", "--set", "building=Pavillon A", "--yes", "--json"])
+            #expect(send.status == 0, "\(send)\n\(other.log())")
+            let first = try #require(send.jsonLines.first?["incident"] as? String, "\(send)")
+            #expect(send.jsonLines.last?["delivered"] as? Int == 6, "\(send)")
+            // And one from the first node, while both run.
+            let again = try await bed.daemon.ctl(arguments: ["send", "evacuation", "--set", "building=Pavillon B", "--yes", "--json"])
+            #expect(again.status == 0, "\(again)\n\(bed.daemon.log())")
+            let second = try #require(again.jsonLines.first?["incident"] as? String, "\(again)")
+            // Cluster-wide: each node sees the other's incident finished.
+            #expect(try await bed.daemon.waitForFinish(first).isFinished)
+            #expect(try await other.waitForFinish(second).isFinished)
+
+            let delivered = try await server.psql("SELECT count(*) FROM delivery WHERE state = 'delivered'", database: database)
+            #expect(delivered == "12")
+            let requests = bed.receiver.requests()
+            let byID = bodiesByID(requests)
+            #expect(requests.count == 12, "one request per delivery, none sent by both nodes: \(requests.count)")
+            #expect(byID.count == 12 && byID.values.allSatisfy { $0.count == 1 })
+            let ids = try await server.psql("SELECT string_agg(id, ',' ORDER BY id) FROM delivery", database: database)
+            #expect(byID.keys.sorted().joined(separator: ",") == ids)
+            #expect(try await other.ctl("audit", "verify").status == 0)
+        }
+    }
+
+    /// `kill -9` of the node sending a fan-out while every attempt is in flight (a slow receiver): the other node
+    /// takes the deliveries over once the lease lapses and finishes them, with the ids and bytes stored at send.
+    @Test func aNodeKilledMidFanOutIsTakenOverAfterTheLeaseAndEveryDeliveryFinishes() async throws {
+        try await withDatabase { server, database in
+            var channels: [TestConfig.Channel] = []
+            let count = 8
+            let plan: [String: [[String: Any]]] = Dictionary(uniqueKeysWithValues: (0..<count).map { ("/c\($0)", [["delay": 2]]) })
+            let bed = try await TestBed(plan: plan) { receiver in
+                channels = (0..<count).map { TestConfig.Channel("c\($0)", url: receiver.url("/c\($0)")) }
+                var config = TestConfig(channels: channels)
+                config.storage = TestConfig.PostgresStorage(server: server, database: database)
+                config.storage?.node = "campus-a"
+                config.storage?.lease = "2s"
+                return config
+            }
+            defer { bed.tearDown() }
+            let (other, folder) = try await secondNode("campus-b", server: server, database: database, channels: channels, lease: "2s")
+            defer {
+                other.signal(SIGKILL)
+                other.whenExited { folder.remove() }
+            }
+            #expect(try await bed.daemon.ctl("templates", "approve", "evacuation", "--yes").status == 0)
+            let send = try await bed.daemon.ctl(arguments: ["send", "evacuation", "--set", "building=Pavillon A", "--yes", "--no-wait", "--json"])
+            #expect(send.status == 0, "\(send)")
+            let incident = try #require(send.jsonLines.first?["incident"] as? String, "\(send)")
+
+            // Every attempt is in flight on campus-a (the receiver holds each answer 2 s): kill it.
+            _ = try await bed.receiver.waitForRequests(count)
+            #expect(try await server.psql("SELECT count(*) FROM delivery WHERE lease_node = 'campus-a'", database: database) == "\(count)")
+            await bed.daemon.kill(SIGKILL)
+
+            let finished = try await other.waitForFinish(incident)
+            #expect(finished.isFinished)
+            let states = try await server.psql("SELECT string_agg(DISTINCT state, ',') FROM delivery WHERE incident_id = '\(incident)'", database: database)
+            #expect(states == "delivered", "\(other.log())")
+            // campus-b sent each again after the take-over, at the next generation.
+            #expect(try await server.psql("SELECT count(*) FROM attempt WHERE generation >= 2 AND NOT late", database: database) == "\(count)")
+
+            let requests = bed.receiver.requests()
+            let byID = bodiesByID(requests)
+            let ids = try await server.psql("SELECT string_agg(id, ',' ORDER BY id) FROM delivery WHERE incident_id = '\(incident)'", database: database)
+            #expect(byID.keys.sorted().joined(separator: ",") == ids, "every delivery id received")
+            #expect(byID.values.allSatisfy { $0.count == 2 }, "sent by campus-a, then again by campus-b: \(byID.mapValues(\.count))")
+            #expect(byID.values.allSatisfy { Set($0).count == 1 }, "one body per delivery across its copies")
+            #expect(other.log().contains("deliveries taken over"), "\(other.log())")
+            #expect(try await other.ctl("audit", "verify").status == 0)
+        }
+    }
+}
