@@ -14,6 +14,10 @@ let librarySettings: [SwiftSetting] = swiftSettings + [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
+// Where Debian's libxmlsec1-dev puts its headers (`pkg-config --cflags-only-I xmlsec1-openssl`): only the module
+// that imports CXMLSec needs it.
+let xmlsecInclude: SwiftSetting = .unsafeFlags(["-Xcc", "-I/usr/include/xmlsec1"])
+
 let package = Package(
     name: "tocsin",
     platforms: [.macOS(.v15)],
@@ -43,10 +47,13 @@ let package = Package(
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
-        // C shim over libxmlsec1 (OpenSSL backend) for the XML Signature of CAP alerts; no logic.
+        // C shim over libxmlsec1 (OpenSSL backend) for the XML Signature of CAP alerts; no logic. SwiftPM refuses
+        // the -D flags of `pkg-config xmlsec1-openssl` with a warning on every build, so the module takes only
+        // libxml2's -I from pkg-config; xmlsec's own -I is `xmlsecInclude` below and its -D's are in shim.h
+        // (CXMLSecShimTests keeps both in step with pkg-config).
         .systemLibrary(
             name: "CXMLSec",
-            pkgConfig: "xmlsec1-openssl",
+            pkgConfig: "libxml-2.0",
             providers: [.apt(["libxmlsec1-dev"])]
         ),
         // Pure domain: templates, rendering, retry policy, delivery state machine, audit hashing. No I/O.
@@ -65,7 +72,7 @@ let package = Package(
         .target(
             name: "TocsinConfig",
             dependencies: ["TocsinCore", "Yams", "CXMLSec"],
-            swiftSettings: librarySettings
+            swiftSettings: librarySettings + [xmlsecInclude]
         ),
         // Durable state and the audit chain (SQLite through GRDB).
         .target(
