@@ -659,12 +659,24 @@ public struct HealthReport: Codable, Sendable, Hashable {
         /// `config`, `database`, `channel:NAME`, `credential:NAME`, `heartbeat`, `audit`.
         public var name: String
         public var state: State
+        /// The daemon's English sentence (what monitoring systems and older clients show).
         public var message: String
+        /// The same sentences by key, for a client to say in its operator's language (``OperatorText``); several
+        /// when a check found several problems (joined with "; " like `message`). Absent from older daemons.
+        public var said: [Said]?
 
-        public init(name: String, state: State, message: String) {
+        public init(name: String, state: State, message: String, said: [Said]? = nil) {
             self.name = name
             self.state = state
             self.message = message
+            self.said = said
+        }
+
+        /// The check's sentence in `language`: the keyed French when every part of it has one, else `message`.
+        public func text(in language: OperatorLanguage) -> String {
+            guard language == .fr, let said, !said.isEmpty else { return message }
+            let french = said.compactMap(OperatorText.french)
+            return french.count == said.count ? french.joined(separator: " ; ") : message
         }
     }
 

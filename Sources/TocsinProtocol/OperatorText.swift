@@ -157,6 +157,13 @@ public enum OperatorText {
             return "\(q("value")) n'est pas une valeur permise de \(q("name"))" + allowed()
         case .valueEmpty:
             return "la valeur de \(q("name")) est vide"
+        case .healthConfigRefused, .healthConfigLoaded, .healthTemplatesCut, .healthDatabaseCannotWrite,
+             .healthDatabaseLowSpace, .healthDatabaseWritable, .healthChannelCannotSend, .healthChannelFailing,
+             .healthChannelLastFailed, .healthChannelsFine, .healthCredentialExpired, .healthCredentialExpiring,
+             .healthHeartbeatFailed, .healthHeartbeatMissing, .healthHeartbeatLate, .healthHeartbeatFirst,
+             .healthHeartbeatDelivered, .healthAuditContradicts, .healthAuditBroken, .healthAuditIntact,
+             .healthAuditCannotVerify, .healthNodesUnreadable, .healthNodeSilent, .healthNodesDiffer, .healthNodesFine:
+            return frenchHealth(key, said)
         }
     }
 

@@ -44,13 +44,13 @@ extension Tocsinctl {
                 let problems = report.checks.filter { $0.state != .ok }.sorted { $0.state > $1.state }
                 let summary = problems.isEmpty
                     ? Plural.tr(report.checks.count, fr: ("vérification réussie", "vérifications réussies"), en: ("check passed", "checks passed"))
-                    : problems.map { "\($0.name) \($0.message)" }.joined(separator: "; ")
+                    : problems.map { "\($0.name) \($0.text(in: .current))" }.joined(separator: tr(" ; ", "; "))
                 // The daemon writes its times in UTC; the person reading them gets local time (or --utc). The state
-                // words and the "TOCSIN STATE - " lead stay as monitoring systems parse them; the checks' own
-                // sentences are the daemon's (English, with no key to say them by yet).
+                // words and the "TOCSIN STATE - " lead stay as monitoring systems parse them; each check's sentence
+                // is said by its key in the operator's language.
                 print("TOCSIN \(report.state.rawValue) - \(TimeDisplay.localizing(summary))")
                 let colon = tr(" : ", ": ")
-                for check in report.checks { print("\(check.state.rawValue)\(colon)\(check.name)\(colon)\(TimeDisplay.localizing(check.message))") }
+                for check in report.checks { print("\(check.state.rawValue)\(colon)\(check.name)\(colon)\(TimeDisplay.localizing(check.text(in: .current)))") }
             }
             throw Self.exitCode(report.state)
         }

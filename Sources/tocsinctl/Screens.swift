@@ -112,7 +112,7 @@ struct ConfirmationScreen {
         let channels = preview.channels.map { $0.deliveries == 1 ? $0.name : "\($0.name) (\($0.deliveries))" }.joined(separator: ", ")
         output(tr(
             "\(Plural.fr(preview.deliveries, "envoi prévu", "envois prévus")) sur \(Plural.fr(preview.channels.count, "canal", "canaux")) : \(channels)",
-            "Reaches \(preview.deliveries) deliver\(preview.deliveries == 1 ? "y" : "ies") on \(preview.channels.count) channel\(preview.channels.count == 1 ? "" : "s"): \(channels)"
+            "Reaches \(Plural.en(preview.deliveries, "delivery", "deliveries")) on \(Plural.en(preview.channels.count, "channel", "channels")): \(channels)"
         ))
         output(rule)
     }

@@ -148,7 +148,7 @@ extension Tocsinctl {
                     print(tr(
                         "Incident \(incident) : \(Plural.fr(cancelled, "envoi annulé", "envois annulés"))"
                             + (inFlight > 0 ? ", \(Plural.fr(inFlight, "envoi en cours sera annulé s'il ne réussit pas", "envois en cours seront annulés s'ils ne réussissent pas"))." : "."),
-                        "Incident \(incident): \(Plural.en(cancelled, "delivery", "deliveries")) cancelled" + (inFlight > 0 ? ", \(inFlight) in flight will be cancelled unless they succeed." : ".")
+                        "Incident \(incident): \(Plural.en(cancelled, "delivery", "deliveries")) cancelled" + (inFlight > 0 ? ", \(Plural.en(inFlight, "delivery in flight will be cancelled unless it succeeds", "deliveries in flight will be cancelled unless they succeed"))." : ".")
                     ))
                 }
             }

@@ -14,8 +14,14 @@ struct OperatorTextTests {
                    "caller": "uid 1001 (marie)", "method": "incident.send", "roles": "operator", "count": "250", "limit": "200",
                    "measure": "characters", "character": "U+202E RIGHT-TO-LEFT OVERRIDE", "changed": "no", "doing": "l'envoi", "error": "disk full",
                    "end": "all-clear", "other": "20261204-M2D9XC", "reason": "no recipients", "required": "2",
-                   "recipient": "+15145550100", "folder": "/var/lib/tocsin/backups", "free": "12", "needed": "300"],
-             lists: ["allowed": ["Pavillon A", "Pavillon B"], "known": ["evacuation", "confinement"], "failing": ["sms", "teams"]])
+                   "recipient": "+15145550100", "folder": "/var/lib/tocsin/backups", "free": "12", "needed": "300",
+                   // health's checks
+                   "at": "2026-12-04T14:26:15.862Z", "fingerprint": "3f2a9c0b1d4e", "channels": "6", "templates": "1", "allClear": "built-in",
+                   "deliveries": "3", "for": "125000", "date": "2027-01-31T00:00:00Z", "what": "credential", "days": "12", "every": "3600000",
+                   "problem": "hash mismatch", "seq": "42", "checked": "1", "signed": "40", "node": "campus-b", "pid": "4242",
+                   "host": "tocsin-b", "since": "2026-12-04T14:20:00Z", "leases": "90000", "this": "campus-a"],
+             lists: ["allowed": ["Pavillon A", "Pavillon B"], "known": ["evacuation", "confinement"], "failing": ["sms", "teams"],
+                     "templates": ["evacuation (sms)"], "groups": ["campus-a 3f2a9c0b1d4e", "campus-b 77aa01bc9d3e"], "nodes": ["campus-a", "campus-b"]])
     }
 
     @Test func everyKeyHasFrenchWithItsArgumentsAndNoEnglishLeftOver() {
@@ -109,5 +115,26 @@ struct FrenchDeliveryErrorTests {
         #expect(ServiceAnswer.frenchAcceptance(channelType: "email", id: nil) == "accepté par le serveur de courriel (aucun identifiant de file rendu)")
         #expect(ServiceAnswer.frenchAcceptance(channelType: "webhook", id: nil) == nil)
         #expect(ServiceAnswer.frenchAcceptance(channelType: "x", id: "9") == "publié sur X (publication 9)")
+    }
+
+    /// `health`'s sentences in French with the plurals and durations a French reader writes (issue 16, item 2).
+    @Test func healthChecksSayTheirNumbersInFrench() {
+        #expect(OperatorText.french(Said(.healthConfigLoaded, ["fingerprint": "3f2a9c0b1d4e", "channels": "1", "templates": "2", "allClear": "template"]))
+            == "chargée (3f2a9c0b1d4e) : 1 canal, 2 modèles ; le modèle de fin d'alerte")
+        #expect(OperatorText.french(Said(.healthChannelFailing, ["for": "4500", "deliveries": "1"]))
+            == "en échec depuis 4,5 s (1 envoi en reprise) : pas de réponse")
+        #expect(OperatorText.french(Said(.healthAuditIntact, ["checked": "0"])) == "intacte (0 entrée)")
+        #expect(OperatorText.frenchDuration(milliseconds: 125_000) == "2 min 5 s")
+        #expect(OperatorText.frenchDuration(milliseconds: 3_000) == "3 s")
+        let check = HealthReport.Check(name: "nodes", state: .warning, message: "english one; english two",
+                                       said: [Said(.healthNodesUnreadable, ["error": "x"]), Said(.healthAuditBroken, ["seq": "3", "problem": "y"])])
+        #expect(check.text(in: .fr) == "impossible de lire les nœuds : x ; chaîne rompue à l'entrée 3 : y")
+        #expect(check.text(in: .en) == "english one; english two")
+        // A key from a newer daemon: the whole English sentence, never half of each.
+        var newer = check
+        var future = Said(.healthAuditBroken)
+        future.key = "health-from-the-future"
+        newer.said?.append(future)
+        #expect(newer.text(in: .fr) == "english one; english two")
     }
 }

@@ -36,12 +36,15 @@ extension DaemonHandlers {
         guard case .postgresql = config.storage else { return nil }
         let nodes: [NodeStatus]
         do { nodes = try await nodeStatuses(now: now) } catch {
-            return .init(name: "nodes", state: .warning, message: "cannot read the nodes: \(error)")
+            return .init(name: "nodes", state: .warning, message: "cannot read the nodes: \(error)", said: [Said(.healthNodesUnreadable, ["error": "\(error)"])])
         }
         var problems: [String] = []
+        var said: [Said] = []
         let lease = config.cluster.lease
         for node in nodes where node.silent {
             problems.append("node '\(node.name)' (pid \(node.pid) on \(node.host)) silent since \(node.lastSeen), more than 3 leases (\((lease * 3).humanReadable)): its deliveries are taken over once its leases lapse; bring it back or see runbooks/losing-a-node.md")
+            said.append(Said(.healthNodeSilent, ["node": node.name, "pid": "\(node.pid)", "host": node.host, "since": node.lastSeen,
+                                                 "leases": "\((lease * 3).milliseconds)"]))
         }
         let fingerprints = Dictionary(grouping: nodes, by: \.configFingerprint)
         if fingerprints.count > 1 {
@@ -49,9 +52,13 @@ extension DaemonHandlers {
                 "\(nodes.map(\.name).sorted().joined(separator: ", ")) \(fingerprint.prefix(12))"
             }
             problems.append("config fingerprints differ (\(named.joined(separator: "; "))): the nodes would not send the same way; give every node the same config and templates, then reload each (runbooks/two-node-deployment.md)")
+            said.append(Said(.healthNodesDiffer, lists: ["groups": named]))
         }
-        guard problems.isEmpty else { return .init(name: "nodes", state: .warning, message: problems.joined(separator: "; ")) }
+        guard problems.isEmpty else { return .init(name: "nodes", state: .warning, message: problems.joined(separator: "; "), said: said) }
         let names = nodes.map { $0.thisNode ? "\($0.name) (this node)" : $0.name }
-        return .init(name: "nodes", state: .ok, message: "\(nodes.count) node\(nodes.count == 1 ? "" : "s") seen within 3 leases, same config (\(config.fingerprint.prefix(12))): \(names.joined(separator: ", "))")
+        var arguments = ["count": "\(nodes.count)", "fingerprint": String(config.fingerprint.prefix(12))]
+        arguments["this"] = nodes.first(where: \.thisNode)?.name
+        return .init(name: "nodes", state: .ok, message: "\(Plural.en(nodes.count, "node", "nodes")) seen within 3 leases, same config (\(config.fingerprint.prefix(12))): \(names.joined(separator: ", "))",
+                     said: [Said(.healthNodesFine, arguments, lists: ["nodes": nodes.map(\.name)])])
     }
 }
