@@ -26,6 +26,7 @@ public enum ConfigKeys {
         "access.auditors",
         "access.monitors",
         "access.auditors_may_backup",
+        "access.web_gateways",
         "delivery.timeout",
         "delivery.deadline",
         "delivery.retry.initial",

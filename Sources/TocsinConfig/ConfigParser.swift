@@ -124,7 +124,11 @@ struct ConfigParser {
         func principals(_ key: String) -> [AccessPolicy.Principal] {
             (reader.strings(map[key], "access.\(key)") ?? []).compactMap { text in
                 guard let principal = AccessPolicy.Principal(text) else {
-                    reader.error("'access.\(key)' entry '\(text)' must be user:NAME, group:NAME or uid:NUMBER", at: map[key])
+                    if text.hasPrefix("web:") {
+                        reader.error("'access.\(key)' entry '\(text)': a web user name is 1 to 64 lowercase letters, digits, '.', '_' or '-', starting with a letter", at: map[key])
+                    } else {
+                        reader.error("'access.\(key)' entry '\(text)' must be user:NAME, group:NAME, uid:NUMBER or web:NAME", at: map[key])
+                    }
                     return nil
                 }
                 return principal
@@ -135,6 +139,19 @@ struct ConfigParser {
             monitors: principals("monitors")
         )
         policy.auditorsMayBackup = reader.bool(map["auditors_may_backup"], "access.auditors_may_backup") ?? false
+        policy.webGateways = principals("web_gateways").filter { gateway in
+            switch gateway {
+            case .user, .uid: return true
+            case .group, .web:
+                // A group would make each of its members a gateway able to act as any web user.
+                reader.error("'access.web_gateways' entry '\(gateway)' must be user:NAME or uid:NUMBER: a gateway is one system user, the web console's", at: map["web_gateways"])
+                return false
+            }
+        }
+        let webUsers = AccessPolicy.Role.allCases.flatMap { policy.principals(for: $0) }.contains { if case .web = $0 { true } else { false } }
+        if webUsers, policy.webGateways.isEmpty {
+            reader.warning("'access' names web users (web:NAME) but 'access.web_gateways' lists no gateway: nobody can act as them until the web console's user is listed there", at: node)
+        }
         return policy
     }
 
