@@ -91,9 +91,9 @@ struct PeerCredentials: Sendable {
     }
 }
 
-// Fixed-size buffers for SO_PEERGROUPS (see `supplementaryGroups`): tuples of tuples have no padding.
-private typealias GroupSlots8 = (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32)
-private typealias GroupSlots64 = (GroupSlots8, GroupSlots8, GroupSlots8, GroupSlots8, GroupSlots8, GroupSlots8, GroupSlots8, GroupSlots8)
-private typealias GroupSlots512 = (GroupSlots64, GroupSlots64, GroupSlots64, GroupSlots64, GroupSlots64, GroupSlots64, GroupSlots64, GroupSlots64)
-private typealias GroupSlots1024 = (GroupSlots512, GroupSlots512)
-private typealias GroupSlots8192 = (GroupSlots1024, GroupSlots1024, GroupSlots1024, GroupSlots1024, GroupSlots1024, GroupSlots1024, GroupSlots1024, GroupSlots1024)
+// Fixed-size buffers for SO_PEERGROUPS (see `supplementaryGroups`): contiguous, no padding. InlineArray rather than
+// nested tuples: the compiler lowers a tuple element by element, and the 8,192-slot one took it ~13 minutes of every
+// clean build of this module.
+private typealias GroupSlots64 = InlineArray<64, UInt32>
+private typealias GroupSlots1024 = InlineArray<1024, UInt32>
+private typealias GroupSlots8192 = InlineArray<8192, UInt32>
