@@ -20,11 +20,21 @@ final class DeliveryEvents: Sendable {
     private let subscribers = Mutex<[UInt64: Subscriber]>([:])
     private let nextID = Atomic<UInt64>(0)
 
-    /// A stream of the incident's delivery changes until the caller stops iterating.
-    func subscribe(incidentID: String) -> AsyncStream<DeliveryStatus> {
+    /// A stream of the incident's delivery changes until the caller stops iterating, or until `refreshAfter` has
+    /// passed: with several nodes, another node's changes are not published here, so the watcher re-reads the
+    /// store that often.
+    func subscribe(incidentID: String, refreshAfter: Duration? = nil) -> AsyncStream<DeliveryStatus> {
         let id = nextID.wrappingAdd(1, ordering: .relaxed).newValue
         let (stream, continuation) = AsyncStream<DeliveryStatus>.makeStream(bufferingPolicy: .bufferingOldest(Self.bufferLimit))
+        // Lives no longer than the stream: cancelled when the watcher stops iterating.
+        let timer = refreshAfter.map { after in
+            Task {
+                try? await Task.sleep(for: after)
+                continuation.finish()
+            }
+        }
         continuation.onTermination = { [weak self] _ in
+            timer?.cancel()
             _ = self?.subscribers.withLock { $0.removeValue(forKey: id) }
         }
         subscribers.withLock { $0[id] = Subscriber(incidentID: incidentID, continuation: continuation) }

@@ -53,14 +53,7 @@ extension Dispatcher {
             guard !leases.isEmpty else { return }
             let generations = Dictionary(leases.map { ($0.deliveryID, $0.generation) }, uniquingKeysWith: max)
             let known = state.withLock { state in Set(leases.map(\.deliveryID).filter { state.machine.jobs[$0] != nil }) }
-            let unknown = leases.map(\.deliveryID).filter { !known.contains($0) }
-            let records = try await store.unfinishedDeliveries(ids: unknown)
-            let payloads = try await store.payloads(for: Set(records.map { PayloadKey(incidentID: $0.incidentID, channel: $0.channel) }))
-            let types = configuration.current.configuration.channels.mapValues(\.type)
-            let jobs = records.compactMap { record -> DeliveryJob? in
-                guard let payload = payloads[PayloadKey(incidentID: record.incidentID, channel: record.channel)] else { return nil }
-                return DeliveryJob(record: record, payload: payload, type: types[record.channel])
-            }
+            let jobs = try await storedJobs(leases.map(\.deliveryID).filter { !known.contains($0) })
             let until = start + leasing.lease
             logger.notice("deliveries taken over", metadata: [
                 "deliveries": "\(leases.count)", "cluster.node": "\(leasing.node)", "delivery.id": "\(leases[0].deliveryID)",
@@ -70,6 +63,38 @@ extension Dispatcher {
         } catch {
             logger.warning("cannot look for deliveries to take over", metadata: ["store.error": "\(error)"])
         }
+    }
+
+    /// The deliveries as stored, unfinished ones, with the bytes stored at send time.
+    private func storedJobs(_ ids: [String]) async throws(StoreError) -> [DeliveryJob] {
+        let records = try await store.unfinishedDeliveries(ids: ids)
+        let payloads = try await store.payloads(for: Set(records.map { PayloadKey(incidentID: $0.incidentID, channel: $0.channel) }))
+        let types = configuration.current.configuration.channels.mapValues(\.type)
+        return records.compactMap { record -> DeliveryJob? in
+            guard let payload = payloads[PayloadKey(incidentID: record.incidentID, channel: record.channel)] else { return nil }
+            return DeliveryJob(record: record, payload: payload, type: types[record.channel])
+        }
+    }
+
+    /// A cancel from any node (issue 17, item 5): the incident's unfinished deliveries that other nodes hold are
+    /// seized with a new generation and closed as cancelled here. Their former holder loses them at its next
+    /// renewal (a third of the lease at most) and starts nothing more under them; an outcome it records after the
+    /// seizure is fenced as late. On SQLite: nothing to seize.
+    /// - Returns: the deliveries cancelled this way.
+    func cancelHeldElsewhere(incidentID: String, caller: Principal?) async throws(StoreError) -> [DeliveryJob] {
+        guard let leasing else { return [] }
+        let leases = try await store.seizeDeliveries(
+            ofIncident: incidentID, node: leasing.node, now: Date().millisecondsSince1970, leaseMillis: leasing.leaseMillis
+        )
+        guard !leases.isEmpty else { return [] }
+        let generations = Dictionary(leases.map { ($0.deliveryID, $0.generation) }, uniquingKeysWith: max)
+        let seized = try await storedJobs(leases.map(\.deliveryID))
+        let actions = handle { $0.cancelledFromElsewhere(seized, generations: generations, actor: caller) }
+        await perform(actions)
+        logger.notice("deliveries held by other nodes seized and cancelled", metadata: [
+            "incident.id": "\(incidentID)", "deliveries": "\(seized.count)", "cluster.node": "\(leasing.node)",
+        ])
+        return seized
     }
 
     /// Renews every lease this node holds; retries while the store fails, until the lease runs out (then the

@@ -97,6 +97,8 @@ struct IncidentHandlers: Sendable {
         var states: [String: DeliveryStatus] = [:]
         var current: IncidentStatus
         var unfinished = 0
+        // Several nodes: another node's deliveries change in the database only; re-read it every second.
+        let refresh: Duration? = if case .postgresql = configuration.current.configuration.storage { .seconds(1) } else { nil }
         do {
             // A stream ends early only when this watcher fell behind (its buffer is bounded): subscribe again and
             // send what changed from a fresh snapshot, so a slow client costs bounded memory and misses nothing.
@@ -104,7 +106,7 @@ struct IncidentHandlers: Sendable {
                 // A stream also ends when the watch is cancelled (shutdown): then stop, do not resubscribe.
                 try Task.checkCancellation()
                 // Subscribe before reading the snapshot, so no change falls between the two.
-                let updates = events.subscribe(incidentID: id)
+                let updates = events.subscribe(incidentID: id, refreshAfter: refresh)
                 current = try await incidents.status(id)
                 for delivery in current.deliveries where states[delivery.id] != delivery {
                     states[delivery.id] = delivery
@@ -113,7 +115,7 @@ struct IncidentHandlers: Sendable {
                 unfinished = current.deliveries.filter { !$0.isFinal }.count
                 if unfinished == 0 { break }
                 unfinished = try await follow(id, updates, states: &states, unfinished: unfinished, emit: emit)
-                if unfinished > 0 { logger.notice("a watcher fell behind; sending it a fresh snapshot", metadata: ["incident.id": "\(id)"]) }
+                if unfinished > 0, refresh == nil { logger.notice("a watcher fell behind; sending it a fresh snapshot", metadata: ["incident.id": "\(id)"]) }
             } while unfinished > 0
         } catch let error as DaemonError {
             throw error

@@ -423,8 +423,18 @@ struct IncidentService: Sendable {
             throw .unavailable("the cancellation was not made: it cannot be recorded in the audit log (\(error)); deliveries go on")
         }
         let (cancelled, inFlight) = await dispatcher.cancel(incidentID: id, caller: caller)
+        // Several nodes: what the others hold is seized and cancelled here, so a cancel works from any node.
+        var elsewhere: [DeliveryJob] = []
+        var seizeFailure: String?
+        do { elsewhere = try await dispatcher.cancelHeldElsewhere(incidentID: id, caller: caller) } catch {
+            seizeFailure = "\(error)"
+            logger.error("deliveries held by other nodes could not be cancelled from this node; they go on there", metadata: [
+                "incident.id": "\(id)", "store.error": "\(error)",
+            ])
+        }
         var detail = AuditDetail()
-        detail.set("cancelled", cancelled.count)
+        detail.set("cancelled", cancelled.count + elsewhere.count)
+        if !elsewhere.isEmpty { detail.set("from_other_nodes", elsewhere.count) }
         detail.set("in_flight", inFlight)
         detail.set("by", caller.displayName)
         let event = caller.event("incident.cancel", subject: id, detail: detail)
@@ -432,7 +442,10 @@ struct IncidentService: Sendable {
             // The request is on record already; the outcome goes to the journal rather than undoing a cancel.
             logger.error("cancellation applied but its outcome could not be audited", metadata: ["incident.id": "\(id)", "store.error": "\(error)"])
         }
-        logger.notice("incident cancelled", metadata: ["incident.id": "\(id)", "deliveries.cancelled": "\(cancelled.count)", "caller.uid": "\(caller.uid)"])
+        logger.notice("incident cancelled", metadata: ["incident.id": "\(id)", "deliveries.cancelled": "\(cancelled.count + elsewhere.count)", "caller.uid": "\(caller.uid)"])
+        if let seizeFailure {
+            throw .unavailable("incident \(id) is cancelled on this node, but deliveries other nodes hold could not be taken from them (\(seizeFailure)); they go on there: run `tocsinctl cancel \(id)` again")
+        }
         return try await status(id)
     }
 
