@@ -90,7 +90,7 @@ public final class PostgresServer: Sendable {
         // A free port can be taken between its probe and the server's bind: try a few.
         var lastLog = ""
         for _ in 0..<5 {
-            let port = try freeLoopbackPort()
+            let port = try LoopbackPort.unused()
             let exit = try startPostmaster(
                 bin: bin, owner: owner, data: folder.file("data"), sockets: folder.file("sockets"), port: port, log: folder.file("postgres.log")
             )
@@ -124,6 +124,25 @@ public final class PostgresServer: Sendable {
             folder.remove()
             throw error
         }
+    }
+
+    /// Runs `body` with a fresh server; stops and removes the server afterwards, whether `body` throws or not.
+    public static func withServer<T>(_ body: (PostgresServer) async throws -> T) async throws -> T {
+        let server = try await start()
+        do {
+            let result = try await body(server)
+            await server.stop()
+            return result
+        } catch {
+            await server.stop()
+            throw error
+        }
+    }
+
+    /// Runs `body` with a fresh server and an empty database `name` on it (see ``createDatabase(_:)``); stops and
+    /// removes the server afterwards, whether `body` throws or not.
+    public static func withDatabase<T>(_ name: String, _ body: (PostgresServer, String) async throws -> T) async throws -> T {
+        try await withServer { server in try await body(server, try await server.createDatabase(name)) }
     }
 
     /// Fast shutdown (SIGINT: sessions rolled back, a checkpoint written), awaited; then the folder is removed.
@@ -232,23 +251,6 @@ public final class PostgresServer: Sendable {
             if let entry = getpwnam(name) { return (entry.pointee.pw_uid, entry.pointee.pw_gid) }
         }
         throw PostgresServerError("running as root, and neither a postgres nor a nobody user exists to run PostgreSQL as")
-    }
-
-    /// A port the kernel just handed out on 127.0.0.1 (bound then closed).
-    private static func freeLoopbackPort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw PostgresServerError("socket: \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        guard bound == 0 else { throw PostgresServerError("bind: \(String(cString: strerror(errno)))") }
-        let named = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        guard named == 0 else { throw PostgresServerError("getsockname: \(String(cString: strerror(errno)))") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
 

@@ -16,23 +16,8 @@ struct FailureWordsTests {
         )
     }
 
-    /// A port on 127.0.0.1 where nothing listens: bound, then closed.
-    private static func closedPort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        try #require(bound)
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
     @Test func refusedAndTimedOutDeliveriesAreSaidByKindEverywhere() async throws {
-        let port = try Self.closedPort()
+        let port = try LoopbackPort.unused()
         let bed = try await TestBed(plan: ["/hang": [["hang": true]]]) { receiver in
             var config = TestConfig(channels: [
                 .init("ops", url: receiver.url("/ops")),

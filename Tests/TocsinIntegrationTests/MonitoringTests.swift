@@ -33,12 +33,6 @@ struct MonitoringTests {
         return (result.status, result.stdout)
     }
 
-    /// A free TCP port on 127.0.0.1, as the kernel hands them out.
-    static func freePort() async throws -> Int {
-        let result = try await runCommand("/usr/bin/env", ["python3", "-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"])
-        return try #require(Int(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
-    }
-
     @Test func metricsFileCountsASendWithOneFailure() async throws {
         let bed = try await TestBed(plan: ["/bad": [["status": 400, "body": "{\"error\":\"no such hook\"}"]]]) { receiver in
             var config = TestConfig(channels: [.init("ops", url: receiver.url("/ops")), .init("bad", url: receiver.url("/bad"))])
@@ -75,7 +69,7 @@ struct MonitoringTests {
     }
 
     @Test func metricsAreServedOnLoopbackOnly() async throws {
-        let port = try await Self.freePort()
+        let port = try LoopbackPort.unused()
         let bed = try await TestBed { receiver in
             var config = TestConfig(channels: [.init("ops", url: receiver.url("/ops"))])
             config.extraYAML = "metrics_listen: 127.0.0.1:\(port)\n"

@@ -25,17 +25,6 @@ struct PostgresClusterTests {
         return (daemon, folder)
     }
 
-    private func withDatabase(_ body: (PostgresServer, String) async throws -> Void) async throws {
-        let server = try await PostgresServer.start()
-        do {
-            try await body(server, try await server.createDatabase("tocsin_cluster"))
-        } catch {
-            await server.stop()
-            throw error
-        }
-        await server.stop()
-    }
-
     /// Requests by `webhook-id`, each id's bodies.
     private func bodiesByID(_ requests: [LoopbackReceiver.Request]) -> [String: [String]] {
         Dictionary(grouping: requests.compactMap { request in request.headers["webhook-id"].map { ($0, request.body) } }, by: \.0)
@@ -43,7 +32,7 @@ struct PostgresClusterTests {
     }
 
     @Test func approveOnOneNodeSendFromTheOtherAndEveryDeliveryIsSentOnce() async throws {
-        try await withDatabase { server, database in
+        try await PostgresServer.withDatabase("tocsin_cluster") { server, database in
             var channels: [TestConfig.Channel] = []
             let bed = try await TestBed { receiver in
                 channels = (0..<6).map { TestConfig.Channel("c\($0)", url: receiver.url("/c\($0)")) }
@@ -89,7 +78,7 @@ struct PostgresClusterTests {
     /// `kill -9` of the node sending a fan-out while every attempt is in flight (a slow receiver): the other node
     /// takes the deliveries over once the lease lapses and finishes them, with the ids and bytes stored at send.
     @Test func aNodeKilledMidFanOutIsTakenOverAfterTheLeaseAndEveryDeliveryFinishes() async throws {
-        try await withDatabase { server, database in
+        try await PostgresServer.withDatabase("tocsin_cluster") { server, database in
             var channels: [TestConfig.Channel] = []
             let count = 8
             let plan: [String: [[String: Any]]] = Dictionary(uniqueKeysWithValues: (0..<count).map { ("/c\($0)", [["delay": 2]]) })

@@ -11,20 +11,8 @@ import TocsinTestSupport
     .enabled(if: required(PostgresServer.available), "needs Debian's postgresql (scripts/install-deps.sh)")
 )
 struct PostgresDaemonTests {
-    /// Runs `body` with a fresh server and an empty database on it; stops and removes the server afterwards.
-    private func withDatabase(_ body: (PostgresServer, String) async throws -> Void) async throws {
-        let server = try await PostgresServer.start()
-        do {
-            try await body(server, try await server.createDatabase("tocsin_it"))
-        } catch {
-            await server.stop()
-            throw error
-        }
-        await server.stop()
-    }
-
     @Test func approveSendStatusReportAndAuditWorkOnPostgreSQLAndSurviveARestart() async throws {
-        try await withDatabase { server, database in
+        try await PostgresServer.withDatabase("tocsin_it") { server, database in
             let bed = try await TestBed { receiver in
                 var config = TestConfig(channels: [.init("ops", url: receiver.url("/ops")), .init("hall", url: receiver.url("/hall"))])
                 config.storage = TestConfig.PostgresStorage(server: server, database: database)
@@ -101,7 +89,7 @@ struct PostgresDaemonTests {
     /// `tocsinctl backup` on a PostgreSQL node exports one snapshot into a SQLite file, which is a working state: a
     /// daemon on SQLite started on it lists the incident and verifies the same chain, up to the entry the backup named.
     @Test func aBackupOnPostgreSQLIsASQLiteStateAnotherDaemonRunsOn() async throws {
-        try await withDatabase { server, database in
+        try await PostgresServer.withDatabase("tocsin_it") { server, database in
             let bed = try await TestBed { receiver in
                 var config = TestConfig(channels: [.init("ops", url: receiver.url("/ops"))])
                 config.storage = TestConfig.PostgresStorage(server: server, database: database)
@@ -157,7 +145,7 @@ struct PostgresDaemonTests {
     /// Deliveries are leased between nodes: a second node starts while the first runs, both are listed, and a
     /// clean stop removes a node's row (PostgresClusterTests sends through both).
     @Test func aSecondNodeOnTheSameDatabaseStartsWhileTheFirstRuns() async throws {
-        try await withDatabase { server, database in
+        try await PostgresServer.withDatabase("tocsin_it") { server, database in
             let bed = try await TestBed { receiver in
                 var config = TestConfig(channels: [.init("ops", url: receiver.url("/ops"))])
                 config.storage = TestConfig.PostgresStorage(server: server, database: database)
@@ -188,7 +176,7 @@ struct PostgresDaemonTests {
     /// The database password is a secret: not in the journal (at debug level), `--check-config`, the audit log, or
     /// the database's own record of the connection.
     @Test func theDatabasePasswordAppearsNowhere() async throws {
-        try await withDatabase { server, database in
+        try await PostgresServer.withDatabase("tocsin_it") { server, database in
             let password = "pg-Secret-\(UInt32.random(in: 100_000...999_999))"
             let secrets = try TemporaryDirectory()
             defer { secrets.remove() }

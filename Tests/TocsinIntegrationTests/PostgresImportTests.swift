@@ -11,16 +11,6 @@ import TocsinTestSupport
     .enabled(if: required(PostgresServer.available), "needs Debian's postgresql (scripts/install-deps.sh)")
 )
 struct PostgresImportTests {
-    /// Runs `body` with a fresh server; stops and removes it afterwards.
-    private func withServer(_ body: (PostgresServer) async throws -> Void) async throws {
-        let server = try await PostgresServer.start()
-        do { try await body(server) } catch {
-            await server.stop()
-            throw error
-        }
-        await server.stop()
-    }
-
     /// An Ed25519 signing key for the audit checkpoints, made with openssl as the runbook says.
     private func signingKey(in directory: TemporaryDirectory) async throws -> String {
         let path = directory.file("audit-signing.pem")
@@ -48,7 +38,7 @@ struct PostgresImportTests {
     }
 
     @Test func aSQLiteStateMovesIntoPostgreSQLWithItsHistoryApprovalsAndAVerifyingChain() async throws {
-        try await withServer { server in
+        try await PostgresServer.withServer { server in
             let database = try await server.createDatabase("tocsin_import")
             let keys = try TemporaryDirectory()
             defer { keys.remove() }
@@ -128,7 +118,7 @@ struct PostgresImportTests {
     /// A database that holds anything is refused, and left as it was; so is a file whose chain does not verify,
     /// before the database is touched.
     @Test func anImportIntoADatabaseThatIsNotEmptyOrOfABrokenChainIsRefusedAndChangesNothing() async throws {
-        try await withServer { server in
+        try await PostgresServer.withServer { server in
             let keys = try TemporaryDirectory()
             defer { keys.remove() }
             let key = try await signingKey(in: keys)

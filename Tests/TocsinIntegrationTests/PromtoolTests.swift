@@ -49,7 +49,7 @@ struct PromtoolTests {
     }
 
     @Test func theMetricsFileAndEndpointPassPromtoolAfterASendAndADrill() async throws {
-        let port = try await MonitoringTests.freePort()
+        let port = try LoopbackPort.unused()
         let expires = Date().addingTimeInterval(90 * 86_400).formatted(.iso8601.year().month().day())
         let bed = try await TestBed(plan: ["/bad": [["status": 400, "body": "{\"error\":\"no such hook\"}"]]]) { receiver in
             var config = TestConfig(

@@ -3,6 +3,7 @@ import Glibc
 import Synchronization
 import Testing
 import TocsinRequests
+import TocsinTestSupport
 import TocsinTransport
 
 struct CurlTransportTests {
@@ -120,23 +121,12 @@ struct CurlTransportTests {
 
     @Test func refusedConnectionIsConnectError() async throws {
         // A bound socket that never listens: connecting to it is refused, and nobody else can take the port.
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
-            }
-        }
-        try #require(bound)
-        let port = Int(UInt16(bigEndian: address.sin_port))
+        let closed = try LoopbackPort()
+        defer { closed.close() }
         let transport = CurlTransport()
         defer { transport.shutdown() }
 
-        let result = await transport.send(HTTPRequest(url: "http://127.0.0.1:\(port)/hook/SECRETPATH?token=SECRETQ"))
+        let result = await transport.send(HTTPRequest(url: "http://127.0.0.1:\(closed.port)/hook/SECRETPATH?token=SECRETQ"))
 
         let error = try #require(result.failure)
         #expect(error.kind == .connect)

@@ -292,7 +292,7 @@ struct SMTPTests {
     }
 
     @Test func anUnreachablePortIsAConnectFailure() async throws {
-        let port = try Self.closedPort()
+        let port = try LoopbackPort.unused()
         let transport = CurlTransport()
         defer { transport.shutdown() }
 
@@ -364,12 +364,12 @@ struct SMTPTests {
         let transport = CurlTransport()
         defer { transport.shutdown() }
         // A listener that never answers the SMTP greeting.
-        let (socket, port) = try Self.silentListener()
-        defer { close(socket) }
+        let silent = try LoopbackPort(listening: true)
+        defer { silent.close() }
 
         let task = Task {
             await transport.send(
-                MailRequest(url: "smtp://127.0.0.1:\(port)", from: "alertes@cegep.example", recipients: ["a@cegep.example"], message: Self.message(to: "a"))
+                MailRequest(url: "smtp://127.0.0.1:\(silent.port)", from: "alertes@cegep.example", recipients: ["a@cegep.example"], message: Self.message(to: "a"))
             )
         }
         task.cancel()
@@ -380,39 +380,5 @@ struct SMTPTests {
             return
         }
         #expect(error.kind == .cancelled)
-    }
-
-    // MARK: Sockets
-
-    /// A port on 127.0.0.1 that nothing listens on: bound, then closed.
-    static func closedPort() throws -> Int {
-        let (socket, port) = try bound(listen: false)
-        close(socket)
-        return port
-    }
-
-    /// A listening socket that never accepts, so a client connects and then waits for a greeting forever.
-    static func silentListener() throws -> (Int32, Int) {
-        try bound(listen: true)
-    }
-
-    private static func bound(listen shouldListen: Bool) throws -> (Int32, Int) {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw TestSupportError("socket() failed") }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
-                bind(fd, raw, length) == 0 && (!shouldListen || listen(fd, 1) == 0) && getsockname(fd, raw, &length) == 0
-            }
-        }
-        guard ok else {
-            close(fd)
-            throw TestSupportError("bind() failed")
-        }
-        return (fd, Int(UInt16(bigEndian: address.sin_port)))
     }
 }

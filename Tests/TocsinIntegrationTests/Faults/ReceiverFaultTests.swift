@@ -105,7 +105,7 @@ struct ReceiverFaultTests {
 
     /// A receiver that is down (connection refused) is retried until it comes back, then gets exactly one copy.
     @Test func connectionRefusedIsRetriedUntilTheReceiverListens() async throws {
-        let port = try HostileKit.unusedPort()
+        let port = try LoopbackPort.unused()
         let bed = try await TestBed { receiver in
             TestConfig(channels: [
                 .init("down", url: "http://127.0.0.1:\(port)/hook"),
@@ -216,7 +216,7 @@ struct ReceiverFaultTests {
     /// Healthy channels in the same incident as a hanging one, a trickling one, a refused one and a failing one are
     /// delivered while those are still pending. Their delivery times are measured and printed, not asserted.
     @Test func healthyChannelsAreNotDelayedByDeadOnes() async throws {
-        let port = try HostileKit.unusedPort()
+        let port = try LoopbackPort.unused()
         let plan: [String: [[String: Any]]] = ["/hang": [["hang": true]], "/trickle": [["slow_body": 60]], "/e500": [["status": 500]]]
         let healthy = ["healthy1", "healthy2", "healthy3"]
         let bed = try await TestBed(plan: plan) { receiver in

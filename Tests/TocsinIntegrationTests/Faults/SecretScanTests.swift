@@ -54,7 +54,7 @@ struct SecretScanTests {
         }
         let smtp = try await offPool { try LoopbackSMTPServer(in: credentials, credentials: (user: "tocsin", password: secrets["smtp password"]!)) }
         defer { smtp.stop() }
-        let deadPort = try HostileKit.unusedPort()
+        let deadPort = try LoopbackPort.unused()
         let bot = secrets["telegram bot token"]!, header = secrets["webhook header token"]!
         // Services that fail, several of them echoing what we sent them (as real ones sometimes do).
         let plan: [String: [[String: Any]]] = [
