@@ -1,5 +1,7 @@
 import Foundation
+import Synchronization
 import Testing
+import TocsinClient
 import TocsinProtocol
 import TocsinTestSupport
 
@@ -23,6 +25,36 @@ struct PostgresClusterTests {
         let daemon = DaemonProcess(directory: folder, configPath: try config.write(to: folder))
         try await daemon.start()
         return (daemon, folder)
+    }
+
+    /// Two nodes on a fresh database: campus-a (the test bed, with the receiver) and campus-b, each with `count`
+    /// webhook channels c0… answered by `answers` (the receiver's plan for every path), and the evacuation template
+    /// approved; both stopped afterwards.
+    private func withTwoNodes(
+        channels count: Int, answers: [[String: Any]] = [], lease: String? = nil,
+        _ body: (_ bed: TestBed, _ other: DaemonProcess, _ server: PostgresServer, _ database: String) async throws -> Void
+    ) async throws {
+        try await PostgresServer.withDatabase("tocsin_cluster") { server, database in
+            var channels: [TestConfig.Channel] = []
+            let plan: [String: [[String: Any]]] = answers.isEmpty ? [:] : Dictionary(uniqueKeysWithValues: (0..<count).map { ("/c\($0)", answers) })
+            let bed = try await TestBed(plan: plan) { receiver in
+                channels = (0..<count).map { TestConfig.Channel("c\($0)", url: receiver.url("/c\($0)")) }
+                var config = TestConfig(channels: channels)
+                config.storage = TestConfig.PostgresStorage(server: server, database: database)
+                config.storage?.node = "campus-a"
+                config.storage?.lease = lease
+                return config
+            }
+            defer { bed.tearDown() }
+            let (other, folder) = try await secondNode("campus-b", server: server, database: database, channels: channels, lease: lease)
+            defer {
+                other.signal(SIGKILL)
+                other.whenExited { folder.remove() }
+            }
+            let approve = try await bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+            #expect(approve.status == 0, "\(approve)")
+            try await body(bed, other, server, database)
+        }
     }
 
     /// Requests by `webhook-id`, each id's bodies.
@@ -78,25 +110,8 @@ struct PostgresClusterTests {
     /// `kill -9` of the node sending a fan-out while every attempt is in flight (a slow receiver): the other node
     /// takes the deliveries over once the lease lapses and finishes them, with the ids and bytes stored at send.
     @Test func aNodeKilledMidFanOutIsTakenOverAfterTheLeaseAndEveryDeliveryFinishes() async throws {
-        try await PostgresServer.withDatabase("tocsin_cluster") { server, database in
-            var channels: [TestConfig.Channel] = []
-            let count = 8
-            let plan: [String: [[String: Any]]] = Dictionary(uniqueKeysWithValues: (0..<count).map { ("/c\($0)", [["delay": 2]]) })
-            let bed = try await TestBed(plan: plan) { receiver in
-                channels = (0..<count).map { TestConfig.Channel("c\($0)", url: receiver.url("/c\($0)")) }
-                var config = TestConfig(channels: channels)
-                config.storage = TestConfig.PostgresStorage(server: server, database: database)
-                config.storage?.node = "campus-a"
-                config.storage?.lease = "2s"
-                return config
-            }
-            defer { bed.tearDown() }
-            let (other, folder) = try await secondNode("campus-b", server: server, database: database, channels: channels, lease: "2s")
-            defer {
-                other.signal(SIGKILL)
-                other.whenExited { folder.remove() }
-            }
-            #expect(try await bed.daemon.ctl("templates", "approve", "evacuation", "--yes").status == 0)
+        let count = 8
+        try await withTwoNodes(channels: count, answers: [["delay": 2]], lease: "2s") { bed, other, server, database in
             let send = try await bed.daemon.ctl(arguments: ["send", "evacuation", "--set", "building=Pavillon A", "--yes", "--no-wait", "--json"])
             #expect(send.status == 0, "\(send)")
             let incident = try #require(send.jsonLines.first?["incident"] as? String, "\(send)")
@@ -123,4 +138,68 @@ struct PostgresClusterTests {
             #expect(try await other.ctl("audit", "verify").status == 0)
         }
     }
+
+    /// A watch on one node of deliveries the other node sends (issue 17, item 5): their changes are in the database
+    /// only, so the watch re-reads it and ends when the last one is final, with every delivery's events.
+    @Test func aWatchOnOneNodeFollowsDeliveriesTheOtherNodeSends() async throws {
+        let count = 3
+        try await withTwoNodes(channels: count, answers: [["status": 500], ["delay": 1]]) { bed, other, server, database in
+            let send = try await other.ctl(arguments: ["send", "evacuation", "--set", "building=Pavillon A", "--yes", "--no-wait", "--json"])
+            let incident = try #require(send.jsonLines.first?["incident"] as? String, "\(send)")
+            // Watched on campus-a, which holds none of them.
+            let (final, events) = try await bed.daemon.withClient { client in
+                let seen = Mutex<[String]>([])
+                let final = try client.stream(.watch, IncidentParams(incident: incident), as: IncidentStatus.self) { data in
+                    let line = String(decoding: data, as: UTF8.self)
+                    seen.withLock { $0.append(line) }
+                }
+                return (final, seen.withLock { $0 })
+            }
+            #expect(final.isFinished && final.deliveries.allSatisfy { $0.state == "delivered" }, "\(final)")
+            #expect(!bed.daemon.log().contains("deliveries taken over"), "campus-b sent them all: \(bed.daemon.log())")
+            #expect(try await server.psql("SELECT count(DISTINCT a.generation) FROM attempt a JOIN delivery d ON d.id = a.delivery_id WHERE d.incident_id = '\(incident)'", database: database) == "1")
+            for delivery in final.deliveries {
+                #expect(events.contains { $0.contains(delivery.id) && $0.contains("\"delivered\"") }, "each delivery's final event: \(events)")
+            }
+        }
+    }
+
+    /// A cancel on one node of a fan-out the other node is retrying (issue 17, item 5): the deliveries are seized
+    /// with a new generation and cancelled at once, the holder loses them at its next renewal, and whatever it
+    /// records after the seizure is fenced as late, so no cancelled delivery comes back to life.
+    @Test func aCancelOnOneNodeStopsTheRetriesTheOtherNodeHolds() async throws {
+        let count = 4
+        try await withTwoNodes(channels: count, answers: [["status": 500]], lease: "2s") { bed, other, server, database in
+            let send = try await other.ctl(arguments: ["send", "evacuation", "--set", "building=Pavillon A", "--yes", "--no-wait", "--json"])
+            #expect(send.status == 0, "\(send)")
+            let incident = try #require(send.jsonLines.first?["incident"] as? String, "\(send)")
+            // campus-b holds every delivery and retries each (the receiver answers 500).
+            _ = try await bed.receiver.waitForRequests(2 * count)
+            #expect(try await server.psql("SELECT count(*) FROM delivery WHERE lease_node = 'campus-b'", database: database) == "\(count)")
+
+            let cancel = try await bed.daemon.ctl(arguments: ["cancel", incident, "--yes", "--json", "--lang", "en"])
+            #expect(cancel.status == 0, "\(cancel)\n\(bed.daemon.log())")
+            let states = try await server.psql("SELECT string_agg(DISTINCT state, ',') FROM delivery WHERE incident_id = '\(incident)'", database: database)
+            #expect(states == "cancelled", "cancelled at once from campus-a: \(states)")
+            // Seized: a generation past campus-b's (a final delivery's lease is cleared).
+            #expect(try await server.psql("SELECT count(*) FROM delivery d WHERE d.incident_id = '\(incident)' AND d.lease_generation > (SELECT max(a.generation) FROM attempt a WHERE a.delivery_id = d.id)", database: database) == "\(count)")
+            let seizedAt = try await server.psql("SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint", database: database)
+
+            // campus-b finds the leases gone at its next renewal and starts nothing more under them.
+            let lost = try await waitUntil(timeout: .seconds(30)) { other.log().contains("leases taken over by another node") }
+            #expect(lost, "campus-b loses the seized leases at its next renewal: \(other.log())")
+            let lateOrStale = try await server.psql("""
+                SELECT count(*) FROM attempt a JOIN delivery d ON d.id = a.delivery_id
+                WHERE d.incident_id = '\(incident)' AND a.started_at > \(seizedAt) AND NOT a.late
+                """, database: database)
+            #expect(lateOrStale == "0", "an attempt of campus-b after the seizure is recorded late: \(other.log())")
+            #expect(try await server.psql("SELECT string_agg(DISTINCT state, ',') FROM delivery WHERE incident_id = '\(incident)'", database: database) == "cancelled")
+
+            let audit = try await bed.daemon.ctl(arguments: ["audit", "log", "--json", "--subject", incident])
+            let cancelled = audit.jsonLines.first { $0["kind"] as? String == "incident.cancel" && "\($0["detail"] ?? "")".contains("from_other_nodes") }
+            #expect(cancelled != nil, "\(audit)")
+            #expect(try await other.ctl("audit", "verify").status == 0)
+        }
+    }
 }
+
