@@ -116,74 +116,12 @@ extension PostgresStore {
     /// One batch, rows as stored: payload numbers as the deliveries name them, attempts and approvals in the
     /// order given (their ids are the database's), audit entries with their own seq and hashes.
     private static func copy(_ rows: StateRows, on connection: PostgresConnection, logger: Logger) async throws {
-        try await insert(
-            "incident (id, template_id, template_hash, approved, status, msg_type, references_id, route, variables, messages, content_hash, sent, created_at, actor_uid, actor_pid, actor_name)",
-            types: ["text", "text", "text", "boolean", "text", "text", "text", "text", "text", "text", "text", "text", "bigint", "bigint", "bigint", "text"],
-            rows.incidents, on: connection, logger: logger
-        ) { incident, binds in
-            binds.append(incident.id); binds.append(incident.templateID); binds.append(incident.templateHash)
-            binds.append(incident.approved); binds.append(incident.status); binds.append(incident.msgType)
-            binds.append(incident.references); binds.append(incident.route); binds.append(incident.variables)
-            binds.append(incident.messages); binds.append(incident.contentHash); binds.append(incident.sent)
-            binds.append(incident.createdAt); binds.append(incident.actorUID); binds.append(incident.actorPID)
-            binds.append(incident.actorName)
-        }
-        try await insert(
-            "payload (incident_id, number, content_type, body)", types: ["text", "integer", "text", "bytea"], rows.payloads,
-            on: connection, logger: logger
-        ) { payload, binds in
-            binds.append(payload.incidentID); binds.append(payload.number); binds.append(payload.contentType); try binds.append(payload.body)
-        }
-        try await insert(
-            "delivery (id, incident_id, channel, recipient, state, attempts, created_at, deadline_at, next_attempt_at, last_status, last_error, misconfiguration, delivered_at, updated_at, payload, receipt)",
-            types: ["text", "text", "text", "text", "text", "integer", "bigint", "bigint", "bigint", "integer", "text", "boolean", "bigint", "bigint", "integer", "text"],
-            rows.deliveries, on: connection, logger: logger
-        ) { row, binds in
-            let (delivery, number) = row
-            binds.append(delivery.id); binds.append(delivery.incidentID); binds.append(delivery.channel)
-            binds.append(delivery.recipient); binds.append(delivery.state); binds.append(delivery.attempts)
-            binds.append(delivery.createdAt); binds.append(delivery.deadlineAt); binds.append(delivery.nextAttemptAt)
-            binds.append(delivery.lastStatus); binds.append(delivery.lastError); binds.append(delivery.misconfiguration)
-            binds.append(delivery.deliveredAt); binds.append(delivery.updatedAt); binds.append(number)
-            binds.append(delivery.receipt)
-        }
-        try await insert(
-            "attempt (delivery_id, number, started_at, latency_millis, http_status, error, outcome, receipt, generation, late)",
-            types: ["text", "integer", "bigint", "bigint", "integer", "text", "text", "text", "bigint", "boolean"],
-            rows.attempts, on: connection, logger: logger
-        ) { attempt, binds in
-            binds.append(attempt.deliveryID); binds.append(attempt.number); binds.append(attempt.startedAt)
-            binds.append(attempt.latencyMillis); binds.append(attempt.httpStatus); binds.append(attempt.error)
-            binds.append(attempt.outcome); binds.append(attempt.receipt); binds.append(attempt.generation); binds.append(attempt.late)
-        }
-        try await insert(
-            "approval (template_id, content_hash, approver_uid, approver_name, approved_at)",
-            types: ["text", "text", "bigint", "text", "bigint"], rows.approvals, on: connection, logger: logger
-        ) { approval, binds in
-            binds.append(approval.templateID); binds.append(approval.contentHash); binds.append(approval.approverUID)
-            binds.append(approval.approverName); binds.append(approval.approvedAt)
-        }
-        try await insert(
-            "audit (seq, time_millis, kind, actor_uid, actor_pid, subject, detail, prev_hash, hash)",
-            types: ["bigint", "bigint", "text", "bigint", "bigint", "text", "text", "text", "text"],
-            rows.audit, on: connection, logger: logger
-        ) { entry, binds in
-            binds.append(entry.seq); binds.append(entry.timeMillis); binds.append(entry.kind); binds.append(entry.actorUID)
-            binds.append(entry.actorPID); binds.append(entry.subject); binds.append(entry.detail); binds.append(entry.prevHash)
-            binds.append(entry.hash)
-        }
-    }
-
-    /// `INSERT INTO <target> VALUES (…), (…)` in statements of at most ``PostgresWriter/maxRowsPerStatement`` rows.
-    private static func insert<Row>(
-        _ target: String, types: [String], _ rows: [Row], on connection: PostgresConnection, logger: Logger,
-        bind: (Row, inout PostgresBindings) throws -> Void
-    ) async throws {
-        for chunk in rows.chunked(PostgresWriter.maxRowsPerStatement) {
-            var binds = PostgresBindings(capacity: chunk.count * types.count)
-            for row in chunk { try bind(row, &binds) }
-            let sql = "INSERT INTO \(target) VALUES \(PostgresWriter.placeholders(rows: chunk.count, types: types))"
-            try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
-        }
+        try await PostgresInserts.incident.run(rows.incidents, on: connection, logger: logger)
+        try await PostgresInserts.payload.run(rows.payloads, on: connection, logger: logger)
+        // Unheld: any node claims the unfinished ones once it runs.
+        try await PostgresInserts.delivery.run(rows.deliveries.map { DeliveryInsertRow(record: $0.record, payload: $0.payload, lease: nil) }, on: connection, logger: logger)
+        try await PostgresInserts.attempt.run(rows.attempts, on: connection, logger: logger)
+        try await PostgresInserts.approval.run(rows.approvals, on: connection, logger: logger)
+        try await PostgresInserts.audit.run(rows.audit, on: connection, logger: logger)
     }
 }

@@ -47,18 +47,7 @@ struct PostgresWriter {
     // MARK: One batch
 
     func apply(_ write: StoreWrite, head: inout AuditHead) async throws {
-        try await insert(
-            "incident (id, template_id, template_hash, approved, status, msg_type, references_id, route, variables, messages, content_hash, sent, created_at, actor_uid, actor_pid, actor_name)",
-            types: ["text", "text", "text", "boolean", "text", "text", "text", "text", "text", "text", "text", "text", "bigint", "bigint", "bigint", "text"],
-            write.incidents
-        ) { incident, binds in
-            binds.append(incident.id); binds.append(incident.templateID); binds.append(incident.templateHash)
-            binds.append(incident.approved); binds.append(incident.status); binds.append(incident.msgType)
-            binds.append(incident.references); binds.append(incident.route); binds.append(incident.variables)
-            binds.append(incident.messages); binds.append(incident.contentHash); binds.append(incident.sent)
-            binds.append(incident.createdAt); binds.append(incident.actorUID); binds.append(incident.actorPID)
-            binds.append(incident.actorName)
-        }
+        try await PostgresInserts.incident.run(write.incidents, on: connection, logger: logger)
         let numbers = try await insertPayloads(write.payloads, newIncidents: Set(write.incidents.map(\.id)))
         var deliveries: [(DeliveryRecord, Int)] = []
         deliveries.reserveCapacity(write.deliveries.count)
@@ -74,31 +63,13 @@ struct PostgresWriter {
         // Born leased to the node that wrote them (generation 0, until that node claims them): another node's
         // take-over skips them, so the writer sends its own deliveries unless it dies first.
         let lease = newDeliveryLease
-        try await insert(
-            "delivery (id, incident_id, channel, recipient, state, attempts, created_at, deadline_at, next_attempt_at, last_status, last_error, misconfiguration, delivered_at, updated_at, payload, receipt, lease_node, lease_expires_at)",
-            types: ["text", "text", "text", "text", "text", "integer", "bigint", "bigint", "bigint", "integer", "text", "boolean", "bigint", "bigint", "integer", "text", "text", "bigint"],
-            deliveries
-        ) { row, binds in
-            let (delivery, number) = row
-            binds.append(delivery.id); binds.append(delivery.incidentID); binds.append(delivery.channel)
-            binds.append(delivery.recipient); binds.append(delivery.state); binds.append(delivery.attempts)
-            binds.append(delivery.createdAt); binds.append(delivery.deadlineAt); binds.append(delivery.nextAttemptAt)
-            binds.append(delivery.lastStatus); binds.append(delivery.lastError); binds.append(delivery.misconfiguration)
-            binds.append(delivery.deliveredAt); binds.append(delivery.updatedAt); binds.append(number)
-            binds.append(delivery.receipt)
-            binds.append(lease?.node); binds.append(lease.map { delivery.updatedAt + $0.millis })
-        }
+        try await PostgresInserts.delivery.run(deliveries.map { DeliveryInsertRow(record: $0.0, payload: $0.1, lease: lease) }, on: connection, logger: logger)
         let refused = try await refusedFences(write.updates)
-        try await insert(
-            "attempt (delivery_id, number, started_at, latency_millis, http_status, error, outcome, receipt, generation, late)",
-            types: ["text", "integer", "bigint", "bigint", "integer", "text", "text", "text", "bigint", "boolean"],
-            write.attempts
-        ) { attempt, binds in
-            binds.append(attempt.deliveryID); binds.append(attempt.number); binds.append(attempt.startedAt)
-            binds.append(attempt.latencyMillis); binds.append(attempt.httpStatus); binds.append(attempt.error)
-            binds.append(attempt.outcome); binds.append(attempt.receipt); binds.append(attempt.generation)
-            binds.append(attempt.late || refused.contains(attempt.deliveryID))
-        }
+        try await PostgresInserts.attempt.run(write.attempts.map { attempt in
+            var attempt = attempt
+            attempt.late = attempt.late || refused.contains(attempt.deliveryID)
+            return attempt
+        }, on: connection, logger: logger)
         try await update(write.updates.filter { $0.generation == nil || !refused.contains($0.id) })
         for reopening in write.reopened {
             // Only from `failed` (DeliveryState.isReopenable); the last error stays in the attempt log.
@@ -114,14 +85,7 @@ struct PostgresWriter {
                 throw StoreError(.constraint, "delivery \(reopening.id) is no longer failed: it was reopened or changed meanwhile")
             }
         }
-        try await insert(
-            "approval (template_id, content_hash, approver_uid, approver_name, approved_at)",
-            types: ["text", "text", "bigint", "text", "bigint"],
-            write.approvals
-        ) { approval, binds in
-            binds.append(approval.templateID); binds.append(approval.contentHash); binds.append(approval.approverUID)
-            binds.append(approval.approverName); binds.append(approval.approvedAt)
-        }
+        try await PostgresInserts.approval.run(write.approvals, on: connection, logger: logger)
         var entries: [AuditEntry] = []
         entries.reserveCapacity(write.audit.count + 1)
         for var event in write.audit {
@@ -148,15 +112,7 @@ struct PostgresWriter {
     }
 
     private func insertAudit(_ entries: [AuditEntry]) async throws {
-        try await insert(
-            "audit (seq, time_millis, kind, actor_uid, actor_pid, subject, detail, prev_hash, hash)",
-            types: ["bigint", "bigint", "text", "bigint", "bigint", "text", "text", "text", "text"],
-            entries
-        ) { entry, binds in
-            binds.append(entry.seq); binds.append(entry.timeMillis); binds.append(entry.kind); binds.append(entry.actorUID)
-            binds.append(entry.actorPID); binds.append(entry.subject); binds.append(entry.detail); binds.append(entry.prevHash)
-            binds.append(entry.hash)
-        }
+        try await PostgresInserts.audit.run(entries, on: connection, logger: logger)
     }
 
     /// Writes one row per distinct body of each incident and returns the number each channel's payload got.
@@ -190,10 +146,7 @@ struct PostgresWriter {
             }
             numbers[PayloadKey(incidentID: payload.incidentID, channel: payload.channel)] = number
         }
-        try await insert("payload (incident_id, number, content_type, body)", types: ["text", "integer", "text", "bytea"], rows) { row, binds in
-            let (payload, number) = row
-            binds.append(payload.incidentID); binds.append(number); binds.append(payload.contentType); try binds.append(payload.body)
-        }
+        try await PostgresInserts.payload.run(rows.map { (payload, number) in (payload.incidentID, number, payload.contentType, payload.body) }, on: connection, logger: logger)
         return numbers
     }
 
@@ -258,18 +211,6 @@ struct PostgresWriter {
                 last_status, last_error, misconfiguration, delivered_at, updated_at, receipt)
                 WHERE d.id = u.id
                 """
-            try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
-        }
-    }
-
-    /// `INSERT INTO <target> VALUES (…), (…)` in chunks, each value bound through `bind`.
-    private func insert<Row>(
-        _ target: String, types: [String], _ rows: [Row], bind: (Row, inout PostgresBindings) throws -> Void
-    ) async throws {
-        for chunk in rows.chunked(Self.maxRowsPerStatement) {
-            var binds = PostgresBindings(capacity: chunk.count * types.count)
-            for row in chunk { try bind(row, &binds) }
-            let sql = "INSERT INTO \(target) VALUES \(Self.placeholders(rows: chunk.count, types: types))"
             try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
         }
     }
