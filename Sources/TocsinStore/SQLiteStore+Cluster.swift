@@ -46,6 +46,8 @@ extension SQLiteStore {
 
     public func nodeHeartbeat(name: String, at: Int64) async throws(StoreError) {}
 
+    public func nodeReloaded(name: String, fingerprint: String) async throws(StoreError) {}
+
     public func stopNode(name: String) async throws(StoreError) {}
 
     public func nodes() async throws(StoreError) -> [ClusterNode] { [] }

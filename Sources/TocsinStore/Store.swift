@@ -89,6 +89,9 @@ public protocol Store: Sendable {
     func startNode(_ node: ClusterNode, refusingOthersSeenWithin liveWithin: Int64) async throws(StoreError)
     /// The node's heartbeat: `lastSeen` set to `at`.
     func nodeHeartbeat(name: String, at: Int64) async throws(StoreError)
+    /// The node's configuration changed (a reload): its row names the new fingerprint, so `health` compares the
+    /// configs the nodes run now, not the ones they started with. SQLite: nothing to record.
+    func nodeReloaded(name: String, fingerprint: String) async throws(StoreError)
     /// Removes the node's row on a clean stop, so a restart is never mistaken for a second node.
     func stopNode(name: String) async throws(StoreError)
     /// Every node recorded, by name (empty on SQLite).

@@ -131,6 +131,10 @@ extension PostgresStore {
         _ = try await rows("record this node's heartbeat", "UPDATE node SET last_seen = \(at) WHERE name = \(name) RETURNING name") { _ in () }
     }
 
+    public func nodeReloaded(name: String, fingerprint: String) async throws(StoreError) {
+        _ = try await rows("record this node's new configuration", "UPDATE node SET fingerprint = \(fingerprint) WHERE name = \(name) RETURNING name") { _ in () }
+    }
+
     public func stopNode(name: String) async throws(StoreError) {
         _ = try await rows("record this node's stop", "DELETE FROM node WHERE name = \(name) RETURNING name") { _ in () }
     }

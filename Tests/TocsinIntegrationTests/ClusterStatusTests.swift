@@ -106,6 +106,18 @@ struct ClusterStatusTests {
             let back = try await bed.daemon.ctl("health")
             #expect(back.stdout.contains("OK: nodes: 2 nodes seen within 3 leases, same config (\(two.configFingerprint.prefix(12))): campus-a (this node), campus-b"), "\(back.stdout)")
             #expect(!nodeLines(try await bed.daemon.ctl("status").stdout).joined().contains("SILENT"))
+
+            // A reload with another config: this node's row names the config it runs now, so health compares
+            // what the nodes run, not what they started with.
+            let config = try String(contentsOfFile: bed.daemon.configPath, encoding: .utf8)
+            try config.replacingOccurrences(of: "deadline: 2m", with: "deadline: 3m").write(toFile: bed.daemon.configPath, atomically: true, encoding: .utf8)
+            let reload = try await bed.daemon.ctl("reload", "--json")
+            #expect(reload.status == 0, "\(reload)")
+            let reloaded = try await daemonStatus(bed.daemon)
+            #expect(reloaded.configFingerprint != two.configFingerprint)
+            #expect(try await psql("SELECT fingerprint FROM node WHERE name = 'campus-a'") == reloaded.configFingerprint)
+            let differsNow = try await bed.daemon.ctl("health")
+            #expect(differsNow.stdout.contains("WARNING: nodes: config fingerprints differ (campus-a \(reloaded.configFingerprint.prefix(12))"), "\(differsNow.stdout)")
         } catch {
             await server.stop()
             throw error
