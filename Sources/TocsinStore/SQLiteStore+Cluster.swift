@@ -48,6 +48,8 @@ extension SQLiteStore {
 
     public func nodeReloaded(name: String, fingerprint: String) async throws(StoreError) {}
 
+    public func followWakeUps(_ wake: @escaping @Sendable () async -> Void) async {}
+
     public func stopNode(name: String) async throws(StoreError) {}
 
     public func nodes() async throws(StoreError) -> [ClusterNode] { [] }

@@ -82,6 +82,11 @@ public protocol Store: Sendable {
     /// meanwhile is fenced as late. SQLite (one node holds everything): none.
     func seizeDeliveries(ofIncident incident: String, node: String, now: Int64, leaseMillis: Int64) async throws(StoreError) -> [DeliveryLease]
 
+    /// Runs until its task is cancelled, calling `wake` each time another node asks the others to look at their
+    /// leases at once (a cancel seized deliveries, a node gave its leases up), and once after each (re)connection,
+    /// since a wake-up sent while disconnected is not heard; reconnects by itself, the lease poll covering the gap.
+    /// SQLite (one node): returns at once.
+    func followWakeUps(_ wake: @escaping @Sendable () async -> Void) async
     /// Records `node` as running, unless a node of the same name on another host was seen within `liveWithin`
     /// milliseconds of its start: then throws ``StoreError/Code/busy`` naming it (two nodes of one name would take
     /// each other's leases). Atomic across nodes starting together. The same name on the same host is this node,

@@ -146,6 +146,8 @@ enum PostgresSchema {
     ]
 
     /// `pg_advisory_xact_lock` key of node starts ("tocsinn"): two nodes starting together see each other.
+    /// The LISTEN/NOTIFY channel on which a node asks the others to look at their leases at once.
+    static let wakeChannel = "tocsin_wake"
     static let nodeLock: Int64 = 0x74_6F_63_73_69_6E_6E
 
     /// Applies the migrations not yet applied, in one transaction under the advisory lock; returns their names.

@@ -75,7 +75,7 @@ extension PostgresStore {
         let expires = now + leaseMillis
         // FOR UPDATE without SKIP LOCKED: a row another node is committing an outcome for is taken once that
         // commit is in (its fence reads the generation under the same row lock), never skipped and left running.
-        return try await rows("seize deliveries", """
+        let seized = try await rows("seize deliveries", """
             UPDATE delivery AS d SET lease_node = \(node), lease_generation = d.lease_generation + 1, lease_expires_at = \(expires)
             WHERE d.id IN (
                 SELECT id FROM delivery
@@ -88,6 +88,9 @@ extension PostgresStore {
             let (id, generation) = try row.decode((String, Int64).self)
             return DeliveryLease(deliveryID: id, node: node, generation: generation, expiresAt: expires)
         }.sorted { $0.deliveryID < $1.deliveryID }
+        // Their former holder renews at once rather than at its next renewal, and starts nothing more under them.
+        if !seized.isEmpty { await wakeOtherNodes(from: node) }
+        return seized
     }
 
     public func releaseLeases(_ leases: [DeliveryLease]) async throws(StoreError) {
@@ -98,6 +101,43 @@ extension PostgresStore {
             WHERE d.id = l.id AND d.lease_generation = l.generation AND d.lease_node = l.node
             RETURNING d.id
             """) { _ in () }
+        // Another node takes them at once rather than at its next poll.
+        if let node = leases.first?.node { await wakeOtherNodes(from: node) }
+    }
+
+    /// NOTIFY on ``PostgresSchema/wakeChannel``; a wake-up that cannot be sent leaves the others to their poll.
+    private func wakeOtherNodes(from node: String) async {
+        do {
+            try await client.query("SELECT pg_notify(\(PostgresSchema.wakeChannel), \(node))", logger: logger)
+        } catch {
+            logger.notice("other nodes not woken; they find the change at their next poll", metadata: ["postgres.error": "\(String(reflecting: error))"])
+        }
+    }
+
+    public func followWakeUps(_ wake: @escaping @Sendable () async -> Void) async {
+        var delay = Duration.milliseconds(100)
+        while !Task.isCancelled {
+            let started = ContinuousClock.now
+            do {
+                // PostgresClient has no LISTEN: one connection of the pool is held for it as long as it lives.
+                try await client.withConnection { connection in
+                    try await connection.listen(on: PostgresSchema.wakeChannel) { notifications in
+                        await wake()
+                        for try await _ in notifications { await wake() }
+                    }
+                }
+            } catch {
+                if Task.isCancelled { return }
+                logger.warning("not hearing other nodes' wake-ups (the lease poll still runs); reconnecting", metadata: [
+                    "postgres.error": "\(String(reflecting: error))",
+                ])
+            }
+            if Task.isCancelled { return }
+            // A connection that lasted a while was fine: start the backoff again.
+            if ContinuousClock.now - started > .seconds(10) { delay = .milliseconds(100) }
+            try? await Task.sleep(for: delay)
+            delay = min(delay * 2, .seconds(5))
+        }
     }
 
     public func startNode(_ node: ClusterNode, refusingOthersSeenWithin liveWithin: Int64) async throws(StoreError) {

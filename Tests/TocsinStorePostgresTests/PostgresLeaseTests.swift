@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import TocsinCore
 import TocsinStore
@@ -62,6 +63,44 @@ struct PostgresLeaseTests {
                 == "campus-b 2 \(Self.now + 2 * Self.lease)")
             #expect(try await store.renewLeases([taken], until: Self.now + 3 * Self.lease).map(\.expiresAt) == [Self.now + 3 * Self.lease])
         }
+        await database.remove()
+    }
+
+    /// A node hears the others' wake-ups (LISTEN/NOTIFY, issue 17 item 3): when deliveries it held are seized for a
+    /// cancel, when leases are given up, and again after its listening connection was cut (it listens again by
+    /// itself, and looks once on reconnecting, since what was sent meanwhile was not heard).
+    @Test func aNodeHearsWakeUpsAndListensAgainAfterItsConnectionIsCut() async throws {
+        let database = try await Backend.postgres.database()
+        try await database.withStore { store async throws in
+            try await store.commit(Records.send("20261205-WAKE01", delivery: "msg_w1", at: Records.baseTime))
+        }
+        let heard = WakeUps()
+        func count() -> Int { heard.count.load(ordering: .relaxed) }
+        let listeners = "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN%'"
+        try await database.withStore { listening async throws in
+            let follower = Task { [listening] in await listening.followWakeUps { heard.count.add(1, ordering: .relaxed) } }
+            defer { follower.cancel() }
+            #expect(try await waitUntil { count() >= 1 }, "a look once listening")
+            try await database.withStore { other async throws in
+                let held = try #require(try await other.claimDeliveries(node: "campus-a", now: Self.now, leaseMillis: Self.lease, limit: 10).first)
+                let beforeSeizure = count()
+                let seized = try await other.seizeDeliveries(ofIncident: "20261205-WAKE01", node: "campus-b", now: Self.now + 1, leaseMillis: Self.lease)
+                #expect(seized.map(\.deliveryID) == ["msg_w1"] && seized.first?.generation == held.generation + 1, "seized before its lease lapsed")
+                #expect(try await waitUntil { count() > beforeSeizure }, "the seizure is heard")
+
+                // The listening connection cut (a failover, a backend killed): it listens again and looks once.
+                let beforeCut = count()
+                #expect(try await database.sql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query LIKE 'LISTEN%'") == "1")
+                #expect(try await waitUntil(timeout: .seconds(30)) { count() > beforeCut }, "a look on reconnecting")
+                #expect(try await database.sql(listeners) == "1")
+                let beforeRelease = count()
+                try await other.releaseLeases(seized)
+                #expect(try await waitUntil { count() > beforeRelease }, "the release is heard after reconnecting")
+            }
+            follower.cancel()
+            await follower.value
+        }
+        #expect(try await database.sql(listeners) == "0", "no connection left listening once the follower stops")
         await database.remove()
     }
 
@@ -180,4 +219,9 @@ struct PostgresLeaseTests {
         }
         return write
     }
+}
+
+/// How many wake-ups a follower heard.
+private final class WakeUps: Sendable {
+    let count = Atomic(0)
 }

@@ -32,6 +32,14 @@ extension Dispatcher {
         }
     }
 
+    /// Another node asked: renew now (a lease it seized is lost here before any retry starts under it), then look
+    /// for deliveries it gave up.
+    func wokenByAnotherNode() async {
+        guard !stopping.load(ordering: .relaxed) else { return }
+        await renewLeases()
+        await takeOver()
+    }
+
     /// Looks for unheld and lapsed deliveries at start, then every `interval` until the dispatcher stops.
     func pollForDeliveries(every interval: Duration) async {
         while !stopping.load(ordering: .relaxed) {

@@ -181,6 +181,12 @@ final class Dispatcher: Service, Sendable {
     }
 
     func run() async throws {
+        // Several nodes: another node's wake-up (a cancel seized deliveries held here, a node gave its leases up)
+        // is acted on at once. Owned here: cancelled and awaited once the loop ends.
+        let wakeUps = leasing.map { _ in
+            Task { await store.followWakeUps { [weak self] in await self?.wokenByAnotherNode() } }
+        }
+        defer { wakeUps?.cancel() }
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 if let leasing {
@@ -218,6 +224,8 @@ final class Dispatcher: Service, Sendable {
                 }
                 // Attempts in flight finish (each is bounded by its timeout); unstarted ones stay durable for the next start.
             }
+            wakeUps?.cancel()
+            await wakeUps?.value
             // Several nodes: what this node held is given up, so another node takes it at once, not a lease later.
             await releaseHeldLeases()
         } onGracefulShutdown: {
