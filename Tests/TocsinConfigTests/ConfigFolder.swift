@@ -53,7 +53,10 @@ enum Samples {
         """
 
     /// A valid minimal config: one webhook channel, one route.
-    static let config = header + """
+    static let config = header + channelsAndRoutes
+
+    /// What `config` adds to `header`: the webhook channel `hook` and the route `campus`.
+    static let channelsAndRoutes = """
         channels:
           hook:
             type: webhook

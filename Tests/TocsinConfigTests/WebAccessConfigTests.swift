@@ -5,15 +5,7 @@ import TocsinCore
 /// `access` entries for the web console (issue 18): web users named in role lists, one system user as the gateway.
 struct WebAccessConfigTests {
     static func config(access: String) -> String {
-        Samples.header + "access:\n" + access + """
-            channels:
-              hook:
-                type: webhook
-                url: https://hooks.example.org/tocsin
-            routes:
-              campus: [hook]
-
-            """
+        Samples.header + "access:\n" + access + Samples.channelsAndRoutes
     }
 
     @Test func webUsersAndTheGatewayAreRead() throws {
