@@ -1,8 +1,14 @@
 // swift-tools-version:6.2
 import PackageDescription
 
+// Where Debian's libxmlsec1-dev puts its headers (`pkg-config --cflags-only-I xmlsec1-openssl`).
+let xmlsecInclude: SwiftSetting = .unsafeFlags(["-Xcc", "-I/usr/include/xmlsec1"])
+
 let swiftSettings: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
+    // Every target that imports TocsinConfig (whose CXMLSec import is internal, yet loaded by its clients) may be
+    // the one to build the CXMLSec clang module: each needs xmlsec's headers (see `xmlsecInclude`).
+    xmlsecInclude,
     .enableUpcomingFeature("ExistentialAny"),
     // A file sees only the members of modules it imports itself, not of whatever a neighbour imports.
     .enableUpcomingFeature("MemberImportVisibility"),
@@ -14,9 +20,6 @@ let librarySettings: [SwiftSetting] = swiftSettings + [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
-// Where Debian's libxmlsec1-dev puts its headers (`pkg-config --cflags-only-I xmlsec1-openssl`): only the module
-// that imports CXMLSec needs it.
-let xmlsecInclude: SwiftSetting = .unsafeFlags(["-Xcc", "-I/usr/include/xmlsec1"])
 
 let package = Package(
     name: "tocsin",
@@ -49,7 +52,7 @@ let package = Package(
         ),
         // C shim over libxmlsec1 (OpenSSL backend) for the XML Signature of CAP alerts; no logic. SwiftPM refuses
         // the -D flags of `pkg-config xmlsec1-openssl` with a warning on every build, so the module takes only
-        // libxml2's -I from pkg-config; xmlsec's own -I is `xmlsecInclude` below and its -D's are in shim.h
+        // libxml2's -I from pkg-config; xmlsec's own -I is `xmlsecInclude` above and its -D's are in shim.h
         // (CXMLSecShimTests keeps both in step with pkg-config).
         .systemLibrary(
             name: "CXMLSec",
@@ -72,7 +75,7 @@ let package = Package(
         .target(
             name: "TocsinConfig",
             dependencies: ["TocsinCore", "Yams", "CXMLSec"],
-            swiftSettings: librarySettings + [xmlsecInclude]
+            swiftSettings: librarySettings
         ),
         // Durable state and the audit chain (SQLite through GRDB).
         .target(

@@ -40,8 +40,6 @@ extension SQLiteStore {
 
     public func releaseLeases(_ leases: [DeliveryLease]) async throws(StoreError) {}
 
-    public func seizeDeliveries(ofIncident incident: String, node: String, now: Int64, leaseMillis: Int64) async throws(StoreError) -> [DeliveryLease] { [] }
-
     public func startNode(_ node: ClusterNode, refusingOthersSeenWithin liveWithin: Int64) async throws(StoreError) {}
 
     public func nodeHeartbeat(name: String, at: Int64) async throws(StoreError) {}

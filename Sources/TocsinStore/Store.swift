@@ -76,11 +76,6 @@ public protocol Store: Sendable {
     func renewLeases(_ leases: [DeliveryLease], until: Int64) async throws(StoreError) -> [DeliveryLease]
     /// Gives the leases up (for a delivery finished, or a node stopping); one taken over meanwhile is left alone.
     func releaseLeases(_ leases: [DeliveryLease]) async throws(StoreError)
-    /// Takes for `node` the unfinished deliveries of `incident` that it does not hold (held by another node, lapsed
-    /// or not, or unheld), raising each one's generation, so that `node` can close them: a cancel from any node.
-    /// The holder finds them missing at its next renewal and starts nothing more under them; an outcome it records
-    /// meanwhile is fenced as late. SQLite (one node holds everything): none.
-    func seizeDeliveries(ofIncident incident: String, node: String, now: Int64, leaseMillis: Int64) async throws(StoreError) -> [DeliveryLease]
 
     /// Runs until its task is cancelled, calling `wake` each time another node asks the others to look at their
     /// leases at once (a cancel seized deliveries, a node gave its leases up), and once after each (re)connection,

@@ -1,3 +1,4 @@
+import Synchronization
 public import TocsinCore
 
 /// An audit entry to append; the store gives it its sequence number and chain hash at commit.
@@ -79,11 +80,14 @@ public struct StoreWrite: Sendable {
     /// A signed checkpoint, appended after `audit`: it signs the head as it stands inside the transaction, so it
     /// can never sign a head that another writer has already moved past.
     public var checkpoint: CheckpointRequest?
+    /// Several nodes (PostgreSQL): a cancel of the deliveries other nodes hold, inside this write's transaction.
+    /// SQLite ignores it: one node holds every delivery, and its own cancel closed them.
+    public var cancelElsewhere: CancelElsewhere?
 
     public init(
         incidents: [IncidentRecord] = [], payloads: [PayloadRecord] = [], deliveries: [DeliveryRecord] = [],
         attempts: [AttemptRecord] = [], updates: [DeliveryUpdate] = [], approvals: [ApprovalRecord] = [],
-        audit: [AuditEvent] = [], checkpoint: CheckpointRequest? = nil
+        audit: [AuditEvent] = [], checkpoint: CheckpointRequest? = nil, cancelElsewhere: CancelElsewhere? = nil
     ) {
         self.incidents = incidents
         self.payloads = payloads
@@ -93,6 +97,7 @@ public struct StoreWrite: Sendable {
         self.approvals = approvals
         self.audit = audit
         self.checkpoint = checkpoint
+        self.cancelElsewhere = cancelElsewhere
     }
 }
 
@@ -112,5 +117,58 @@ public struct CheckpointRequest: Sendable {
         self.reason = reason
         self.signer = signer
         self.verified = verified
+    }
+}
+
+/// Cancels, in the write's transaction, every unfinished delivery of `incident` except those this process holds
+/// (`except`: its own cancel deals with them), whichever node holds them or whether their lease lapsed: each is
+/// set `cancelled` with its generation raised (fencing whatever its former holder records after) and gets the
+/// audit entry `final` makes for it. Cancelled and audited in one commit, so none can be claimed and sent again in
+/// between, and none is cancelled without its entry.
+public struct CancelElsewhere: Sendable {
+    public var incident: String
+    public var except: [String]
+    public var at: Int64
+    public var final: @Sendable (CancelledElsewhere) -> AuditEvent
+    /// What the commit cancelled, for the caller to count (set by the transaction that committed).
+    public let outcome: Outcome
+
+    public init(incident: String, except: [String], at: Int64, final: @escaping @Sendable (CancelledElsewhere) -> AuditEvent) {
+        self.incident = incident
+        self.except = except
+        self.at = at
+        self.final = final
+        outcome = Outcome()
+    }
+
+    public final class Outcome: Sendable {
+        private let cancelled = Mutex<[CancelledElsewhere]>([])
+        public init() {}
+        public var deliveries: [CancelledElsewhere] { cancelled.withLock { $0 } }
+        public func set(_ deliveries: [CancelledElsewhere]) { cancelled.withLock { $0 = deliveries } }
+    }
+}
+
+/// A delivery another node held, as a ``CancelElsewhere`` cancelled it.
+public struct CancelledElsewhere: Sendable, Hashable {
+    public var id: String
+    public var incidentID: String
+    public var channel: String
+    public var recipient: String?
+    public var attempts: Int
+    public var misconfiguration: Bool
+    public var lastError: String?
+    /// The generation the cancel took the delivery at.
+    public var generation: Int64
+
+    public init(id: String, incidentID: String, channel: String, recipient: String?, attempts: Int, misconfiguration: Bool, lastError: String?, generation: Int64) {
+        self.id = id
+        self.incidentID = incidentID
+        self.channel = channel
+        self.recipient = recipient
+        self.attempts = attempts
+        self.misconfiguration = misconfiguration
+        self.lastError = lastError
+        self.generation = generation
     }
 }

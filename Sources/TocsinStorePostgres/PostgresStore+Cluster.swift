@@ -71,28 +71,6 @@ extension PostgresStore {
         }
     }
 
-    public func seizeDeliveries(ofIncident incident: String, node: String, now: Int64, leaseMillis: Int64) async throws(StoreError) -> [DeliveryLease] {
-        let expires = now + leaseMillis
-        // FOR UPDATE without SKIP LOCKED: a row another node is committing an outcome for is taken once that
-        // commit is in (its fence reads the generation under the same row lock), never skipped and left running.
-        let seized = try await rows("seize deliveries", """
-            UPDATE delivery AS d SET lease_node = \(node), lease_generation = d.lease_generation + 1, lease_expires_at = \(expires)
-            WHERE d.id IN (
-                SELECT id FROM delivery
-                WHERE incident_id = \(incident) AND state <> 'delivered' AND state <> 'failed' AND state <> 'cancelled'
-                AND lease_node IS DISTINCT FROM \(node)
-                ORDER BY id FOR UPDATE
-            )
-            RETURNING d.id, d.lease_generation
-            """) { row in
-            let (id, generation) = try row.decode((String, Int64).self)
-            return DeliveryLease(deliveryID: id, node: node, generation: generation, expiresAt: expires)
-        }.sorted { $0.deliveryID < $1.deliveryID }
-        // Their former holder renews at once rather than at its next renewal, and starts nothing more under them.
-        if !seized.isEmpty { await wakeOtherNodes(from: node) }
-        return seized
-    }
-
     public func releaseLeases(_ leases: [DeliveryLease]) async throws(StoreError) {
         guard !leases.isEmpty else { return }
         _ = try await rows("release leases", """

@@ -119,7 +119,7 @@ public final class PostgresStore: Store {
                 var writer = PostgresWriter(connection: connection, logger: logger)
                 writer.newDeliveryLease = newDeliveryLease.withLock { $0 }
                 var head = AuditHead.empty
-                let appends = batches.contains { !$0.audit.isEmpty || $0.checkpoint != nil }
+                let appends = batches.contains { !$0.audit.isEmpty || $0.checkpoint != nil || $0.cancelElsewhere != nil }
                 var recorded = AuditHead.empty
                 if appends {
                     recorded = try await writer.lockedHead()

@@ -86,9 +86,10 @@ struct PostgresWriter {
             }
         }
         try await PostgresInserts.approval.run(write.approvals, on: connection, logger: logger)
+        let cancelledElsewhere = try await cancelElsewhere(write.cancelElsewhere)
         var entries: [AuditEntry] = []
-        entries.reserveCapacity(write.audit.count + 1)
-        for var event in write.audit {
+        entries.reserveCapacity(write.audit.count + cancelledElsewhere.count + 1)
+        for var event in write.audit + cancelledElsewhere {
             // The outcome of a node whose lease was taken over: on record, named late, changing nothing.
             if let fence = event.fence, refused.contains(fence) { event.kind = AuditEvent.lateKind(event.kind) }
             entries.append(Self.chain(event, after: &head))
@@ -100,6 +101,36 @@ struct PostgresWriter {
             let event = AuditEvent(timeMillis: checkpoint.timeMillis, kind: AuditCheckpoint.kind, subject: "audit", detail: detail)
             try await insertAudit([Self.chain(event, after: &head)])
         }
+    }
+
+    /// ``CancelElsewhere``: the deliveries cancelled (rows locked in id order), their holders fenced by a new
+    /// generation and woken at commit (NOTIFY is sent then); returns their audit entries.
+    private func cancelElsewhere(_ cancel: CancelElsewhere?) async throws -> [AuditEvent] {
+        guard let cancel else { return [] }
+        let rows = try await connection.query("""
+            UPDATE delivery AS d SET state = 'cancelled', next_attempt_at = NULL, updated_at = \(cancel.at),
+            lease_generation = d.lease_generation + 1, lease_node = NULL, lease_expires_at = NULL
+            WHERE d.id IN (
+                SELECT id FROM delivery
+                WHERE incident_id = \(cancel.incident) AND state <> 'delivered' AND state <> 'failed' AND state <> 'cancelled'
+                AND NOT (id = ANY(\(cancel.except)))
+                ORDER BY id FOR UPDATE
+            )
+            RETURNING d.id, d.incident_id, d.channel, d.recipient, d.attempts, d.misconfiguration, d.last_error, d.lease_generation
+            """, logger: logger)
+        var cancelled: [CancelledElsewhere] = []
+        for try await (id, incident, channel, recipient, attempts, misconfiguration, lastError, generation)
+            in rows.decode((String, String, String, String?, Int, Bool, String?, Int64).self) {
+            cancelled.append(CancelledElsewhere(
+                id: id, incidentID: incident, channel: channel, recipient: recipient, attempts: attempts,
+                misconfiguration: misconfiguration, lastError: lastError, generation: generation
+            ))
+        }
+        cancelled.sort { $0.id < $1.id }
+        cancel.outcome.set(cancelled)
+        guard !cancelled.isEmpty else { return [] }
+        try await connection.query("SELECT pg_notify(\(PostgresSchema.wakeChannel), \(cancel.incident))", logger: logger)
+        return cancelled.map(cancel.final)
     }
 
     private static func chain(_ event: AuditEvent, after head: inout AuditHead) -> AuditEntry {

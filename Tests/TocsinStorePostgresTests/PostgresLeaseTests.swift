@@ -66,8 +66,8 @@ struct PostgresLeaseTests {
         await database.remove()
     }
 
-    /// A node hears the others' wake-ups (LISTEN/NOTIFY, issue 17 item 3): when deliveries it held are seized for a
-    /// cancel, when leases are given up, and again after its listening connection was cut (it listens again by
+    /// A cancel of deliveries another node holds is one commit (cancelled, fenced, audited), and that node hears
+    /// it (LISTEN/NOTIFY, issue 17 items 3 and 5); leases given up are heard too, and again after its listening connection was cut (it listens again by
     /// itself, and looks once on reconnecting, since what was sent meanwhile was not heard).
     @Test func aNodeHearsWakeUpsAndListensAgainAfterItsConnectionIsCut() async throws {
         let database = try await Backend.postgres.database()
@@ -83,10 +83,19 @@ struct PostgresLeaseTests {
             #expect(try await waitUntil { count() >= 1 }, "a look once listening")
             try await database.withStore { other async throws in
                 let held = try #require(try await other.claimDeliveries(node: "campus-a", now: Self.now, leaseMillis: Self.lease, limit: 10).first)
-                let beforeSeizure = count()
-                let seized = try await other.seizeDeliveries(ofIncident: "20261205-WAKE01", node: "campus-b", now: Self.now + 1, leaseMillis: Self.lease)
-                #expect(seized.map(\.deliveryID) == ["msg_w1"] && seized.first?.generation == held.generation + 1, "seized before its lease lapsed")
-                #expect(try await waitUntil { count() > beforeSeizure }, "the seizure is heard")
+                let beforeCancel = count()
+                let cancel = CancelElsewhere(incident: "20261205-WAKE01", except: [], at: Self.now + 1) { delivery in
+                    AuditEvent(timeMillis: Self.now + 1, kind: "delivery.final", subject: delivery.incidentID, detail: #"{"delivery":"\#(delivery.id)","state":"cancelled"}"#)
+                }
+                try await other.commit(StoreWrite(cancelElsewhere: cancel))
+                let cancelled = cancel.outcome.deliveries
+                #expect(cancelled.map(\.id) == ["msg_w1"] && cancelled.first?.generation == held.generation + 1, "cancelled before its lease lapsed, fenced")
+                #expect(try await database.sql("SELECT state || ' ' || COALESCE(lease_node, '-') FROM delivery WHERE id = 'msg_w1'") == "cancelled -")
+                #expect(try await database.sql("SELECT count(*) FROM audit WHERE kind = 'delivery.final' AND subject = '20261205-WAKE01'") == "1", "with its audit entry")
+                // campus-a's renewal finds the lease gone; nobody can claim the delivery again.
+                #expect(try await other.renewLeases([held], until: Self.now + 5 * Self.lease).isEmpty)
+                #expect(try await other.claimDeliveries(node: "campus-c", now: Self.now + 10 * Self.lease, leaseMillis: Self.lease, limit: 10).isEmpty)
+                #expect(try await waitUntil { count() > beforeCancel }, "the cancel is heard")
 
                 // The listening connection cut (a failover, a backend killed): it listens again and looks once.
                 let beforeCut = count()
@@ -94,7 +103,10 @@ struct PostgresLeaseTests {
                 #expect(try await waitUntil(timeout: .seconds(30)) { count() > beforeCut }, "a look on reconnecting")
                 #expect(try await database.sql(listeners) == "1")
                 let beforeRelease = count()
-                try await other.releaseLeases(seized)
+                try await other.commit(Records.send("20261205-WAKE02", delivery: "msg_w2", at: Records.baseTime + 1))
+                let claimed = try await other.claimDeliveries(node: "campus-b", now: Self.now, leaseMillis: Self.lease, limit: 10)
+                #expect(claimed.map(\.deliveryID) == ["msg_w2"])
+                try await other.releaseLeases(claimed)
                 #expect(try await waitUntil { count() > beforeRelease }, "the release is heard after reconnecting")
             }
             follower.cancel()

@@ -312,21 +312,6 @@ struct DeliveryScheduler<C: Clock<Duration>> {
         return result
     }
 
-    /// Deliveries another node held, seized by this one to cancel them (a cancel from any node): closed as cancelled
-    /// under the seized lease's generation, which fences whatever their former holder records after; never
-    /// scheduled here.
-    mutating func cancelledFromElsewhere(_ seized: [DeliveryJob], generations: [String: Int64], actor: Principal?) -> [Action] {
-        let closed = seized.map { seizedJob in
-            var job = seizedJob
-            job.generation = generations[job.id]
-            move(&job, to: .cancelled)
-            job.nextAttemptAt = nil
-            return job
-        }
-        guard !closed.isEmpty else { return [] }
-        return [.record(.closed(closed, as: .cancelled, error: nil, actor: actor, at: date(clock.now)))]
-    }
-
     /// The renewal held until `until`, except for `lost`: leases another node took over meanwhile.
     mutating func leaseRenewed(until: C.Instant, lost: [String] = []) -> [Action] {
         lease = .held(until: until, renewing: false)

@@ -32,7 +32,7 @@ extension Dispatcher {
         }
     }
 
-    /// Another node asked: renew now (a lease it seized is lost here before any retry starts under it), then look
+    /// Another node asked: renew now (a lease it took for a cancel is lost here before any retry starts under it), then look
     /// for deliveries it gave up.
     func wokenByAnotherNode() async {
         guard !stopping.load(ordering: .relaxed) else { return }
@@ -84,25 +84,32 @@ extension Dispatcher {
         }
     }
 
-    /// A cancel from any node (issue 17, item 5): the incident's unfinished deliveries that other nodes hold are
-    /// seized with a new generation and closed as cancelled here. Their former holder loses them at its next
-    /// renewal (a third of the lease at most) and starts nothing more under them; an outcome it records after the
-    /// seizure is fenced as late. On SQLite: nothing to seize.
-    /// - Returns: the deliveries cancelled this way.
-    func cancelHeldElsewhere(incidentID: String, caller: Principal?) async throws(StoreError) -> [DeliveryJob] {
-        guard let leasing else { return [] }
-        let leases = try await store.seizeDeliveries(
-            ofIncident: incidentID, node: leasing.node, now: Date().millisecondsSince1970, leaseMillis: leasing.leaseMillis
-        )
-        guard !leases.isEmpty else { return [] }
-        let generations = Dictionary(leases.map { ($0.deliveryID, $0.generation) }, uniquingKeysWith: max)
-        let seized = try await storedJobs(leases.map(\.deliveryID))
-        let actions = handle { $0.cancelledFromElsewhere(seized, generations: generations, actor: caller) }
-        await perform(actions)
-        logger.notice("deliveries held by other nodes seized and cancelled", metadata: [
-            "incident.id": "\(incidentID)", "deliveries": "\(seized.count)", "cluster.node": "\(leasing.node)",
-        ])
-        return seized
+    /// A cancel from any node (issue 17, item 5): the incident's unfinished deliveries this process does not hold —
+    /// another node's, or leased to this node's name by a run before a restart — are cancelled in one commit with
+    /// their audit entries, their generation raised. Their holder is woken (NOTIFY) and loses them at once, or at
+    /// its next renewal; whatever it records after is fenced as late. On SQLite: nothing to do.
+    /// - Returns: how many deliveries were cancelled this way.
+    func cancelHeldElsewhere(incidentID: String, caller: Principal?) async throws(StoreError) -> Int {
+        guard leasing != nil else { return 0 }
+        let held = state.withLock { state in state.machine.jobs.values.filter { $0.incidentID == incidentID }.map(\.id) }
+        let cancel = CancelElsewhere(incident: incidentID, except: held, at: Date().millisecondsSince1970) { delivery in
+            var entry = StoreWrite()
+            entry.auditFinal(
+                delivery: delivery.id, incident: delivery.incidentID, channel: delivery.channel, recipient: delivery.recipient,
+                state: .cancelled, attempts: delivery.attempts, misconfiguration: delivery.misconfiguration,
+                error: delivery.lastError, actor: caller, at: Date().millisecondsSince1970
+            )
+            return entry.audit[0]
+        }
+        try await store.commit(StoreWrite(cancelElsewhere: cancel))
+        let cancelled = cancel.outcome.deliveries
+        if !cancelled.isEmpty {
+            for delivery in cancelled { DaemonMetrics.delivery(channel: delivery.channel, state: .cancelled) }
+            logger.notice("deliveries held elsewhere cancelled", metadata: [
+                "incident.id": "\(incidentID)", "deliveries": "\(cancelled.count)", "delivery.id": "\(cancelled[0].id)",
+            ])
+        }
+        return cancelled.count
     }
 
     /// Renews every lease this node holds; retries while the store fails, until the lease runs out (then the

@@ -403,7 +403,15 @@ struct IncidentService: Sendable {
             if let followUps = try? await store.followUps(of: origin.id) {
                 thread += followUps.map(\.id).filter { $0 != incidentID }
             }
-            for id in thread { _ = await dispatcher.cancel(incidentID: id, caller: caller) }
+            for id in thread {
+                _ = await dispatcher.cancel(incidentID: id, caller: caller)
+                // Several nodes: an earlier notice another node is still retrying must not arrive after the all-clear.
+                do { _ = try await dispatcher.cancelHeldElsewhere(incidentID: id, caller: caller) } catch {
+                    logger.error("an earlier notice of the thread is still retrying on another node: it could not be cancelled", metadata: [
+                        "incident.id": "\(id)", "store.error": "\(error)",
+                    ])
+                }
+            }
         }
         logger.notice("incident accepted", metadata: [
             "incident.id": "\(incidentID)", "template": "\(plan.template.id)", "incident.status": "\(plan.status.rawValue)",
@@ -424,17 +432,18 @@ struct IncidentService: Sendable {
         }
         let (cancelled, inFlight) = await dispatcher.cancel(incidentID: id, caller: caller)
         // Several nodes: what the others hold is seized and cancelled here, so a cancel works from any node.
-        var elsewhere: [DeliveryJob] = []
-        var seizeFailure: String?
+        var elsewhere = 0
+        var elsewhereFailure: String?
         do { elsewhere = try await dispatcher.cancelHeldElsewhere(incidentID: id, caller: caller) } catch {
-            seizeFailure = "\(error)"
+            elsewhereFailure = "\(error)"
             logger.error("deliveries held by other nodes could not be cancelled from this node; they go on there", metadata: [
                 "incident.id": "\(id)", "store.error": "\(error)",
             ])
         }
         var detail = AuditDetail()
-        detail.set("cancelled", cancelled.count + elsewhere.count)
-        if !elsewhere.isEmpty { detail.set("from_other_nodes", elsewhere.count) }
+        detail.set("cancelled", cancelled.count + elsewhere)
+        if elsewhere > 0 { detail.set("from_other_nodes", elsewhere) }
+        if let elsewhereFailure { detail.set("other_nodes_error", elsewhereFailure) }
         detail.set("in_flight", inFlight)
         detail.set("by", caller.displayName)
         let event = caller.event("incident.cancel", subject: id, detail: detail)
@@ -442,9 +451,9 @@ struct IncidentService: Sendable {
             // The request is on record already; the outcome goes to the journal rather than undoing a cancel.
             logger.error("cancellation applied but its outcome could not be audited", metadata: ["incident.id": "\(id)", "store.error": "\(error)"])
         }
-        logger.notice("incident cancelled", metadata: ["incident.id": "\(id)", "deliveries.cancelled": "\(cancelled.count + elsewhere.count)", "caller.uid": "\(caller.uid)"])
-        if let seizeFailure {
-            throw .unavailable("incident \(id) is cancelled on this node, but deliveries other nodes hold could not be taken from them (\(seizeFailure)); they go on there: run `tocsinctl cancel \(id)` again")
+        logger.notice("incident cancelled", metadata: ["incident.id": "\(id)", "deliveries.cancelled": "\(cancelled.count + elsewhere)", "caller.uid": "\(caller.uid)"])
+        if let elsewhereFailure {
+            throw .unavailable("incident \(id) is cancelled on this node, but the deliveries other nodes hold could not be cancelled (\(elsewhereFailure)); they go on there: run `tocsinctl cancel \(id)` again")
         }
         return try await status(id)
     }

@@ -129,9 +129,10 @@ final class Reloader: Sendable {
         detail.set("credentials_changed", credentialsChanged.joined(separator: ","))
         if capChanged { detail.set("cap_certificate", capCertificate ?? "none (alerts unsigned)") }
         await audit(detail, caller: caller, requestAudit: requestAudit)
-        if loaded.fingerprint != old.configuration.fingerprint {
-            // Several nodes: the other nodes' `health` compares the config this node runs now.
-            do { try await store.nodeReloaded(name: loaded.cluster.node, fingerprint: loaded.fingerprint) } catch {
+        if loaded.fingerprint != old.configuration.fingerprint, let node = dispatcher.leasing?.node {
+            // Several nodes: the other nodes' `health` compares the config this node runs now. Under the name it
+            // started with (a new `cluster.node` applies at the next start).
+            do { try await store.nodeReloaded(name: node, fingerprint: loaded.fingerprint) } catch {
                 logger.warning("the node's new config fingerprint is not recorded; other nodes see the old one until this one restarts", metadata: ["store.error": "\(error)"])
             }
         }
