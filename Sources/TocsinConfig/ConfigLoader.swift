@@ -27,7 +27,7 @@ public enum ConfigLoader {
                 ))
             }
         }
-        var fingerprintInput = Data(text.utf8)
+        var fingerprintInput = Data(Self.withoutClusterSection(text).utf8)
         var templates: [String: MessageTemplate] = [:]
         let templateFiles = listTemplates(in: draft.paths.templates, diagnostics: &diagnostics)
         for file in templateFiles {
@@ -153,5 +153,21 @@ public enum ConfigLoader {
         }
         let joined = parts.joined(separator: "/")
         return path.hasPrefix("/") ? "/" + joined : (joined.isEmpty ? "." : joined)
+    }
+
+    /// The config text without its top-level `cluster:` section, for the fingerprint: each node of a cluster has
+    /// its own `cluster.node` in a file otherwise the same (runbooks/two-node-deployment.md), and `health` compares
+    /// the nodes' fingerprints. The section takes effect only at a start, never through a reload, so leaving it
+    /// out hides no change a reload applies. Top-level keys start in column 0; the section ends at the next one.
+    static func withoutClusterSection(_ text: String) -> String {
+        var kept: [Substring] = []
+        var inCluster = false
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            let first = line.first
+            let topLevel = first != nil && first != " " && first != "\t" && first != "#" && first != "\r"
+            if topLevel { inCluster = line.hasPrefix("cluster:") }
+            if !inCluster { kept.append(line) }
+        }
+        return kept.joined(separator: "\n")
     }
 }
