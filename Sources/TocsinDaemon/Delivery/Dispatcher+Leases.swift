@@ -92,12 +92,13 @@ extension Dispatcher {
     func cancelHeldElsewhere(incidentID: String, caller: Principal?) async throws(StoreError) -> Int {
         guard leasing != nil else { return 0 }
         let held = state.withLock { state in state.machine.jobs.values.filter { $0.incidentID == incidentID }.map(\.id) }
-        let cancel = CancelElsewhere(incident: incidentID, except: held, at: Date().millisecondsSince1970) { delivery in
+        let now = Date().millisecondsSince1970
+        let cancel = CancelElsewhere(incident: incidentID, except: held, at: now) { delivery in
             var entry = StoreWrite()
             entry.auditFinal(
                 delivery: delivery.id, incident: delivery.incidentID, channel: delivery.channel, recipient: delivery.recipient,
                 state: .cancelled, attempts: delivery.attempts, misconfiguration: delivery.misconfiguration,
-                error: delivery.lastError, actor: caller, at: Date().millisecondsSince1970
+                error: delivery.lastError, actor: caller, at: now
             )
             return entry.audit[0]
         }

@@ -186,7 +186,6 @@ final class Dispatcher: Service, Sendable {
         let wakeUps = leasing.map { _ in
             Task { await store.followWakeUps { [weak self] in await self?.wokenByAnotherNode() } }
         }
-        defer { wakeUps?.cancel() }
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 if let leasing {

@@ -403,15 +403,7 @@ struct IncidentService: Sendable {
             if let followUps = try? await store.followUps(of: origin.id) {
                 thread += followUps.map(\.id).filter { $0 != incidentID }
             }
-            for id in thread {
-                _ = await dispatcher.cancel(incidentID: id, caller: caller)
-                // Several nodes: an earlier notice another node is still retrying must not arrive after the all-clear.
-                do { _ = try await dispatcher.cancelHeldElsewhere(incidentID: id, caller: caller) } catch {
-                    logger.error("an earlier notice of the thread is still retrying on another node: it could not be cancelled", metadata: [
-                        "incident.id": "\(id)", "store.error": "\(error)",
-                    ])
-                }
-            }
+            for id in thread { _ = await cancelOnEveryNode(id, caller: caller) }
         }
         logger.notice("incident accepted", metadata: [
             "incident.id": "\(incidentID)", "template": "\(plan.template.id)", "incident.status": "\(plan.status.rawValue)",
@@ -430,16 +422,7 @@ struct IncidentService: Sendable {
         do { try await store.commit(StoreWrite(audit: [request])) } catch {
             throw .unavailable("the cancellation was not made: it cannot be recorded in the audit log (\(error)); deliveries go on")
         }
-        let (cancelled, inFlight) = await dispatcher.cancel(incidentID: id, caller: caller)
-        // Several nodes: what the others hold is seized and cancelled here, so a cancel works from any node.
-        var elsewhere = 0
-        var elsewhereFailure: String?
-        do { elsewhere = try await dispatcher.cancelHeldElsewhere(incidentID: id, caller: caller) } catch {
-            elsewhereFailure = "\(error)"
-            logger.error("deliveries held by other nodes could not be cancelled from this node; they go on there", metadata: [
-                "incident.id": "\(id)", "store.error": "\(error)",
-            ])
-        }
+        let (cancelled, inFlight, elsewhere, elsewhereFailure) = await cancelOnEveryNode(id, caller: caller)
         var detail = AuditDetail()
         detail.set("cancelled", cancelled.count + elsewhere)
         if elsewhere > 0 { detail.set("from_other_nodes", elsewhere) }
@@ -456,6 +439,22 @@ struct IncidentService: Sendable {
             throw .unavailable("incident \(id) is cancelled on this node, but the deliveries other nodes hold could not be cancelled (\(elsewhereFailure)); they go on there: run `tocsinctl cancel \(id)` again")
         }
         return try await status(id)
+    }
+
+    /// Cancels the incident here, then what other nodes hold (several nodes: a cancel, or an all-clear ending its
+    /// thread, works from any node). A failure elsewhere is logged and returned; what was cancelled here stays.
+    private func cancelOnEveryNode(
+        _ id: String, caller: Principal
+    ) async -> (cancelled: [DeliveryJob], inFlight: Int, elsewhere: Int, elsewhereFailure: String?) {
+        let (cancelled, inFlight) = await dispatcher.cancel(incidentID: id, caller: caller)
+        do {
+            return (cancelled, inFlight, try await dispatcher.cancelHeldElsewhere(incidentID: id, caller: caller), nil)
+        } catch {
+            logger.error("deliveries held by other nodes could not be cancelled from this node; they go on there", metadata: [
+                "incident.id": "\(id)", "store.error": "\(error)",
+            ])
+            return (cancelled, inFlight, 0, "\(error)")
+        }
     }
 
     func status(_ id: String) async throws(DaemonError) -> IncidentStatus {
