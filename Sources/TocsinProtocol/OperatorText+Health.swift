@@ -28,8 +28,7 @@ extension OperatorText {
         case .healthChannelCannotSend:
             return "ne peut pas envoyer : \(v("reason"))"
         case .healthChannelFailing:
-            let retrying = n("deliveries") < 2 ? "1 envoi en reprise" : "\(n("deliveries")) envois en reprise"
-            return "en échec depuis \(duration("for")) (\(retrying)) : \(a["error"] ?? "pas de réponse")"
+            return "en échec depuis \(duration("for")) (\(plural(n("deliveries"), "envoi en reprise", "envois en reprise"))) : \(a["error"] ?? "pas de réponse")"
         case .healthChannelLastFailed:
             let when = a["at"].map { " le \($0)" } ?? ""
             return "le dernier envoi a échoué\(when) : \(a["error"] ?? "voir tocsinctl status") ; après correction, vérifiez avec « tocsinctl channels test \(v("channel")) »"
@@ -38,7 +37,8 @@ extension OperatorText {
         case .healthCredentialExpired:
             return "\(what) a expiré le \(v("date")) : \(renew)"
         case .healthCredentialExpiring:
-            return "\(what) expire dans \(plural(n("days"), "jour", "jours")) (\(v("date"))) : \(renew) avant"
+            let left = n("days") == 0 ? "moins d'un jour" : plural(n("days"), "jour", "jours")
+            return "\(what) expire dans \(left) (\(v("date"))) : \(renew) avant cette date"
         case .healthHeartbeatFailed:
             return "le dernier signal de vie (\(a["incident"] ?? "non enregistré")) a échoué : \(a["error"] ?? "voir tocsinctl status")"
         case .healthHeartbeatMissing:
@@ -72,7 +72,7 @@ extension OperatorText {
         }
     }
 
-    /// "4,5 s", "2 min 3 s", "3 h 10 min": a duration as a French reader writes it.
+    /// "4,5 s", "2 min 3 s", "5 min", "3 h 10 min": a duration as a French reader writes it.
     public static func frenchDuration(milliseconds: Int) -> String {
         if milliseconds < 1000 { return "\(milliseconds) ms" }
         if milliseconds < 60_000 {
@@ -80,7 +80,8 @@ extension OperatorText {
             return tenths % 10 == 0 ? "\(tenths / 10) s" : "\(tenths / 10),\(tenths % 10) s"
         }
         let seconds = milliseconds / 1000
-        if seconds < 3600 { return "\(seconds / 60) min \(seconds % 60) s" }
-        return "\(seconds / 3600) h \((seconds % 3600) / 60) min"
+        // A zero part is left out: "5 min", "1 h", not "5 min 0 s".
+        let (large, small) = seconds < 3600 ? ((seconds / 60, "min"), (seconds % 60, "s")) : ((seconds / 3600, "h"), ((seconds % 3600) / 60, "min"))
+        return small.0 == 0 ? "\(large.0) \(large.1)" : "\(large.0) \(large.1) \(small.0) \(small.1)"
     }
 }

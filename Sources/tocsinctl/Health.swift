@@ -14,7 +14,7 @@ extension Tocsinctl {
                 Une ligne d'état d'abord (ce qu'affiche un système de supervision), puis une ligne par vérification : \
                 démon joignable, configuration chargée, base de données inscriptible, nœuds (sur PostgreSQL : un nœud \
                 muet depuis 3 baux, des configurations différentes), canaux sans échec, identifiants non expirés, \
-                battement de cœur récent, chaîne d'audit intacte. Un démon injoignable est CRITICAL (sortie 2). \
+                signal de vie récent, chaîne d'audit intacte. Un démon injoignable est CRITICAL (sortie 2). \
                 L'appelant a besoin d'un rôle quelconque ; un utilisateur de supervision peut n'avoir que \
                 « access.monitors ».
                 """,

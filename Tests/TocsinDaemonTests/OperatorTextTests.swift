@@ -126,6 +126,12 @@ struct FrenchDeliveryErrorTests {
         #expect(OperatorText.french(Said(.healthAuditIntact, ["checked": "0"])) == "intacte (0 entrée)")
         #expect(OperatorText.frenchDuration(milliseconds: 125_000) == "2 min 5 s")
         #expect(OperatorText.frenchDuration(milliseconds: 3_000) == "3 s")
+        #expect(OperatorText.frenchDuration(milliseconds: 300_000) == "5 min")
+        #expect(OperatorText.frenchDuration(milliseconds: 3_600_000) == "1 h")
+        #expect(OperatorText.french(Said(.healthChannelFailing, ["for": "4500", "deliveries": "0"]))
+            == "en échec depuis 4,5 s (0 envoi en reprise) : pas de réponse")
+        #expect(OperatorText.french(Said(.healthCredentialExpiring, ["what": "credential", "days": "0", "date": "2027-01-31T00:00:00Z"]))
+            == "l'identifiant expire dans moins d'un jour (2027-01-31T00:00:00Z) : renouvelez-le (runbooks/rotating-a-secret.md) avant cette date")
         let check = HealthReport.Check(name: "nodes", state: .warning, message: "english one; english two",
                                        said: [Said(.healthNodesUnreadable, ["error": "x"]), Said(.healthAuditBroken, ["seq": "3", "problem": "y"])])
         #expect(check.text(in: .fr) == "impossible de lire les nœuds : x ; chaîne rompue à l'entrée 3 : y")
