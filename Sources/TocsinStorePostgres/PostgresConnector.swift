@@ -17,16 +17,24 @@ public enum PostgresConnector {
     public static func primary(
         _ settings: Configuration.PostgreSQL, node: String, logger: Logger
     ) async throws(StoreError) -> PostgresClient.Configuration {
-        let tls: TLSConfiguration?
-        do { tls = try tlsConfiguration(settings) } catch {
-            throw StoreError(.open, "cannot set up TLS for PostgreSQL: \(error)")
-        }
+        let tls = try tlsConfiguration(for: settings)
+        let host = try await writableHost(settings, tls: tls, logger: logger)
+        return clientConfiguration(host, settings: settings, tls: tls, node: node)
+    }
+
+    /// The first of `hosts` that accepts writes, each probed on a short-lived connection of its own: at start, and
+    /// again by ``PostgresPrimary`` when the server in use is gone or turned read-only.
+    ///
+    /// - Throws: `StoreError(.open)` naming each host and why it was passed over (never the password).
+    static func writableHost(
+        _ settings: Configuration.PostgreSQL, tls: TLSConfiguration?, logger: Logger
+    ) async throws(StoreError) -> Configuration.PostgreSQL.Host {
         var passedOver: [String] = []
         for (index, host) in settings.hosts.enumerated() {
             switch await probe(host, settings: settings, tls: tls, id: index, logger: logger) {
             case .success(false):
                 logger.notice("PostgreSQL primary found", metadata: ["postgres.host": "\(host)", "postgres.database": "\(settings.database)"])
-                return clientConfiguration(host, settings: settings, tls: tls, node: node)
+                return host
             case .success(true):
                 passedOver.append("\(host): a standby (in recovery), which does not accept writes")
             case .failure(let error):
@@ -34,6 +42,13 @@ public enum PostgresConnector {
             }
         }
         throw StoreError(.open, "no PostgreSQL server of 'storage.postgresql.hosts' accepts writes: \(passedOver.joined(separator: "; "))")
+    }
+
+    /// ``tlsConfiguration(_:)`` with its failure said as a store error.
+    static func tlsConfiguration(for settings: Configuration.PostgreSQL) throws(StoreError) -> TLSConfiguration? {
+        do { return try tlsConfiguration(settings) } catch {
+            throw StoreError(.open, "cannot set up TLS for PostgreSQL: \(error)")
+        }
     }
 
     /// The client configuration for one host (tests, and once the primary is known).

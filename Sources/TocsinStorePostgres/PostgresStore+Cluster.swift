@@ -96,16 +96,29 @@ extension PostgresStore {
         var delay = Duration.milliseconds(100)
         while !Task.isCancelled {
             let started = ContinuousClock.now
+            let generation = primary.generation
+            let client = self.client
             do {
-                // PostgresClient has no LISTEN: one connection of the pool is held for it as long as it lives.
-                try await client.withConnection { connection in
-                    try await connection.listen(on: PostgresSchema.wakeChannel) { notifications in
-                        await wake()
-                        for try await _ in notifications { await wake() }
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        // PostgresClient has no LISTEN: one connection of the pool is held for it as long as it lives.
+                        try await client.withConnection { connection in
+                            try await connection.listen(on: PostgresSchema.wakeChannel) { notifications in
+                                await wake()
+                                for try await _ in notifications { await wake() }
+                            }
+                        }
                     }
+                    group.addTask { [primary] in
+                        // After a failover the wake-ups are sent on the new primary: listen there.
+                        while primary.generation == generation { try await Task.sleep(for: .milliseconds(500)) }
+                    }
+                    try await group.next()
+                    group.cancelAll()
                 }
             } catch {
                 if Task.isCancelled { return }
+                primary.suspect()
                 logger.warning("not hearing other nodes' wake-ups (the lease poll still runs); reconnecting", metadata: [
                     "postgres.error": "\(String(reflecting: error))",
                 ])

@@ -15,7 +15,13 @@ extension StoreError {
             }
             return StoreError(.other, "cannot \(what): the transaction failed")
         }
-        guard let error = error as? PSQLError else { return StoreError(.other, "cannot \(what): \(error)") }
+        guard let error = error as? PSQLError else {
+            // The pool's own error (its module is not exported): no connection could be made for a minute.
+            if String(describing: type(of: error)) == "ConnectionPoolError" {
+                return StoreError(.open, "cannot \(what): no connection to the PostgreSQL server could be made for a while; check that it runs and accepts this node")
+            }
+            return StoreError(.other, "cannot \(what): \(error)")
+        }
         guard error.code == .server, let info = error.serverInfo else {
             switch error.code {
             case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed:

@@ -126,6 +126,26 @@ public final class PostgresServer: Sendable {
         }
     }
 
+    /// Makes the standby streaming from this server synchronous (`synchronous_standby_names = '*'`, set once it runs:
+    /// before, every commit would wait for ever) and returns once it is: a commit is then answered only when the
+    /// standby has flushed it, so it survives the standby's promotion. Only this server's setting: the standby,
+    /// promoted, commits alone.
+    public func makeStandbySynchronous() async throws {
+        try await psql("ALTER SYSTEM SET synchronous_standby_names = '*'")
+        try await psql("SELECT pg_reload_conf()")
+        let synchronous = try await waitUntil(timeout: .seconds(60), interval: .milliseconds(50)) {
+            (try? await psql("SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'")) == "1"
+        }
+        guard synchronous else { throw PostgresServerError("the standby did not become synchronous; the primary's log:\n\(log)") }
+    }
+
+    /// Promotes this standby (`pg_promote()`, as `pg_ctl promote -w`): returns once it accepts writes.
+    public func promote() async throws {
+        guard try await psql("SELECT pg_promote(wait => true, wait_seconds => 60)") == "t" else {
+            throw PostgresServerError("the standby was not promoted; its log:\n\(log)")
+        }
+    }
+
     /// Runs `body` with a fresh server; stops and removes the server afterwards, whether `body` throws or not.
     public static func withServer<T>(_ body: (PostgresServer) async throws -> T) async throws -> T {
         let server = try await start()
