@@ -401,13 +401,16 @@ public struct AuditRecordDTO: Codable, Sendable, Hashable {
     public var uid: Int64?
     public var pid: Int64?
     public var subject: String
+    /// The node that appended the entry; absent in entries written before entries named it (format 1), and then
+    /// not part of the hash.
+    public var node: String?
     public var detail: String
     public var prevHash: String
     public var hash: String
 
     public init(
         seq: Int64, time: String, timeMillis: Int64? = nil, kind: String, uid: Int64?, pid: Int64?, subject: String,
-        detail: String, prevHash: String, hash: String
+        node: String? = nil, detail: String, prevHash: String, hash: String
     ) {
         self.seq = seq
         self.time = time
@@ -416,6 +419,7 @@ public struct AuditRecordDTO: Codable, Sendable, Hashable {
         self.uid = uid
         self.pid = pid
         self.subject = subject
+        self.node = node
         self.detail = detail
         self.prevHash = prevHash
         self.hash = hash

@@ -71,8 +71,8 @@ public final class SQLiteExport: Sendable {
                 let audit = try db.cachedStatement(sql: SQLiteStore.insertAudit)
                 for entry in rows.audit {
                     try audit.execute(arguments: [
-                        entry.seq, entry.timeMillis, entry.kind, entry.actorUID, entry.actorPID, entry.subject, entry.detail,
-                        entry.prevHash, entry.hash,
+                        entry.seq, entry.timeMillis, entry.kind, entry.actorUID, entry.actorPID, entry.subject, entry.node,
+                        entry.detail, entry.prevHash, entry.hash,
                     ])
                 }
             }

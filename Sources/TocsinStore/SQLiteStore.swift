@@ -15,6 +15,8 @@ public final class SQLiteStore: Store {
     private let head: Mutex<AuditHead>
     private let headMoves = Mutex(AuditHeadMoves())
     private let onHeadMoved = Mutex<(@Sendable (String) -> Void)?>(nil)
+    /// The node named in the entries this store appends (``nameAuditEntries(by:)``).
+    private let auditNode = Mutex(Configuration.Cluster.hostName)
     public let migrationsAppliedAtOpen: [String]
     /// The database file (its WAL is beside it).
     public var databasePath: String { pool.path }
@@ -134,11 +136,14 @@ public final class SQLiteStore: Store {
             if batches.contains(where: { $0.checkpoint != nil }), let found = headMoves.withLock({ $0.unaccepted }) {
                 throw StoreError(.tampered, found)
             }
-            for batch in batches { try Self.apply(batch, to: db, head: &current) }
+            let node = auditNode.withLock { $0 }
+            for batch in batches { try Self.apply(batch, by: node, to: db, head: &current) }
             return .commit
         }
         head.withLock { $0 = current }
     }
+
+    public func nameAuditEntries(by node: String) { auditNode.withLock { $0 = node } }
 
     public var auditHeadMoves: AuditHeadMoves { headMoves.withLock { $0 } }
 
@@ -167,7 +172,7 @@ public final class SQLiteStore: Store {
         return found
     }
 
-    private static func apply(_ write: StoreWrite, to db: Database, head: inout AuditHead) throws {
+    private static func apply(_ write: StoreWrite, by node: String, to db: Database, head: inout AuditHead) throws {
         for incident in write.incidents { try incident.insert(db) }
         // Hot rows go through cached statements with values bound directly (Statement+Row.swift): GRDB's Codable record
         // insert (a persistence container per row) was most of the commit time in the fan-out and time-to-notify profiles.
@@ -228,12 +233,12 @@ public final class SQLiteStore: Store {
             }
         }
         for approval in write.approvals { try approval.insert(db) }
-        for event in write.audit { try append(event, to: db, head: &head) }
+        for event in write.audit { try append(event, by: node, to: db, head: &head) }
         if let checkpoint = write.checkpoint {
             try verifyIncrement(db, from: checkpoint.verified, to: head)
             let detail = try checkpoint.signer.checkpointDetail(head: head, timeMillis: checkpoint.timeMillis, reason: checkpoint.reason)
             let event = AuditEvent(timeMillis: checkpoint.timeMillis, kind: AuditCheckpoint.kind, subject: "audit", detail: detail)
-            try append(event, to: db, head: &head)
+            try append(event, by: node, to: db, head: &head)
         }
     }
 
@@ -279,15 +284,15 @@ public final class SQLiteStore: Store {
         )
     }
 
-    private static func append(_ event: AuditEvent, to db: Database, head: inout AuditHead) throws {
+    private static func append(_ event: AuditEvent, by node: String, to db: Database, head: inout AuditHead) throws {
         let entry = AuditEntry(
             seq: head.seq + 1, timeMillis: event.timeMillis, kind: event.kind, actorUID: event.actorUID,
-            actorPID: event.actorPID, subject: event.subject, detail: event.detail, prevHash: head.hash
+            actorPID: event.actorPID, subject: event.subject, node: node, detail: event.detail, prevHash: head.hash
         )
         let statement = try db.cachedStatement(sql: Self.insertAudit)
         try statement.execute { row in
             row.bind(entry.seq); row.bind(entry.timeMillis); row.bind(entry.kind); row.bind(entry.actorUID); row.bind(entry.actorPID)
-            row.bind(entry.subject); row.bind(entry.detail); row.bind(entry.prevHash); row.bind(entry.hash)
+            row.bind(entry.subject); row.bind(entry.node); row.bind(entry.detail); row.bind(entry.prevHash); row.bind(entry.hash)
         }
         head = AuditHead(seq: entry.seq, hash: entry.hash)
     }
@@ -319,15 +324,16 @@ public final class SQLiteStore: Store {
         """
     static let insertPayload = "INSERT INTO payload (incidentID, number, contentType, body) VALUES (?, ?, ?, ?)"
     static let insertAudit = """
-        INSERT INTO audit (seq, timeMillis, kind, actorUID, actorPID, subject, detail, prevHash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        INSERT INTO audit (seq, timeMillis, kind, actorUID, actorPID, subject, node, detail, prevHash, hash)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """
 
-    private static let auditColumns = "SELECT seq, timeMillis, kind, actorUID, actorPID, subject, detail, prevHash, hash FROM audit"
+    private static let auditColumns = "SELECT seq, timeMillis, kind, actorUID, actorPID, subject, node, detail, prevHash, hash FROM audit"
 
     private static func entry(_ row: Row) -> AuditEntry {
         AuditEntry(
             stored: row[0], timeMillis: row[1], kind: row[2], actorUID: row[3], actorPID: row[4],
-            subject: row[5], detail: row[6], prevHash: row[7], hash: row[8]
+            subject: row[5], node: row[6], detail: row[7], prevHash: row[8], hash: row[9]
         )
     }
 

@@ -165,6 +165,11 @@ enum Schema {
                 t.add(column: "late", .boolean).notNull().defaults(to: false)
             }
         }
+        // The node that appended each entry, part of its hash from now on (AuditEntry's format 2). A nullable
+        // column added in place: older entries keep no node and verify as they always did (format 1).
+        migrator.registerMigration(StoreMigrations.auditNodes) { db in
+            try db.alter(table: "audit") { t in t.add(column: "node", .text) }
+        }
         return migrator
     }
 }

@@ -48,6 +48,9 @@ public protocol Store: Sendable {
     /// Checks only the entries after `anchor`, which must still be in the chain with its hash: the increment a
     /// checkpoint is about to sign.
     func verifyAudit(from anchor: AuditHead, trusting keys: [AuditPublicKey]) async throws(StoreError) -> AuditVerification
+    /// From now on, the entries this store appends name `node` (`cluster.node`; entry format 2, see `AuditEntry`).
+    /// Called once at start, before the first append; until then they name the host.
+    func nameAuditEntries(by node: String)
     /// Commits that found the chain's head elsewhere than this process left it: someone else wrote, cut or rewrote
     /// the audit table while the daemon ran.
     var auditHeadMoves: AuditHeadMoves { get }
@@ -113,6 +116,8 @@ public enum StoreMigrations {
     public static let providerReceipts = "v4: provider receipts"
     /// Each attempt's lease generation (fencing token) and whether its outcome came late, after a take-over.
     public static let leaseGenerations = "v5: attempt lease generations"
+    /// The node that appended each audit entry (entry format 2); entries written before keep none.
+    public static let auditNodes = "v6: audit entry nodes"
 }
 
 /// How often the audit head was found moved by another writer, and the last such finding in words.

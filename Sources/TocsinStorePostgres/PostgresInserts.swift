@@ -83,11 +83,11 @@ enum PostgresInserts {
     }
 
     static let audit = PostgresInsert<AuditEntry>(
-        target: "audit (seq, time_millis, kind, actor_uid, actor_pid, subject, detail, prev_hash, hash)",
-        types: ["bigint", "bigint", "text", "bigint", "bigint", "text", "text", "text", "text"]
+        target: "audit (seq, time_millis, kind, actor_uid, actor_pid, subject, node, detail, prev_hash, hash)",
+        types: ["bigint", "bigint", "text", "bigint", "bigint", "text", "text", "text", "text", "text"]
     ) { entry, binds in
         binds.append(entry.seq); binds.append(entry.timeMillis); binds.append(entry.kind); binds.append(entry.actorUID)
-        binds.append(entry.actorPID); binds.append(entry.subject); binds.append(entry.detail); binds.append(entry.prevHash)
-        binds.append(entry.hash)
+        binds.append(entry.actorPID); binds.append(entry.subject); binds.append(entry.node); binds.append(entry.detail)
+        binds.append(entry.prevHash); binds.append(entry.hash)
     }
 }

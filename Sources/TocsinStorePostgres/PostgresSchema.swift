@@ -143,11 +143,16 @@ enum PostgresSchema {
                 WHERE state <> 'delivered' AND state <> 'failed' AND state <> 'cancelled'
             """,
         ]),
+        Migration(name: "v4: audit entry nodes", statements: [
+            // The node that appended each entry, part of its hash from now on (AuditEntry's format 2; SQLite's v6).
+            // Older entries keep none and verify as they always did.
+            "ALTER TABLE audit ADD COLUMN node TEXT",
+        ]),
     ]
 
-    /// `pg_advisory_xact_lock` key of node starts ("tocsinn"): two nodes starting together see each other.
     /// The LISTEN/NOTIFY channel on which a node asks the others to look at their leases at once.
     static let wakeChannel = "tocsin_wake"
+    /// `pg_advisory_xact_lock` key of node starts ("tocsinn"): two nodes starting together see each other.
     static let nodeLock: Int64 = 0x74_6F_63_73_69_6E_6E
 
     /// Applies the migrations not yet applied, in one transaction under the advisory lock; returns their names.

@@ -30,12 +30,13 @@ extension PostgresStore {
     /// - Parameters:
     ///   - target: the database in words, for messages (`database 'tocsin' on db1:5432`).
     ///   - keys: the audit's trusted public keys: signed checkpoints are checked on the way in.
+    ///   - node: the node named in the import's own entry (`cluster.node`).
     ///   - record: the import's own audit entry, given what was copied and the copied head.
     /// - Throws: `StoreError(.constraint)` when the database is not empty, `StoreError(.tampered)` when the chain
     ///   does not verify (naming the first bad entry); either way nothing was written.
     public static func importSQLite(
         _ reader: SQLiteStateReader, configuration: PostgresClient.Configuration, target: String, keys: [AuditPublicKey],
-        logger: Logger, record: @escaping @Sendable (SQLiteStateReader.Counts, AuditHead) -> AuditEvent
+        node: String, logger: Logger, record: @escaping @Sendable (SQLiteStateReader.Counts, AuditHead) -> AuditEvent
     ) async throws -> ImportResult {
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { group in
@@ -50,7 +51,8 @@ extension PostgresStore {
             do {
                 copiedHead = try await client.withTransaction(logger: logger) { connection in
                     try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.migrationLock))", logger: logger)
-                    let writer = PostgresWriter(connection: connection, logger: logger)
+                    var writer = PostgresWriter(connection: connection, logger: logger)
+                    writer.auditNode = node
                     _ = try await writer.lockedHead()
                     // Again under the locks: a node may have started between the first look and now.
                     let found = try await occupied(connection, logger: logger)

@@ -16,7 +16,7 @@ enum PostgresReader {
         """
 
     static func auditColumns(after seq: Int64) -> PostgresQuery {
-        "SELECT seq, time_millis, kind, actor_uid, actor_pid, subject, detail, prev_hash, hash FROM audit WHERE seq > \(seq) ORDER BY seq"
+        "SELECT seq, time_millis, kind, actor_uid, actor_pid, subject, node, detail, prev_hash, hash FROM audit WHERE seq > \(seq) ORDER BY seq"
     }
 
     static func incident(_ row: PostgresRow) throws -> IncidentRecord {
@@ -56,12 +56,12 @@ enum PostgresReader {
     }
 
     static func entry(_ row: PostgresRow) throws -> AuditEntry {
-        let (seq, timeMillis, kind, actorUID, actorPID, subject, detail, prevHash, hash) = try row.decode(
-            (Int64, Int64, String, Int64?, Int64?, String, String, String, String).self
+        let (seq, timeMillis, kind, actorUID, actorPID, subject, node, detail, prevHash, hash) = try row.decode(
+            (Int64, Int64, String, Int64?, Int64?, String, String?, String, String, String).self
         )
         return AuditEntry(
             stored: seq, timeMillis: timeMillis, kind: kind, actorUID: actorUID, actorPID: actorPID, subject: subject,
-            detail: detail, prevHash: prevHash, hash: hash
+            node: node, detail: detail, prevHash: prevHash, hash: hash
         )
     }
 }
@@ -209,7 +209,7 @@ extension PostgresStore {
     }
 
     public func auditEntries(afterSeq: Int64, limit: Int, subject: String?, newest: Bool) async throws(StoreError) -> [AuditEntry] {
-        let columns = "SELECT seq, time_millis, kind, actor_uid, actor_pid, subject, detail, prev_hash, hash FROM audit WHERE seq > $1"
+        let columns = "SELECT seq, time_millis, kind, actor_uid, actor_pid, subject, node, detail, prev_hash, hash FROM audit WHERE seq > $1"
         let filter = subject == nil ? "" : " AND subject = $3"
         let order = newest ? " ORDER BY seq DESC LIMIT $2" : " ORDER BY seq LIMIT $2"
         var binds = PostgresBindings()

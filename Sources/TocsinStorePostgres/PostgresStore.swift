@@ -28,6 +28,8 @@ public final class PostgresStore: Store {
     private let headMoves = Mutex(AuditHeadMoves())
     private let onHeadMoved = Mutex<(@Sendable (String) -> Void)?>(nil)
     private let newDeliveryLease = Mutex<NewDeliveryLease?>(nil)
+    /// The node named in the entries this store appends (``nameAuditEntries(by:)``).
+    private let auditNode = Mutex(Configuration.Cluster.hostName)
     public let migrationsAppliedAtOpen: [String]
 
     struct PendingWrites {
@@ -234,6 +236,7 @@ public final class PostgresStore: Store {
             try await client.withTransaction(logger: logger) { connection in
                 var writer = PostgresWriter(connection: connection, logger: logger)
                 writer.newDeliveryLease = newDeliveryLease.withLock { $0 }
+                writer.auditNode = auditNode.withLock { $0 }
                 var head = AuditHead.empty
                 let appends = batches.contains { !$0.audit.isEmpty || $0.checkpoint != nil || $0.cancelElsewhere != nil }
                 var recorded = AuditHead.empty
@@ -267,6 +270,8 @@ public final class PostgresStore: Store {
     }
 
     // MARK: Audit head moves
+
+    public func nameAuditEntries(by node: String) { auditNode.withLock { $0 = node } }
 
     public var auditHeadMoves: AuditHeadMoves { headMoves.withLock { $0 } }
 

@@ -14,6 +14,8 @@ struct PostgresWriter {
     /// The lease a delivery is born with (and a reopened one takes): the node that wrote it, for this long. Nil
     /// writes deliveries unheld, for any node to claim.
     var newDeliveryLease: NewDeliveryLease? = nil
+    /// The node named in the audit entries this commit appends.
+    var auditNode = Configuration.Cluster.hostName
 
     /// PostgreSQL takes at most 65,535 parameters per statement; 1,000 rows keep a statement's text small too.
     static let maxRowsPerStatement = 1_000
@@ -92,14 +94,14 @@ struct PostgresWriter {
         for var event in write.audit + cancelledElsewhere {
             // The outcome of a node whose lease was taken over: on record, named late, changing nothing.
             if let fence = event.fence, refused.contains(fence) { event.kind = AuditEvent.lateKind(event.kind) }
-            entries.append(Self.chain(event, after: &head))
+            entries.append(chain(event, after: &head))
         }
         try await insertAudit(entries)
         if let checkpoint = write.checkpoint {
             try await verifyIncrement(from: checkpoint.verified, to: head)
             let detail = try checkpoint.signer.checkpointDetail(head: head, timeMillis: checkpoint.timeMillis, reason: checkpoint.reason)
             let event = AuditEvent(timeMillis: checkpoint.timeMillis, kind: AuditCheckpoint.kind, subject: "audit", detail: detail)
-            try await insertAudit([Self.chain(event, after: &head)])
+            try await insertAudit([chain(event, after: &head)])
         }
     }
 
@@ -133,10 +135,10 @@ struct PostgresWriter {
         return cancelled.map(cancel.final)
     }
 
-    private static func chain(_ event: AuditEvent, after head: inout AuditHead) -> AuditEntry {
+    private func chain(_ event: AuditEvent, after head: inout AuditHead) -> AuditEntry {
         let entry = AuditEntry(
             seq: head.seq + 1, timeMillis: event.timeMillis, kind: event.kind, actorUID: event.actorUID,
-            actorPID: event.actorPID, subject: event.subject, detail: event.detail, prevHash: head.hash
+            actorPID: event.actorPID, subject: event.subject, node: auditNode, detail: event.detail, prevHash: head.hash
         )
         head = AuditHead(seq: entry.seq, hash: entry.hash)
         return entry

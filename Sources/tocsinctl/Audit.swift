@@ -29,7 +29,8 @@ extension Tocsinctl {
                         return
                     }
                     for entry in entries {
-                        let actor = entry.uid.map { " uid=\($0)" + (entry.pid.map { " pid=\($0)" } ?? "") } ?? ""
+                        let actor = (entry.uid.map { " uid=\($0)" + (entry.pid.map { " pid=\($0)" } ?? "") } ?? "")
+                            + (entry.node.map { " node=\($0)" } ?? "")
                         print("\(entry.seq)  \(TimeDisplay.format(entry.time))  \(Console.pad(entry.kind, 17)) \(entry.subject)\(actor)  \(TimeDisplay.localizing(entry.detail))")
                     }
                 }

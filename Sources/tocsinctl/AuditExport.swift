@@ -60,7 +60,9 @@ enum AuditTime {
 
 /// The export's two encodings, and reading them back.
 enum AuditExportFormat {
-    static let columns = ["seq", "time", "timeMillis", "kind", "uid", "pid", "subject", "detail", "prevHash", "hash"]
+    static let columns = ["seq", "time", "timeMillis", "kind", "uid", "pid", "subject", "node", "detail", "prevHash", "hash"]
+    /// The header of exports made before entries named their node: still read, every entry without one.
+    static let columnsWithoutNode = columns.filter { $0 != "node" }
     static var csvHeader: String { columns.joined(separator: ",") }
 
     static func jsonLine(_ entry: AuditRecordDTO) -> String {
@@ -74,7 +76,8 @@ enum AuditExportFormat {
         let uid: String = entry.uid.map { String($0) } ?? ""
         let pid: String = entry.pid.map { String($0) } ?? ""
         let fields: [String] = [
-            String(entry.seq), entry.time, timeMillis, entry.kind, uid, pid, entry.subject, entry.detail, entry.prevHash, entry.hash,
+            String(entry.seq), entry.time, timeMillis, entry.kind, uid, pid, entry.subject, entry.node ?? "", entry.detail,
+            entry.prevHash, entry.hash,
         ]
         return fields.map(csvField).joined(separator: ",")
     }
@@ -99,34 +102,41 @@ enum AuditExportFormat {
             }
             guard let timeMillis = record.timeMillis else { throw ExportError(line: index + 1, message: "no timeMillis: export with 'tocsinctl audit export'") }
             entries.append(entry(seq: record.seq, timeMillis: timeMillis, kind: record.kind, uid: record.uid, pid: record.pid,
-                                 subject: record.subject, detail: record.detail, prevHash: record.prevHash, hash: record.hash))
+                                 subject: record.subject, node: record.node, detail: record.detail, prevHash: record.prevHash,
+                                 hash: record.hash))
         }
         return entries
     }
 
     private static func readCSV(_ text: String) throws(ExportError) -> [AuditEntry] {
         let rows = parseCSV(text)
-        guard let header = rows.first, header == columns else {
+        guard let header = rows.first, header == columns || header == columnsWithoutNode else {
             throw ExportError(line: 1, message: "the header must be \(csvHeader)")
         }
+        // An empty node is an entry without one: the node is a name, never empty when written.
+        let node = header == columns ? 7 : nil
+        let rest = node == nil ? 7 : 8
         var entries: [AuditEntry] = []
         for (index, row) in rows.dropFirst().enumerated() {
             if row == [""] { continue }
-            guard row.count == columns.count, let seq = Int64(row[0]), let timeMillis = Int64(row[2]) else {
-                throw ExportError(line: index + 2, message: "expected \(columns.count) columns with a numeric seq and timeMillis")
+            guard row.count == header.count, let seq = Int64(row[0]), let timeMillis = Int64(row[2]) else {
+                throw ExportError(line: index + 2, message: "expected \(header.count) columns with a numeric seq and timeMillis")
             }
             entries.append(entry(seq: seq, timeMillis: timeMillis, kind: row[3], uid: Int64(row[4]), pid: Int64(row[5]),
-                                 subject: row[6], detail: row[7], prevHash: row[8], hash: row[9]))
+                                 subject: row[6], node: node.flatMap { row[$0].isEmpty ? nil : row[$0] }, detail: row[rest],
+                                 prevHash: row[rest + 1], hash: row[rest + 2]))
         }
         return entries
     }
 
     private static func entry(
-        seq: Int64, timeMillis: Int64, kind: String, uid: Int64?, pid: Int64?, subject: String, detail: String, prevHash: String, hash: String
+        seq: Int64, timeMillis: Int64, kind: String, uid: Int64?, pid: Int64?, subject: String, node: String?, detail: String,
+        prevHash: String, hash: String
     ) -> AuditEntry {
-        var entry = AuditEntry(seq: seq, timeMillis: timeMillis, kind: kind, actorUID: uid, actorPID: pid, subject: subject, detail: detail, prevHash: prevHash)
-        entry.hash = hash
-        return entry
+        AuditEntry(
+            stored: seq, timeMillis: timeMillis, kind: kind, actorUID: uid, actorPID: pid, subject: subject, node: node,
+            detail: detail, prevHash: prevHash, hash: hash
+        )
     }
 
     /// RFC 4180: quoted fields may hold commas, doubled quotes and line breaks.

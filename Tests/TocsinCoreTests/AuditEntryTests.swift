@@ -22,6 +22,59 @@ struct AuditEntryTests {
         #expect(entry.hash == "16c152bed0a4dd05c8de8475cd7796fb9b7dbecf33add3380c498e045d845b27")
     }
 
+    @Test func anEntryThatNamesItsNodeFollowsFormatTwo() {
+        // python3: hashlib.sha256(("tocsin-audit/v2\n" + "0"*64 + "\n1\n1795452042000\nincident.create\n1000\n4242\n
+        //   20261123-K7QF2A\ncampus-a\n" + "{\"template\":\"evacuation\"}").encode()).hexdigest()
+        let entry = AuditEntry(
+            seq: 1, timeMillis: 1_795_452_042_000, kind: "incident.create", actorUID: 1000, actorPID: 4242,
+            subject: "20261123-K7QF2A", node: "campus-a", detail: #"{"template":"evacuation"}"#, prevHash: AuditEntry.genesisHash
+        )
+        #expect(entry.hash == "fa0ea51a51b0dbb8edc48d4d862dbea33c61a04f011605d69bf6cd3dad4fe85b")
+        #expect(entry.hashMatches)
+    }
+
+    enum NodeEdit: String, CaseIterable, Sendable {
+        case anotherNode, nodeCleared, nodeMovedIntoTheDetail, nodeAddedToAFormatOneEntry
+    }
+
+    /// The insider who can write the table: naming another node, clearing the node (reading the entry as format
+    /// 1), or moving the node into the detail so the bytes hashed stay the same — each breaks the entry.
+    @Test(arguments: NodeEdit.allCases)
+    func rewritingTheNodeIsSeen(_ edit: NodeEdit) {
+        let original = AuditEntry(
+            seq: 1, timeMillis: 1_795_452_042_000, kind: "delivery.attempt", actorUID: nil, actorPID: nil,
+            subject: "dlv_1", node: edit == .nodeAddedToAFormatOneEntry ? nil : "campus-a", detail: #"{"status":200}"#,
+            prevHash: AuditEntry.genesisHash
+        )
+        #expect(original.hashMatches)
+        var edited = original
+        switch edit {
+        case .anotherNode: edited.node = "campus-b"
+        case .nodeCleared: edited.node = nil
+        case .nodeMovedIntoTheDetail:
+            edited.detail = "campus-a\n" + edited.detail
+            edited.node = nil
+        case .nodeAddedToAFormatOneEntry: edited.node = "campus-a"
+        }
+        #expect(!edited.hashMatches)
+        var verifier = AuditVerifier()
+        #expect(verifier.check(edited) == .edited(seq: 1))
+    }
+
+    @Test func aChainMayHoldBothFormats() {
+        var verifier = AuditVerifier()
+        let old = AuditEntry(seq: 1, timeMillis: 1, kind: "config.load", actorUID: nil, actorPID: nil, subject: "config", detail: "{}", prevHash: AuditEntry.genesisHash)
+        let new = AuditEntry(seq: 2, timeMillis: 2, kind: "config.load", actorUID: nil, actorPID: nil, subject: "config", node: "campus-a", detail: "{}", prevHash: old.hash)
+        let other = AuditEntry(seq: 3, timeMillis: 3, kind: "incident.create", actorUID: 0, actorPID: 9, subject: "x", node: "campus-b", detail: "{}", prevHash: new.hash)
+        for entry in [old, new, other] { #expect(verifier.check(entry) == nil) }
+        #expect(verifier.checked == 3)
+    }
+
+    @Test func aNodeIsKeptOnOneLine() {
+        let entry = AuditEntry(seq: 1, timeMillis: 0, kind: "k", actorUID: nil, actorPID: nil, subject: "s", node: "a\nb", detail: "{}", prevHash: AuditEntry.genesisHash)
+        #expect(entry.node == "a b")
+    }
+
     @Test func genesisHashIsSixtyFourZeros() {
         #expect(AuditEntry.genesisHash == String(repeating: "0", count: 64))
     }

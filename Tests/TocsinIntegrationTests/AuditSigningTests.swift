@@ -53,15 +53,15 @@ struct AuditSigningTests {
     /// hash after it with the documented layout so that the chain alone verifies again.
     static func rewriteChain(_ database: String, replacing old: String, with new: String) async throws {
         let script = """
-            import hashlib, sqlite3, sys
+            import sqlite3, sys
+            \(AuditLayoutScript.entryHash)
             db = sqlite3.connect(sys.argv[1])
-            rows = db.execute("SELECT seq, timeMillis, kind, actorUID, actorPID, subject, detail, prevHash FROM audit ORDER BY seq").fetchall()
+            rows = db.execute("SELECT seq, timeMillis, kind, actorUID, actorPID, subject, node, detail, prevHash FROM audit ORDER BY seq").fetchall()
             prev = None
-            for seq, t, kind, uid, pid, subject, detail, prev_hash in rows:
+            for seq, t, kind, uid, pid, subject, node, detail, prev_hash in rows:
                 detail = detail.replace(sys.argv[2], sys.argv[3])
                 if prev is None: prev = prev_hash
-                text = "\\n".join([prev, str(seq), str(t), kind, "-" if uid is None else str(uid), "-" if pid is None else str(pid), subject, detail])
-                h = hashlib.sha256(text.encode()).hexdigest()
+                h = entry_hash(prev, seq, t, kind, uid, pid, subject, node, detail)
                 db.execute("UPDATE audit SET detail = ?, prevHash = ?, hash = ? WHERE seq = ?", (detail, prev, h, seq))
                 prev = h
             db.commit()
@@ -128,15 +128,15 @@ struct AuditSigningTests {
         #expect(try await bed.daemon.ctl("audit", "verify").status == 0)
 
         let script = """
-            import hashlib, sqlite3, sys
+            import sqlite3, sys
+            \(AuditLayoutScript.entryHash)
             db = sqlite3.connect(sys.argv[1], timeout=10)
             target = int(sys.argv[2])
-            rows = db.execute("SELECT seq, timeMillis, kind, actorUID, actorPID, subject, detail, prevHash FROM audit WHERE seq >= ? ORDER BY seq", (target,)).fetchall()
-            prev = rows[0][7]
-            for seq, t, kind, uid, pid, subject, detail, _ in rows:
+            rows = db.execute("SELECT seq, timeMillis, kind, actorUID, actorPID, subject, node, detail, prevHash FROM audit WHERE seq >= ? ORDER BY seq", (target,)).fetchall()
+            prev = rows[0][8]
+            for seq, t, kind, uid, pid, subject, node, detail, _ in rows:
                 if seq == target: kind, subject, detail = "admin.request", "admin", '{"method":"daemon.status"}'
-                text = "\\n".join([prev, str(seq), str(t), kind, "-" if uid is None else str(uid), "-" if pid is None else str(pid), subject, detail])
-                h = hashlib.sha256(text.encode()).hexdigest()
+                h = entry_hash(prev, seq, t, kind, uid, pid, subject, node, detail)
                 db.execute("UPDATE audit SET kind = ?, subject = ?, detail = ?, prevHash = ?, hash = ? WHERE seq = ?", (kind, subject, detail, prev, h, seq))
                 prev = h
             db.commit()

@@ -43,10 +43,10 @@ struct ExportTests {
         #expect(export.status == 0, "\(export)")
         let lines = export.stdout.split(separator: "\n")
         if format == "csv" {
-            #expect(lines.first == "seq,time,timeMillis,kind,uid,pid,subject,detail,prevHash,hash")
+            #expect(lines.first == "seq,time,timeMillis,kind,uid,pid,subject,node,detail,prevHash,hash")
         } else {
             let first = try #require(export.jsonLines.first)
-            for key in ["seq", "time", "timeMillis", "kind", "subject", "detail", "prevHash", "hash"] { #expect(first[key] != nil, "\(key)") }
+            for key in ["seq", "time", "timeMillis", "kind", "subject", "node", "detail", "prevHash", "hash"] { #expect(first[key] != nil, "\(key)") }
         }
         let file = try bed.directory.write("audit.\(format)", export.stdout)
         let intact = try await Self.verify(file)
@@ -104,5 +104,47 @@ struct ExportTests {
         let result = try await Self.verify(file)
         #expect(result.status == 1, "\(result)")
         #expect(result.stdout.contains("EXPORT BROKEN at entry 3"))
+    }
+
+    /// Each entry names the node that wrote it, inside its hash: an export whose node was changed (an insider
+    /// pinning an action on another machine) no longer verifies.
+    @Test func changingTheNodeOfAnExportedEntryIsNamed() async throws {
+        let (bed, _) = try await Self.sentIncident()
+        defer { bed.tearDown() }
+        let export = try await bed.daemon.ctl("audit", "export")
+        let entries = export.jsonLines
+        let create = try #require(entries.first { $0["kind"] as? String == "incident.create" })
+        let node = try #require(create["node"] as? String)
+        #expect(entries.allSatisfy { $0["node"] as? String == node }, "every entry of this daemon names it")
+        let log = try await bed.daemon.ctl("audit", "log")
+        #expect(log.stdout.contains("node=\(node)"), "\(log.stdout)")
+
+        let lines = export.stdout.split(separator: "\n").map(String.init)
+        let index = try #require(lines.firstIndex { $0.contains("\"incident.create\"") })
+        var edited = lines
+        edited[index] = edited[index].replacingOccurrences(of: "\"node\":\"\(node)\"", with: "\"node\":\"campus-b\"")
+        #expect(edited[index] != lines[index])
+        let result = try await Self.verify(try bed.directory.write("renamed.jsonl", edited.joined(separator: "\n") + "\n"), "--json")
+        #expect(result.status == 1, "\(result)")
+        #expect(result.stdout.contains("altered"), "\(result.stdout)")
+    }
+
+    /// An export in the columns of earlier releases (no `node`, entries of format 1) still verifies offline, and a
+    /// one-byte edit of it is still found: an auditor's old files stay evidence.
+    @Test func anExportOfAnEarlierReleaseStillVerifies() async throws {
+        let directory = try TemporaryDirectory(prefix: "tocsin-old-export")
+        defer { directory.remove() }
+        let fixture = PackagePaths.root.appendingPathComponent("Tests/Fixtures/release-b3b7778/tocsin.db").path
+        let database = directory.file("tocsin.db")
+        try FileManager.default.copyItem(atPath: fixture, toPath: database)
+        let csv = try await runCommand("/usr/bin/sqlite3", ["-readonly", "-header", "-csv", database, """
+            SELECT seq, '' AS time, timeMillis, kind, actorUID AS uid, actorPID AS pid, subject, detail, prevHash, hash FROM audit ORDER BY seq
+            """])
+        #expect(csv.status == 0, "\(csv)")
+        #expect(csv.stdout.hasPrefix("seq,time,timeMillis,kind,uid,pid,subject,detail,prevHash,hash\n"), "\(csv.stdout.prefix(200))")
+        let intact = try await Self.verify(try directory.write("old.csv", csv.stdout))
+        #expect(intact.status == 0, "\(intact)")
+        let tampered = try await Self.verify(try directory.write("old-tampered.csv", csv.stdout.replacingOccurrences(of: "Pavillon", with: "Pavillom")))
+        #expect(tampered.status == 1, "\(tampered)")
     }
 }

@@ -131,4 +131,34 @@ struct UpgradeTests {
         }
         #expect(try await daemon.ctl("audit", "verify").status == 0)
     }
+
+    /// The release before audit entries named their node (schema v5): its chain of format-1 entries and their old
+    /// signatures still verify with the entries this release chains after them, each of which names its node; its
+    /// provider receipts and approvals still hold.
+    @Test func aDatabaseOfTheLeaseReleaseMigratesAndNewEntriesNameTheirNode() async throws {
+        let sms = "/twilio/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Messages.json"
+        let upgraded = try await Upgraded.start("release-eef5801", plan: [
+            sms: [["status": 201, "body": #"{"sid":"SM00000000000000000000000000000099","status":"queued"}"#]],
+            "/x/2/tweets": [["status": 201, "body": #"{"data":{"id":"1860000000000000099","text":"x"}}"#]],
+        ])
+        defer { upgraded.stop() }
+        #expect(upgraded.migrationsBefore.last == "v5: attempt lease generations", "the fixture is the v5 release's: \(upgraded.migrationsBefore)")
+        #expect(upgraded.migrationsAfter == upgraded.migrationsBefore + ["v6: audit entry nodes"])
+        try await upgraded.expectChainAndApprovalsHold()
+        let daemon = upgraded.daemon
+
+        let report = try await daemon.ctl("report", "20261206-3PPQ8J", "--json")
+        #expect(report.status == 0 && report.stdout.contains("SM0000000000000000000000000000000"), "the receipts written then still read: \(report)")
+        let send = try await daemon.ctl("send", "evacuation", "--set", "building=Pavillon B", "--yes", "--json")
+        #expect(send.status == 0, "\(send)")
+
+        let entries = try await daemon.ctl("audit", "export").jsonLines
+        let old = entries.filter { ($0["seq"] as? Int ?? 0) <= 61 }
+        let new = entries.filter { ($0["seq"] as? Int ?? 0) > 61 }
+        #expect(old.count == 61 && old.allSatisfy { $0["node"] == nil }, "the old entries keep no node")
+        #expect(!new.isEmpty && new.allSatisfy { ($0["node"] as? String)?.isEmpty == false }, "\(new.map { $0["node"] ?? "none" })")
+        #expect(new.contains { $0["kind"] as? String == "incident.create" })
+        let verify = try await daemon.ctl("audit", "verify", "--json")
+        #expect(verify.status == 0, "\(verify)")
+    }
 }

@@ -33,6 +33,7 @@ struct StoreConformanceTests {
                 Records.delivery("msg_b", incident: incident.id, channel: "sms", recipient: "+15145551234"),
                 Records.delivery("msg_c", incident: incident.id, channel: "sms", recipient: "+14185550000"),
             ]
+            store.nameAuditEntries(by: "campus-a")
             try await store.commit(StoreWrite(
                 incidents: [incident], payloads: payloads, deliveries: deliveries, audit: [Records.event(incident.id)]
             ))
@@ -55,6 +56,7 @@ struct StoreConformanceTests {
             #expect(entry.kind == "incident.create")
             #expect(entry.subject == incident.id)
             #expect(entry.actorUID == 1000)
+            #expect(entry.node == "campus-a", "each entry names the node that appended it")
             #expect(entry.hash == entry.computedHash())
             #expect(try await store.auditHead() == AuditHead(seq: 1, hash: entry.hash))
         }
@@ -179,6 +181,8 @@ struct StoreConformanceTests {
         ("detail = '{\"route\":\"staff\"}'", "detail = '{\"route\":\"staff\"}'"), ("kind = 'config.load'", "kind = 'config.load'"),
         ("timeMillis = timeMillis + 1", "time_millis = time_millis + 1"), ("actorUID = 0", "actor_uid = 0"),
         ("actorPID = NULL", "actor_pid = NULL"), ("subject = 'e9'", "subject = 'e9'"),
+        // Another node named, or none (as if written before entries named their node): both break the entry.
+        ("node = 'campus-b'", "node = 'campus-b'"), ("node = NULL", "node = NULL"),
         ("hash = '" + String(repeating: "f", count: 64) + "'", "hash = '" + String(repeating: "f", count: 64) + "'"),
     ]
 

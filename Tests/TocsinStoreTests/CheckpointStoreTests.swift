@@ -28,7 +28,7 @@ struct CheckpointStoreTests {
         for row in rows.dropFirst() {
             let entry = AuditEntry(
                 seq: row.seq, timeMillis: row.timeMillis, kind: row.kind, actorUID: row.actorUID, actorPID: row.actorPID,
-                subject: row.subject, detail: row.seq == 2 ? #"{"rewritten":true}"# : row.detail, prevHash: previous
+                subject: row.subject, node: row.node, detail: row.seq == 2 ? #"{"rewritten":true}"# : row.detail, prevHash: previous
             )
             let detail = entry.detail.replacingOccurrences(of: "'", with: "''")
             try await folder.sqlite("UPDATE audit SET detail = '\(detail)', prevHash = '\(entry.prevHash)', hash = '\(entry.hash)' WHERE seq = \(entry.seq)")

@@ -3,9 +3,16 @@ import Foundation
 
 /// One entry of the append-only, hash-chained audit log.
 ///
-/// `hash = SHA-256(prevHash "\n" seq "\n" time "\n" kind "\n" uid "\n" pid "\n" subject "\n" detail)`:
-/// every field but the last is a number or a single-line identifier, so the newline separators cannot be forged
-/// by a value; `detail` (JSON) comes last and may hold anything.
+/// Two formats, told apart by `node`:
+/// - format 1, written before entries named their node (`node` nil), and still verified as it was:
+///   `hash = SHA-256(prevHash "\n" seq "\n" time "\n" kind "\n" uid "\n" pid "\n" subject "\n" detail)`;
+/// - format 2, every entry since (the node that wrote it, so a cluster's one chain says who appended what):
+///   `hash = SHA-256("tocsin-audit/v2" "\n" prevHash "\n" seq "\n" time "\n" kind "\n" uid "\n" pid "\n" subject "\n" node "\n" detail)`.
+///
+/// Every field but `detail` is a number or a single-line identifier, so the newline separators cannot be forged
+/// by a value; `detail` (JSON) comes last and may hold anything. The version line cannot begin a format-1 entry
+/// (those begin with a 64-digit hash), so no entry can be read as the other format with the same hash: clearing
+/// `node` and moving it into `detail` breaks the entry.
 public struct AuditEntry: Sendable, Hashable, Codable {
     public var seq: Int64
     /// Milliseconds since 1970, UTC: exact, so recomputing the hash never depends on date formatting.
@@ -16,6 +23,8 @@ public struct AuditEntry: Sendable, Hashable, Codable {
     public var actorPID: Int64?
     /// What it happened to: an incident, delivery or template id.
     public var subject: String
+    /// The node that appended it (`cluster.node`); nil in entries of format 1, written before entries named it.
+    public var node: String?
     /// Compact JSON with the particulars.
     public var detail: String
     public var prevHash: String
@@ -26,7 +35,7 @@ public struct AuditEntry: Sendable, Hashable, Codable {
 
     public init(
         seq: Int64, timeMillis: Int64, kind: String, actorUID: Int64?, actorPID: Int64?,
-        subject: String, detail: String, prevHash: String
+        subject: String, node: String? = nil, detail: String, prevHash: String
     ) {
         self.seq = seq
         self.timeMillis = timeMillis
@@ -34,6 +43,7 @@ public struct AuditEntry: Sendable, Hashable, Codable {
         self.actorUID = actorUID
         self.actorPID = actorPID
         self.subject = Self.singleLine(subject)
+        self.node = node.map(Self.singleLine)
         self.detail = detail
         self.prevHash = prevHash
         self.hash = ""
@@ -43,7 +53,7 @@ public struct AuditEntry: Sendable, Hashable, Codable {
     /// An entry as stored, hash included, without recomputing anything: what verification reads row by row.
     public init(
         stored seq: Int64, timeMillis: Int64, kind: String, actorUID: Int64?, actorPID: Int64?, subject: String,
-        detail: String, prevHash: String, hash: String
+        node: String?, detail: String, prevHash: String, hash: String
     ) {
         self.seq = seq
         self.timeMillis = timeMillis
@@ -51,6 +61,7 @@ public struct AuditEntry: Sendable, Hashable, Codable {
         self.actorUID = actorUID
         self.actorPID = actorPID
         self.subject = subject
+        self.node = node
         self.detail = detail
         self.prevHash = prevHash
         self.hash = hash
@@ -77,6 +88,9 @@ public struct AuditEntry: Sendable, Hashable, Codable {
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
+    /// The first line of a format-2 entry's hashed text.
+    private static let version2 = "tocsin-audit/v2"
+
     /// SHA-256 over the documented layout: the fields before `detail` are written into one buffer (on the stack
     /// when small) and hashed in one update, then `detail`. Verifying a million entries must not build a million
     /// strings, and an update per field cost ~300 instructions of overhead each (eight per entry, three entries per
@@ -85,9 +99,11 @@ public struct AuditEntry: Sendable, Hashable, Codable {
     private func digest() -> SHA256.Digest {
         var hasher = SHA256()
         // Each number takes at most 20 digits and a sign; each field ends with a newline.
-        let capacity = prevHash.utf8.count + kind.utf8.count + subject.utf8.count + 4 * 21 + 7
+        let capacity = Self.version2.utf8.count + prevHash.utf8.count + kind.utf8.count + subject.utf8.count
+            + (node?.utf8.count ?? 0) + 4 * 21 + 9
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { buffer in
             var end = 0
+            if node != nil { Self.write(Self.version2, into: buffer, at: &end) }
             Self.write(prevHash, into: buffer, at: &end)
             Self.write(seq, into: buffer, at: &end)
             Self.write(timeMillis, into: buffer, at: &end)
@@ -95,6 +111,7 @@ public struct AuditEntry: Sendable, Hashable, Codable {
             Self.write(actorUID, into: buffer, at: &end)
             Self.write(actorPID, into: buffer, at: &end)
             Self.write(subject, into: buffer, at: &end)
+            if let node { Self.write(node, into: buffer, at: &end) }
             hasher.update(bufferPointer: UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[0..<end])))
         }
         var detail = detail

@@ -150,7 +150,7 @@ extension AuditRecordDTO {
     init(_ entry: AuditEntry) {
         self.init(
             seq: entry.seq, time: Timestamp.iso(millis: entry.timeMillis), timeMillis: entry.timeMillis, kind: entry.kind,
-            uid: entry.actorUID, pid: entry.actorPID, subject: entry.subject, detail: entry.detail,
+            uid: entry.actorUID, pid: entry.actorPID, subject: entry.subject, node: entry.node, detail: entry.detail,
             prevHash: entry.prevHash, hash: entry.hash
         )
     }

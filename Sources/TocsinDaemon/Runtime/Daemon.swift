@@ -23,6 +23,8 @@ public enum Daemon {
     }
 
     private static func run(configuration: Configuration, configPath: String, store: any Store, logger: Logger) async throws {
+        // Before anything is appended: one chain may hold several nodes' entries (PostgreSQL), each naming its node.
+        store.nameAuditEntries(by: configuration.cluster.node)
         let transport = CurlTransport(options: .init(
             maxHostConnections: Dispatcher.maximumInFlight, maxTotalConnections: Dispatcher.maximumInFlight,
             proxy: configuration.delivery.proxy.transportProxy

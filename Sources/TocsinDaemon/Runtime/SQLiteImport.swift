@@ -38,7 +38,7 @@ public enum SQLiteImport {
         let target = "database '\(settings.database)' on \(client.host ?? "?"):\(client.port ?? 0)"
         let uid = Int64(getuid()), pid = Int64(getpid())
         let result = try await PostgresStore.importSQLite(
-            reader, configuration: client, target: target, keys: keys, logger: logger
+            reader, configuration: client, target: target, keys: keys, node: configuration.cluster.node, logger: logger
         ) { counts, head in
             var detail = AuditDetail()
             detail.set("source", path)

@@ -150,16 +150,16 @@ struct AuditTamperTests {
         // Entry 5 rewritten, every checkpoint deleted, the rest renumbered from 1 and every hash recomputed with
         // the documented layout: the chain alone verifies.
         let script = """
-            import hashlib, sqlite3, sys
+            import sqlite3, sys
+            \(AuditLayoutScript.entryHash)
             db = sqlite3.connect(sys.argv[1])
-            rows = db.execute("SELECT seq, timeMillis, kind, actorUID, actorPID, subject, detail FROM audit WHERE kind != 'audit.checkpoint' ORDER BY seq").fetchall()
+            rows = db.execute("SELECT seq, timeMillis, kind, actorUID, actorPID, subject, node, detail FROM audit WHERE kind != 'audit.checkpoint' ORDER BY seq").fetchall()
             db.execute("DELETE FROM audit")
             prev = "0" * 64
-            for number, (seq, t, kind, uid, pid, subject, detail) in enumerate(rows, start=1):
+            for number, (seq, t, kind, uid, pid, subject, node, detail) in enumerate(rows, start=1):
                 if number == 5: detail = detail.replace("root", "nobody")
-                text = "\\n".join([prev, str(number), str(t), kind, "-" if uid is None else str(uid), "-" if pid is None else str(pid), subject, detail])
-                h = hashlib.sha256(text.encode()).hexdigest()
-                db.execute("INSERT INTO audit (seq, timeMillis, kind, actorUID, actorPID, subject, detail, prevHash, hash) VALUES (?,?,?,?,?,?,?,?,?)", (number, t, kind, uid, pid, subject, detail, prev, h))
+                h = entry_hash(prev, number, t, kind, uid, pid, subject, node, detail)
+                db.execute("INSERT INTO audit (seq, timeMillis, kind, actorUID, actorPID, subject, node, detail, prevHash, hash) VALUES (?,?,?,?,?,?,?,?,?,?)", (number, t, kind, uid, pid, subject, node, detail, prev, h))
                 prev = h
             db.commit()
             """
