@@ -29,6 +29,9 @@ struct DeliveryScheduler<C: Clock<Duration>> {
         var maxConcurrency: Int
         /// Cost units (attempts, for most channels) per second; nil for no limit.
         var rateLimit: Double?
+        /// How long one attempt may run at most (the channel's `timeout`, or `delivery.timeout`): with several nodes,
+        /// how long another node's attempt may go on after this node's share rose.
+        var attemptTimeout: Duration = .seconds(10)
 
         /// For a channel no longer in the configuration (its deliveries still end, one at a time).
         static var unknown: ChannelLimits { ChannelLimits(maxConcurrency: 1, rateLimit: nil) }
@@ -64,6 +67,8 @@ struct DeliveryScheduler<C: Clock<Duration>> {
     /// How long before the lease ends its renewal is asked for; nil for a sole node.
     private let renewAhead: Duration?
     private var lease: Lease
+    /// With several nodes: this node's part of each channel's limits (nil: the whole limits, one node).
+    private var shares: ClusterShares?
 
     /// Deliveries not yet final, held in memory (in flight and committing ones are `sending`).
     private(set) var jobs: [String: DeliveryJob] = [:]
@@ -92,9 +97,11 @@ struct DeliveryScheduler<C: Clock<Duration>> {
     ///   - wall: the wall-clock date at `clock.now`.
     ///   - seed: the jitter's seed (random in production, fixed in tests).
     ///   - leaseRenewal: for a node holding leases, how long before a lease ends to renew it; nil for a sole node.
+    ///   - sharedLimits: with several nodes, the lease: each channel's limits are shared with the live nodes
+    ///     (``nodesSeen(_:me:readAt:)``), and a list of them older than this gives no share. Nil: the whole limits.
     init(
         clock: C, limits: Limits = Limits(), channels: [String: ChannelLimits], retryPolicy: RetryPolicy,
-        wall: Date, seed: UInt64, leaseRenewal: Duration? = nil
+        wall: Date, seed: UInt64, leaseRenewal: Duration? = nil, sharedLimits: Duration? = nil
     ) {
         self.clock = clock
         self.limits = limits
@@ -104,6 +111,7 @@ struct DeliveryScheduler<C: Clock<Duration>> {
         jitter = JitterSource(seed: seed)
         renewAhead = leaseRenewal
         lease = leaseRenewal == nil ? .sole : .lost
+        shares = sharedLimits.map { ClusterShares(viewLifetime: $0) }
     }
 
     // MARK: Events
@@ -415,6 +423,30 @@ struct DeliveryScheduler<C: Clock<Duration>> {
         return finish([], now: clock.now)
     }
 
+    /// The live nodes (by name, this node's `me` among them) as a read that started at `readAt` saw them: this
+    /// node's part of each channel's limits follows (a fall at once, a rise after its hold-off).
+    mutating func nodesSeen(_ names: [String], me: String, readAt: C.Instant) -> [Action] {
+        guard var seen = shares else { return [] }
+        let ordered = Set(names + [me]).sorted()
+        let view = ClusterShares.View(index: ordered.firstIndex(of: me) ?? 0, count: ordered.count)
+        // Views are kept as far back as the longest hold-off looks.
+        let horizon = channels.values.reduce(seen.hold(of: .unknown)) { max($0, seen.hold(of: $1)) }
+        seen.seen(view, at: min(readAt, clock.now), keeping: horizon)
+        shares = seen
+        return finish([], now: clock.now)
+    }
+
+    /// This node's part of a channel's limits now (the whole limits on one node).
+    func share(of channel: String) -> ChannelLimits {
+        var limit = channels[channel] ?? .unknown
+        if let shares {
+            let share = shares.share(of: limit, channel: channel, at: clock.now, wall: wall)
+            limit.maxConcurrency = share.concurrency
+            limit.rateLimit = share.rate
+        }
+        return limit
+    }
+
     /// Re-reads the wall clock's date at `instant`, so the dates written to disk follow a stepped wall clock.
     mutating func anchor(wall date: Date, at instant: C.Instant) {
         wall = (instant, date)
@@ -450,7 +482,18 @@ struct DeliveryScheduler<C: Clock<Duration>> {
         guard !readyLanes.isEmpty else { return }
         let nowDate = date(now)
         for name in Array(readyLanes) {
-            let limit = channels[name] ?? .unknown
+            var limit = channels[name] ?? .unknown
+            if let shares {
+                // Several nodes: this node's part of the channel's limits; a lane with no room now waits for its
+                // share to rise (a turn, a node gone) rather than polling.
+                let share = shares.share(of: limit, channel: name, at: now, wall: wall)
+                limit.maxConcurrency = share.concurrency
+                limit.rateLimit = share.rate
+                if let rises = share.risesAt, (lanes[name]?.inFlight ?? 0) >= share.concurrency {
+                    nextDue = min(nextDue ?? rises, rises)
+                }
+                guard share.concurrency > 0 else { continue }
+            }
             let interval = limit.rateLimit.map { Duration.seconds(1.0 / $0) }
             while flying.count + lateFlying.count < limits.maximumInFlight, decided.count < limits.maximumCommitting,
                 (lanes[name]?.inFlight ?? limit.maxConcurrency) < limit.maxConcurrency,

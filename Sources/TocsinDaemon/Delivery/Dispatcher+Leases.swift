@@ -40,11 +40,31 @@ extension Dispatcher {
         await takeOver()
     }
 
-    /// Looks for unheld and lapsed deliveries at start, then every `interval` until the dispatcher stops.
+    /// Looks for unheld and lapsed deliveries at start, then every `interval` until the dispatcher stops; reads the
+    /// live nodes first each time, for this node's share of each channel's limits.
     func pollForDeliveries(every interval: Duration) async {
         while !stopping.load(ordering: .relaxed) {
+            await readLiveNodes()
             await takeOver()
             try? await Task.sleep(for: interval)
+        }
+    }
+
+    /// Reads the nodes seen within 3 leases (as `health` counts them) and hands them to the scheduler, which shares
+    /// each channel's `max_concurrency` and `rate_limit` among them. A failed read is tried again at the next poll;
+    /// a list older than ``Leasing/nodeListLifetime`` gives this node no share.
+    private func readLiveNodes() async {
+        guard let leasing else { return }
+        let start = ContinuousClock.now
+        do {
+            let nodes = try await store.nodes()
+            let now = Date().millisecondsSince1970
+            let live = nodes.filter { now - $0.lastSeen <= 3 * leasing.leaseMillis }.map(\.name)
+            await perform(handle { $0.nodesSeen(live, me: leasing.node, readAt: start) })
+        } catch {
+            logger.warning("cannot read the live nodes; no share of the channels' limits once the last list is too old", metadata: [
+                "store.error": "\(error)",
+            ])
         }
     }
 

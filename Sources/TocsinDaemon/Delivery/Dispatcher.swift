@@ -36,6 +36,10 @@ final class Dispatcher: Service, Sendable {
         /// How often lapsed and unheld deliveries are looked for: a take-over comes at most this long after a lease
         /// lapses.
         var poll: Duration { min(lease / 4, .seconds(1)) }
+        /// The live nodes are read at every poll; a list older than this gives no share of the channels' limits
+        /// (four polls or more: one failed read changes nothing). Apart from the lease, so a long lease does not
+        /// lengthen the wait of a node that just joined (``DeliveryScheduler/ClusterShares``).
+        var nodeListLifetime: Duration { min(lease, .seconds(5)) }
     }
 
     struct State {
@@ -88,13 +92,16 @@ final class Dispatcher: Service, Sendable {
             clock: ContinuousClock(),
             limits: .init(maximumInFlight: Self.maximumInFlight, maximumCommitting: Self.maximumCommitting),
             channels: Self.limits(of: active), retryPolicy: active.retryPolicy, wall: Date(),
-            seed: UInt64.random(in: .min ... .max), leaseRenewal: leasing?.renewAhead
+            seed: UInt64.random(in: .min ... .max), leaseRenewal: leasing?.renewAhead, sharedLimits: leasing?.nodeListLifetime
         )
         state = Mutex(State(machine: machine, fingerprint: active.configuration.fingerprint))
     }
 
     private static func limits(of active: ActiveConfiguration) -> [String: Scheduler.ChannelLimits] {
-        active.configuration.channels.mapValues { .init(maxConcurrency: $0.maxConcurrency, rateLimit: $0.rateLimit) }
+        let timeout = active.configuration.delivery.timeout
+        return active.configuration.channels.mapValues {
+            .init(maxConcurrency: $0.maxConcurrency, rateLimit: $0.rateLimit, attemptTimeout: $0.timeout ?? timeout)
+        }
     }
 
     /// How long ago the scheduling loop last turned.
