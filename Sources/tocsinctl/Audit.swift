@@ -52,10 +52,10 @@ extension Tocsinctl {
             ))
             var publicKey: [String] = []
             @Option(name: .long, help: ArgumentHelp(
-                "With --file: check the export against the signed heads recorded outside the database: the daemon's heads file, or what the audit witness received (JSON lines).",
+                "With --file: check the export against the signed heads recorded outside the database: the daemon's heads file, or what the audit witness received (JSON lines); repeat for each node's heads file.",
                 valueName: "heads-file"
             ))
-            var heads: String?
+            var heads: [String] = []
             @OptionGroup var global: GlobalOptions
 
             func run() throws {
@@ -89,7 +89,7 @@ extension Tocsinctl {
             }
 
             private func verifyFile(_ file: String) throws {
-                if partial, !publicKey.isEmpty || heads != nil {
+                if partial, !publicKey.isEmpty || !heads.isEmpty {
                     // An export filtered by incident leaves out the `audit` entries, checkpoints included.
                     Console.error("--public-key needs a whole window (audit export --since/--until), not a --partial export filtered by incident")
                     throw Exit.usage
@@ -117,19 +117,21 @@ extension Tocsinctl {
                     Console.error("cannot read \(file): \(error.localizedDescription)")
                     throw Exit.usage
                 }
-                var records: [AuditHeadRecord]?
-                if let heads {
-                    guard let text = try? String(contentsOfFile: heads, encoding: .utf8) else {
-                        Console.error("cannot read \(heads)")
+                // One record per file: each node of a cluster keeps its own, and an accept in one re-bases only it.
+                var records: [(records: [AuditHeadRecord], source: String)] = []
+                for path in heads {
+                    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                        Console.error("cannot read \(path)")
                         throw Exit.usage
                     }
-                    records = AuditHeadRecord.parse(lines: text)
-                    if records?.isEmpty == true {
-                        Console.error("\(heads) holds no signed head (expected JSON lines from the heads file or the witness)")
+                    let parsed = AuditHeadRecord.parse(lines: text)
+                    if parsed.isEmpty {
+                        Console.error("\(path) holds no signed head (expected JSON lines from the heads file or the witness)")
                         throw Exit.usage
                     }
+                    records.append((parsed, path))
                 }
-                let result = OfflineVerifier.verify(entries, file: file, partial: partial, keys: keys, heads: records.map { ($0, heads ?? "") })
+                let result = OfflineVerifier.verify(entries, file: file, partial: partial, keys: keys, heads: records)
                 if global.json {
                     Console.json(result)
                 } else if result.intact {
@@ -137,7 +139,7 @@ extension Tocsinctl {
                     print("Export intact: \(result.checked) entries (\(range)), last hash \(result.headHash?.prefix(16) ?? "-")…")
                     if let checkpoints = result.checkpoints { Self.describe(checkpoints, from: result.firstSeq ?? 1) }
                     if let matched = result.headsMatched {
-                        print("Heads: the export contains all \(matched) signed heads recorded in \(heads ?? "the heads file")" + (result.acceptedGaps > 0 ? " (\(result.acceptedGaps) accepted gap(s) before them)." : "."))
+                        print("Heads: the export contains all \(matched) signed heads recorded in \(heads.joined(separator: ", "))" + (result.acceptedGaps > 0 ? " (\(result.acceptedGaps) accepted gap(s) before them)." : "."))
                     }
                 } else {
                     print("EXPORT BROKEN at entry \(result.brokenSeq ?? 0): \(result.problem ?? "?")")

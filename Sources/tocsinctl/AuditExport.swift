@@ -199,12 +199,12 @@ enum OfflineVerifier {
     /// entries are not consecutive), each entry's own hash is checked and links only between consecutive entries.
     /// With `keys`, signed checkpoints in the export are checked too, and an export without one fails.
     ///
-    /// With `heads` (the daemon's heads file or the witness's log), every signed head recorded since the last
-    /// accepted gap must be in the export with the same hash: a chain cut or rewritten together with its
-    /// checkpoints verifies on its own, but not against what left the machine.
+    /// With `heads` (the daemon's heads file or the witness's log; one per node of a cluster), every signed head
+    /// each recorded since its last accepted gap must be in the export with the same hash: a chain cut or rewritten
+    /// together with its checkpoints verifies on its own, but not against what left the machine.
     static func verify(
         _ entries: [AuditEntry], file: String, partial: Bool, keys: [AuditPublicKey] = [],
-        heads: (records: [AuditHeadRecord], source: String)? = nil
+        heads: [(records: [AuditHeadRecord], source: String)] = []
     ) -> Result {
         var result = Result(file: file, intact: true, checked: 0, firstSeq: entries.first?.seq, lastSeq: entries.last?.seq)
         guard let first = entries.first else { return result }
@@ -228,8 +228,8 @@ enum OfflineVerifier {
             previous = entry
         }
         if result.intact, let problem = verifier.finish() { fail(problem) }
-        if result.intact, let heads {
-            check(entries, against: heads.records, source: heads.source, keys: keys, into: &result)
+        for record in heads where result.intact {
+            check(entries, against: record.records, source: record.source, keys: keys, into: &result)
         }
         if !keys.isEmpty {
             let last = verifier.checkpoints.last
@@ -244,7 +244,7 @@ enum OfflineVerifier {
 
     private static func check(_ entries: [AuditEntry], against records: [AuditHeadRecord], source: String, keys: [AuditPublicKey], into result: inout Result) {
         let binding = AuditHeads.binding(records)
-        result.acceptedGaps = records.filter { $0.type == .accept }.count
+        result.acceptedGaps += records.filter { $0.type == .accept }.count
         let first = entries.first?.seq ?? 1
         let end = entries.last?.seq ?? 0
         let hashes = Dictionary(entries.map { ($0.seq, $0.hash) }, uniquingKeysWith: { _, last in last })
@@ -266,6 +266,6 @@ enum OfflineVerifier {
             result.problem = "\(source) records a problem not yet accepted: \(open.problem ?? "?")"
             return
         }
-        result.headsMatched = matched
+        result.headsMatched = (result.headsMatched ?? 0) + matched
     }
 }
