@@ -149,4 +149,30 @@ struct DeliverySchedulerSharesTests {
         #expect(raisedAt == hold + .milliseconds(500), "risen after the hold-off, not before: \(String(describing: raisedAt))")
         #expect(flying.count == 4)
     }
+
+    /// A node of two whose reads of the node list stop (its database is away): no share once the last list is older
+    /// than its lifetime; once it reads again, its share comes back only after the hold-off (another node may have
+    /// joined meanwhile and counted on that).
+    @Test func aNodeThatCannotReadTheListStopsAndComesBackAfterTheHoldOff() {
+        let limits = Scheduler.ChannelLimits(maxConcurrency: 4, rateLimit: nil, attemptTimeout: .seconds(1))
+        var h = Self.node(["ops": limits])
+        _ = h.machine.nodesSeen(["a"], me: "a", readAt: h.clock.now)
+        _ = h.machine.nodesSeen(["a", "b"], me: "a", readAt: h.clock.now)
+        #expect(h.machine.share(of: "ops").maxConcurrency == 2)
+        _ = h.advance(by: Self.lease - .milliseconds(1))
+        #expect(h.machine.share(of: "ops").maxConcurrency == 2, "a list younger than its lifetime still counts")
+        _ = h.advance(by: .milliseconds(1))
+        #expect(h.machine.share(of: "ops").maxConcurrency == 0, "too old: no share")
+        #expect(h.accept([H.job("d1", deadline: .seconds(600))]).started.isEmpty)
+        _ = h.advance(by: .seconds(3))
+        let back = h.clock.now
+        let hold = Shares(viewLifetime: Self.lease).hold(of: limits)
+        var startedAt: Duration?
+        while h.clock.now < back.advanced(by: hold + .seconds(1)) {
+            var actions = h.machine.nodesSeen(["a", "b"], me: "a", readAt: h.clock.now)
+            actions += h.advance(by: .milliseconds(250))
+            if !actions.started.isEmpty, startedAt == nil { startedAt = back.duration(to: h.clock.now) }
+        }
+        #expect(startedAt == hold, "once the gap has left the hold-off, not before: \(String(describing: startedAt))")
+    }
 }
