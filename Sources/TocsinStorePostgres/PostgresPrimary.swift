@@ -19,6 +19,8 @@ public final class PostgresPrimary: Sendable {
     private let state: Mutex<State>
     private let checks: AsyncStream<Void>
     private let check: AsyncStream<Void>.Continuation
+    /// Finished once the first client runs (at once for a client given as is).
+    private let running: (stream: AsyncStream<Never>, continuation: AsyncStream<Never>.Continuation) = AsyncStream.makeStream()
 
     /// How often the server in use is asked whether it still accepts writes, and how long it has to answer.
     static let checkEvery = Duration.seconds(1)
@@ -60,6 +62,12 @@ public final class PostgresPrimary: Sendable {
         failover = nil
         state = Mutex(State(client: client, host: nil))
         (checks, check) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+        running.continuation.finish()
+    }
+
+    /// Returns once ``run()`` runs the first client (for its one caller: the store's opening).
+    func runs() async {
+        for await _ in running.stream {}
     }
 
     /// The client every statement goes through now.
@@ -78,8 +86,9 @@ public final class PostgresPrimary: Sendable {
     public func run() async {
         guard let failover else { return }
         await withDiscardingTaskGroup { group in
-            let retire = start(client, in: &group)
+            let retire = await start(client, in: &group)
             state.withLock { $0.retire = retire }
+            running.continuation.finish()
             group.addTask { [check] in
                 while !Task.isCancelled {
                     try? await Task.sleep(for: Self.checkEvery)
@@ -95,16 +104,22 @@ public final class PostgresPrimary: Sendable {
         }
     }
 
-    /// Runs `client` until the returned continuation is finished (or the group is cancelled).
-    private func start(_ client: PostgresClient, in group: inout DiscardingTaskGroup) -> AsyncStream<Never>.Continuation {
+    /// Runs `client` until the returned continuation is finished (or the group is cancelled); returns once its run
+    /// has begun, so no statement reaches its pool before (postgres-nio warns of that).
+    private func start(_ client: PostgresClient, in group: inout DiscardingTaskGroup) async -> AsyncStream<Never>.Continuation {
         let (retired, retire) = AsyncStream<Never>.makeStream()
+        let (began, begin) = AsyncStream<Never>.makeStream()
         group.addTask {
             await withDiscardingTaskGroup { running in
-                running.addTask { await client.run() }
+                running.addTask {
+                    begin.finish()
+                    await client.run()
+                }
                 for await _ in retired {}
                 running.cancelAll()
             }
         }
+        for await _ in began {}
         return retire
     }
 
@@ -139,7 +154,7 @@ public final class PostgresPrimary: Sendable {
         while !Task.isCancelled {
             do {
                 let host = try await PostgresConnector.writableHost(failover.settings, tls: failover.tls, logger: logger)
-                if host != self.host { swap(to: host, failover, in: &group) }
+                if host != self.host { await swap(to: host, failover, in: &group) }
                 return
             } catch {
                 // The message names each host and why it was passed over; it never holds the password.
@@ -153,12 +168,12 @@ public final class PostgresPrimary: Sendable {
     }
 
     /// Starts a client for `host`, makes it the current one, and shuts the old one down.
-    private func swap(to host: Configuration.PostgreSQL.Host, _ failover: Failover, in group: inout DiscardingTaskGroup) {
+    private func swap(to host: Configuration.PostgreSQL.Host, _ failover: Failover, in group: inout DiscardingTaskGroup) async {
         let client = PostgresClient(
             configuration: PostgresConnector.clientConfiguration(host, settings: failover.settings, tls: failover.tls, node: failover.node),
             backgroundLogger: logger
         )
-        let retire = start(client, in: &group)
+        let retire = await start(client, in: &group)
         let (old, previous) = state.withLock { state in
             defer {
                 state.client = client

@@ -71,7 +71,7 @@ extension PostgresStore {
     func rows<T>(_ what: String, _ query: PostgresQuery, _ decode: (PostgresRow) throws -> T) async throws(StoreError) -> [T] {
         do {
             var result: [T] = []
-            for try await row in try await client.query(query, logger: logger) { result.append(try decode(row)) }
+            for try await row in try await onPrimary({ try await $0.query(query, logger: logger) }) { result.append(try decode(row)) }
             return result
         } catch {
             throw StoreError.wrap(postgres: error, doing: what)

@@ -53,11 +53,27 @@ public final class PostgresStore: Store {
     public init(primary: PostgresPrimary, logger: Logger) async throws(StoreError) {
         self.primary = primary
         self.logger = logger
+        await primary.runs()
         do {
             let now = Int64(Date().timeIntervalSince1970 * 1000)
             migrationsAppliedAtOpen = try await PostgresSchema.migrate(primary.client, logger: logger, at: now)
         } catch {
             throw StoreError.wrap(postgres: error, doing: "create or migrate the PostgreSQL schema")
+        }
+    }
+
+    /// Runs `body` on the current client, and once more on the next one when the primary was replaced while it
+    /// waited (its pool shut down): a read made during a failover is answered by the new primary rather than fail.
+    /// Not for commits, which have their own rules (``commitTransaction(_:)``).
+    func onPrimary<T>(_ body: (PostgresClient) async throws -> T) async throws -> T {
+        let generation = primary.generation
+        do {
+            return try await body(client)
+        } catch {
+            guard StoreError.wrap(postgres: error, doing: "").code == .open else { throw error }
+            primary.suspect()
+            guard primary.generation != generation else { throw error }
+            return try await body(client)
         }
     }
 

@@ -16,9 +16,10 @@ extension StoreError {
             return StoreError(.other, "cannot \(what): the transaction failed")
         }
         guard let error = error as? PSQLError else {
-            // The pool's own error (its module is not exported): no connection could be made for a minute.
+            // The pool's own error (its module is not exported): shut down (this node moved to another server, or
+            // stops), or no connection could be made for a minute.
             if String(describing: type(of: error)) == "ConnectionPoolError" {
-                return StoreError(.open, "cannot \(what): no connection to the PostgreSQL server could be made for a while; check that it runs and accepts this node")
+                return StoreError(.open, "cannot \(what): the connection to the PostgreSQL server was closed or cannot be made (a failover moves this node to the new primary); try again")
             }
             return StoreError(.other, "cannot \(what): \(error)")
         }
