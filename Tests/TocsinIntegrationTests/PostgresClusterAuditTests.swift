@@ -38,9 +38,7 @@ struct PostgresClusterAuditTests {
             var channels: [TestConfig.Channel] = []
             let bed = try await TestBed { receiver in
                 channels = [TestConfig.Channel("ops", url: receiver.url("/ops"))]
-                var config = TestConfig(channels: channels)
-                config.storage = TestConfig.PostgresStorage(server: server, database: database)
-                config.storage?.node = "campus-a"
+                var config = TestConfig(channels: channels).onPostgres(server, database, node: "campus-a")
                 config.extraYAML = a.yaml(trusting: [a, b])
                 return config
             }
@@ -49,17 +47,11 @@ struct PostgresClusterAuditTests {
             // (runbooks/two-node-deployment.md), then keeps its own.
             #expect(try await waitUntil { FileManager.default.fileExists(atPath: a.heads) })
             try FileManager.default.copyItem(atPath: a.heads, toPath: b.heads)
-            let folder = try TemporaryDirectory()
-            var config = TestConfig(channels: channels)
-            config.storage = TestConfig.PostgresStorage(server: server, database: database)
-            config.storage?.node = "campus-b"
+            var config = TestConfig(channels: channels).onPostgres(server, database, node: "campus-b")
             config.extraYAML = b.yaml(trusting: [a, b])
-            let other = DaemonProcess(directory: folder, configPath: try config.write(to: folder))
-            try await other.start()
-            defer {
-                other.signal(SIGKILL)
-                other.whenExited { folder.remove() }
-            }
+            let peer = try await PeerNode.start(config)
+            defer { peer.remove() }
+            let other = peer.daemon
 
             #expect(try await bed.daemon.ctl("templates", "approve", "evacuation", "--yes").status == 0)
             for (daemon, building) in [(bed.daemon, "Pavillon A"), (other, "Pavillon B")] {
@@ -116,6 +108,52 @@ struct PostgresClusterAuditTests {
             let withB = try await ExportTests.verify(cut, "--public-key", a.key.publicPath, "--public-key", b.key.publicPath, "--heads", b.heads)
             #expect(withB.status == 1, "\(withB)")
             #expect(withB.stdout.contains("signed head at entry \(lastOfB)") && withB.stdout.contains(b.heads), "\(withB.stdout)")
+        }
+    }
+
+    /// 20 sends at once, 10 from each node, 3 channels each: every append of both nodes goes through the one head row, so the chain
+    /// stays one contiguous line (no fork, no gap, no seq twice) and both nodes verify it.
+    @Test func twentyConcurrentSendsAcrossTwoNodesMakeOneContiguousChain() async throws {
+        try await PostgresServer.withDatabase("tocsin_chain") { server, database in
+            var channels: [TestConfig.Channel] = []
+            let bed = try await TestBed { receiver in
+                channels = (0..<3).map { TestConfig.Channel("c\($0)", url: receiver.url("/c\($0)")) }
+                return TestConfig(channels: channels).onPostgres(server, database, node: "campus-a")
+            }
+            defer { bed.tearDown() }
+            let other = try await PeerNode.start(TestConfig(channels: channels).onPostgres(server, database, node: "campus-b"))
+            defer { other.remove() }
+            #expect(try await bed.daemon.ctl("templates", "approve", "evacuation", "--yes").status == 0)
+
+            let results = try await withThrowingTaskGroup(of: CommandResult.self) { group in
+                for index in 0..<20 {
+                    let daemon = index.isMultiple(of: 2) ? bed.daemon : other.daemon
+                    group.addTask { try await daemon.ctl(arguments: ["send", "evacuation", "--set", "building=Pavillon A", "--yes", "--json"]) }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(results.allSatisfy { $0.status == 0 }, "\(results.filter { $0.status != 0 }.map { "\($0.status): \($0.stderr) \($0.stdout)" })")
+            let incidents = Set(results.compactMap { $0.jsonLines.first?["incident"] as? String })
+            #expect(incidents.count == 20)
+            #expect(try await waitUntil { bed.receiver.requests().count >= 60 }, "\(bed.receiver.requests().count) of 60 requests")
+            #expect(Set(bed.receiver.requests().compactMap { $0.headers["webhook-id"] }).count == 60)
+
+            let entries = try await bed.daemon.ctl("audit", "export").jsonLines
+            let seqs = entries.compactMap { $0["seq"] as? Int }
+            #expect(seqs == Array(1...seqs.count), "one contiguous chain")
+            for (previous, entry) in zip(entries, entries.dropFirst()) {
+                #expect(entry["prevHash"] as? String == previous["hash"] as? String, "entry \(entry["seq"] ?? "?") follows the one before it")
+            }
+            let created = entries.filter { $0["kind"] as? String == "incident.create" }
+            #expect(Set(created.compactMap { $0["subject"] as? String }) == incidents)
+            #expect(Set(created.compactMap { $0["node"] as? String }) == ["campus-a", "campus-b"])
+            let head = try await server.psql("SELECT seq || ' ' || hash FROM audit_head", database: database)
+            let last = try await server.psql("SELECT seq || ' ' || hash FROM audit ORDER BY seq DESC LIMIT 1", database: database)
+            #expect(head == last, "the head row is the last entry")
+            for daemon in [bed.daemon, other.daemon] {
+                let verify = try await daemon.ctl("audit", "verify", "--json")
+                #expect(verify.status == 0, "\(verify)")
+            }
         }
     }
 }

@@ -202,5 +202,25 @@ struct PostgresClusterTests {
             #expect(try await other.ctl("audit", "verify").status == 0)
         }
     }
-}
 
+    /// A node killed and started again under its name on the same machine rejoins: it is not refused as a
+    /// duplicate of itself, the other node lists it with its new process, and what it sends is delivered.
+    @Test func aNodeKilledAndStartedAgainRejoins() async throws {
+        try await withTwoNodes(channels: 2) { bed, other, server, database in
+            let before = try await server.psql("SELECT pid FROM node WHERE name = 'campus-b'", database: database)
+            await other.kill(SIGKILL)
+            try await other.start()
+            let pid = try #require(other.pid)
+            #expect(try await server.psql("SELECT pid FROM node WHERE name = 'campus-b'", database: database) == String(pid))
+            #expect(String(pid) != before)
+            let status = try await bed.daemon.ctl("status", "--json")
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any], "\(status)")
+            let nodes = try #require(json["nodes"] as? [[String: Any]], "\(status)")
+            #expect(nodes.compactMap { $0["name"] as? String }.sorted() == ["campus-a", "campus-b"])
+            #expect(nodes.first { $0["name"] as? String == "campus-b" }?["pid"] as? Int == Int(pid))
+            let send = try await other.ctl(arguments: ["send", "evacuation", "--set", "building=Pavillon A", "--yes", "--json"])
+            #expect(send.status == 0, "\(send)\n\(other.log())")
+            #expect(send.jsonLines.last?["delivered"] as? Int == 2, "\(send)")
+        }
+    }
+}
