@@ -19,6 +19,7 @@ public enum PostgresConnector {
     ) async throws(StoreError) -> PostgresClient.Configuration {
         let tls = try tlsConfiguration(for: settings)
         let host = try await writableHost(settings, tls: tls, logger: logger)
+        logger.notice("PostgreSQL primary found", metadata: ["postgres.host": "\(host)", "postgres.database": "\(settings.database)"])
         return clientConfiguration(host, settings: settings, tls: tls, node: node)
     }
 
@@ -33,7 +34,8 @@ public enum PostgresConnector {
         for (index, host) in settings.hosts.enumerated() {
             switch await probe(host, settings: settings, tls: tls, id: index, logger: logger) {
             case .success(false):
-                logger.notice("PostgreSQL primary found", metadata: ["postgres.host": "\(host)", "postgres.database": "\(settings.database)"])
+                // Notice at a start and at a move (the callers); a check that finds the same server again stays quiet.
+                logger.debug("PostgreSQL primary found", metadata: ["postgres.host": "\(host)", "postgres.database": "\(settings.database)"])
                 return host
             case .success(true):
                 passedOver.append("\(host): a standby (in recovery), which does not accept writes")

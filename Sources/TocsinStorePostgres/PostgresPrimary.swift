@@ -47,6 +47,7 @@ public final class PostgresPrimary: Sendable {
     public init(_ settings: Configuration.PostgreSQL, node: String, logger: Logger) async throws(StoreError) {
         let tls = try PostgresConnector.tlsConfiguration(for: settings)
         let host = try await PostgresConnector.writableHost(settings, tls: tls, logger: logger)
+        logger.notice("PostgreSQL primary found", metadata: ["postgres.host": "\(host)", "postgres.database": "\(settings.database)"])
         let client = PostgresClient(
             configuration: PostgresConnector.clientConfiguration(host, settings: settings, tls: tls, node: node), backgroundLogger: logger
         )
