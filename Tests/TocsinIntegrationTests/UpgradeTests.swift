@@ -45,6 +45,17 @@ struct UpgradeTests {
             return Upgraded(directory: directory, receiver: receiver, daemon: daemon, migrationsBefore: before, migrationsAfter: after)
         }
 
+        /// Where the fixtures' SMS channel posts (its account is the config's).
+        static let smsPath = "/twilio/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Messages.json"
+
+        /// The fixtures' SMS gateway and X answering with their own ids (`sid`, `post`).
+        static func shortTextPlan(sid: String, post: String) -> [String: [[String: Any]]] {
+            [
+                smsPath: [["status": 201, "body": #"{"sid":"\#(sid)","status":"queued"}"#]],
+                "/x/2/tweets": [["status": 201, "body": #"{"data":{"id":"\#(post)","text":"x"}}"#]],
+            ]
+        }
+
         static func migrations(_ database: String) async throws -> [String] {
             let result = try await runCommand("/usr/bin/sqlite3", ["-cmd", ".timeout 5000", database, "SELECT identifier FROM grdb_migrations"])
             #expect(result.status == 0, "\(result)")
@@ -86,11 +97,8 @@ struct UpgradeTests {
     /// still hold (their content hashes did not move), its history still reads, and a live send, an update and an
     /// all-clear reach an SMS gateway and X on 127.0.0.1 with the assembly point and the link whole.
     @Test func aDatabaseOfTheSharedPayloadReleaseMigratesAndItsShortTextsArriveWhole() async throws {
-        let sms = "/twilio/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Messages.json"
-        let upgraded = try await Upgraded.start("release-b3b7778", plan: [
-            sms: [["status": 201, "body": #"{"sid":"SM0123456789abcdef0123456789abcdef","status":"queued"}"#]],
-            "/x/2/tweets": [["status": 201, "body": #"{"data":{"id":"1860000000000000001","text":"x"}}"#]],
-        ])
+        let sms = Upgraded.smsPath
+        let upgraded = try await Upgraded.start("release-b3b7778", plan: Upgraded.shortTextPlan(sid: "SM0123456789abcdef0123456789abcdef", post: "1860000000000000001"))
         defer { upgraded.stop() }
         #expect(upgraded.migrationsBefore.last == "v3: one payload per distinct body", "the fixture is the v3 release's: \(upgraded.migrationsBefore)")
         #expect(upgraded.migrationsAfter.starts(with: upgraded.migrationsBefore))
@@ -136,11 +144,7 @@ struct UpgradeTests {
     /// signatures still verify with the entries this release chains after them, each of which names its node; its
     /// provider receipts and approvals still hold.
     @Test func aDatabaseOfTheLeaseReleaseMigratesAndNewEntriesNameTheirNode() async throws {
-        let sms = "/twilio/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Messages.json"
-        let upgraded = try await Upgraded.start("release-eef5801", plan: [
-            sms: [["status": 201, "body": #"{"sid":"SM00000000000000000000000000000099","status":"queued"}"#]],
-            "/x/2/tweets": [["status": 201, "body": #"{"data":{"id":"1860000000000000099","text":"x"}}"#]],
-        ])
+        let upgraded = try await Upgraded.start("release-eef5801", plan: Upgraded.shortTextPlan(sid: "SM00000000000000000000000000000099", post: "1860000000000000099"))
         defer { upgraded.stop() }
         #expect(upgraded.migrationsBefore.last == "v5: attempt lease generations", "the fixture is the v5 release's: \(upgraded.migrationsBefore)")
         #expect(upgraded.migrationsAfter == upgraded.migrationsBefore + ["v6: audit entry nodes"])
