@@ -6,10 +6,10 @@ public import TocsinStore
 
 /// Turns `storage.postgresql` into a client configuration on the server that accepts writes.
 ///
-/// `hosts` are tried in order; each is asked `SELECT pg_is_in_recovery()` on a connection of its own, and the
-/// first that answers false (a primary) is the one the pool connects to. A standby answers true: writing there
-/// would fail with "read-only transaction", so it is passed over, as libpq's `target_session_attrs=read-write`
-/// does.
+/// `hosts` are tried in order; each is asked `pg_is_in_recovery()` and `transaction_read_only` on a connection of its
+/// own, and the first that is neither (a primary that accepts writes) is the one the pool connects to. A standby, or
+/// a server read-only by default, would fail a write with "read-only transaction", so it is passed over, as libpq's
+/// `target_session_attrs=read-write` does.
 public enum PostgresConnector {
     /// The client configuration for the first host that accepts writes.
     ///
@@ -33,12 +33,14 @@ public enum PostgresConnector {
         var passedOver: [String] = []
         for (index, host) in settings.hosts.enumerated() {
             switch await probe(host, settings: settings, tls: tls, id: index, logger: logger) {
-            case .success(false):
+            case .success(.writable):
                 // Notice at a start and at a move (the callers); a check that finds the same server again stays quiet.
                 logger.debug("PostgreSQL primary found", metadata: ["postgres.host": "\(host)", "postgres.database": "\(settings.database)"])
                 return host
-            case .success(true):
+            case .success(.inRecovery):
                 passedOver.append("\(host): a standby (in recovery), which does not accept writes")
+            case .success(.readOnly):
+                passedOver.append("\(host): read-only (default_transaction_read_only is on), which does not accept writes")
             case .failure(let error):
                 passedOver.append("\(host): \(error.message)")
             }
@@ -84,10 +86,23 @@ public enum PostgresConnector {
         return tls
     }
 
-    /// Whether `host` is in recovery, on a short-lived connection of its own.
+    /// What a server says of writes: libpq's `target_session_attrs=read-write` asks the same two things.
+    enum Writes {
+        case writable, inRecovery, readOnly
+    }
+
+    /// The query that tells: in recovery (a standby), or read-only by default (what a write would get 25006 from).
+    static let writesQuery: PostgresQuery = "SELECT pg_is_in_recovery(), current_setting('transaction_read_only') = 'on'"
+
+    static func writes(_ row: PostgresRow) throws -> Writes {
+        let (inRecovery, readOnly) = try row.decode((Bool, Bool).self)
+        return inRecovery ? .inRecovery : readOnly ? .readOnly : .writable
+    }
+
+    /// Whether `host` accepts writes, on a short-lived connection of its own.
     private static func probe(
         _ host: Configuration.PostgreSQL.Host, settings: Configuration.PostgreSQL, tls: TLSConfiguration?, id: Int, logger: Logger
-    ) async -> Result<Bool, StoreError> {
+    ) async -> Result<Writes, StoreError> {
         do {
             var configuration = PostgresConnection.Configuration(
                 host: host.host, port: host.port, username: settings.user, password: settings.password?.reveal(),
@@ -96,12 +111,10 @@ public enum PostgresConnector {
             configuration.options.connectTimeout = .seconds(5)
             let connection = try await PostgresConnection.connect(configuration: configuration, id: id, logger: logger)
             do {
-                var inRecovery = true
-                for try await value in try await connection.query("SELECT pg_is_in_recovery()", logger: logger).decode(Bool.self) {
-                    inRecovery = value
-                }
+                var answer = Writes.inRecovery
+                for try await row in try await connection.query(writesQuery, logger: logger) { answer = try writes(row) }
                 try? await connection.close()
-                return .success(inRecovery)
+                return .success(answer)
             } catch {
                 try? await connection.close()
                 throw error

@@ -8,11 +8,11 @@ public import TocsinStore
 /// The client of the PostgreSQL server that accepts writes, followed across a failover (issue 17, item 6).
 ///
 /// At start, `hosts` are probed in order (``PostgresConnector``). While ``run()`` runs, the server in use is asked
-/// `pg_is_in_recovery()` through the pool every second, and at once when a statement failed for want of it
-/// (``suspect()``). When it does not answer, or no longer accepts writes (a standby, or read-only), `hosts` are
-/// probed again — one probe at a time, with backoff — and the first that accepts writes gets a new client, swapped
-/// in for every later statement; the old one is shut down, so what still waited on it fails and its caller retries
-/// on the new one. A primary that comes back on the same host keeps its client: its pool reconnects by itself.
+/// whether it accepts writes (not in recovery, not read-only) through the pool every second, and at once when a
+/// statement failed for want of it (``suspect()``). When it does not answer, or no longer accepts writes (a standby,
+/// or read-only), `hosts` are probed again — one probe at a time, with backoff — and the first that accepts writes
+/// gets a new client, swapped in for every later statement; the old one is shut down, so what still waited on it
+/// fails and its caller retries on the new one. A primary that comes back on the same host keeps its client: its pool reconnects by itself.
 public final class PostgresPrimary: Sendable {
     let logger: Logger
     private let failover: Failover?
@@ -124,14 +124,14 @@ public final class PostgresPrimary: Sendable {
         return retire
     }
 
-    /// Whether the server behind `client` answers, within ``answerWithin``, that it is not in recovery.
+    /// Whether the server behind `client` answers, within ``answerWithin``, that it accepts writes.
     private func acceptsWrites(_ client: PostgresClient) async -> Bool {
         let logger = logger
         return await withTaskGroup(of: Bool?.self) { race in
             race.addTask {
                 do {
-                    for try await inRecovery in try await client.query("SELECT pg_is_in_recovery()", logger: logger).decode(Bool.self) {
-                        return !inRecovery
+                    for try await row in try await client.query(PostgresConnector.writesQuery, logger: logger) {
+                        return try PostgresConnector.writes(row) == .writable
                     }
                     return false
                 } catch {

@@ -105,6 +105,46 @@ struct PostgresFailoverTests {
         }
     }
 
+    /// The server in use turns read-only (`default_transaction_read_only`, so a write gets 25006) while another host
+    /// accepts writes: the store moves there, and the commit refused meanwhile is made there. A read-only server alone
+    /// is refused at start, saying so.
+    @Test func aServerThatTurnsReadOnlyIsLeftForTheHostThatAcceptsWrites() async throws {
+        let first = try await PostgresServer.start()
+        var second: PostgresServer?
+        do {
+            let database = try await first.createDatabase("failover_read_only")
+            // Not synchronous: once promoted it goes its own way, a second server that accepts writes.
+            second = try await first.startStandby()
+            let other = try #require(second)
+            let log = RecordingLog()
+            let nodePrimary = try await PostgresPrimary(Self.settings([first, other], database: database), node: "fo-d", logger: log.logger)
+            try await PostgresStore.withStore(primary: nodePrimary, logger: log.logger) { store in
+                try await store.commit(Records.send("20261206-RO0001"))
+                #expect(try await waitUntil { (try? await other.psql("SELECT count(*) FROM incident", database: database)) == "1" })
+                try await other.promote()
+                try await first.psql("ALTER SYSTEM SET default_transaction_read_only = on")
+                try await first.psql("SELECT pg_reload_conf()")
+                try await store.commit(Records.send("20261206-RO0002"))
+                #expect(nodePrimary.host?.port == other.port, "moved to the host that accepts writes")
+            }
+            #expect(log.contains("PostgreSQL primary changed"))
+            #expect(try await other.psql("SELECT string_agg(id, ',' ORDER BY id) FROM incident", database: database) == "20261206-RO0001,20261206-RO0002")
+            #expect(try await first.psql("SELECT count(*) FROM incident", database: database) == "1", "nothing written on the read-only server")
+
+            await #expect {
+                _ = try await PostgresConnector.primary(Self.settings([first], database: database), node: "fo-e", logger: Self.logger)
+            } throws: { error in
+                (error as? StoreError)?.message == "no PostgreSQL server of 'storage.postgresql.hosts' accepts writes: 127.0.0.1:\(first.port): read-only (default_transaction_read_only is on), which does not accept writes"
+            }
+        } catch {
+            await second?.stop()
+            await first.stop()
+            throw error
+        }
+        await second?.stop()
+        await first.stop()
+    }
+
     /// A commit waiting for its synchronous standby (stopped) when the primary crashes: its answer is lost. The
     /// primary comes back with the commit in its WAL: the store looks the incident up, finds it, and answers that it
     /// is stored, without writing it twice.
