@@ -7,8 +7,8 @@ import TocsinTestSupport
 @Suite(.serialized, .integration, .timeLimit(.minutes(5)))
 struct BenchSmokeTests {
     @Test(.enabled(
-        if: required(FileManager.default.isExecutableFile(atPath: "/usr/sbin/nginx")),
-        "needs nginx as the benchmark's receiver: apt-get install -y nginx-light (scripts/install-deps.sh does)"
+        if: required(FileManager.default.isExecutableFile(atPath: "/usr/sbin/nginx") && PostgresServer.available),
+        "needs nginx as the benchmark's receiver and Debian's postgresql: apt-get install -y nginx-light postgresql (scripts/install-deps.sh does)"
     ))
     func tinyBenchRunsEveryMeasurementAndPrintsTheTable() async throws {
         let script = PackagePaths.root.appendingPathComponent("scripts/bench/bench.py").path
@@ -19,6 +19,10 @@ struct BenchSmokeTests {
             "Time to notify, 2 channels (Tocsin)", "curl --parallel floor", "Tocsin / floor",
             "Fan-out, 50 recipients", "Attempts recorded in SQLite (all runs) | 50 of 50", "tocsind RSS idle",
             "tocsind peak RSS", "`audit verify`, 1,000 entries", "Start of tocsind to READY=1",
+            "Time to notify, 2 channels (PostgreSQL, 1 node)", "PostgreSQL / SQLite, time to notify 2 channels",
+            "Fan-out, 50 recipients, PostgreSQL 1 node, to last receipt", "Attempts recorded in PostgreSQL, 1 node (all runs) | 50 of 50",
+            "Fan-out, 50 recipients, PostgreSQL 2 nodes", "Attempts recorded in PostgreSQL, 2 nodes (all runs) | 50 of 50",
+            "Take-over after kill -9, 50-recipient fan-out", "Take-over: kill to the other node's first receipt",
         ] {
             #expect(result.stdout.contains(row), "the table has '\(row)'")
         }

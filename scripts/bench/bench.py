@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Tocsin's benchmark: time to notify against the curl --parallel floor, per-recipient fan-out, memory,
-`audit verify` over a long chain, and start to READY=1. See BENCHMARKS.md.
+`audit verify` over a long chain, start to READY=1, and the same on PostgreSQL (one node, two nodes, take-over after
+kill -9). See BENCHMARKS.md.
 
     python3 scripts/bench/bench.py --bin-dir .build-release/release          # full (what `make bench` runs)
     python3 scripts/bench/bench.py --bin-dir .build/debug --tiny             # once each, tiny sizes (the smoke test)
@@ -13,6 +14,7 @@ import hashlib
 import json
 import os
 import platform
+import pwd
 import re
 import shutil
 import signal
@@ -38,7 +40,7 @@ def cleanup():
     for proc in reversed(children):
         if proc.poll() is None:
             try:
-                proc.terminate()
+                proc.send_signal(getattr(proc, "stop_signal", signal.SIGTERM))
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
@@ -57,9 +59,9 @@ def spawn(args, **kwargs):
     return proc
 
 
-def stop(proc, sig=signal.SIGTERM):
+def stop(proc, sig=None):
     if proc.poll() is None:
-        proc.send_signal(sig)
+        proc.send_signal(sig or getattr(proc, "stop_signal", signal.SIGTERM))
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
@@ -118,6 +120,12 @@ class Nginx:
     def offset(self):
         return os.path.getsize(self.log)
 
+    def receipts_since(self, offset):
+        """Every receipt time logged after `offset` so far."""
+        with open(self.log, "rb") as f:
+            f.seek(offset)
+            return [float(line.split(b" ", 1)[0]) for line in f.read().split(b"\n") if line]
+
     def receipts(self, offset, count, timeout):
         """Waits for `count` log lines after `offset`; returns their receipt times (epoch seconds)."""
         times, buffer = [], b""
@@ -137,11 +145,110 @@ class Nginx:
         return times
 
 
+def postgres_binaries():
+    """The server binaries: $TOCSIN_PG_BIN, else the newest /usr/lib/postgresql/*/bin (as the tests find them)."""
+    if os.environ.get("TOCSIN_PG_BIN"):
+        return os.environ["TOCSIN_PG_BIN"]
+    root = "/usr/lib/postgresql"
+    versions = sorted((int(v) for v in os.listdir(root) if v.isdigit()), reverse=True) if os.path.isdir(root) else []
+    return next((f"{root}/{v}/bin" for v in versions if os.access(f"{root}/{v}/bin/initdb", os.X_OK)), None)
+
+
+class Postgres:
+    """A throwaway PostgreSQL server, as Sources/TocsinTestSupport/PostgresServer.swift starts them: `initdb` in the
+    bench's temp folder, 127.0.0.1 on a free port, fsync and synchronous_commit on as in production, the superuser
+    trusted on loopback. As root, initdb and postgres run as `postgres` through `setpriv`, which execs in place: the
+    child is the postmaster itself, stopped by cleanup() with SIGQUIT (immediate shutdown), also on Ctrl-C."""
+
+    user = "postgres"
+
+    def __init__(self, work):
+        self.bin = postgres_binaries()
+        if not self.bin:
+            raise SystemExit("bench: no PostgreSQL server binaries: apt-get install -y postgresql (or --no-postgres)")
+        self.dir = os.path.join(work, "postgres")
+        self.data, sockets = os.path.join(self.dir, "data"), os.path.join(self.dir, "sockets")
+        os.makedirs(sockets)
+        self.owner = None
+        if os.geteuid() == 0:  # initdb and postgres refuse root
+            entry = next((e for e in map(self._user, ("postgres", "nobody")) if e), None)
+            if not entry:
+                raise SystemExit("bench: running as root, and no postgres or nobody user to run PostgreSQL as")
+            self.owner = (entry.pw_uid, entry.pw_gid)
+            os.chmod(work, 0o711)  # the server's user must reach its folder; the others stay unlisted
+            for path in (self.dir, sockets):
+                os.chown(path, *self.owner)
+        # --no-sync: initdb's own files need not survive a power cut; the server itself runs with fsync=on.
+        init = subprocess.run(self._as_owner() + [f"{self.bin}/initdb", "-D", self.data, "-A", "trust", "-U", self.user,
+                                                  "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"],
+                              capture_output=True, text=True)
+        if init.returncode != 0:
+            raise SystemExit(f"bench: initdb failed:\n{init.stdout}{init.stderr}")
+        self.log = os.path.join(self.dir, "postgres.log")
+        for _ in range(5):  # a free port can be taken between its probe and the server's bind
+            self.port = free_port()
+            with open(self.log, "ab") as log:
+                self.proc = spawn(self._as_owner() + [
+                    f"{self.bin}/postgres", "-D", self.data, "-c", "listen_addresses=127.0.0.1", "-c", f"port={self.port}",
+                    "-c", f"unix_socket_directories={sockets}", "-c", "fsync=on", "-c", "synchronous_commit=on",
+                    "-c", "max_connections=200",
+                ], stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+            self.proc.stop_signal = signal.SIGQUIT  # immediate: a throwaway cluster needs no shutdown checkpoint
+            if wait_for(self._answers, 60, "PostgreSQL to accept connections", interval=0.05) == "up":
+                return
+            stop(self.proc)
+            if "could not bind" not in open(self.log, errors="replace").read():
+                break
+        raise SystemExit("bench: postgres did not start:\n" + open(self.log, errors="replace").read()[-4000:])
+
+    @staticmethod
+    def _user(name):
+        try:
+            return pwd.getpwnam(name)
+        except KeyError:
+            return None
+
+    def _as_owner(self):
+        if not self.owner:
+            return []
+        return ["setpriv", f"--reuid={self.owner[0]}", f"--regid={self.owner[1]}", "--init-groups", "--"]
+
+    def _answers(self):
+        if self.proc.poll() is not None:
+            return "exited"
+        ready = subprocess.run([f"{self.bin}/pg_isready", "-q", "-h", "127.0.0.1", "-p", str(self.port)])
+        return "up" if ready.returncode == 0 else None
+
+    def psql(self, sql, database="postgres"):
+        result = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1",
+                                 "-p", str(self.port), "-U", self.user, "-d", database, "-c", sql],
+                                capture_output=True, text=True, timeout=60)
+        if result.returncode != 0:
+            raise SystemExit(f"bench: psql failed: {result.stderr}")
+        return result.stdout.strip()
+
+    def database(self, name):
+        self.psql(f"CREATE DATABASE {name}")
+        return name
+
+    def storage(self, database, node, lease=None):
+        """The `storage:` and `cluster:` sections of a node on `database` (docs/configuration.md)."""
+        lines = ["storage:", "  postgresql:", f'    hosts: ["127.0.0.1:{self.port}"]', f"    database: {database}",
+                 f"    user: {self.user}", "    tls: disable", "cluster:", f"  node: {node}"]
+        if lease:
+            lines.append(f"  lease: {lease}")
+        return dict(pg=self, database=database, lines=lines)
+
+    def stop(self):
+        stop(self.proc)
+
+
 class Daemon:
     """A tocsind on a fresh state folder with a generated config, driven through the real tocsinctl."""
 
-    def __init__(self, bench, name, channels, routes, env=None, start=True):
+    def __init__(self, bench, name, channels, routes, env=None, start=True, storage=None):
         self.bench = bench
+        self.storage = storage  # Postgres.storage(…), or None for SQLite in the state folder
         self.dir = os.path.join(bench.work, name)
         os.makedirs(os.path.join(self.dir, "templates"))
         for template in os.listdir(os.path.join(ROOT, "config", "templates")):
@@ -159,6 +266,8 @@ class Daemon:
             lines += [f"    {key}: {value}" for key, value in settings.items()]
         lines.append("routes:")
         lines += [f"  {route}: [{', '.join(names)}]" for route, names in routes.items()]
+        if storage:
+            lines += storage["lines"]
         self.config = os.path.join(self.dir, "tocsin.yaml")
         with open(self.config, "w") as f:
             f.write("\n".join(lines) + "\n")
@@ -199,8 +308,22 @@ class Daemon:
         self.ctl("templates", "approve", "evacuation", "--yes")
 
     def attempts(self):
+        if self.storage:
+            return int(self.sql("select count(*) from attempt"))
         with sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=5) as db:
             return db.execute("select count(*) from attempt").fetchone()[0]
+
+    def sql(self, query):
+        return self.storage["pg"].psql(query, self.storage["database"])
+
+    def send(self, *args):
+        """Starts `tocsinctl send` (the evacuation template, --no-wait) without waiting for it."""
+        return subprocess.Popen([self.bench.tocsinctl, "send", *TEMPLATE, *args, "--yes", "--no-wait"],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                env={**os.environ, "TOCSIN_SOCKET": self.socket})
+
+    def kill(self):
+        stop(self.proc, signal.SIGKILL)
 
     def memory(self):
         status = {}
@@ -227,6 +350,8 @@ class Bench:
         self.work = tempfile.mkdtemp(prefix="tocsin-bench.")
         self.rows = []
         self.notes = []
+        self.notify_ms = {}
+        self.fanout_rates = []
 
     def row(self, metric, values, unit, target=None, met=None, runs=None, fmt="{:.1f}"):
         self.rows.append(dict(metric=metric, values=values, unit=unit, target=target, met=met,
@@ -304,6 +429,7 @@ class Bench:
                 floor.append((last - t0) * 1000)
                 ratios.append(tocsin[-1] / floor[-1] if floor[-1] > 0 else float("inf"))
             daemon.stop()
+            self.notify_ms[n] = tocsin
             label = f"{n:,} channel" + ("s" if n > 1 else "")
             target = met = None
             if n == self.sizes["notify"][-1] and not self.args.tiny:
@@ -397,6 +523,7 @@ class Bench:
             totals.append(daemon.attempts())
         peak = daemon.memory()["VmHWM"]
         daemon.stop()
+        self.fanout_rates = rates
         recorded = totals[-1] == runs * recipients
         self.row(f"Fan-out, {recipients:,} recipients, to last receipt", rates, "deliveries/s", "≥ 5,000/s",
                  self.met(statistics.median(rates) >= 5000), fmt="{:,.0f}")
@@ -476,6 +603,168 @@ class Bench:
         self.row("Start of tocsind to READY=1 (fresh state)", times, "ms", "≤ 200 ms",
                  self.met(statistics.median(times) <= 200))
 
+    # -- PostgreSQL: one node, two nodes, take-over ----------------------------------------------------------------
+
+    def recipients_file(self, name, first, count):
+        path = os.path.join(self.work, f"{name}.txt")
+        with open(path, "w") as f:
+            f.writelines(f"+1514555{i:04d}\n" for i in range(first, first + count))
+        return path
+
+    def sms(self, numbers, max_concurrency=64, timeout=None):
+        settings = {"type": "twilio-sms", "api_base": f'"{self.nginx.url("/twilio")}"', "account_sid": ACCOUNT_SID,
+                    "auth_token": "benchSECRETtoken", "from": '"+15145550000"', "recipients_file": numbers,
+                    "max_concurrency": max_concurrency}
+        if timeout:
+            settings["timeout"] = timeout
+        return settings
+
+    def sends(self, senders, total, runs, attempts, what):
+        """Runs the sends of `senders` ((daemon, extra send arguments) each) together, `runs` times; returns the
+        deliveries/s to the last receipt and to the last attempt committed."""
+        rates, durable = [], []
+        for _ in range(runs):
+            base = attempts()
+            offset = self.nginx.offset()
+            t0 = time.time()
+            for proc in [daemon.send(*args) for daemon, args in senders]:
+                out, _ = proc.communicate(timeout=300)
+                if proc.returncode != 0:
+                    raise SystemExit(f"bench: tocsinctl send exited {proc.returncode}:\n{out}\n--- tocsind log\n"
+                                     + "\n".join(d.log() for d, _ in senders))
+            last = max(self.nginx.receipts(offset, total, 600))
+            rates.append(total / (last - t0))
+            wait_for(lambda: attempts() >= base + total, 600, f"{total} attempts recorded ({what})", interval=0.02)
+            durable.append(total / (time.time() - t0))
+        return rates, durable
+
+    def pg_notify(self, n, runs):
+        names = [f"c{i}" for i in range(1, n + 1)]
+        daemon = Daemon(self, f"pg-notify-{n}", [(c, {"type": "webhook", "url": self.nginx.url(f"/hook/{c}")}) for c in names],
+                        {"campus": names, "drill": names[:1]}, storage=self.pg.storage(self.pg.database(f"notify_{n}"), "node-1"))
+        daemon.approve()
+        times = []
+        for _ in range(runs):
+            base = daemon.attempts()
+            offset = self.nginx.offset()
+            t0 = time.time()
+            daemon.ctl("send", *TEMPLATE, "--yes", "--no-wait")
+            times.append((max(self.nginx.receipts(offset, n, 120)) - t0) * 1000)
+            wait_for(lambda: daemon.attempts() >= base + n, 60, f"{n} attempts recorded", interval=0.02)
+        daemon.stop()
+        label = f"{n:,} channel" + ("s" if n > 1 else "")
+        self.row(f"Time to notify, {label} (PostgreSQL, 1 node)", times, "ms")
+        ratio = statistics.median(times) / statistics.median(self.notify_ms[n])
+        self.row(f"PostgreSQL / SQLite, time to notify {label} (medians)", [ratio], "×", "≤ 1.5×",
+                 self.met(ratio <= 1.5), runs=runs, fmt="{:.2f}")
+
+    def pg_fan_out(self, recipients, runs):
+        numbers = self.recipients_file("pg-recipients", 0, recipients)
+        daemon = Daemon(self, "pg-fanout", [("sms", self.sms(numbers))], {"campus": ["sms"], "drill": ["sms"]},
+                        storage=self.pg.storage(self.pg.database("fanout"), "node-1"))
+        daemon.approve()
+        rates, durable = self.sends([(daemon, [])], recipients, runs, daemon.attempts, "PostgreSQL, 1 node")
+        total = daemon.attempts()
+        daemon.stop()
+        self.row(f"Fan-out, {recipients:,} recipients, PostgreSQL 1 node, to last receipt", rates, "deliveries/s",
+                 fmt="{:,.0f}")
+        self.row(f"Fan-out, {recipients:,} recipients, PostgreSQL 1 node, to last attempt committed", durable,
+                 "deliveries/s", fmt="{:,.0f}")
+        ratio = statistics.median(rates) / statistics.median(self.fanout_rates)
+        self.row("PostgreSQL 1 node / SQLite, fan-out rate (medians)", [ratio], "×", "≥ 0.6×", self.met(ratio >= 0.6),
+                 runs=runs, fmt="{:.2f}")
+        self.row("Attempts recorded in PostgreSQL, 1 node (all runs)", [total], f"of {runs * recipients:,}", "all",
+                 total == runs * recipients, fmt="{:,.0f}")
+        if total != runs * recipients:
+            raise SystemExit(f"bench: {total} attempts recorded on PostgreSQL, expected {runs * recipients}")
+        return rates
+
+    def pg_cluster(self, recipients, takeover, lease, timeout):
+        """Two nodes on one database. Channels: the fan-out's recipients in two halves (sms-a, sms-b: routes half-a,
+        half-b), each half sent from its own node; `takeover` for the kill -9 runs. Returns the nodes and the time
+        from which each has its share of every channel (the hold-off of docs/configuration.md: the channel's
+        timeout + 1 s + no rate interval + the node list's lifetime, min(lease, 5 s))."""
+        half = recipients // 2
+        channels = [("sms-a", self.sms(self.recipients_file("half-a", 0, half), timeout=f"{timeout}s")),
+                    ("sms-b", self.sms(self.recipients_file("half-b", half, recipients - half), timeout=f"{timeout}s")),
+                    # Tiny: 2 slots (1 a node), so the node is still sending its 50 when it is killed.
+                    ("takeover", self.sms(self.recipients_file("takeover", 0, takeover), 2 if self.args.tiny else 64,
+                                          f"{timeout}s"))]
+        routes = {"campus": ["sms-a"], "drill": ["sms-a"], "half-a": ["sms-a"], "half-b": ["sms-b"], "takeover": ["takeover"]}
+        database = self.pg.database("cluster")
+        nodes = [Daemon(self, f"pg-node-{name}", channels, routes, storage=self.pg.storage(database, f"node-{name}", f"{lease}s"))
+                 for name in ("a", "b")]
+        nodes[0].approve()  # one approval for the cluster: it is in the database
+        return nodes, time.monotonic() + timeout + 1 + min(lease, 5) + 1
+
+    def pg_cluster_fan_out(self, nodes, recipients, runs, one_node):
+        half = recipients // 2
+        senders = [(nodes[0], ["--route", "half-a"]), (nodes[1], ["--route", "half-b"])]
+        rates, durable = self.sends(senders, recipients, runs, nodes[0].attempts, "PostgreSQL, 2 nodes")
+        label = f"{recipients:,} recipients, PostgreSQL 2 nodes ({half:,} sent from each)"
+        self.row(f"Fan-out, {label}, to last receipt", rates, "deliveries/s", "≥ 1 node",
+                 self.met(statistics.median(rates) >= statistics.median(one_node)), fmt="{:,.0f}")
+        self.row(f"Fan-out, {label}, to last attempt committed", durable, "deliveries/s", fmt="{:,.0f}")
+        total = nodes[0].attempts()
+        self.row("Attempts recorded in PostgreSQL, 2 nodes (all runs)", [total], f"of {runs * recipients:,}", "all",
+                 total == runs * recipients, fmt="{:,.0f}")
+        if total != runs * recipients:
+            raise SystemExit(f"bench: {total} attempts recorded on PostgreSQL (2 nodes), expected {runs * recipients}")
+
+    def pg_take_over(self, nodes, recipients, runs, lease, hold_off, kill_after):
+        """Sends a fan-out of `recipients` from one node and kills it with SIGKILL once `kill_after` of them were
+        received (0: as soon as the send is stored); the other node takes the lapsed leases over. Measured from the
+        kill to the last receipt, once every delivery is delivered. The killed node is started again (same name) and
+        given its hold-off; the next run kills the other one."""
+        delivered = lambda: int(nodes[0].sql("select count(*) from delivery where channel = 'takeover' and state = 'delivered'"))
+        times, firsts, killed_at = [], [], []
+        for run in range(runs):
+            victim = nodes[run % 2]
+            base = delivered()
+            offset = self.nginx.offset()
+            victim.ctl("send", *TEMPLATE, "--route", "takeover", "--yes", "--no-wait")
+            if kill_after:
+                self.nginx.receipts(offset, kill_after, 60)
+            killed = time.time()
+            victim.kill()
+            before = len(self.nginx.receipts_since(offset))
+            wait_for(lambda: delivered() >= base + recipients, 120, "the take-over's deliveries", interval=0.02)
+            receipts = self.nginx.receipts_since(offset)
+            after = [t for t in receipts if t > killed]
+            times.append(max(receipts) - killed)
+            if after:
+                firsts.append(min(after) - killed)
+            killed_at.append(before)
+            if run < runs - 1:
+                victim.start()
+                time.sleep(hold_off)
+        self.row(f"Take-over after kill -9, {recipients:,}-recipient fan-out (lease {lease:g} s): kill to last receipt",
+                 times, "s", f"≤ {lease + 1:g} s", self.met(statistics.median(times) <= lease + 1), fmt="{:.2f}")
+        if firsts:
+            self.row("Take-over: kill to the other node's first receipt", firsts, "s", runs=len(firsts), fmt="{:.2f}")
+        self.notes.append(f"Take-over: receipts by the kill, per run: {', '.join(map(str, killed_at))} of {recipients:,}")
+
+    def postgres(self, runs):
+        tiny = self.args.tiny
+        lease, timeout = (1, 2) if tiny else (2, 2)
+        recipients, takeover = self.sizes["recipients"], self.sizes["takeover"]
+        hold_off = timeout + 1 + min(lease, 5) + 1
+        if tiny:  # the nodes' hold-off passes while the one-node measurements run
+            nodes, ready_at = self.pg_cluster(recipients, takeover, lease, timeout)
+        print("bench: PostgreSQL, time to notify (1 node)", flush=True)
+        self.pg_notify(self.sizes["notify"][1], runs)
+        print("bench: PostgreSQL, fan-out (1 node)", flush=True)
+        one_node = self.pg_fan_out(recipients, runs)
+        if not tiny:
+            nodes, ready_at = self.pg_cluster(recipients, takeover, lease, timeout)
+        time.sleep(max(0, ready_at - time.monotonic()))
+        print("bench: PostgreSQL, fan-out (2 nodes)", flush=True)
+        self.pg_cluster_fan_out(nodes, recipients, runs, one_node)
+        print("bench: PostgreSQL, take-over after kill -9", flush=True)
+        self.pg_take_over(nodes, takeover, runs, lease, hold_off, 0 if tiny else takeover // 10)
+        for node in nodes:
+            node.stop()
+
     # -- report ----------------------------------------------------------------------------------------------
 
     def machine(self):
@@ -539,6 +828,7 @@ class Bench:
             "notify": [1, 2] if tiny else [1, 100, 1000],
             "recipients": 50 if tiny else 10_000,
             "audit": 1000 if tiny else 1_000_000,
+            "takeover": 50 if tiny else 1000,
         }
         self.nginx = Nginx(self.work)
         print(f"bench: work folder {self.work}, receiver on 127.0.0.1:{self.nginx.port}", flush=True)
@@ -560,6 +850,11 @@ class Bench:
         print("bench: per-recipient fan-out", flush=True)
         idle, peak = self.fan_out(self.sizes["recipients"], runs)
         self.memory(idle_small, idle, peak, self.sizes["recipients"])
+        if not self.args.no_postgres:
+            print("bench: PostgreSQL server", flush=True)
+            self.pg = Postgres(self.work)
+            self.postgres(runs)
+            self.pg.stop()
         print("bench: audit verify", flush=True)
         self.audit_verify(self.sizes["audit"], runs)
         self.report(time.monotonic() - started)
@@ -574,6 +869,7 @@ def main():
     parser.add_argument("--write", help="write the table into this Markdown file (default: BENCHMARKS.md in full mode)")
     parser.add_argument("--audit-budget", type=float, default=60,
                         help="stop timing `audit verify` after this many seconds once 3 runs are done (default 60)")
+    parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL measurements")
     parser.add_argument("--keep", action="store_true", help="keep the temp folder (logs, databases) afterwards")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, on_signal)
