@@ -128,15 +128,19 @@ struct PostgresClusterAuditTests {
             let results = try await withThrowingTaskGroup(of: CommandResult.self) { group in
                 for index in 0..<20 {
                     let daemon = index.isMultiple(of: 2) ? bed.daemon : other.daemon
-                    group.addTask { try await daemon.ctl(arguments: ["send", "evacuation", "--set", "building=Pavillon A", "--yes", "--json"]) }
+                    group.addTask { try await daemon.ctl(arguments: ["send", "evacuation", "--set", "building=Pavillon A", "--yes", "--no-wait", "--json"]) }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
             #expect(results.allSatisfy { $0.status == 0 }, "\(results.filter { $0.status != 0 }.map { "\($0.status): \($0.stderr) \($0.stdout)" })")
             let incidents = Set(results.compactMap { $0.jsonLines.first?["incident"] as? String })
             #expect(incidents.count == 20)
-            #expect(try await waitUntil { bed.receiver.requests().count >= 60 }, "\(bed.receiver.requests().count) of 60 requests")
+            #expect(try await waitUntil(timeout: .seconds(90)) { bed.receiver.requests().count >= 60 }, "\(bed.receiver.requests().count) of 60 requests")
             #expect(Set(bed.receiver.requests().compactMap { $0.headers["webhook-id"] }).count == 60)
+            // Every outcome recorded before the chain is read whole.
+            #expect(try await waitUntil(timeout: .seconds(60)) {
+                try await server.psql("SELECT count(*) FROM delivery WHERE state = 'delivered'", database: database) == "60"
+            })
 
             let entries = try await bed.daemon.ctl("audit", "export").jsonLines
             let seqs = entries.compactMap { $0["seq"] as? Int }
