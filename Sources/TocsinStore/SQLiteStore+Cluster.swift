@@ -51,4 +51,8 @@ extension SQLiteStore {
     public func stopNode(name: String) async throws(StoreError) {}
 
     public func nodes() async throws(StoreError) -> [ClusterNode] { [] }
+
+    public func publishBusyChannels(_ channels: [String], node: String, freshWithin: Int64) async throws(StoreError) -> [String: Set<String>] {
+        [:]
+    }
 }

@@ -99,6 +99,11 @@ public protocol Store: Sendable {
     func stopNode(name: String) async throws(StoreError)
     /// Every node recorded, by name (empty on SQLite).
     func nodes() async throws(StoreError) -> [ClusterNode]
+    /// At every poll, in one statement: records the channels `node` has work on now (deliveries it holds unfinished
+    /// or attempts in flight; empty for none) and returns those of every other node that recorded its own within
+    /// `freshWithin` milliseconds, by name (times on the database's clock, so the nodes' clocks need not agree). A
+    /// channel's limits are shared among the nodes busy on it (issue 17, item 3). SQLite (one node): nothing.
+    func publishBusyChannels(_ channels: [String], node: String, freshWithin: Int64) async throws(StoreError) -> [String: Set<String>]
 
     /// The migrations this process applied when it opened the database (empty when it was already current): the
     /// first start of a release that adds the heads file may start that file; any later start may not.

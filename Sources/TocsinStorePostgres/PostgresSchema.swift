@@ -148,6 +148,11 @@ enum PostgresSchema {
             // Older entries keep none and verify as they always did.
             "ALTER TABLE audit ADD COLUMN node TEXT",
         ]),
+        Migration(name: "v5: node busy channels", statements: [
+            // The channels each node has work on, written at its every poll, and when (the database's clock, in
+            // milliseconds): a channel's limits are shared among the nodes busy on it (issue 17, item 3).
+            "ALTER TABLE node ADD COLUMN busy_channels TEXT[], ADD COLUMN busy_at BIGINT",
+        ]),
     ]
 
     /// The LISTEN/NOTIFY channel on which a node asks the others to look at their leases at once.

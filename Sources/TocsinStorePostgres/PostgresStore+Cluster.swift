@@ -176,4 +176,16 @@ extension PostgresStore {
             return ClusterNode(name: name, host: host, pid: pid, fingerprint: fingerprint, startedAt: startedAt, lastSeen: lastSeen)
         }
     }
+
+    public func publishBusyChannels(_ channels: [String], node: String, freshWithin: Int64) async throws(StoreError) -> [String: Set<String>] {
+        // The write and the read in one statement (one round trip per poll); the CTE's update is not visible to the
+        // SELECT, which leaves this node's own row out anyway.
+        let busy = try await rows("share the channels' limits with the other nodes", """
+            WITH clock AS (SELECT (extract(epoch FROM clock_timestamp()) * 1000)::BIGINT AS now),
+            mine AS (UPDATE node SET busy_channels = \(channels), busy_at = (SELECT now FROM clock) WHERE name = \(node))
+            SELECT name, busy_channels FROM node, clock
+            WHERE name <> \(node) AND busy_at > clock.now - \(freshWithin) AND cardinality(busy_channels) > 0
+            """) { row in try row.decode((String, [String]).self) }
+        return Dictionary(busy.map { ($0.0, Set($0.1)) }, uniquingKeysWith: { $0.union($1) })
+    }
 }

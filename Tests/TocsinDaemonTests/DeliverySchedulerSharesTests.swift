@@ -5,97 +5,125 @@ import TocsinTestSupport
 
 @testable import TocsinDaemon
 
-/// Several nodes on one database share each channel's `max_concurrency` and `rate_limit` (issue 17, item 3), on a
-/// manual clock: the shares add up to the limits, a node with no slot still sends in its turn, a node count that
-/// changes mid fan-out lowers a share at once and raises it only after the hold-off.
+/// Several nodes on one database share each channel's `max_concurrency` and `rate_limit` among the nodes busy on it
+/// (issue 17, item 3), on a manual clock: a node alone on a channel has the whole limits, busy nodes' shares add up
+/// to the limits, a change of the busy nodes moves a share at once both ways, and a node that cannot read keeps its
+/// last share. No share ever waits for a hold-off.
 struct DeliverySchedulerSharesTests {
     typealias H = SchedulerHarness
     typealias Shares = Scheduler.ClusterShares
 
-    static let lease = Duration.seconds(2)
-
-    /// One node's harness in a cluster of `names`, with no lease renewal to drive (the shares are under test).
     private static func node(_ channels: [String: Scheduler.ChannelLimits]) -> H {
-        H(channels: channels, sharedLimits: lease)
+        H(channels: channels, sharedLimits: true)
     }
 
-    /// Advances every harness together by `step` until `duration` has passed, re-reading the node list `names`
-    /// every third of a lease as the dispatcher does, and calling `each` after every step with the actions.
+    /// Advances every harness together by `step` until `duration` has passed, giving each the busy nodes `busy` every
+    /// `read` as the dispatcher's poll does, and calling `each` after every step with the actions.
     private static func run(
-        _ nodes: inout [H], names: [String], for duration: Duration, step: Duration = .milliseconds(50),
+        _ nodes: inout [H], names: [String], busy: [String: Set<String>], for duration: Duration,
+        step: Duration = .milliseconds(50), read: Duration = .seconds(1),
         each: (_ node: Int, _ actions: [Scheduler.Action], _ harness: inout H) -> Void
     ) {
         let steps = Int(duration / step)
         for count in 0..<steps {
             for index in nodes.indices {
                 var actions = nodes[index].advance(by: step)
-                if count % Int((lease / 3) / step) == 0 {
-                    actions += nodes[index].machine.nodesSeen(names, me: names[index], readAt: nodes[index].clock.now)
+                if count % Int(read / step) == 0 {
+                    actions += nodes[index].machine.nodesBusy(busy, me: names[index])
                 }
                 each(index, actions, &nodes[index])
             }
         }
     }
 
-    @Test func oneNodeAloneHasTheWholeLimitsAndNoListNoShare() {
+    /// Never read, alone on the channel, or beside nodes idle or busy elsewhere: the whole limits, at once.
+    @Test func aNodeAloneOnAChannelHasTheWholeLimits() {
         var h = Self.node(["sms": .init(maxConcurrency: 3, rateLimit: 4)])
-        #expect(h.accept((1...3).map { H.job("d\($0)", channel: "sms") }).started.isEmpty, "no list of the nodes yet: no share")
-        let seen = h.machine.nodesSeen(["a"], me: "a", readAt: h.clock.now)
-        #expect(seen.started == ["d1"], "alone: the whole limits at once, paced by the whole rate")
-        #expect(seen.wake == at(.milliseconds(250)))
+        let first = h.accept((1...6).map { H.job("d\($0)", channel: "sms", deadline: .seconds(600)) })
+        #expect(first.started == ["d1"], "no list read yet: the whole limits, paced by the whole rate")
+        #expect(first.wake == at(.milliseconds(250)))
         #expect(h.machine.share(of: "sms") == .init(maxConcurrency: 3, rateLimit: 4))
-        // A list older than a lease gives no share (a node cut off from the database stops its limited sends).
-        _ = h.advance(by: Self.lease)
-        #expect(h.machine.share(of: "sms").maxConcurrency == 0)
-        #expect(h.advance(by: .seconds(1)).started.isEmpty)
-        // Alone again: at once (nobody else was live to send meanwhile).
-        #expect(h.machine.nodesSeen(["a"], me: "a", readAt: h.clock.now).started == ["d2"])
+        // "b" is live but idle, "c" busy on another channel: this node is alone on "sms".
+        _ = h.machine.nodesBusy(["a": ["sms"], "b": [], "c": ["ops"]], me: "a")
+        #expect(h.machine.share(of: "sms") == .init(maxConcurrency: 3, rateLimit: 4))
+        #expect(h.advance(by: .milliseconds(250)).started == ["d2"], "paced by the whole rate, not half of it")
+        // "b" busy on it too: half the rate (an interval of 500 ms) and 3 slots shared 2 + 1 by the channel's name.
+        _ = h.machine.nodesBusy(["b": ["sms"]], me: "a")
+        let share = h.machine.share(of: "sms")
+        #expect(share.rateLimit.map { abs($0 - 4 * Double(share.maxConcurrency) / 3) < 1e-9 } == true)
+        #expect([1, 2].contains(share.maxConcurrency))
         // SQLite: no sharing at all.
         var sole = H(channels: ["sms": .init(maxConcurrency: 3, rateLimit: nil)])
         #expect(sole.accept((1...3).map { H.job("d\($0)", channel: "sms") }).started == ["d1", "d2", "d3"])
+        _ = sole.machine.nodesBusy(["b": ["sms"]], me: "a")
+        #expect(sole.machine.share(of: "sms").maxConcurrency == 3)
     }
 
-    /// Every node of one list works out its share alone; together they never exceed the limits, every node has a
-    /// slot when there are as many slots as nodes, and over the turns every node gets one when there are fewer.
+    /// Every busy node works its share out alone from the same list; together they never exceed the limits, no slot
+    /// is idle when there are as many slots as busy nodes, and with fewer a node stops starting a drain before its
+    /// turn ends (so no more than M nodes have attempts that may run at any time) and its turn comes within N turns.
     @Test(arguments: [1, 2, 3, 5, 8], [1, 2, 3, 4])
-    func theSharesOfEveryNodeAddUpToTheLimits(maxConcurrency: Int, nodes: Int) {
+    func theSharesOfTheBusyNodesAddUpToTheLimits(maxConcurrency: Int, nodes: Int) {
         let limits = Scheduler.ChannelLimits(maxConcurrency: maxConcurrency, rateLimit: 6, attemptTimeout: .seconds(1))
         let wall = (instant: ManualClock.zero, date: H.wall)
-        var shares = (0..<nodes).map { _ in Shares(viewLifetime: Self.lease) }
-        let hold = shares[0].hold(of: limits)
-        let end = ManualClock.zero.advanced(by: shares[0].window(of: limits) * (nodes + 2))
-        var everHad = Set<Int>()
-        // Each node re-reads the list every half second; checked past the first hold-off, over several turns.
+        let names = (0..<nodes).map { "node-\($0)" }
+        let busy = Dictionary(uniqueKeysWithValues: names.map { ($0, Set(["sms"])) })
+        let shares = names.map { name in
+            var shares = Shares()
+            shares.seen(busy, me: name)
+            return shares
+        }
+        let drain = Shares.drain(of: limits)
+        let turn = Shares.turn(of: limits)
+        let step = Duration.milliseconds(100)
         var now = ManualClock.zero
-        while now < end {
-            for index in shares.indices { shares[index].seen(.init(index: index, count: nodes), at: now, keeping: .seconds(600)) }
-            defer { now = now.advanced(by: .milliseconds(500)) }
-            guard now >= ManualClock.zero.advanced(by: hold) else { continue }
+        // When each node last had a slot, and the longest wait between two.
+        var lastSlot: [ManualClock.Instant?] = Array(repeating: nil, count: nodes)
+        var longestWait = Duration.zero
+        while now < ManualClock.zero.advanced(by: turn * (nodes * 3)) {
+            defer { now = now.advanced(by: step) }
             let each = shares.map { $0.share(of: limits, channel: "sms", at: now, wall: wall) }
             #expect(each.map(\.concurrency).reduce(0, +) <= maxConcurrency)
             #expect(each.compactMap(\.rate).reduce(0, +) <= 6 + 1e-9)
             if maxConcurrency >= nodes {
-                #expect(each.map(\.concurrency).reduce(0, +) == maxConcurrency, "no slot idle in steady state")
-                #expect(each.allSatisfy { $0.concurrency >= 1 })
+                #expect(each.map(\.concurrency).reduce(0, +) == maxConcurrency, "no slot idle")
+                #expect(each.allSatisfy { $0.concurrency >= 1 && $0.changesAt == nil })
             }
-            for (index, share) in each.enumerated() where share.concurrency > 0 { everHad.insert(index) }
+            for (index, share) in each.enumerated() where share.concurrency > 0 {
+                if let last = lastSlot[index] { longestWait = max(longestWait, last.duration(to: now)) }
+                lastSlot[index] = now
+            }
+            // Nodes that may still have an attempt running (started within a drain): never more than the slots.
+            let running = lastSlot.filter { $0.map { $0.duration(to: now) < drain } ?? false }.count
+            #expect(running <= maxConcurrency, "an attempt of a turn that ended may overlap the next holder's")
         }
-        #expect(everHad.count == nodes, "every node sends in its turn")
+        #expect(lastSlot.allSatisfy { $0 != nil }, "every node sends in its turn")
+        #expect(longestWait <= turn * nodes, "a node's turn comes within \(nodes) turns: \(longestWait)")
     }
 
     /// `max_concurrency: 1` and `rate_limit: 4` on two nodes that both hold deliveries of the channel: each node
-    /// sends in its turn, and the attempts of the two (300 ms each) never overlap nor start closer than 250 ms.
-    /// Each node applying the whole limits fails it at the first step.
-    @Test func twoNodesWithOneSlotTakeTurnsAndNeverOverlap() {
+    /// sends in its turn (waking for it, not polling), and the attempts of the two (300 ms each) never overlap nor
+    /// start closer than 250 ms. Each node applying the whole limits fails it at the first step.
+    @Test func twoBusyNodesWithOneSlotTakeTurnsAndNeverOverlap() {
         let channels: [String: Scheduler.ChannelLimits] = ["sms": .init(maxConcurrency: 1, rateLimit: 4, attemptTimeout: .seconds(1))]
         var nodes = [Self.node(channels), Self.node(channels)]
+        var waiting: ManualClock.Instant?
+        // What accepting the deliveries started, handled at the first step.
+        var first: [[Scheduler.Action]] = [[], []]
         for index in nodes.indices {
-            _ = nodes[index].accept((1...200).map { H.job("n\(index)-\($0)", channel: "sms", deadline: .seconds(600)) })
+            _ = nodes[index].machine.nodesBusy(["a": ["sms"], "b": ["sms"]], me: ["a", "b"][index])
+            first[index] = nodes[index].accept((1...200).map { H.job("n\(index)-\($0)", channel: "sms", deadline: .seconds(600)) })
+            if first[index].started.isEmpty { waiting = first[index].wake }
         }
+        #expect(first.filter { $0.started.count == 1 }.count == 1, "one node has the slot now, the other waits")
+        // The node without the slot now wakes when its turn begins, within one turn.
+        let turn = Shares.turn(of: channels["sms"]!)
+        #expect(waiting.map { $0 > ManualClock.zero && $0 <= ManualClock.zero.advanced(by: turn) } == true, "\(String(describing: waiting))")
         var starts: [(node: Int, at: Duration)] = []
         var running: [[(id: String, ends: Duration)]] = [[], []]
-        Self.run(&nodes, names: ["a", "b"], for: .seconds(120)) { index, actions, h in
-            var actions = actions
+        Self.run(&nodes, names: ["a", "b"], busy: ["a": ["sms"], "b": ["sms"]], for: .seconds(120)) { index, actions, h in
+            var actions = first[index] + actions
+            first[index] = []
             while true {
                 for attempt in actions.attempts {
                     starts.append((index, h.t))
@@ -106,24 +134,24 @@ struct DeliverySchedulerSharesTests {
             }
         }
         let times = starts.map(\.at).sorted()
-        #expect(times.count > 20)
+        #expect(times.count > 100)
         let gaps = zip(times, times.dropFirst()).map { $1 - $0 }
         #expect(gaps.allSatisfy { $0 >= .milliseconds(300) }, "no overlap, no spacing below 1/rate: \(gaps.min() ?? .zero)")
         #expect(Set(starts.map(\.node)) == [0, 1], "both nodes send their deliveries, in turns")
     }
 
-    /// A node count that changes mid fan-out: a new node lowers this node's share at once (attempts in flight end,
-    /// nothing starts until under it); a node gone raises it only after the hold-off, then at once.
-    @Test func aNodeCountChangeMidFanOutLowersAtOnceAndRaisesAfterTheHoldOff() throws {
+    /// The busy nodes change mid fan-out: another node busy lowers this node's share at once (attempts in flight
+    /// end, nothing starts until under it); that node going idle, or dying (its row no longer fresh, so absent from
+    /// the read), raises it at once, with no hold-off.
+    @Test func aNodeJoiningGoingIdleOrDyingMovesTheShareAtOnce() throws {
         var h = Self.node(["ops": .init(maxConcurrency: 4, rateLimit: nil, attemptTimeout: .seconds(1))])
-        var flying = Set(h.accept((1...20).map { H.job(String(format: "d%02d", $0), deadline: .seconds(600)) }).started)
-        flying.formUnion(h.machine.nodesSeen(["a"], me: "a", readAt: h.clock.now).started)
+        _ = h.machine.nodesBusy([:], me: "a")
+        var flying = Set(h.accept((1...40).map { H.job(String(format: "d%02d", $0), deadline: .seconds(600)) }).started)
         #expect(flying.count == 4)
-        // "b" joins: this node's share is 2 of 4 at once.
-        _ = h.machine.nodesSeen(["a", "b"], me: "a", readAt: h.clock.now)
-        let share = h.machine.share(of: "ops").maxConcurrency
-        #expect(share == 2)
-        for id in flying.sorted().prefix(4 - share) {
+        // "b" joins, busy on the channel: this node's share is 2 of 4 at once.
+        _ = h.machine.nodesBusy(["b": ["ops"]], me: "a")
+        #expect(h.machine.share(of: "ops").maxConcurrency == 2)
+        for id in flying.sorted().prefix(2) {
             flying.remove(id)
             #expect(h.finish(id, .delivered).started.isEmpty, "over its new share: nothing starts")
         }
@@ -132,47 +160,42 @@ struct DeliverySchedulerSharesTests {
         let next = h.finish(id, .delivered).started
         #expect(next.count == 1, "under its share: one starts")
         flying.formUnion(next)
-        // "b" goes (its row no longer live): the share rises only after the hold-off.
-        let gone = h.clock.now
-        let hold = Shares(viewLifetime: Self.lease).hold(of: .init(maxConcurrency: 4, rateLimit: nil, attemptTimeout: .seconds(1)))
-        var raisedAt: Duration?
-        var wake: ManualClock.Instant?
-        for step in 1...Int(hold / .milliseconds(500)) + 2 {
-            var actions = h.advance(by: .milliseconds(500))
-            actions += h.machine.nodesSeen(["a"], me: "a", readAt: h.clock.now)
-            if step == 1 { wake = actions.wake }
-            if !actions.started.isEmpty, raisedAt == nil { raisedAt = gone.duration(to: h.clock.now) }
-            flying.formUnion(actions.started)
+        // "b" goes idle: the whole limits at the read that shows it, not a hold-off later.
+        let idle = h.machine.nodesBusy(["b": []], me: "a").started
+        #expect(idle.count == 2, "risen at once: \(idle)")
+        flying.formUnion(idle)
+        #expect(flying.count == 4)
+        // "b" busy again, then dead (its row no longer fresh: the read leaves it out): down, then up, at once.
+        _ = h.machine.nodesBusy(["b": ["ops"]], me: "a")
+        for id in flying.sorted().prefix(2) {
+            flying.remove(id)
+            #expect(h.finish(id, .delivered).started.isEmpty)
         }
-        // The first read without "b" came 500 ms after it went: the share rises a hold-off after that read.
-        #expect(wake.map { $0 <= gone.advanced(by: hold + .milliseconds(500)) } == true, "wakes for the rise: \(String(describing: wake))")
-        #expect(raisedAt == hold + .milliseconds(500), "risen after the hold-off, not before: \(String(describing: raisedAt))")
+        _ = h.advance(by: .seconds(1))
+        let dead = h.machine.nodesBusy([:], me: "a").started
+        #expect(dead.count == 2, "risen at once: \(dead)")
+        flying.formUnion(dead)
         #expect(flying.count == 4)
     }
 
-    /// A node of two whose reads of the node list stop (its database is away): no share once the last list is older
-    /// than its lifetime; once it reads again, its share comes back only after the hold-off (another node may have
-    /// joined meanwhile and counted on that).
-    @Test func aNodeThatCannotReadTheListStopsAndComesBackAfterTheHoldOff() {
-        let limits = Scheduler.ChannelLimits(maxConcurrency: 4, rateLimit: nil, attemptTimeout: .seconds(1))
-        var h = Self.node(["ops": limits])
-        _ = h.machine.nodesSeen(["a"], me: "a", readAt: h.clock.now)
-        _ = h.machine.nodesSeen(["a", "b"], me: "a", readAt: h.clock.now)
-        #expect(h.machine.share(of: "ops").maxConcurrency == 2)
-        _ = h.advance(by: Self.lease - .milliseconds(1))
-        #expect(h.machine.share(of: "ops").maxConcurrency == 2, "a list younger than its lifetime still counts")
-        _ = h.advance(by: .milliseconds(1))
-        #expect(h.machine.share(of: "ops").maxConcurrency == 0, "too old: no share")
-        #expect(h.accept([H.job("d1", deadline: .seconds(600))]).started.isEmpty)
-        _ = h.advance(by: .seconds(3))
-        let back = h.clock.now
-        let hold = Shares(viewLifetime: Self.lease).hold(of: limits)
-        var startedAt: Duration?
-        while h.clock.now < back.advanced(by: hold + .seconds(1)) {
-            var actions = h.machine.nodesSeen(["a", "b"], me: "a", readAt: h.clock.now)
-            actions += h.advance(by: .milliseconds(250))
-            if !actions.started.isEmpty, startedAt == nil { startedAt = back.duration(to: h.clock.now) }
+    /// A node whose reads fail (its database away) keeps the last share it knew, for as long as it cannot read:
+    /// never none, so it goes on sending.
+    @Test func aNodeThatCannotReadKeepsItsLastShare() {
+        var h = Self.node(["ops": .init(maxConcurrency: 4, rateLimit: 2, attemptTimeout: .seconds(1))])
+        _ = h.machine.nodesBusy(["b": ["ops"]], me: "a")
+        let last = h.machine.share(of: "ops")
+        #expect(last == .init(maxConcurrency: 2, rateLimit: 1, attemptTimeout: .seconds(1)))
+        var started: [String] = []
+        var actions = h.accept((1...20).map { H.job("d\($0)", deadline: .seconds(600)) })
+        // A minute with no read at all; each attempt ends at once.
+        for _ in 0..<60 {
+            while !actions.started.isEmpty {
+                started += actions.started
+                actions = actions.started.flatMap { h.finish($0, .delivered) }
+            }
+            #expect(h.machine.share(of: "ops") == last)
+            actions = h.advance(by: .seconds(1))
         }
-        #expect(startedAt == hold, "once the gap has left the hold-off, not before: \(String(describing: startedAt))")
+        #expect(started.count == 20, "sent on at its last share (1 a second): \(started.count)")
     }
 }

@@ -16,7 +16,7 @@ struct SchedulerHarness {
     init(
         channels: [String: Scheduler.ChannelLimits] = ["ops": .init(maxConcurrency: 8, rateLimit: nil)],
         retry: RetryPolicy = RetryPolicy(initial: .seconds(1), maximum: .seconds(8), deadline: .seconds(60)),
-        limits: Scheduler.Limits = .init(), seed: UInt64 = 42, leaseRenewal: Duration? = nil, sharedLimits: Duration? = nil
+        limits: Scheduler.Limits = .init(), seed: UInt64 = 42, leaseRenewal: Duration? = nil, sharedLimits: Bool = false
     ) {
         machine = Scheduler(
             clock: clock, limits: limits, channels: channels, retryPolicy: retry, wall: Self.wall, seed: seed,

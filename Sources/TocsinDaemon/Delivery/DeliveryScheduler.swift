@@ -29,8 +29,8 @@ struct DeliveryScheduler<C: Clock<Duration>> {
         var maxConcurrency: Int
         /// Cost units (attempts, for most channels) per second; nil for no limit.
         var rateLimit: Double?
-        /// How long one attempt may run at most (the channel's `timeout`, or `delivery.timeout`): with several nodes,
-        /// how long another node's attempt may go on after this node's share rose.
+        /// How long one attempt may run at most (the channel's `timeout`, or `delivery.timeout`): with several nodes
+        /// taking turns on a channel, how long before its turn ends a node stops starting attempts.
         var attemptTimeout: Duration = .seconds(10)
 
         /// For a channel no longer in the configuration (its deliveries still end, one at a time).
@@ -97,11 +97,11 @@ struct DeliveryScheduler<C: Clock<Duration>> {
     ///   - wall: the wall-clock date at `clock.now`.
     ///   - seed: the jitter's seed (random in production, fixed in tests).
     ///   - leaseRenewal: for a node holding leases, how long before a lease ends to renew it; nil for a sole node.
-    ///   - sharedLimits: with several nodes, the lease: each channel's limits are shared with the live nodes
-    ///     (``nodesSeen(_:me:readAt:)``), and a list of them older than this gives no share. Nil: the whole limits.
+    ///   - sharedLimits: with several nodes: each channel's limits are shared with the other nodes busy on it
+    ///     (``nodesBusy(_:me:)``). False: the whole limits.
     init(
         clock: C, limits: Limits = Limits(), channels: [String: ChannelLimits], retryPolicy: RetryPolicy,
-        wall: Date, seed: UInt64, leaseRenewal: Duration? = nil, sharedLimits: Duration? = nil
+        wall: Date, seed: UInt64, leaseRenewal: Duration? = nil, sharedLimits: Bool = false
     ) {
         self.clock = clock
         self.limits = limits
@@ -111,7 +111,7 @@ struct DeliveryScheduler<C: Clock<Duration>> {
         jitter = JitterSource(seed: seed)
         renewAhead = leaseRenewal
         lease = leaseRenewal == nil ? .sole : .lost
-        shares = sharedLimits.map { ClusterShares(viewLifetime: $0) }
+        shares = sharedLimits ? ClusterShares() : nil
     }
 
     // MARK: Events
@@ -423,18 +423,16 @@ struct DeliveryScheduler<C: Clock<Duration>> {
         return finish([], now: clock.now)
     }
 
-    /// The live nodes (by name, this node's `me` among them) as a read that started at `readAt` saw them: this
-    /// node's part of each channel's limits follows (a fall at once, a rise after its hold-off).
-    mutating func nodesSeen(_ names: [String], me: String, readAt: C.Instant) -> [Action] {
-        guard var seen = shares else { return [] }
-        let ordered = Set(names + [me]).sorted()
-        let view = ClusterShares.View(index: ordered.firstIndex(of: me) ?? 0, count: ordered.count)
-        // Views are kept as far back as the longest hold-off looks.
-        let horizon = channels.values.reduce(seen.hold(of: .unknown)) { max($0, seen.hold(of: $1)) }
-        seen.seen(view, at: min(readAt, clock.now), keeping: horizon)
-        shares = seen
+    /// The other live nodes busy now (by name, with the channels each has work on), as the last read saw them: this
+    /// node's part of each channel's limits follows at once, up or down.
+    mutating func nodesBusy(_ busy: [String: Set<String>], me: String) -> [Action] {
+        guard shares != nil else { return [] }
+        shares?.seen(busy, me: me)
         return finish([], now: clock.now)
     }
+
+    /// The channels this node has work on: deliveries it holds unfinished, attempts in flight.
+    var busyChannels: Set<String> { Set(jobs.values.map(\.channel)) }
 
     /// This node's part of a channel's limits now (the whole limits on one node).
     func share(of channel: String) -> ChannelLimits {
@@ -484,14 +482,12 @@ struct DeliveryScheduler<C: Clock<Duration>> {
         for name in Array(readyLanes) {
             var limit = channels[name] ?? .unknown
             if let shares {
-                // Several nodes: this node's part of the channel's limits; a lane with no room now waits for its
-                // share to rise (a turn, a node gone) rather than polling.
+                // Several nodes: this node's part of the channel's limits; a lane waiting for its turn wakes when
+                // the turn begins rather than polling.
                 let share = shares.share(of: limit, channel: name, at: now, wall: wall)
                 limit.maxConcurrency = share.concurrency
                 limit.rateLimit = share.rate
-                if let rises = share.risesAt, (lanes[name]?.inFlight ?? 0) >= share.concurrency {
-                    nextDue = min(nextDue ?? rises, rises)
-                }
+                if let changes = share.changesAt { nextDue = min(nextDue ?? changes, changes) }
                 guard share.concurrency > 0 else { continue }
             }
             let interval = limit.rateLimit.map { Duration.seconds(1.0 / $0) }

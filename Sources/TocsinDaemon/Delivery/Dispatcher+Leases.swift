@@ -40,29 +40,28 @@ extension Dispatcher {
         await takeOver()
     }
 
-    /// Looks for unheld and lapsed deliveries at start, then every `interval` until the dispatcher stops; reads the
-    /// live nodes first each time, for this node's share of each channel's limits.
+    /// Looks for unheld and lapsed deliveries at start, then every `interval` until the dispatcher stops; shares
+    /// the channels' limits with the other busy nodes first each time.
     func pollForDeliveries(every interval: Duration) async {
         while !stopping.load(ordering: .relaxed) {
-            await readLiveNodes()
+            await shareLimits()
             await takeOver()
             try? await Task.sleep(for: interval)
         }
     }
 
-    /// Reads the nodes seen within 3 leases (as `health` counts them) and hands them to the scheduler, which shares
-    /// each channel's `max_concurrency` and `rate_limit` among them. A failed read is tried again at the next poll;
-    /// a list older than ``Leasing/nodeListLifetime`` gives this node no share.
-    private func readLiveNodes() async {
+    /// Writes the channels this node has work on and reads those of the other nodes (one statement), and hands them
+    /// to the scheduler, which shares each channel's `max_concurrency` and `rate_limit` among the nodes busy on it.
+    /// A failed read keeps the last shares known (never none: an alert is never held back for a limit); it is tried
+    /// again at the next poll.
+    private func shareLimits() async {
         guard let leasing else { return }
-        let start = ContinuousClock.now
+        let busy = state.withLock { $0.machine.busyChannels }.sorted()
         do {
-            let nodes = try await store.nodes()
-            let now = Date().millisecondsSince1970
-            let live = nodes.filter { now - $0.lastSeen <= 3 * leasing.leaseMillis }.map(\.name)
-            await perform(handle { $0.nodesSeen(live, me: leasing.node, readAt: start) })
+            let others = try await store.publishBusyChannels(busy, node: leasing.node, freshWithin: leasing.busyLifetime.milliseconds)
+            await perform(handle { $0.nodesBusy(others, me: leasing.node) })
         } catch {
-            logger.warning("cannot read the live nodes; no share of the channels' limits once the last list is too old", metadata: [
+            logger.warning("cannot share the channels' limits with the other nodes; keeping the last shares known", metadata: [
                 "store.error": "\(error)",
             ])
         }

@@ -36,10 +36,11 @@ final class Dispatcher: Service, Sendable {
         /// How often lapsed and unheld deliveries are looked for: a take-over comes at most this long after a lease
         /// lapses.
         var poll: Duration { min(lease / 4, .seconds(1)) }
-        /// The live nodes are read at every poll; a list older than this gives no share of the channels' limits
-        /// (four polls or more: one failed read changes nothing). Apart from the lease, so a long lease does not
-        /// lengthen the wait of a node that just joined (``DeliveryScheduler/ClusterShares``).
-        var nodeListLifetime: Duration { min(lease, .seconds(5)) }
+        /// Each node writes the channels it is busy on at every poll; another node's write older than this no
+        /// longer counts when the channels' limits are shared (``DeliveryScheduler/ClusterShares``): several polls,
+        /// so one failed write changes nothing, and no longer than a lease, after which a node cut off from the
+        /// database has stopped starting attempts anyway.
+        var busyLifetime: Duration { min(lease, .seconds(5)) }
     }
 
     struct State {
@@ -92,7 +93,7 @@ final class Dispatcher: Service, Sendable {
             clock: ContinuousClock(),
             limits: .init(maximumInFlight: Self.maximumInFlight, maximumCommitting: Self.maximumCommitting),
             channels: Self.limits(of: active), retryPolicy: active.retryPolicy, wall: Date(),
-            seed: UInt64.random(in: .min ... .max), leaseRenewal: leasing?.renewAhead, sharedLimits: leasing?.nodeListLifetime
+            seed: UInt64.random(in: .min ... .max), leaseRenewal: leasing?.renewAhead, sharedLimits: leasing != nil
         )
         state = Mutex(State(machine: machine, fingerprint: active.configuration.fingerprint))
     }
