@@ -160,4 +160,38 @@ struct PostgresClusterAuditTests {
             }
         }
     }
+
+    /// campus-b holds an incident's retries; a cancel on campus-a ends it there. campus-a's machine never held the
+    /// incident, yet it must hear that it ended: its checkpoint signs the head that records the cancel.
+    @Test func aCancelOfDeliveriesAnotherNodeHoldsIsSignedAsTheIncidentsEnd() async throws {
+        try await PostgresServer.withDatabase("tocsin_cancel_end") { server, database in
+            let keys = try TemporaryDirectory(prefix: "tocsin-cluster-keys")
+            defer { keys.remove() }
+            let a = Signing(key: try await AuditSigningTests.KeyPair(in: keys, name: "campus-a"), heads: keys.file("campus-a-heads.jsonl"))
+            var channels: [TestConfig.Channel] = []
+            let bed = try await TestBed(plan: ["/ops": [["status": 500]]]) { receiver in
+                channels = [TestConfig.Channel("ops", url: receiver.url("/ops"))]
+                var config = TestConfig(channels: channels).onPostgres(server, database, node: "campus-a", lease: "120s")
+                config.extraYAML = a.yaml(trusting: [a])
+                return config
+            }
+            defer { bed.tearDown() }
+            let other = try await PeerNode.start(TestConfig(channels: channels).onPostgres(server, database, node: "campus-b", lease: "120s"))
+            defer { other.remove() }
+            #expect(try await bed.daemon.ctl("templates", "approve", "evacuation", "--yes").status == 0)
+            let send = try await other.daemon.ctl(arguments: ["send", "evacuation", "--set", "building=Pavillon A", "--yes", "--no-wait", "--json"])
+            let incident = try #require(send.jsonLines.first?["incident"] as? String, "\(send)")
+            #expect(try await waitUntil { bed.receiver.requests(path: "/ops").count >= 2 }, "campus-b retries")
+
+            let cancel = try await bed.daemon.ctl("cancel", incident, "--yes")
+            #expect(cancel.status == 0, "\(cancel)")
+            let signed = try await waitUntil {
+                try await bed.daemon.ctl("audit", "log", "--subject", "audit", "--limit", "1000", "--json").jsonLines.contains {
+                    $0["kind"] as? String == "audit.checkpoint" && $0["node"] as? String == "campus-a"
+                        && ($0["detail"] as? String ?? "").contains("incident end: \(incident)")
+                }
+            }
+            #expect(signed, "campus-a signs the end of the incident it cancelled on campus-b\n\(bed.daemon.log().suffix(2000))")
+        }
+    }
 }

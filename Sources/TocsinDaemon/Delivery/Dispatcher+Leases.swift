@@ -128,6 +128,11 @@ extension Dispatcher {
             logger.notice("deliveries held elsewhere cancelled", metadata: [
                 "incident.id": "\(incidentID)", "deliveries": "\(cancelled.count)", "delivery.id": "\(cancelled[0].id)",
             ])
+            // Its last deliveries became final here, not through this node's machine, which announces only the
+            // incidents it held: the checkpoint and the heartbeat must still hear that it ended.
+            if !state.withLock({ state in state.machine.jobs.values.contains { $0.incidentID == incidentID } }) {
+                ends.announce(incidentID)
+            }
         }
         return cancelled.count
     }

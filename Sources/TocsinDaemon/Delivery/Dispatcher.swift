@@ -69,7 +69,7 @@ final class Dispatcher: Service, Sendable {
     private let events: DeliveryEvents
     let logger: Logger
     /// Told when an incident's last delivery becomes final, after that is durable.
-    private let ends: IncidentEnds
+    let ends: IncidentEnds
     /// Nil for one node on SQLite, which owns every delivery for good.
     let leasing: Leasing?
 
