@@ -754,6 +754,19 @@ class Bench:
             self.row("Take-over: kill to the other node's first receipt", firsts, "s", runs=len(firsts), fmt="{:.2f}")
         self.notes.append(f"Take-over: receipts by the kill, per run: {', '.join(map(str, killed_at))} of {recipients:,}")
 
+    def pg_notes(self):
+        """What the logs say about leases: deadlocks PostgreSQL broke, and leases a node lost while it was working."""
+        deadlocks = open(self.pg.log, errors="replace").read().count("deadlock detected")
+        lost = {}
+        for name in sorted(os.listdir(self.work)):
+            log = os.path.join(self.work, name, "tocsind.log")
+            if name.startswith("pg-") and os.path.exists(log):
+                count = sum(1 for line in open(log, errors="replace") if "leases taken over by another node" in line)
+                if count:
+                    lost[name] = count
+        self.notes.append(f"PostgreSQL: {deadlocks} deadlock(s) detected in the server's log; 'leases taken over by another "
+                          f"node' logged: {', '.join(f'{k} {v}' for k, v in lost.items()) or 'never'}")
+
     def postgres(self, runs):
         tiny = self.args.tiny
         lease, timeout = (1, 2) if tiny else (2, 2)
@@ -871,6 +884,7 @@ class Bench:
             self.pg = Postgres(self.work)
             self.postgres(runs)
             self.pg.stop()
+            self.pg_notes()
         if not only:
             print("bench: audit verify", flush=True)
             self.audit_verify(self.sizes["audit"], runs)
