@@ -30,8 +30,10 @@ deps:
 build: deps
 	$(SWIFT) build $(SWIFT_FLAGS)
 
+# Imports are checked against Package.swift first (a clean clone's parallel build would fail on one, minutes in).
 # The man pages are generated first: HelpTests lints them with `man --warnings -l`.
 test: deps
+	python3 scripts/check-target-imports.py
 	$(SWIFT) build $(SWIFT_FLAGS) --build-tests
 	$(MAKE) --no-print-directory man
 	TOCSIN_BIN_DIR="$(BIN_DIR)" $(SWIFT) test $(SWIFT_FLAGS) --skip-build

@@ -198,7 +198,8 @@ let package = Package(
         ),
         .testTarget(
             name: "TocsinIntegrationTests",
-            dependencies: ["TocsinTestSupport", "TocsinClient", "TocsinProtocol"],
+            // TocsinCore: audit key ids (AuditPublicKey) in the cluster audit tests.
+            dependencies: ["TocsinTestSupport", "TocsinClient", "TocsinProtocol", "TocsinCore"],
             swiftSettings: swiftSettings
         ),
     ]
