@@ -146,6 +146,29 @@ public final class PostgresServer: Sendable {
         }
     }
 
+    /// Runs `body` with a fresh primary and its synchronous standby, the empty database `name` made before the copy;
+    /// stops both afterwards, whether `body` throws or not (the failover tests).
+    public static func withSynchronousStandby<T>(
+        _ name: String, _ body: (_ primary: PostgresServer, _ standby: PostgresServer, _ database: String) async throws -> T
+    ) async throws -> T {
+        let primary = try await start()
+        var standby: PostgresServer?
+        do {
+            let database = try await primary.createDatabase(name)
+            let copy = try await primary.startStandby()
+            standby = copy
+            try await primary.makeStandbySynchronous()
+            let result = try await body(primary, copy, database)
+            await copy.stop()
+            await primary.stop()
+            return result
+        } catch {
+            await standby?.stop()
+            await primary.stop()
+            throw error
+        }
+    }
+
     /// Runs `body` with a fresh server; stops and removes the server afterwards, whether `body` throws or not.
     public static func withServer<T>(_ body: (PostgresServer) async throws -> T) async throws -> T {
         let server = try await start()

@@ -16,22 +16,10 @@ struct PostgresFailoverDaemonTests {
     /// gap is either acknowledged and delivered or refused with nothing stored, and status and `audit verify` work.
     @Test func aNodeFollowsThePromotedStandbyMidFanOutAndLosesNothingAcknowledged() async throws {
         let count = 6
-        let primary = try await PostgresServer.start()
-        var standby: PostgresServer?
-        do {
-            let database = try await primary.createDatabase("tocsin_failover")
-            standby = try await primary.startStandby()
-            let promoted = try #require(standby)
-            // Zero loss: a commit is acknowledged only once the standby has it.
-            try await primary.makeStandbySynchronous()
-            try await fanOutThroughAFailover(count: count, primary: primary, standby: promoted, database: database)
-        } catch {
-            await standby?.stop()
-            await primary.stop()
-            throw error
+        // Zero loss: a commit is acknowledged only once the standby has it.
+        try await PostgresServer.withSynchronousStandby("tocsin_failover") { primary, standby, database in
+            try await fanOutThroughAFailover(count: count, primary: primary, standby: standby, database: database)
         }
-        await standby?.stop()
-        await primary.stop()
     }
 
     private func fanOutThroughAFailover(count: Int, primary: PostgresServer, standby: PostgresServer, database: String) async throws {

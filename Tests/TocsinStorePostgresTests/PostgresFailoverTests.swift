@@ -53,26 +53,6 @@ struct PostgresFailoverTests {
         }
         await primary.stop()
     }
-    /// A primary and its synchronous standby, with an empty database `name` made before the copy; both stopped after.
-    private func withPrimaryAndStandby(
-        _ name: String, _ body: (_ primary: PostgresServer, _ standby: PostgresServer, _ database: String) async throws -> Void
-    ) async throws {
-        let primary = try await PostgresServer.start()
-        var standby: PostgresServer?
-        do {
-            let database = try await primary.createDatabase(name)
-            standby = try await primary.startStandby()
-            try await primary.makeStandbySynchronous()
-            try await body(primary, standby!, database)
-        } catch {
-            await standby?.stop()
-            await primary.stop()
-            throw error
-        }
-        await standby?.stop()
-        await primary.stop()
-    }
-
     private static func settings(_ servers: [PostgresServer], database: String) -> Configuration.PostgreSQL {
         Configuration.PostgreSQL(hosts: servers.map { .init(host: $0.host, port: $0.port) }, database: database, user: "postgres", tls: .disable)
     }
@@ -80,7 +60,7 @@ struct PostgresFailoverTests {
     /// Hosts [primary, standby]: the primary crashes (`-m immediate`), a commit made in the gap waits, the standby
     /// is promoted, and that commit and the next are stored there, once each, on one chain.
     @Test func aCommitWorksAgainOnThePromotedStandbyAfterThePrimaryCrashes() async throws {
-        try await withPrimaryAndStandby("failover_commit") { primary, standby, database in
+        try await PostgresServer.withSynchronousStandby("failover_commit") { primary, standby, database in
             let log = RecordingLog()
             let nodePrimary = try await PostgresPrimary(Self.settings([primary, standby], database: database), node: "fo-a", logger: log.logger)
             #expect(nodePrimary.host?.port == primary.port)
@@ -149,7 +129,7 @@ struct PostgresFailoverTests {
     /// primary comes back with the commit in its WAL: the store looks the incident up, finds it, and answers that it
     /// is stored, without writing it twice.
     @Test func aCommitWhoseAnswerIsLostIsLookedUpAndFoundStored() async throws {
-        try await withPrimaryAndStandby("failover_lost_stored") { primary, standby, database in
+        try await PostgresServer.withSynchronousStandby("failover_lost_stored") { primary, standby, database in
             let log = RecordingLog()
             let nodePrimary = try await PostgresPrimary(Self.settings([primary], database: database), node: "fo-b", logger: log.logger)
             var restarted: PostgresServer?
@@ -179,7 +159,7 @@ struct PostgresFailoverTests {
     /// standby, which never received it, is promoted: the store looks the incident up there, does not find it, and
     /// commits it again there, once.
     @Test func aCommitWhoseAnswerIsLostAndNotOnThePromotedStandbyIsMadeAgainOnce() async throws {
-        try await withPrimaryAndStandby("failover_lost_redo") { primary, standby, database in
+        try await PostgresServer.withSynchronousStandby("failover_lost_redo") { primary, standby, database in
             let log = RecordingLog()
             let nodePrimary = try await PostgresPrimary(Self.settings([primary, standby], database: database), node: "fo-c", logger: log.logger)
             var promoted: PostgresServer?
