@@ -52,6 +52,8 @@ private final class ResumeOnce<T: Sendable>: @unchecked Sendable {
 }
 
 /// The exit of a child process, awaited without holding a thread: `Process.terminationHandler` resumes the waiters.
+private let launching = NSLock()
+
 public final class ProcessExit: @unchecked Sendable {
     private let lock = NSLock()
     private var status: Int32?
@@ -63,6 +65,10 @@ public final class ProcessExit: @unchecked Sendable {
     public static func run(_ process: Process) throws -> ProcessExit {
         let exit = ProcessExit()
         process.terminationHandler = { ended in exit.finish(ended.terminationStatus) }
+        // One launch at a time: concurrent `Process.run` calls crashed the suite once in Foundation's own copying
+        // (memmove inside Process.run, clean-clone CI, 2026-12-06). A launch takes microseconds; the lock costs none.
+        launching.lock()
+        defer { launching.unlock() }
         try process.run()
         exit.lock.lock()
         exit.processID = process.processIdentifier
