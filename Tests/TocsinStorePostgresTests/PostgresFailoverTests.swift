@@ -104,6 +104,10 @@ struct PostgresFailoverTests {
                 try await other.promote()
                 try await first.psql("ALTER SYSTEM SET default_transaction_read_only = on")
                 try await first.psql("SELECT pg_reload_conf()")
+                // The reload is asynchronous, and an idle pooled session applies it only after its next command: wait
+                // until a fresh session is read-only, then end the old ones, so the next write meets a read-only server.
+                #expect(try await waitUntil { (try? await first.psql("SHOW default_transaction_read_only")) == "on" })
+                try await first.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(database)' AND pid <> pg_backend_pid()")
                 try await store.commit(Records.send("20261206-RO0002"))
                 #expect(nodePrimary.host?.port == other.port, "moved to the host that accepts writes")
             }
