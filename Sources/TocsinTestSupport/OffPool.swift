@@ -51,9 +51,10 @@ private final class ResumeOnce<T: Sendable>: @unchecked Sendable {
     }
 }
 
-/// The exit of a child process, awaited without holding a thread: `Process.terminationHandler` resumes the waiters.
+/// Held around `Process.run`, so children are launched one at a time (see `ProcessExit.run`).
 private let launching = NSLock()
 
+/// The exit of a child process, awaited without holding a thread: `Process.terminationHandler` resumes the waiters.
 public final class ProcessExit: @unchecked Sendable {
     private let lock = NSLock()
     private var status: Int32?
