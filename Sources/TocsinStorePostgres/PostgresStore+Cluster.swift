@@ -57,12 +57,9 @@ extension PostgresStore {
     public func renewLeases(_ leases: [DeliveryLease], until: Int64) async throws(StoreError) -> [DeliveryLease] {
         guard !leases.isEmpty else { return [] }
         // Same node and same generation, or it was taken over: the generation is what fences a late holder.
-        let held = try await rows("renew leases", """
-            UPDATE delivery AS d SET lease_expires_at = \(until)
-            FROM unnest(\(leases.map(\.deliveryID)), \(leases.map(\.generation)), \(leases.map(\.node))) AS l (id, generation, node)
-            WHERE d.id = l.id AND d.lease_generation = l.generation AND d.lease_node = l.node
-            RETURNING d.id, d.lease_generation
-            """) { row in try row.decode((String, Int64).self) }
+        let held = try await rows("renew leases", Self.held(leases, "SET lease_expires_at = $4", returning: "d.id, d.lease_generation", until)) { row in
+            try row.decode((String, Int64).self)
+        }
         let renewed = Set(held.map { "\($0.0)\u{0}\($0.1)" })
         return leases.filter { renewed.contains("\($0.deliveryID)\u{0}\($0.generation)") }.map { lease in
             var lease = lease
@@ -73,14 +70,31 @@ extension PostgresStore {
 
     public func releaseLeases(_ leases: [DeliveryLease]) async throws(StoreError) {
         guard !leases.isEmpty else { return }
-        _ = try await rows("release leases", """
-            UPDATE delivery AS d SET lease_node = NULL, lease_expires_at = NULL
-            FROM unnest(\(leases.map(\.deliveryID)), \(leases.map(\.generation)), \(leases.map(\.node))) AS l (id, generation, node)
-            WHERE d.id = l.id AND d.lease_generation = l.generation AND d.lease_node = l.node
-            RETURNING d.id
-            """) { _ in () }
+        _ = try await rows("release leases", Self.held(leases, "SET lease_node = NULL, lease_expires_at = NULL", returning: "d.id")) { _ in () }
         // Another node takes them at once rather than at its next poll.
         if let node = leases.first?.node { await wakeOtherNodes(from: node) }
+    }
+
+    /// `UPDATE delivery AS d <set> … RETURNING <returning>` of the rows `leases` still hold as given (same node, same
+    /// generation), locked first in id order as every commit locks the rows it updates
+    /// (``PostgresWriter/lockDeliveries(of:)``): in the order of a join, a renewal deadlocked with a group commit, and
+    /// the renewal PostgreSQL chose to fail let leases lapse under attempts in flight, which another node then sent
+    /// again. `$4` and on are `values`.
+    private static func held(_ leases: [DeliveryLease], _ set: String, returning: String, _ values: Int64...) -> PostgresQuery {
+        var binds = PostgresBindings(capacity: 3 + values.count)
+        binds.append(leases.map(\.deliveryID))
+        binds.append(leases.map(\.generation))
+        binds.append(leases.map(\.node))
+        for value in values { binds.append(value) }
+        return PostgresQuery(unsafeSQL: """
+            WITH held AS MATERIALIZED (
+                SELECT d.id FROM delivery AS d
+                JOIN unnest($1::text[], $2::bigint[], $3::text[]) AS l (id, generation, node)
+                ON d.id = l.id AND d.lease_generation = l.generation AND d.lease_node = l.node
+                ORDER BY d.id FOR NO KEY UPDATE OF d
+            )
+            UPDATE delivery AS d \(set) FROM held WHERE d.id = held.id RETURNING \(returning)
+            """, binds: binds)
     }
 
     /// NOTIFY on ``PostgresSchema/wakeChannel``; a wake-up that cannot be sent leaves the others to their poll.

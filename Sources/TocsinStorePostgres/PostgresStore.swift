@@ -160,11 +160,18 @@ public final class PostgresStore: Store {
     private func commitTransaction(_ batches: [StoreWrite]) async -> Result<Void, StoreError> {
         let started = ContinuousClock.now
         var delay = Duration.milliseconds(100)
+        var contended = 0
         while true {
             let failure: StoreError
             switch await attemptTransaction(batches) {
             case .committed:
                 return .success(())
+            case .notCommitted(let error) where error.code == .busy && contended < Self.contendedRetries:
+                // Rolled back as a deadlock's victim or a serialization failure (SQLSTATE class 40), or a lock
+                // not available (55): nothing stored, and made again at once succeeds once the other is through.
+                contended += 1
+                logger.notice("commit rolled back by PostgreSQL under contention; making it again", metadata: ["store.error": "\(error)"])
+                continue
             case .notCommitted(let error):
                 guard error.code == .open, ContinuousClock.now - started < Self.failoverPatience else { return .failure(error) }
                 failure = error
@@ -196,6 +203,8 @@ public final class PostgresStore: Store {
         }
     }
 
+    /// How many times a commit rolled back under contention is made again before its error is returned.
+    static let contendedRetries = 3
     /// How long a commit is made again while no server accepts writes before it is refused (a failover takes
     /// seconds; a send waits that long rather than be refused during it).
     static let failoverPatience = Duration.seconds(30)
@@ -267,7 +276,8 @@ public final class PostgresStore: Store {
                         throw StoreError(.tampered, found)
                     }
                 }
-                for batch in batches { try await writer.apply(batch, head: &head) }
+                let generations = try await writer.lockDeliveries(of: batches)
+                for batch in batches { try await writer.apply(batch, generations: generations, head: &head) }
                 if appends, head != recorded {
                     try await writer.setHead(head)
                     if witness == nil { witness = .auditEntry(head) }

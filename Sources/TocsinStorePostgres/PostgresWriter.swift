@@ -48,7 +48,29 @@ struct PostgresWriter {
 
     // MARK: One batch
 
-    func apply(_ write: StoreWrite, head: inout AuditHead) async throws {
+    /// Locks every delivery row the batches of one transaction update or reopen, in one statement and in id order,
+    /// and returns their lease generations. A renewal locks in the same order (``PostgresStore/renewLeases(_:until:)``),
+    /// so the two never deadlock: locking batch by batch, a group commit of a high-id batch then a low-id one
+    /// deadlocked with a renewal taking them in the other order, and a failed renewal lets leases lapse under
+    /// attempts in flight. `FOR NO KEY UPDATE`: the lock the updates take anyway, which attempt inserts' foreign-key
+    /// checks (`FOR KEY SHARE`) do not wait for.
+    func lockDeliveries(of batches: [StoreWrite]) async throws -> [String: Int64] {
+        var ids = Set<String>()
+        for batch in batches {
+            for update in batch.updates { ids.insert(update.id) }
+            for reopening in batch.reopened { ids.insert(reopening.id) }
+        }
+        guard !ids.isEmpty else { return [:] }
+        var generations: [String: Int64] = Dictionary(minimumCapacity: ids.count)
+        let rows = try await connection.query(
+            "SELECT id, lease_generation FROM delivery WHERE id = ANY(\(Array(ids))) ORDER BY id FOR NO KEY UPDATE", logger: logger
+        )
+        for try await (id, generation) in rows.decode((String, Int64).self) { generations[id] = generation }
+        return generations
+    }
+
+    /// One batch; `generations` are the rows ``lockDeliveries(of:)`` locked for the whole transaction.
+    func apply(_ write: StoreWrite, generations: [String: Int64] = [:], head: inout AuditHead) async throws {
         try await PostgresInserts.incident.run(write.incidents, on: connection, logger: logger)
         let numbers = try await insertPayloads(write.payloads, newIncidents: Set(write.incidents.map(\.id)))
         var deliveries: [(DeliveryRecord, Int)] = []
@@ -66,7 +88,7 @@ struct PostgresWriter {
         // take-over skips them, so the writer sends its own deliveries unless it dies first.
         let lease = newDeliveryLease
         try await PostgresInserts.delivery.run(deliveries.map { DeliveryInsertRow(record: $0.0, payload: $0.1, lease: lease) }, on: connection, logger: logger)
-        let refused = try await refusedFences(write.updates)
+        let refused = Self.refusedFences(write.updates, generations: generations)
         try await PostgresInserts.attempt.run(write.attempts.map { attempt in
             var attempt = attempt
             attempt.late = attempt.late || refused.contains(attempt.deliveryID)
@@ -191,19 +213,15 @@ struct PostgresWriter {
     }
 
     /// The deliveries whose fenced update names a generation their lease has left (another node took them over).
-    /// Their rows stay locked until the commit, so no claim moves the generation between this check and the update.
-    private func refusedFences(_ updates: [DeliveryUpdate]) async throws -> Set<String> {
-        let fenced = updates.filter { $0.generation != nil }
-        guard !fenced.isEmpty else { return [] }
-        var expected: [String: Int64] = [:]
-        for update in fenced { expected[update.id] = update.generation }
-        let ids = Array(expected.keys)
+    /// Their rows stay locked until the commit (``lockDeliveries(of:)``), so no claim moves the generation between
+    /// this check and the update.
+    private static func refusedFences(_ updates: [DeliveryUpdate], generations: [String: Int64]) -> Set<String> {
         var refused = Set<String>()
-        let rows = try await connection.query(
-            "SELECT id, lease_generation FROM delivery WHERE id = ANY(\(ids)) ORDER BY id FOR UPDATE", logger: logger
-        )
-        for try await (id, generation) in rows.decode((String, Int64).self) where expected[id] != generation {
-            refused.insert(id)
+        for update in updates {
+            // A row missing from the lock is one an earlier batch of this transaction wrote: this node's, held.
+            if let expected = update.generation, let current = generations[update.id], current != expected {
+                refused.insert(update.id)
+            }
         }
         return refused
     }
