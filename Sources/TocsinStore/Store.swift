@@ -75,7 +75,9 @@ public protocol Store: Sendable {
     /// These deliveries as stored, those still unfinished (what a node that claimed them needs to send them).
     func unfinishedDeliveries(ids: [String]) async throws(StoreError) -> [DeliveryRecord]
     /// Extends the leases still held as given (same node, same generation) to `until`; returns those, renewed. A
-    /// lease another node took over is missing from the answer: stop starting attempts under it.
+    /// lease another node took over (or a cancel elsewhere fenced) is missing from the answer: stop starting attempts
+    /// under it. A delivery the holder itself finished meanwhile (final at the same generation) is in the answer:
+    /// it was not taken, and the holder learns of its end from its own commit.
     func renewLeases(_ leases: [DeliveryLease], until: Int64) async throws(StoreError) -> [DeliveryLease]
     /// Gives the leases up (for a delivery finished, or a node stopping); one taken over meanwhile is left alone.
     func releaseLeases(_ leases: [DeliveryLease]) async throws(StoreError)

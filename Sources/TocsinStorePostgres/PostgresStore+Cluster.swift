@@ -57,7 +57,11 @@ extension PostgresStore {
     public func renewLeases(_ leases: [DeliveryLease], until: Int64) async throws(StoreError) -> [DeliveryLease] {
         guard !leases.isEmpty else { return [] }
         // Same node and same generation, or it was taken over: the generation is what fences a late holder.
-        let held = try await rows("renew leases", Self.held(leases, "SET lease_expires_at = $4", returning: "d.id, d.lease_generation", until)) { row in
+        // A row this node finished meanwhile keeps no lease (its commit cleared it) and gets none.
+        let held = try await rows("renew leases", Self.held(
+            leases, "SET lease_expires_at = CASE WHEN d.lease_node IS NULL THEN NULL ELSE $4::bigint END",
+            returning: "d.id, d.lease_generation", until
+        )) { row in
             try row.decode((String, Int64).self)
         }
         let renewed = Set(held.map { "\($0.0)\u{0}\($0.1)" })
@@ -76,7 +80,7 @@ extension PostgresStore {
     }
 
     /// `UPDATE delivery AS d <set> … RETURNING <returning>` of the rows `leases` still hold as given (same node, same
-    /// generation), locked first in id order as every commit locks the rows it updates
+    /// generation; or final at that generation, finished by their holder: not taken), locked first in id order as every commit locks the rows it updates
     /// (``PostgresWriter/lockDeliveries(of:)``): in the order of a join, a renewal deadlocked with a group commit, and
     /// the renewal PostgreSQL chose to fail let leases lapse under attempts in flight, which another node then sent
     /// again. `$4` and on are `values`.
@@ -90,7 +94,8 @@ extension PostgresStore {
             WITH held AS MATERIALIZED (
                 SELECT d.id FROM delivery AS d
                 JOIN unnest($1::text[], $2::bigint[], $3::text[]) AS l (id, generation, node)
-                ON d.id = l.id AND d.lease_generation = l.generation AND d.lease_node = l.node
+                ON d.id = l.id AND d.lease_generation = l.generation
+                AND (d.lease_node = l.node OR d.state IN ('delivered', 'failed', 'cancelled'))
                 ORDER BY d.id FOR NO KEY UPDATE OF d
             )
             UPDATE delivery AS d \(set) FROM held WHERE d.id = held.id RETURNING \(returning)

@@ -42,4 +42,25 @@ extension StoreConformanceTests {
         }
         await database.remove()
     }
+
+    /// A delivery the node finished between reading what it holds and renewing it is not reported as taken over:
+    /// the node would forget it before its commit's answer and never hear that its incident ended.
+    @Test(arguments: Backend.all)
+    func aDeliveryTheNodeFinishedIsNotReportedLostAtItsNextRenewal(backend: Backend) async throws {
+        let database = try await backend.database()
+        try await database.withStore { store async throws in
+            try await store.commit(Records.send("20261206-DONE1", delivery: "msg_done1", at: Records.baseTime))
+            let now = Records.baseTime + 100
+            let lease = try #require(try await store.claimDeliveries(node: "campus-a", now: now, leaseMillis: Self.lease, limit: 10).first)
+            try await store.commit(StoreWrite(updates: [DeliveryUpdate(
+                id: "msg_done1", state: .delivered, attempts: 1, nextAttemptAt: nil, lastStatus: 200, lastError: nil,
+                misconfiguration: false, deliveredAt: now + 50, updatedAt: now + 50, generation: lease.generation
+            )]))
+            #expect(try await store.renewLeases([lease], until: now + 2 * Self.lease).map(\.deliveryID) == ["msg_done1"])
+            if backend == .postgres {
+                #expect(try await database.sql("SELECT COALESCE(lease_node, '-') || ' ' || COALESCE(lease_expires_at::text, '-') FROM delivery") == "- -", "and it gets no lease")
+            }
+        }
+        await database.remove()
+    }
 }
