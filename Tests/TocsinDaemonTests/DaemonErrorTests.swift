@@ -17,6 +17,11 @@ struct DaemonErrorTests {
         #expect(wire.message == error.message)
     }
 
+    @Test func aStoreMessageThatSaysWhatFailedIsNotPrefixedTwice() {
+        let said = StoreError(.open, "cannot read approvals: the PostgreSQL server cannot be reached")
+        #expect(DaemonError.store(said, doing: "cannot read approvals").message == "cannot read approvals: the PostgreSQL server cannot be reached")
+    }
+
     @Test(arguments: [
         (DaemonError.validation("bad", problems: ["a", "b"]), RPCError.validationCode, "validation"),
         (DaemonError.notAuthorised("no"), RPCError.notAuthorisedCode, "not-authorised"),

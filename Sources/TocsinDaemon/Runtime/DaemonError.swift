@@ -68,10 +68,12 @@ struct DaemonError: Error, Sendable, CustomStringConvertible {
     static func unavailable(_ message: String) -> DaemonError { .init(.unavailable, message) }
     static func refused(_ message: String, hint: String? = nil) -> DaemonError { .init(.refused, message, hint: hint) }
 
-    /// A failure of the store (its code kept), or any other error as `unavailable`; `doing` starts the message.
+    /// A failure of the store (its code kept), or any other error as `unavailable`; `doing` starts the message,
+    /// unless the store's message already does (PostgreSQL's say "cannot read approvals: …" themselves).
     static func store(_ error: any Error, doing: String? = nil) -> DaemonError {
         if let error = error as? DaemonError { return error }
-        let text = doing.map { "\($0): \(error)" } ?? "\(error)"
+        let said = "\(error)"
+        let text = doing.map { said.hasPrefix($0) ? said : "\($0): \(said)" } ?? said
         guard let error = error as? StoreError else { return .init(.unavailable, text) }
         return .init(.store, text, storeCode: error.code)
     }
