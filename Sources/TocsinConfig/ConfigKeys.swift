@@ -52,6 +52,7 @@ public enum ConfigKeys {
         "heartbeat.route",
         "cap.signing_key_file",
         "cap.certificate_file",
+        "web.seed_key_file",
         "storage.postgresql.hosts",
         "storage.postgresql.database",
         "storage.postgresql.user",

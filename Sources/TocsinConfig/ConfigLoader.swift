@@ -64,6 +64,7 @@ public enum ConfigLoader {
         )
         configuration.monitoring = draft.monitoring
         configuration.cap = draft.cap
+        configuration.web = draft.web
         configuration.storage = draft.storage
         configuration.cluster = draft.cluster
         return (configuration, diagnostics)

@@ -16,6 +16,7 @@ struct ConfigParser {
         var objectives: Configuration.Objectives?
         var audit: Configuration.Audit
         var cap: Configuration.CAPSigning?
+        var web: Configuration.Web?
         var monitoring: Configuration.Monitoring
         var inlineSecrets: [InlineSecret]
         var storage: Configuration.Storage
@@ -68,13 +69,14 @@ struct ConfigParser {
         let objectives = parseObjectives(top["objectives"])
         let audit = parseAudit(top["audit"], channels: channels)
         let cap = parseCAP(top["cap"], channels: channels)
+        let web = parseWeb(top["web"])
         let monitoring = parseMonitoring(top, routes: routes)
         let (storage, cluster) = parseStorage(top)
         if top["channels"] == nil { reader.error("'channels' is required: name at least one destination", at: root) }
         return Draft(
             organization: organization, paths: paths, access: access, delivery: delivery,
             channels: channels, routes: routes, metricsFile: metricsFile, requiredApprovers: requiredApprovers,
-            objectives: objectives, audit: audit, cap: cap, monitoring: monitoring, inlineSecrets: inlineSecrets,
+            objectives: objectives, audit: audit, cap: cap, web: web, monitoring: monitoring, inlineSecrets: inlineSecrets,
             storage: storage, cluster: cluster
         )
     }

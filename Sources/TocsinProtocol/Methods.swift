@@ -22,6 +22,11 @@ public enum AdminMethod: String, Sendable, CaseIterable, Codable {
     case backup = "daemon.backup"
     case health = "daemon.health"
     case languages = "daemon.languages"
+    case webUserList = "web-user.list"
+    case webUserAdd = "web-user.add"
+    case webUserReset = "web-user.reset"
+    case webUserRemove = "web-user.remove"
+    case webUserUnlock = "web-user.unlock"
 
     /// The notification method of `incident.watch`'s live events.
     public static let deliveryEvent = "delivery.event"
@@ -37,6 +42,8 @@ public enum AdminMethod: String, Sendable, CaseIterable, Codable {
         case .channelTest: ["operator"]
         case .backup: ["operator", "auditor"]
         case .templateApprove, .auditAccept: ["approver"]
+        // Who may send from a phone is decided by the people who approve what is sent (and root).
+        case .webUserList, .webUserAdd, .webUserReset, .webUserRemove, .webUserUnlock: ["approver"]
         case .auditLog, .auditVerify, .auditExport: ["auditor"]
         // Monitoring checks run as a service user (nagios, prometheus) that needs nothing else.
         case .health: ["operator", "approver", "auditor", "monitor"]

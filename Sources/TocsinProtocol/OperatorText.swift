@@ -121,6 +121,20 @@ public enum OperatorText {
             return "\(a["folder"] ?? "") (paths.backups) n'est pas un dossier (un lien symbolique ou un fichier n'est jamais suivi) ; retirez-le ou changez paths.backups"
         case .auditReasonShort:
             return "dites dans --reason pourquoi l'écart est légitime (au moins 10 caractères) : la raison est gardée dans le journal d'audit pour la revue"
+        case .webUserName:
+            return "\(q("name")) n'est pas un nom d'utilisateur web : de 1 à 64 lettres minuscules, chiffres, « . », « _ » ou « - », en commençant par une lettre"
+        case .webUserPassword:
+            return a["problem"] == "long"
+                ? "le mot de passe dépasse 72 octets (bcrypt n'en lit pas plus) ; choisissez-en un plus court"
+                : a["problem"] == "name"
+                ? "le mot de passe ne peut pas être le nom de l'utilisateur"
+                : "le mot de passe doit avoir au moins 12 caractères (quelques mots sont faciles à taper sur un téléphone)"
+        case .webUserExists:
+            return "l'utilisateur web \(q("name")) existe déjà ; tocsinctl web-users reset \(a["name"] ?? "") lui donne un nouveau mot de passe et un nouveau code"
+        case .webUserUnknown:
+            return "aucun utilisateur web \(q("name")) (tocsinctl web-users list les montre)"
+        case .webSeedKeyMissing:
+            return "tocsind n'a pas de clé pour sceller les codes TOTP des utilisateurs web ; rien n'a été fait"
         case .reloadBusy:
             return "un rechargement est déjà en cours ; réessayez dans un moment"
         case .reloadInvalid:
@@ -212,6 +226,9 @@ public enum OperatorText {
             return "Lancez tocsinctl channels test \(channel) et tapez le nom du canal pour confirmer, ou ajoutez --yes."
         case .approvalCuts:
             return "Donnez au modèle un texte « short: » par langue qui tient, déclarez « max_length » pour les variables libres, ou mettez « allow_shortening: true » sur un canal qui peut raccourcir (docs/configuration.md), puis lancez tocsinctl reload."
+        case .webSeedKeyMissing:
+            return "Créez-en une (openssl rand -base64 32 > /etc/tocsin/web-seed-key ; chmod 600 /etc/tocsin/web-seed-key),"
+                + " donnez-la à tocsind (web.seed_key_file, ou LoadCredential=web-seed-key:/etc/tocsin/web-seed-key), puis lancez tocsinctl reload."
         case .resendNoStoredMessage:
             return "Envoyez plutôt une mise à jour par ce canal (tocsinctl update \(said.arguments["incident"] ?? "") \(template) --route …)."
         default:

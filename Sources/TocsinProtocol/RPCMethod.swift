@@ -32,4 +32,9 @@ public enum AdminCall {
     public static let languages = RPCMethod<EmptyParams, [String]>(.languages)
     public static let channelList = RPCMethod<EmptyParams, [ChannelInfo]>(.channelList)
     public static let channelTest = RPCMethod<ChannelParams, IncidentStatus>(.channelTest)
+    public static let webUserList = RPCMethod<EmptyParams, [WebUserSummary]>(.webUserList)
+    public static let webUserAdd = RPCMethod<WebUserPasswordParams, WebUserEnrolment>(.webUserAdd)
+    public static let webUserReset = RPCMethod<WebUserPasswordParams, WebUserEnrolment>(.webUserReset)
+    public static let webUserRemove = RPCMethod<WebUserParams, WebUserChangeResult>(.webUserRemove)
+    public static let webUserUnlock = RPCMethod<WebUserParams, WebUserChangeResult>(.webUserUnlock)
 }

@@ -48,6 +48,12 @@ public struct Said: Codable, Sendable, Hashable {
         case backupNoRoom = "backup-no-room"
         case backupFolderNotFolder = "backup-folder-not-folder"
         case auditReasonShort = "audit-reason-short"
+        // The web console's users (`web-users`).
+        case webUserName = "web-user-name"
+        case webUserPassword = "web-user-password"
+        case webUserExists = "web-user-exists"
+        case webUserUnknown = "web-user-unknown"
+        case webSeedKeyMissing = "web-seed-key-missing"
         case reloadBusy = "reload-busy"
         case reloadInvalid = "reload-invalid"
         case reloadUnreadable = "reload-unreadable"

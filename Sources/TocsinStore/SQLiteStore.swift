@@ -233,6 +233,7 @@ public final class SQLiteStore: Store {
             }
         }
         for approval in write.approvals { try approval.insert(db) }
+        for change in write.webUsers { try apply(change, to: db) }
         for event in write.audit { try append(event, by: node, to: db, head: &head) }
         if let checkpoint = write.checkpoint {
             try verifyIncrement(db, from: checkpoint.verified, to: head)
@@ -414,6 +415,28 @@ public final class SQLiteStore: Store {
                 WHERE delivery.incidentID = ? ORDER BY attempt.startedAt, attempt.rowid
                 """, arguments: [id])
         }
+    }
+
+    public func webUsers() async throws(StoreError) -> [WebUserRecord] {
+        try await read("read web users") { db in try WebUserRecord.order(Column("name")).fetchAll(db) }
+    }
+
+    private static func apply(_ change: WebUserChange, to db: Database) throws {
+        switch change {
+        case .add(let user):
+            try db.execute(sql: "INSERT OR IGNORE INTO web_user (name, passwordHash, sealedSeed, seedKeyID, createdAt, updatedAt) VALUES (?, ?, ?, ?, ?, ?)",
+                           arguments: [user.name, user.passwordHash, user.sealedSeed, user.seedKeyID, user.createdAt, user.updatedAt])
+        case .reset(let user):
+            try db.execute(sql: """
+                UPDATE web_user SET passwordHash = ?, sealedSeed = ?, seedKeyID = ?, updatedAt = ?, failures = 0, lastFailureAt = 0,
+                lastTOTPStep = NULL WHERE name = ?
+                """, arguments: [user.passwordHash, user.sealedSeed, user.seedKeyID, user.updatedAt, user.name])
+        case .remove(let name):
+            try db.execute(sql: "DELETE FROM web_user WHERE name = ?", arguments: [name])
+        case .unlock(let name, let at):
+            try db.execute(sql: "UPDATE web_user SET failures = 0, lastFailureAt = 0, updatedAt = ? WHERE name = ?", arguments: [at, name])
+        }
+        guard db.changesCount == 1 else { throw change.conflict }
     }
 
     public func approvals(ofTemplate id: String) async throws(StoreError) -> [ApprovalRecord] {

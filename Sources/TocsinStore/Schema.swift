@@ -170,6 +170,20 @@ enum Schema {
         migrator.registerMigration(StoreMigrations.auditNodes) { db in
             try db.alter(table: "audit") { t in t.add(column: "node", .text) }
         }
+        // The web console's users: a new table, so nothing older changes and an older release ignores it.
+        migrator.registerMigration(StoreMigrations.webUsers) { db in
+            try db.create(table: "web_user") { t in
+                t.primaryKey("name", .text)
+                t.column("passwordHash", .text).notNull()
+                t.column("sealedSeed", .blob).notNull()
+                t.column("seedKeyID", .text).notNull()
+                t.column("createdAt", .integer).notNull()
+                t.column("updatedAt", .integer).notNull()
+                t.column("failures", .integer).notNull().defaults(to: 0)
+                t.column("lastFailureAt", .integer).notNull().defaults(to: 0)
+                t.column("lastTOTPStep", .integer)
+            }
+        }
         return migrator
     }
 }

@@ -20,6 +20,8 @@ public protocol Store: Sendable {
     func attempts(ofIncident id: String) async throws(StoreError) -> [AttemptRecord]
 
     func approvals(ofTemplate id: String) async throws(StoreError) -> [ApprovalRecord]
+    /// The web console's users, by name.
+    func webUsers() async throws(StoreError) -> [WebUserRecord]
 
     /// Per channel: the last delivery and the last failed attempt, for `channels list` and health checks.
     func channelActivity() async throws(StoreError) -> [String: ChannelActivity]
@@ -125,6 +127,8 @@ public enum StoreMigrations {
     public static let leaseGenerations = "v5: attempt lease generations"
     /// The node that appended each audit entry (entry format 2); entries written before keep none.
     public static let auditNodes = "v6: audit entry nodes"
+    /// The web console's users (issue 18).
+    public static let webUsers = "v7: web users"
 }
 
 /// How often the audit head was found moved by another writer, and the last such finding in words.

@@ -83,6 +83,8 @@ public struct StoreWrite: Sendable {
     /// Several nodes (PostgreSQL): a cancel of the deliveries other nodes hold, inside this write's transaction.
     /// SQLite ignores it: one node holds every delivery, and its own cancel closed them.
     public var cancelElsewhere: CancelElsewhere?
+    /// Web console users added, reset, removed or unlocked (issue 18), each with its audit entry in `audit`.
+    public var webUsers: [WebUserChange] = []
 
     public init(
         incidents: [IncidentRecord] = [], payloads: [PayloadRecord] = [], deliveries: [DeliveryRecord] = [],

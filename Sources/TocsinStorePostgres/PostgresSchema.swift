@@ -153,6 +153,14 @@ enum PostgresSchema {
             // milliseconds): a channel's limits are shared among the nodes busy on it (issue 17, item 3).
             "ALTER TABLE node ADD COLUMN busy_channels TEXT[], ADD COLUMN busy_at BIGINT",
         ]),
+        Migration(name: "v6: web users", statements: [
+            // The web console's users (issue 18; SQLite's v7): a bcrypt hash and a sealed TOTP seed, never in clear.
+            """
+            CREATE TABLE web_user (name TEXT PRIMARY KEY, password_hash TEXT NOT NULL, sealed_seed BYTEA NOT NULL,
+            seed_key_id TEXT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL,
+            failures INTEGER NOT NULL DEFAULT 0, last_failure_at BIGINT NOT NULL DEFAULT 0, last_totp_step BIGINT)
+            """,
+        ]),
     ]
 
     /// The LISTEN/NOTIFY channel on which a node asks the others to look at their leases at once.

@@ -155,6 +155,20 @@ extension PostgresStore {
         }
     }
 
+    public func webUsers() async throws(StoreError) -> [WebUserRecord] {
+        try await rows("read web users", """
+            SELECT name, password_hash, sealed_seed, seed_key_id, created_at, updated_at, failures, last_failure_at, last_totp_step
+            FROM web_user ORDER BY name COLLATE "C"
+            """) { row in
+            let (name, hash, seed, keyID, created, updated, failures, lastFailure, step)
+                = try row.decode((String, String, Data, String, Int64, Int64, Int, Int64, Int64?).self)
+            return WebUserRecord(
+                name: name, passwordHash: hash, sealedSeed: seed, seedKeyID: keyID, createdAt: created, updatedAt: updated,
+                failures: failures, lastFailureAt: lastFailure, lastTOTPStep: step
+            )
+        }
+    }
+
     public func channelActivity() async throws(StoreError) -> [String: ChannelActivity] {
         var activity: [String: ChannelActivity] = [:]
         for (channel, at) in try await rows("read channel activity", """

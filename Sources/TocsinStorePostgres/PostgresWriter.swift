@@ -110,6 +110,7 @@ struct PostgresWriter {
             }
         }
         try await PostgresInserts.approval.run(write.approvals, on: connection, logger: logger)
+        for change in write.webUsers { try await apply(change) }
         let cancelledElsewhere = try await cancelElsewhere(write.cancelElsewhere)
         var entries: [AuditEntry] = []
         entries.reserveCapacity(write.audit.count + cancelledElsewhere.count + 1)
@@ -125,6 +126,29 @@ struct PostgresWriter {
             let event = AuditEvent(timeMillis: checkpoint.timeMillis, kind: AuditCheckpoint.kind, subject: "audit", detail: detail)
             try await insertAudit([chain(event, after: &head)])
         }
+    }
+
+    private func apply(_ change: WebUserChange) async throws {
+        let query: PostgresQuery = switch change {
+        case .add(let user):
+            try """
+            INSERT INTO web_user (name, password_hash, sealed_seed, seed_key_id, created_at, updated_at)
+            VALUES (\(user.name), \(user.passwordHash), \(user.sealedSeed), \(user.seedKeyID), \(user.createdAt), \(user.updatedAt))
+            ON CONFLICT (name) DO NOTHING RETURNING name
+            """
+        case .reset(let user):
+            try """
+            UPDATE web_user SET password_hash = \(user.passwordHash), sealed_seed = \(user.sealedSeed), seed_key_id = \(user.seedKeyID),
+            updated_at = \(user.updatedAt), failures = 0, last_failure_at = 0, last_totp_step = NULL WHERE name = \(user.name) RETURNING name
+            """
+        case .remove(let name):
+            "DELETE FROM web_user WHERE name = \(name) RETURNING name"
+        case .unlock(let name, let at):
+            "UPDATE web_user SET failures = 0, last_failure_at = 0, updated_at = \(at) WHERE name = \(name) RETURNING name"
+        }
+        var changed = 0
+        for try await _ in try await connection.query(query, logger: logger) { changed += 1 }
+        guard changed == 1 else { throw change.conflict }
     }
 
     /// ``CancelElsewhere``: the deliveries cancelled (rows locked in id order), their holders fenced by a new

@@ -57,6 +57,21 @@ enum Console {
         return readLine(strippingNewline: true)
     }
 
+    /// Like ``ask(_:)``, without echoing what is typed on a terminal (a password).
+    static func askSecret(_ prompt: String) -> String? {
+        guard inputIsTerminal else { return ask(prompt) }
+        var saved = termios()
+        guard tcgetattr(STDIN_FILENO, &saved) == 0 else { return ask(prompt) }
+        var quiet = saved
+        quiet.c_lflag &= ~tcflag_t(ECHO)
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet)
+        defer {
+            tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved)
+            FileHandle.standardError.write(Data("\n".utf8))
+        }
+        return ask(prompt)
+    }
+
     /// `text` cut to `width` characters, with "…" as the last one when something was left out, so that a cut never
     /// passes for the whole.
     static func cut(_ text: String, _ width: Int) -> String {

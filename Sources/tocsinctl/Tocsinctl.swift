@@ -34,6 +34,6 @@ struct Tocsinctl: ParsableCommand {
             """
         ),
         version: TocsinVersion.string,
-        subcommands: [Send.self, Drill.self, Update.self, AllClear.self, Cancel.self, Resend.self, Status.self, Report.self, Preview.self, Templates.self, Audit.self, Channels.self, Reload.self, Backup.self, Health.self]
+        subcommands: [Send.self, Drill.self, Update.self, AllClear.self, Cancel.self, Resend.self, Status.self, Report.self, Preview.self, Templates.self, Audit.self, Channels.self, Reload.self, Backup.self, Health.self, WebUsers.self]
     )
 }

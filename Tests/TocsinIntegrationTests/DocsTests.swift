@@ -191,7 +191,7 @@ struct DocsTests {
         var current: String?
         for line in markdown.components(separatedBy: "\n") {
             if line.hasPrefix("#") {
-                current = line.wholeMatch(of: /### `([a-z]+\.[a-z]+)`/).map { String($0.output.1) }
+                current = line.wholeMatch(of: /### `([a-z-]+\.[a-z]+)`/).map { String($0.output.1) }
                 if let current { sections[current] = "" }
                 continue
             }

@@ -147,7 +147,7 @@ struct UpgradeTests {
         let upgraded = try await Upgraded.start("release-eef5801", plan: Upgraded.shortTextPlan(sid: "SM00000000000000000000000000000099", post: "1860000000000000099"))
         defer { upgraded.stop() }
         #expect(upgraded.migrationsBefore.last == "v5: attempt lease generations", "the fixture is the v5 release's: \(upgraded.migrationsBefore)")
-        #expect(upgraded.migrationsAfter == upgraded.migrationsBefore + ["v6: audit entry nodes"])
+        #expect(upgraded.migrationsAfter == upgraded.migrationsBefore + ["v6: audit entry nodes", "v7: web users"])
         try await upgraded.expectChainAndApprovalsHold()
         let daemon = upgraded.daemon
 
@@ -164,5 +164,23 @@ struct UpgradeTests {
         #expect(new.contains { $0["kind"] as? String == "incident.create" })
         let verify = try await daemon.ctl("audit", "verify", "--json")
         #expect(verify.status == 0, "\(verify)")
+    }
+
+    /// The release before the web console's users (schema v6, every entry naming its node): the migration adds
+    /// their table and nothing else; the chain, the approvals and a live send hold; `web-users` works at once, and
+    /// without a seed key (this config gives none) enrolling is refused with the steps, never breaking the start.
+    @Test func aDatabaseOfTheClusterReleaseMigratesToWebUsersAndKeepsSending() async throws {
+        let upgraded = try await Upgraded.start("release-8574f93", plan: Upgraded.shortTextPlan(sid: "SM00000000000000000000000000000077", post: "1860000000000000077"))
+        defer { upgraded.stop() }
+        #expect(upgraded.migrationsBefore.last == "v6: audit entry nodes", "the fixture is the v6 release's: \(upgraded.migrationsBefore)")
+        #expect(upgraded.migrationsAfter == upgraded.migrationsBefore + ["v7: web users"])
+        try await upgraded.expectChainAndApprovalsHold()
+        let daemon = upgraded.daemon
+        let send = try await daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes", "--json")
+        #expect(send.status == 0 && send.jsonLines.last?["delivered"] as? Int == 4, "\(send)")
+        #expect(try await daemon.ctl("web-users", "list").stdout.contains("No web users"))
+        let add = try await daemon.ctl("web-users", "add", "marie", input: "Trois chats gris 2026\n")
+        #expect(add.status == 4 && add.stderr.contains("web.seed_key_file"), "\(add)")
+        #expect(try await daemon.ctl("audit", "verify").status == 0)
     }
 }

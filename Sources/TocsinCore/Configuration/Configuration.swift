@@ -137,6 +137,8 @@ public struct Configuration: Sendable {
     public var audit: Audit
     /// `cap:`: the key CAP alerts are signed with; nil when they go out unsigned.
     public var cap: CAPSigning?
+    /// `web:`: the key web users' TOTP seeds are sealed with; nil when none is given.
+    public var web: Web?
     public var monitoring = Monitoring()
     /// `storage:`: SQLite in `paths.state` unless `storage.postgresql` is set.
     public var storage: Storage = .sqlite

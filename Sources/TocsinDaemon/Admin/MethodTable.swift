@@ -161,3 +161,6 @@ extension AuditRecordDTO: EncodableResult {}
 extension IncidentReport: EncodableResult {}
 extension AuditExportPage: EncodableResult {}
 extension String: EncodableResult {}
+extension WebUserSummary: EncodableResult {}
+extension WebUserEnrolment: EncodableResult {}
+extension WebUserChangeResult: EncodableResult {}

@@ -36,6 +36,7 @@ struct DaemonParts: Sendable {
         TemplateHandlers(configuration: configuration, approvals: approvals).register(in: &methods)
         ChannelHandlers(configuration: configuration, store: store, dispatcher: dispatcher, incidents: incidents).register(in: &methods)
         AuditHandlers(store: store, checkpoints: checkpoints, verifier: verifier).register(in: &methods)
+        WebUserHandlers(configuration: configuration, store: store).register(in: &methods)
         daemon.register(in: &methods)
         self.methods = methods
         router = AdminRouter(table: methods, configuration: configuration, store: store, logger: logger)

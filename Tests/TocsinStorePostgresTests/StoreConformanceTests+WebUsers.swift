@@ -1,0 +1,71 @@
+import Foundation
+import Testing
+import TocsinCore
+import TocsinStore
+
+/// The web console's users as every backend keeps them (issue 18): each change commits with its audit entry, or
+/// neither is stored.
+extension StoreConformanceTests {
+    static func webUser(_ name: String, hash: String = "$2b$12$" + String(repeating: "a", count: 53), seed: UInt8 = 1, at time: Int64 = Records.baseTime) -> WebUserRecord {
+        WebUserRecord(
+            name: name, passwordHash: hash, sealedSeed: Data([seed, 0, 255] + Array(repeating: seed, count: 29)),
+            seedKeyID: "0a1b2c3d", createdAt: time, updatedAt: time
+        )
+    }
+
+    static func change(_ change: WebUserChange, at time: Int64 = Records.baseTime) -> StoreWrite {
+        var write = StoreWrite(audit: [AuditEvent(timeMillis: time, kind: "web-user.change", actorUID: 0, subject: change.name, detail: "{}")])
+        write.webUsers = [change]
+        return write
+    }
+
+    @Test(arguments: Backend.all)
+    func webUsersAreAddedResetUnlockedAndRemovedEachWithItsAuditEntry(backend: Backend) async throws {
+        let database = try await backend.database()
+        try await database.withStore { store async throws in
+            try await store.commit(Self.change(.add(Self.webUser("marie"))))
+            try await store.commit(Self.change(.add(Self.webUser("amelie", seed: 2))))
+            #expect(try await store.webUsers().map(\.name) == ["amelie", "marie"])
+            #expect(try await store.webUsers().last == Self.webUser("marie"), "every field reads back, bytes of the seal included")
+
+            // A name taken, or none to change: the commit fails whole, its audit entry with it.
+            let before = try await store.auditHead()
+            for failing in [WebUserChange.add(Self.webUser("marie", seed: 9)), .reset(Self.webUser("nobody")), .remove(name: "nobody"), .unlock(name: "nobody", at: 1)] {
+                await #expect {
+                    try await store.commit(Self.change(failing))
+                } throws: { error in
+                    (error as? StoreError)?.code == .constraint && "\(error)".contains(failing.name)
+                }
+            }
+            #expect(try await store.auditHead() == before)
+            #expect(try await store.webUsers().last == Self.webUser("marie"), "the taken name kept its own secrets")
+
+            // Locked out, then unlocked by an approver.
+            try await database.sql(
+                "UPDATE web_user SET failures = 9, lastFailureAt = 5, lastTOTPStep = 7 WHERE name = 'marie'",
+                postgres: "UPDATE web_user SET failures = 9, last_failure_at = 5, last_totp_step = 7 WHERE name = 'marie'"
+            )
+            try await store.commit(Self.change(.unlock(name: "marie", at: Records.baseTime + 10)))
+            var marie = try #require(try await store.webUsers().last)
+            #expect(marie.failures == 0 && marie.lastFailureAt == 0 && marie.updatedAt == Records.baseTime + 10)
+            #expect(marie.lastTOTPStep == 7, "an unlock does not make a used code usable again")
+
+            // A reset: new secrets, the throttle and the TOTP step start again, the creation time stays.
+            try await database.sql(
+                "UPDATE web_user SET failures = 4 WHERE name = 'marie'", postgres: "UPDATE web_user SET failures = 4 WHERE name = 'marie'"
+            )
+            try await store.commit(Self.change(.reset(Self.webUser("marie", hash: "$2b$12$" + String(repeating: "b", count: 53), seed: 3, at: Records.baseTime + 20))))
+            marie = try #require(try await store.webUsers().last)
+            #expect(marie.passwordHash.hasSuffix("bbb") && marie.sealedSeed.first == 3)
+            #expect(marie.failures == 0 && marie.lastTOTPStep == nil)
+            #expect(marie.createdAt == Records.baseTime && marie.updatedAt == Records.baseTime + 20)
+
+            try await store.commit(Self.change(.remove(name: "amelie")))
+            #expect(try await store.webUsers().map(\.name) == ["marie"])
+            #expect(try await store.verifyAudit().checked == 5, "one entry per change made")
+            // Nothing secret in what a log line would print.
+            #expect(!"\(marie)".contains("$2b$") && !String(reflecting: marie).contains("$2b$"))
+        }
+        await database.remove()
+    }
+}
