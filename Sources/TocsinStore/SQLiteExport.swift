@@ -17,12 +17,14 @@ public final class SQLiteExport: Sendable {
         public var deliveries: [(record: DeliveryRecord, payload: Int)] = []
         public var attempts: [AttemptRecord] = []
         public var approvals: [ApprovalRecord] = []
+        /// The web console's users, their hash and sealed seed as stored (the seed key opens them as before).
+        public var webUsers: [WebUserRecord] = []
         /// Copied as stored (seq, hashes and all): never chained again.
         public var audit: [AuditEntry] = []
 
         public init() {}
 
-        public var count: Int { incidents.count + payloads.count + deliveries.count + attempts.count + approvals.count + audit.count }
+        public var count: Int { incidents.count + payloads.count + deliveries.count + attempts.count + approvals.count + webUsers.count + audit.count }
     }
 
     public let path: String
@@ -68,6 +70,7 @@ public final class SQLiteExport: Sendable {
                 }
                 for attempt in rows.attempts { try attempt.insert(db) }
                 for approval in rows.approvals { try approval.insert(db) }
+                for user in rows.webUsers { try user.insert(db) }
                 let audit = try db.cachedStatement(sql: SQLiteStore.insertAudit)
                 for entry in rows.audit {
                     try audit.execute(arguments: [

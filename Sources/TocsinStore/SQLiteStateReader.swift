@@ -14,12 +14,13 @@ public final class SQLiteStateReader: Sendable {
         public var deliveries = 0
         public var attempts = 0
         public var approvals = 0
+        public var webUsers = 0
         public var auditEntries = 0
 
         public init() {}
 
         public var description: String {
-            "\(incidents) incidents, \(deliveries) deliveries, \(attempts) attempts, \(approvals) approvals, \(auditEntries) audit entries"
+            "\(incidents) incidents, \(deliveries) deliveries, \(attempts) attempts, \(approvals) approvals, \(webUsers) web users, \(auditEntries) audit entries"
         }
     }
 
@@ -71,6 +72,7 @@ public final class SQLiteStateReader: Sendable {
                 counts.deliveries = try Int.fetchOne(db, sql: "SELECT count(*) FROM delivery") ?? 0
                 counts.attempts = try Int.fetchOne(db, sql: "SELECT count(*) FROM attempt") ?? 0
                 counts.approvals = try Int.fetchOne(db, sql: "SELECT count(*) FROM approval") ?? 0
+                counts.webUsers = try Int.fetchOne(db, sql: "SELECT count(*) FROM web_user") ?? 0
                 counts.auditEntries = try Int.fetchOne(db, sql: "SELECT count(*) FROM audit") ?? 0
                 return counts
             }
@@ -98,7 +100,7 @@ public final class SQLiteStateReader: Sendable {
 
     /// Calls `body` with every row of the file, in batches of at most `size` rows of one table, in an order a
     /// database with foreign keys accepts: incidents (those that follow up another after all the others), payloads,
-    /// deliveries, attempts and approvals in the order they were written, then the audit chain by seq.
+    /// deliveries, attempts, approvals and web users in the order they were written, then the audit chain by seq.
     public func forEachBatch(size: Int, _ body: (StateRows) async throws -> Void) async throws {
         for table in Table.allCases {
             var after: Int64 = 0
@@ -111,7 +113,7 @@ public final class SQLiteStateReader: Sendable {
         }
     }
 
-    private enum Table: CaseIterable { case alerts, followUps, payloads, deliveries, attempts, approvals, audit }
+    private enum Table: CaseIterable { case alerts, followUps, payloads, deliveries, attempts, approvals, webUsers, audit }
 
     /// Rows of `table` after rowid (or seq) `after`; the last one's rowid, nil when there are none.
     private func page(_ table: Table, after: Int64, limit: Int) async throws -> (StateRows, Int64?) {
@@ -151,6 +153,12 @@ public final class SQLiteStateReader: Sendable {
                 while let row = try cursor.next() {
                     rows.approvals.append(try ApprovalRecord(row: row))
                     last = row["rowid"]
+                }
+            case .webUsers:
+                let cursor = try Row.fetchCursor(db, sql: "SELECT rowid AS _rowid, * FROM web_user WHERE rowid > ? ORDER BY rowid LIMIT ?", arguments: [after, limit])
+                while let row = try cursor.next() {
+                    rows.webUsers.append(try WebUserRecord(row: row))
+                    last = row["_rowid"]
                 }
             case .audit:
                 let cursor = try AuditEntry.fetchCursor(db, sql: "SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [after, limit])

@@ -77,6 +77,10 @@ extension PostgresStore {
             rows.approvals.append(ApprovalRecord(templateID: templateID, contentHash: contentHash, approverUID: uid, approverName: name, approvedAt: at))
             try await flushIfFull()
         }
+        for try await row in try await connection.query(PostgresReader.webUserColumns, logger: logger) {
+            rows.webUsers.append(try PostgresReader.webUser(row))
+            try await flushIfFull()
+        }
         for try await row in try await connection.query(PostgresReader.auditColumns(after: 0), logger: logger) {
             rows.audit.append(try PostgresReader.entry(row))
             try await flushIfFull()

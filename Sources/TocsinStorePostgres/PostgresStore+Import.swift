@@ -22,7 +22,8 @@ extension PostgresStore {
 
     /// Tables whose rows make a database "not empty" (payloads belong to incidents), with their plural name.
     private static let stateTables = [
-        ("incident", "incidents"), ("delivery", "deliveries"), ("attempt", "attempts"), ("approval", "approvals"), ("audit", "audit entries"),
+        ("incident", "incidents"), ("delivery", "deliveries"), ("attempt", "attempts"), ("approval", "approvals"), ("web_user", "web users"),
+        ("audit", "audit entries"),
     ]
 
     /// Copies `reader`'s state into the database `configuration` connects to, which must hold no Tocsin state.
@@ -106,7 +107,7 @@ extension PostgresStore {
 
     /// Every row counted in the file arrived: a file changed while it was read is not imported half.
     private static func expectCopied(_ counts: SQLiteStateReader.Counts, on connection: PostgresConnection, logger: Logger) async throws {
-        let expected = [counts.incidents, counts.deliveries, counts.attempts, counts.approvals, counts.auditEntries]
+        let expected = [counts.incidents, counts.deliveries, counts.attempts, counts.approvals, counts.webUsers, counts.auditEntries]
         for ((table, plural), wanted) in zip(stateTables, expected) {
             for try await count in try await connection.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table)"), logger: logger).decode(Int.self)
             where count != wanted {
@@ -115,7 +116,7 @@ extension PostgresStore {
         }
     }
 
-    /// One batch, rows as stored: payload numbers as the deliveries name them, attempts and approvals in the
+    /// One batch, rows as stored: payload numbers as the deliveries name them, attempts, approvals and web users in the
     /// order given (their ids are the database's), audit entries with their own seq and hashes.
     private static func copy(_ rows: StateRows, on connection: PostgresConnection, logger: Logger) async throws {
         try await PostgresInserts.incident.run(rows.incidents, on: connection, logger: logger)
@@ -124,6 +125,14 @@ extension PostgresStore {
         try await PostgresInserts.delivery.run(rows.deliveries.map { DeliveryInsertRow(record: $0.record, payload: $0.payload, lease: nil) }, on: connection, logger: logger)
         try await PostgresInserts.attempt.run(rows.attempts, on: connection, logger: logger)
         try await PostgresInserts.approval.run(rows.approvals, on: connection, logger: logger)
+        // Their hashes and seals as stored: the seed key that sealed them opens them here too (it binds the name).
+        for user in rows.webUsers {
+            try await connection.query("""
+                INSERT INTO web_user (name, password_hash, sealed_seed, seed_key_id, created_at, updated_at, failures, last_failure_at, last_totp_step)
+                VALUES (\(user.name), \(user.passwordHash), \(user.sealedSeed), \(user.seedKeyID), \(user.createdAt), \(user.updatedAt),
+                \(user.failures), \(user.lastFailureAt), \(user.lastTOTPStep))
+                """, logger: logger)
+        }
         try await PostgresInserts.audit.run(rows.audit, on: connection, logger: logger)
     }
 }

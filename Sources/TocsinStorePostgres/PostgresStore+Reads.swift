@@ -55,6 +55,21 @@ enum PostgresReader {
         )
     }
 
+    /// Every web user, by name (`webUser` decodes a row).
+    static let webUserColumns = PostgresQuery(unsafeSQL: """
+        SELECT name, password_hash, sealed_seed, seed_key_id, created_at, updated_at, failures, last_failure_at, last_totp_step
+        FROM web_user ORDER BY name COLLATE "C"
+        """)
+
+    static func webUser(_ row: PostgresRow) throws -> WebUserRecord {
+        let (name, hash, seed, keyID, created, updated, failures, lastFailure, step)
+            = try row.decode((String, String, Data, String, Int64, Int64, Int, Int64, Int64?).self)
+        return WebUserRecord(
+            name: name, passwordHash: hash, sealedSeed: seed, seedKeyID: keyID, createdAt: created, updatedAt: updated,
+            failures: failures, lastFailureAt: lastFailure, lastTOTPStep: step
+        )
+    }
+
     static func entry(_ row: PostgresRow) throws -> AuditEntry {
         let (seq, timeMillis, kind, actorUID, actorPID, subject, node, detail, prevHash, hash) = try row.decode(
             (Int64, Int64, String, Int64?, Int64?, String, String?, String, String, String).self
@@ -156,17 +171,7 @@ extension PostgresStore {
     }
 
     public func webUsers() async throws(StoreError) -> [WebUserRecord] {
-        try await rows("read web users", """
-            SELECT name, password_hash, sealed_seed, seed_key_id, created_at, updated_at, failures, last_failure_at, last_totp_step
-            FROM web_user ORDER BY name COLLATE "C"
-            """) { row in
-            let (name, hash, seed, keyID, created, updated, failures, lastFailure, step)
-                = try row.decode((String, String, Data, String, Int64, Int64, Int, Int64, Int64?).self)
-            return WebUserRecord(
-                name: name, passwordHash: hash, sealedSeed: seed, seedKeyID: keyID, createdAt: created, updatedAt: updated,
-                failures: failures, lastFailureAt: lastFailure, lastTOTPStep: step
-            )
-        }
+        try await rows("read web users", PostgresReader.webUserColumns, PostgresReader.webUser)
     }
 
     public func channelActivity() async throws(StoreError) -> [String: ChannelActivity] {

@@ -58,6 +58,11 @@ struct PostgresImportTests {
             let drillBefore = try decodeReport(try await bed.daemon.ctl("report", drilled, "--json"))
             await bed.daemon.stop()
             #expect(bed.daemon.exitStatus == 0, "\(bed.daemon.log())")
+            // A web user enrolled then (as `web-users add` stores one: a bcrypt hash, a sealed seed).
+            _ = try await runCommand("/usr/bin/sqlite3", [bed.daemon.databasePath, """
+                INSERT INTO web_user (name, passwordHash, sealedSeed, seedKeyID, createdAt, updatedAt, failures, lastFailureAt)
+                VALUES ('marie', '$2b$12$abcdefghijklmnopqrstuuOq6hF5ZQ8x1v8yG0mPqv1Wn7mJx3s2e', x'00ff1020', '0a1b2c3d', 1, 2, 1, 3)
+                """])
             let copiedHashes = try await sqliteHashes(bed.daemon.databasePath)
             let copiedEntries = copiedHashes.split(separator: ",").count
             #expect(copiedEntries > 10)
@@ -68,6 +73,9 @@ struct PostgresImportTests {
             let imported = try await runCommand(PackagePaths.tocsind, ["--config", bed.daemon.configPath, "--import-sqlite", bed.daemon.databasePath])
             #expect(imported.status == 0, "\(imported)")
             #expect(imported.stdout.contains("2 incidents, 4 deliveries"), "\(imported.stdout)")
+            #expect(imported.stdout.contains("1 web users"), "\(imported.stdout)")
+            #expect(try await server.psql("SELECT name || ' ' || encode(sealed_seed, 'hex') || ' ' || failures || ' ' || substr(password_hash, 1, 7) FROM web_user", database: database)
+                == "marie 00ff1020 1 $2b$12$", "the web users moved with their secrets as stored")
             #expect(imported.stdout.contains("audit chain copied up to entry \(copiedEntries) "), "\(imported.stdout)")
             #expect(imported.stdout.contains("audit chain in PostgreSQL verified: \(copiedEntries + 1) entries intact, signed up to entry"), "\(imported.stdout)")
 

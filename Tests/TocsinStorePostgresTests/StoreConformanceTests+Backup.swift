@@ -8,7 +8,7 @@ import TocsinTestSupport
 /// SQLite state that `SQLiteStore` opens with the same history and the same audit chain, hash for hash.
 extension StoreConformanceTests {
     /// An incident with a follow-up, shared and distinct payloads, attempts, a delivery with a receipt, an approval,
-    /// and a signed checkpoint.
+    /// a web user, and a signed checkpoint.
     static func history(_ store: any Store, signer: AuditSigner) async throws {
         let alert = Records.incident("20261205-BKUP01")
         let update = Records.incident("20261205-BKUP02", at: Records.baseTime + 5_000, references: alert.id)
@@ -31,6 +31,9 @@ extension StoreConformanceTests {
             incidents: [update], payloads: [Records.payload(update.id)], deliveries: [Records.delivery("msg_b4", incident: update.id, at: update.createdAt)],
             audit: [Records.event(update.id, at: update.createdAt)]
         ))
+        var enrolment = StoreWrite()
+        enrolment.webUsers = [.add(Self.webUser("marie"))]
+        try await store.commit(enrolment)
         let head = try await store.auditHead()
         try await store.commit(StoreWrite(checkpoint: CheckpointRequest(timeMillis: Records.baseTime + 6_000, reason: "test", signer: signer, verified: head)))
     }
@@ -67,6 +70,7 @@ extension StoreConformanceTests {
             #expect(try await copy.incident("20261205-AFTER1") == nil)
             #expect(try await copy.followUps(of: "20261205-BKUP01").map(\.id) == ["20261205-BKUP02"])
             #expect(try await copy.approvals(ofTemplate: "evacuation") == (try await store.approvals(ofTemplate: "evacuation")))
+            #expect(try await copy.webUsers() == [Self.webUser("marie")], "the web users, their hashes and seals as stored")
             let keys: Set = ["ops", "hall", "sms"].map { PayloadKey(incidentID: "20261205-BKUP01", channel: $0) }.reduce(into: []) { $0.insert($1) }
             #expect(try await copy.payloads(for: keys) == (try await store.payloads(for: keys)))
             #expect(try await copy.auditEntries(afterSeq: 0, limit: 100, subject: nil, newest: false)

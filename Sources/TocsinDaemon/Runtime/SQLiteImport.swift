@@ -48,6 +48,7 @@ public enum SQLiteImport {
             detail.set("deliveries", counts.deliveries)
             detail.set("attempts", counts.attempts)
             detail.set("approvals", counts.approvals)
+            detail.set("web_users", counts.webUsers)
             detail.set("audit_entries", counts.auditEntries)
             detail.set("database", settings.database)
             return AuditEvent(
