@@ -56,16 +56,26 @@ extension PostgresStore {
 
     public func renewLeases(_ leases: [DeliveryLease], until: Int64) async throws(StoreError) -> [DeliveryLease] {
         guard !leases.isEmpty else { return [] }
-        // Same node and same generation, or it was taken over: the generation is what fences a late holder.
-        // A row this node finished meanwhile keeps no lease (its commit cleared it) and gets none.
+        // Same node and same generation, or it was taken over: the generation is what fences a late holder. A row
+        // this node finished meanwhile keeps no lease (its commit cleared it) and gets none.
         let held = try await rows("renew leases", Self.held(
             leases, "SET lease_expires_at = CASE WHEN d.lease_node IS NULL THEN NULL ELSE $4::bigint END",
-            returning: "d.id, d.lease_generation", until
-        )) { row in
-            try row.decode((String, Int64).self)
+            returning: "d.id, d.lease_generation", skipLocked: true, until
+        )) { row in try row.decode((String, Int64).self) }
+        var kept = Set(held.map { "\($0.0)\u{0}\($0.1)" })
+        let passed = leases.filter { !kept.contains("\($0.deliveryID)\u{0}\($0.generation)") }
+        if !passed.isEmpty {
+            // Rows locked right now were passed over, not waited for: behind this node's own stream of commits a
+            // renewal of thousands of rows waited seconds, and the leases lapsed under attempts in flight. Such a
+            // row is this node's while it still reads as held (the lock is its own commit of an outcome, which
+            // extends or ends the lease itself: PostgresWriter); one taken over or fenced reads otherwise.
+            let current = try await rows("renew leases", """
+                SELECT id, lease_generation FROM delivery WHERE id = ANY(\(passed.map(\.deliveryID)))
+                AND (lease_node = \(passed[0].node) OR state IN ('delivered', 'failed', 'cancelled'))
+                """) { row in try row.decode((String, Int64).self) }
+            for (id, generation) in current { kept.insert("\(id)\u{0}\(generation)") }
         }
-        let renewed = Set(held.map { "\($0.0)\u{0}\($0.1)" })
-        return leases.filter { renewed.contains("\($0.deliveryID)\u{0}\($0.generation)") }.map { lease in
+        return leases.filter { kept.contains("\($0.deliveryID)\u{0}\($0.generation)") }.map { lease in
             var lease = lease
             lease.expiresAt = until
             return lease
@@ -80,11 +90,12 @@ extension PostgresStore {
     }
 
     /// `UPDATE delivery AS d <set> … RETURNING <returning>` of the rows `leases` still hold as given (same node, same
-    /// generation; or final at that generation, finished by their holder: not taken), locked first in id order as every commit locks the rows it updates
-    /// (``PostgresWriter/lockDeliveries(of:)``): in the order of a join, a renewal deadlocked with a group commit, and
-    /// the renewal PostgreSQL chose to fail let leases lapse under attempts in flight, which another node then sent
-    /// again. `$4` and on are `values`.
-    private static func held(_ leases: [DeliveryLease], _ set: String, returning: String, _ values: Int64...) -> PostgresQuery {
+    /// generation; or final at that generation, finished by their holder: not taken), locked first in id order as
+    /// every commit locks the rows it updates (``PostgresWriter/lockDeliveries(of:)``): locked in a join's order, a
+    /// renewal deadlocked with a group commit, and the renewal PostgreSQL chose to fail let leases lapse under
+    /// attempts in flight, which another node then sent again. `skipLocked` passes over rows another transaction
+    /// holds instead of waiting for them. `$4` and on are `values`.
+    private static func held(_ leases: [DeliveryLease], _ set: String, returning: String, skipLocked: Bool = false, _ values: Int64...) -> PostgresQuery {
         var binds = PostgresBindings(capacity: 3 + values.count)
         binds.append(leases.map(\.deliveryID))
         binds.append(leases.map(\.generation))
@@ -96,7 +107,7 @@ extension PostgresStore {
                 JOIN unnest($1::text[], $2::bigint[], $3::text[]) AS l (id, generation, node)
                 ON d.id = l.id AND d.lease_generation = l.generation
                 AND (d.lease_node = l.node OR d.state IN ('delivered', 'failed', 'cancelled'))
-                ORDER BY d.id FOR NO KEY UPDATE OF d
+                ORDER BY d.id FOR NO KEY UPDATE OF d\(skipLocked ? " SKIP LOCKED" : "")
             )
             UPDATE delivery AS d \(set) FROM held WHERE d.id = held.id RETURNING \(returning)
             """, binds: binds)

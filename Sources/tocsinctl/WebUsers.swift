@@ -82,12 +82,10 @@ extension Tocsinctl {
             @OptionGroup var global: GlobalOptions
 
             func run() throws {
-                try runReporting(json: global.json) {
-                    let result = try global.connect().call(AdminCall.webUserRemove, WebUserParams(name: name))
-                    if global.json { Console.json(result); return }
-                    print(tr("Utilisateur web « \(result.name) » supprimé.", "Web user '\(result.name)' removed."))
-                    print(tr("Retirez aussi web:\(result.name) de « access » dans tocsin.yaml.", "Also take web:\(result.name) out of 'access' in tocsin.yaml."))
-                }
+                try WebUsers.change(name, call: AdminCall.webUserRemove, global: global) { name in [
+                    tr("Utilisateur web « \(name) » supprimé.", "Web user '\(name)' removed."),
+                    tr("Retirez aussi web:\(name) de « access » dans tocsin.yaml.", "Also take web:\(name) out of 'access' in tocsin.yaml."),
+                ] }
             }
         }
 
@@ -100,11 +98,20 @@ extension Tocsinctl {
             @OptionGroup var global: GlobalOptions
 
             func run() throws {
-                try runReporting(json: global.json) {
-                    let result = try global.connect().call(AdminCall.webUserUnlock, WebUserParams(name: name))
-                    if global.json { Console.json(result); return }
-                    print(tr("Utilisateur web « \(result.name) » débloqué : il peut se connecter tout de suite.", "Web user '\(result.name)' unlocked: they can sign in at once."))
-                }
+                try WebUsers.change(name, call: AdminCall.webUserUnlock, global: global) { name in [
+                    tr("Utilisateur web « \(name) » débloqué : il peut se connecter tout de suite.", "Web user '\(name)' unlocked: they can sign in at once."),
+                ] }
+            }
+        }
+
+        /// `remove` and `unlock`: one call, then what it did in the operator's words.
+        static func change(
+            _ name: String, call: RPCMethod<WebUserParams, WebUserChangeResult>, global: GlobalOptions, said: (String) -> [String]
+        ) throws {
+            try runReporting(json: global.json) {
+                let result = try global.connect().call(call, WebUserParams(name: name))
+                if global.json { Console.json(result); return }
+                for line in said(result.name) { print(line) }
             }
         }
 

@@ -306,6 +306,53 @@ struct PostgresLeaseTests {
         await database.remove()
     }
 
+    /// A renewal never waits for a row a commit holds: it passes over it and keeps it while it still reads as this
+    /// node's (the lock is the node's own commit of an outcome); a row another node took over is lost, locked or
+    /// not. The holder's own outcome of a retry extends the lease in the renewal's place. (Waiting behind the
+    /// node's stream of commits, a renewal of thousands of rows took longer than the lease.)
+    @Test func aRenewalPassesOverRowsACommitHoldsAndTheHoldersRetryExtendsTheLease() async throws {
+        let database = try await Backend.postgres.database()
+        let server = try #require(database.server)
+        try await database.withStore { store async throws in
+            let ids = ["msg_s1", "msg_s2", "msg_s3"]
+            try await store.commit(StoreWrite(
+                incidents: [Records.incident("20261206-SKIP")], payloads: [Records.payload("20261206-SKIP")],
+                deliveries: ids.map { Records.delivery($0, incident: "20261206-SKIP") }
+            ))
+            var leases = try await store.claimDeliveries(node: "campus-a", now: Self.now, leaseMillis: Self.lease, limit: 10)
+            #expect(leases.map(\.deliveryID) == ids)
+            // msg_s3 lapses and campus-b takes it over.
+            try await database.sql("UPDATE delivery SET lease_expires_at = \(Self.now) WHERE id = 'msg_s3'")
+            let taken = try await store.claimDeliveries(node: "campus-b", now: Self.now + 1, leaseMillis: Self.lease, limit: 10)
+            #expect(taken.map(\.deliveryID) == ["msg_s3"])
+
+            // Another transaction holds msg_s2 and msg_s3 (as a commit in progress does).
+            let other = try await PostgresConnection.connect(
+                configuration: PostgresConnection.Configuration(host: server.host, port: server.port, username: server.user, password: nil, database: database.name, tls: .disable),
+                id: 98, logger: TestDatabase.logger
+            )
+            try await other.query("BEGIN", logger: TestDatabase.logger)
+            try await other.query("SELECT id FROM delivery WHERE id IN ('msg_s2', 'msg_s3') FOR UPDATE", logger: TestDatabase.logger)
+            let renewed = try await store.renewLeases(leases, until: Self.now + 3 * Self.lease)
+            #expect(renewed.map(\.deliveryID) == ["msg_s1", "msg_s2"], "answered while the rows are locked: the held one kept, the taken one lost")
+            let expiries = try await database.sql("SELECT string_agg(id || '=' || lease_expires_at, ',' ORDER BY id) FROM delivery")
+            #expect(expiries == "msg_s1=\(Self.now + 3 * Self.lease),msg_s2=\(Self.now + Self.lease),msg_s3=\(Self.now + 1 + Self.lease)")
+            try await other.query("COMMIT", logger: TestDatabase.logger)
+            try await other.close()
+
+            // The commit that held msg_s2, a retry decided by its holder: it extends the lease itself.
+            try #require(store as? PostgresStore).leaseNewDeliveries(to: "campus-a", for: Self.lease)
+            leases = renewed
+            let decided = Self.now + 2 * Self.lease
+            try await store.commit(StoreWrite(updates: [DeliveryUpdate(
+                id: "msg_s2", state: .retrying, attempts: 1, nextAttemptAt: decided + 500, lastStatus: 503, lastError: nil,
+                misconfiguration: false, deliveredAt: nil, updatedAt: decided, generation: leases[1].generation
+            )]))
+            #expect(try await database.sql("SELECT lease_node || ' ' || lease_expires_at FROM delivery WHERE id = 'msg_s2'") == "campus-a \(decided + Self.lease)")
+        }
+        await database.remove()
+    }
+
     /// An attempt's outcome as the dispatcher writes it under a lease: the attempt row, the fenced update, its
     /// audit entries.
     static func outcome(_ state: DeliveryState, number: Int, generation: Int64, at time: Int64) -> StoreWrite {
