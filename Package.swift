@@ -44,8 +44,6 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio.git", .upToNextMinor(from: "1.33.2")),
         // bcrypt for web users' passwords (HummingbirdBcrypt builds on its own C target only, not on Hummingbird).
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
-        // Base32 for TOTP seeds in otpauth:// URIs.
-        .package(url: "https://github.com/swift-extras/swift-extras-base64.git", from: "1.2.0"),
     ],
     targets: [
         // C shim over libcurl's variadic calls; no logic.
@@ -71,7 +69,6 @@ let package = Package(
                 // PEM keys for signed audit checkpoints (what `openssl genpkey -algorithm ed25519` writes).
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "Mustache", package: "swift-mustache"),
-                .product(name: "ExtrasBase64", package: "swift-extras-base64"),
             ],
             swiftSettings: librarySettings
         ),

@@ -13,6 +13,8 @@ set -euo pipefail
 # start their own throwaway servers with (TocsinTestSupport/PostgresServer.swift); Debian's cluster is not used.
 # libxmlsec1-dev: XML Signature of CAP alerts (Sources/CXMLSec; it brings libxmlsec1-openssl, what tocsind needs at run
 # time). xmlsec1: the command-line verifier the tests check signed alerts with, independently of Tocsin's signer.
+# qrencode: `tocsinctl web-users add` prints the TOTP enrolment as a QR code in the terminal when it is installed
+# (WebUserTests checks the code is there).
 apt_packages=(libcurl4-openssl-dev libsqlite3-dev sqlite3 python3 python3-jsonschema nodejs util-linux libxml2-utils nginx-light curl chromium chromium-driver systemd openssl man-db postgresql libxmlsec1-dev libxmlsec1-openssl xmlsec1 qrencode)
 missing=()
 for package in "${apt_packages[@]}"; do

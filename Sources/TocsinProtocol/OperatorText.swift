@@ -126,6 +126,8 @@ public enum OperatorText {
         case .webUserPassword:
             return a["problem"] == "long"
                 ? "le mot de passe dépasse 72 octets (bcrypt n'en lit pas plus) ; choisissez-en un plus court"
+                : a["problem"] == "control"
+                ? "le mot de passe ne peut pas contenir de caractères de contrôle (NUL, tabulation, saut de ligne)"
                 : a["problem"] == "name"
                 ? "le mot de passe ne peut pas être le nom de l'utilisateur"
                 : "le mot de passe doit avoir au moins 12 caractères (quelques mots sont faciles à taper sur un téléphone)"

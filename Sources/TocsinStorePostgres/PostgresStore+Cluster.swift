@@ -58,23 +58,20 @@ extension PostgresStore {
         guard !leases.isEmpty else { return [] }
         // Same node and same generation, or it was taken over: the generation is what fences a late holder. A row
         // this node finished meanwhile keeps no lease (its commit cleared it) and gets none.
-        let held = try await rows("renew leases", Self.held(
-            leases, "SET lease_expires_at = CASE WHEN d.lease_node IS NULL THEN NULL ELSE $4::bigint END",
-            returning: "d.id, d.lease_generation", skipLocked: true, until
-        )) { row in try row.decode((String, Int64).self) }
-        var kept = Set(held.map { "\($0.0)\u{0}\($0.1)" })
-        let passed = leases.filter { !kept.contains("\($0.deliveryID)\u{0}\($0.generation)") }
-        if !passed.isEmpty {
-            // Rows locked right now were passed over, not waited for: behind this node's own stream of commits a
-            // renewal of thousands of rows waited seconds, and the leases lapsed under attempts in flight. Such a
-            // row is this node's while it still reads as held (the lock is its own commit of an outcome, which
-            // extends or ends the lease itself: PostgresWriter); one taken over or fenced reads otherwise.
-            let current = try await rows("renew leases", """
-                SELECT id, lease_generation FROM delivery WHERE id = ANY(\(passed.map(\.deliveryID)))
-                AND (lease_node = \(passed[0].node) OR state IN ('delivered', 'failed', 'cancelled'))
-                """) { row in try row.decode((String, Int64).self) }
-            for (id, generation) in current { kept.insert("\(id)\u{0}\(generation)") }
+        let set = "SET lease_expires_at = CASE WHEN d.lease_node IS NULL THEN NULL ELSE $4::bigint END"
+        func renew(_ leases: [DeliveryLease], skipLocked: Bool) async throws(StoreError) -> Set<String> {
+            let held = try await rows("renew leases", Self.held(leases, set, returning: "d.id, d.lease_generation", skipLocked: skipLocked, until)) { row in
+                try row.decode((String, Int64).self)
+            }
+            return Set(held.map { "\($0.0)\u{0}\($0.1)" })
         }
+        // First every row no commit holds, at once; then the few a commit holds right now, waiting for those
+        // commits only. In one statement waiting row by row, a renewal of thousands of rows queued behind this
+        // node's own stream of commits for longer than the lease, which lapsed under attempts in flight (and
+        // another node sent them again). Waiting, the second pass sees what a concurrent claim made of its rows.
+        var kept = try await renew(leases, skipLocked: true)
+        let passed = leases.filter { !kept.contains("\($0.deliveryID)\u{0}\($0.generation)") }
+        if !passed.isEmpty { kept.formUnion(try await renew(passed, skipLocked: false)) }
         return leases.filter { kept.contains("\($0.deliveryID)\u{0}\($0.generation)") }.map { lease in
             var lease = lease
             lease.expiresAt = until

@@ -267,26 +267,23 @@ struct PostgresWriter {
             }
         }
         let rows = order.compactMap { latest[$0] }
-        let types = ["text", "text", "integer", "bigint", "integer", "text", "boolean", "bigint", "bigint", "text", "boolean"]
-        // The holder's own outcome for a delivery it goes on with (a retry) extends its lease, as a renewal would:
-        // a renewal passes over rows a commit has locked (PostgresStore.renewLeases), and this commit is that one.
-        let extended = newDeliveryLease.map { "WHEN u.fenced AND d.lease_node IS NOT NULL THEN GREATEST(d.lease_expires_at, u.updated_at + \($0.millis)) " } ?? ""
+        let types = ["text", "text", "integer", "bigint", "integer", "text", "boolean", "bigint", "bigint", "text"]
         for chunk in rows.chunked(Self.maxRowsPerStatement) {
             var binds = PostgresBindings(capacity: chunk.count * types.count)
             for update in chunk {
                 binds.append(update.id); binds.append(update.state.rawValue); binds.append(update.attempts)
                 binds.append(update.nextAttemptAt); binds.append(update.lastStatus); binds.append(update.lastError)
                 binds.append(update.misconfiguration); binds.append(update.deliveredAt); binds.append(update.updatedAt)
-                binds.append(update.receipt); binds.append(update.generation != nil)
+                binds.append(update.receipt)
             }
             let sql = """
                 UPDATE delivery AS d SET state = u.state, attempts = u.attempts, next_attempt_at = u.next_attempt_at,
                 last_status = u.last_status, last_error = u.last_error, misconfiguration = u.misconfiguration,
                 delivered_at = u.delivered_at, updated_at = u.updated_at, receipt = COALESCE(u.receipt, d.receipt),
                 lease_node = CASE WHEN u.state IN ('delivered', 'failed', 'cancelled') THEN NULL ELSE d.lease_node END,
-                lease_expires_at = CASE WHEN u.state IN ('delivered', 'failed', 'cancelled') THEN NULL \(extended)ELSE d.lease_expires_at END
+                lease_expires_at = CASE WHEN u.state IN ('delivered', 'failed', 'cancelled') THEN NULL ELSE d.lease_expires_at END
                 FROM (VALUES \(Self.placeholders(rows: chunk.count, types: types))) AS u (id, state, attempts, next_attempt_at,
-                last_status, last_error, misconfiguration, delivered_at, updated_at, receipt, fenced)
+                last_status, last_error, misconfiguration, delivered_at, updated_at, receipt)
                 WHERE d.id = u.id
                 """
             try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)

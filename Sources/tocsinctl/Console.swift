@@ -57,16 +57,20 @@ enum Console {
         return readLine(strippingNewline: true)
     }
 
-    /// Like ``ask(_:)``, without echoing what is typed on a terminal (a password).
+    /// Like ``ask(_:)``, without echoing what is typed on a terminal (a password). Ctrl-C while asked gives the
+    /// terminal its echo back before the program ends.
     static func askSecret(_ prompt: String) -> String? {
-        guard inputIsTerminal else { return ask(prompt) }
-        var saved = termios()
-        guard tcgetattr(STDIN_FILENO, &saved) == 0 else { return ask(prompt) }
-        var quiet = saved
+        guard inputIsTerminal, tcgetattr(STDIN_FILENO, &echoingTerminal) == 0 else { return ask(prompt) }
+        var quiet = echoingTerminal
         quiet.c_lflag &= ~tcflag_t(ECHO)
+        signal(SIGINT) { _ in
+            tcsetattr(STDIN_FILENO, TCSAFLUSH, &echoingTerminal)
+            _exit(130)
+        }
         tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet)
         defer {
-            tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved)
+            tcsetattr(STDIN_FILENO, TCSAFLUSH, &echoingTerminal)
+            signal(SIGINT, SIG_DFL)
             FileHandle.standardError.write(Data("\n".utf8))
         }
         return ask(prompt)
@@ -82,3 +86,7 @@ enum Console {
         text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
     }
 }
+
+/// The terminal's settings while a secret is asked for, for the SIGINT handler to restore (a C handler captures
+/// nothing; only the main thread asks).
+nonisolated(unsafe) private var echoingTerminal = termios()

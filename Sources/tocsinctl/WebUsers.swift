@@ -118,8 +118,9 @@ extension Tocsinctl {
         /// `add` and `reset`: reads the password, sends it once, shows the enrolment.
         static func enrol(_ name: String, call: RPCMethod<WebUserPasswordParams, WebUserEnrolment>, global: GlobalOptions) throws {
             try runReporting(json: global.json) {
-                let client = try global.connect()
+                // Asked first: typed slowly, twice, it must not outlast the daemon's idle limit on a connection.
                 let password = try readPassword(for: name)
+                let client = try global.connect()
                 let enrolment = try client.call(call, WebUserPasswordParams(name: name, password: password))
                 if global.json { Console.json(enrolment); return }
                 print(call.method == .webUserAdd

@@ -94,20 +94,3 @@ struct SignInThrottleTests {
     }
 }
 
-/// The enrolment an authenticator app scans (issue 18, item 2).
-struct TOTPEnrolmentTests {
-    /// RFC 6238's test seed, "12345678901234567890", is GEZDGNBV… in base32 (RFC 4648), without padding as the
-    /// Key Uri Format wants; the label and issuer are percent-encoded, a space as %20.
-    @Test func theURICarriesTheSeedInBase32AndNamesTheOrganisationAndTheUser() {
-        let enrolment = TOTPEnrolment(seed: Array("12345678901234567890".utf8))
-        #expect(enrolment.uri(issuer: "Cégep de l'Exemple", user: "marie")
-            == "otpauth://totp/C%C3%A9gep%20de%20l%27Exemple:marie?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=C%C3%A9gep%20de%20l%27Exemple&algorithm=SHA1&digits=6&period=30")
-        // A colon or an ampersand in a name cannot split the label or start another parameter.
-        #expect(enrolment.uri(issuer: "A:B&C", user: "x").hasPrefix("otpauth://totp/A%3AB%26C:x?secret="))
-    }
-
-    @Test func eachEnrolmentHasItsOwn160BitSeed() {
-        let seeds = Set((0..<50).map { _ in TOTPEnrolment().seed })
-        #expect(seeds.count == 50 && seeds.allSatisfy { $0.count == 20 })
-    }
-}

@@ -48,6 +48,14 @@ struct TOTPTests {
     }
 }
 
+/// Each enrolment's secret is its own (issue 18, item 2).
+struct TOTPSecretTests {
+    @Test func eachNewSecretIsItsOwn160Bits() {
+        let secrets = Set((0..<50).map { _ in TOTP.newSecret() })
+        #expect(secrets.count == 50 && secrets.allSatisfy { $0.count == 20 })
+    }
+}
+
 struct Base32Tests {
     /// RFC 4648, section 10, without the padding (otpauth URIs leave it out).
     @Test(arguments: [("", ""), ("f", "MY"), ("fo", "MZXQ"), ("foo", "MZXW6"), ("foob", "MZXW6YQ"), ("fooba", "MZXW6YTB"), ("foobar", "MZXW6YTBOI")])

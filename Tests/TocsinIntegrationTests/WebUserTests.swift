@@ -67,10 +67,20 @@ struct WebUserTests {
             let backupPath = try #require((try JSONSerialization.jsonObject(with: Data(backup.stdout.utf8)) as? [String: Any])?["path"] as? String, "\(backup)")
             let export = try await daemon.ctl("audit", "export", "--format", "jsonl")
             let seedBytes = try #require(Data(hexString: seedHex))
-            for (what, bytes) in [
-                ("the database", try Data(contentsOf: URL(fileURLWithPath: database))), ("the backup", try Data(contentsOf: URL(fileURLWithPath: backupPath))),
-                ("the audit export", Data(export.stdout.utf8)), ("the daemon's log", Data(daemon.log().utf8)),
-            ] {
+            // Every file of the state folder (the database, its -wal where a new row still is, the heads record).
+            let stateFolder = daemon.directory.file("state")
+            var places: [(String, Data)] = try FileManager.default.subpathsOfDirectory(atPath: stateFolder).compactMap { name in
+                let path = stateFolder + "/" + name
+                var isFolder: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), !isFolder.boolValue, !name.hasSuffix(".sock") else { return nil }
+                return ("state/\(name)", try Data(contentsOf: URL(fileURLWithPath: path)))
+            }
+            #expect(places.contains { $0.0 == "state/tocsin.db-wal" }, "the write-ahead log is scanned too: \(places.map(\.0))")
+            places += [
+                ("the backup", try Data(contentsOf: URL(fileURLWithPath: backupPath))), ("the audit export", Data(export.stdout.utf8)),
+                ("the daemon's log", Data(daemon.log().utf8)),
+            ]
+            for (what, bytes) in places {
                 for secretForm in [Self.password, Self.password.uppercased(), Data(Self.password.utf8).base64EncodedString(), secret] {
                     #expect(bytes.range(of: Data(secretForm.utf8)) == nil, "\(what) holds a form of a secret")
                 }
@@ -85,6 +95,8 @@ struct WebUserTests {
             #expect(short.status == 2 && short.stderr.contains("at least 12 characters") && !short.stderr.contains("court"), "\(short)")
             let badName = try await daemon.ctl("web-users", "add", "Marie Tremblay", input: Self.password + "\n")
             #expect(badName.status == 2 && badName.stderr.contains("is not a web user name"), "\(badName)")
+            let nul = try await daemon.ctl("web-users", "add", "amelie", input: "a\u{0}bcdefghijklmnop\n")
+            #expect(nul.status == 2 && nul.stderr.contains("cannot contain control characters"), "bcrypt would keep only 'a': \(nul)")
             let noInput = try await daemon.ctl("web-users", "add", "amelie", input: "")
             #expect(noInput.status == 2 && noInput.stderr.contains("No password"), "\(noInput)")
             #expect(try await runCommand("/usr/bin/sqlite3", [database, "SELECT group_concat(name) FROM web_user"]).stdout.trimmingCharacters(in: .newlines) == "marie")

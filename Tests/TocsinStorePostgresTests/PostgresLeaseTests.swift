@@ -306,11 +306,12 @@ struct PostgresLeaseTests {
         await database.remove()
     }
 
-    /// A renewal never waits for a row a commit holds: it passes over it and keeps it while it still reads as this
-    /// node's (the lock is the node's own commit of an outcome); a row another node took over is lost, locked or
-    /// not. The holder's own outcome of a retry extends the lease in the renewal's place. (Waiting behind the
-    /// node's stream of commits, a renewal of thousands of rows took longer than the lease.)
-    @Test func aRenewalPassesOverRowsACommitHoldsAndTheHoldersRetryExtendsTheLease() async throws {
+    /// A renewal renews at once every row no commit holds, then waits only for the rows a commit holds (as this
+    /// node's own commits of outcomes do, one after the other): it keeps those still this node's once the commit is
+    /// through and loses one another node took over, even while that claim was in progress. (In one statement
+    /// waiting row by row, a renewal of thousands of rows queued behind the node's own commits for longer than the
+    /// lease: 384 of 50,000 requests sent twice in the two-node benchmark.)
+    @Test func aRenewalRenewsTheFreeRowsAtOnceAndWaitsOnlyForTheRowsACommitHolds() async throws {
         let database = try await Backend.postgres.database()
         let server = try #require(database.server)
         try await database.withStore { store async throws in
@@ -319,36 +320,30 @@ struct PostgresLeaseTests {
                 incidents: [Records.incident("20261206-SKIP")], payloads: [Records.payload("20261206-SKIP")],
                 deliveries: ids.map { Records.delivery($0, incident: "20261206-SKIP") }
             ))
-            var leases = try await store.claimDeliveries(node: "campus-a", now: Self.now, leaseMillis: Self.lease, limit: 10)
+            let leases = try await store.claimDeliveries(node: "campus-a", now: Self.now, leaseMillis: Self.lease, limit: 10)
             #expect(leases.map(\.deliveryID) == ids)
-            // msg_s3 lapses and campus-b takes it over.
             try await database.sql("UPDATE delivery SET lease_expires_at = \(Self.now) WHERE id = 'msg_s3'")
-            let taken = try await store.claimDeliveries(node: "campus-b", now: Self.now + 1, leaseMillis: Self.lease, limit: 10)
-            #expect(taken.map(\.deliveryID) == ["msg_s3"])
 
-            // Another transaction holds msg_s2 and msg_s3 (as a commit in progress does).
+            // Another transaction holds msg_s2 (as a commit of an outcome does) and is claiming msg_s3, lapsed, for
+            // campus-b (not committed yet: msg_s3 still reads as campus-a's).
             let other = try await PostgresConnection.connect(
                 configuration: PostgresConnection.Configuration(host: server.host, port: server.port, username: server.user, password: nil, database: database.name, tls: .disable),
                 id: 98, logger: TestDatabase.logger
             )
             try await other.query("BEGIN", logger: TestDatabase.logger)
-            try await other.query("SELECT id FROM delivery WHERE id IN ('msg_s2', 'msg_s3') FOR UPDATE", logger: TestDatabase.logger)
-            let renewed = try await store.renewLeases(leases, until: Self.now + 3 * Self.lease)
-            #expect(renewed.map(\.deliveryID) == ["msg_s1", "msg_s2"], "answered while the rows are locked: the held one kept, the taken one lost")
-            let expiries = try await database.sql("SELECT string_agg(id || '=' || lease_expires_at, ',' ORDER BY id) FROM delivery")
-            #expect(expiries == "msg_s1=\(Self.now + 3 * Self.lease),msg_s2=\(Self.now + Self.lease),msg_s3=\(Self.now + 1 + Self.lease)")
+            try await other.query("SELECT id FROM delivery WHERE id = 'msg_s2' FOR UPDATE", logger: TestDatabase.logger)
+            try await other.query("UPDATE delivery SET lease_node = 'campus-b', lease_generation = lease_generation + 1, lease_expires_at = \(Self.now + 5 * Self.lease) WHERE id = 'msg_s3'", logger: TestDatabase.logger)
+            let until = Self.now + 3 * Self.lease
+            let renewal = Task { try await store.renewLeases(leases, until: until) }
+            // The free row is renewed (committed) while the others are still held.
+            #expect(try await waitUntil { try await database.sql("SELECT lease_expires_at FROM delivery WHERE id = 'msg_s1'") == "\(until)" })
+            #expect(try await database.sql("SELECT lease_expires_at FROM delivery WHERE id = 'msg_s2'") == "\(Self.now + Self.lease)")
             try await other.query("COMMIT", logger: TestDatabase.logger)
             try await other.close()
-
-            // The commit that held msg_s2, a retry decided by its holder: it extends the lease itself.
-            try #require(store as? PostgresStore).leaseNewDeliveries(to: "campus-a", for: Self.lease)
-            leases = renewed
-            let decided = Self.now + 2 * Self.lease
-            try await store.commit(StoreWrite(updates: [DeliveryUpdate(
-                id: "msg_s2", state: .retrying, attempts: 1, nextAttemptAt: decided + 500, lastStatus: 503, lastError: nil,
-                misconfiguration: false, deliveredAt: nil, updatedAt: decided, generation: leases[1].generation
-            )]))
-            #expect(try await database.sql("SELECT lease_node || ' ' || lease_expires_at FROM delivery WHERE id = 'msg_s2'") == "campus-a \(decided + Self.lease)")
+            let renewed = try await renewal.value
+            #expect(renewed.map(\.deliveryID) == ["msg_s1", "msg_s2"], "the held one kept once its commit is through, the taken one lost")
+            let rows = try await database.sql("SELECT string_agg(id || '=' || lease_node || '@' || lease_expires_at, ',' ORDER BY id) FROM delivery")
+            #expect(rows == "msg_s1=campus-a@\(until),msg_s2=campus-a@\(until),msg_s3=campus-b@\(Self.now + 5 * Self.lease)")
         }
         await database.remove()
     }

@@ -18,6 +18,13 @@ public struct TOTP: Sendable {
         self.period = period
     }
 
+    /// A new secret for an enrolment: 160 bits (RFC 4226 §4 recommends it) from the system's secure generator
+    /// (getrandom on Linux).
+    public static func newSecret() -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<20).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+    }
+
     /// The time step a moment falls in (seconds since 1970 divided by the period).
     public func step(at unixSeconds: Int64) -> Int64 { unixSeconds >= 0 ? unixSeconds / period : -1 }
 

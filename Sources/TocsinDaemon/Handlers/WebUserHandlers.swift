@@ -66,15 +66,15 @@ struct WebUserHandlers: Sendable {
         } catch {
             throw .unavailable("tocsind is stopping; the web user was not \(resetting ? "reset" : "added")")
         }
-        let enrolment = TOTPEnrolment()
+        let seed = TOTP.newSecret()
         let sealed: Data
-        do { sealed = try web.sealer.seal(enrolment.seed, for: params.name) } catch { throw .unavailable(error.description) }
+        do { sealed = try web.sealer.seal(seed, for: params.name) } catch { throw .unavailable(error.description) }
         let now = Date().millisecondsSince1970
         let record = WebUserRecord(name: params.name, passwordHash: hash, sealedSeed: sealed, seedKeyID: web.sealer.keyID, createdAt: now, updatedAt: now)
         let kind = resetting ? "web-user.reset" : "web-user.add"
         try await commit(resetting ? .reset(record) : .add(record), kind: kind, detail: ["key": web.sealer.keyID], context)
         return WebUserEnrolment(
-            name: params.name, otpauthURI: enrolment.uri(issuer: active.organization.name, user: params.name),
+            name: params.name, otpauthURI: TOTP(secret: seed).provisioningURI(account: params.name, issuer: active.organization.name),
             roles: Self.roles(of: params.name, in: active.access)
         )
     }
@@ -118,7 +118,7 @@ struct WebUserHandlers: Sendable {
     }
 
     /// Long enough to resist guessing behind the sign-in throttle, short enough for bcrypt to read it whole (it stops
-    /// at 72 bytes: a longer one would be cut without a word). Messages never repeat the password.
+    /// at 72 bytes, or at a NUL: the rest would be dropped without a word). Messages never repeat the password.
     static func check(password: String, of name: String) throws(DaemonError) {
         if password.count < 12 {
             throw DaemonError.validation("the password must be at least 12 characters (a phrase of a few words is easiest to type on a phone)")
@@ -127,6 +127,11 @@ struct WebUserHandlers: Sendable {
         if password.utf8.count > 72 {
             throw DaemonError.validation("the password is longer than 72 bytes, which bcrypt does not read past; choose a shorter one")
                 .said(.webUserPassword, ["problem": "long"])
+        }
+        // bcrypt's C code stops at a NUL (the rest would not count), and a line break cannot be typed at sign-in.
+        if password.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            throw DaemonError.validation("the password cannot contain control characters (a NUL, a tab, a line break)")
+                .said(.webUserPassword, ["problem": "control"])
         }
         if password.lowercased() == name.lowercased() {
             throw DaemonError.validation("the password cannot be the user's name").said(.webUserPassword, ["problem": "name"])
