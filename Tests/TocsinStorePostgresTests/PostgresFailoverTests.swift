@@ -11,7 +11,7 @@ import TocsinTestSupport
 /// `storage.postgresql.hosts` tried in order: a standby (in recovery) is passed over for the server that accepts
 /// writes, whatever the order; and followed (issue 17, item 6): when the primary dies and a standby is promoted, the
 /// store moves to it, and a commit whose answer was lost with its connection is looked up before it is answered.
-@Suite(.serialized, .enabled(if: required(PostgresServer.available), "needs Debian's postgresql (scripts/install-deps.sh)"))
+@Suite(.serialized, .timeLimit(.minutes(3)), .enabled(if: required(PostgresServer.available), "needs Debian's postgresql (scripts/install-deps.sh)"))
 struct PostgresFailoverTests {
     static let logger = Logger(label: "tocsin.test.failover", factory: { _ in SwiftLogNoOpLogHandler() })
 
