@@ -146,7 +146,12 @@ struct PostgresFailoverTests {
                     #expect(try await waitUntil {
                         (try? await primary.psql("SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'")) == "1"
                     })
-                    restarted = try await primary.restart()
+                    let server = try await primary.restart()
+                    restarted = server
+                    // Its standby is gone for good: a commit made again here (the wrong path) would wait for it
+                    // forever. Without a synchronous standby it completes, and the checks below say it was made twice.
+                    try await server.psql("ALTER SYSTEM SET synchronous_standby_names = ''")
+                    try await server.psql("SELECT pg_reload_conf()")
                     try await group.waitForAll()
                 }
             }
