@@ -348,6 +348,28 @@ struct PostgresLeaseTests {
         await database.remove()
     }
 
+    /// What a node writes is born leased to it (generation 0, from the delivery's creation): between its commit and
+    /// its claim a moment later, another node's poll or claim passes it over; if the writer dies before claiming,
+    /// the birth lease lapses and another node takes it over.
+    @Test func aDeliveryIsBornLeasedToTheNodeThatWroteIt() async throws {
+        let database = try await Backend.postgres.database()
+        try await database.withStore { store async throws in
+            try #require(store as? PostgresStore).leaseNewDeliveries(to: "campus-a", for: Self.lease)
+            try await store.commit(Records.send("20261206-BORN01", delivery: "msg_born1", at: Self.now))
+            try await store.commit(Records.send("20261206-BORN02", delivery: "msg_born2", at: Self.now))
+            #expect(try await database.sql("SELECT string_agg(lease_node || ' ' || lease_generation || ' ' || lease_expires_at, ',') FROM delivery")
+                == "campus-a 0 \(Self.now + Self.lease),campus-a 0 \(Self.now + Self.lease)")
+            #expect(try await store.claimDeliveries(node: "campus-b", now: Self.now + 1, leaseMillis: Self.lease, limit: 10).isEmpty, "another node's poll passes them over")
+            #expect(try await store.claimDeliveries(["msg_born1"], node: "campus-b", now: Self.now + 1, leaseMillis: Self.lease).isEmpty)
+            let mine = try await store.claimDeliveries(["msg_born1"], node: "campus-a", now: Self.now + 2, leaseMillis: Self.lease)
+            #expect(mine.map(\.generation) == [1], "its writer claims it")
+            // msg_born2's writer died before its claim: taken over once the birth lease lapses.
+            let taken = try await store.claimDeliveries(node: "campus-b", now: Self.now + Self.lease, leaseMillis: Self.lease, limit: 10)
+            #expect(taken.map(\.deliveryID) == ["msg_born2"] && taken.map(\.generation) == [1])
+        }
+        await database.remove()
+    }
+
     /// An attempt's outcome as the dispatcher writes it under a lease: the attempt row, the fenced update, its
     /// audit entries.
     static func outcome(_ state: DeliveryState, number: Int, generation: Int64, at time: Int64) -> StoreWrite {

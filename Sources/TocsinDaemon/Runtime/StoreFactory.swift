@@ -47,6 +47,9 @@ enum StoreFactory {
             ),
             refusingOthersSeenWithin: 3 * lease.milliseconds
         )
+        // What this node writes is born leased to it (generation 0) until it claims it a moment later: another
+        // node's poll cannot take a delivery between its commit and that claim.
+        store.leaseNewDeliveries(to: name, for: lease.milliseconds)
         let result = try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 while !Task.isCancelled {
