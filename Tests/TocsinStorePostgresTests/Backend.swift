@@ -69,6 +69,16 @@ struct TestDatabase: Sendable {
         }
     }
 
+    /// A second client on the PostgreSQL database (its own session: it holds locks and transactions as another
+    /// node or a tool would), for the test to close.
+    func connection() async throws -> PostgresConnection {
+        guard let server else { throw StoreTestError("only a PostgreSQL database has a second client") }
+        return try await PostgresConnection.connect(
+            configuration: PostgresConnection.Configuration(host: server.host, port: server.port, username: server.user, password: nil, database: name, tls: .disable),
+            id: 1, logger: Self.logger
+        )
+    }
+
     func remove() async {
         folder?.remove()
         if let server { _ = try? await server.psql("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }

@@ -268,16 +268,12 @@ struct PostgresLeaseTests {
     /// rows the other way round, as a tool or an older node might) is made again and stored, not refused.
     @Test func aCommitChosenAsADeadlocksVictimIsMadeAgain() async throws {
         let database = try await Backend.postgres.database()
-        let server = try #require(database.server)
         try await database.withStore { store async throws in
             try await store.commit(StoreWrite(
                 incidents: [Records.incident("20261206-VICTIM")], payloads: [Records.payload("20261206-VICTIM")],
                 deliveries: ["msg_va", "msg_vb"].map { Records.delivery($0, incident: "20261206-VICTIM") }
             ))
-            let other = try await PostgresConnection.connect(
-                configuration: PostgresConnection.Configuration(host: server.host, port: server.port, username: server.user, password: nil, database: database.name, tls: .disable),
-                id: 99, logger: TestDatabase.logger
-            )
+            let other = try await database.connection()
             // The other client waits long before looking for deadlocks: the store's commit, waiting first, is the victim.
             try await other.query("SET deadlock_timeout = '60s'", logger: TestDatabase.logger)
             try await other.query("BEGIN", logger: TestDatabase.logger)
@@ -313,7 +309,6 @@ struct PostgresLeaseTests {
     /// lease: 384 of 50,000 requests sent twice in the two-node benchmark.)
     @Test func aRenewalRenewsTheFreeRowsAtOnceAndWaitsOnlyForTheRowsACommitHolds() async throws {
         let database = try await Backend.postgres.database()
-        let server = try #require(database.server)
         try await database.withStore { store async throws in
             let ids = ["msg_s1", "msg_s2", "msg_s3"]
             try await store.commit(StoreWrite(
@@ -326,10 +321,7 @@ struct PostgresLeaseTests {
 
             // Another transaction holds msg_s2 (as a commit of an outcome does) and is claiming msg_s3, lapsed, for
             // campus-b (not committed yet: msg_s3 still reads as campus-a's).
-            let other = try await PostgresConnection.connect(
-                configuration: PostgresConnection.Configuration(host: server.host, port: server.port, username: server.user, password: nil, database: database.name, tls: .disable),
-                id: 98, logger: TestDatabase.logger
-            )
+            let other = try await database.connection()
             try await other.query("BEGIN", logger: TestDatabase.logger)
             try await other.query("SELECT id FROM delivery WHERE id = 'msg_s2' FOR UPDATE", logger: TestDatabase.logger)
             try await other.query("UPDATE delivery SET lease_node = 'campus-b', lease_generation = lease_generation + 1, lease_expires_at = \(Self.now + 5 * Self.lease) WHERE id = 'msg_s3'", logger: TestDatabase.logger)
