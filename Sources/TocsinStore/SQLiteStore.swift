@@ -424,8 +424,8 @@ public final class SQLiteStore: Store {
     private static func apply(_ change: WebUserChange, to db: Database) throws {
         switch change {
         case .add(let user):
-            try db.execute(sql: "INSERT OR IGNORE INTO web_user (name, passwordHash, sealedSeed, seedKeyID, createdAt, updatedAt) VALUES (?, ?, ?, ?, ?, ?)",
-                           arguments: [user.name, user.passwordHash, user.sealedSeed, user.seedKeyID, user.createdAt, user.updatedAt])
+            // A name taken changes no row, and the commit fails below.
+            try user.insert(db, onConflict: .ignore)
         case .reset(let user):
             try db.execute(sql: """
                 UPDATE web_user SET passwordHash = ?, sealedSeed = ?, seedKeyID = ?, updatedAt = ?, failures = 0, lastFailureAt = 0,

@@ -25,10 +25,10 @@ struct WebUserHandlers: Sendable {
             try await enrol(params, resetting: true, context)
         }
         table.on(AdminCall.webUserRemove, auditsRequest: true) { params, context async throws(DaemonError) in
-            try await change(.remove(name: params.name), kind: "web-user.remove", result: "removed", context)
+            try await change(.remove(name: params.name), result: "removed", context)
         }
         table.on(AdminCall.webUserUnlock, auditsRequest: true) { params, context async throws(DaemonError) in
-            try await change(.unlock(name: params.name, at: Date().millisecondsSince1970), kind: "web-user.unlock", result: "unlocked", context)
+            try await change(.unlock(name: params.name, at: Date().millisecondsSince1970), result: "unlocked", context)
         }
     }
 
@@ -71,27 +71,27 @@ struct WebUserHandlers: Sendable {
         do { sealed = try web.sealer.seal(seed, for: params.name) } catch { throw .unavailable(error.description) }
         let now = Date().millisecondsSince1970
         let record = WebUserRecord(name: params.name, passwordHash: hash, sealedSeed: sealed, seedKeyID: web.sealer.keyID, createdAt: now, updatedAt: now)
-        let kind = resetting ? "web-user.reset" : "web-user.add"
-        try await commit(resetting ? .reset(record) : .add(record), kind: kind, detail: ["key": web.sealer.keyID], context)
+        try await commit(resetting ? .reset(record) : .add(record), detail: ["key": web.sealer.keyID], context)
         return WebUserEnrolment(
             name: params.name, otpauthURI: TOTP(secret: seed).provisioningURI(account: params.name, issuer: active.organization.name),
             roles: Self.roles(of: params.name, in: active.access)
         )
     }
 
-    func change(_ change: WebUserChange, kind: String, result: String, _ context: RequestContext) async throws(DaemonError) -> WebUserChangeResult {
+    func change(_ change: WebUserChange, result: String, _ context: RequestContext) async throws(DaemonError) -> WebUserChangeResult {
         try Self.check(name: change.name)
-        try await commit(change, kind: kind, detail: [:], context)
+        try await commit(change, detail: [:], context)
         return WebUserChangeResult(name: change.name, change: result)
     }
 
-    /// The change, the request's audit entry and the change's own entry, in one commit.
-    private func commit(_ change: WebUserChange, kind: String, detail extra: [String: String], _ context: RequestContext) async throws(DaemonError) {
+    /// The change, the request's audit entry and the change's own entry (`web-user.add`, `.reset`, `.remove`,
+    /// `.unlock`), in one commit.
+    private func commit(_ change: WebUserChange, detail extra: [String: String], _ context: RequestContext) async throws(DaemonError) {
         var detail = AuditDetail()
         detail.set("user", "web:" + change.name)
         for (key, value) in extra.sorted(by: { $0.key < $1.key }) { detail.set(key, value) }
         detail.set("by", context.principal.displayName)
-        var write = StoreWrite(audit: [context.requestAudit, context.principal.event(kind, subject: "web:" + change.name, detail: detail)])
+        var write = StoreWrite(audit: [context.requestAudit, context.principal.event(Self.auditKind(of: change), subject: "web:" + change.name, detail: detail)])
         write.webUsers = [change]
         do {
             try await store.commit(write)
@@ -103,6 +103,15 @@ struct WebUserHandlers: Sendable {
             throw DaemonError.notFound("no web user named '\(change.name)' (tocsinctl web-users list shows them)").said(.webUserUnknown, ["name": change.name])
         } catch {
             throw .store(error, doing: "the web user change could not be stored, so nothing changed")
+        }
+    }
+
+    static func auditKind(of change: WebUserChange) -> String {
+        switch change {
+        case .add: "web-user.add"
+        case .reset: "web-user.reset"
+        case .remove: "web-user.remove"
+        case .unlock: "web-user.unlock"
         }
     }
 
