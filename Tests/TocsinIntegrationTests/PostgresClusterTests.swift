@@ -224,10 +224,12 @@ struct PostgresClusterTests {
         }
     }
 
-    /// Both nodes send a 300-recipient SMS fan-out at once under a 1 s lease (the shortest allowed), renewed every
-    /// third of a second while each records its attempts: every recipient gets each message exactly once. (A
-    /// renewal PostgreSQL chose as a deadlock's victim let leases lapse under attempts in flight, and the other node
-    /// sent them again: 8,817 of 100,000 requests twice in the two-node benchmark; this test failed one run in two.)
+    /// Both nodes send a 300-recipient SMS fan-out at once under a 2 s lease, renewed every two thirds of a second
+    /// while each records its attempts: every recipient gets each message exactly once. (A renewal PostgreSQL chose
+    /// as a deadlock's victim let leases lapse under attempts in flight, and the other node sent them again: 8,817 of
+    /// 100,000 requests twice in the two-node benchmark.) Not 1 s: under the whole suite's load on 2 cores a node
+    /// was once starved past a 1 s lease, which at-least-once then rightly sends again; the deadlock itself is
+    /// caught deterministically by PostgresLeaseTests.
     @Test func twoNodesSendingFanOutsAtOnceSendEachMessageOnce() async throws {
         let recipients = 300
         let numbers = try TemporaryDirectory()
@@ -241,7 +243,7 @@ struct PostgresClusterTests {
                 var config = TestConfig(channels: channels)
                 config.storage = TestConfig.PostgresStorage(server: server, database: database)
                 config.storage?.node = node
-                config.storage?.lease = "1s"
+                config.storage?.lease = "2s"
                 return config
             }
             // Each answer held a little, so many attempts are in flight whenever a lease is renewed.
