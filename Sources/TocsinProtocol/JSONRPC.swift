@@ -56,11 +56,14 @@ public enum JSONRPC {
         public var id: ID
         public var method: String
         public var params: Params
+        /// Set by a web gateway only: the web user it acts for (see `OnBehalfOf`).
+        public var onBehalfOf: OnBehalfOf?
 
-        public init(id: ID, method: String, params: Params) {
+        public init(id: ID, method: String, params: Params, onBehalfOf: OnBehalfOf? = nil) {
             self.id = id
             self.method = method
             self.params = params
+            self.onBehalfOf = onBehalfOf
         }
     }
 

@@ -27,9 +27,13 @@ public enum AdminMethod: String, Sendable, CaseIterable, Codable {
     case webUserReset = "web-user.reset"
     case webUserRemove = "web-user.remove"
     case webUserUnlock = "web-user.unlock"
+    case webSignIn = "web.sign-in"
 
     /// The notification method of `incident.watch`'s live events.
     public static let deliveryEvent = "delivery.event"
+
+    /// Not a role of `access`: the callers listed under `access.web_gateways`, for the methods only they may call.
+    public static let webGatewayRole = "web-gateway"
 
     /// Roles any one of which allows the call (`operator`, `approver`, `auditor`).
     public var roles: Set<String> {
@@ -45,6 +49,8 @@ public enum AdminMethod: String, Sendable, CaseIterable, Codable {
         // Who may send from a phone is decided by the people who approve what is sent (and root).
         case .webUserList, .webUserAdd, .webUserReset, .webUserRemove, .webUserUnlock: ["approver"]
         case .auditLog, .auditVerify, .auditExport: ["auditor"]
+        // Only a web console process, listed under access.web_gateways, checks its users' passwords and codes.
+        case .webSignIn: [Self.webGatewayRole]
         // Monitoring checks run as a service user (nagios, prometheus) that needs nothing else.
         case .health: ["operator", "approver", "auditor", "monitor"]
         // The CLI asks it to choose the operator's language when neither --lang nor the locale decides.

@@ -137,6 +137,18 @@ public enum OperatorText {
             return "aucun utilisateur web \(q("name")) (tocsinctl web-users list les montre)"
         case .webSeedKeyMissing:
             return "tocsind n'a pas de clé pour sceller les codes TOTP des utilisateurs web ; rien n'a été fait"
+        case .webSignInWrong:
+            return "le nom, le mot de passe ou le code est erroné ; rien n'a été fait"
+        case .webSignInWait:
+            return "trop d'échecs de connexion : attendez \(a["seconds"] ?? "") s avant de réessayer"
+        case .webSignInLockedOut:
+            return "trop d'échecs de connexion : ce compte est bloqué pour l'instant"
+        case .webStepUpNeeded:
+            return "un envoi réel depuis la console web demande un nouveau code de l'application d'authentification ; rien n'a été envoyé"
+        case .webGatewayNotListed:
+            return "\(a["caller"] ?? "") ne peut pas agir pour des utilisateurs web : il n'est pas listé sous access.web_gateways dans tocsin.yaml"
+        case .webUserGone:
+            return "il n'y a pas d'utilisateur web \(q("name")) (supprimé, ou jamais ajouté) : reconnectez-vous"
         case .reloadBusy:
             return "un rechargement est déjà en cours ; réessayez dans un moment"
         case .reloadInvalid:
@@ -228,6 +240,8 @@ public enum OperatorText {
             return "Lancez tocsinctl channels test \(channel) et tapez le nom du canal pour confirmer, ou ajoutez --yes."
         case .approvalCuts:
             return "Donnez au modèle un texte « short: » par langue qui tient, déclarez « max_length » pour les variables libres, ou mettez « allow_shortening: true » sur un canal qui peut raccourcir (docs/configuration.md), puis lancez tocsinctl reload."
+        case .webSignInLockedOut:
+            return "Un approbateur peut le débloquer tout de suite : tocsinctl web-users unlock \(said.arguments["name"] ?? "")"
         case .webSeedKeyMissing:
             return "Créez-en une (openssl rand -base64 32 > /etc/tocsin/web-seed-key ; chmod 600 /etc/tocsin/web-seed-key),"
                 + " donnez-la à tocsind (web.seed_key_file, ou LoadCredential=web-seed-key:/etc/tocsin/web-seed-key), puis lancez tocsinctl reload."

@@ -37,4 +37,5 @@ public enum AdminCall {
     public static let webUserReset = RPCMethod<WebUserPasswordParams, WebUserEnrolment>(.webUserReset)
     public static let webUserRemove = RPCMethod<WebUserParams, WebUserChangeResult>(.webUserRemove)
     public static let webUserUnlock = RPCMethod<WebUserParams, WebUserChangeResult>(.webUserUnlock)
+    public static let webSignIn = RPCMethod<WebSignInParams, WebSignInResult>(.webSignIn)
 }

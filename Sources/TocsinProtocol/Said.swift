@@ -54,6 +54,13 @@ public struct Said: Codable, Sendable, Hashable {
         case webUserExists = "web-user-exists"
         case webUserUnknown = "web-user-unknown"
         case webSeedKeyMissing = "web-seed-key-missing"
+        // The web console's sign-in and the gateway that passes it on.
+        case webSignInWrong = "web-sign-in-wrong"
+        case webSignInWait = "web-sign-in-wait"
+        case webSignInLockedOut = "web-sign-in-locked-out"
+        case webStepUpNeeded = "web-step-up-needed"
+        case webGatewayNotListed = "web-gateway-not-listed"
+        case webUserGone = "web-user-gone"
         case reloadBusy = "reload-busy"
         case reloadInvalid = "reload-invalid"
         case reloadUnreadable = "reload-unreadable"

@@ -70,3 +70,55 @@ public struct WebUserChangeResult: Codable, Sendable, Hashable {
         self.change = change
     }
 }
+
+/// The web user a gateway acts for: the request envelope's `onBehalfOf` member, honoured only from a process whose
+/// user is listed under `access.web_gateways` (from anyone else the request is refused). The daemon checks that the
+/// user exists and applies that user's own `web:` roles, never the gateway's.
+public struct OnBehalfOf: Codable, Sendable, Hashable, CustomStringConvertible, CustomReflectable {
+    public var webUser: String
+    /// The client's address as the gateway saw it (after a trusted proxy's `X-Forwarded-For`), for the audit log.
+    public var client: String?
+    /// A fresh TOTP code (step-up), which a live send from the web console needs; the daemon checks it and accepts it
+    /// once, as at sign-in.
+    public var code: String?
+
+    public init(webUser: String, client: String? = nil, code: String? = nil) {
+        self.webUser = webUser
+        self.client = client
+        self.code = code
+    }
+
+    public var description: String { "OnBehalfOf(\(webUser), from \(client ?? "?"))" }
+    public var customMirror: Mirror { Mirror(self, children: ["webUser": webUser, "client": client as Any]) }
+}
+
+/// `web.sign-in`: a gateway asks whether a web user's password and TOTP code are right. Neither is logged, audited
+/// or echoed in an error.
+public struct WebSignInParams: Codable, Sendable, Hashable, CustomStringConvertible, CustomReflectable {
+    public var name: String
+    public var password: String
+    public var code: String
+    /// The client's address, for the per-address throttle and the audit log.
+    public var client: String
+
+    public init(name: String, password: String, code: String, client: String) {
+        self.name = name
+        self.password = password
+        self.code = code
+        self.client = client
+    }
+
+    public var description: String { "WebSignInParams(\(name), from \(client))" }
+    public var customMirror: Mirror { Mirror(self, children: ["name": name, "client": client]) }
+}
+
+/// A sign-in accepted: who, and the roles `web:NAME` has now (empty: signed in, allowed nothing).
+public struct WebSignInResult: Codable, Sendable, Hashable {
+    public var name: String
+    public var roles: [String]
+
+    public init(name: String, roles: [String]) {
+        self.name = name
+        self.roles = roles
+    }
+}

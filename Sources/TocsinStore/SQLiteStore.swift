@@ -421,6 +421,10 @@ public final class SQLiteStore: Store {
         try await read("read web users") { db in try WebUserRecord.order(Column("name")).fetchAll(db) }
     }
 
+    public func webUser(named name: String) async throws(StoreError) -> WebUserRecord? {
+        try await read("read a web user") { db in try WebUserRecord.fetchOne(db, key: ["name": name]) }
+    }
+
     private static func apply(_ change: WebUserChange, to db: Database) throws {
         switch change {
         case .add(let user):
@@ -435,6 +439,15 @@ public final class SQLiteStore: Store {
             try db.execute(sql: "DELETE FROM web_user WHERE name = ?", arguments: [name])
         case .unlock(let name, let at):
             try db.execute(sql: "UPDATE web_user SET failures = 0, lastFailureAt = 0, updatedAt = ? WHERE name = ?", arguments: [at, name])
+        case .signInFailed(let name, let at, let forgetBefore):
+            try db.execute(sql: """
+                UPDATE web_user SET failures = CASE WHEN lastFailureAt <= ? THEN 1 ELSE failures + 1 END, lastFailureAt = ? WHERE name = ?
+                """, arguments: [forgetBefore, at, name])
+        case .codeAccepted(let name, let step):
+            try db.execute(sql: """
+                UPDATE web_user SET failures = 0, lastFailureAt = 0, lastTOTPStep = ?
+                WHERE name = ? AND (lastTOTPStep IS NULL OR lastTOTPStep < ?)
+                """, arguments: [step, name, step])
         }
         guard db.changesCount == 1 else { throw change.conflict }
     }

@@ -22,6 +22,8 @@ public protocol Store: Sendable {
     func approvals(ofTemplate id: String) async throws(StoreError) -> [ApprovalRecord]
     /// The web console's users, by name.
     func webUsers() async throws(StoreError) -> [WebUserRecord]
+    /// One web user, or nil when there is none of that name (each request a gateway makes for a user reads it).
+    func webUser(named name: String) async throws(StoreError) -> WebUserRecord?
 
     /// Per channel: the last delivery and the last failed attempt, for `channels list` and health checks.
     func channelActivity() async throws(StoreError) -> [String: ChannelActivity]

@@ -56,10 +56,11 @@ enum PostgresReader {
     }
 
     /// Every web user, by name (`webUser` decodes a row).
-    static let webUserColumns = PostgresQuery(unsafeSQL: """
+    static let webUserSelect = """
         SELECT name, password_hash, sealed_seed, seed_key_id, created_at, updated_at, failures, last_failure_at, last_totp_step
-        FROM web_user ORDER BY name COLLATE "C"
-        """)
+        FROM web_user
+        """
+    static let webUserColumns = PostgresQuery(unsafeSQL: webUserSelect + #" ORDER BY name COLLATE "C""#)
 
     static func webUser(_ row: PostgresRow) throws -> WebUserRecord {
         let (name, hash, seed, keyID, created, updated, failures, lastFailure, step)
@@ -172,6 +173,14 @@ extension PostgresStore {
 
     public func webUsers() async throws(StoreError) -> [WebUserRecord] {
         try await rows("read web users", PostgresReader.webUserColumns, PostgresReader.webUser)
+    }
+
+    public func webUser(named name: String) async throws(StoreError) -> WebUserRecord? {
+        var binds = PostgresBindings()
+        binds.append(name)
+        return try await rows(
+            "read a web user", PostgresQuery(unsafeSQL: PostgresReader.webUserSelect + " WHERE name = $1", binds: binds), PostgresReader.webUser
+        ).first
     }
 
     public func channelActivity() async throws(StoreError) -> [String: ChannelActivity] {

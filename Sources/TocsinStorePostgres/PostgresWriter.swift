@@ -145,6 +145,16 @@ struct PostgresWriter {
             "DELETE FROM web_user WHERE name = \(name) RETURNING name"
         case .unlock(let name, let at):
             "UPDATE web_user SET failures = 0, last_failure_at = 0, updated_at = \(at) WHERE name = \(name) RETURNING name"
+        case .signInFailed(let name, let at, let forgetBefore):
+            """
+            UPDATE web_user SET failures = CASE WHEN last_failure_at <= \(forgetBefore) THEN 1 ELSE failures + 1 END,
+            last_failure_at = \(at) WHERE name = \(name) RETURNING name
+            """
+        case .codeAccepted(let name, let step):
+            """
+            UPDATE web_user SET failures = 0, last_failure_at = 0, last_totp_step = \(step)
+            WHERE name = \(name) AND (last_totp_step IS NULL OR last_totp_step < \(step)) RETURNING name
+            """
         }
         var changed = 0
         for try await _ in try await connection.query(query, logger: logger) { changed += 1 }

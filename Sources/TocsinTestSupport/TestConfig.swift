@@ -26,6 +26,8 @@ public struct TestConfig {
     public var approvers = ["group:root"]
     public var auditors = ["group:root"]
     public var monitors: [String] = []
+    /// `access.web_gateways`: the system users that may act for web users.
+    public var webGateways: [String] = []
     /// `access.auditors_may_backup`.
     public var auditorsMayBackup = false
     public var socketMode = "0660"
@@ -62,6 +64,7 @@ public struct TestConfig {
               auditors: [\(auditors.joined(separator: ", "))]
               monitors: [\(monitors.joined(separator: ", "))]
               auditors_may_backup: \(auditorsMayBackup)
+              web_gateways: [\(webGateways.joined(separator: ", "))]
             delivery: { timeout: \(timeout), deadline: \(deadline), retry: \(retry) }
             channels:
 

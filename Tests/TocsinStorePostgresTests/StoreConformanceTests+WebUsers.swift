@@ -68,4 +68,58 @@ extension StoreConformanceTests {
         }
         await database.remove()
     }
+
+    /// Sign-ins as the daemon records them: failures counted in the database (two nodes failing at once count two),
+    /// forgotten after a quiet day; a TOTP step accepted once, whichever node asks, even when two ask at once.
+    @Test(arguments: Backend.all)
+    func failedSignInsAreCountedAndACodeIsAcceptedOnce(backend: Backend) async throws {
+        let database = try await backend.database()
+        try await database.withStore { store async throws in
+            try await store.commit(Self.change(.add(Self.webUser("marie"))))
+            #expect(try await store.webUser(named: "marie") == Self.webUser("marie"))
+            #expect(try await store.webUser(named: "amelie") == nil)
+
+            let t = Records.baseTime
+            for (offset, failure) in [(1, 1), (2, 2), (3, 3)] {
+                try await store.commit(Self.change(.signInFailed(name: "marie", at: t + Int64(offset), forgetBefore: t - 1_000)))
+                #expect(try await store.webUser(named: "marie")?.failures == failure)
+            }
+            // Two failures committed at once (two nodes, two attackers' requests): both count.
+            async let first: Void = store.commit(Self.change(.signInFailed(name: "marie", at: t + 4, forgetBefore: t - 1_000)))
+            async let second: Void = store.commit(Self.change(.signInFailed(name: "marie", at: t + 5, forgetBefore: t - 1_000)))
+            _ = try await (first, second)
+            #expect(try await store.webUser(named: "marie")?.failures == 5)
+            // A failure long after the last one starts the count again.
+            try await store.commit(Self.change(.signInFailed(name: "marie", at: t + 100_000, forgetBefore: t + 50)))
+            var marie = try #require(try await store.webUser(named: "marie"))
+            #expect(marie.failures == 1 && marie.lastFailureAt == t + 100_000)
+
+            // A code accepted clears the count and keeps its step; the same step, or an older one, is refused, the
+            // commit failing whole (its audit entry with it).
+            try await store.commit(Self.change(.codeAccepted(name: "marie", step: 1_000)))
+            marie = try #require(try await store.webUser(named: "marie"))
+            #expect(marie.failures == 0 && marie.lastFailureAt == 0 && marie.lastTOTPStep == 1_000)
+            let head = try await store.auditHead()
+            for replay in [Int64(1_000), 999] {
+                await #expect {
+                    try await store.commit(Self.change(.codeAccepted(name: "marie", step: replay)))
+                } throws: { error in
+                    (error as? StoreError)?.code == .constraint && "\(error)".contains("used already")
+                }
+            }
+            #expect(try await store.auditHead() == head)
+            // The same new code offered twice at once (a replay racing the real sign-in): one wins.
+            @Sendable func accepted(_ step: Int64) async -> Bool {
+                do { try await store.commit(Self.change(.codeAccepted(name: "marie", step: step))); return true } catch { return false }
+            }
+            async let a = accepted(1_001)
+            async let b = accepted(1_001)
+            let outcomes = await [a, b]
+            #expect(outcomes.filter { $0 }.count == 1, "exactly one of two concurrent uses of a code is accepted")
+            await #expect(throws: StoreError.self) {
+                try await store.commit(Self.change(.signInFailed(name: "amelie", at: t, forgetBefore: 0)))
+            }
+        }
+        await database.remove()
+    }
 }

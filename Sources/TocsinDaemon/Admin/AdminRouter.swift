@@ -12,6 +12,8 @@ struct AdminRouter: Sendable {
     let configuration: ConfigurationHolder
     /// Where requests are audited.
     let store: any Store
+    /// Checks the web user a gateway acts for (`onBehalfOf`).
+    let webSignIn: WebSignIn
     let logger: Logger
     /// Refusals of callers in no role, written as one audit entry per uid per minute (AdminServer flushes it).
     let refusals = RefusalAggregator()
@@ -54,7 +56,17 @@ struct AdminRouter: Sendable {
             await refuse(caller, method: request.method, outcome: "invalid-request")
             return encodeError(id: request.id, .invalidRequest("expected {\"jsonrpc\":\"2.0\",\"id\":…,\"method\":…,\"params\":{…}}"))
         }
-        let answer = await run(name, request, caller: caller, emit: emit)
+        var principal = caller
+        if let behalf = request.onBehalfOf {
+            // Before the method is looked at: a caller that may not act for web users learns nothing else.
+            do {
+                principal = try await webSignIn.actor(for: behalf, gateway: caller)
+            } catch {
+                await audit(caller: caller, method: name, outcome: "refused: \(error.reason): \(error.message)")
+                return request.hasID ? encodeError(id: request.id, RPCError(error)) : nil
+            }
+        }
+        let answer = await run(name, request, caller: principal, emit: emit)
         return request.hasID ? answer : nil
     }
 

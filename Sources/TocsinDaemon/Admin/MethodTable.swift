@@ -75,7 +75,7 @@ struct MethodTable: Sendable {
 /// One request line, decoded in a single pass: the envelope, and the params as the method's own type when the
 /// method is known (found through the decoder's `userInfo`).
 struct IncomingRequest: Decodable {
-    enum Key: String, CodingKey { case jsonrpc, id, method, params }
+    enum Key: String, CodingKey { case jsonrpc, id, method, params, onBehalfOf }
 
     static let tableKey = CodingUserInfoKey(rawValue: "tocsin.methodTable")!
 
@@ -85,6 +85,8 @@ struct IncomingRequest: Decodable {
     /// Whether the line has an `id` member at all: without one a request is a notification and gets no answer;
     /// with `"id": null` it is (an odd) request and is answered with `"id": null`.
     var hasID: Bool
+    /// The web user a gateway acts for (checked by the router before anything else is).
+    var onBehalfOf: OnBehalfOf?
     /// The method's entry, when known.
     var entry: MethodTable.Entry?
     /// The handler bound to its params, or why the params are invalid; reported only once the caller is known to
@@ -97,6 +99,7 @@ struct IncomingRequest: Decodable {
         id = try container.decodeIfPresent(JSONRPC.ID.self, forKey: .id)
         method = try container.decodeIfPresent(String.self, forKey: .method)
         hasID = container.contains(.id)
+        onBehalfOf = try container.decodeIfPresent(OnBehalfOf.self, forKey: .onBehalfOf)
         if let method, let table = decoder.userInfo[Self.tableKey] as? MethodTable, let entry = table[method] {
             self.entry = entry
             call = entry.bind(container)
@@ -164,3 +167,4 @@ extension String: EncodableResult {}
 extension WebUserSummary: EncodableResult {}
 extension WebUserEnrolment: EncodableResult {}
 extension WebUserChangeResult: EncodableResult {}
+extension WebSignInResult: EncodableResult {}

@@ -19,6 +19,18 @@ struct Principal: Sendable, Hashable {
         case unixProcess
         /// tocsind acting on its own (heartbeats, checkpoints).
         case daemon
+        /// A web console user, named by a gateway process listed under `access.web_gateways` (uid, pid and user
+        /// name are the gateway's).
+        case webUser(WebActor)
+    }
+
+    /// Who acts through a web gateway, as the gateway says and the daemon checked.
+    struct WebActor: Sendable, Hashable {
+        let name: String
+        /// The client's address as the gateway saw it.
+        let client: String?
+        /// Whether this request carried a fresh TOTP code the daemon accepted (a live send needs one).
+        let steppedUp: Bool
     }
 
     let kind: Kind
@@ -27,36 +39,77 @@ struct Principal: Sendable, Hashable {
     let pid: Int32
     let userName: String?
     let roles: Set<AccessPolicy.Role>
+    /// A process whose user is listed under `access.web_gateways`: it may check web users' sign-ins and act for
+    /// them, and is served like an operator (a phone's send goes through it). Never true of a web user itself.
+    let isWebGateway: Bool
 
-    var displayName: String { userName.map { "\($0) (uid \(uid))" } ?? "uid \(uid)" }
+    var webActor: WebActor? {
+        if case .webUser(let actor) = kind { return actor }
+        return nil
+    }
 
-    /// Neither an operator nor an approver (nor root): the callers whose connections and buffered bytes are budgeted,
-    /// so they cannot take what a live send needs.
-    var isLowPrivilege: Bool { !roles.contains(.operator_) && !roles.contains(.approver) }
+    /// The name an approval or an incident records as its actor: the web user's (`web:marie`), else the Unix user's.
+    var actorName: String? { webActor.map { "web:" + $0.name } ?? userName }
+
+    var displayName: String {
+        let unix = userName.map { "\($0) (uid \(uid))" } ?? "uid \(uid)"
+        guard let actor = webActor else { return unix }
+        return "web:\(actor.name) (through \(unix))"
+    }
+
+    /// Neither an operator nor an approver (nor root), nor a web gateway: the callers whose connections and buffered
+    /// bytes are budgeted, so they cannot take what a live send needs.
+    var isLowPrivilege: Bool { !roles.contains(.operator_) && !roles.contains(.approver) && !isWebGateway }
 
     /// In no role at all: its refusals are counted, one audit entry per uid per minute (RefusalAggregator), instead
-    /// of one entry each. Root has every role, so it is never aggregated.
-    var hasNoRole: Bool { roles.isEmpty }
+    /// of one entry each. Root has every role, so it is never aggregated; nor is a gateway or a web user, whose
+    /// refusals name the person.
+    var hasNoRole: Bool { roles.isEmpty && !isWebGateway && webActor == nil }
 
     /// Whether any one of the method's roles is held; the one check of every admin call.
     func may(_ method: AdminMethod) -> Bool {
-        roles.contains { method.roles.contains($0.rawValue) }
+        roles.contains { method.roles.contains($0.rawValue) } || (isWebGateway && method.roles.contains(AdminMethod.webGatewayRole))
     }
 
     /// Throws the refusal an operator reads when `method` is not allowed.
     func authorise(_ method: AdminMethod) throws(DaemonError) {
         guard !may(method) else { return }
         let roles = method.roles.sorted().joined(separator: " or ")
+        let fix = webActor == nil
+            ? "An administrator can add you under 'access' in tocsin.yaml."
+            : "An administrator can add web:\(webActor?.name ?? "") under 'access' in tocsin.yaml."
         throw DaemonError.notAuthorised(
-            "\(displayName) may not call \(method.rawValue): it needs the \(roles) role. An administrator can add you under 'access' in tocsin.yaml."
+            "\(displayName) may not call \(method.rawValue): it needs the \(roles) role. \(fix)"
         ).said(.notAuthorised, ["caller": displayName, "method": method.rawValue, "roles": method.roles.sorted().joined(separator: " ou ")])
     }
 
-    /// An audit entry of this principal's action: every handler records its actor through here.
+    /// An audit entry of this principal's action: every handler records its actor through here. A web user's
+    /// entries name the user and the client's address besides the gateway's uid and pid.
     func event(_ kind: String, subject: String, detail: AuditDetail, at millis: Int64 = Date().millisecondsSince1970) -> AuditEvent {
-        AuditEvent(
+        var detail = detail
+        if let actor = webActor {
+            detail.set("web_user", actor.name)
+            detail.set("client", actor.client.map { String($0.prefix(100)) })
+        }
+        return AuditEvent(
             timeMillis: millis, kind: kind, actorUID: Int64(uid), actorPID: Int64(pid), subject: subject, detail: detail.json
         )
+    }
+
+    /// The web user `actor` acting through this gateway: the user's own `web:` roles under `policy`, nothing of the
+    /// gateway's.
+    func acting(for actor: WebActor, policy: AccessPolicy) -> Principal {
+        Principal(kind: .webUser(actor), uid: uid, gid: gid, pid: pid, userName: userName, roles: policy.roles(webUser: actor.name), isWebGateway: false)
+    }
+
+    private init(kind: Kind, uid: UInt32, gid: UInt32, pid: Int32, userName: String?, roles: Set<AccessPolicy.Role>, isWebGateway: Bool) {
+        self.kind = kind
+        self.uid = uid
+        self.gid = gid
+        self.pid = pid
+        self.userName = userName
+        self.roles = roles
+        self.isWebGateway = isWebGateway
     }
 
     /// Resolves the caller's name and group names through NSS, then its roles under `policy`.
@@ -75,6 +128,7 @@ struct Principal: Sendable, Hashable {
             if let name = Self.groupName(id) { names.insert(name) }
         }
         roles = policy.roles(uid: uid, userName: userName, groups: names)
+        isWebGateway = kind == .unixProcess && policy.isWebGateway(uid: uid, userName: userName)
     }
 
     /// The daemon itself (a heartbeat, a signed checkpoint), with this process's own credentials and groups.

@@ -112,6 +112,8 @@ struct WebUserHandlers: Sendable {
         case .reset: "web-user.reset"
         case .remove: "web-user.remove"
         case .unlock: "web-user.unlock"
+        // Recorded by WebSignIn under its own kinds; named here for completeness.
+        case .signInFailed, .codeAccepted: "web.sign-in"
         }
     }
 

@@ -69,7 +69,7 @@ struct ApprovalService: Sendable {
         let now = Date()
         let record = ApprovalRecord(
             templateID: template.id, contentHash: template.contentHash, approverUID: Int64(caller.uid),
-            approverName: caller.userName, approvedAt: now.millisecondsSince1970
+            approverName: caller.actorName, approvedAt: now.millisecondsSince1970
         )
         var detail = AuditDetail()
         detail.set("template", template.id)

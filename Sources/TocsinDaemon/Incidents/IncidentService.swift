@@ -213,7 +213,14 @@ struct IncidentService: Sendable {
 
     /// Validates, stores and dispatches; returns once everything is durable.
     func send(_ params: SendParams, caller: Principal, requestAudit: AuditEvent) async throws(DaemonError) -> IncidentStatus {
-        try await create(try await plan(params), caller: caller, requestAudit: requestAudit)
+        let plan = try await plan(params)
+        // A phone left signed in must not send for real: the console asks for a fresh code, which the daemon checks.
+        if plan.status == .actual, let actor = caller.webActor, !actor.steppedUp {
+            throw DaemonError.refused(
+                "a live send from the web console needs a fresh code from the authenticator app; nothing was sent"
+            ).said(.webStepUpNeeded)
+        }
+        return try await create(plan, caller: caller, requestAudit: requestAudit)
     }
 
     /// A CAP status Test message to one channel, from a built-in bilingual text: checks a channel end to end
@@ -302,7 +309,7 @@ struct IncidentService: Sendable {
                 approved: plan.approved, status: plan.status.rawValue, msgType: plan.msgType.rawValue,
                 references: plan.origin?.id, route: plan.route, variables: Self.json(plan.variables), messages: messagesJSON,
                 contentHash: Digest.sha256(messagesJSON), sent: message.sent, createdAt: nowMillis,
-                actorUID: Int64(caller.uid), actorPID: Int64(caller.pid), actorName: caller.userName
+                actorUID: Int64(caller.uid), actorPID: Int64(caller.pid), actorName: caller.actorName
             )
         )
         var jobs: [DeliveryJob] = []

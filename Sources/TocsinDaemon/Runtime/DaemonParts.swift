@@ -37,8 +37,10 @@ struct DaemonParts: Sendable {
         ChannelHandlers(configuration: configuration, store: store, dispatcher: dispatcher, incidents: incidents).register(in: &methods)
         AuditHandlers(store: store, checkpoints: checkpoints, verifier: verifier).register(in: &methods)
         WebUserHandlers(configuration: configuration, store: store).register(in: &methods)
+        let webSignIn = WebSignIn(configuration: configuration, store: store)
+        webSignIn.register(in: &methods)
         daemon.register(in: &methods)
         self.methods = methods
-        router = AdminRouter(table: methods, configuration: configuration, store: store, logger: logger)
+        router = AdminRouter(table: methods, configuration: configuration, store: store, webSignIn: webSignIn, logger: logger)
     }
 }
