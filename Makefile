@@ -110,12 +110,13 @@ install-files:
 		"$(DESTDIR)$(PREFIX)/share/bash-completion/completions" "$(DESTDIR)$(PREFIX)/share/zsh/vendor-completions" \
 		"$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d" "$(DESTDIR)$(SYSCONFDIR)/tocsin/templates" \
 		"$(DESTDIR)$(SYSCONFDIR)/tocsin/recipients"
-	install -m 0755 "$(INSTALL_BIN_DIR)/tocsind" "$(INSTALL_BIN_DIR)/tocsinctl" "$(DESTDIR)$(PREFIX)/bin/"
-	for unit in systemd/tocsind.service systemd/tocsind.socket; do \
+	install -m 0755 "$(INSTALL_BIN_DIR)/tocsind" "$(INSTALL_BIN_DIR)/tocsinctl" "$(INSTALL_BIN_DIR)/tocsin-web" "$(DESTDIR)$(PREFIX)/bin/"
+	for unit in systemd/tocsind.service systemd/tocsind.socket systemd/tocsin-web.service; do \
 		sed 's|/usr/bin/|$(PREFIX)/bin/|g' "$$unit" > "$(DESTDIR)$(UNITDIR)/$$(basename $$unit)" && chmod 0644 "$(DESTDIR)$(UNITDIR)/$$(basename $$unit)" || exit 1; done
 	install -m 0644 systemd/tocsin.sysusers "$(DESTDIR)$(PREFIX)/lib/sysusers.d/tocsin.conf"
 	install -m 0644 systemd/tocsin.tmpfiles "$(DESTDIR)$(PREFIX)/lib/tmpfiles.d/tocsin.conf"
 	install -m 0644 runbooks/*.md "$(DESTDIR)$(PREFIX)/share/doc/tocsin/runbooks/"
+	install -m 0644 docs/web-console.md "$(DESTDIR)$(PREFIX)/share/doc/tocsin/"
 	@# The example alerting rules runbooks/monitoring.md points to, beside it as in the source tree.
 	install -m 0644 monitoring/* "$(DESTDIR)$(PREFIX)/share/doc/tocsin/monitoring/"
 	@# Completions from the installed binary itself; an empty script (a binary that cannot run here) fails the install.
@@ -134,8 +135,8 @@ install-files:
 
 # Removes what `install` put in place, but never the config, the state or the audit log.
 uninstall:
-	rm -f "$(DESTDIR)$(PREFIX)/bin/tocsind" "$(DESTDIR)$(PREFIX)/bin/tocsinctl" \
-		"$(DESTDIR)$(UNITDIR)/tocsind.service" "$(DESTDIR)$(UNITDIR)/tocsind.socket" \
+	rm -f "$(DESTDIR)$(PREFIX)/bin/tocsind" "$(DESTDIR)$(PREFIX)/bin/tocsinctl" "$(DESTDIR)$(PREFIX)/bin/tocsin-web" \
+		"$(DESTDIR)$(UNITDIR)/tocsind.service" "$(DESTDIR)$(UNITDIR)/tocsind.socket" "$(DESTDIR)$(UNITDIR)/tocsin-web.service" \
 		"$(DESTDIR)$(PREFIX)/lib/sysusers.d/tocsin.conf" "$(DESTDIR)$(PREFIX)/lib/tmpfiles.d/tocsin.conf" \
 		"$(DESTDIR)$(PREFIX)/share/bash-completion/completions/tocsinctl" "$(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_tocsinctl" \
 		"$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/tocsinctl.fish" \

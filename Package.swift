@@ -27,6 +27,7 @@ let package = Package(
     products: [
         .executable(name: "tocsind", targets: ["tocsind"]),
         .executable(name: "tocsinctl", targets: ["tocsinctl"]),
+        .executable(name: "tocsin-web", targets: ["tocsin-web"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -44,6 +45,10 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio.git", .upToNextMinor(from: "1.33.2")),
         // bcrypt for web users' passwords (HummingbirdBcrypt builds on its own C target only, not on Hummingbird).
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        // The web console (tocsin-web): HTTP/1.1 over TLS, server-side sessions.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // C shim over libcurl's variadic calls; no logic.
@@ -123,6 +128,12 @@ let package = Package(
             dependencies: [],
             swiftSettings: librarySettings
         ),
+        // What people read, shared by the CLI and the web console: times in the local zone with their offset.
+        .target(
+            name: "TocsinDisplay",
+            dependencies: [],
+            swiftSettings: librarySettings
+        ),
         // Blocking Unix-socket client for the admin protocol (the CLI's one I/O edge).
         .target(
             name: "TocsinClient",
@@ -163,8 +174,35 @@ let package = Package(
         .executableTarget(
             name: "tocsinctl",
             dependencies: [
-                "TocsinClient", "TocsinProtocol", "TocsinCore",
+                "TocsinClient", "TocsinProtocol", "TocsinCore", "TocsinDisplay",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The web console: pages, sessions and the gateway's link to tocsind (the admin protocol, as a web gateway).
+        .target(
+            name: "TocsinWeb",
+            dependencies: [
+                "TocsinProtocol", "TocsinDisplay",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: librarySettings
+        ),
+        .executableTarget(
+            name: "tocsin-web",
+            dependencies: [
+                "TocsinWeb",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

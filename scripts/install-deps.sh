@@ -65,6 +65,9 @@ pip_need "import prometheus_client" "prometheus_client==0.26.0" "the prometheus_
 # Selenium drives Chromium (through Debian's chromedriver, never a downloaded one) to measure the HTML report at a
 # desktop and a phone width (scripts/html-layout-check.py). 4.51.0: the newest whose dependencies resolve here.
 pip_need "import selenium" "selenium==4.51.0" "the Selenium WebDriver client"
+# TOTP codes as an authenticator app computes them, independently of Tocsin's own, for the web console's browser
+# tests (scripts/web-console-check.py).
+pip_need "import pyotp" "pyotp==2.9.0" "the pyotp TOTP generator"
 # The WMO's CAP validator (schema, then the XML Signature, strict) and the Atom parser that reads the CAP feed: the
 # outside checks of signed CAP alerts (Tests/TocsinIntegrationTests/SignedCAPTests.swift).
 pip_need "import capvalidator" "capvalidator==0.1.0.dev4" "the capvalidator CAP validator"

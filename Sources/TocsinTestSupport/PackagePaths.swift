@@ -14,6 +14,7 @@ public enum PackagePaths {
 
     public static var tocsind: String { binaries.appendingPathComponent("tocsind").path }
     public static var tocsinctl: String { binaries.appendingPathComponent("tocsinctl").path }
+    public static var tocsinWeb: String { binaries.appendingPathComponent("tocsin-web").path }
     public static var receiverScript: String { root.appendingPathComponent("scripts/receiver.py").path }
     public static var verifyScript: String { root.appendingPathComponent("scripts/verify_webhooks.py").path }
 }

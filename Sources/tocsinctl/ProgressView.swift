@@ -1,4 +1,5 @@
 import Foundation
+import TocsinDisplay
 import TocsinProtocol
 
 /// Follows a send: on a terminal, one line per channel redrawn in place; otherwise one plain line per change,

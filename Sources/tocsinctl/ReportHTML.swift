@@ -1,4 +1,5 @@
 import Foundation
+import TocsinDisplay
 import TocsinCore
 import TocsinProtocol
 

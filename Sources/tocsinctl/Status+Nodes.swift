@@ -1,3 +1,4 @@
+import TocsinDisplay
 import TocsinProtocol
 
 /// The nodes part of `tocsinctl status` (DESIGN.md "Several machines"): one line per node, this one marked, a

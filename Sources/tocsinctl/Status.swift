@@ -1,6 +1,7 @@
 import ArgumentParser
 import TocsinClient
 import TocsinCore
+import TocsinDisplay
 import TocsinProtocol
 
 extension Tocsinctl {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TocsinDisplay
 import TocsinClient
 import TocsinProtocol
 

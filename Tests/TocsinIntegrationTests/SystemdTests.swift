@@ -132,6 +132,22 @@ struct SystemdTests {
         #expect(score <= 2.0, "\(line)")
     }
 
+    /// The web console's unit: as hardened as tocsind's (issue 18, item 1), for a process that faces the network.
+    @Test(.enabled(if: required(FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze")), "needs systemd-analyze (Debian package systemd)"))
+    func theWebConsoleUnitVerifiesAndItsExposureIsAtMost2() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let text = try String(contentsOf: PackagePaths.root.appendingPathComponent("systemd/tocsin-web.service"), encoding: .utf8)
+            .replacingOccurrences(of: "/usr/bin/tocsin-web", with: PackagePaths.tocsinWeb)
+        try directory.write("tocsin-web.service", text)
+        let verify = try await runCommand("/usr/bin/systemd-analyze", ["verify", directory.file("tocsin-web.service")])
+        #expect(!verify.stderr.contains("tocsin-web.service:"), "no warning about the unit\n\(verify.stderr)")
+        let security = try await runCommand("/usr/bin/systemd-analyze", ["security", "--offline=true", directory.file("tocsin-web.service")])
+        let line = try #require(security.stdout.split(separator: "\n").first { $0.contains("Overall exposure level") })
+        let score = try #require(line.split(separator: ":").last?.split(separator: " ").first.flatMap { Double($0) })
+        #expect(score <= 2.0, "\(line)")
+    }
+
     @Test func deliveriesWhoseDeadlinePassedWhileTheDaemonWasDownAreNotSentAgain() async throws {
         let bed = try await TestBed(plan: ["/hang": [["hang": true]]]) { receiver in
             var config = TestConfig(channels: [.init("hanging", url: receiver.url("/hang"), timeout: "60s")])

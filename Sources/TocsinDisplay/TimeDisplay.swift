@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import Synchronization
 
 #if canImport(Glibc)
@@ -28,8 +28,8 @@ import Darwin
 /// TimeDisplay.format("2026-12-04T14:26:15.862Z")          // what the daemon sends, shown locally
 /// TimeDisplay.format(optionalText, style: .full, absent: "—")
 /// ```
-enum TimeDisplay {
-    enum Style: Sendable {
+public enum TimeDisplay {
+    public enum Style: Sendable {
         /// `2026-12-04 09:26:15 -05:00`
         case full
         /// `09:26:15` on the same local day as now, else ``full``.
@@ -43,7 +43,7 @@ enum TimeDisplay {
     ///   - date: the instant.
     ///   - style: see ``Style``; ``Style/full`` by default.
     ///   - now: what "the same day" is measured against for ``Style/near`` (tests pass a fixed instant).
-    static func format(_ date: Date, style: Style = .full, now: Date = Date()) -> String {
+    public static func format(_ date: Date, style: Style = .full, now: Date = Date()) -> String {
         let parts = Parts(date, utc: utc)
         switch style {
         case .full:
@@ -57,19 +57,19 @@ enum TimeDisplay {
 
     /// Shows an RFC 3339 time as the daemon sends it (`2026-12-04T14:26:15.862Z`); text that is not one comes back
     /// unchanged, so nothing the daemon said is ever lost on screen.
-    static func format(_ rfc3339: String, style: Style = .full, now: Date = Date()) -> String {
+    public static func format(_ rfc3339: String, style: Style = .full, now: Date = Date()) -> String {
         guard let date = parse(rfc3339) else { return rfc3339 }
         return format(date, style: style, now: now)
     }
 
     /// As ``format(_:style:now:)-(String,_,_)``, with `absent` for a missing time (`"—"`, `tr("jamais", "never")`).
-    static func format(_ rfc3339: String?, style: Style = .full, absent: String, now: Date = Date()) -> String {
+    public static func format(_ rfc3339: String?, style: Style = .full, absent: String, now: Date = Date()) -> String {
         rfc3339.map { format($0, style: style, now: now) } ?? absent
     }
 
     /// `text` with every RFC 3339 time in it shown as ``Style/full`` (a health check's or an audit problem's
     /// sentence, written by the daemon in UTC); the rest unchanged.
-    static func localizing(_ text: String) -> String {
+    public static func localizing(_ text: String) -> String {
         guard text.contains("T") else { return text }
         return text.replacing(rfc3339Pattern) { match in format(String(match.output), style: .full) }
     }
@@ -80,7 +80,7 @@ enum TimeDisplay {
     /// Reads an RFC 3339 time, with or without fractional seconds, or a time as ``Style/full`` shows it
     /// (`2026-12-04 09:26:15 -05:00`, so a time copied from a screen can be given back, e.g. to `--since`);
     /// nil when it is neither.
-    static func parse(_ text: String) -> Date? {
+    public static func parse(_ text: String) -> Date? {
         var text = text.trimmingCharacters(in: .whitespaces)
         if let shown = text.wholeMatch(of: shownPattern) { text = "\(shown.1)T\(shown.2)\(shown.3)" }
         if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
@@ -91,10 +91,10 @@ enum TimeDisplay {
     nonisolated(unsafe) private static let shownPattern = #/(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}) ([+-]\d{2}:\d{2})/#
 
     /// Whether times are shown in UTC (`--utc`) rather than the local zone.
-    static var utc: Bool { showsUTC.withLock { $0 } }
+    public static var utc: Bool { showsUTC.withLock { $0 } }
 
     /// Set once at start-up from `--utc` (GlobalOptions).
-    static func useUTC(_ utc: Bool) { showsUTC.withLock { $0 = utc } }
+    public static func useUTC(_ utc: Bool) { showsUTC.withLock { $0 = utc } }
 
     // A process-wide choice read by every screen; a Mutex keeps it safe under strict concurrency.
     private static let showsUTC = Mutex(false)

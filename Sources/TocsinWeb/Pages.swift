@@ -1,0 +1,60 @@
+import Foundation
+import Hummingbird
+import Mustache
+
+/// Renders the pages: a page's body, then the layout around it, in the person's language.
+struct Pages: Sendable {
+    private let library: MustacheLibrary
+
+    init() {
+        var library = MustacheLibrary()
+        for (name, text) in PageTemplates.all {
+            // The templates are part of the program: one that does not parse is a bug caught by every test.
+            try! library.register(text, named: name)
+        }
+        self.library = library
+    }
+
+    /// What every page needs besides its own values.
+    struct Frame {
+        var language: Language
+        var title: String
+        /// `drill`, `live` or empty: the banner and colours of the page.
+        var kind: String = ""
+        var session: WebSession?
+        /// The path the language switch returns to.
+        var here: String = "/"
+        var refreshSeconds: Int?
+        var liveUpdates = false
+    }
+
+    func render(_ page: String, _ values: [String: Any], frame: Frame, status: HTTPResponse.Status = .ok) -> Response {
+        let words = Words.of(frame.language)
+        var values = values
+        values["w"] = words
+        values["csrf"] = frame.session?.csrf ?? ""
+        values["is_live"] = values["is_live"] ?? (frame.kind == "live")
+        let body = library.render(values, withTemplate: page) ?? ""
+        var layout: [String: Any] = [
+            "w": words, "lang": frame.language.rawValue, "other_lang": frame.language.other.rawValue, "title": frame.title,
+            "kind": frame.kind, "is_drill": frame.kind == "drill", "is_live": frame.kind == "live", "here": frame.here, "body": body,
+            "live_updates": frame.liveUpdates,
+        ]
+        if let session = frame.session {
+            layout["user"] = session.user
+            layout["csrf"] = session.csrf
+        }
+        if let seconds = frame.refreshSeconds { layout["refresh"] = String(seconds) }
+        let html = library.render(layout, withTemplate: "layout") ?? ""
+        return Response(
+            status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html))
+        )
+    }
+
+    /// A page with one message (an error, a refusal).
+    func message(_ heading: String, _ text: String, hint: String? = nil, isError: Bool = true, frame: Frame, status: HTTPResponse.Status) -> Response {
+        var values: [String: Any] = ["heading": heading, "text": text, "class": isError ? "error" : "notice"]
+        values["hint"] = hint
+        return render("message", values, frame: frame, status: status)
+    }
+}

@@ -1,0 +1,368 @@
+import Foundation
+import Hummingbird
+import HummingbirdAuth
+import TocsinProtocol
+
+/// The console's pages: sign-in, incidents, the send flow, follow-ups. Each action goes to tocsind through the
+/// admin protocol for the signed-in web user, whose roles tocsind checks; the pages only hide what would be refused.
+struct WebRoutes: Sendable {
+    let daemon: DaemonLink
+    let pages: Pages
+    let addresses: ClientAddress
+    let secure: Bool
+
+    static let signInCookie = "tocsin_signin"
+
+    func register(on router: Router<WebContext>) {
+        router.get("/static/tocsin.css") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "max-age=3600"], body: .init(byteBuffer: ByteBuffer(string: Stylesheet.css)))
+        }
+        router.get("/sign-in") { request, context in signInPage(request, context, error: nil, name: "") }
+        router.post("/sign-in") { request, context in try await signIn(request, context) }
+        router.post("/sign-out") { request, context in try await signOut(request, context) }
+        router.get("/") { request, context in try await signedIn(request, context) { session in try await home(request, context, session) } }
+        router.get("/send") { request, context in try await signedIn(request, context) { session in try await templates(request, context, session) } }
+        router.get("/send/{template}") { request, context in
+            try await signedIn(request, context) { session in try await form(request, context, session, error: nil) }
+        }
+        router.post("/send/{template}/preview") { request, context in
+            try await posted(request, context) { session, form in try await preview(request, context, session, form, error: nil) }
+        }
+        router.post("/send/{template}/confirm") { request, context in
+            try await posted(request, context) { session, form in try await confirm(request, context, session, form) }
+        }
+        router.get("/incidents/{incident}") { request, context in
+            try await signedIn(request, context) { session in try await incident(request, context, session, error: nil) }
+        }
+        router.post("/incidents/{incident}/all-clear") { request, context in
+            try await posted(request, context) { session, form in try await allClear(request, context, session, form) }
+        }
+        router.post("/incidents/{incident}/cancel") { request, context in
+            try await posted(request, context) { session, form in try await cancel(request, context, session, form) }
+        }
+    }
+
+    // MARK: Sessions
+
+    private func frame(_ request: Request, _ session: WebSession?, title: String, kind: String = "", here: String = "/") -> Pages.Frame {
+        Pages.Frame(language: Language.of(request), title: title, kind: kind, session: session, here: here)
+    }
+
+    private func words(_ request: Request) -> [String: String] { Words.of(Language.of(request)) }
+
+    private func redirect(_ path: String) -> Response {
+        Response(status: .seeOther, headers: [.location: path])
+    }
+
+    /// Runs `body` for a live session: none, or one past 12 hours, goes to the sign-in page. Each request restarts
+    /// the 15 idle minutes.
+    private func signedIn(_ request: Request, _ context: WebContext, _ body: (WebSession) async throws -> Response) async throws -> Response {
+        guard let session = context.sessions.session else { return redirect("/sign-in") }
+        guard !session.isTooOld else {
+            context.sessions.clearSession()
+            return redirect("/sign-in?ended=1")
+        }
+        _ = context.sessions.updateSession(session, expiresIn: WebSession.idle)
+        return try await body(session)
+    }
+
+    /// As `signedIn`, for a form posted by a page of this session: its token must be the session's.
+    private func posted(_ request: Request, _ context: WebContext, _ body: (WebSession, Form) async throws -> Response) async throws -> Response {
+        try await signedIn(request, context) { session in
+            let form = try await Form.read(request, context: context)
+            guard let token = form["csrf"], Token.equal(token, session.csrf) else { return forbidden(request, session) }
+            return try await body(session, form)
+        }
+    }
+
+    private func forbidden(_ request: Request, _ session: WebSession?) -> Response {
+        let words = words(request)
+        return pages.message(words["error"]!, words["forbidden"]!, frame: frame(request, session, title: words["error"]!), status: .forbidden)
+    }
+
+    private func behalf(_ session: WebSession, _ request: Request, _ context: WebContext, code: String? = nil) -> OnBehalfOf {
+        OnBehalfOf(webUser: session.user, client: addresses.of(request, peer: context.peer), code: code)
+    }
+
+    /// tocsind's refusal in the person's language (French from its key, English as tocsind wrote it).
+    private func said(_ failure: DaemonLink.Failure, _ request: Request) -> (text: String, hint: String?, status: HTTPResponse.Status) {
+        let language = Language.of(request)
+        switch failure {
+        case .refused(let error):
+            let french = error.data?.said.flatMap(OperatorText.french)
+            let text = language == .fr ? (french ?? error.message) : error.message
+            let hint = language == .fr ? (error.data?.said.flatMap(OperatorText.frenchHint) ?? error.data?.hint) : error.data?.hint
+            let problems = (error.data?.problems ?? []).joined(separator: " · ")
+            let status: HTTPResponse.Status = error.code == RPCError.notAuthorisedCode ? .forbidden
+                : error.code == RPCError.notFoundCode ? .notFound : .unprocessableContent
+            return (problems.isEmpty ? text : text + " — " + problems, hint, status)
+        case .unreachable, .lost:
+            return (words(request)["unreachable"]!, nil, .serviceUnavailable)
+        }
+    }
+
+    private func failurePage(_ failure: DaemonLink.Failure, _ request: Request, _ session: WebSession?) -> Response {
+        let (text, hint, status) = said(failure, request)
+        let words = words(request)
+        return pages.message(words["error"]!, text, hint: hint, frame: frame(request, session, title: words["error"]!), status: status)
+    }
+
+    // MARK: Sign-in
+
+    private func signInPage(_ request: Request, _ context: WebContext, error: String?, name: String, status: HTTPResponse.Status = .ok) -> Response {
+        if context.sessions.session != nil, error == nil { return redirect("/") }
+        let words = words(request)
+        // A token for this form, kept in a cookie of its own (there is no session yet): a form posted from elsewhere
+        // cannot know it.
+        let token = Token.make()
+        var values: [String: Any] = ["form_csrf": token, "name": name]
+        values["error"] = error
+        if request.uri.queryParameters.get("ended") != nil { values["notice"] = words["sessionEnded"] }
+        if request.uri.queryParameters.get("out") != nil { values["notice"] = words["signedOut"] }
+        var response = pages.render("sign-in", values, frame: frame(request, nil, title: words["signInTitle"]!, here: "/sign-in"), status: status)
+        let cookie = Cookie(name: Self.signInCookie, value: token, maxAge: 1800, path: "/sign-in", secure: secure, httpOnly: true, sameSite: .strict)
+        response.headers[values: .setCookie].append(cookie.description)
+        return response
+    }
+
+    private func signIn(_ request: Request, _ context: WebContext) async throws -> Response {
+        let form = try await Form.read(request, context: context)
+        guard let token = form["csrf"], let kept = request.cookies[Self.signInCookie]?.value, Token.equal(token, kept) else {
+            return forbidden(request, nil)
+        }
+        let name = String((form["name"] ?? "").trimmingCharacters(in: .whitespaces).lowercased().prefix(64))
+        let params = WebSignInParams(
+            name: name, password: form["password"] ?? "", code: form["code"] ?? "", client: addresses.of(request, peer: context.peer)
+        )
+        do {
+            let result = try await daemon.call(AdminCall.webSignIn, params, for: nil)
+            // A new session, with a new id, whatever cookie came with the request (no session fixation).
+            context.sessions.createSession(
+                WebSession(user: result.name, roles: result.roles, csrf: Token.make(), signedInAt: Date()), expiresIn: WebSession.idle
+            )
+            return redirect("/")
+        } catch {
+            let (text, hint, status) = said(error, request)
+            // A lock-out's hint is the way through (an approver's unlock): the person needs to read it.
+            return signInPage(request, context, error: hint.map { text + " " + $0 } ?? text, name: name, status: status == .forbidden ? .unauthorized : status)
+        }
+    }
+
+    private func signOut(_ request: Request, _ context: WebContext) async throws -> Response {
+        guard let session = context.sessions.session else { return redirect("/sign-in") }
+        let form = try await Form.read(request, context: context)
+        guard let token = form["csrf"], Token.equal(token, session.csrf) else { return forbidden(request, session) }
+        context.sessions.clearSession()
+        return redirect("/sign-in?out=1")
+    }
+
+    // MARK: Incidents
+
+    private static func tag(_ status: String, _ words: [String: String]) -> (kind: String, tag: String) {
+        switch status {
+        case "Exercise": ("drill", words["drillTag"]!)
+        case "Actual": ("live", words["liveTag"]!)
+        default: ("", words["testTag"]!)
+        }
+    }
+
+    private static func title(_ summary: IncidentSummary, _ language: Language) -> String {
+        let message = summary.messages.first { $0.language == language.rawValue } ?? summary.messages.first
+        return message?.title ?? summary.template
+    }
+
+    private static func progress(_ counts: [String: Int], _ words: [String: String]) -> String {
+        let total = counts.values.reduce(0, +)
+        return words["progress"]!.replacingOccurrences(of: "{done}", with: String(counts["delivered"] ?? 0))
+            .replacingOccurrences(of: "{total}", with: String(total))
+    }
+
+    private func home(_ request: Request, _ context: WebContext, _ session: WebSession) async throws -> Response {
+        let language = Language.of(request)
+        let words = Words.of(language)
+        let list: [IncidentSummary]
+        do { list = try await daemon.call(AdminCall.incidentList, ListParams(limit: 20), for: behalf(session, request, context)) } catch {
+            return failurePage(error, request, session)
+        }
+        let incidents: [[String: Any]] = list.map { summary in
+            let (kind, tag) = Self.tag(summary.status, words)
+            return [
+                "id": summary.incident, "kind": kind, "tag": tag, "title": Self.title(summary, language),
+                "created": LocalTime.show(summary.createdAt), "progress": Self.progress(summary.counts, words),
+            ]
+        }
+        return pages.render("home", ["incidents": incidents, "can_send": session.may("operator")], frame: frame(request, session, title: words["incidents"]!))
+    }
+
+    private func templates(_ request: Request, _ context: WebContext, _ session: WebSession) async throws -> Response {
+        let words = words(request)
+        let list: [TemplateSummary]
+        do { list = try await daemon.call(AdminCall.templateList, EmptyParams(), for: behalf(session, request, context)) } catch {
+            return failurePage(error, request, session)
+        }
+        let items: [[String: Any]] = list.filter { $0.id != "all-clear" }.map { template in
+            ["id": template.id, "label": template.id, "approved": template.approval == "approved"]
+        }
+        return pages.render("templates", ["templates": items], frame: frame(request, session, title: words["chooseTemplate"]!, here: "/send"))
+    }
+
+    private func form(_ request: Request, _ context: WebContext, _ session: WebSession, error: String?, given: [String: String] = [:]) async throws -> Response {
+        let language = Language.of(request)
+        let id = context.parameters.get("template") ?? ""
+        let detail: TemplateDetail
+        do { detail = try await daemon.call(AdminCall.templateShow, TemplateParams(template: id), for: behalf(session, request, context)) } catch {
+            return failurePage(error, request, session)
+        }
+        let label = detail.texts.first { $0.language == language.rawValue }?.event ?? id
+        let variables: [[String: Any]] = detail.summary.variables.map { variable in
+            let value = given[variable.name] ?? variable.defaultValue ?? ""
+            var item: [String: Any] = ["name": variable.name, "required": variable.required]
+            if let allowed = variable.allowed {
+                item["choices"] = allowed.map { ["value": $0, "checked": $0 == value] as [String: Any] }
+            } else {
+                item["free"] = ["value": value]
+            }
+            return item
+        }
+        var values: [String: Any] = ["id": id, "label": label, "variables": variables, "approved": detail.summary.approval == "approved"]
+        values["error"] = error
+        return pages.render("form", values, frame: frame(request, session, title: label, here: "/send/\(id)"))
+    }
+
+    private func sendParams(_ request: Request, _ context: WebContext, _ form: Form) -> SendParams {
+        SendParams(template: context.parameters.get("template") ?? "", variables: form.variables, drill: form["kind"] != "live")
+    }
+
+    private func preview(_ request: Request, _ context: WebContext, _ session: WebSession, _ form: Form, error: String?) async throws -> Response {
+        let language = Language.of(request)
+        let words = Words.of(language)
+        let params = sendParams(request, context, form)
+        let result: PreviewResult
+        do { result = try await daemon.call(AdminCall.preview, params, for: behalf(session, request, context)) } catch {
+            let (text, _, _) = said(error, request)
+            return try await self.form(request, context, session, error: text, given: params.variables)
+        }
+        let kind = params.drill ? "drill" : "live"
+        let word = params.drill ? ConfirmationWord.drill : .send
+        let shown = language == .fr ? word.french : word.english
+        let texts: [[String: Any]] = (result.texts ?? []).map { text in
+            var size = text.length.map { "\($0)" } ?? ""
+            if let limit = text.limit { size += "/\(limit)" }
+            if let unit = text.unit { size += " \(unit)" }
+            if let segments = text.segments { size += " · \(segments) SMS" }
+            return ["channel": text.channel, "type": text.type, "text": text.text ?? "", "size": size]
+        }
+        var values: [String: Any] = [
+            "id": params.template, "kind": kind, "messages": Self.ordered(result.messages, language), "texts": texts,
+            "values": result.variables.sorted { $0.key < $1.key }.map { ["name": $0.key, "value": $0.value] },
+            "confirm_label": words["typeWord"]!.replacingOccurrences(of: "{word}", with: shown),
+            "confirm_button": words[params.drill ? "confirmDrill" : "confirmLive"]!,
+        ]
+        values["error"] = error
+        return pages.render("preview", values, frame: frame(request, session, title: words["previewTitle"]!, kind: kind, here: "/send/\(params.template)"))
+    }
+
+    private func confirm(_ request: Request, _ context: WebContext, _ session: WebSession, _ form: Form) async throws -> Response {
+        let params = sendParams(request, context, form)
+        let word = params.drill ? ConfirmationWord.drill : .send
+        guard word.accepts(form["word"] ?? "") else {
+            return try await preview(request, context, session, form, error: words(request)["wrongWord"]!)
+        }
+        let code = params.drill ? nil : form["code"]
+        do {
+            let status = try await daemon.call(AdminCall.send, params, for: behalf(session, request, context, code: code))
+            return redirect("/incidents/\(status.summary.incident)")
+        } catch {
+            let (text, _, _) = said(error, request)
+            return try await preview(request, context, session, form, error: text)
+        }
+    }
+
+    private static func ordered(_ messages: [RenderedText], _ language: Language) -> [[String: Any]] {
+        let sorted = messages.filter { $0.language == language.rawValue } + messages.filter { $0.language != language.rawValue }
+        return sorted.map { message in
+            var item: [String: Any] = ["language": message.language, "title": message.title, "body": message.body]
+            item["instruction"] = message.instruction
+            return item
+        }
+    }
+
+    private func incident(_ request: Request, _ context: WebContext, _ session: WebSession, error: String?) async throws -> Response {
+        let language = Language.of(request)
+        let words = Words.of(language)
+        let id = context.parameters.get("incident") ?? ""
+        let status: IncidentStatus
+        do { status = try await daemon.call(AdminCall.incidentStatus, IncidentParams(incident: id), for: behalf(session, request, context)) } catch {
+            return failurePage(error, request, session)
+        }
+        let summary = status.summary
+        let (kind, tag) = Self.tag(summary.status, words)
+        let deliveries: [[String: Any]] = status.deliveries.map { delivery in
+            var item: [String: Any] = [
+                "id": delivery.id, "channel": delivery.channel, "state": delivery.state, "state_word": words[Self.stateKey(delivery.state)] ?? delivery.state,
+                "detail": delivery.acceptance ?? delivery.lastError ?? "",
+            ]
+            item["recipient"] = delivery.recipient
+            return item
+        }
+        let isOperator = session.may("operator")
+        let finished = status.isFinished
+        let allClear = language == .fr ? ConfirmationWord.allClear.french : ConfirmationWord.allClear.english
+        let cancel = language == .fr ? ConfirmationWord.cancel.french : ConfirmationWord.cancel.english
+        var values: [String: Any] = [
+            "id": summary.incident, "tag": tag, "kind": kind, "title": Self.title(summary, language), "created": LocalTime.show(summary.createdAt),
+            "progress": Self.progress(summary.counts, words), "deliveries": deliveries, "messages": Self.ordered(summary.messages, language),
+            "finished": finished, "can_follow_up": isOperator && summary.msgType != "Cancel" && summary.references == nil,
+            "can_cancel": isOperator && !finished,
+            "all_clear_label": words["typeWord"]!.replacingOccurrences(of: "{word}", with: allClear),
+            "cancel_label": words["typeWord"]!.replacingOccurrences(of: "{word}", with: cancel),
+        ]
+        values["created_by"] = summary.createdBy
+        values["error"] = error
+        var frame = frame(request, session, title: Self.title(summary, language), kind: kind, here: "/incidents/\(summary.incident)")
+        // Without JavaScript the page reloads itself until every channel is done.
+        if !finished { frame.refreshSeconds = 3 }
+        return pages.render("incident", values, frame: frame)
+    }
+
+    private static func stateKey(_ state: String) -> String {
+        switch state {
+        case "in_flight", "in-flight", "sending": "inFlight"
+        default: state
+        }
+    }
+
+    private func allClear(_ request: Request, _ context: WebContext, _ session: WebSession, _ form: Form) async throws -> Response {
+        let id = context.parameters.get("incident") ?? ""
+        guard ConfirmationWord.allClear.accepts(form["word"] ?? "") else {
+            return failure(request, session, words(request)["wrongWord"]!, id: id)
+        }
+        let link = behalf(session, request, context, code: form["code"].flatMap { $0.isEmpty ? nil : $0 })
+        do {
+            let status = try await daemon.call(
+                AdminCall.send, SendParams(template: "all-clear", msgType: "Cancel", references: id), for: link
+            )
+            return redirect("/incidents/\(status.summary.incident)")
+        } catch {
+            return failurePage(error, request, session)
+        }
+    }
+
+    private func cancel(_ request: Request, _ context: WebContext, _ session: WebSession, _ form: Form) async throws -> Response {
+        let id = context.parameters.get("incident") ?? ""
+        guard ConfirmationWord.cancel.accepts(form["word"] ?? "") else {
+            return failure(request, session, words(request)["wrongWord"]!, id: id)
+        }
+        do {
+            _ = try await daemon.call(AdminCall.cancel, IncidentParams(incident: id), for: behalf(session, request, context))
+            return redirect("/incidents/\(id)")
+        } catch {
+            return failurePage(error, request, session)
+        }
+    }
+
+    private func failure(_ request: Request, _ session: WebSession, _ text: String, id: String) -> Response {
+        let words = words(request)
+        return pages.message(words["error"]!, text, frame: frame(request, session, title: words["error"]!, here: "/incidents/\(id)"), status: .unprocessableContent)
+    }
+}

@@ -1,0 +1,368 @@
+#!/usr/bin/env python3
+"""Checks Tocsin's web console (tocsin-web) over HTTPS, as a person and as an attacker would.
+
+  web-console-check.py browser  --url URL --spki HASH --user NAME --password P --secret BASE32 --out DIR
+      Drives Debian's Chromium (Selenium, chromedriver) at a phone's viewport (390x844): sign in with a TOTP code
+      from pyotp, run a drill, a live send with its step-up code, watch it complete, send the all-clear. Saves a
+      screenshot of each step in DIR. The certificate is trusted by its key (--ignore-certificate-errors-spki-list),
+      so the origin stays secure and Secure cookies behave as in production.
+
+  web-console-check.py security --url URL --ca CA.pem --user NAME --password P --secret BASE32
+      --no-role-user NAME --no-role-password P --no-role-secret BASE32 --tocsinctl PATH --socket PATH --database PATH
+      Plain HTTPS requests (the CA made by the test verifies the certificate): cookie flags and headers, CSRF
+      (missing, another session's, cross-site), session fixation, escaping, a replayed code, guessing until the
+      throttle and the lock-out, an approver's unlock, a web user in no role.
+
+Prints one JSON object: {"steps": [...], "problems": [...]}; exits 0 when there is no problem, 1 otherwise, 2 when a
+tool is missing.
+"""
+import argparse
+import http.client
+import json
+import os
+import re
+import ssl
+import subprocess
+import sys
+import time
+import urllib.parse
+
+problems = []
+steps = []
+
+
+def check(condition, what):
+    steps.append({"check": what, "ok": bool(condition)})
+    if not condition:
+        problems.append(what)
+    return condition
+
+
+class Codes:
+    """TOTP codes as the person's app shows them, each time step used once (tocsind refuses a step used before)."""
+
+    def __init__(self, secret):
+        import pyotp
+        self.totp = pyotp.TOTP(secret)
+        self.last = None
+
+    def fresh(self):
+        now = int(time.time()) // 30
+        step = now - 1 if self.last is None else max(self.last + 1, now - 1)
+        while step > int(time.time()) // 30 + 1:
+            # Every step in tocsind's window (the previous, this and the next) is spent: wait for the next one.
+            time.sleep(1)
+        self.last = step
+        return self.totp.at(step * 30)
+
+
+# ---------------------------------------------------------------- plain HTTPS, as an attacker scripts it
+
+class Client:
+    def __init__(self, url, ca):
+        parts = urllib.parse.urlsplit(url)
+        self.host, self.port = parts.hostname, parts.port
+        self.context = ssl.create_default_context(cafile=ca)
+        self.cookies = {}
+
+    def request(self, method, path, form=None, headers=None, cookies=None):
+        connection = http.client.HTTPSConnection(self.host, self.port, context=self.context, timeout=30)
+        sent = dict(headers or {})
+        jar = self.cookies if cookies is None else cookies
+        if jar:
+            sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in jar.items())
+        body = None
+        if form is not None:
+            body = urllib.parse.urlencode(form)
+            sent["Content-Type"] = "application/x-www-form-urlencoded"
+        connection.request(method, path, body=body, headers=sent)
+        response = connection.getresponse()
+        text = response.read().decode("utf-8", "replace")
+        set_cookies = response.headers.get_all("Set-Cookie") or []
+        if cookies is None:
+            for line in set_cookies:
+                name, _, rest = line.partition("=")
+                value = rest.split(";")[0]
+                if "Max-Age=0" in line or "Expires=Thu, 01 Jan 1970" in line:
+                    self.cookies.pop(name, None)
+                else:
+                    self.cookies[name] = value
+        connection.close()
+        return response.status, response.headers, text, set_cookies
+
+    def token(self, text):
+        match = re.search(r'name="csrf" value="([^"]+)"', text)
+        return match.group(1) if match else None
+
+    def sign_in(self, user, password, code):
+        _, _, page, _ = self.request("GET", "/sign-in")
+        return self.request("POST", "/sign-in", {"csrf": self.token(page), "name": user, "password": password, "code": code},
+                            headers={"Sec-Fetch-Site": "same-origin"})
+
+
+def security(args):
+    codes = Codes(args.secret)
+    web = Client(args.url, args.ca)
+
+    # Headers of every page, and the sign-in page's own cookie.
+    status, headers, page, set_cookies = web.request("GET", "/sign-in")
+    check(status == 200, "the sign-in page answers 200")
+    csp = headers.get("Content-Security-Policy", "")
+    check("default-src 'none'" in csp and "script-src 'self'" in csp and "'unsafe-inline'" not in csp, f"CSP without inline script: {csp}")
+    check("frame-ancestors 'none'" in csp, "CSP forbids framing")
+    check(headers.get("Strict-Transport-Security", "").startswith("max-age="), "HSTS is sent")
+    check(headers.get("X-Content-Type-Options") == "nosniff", "nosniff is sent")
+    check(not re.search(r"<script(?![^>]*\bsrc=)", page) and " style=" not in page, "no inline script or style")
+
+    # A form posted without the sign-in token, or from another site, is refused before anything is checked.
+    status, _, _, _ = web.request("POST", "/sign-in", {"name": args.user, "password": args.password, "code": "000000"})
+    check(status == 403, f"a sign-in without its token is refused (got {status})")
+    fixed = {"tocsin_session": "attacker-chosen-session-id"}
+    _, _, page, _ = web.request("GET", "/sign-in")
+    status, _, _, _ = web.request("POST", "/sign-in", {"csrf": web.token(page), "name": args.user, "password": args.password, "code": "000000"},
+                                  headers={"Sec-Fetch-Site": "cross-site"})
+    check(status == 403, f"a cross-site sign-in is refused (got {status})")
+
+    # Session fixation: a session id planted before the sign-in is not the one the person gets.
+    web.cookies.update(fixed)
+    code = codes.fresh()
+    status, headers, _, set_cookies = web.sign_in(args.user, args.password, code)
+    check(status == 303 and headers.get("Location") == "/", f"the right name, password and code sign in (got {status})")
+    session_cookie = next((c for c in set_cookies if c.startswith("tocsin_session=")), "")
+    attributes = [part.strip().lower() for part in session_cookie.split(";")[1:]]
+    check("secure" in attributes and "httponly" in attributes and "samesite=strict" in attributes, f"the session cookie is Secure, HttpOnly, SameSite=Strict: {session_cookie.split(';', 1)[-1]}")
+    check(web.cookies.get("tocsin_session") not in (None, "attacker-chosen-session-id"), "the planted session id was replaced at sign-in")
+    status, _, page, _ = web.request("GET", "/", cookies=dict(fixed))
+    check(status == 303, "the planted id opens nothing")
+    status, _, home, _ = web.request("GET", "/")
+    check(status == 200 and args.user in home, "the signed-in session opens the home page")
+    session_token = web.token(home)
+
+    # The same code again is refused: a replayed code does not sign anyone in.
+    replay = Client(args.url, args.ca)
+    status, _, page, _ = replay.sign_in(args.user, args.password, code)
+    check(status == 401 and ("wrong" in page.lower() or "erroné" in page), f"a replayed code is refused (got {status})")
+
+    # CSRF on a state-changing form: no token, another session's token, a cross-site post.
+    other = Client(args.url, args.ca)
+    _, _, other_page, _ = other.request("GET", "/sign-in")
+    drill = {"kind": "drill", "var.building": "Pavillon A"}
+    status, _, _, _ = web.request("POST", "/send/evacuation/preview", dict(drill))
+    check(status == 403, f"a preview without a CSRF token is refused (got {status})")
+    status, _, _, _ = web.request("POST", "/send/evacuation/preview", dict(drill, csrf=other.token(other_page)))
+    check(status == 403, f"a preview with another form's token is refused (got {status})")
+    status, _, _, _ = web.request("POST", "/send/evacuation/preview", dict(drill, csrf=session_token), headers={"Origin": "https://attacker.example"})
+    check(status == 403, f"a cross-site post (Origin) is refused (got {status})")
+    status, _, _, _ = web.request("POST", "/send/evacuation/preview", dict(drill, csrf=session_token), headers={"Sec-Fetch-Site": "cross-site"})
+    check(status == 403, f"a cross-site post (Sec-Fetch-Site) is refused (got {status})")
+
+    # A value with markup is shown as text.
+    status, _, page, _ = web.request("POST", "/send/evacuation/preview", dict(drill, csrf=session_token, **{"var.assembly_point": "<script>alert(1)</script>"}),
+                                     headers={"Sec-Fetch-Site": "same-origin"})
+    check(status == 200 and "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert(1)" not in page, f"a value with <script> is shown escaped (got {status})")
+
+    # Sign-out ends the session on the server: the old cookie opens nothing.
+    old = dict(web.cookies)
+    status, _, _, _ = web.request("POST", "/sign-out", {"csrf": session_token}, headers={"Sec-Fetch-Site": "same-origin"})
+    check(status == 303, "sign-out")
+    status, _, _, _ = web.request("GET", "/", cookies=old)
+    check(status == 303, "a signed-out session's cookie opens nothing")
+
+    # Guessing: three failures cost nothing, then each waits; even the right password waits.
+    guesser = Client(args.url, args.ca)
+    answers = [guesser.sign_in(args.user, f"guess number {n}", "123456") for n in range(5)]
+    check([a[0] for a in answers[:3]] == [401, 401, 401], f"wrong guesses are refused: {[a[0] for a in answers]}")
+    check(any("wait" in a[2] or "attendez" in a[2] for a in answers[3:]), "guessing meets the wait")
+    status, _, page, _ = guesser.sign_in(args.user, args.password, codes.fresh())
+    check(status != 303 and ("wait" in page or "attendez" in page), f"even the right password waits after guessing (got {status})")
+
+    # The lock-out (failures past the longest wait, as a long attack leaves them) holds until an approver unlocks.
+    subprocess.run(["sqlite3", "-cmd", ".timeout 5000", args.database,
+                    f"UPDATE web_user SET failures = 30, lastFailureAt = {int(time.time() * 1000)} WHERE name = '{args.user}'"], check=True)
+    status, _, page, _ = Client(args.url, args.ca).sign_in(args.user, args.password, codes.fresh())
+    check(status != 303 and ("locked" in page or "bloqué" in page), f"a locked-out user is refused (got {status})")
+    check("tocsinctl web-users unlock" in page, "the refusal names the way through")
+    unlock = subprocess.run([args.tocsinctl, "web-users", "unlock", args.user], env=dict(os.environ, TOCSIN_SOCKET=args.socket), capture_output=True, text=True)
+    check(unlock.returncode == 0, f"an approver unlocks: {unlock.stdout} {unlock.stderr}")
+    status, _, _, _ = Client(args.url, args.ca).sign_in(args.user, args.password, codes.fresh())
+    check(status == 303, f"unlocked, the user signs in (got {status})")
+
+    # A web user in no role signs in, and tocsind refuses everything the console asks for them.
+    nobody = Client(args.url, args.ca)
+    status, _, _, _ = nobody.sign_in(args.no_role_user, args.no_role_password, Codes(args.no_role_secret).fresh())
+    check(status == 303, f"a web user in no role can sign in (got {status})")
+    status, _, page, _ = nobody.request("GET", "/")
+    check(status == 403 and f"web:{args.no_role_user}" in page and "incident.list" in page, f"tocsind refuses a web user in no role (got {status})")
+
+
+# ---------------------------------------------------------------- a real browser at a phone's size
+
+def browser(args):
+    os.environ["SE_OFFLINE"] = "true"
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support.expected_conditions import staleness_of
+        from selenium.webdriver.support.ui import WebDriverWait
+    except ImportError as error:
+        print(json.dumps({"error": f"selenium is not installed ({error}); run scripts/install-deps.sh"}))
+        return 2
+    os.makedirs(args.out, exist_ok=True)
+    options = webdriver.ChromeOptions()
+    options.binary_location = args.chromium
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                 "--disable-extensions", f"--user-data-dir={os.path.join(args.out, 'profile')}", "--window-size=390,844",
+                 f"--ignore-certificate-errors-spki-list={args.spki}", "--lang=fr-CA"):
+        options.add_argument(flag)
+    # A phone set to Canadian French: what its browser sends as Accept-Language.
+    options.add_experimental_option("prefs", {"intl.accept_languages": "fr-CA,fr,en"})
+    service = Service(executable_path=args.chromedriver, log_output=os.path.join(args.out, "chromedriver.log"))
+    try:
+        driver = webdriver.Chrome(service=service, options=options)
+    except Exception as error:
+        print(json.dumps({"error": f"cannot start chromium through chromedriver: {error}"}))
+        return 2
+    codes = Codes(args.secret)
+    shots = 0
+
+    def shot(name):
+        nonlocal shots
+        shots += 1
+        driver.save_screenshot(os.path.join(args.out, f"{shots:02d}-{name}.png"))
+
+    def fill(name, value):
+        field = driver.find_element(By.NAME, name)
+        field.clear()
+        field.send_keys(value)
+
+    def go(by, selector):
+        """Clicks what leads to another page and waits until that page has replaced this one."""
+        old = driver.find_element(By.TAG_NAME, "html")
+        driver.find_element(by, selector).click()
+        WebDriverWait(driver, 30, poll_frequency=0.1).until(staleness_of(old))
+
+    def wait_for(condition, what, seconds=60):
+        try:
+            WebDriverWait(driver, seconds, poll_frequency=0.2).until(lambda d: condition())
+            return True
+        except Exception:
+            return check(False, what)
+
+    try:
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True})
+        driver.get(args.url + "/")
+        check(driver.current_url.endswith("/sign-in"), "a visitor is sent to the sign-in page")
+        check(driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "fr", "French first (Accept-Language fr-CA)")
+        shot("sign-in")
+        fill("name", args.user)
+        fill("password", args.password)
+        fill("code", codes.fresh())
+        go(By.CSS_SELECTOR, "button[type=submit].primary")
+        wait_for(lambda: driver.current_url.rstrip("/") == args.url, "signed in, the home page opens")
+        cookie = driver.get_cookie("tocsin_session") or {}
+        check(cookie.get("secure") and cookie.get("httpOnly") and cookie.get("sameSite") == "Strict", f"the browser holds a Secure, HttpOnly, SameSite=Strict session cookie: {cookie.get('sameSite')}")
+        shot("home")
+
+        # A drill: the pages are unmistakably a drill.
+        go(By.LINK_TEXT, "Nouvelle alerte")
+        go(By.CSS_SELECTOR, "a[href='/send/evacuation']")
+        driver.find_element(By.XPATH, "//label[span='Pavillon A']").click()
+        shot("form")
+        go(By.CSS_SELECTOR, "button[value=drill]")
+        check("drill" in driver.find_element(By.TAG_NAME, "body").get_attribute("class"), "the drill preview is marked as a drill")
+        check("EXERCICE" in driver.find_element(By.CSS_SELECTOR, ".banner.drill").text, "the drill banner says EXERCICE")
+        check(driver.find_elements(By.CSS_SELECTOR, "input[name=code]") == [], "a drill asks for no code")
+        shot("drill-preview")
+        fill("word", "EXERCICE")
+        go(By.CSS_SELECTOR, "form[action$='/confirm'] button")
+        wait_for(lambda: "/incidents/" in driver.current_url, "the drill is sent")
+        wait_for(lambda: "Terminé" in driver.page_source, "the drill completes on the page (plain refresh)")
+        check("EXERCICE" in driver.find_element(By.CSS_SELECTOR, ".banner.drill").text, "the drill's incident page is marked as a drill")
+        shot("drill-done")
+
+        # A live send: the confirmation word is the live one and a fresh code is asked.
+        driver.get(args.url + "/send/evacuation")
+        driver.find_element(By.XPATH, "//label[span='Pavillon B']").click()
+        go(By.CSS_SELECTOR, "button[value=live]")
+        check("live" in driver.find_element(By.TAG_NAME, "body").get_attribute("class"), "the live preview is marked live")
+        check(driver.find_elements(By.CSS_SELECTOR, ".banner.drill") == [], "the live preview has no drill banner")
+        shot("live-preview")
+        fill("word", "EXERCICE")
+        fill("code", "000000")
+        go(By.CSS_SELECTOR, "form[action$='/confirm'] button")
+        check("/incidents/" not in driver.current_url and "rien n'a été envoyé" in driver.page_source, "the drill's word does not confirm a live send")
+        fill("word", "ENVOYER")
+        fill("code", codes.fresh())
+        shot("live-confirm")
+        go(By.CSS_SELECTOR, "form[action$='/confirm'] button")
+        wait_for(lambda: "/incidents/" in driver.current_url, "the live send is accepted with its code")
+        live_url = driver.current_url
+        wait_for(lambda: "Terminé" in driver.page_source, "the live send completes on the page")
+        check("ALERTE RÉELLE" in driver.find_element(By.CSS_SELECTOR, ".banner.live").text, "the live incident page is marked live")
+        shot("live-done")
+
+        # The all-clear of the live incident, with its own word and code.
+        driver.get(live_url)
+        fill("word", "FIN")
+        fill("code", codes.fresh())
+        go(By.CSS_SELECTOR, "form[action$='/all-clear'] button")
+        wait_for(lambda: driver.current_url != live_url and "/incidents/" in driver.current_url, "the all-clear is sent")
+        wait_for(lambda: "Terminé" in driver.page_source, "the all-clear completes")
+        shot("all-clear-done")
+
+        # English on request, and back.
+        go(By.CSS_SELECTOR, "a.lang")
+        check(driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en", "the language switch shows English")
+        shot("english")
+    except Exception:
+        # The page the browser was on, kept beside the screenshots for whoever reads the failure.
+        with open(os.path.join(args.out, "last-page.html"), "w") as f:
+            f.write(f"<!-- {driver.current_url} -->\n" + driver.page_source)
+        shot("failure")
+        raise
+    finally:
+        driver.quit()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers(dest="mode", required=True)
+    for name in ("browser", "security"):
+        p = sub.add_parser(name)
+        p.add_argument("--url", required=True)
+        p.add_argument("--user", required=True)
+        p.add_argument("--password", required=True)
+        p.add_argument("--secret", required=True)
+    b = sub.choices["browser"]
+    b.add_argument("--spki", required=True)
+    b.add_argument("--out", required=True)
+    b.add_argument("--chromium", default="/usr/bin/chromium")
+    b.add_argument("--chromedriver", default="/usr/bin/chromedriver")
+    s = sub.choices["security"]
+    s.add_argument("--ca", required=True)
+    s.add_argument("--no-role-user", required=True)
+    s.add_argument("--no-role-password", required=True)
+    s.add_argument("--no-role-secret", required=True)
+    s.add_argument("--tocsinctl", required=True)
+    s.add_argument("--socket", required=True)
+    s.add_argument("--database", required=True)
+    args = parser.parse_args()
+    try:
+        import pyotp  # noqa: F401
+    except ImportError:
+        print(json.dumps({"error": "pyotp is not installed; run scripts/install-deps.sh"}))
+        return 2
+    try:
+        code = browser(args) if args.mode == "browser" else security(args)
+    except Exception as error:  # a step that could not even run is a problem, said with its step
+        problems.append(f"{type(error).__name__}: {error}")
+        code = None
+    if code == 2:
+        return 2
+    print(json.dumps({"steps": steps, "problems": problems}, ensure_ascii=False))
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
