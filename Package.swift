@@ -128,10 +128,11 @@ let package = Package(
             dependencies: [],
             swiftSettings: librarySettings
         ),
-        // What people read, shared by the CLI and the web console: times in the local zone with their offset.
+        // What people read, shared by the CLI and the web console: times in the local zone with their offset, failures
+        // in words, the incident report as one HTML page.
         .target(
             name: "TocsinDisplay",
-            dependencies: [],
+            dependencies: ["TocsinCore", "TocsinProtocol", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: librarySettings
         ),
         // Blocking Unix-socket client for the admin protocol (the CLI's one I/O edge).
@@ -183,7 +184,7 @@ let package = Package(
         .target(
             name: "TocsinWeb",
             dependencies: [
-                "TocsinProtocol", "TocsinDisplay",
+                "TocsinCore", "TocsinProtocol", "TocsinDisplay",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

@@ -173,6 +173,7 @@ def security(args):
     answers = [guesser.sign_in(args.user, f"guess number {n}", "123456") for n in range(5)]
     check([a[0] for a in answers[:3]] == [401, 401, 401], f"wrong guesses are refused: {[a[0] for a in answers]}")
     check(any("wait" in a[2] or "attendez" in a[2] for a in answers[3:]), "guessing meets the wait")
+    check(all(a[0] == 429 and (a[1].get("Retry-After") or "").isdigit() for a in answers[3:]), f"a wait is a 429 with Retry-After: {[(a[0], a[1].get('Retry-After')) for a in answers[3:]]}")
     status, _, page, _ = guesser.sign_in(args.user, args.password, codes.fresh())
     check(status != 303 and ("wait" in page or "attendez" in page), f"even the right password waits after guessing (got {status})")
 
@@ -202,6 +203,7 @@ def browser(args):
     try:
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
+        from selenium.common.exceptions import WebDriverException
         from selenium.webdriver.common.by import By
         from selenium.webdriver.support.expected_conditions import staleness_of
         from selenium.webdriver.support.ui import WebDriverWait
@@ -244,7 +246,9 @@ def browser(args):
 
     def wait_for(condition, what, seconds=60):
         try:
-            WebDriverWait(driver, seconds, poll_frequency=0.2).until(lambda d: condition())
+            # The page may be reloading itself (live.js, once every delivery is final): a read that meets the
+            # navigation is tried again.
+            WebDriverWait(driver, seconds, poll_frequency=0.2, ignored_exceptions=(WebDriverException,)).until(lambda d: condition())
             return True
         except Exception:
             return check(False, what)

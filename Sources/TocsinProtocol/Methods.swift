@@ -35,6 +35,21 @@ public enum AdminMethod: String, Sendable, CaseIterable, Codable {
     /// Not a role of `access`: the callers listed under `access.web_gateways`, for the methods only they may call.
     public static let webGatewayRole = "web-gateway"
 
+    /// What a web user may ask for through the console, whatever roles `web:NAME` holds: sending and following
+    /// incidents and reading templates and reports. Managing users, approving templates, reloading, backups and the
+    /// audit log stay on the admin socket, where the caller is a Unix user the kernel names, so a console (or
+    /// anyone who took it over) can never reach them by naming an approver.
+    public var servesWebUsers: Bool {
+        switch self {
+        case .send, .preview, .incidentStatus, .incidentList, .watch, .cancel, .resend, .incidentReport, .templateList,
+             .templateShow, .languages:
+            true
+        case .templateApprove, .auditLog, .auditVerify, .auditExport, .auditAccept, .daemonStatus, .reload, .channelList,
+             .channelTest, .backup, .health, .webUserList, .webUserAdd, .webUserReset, .webUserRemove, .webUserUnlock, .webSignIn:
+            false
+        }
+    }
+
     /// Roles any one of which allows the call (`operator`, `approver`, `auditor`).
     public var roles: Set<String> {
         switch self {

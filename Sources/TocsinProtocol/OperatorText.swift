@@ -149,6 +149,12 @@ public enum OperatorText {
             return "\(a["caller"] ?? "") ne peut pas agir pour des utilisateurs web : il n'est pas listé sous access.web_gateways dans tocsin.yaml"
         case .webUserGone:
             return "il n'y a pas d'utilisateur web \(q("name")) (supprimé, ou jamais ajouté) : reconnectez-vous"
+        case .webNotServed:
+            return "la console web ne fait pas \(a["method"] ?? "") : cela se fait avec tocsinctl sur le serveur"
+        case .webCodeUsed:
+            return "ce code a déjà servi : attendez le suivant dans l'application (30 secondes au plus)"
+        case .busy:
+            return "tocsind est occupé ; réessayez dans un moment"
         case .reloadBusy:
             return "un rechargement est déjà en cours ; réessayez dans un moment"
         case .reloadInvalid:

@@ -32,15 +32,18 @@ struct DaemonLink: Sendable {
         }
     }
 
-    /// Calls `method` for `behalf` (nil: as this process, for `web.sign-in`).
-    func call<Params, Result>(_ method: RPCMethod<Params, Result>, _ params: Params, for behalf: OnBehalfOf?) async throws(Failure) -> Result {
-        try await stream(method, params, for: behalf) { _ in }
+    /// Calls `method` for `behalf` (nil: as this process, for `web.sign-in`); an answer that has not come within
+    /// `timeout` is given up on (the connection closed), reported as lost.
+    func call<Params, Result>(
+        _ method: RPCMethod<Params, Result>, _ params: Params, for behalf: OnBehalfOf?, timeout: TimeAmount = .seconds(30)
+    ) async throws(Failure) -> Result {
+        try await stream(method, params, for: behalf, timeout: timeout) { _ in }
     }
 
     /// Calls `method` and hands each notification line (`incident.watch`'s events) to `onNotification` until the
     /// result arrives. A throw from `onNotification` (the browser went away) ends the call.
     func stream<Params, Result>(
-        _ method: RPCMethod<Params, Result>, _ params: Params, for behalf: OnBehalfOf?,
+        _ method: RPCMethod<Params, Result>, _ params: Params, for behalf: OnBehalfOf?, timeout: TimeAmount? = nil,
         onNotification: @Sendable (Data) async throws -> Void
     ) async throws(Failure) -> Result {
         let encoder = JSONEncoder()
@@ -56,7 +59,7 @@ struct DaemonLink: Sendable {
             channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .connect(unixDomainSocketPath: socketPath) { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        // Answers can be long (an incident with hundreds of deliveries): the daemon's line limit.
+                        // tocsind is the only peer (its socket, owned by root); its answers are lines of what it stores.
                         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineBasedFrameDecoder()))
                         return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                     }
@@ -64,6 +67,10 @@ struct DaemonLink: Sendable {
         } catch {
             throw .unreachable("\(socketPath): \(error)")
         }
+        let deadline = timeout.map { timeout in
+            channel.channel.eventLoop.scheduleTask(in: timeout) { channel.channel.close(promise: nil) }
+        }
+        defer { deadline?.cancel() }
         let outcome: Swift.Result<Result, Failure>
         do {
             outcome = try await channel.executeThenClose { inbound, outbound in
@@ -82,7 +89,7 @@ struct DaemonLink: Sendable {
                     guard let result = incoming.result else { return .failure(.lost("an answer with neither result nor error")) }
                     return .success(result)
                 }
-                return .failure(.lost("tocsind closed the connection before answering"))
+                return .failure(.lost("tocsind closed the connection, or did not answer in time"))
             }
         } catch {
             throw .lost("\(error)")

@@ -13,7 +13,6 @@ enum PageTemplates {
         <head>
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
-        {{#refresh}}<meta http-equiv="refresh" content="{{refresh}}">{{/refresh}}
         <title>{{title}} — Tocsin</title>
         <link rel="stylesheet" href="/static/tocsin.css">
         {{#live_updates}}<script src="/static/live.js" defer></script>{{/live_updates}}
@@ -134,7 +133,7 @@ enum PageTemplates {
         <button class="big" type="submit">{{w.cancelButton}}</button>
         </form>
         {{/can_cancel}}
-        <p><a href="/">{{w.back}}</a></p>
+        <p><a href="/incidents/{{id}}/report">{{w.report}}</a> · <a href="/">{{w.back}}</a></p>
         """
 
     static let message = """

@@ -24,7 +24,6 @@ struct Pages: Sendable {
         var session: WebSession?
         /// The path the language switch returns to.
         var here: String = "/"
-        var refreshSeconds: Int?
         var liveUpdates = false
     }
 
@@ -44,7 +43,6 @@ struct Pages: Sendable {
             layout["user"] = session.user
             layout["csrf"] = session.csrf
         }
-        if let seconds = frame.refreshSeconds { layout["refresh"] = String(seconds) }
         let html = library.render(layout, withTemplate: "layout") ?? ""
         return Response(
             status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html))

@@ -10,8 +10,11 @@ struct SecurityMiddleware<Context: RequestContext>: RouterMiddleware {
     let secure: Bool
 
     /// No script but the console's own file, no inline style or script, no frame, no form to elsewhere.
-    static var contentSecurityPolicy: String {
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; "
+    static var contentSecurityPolicy: String { policy(styles: "'self'") }
+
+    /// The policy with `styles` as the style sources: the incident report allows its one `<style>` by its hash.
+    static func policy(styles: String) -> String {
+        "default-src 'none'; script-src 'self'; style-src \(styles); img-src 'self'; connect-src 'self'; form-action 'self'; "
             + "frame-ancestors 'none'; base-uri 'none'"
     }
 
@@ -25,7 +28,8 @@ struct SecurityMiddleware<Context: RequestContext>: RouterMiddleware {
         } else {
             response = try await next(request, context)
         }
-        response.headers[.contentSecurityPolicy] = Self.contentSecurityPolicy
+        // A page may narrow the policy for itself (the report's style hash); none widens it past these sources.
+        if response.headers[.contentSecurityPolicy] == nil { response.headers[.contentSecurityPolicy] = Self.contentSecurityPolicy }
         response.headers[.xContentTypeOptions] = "nosniff"
         response.headers[.init("Referrer-Policy")!] = "no-referrer"
         response.headers[.init("X-Frame-Options")!] = "DENY"

@@ -74,15 +74,18 @@ public struct WebConsole: Sendable {
         let router = Router(context: WebContext.self)
         router.middlewares.add(SecurityMiddleware(secure: secure))
         let sessions = MemoryPersistDriver()
+        let cookie = SessionCookieParameters(name: "tocsin_session", path: "/", secure: secure, sameSite: .strict)
         router.middlewares.add(SessionMiddleware(
             storage: sessions,
             configuration: .init(
-                sessionCookieParameters: .init(name: "tocsin_session", path: "/", secure: secure, sameSite: .strict),
+                sessionCookieParameters: cookie,
                 defaultSessionExpiration: WebSession.idle
             )
         ))
-        WebRoutes(daemon: DaemonLink(socketPath: settings.socketPath), pages: Pages(), addresses: ClientAddress(trustedProxies: settings.trustedProxies), secure: secure)
-            .register(on: router)
+        WebRoutes(
+            daemon: DaemonLink(socketPath: settings.socketPath), pages: Pages(), addresses: ClientAddress(trustedProxies: settings.trustedProxies),
+            secure: secure, sessions: SessionStorage(sessions, configuration: .init(sessionCookieParameters: cookie))
+        ).register(on: router)
         let server: HTTPServerBuilder = if let tls { try .tls(.http1(), tlsConfiguration: tls) } else { .http1() }
         let logger = self.logger
         let scheme = secure ? "https" : "http"

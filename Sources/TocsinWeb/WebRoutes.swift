@@ -1,6 +1,8 @@
 import Foundation
 import Hummingbird
+import Synchronization
 import HummingbirdAuth
+import TocsinDisplay
 import TocsinProtocol
 
 /// The console's pages: sign-in, incidents, the send flow, follow-ups. Each action goes to tocsind through the
@@ -10,12 +12,17 @@ struct WebRoutes: Sendable {
     let pages: Pages
     let addresses: ClientAddress
     let secure: Bool
+    /// The sessions' storage, to delete a previous session at sign-in.
+    let sessions: SessionStorage<WebSession>
 
     static let signInCookie = "tocsin_signin"
 
     func register(on router: Router<WebContext>) {
         router.get("/static/tocsin.css") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "max-age=3600"], body: .init(byteBuffer: ByteBuffer(string: Stylesheet.css)))
+        }
+        router.get("/static/live.js") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/javascript; charset=utf-8", .cacheControl: "max-age=3600"], body: .init(byteBuffer: ByteBuffer(string: LiveScript.source)))
         }
         router.get("/sign-in") { request, context in signInPage(request, context, error: nil, name: "") }
         router.post("/sign-in") { request, context in try await signIn(request, context) }
@@ -33,6 +40,12 @@ struct WebRoutes: Sendable {
         }
         router.get("/incidents/{incident}") { request, context in
             try await signedIn(request, context) { session in try await incident(request, context, session, error: nil) }
+        }
+        router.get("/incidents/{incident}/events") { request, context in
+            try await signedIn(request, context) { session in try await events(request, context, session) }
+        }
+        router.get("/incidents/{incident}/report") { request, context in
+            try await signedIn(request, context) { session in try await report(request, context, session) }
         }
         router.post("/incidents/{incident}/all-clear") { request, context in
             try await posted(request, context) { session, form in try await allClear(request, context, session, form) }
@@ -84,8 +97,9 @@ struct WebRoutes: Sendable {
         OnBehalfOf(webUser: session.user, client: addresses.of(request, peer: context.peer), code: code)
     }
 
-    /// tocsind's refusal in the person's language (French from its key, English as tocsind wrote it).
-    private func said(_ failure: DaemonLink.Failure, _ request: Request) -> (text: String, hint: String?, status: HTTPResponse.Status) {
+    /// tocsind's refusal in the person's language (French from its key, English as tocsind wrote it), and the
+    /// HTTP status that says it to a program: 429 with `Retry-After` for a wait.
+    private func said(_ failure: DaemonLink.Failure, _ request: Request) -> (text: String, hint: String?, status: HTTPResponse.Status, retryAfter: String?) {
         let language = Language.of(request)
         switch failure {
         case .refused(let error):
@@ -93,18 +107,32 @@ struct WebRoutes: Sendable {
             let text = language == .fr ? (french ?? error.message) : error.message
             let hint = language == .fr ? (error.data?.said.flatMap(OperatorText.frenchHint) ?? error.data?.hint) : error.data?.hint
             let problems = (error.data?.problems ?? []).joined(separator: " · ")
-            let status: HTTPResponse.Status = error.code == RPCError.notAuthorisedCode ? .forbidden
+            let key = error.data?.said?.key
+            let waiting = [Said.Key.webSignInWait, .webSignInLockedOut, .busy].map(\.rawValue).contains(key ?? "")
+            let status: HTTPResponse.Status = waiting ? .tooManyRequests
+                : error.code == RPCError.notAuthorisedCode ? .forbidden
                 : error.code == RPCError.notFoundCode ? .notFound : .unprocessableContent
-            return (problems.isEmpty ? text : text + " — " + problems, hint, status)
-        case .unreachable, .lost:
-            return (words(request)["unreachable"]!, nil, .serviceUnavailable)
+            let retryAfter = key == Said.Key.webSignInWait.rawValue ? error.data?.said?.arguments["seconds"] : waiting ? "60" : nil
+            return (problems.isEmpty ? text : text + " — " + problems, hint, status, retryAfter)
+        case .unreachable:
+            return (words(request)["unreachable"]!, nil, .serviceUnavailable, nil)
+        case .lost:
+            // The request may have been carried out (a send stored) before the answer was lost: never say "nothing".
+            return (words(request)["lost"]!, nil, .serviceUnavailable, nil)
         }
     }
 
-    private func failurePage(_ failure: DaemonLink.Failure, _ request: Request, _ session: WebSession?) -> Response {
-        let (text, hint, status) = said(failure, request)
+    private func failurePage(_ failure: DaemonLink.Failure, _ request: Request, _ session: WebSession?, _ context: WebContext? = nil) -> Response {
+        // A user removed since signing in: the session ends here.
+        if case .refused(let error) = failure, error.data?.said?.key == Said.Key.webUserGone.rawValue, let context {
+            context.sessions.clearSession()
+            return redirect("/sign-in?ended=1")
+        }
+        let (text, hint, status, retryAfter) = said(failure, request)
         let words = words(request)
-        return pages.message(words["error"]!, text, hint: hint, frame: frame(request, session, title: words["error"]!), status: status)
+        var response = pages.message(words["error"]!, text, hint: hint, frame: frame(request, session, title: words["error"]!), status: status)
+        if let retryAfter { response.headers[.retryAfter] = retryAfter }
+        return response
     }
 
     // MARK: Sign-in
@@ -136,15 +164,19 @@ struct WebRoutes: Sendable {
         )
         do {
             let result = try await daemon.call(AdminCall.webSignIn, params, for: nil)
-            // A new session, with a new id, whatever cookie came with the request (no session fixation).
+            // A new session, with a new id, whatever cookie came with the request (no session fixation); a session
+            // the browser still held (a shared phone, the previous person's) ends on the server.
+            if sessions.getId(request: request) != nil { _ = try? await sessions.delete(request: request) }
             context.sessions.createSession(
                 WebSession(user: result.name, roles: result.roles, csrf: Token.make(), signedInAt: Date()), expiresIn: WebSession.idle
             )
             return redirect("/")
         } catch {
-            let (text, hint, status) = said(error, request)
+            let (text, hint, status, retryAfter) = said(error, request)
             // A lock-out's hint is the way through (an approver's unlock): the person needs to read it.
-            return signInPage(request, context, error: hint.map { text + " " + $0 } ?? text, name: name, status: status == .forbidden ? .unauthorized : status)
+            var response = signInPage(request, context, error: hint.map { text + " " + $0 } ?? text, name: name, status: status == .forbidden ? .unauthorized : status)
+            if let retryAfter { response.headers[.retryAfter] = retryAfter }
+            return response
         }
     }
 
@@ -182,7 +214,7 @@ struct WebRoutes: Sendable {
         let words = Words.of(language)
         let list: [IncidentSummary]
         do { list = try await daemon.call(AdminCall.incidentList, ListParams(limit: 20), for: behalf(session, request, context)) } catch {
-            return failurePage(error, request, session)
+            return failurePage(error, request, session, context)
         }
         let incidents: [[String: Any]] = list.map { summary in
             let (kind, tag) = Self.tag(summary.status, words)
@@ -198,7 +230,7 @@ struct WebRoutes: Sendable {
         let words = words(request)
         let list: [TemplateSummary]
         do { list = try await daemon.call(AdminCall.templateList, EmptyParams(), for: behalf(session, request, context)) } catch {
-            return failurePage(error, request, session)
+            return failurePage(error, request, session, context)
         }
         let items: [[String: Any]] = list.filter { $0.id != "all-clear" }.map { template in
             ["id": template.id, "label": template.id, "approved": template.approval == "approved"]
@@ -211,7 +243,7 @@ struct WebRoutes: Sendable {
         let id = context.parameters.get("template") ?? ""
         let detail: TemplateDetail
         do { detail = try await daemon.call(AdminCall.templateShow, TemplateParams(template: id), for: behalf(session, request, context)) } catch {
-            return failurePage(error, request, session)
+            return failurePage(error, request, session, context)
         }
         let label = detail.texts.first { $0.language == language.rawValue }?.event ?? id
         let variables: [[String: Any]] = detail.summary.variables.map { variable in
@@ -239,8 +271,8 @@ struct WebRoutes: Sendable {
         let params = sendParams(request, context, form)
         let result: PreviewResult
         do { result = try await daemon.call(AdminCall.preview, params, for: behalf(session, request, context)) } catch {
-            let (text, _, _) = said(error, request)
-            return try await self.form(request, context, session, error: text, given: params.variables)
+            if case .refused(let refusal) = error, refusal.data?.said?.key == Said.Key.webUserGone.rawValue { return failurePage(error, request, session, context) }
+            return try await self.form(request, context, session, error: said(error, request).text, given: params.variables)
         }
         let kind = params.drill ? "drill" : "live"
         let word = params.drill ? ConfirmationWord.drill : .send
@@ -268,13 +300,16 @@ struct WebRoutes: Sendable {
         guard word.accepts(form["word"] ?? "") else {
             return try await preview(request, context, session, form, error: words(request)["wrongWord"]!)
         }
-        let code = params.drill ? nil : form["code"]
+        let code = params.drill ? nil : form["code"].flatMap { $0.isEmpty ? nil : $0 }
         do {
             let status = try await daemon.call(AdminCall.send, params, for: behalf(session, request, context, code: code))
             return redirect("/incidents/\(status.summary.incident)")
         } catch {
-            let (text, _, _) = said(error, request)
-            return try await preview(request, context, session, form, error: text)
+            if case .refused = error {
+                return try await preview(request, context, session, form, error: said(error, request).text)
+            }
+            // Lost or unreachable: whether the send was stored is unknown, and the page says so.
+            return failurePage(error, request, session, context)
         }
     }
 
@@ -293,7 +328,7 @@ struct WebRoutes: Sendable {
         let id = context.parameters.get("incident") ?? ""
         let status: IncidentStatus
         do { status = try await daemon.call(AdminCall.incidentStatus, IncidentParams(incident: id), for: behalf(session, request, context)) } catch {
-            return failurePage(error, request, session)
+            return failurePage(error, request, session, context)
         }
         let summary = status.summary
         let (kind, tag) = Self.tag(summary.status, words)
@@ -320,9 +355,63 @@ struct WebRoutes: Sendable {
         values["created_by"] = summary.createdBy
         values["error"] = error
         var frame = frame(request, session, title: Self.title(summary, language), kind: kind, here: "/incidents/\(summary.incident)")
-        // Without JavaScript the page reloads itself until every channel is done.
-        if !finished { frame.refreshSeconds = 3 }
+        // Live progress through Server-Sent Events (/static/live.js); without JavaScript, the refresh link. Never a
+        // timed reload: it would wipe a confirmation word being typed.
+        frame.liveUpdates = !finished
         return pages.render("incident", values, frame: frame)
+    }
+
+    /// Each delivery's changes as Server-Sent Events (`delivery`, then `end` once all are final), from tocsind's
+    /// `incident.watch`; the stream ends when the browser goes away.
+    private func events(_ request: Request, _ context: WebContext, _ session: WebSession) async throws -> Response {
+        let words = words(request)
+        let id = context.parameters.get("incident") ?? ""
+        let link = behalf(session, request, context)
+        let status: IncidentStatus
+        do { status = try await daemon.call(AdminCall.incidentStatus, IncidentParams(incident: id), for: link) } catch {
+            return failurePage(error, request, session, context)
+        }
+        let daemon = self.daemon
+        let (stream, continuation) = AsyncStream<ByteBuffer>.makeStream(bufferingPolicy: .bufferingNewest(256))
+        let task = Task {
+            let states = Mutex(Dictionary(uniqueKeysWithValues: status.deliveries.map { ($0.id, $0.state) }))
+            _ = try? await daemon.stream(AdminCall.watch, IncidentParams(incident: id), for: link) { line in
+                try Task.checkCancellation()
+                guard let event = try? JSONDecoder().decode(JSONRPC.ParamsOnly<DeliveryEvent>.self, from: line).params else { return }
+                let delivery = event.delivery
+                let counts = states.withLock { states in
+                    states[delivery.id] = delivery.state
+                    return Dictionary(grouping: states.values, by: { $0 }).mapValues(\.count)
+                }
+                let data: [String: String] = [
+                    "id": delivery.id, "state": delivery.state, "word": words[Self.stateKey(delivery.state)] ?? delivery.state,
+                    "detail": delivery.acceptance ?? delivery.lastError ?? "", "progress": Self.progress(counts, words),
+                ]
+                continuation.yield(ServerSentEvent.buffer("delivery", data))
+            }
+            continuation.yield(ServerSentEvent.buffer("end", [:]))
+            continuation.finish()
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return Response(
+            status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-store"], body: .init(asyncSequence: stream)
+        )
+    }
+
+    /// The incident report, the same page as `tocsinctl report --html`: its one inline style allowed by its hash.
+    private func report(_ request: Request, _ context: WebContext, _ session: WebSession) async throws -> Response {
+        let id = context.parameters.get("incident") ?? ""
+        let report: IncidentReport
+        do { report = try await daemon.call(AdminCall.incidentReport, IncidentParams(incident: id), for: behalf(session, request, context)) } catch {
+            return failurePage(error, request, session, context)
+        }
+        let language: OperatorLanguage = Language.of(request) == .fr ? .fr : .en
+        var response = Response(
+            status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: ReportHTML.render(report, language: language)))
+        )
+        response.headers[.contentSecurityPolicy] = SecurityMiddleware<WebContext>.policy(styles: ReportHTML.styleSource)
+        return response
     }
 
     private static func stateKey(_ state: String) -> String {
@@ -344,7 +433,7 @@ struct WebRoutes: Sendable {
             )
             return redirect("/incidents/\(status.summary.incident)")
         } catch {
-            return failurePage(error, request, session)
+            return failurePage(error, request, session, context)
         }
     }
 
@@ -357,7 +446,7 @@ struct WebRoutes: Sendable {
             _ = try await daemon.call(AdminCall.cancel, IncidentParams(incident: id), for: behalf(session, request, context))
             return redirect("/incidents/\(id)")
         } catch {
-            return failurePage(error, request, session)
+            return failurePage(error, request, session, context)
         }
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdAuth
 import NIOCore
+import TocsinCore
 
 /// What the console keeps of a signed-in person, on the server (the cookie holds only a random id): who, the token
 /// every form of the session must carry back (CSRF), and when the sign-in was, for the 12-hour limit.
@@ -46,13 +47,9 @@ enum Token {
             .replacingOccurrences(of: "=", with: "")
     }
 
-    /// Compares in time that does not depend on where they differ.
+    /// Whether a token sent back is the one given (compared in constant time).
     static func equal(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
-        guard x.count == y.count, !x.isEmpty else { return false }
-        var difference: UInt8 = 0
-        for index in x.indices { difference |= x[index] ^ y[index] }
-        return difference == 0
+        !a.isEmpty && ConstantTime.equal(a.utf8, b.utf8)
     }
 }
 

@@ -22,6 +22,7 @@ enum Words {
         "wrongWord": "Ce n'est pas le mot demandé ; rien n'a été envoyé.", "signedOut": "Vous êtes déconnecté.",
         "sessionEnded": "Votre session a pris fin ; reconnectez-vous.", "error": "Erreur", "refresh": "Actualiser",
         "unreachable": "tocsind ne répond pas ; rien n'a été fait. Prévenez l'administrateur.",
+        "lost": "La connexion à tocsind s'est coupée avant sa réponse : on ne sait pas si c'est fait. Regardez la liste des incidents avant de recommencer.",
         "report": "Rapport d'incident", "state": "État", "by": "par", "switchLanguage": "English",
         "notFound": "Cette page n'existe pas.", "forbidden": "Requête refusée : elle ne vient pas de cette console.",
     ]
@@ -43,6 +44,7 @@ enum Words {
         "wrongWord": "That is not the word asked for; nothing was sent.", "signedOut": "You are signed out.",
         "sessionEnded": "Your session ended; sign in again.", "error": "Error", "refresh": "Refresh",
         "unreachable": "tocsind does not answer; nothing was done. Tell the administrator.",
+        "lost": "The connection to tocsind broke before its answer: whether it was done is unknown. Check the incident list before trying again.",
         "report": "Incident report", "state": "State", "by": "by", "switchLanguage": "Français",
         "notFound": "There is no such page.", "forbidden": "Request refused: it does not come from this console.",
     ]

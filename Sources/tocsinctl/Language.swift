@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import TocsinClient
+import TocsinDisplay
 import TocsinProtocol
 
 /// The language this operator reads: French or English (issue 16, item 2).
@@ -73,4 +74,27 @@ extension OperatorLanguage {
 /// The text in the operator's language: `tr("Rien n'a été envoyé.", "Nothing was sent.")`.
 func tr(_ french: String, _ english: String) -> String {
     OperatorLanguage.current == .fr ? french : english
+}
+
+extension FailureText {
+    /// A delivery's failure in the operator's language (``OperatorLanguage/current``).
+    static func said(_ error: String, kind: ErrorKind?, status: Int?, channelType: String?, latencyMillis: Int64? = nil) -> String {
+        said(error, kind: kind, status: status, channelType: channelType, latencyMillis: latencyMillis, in: OperatorLanguage.current)
+    }
+}
+
+extension Elapsed {
+    /// In the operator's language (``OperatorLanguage/current``).
+    static func text(_ millis: Int64?) -> String { text(millis, in: OperatorLanguage.current) }
+}
+
+extension CAPWords {
+    /// CAP's status as this operator's screen shows it: French words on a French screen, CAP's own otherwise.
+    static func status(_ value: String) -> String {
+        OperatorLanguage.current == .fr ? french(status: value) : value
+    }
+
+    static func msgType(_ value: String) -> String {
+        OperatorLanguage.current == .fr ? french(msgType: value) : value
+    }
 }

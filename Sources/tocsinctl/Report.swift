@@ -27,7 +27,7 @@ extension Tocsinctl {
             if global.json { Console.json(report) } else { ReportText.print(report) }
             if let html {
                 do {
-                    try Data(ReportHTML.render(report).utf8).write(to: URL(fileURLWithPath: html), options: .atomic)
+                    try Data(ReportHTML.render(report, language: OperatorLanguage.current).utf8).write(to: URL(fileURLWithPath: html), options: .atomic)
                 } catch {
                     Console.error(tr("impossible d'écrire \(html) (détail en anglais : \(error.localizedDescription))", "cannot write \(html): \(error.localizedDescription)"))
                     throw Exit.usage
@@ -39,20 +39,6 @@ extension Tocsinctl {
                 throw Exit.someFailed
             }
         }
-    }
-}
-
-/// Durations as people read them: 850 ms, 2.4 s, 3 min 05 s.
-enum Elapsed {
-    static func text(_ millis: Int64?) -> String {
-        guard let millis else { return "—" }
-        if millis < 1000 { return "\(millis) ms" }
-        if millis < 60_000 {
-            let seconds = String(format: "%.1f s", Double(millis) / 1000)
-            // French writes a decimal comma: "3,9 s".
-            return OperatorLanguage.current == .fr ? seconds.replacingOccurrences(of: ".", with: ",") : seconds
-        }
-        return String(format: "%d min %02d s", millis / 60_000, (millis % 60_000) / 1000)
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import TocsinCore
+import TocsinDisplay
 import TocsinProtocol
 
 /// The screen shown before a send or drill is confirmed: impossible to mistake one for the other.

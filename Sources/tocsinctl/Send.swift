@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TocsinClient
 import TocsinCore
+import TocsinDisplay
 import TocsinProtocol
 
 extension Tocsinctl {

@@ -50,10 +50,7 @@ public struct TOTP: Sendable {
         let now = step(at: unixSeconds)
         var found: Int64?
         for step in (now - window)...(now + window) where step >= 0 {
-            let expected = Array(code(atStep: step).utf8)
-            var difference: UInt8 = 0
-            for index in 0..<digits { difference |= expected[index] ^ typed[index] }
-            if difference == 0, found == nil { found = step }
+            if ConstantTime.equal(Array(code(atStep: step).utf8), typed), found == nil { found = step }
         }
         return found
     }

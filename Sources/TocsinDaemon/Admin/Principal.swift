@@ -66,14 +66,30 @@ struct Principal: Sendable, Hashable {
     /// refusals name the person.
     var hasNoRole: Bool { roles.isEmpty && !isWebGateway && webActor == nil }
 
-    /// Whether any one of the method's roles is held; the one check of every admin call.
+    /// Whether any one of the method's roles is held (and, for a web user, whether the console serves the method at
+    /// all); the one check of every admin call.
     func may(_ method: AdminMethod) -> Bool {
-        roles.contains { method.roles.contains($0.rawValue) } || (isWebGateway && method.roles.contains(AdminMethod.webGatewayRole))
+        if webActor != nil, !method.servesWebUsers { return false }
+        return roles.contains { method.roles.contains($0.rawValue) } || (isWebGateway && method.roles.contains(AdminMethod.webGatewayRole))
+    }
+
+    /// A live send (or re-send) from the web console needs a fresh code the daemon checked: a phone left signed in,
+    /// or a console taken over, cannot send for real on a session alone.
+    func requireStepUp(forLive live: Bool) throws(DaemonError) {
+        guard live, let actor = webActor, !actor.steppedUp else { return }
+        throw DaemonError.refused(
+            "a live send from the web console needs a fresh code from the authenticator app; nothing was sent"
+        ).said(.webStepUpNeeded)
     }
 
     /// Throws the refusal an operator reads when `method` is not allowed.
     func authorise(_ method: AdminMethod) throws(DaemonError) {
         guard !may(method) else { return }
+        if let actor = webActor, !method.servesWebUsers {
+            throw DaemonError.notAuthorised(
+                "web:\(actor.name) may not call \(method.rawValue) through the web console: it is done with tocsinctl on the server"
+            ).said(.webNotServed, ["method": method.rawValue])
+        }
         let roles = method.roles.sorted().joined(separator: " or ")
         let fix = webActor == nil
             ? "An administrator can add you under 'access' in tocsin.yaml."

@@ -6,28 +6,46 @@ import TocsinProtocol
 import TocsinStore
 
 /// The web console's sign-in, checked by the daemon (issue 18, item 2): the gateway passes on what the person typed
-/// and the daemon, which alone holds the password hashes and the key of the TOTP seeds, says yes or no. Failures
-/// slow down per user (in the store, so every node counts the same) and per client address (here); a TOTP code is
-/// accepted once across the cluster (the store's compare-and-set). The same check serves a step-up: a live send
-/// from the console carries a fresh code in its `onBehalfOf`.
+/// and the daemon, which alone holds the password hashes and the key of the TOTP seeds, says yes or no. The same
+/// check of a code serves a step-up: a live send from the console carries a fresh code in its `onBehalfOf`.
 ///
-/// Every answer is audited with the web user, the gateway's uid and the client's address. A refusal never says
-/// which of name, password or code was wrong, and never repeats any of them.
+/// - Every attempt counts as a failure until it succeeds, and the count is checked and raised in one step: per
+///   user in the store (every node counts alike; attempts on one user are taken one at a time on a node), per
+///   unknown name and per client address here. Parallel guesses cannot all pass a check that none has raised yet.
+/// - A TOTP code is accepted once across the cluster (the store's compare-and-set).
+/// - bcrypt runs at most two at a time, off the cooperative threads, behind a short queue: a flood of sign-ins
+///   is told "busy" rather than delaying deliveries.
+/// - Step-up failures slow down that user's step-ups and the address, but never lock the user out: an attacker who
+///   guesses at a director's sign-in must not stop her live send from a session she already has.
+///
+/// Every answer is audited with the web user (or "(unknown)" for a name that is none: a password typed in the
+/// name field must not be kept), the gateway's uid and the client's address. A refusal never says which of name,
+/// password or code was wrong, and never repeats any of them.
 struct WebSignIn: Sendable {
     let configuration: ConfigurationHolder
     let store: any Store
     let throttle: SignInThrottle
-    /// Failed sign-ins per client address, on this node (the address is what the gateway saw).
-    let addresses: AddressThrottle
+    /// Failed sign-ins per client address on this node (the address is what the gateway saw).
+    let addresses: AttemptThrottle
+    /// Attempts on names that are no user, as a user's would be counted: the answers do not tell names apart.
+    let unknownNames: AttemptThrottle
+    /// Failed step-ups per user, on this node.
+    let stepUps: AttemptThrottle
+    /// Attempts on one name, one at a time on this node (striped by name).
+    private let gates: [AsyncMutex]
+    private let bcrypt = WorkLimiter(running: 2, waiting: 32)
 
     init(
         configuration: ConfigurationHolder, store: any Store, throttle: SignInThrottle = SignInThrottle(),
-        addressThrottle: SignInThrottle = AddressThrottle.gentle
+        addressThrottle: SignInThrottle = AttemptThrottle.gentle
     ) {
         self.configuration = configuration
         self.store = store
         self.throttle = throttle
-        addresses = AddressThrottle(throttle: addressThrottle)
+        addresses = AttemptThrottle(throttle: addressThrottle, key: AttemptThrottle.network(of:))
+        unknownNames = AttemptThrottle(throttle: throttle, key: { $0 })
+        stepUps = AttemptThrottle(throttle: addressThrottle, key: { $0 })
+        gates = (0..<64).map { _ in AsyncMutex() }
     }
 
     func register(in table: inout MethodTable) {
@@ -38,9 +56,11 @@ struct WebSignIn: Sendable {
 
     /// `web.sign-in`: the password and code of `params.name`, from a gateway.
     func signIn(_ params: WebSignInParams, _ context: RequestContext) async throws(DaemonError) -> WebSignInResult {
-        let outcome = try await check(name: params.name, password: params.password, code: params.code, client: params.client, by: context.principal)
-        try await record(outcome, kind: "web.sign-in", name: params.name, client: params.client, by: context.principal, with: context.requestAudit)
-        return WebSignInResult(name: params.name, roles: WebUserHandlers.roles(of: params.name, in: configuration.current.configuration.access))
+        let name = params.name
+        try await gate(name) { () async throws(DaemonError) in
+            try await check(name: name, password: params.password, code: params.code, client: params.client, by: context.principal, request: context.requestAudit)
+        }
+        return WebSignInResult(name: name, roles: WebUserHandlers.roles(of: name, in: configuration.current.configuration.access))
     }
 
     /// The web user a gateway's request acts for, checked: the caller is a listed gateway, the user exists, and a
@@ -53,43 +73,82 @@ struct WebSignIn: Sendable {
         }
         let client = behalf.client.map { TextValidator.printable(String($0.prefix(100))) }
         guard AccessPolicy.Principal.isWebUserName(behalf.webUser), try await readUser(behalf.webUser) != nil else {
-            throw DaemonError.notAuthorised(
-                "there is no web user '\(TextValidator.printable(String(behalf.webUser.prefix(64))))' (removed, or never added): sign in again"
-            ).said(.webUserGone, ["name": TextValidator.printable(String(behalf.webUser.prefix(64)))])
+            let shown = TextValidator.printable(String(behalf.webUser.prefix(64)))
+            throw DaemonError.notAuthorised("there is no web user '\(shown)' (removed, or never added): sign in again")
+                .said(.webUserGone, ["name": shown])
         }
-        var steppedUp = false
-        if let code = behalf.code {
-            let outcome = try await check(name: behalf.webUser, password: nil, code: code, client: client ?? "", by: gateway)
-            try await record(outcome, kind: "web.step-up", name: behalf.webUser, client: client ?? "", by: gateway, with: nil)
-            steppedUp = true
+        // An empty code is no code: the send then says it needs one, and nothing is counted.
+        let code = behalf.code.flatMap { $0.isEmpty ? nil : $0 }
+        if let code {
+            let name = behalf.webUser
+            try await gate(name) { () async throws(DaemonError) in
+                try await check(name: name, password: nil, code: code, client: client ?? "", by: gateway, request: nil)
+            }
         }
-        return gateway.acting(for: .init(name: behalf.webUser, client: client, steppedUp: steppedUp), policy: configuration.current.configuration.access)
+        return gateway.acting(for: .init(name: behalf.webUser, client: client, steppedUp: code != nil), policy: configuration.current.configuration.access)
     }
 
-    /// What a check found: the step its code matched, to be spent.
-    private struct Accepted {
-        let step: Int64
+    private func gate(_ name: String, _ body: () async throws(DaemonError) -> Void) async throws(DaemonError) {
+        var hasher = Hasher()
+        hasher.combine(name)
+        try await gates[Int(UInt(bitPattern: hasher.finalize()) % UInt(gates.count))].run(body)
     }
 
-    /// Checks the password (unless nil: a step-up) and the code; on a failure records it and throws the refusal.
-    private func check(name: String, password: String?, code: String, client: String, by gateway: Principal) async throws(DaemonError) -> Accepted {
+    /// Checks the password (unless nil: a step-up) and the code, counting the attempt first; records the outcome,
+    /// and throws the refusal on a failure.
+    private func check(name: String, password: String?, code: String, client: String, by gateway: Principal, request: AuditEvent?) async throws(DaemonError) {
         let now = Date().millisecondsSince1970
-        let kind = password == nil ? "web.step-up" : "web.sign-in"
+        let stepUp = password == nil
+        let kind = stepUp ? "web.step-up" : "web.sign-in"
         let user = AccessPolicy.Principal.isWebUserName(name) ? try await readUser(name) : nil
-        if let wait = addresses.nextTryMillis(client, now: now) {
-            try await audit(kind, name: name, client: client, outcome: "throttled (address)", by: gateway)
-            throw Self.wait(until: wait, now: now)
+        let shown = user?.name ?? "(unknown)"
+        func refuse(_ outcome: String, _ error: DaemonError, failures: Int? = nil, write: StoreWrite = StoreWrite()) async throws(DaemonError) -> Never {
+            var write = write
+            write.audit.append(event(kind, name: shown, client: client, outcome: outcome, failures: failures, by: gateway))
+            do { try await store.commit(write) } catch { throw .store(error, doing: "the sign-in could not be recorded") }
+            throw error
         }
-        if let user, let wait = throttle.nextTryMillis(Self.record(of: user), now: now) {
-            let locked = throttle.isLockedOut(Self.record(of: user), now: now)
-            try await audit(kind, name: name, client: client, outcome: locked ? "locked out" : "throttled (user)", by: gateway)
-            throw locked ? Self.lockedOut(name) : Self.wait(until: wait, now: now)
+
+        if let wait = addresses.attempt(client, now: now) { try await refuse("throttled (address)", Self.wait(until: wait, now: now)) }
+        if stepUp, let wait = stepUps.attempt(name, now: now) { try await refuse("throttled (step-up)", Self.wait(until: wait, now: now)) }
+        guard let user else {
+            if let wait = unknownNames.attempt(name, now: now) { try await refuse("throttled (user)", Self.wait(until: wait, now: now)) }
+            _ = try await verify(nil, password: password, code: code, now: now)
+            try await refuse("wrong", Self.wrong)
         }
-        let step = try await verify(user, password: password, code: code, now: now)
-        guard let step, user != nil else {
-            try await failed(kind, name: name, user: user, client: client, now: now, by: gateway)
+        var record = Self.record(of: user)
+        var failure = StoreWrite()
+        if !stepUp {
+            if let wait = throttle.nextTryMillis(record, now: now) {
+                let locked = throttle.isLockedOut(record, now: now)
+                try await refuse(locked ? "locked out" : "throttled (user)", locked ? Self.lockedOut(user.name) : Self.wait(until: wait, now: now))
+            }
+            // Counted before bcrypt runs; a success clears it.
+            failure.webUsers = [.signInFailed(name: user.name, at: now, forgetBefore: now - throttle.forgetAfterMillis)]
+            do { try await store.commit(failure) } catch { throw .store(error, doing: "the sign-in could not be recorded") }
+            failure.webUsers = []
+            record = throttle.failed(record, now: now)
         }
-        return Accepted(step: step)
+        guard let step = try await verify(user, password: password, code: code, now: now) else {
+            let locked = !stepUp && throttle.isLockedOut(record, now: now)
+            try await refuse(locked ? "wrong; now locked out" : "wrong", Self.wrong, failures: stepUp ? nil : record.failures)
+        }
+        var accepted = StoreWrite(audit: (request.map { [$0] } ?? []) + [event(kind, name: user.name, client: client, outcome: "ok", failures: nil, by: gateway)])
+        accepted.webUsers = [.codeAccepted(name: user.name, step: step)]
+        do {
+            try await store.commit(accepted)
+        } catch where error.code == .constraint {
+            // The code was right but used already. A step-up says so (she holds the phone: wait for the next code); a
+            // sign-in says nothing more than for any failure (whoever replays a code must not learn it was right).
+            if stepUp {
+                try await refuse("code used already", DaemonError.refused("this code was used already: wait for the next one in the app (30 seconds at most)").said(.webCodeUsed))
+            }
+            try await refuse("wrong (code used already)", Self.wrong, failures: record.failures)
+        } catch {
+            throw .store(error, doing: "the sign-in could not be recorded, so it was not accepted")
+        }
+        addresses.succeeded(client)
+        if stepUp { stepUps.succeeded(name) }
     }
 
     /// The matched TOTP step when the password (if any) and the code are right; nil otherwise. bcrypt runs for an
@@ -97,12 +156,17 @@ struct WebSignIn: Sendable {
     private func verify(_ user: WebUserRecord?, password: String?, code: String, now: Int64) async throws(DaemonError) -> Int64? {
         if let password {
             let hash = user?.passwordHash
-            let matches: Bool
+            let matches: Bool?
             do {
-                // bcrypt is CPU work on purpose: off the two cooperative threads that deliveries run on.
-                matches = try await BlockingIO.run { Bcrypt.verify(password, hash: hash ?? Self.nobodysHash) && hash != nil }
+                matches = try await bcrypt.run {
+                    // bcrypt is CPU work on purpose: off the two cooperative threads that deliveries run on.
+                    try await BlockingIO.run { Bcrypt.verify(password, hash: hash ?? Self.nobodysHash) && hash != nil }
+                }
             } catch {
                 throw .unavailable("tocsind is stopping; sign in again in a moment")
+            }
+            guard let matches else {
+                throw DaemonError(.busy, "tocsind is checking many sign-ins at once; try again in a moment").said(.busy)
             }
             guard matches else { return nil }
         }
@@ -112,65 +176,26 @@ struct WebSignIn: Sendable {
         return TOTP(secret: seed).matchingStep(of: code, at: now / 1000)
     }
 
-    /// A failure: counted for the user (in the store) and the address, audited, then refused with one message
-    /// whatever was wrong.
-    private func failed(_ kind: String, name: String, user: WebUserRecord?, client: String, now: Int64, by gateway: Principal) async throws(DaemonError) -> Never {
-        addresses.failed(client, now: now)
-        var record = user.map(Self.record(of:)) ?? .clean
-        var write = StoreWrite()
-        if user != nil {
-            record = throttle.failed(record, now: now)
-            write.webUsers = [.signInFailed(name: name, at: now, forgetBefore: now - throttle.forgetAfterMillis)]
-        }
-        let locked = user != nil && throttle.isLockedOut(record, now: now)
-        write.audit = [event(kind, name: name, client: client, outcome: locked ? "wrong; now locked out" : "wrong", failures: user == nil ? nil : record.failures, by: gateway)]
-        do { try await store.commit(write) } catch { throw .store(error, doing: "the failed sign-in could not be recorded") }
-        throw DaemonError.notAuthorised("the name, password or code is wrong; nothing was done")
-            .said(.webSignInWrong)
-    }
-
-    /// A success: the code's step spent (once, across the cluster), the user's throttle and this address's cleared.
-    private func record(_ accepted: Accepted, kind: String, name: String, client: String, by gateway: Principal, with request: AuditEvent?) async throws(DaemonError) {
-        var write = StoreWrite(audit: (request.map { [$0] } ?? []) + [event(kind, name: name, client: client, outcome: "ok", failures: nil, by: gateway)])
-        write.webUsers = [.codeAccepted(name: name, step: accepted.step)]
-        do {
-            try await store.commit(write)
-        } catch where error.code == .constraint {
-            // Used already (a replay, or the same code typed twice): a failure like any other.
-            try await failed(kind, name: name, user: try await readUser(name), client: client, now: Date().millisecondsSince1970, by: gateway)
-        } catch {
-            throw .store(error, doing: "the sign-in could not be recorded, so it was not accepted")
-        }
-        addresses.succeeded(client)
-    }
-
     private func readUser(_ name: String) async throws(DaemonError) -> WebUserRecord? {
         do { return try await store.webUser(named: name) } catch { throw .store(error, doing: "cannot read the web users") }
     }
 
-    private func audit(_ kind: String, name: String, client: String, outcome: String, by gateway: Principal) async throws(DaemonError) {
-        do {
-            try await store.commit(StoreWrite(audit: [event(kind, name: name, client: client, outcome: outcome, failures: nil, by: gateway)]))
-        } catch {
-            throw .store(error, doing: "the sign-in could not be recorded")
-        }
-    }
-
     /// `web.sign-in` or `web.step-up`, by the gateway, about `web:NAME`.
     private func event(_ kind: String, name: String, client: String, outcome: String, failures: Int?, by gateway: Principal) -> AuditEvent {
-        let shown = TextValidator.printable(String(name.prefix(64)))
         var detail = AuditDetail()
-        detail.set("web_user", shown)
+        detail.set("web_user", name)
         detail.set("client", TextValidator.printable(String(client.prefix(100))))
         detail.set("gateway", gateway.displayName)
         detail.set("outcome", outcome)
         detail.set("failures", failures)
-        return gateway.event(kind, subject: "web:" + shown, detail: detail)
+        return gateway.event(kind, subject: "web:" + name, detail: detail)
     }
 
     private static func record(of user: WebUserRecord) -> SignInThrottle.Record {
         SignInThrottle.Record(failures: user.failures, lastFailureMillis: user.lastFailureAt)
     }
+
+    private static let wrong = DaemonError.notAuthorised("the name, password or code is wrong; nothing was done").said(.webSignInWrong)
 
     private static func wait(until at: Int64, now: Int64) -> DaemonError {
         let seconds = max(1, (at - now + 999) / 1000)
@@ -189,10 +214,12 @@ struct WebSignIn: Sendable {
     private static let nobodysHash = Bcrypt.hash(TOTP.newSecret().map { String($0, radix: 16) }.joined(), cost: WebUserHandlers.bcryptCost)
 }
 
-/// Failed sign-ins per client address on this node, bounded: an attacker rotating through addresses fills it, then
-/// the oldest quiet records go first (the per-user count in the store still holds).
-final class AddressThrottle: Sendable {
+/// Attempts per key (a client's network, a name) on this node, each counted as a failure until it succeeds: the
+/// check and the count are one step, so parallel attempts cannot all pass. Bounded: an attacker rotating through
+/// keys fills it, then the oldest quiet records go first (the per-user count in the store still holds).
+final class AttemptThrottle: Sendable {
     private let throttle: SignInThrottle
+    private let key: @Sendable (String) -> String
     private let records = Mutex<[String: SignInThrottle.Record]>([:])
     static let limit = 10_000
     /// Gentler than the per-user rule: one address can be a whole building behind NAT (the campus Wi-Fi), which an
@@ -200,25 +227,36 @@ final class AddressThrottle: Sendable {
     /// most; the lock-out is per user.
     static let gentle = SignInThrottle(freeFailures: 10, firstDelayMillis: 1_000, longestMillis: 60_000, forgetAfterMillis: 3_600_000)
 
-    init(throttle: SignInThrottle) { self.throttle = throttle }
-
-    func nextTryMillis(_ address: String, now: Int64) -> Int64? {
-        records.withLock { $0[address] }.flatMap { throttle.nextTryMillis($0, now: now) }
+    init(throttle: SignInThrottle, key: @escaping @Sendable (String) -> String) {
+        self.throttle = throttle
+        self.key = key
     }
 
-    func failed(_ address: String, now: Int64) {
-        records.withLock { records in
-            if records.count >= Self.limit, records[address] == nil {
+    /// When the next attempt is allowed, or nil: this attempt is then allowed, and counted.
+    func attempt(_ value: String, now: Int64) -> Int64? {
+        let key = key(value)
+        return records.withLock { records in
+            if let wait = records[key].flatMap({ throttle.nextTryMillis($0, now: now) }) { return wait }
+            if records.count >= Self.limit, records[key] == nil {
                 records = records.filter { throttle.current($0.value, now: now).failures > 0 }
                 if records.count >= Self.limit, let oldest = records.min(by: { $0.value.lastFailureMillis < $1.value.lastFailureMillis }) {
                     records[oldest.key] = nil
                 }
             }
-            records[address] = throttle.failed(records[address] ?? .clean, now: now)
+            records[key] = throttle.failed(records[key] ?? .clean, now: now)
+            return nil
         }
     }
 
-    func succeeded(_ address: String) {
-        _ = records.withLock { $0.removeValue(forKey: address) }
+    func succeeded(_ value: String) {
+        let key = key(value)
+        _ = records.withLock { $0.removeValue(forKey: key) }
+    }
+
+    /// An IPv6 address counts by its /64 (one home or office network holds billions of them); IPv4 as it is.
+    static func network(of address: String) -> String {
+        var bytes = [UInt8](repeating: 0, count: 16)
+        guard address.contains(":"), inet_pton(AF_INET6, address, &bytes) == 1 else { return address }
+        return bytes.prefix(8).map { String($0, radix: 16) }.joined(separator: ".") + "::/64"
     }
 }

@@ -214,12 +214,7 @@ struct IncidentService: Sendable {
     /// Validates, stores and dispatches; returns once everything is durable.
     func send(_ params: SendParams, caller: Principal, requestAudit: AuditEvent) async throws(DaemonError) -> IncidentStatus {
         let plan = try await plan(params)
-        // A phone left signed in must not send for real: the console asks for a fresh code, which the daemon checks.
-        if plan.status == .actual, let actor = caller.webActor, !actor.steppedUp {
-            throw DaemonError.refused(
-                "a live send from the web console needs a fresh code from the authenticator app; nothing was sent"
-            ).said(.webStepUpNeeded)
-        }
+        try caller.requireStepUp(forLive: plan.status == .actual)
         return try await create(plan, caller: caller, requestAudit: requestAudit)
     }
 

@@ -39,7 +39,7 @@ struct TimelineSVG {
             let millis = Int64(span / 5 * Double(tick) / 1.08)
             let tx = x(millis)
             svg += line(tx, top - 6, tx, axisY + 4, stroke: "#eee")
-            svg += "<text x=\"\(fmt(tx))\" y=\"\(fmt(axisY + 18))\" text-anchor=\"middle\" fill=\"#555\">+\(ReportHTML.esc(Elapsed.text(millis)))</text>\n"
+            svg += "<text x=\"\(fmt(tx))\" y=\"\(fmt(axisY + 18))\" text-anchor=\"middle\" fill=\"#555\">+\(ReportHTML.esc(ReportHTML.elapsed(millis)))</text>\n"
         }
         svg += "<text x=\"\(fmt(width - 20))\" y=\"\(fmt(axisY + 38))\" text-anchor=\"end\" fill=\"#555\">Temps depuis le déclenchement / Time since trigger</text>\n"
 
@@ -60,7 +60,7 @@ struct TimelineSVG {
                     svg += "<circle class=\"attempt \(ReportHTML.esc(attempt.outcome))\" cx=\"\(fmt(x(attempt.offsetMillis + attempt.latencyMillis)))\" cy=\"\(fmt(y))\" r=\"6\" fill=\"\(color)\">"
                     // "#2 — nouvel essai / retrying, HTTP 500, answered at +4 ms": the time is when the answer came,
                     // from the trigger, never a delay.
-                    let when = Elapsed.text(attempt.offsetMillis + attempt.latencyMillis)
+                    let when = ReportHTML.elapsed(attempt.offsetMillis + attempt.latencyMillis)
                     let said = "\(delivery.recipient ?? name) #\(attempt.number) — \(ReportHTML.stateText(attempt.outcome))"
                         + (answer.isEmpty ? "" : ", \(answer)") + ", réponse à +\(when) / answered at +\(when)"
                     svg += "<title>\(ReportHTML.esc(said))</title></circle>\n"
@@ -76,12 +76,12 @@ struct TimelineSVG {
             guard let millis else { continue }
             if Double(millis) > span {
                 svg += "<g class=\"objective\"><text x=\"\(fmt(width - 20))\" y=\"\(fmt(labelY))\" text-anchor=\"end\" fill=\"#1565c0\">"
-                svg += "\(ReportHTML.esc("\(label) \(Elapsed.text(millis))")) →</text></g>\n"
+                svg += "\(ReportHTML.esc("\(label) \(ReportHTML.elapsed(millis))")) →</text></g>\n"
                 continue
             }
             let ox = x(millis)
             svg += "<g class=\"objective\">" + line(ox, labelY + 2, ox, axisY, stroke: "#1565c0", width: 1.5, dash: true)
-            svg += "<text x=\"\(fmt(ox + 3))\" y=\"\(fmt(labelY))\" fill=\"#1565c0\">\(ReportHTML.esc("\(label) \(Elapsed.text(millis))"))</text></g>\n"
+            svg += "<text x=\"\(fmt(ox + 3))\" y=\"\(fmt(labelY))\" fill=\"#1565c0\">\(ReportHTML.esc("\(label) \(ReportHTML.elapsed(millis))"))</text></g>\n"
         }
         return svg + "</svg>\n</div>\n"
     }

@@ -11,18 +11,18 @@ extension ReportHTML {
             (cells: [
                 esc(channel.channel), "\(channel.delivered) / \(channel.deliveries)",
                 Plural.both(channel.failed, fr: ("échec", "échecs"), en: ("failure", "failures")),
-                esc(Elapsed.text(channel.lastDeliveryMillis)), verdict(channel.objectiveMet),
+                esc(ReportHTML.elapsed(channel.lastDeliveryMillis)), verdict(channel.objectiveMet),
             ], classes: channel.failed > 0 ? "fail" : String?.none)
         }
         var html = table(columns: [
             "Canal / Channel", "Livrés / Delivered", "Échecs / Failures", "Dernière livraison / Last delivery",
-            "Objectif / Objective" + (objectives.channelWithinMillis.map { " (\(esc(Elapsed.text($0))))" } ?? ""),
+            "Objectif / Objective" + (objectives.channelWithinMillis.map { " (\(esc(ReportHTML.elapsed($0))))" } ?? ""),
         ], rows: rows)
         var kv = [("Livraisons / Deliveries", totals(report.totals))]
-        kv.append(("Première livraison / First delivery", esc(Elapsed.text(report.totals.timeToFirstDeliveryMillis))))
-        kv.append(("Dernière livraison / Last delivery", esc(Elapsed.text(report.totals.timeToLastDeliveryMillis))))
+        kv.append(("Première livraison / First delivery", esc(ReportHTML.elapsed(report.totals.timeToFirstDeliveryMillis))))
+        kv.append(("Dernière livraison / Last delivery", esc(ReportHTML.elapsed(report.totals.timeToLastDeliveryMillis))))
         if let within = objectives.incidentWithinMillis {
-            kv.append(("Objectif global / Overall objective (\(esc(Elapsed.text(within))))", verdict(objectives.incidentMet)))
+            kv.append(("Objectif global / Overall objective (\(esc(ReportHTML.elapsed(within))))", verdict(objectives.incidentMet)))
         }
         if objectives.channelWithinMillis != nil { kv.append(("Tous les canaux / Every channel", verdict(objectives.channelsMet))) }
         html += table(kv: kv)
@@ -58,7 +58,7 @@ extension ReportHTML {
             return (cells: [
                 esc(delivery.channel), esc(delivery.recipient ?? "—"), state(delivery.state),
                 Plural.both(delivery.attempts, fr: ("tentative", "tentatives"), en: ("attempt", "attempts")),
-                time(delivery.deliveredAt), esc(Elapsed.text(delivery.timeToDeliverMillis)), esc(receipt), error,
+                time(delivery.deliveredAt), esc(ReportHTML.elapsed(delivery.timeToDeliverMillis)), esc(receipt), error,
             ], classes: delivery.state == "failed" ? "fail" : String?.none)
         }
         // The first and last attempts of a retried delivery are in the retries section: a ninth column would not fit.
@@ -100,7 +100,7 @@ extension ReportHTML {
         html += "<details><summary>Les \(log.count) tentatives / All \(log.count) attempts</summary>\n"
         let rows = log.map { attempt in
             (cells: [
-                "#\(attempt.number)", time(attempt.at), "+\(esc(Elapsed.text(attempt.offsetMillis)))",
+                "#\(attempt.number)", time(attempt.at), "+\(esc(ReportHTML.elapsed(attempt.offsetMillis)))",
                 // A timeout's 5001 ms is no answer: nothing in the "answered in" column.
                 attempt.error == nil || FailureText.answered(attempt.errorKind, status: attempt.httpStatus) ? "\(attempt.latencyMillis) ms" : "—",
                 state(attempt.outcome), esc(attempt.httpStatus.map { ServiceAnswer.label($0, channelType: delivery.channelType) } ?? ""),
@@ -154,7 +154,7 @@ extension ReportHTML {
             let summary = followUp.trigger.summary
             html += "<article class=\"follow-up\" data-incident=\"\(esc(summary.incident))\">\n"
             html += "<h3>\(followUpKind(summary)) — <code>\(esc(summary.incident))</code> "
-            html += "<small>(+\(esc(Elapsed.text(followUp.offsetMillis))))</small></h3>\n"
+            html += "<small>(+\(esc(ReportHTML.elapsed(followUp.offsetMillis))))</small></h3>\n"
             html += table(kv: triggerRows(followUp.trigger) + approvalRows(followUp.trigger))
             html += messages(summary.messages)
             html += "<h4>Livraisons / Deliveries</h4>\n<p>\(totals(followUp.totals))</p>\n" + deliveries(followUp.deliveries)

@@ -1,30 +1,24 @@
 import TocsinCore
-import TocsinProtocol
+public import TocsinProtocol
 
 /// A delivery's failure in the operator's language, from its kind (``ErrorKind``, given by the daemon), never by
 /// reading the English: "pas de réponse après 5 s" / "no answer after 5 s", "connexion refusée" / "connection
 /// refused". The English detail the daemon recorded (already masked of secrets) stays where only it says what to
 /// fix (TLS, a request that cannot be sent); without a kind (an older daemon) the text is shown as before.
-enum FailureText {
-    /// - Parameters:
-    ///   - error: the daemon's English `lastError`.
-    ///   - status: the answer's code, when the service answered.
-    ///   - latencyMillis: how long the attempt took, for a timeout whose text does not say.
-    static func said(
-        _ error: String, kind: ErrorKind?, status: Int?, channelType: String?, latencyMillis: Int64? = nil
-    ) -> String {
-        said(error, kind: kind, status: status, channelType: channelType, latencyMillis: latencyMillis, in: OperatorLanguage.current)
-    }
-
+public enum FailureText {
     /// Both languages, for the bilingual HTML report: "connexion refusée (…) / connection refused (…)"; the English
     /// alone when the French would only lead into it.
-    static func both(_ error: String, kind: ErrorKind?, status: Int?, channelType: String?, latencyMillis: Int64? = nil) -> String {
+    public static func both(_ error: String, kind: ErrorKind?, status: Int?, channelType: String?, latencyMillis: Int64? = nil) -> String {
         let english = said(error, kind: kind, status: status, channelType: channelType, latencyMillis: latencyMillis, in: .en)
         let french = said(error, kind: kind, status: status, channelType: channelType, latencyMillis: latencyMillis, in: .fr)
         return french.hasSuffix(english) ? french : "\(french) / \(english)"
     }
 
-    static func said(
+    /// - Parameters:
+    ///   - error: the daemon's English `lastError`.
+    ///   - status: the answer's code, when the service answered.
+    ///   - latencyMillis: how long the attempt took, for a timeout whose text does not say.
+    public static func said(
         _ error: String, kind: ErrorKind?, status: Int?, channelType: String?, latencyMillis: Int64?, in language: OperatorLanguage
     ) -> String {
         let french = language == .fr
@@ -65,7 +59,7 @@ enum FailureText {
     }
 
     /// Whether the service answered at all: only then does an attempt's duration read as "answer took".
-    static func answered(_ kind: ErrorKind?, status: Int?) -> Bool {
+    public static func answered(_ kind: ErrorKind?, status: Int?) -> Bool {
         status != nil || kind == .httpStatus
     }
 }

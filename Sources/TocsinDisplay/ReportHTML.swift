@@ -1,7 +1,7 @@
+import Crypto
 import Foundation
-import TocsinDisplay
 import TocsinCore
-import TocsinProtocol
+public import TocsinProtocol
 
 /// The incident report as one self-contained HTML page: inline CSS, inline SVG, no script, no external asset,
 /// so it opens offline, archives as a single file and prints.
@@ -10,7 +10,17 @@ import TocsinProtocol
 /// auditors and kept for years, read by people other than the one who produced it. Times are local with their
 /// offset (``TimeDisplay``, `--utc` for UTC). The layout fits 1280 px without horizontal scrolling and turns its
 /// tables into stacked cards on a phone; only the chart scrolls inside its own box there.
-enum ReportHTML {
+public enum ReportHTML {
+    /// The language of the page's durations (a decimal comma in French): the reader's, set for one rendering.
+    @TaskLocal static var language: OperatorLanguage = .fr
+
+    /// The page, its durations written as a reader of `language` writes them.
+    public static func render(_ report: IncidentReport, language: OperatorLanguage) -> String {
+        $language.withValue(language) { render(report) }
+    }
+
+    static func elapsed(_ millis: Int64?) -> String { Elapsed.text(millis, in: language) }
+
     static func render(_ report: IncidentReport) -> String {
         let summary = report.trigger.summary
         var html = """
@@ -204,6 +214,10 @@ enum ReportHTML {
     // words and times do not, so columns never shrink to a letter. A last-error cell gets a fixed 30 % of its row, or a
     // 300-character answer would take the whole width. Below 700 px tables become one card per row. On paper every
     // folded attempt list is printed unfolded (a browser without ::details-content ignores that one rule).
+    /// The Content-Security-Policy source that allows the page's one `<style>` element and nothing else inline
+    /// (`'sha256-…'`): how the web console serves the report without `'unsafe-inline'`.
+    public static let styleSource: String = "'sha256-" + Data(SHA256.hash(data: Data(css.utf8))).base64EncodedString() + "'"
+
     private static let css = """
         *{box-sizing:border-box}html{-webkit-text-size-adjust:100%}
         body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1b1b1b;margin:0 auto;max-width:1100px;padding:1em}
