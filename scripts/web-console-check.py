@@ -161,6 +161,15 @@ def security(args):
                                      headers={"Sec-Fetch-Site": "same-origin"})
     check(status == 200 and "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert(1)" not in page, f"a value with <script> is shown escaped (got {status})")
 
+    # The incident report: its one inline <style> allowed by its hash, nothing else inline.
+    status, headers, page, _ = web.request("GET", f"/incidents/{args.incident}/report")
+    style = re.search(r"<style>(.*?)</style>", page, re.S)
+    report_csp = headers.get("Content-Security-Policy", "")
+    if check(status == 200 and style is not None, f"the report opens (got {status})"):
+        import base64, hashlib
+        digest = base64.b64encode(hashlib.sha256(style.group(1).encode()).digest()).decode()
+        check(f"style-src 'sha256-{digest}'" in report_csp and "unsafe-inline" not in report_csp, f"the report's style is allowed by its hash only: {report_csp}")
+
     # Sign-out ends the session on the server: the old cookie opens nothing.
     old = dict(web.cookies)
     status, _, _, _ = web.request("POST", "/sign-out", {"csrf": session_token}, headers={"Sec-Fetch-Site": "same-origin"})
@@ -244,6 +253,11 @@ def browser(args):
         driver.find_element(by, selector).click()
         WebDriverWait(driver, 30, poll_frequency=0.1).until(staleness_of(old))
 
+    def text_of(by, selector):
+        """An element's text, read again if the page was reloading itself (live.js) at that moment."""
+        return WebDriverWait(driver, 30, poll_frequency=0.1, ignored_exceptions=(WebDriverException,)).until(
+            lambda d: [d.find_element(by, selector).text])[0]
+
     def wait_for(condition, what, seconds=60):
         try:
             # The page may be reloading itself (live.js, once every delivery is final): a read that meets the
@@ -275,15 +289,35 @@ def browser(args):
         shot("form")
         go(By.CSS_SELECTOR, "button[value=drill]")
         check("drill" in driver.find_element(By.TAG_NAME, "body").get_attribute("class"), "the drill preview is marked as a drill")
-        check("EXERCICE" in driver.find_element(By.CSS_SELECTOR, ".banner.drill").text, "the drill banner says EXERCICE")
+        check("EXERCICE" in text_of(By.CSS_SELECTOR, ".banner.drill"), "the drill banner says EXERCICE")
         check(driver.find_elements(By.CSS_SELECTOR, "input[name=code]") == [], "a drill asks for no code")
         shot("drill-preview")
         fill("word", "EXERCICE")
         go(By.CSS_SELECTOR, "form[action$='/confirm'] button")
         wait_for(lambda: "/incidents/" in driver.current_url, "the drill is sent")
         wait_for(lambda: "Terminé" in driver.page_source, "the drill completes on the page (plain refresh)")
-        check("EXERCICE" in driver.find_element(By.CSS_SELECTOR, ".banner.drill").text, "the drill's incident page is marked as a drill")
+        check("EXERCICE" in text_of(By.CSS_SELECTOR, ".banner.drill"), "the drill's incident page is marked as a drill")
+        check("1 sur 2" in text_of(By.ID, "progress"), "one channel of two has the drill (the SMS gateway refused it)")
         shot("drill-done")
+        drill_url = driver.current_url
+
+        # The SMS gateway is fixed: its failed delivery is re-sent from the incident page.
+        fill("word", "RENVOYER")
+        go(By.CSS_SELECTOR, "form[action$='/resend'] button")
+        wait_for(lambda: "2 sur 2" in text_of(By.ID, "progress"), "the re-sent channel takes the drill")
+        shot("drill-resent")
+
+        # An update of the drill: its values filled in, its own word, still a drill.
+        go(By.PARTIAL_LINK_TEXT, "Mise à jour")
+        driver.find_element(By.XPATH, "//label[span='Pavillon B']").click()
+        go(By.CSS_SELECTOR, "form[action$='/preview'] button")
+        check("drill" in driver.find_element(By.TAG_NAME, "body").get_attribute("class"), "a drill's update is a drill")
+        check("MISE À JOUR" in driver.page_source, "the update asks for its own word")
+        fill("word", "MISE À JOUR")
+        go(By.CSS_SELECTOR, "form[action$='/confirm'] button")
+        wait_for(lambda: "/incidents/" in driver.current_url and driver.current_url != drill_url, "the update is sent")
+        wait_for(lambda: "Terminé" in driver.page_source, "the update completes")
+        shot("drill-update-done")
 
         # A live send: the confirmation word is the live one and a fresh code is asked.
         driver.get(args.url + "/send/evacuation")
@@ -303,7 +337,7 @@ def browser(args):
         wait_for(lambda: "/incidents/" in driver.current_url, "the live send is accepted with its code")
         live_url = driver.current_url
         wait_for(lambda: "Terminé" in driver.page_source, "the live send completes on the page")
-        check("ALERTE RÉELLE" in driver.find_element(By.CSS_SELECTOR, ".banner.live").text, "the live incident page is marked live")
+        check("ALERTE RÉELLE" in text_of(By.CSS_SELECTOR, ".banner.live"), "the live incident page is marked live")
         shot("live-done")
 
         # The all-clear of the live incident, with its own word and code.
@@ -319,6 +353,12 @@ def browser(args):
         go(By.CSS_SELECTOR, "a.lang")
         check(driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en", "the language switch shows English")
         shot("english")
+
+        # The incident report, as an auditor reads it: the same page as tocsinctl report --html, its style applied.
+        driver.get(live_url + "/report")
+        check("Bilan d'incident" in driver.title, f"the report opens: {driver.title}")
+        check(driver.execute_script("return getComputedStyle(document.body).margin") != "8px", "the report's style applies under the CSP (its hash)")
+        shot("report")
     except Exception:
         # The page the browser was on, kept beside the screenshots for whoever reads the failure.
         with open(os.path.join(args.out, "last-page.html"), "w") as f:
@@ -351,6 +391,7 @@ def main():
     s.add_argument("--tocsinctl", required=True)
     s.add_argument("--socket", required=True)
     s.add_argument("--database", required=True)
+    s.add_argument("--incident", required=True, help="an incident whose report the user may read")
     args = parser.parse_args()
     try:
         import pyotp  # noqa: F401

@@ -71,6 +71,7 @@ enum PageTemplates {
         {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
         <form method="post" action="/send/{{id}}/preview" class="stack">
         <input type="hidden" name="csrf" value="{{csrf}}">
+        {{#follows}}<input type="hidden" name="follows" value="{{follows}}"><input type="hidden" name="kind" value="{{follows_kind}}">{{/follows}}
         {{#variables}}
         <fieldset><legend>{{name}}{{#required}} *{{/required}}</legend>
         {{#choices}}<label class="choice"><input type="radio" name="var.{{name}}" value="{{value}}"{{#checked}} checked{{/checked}}{{#required}} required{{/required}}><span>{{value}}</span></label>
@@ -78,8 +79,11 @@ enum PageTemplates {
         {{#free}}<input name="var.{{name}}" value="{{value}}"{{#required}} required{{/required}}>{{/free}}
         </fieldset>
         {{/variables}}
+        {{#follows}}<button class="big" type="submit">{{w.previewUpdate}}</button>{{/follows}}
+        {{^follows}}
         <button class="big drill" type="submit" name="kind" value="drill">{{w.previewDrill}}</button>
         {{#approved}}<button class="big live" type="submit" name="kind" value="live">{{w.previewLive}}</button>{{/approved}}
+        {{/follows}}
         </form>
         """
 
@@ -96,6 +100,7 @@ enum PageTemplates {
         <form method="post" action="/send/{{id}}/confirm" class="stack">
         <input type="hidden" name="csrf" value="{{csrf}}">
         <input type="hidden" name="kind" value="{{kind}}">
+        {{#follows}}<input type="hidden" name="follows" value="{{follows}}">{{/follows}}
         {{#values}}<input type="hidden" name="var.{{name}}" value="{{value}}">
         {{/values}}
         <label>{{confirm_label}}<input name="word" autocomplete="off" autocapitalize="characters" spellcheck="false" required></label>
@@ -116,6 +121,17 @@ enum PageTemplates {
         </tbody></table>
         {{#messages}}<section class="message" lang="{{language}}"><h2>{{title}}</h2><p>{{body}}</p></section>
         {{/messages}}
+        {{#failed_channels}}
+        <form method="post" action="/incidents/{{id}}/resend" class="stack">
+        <h2>{{w.resend}} — {{channel}}</h2>
+        <input type="hidden" name="csrf" value="{{csrf}}">
+        <input type="hidden" name="channel" value="{{channel}}">
+        <label>{{resend_label}}<input name="word" autocomplete="off" autocapitalize="characters" spellcheck="false" required></label>
+        {{#is_live}}<label>{{w.freshCode}}<input name="code" inputmode="numeric" autocomplete="one-time-code" maxlength="9" required></label>{{/is_live}}
+        <button class="big" type="submit">{{w.resendButton}}</button>
+        </form>
+        {{/failed_channels}}
+        {{#can_update}}<a class="big" href="/send/{{template}}?follows={{id}}&amp;kind={{kind}}">{{w.update}}</a>{{/can_update}}
         {{#can_follow_up}}
         <form method="post" action="/incidents/{{id}}/all-clear" class="stack">
         <h2>{{w.allClear}}</h2>

@@ -50,6 +50,9 @@ struct WebRoutes: Sendable {
         router.post("/incidents/{incident}/all-clear") { request, context in
             try await posted(request, context) { session, form in try await allClear(request, context, session, form) }
         }
+        router.post("/incidents/{incident}/resend") { request, context in
+            try await posted(request, context) { session, form in try await resend(request, context, session, form) }
+        }
         router.post("/incidents/{incident}/cancel") { request, context in
             try await posted(request, context) { session, form in try await cancel(request, context, session, form) }
         }
@@ -258,11 +261,27 @@ struct WebRoutes: Sendable {
         }
         var values: [String: Any] = ["id": id, "label": label, "variables": variables, "approved": detail.summary.approval == "approved"]
         values["error"] = error
+        // An update of an incident: its values filled in, its kind kept (a drill's update is a drill).
+        let query = request.uri.queryParameters
+        if let follows = query.get("follows").map({ String($0) }) ?? given["__follows"] {
+            values["follows"] = follows
+            values["follows_kind"] = query.get("kind").map { String($0) } ?? given["__kind"] ?? "drill"
+        }
         return pages.render("form", values, frame: frame(request, session, title: label, here: "/send/\(id)"))
     }
 
     private func sendParams(_ request: Request, _ context: WebContext, _ form: Form) -> SendParams {
-        SendParams(template: context.parameters.get("template") ?? "", variables: form.variables, drill: form["kind"] != "live")
+        var params = SendParams(template: context.parameters.get("template") ?? "", variables: form.variables, drill: form["kind"] != "live")
+        if let follows = form["follows"], !follows.isEmpty {
+            params.msgType = "Update"
+            params.references = follows
+        }
+        return params
+    }
+
+    /// The word that confirms `params`: an update's own, else the drill's or the live send's.
+    private static func word(for params: SendParams) -> ConfirmationWord {
+        params.references != nil ? .update : params.drill ? .drill : .send
     }
 
     private func preview(_ request: Request, _ context: WebContext, _ session: WebSession, _ form: Form, error: String?) async throws -> Response {
@@ -272,10 +291,13 @@ struct WebRoutes: Sendable {
         let result: PreviewResult
         do { result = try await daemon.call(AdminCall.preview, params, for: behalf(session, request, context)) } catch {
             if case .refused(let refusal) = error, refusal.data?.said?.key == Said.Key.webUserGone.rawValue { return failurePage(error, request, session, context) }
-            return try await self.form(request, context, session, error: said(error, request).text, given: params.variables)
+            var given = params.variables
+            if let follows = params.references { given["__follows"] = follows; given["__kind"] = form["kind"] ?? "drill" }
+            return try await self.form(request, context, session, error: said(error, request).text, given: given)
         }
-        let kind = params.drill ? "drill" : "live"
-        let word = params.drill ? ConfirmationWord.drill : .send
+        // A follow-up keeps its incident's kind, whatever the form said.
+        let kind = result.status == "Actual" ? "live" : "drill"
+        let word = Self.word(for: params)
         let shown = language == .fr ? word.french : word.english
         let texts: [[String: Any]] = (result.texts ?? []).map { text in
             var size = text.length.map { "\($0)" } ?? ""
@@ -288,19 +310,21 @@ struct WebRoutes: Sendable {
             "id": params.template, "kind": kind, "messages": Self.ordered(result.messages, language), "texts": texts,
             "values": result.variables.sorted { $0.key < $1.key }.map { ["name": $0.key, "value": $0.value] },
             "confirm_label": words["typeWord"]!.replacingOccurrences(of: "{word}", with: shown),
-            "confirm_button": words[params.drill ? "confirmDrill" : "confirmLive"]!,
+            "confirm_button": words[params.references != nil ? "confirmUpdate" : kind == "drill" ? "confirmDrill" : "confirmLive"]!,
+            "is_live": kind == "live",
         ]
+        values["follows"] = params.references
         values["error"] = error
         return pages.render("preview", values, frame: frame(request, session, title: words["previewTitle"]!, kind: kind, here: "/send/\(params.template)"))
     }
 
     private func confirm(_ request: Request, _ context: WebContext, _ session: WebSession, _ form: Form) async throws -> Response {
         let params = sendParams(request, context, form)
-        let word = params.drill ? ConfirmationWord.drill : .send
-        guard word.accepts(form["word"] ?? "") else {
+        guard Self.word(for: params).accepts(form["word"] ?? "") else {
             return try await preview(request, context, session, form, error: words(request)["wrongWord"]!)
         }
-        let code = params.drill ? nil : form["code"].flatMap { $0.isEmpty ? nil : $0 }
+        // Given whenever typed: tocsind asks for it when the send is live (a follow-up of a live incident included).
+        let code = form["code"].flatMap { $0.isEmpty ? nil : $0 }
         do {
             let status = try await daemon.call(AdminCall.send, params, for: behalf(session, request, context, code: code))
             return redirect("/incidents/\(status.summary.incident)")
@@ -342,6 +366,8 @@ struct WebRoutes: Sendable {
         }
         let isOperator = session.may("operator")
         let finished = status.isFinished
+        let failedChannels = Array(Set(status.deliveries.filter { $0.state == "failed" }.map(\.channel))).sorted()
+        let resend = language == .fr ? ConfirmationWord.resend.french : ConfirmationWord.resend.english
         let allClear = language == .fr ? ConfirmationWord.allClear.french : ConfirmationWord.allClear.english
         let cancel = language == .fr ? ConfirmationWord.cancel.french : ConfirmationWord.cancel.english
         var values: [String: Any] = [
@@ -350,6 +376,9 @@ struct WebRoutes: Sendable {
             "finished": finished, "can_follow_up": isOperator && summary.msgType != "Cancel" && summary.references == nil,
             "can_cancel": isOperator && !finished,
             "all_clear_label": words["typeWord"]!.replacingOccurrences(of: "{word}", with: allClear),
+            "template": summary.template, "can_update": isOperator && summary.msgType != "Cancel",
+            "failed_channels": isOperator ? failedChannels.map { ["channel": $0] } : [],
+            "resend_label": words["typeWord"]!.replacingOccurrences(of: "{word}", with: resend),
             "cancel_label": words["typeWord"]!.replacingOccurrences(of: "{word}", with: cancel),
         ]
         values["created_by"] = summary.createdBy
@@ -432,6 +461,21 @@ struct WebRoutes: Sendable {
                 AdminCall.send, SendParams(template: "all-clear", msgType: "Cancel", references: id), for: link
             )
             return redirect("/incidents/\(status.summary.incident)")
+        } catch {
+            return failurePage(error, request, session, context)
+        }
+    }
+
+    /// Re-sends a channel's failed deliveries (same ids, same bytes), once the channel is fixed.
+    private func resend(_ request: Request, _ context: WebContext, _ session: WebSession, _ form: Form) async throws -> Response {
+        let id = context.parameters.get("incident") ?? ""
+        guard ConfirmationWord.resend.accepts(form["word"] ?? "") else {
+            return failure(request, session, words(request)["wrongWord"]!, id: id)
+        }
+        let link = behalf(session, request, context, code: form["code"].flatMap { $0.isEmpty ? nil : $0 })
+        do {
+            _ = try await daemon.call(AdminCall.resend, ResendParams(incident: id, channel: form["channel"] ?? ""), for: link)
+            return redirect("/incidents/\(id)")
         } catch {
             return failurePage(error, request, session, context)
         }

@@ -23,7 +23,9 @@ enum Words {
         "sessionEnded": "Votre session a pris fin ; reconnectez-vous.", "error": "Erreur", "refresh": "Actualiser",
         "unreachable": "tocsind ne répond pas ; rien n'a été fait. Prévenez l'administrateur.",
         "lost": "La connexion à tocsind s'est coupée avant sa réponse : on ne sait pas si c'est fait. Regardez la liste des incidents avant de recommencer.",
-        "report": "Rapport d'incident", "state": "État", "by": "par", "switchLanguage": "English",
+        "report": "Rapport d'incident", "state": "État", "update": "Mise à jour de l'incident",
+        "previewUpdate": "Aperçu de la mise à jour", "confirmUpdate": "Envoyer la mise à jour",
+        "resend": "Renvoyer les envois en échec", "resendButton": "Renvoyer", "by": "par", "switchLanguage": "English",
         "notFound": "Cette page n'existe pas.", "forbidden": "Requête refusée : elle ne vient pas de cette console.",
     ]
 
@@ -45,7 +47,9 @@ enum Words {
         "sessionEnded": "Your session ended; sign in again.", "error": "Error", "refresh": "Refresh",
         "unreachable": "tocsind does not answer; nothing was done. Tell the administrator.",
         "lost": "The connection to tocsind broke before its answer: whether it was done is unknown. Check the incident list before trying again.",
-        "report": "Incident report", "state": "State", "by": "by", "switchLanguage": "Français",
+        "report": "Incident report", "state": "State", "update": "Update the incident",
+        "previewUpdate": "Preview the update", "confirmUpdate": "Send the update",
+        "resend": "Re-send the failed deliveries", "resendButton": "Re-send", "by": "by", "switchLanguage": "Français",
         "notFound": "There is no such page.", "forbidden": "Request refused: it does not come from this console.",
     ]
 }

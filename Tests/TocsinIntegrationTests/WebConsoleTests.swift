@@ -57,7 +57,9 @@ struct WebConsoleTests {
         let seed = credentials.file("web-seed-key")
         try Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString().write(toFile: seed, atomically: true, encoding: .utf8)
         chmod(seed, 0o600)
-        let bed = try await TestBed(environment: ["CREDENTIALS_DIRECTORY": credentials.path]) { receiver in
+        // The SMS gateway refuses the first message (HTTP 400: failed at once), then takes the rest: a failed channel
+        // to re-send from the console.
+        let bed = try await TestBed(plan: ["/sms": [["status": 400], ["status": 200]]], environment: ["CREDENTIALS_DIRECTORY": credentials.path]) { receiver in
             var config = TestConfig(channels: [TestConfig.Channel("ops", url: receiver.url("/ops")), TestConfig.Channel("sms-gateway", url: receiver.url("/sms"))])
             config.operators = ["group:root", "web:marie", "web:bruno"]
             config.webGateways = ["user:nobody"]
@@ -125,8 +127,10 @@ struct WebConsoleTests {
             #expect(screenshots.count >= 8, "screenshots kept: \(screenshots.sorted())")
 
             // What the receiver got is what was approved, whole; the audit names marie, her address and the gateway.
-            let senders = try await runCommand("/usr/bin/sqlite3", [bed.daemon.databasePath, "SELECT status || ' ' || actorName FROM incident ORDER BY createdAt"])
-            #expect(senders.stdout == "Exercise web:marie\nActual web:marie\nActual web:marie\n", "the incidents name their sender: \(senders)")
+            let senders = try await runCommand("/usr/bin/sqlite3", [bed.daemon.databasePath, "SELECT status || ' ' || msgType || ' ' || actorName FROM incident ORDER BY createdAt"])
+            #expect(senders.stdout == "Exercise Alert web:marie\nExercise Update web:marie\nActual Alert web:marie\nActual Cancel web:marie\n", "the incidents name their sender: \(senders)")
+            let resent = try await runCommand("/usr/bin/sqlite3", [bed.daemon.databasePath, "SELECT count(*) FROM audit WHERE kind = 'incident.resend'"])
+            #expect(resent.stdout == "1\n", "the failed SMS channel was re-sent from the console")
             let audit = try await Self.audit(bed)
             let signIns = audit.filter { $0.kind == "web.sign-in" || $0.kind == "web.step-up" }
             // The sign-in, the live send's step-up and the all-clear's; the wrong word was refused before any code was checked.
@@ -148,8 +152,10 @@ struct WebConsoleTests {
     })
     func theConsoleHoldsAgainstForgedFormsGuessingReplayAndUsersWithoutARole() async throws {
         try await Self.withConsole { bed, web, certificates, secrets in
+            let drill = try await bed.daemon.ctl("drill", "evacuation", "--set", "building=Pavillon A", "--yes", "--json")
+            let incident = try #require(drill.jsonLines.first?["incident"] as? String, "\(drill)")
             let run = try await Self.run([
-                "security", "--url", web.url, "--ca", certificates.ca, "--user", "bruno", "--password", Self.password,
+                "security", "--url", web.url, "--incident", incident, "--ca", certificates.ca, "--user", "bruno", "--password", Self.password,
                 "--secret", try #require(secrets["bruno"]), "--no-role-user", "amelie", "--no-role-password", Self.password,
                 "--no-role-secret", try #require(secrets["amelie"]), "--tocsinctl", PackagePaths.tocsinctl,
                 "--socket", bed.daemon.socketPath, "--database", bed.daemon.databasePath,
