@@ -239,6 +239,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "TocsinWebTests",
+            dependencies: ["TocsinWeb", .product(name: "Hummingbird", package: "hummingbird")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "TocsinIntegrationTests",
             // TocsinCore: audit key ids (AuditPublicKey) in the cluster audit tests.
             dependencies: ["TocsinTestSupport", "TocsinClient", "TocsinProtocol", "TocsinCore"],

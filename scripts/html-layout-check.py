@@ -113,31 +113,11 @@ def main():
     parser.add_argument("--chromedriver", default=shutil.which("chromedriver") or "/usr/bin/chromedriver")
     args = parser.parse_args()
 
-    # Selenium must not try to download a driver or a browser (there is no network for it, and it must not need one).
-    os.environ["SE_OFFLINE"] = "true"
+    import headless_chromium
     try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError as error:
-        print(json.dumps({"error": f"selenium is not installed ({error}); run scripts/install-deps.sh"}))
-        return 2
-    for tool in (args.chromium, args.chromedriver):
-        if not (os.path.isfile(tool) and os.access(tool, os.X_OK)):
-            print(json.dumps({"error": f"{tool} is missing; run scripts/install-deps.sh (chromium, chromium-driver)"}))
-            return 2
-
-    os.makedirs(args.out, exist_ok=True)
-    options = webdriver.ChromeOptions()
-    options.binary_location = args.chromium
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars",
-                 "--no-first-run", "--disable-extensions", f"--user-data-dir={os.path.join(args.out, 'profile')}",
-                 f"--window-size={max(args.width)},{args.height}"):
-        options.add_argument(flag)
-    service = Service(executable_path=args.chromedriver, log_output=os.path.join(args.out, "chromedriver.log"))
-    try:
-        driver = webdriver.Chrome(service=service, options=options)
-    except Exception as error:  # the driver's own message says what is wrong (version, sandbox, display)
-        print(json.dumps({"error": f"cannot start chromium through chromedriver: {error}"}))
+        driver = headless_chromium.start(args.out, (max(args.width), args.height), chromium=args.chromium, chromedriver=args.chromedriver)
+    except headless_chromium.Missing as error:
+        print(json.dumps({"error": str(error)}))
         return 2
 
     url = "file://" + os.path.abspath(args.file)

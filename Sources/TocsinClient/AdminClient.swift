@@ -57,19 +57,16 @@ public final class AdminClient {
                 throw .connectionLost("tocsind closed the connection before answering")
             }
             let data = Data(line)
-            let incoming: JSONRPC.Incoming<Result>
-            do {
-                incoming = try decoder.decode(JSONRPC.Incoming<Result>.self, from: data)
-            } catch {
-                throw .badAnswer("\(error)")
-            }
-            if incoming.method != nil, incoming.id == nil {
+            let reply: JSONRPC.Reply<Result>
+            do { reply = try JSONRPC.Reply<Result>.read(data, decoder: decoder) } catch { throw .badAnswer(error.description) }
+            switch reply {
+            case .notification:
                 do { try onNotification(data) } catch { throw .badAnswer("\(error)") }
-                continue
+            case .error(let error):
+                throw .refused(error)
+            case .result(let result):
+                return result
             }
-            if let error = incoming.error { throw .refused(error) }
-            guard let result = incoming.result else { throw .badAnswer("an answer with neither result nor error") }
-            return result
         }
     }
 

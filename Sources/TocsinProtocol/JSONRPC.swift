@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// JSON-RPC 2.0 framing shared by `tocsind` and `tocsinctl`: one JSON object per line over the Unix socket.
 public enum JSONRPC {
@@ -137,6 +137,27 @@ public enum JSONRPC {
         public var method: String?
         public var result: Result?
         public var error: RPCError?
+    }
+
+    /// One line a client reads back: a notification (`incident.watch`'s events) before the answer, or the answer.
+    public enum Reply<Result: Decodable> {
+        case notification
+        case result(Result)
+        case error(RPCError)
+
+        /// Reads `line`; a line that is none of these is described in the error, for a message.
+        public static func read(_ line: Data, decoder: JSONDecoder = JSONDecoder()) throws(ReplyProblem) -> Reply<Result> {
+            let incoming: Incoming<Result>
+            do { incoming = try decoder.decode(Incoming<Result>.self, from: line) } catch { throw ReplyProblem(description: "\(error)") }
+            if incoming.method != nil, incoming.id == nil { return .notification }
+            if let error = incoming.error { return .error(error) }
+            guard let result = incoming.result else { throw ReplyProblem(description: "an answer with neither result nor error") }
+            return .result(result)
+        }
+    }
+
+    public struct ReplyProblem: Error, CustomStringConvertible {
+        public let description: String
     }
 }
 

@@ -78,16 +78,15 @@ struct DaemonLink: Sendable {
                 let decoder = JSONDecoder()
                 for try await buffer in inbound {
                     let data = Data(buffer.readableBytesView)
-                    guard let incoming = try? decoder.decode(JSONRPC.Incoming<Result>.self, from: data) else {
-                        return .failure(.lost("an answer this console does not understand"))
+                    let reply: JSONRPC.Reply<Result>
+                    do { reply = try JSONRPC.Reply<Result>.read(data, decoder: decoder) } catch {
+                        return .failure(.lost("an answer this console does not understand: \(error)"))
                     }
-                    if incoming.method != nil, incoming.id == nil {
-                        try await onNotification(data)
-                        continue
+                    switch reply {
+                    case .notification: try await onNotification(data)
+                    case .error(let error): return .failure(.refused(error))
+                    case .result(let result): return .success(result)
                     }
-                    if let error = incoming.error { return .failure(.refused(error)) }
-                    guard let result = incoming.result else { return .failure(.lost("an answer with neither result nor error")) }
-                    return .success(result)
                 }
                 return .failure(.lost("tocsind closed the connection, or did not answer in time"))
             }

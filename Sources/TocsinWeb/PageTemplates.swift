@@ -4,8 +4,15 @@
 enum PageTemplates {
     static let all: [String: String] = [
         "layout": layout, "sign-in": signIn, "home": home, "templates": templates, "form": form, "preview": preview,
-        "incident": incident, "message": message,
+        "incident": incident, "message": message, "confirm-fields": confirmFields,
     ]
+
+    /// The word that confirms an action, and (for a live incident, unless `no_code`) a fresh code: every confirming
+    /// form has them, with its own `label`.
+    static let confirmFields = """
+        <label>{{label}}<input name="word" autocomplete="off" autocapitalize="characters" spellcheck="false" required></label>
+        {{#is_live}}{{^no_code}}<label>{{w.freshCode}}<input name="code" inputmode="numeric" autocomplete="one-time-code" maxlength="9" required></label>{{/no_code}}{{/is_live}}
+        """
 
     static let layout = """
         <!doctype html>
@@ -103,8 +110,7 @@ enum PageTemplates {
         {{#follows}}<input type="hidden" name="follows" value="{{follows}}">{{/follows}}
         {{#values}}<input type="hidden" name="var.{{name}}" value="{{value}}">
         {{/values}}
-        <label>{{confirm_label}}<input name="word" autocomplete="off" autocapitalize="characters" spellcheck="false" required></label>
-        {{#is_live}}<label>{{w.freshCode}}<input name="code" inputmode="numeric" autocomplete="one-time-code" maxlength="9" required></label>{{/is_live}}
+        {{#confirm}}{{> confirm-fields}}{{/confirm}}
         <button class="big {{kind}}" type="submit">{{confirm_button}}</button>
         </form>
         """
@@ -126,29 +132,27 @@ enum PageTemplates {
         <h2>{{w.resend}} — {{channel}}</h2>
         <input type="hidden" name="csrf" value="{{csrf}}">
         <input type="hidden" name="channel" value="{{channel}}">
-        <label>{{resend_label}}<input name="word" autocomplete="off" autocapitalize="characters" spellcheck="false" required></label>
-        {{#is_live}}<label>{{w.freshCode}}<input name="code" inputmode="numeric" autocomplete="one-time-code" maxlength="9" required></label>{{/is_live}}
+        {{> confirm-fields}}
         <button class="big" type="submit">{{w.resendButton}}</button>
         </form>
         {{/failed_channels}}
         {{#can_update}}<a class="big" href="/send/{{template}}?follows={{id}}&amp;kind={{kind}}">{{w.update}}</a>{{/can_update}}
-        {{#can_follow_up}}
+        {{#all_clear}}
         <form method="post" action="/incidents/{{id}}/all-clear" class="stack">
         <h2>{{w.allClear}}</h2>
         <input type="hidden" name="csrf" value="{{csrf}}">
-        <label>{{all_clear_label}}<input name="word" autocomplete="off" autocapitalize="characters" spellcheck="false" required></label>
-        {{#is_live}}<label>{{w.freshCode}}<input name="code" inputmode="numeric" autocomplete="one-time-code" maxlength="9" required></label>{{/is_live}}
+        {{> confirm-fields}}
         <button class="big {{kind}}" type="submit">{{w.allClearButton}}</button>
         </form>
-        {{/can_follow_up}}
-        {{#can_cancel}}
+        {{/all_clear}}
+        {{#cancel}}
         <form method="post" action="/incidents/{{id}}/cancel" class="stack">
         <h2>{{w.cancel}}</h2>
         <input type="hidden" name="csrf" value="{{csrf}}">
-        <label>{{cancel_label}}<input name="word" autocomplete="off" autocapitalize="characters" spellcheck="false" required></label>
+        {{> confirm-fields}}
         <button class="big" type="submit">{{w.cancelButton}}</button>
         </form>
-        {{/can_cancel}}
+        {{/cancel}}
         <p><a href="/incidents/{{id}}/report">{{w.report}}</a> · <a href="/">{{w.back}}</a></p>
         """
 

@@ -28,6 +28,13 @@ struct Pages: Sendable {
     }
 
     func render(_ page: String, _ values: [String: Any], frame: Frame, status: HTTPResponse.Status = .ok) -> Response {
+        Response(
+            status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html(page, values, frame: frame)))
+        )
+    }
+
+    /// The page in its layout, as text.
+    func html(_ page: String, _ values: [String: Any], frame: Frame) -> String {
         let words = Words.of(frame.language)
         var values = values
         values["w"] = words
@@ -43,10 +50,7 @@ struct Pages: Sendable {
             layout["user"] = session.user
             layout["csrf"] = session.csrf
         }
-        let html = library.render(layout, withTemplate: "layout") ?? ""
-        return Response(
-            status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html))
-        )
+        return library.render(layout, withTemplate: "layout") ?? ""
     }
 
     /// A page with one message (an error, a refusal).

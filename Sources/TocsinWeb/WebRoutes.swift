@@ -309,7 +309,7 @@ struct WebRoutes: Sendable {
         var values: [String: Any] = [
             "id": params.template, "kind": kind, "messages": Self.ordered(result.messages, language), "texts": texts,
             "values": result.variables.sorted { $0.key < $1.key }.map { ["name": $0.key, "value": $0.value] },
-            "confirm_label": words["typeWord"]!.replacingOccurrences(of: "{word}", with: shown),
+            "confirm": ["label": Self.typeWord(shown, words)],
             "confirm_button": words[params.references != nil ? "confirmUpdate" : kind == "drill" ? "confirmDrill" : "confirmLive"]!,
             "is_live": kind == "live",
         ]
@@ -373,14 +373,12 @@ struct WebRoutes: Sendable {
         var values: [String: Any] = [
             "id": summary.incident, "tag": tag, "kind": kind, "title": Self.title(summary, language), "created": LocalTime.show(summary.createdAt),
             "progress": Self.progress(summary.counts, words), "deliveries": deliveries, "messages": Self.ordered(summary.messages, language),
-            "finished": finished, "can_follow_up": isOperator && summary.msgType != "Cancel" && summary.references == nil,
-            "can_cancel": isOperator && !finished,
-            "all_clear_label": words["typeWord"]!.replacingOccurrences(of: "{word}", with: allClear),
-            "template": summary.template, "can_update": isOperator && summary.msgType != "Cancel",
-            "failed_channels": isOperator ? failedChannels.map { ["channel": $0] } : [],
-            "resend_label": words["typeWord"]!.replacingOccurrences(of: "{word}", with: resend),
-            "cancel_label": words["typeWord"]!.replacingOccurrences(of: "{word}", with: cancel),
+            "finished": finished, "template": summary.template, "can_update": isOperator && summary.msgType != "Cancel",
+            "failed_channels": isOperator ? failedChannels.map { ["channel": $0, "label": Self.typeWord(resend, words)] } : [],
         ]
+        if isOperator, summary.msgType != "Cancel", summary.references == nil { values["all_clear"] = ["label": Self.typeWord(allClear, words)] }
+        // Stopping needs no code: it sends nothing.
+        if isOperator, !finished { values["cancel"] = ["label": Self.typeWord(cancel, words), "no_code": true] as [String: Any] }
         values["created_by"] = summary.createdBy
         values["error"] = error
         var frame = frame(request, session, title: Self.title(summary, language), kind: kind, here: "/incidents/\(summary.incident)")
@@ -443,6 +441,11 @@ struct WebRoutes: Sendable {
         return response
     }
 
+    /// "Tapez « FIN » pour confirmer".
+    private static func typeWord(_ word: String, _ words: [String: String]) -> String {
+        words["typeWord"]!.replacingOccurrences(of: "{word}", with: word)
+    }
+
     private static func stateKey(_ state: String) -> String {
         switch state {
         case "in_flight", "in-flight", "sending": "inFlight"
@@ -450,47 +453,44 @@ struct WebRoutes: Sendable {
         }
     }
 
-    private func allClear(_ request: Request, _ context: WebContext, _ session: WebSession, _ form: Form) async throws -> Response {
+    /// An action on an incident, confirmed by its word: `call` runs for this web user (with the code typed, which
+    /// tocsind asks for when the incident is live) and names the incident to show next.
+    private func confirmed(
+        _ word: ConfirmationWord, _ request: Request, _ context: WebContext, _ session: WebSession, _ form: Form,
+        _ call: (OnBehalfOf, String) async throws -> String
+    ) async -> Response {
         let id = context.parameters.get("incident") ?? ""
-        guard ConfirmationWord.allClear.accepts(form["word"] ?? "") else {
+        guard word.accepts(form["word"] ?? "") else {
             return failure(request, session, words(request)["wrongWord"]!, id: id)
         }
         let link = behalf(session, request, context, code: form["code"].flatMap { $0.isEmpty ? nil : $0 })
         do {
-            let status = try await daemon.call(
-                AdminCall.send, SendParams(template: "all-clear", msgType: "Cancel", references: id), for: link
-            )
-            return redirect("/incidents/\(status.summary.incident)")
-        } catch {
+            return redirect("/incidents/\(try await call(link, id))")
+        } catch let error as DaemonLink.Failure {
             return failurePage(error, request, session, context)
+        } catch {
+            return failurePage(.lost("\(error)"), request, session, context)
+        }
+    }
+
+    private func allClear(_ request: Request, _ context: WebContext, _ session: WebSession, _ form: Form) async throws -> Response {
+        await confirmed(.allClear, request, context, session, form) { link, id in
+            try await daemon.call(AdminCall.send, SendParams(template: "all-clear", msgType: "Cancel", references: id), for: link).summary.incident
         }
     }
 
     /// Re-sends a channel's failed deliveries (same ids, same bytes), once the channel is fixed.
     private func resend(_ request: Request, _ context: WebContext, _ session: WebSession, _ form: Form) async throws -> Response {
-        let id = context.parameters.get("incident") ?? ""
-        guard ConfirmationWord.resend.accepts(form["word"] ?? "") else {
-            return failure(request, session, words(request)["wrongWord"]!, id: id)
-        }
-        let link = behalf(session, request, context, code: form["code"].flatMap { $0.isEmpty ? nil : $0 })
-        do {
+        await confirmed(.resend, request, context, session, form) { link, id in
             _ = try await daemon.call(AdminCall.resend, ResendParams(incident: id, channel: form["channel"] ?? ""), for: link)
-            return redirect("/incidents/\(id)")
-        } catch {
-            return failurePage(error, request, session, context)
+            return id
         }
     }
 
     private func cancel(_ request: Request, _ context: WebContext, _ session: WebSession, _ form: Form) async throws -> Response {
-        let id = context.parameters.get("incident") ?? ""
-        guard ConfirmationWord.cancel.accepts(form["word"] ?? "") else {
-            return failure(request, session, words(request)["wrongWord"]!, id: id)
-        }
-        do {
-            _ = try await daemon.call(AdminCall.cancel, IncidentParams(incident: id), for: behalf(session, request, context))
-            return redirect("/incidents/\(id)")
-        } catch {
-            return failurePage(error, request, session, context)
+        await confirmed(.cancel, request, context, session, form) { link, id in
+            _ = try await daemon.call(AdminCall.cancel, IncidentParams(incident: id), for: link)
+            return id
         }
     }
 

@@ -261,4 +261,15 @@ struct WebGatewayTests {
         let outcomes = try await Self.entries("web.sign-in", in: bed).compactMap { $0["outcome"] as? String }
         #expect(outcomes.contains("throttled (user)") && outcomes.contains("locked out") && outcomes.contains("throttled (address)"), "\(outcomes)")
     }
+
+    /// An IPv6 client counts by its /64: one network holds billions of addresses, an attacker rotating through them
+    /// is still one network.
+    @Test func addressesCountByNetwork() {
+        #expect(AttemptThrottle.network(of: "2001:db8:1:2::1") == AttemptThrottle.network(of: "2001:db8:1:2:ffff::9"))
+        #expect(AttemptThrottle.network(of: "2001:db8:1:2::1") != AttemptThrottle.network(of: "2001:db8:1:3::1"))
+        #expect(AttemptThrottle.network(of: "203.0.113.7") == "203.0.113.7")
+        let throttle = AttemptThrottle(throttle: SignInThrottle(freeFailures: 1, firstDelayMillis: 60_000, longestMillis: 60_000), key: AttemptThrottle.network(of:))
+        #expect(throttle.attempt("2001:db8::1", now: 0) == nil && throttle.attempt("2001:db8::2", now: 1) == nil)
+        #expect(throttle.attempt("2001:db8::3", now: 2) != nil, "the third address of the same /64 waits")
+    }
 }
