@@ -132,6 +132,12 @@ def security(args):
     attributes = [part.strip().lower() for part in session_cookie.split(";")[1:]]
     check("secure" in attributes and "httponly" in attributes and "samesite=strict" in attributes, f"the session cookie is Secure, HttpOnly, SameSite=Strict: {session_cookie.split(';', 1)[-1]}")
     check(web.cookies.get("tocsin_session") not in (None, "attacker-chosen-session-id"), "the planted session id was replaced at sign-in")
+    # The session ends after 15 idle minutes: the cookie says so against the server's own clock (Date).
+    expires = re.search(r"Expires=([^;]+)", session_cookie)
+    if check(expires is not None and headers.get("Date"), "the session cookie has an expiry"):
+        from email.utils import parsedate_to_datetime
+        idle = (parsedate_to_datetime(expires.group(1)) - parsedate_to_datetime(headers["Date"])).total_seconds()
+        check(14 * 60 <= idle <= 15 * 60 + 1, f"the session cookie lasts 15 idle minutes ({idle:.0f} s)")
     status, _, page, _ = web.request("GET", "/", cookies=dict(fixed))
     check(status == 303, "the planted id opens nothing")
     status, _, home, _ = web.request("GET", "/")

@@ -56,3 +56,14 @@ struct WebPartsTests {
         #expect(!Token.equal("", ""), "a missing token is no token")
     }
 }
+
+/// Sessions end after 12 hours whatever the activity: a phone left in a drawer since yesterday is signed out.
+struct WebSessionTests {
+    @Test func aSessionSignedInTwelveHoursAgoHasEnded() {
+        let fresh = WebSession(user: "marie", roles: ["operator"], csrf: "t", signedInAt: Date())
+        #expect(!fresh.isTooOld && fresh.may("operator") && !fresh.may("approver"))
+        #expect(WebSession(user: "marie", roles: [], csrf: "t", signedInAt: Date(timeIntervalSinceNow: -12 * 3600)).isTooOld)
+        #expect(!WebSession(user: "marie", roles: [], csrf: "t", signedInAt: Date(timeIntervalSinceNow: -11.9 * 3600)).isTooOld)
+        #expect(WebSession.idle == .seconds(15 * 60))
+    }
+}
