@@ -12,17 +12,30 @@ public enum OperatorText {
     /// The error as a person should read it: message, problems (one per line, indented) and hint.
     public static func describe(_ error: RPCError, in language: OperatorLanguage) -> String {
         guard language == .fr else { return error.description }
-        let data = error.data
-        var text = data?.said.flatMap { french($0) } ?? (headline(for: error) + error.message)
-        if let problems = data?.problems, !problems.isEmpty {
-            let keyed = data?.problemsSaid ?? []
-            let lines = problems.enumerated().map { index, problem in
-                index < keyed.count ? french(keyed[index]) ?? problem : problem
-            }
-            text += "\n" + lines.map { "  - \($0)" }.joined(separator: "\n")
-        }
-        if let hint = data?.said.flatMap({ frenchHint($0) }) ?? data?.hint { text += "\n" + hint }
+        let said = parts(of: error, in: language)
+        var text = said.message
+        if !said.problems.isEmpty { text += "\n" + said.problems.map { "  - \($0)" }.joined(separator: "\n") }
+        if let hint = said.hint { text += "\n" + hint }
         return text
+    }
+
+    /// An error's message, each of its problems and its hint, in `language`, for a client that lays them out
+    /// itself (the web console): French by key where the daemon gave one, else a French lead before the English.
+    public struct Parts: Sendable {
+        public var message: String
+        public var problems: [String]
+        public var hint: String?
+    }
+
+    public static func parts(of error: RPCError, in language: OperatorLanguage) -> Parts {
+        let data = error.data
+        guard language == .fr else { return Parts(message: error.message, problems: data?.problems ?? [], hint: data?.hint) }
+        let keyed = data?.problemsSaid ?? []
+        return Parts(
+            message: data?.said.flatMap { french($0) } ?? (headline(for: error) + error.message),
+            problems: (data?.problems ?? []).enumerated().map { index, problem in index < keyed.count ? french(keyed[index]) ?? problem : problem },
+            hint: data?.said.flatMap({ frenchHint($0) }) ?? data?.hint
+        )
     }
 
     /// A short French lead for an error the daemon said without a key, so the operator knows at once what kind of

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import TocsinProtocol
 import Mustache
 
 /// Renders the pages: a page's body, then the layout around it, in the person's language.
@@ -17,7 +18,7 @@ struct Pages: Sendable {
 
     /// What every page needs besides its own values.
     struct Frame {
-        var language: Language
+        var language: OperatorLanguage
         var title: String
         /// `drill`, `live` or empty: the banner and colours of the page.
         var kind: String = ""

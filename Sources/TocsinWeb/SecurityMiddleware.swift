@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import TocsinProtocol
 import HTTPTypes
 
 /// Headers every answer carries, and the refusal of a state-changing request that does not come from the console's
@@ -37,8 +38,8 @@ struct SecurityMiddleware<Context: RequestContext>: RouterMiddleware {
         // Pages hold incidents and names: never kept by a shared phone's cache or a proxy.
         if response.headers[.cacheControl] == nil { response.headers[.cacheControl] = "no-store" }
         if secure { response.headers[.strictTransportSecurity] = "max-age=31536000" }
-        if let language = request.uri.queryParameters.get("lang").flatMap(Language.init(rawValue:)) {
-            let cookie = Cookie(name: Language.cookie, value: language.rawValue, maxAge: 365 * 86400, path: "/", secure: secure, httpOnly: true, sameSite: .strict)
+        if let language = request.uri.queryParameters.get("lang").flatMap(OperatorLanguage.init(rawValue:)) {
+            let cookie = Cookie(name: OperatorLanguage.cookie, value: language.rawValue, maxAge: 365 * 86400, path: "/", secure: secure, httpOnly: true, sameSite: .strict)
             response.headers[values: .setCookie].append(cookie.description)
         }
         return response

@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
-import Synchronization
 import HummingbirdAuth
+import Synchronization
 import TocsinDisplay
 import TocsinProtocol
 
@@ -61,10 +61,10 @@ struct WebRoutes: Sendable {
     // MARK: Sessions
 
     private func frame(_ request: Request, _ session: WebSession?, title: String, kind: String = "", here: String = "/") -> Pages.Frame {
-        Pages.Frame(language: Language.of(request), title: title, kind: kind, session: session, here: here)
+        Pages.Frame(language: OperatorLanguage.of(request), title: title, kind: kind, session: session, here: here)
     }
 
-    private func words(_ request: Request) -> [String: String] { Words.of(Language.of(request)) }
+    private func words(_ request: Request) -> [String: String] { Words.of(OperatorLanguage.of(request)) }
 
     private func redirect(_ path: String) -> Response {
         Response(status: .seeOther, headers: [.location: path])
@@ -103,13 +103,12 @@ struct WebRoutes: Sendable {
     /// tocsind's refusal in the person's language (French from its key, English as tocsind wrote it), and the
     /// HTTP status that says it to a program: 429 with `Retry-After` for a wait.
     private func said(_ failure: DaemonLink.Failure, _ request: Request) -> (text: String, hint: String?, status: HTTPResponse.Status, retryAfter: String?) {
-        let language = Language.of(request)
+        let language = OperatorLanguage.of(request)
         switch failure {
         case .refused(let error):
-            let french = error.data?.said.flatMap(OperatorText.french)
-            let text = language == .fr ? (french ?? error.message) : error.message
-            let hint = language == .fr ? (error.data?.said.flatMap(OperatorText.frenchHint) ?? error.data?.hint) : error.data?.hint
-            let problems = (error.data?.problems ?? []).joined(separator: " · ")
+            let parts = OperatorText.parts(of: error, in: language)
+            let problems = parts.problems.joined(separator: " · ")
+            let text = parts.message, hint = parts.hint
             let key = error.data?.said?.key
             let waiting = [Said.Key.webSignInWait, .webSignInLockedOut, .busy].map(\.rawValue).contains(key ?? "")
             let status: HTTPResponse.Status = waiting ? .tooManyRequests
@@ -201,7 +200,7 @@ struct WebRoutes: Sendable {
         }
     }
 
-    private static func title(_ summary: IncidentSummary, _ language: Language) -> String {
+    private static func title(_ summary: IncidentSummary, _ language: OperatorLanguage) -> String {
         let message = summary.messages.first { $0.language == language.rawValue } ?? summary.messages.first
         return message?.title ?? summary.template
     }
@@ -213,7 +212,7 @@ struct WebRoutes: Sendable {
     }
 
     private func home(_ request: Request, _ context: WebContext, _ session: WebSession) async throws -> Response {
-        let language = Language.of(request)
+        let language = OperatorLanguage.of(request)
         let words = Words.of(language)
         let list: [IncidentSummary]
         do { list = try await daemon.call(AdminCall.incidentList, ListParams(limit: 20), for: behalf(session, request, context)) } catch {
@@ -242,7 +241,7 @@ struct WebRoutes: Sendable {
     }
 
     private func form(_ request: Request, _ context: WebContext, _ session: WebSession, error: String?, given: [String: String] = [:]) async throws -> Response {
-        let language = Language.of(request)
+        let language = OperatorLanguage.of(request)
         let id = context.parameters.get("template") ?? ""
         let detail: TemplateDetail
         do { detail = try await daemon.call(AdminCall.templateShow, TemplateParams(template: id), for: behalf(session, request, context)) } catch {
@@ -285,7 +284,7 @@ struct WebRoutes: Sendable {
     }
 
     private func preview(_ request: Request, _ context: WebContext, _ session: WebSession, _ form: Form, error: String?) async throws -> Response {
-        let language = Language.of(request)
+        let language = OperatorLanguage.of(request)
         let words = Words.of(language)
         let params = sendParams(request, context, form)
         let result: PreviewResult
@@ -337,7 +336,7 @@ struct WebRoutes: Sendable {
         }
     }
 
-    private static func ordered(_ messages: [RenderedText], _ language: Language) -> [[String: Any]] {
+    private static func ordered(_ messages: [RenderedText], _ language: OperatorLanguage) -> [[String: Any]] {
         let sorted = messages.filter { $0.language == language.rawValue } + messages.filter { $0.language != language.rawValue }
         return sorted.map { message in
             var item: [String: Any] = ["language": message.language, "title": message.title, "body": message.body]
@@ -347,7 +346,7 @@ struct WebRoutes: Sendable {
     }
 
     private func incident(_ request: Request, _ context: WebContext, _ session: WebSession, error: String?) async throws -> Response {
-        let language = Language.of(request)
+        let language = OperatorLanguage.of(request)
         let words = Words.of(language)
         let id = context.parameters.get("incident") ?? ""
         let status: IncidentStatus
@@ -432,7 +431,7 @@ struct WebRoutes: Sendable {
         do { report = try await daemon.call(AdminCall.incidentReport, IncidentParams(incident: id), for: behalf(session, request, context)) } catch {
             return failurePage(error, request, session, context)
         }
-        let language: OperatorLanguage = Language.of(request) == .fr ? .fr : .en
+        let language = OperatorLanguage.of(request)
         var response = Response(
             status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(string: ReportHTML.render(report, language: language)))

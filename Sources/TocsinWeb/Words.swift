@@ -1,7 +1,8 @@
+import TocsinProtocol
 /// What the pages say, in French and English. French is written first: it is the language of most of the people
 /// the console serves, and the one that must never be missing.
 enum Words {
-    static func of(_ language: Language) -> [String: String] {
+    static func of(_ language: OperatorLanguage) -> [String: String] {
         language == .fr ? french : english
     }
 

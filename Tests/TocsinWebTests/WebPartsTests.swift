@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Testing
+import TocsinProtocol
 
 @testable import TocsinWeb
 
@@ -19,12 +20,12 @@ struct WebPartsTests {
     }
 
     @Test func frenchComesFirstThenTheBrowsersChoiceThenTheSwitch() {
-        #expect(Language.of(Self.request()) == .fr, "no preference: French")
-        #expect(Language.of(Self.request(headers: [.acceptLanguage: "en-CA,en;q=0.9,fr;q=0.8"])) == .en)
-        #expect(Language.of(Self.request(headers: [.acceptLanguage: "de-DE,fr-CA;q=0.7,en;q=0.5"])) == .fr, "the best of the two it speaks")
-        #expect(Language.of(Self.request(headers: [.acceptLanguage: "en;q=0.5,fr;q=0.5"])) == .en, "a tie goes to the first listed")
-        #expect(Language.of(Self.request("/?lang=fr", headers: [.acceptLanguage: "en"])) == .fr, "the switch wins")
-        #expect(Language.of(Self.request(headers: [.acceptLanguage: "en", .cookie: "tocsin_lang=fr"])) == .fr, "the switch is remembered")
+        #expect(OperatorLanguage.of(Self.request()) == .fr, "no preference: French")
+        #expect(OperatorLanguage.of(Self.request(headers: [.acceptLanguage: "en-CA,en;q=0.9,fr;q=0.8"])) == .en)
+        #expect(OperatorLanguage.of(Self.request(headers: [.acceptLanguage: "de-DE,fr-CA;q=0.7,en;q=0.5"])) == .fr, "the best of the two it speaks")
+        #expect(OperatorLanguage.of(Self.request(headers: [.acceptLanguage: "en;q=0.5,fr;q=0.5"])) == .en, "a tie goes to the first listed")
+        #expect(OperatorLanguage.of(Self.request("/?lang=fr", headers: [.acceptLanguage: "en"])) == .fr, "the switch wins")
+        #expect(OperatorLanguage.of(Self.request(headers: [.acceptLanguage: "en", .cookie: "tocsin_lang=fr"])) == .fr, "the switch is remembered")
     }
 
     @Test func forwardedForIsBelievedOnlyFromATrustedProxy() {
