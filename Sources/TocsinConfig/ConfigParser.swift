@@ -150,6 +150,13 @@ struct ConfigParser {
                 return false
             }
         }
+        // A gateway has no role of its own: it acts only for web users, with theirs. Named in a role too, it would be
+        // both, and a console taken over could act without any user.
+        for role in AccessPolicy.Role.allCases {
+            for gateway in policy.webGateways where policy.principals(for: role).contains(gateway) {
+                reader.error("'\(gateway)' is both a web gateway and one of access.\(role.rawValue)s: a gateway holds no role of its own (it acts only for web users, with theirs); take it out of one list", at: map["web_gateways"])
+            }
+        }
         let webUsers = AccessPolicy.Role.allCases.flatMap { policy.principals(for: $0) }.contains { if case .web = $0 { true } else { false } }
         if webUsers, policy.webGateways.isEmpty {
             reader.warning("'access' names web users (web:NAME) but 'access.web_gateways' lists no gateway: nobody can act as them until the web console's user is listed there", at: node)

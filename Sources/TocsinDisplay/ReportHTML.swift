@@ -11,17 +11,18 @@ public import TocsinProtocol
 /// offset (``TimeDisplay``, `--utc` for UTC). The layout fits 1280 px without horizontal scrolling and turns its
 /// tables into stacked cards on a phone; only the chart scrolls inside its own box there.
 public enum ReportHTML {
-    /// The language of the page's durations (a decimal comma in French): the reader's, set for one rendering.
+    /// The language of the page's durations (a decimal comma in French), set by `render(_:language:)` for the
+    /// building blocks below it rather than passed through each of them.
     @TaskLocal static var language: OperatorLanguage = .fr
 
     /// The page, its durations written as a reader of `language` writes them.
     public static func render(_ report: IncidentReport, language: OperatorLanguage) -> String {
-        $language.withValue(language) { render(report) }
+        $language.withValue(language) { page(report) }
     }
 
     static func elapsed(_ millis: Int64?) -> String { Elapsed.text(millis, in: language) }
 
-    static func render(_ report: IncidentReport) -> String {
+    private static func page(_ report: IncidentReport) -> String {
         let summary = report.trigger.summary
         var html = """
             <!DOCTYPE html>

@@ -443,11 +443,12 @@ public final class SQLiteStore: Store {
             try db.execute(sql: """
                 UPDATE web_user SET failures = CASE WHEN lastFailureAt <= ? THEN 1 ELSE failures + 1 END, lastFailureAt = ? WHERE name = ?
                 """, arguments: [forgetBefore, at, name])
-        case .codeAccepted(let name, let step):
+        case .codeAccepted(let name, let step, let clearsFailures):
             try db.execute(sql: """
-                UPDATE web_user SET failures = 0, lastFailureAt = 0, lastTOTPStep = ?
+                UPDATE web_user SET failures = CASE WHEN ? THEN 0 ELSE failures END,
+                lastFailureAt = CASE WHEN ? THEN 0 ELSE lastFailureAt END, lastTOTPStep = ?
                 WHERE name = ? AND (lastTOTPStep IS NULL OR lastTOTPStep < ?)
-                """, arguments: [step, name, step])
+                """, arguments: [clearsFailures, clearsFailures, step, name, step])
         }
         guard db.changesCount == 1 else { throw change.conflict }
     }

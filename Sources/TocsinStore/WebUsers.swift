@@ -54,15 +54,16 @@ public enum WebUserChange: Sendable, Hashable {
     /// A failed sign-in or step-up, counted in the database (`failures + 1`, so two nodes failing at once count
     /// two); a count whose last failure is at or before `forgetBefore` starts again at one (`SignInThrottle.current`).
     case signInFailed(name: String, at: Int64, forgetBefore: Int64)
-    /// A password and code (or a step-up's code) accepted: the throttle cleared and `step` kept as the last used.
-    /// Compare-and-set: when the stored step is already `step` or later (the code used once, on any node), no row
-    /// changes and the commit fails, so a code is accepted once across the cluster.
-    case codeAccepted(name: String, step: Int64)
+    /// A code accepted: `step` kept as the last used, and, for a sign-in (`clearsFailures`), the failed sign-ins
+    /// cleared; a step-up's code proves the phone, not the password, and leaves them. Compare-and-set: when the
+    /// stored step is already `step` or later (the code used once, on any node), no row changes and the commit fails,
+    /// so a code is accepted once across the cluster.
+    case codeAccepted(name: String, step: Int64, clearsFailures: Bool)
 
     public var name: String {
         switch self {
         case .add(let user), .reset(let user): user.name
-        case .remove(let name), .unlock(let name, _), .signInFailed(let name, _, _), .codeAccepted(let name, _): name
+        case .remove(let name), .unlock(let name, _), .signInFailed(let name, _, _), .codeAccepted(let name, _, _): name
         }
     }
 
@@ -70,7 +71,7 @@ public enum WebUserChange: Sendable, Hashable {
     public var conflict: StoreError {
         switch self {
         case .add(let user): StoreError(.constraint, "a web user named '\(user.name)' already exists")
-        case .codeAccepted(let name, let step): StoreError(.constraint, "web user '\(name)' has no code of step \(step) left to use: it was used already, or the user is gone")
+        case .codeAccepted(let name, let step, _): StoreError(.constraint, "web user '\(name)' has no code of step \(step) left to use: it was used already, or the user is gone")
         default: StoreError(.constraint, "no web user named '\(name)'")
         }
     }

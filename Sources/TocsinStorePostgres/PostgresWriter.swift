@@ -150,9 +150,10 @@ struct PostgresWriter {
             UPDATE web_user SET failures = CASE WHEN last_failure_at <= \(forgetBefore) THEN 1 ELSE failures + 1 END,
             last_failure_at = \(at) WHERE name = \(name) RETURNING name
             """
-        case .codeAccepted(let name, let step):
+        case .codeAccepted(let name, let step, let clearsFailures):
             """
-            UPDATE web_user SET failures = 0, last_failure_at = 0, last_totp_step = \(step)
+            UPDATE web_user SET failures = CASE WHEN \(clearsFailures) THEN 0 ELSE failures END,
+            last_failure_at = CASE WHEN \(clearsFailures) THEN 0 ELSE last_failure_at END, last_totp_step = \(step)
             WHERE name = \(name) AND (last_totp_step IS NULL OR last_totp_step < \(step)) RETURNING name
             """
         }

@@ -7,6 +7,9 @@ enum ServerSentEvent {
         let json = (try? JSONSerialization.data(withJSONObject: data, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         return ByteBuffer(string: "event: \(name)\ndata: \(json)\n\n")
     }
+
+    /// A comment line: keeps proxies from closing a quiet stream, and finds a browser that went away.
+    static let ping = ByteBuffer(string: ": ping\n\n")
 }
 
 /// The console's one script, served from /static/live.js (the CSP allows no other): it follows an unfinished
@@ -31,6 +34,7 @@ enum LiveScript {
             if (progress) { progress.textContent = event.progress; }
           });
           source.addEventListener('end', function () { source.close(); location.reload(); });
+          source.addEventListener('stop', function () { source.close(); });
           source.onerror = function () { source.close(); };
         })();
 

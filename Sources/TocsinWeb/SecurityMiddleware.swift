@@ -5,7 +5,7 @@ import HTTPTypes
 
 /// Headers every answer carries, and the refusal of a state-changing request that does not come from the console's
 /// own pages (a form on another site, posted by a signed-in person's browser). The CSRF token of each form is the
-/// second lock (`WebRoutes.checkToken`); the cookie's `SameSite=Strict` the third.
+/// second lock (`WebRoutes.posted`); the cookie's `SameSite=Strict` the third.
 struct SecurityMiddleware<Context: RequestContext>: RouterMiddleware {
     /// HTTPS: HSTS and `Secure` cookies. Off only for plain HTTP on loopback (tests).
     let secure: Bool

@@ -114,7 +114,9 @@ struct WebRoutes: Sendable {
             let status: HTTPResponse.Status = waiting ? .tooManyRequests
                 : error.code == RPCError.notAuthorisedCode ? .forbidden
                 : error.code == RPCError.notFoundCode ? .notFound : .unprocessableContent
-            let retryAfter = key == Said.Key.webSignInWait.rawValue ? error.data?.said?.arguments["seconds"] : waiting ? "60" : nil
+            // A wait says its seconds; a lock-out lasts up to 15 minutes (unless an approver unlocks); busy, a moment.
+            let retryAfter = key == Said.Key.webSignInWait.rawValue ? error.data?.said?.arguments["seconds"]
+                : key == Said.Key.webSignInLockedOut.rawValue ? "900" : waiting ? "5" : nil
             return (problems.isEmpty ? text : text + " — " + problems, hint, status, retryAfter)
         case .unreachable:
             return (words(request)["unreachable"]!, nil, .serviceUnavailable, nil)
@@ -381,9 +383,10 @@ struct WebRoutes: Sendable {
         values["created_by"] = summary.createdBy
         values["error"] = error
         var frame = frame(request, session, title: Self.title(summary, language), kind: kind, here: "/incidents/\(summary.incident)")
-        // Live progress through Server-Sent Events (/static/live.js); without JavaScript, the refresh link. Never a
-        // timed reload: it would wipe a confirmation word being typed.
-        frame.liveUpdates = !finished
+        // Live progress through Server-Sent Events (/static/live.js) for operators (tocsind's incident.watch is
+        // theirs); without JavaScript, and for other roles, the refresh link. Never a timed reload: it would wipe a
+        // confirmation word being typed.
+        frame.liveUpdates = !finished && isOperator
         return pages.render("incident", values, frame: frame)
     }
 
@@ -400,22 +403,43 @@ struct WebRoutes: Sendable {
         let daemon = self.daemon
         let (stream, continuation) = AsyncStream<ByteBuffer>.makeStream(bufferingPolicy: .bufferingNewest(256))
         let task = Task {
-            let states = Mutex(Dictionary(uniqueKeysWithValues: status.deliveries.map { ($0.id, $0.state) }))
-            _ = try? await daemon.stream(AdminCall.watch, IncidentParams(incident: id), for: link) { line in
-                try Task.checkCancellation()
-                guard let event = try? JSONDecoder().decode(JSONRPC.ParamsOnly<DeliveryEvent>.self, from: line).params else { return }
-                let delivery = event.delivery
-                let counts = states.withLock { states in
-                    states[delivery.id] = delivery.state
-                    return Dictionary(grouping: states.values, by: { $0 }).mapValues(\.count)
+            // Whichever ends first ends the stream: the watch (every delivery final: `end`, and the page reloads;
+            // refused or cut: `stop`, and the page stays as it is, with its refresh link), a ping that finds the
+            // browser gone (Hummingbird notices only a failed write), or the stream's longest life, the session's
+            // idle time, so a forgotten tab does not hold a connection to tocsind for hours.
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    let states = Mutex(Dictionary(uniqueKeysWithValues: status.deliveries.map { ($0.id, $0.state) }))
+                    do {
+                        _ = try await daemon.stream(AdminCall.watch, IncidentParams(incident: id), for: link) { line in
+                            try Task.checkCancellation()
+                            guard let event = try? JSONDecoder().decode(JSONRPC.ParamsOnly<DeliveryEvent>.self, from: line).params else { return }
+                            let delivery = event.delivery
+                            let counts = states.withLock { states in
+                                states[delivery.id] = delivery.state
+                                return Dictionary(grouping: states.values, by: { $0 }).mapValues(\.count)
+                            }
+                            let data: [String: String] = [
+                                "id": delivery.id, "state": delivery.state, "word": words[Self.stateKey(delivery.state)] ?? delivery.state,
+                                "detail": delivery.acceptance ?? delivery.lastError ?? "", "progress": Self.progress(counts, words),
+                            ]
+                            continuation.yield(ServerSentEvent.buffer("delivery", data))
+                        }
+                        continuation.yield(ServerSentEvent.buffer("end", [:]))
+                    } catch {
+                        continuation.yield(ServerSentEvent.buffer("stop", [:]))
+                    }
                 }
-                let data: [String: String] = [
-                    "id": delivery.id, "state": delivery.state, "word": words[Self.stateKey(delivery.state)] ?? delivery.state,
-                    "detail": delivery.acceptance ?? delivery.lastError ?? "", "progress": Self.progress(counts, words),
-                ]
-                continuation.yield(ServerSentEvent.buffer("delivery", data))
+                group.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .seconds(15))
+                        if case .terminated = continuation.yield(ServerSentEvent.ping) { return }
+                    }
+                }
+                group.addTask { try? await Task.sleep(for: WebSession.idle) }
+                await group.next()
+                group.cancelAll()
             }
-            continuation.yield(ServerSentEvent.buffer("end", [:]))
             continuation.finish()
         }
         continuation.onTermination = { _ in task.cancel() }
@@ -456,7 +480,7 @@ struct WebRoutes: Sendable {
     /// tocsind asks for when the incident is live) and names the incident to show next.
     private func confirmed(
         _ word: ConfirmationWord, _ request: Request, _ context: WebContext, _ session: WebSession, _ form: Form,
-        _ call: (OnBehalfOf, String) async throws -> String
+        _ call: (OnBehalfOf, String) async throws(DaemonLink.Failure) -> String
     ) async -> Response {
         let id = context.parameters.get("incident") ?? ""
         guard word.accepts(form["word"] ?? "") else {
@@ -465,29 +489,27 @@ struct WebRoutes: Sendable {
         let link = behalf(session, request, context, code: form["code"].flatMap { $0.isEmpty ? nil : $0 })
         do {
             return redirect("/incidents/\(try await call(link, id))")
-        } catch let error as DaemonLink.Failure {
-            return failurePage(error, request, session, context)
         } catch {
-            return failurePage(.lost("\(error)"), request, session, context)
+            return failurePage(error, request, session, context)
         }
     }
 
     private func allClear(_ request: Request, _ context: WebContext, _ session: WebSession, _ form: Form) async throws -> Response {
-        await confirmed(.allClear, request, context, session, form) { link, id in
+        await confirmed(.allClear, request, context, session, form) { link, id async throws(DaemonLink.Failure) in
             try await daemon.call(AdminCall.send, SendParams(template: "all-clear", msgType: "Cancel", references: id), for: link).summary.incident
         }
     }
 
     /// Re-sends a channel's failed deliveries (same ids, same bytes), once the channel is fixed.
     private func resend(_ request: Request, _ context: WebContext, _ session: WebSession, _ form: Form) async throws -> Response {
-        await confirmed(.resend, request, context, session, form) { link, id in
+        await confirmed(.resend, request, context, session, form) { link, id async throws(DaemonLink.Failure) in
             _ = try await daemon.call(AdminCall.resend, ResendParams(incident: id, channel: form["channel"] ?? ""), for: link)
             return id
         }
     }
 
     private func cancel(_ request: Request, _ context: WebContext, _ session: WebSession, _ form: Form) async throws -> Response {
-        await confirmed(.cancel, request, context, session, form) { link, id in
+        await confirmed(.cancel, request, context, session, form) { link, id async throws(DaemonLink.Failure) in
             _ = try await daemon.call(AdminCall.cancel, IncidentParams(incident: id), for: link)
             return id
         }

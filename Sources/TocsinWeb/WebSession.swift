@@ -1,7 +1,6 @@
 import Foundation
 import Hummingbird
 import HummingbirdAuth
-import NIOCore
 import TocsinCore
 
 /// What the console keeps of a signed-in person, on the server (the cookie holds only a random id): who, the token

@@ -24,6 +24,20 @@ struct WebAccessConfigTests {
         #expect(loaded.access.roles(webUser: "directrice") == [.approver])
     }
 
+    /// A gateway named in a role too would be able to act without any web user: refused, with the way out.
+    @Test func aGatewayHoldsNoRoleOfItsOwn() throws {
+        let folder = try ConfigFolder()
+        defer { folder.remove() }
+        let (configuration, diagnostics) = try folder.load(config: Self.config(access: """
+              operators: [web:marie, user:tocsin-web]
+              web_gateways: [user:tocsin-web]
+
+            """))
+        #expect(configuration == nil)
+        let error = try #require(diagnostics.errors.first, "\(diagnostics.listing)")
+        #expect(error.message.contains("'user:tocsin-web' is both a web gateway and one of access.operators"), "\(error.message)")
+    }
+
     @Test(arguments: ["group:tocsin-web", "web:marie"])
     func aGatewayIsOneSystemUserNeverAGroupOrAWebUser(entry: String) throws {
         let folder = try ConfigFolder()

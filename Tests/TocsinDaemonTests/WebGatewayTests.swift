@@ -18,8 +18,9 @@ struct WebGatewayTests {
     static let client = "203.0.113.7"
 
     /// AdminRouterTests' bed with a seed key, the gateway listed, `web:marie` an operator and `web:amelie` in no role.
-    static func bed() throws -> AdminRouterTests.Bed {
+    static func bed(operatorGroup: Bool = false) throws -> AdminRouterTests.Bed {
         try AdminRouterTests.Bed { config, directory in
+            if operatorGroup { config.operators.append("group:root") }
             let key = try directory.write("web-seed-key", Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString())
             chmod(key, 0o600)
             config.extraYAML = "web:\n  seed_key_file: \(key)\n"
@@ -187,6 +188,19 @@ struct WebGatewayTests {
         #expect(try await bed.store.approvals(ofTemplate: "evacuation").isEmpty)
         let list = try await bed.call(try Self.line("template.list", [:], onBehalfOf: chef), as: Self.gatewayUID)
         #expect(list?["result"] != nil, "what the console serves still works")
+    }
+
+    /// A gateway holds no role of its own, whatever groups its user is in: without a web user to act for, it can
+    /// only check sign-ins.
+    @Test func theGatewayItselfHoldsNoRoleEvenInAGroupThatHasOne() async throws {
+        let bed = try Self.bed(operatorGroup: true)
+        defer { bed.tearDown() }
+        // gid 0 names the group root, made an operator group here.
+        let gateway = Principal(uid: Self.gatewayUID, gid: 0, pid: 4242, groups: [], policy: bed.configuration.access)
+        #expect(gateway.isWebGateway && gateway.roles.isEmpty)
+        #expect(!gateway.may(.send) && !gateway.may(.templateApprove) && gateway.may(.webSignIn))
+        let notGateway = Principal(uid: 1006, gid: 0, pid: 4242, groups: [], policy: bed.configuration.access)
+        #expect(notGateway.roles.contains(.operator_), "the same group still gives its role to others")
     }
 
     /// Guesses made at once are counted one by one: the throttle holds against a burst, not only a sequence.

@@ -96,13 +96,17 @@ extension StoreConformanceTests {
 
             // A code accepted clears the count and keeps its step; the same step, or an older one, is refused, the
             // commit failing whole (its audit entry with it).
-            try await store.commit(Self.change(.codeAccepted(name: "marie", step: 1_000)))
+            // A step-up's code leaves the failed sign-ins; a sign-in's clears them.
+            try await store.commit(Self.change(.codeAccepted(name: "marie", step: 999, clearsFailures: false)))
+            marie = try #require(try await store.webUser(named: "marie"))
+            #expect(marie.failures == 1 && marie.lastTOTPStep == 999)
+            try await store.commit(Self.change(.codeAccepted(name: "marie", step: 1_000, clearsFailures: true)))
             marie = try #require(try await store.webUser(named: "marie"))
             #expect(marie.failures == 0 && marie.lastFailureAt == 0 && marie.lastTOTPStep == 1_000)
             let head = try await store.auditHead()
-            for replay in [Int64(1_000), 999] {
+            for replay in [Int64(1_000), 998] {
                 await #expect {
-                    try await store.commit(Self.change(.codeAccepted(name: "marie", step: replay)))
+                    try await store.commit(Self.change(.codeAccepted(name: "marie", step: replay, clearsFailures: true)))
                 } throws: { error in
                     (error as? StoreError)?.code == .constraint && "\(error)".contains("used already")
                 }
@@ -110,7 +114,7 @@ extension StoreConformanceTests {
             #expect(try await store.auditHead() == head)
             // The same new code offered twice at once (a replay racing the real sign-in): one wins.
             @Sendable func accepted(_ step: Int64) async -> Bool {
-                do { try await store.commit(Self.change(.codeAccepted(name: "marie", step: step))); return true } catch { return false }
+                do { try await store.commit(Self.change(.codeAccepted(name: "marie", step: step, clearsFailures: true))); return true } catch { return false }
             }
             async let a = accepted(1_001)
             async let b = accepted(1_001)

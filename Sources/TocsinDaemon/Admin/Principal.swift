@@ -9,8 +9,8 @@ import TocsinStore
 
 /// Who acts, and what they may do: one type for every actor the daemon serves or records.
 ///
-/// Today a principal is a process on the admin socket, named by the kernel (SO_PEERCRED, SO_PEERGROUPS), or the
-/// daemon itself (a heartbeat, a signed checkpoint); next, a web user vouched for by a trusted gateway. Roles are
+/// A principal is a process on the admin socket, named by the kernel (SO_PEERCRED, SO_PEERGROUPS), the daemon
+/// itself (a heartbeat, a signed checkpoint), or a web user vouched for by a listed gateway (`onBehalfOf`). Roles are
 /// resolved once, when the principal is made; `authorise(_:)` is the one place they are checked, and `event(_:…)`
 /// the one way an action is written to the audit log, so every handler records its actor alike.
 struct Principal: Sendable, Hashable {
@@ -40,7 +40,9 @@ struct Principal: Sendable, Hashable {
     let userName: String?
     let roles: Set<AccessPolicy.Role>
     /// A process whose user is listed under `access.web_gateways`: it may check web users' sign-ins and act for
-    /// them, and is served like an operator (a phone's send goes through it). Never true of a web user itself.
+    /// them, and holds no role of its own (whatever groups it is in), so a console taken over can do only what
+    /// its users may. Its connections are budgeted with the operators' (a phone's send comes through it). Never
+    /// true of a web user itself.
     let isWebGateway: Bool
 
     var webActor: WebActor? {
@@ -143,8 +145,8 @@ struct Principal: Sendable, Hashable {
         for id in Set(groups + [gid]) {
             if let name = Self.groupName(id) { names.insert(name) }
         }
-        roles = policy.roles(uid: uid, userName: userName, groups: names)
         isWebGateway = kind == .unixProcess && policy.isWebGateway(uid: uid, userName: userName)
+        roles = isWebGateway ? [] : policy.roles(uid: uid, userName: userName, groups: names)
     }
 
     /// The daemon itself (a heartbeat, a signed checkpoint), with this process's own credentials and groups.

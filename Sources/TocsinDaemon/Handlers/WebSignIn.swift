@@ -29,22 +29,23 @@ struct WebSignIn: Sendable {
     let addresses: AttemptThrottle
     /// Attempts on names that are no user, as a user's would be counted: the answers do not tell names apart.
     let unknownNames: AttemptThrottle
-    /// Failed step-ups per user, on this node.
+    /// Failed step-ups per user, on this node (the gentle rule: they never lock anyone out).
     let stepUps: AttemptThrottle
     /// Attempts on one name, one at a time on this node (striped by name).
     private let gates: [AsyncMutex]
+    /// bcrypt at most two at a time, 32 waiting: a sign-in holds a slot from before it is counted to its answer.
     private let bcrypt = WorkLimiter(running: 2, waiting: 32)
 
     init(
         configuration: ConfigurationHolder, store: any Store, throttle: SignInThrottle = SignInThrottle(),
-        addressThrottle: SignInThrottle = AttemptThrottle.gentle
+        addressThrottle: SignInThrottle = AttemptThrottle.gentle, stepUpThrottle: SignInThrottle = AttemptThrottle.gentle
     ) {
         self.configuration = configuration
         self.store = store
         self.throttle = throttle
         addresses = AttemptThrottle(throttle: addressThrottle, key: AttemptThrottle.network(of:))
         unknownNames = AttemptThrottle(throttle: throttle, key: { $0 })
-        stepUps = AttemptThrottle(throttle: addressThrottle, key: { $0 })
+        stepUps = AttemptThrottle(throttle: stepUpThrottle, key: { $0 })
         gates = (0..<64).map { _ in AsyncMutex() }
     }
 
@@ -109,6 +110,14 @@ struct WebSignIn: Sendable {
             throw error
         }
 
+        // bcrypt's slot first, before anything is counted: in a flood, a person's retry is told "busy", and counts
+        // nothing toward her lock-out.
+        if !stepUp {
+            guard await bcrypt.enter() else {
+                try await refuse("busy", DaemonError(.busy, "tocsind is checking many sign-ins at once; try again in a moment").said(.busy))
+            }
+        }
+        defer { if !stepUp { bcrypt.leave() } }
         if let wait = addresses.attempt(client, now: now) { try await refuse("throttled (address)", Self.wait(until: wait, now: now)) }
         if stepUp, let wait = stepUps.attempt(name, now: now) { try await refuse("throttled (step-up)", Self.wait(until: wait, now: now)) }
         guard let user else {
@@ -134,7 +143,8 @@ struct WebSignIn: Sendable {
             try await refuse(locked ? "wrong; now locked out" : "wrong", Self.wrong, failures: stepUp ? nil : record.failures)
         }
         var accepted = StoreWrite(audit: (request.map { [$0] } ?? []) + [event(kind, name: user.name, client: client, outcome: "ok", failures: nil, by: gateway)])
-        accepted.webUsers = [.codeAccepted(name: user.name, step: step)]
+        // A step-up proves the phone, not the password: it never lifts a sign-in lock-out.
+        accepted.webUsers = [.codeAccepted(name: user.name, step: step, clearsFailures: !stepUp)]
         do {
             try await store.commit(accepted)
         } catch where error.code == .constraint {
@@ -156,17 +166,13 @@ struct WebSignIn: Sendable {
     private func verify(_ user: WebUserRecord?, password: String?, code: String, now: Int64) async throws(DaemonError) -> Int64? {
         if let password {
             let hash = user?.passwordHash
-            let matches: Bool?
+            let matches: Bool
             do {
-                matches = try await bcrypt.run {
-                    // bcrypt is CPU work on purpose: off the two cooperative threads that deliveries run on.
-                    try await BlockingIO.run { Bcrypt.verify(password, hash: hash ?? Self.nobodysHash) && hash != nil }
-                }
+                // bcrypt is CPU work on purpose: off the two cooperative threads that deliveries run on (the caller
+                // holds one of its two slots).
+                matches = try await BlockingIO.run { Bcrypt.verify(password, hash: hash ?? Self.nobodysHash) && hash != nil }
             } catch {
                 throw .unavailable("tocsind is stopping; sign in again in a moment")
-            }
-            guard let matches else {
-                throw DaemonError(.busy, "tocsind is checking many sign-ins at once; try again in a moment").said(.busy)
             }
             guard matches else { return nil }
         }

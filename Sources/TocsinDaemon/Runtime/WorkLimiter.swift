@@ -27,7 +27,9 @@ final class WorkLimiter: Sendable {
         return try await body()
     }
 
-    private func enter() async -> Bool {
+    /// Takes a slot, waiting in the queue; false, at once, when the queue is full. Each true is followed by one
+    /// ``leave()``.
+    func enter() async -> Bool {
         enum Entry { case now, queued, refused }
         var entry = Entry.refused
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
@@ -46,7 +48,7 @@ final class WorkLimiter: Sendable {
     }
 
     /// Hands the slot to the first waiter (it stays taken), else frees it.
-    private func leave() {
+    func leave() {
         let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
             guard !state.waiters.isEmpty else {
                 state.running -= 1
