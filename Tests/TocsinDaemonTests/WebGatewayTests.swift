@@ -152,6 +152,11 @@ struct WebGatewayTests {
         #expect(code == "000000" || Self.said(wrong) == "web-sign-in-wrong", "\(String(describing: wrong))")
         #expect(try await bed.store.recentIncidents(limit: 10).isEmpty, "nothing was stored")
 
+        // A send refused for another reason (a value not allowed) leaves the code unspent: she need not wait for the next.
+        var invalid = live
+        invalid["variables"] = ["building": "Pavillon Z"]
+        let refused = try await bed.call(try Self.line("incident.send", invalid, onBehalfOf: ["webUser": "marie", "client": Self.client, "code": code]), as: Self.gatewayUID)
+        #expect(AdminRouterTests.errorCode(refused) == RPCError.validationCode, "\(String(describing: refused))")
         let sent = try await bed.call(try Self.line("incident.send", live, onBehalfOf: ["webUser": "marie", "client": Self.client, "code": code]), as: Self.gatewayUID)
         #expect(((sent?["result"] as? [String: Any])?["summary"] as? [String: Any])?["status"] as? String == "Actual", "\(String(describing: sent))")
         let replayed = try await bed.call(try Self.line("incident.send", live, onBehalfOf: ["webUser": "marie", "client": Self.client, "code": code]), as: Self.gatewayUID)

@@ -29,8 +29,18 @@ struct Principal: Sendable, Hashable {
         let name: String
         /// The client's address as the gateway saw it.
         let client: String?
-        /// Whether this request carried a fresh TOTP code the daemon accepted (a live send needs one).
-        let steppedUp: Bool
+        /// The fresh TOTP code the request carried, not yet checked: a live send checks (and spends) it once it is
+        /// planned, so a send refused for another reason leaves the code unspent.
+        let stepUp: StepUp?
+    }
+
+    /// A code to check when a live send needs it, and how.
+    struct StepUp: Sendable, Hashable {
+        let code: String
+        let check: @Sendable () async throws -> Void
+
+        static func == (a: StepUp, b: StepUp) -> Bool { a.code == b.code }
+        func hash(into hasher: inout Hasher) { hasher.combine(code) }
     }
 
     let kind: Kind
@@ -75,13 +85,17 @@ struct Principal: Sendable, Hashable {
         return roles.contains { method.roles.contains($0.rawValue) } || (isWebGateway && method.roles.contains(AdminMethod.webGatewayRole))
     }
 
-    /// A live send (or re-send) from the web console needs a fresh code the daemon checked: a phone left signed in,
-    /// or a console taken over, cannot send for real on a session alone.
-    func requireStepUp(forLive live: Bool) throws(DaemonError) {
-        guard live, let actor = webActor, !actor.steppedUp else { return }
-        throw DaemonError.refused(
-            "a live send from the web console needs a fresh code from the authenticator app; nothing was sent"
-        ).said(.webStepUpNeeded)
+    /// A live send (or re-send) from the web console needs a fresh code, checked here (after the send is planned, so
+    /// a refused send spends none): a phone left signed in, or a console taken over, cannot send for real on a
+    /// session alone.
+    func requireStepUp(forLive live: Bool) async throws(DaemonError) {
+        guard live, let actor = webActor else { return }
+        guard let stepUp = actor.stepUp else {
+            throw DaemonError.refused(
+                "a live send from the web console needs a fresh code from the authenticator app; nothing was sent"
+            ).said(.webStepUpNeeded)
+        }
+        do { try await stepUp.check() } catch { throw DaemonError.store(error) }
     }
 
     /// Throws the refusal an operator reads when `method` is not allowed.

@@ -64,8 +64,9 @@ struct WebSignIn: Sendable {
         return WebSignInResult(name: name, roles: WebUserHandlers.roles(of: name, in: configuration.current.configuration.access))
     }
 
-    /// The web user a gateway's request acts for, checked: the caller is a listed gateway, the user exists, and a
-    /// code given for a step-up is right and unused (it is then spent, and audited).
+    /// The web user a gateway's request acts for, checked: the caller is a listed gateway and the user exists. A code
+    /// given for a step-up is checked (spent, and audited) only when a live send asks for it
+    /// (`Principal.requireStepUp`).
     func actor(for behalf: OnBehalfOf, gateway: Principal) async throws(DaemonError) -> Principal {
         guard gateway.isWebGateway else {
             throw DaemonError.notAuthorised(
@@ -79,14 +80,15 @@ struct WebSignIn: Sendable {
                 .said(.webUserGone, ["name": shown])
         }
         // An empty code is no code: the send then says it needs one, and nothing is counted.
-        let code = behalf.code.flatMap { $0.isEmpty ? nil : $0 }
-        if let code {
-            let name = behalf.webUser
-            try await gate(name) { () async throws(DaemonError) in
-                try await check(name: name, password: nil, code: code, client: client ?? "", by: gateway, request: nil)
+        let name = behalf.webUser
+        let stepUp = behalf.code.flatMap { $0.isEmpty ? nil : $0 }.map { code in
+            Principal.StepUp(code: code) {
+                try await gate(name) { () async throws(DaemonError) in
+                    try await check(name: name, password: nil, code: code, client: client ?? "", by: gateway, request: nil)
+                }
             }
         }
-        return gateway.acting(for: .init(name: behalf.webUser, client: client, steppedUp: code != nil), policy: configuration.current.configuration.access)
+        return gateway.acting(for: .init(name: name, client: client, stepUp: stepUp), policy: configuration.current.configuration.access)
     }
 
     private func gate(_ name: String, _ body: () async throws(DaemonError) -> Void) async throws(DaemonError) {

@@ -24,7 +24,7 @@ extension IncidentService {
     func resend(_ params: ResendParams, caller: Principal, requestAudit: AuditEvent) async throws(DaemonError) -> ResendResult {
         let active = configuration.current
         let plan = try await resendPlan(params, active: active)
-        if params.dryRun != true { try caller.requireStepUp(forLive: plan.incident.status == CAP.Status.actual.rawValue) }
+        if params.dryRun != true { try await caller.requireStepUp(forLive: plan.incident.status == CAP.Status.actual.rawValue) }
         let now = Date()
         let nowMillis = now.millisecondsSince1970
         let deadline = now.addingTimeInterval(active.retryPolicy.deadline.seconds)

@@ -214,7 +214,7 @@ struct IncidentService: Sendable {
     /// Validates, stores and dispatches; returns once everything is durable.
     func send(_ params: SendParams, caller: Principal, requestAudit: AuditEvent) async throws(DaemonError) -> IncidentStatus {
         let plan = try await plan(params)
-        try caller.requireStepUp(forLive: plan.status == .actual)
+        try await caller.requireStepUp(forLive: plan.status == .actual)
         return try await create(plan, caller: caller, requestAudit: requestAudit)
     }
 
