@@ -158,7 +158,7 @@ enum PageTemplates {
 
     static let message = """
         <h1>{{heading}}</h1>
-        <p class="{{class}}" role="alert">{{text}}</p>
+        <p class="error" role="alert">{{text}}</p>
         {{#hint}}<p>{{hint}}</p>{{/hint}}
         <p><a href="/">{{w.back}}</a></p>
         """

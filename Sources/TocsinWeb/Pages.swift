@@ -55,8 +55,8 @@ struct Pages: Sendable {
     }
 
     /// A page with one message (an error, a refusal).
-    func message(_ heading: String, _ text: String, hint: String? = nil, isError: Bool = true, frame: Frame, status: HTTPResponse.Status) -> Response {
-        var values: [String: Any] = ["heading": heading, "text": text, "class": isError ? "error" : "notice"]
+    func message(_ heading: String, _ text: String, hint: String? = nil, frame: Frame, status: HTTPResponse.Status) -> Response {
+        var values: [String: Any] = ["heading": heading, "text": text]
         values["hint"] = hint
         return render("message", values, frame: frame, status: status)
     }

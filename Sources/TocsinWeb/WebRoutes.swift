@@ -224,7 +224,7 @@ struct WebRoutes: Sendable {
             let (kind, tag) = Self.tag(summary.status, words)
             return [
                 "id": summary.incident, "kind": kind, "tag": tag, "title": Self.title(summary, language),
-                "created": LocalTime.show(summary.createdAt), "progress": Self.progress(summary.counts, words),
+                "created": TimeDisplay.format(summary.createdAt), "progress": Self.progress(summary.counts, words),
             ]
         }
         return pages.render("home", ["incidents": incidents, "can_send": session.may("operator")], frame: frame(request, session, title: words["incidents"]!))
@@ -242,7 +242,12 @@ struct WebRoutes: Sendable {
         return pages.render("templates", ["templates": items], frame: frame(request, session, title: words["chooseTemplate"]!, here: "/send"))
     }
 
-    private func form(_ request: Request, _ context: WebContext, _ session: WebSession, error: String?, given: [String: String] = [:]) async throws -> Response {
+    /// The send form; `given` fills it again after a refusal, with the update it was (`follows`: the incident and its
+    /// kind) when it was one.
+    private func form(
+        _ request: Request, _ context: WebContext, _ session: WebSession, error: String?, given: [String: String] = [:],
+        follows: (incident: String, kind: String)? = nil
+    ) async throws -> Response {
         let language = OperatorLanguage.of(request)
         let id = context.parameters.get("template") ?? ""
         let detail: TemplateDetail
@@ -264,9 +269,10 @@ struct WebRoutes: Sendable {
         values["error"] = error
         // An update of an incident: its values filled in, its kind kept (a drill's update is a drill).
         let query = request.uri.queryParameters
-        if let follows = query.get("follows").map({ String($0) }) ?? given["__follows"] {
-            values["follows"] = follows
-            values["follows_kind"] = query.get("kind").map { String($0) } ?? given["__kind"] ?? "drill"
+        let update = follows ?? query.get("follows").map { (String($0), query.get("kind").map { String($0) } ?? "drill") }
+        if let update {
+            values["follows"] = update.incident
+            values["follows_kind"] = update.kind
         }
         return pages.render("form", values, frame: frame(request, session, title: label, here: "/send/\(id)"))
     }
@@ -292,9 +298,10 @@ struct WebRoutes: Sendable {
         let result: PreviewResult
         do { result = try await daemon.call(AdminCall.preview, params, for: behalf(session, request, context)) } catch {
             if case .refused(let refusal) = error, refusal.data?.said?.key == Said.Key.webUserGone.rawValue { return failurePage(error, request, session, context) }
-            var given = params.variables
-            if let follows = params.references { given["__follows"] = follows; given["__kind"] = form["kind"] ?? "drill" }
-            return try await self.form(request, context, session, error: said(error, request).text, given: given)
+            return try await self.form(
+                request, context, session, error: said(error, request).text, given: params.variables,
+                follows: params.references.map { ($0, form["kind"] ?? "drill") }
+            )
         }
         // A follow-up keeps its incident's kind, whatever the form said.
         let kind = result.status == "Actual" ? "live" : "drill"
@@ -372,7 +379,7 @@ struct WebRoutes: Sendable {
         let allClear = language == .fr ? ConfirmationWord.allClear.french : ConfirmationWord.allClear.english
         let cancel = language == .fr ? ConfirmationWord.cancel.french : ConfirmationWord.cancel.english
         var values: [String: Any] = [
-            "id": summary.incident, "tag": tag, "kind": kind, "title": Self.title(summary, language), "created": LocalTime.show(summary.createdAt),
+            "id": summary.incident, "tag": tag, "kind": kind, "title": Self.title(summary, language), "created": TimeDisplay.format(summary.createdAt),
             "progress": Self.progress(summary.counts, words), "deliveries": deliveries, "messages": Self.ordered(summary.messages, language),
             "finished": finished, "template": summary.template, "can_update": isOperator && summary.msgType != "Cancel",
             "failed_channels": isOperator ? failedChannels.map { ["channel": $0, "label": Self.typeWord(resend, words)] } : [],

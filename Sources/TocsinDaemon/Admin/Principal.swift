@@ -95,6 +95,7 @@ struct Principal: Sendable, Hashable {
                 "a live send from the web console needs a fresh code from the authenticator app; nothing was sent"
             ).said(.webStepUpNeeded)
         }
+        // check() throws only DaemonError; `.store` passes one through unchanged.
         do { try await stepUp.check() } catch { throw DaemonError.store(error) }
     }
 

@@ -20,13 +20,6 @@ final class WorkLimiter: Sendable {
         self.waiting = waiting
     }
 
-    /// Runs `body` when a slot is free; nil, without running it, when the queue is full.
-    func run<T>(_ body: () async throws -> T) async rethrows -> T? {
-        guard await enter() else { return nil }
-        defer { leave() }
-        return try await body()
-    }
-
     /// Takes a slot, waiting in the queue; false, at once, when the queue is full. Each true is followed by one
     /// ``leave()``.
     func enter() async -> Bool {
