@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TocsinCore
+import TocsinProtocol
 import TocsinTestSupport
 
 @testable import TocsinDaemon
@@ -173,6 +174,31 @@ struct DeliverySchedulerTests {
         #expect(jobs.map(\.id) == ["d1"])
         #expect(state == .failed)
         #expect(error?.contains("deadline") == true)
+        #expect(due.ended == ["inc"])
+    }
+
+    @Test func aDeadlinePassingBetweenAttemptsKeepsTheLastAttemptsCause() throws {
+        // Under load the retry's tick comes after the deadline: the operator still reads why it failed (TLS), not
+        // only that time ran out.
+        var h = H(retry: RetryPolicy(initial: .seconds(2), maximum: .seconds(2), deadline: .seconds(5)), seed: 3)
+        _ = h.accept([H.job("d1", deadline: .seconds(5)), H.job("d2", deadline: .seconds(5))])
+        let tls = "TLS failure after 0.1 s (curl 60: SSL certificate problem: self-signed certificate)"
+        #expect(h.finish("d1", .retryable(reason: tls, retryAfter: nil)).wake != nil)
+        #expect(h.finish("d2", .retryable(reason: "timeout after 1.0 s (curl 28)", retryAfter: nil)).wake != nil)
+        let due = h.advance(by: .seconds(30))
+        #expect(due.started.isEmpty)
+        var errors: [String: String] = [:]
+        for record in due.records {
+            guard case .closed(let jobs, .failed, let error, _, _) = record else { continue }
+            for job in jobs {
+                errors[job.id] = error
+                #expect(job.lastError == error)
+            }
+        }
+        #expect(errors["d1"] == "\(tls); gave up after 1 attempt: the delivery deadline has passed")
+        #expect(ErrorKind.of(error: errors["d1"], status: nil) == .tls)
+        #expect(ErrorKind.gaveUpAttempts(in: errors["d1"]) == 1)
+        #expect(ErrorKind.of(error: errors["d2"], status: nil) == .timeout)
         #expect(due.ended == ["inc"])
     }
 

@@ -37,6 +37,12 @@ public struct RetryPolicy: Sendable, Hashable {
 
     /// Decides what follows attempt number `attempt` (1-based) that ended with `outcome` at `now`.
     /// - Parameter jitter: a number in [0, 1), from the caller's random source so tests can fix it.
+    /// The last attempt's error, then why retrying ended: the cause (a TLS failure, a timeout) stays first, so the
+    /// operator reads what to fix, and ErrorKind still finds it.
+    public static func gaveUp(_ reason: String, after attempts: Int) -> String {
+        "\(reason); gave up after \(attempts) attempt\(attempts == 1 ? "" : "s"): the delivery deadline has passed"
+    }
+
     public func decide(
         _ outcome: AttemptOutcome, attempt: Int, now: Date, deadlineAt: Date, jitter: Double
     ) -> Decision {
@@ -53,7 +59,7 @@ public struct RetryPolicy: Sendable, Hashable {
             }
             let next = now.addingTimeInterval(delay / 1000)
             guard next < deadlineAt else {
-                return .fail(reason: "\(reason); gave up after \(attempt) attempt\(attempt == 1 ? "" : "s"): the delivery deadline has passed", misconfiguration: false)
+                return .fail(reason: Self.gaveUp(reason, after: attempt), misconfiguration: false)
             }
             return .retry(at: next)
         }

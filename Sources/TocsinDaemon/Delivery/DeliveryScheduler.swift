@@ -144,7 +144,6 @@ struct DeliveryScheduler<C: Clock<Duration>> {
                 // Taken over (or resumed) after its deadline: never an attempt past it.
                 move(&job, to: .failed)
                 job.nextAttemptAt = nil
-                job.lastError = Self.deadlineReason
                 expired.append(job)
             } else if let due = job.nextAttemptAt, due > nowDate {
                 timers.insert(Timer(due: instant(due), id: id))
@@ -403,16 +402,32 @@ struct DeliveryScheduler<C: Clock<Duration>> {
 
     static var deadlineReason: String { "the delivery deadline passed before its next attempt" }
 
-    /// Records deliveries whose deadline passed as failed, and the incidents that ends.
+    /// Why a delivery whose deadline passed while it waited failed: its last attempt's error first when it had one
+    /// (as when the retry policy gives up), so "TLS failure …" is not lost to the deadline.
+    static func expiredReason(of job: DeliveryJob) -> String {
+        guard job.attempts > 0, let last = job.lastError else { return deadlineReason }
+        return RetryPolicy.gaveUp(last, after: job.attempts)
+    }
+
+    /// Records deliveries whose deadline passed as failed, and the incidents that ends: one record per reason.
     private mutating func close(expired: [DeliveryJob], at nowDate: Date) -> [Action] {
         guard !expired.isEmpty else { return [] }
-        var expired = expired
+        var byReason: [(reason: String, jobs: [DeliveryJob])] = []
+        var index: [String: Int] = [:]
         var ended: [String] = []
-        for index in expired.indices {
-            expired[index].lastError = Self.deadlineReason
-            if let incident = forget(expired[index].id) { ended.append(incident) }
+        for var job in expired {
+            let reason = Self.expiredReason(of: job)
+            job.lastError = reason
+            if let at = index[reason] {
+                byReason[at].jobs.append(job)
+            } else {
+                index[reason] = byReason.count
+                byReason.append((reason, [job]))
+            }
+            if let incident = forget(job.id) { ended.append(incident) }
         }
-        return [.record(.closed(expired, as: .failed, error: Self.deadlineReason, actor: nil, at: nowDate))] + ended.map { .ended(incidentID: $0) }
+        return byReason.map { .record(.closed($0.jobs, as: .failed, error: $0.reason, actor: nil, at: nowDate)) }
+            + ended.map { .ended(incidentID: $0) }
     }
 
     /// A reload changed the channels' limits or the retry policy: they apply from the next start (a lane over its
