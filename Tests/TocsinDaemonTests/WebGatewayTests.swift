@@ -281,6 +281,57 @@ struct WebGatewayTests {
         #expect(outcomes.contains("throttled (user)") && outcomes.contains("locked out") && outcomes.contains("throttled (address)"), "\(outcomes)")
     }
 
+    /// Whoever tries names learns nothing from the answers: a name that is no user is slowed, then locked out, after
+    /// as many failures as a real one, with the same words (the lock-out's hint names what was typed).
+    @Test func aNameThatIsNoUserIsAnsweredAsAUserIsUpToTheLockOut() async throws {
+        let bed = try Self.bed()
+        defer { bed.tearDown() }
+        _ = try await Self.enrol("marie", on: bed)
+        // The first wait is the longest: the third failure locks out. Long, so no machine outlasts it.
+        let signIn = WebSignIn(
+            configuration: bed.parts.router.configuration, store: bed.store,
+            throttle: SignInThrottle(freeFailures: 1, firstDelayMillis: 3_600_000, longestMillis: 3_600_000)
+        )
+        let gateway = bed.principal(Self.gatewayUID)
+        let context = RequestContext(principal: gateway, requestAudit: gateway.event("admin.request", subject: "admin", detail: AuditDetail()), emit: { _ in })
+        func answers(_ name: String) async -> [String] {
+            var answers: [String] = []
+            for index in 0..<4 {
+                do {
+                    _ = try await signIn.signIn(WebSignInParams(name: name, password: "devine", code: "123456", client: "192.0.2.\(index + (name == "marie" ? 0 : 10))"), context)
+                    answers.append("accepted")
+                } catch {
+                    answers.append("\(error.said?.key ?? "-")|\(error.message)|\(error.hint?.replacingOccurrences(of: name, with: "NAME") ?? "")")
+                }
+            }
+            return answers
+        }
+        let user = await answers("marie")
+        let nobody = await answers("mariee")
+        #expect(user == nobody)
+        #expect(user.map { String($0.prefix { $0 != "|" }) } == [
+            Said.Key.webSignInWrong.rawValue, Said.Key.webSignInWrong.rawValue, Said.Key.webSignInLockedOut.rawValue,
+            Said.Key.webSignInLockedOut.rawValue,
+        ], "\(user)")
+        let outcomes = try await Self.entries("web.sign-in", in: bed).map { "\($0["web_user"] ?? "")/\($0["outcome"] ?? "")" }
+        #expect(outcomes.suffix(4) == ["(unknown)/wrong", "(unknown)/wrong", "(unknown)/locked out", "(unknown)/locked out"], "\(outcomes)")
+    }
+
+    /// One name's attempts take turns, a few waiting; past them, "busy" at once rather than a queue without end.
+    @Test func aTurnGivesOneSlotAtATimeAndRefusesPastItsQueue() async {
+        let limiter = WorkLimiter(running: 1, waiting: 1)
+        #expect(await limiter.enter())
+        let second = Task { await limiter.enter() }
+        while limiter.queued < 1 { await Task.yield() }
+        #expect(await limiter.enter() == false, "the queue is full: refused at once")
+        limiter.leave()
+        #expect(await second.value, "the waiter gets the slot handed over")
+        #expect(limiter.queued == 0)
+        limiter.leave()
+        #expect(await limiter.enter())
+        limiter.leave()
+    }
+
     /// An IPv6 client counts by its /64: one network holds billions of addresses, an attacker rotating through them
     /// is still one network.
     @Test func addressesCountByNetwork() {

@@ -31,8 +31,9 @@ struct WebSignIn: Sendable {
     let unknownNames: AttemptThrottle
     /// Failed step-ups per user, on this node (the gentle rule: they never lock anyone out).
     let stepUps: AttemptThrottle
-    /// Attempts on one name, one at a time on this node (striped by name).
-    private let gates: [AsyncMutex]
+    /// Attempts on one name, one at a time on this node (striped by name), a few waiting: a flood on one name is
+    /// told "busy" rather than queued without end behind bcrypt.
+    private let gates: [WorkLimiter]
     /// bcrypt at most two at a time, 32 waiting: a sign-in holds a slot from before it is counted to its answer.
     private let bcrypt = WorkLimiter(running: 2, waiting: 32)
 
@@ -46,7 +47,7 @@ struct WebSignIn: Sendable {
         addresses = AttemptThrottle(throttle: addressThrottle, key: AttemptThrottle.network(of:))
         unknownNames = AttemptThrottle(throttle: throttle, key: { $0 })
         stepUps = AttemptThrottle(throttle: stepUpThrottle, key: { $0 })
-        gates = (0..<64).map { _ in AsyncMutex() }
+        gates = (0..<64).map { _ in WorkLimiter(running: 1, waiting: 8) }
     }
 
     func register(in table: inout MethodTable) {
@@ -58,9 +59,7 @@ struct WebSignIn: Sendable {
     /// `web.sign-in`: the password and code of `params.name`, from a gateway.
     func signIn(_ params: WebSignInParams, _ context: RequestContext) async throws(DaemonError) -> WebSignInResult {
         let name = params.name
-        try await gate(name) { () async throws(DaemonError) in
-            try await check(name: name, password: params.password, code: params.code, client: params.client, by: context.principal, request: context.requestAudit)
-        }
+        try await check(name: name, password: params.password, code: params.code, client: params.client, by: context.principal, request: context.requestAudit)
         return WebSignInResult(name: name, roles: WebUserHandlers.roles(of: name, in: configuration.current.configuration.access))
     }
 
@@ -83,23 +82,25 @@ struct WebSignIn: Sendable {
         let name = behalf.webUser
         let stepUp = behalf.code.flatMap { $0.isEmpty ? nil : $0 }.map { code in
             Principal.StepUp(code: code) {
-                try await gate(name) { () async throws(DaemonError) in
-                    try await check(name: name, password: nil, code: code, client: client ?? "", by: gateway, request: nil)
-                }
+                try await check(name: name, password: nil, code: code, client: client ?? "", by: gateway, request: nil)
             }
         }
         return gateway.acting(for: .init(name: name, client: client, stepUp: stepUp), policy: configuration.current.configuration.access)
     }
 
-    private func gate(_ name: String, _ body: () async throws(DaemonError) -> Void) async throws(DaemonError) {
+    private func gate(for name: String) -> WorkLimiter {
         var hasher = Hasher()
         hasher.combine(name)
-        try await gates[Int(UInt(bitPattern: hasher.finalize()) % UInt(gates.count))].run(body)
+        return gates[Int(UInt(bitPattern: hasher.finalize()) % UInt(gates.count))]
     }
 
     /// Checks the password (unless nil: a step-up) and the code, counting the attempt first; records the outcome,
-    /// and throws the refusal on a failure.
+    /// and throws the refusal on a failure. Attempts on one name take turns: the count read, checked and written is
+    /// one step.
     private func check(name: String, password: String?, code: String, client: String, by gateway: Principal, request: AuditEvent?) async throws(DaemonError) {
+        let gate = gate(for: name)
+        let turn = await gate.enter()
+        defer { if turn { gate.leave() } }
         let now = Date().millisecondsSince1970
         let stepUp = password == nil
         let kind = stepUp ? "web.step-up" : "web.sign-in"
@@ -112,18 +113,23 @@ struct WebSignIn: Sendable {
             throw error
         }
 
+        guard turn else { try await refuse("busy", Self.busy) }
         // bcrypt's slot first, before anything is counted: in a flood, a person's retry is told "busy", and counts
         // nothing toward her lock-out.
         if !stepUp {
             guard await bcrypt.enter() else {
-                try await refuse("busy", DaemonError(.busy, "tocsind is checking many sign-ins at once; try again in a moment").said(.busy))
+                try await refuse("busy", Self.busy)
             }
         }
         defer { if !stepUp { bcrypt.leave() } }
-        if let wait = addresses.attempt(client, now: now) { try await refuse("throttled (address)", Self.wait(until: wait, now: now)) }
-        if stepUp, let wait = stepUps.attempt(name, now: now) { try await refuse("throttled (step-up)", Self.wait(until: wait, now: now)) }
+        if let wait = addresses.attempt(client, now: now) { try await refuse("throttled (address)", Self.wait(until: wait.until, now: now)) }
+        if stepUp, let wait = stepUps.attempt(name, now: now) { try await refuse("throttled (step-up)", Self.wait(until: wait.until, now: now)) }
         guard let user else {
-            if let wait = unknownNames.attempt(name, now: now) { try await refuse("throttled (user)", Self.wait(until: wait, now: now)) }
+            // Answered as a user's would be, lock-out included: "locked" where a real name would be tells nothing.
+            if let wait = unknownNames.attempt(name, now: now) {
+                let shownName = TextValidator.printable(String(name.prefix(64)))
+                try await refuse(wait.lockedOut ? "locked out" : "throttled (user)", wait.lockedOut ? Self.lockedOut(shownName) : Self.wait(until: wait.until, now: now))
+            }
             _ = try await verify(nil, password: password, code: code, now: now)
             try await refuse("wrong", Self.wrong)
         }
@@ -203,6 +209,8 @@ struct WebSignIn: Sendable {
         SignInThrottle.Record(failures: user.failures, lastFailureMillis: user.lastFailureAt)
     }
 
+    private static let busy = DaemonError(.busy, "tocsind is checking many sign-ins at once; try again in a moment").said(.busy)
+
     private static let wrong = DaemonError.notAuthorised("the name, password or code is wrong; nothing was done").said(.webSignInWrong)
 
     private static func wait(until at: Int64, now: Int64) -> DaemonError {
@@ -240,11 +248,19 @@ final class AttemptThrottle: Sendable {
         self.key = key
     }
 
-    /// When the next attempt is allowed, or nil: this attempt is then allowed, and counted.
-    func attempt(_ value: String, now: Int64) -> Int64? {
+    /// A refused attempt: when the next is allowed, and whether the rule's longest wait is reached (a lock-out).
+    struct Wait: Equatable {
+        var until: Int64
+        var lockedOut: Bool
+    }
+
+    /// The wait, or nil: this attempt is then allowed, and counted.
+    func attempt(_ value: String, now: Int64) -> Wait? {
         let key = key(value)
         return records.withLock { records in
-            if let wait = records[key].flatMap({ throttle.nextTryMillis($0, now: now) }) { return wait }
+            if let record = records[key], let until = throttle.nextTryMillis(record, now: now) {
+                return Wait(until: until, lockedOut: throttle.isLockedOut(record, now: now))
+            }
             if records.count >= Self.limit, records[key] == nil {
                 records = records.filter { throttle.current($0.value, now: now).failures > 0 }
                 if records.count >= Self.limit, let oldest = records.min(by: { $0.value.lastFailureMillis < $1.value.lastFailureMillis }) {

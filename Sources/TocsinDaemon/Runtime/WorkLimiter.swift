@@ -40,6 +40,9 @@ final class WorkLimiter: Sendable {
         return entry != .refused
     }
 
+    /// How many wait for a slot now.
+    var queued: Int { state.withLock { $0.waiters.count } }
+
     /// Hands the slot to the first waiter (it stays taken), else frees it.
     func leave() {
         let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
