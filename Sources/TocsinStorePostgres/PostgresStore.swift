@@ -103,8 +103,10 @@ public final class PostgresStore: Store {
     }
 
     /// From now on, deliveries this store writes (and failed ones a resend reopens) are born leased to `node` for
-    /// `millis` from their write, at generation 0: no other node takes them over unless `node` fails to claim them
-    /// (``claimDeliveries(_:node:now:leaseMillis:)``) and that lease lapses. Without it they are written unheld.
+    /// `millis` from their `updatedAt`, at generation 0: `node` sends new ones under that lease (renewing it) with
+    /// no claim, and no other node takes them over unless it lapses. A reopened one is claimed
+    /// (``claimDeliveries(_:node:now:leaseMillis:)``), its generation being whatever it was. Without it they are
+    /// written unheld.
     public func leaseNewDeliveries(to node: String, for millis: Int64) {
         newDeliveryLease.withLock { $0 = NewDeliveryLease(node: node, millis: millis) }
     }

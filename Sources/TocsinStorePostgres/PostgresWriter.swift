@@ -84,8 +84,8 @@ struct PostgresWriter {
             }
             deliveries.append((delivery, number))
         }
-        // Born leased to the node that wrote them (generation 0, until that node claims them): another node's
-        // take-over skips them, so the writer sends its own deliveries unless it dies first.
+        // Born leased to the node that wrote them (generation 0, which that node sends under, renewing it): another
+        // node's take-over skips them, so the writer sends its own deliveries unless it dies first.
         let lease = newDeliveryLease
         try await PostgresInserts.delivery.run(deliveries.map { DeliveryInsertRow(record: $0.0, payload: $0.1, lease: lease) }, on: connection, logger: logger)
         let refused = Self.refusedFences(write.updates, generations: generations)

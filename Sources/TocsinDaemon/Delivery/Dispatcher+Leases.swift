@@ -6,12 +6,14 @@ import TocsinStore
 
 /// Several nodes on one PostgreSQL database: the I/O of leases, which ``DeliveryScheduler`` decides on.
 ///
-/// A delivery is sent by the node holding its lease. A node's own sends are born leased to it and claimed at once
-/// (``claim(_:)``); every `poll` it claims deliveries no node holds or whose lease lapsed (a node that died or
-/// stopped), reads them with the bytes stored at send time and sends them with the same id; it renews what it
-/// holds a third into the lease and gives everything up on a clean stop.
+/// A delivery is sent by the node holding its lease. A node's own sends are born leased to it and sent under that
+/// lease (``enqueue(_:bornAt:)``); what it finds at start or reopens is claimed (``claim(_:)``); every `poll` it
+/// claims deliveries no node holds or whose lease lapsed (a node that died or stopped), reads them with the bytes
+/// stored at send time and sends them with the same id; it renews what it holds a third into the lease and gives
+/// everything up on a clean stop.
 extension Dispatcher {
-    /// Claims this node's own new deliveries; those another node got first are forgotten here.
+    /// Claims deliveries found unfinished at start or reopened by a resend; those another node got first are
+    /// forgotten here.
     func claim(_ ids: [String]) async {
         guard let leasing else { return }
         let start = ContinuousClock.now

@@ -158,16 +158,30 @@ final class Dispatcher: Service, Sendable {
     }
 
     /// Takes deliveries that are already durable (just committed, or recovered at start).
-    func enqueue(_ jobs: [DeliveryJob]) {
+    /// - Parameter bornAt: for deliveries this node has just written, an instant no later than the time their birth
+    ///   lease was counted from (``PostgresStore/leaseNewDeliveries(to:for:)``). Several nodes: they are held under
+    ///   that lease at once (generation 0), with no claim: claiming 10,000 rows rewrote each of them a moment after
+    ///   their insert, and a claim that came later than the lease under load let another node send them too.
+    func enqueue(_ jobs: [DeliveryJob], bornAt: ContinuousClock.Instant? = nil) {
         guard !jobs.isEmpty else { return }
         let asked = handle { $0.accepted(jobs) }
         var later: [Scheduler.Action] = []
         for action in asked {
-            // One node on SQLite: every claim simply succeeds. Several: the loop claims them in the database.
-            if case .claim(let ids) = action, leasing == nil {
-                later += handle { $0.claimed(ids) }
-            } else {
+            guard case .claim(let ids) = action else {
                 later.append(action)
+                continue
+            }
+            if let leasing {
+                if let bornAt {
+                    let births = Dictionary(uniqueKeysWithValues: ids.map { ($0, Int64(0)) })
+                    later += handle { $0.claimed(ids, generations: births, leaseUntil: bornAt + leasing.lease) }
+                } else {
+                    // Recovered at start or reopened by a resend: the loop claims them in the database.
+                    later.append(action)
+                }
+            } else {
+                // One node on SQLite: every claim simply succeeds.
+                later += handle { $0.claimed(ids) }
             }
         }
         guard !later.isEmpty else { return }

@@ -285,6 +285,8 @@ struct IncidentService: Sendable {
     func create(_ plan: Plan, caller: Principal, requestAudit: AuditEvent) async throws(DaemonError) -> IncidentStatus {
         let active = plan.active
         let config = active.configuration
+        // Before the wall time the deliveries' birth lease counts from (their `updatedAt`): held here no longer.
+        let bornAt = ContinuousClock.now
         let now = Date()
         var random = SystemRandomNumberGenerator()
         let incidentID = Identifiers.incidentID(at: now, using: &random)
@@ -397,7 +399,7 @@ struct IncidentService: Sendable {
             logger.critical("cannot store a new incident", metadata: ["store.error": "\(error)"])
             throw .store(error, doing: "the incident could not be stored, so nothing was sent")
         }
-        dispatcher.enqueue(jobs)
+        dispatcher.enqueue(jobs, bornAt: bornAt)
         for failure in failedAtOnce { DaemonMetrics.delivery(channel: failure.channel, state: .failed) }
         if plan.msgType == .cancel, let origin = plan.origin {
             // An all-clear ends the thread: an evacuation notice still retrying must not reach a screen after it.

@@ -47,8 +47,8 @@ enum StoreFactory {
             ),
             refusingOthersSeenWithin: 3 * lease.milliseconds
         )
-        // What this node writes is born leased to it (generation 0) until it claims it a moment later: another
-        // node's poll cannot take a delivery between its commit and that claim.
+        // What this node writes is born leased to it (generation 0), and sent under that lease with no claim
+        // (Dispatcher.enqueue): another node takes it only once the lease lapses, if this node dies.
         store.leaseNewDeliveries(to: name, for: lease.milliseconds)
         let result = try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
