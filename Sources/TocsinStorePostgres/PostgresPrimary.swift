@@ -125,27 +125,47 @@ public final class PostgresPrimary: Sendable {
     }
 
     /// Whether the server behind `client` answers, within ``answerWithin``, that it accepts writes.
+    ///
+    /// The query is not awaited past the time allowed: in a task group, the check would wait for it to end, and a
+    /// query stuck on a dead server's connection (or in a pool reconnecting) held every later check, so the failover
+    /// never began. It is cancelled and left to end on its own.
     private func acceptsWrites(_ client: PostgresClient) async -> Bool {
         let logger = logger
-        return await withTaskGroup(of: Bool?.self) { race in
-            race.addTask {
+        let answer = OneAnswer()
+        return await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            answer.set(continuation)
+            let query = Task {
                 do {
                     for try await row in try await client.query(PostgresConnector.writesQuery, logger: logger) {
-                        return try PostgresConnector.writes(row) == .writable
+                        answer.give(try PostgresConnector.writes(row) == .writable)
+                        return
                     }
-                    return false
+                    answer.give(false)
                 } catch {
-                    return false
+                    answer.give(false)
                 }
             }
-            race.addTask {
+            Task {
                 // A pool whose server is gone waits for a connection rather than failing: no answer in time is one.
                 try? await Task.sleep(for: Self.answerWithin)
-                return nil
+                answer.give(false)
+                query.cancel()
             }
-            let first = await race.next() ?? nil
-            race.cancelAll()
-            return first ?? false
+        }
+    }
+
+    /// The first of several answers, given once to whoever waits.
+    private final class OneAnswer: Sendable {
+        private let waiting = Mutex<CheckedContinuation<Bool, Never>?>(nil)
+
+        func set(_ continuation: CheckedContinuation<Bool, Never>) { waiting.withLock { $0 = continuation } }
+
+        func give(_ value: Bool) {
+            waiting.withLock { waiting in
+                let continuation = waiting
+                waiting = nil
+                return continuation
+            }?.resume(returning: value)
         }
     }
 

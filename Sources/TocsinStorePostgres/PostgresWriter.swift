@@ -6,8 +6,9 @@ import TocsinStore
 
 /// The statements of one commit, on the connection of its transaction.
 ///
-/// Rows go in multi-row statements (`VALUES ($1, …), ($17, …)`) of at most ``maxRowsPerStatement`` rows: one round
-/// trip per table per commit rather than per row, which a 10,000-recipient send would pay 10,000 times.
+/// Rows go in multi-row statements, one array per column (``PostgresInsert``), of at most ``maxRowsPerStatement``
+/// rows: one round trip per table per commit rather than per row, which a 10,000-recipient send would pay 10,000
+/// times.
 struct PostgresWriter {
     let connection: PostgresConnection
     let logger: Logger
@@ -17,8 +18,8 @@ struct PostgresWriter {
     /// The node named in the audit entries this commit appends.
     var auditNode = Configuration.Cluster.hostName
 
-    /// PostgreSQL takes at most 65,535 parameters per statement; 1,000 rows keep a statement's text small too.
-    static let maxRowsPerStatement = 1_000
+    /// Bounds one statement's message (a 10,000-recipient send goes in a few).
+    static let maxRowsPerStatement = 5_000
 
     // MARK: The audit head
 
@@ -261,7 +262,7 @@ struct PostgresWriter {
         return refused
     }
 
-    /// Updates in one statement per chunk, joined on a bound VALUES list. A delivery updated twice in one batch
+    /// Updates in one statement per chunk, joined on the columns' arrays. A delivery updated twice in one batch
     /// keeps the last update, and the receipt an earlier one brought (as applying them in turn would).
     private func update(_ updates: [DeliveryUpdate]) async throws {
         guard !updates.isEmpty else { return }
@@ -278,47 +279,28 @@ struct PostgresWriter {
             }
         }
         let rows = order.compactMap { latest[$0] }
-        let types = ["text", "text", "integer", "bigint", "integer", "text", "boolean", "bigint", "bigint", "text"]
         for chunk in rows.chunked(Self.maxRowsPerStatement) {
-            var binds = PostgresBindings(capacity: chunk.count * types.count)
-            for update in chunk {
-                binds.append(update.id); binds.append(update.state.rawValue); binds.append(update.attempts)
-                binds.append(update.nextAttemptAt); binds.append(update.lastStatus); binds.append(update.lastError)
-                binds.append(update.misconfiguration); binds.append(update.deliveredAt); binds.append(update.updatedAt)
-                binds.append(update.receipt)
-            }
-            let sql = """
-                UPDATE delivery AS d SET state = u.state, attempts = u.attempts, next_attempt_at = u.next_attempt_at,
-                last_status = u.last_status, last_error = u.last_error, misconfiguration = u.misconfiguration,
-                delivered_at = u.delivered_at, updated_at = u.updated_at, receipt = COALESCE(u.receipt, d.receipt),
-                lease_node = CASE WHEN u.state IN ('delivered', 'failed', 'cancelled') THEN NULL ELSE d.lease_node END,
-                lease_expires_at = CASE WHEN u.state IN ('delivered', 'failed', 'cancelled') THEN NULL ELSE d.lease_expires_at END
-                FROM (VALUES \(Self.placeholders(rows: chunk.count, types: types))) AS u (id, state, attempts, next_attempt_at,
-                last_status, last_error, misconfiguration, delivered_at, updated_at, receipt)
-                WHERE d.id = u.id
-                """
-            try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
+            try await connection.query(PostgresQuery(unsafeSQL: Self.updateSQL, binds: PostgresColumn.bindings(Self.updateColumns, chunk)), logger: logger)
         }
     }
 
-    /// `($1::text, $2::bigint), ($3::text, $4::bigint)`: typed, so a NULL needs no guess and a VALUES list in an
-    /// UPDATE has its columns' types.
-    static func placeholders(rows: Int, types: [String]) -> String {
-        var text = ""
-        text.reserveCapacity(rows * types.count * 12)
-        var index = 0
-        for row in 0..<rows {
-            if row > 0 { text += ", " }
-            text += "("
-            for (column, type) in types.enumerated() {
-                index += 1
-                if column > 0 { text += ", " }
-                text += "$\(index)::\(type)"
-            }
-            text += ")"
-        }
-        return text
-    }
+    private static let updateColumns: [PostgresColumn<DeliveryUpdate>] = [
+        .text("id") { $0.id }, .text("state") { $0.state.rawValue }, .bigint("attempts") { Int64($0.attempts) },
+        .bigint("next_attempt_at") { $0.nextAttemptAt }, .bigint("last_status") { $0.lastStatus.map(Int64.init) },
+        .text("last_error") { $0.lastError }, .boolean("misconfiguration") { $0.misconfiguration },
+        .bigint("delivered_at") { $0.deliveredAt }, .bigint("updated_at") { $0.updatedAt }, .text("receipt") { $0.receipt },
+    ]
+
+    /// Joined on the columns' arrays (``PostgresColumn``): a final state gives the lease up.
+    private static let updateSQL = """
+        UPDATE delivery AS d SET state = u.state, attempts = u.attempts, next_attempt_at = u.next_attempt_at,
+        last_status = u.last_status, last_error = u.last_error, misconfiguration = u.misconfiguration,
+        delivered_at = u.delivered_at, updated_at = u.updated_at, receipt = COALESCE(u.receipt, d.receipt),
+        lease_node = CASE WHEN u.state IN ('delivered', 'failed', 'cancelled') THEN NULL ELSE d.lease_node END,
+        lease_expires_at = CASE WHEN u.state IN ('delivered', 'failed', 'cancelled') THEN NULL ELSE d.lease_expires_at END
+        FROM \(PostgresColumn.unnest(updateColumns)) AS u (\(updateColumns.map(\.name).joined(separator: ", ")))
+        WHERE d.id = u.id
+        """
 
     // MARK: Checkpoints
 

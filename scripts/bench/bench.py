@@ -32,6 +32,7 @@ NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 TEMPLATE = ["evacuation", "--set", "building=Pavillon A"]
 ACCOUNT_SID = "AC0123456789abcdef0123456789abcdef"
 MARK_BEGIN, MARK_END = "<!-- bench:begin -->", "<!-- bench:end -->"
+POLL_END = "--bench-poll-end--"
 
 children = []  # every Popen started here, stopped by cleanup()
 
@@ -167,6 +168,7 @@ class Postgres:
         if not self.bin:
             raise SystemExit("bench: no PostgreSQL server binaries: apt-get install -y postgresql (or --no-postgres)")
         self.dir = os.path.join(work, "postgres")
+        self.sessions = {}
         self.data, sockets = os.path.join(self.dir, "data"), os.path.join(self.dir, "sockets")
         os.makedirs(sockets)
         self.owner = None
@@ -219,13 +221,36 @@ class Postgres:
         ready = subprocess.run([f"{self.bin}/pg_isready", "-q", "-h", "127.0.0.1", "-p", str(self.port)])
         return "up" if ready.returncode == 0 else None
 
+    def _psql_args(self, database):
+        return [f"{self.bin}/psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1",
+                "-p", str(self.port), "-U", self.user, "-d", database]
+
     def psql(self, sql, database="postgres"):
-        result = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1",
-                                 "-p", str(self.port), "-U", self.user, "-d", database, "-c", sql],
-                                capture_output=True, text=True, timeout=60)
+        result = subprocess.run(self._psql_args(database) + ["-c", sql], capture_output=True, text=True, timeout=60)
         if result.returncode != 0:
             raise SystemExit(f"bench: psql failed: {result.stderr}")
         return result.stdout.strip()
+
+    def poll(self, sql, database):
+        """`psql` for the bench's polls (every 20 ms while a fan-out runs), through one session kept open per
+        database: a psql process started each time (Debian's `psql` is a Perl wrapper) took a sixth of the 2 cores
+        from the nodes being measured. Line-buffered through `stdbuf`; each answer ends at a marker line."""
+        session = self.sessions.get(database)
+        if session is None or session.poll() is not None:
+            session = spawn(["stdbuf", "-oL"] + self._psql_args(database), stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
+            session.stop_signal = signal.SIGTERM
+            self.sessions[database] = session
+        session.stdin.write(f"{sql};\n\\echo {POLL_END}\n")
+        session.stdin.flush()
+        lines = []
+        while True:
+            line = session.stdout.readline()
+            if not line:
+                raise SystemExit("bench: psql session ended: " + "".join(lines))
+            if line.rstrip("\n") == POLL_END:
+                return "".join(lines).strip()
+            lines.append(line)
 
     def database(self, name):
         self.psql(f"CREATE DATABASE {name}")
@@ -240,6 +265,8 @@ class Postgres:
         return dict(pg=self, database=database, lines=lines)
 
     def stop(self):
+        for session in self.sessions.values():
+            stop(session)
         stop(self.proc)
 
 
@@ -314,7 +341,7 @@ class Daemon:
             return db.execute("select count(*) from attempt").fetchone()[0]
 
     def sql(self, query):
-        return self.storage["pg"].psql(query, self.storage["database"])
+        return self.storage["pg"].poll(query, self.storage["database"])
 
     def send(self, *args):
         """Starts `tocsinctl send` (the evacuation template, --no-wait) without waiting for it."""
@@ -622,8 +649,8 @@ class Bench:
     def sends(self, senders, total, runs, what):
         """Runs the sends of `senders` ((daemon, extra send arguments) each) together, `runs` times; returns the
         deliveries/s to the last receipt and to the last attempt committed, and the receipts beyond one per delivery.
-        The last receipt is taken once the database has every delivery delivered: a count of requests would stop
-        early if some were sent twice (an attempt made again after a lease lapsed), so those are counted apart."""
+        The last receipt is taken once the database has every delivery delivered: a count of requests alone would
+        stop early if some were sent twice (an attempt made again after a lease lapsed), so those are counted apart."""
         node = senders[0][0]
         attempts = node.attempts
         delivered = lambda: int(node.sql("select count(*) from delivery where state = 'delivered'"))
@@ -637,6 +664,10 @@ class Bench:
                 if proc.returncode != 0:
                     raise SystemExit(f"bench: tocsinctl send exited {proc.returncode}:\n{out}\n--- tocsind log\n"
                                      + "\n".join(d.log() for d, _ in senders))
+            # The receiver's log first (a file read, as the SQLite fan-out waits): a count(*) on the server every
+            # 20 ms the whole time took the server's CPU from the nodes being measured. Then the database: had some
+            # been sent twice, the count of requests would be reached early.
+            self.nginx.receipts(offset, total, 600)
             wait_for(lambda: delivered() >= base_delivered + total, 600, f"{total} deliveries delivered ({what})",
                      interval=0.02)
             receipts = self.nginx.receipts_since(offset)
@@ -761,11 +792,14 @@ class Bench:
         for name in sorted(os.listdir(self.work)):
             log = os.path.join(self.work, name, "tocsind.log")
             if name.startswith("pg-") and os.path.exists(log):
-                count = sum(1 for line in open(log, errors="replace") if "leases taken over by another node" in line)
-                if count:
-                    lost[name] = count
-        self.notes.append(f"PostgreSQL: {deadlocks} deadlock(s) detected in the server's log; 'leases taken over by another "
-                          f"node' logged: {', '.join(f'{k} {v}' for k, v in lost.items()) or 'never'}")
+                # A lease lost in memory (not renewed in time) or taken by another node, and what finished late.
+                lines = open(log, errors="replace").read().splitlines()
+                losses = sum(1 for line in lines if "leases taken over by another node" in line or "lease lost:" in line)
+                late = sum(1 for line in lines if "late outcome recorded" in line)
+                if losses or late:
+                    lost[name] = f"{losses} (late outcomes {late})"
+        self.notes.append(f"PostgreSQL: {deadlocks} deadlock(s) detected in the server's log; leases lost while working: "
+                          f"{', '.join(f'{k} {v}' for k, v in lost.items()) or 'never'}")
 
     def postgres(self, runs):
         tiny = self.args.tiny

@@ -159,9 +159,10 @@ final class Dispatcher: Service, Sendable {
 
     /// Takes deliveries that are already durable (just committed, or recovered at start).
     /// - Parameter bornAt: for deliveries this node has just written, an instant no later than the time their birth
-    ///   lease was counted from (``PostgresStore/leaseNewDeliveries(to:for:)``). Several nodes: they are held under
-    ///   that lease at once (generation 0), with no claim: claiming 10,000 rows rewrote each of them a moment after
-    ///   their insert, and a claim that came later than the lease under load let another node send them too.
+    ///   lease was counted from (``PostgresStore/leaseNewDeliveries(to:for:)``). Several nodes: while their commit
+    ///   took less than a third of the lease (before a renewal is due), they are held under that lease at once
+    ///   (generation 0), with no claim, which would rewrite each row a moment after its insert; after a slow commit
+    ///   they are claimed, for a fresh lease, rather than renewed in a hurry at the end of the birth lease.
     func enqueue(_ jobs: [DeliveryJob], bornAt: ContinuousClock.Instant? = nil) {
         guard !jobs.isEmpty else { return }
         let asked = handle { $0.accepted(jobs) }
@@ -172,11 +173,11 @@ final class Dispatcher: Service, Sendable {
                 continue
             }
             if let leasing {
-                if let bornAt {
+                if let bornAt, ContinuousClock.now < bornAt + (leasing.lease - leasing.renewAhead) {
                     let births = Dictionary(uniqueKeysWithValues: ids.map { ($0, Int64(0)) })
                     later += handle { $0.claimed(ids, generations: births, leaseUntil: bornAt + leasing.lease) }
                 } else {
-                    // Recovered at start or reopened by a resend: the loop claims them in the database.
+                    // Recovered at start, reopened by a resend, or born too long ago: claimed in the database.
                     later.append(action)
                 }
             } else {
