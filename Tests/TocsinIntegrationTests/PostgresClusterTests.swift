@@ -13,13 +13,14 @@ import TocsinTestSupport
     .enabled(if: required(PostgresServer.available), "needs Debian's postgresql (scripts/install-deps.sh)")
 )
 struct PostgresClusterTests {
-    /// A second node on the database of `bed`, named `name`, with the same channels (pointing at `bed`'s receiver).
-    private func secondNode(
-        _ name: String, server: PostgresServer, database: String, channels: [TestConfig.Channel], lease: String? = nil
+    /// A second node on `storage` (a test bed's database), named `name`, with the same channels (pointing at the
+    /// bed's receiver); started. The folder is the caller's to remove once the node has exited.
+    static func secondNode(
+        _ name: String, storage: TestConfig.PostgresStorage, channels: [TestConfig.Channel], lease: String? = nil
     ) async throws -> (DaemonProcess, TemporaryDirectory) {
         let folder = try TemporaryDirectory()
         var config = TestConfig(channels: channels)
-        config.storage = TestConfig.PostgresStorage(server: server, database: database)
+        config.storage = storage
         config.storage?.node = name
         config.storage?.lease = lease
         let daemon = DaemonProcess(directory: folder, configPath: try config.write(to: folder))
@@ -46,7 +47,7 @@ struct PostgresClusterTests {
                 return config
             }
             defer { bed.tearDown() }
-            let (other, folder) = try await secondNode("campus-b", server: server, database: database, channels: channels, lease: lease)
+            let (other, folder) = try await Self.secondNode("campus-b", storage: TestConfig.PostgresStorage(server: server, database: database), channels: channels, lease: lease)
             defer {
                 other.signal(SIGKILL)
                 other.whenExited { folder.remove() }
@@ -74,7 +75,7 @@ struct PostgresClusterTests {
                 return config
             }
             defer { bed.tearDown() }
-            let (other, folder) = try await secondNode("campus-b", server: server, database: database, channels: channels)
+            let (other, folder) = try await Self.secondNode("campus-b", storage: TestConfig.PostgresStorage(server: server, database: database), channels: channels)
             defer {
                 other.signal(SIGKILL)
                 other.whenExited { folder.remove() }

@@ -22,6 +22,70 @@ struct PostgresFailoverDaemonTests {
         }
     }
 
+    /// Two nodes through one failover, each with a fan-out in flight: both follow the promoted standby on their own,
+    /// each finishes its own deliveries (no take-over: neither node died), every outcome is recorded once on the new
+    /// primary, and the one audit chain still verifies from either node.
+    @Test func twoNodesFollowThePromotedStandbyAndEachFinishesItsFanOut() async throws {
+        let count = 4
+        try await PostgresServer.withSynchronousStandby("tocsin_failover_two") { primary, standby, database in
+            let plan = Dictionary(uniqueKeysWithValues: (0..<count).map { ("/c\($0)", [["delay": 2]] as [[String: Any]]) })
+            let storage = TestConfig.PostgresStorage(
+                hosts: ["\(primary.host):\(primary.port)", "\(standby.host):\(standby.port)"], database: database, user: primary.user
+            )
+            var channels: [TestConfig.Channel] = []
+            let bed = try await TestBed(plan: plan) { receiver in
+                channels = (0..<count).map { TestConfig.Channel("c\($0)", url: receiver.url("/c\($0)")) }
+                var config = TestConfig(channels: channels)
+                config.storage = storage
+                config.storage?.node = "campus-a"
+                return config
+            }
+            defer { bed.tearDown() }
+            let (other, folder) = try await PostgresClusterTests.secondNode("campus-b", storage: storage, channels: channels)
+            defer {
+                other.signal(SIGKILL)
+                other.whenExited { folder.remove() }
+            }
+            let approve = try await bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+            #expect(approve.status == 0, "\(approve)")
+
+            // One fan-out from each node, every attempt in flight (each answer held 2 s) when the primary goes.
+            var incidents: [String] = []
+            for node in [bed.daemon, other] {
+                let send = try await node.ctl(arguments: ["send", "evacuation", "--set", "building=Pavillon A", "--yes", "--no-wait", "--json"])
+                #expect(send.status == 0, "\(send)")
+                incidents.append(try #require(send.jsonLines.first?["incident"] as? String, "\(send)"))
+            }
+            let inFlight = try await bed.receiver.waitForRequests(2 * count)
+            await primary.crash()
+            let answered = (inFlight.map(\.time).max() ?? 0) + 2.5
+            #expect(try await waitUntil { Date().timeIntervalSince1970 > answered })
+            try await standby.promote()
+
+            for (node, incident) in zip([bed.daemon, other], incidents) {
+                #expect(try await waitUntil(timeout: .seconds(60)) { node.log().contains("PostgreSQL primary changed") }, "\(node.log())")
+                let finished = try await node.waitForFinish(incident)
+                #expect(finished.isFinished && finished.deliveries.allSatisfy { $0.state == "delivered" }, "\(finished)\n\(node.log())")
+            }
+            let list = incidents.map { "'\($0)'" }.joined(separator: ",")
+            #expect(try await standby.psql("SELECT count(*) FROM delivery WHERE incident_id IN (\(list)) AND state = 'delivered'", database: database) == "\(2 * count)")
+            // Each outcome once, by the node that sent it: nothing taken over, nothing late.
+            #expect(try await standby.psql("SELECT count(*) FROM attempt a JOIN delivery d ON d.id = a.delivery_id WHERE d.incident_id IN (\(list)) AND NOT a.late", database: database) == "\(2 * count)")
+            #expect(try await standby.psql("SELECT count(*) FROM attempt WHERE late", database: database) == "0")
+            #expect(!bed.daemon.log().contains("deliveries taken over") && !other.log().contains("deliveries taken over"))
+
+            let bodies = Dictionary(grouping: bed.receiver.requests().compactMap { request in request.headers["webhook-id"].map { ($0, request.body) } }, by: \.0)
+                .mapValues { $0.map(\.1) }
+            let ids = try await standby.psql("SELECT string_agg(id, ',' ORDER BY id) FROM delivery WHERE incident_id IN (\(list))", database: database)
+            #expect(bodies.keys.sorted().joined(separator: ",") == ids, "every delivery id received")
+            #expect(bodies.values.allSatisfy { Set($0).count == 1 }, "one body per delivery across its copies")
+            for node in [bed.daemon, other] {
+                let verify = try await node.ctl("audit", "verify")
+                #expect(verify.status == 0, "\(verify)\n\(node.log())")
+            }
+        }
+    }
+
     private func fanOutThroughAFailover(count: Int, primary: PostgresServer, standby: PostgresServer, database: String) async throws {
         // Every answer held 2 s: the fan-out is in flight when the primary goes.
         let plan = Dictionary(uniqueKeysWithValues: (0..<count).map { ("/c\($0)", [["delay": 2]] as [[String: Any]]) })
