@@ -49,6 +49,17 @@ struct WebGatewayTests {
         (((answer?["error"] as? [String: Any])?["data"] as? [String: Any])?["said"] as? [String: Any])?["key"] as? String
     }
 
+    /// The bed's sign-in with its own throttles (long waits, so that no test machine is slow enough to outlast
+    /// them), and a request's context from the gateway.
+    static func signIn(
+        on bed: AdminRouterTests.Bed, throttle: SignInThrottle, addressThrottle: SignInThrottle = AttemptThrottle.gentle
+    ) -> (WebSignIn, RequestContext) {
+        let signIn = WebSignIn(configuration: bed.parts.router.configuration, store: bed.store, throttle: throttle, addressThrottle: addressThrottle)
+        let gateway = bed.principal(gatewayUID)
+        let context = RequestContext(principal: gateway, requestAudit: gateway.event("admin.request", subject: "admin", detail: AuditDetail()), emit: { _ in })
+        return (signIn, context)
+    }
+
     /// Audit entries of `kind`, their details decoded.
     static func entries(_ kind: String, in bed: AdminRouterTests.Bed) async throws -> [[String: Any]] {
         try await bed.store.auditEntries(afterSeq: 0, limit: 1000, subject: nil, newest: false).filter { $0.kind == kind }.map {
@@ -213,12 +224,7 @@ struct WebGatewayTests {
         let bed = try Self.bed()
         defer { bed.tearDown() }
         _ = try await Self.enrol("marie", on: bed)
-        let signIn = WebSignIn(
-            configuration: bed.parts.router.configuration, store: bed.store,
-            throttle: SignInThrottle(freeFailures: 3, firstDelayMillis: 3_600_000, longestMillis: 7_200_000)
-        )
-        let gateway = bed.principal(Self.gatewayUID)
-        let context = RequestContext(principal: gateway, requestAudit: gateway.event("admin.request", subject: "admin", detail: AuditDetail()), emit: { _ in })
+        let (signIn, context) = Self.signIn(on: bed, throttle: SignInThrottle(freeFailures: 3, firstDelayMillis: 3_600_000, longestMillis: 7_200_000))
         let outcomes = await withTaskGroup(of: String?.self) { group in
             for index in 0..<8 {
                 group.addTask {
@@ -243,13 +249,10 @@ struct WebGatewayTests {
         defer { bed.tearDown() }
         let totp = try await Self.enrol("marie", on: bed)
         // Long waits, so that no test machine is slow enough to outlast them.
-        let signIn = WebSignIn(
-            configuration: bed.parts.router.configuration, store: bed.store,
-            throttle: SignInThrottle(freeFailures: 2, firstDelayMillis: 3_600_000, longestMillis: 7_200_000),
+        let (signIn, context) = Self.signIn(
+            on: bed, throttle: SignInThrottle(freeFailures: 2, firstDelayMillis: 3_600_000, longestMillis: 7_200_000),
             addressThrottle: SignInThrottle(freeFailures: 4, firstDelayMillis: 3_600_000, longestMillis: 3_600_000)
         )
-        let gateway = bed.principal(Self.gatewayUID)
-        let context = RequestContext(principal: gateway, requestAudit: gateway.event("admin.request", subject: "admin", detail: AuditDetail()), emit: { _ in })
         func attempt(_ name: String, _ password: String, from client: String = Self.client) async -> DaemonError? {
             do {
                 _ = try await signIn.signIn(WebSignInParams(name: name, password: password, code: totp.code(at: Self.now()), client: client), context)
@@ -288,12 +291,7 @@ struct WebGatewayTests {
         defer { bed.tearDown() }
         _ = try await Self.enrol("marie", on: bed)
         // The first wait is the longest: the third failure locks out. Long, so no machine outlasts it.
-        let signIn = WebSignIn(
-            configuration: bed.parts.router.configuration, store: bed.store,
-            throttle: SignInThrottle(freeFailures: 1, firstDelayMillis: 3_600_000, longestMillis: 3_600_000)
-        )
-        let gateway = bed.principal(Self.gatewayUID)
-        let context = RequestContext(principal: gateway, requestAudit: gateway.event("admin.request", subject: "admin", detail: AuditDetail()), emit: { _ in })
+        let (signIn, context) = Self.signIn(on: bed, throttle: SignInThrottle(freeFailures: 1, firstDelayMillis: 3_600_000, longestMillis: 3_600_000))
         func answers(_ name: String) async -> [String] {
             var answers: [String] = []
             for index in 0..<4 {
