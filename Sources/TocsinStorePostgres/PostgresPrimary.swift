@@ -145,27 +145,48 @@ public final class PostgresPrimary: Sendable {
                     answer.give(false)
                 }
             }
-            Task {
+            let waiting = Task {
                 // A pool whose server is gone waits for a connection rather than failing: no answer in time is one.
-                try? await Task.sleep(for: Self.answerWithin)
+                guard (try? await Task.sleep(for: Self.answerWithin)) != nil else { return }
                 answer.give(false)
                 query.cancel()
             }
+            answer.set(timer: waiting)
         }
     }
 
-    /// The first of several answers, given once to whoever waits.
+    /// The first of several answers, given once to whoever waits; it stops the timer, so checks every second
+    /// leave no sleepers behind.
     private final class OneAnswer: Sendable {
-        private let waiting = Mutex<CheckedContinuation<Bool, Never>?>(nil)
+        private struct State {
+            var waiting: CheckedContinuation<Bool, Never>?
+            var timer: Task<Void, Never>?
+            var answered = false
+        }
 
-        func set(_ continuation: CheckedContinuation<Bool, Never>) { waiting.withLock { $0 = continuation } }
+        private let state = Mutex(State())
+
+        func set(_ continuation: CheckedContinuation<Bool, Never>) { state.withLock { $0.waiting = continuation } }
+
+        func set(timer: Task<Void, Never>) {
+            let answered = state.withLock { state in
+                state.timer = timer
+                return state.answered
+            }
+            if answered { timer.cancel() }
+        }
 
         func give(_ value: Bool) {
-            waiting.withLock { waiting in
-                let continuation = waiting
-                waiting = nil
-                return continuation
-            }?.resume(returning: value)
+            let (waiting, timer) = state.withLock { state in
+                defer {
+                    state.waiting = nil
+                    state.timer = nil
+                    state.answered = true
+                }
+                return (state.waiting, state.timer)
+            }
+            timer?.cancel()
+            waiting?.resume(returning: value)
         }
     }
 

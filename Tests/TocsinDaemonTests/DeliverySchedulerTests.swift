@@ -274,6 +274,22 @@ struct DeliverySchedulerTests {
         #expect(h.accept([H.job("d3")]).started.isEmpty, "no lease, no attempt")
     }
 
+    /// Deliveries held while a renewal runs were not in it: their lease (a birth lease counted from before their
+    /// commit) ends sooner than the renewal's, and the next renewal comes before it does.
+    @Test func aRenewalNeverOutlastsALeaseTakenWhileItRan() {
+        var h = H(leaseRenewal: .seconds(20))
+        _ = h.accept([H.job("d1")], leaseUntil: at(.seconds(30)))
+        #expect(h.advance(by: .seconds(10)).renews == 1)
+        // Born at 8 s (their commit took 2 s), held until 38 s; the renewal started at 10 s answers "until 40 s".
+        _ = h.accept([H.job("d2")], leaseUntil: at(.seconds(38)))
+        _ = h.machine.leaseRenewed(until: at(.seconds(40)))
+        #expect(h.advance(by: .seconds(7)).renews == 0)
+        #expect(h.advance(by: .seconds(1)).renews == 1, "renewed 20 s before d2's lease ends, not the renewal's")
+        _ = h.machine.leaseRenewed(until: at(.seconds(48)))
+        #expect(h.advance(by: .seconds(9)).renews == 0, "d2 was in that renewal: 48 s holds")
+        #expect(h.advance(by: .seconds(1)).renews == 1)
+    }
+
     @Test func aLeaseThatRunsOutUnrenewedIsLost() {
         var h = H(leaseRenewal: .seconds(10))
         _ = h.accept([H.job("d1")], leaseUntil: at(.seconds(30)))

@@ -119,16 +119,16 @@ struct PostgresClusterTests {
 
             // Every attempt is in flight on campus-a (the receiver holds each answer 2 s): kill it.
             _ = try await bed.receiver.waitForRequests(count)
-            // Sent under the lease they were born with: no claim rewrote them (generation 0).
-            #expect(try await server.psql("SELECT count(*) FROM delivery WHERE lease_node = 'campus-a' AND lease_generation = 0", database: database) == "\(count)")
+            // Held by campus-a: under the lease they were born with (generation 0), or claimed (1) after a commit
+            // slower than a third of the lease (PostgresFailoverDaemonTests checks the first with a long lease).
+            #expect(try await server.psql("SELECT count(*) FROM delivery WHERE lease_node = 'campus-a' AND lease_generation <= 1", database: database) == "\(count)")
             await bed.daemon.kill(SIGKILL)
 
             let finished = try await other.waitForFinish(incident)
             #expect(finished.isFinished)
             let states = try await server.psql("SELECT string_agg(DISTINCT state, ',') FROM delivery WHERE incident_id = '\(incident)'", database: database)
             #expect(states == "delivered", "\(other.log())")
-            // campus-a sent under the birth lease (generation 0, never claimed again); campus-b sent each again after
-            // the take-over, at the next generation.
+            // campus-b sent each again after the take-over, at the next generation.
             #expect(try await server.psql("SELECT count(*) FROM attempt WHERE generation >= 1 AND NOT late", database: database) == "\(count)")
 
             let requests = bed.receiver.requests()

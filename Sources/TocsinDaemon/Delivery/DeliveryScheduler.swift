@@ -51,6 +51,9 @@ struct DeliveryScheduler<C: Clock<Duration>> {
         static func == (lhs: Timer, rhs: Timer) -> Bool { lhs.due == rhs.due && lhs.id == rhs.id }
     }
 
+    /// The earliest end of the leases taken while a renewal runs (``leaseRenewed(until:lost:)``).
+    private var takenWhileRenewing: C.Instant?
+
     private enum Lease {
         /// One node on SQLite: it owns every delivery for good.
         case sole
@@ -319,9 +322,12 @@ struct DeliveryScheduler<C: Clock<Duration>> {
         return result
     }
 
-    /// The renewal held until `until`, except for `lost`: leases another node took over meanwhile.
+    /// The renewal held until `until`, except for `lost`: leases another node took over meanwhile. Leases taken
+    /// while it ran (a node's new deliveries under their birth lease, a take-over) were not in it: the lease held
+    /// ends no later than theirs.
     mutating func leaseRenewed(until: C.Instant, lost: [String] = []) -> [Action] {
-        lease = .held(until: until, renewing: false)
+        lease = .held(until: min(until, takenWhileRenewing ?? until), renewing: false)
+        takenWhileRenewing = nil
         return leasesLost(lost)
     }
 
@@ -573,7 +579,9 @@ struct DeliveryScheduler<C: Clock<Duration>> {
         case .sole: break
         case .lost: lease = .held(until: until, renewing: false)
         // The earliest end of any lease held: a later claim must not push the renewal past older leases' end.
-        case .held(let current, let renewing): lease = .held(until: min(current, until), renewing: renewing)
+        case .held(let current, let renewing):
+            lease = .held(until: min(current, until), renewing: renewing)
+            if renewing { takenWhileRenewing = min(takenWhileRenewing ?? until, until) }
         }
     }
 
