@@ -103,6 +103,11 @@ struct DeliveryInsertRow {
     var record: DeliveryRecord
     var payload: Int
     var lease: NewDeliveryLease?
+
+    /// A delivery written final (a channel that cannot send fails at once) is nobody's to send: no lease.
+    var birthLease: NewDeliveryLease? {
+        DeliveryState(rawValue: record.state)?.isFinal == true ? nil : lease
+    }
 }
 
 enum PostgresInserts {
@@ -129,8 +134,8 @@ enum PostgresInserts {
         .bigint("last_status") { $0.record.lastStatus.map(Int64.init) }, .text("last_error") { $0.record.lastError },
         .boolean("misconfiguration") { $0.record.misconfiguration }, .bigint("delivered_at") { $0.record.deliveredAt },
         .bigint("updated_at") { $0.record.updatedAt }, .bigint("payload") { Int64($0.payload) },
-        .text("receipt") { $0.record.receipt }, .text("lease_node") { $0.lease?.node },
-        .bigint("lease_expires_at") { row in row.lease.map { row.record.updatedAt + $0.millis } },
+        .text("receipt") { $0.record.receipt }, .text("lease_node") { $0.birthLease?.node },
+        .bigint("lease_expires_at") { row in row.birthLease.map { row.record.updatedAt + $0.millis } },
     ])
 
     static let attempt = PostgresInsert<AttemptRecord>(into: "attempt", [

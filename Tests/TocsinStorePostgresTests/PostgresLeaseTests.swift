@@ -349,6 +349,12 @@ struct PostgresLeaseTests {
             try #require(store as? PostgresStore).leaseNewDeliveries(to: "campus-a", for: Self.lease)
             try await store.commit(Records.send("20261206-BORN01", delivery: "msg_born1", at: Self.now))
             try await store.commit(Records.send("20261206-BORN02", delivery: "msg_born2", at: Self.now))
+            // A delivery written failed (its channel cannot send) is nobody's to send: born unheld.
+            var failedAtOnce = Records.send("20261206-BORN03", delivery: "msg_born3", at: Self.now)
+            failedAtOnce.deliveries[0].state = "failed"
+            try await store.commit(failedAtOnce)
+            #expect(try await database.sql("SELECT count(*) FROM delivery WHERE id = 'msg_born3' AND lease_node IS NULL AND lease_expires_at IS NULL") == "1")
+            _ = try await database.sql("DELETE FROM delivery WHERE id = 'msg_born3'")
             #expect(try await database.sql("SELECT string_agg(lease_node || ' ' || lease_generation || ' ' || lease_expires_at, ',') FROM delivery")
                 == "campus-a 0 \(Self.now + Self.lease),campus-a 0 \(Self.now + Self.lease)")
             #expect(try await store.claimDeliveries(node: "campus-b", now: Self.now + 1, leaseMillis: Self.lease, limit: 10).isEmpty, "another node's poll passes them over")
