@@ -132,7 +132,16 @@ public final class PostgresPrimary: Sendable {
     private func acceptsWrites(_ client: PostgresClient) async -> Bool {
         let logger = logger
         let answer = OneAnswer()
-        return await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+        // A stop does not wait for the timer either.
+        return await withTaskCancellationHandler {
+            await ask(client, logger: logger, answer: answer)
+        } onCancel: {
+            answer.give(false)
+        }
+    }
+
+    private func ask(_ client: PostgresClient, logger: Logger, answer: OneAnswer) async -> Bool {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
             answer.set(continuation)
             let query = Task {
                 do {
@@ -149,43 +158,49 @@ public final class PostgresPrimary: Sendable {
                 // A pool whose server is gone waits for a connection rather than failing: no answer in time is one.
                 guard (try? await Task.sleep(for: Self.answerWithin)) != nil else { return }
                 answer.give(false)
-                query.cancel()
             }
-            answer.set(timer: waiting)
+            answer.hold(query, waiting)
         }
     }
 
-    /// The first of several answers, given once to whoever waits; it stops the timer, so checks every second
-    /// leave no sleepers behind.
+    /// The first of several answers, given once to whoever waits; it cancels the query and the timer, so checks
+    /// every second leave neither behind.
     private final class OneAnswer: Sendable {
         private struct State {
             var waiting: CheckedContinuation<Bool, Never>?
-            var timer: Task<Void, Never>?
+            var tasks: [Task<Void, Never>] = []
             var answered = false
         }
 
         private let state = Mutex(State())
 
-        func set(_ continuation: CheckedContinuation<Bool, Never>) { state.withLock { $0.waiting = continuation } }
-
-        func set(timer: Task<Void, Never>) {
+        /// Answered already (cancelled before it began): resumed at once.
+        func set(_ continuation: CheckedContinuation<Bool, Never>) {
             let answered = state.withLock { state in
-                state.timer = timer
+                if !state.answered { state.waiting = continuation }
                 return state.answered
             }
-            if answered { timer.cancel() }
+            if answered { continuation.resume(returning: false) }
+        }
+
+        func hold(_ tasks: Task<Void, Never>...) {
+            let answered = state.withLock { state in
+                state.tasks = tasks
+                return state.answered
+            }
+            if answered { for task in tasks { task.cancel() } }
         }
 
         func give(_ value: Bool) {
-            let (waiting, timer) = state.withLock { state in
+            let (waiting, tasks) = state.withLock { state in
                 defer {
                     state.waiting = nil
-                    state.timer = nil
+                    state.tasks = []
                     state.answered = true
                 }
-                return (state.waiting, state.timer)
+                return (state.waiting, state.tasks)
             }
-            timer?.cancel()
+            for task in tasks { task.cancel() }
             waiting?.resume(returning: value)
         }
     }

@@ -16,6 +16,7 @@ import os
 import platform
 import pwd
 import re
+import select
 import shutil
 import signal
 import socket
@@ -231,26 +232,33 @@ class Postgres:
             raise SystemExit(f"bench: psql failed: {result.stderr}")
         return result.stdout.strip()
 
-    def poll(self, sql, database):
+    def poll(self, sql, database, timeout=60):
         """`psql` for the bench's polls (every 20 ms while a fan-out runs), through one session kept open per
         database: a psql process started each time (Debian's `psql` is a Perl wrapper) took a sixth of the 2 cores
-        from the nodes being measured. Line-buffered through `stdbuf`; each answer ends at a marker line."""
+        from the nodes being measured. Line-buffered through `stdbuf`; each answer ends at a marker line, awaited
+        `timeout` seconds at most (as the one-off `psql` is)."""
         session = self.sessions.get(database)
         if session is None or session.poll() is not None:
             session = spawn(["stdbuf", "-oL"] + self._psql_args(database), stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
             session.stop_signal = signal.SIGTERM
+            session.unread = b""
             self.sessions[database] = session
-        session.stdin.write(f"{sql};\n\\echo {POLL_END}\n")
+        session.stdin.write(f"{sql};\n\\echo {POLL_END}\n".encode())
         session.stdin.flush()
-        lines = []
-        while True:
-            line = session.stdout.readline()
-            if not line:
-                raise SystemExit("bench: psql session ended: " + "".join(lines))
-            if line.rstrip("\n") == POLL_END:
-                return "".join(lines).strip()
-            lines.append(line)
+        marker = f"{POLL_END}\n".encode()
+        deadline = time.monotonic() + timeout
+        while marker not in session.unread:
+            remaining = deadline - time.monotonic()
+            ready = select.select([session.stdout], [], [], max(0, remaining))[0] if remaining > 0 else []
+            if not ready:
+                raise SystemExit(f"bench: psql did not answer in {timeout} s: {sql}")
+            chunk = os.read(session.stdout.fileno(), 65536)
+            if not chunk:
+                raise SystemExit("bench: psql session ended: " + session.unread.decode(errors="replace"))
+            session.unread += chunk
+        answer, _, session.unread = session.unread.partition(marker)
+        return answer.decode().strip()
 
     def database(self, name):
         self.psql(f"CREATE DATABASE {name}")
