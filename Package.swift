@@ -240,7 +240,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TocsinWebTests",
-            dependencies: ["TocsinWeb", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: ["TocsinWeb", "TocsinDisplay", .product(name: "Hummingbird", package: "hummingbird")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

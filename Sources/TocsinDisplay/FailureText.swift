@@ -52,9 +52,11 @@ public enum FailureText {
             return tr("le délai de livraison est passé avant le prochain essai", "the delivery deadline passed before the next try")
         case .tls:
             // What failed in TLS (an expired certificate, an unknown authority) is only in curl's words: kept.
-            return tr("échec TLS (certificat ou chiffrement) — détail en anglais : \(error)", error)
+            let cause = ErrorKind.cause(in: error)
+            return tr("échec TLS (certificat ou chiffrement) — détail en anglais : \(cause)", cause) + gaveUp
         case .other:
-            return tr("échec de l'envoi — détail en anglais : \(error)", error)
+            let cause = ErrorKind.cause(in: error)
+            return tr("échec de l'envoi — détail en anglais : \(cause)", cause) + gaveUp
         }
     }
 

@@ -72,6 +72,12 @@ public enum ErrorKind: String, Codable, Sendable, CaseIterable {
         return Int(error[range.upperBound...].prefix { $0.isNumber })
     }
 
+    /// The error without that ending: what failed, alone, for a client that says the ending in its own words.
+    public static func cause(in error: String) -> String {
+        guard gaveUpAttempts(in: error) != nil, let range = error.range(of: "; gave up after ") else { return error }
+        return String(error[..<range.lowerBound])
+    }
+
     static let configurationLead = "the request cannot be sent: "
     static let deadlineLead = "the delivery deadline passed"
 }
