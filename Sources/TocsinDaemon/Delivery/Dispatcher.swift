@@ -172,17 +172,17 @@ final class Dispatcher: Service, Sendable {
                 later.append(action)
                 continue
             }
-            if let leasing {
-                if let bornAt, ContinuousClock.now < bornAt + (leasing.lease - leasing.renewAhead) {
-                    let births = Dictionary(uniqueKeysWithValues: ids.map { ($0, Int64(0)) })
-                    later += handle { $0.claimed(ids, generations: births, leaseUntil: bornAt + leasing.lease) }
-                } else {
-                    // Recovered at start, reopened by a resend, or born too long ago: claimed in the database.
-                    later.append(action)
-                }
-            } else {
+            guard let leasing else {
                 // One node on SQLite: every claim simply succeeds.
                 later += handle { $0.claimed(ids) }
+                continue
+            }
+            if let bornAt, ContinuousClock.now < bornAt + (leasing.lease - leasing.renewAhead) {
+                let births = Dictionary(uniqueKeysWithValues: ids.map { ($0, Int64(0)) })
+                later += handle { $0.claimed(ids, generations: births, leaseUntil: bornAt + leasing.lease) }
+            } else {
+                // Recovered at start, reopened by a resend, or born too long ago: claimed in the database.
+                later.append(action)
             }
         }
         guard !later.isEmpty else { return }
