@@ -14,8 +14,20 @@ DESTDIR ?=
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 # Release binaries carry the Swift runtime and Foundation inside (--static-swift-stdlib): nothing Swift to install
 # on the server, and `tocsinctl` starts in ~5 ms instead of ~8 (no shared Foundation/ICU to load and relocate),
-# which is most of the gap to curl in the time-to-notify benchmark (BENCHMARKS.md).
-RELEASE_FLAGS = -c release --static-swift-stdlib
+# which is most of the gap to curl in the time-to-notify benchmark (BENCHMARKS.md). They are built in their own
+# scratch folder, which `make release`, `make install` and `make bench` share.
+#
+# The release link (BENCHMARKS.md, "Idle RSS"): every function in a section of its own, and lld placing first the
+# ones that start-up, a send and `tocsinctl` run (scripts/release/tocsin.order, written by `make order`), so that the
+# code a daemon runs sits together instead of across the binary's 30 MB; no export of every Swift symbol (what the
+# static standard library's link asks for: ~45,000 symbols for the loader to hash at each start); the relative
+# relocations packed (RELR, glibc 2.36 and later).
+RELEASE_SCRATCH = .build-release
+ORDER_FILE = $(CURDIR)/scripts/release/tocsin.order
+RELEASE_FLAGS = -c release --static-swift-stdlib --scratch-path $(RELEASE_SCRATCH) \
+	-Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections -Xswiftc -use-ld=lld \
+	-Xlinker --no-export-dynamic -Xlinker -z -Xlinker pack-relative-relocs \
+	-Xlinker --symbol-ordering-file=$(ORDER_FILE) -Xlinker --no-warn-symbol-ordering
 RELEASE_BIN = $(shell $(SWIFT) build $(RELEASE_FLAGS) --show-bin-path 2>/dev/null)
 # What `install-files` copies from: release binaries, unless told otherwise (the tests use debug ones).
 INSTALL_BIN_DIR ?= $(RELEASE_BIN)
@@ -46,9 +58,8 @@ demo: build
 #   make bench BENCH_ARGS=--tiny    once each with tiny sizes (what the smoke test runs)
 BENCH_ARGS ?=
 .PHONY: bench
-bench: deps
-	$(SWIFT) build $(RELEASE_FLAGS) --scratch-path .build-release
-	python3 scripts/bench/bench.py --bin-dir "$$($(SWIFT) build $(RELEASE_FLAGS) --scratch-path .build-release --show-bin-path)" $(BENCH_ARGS)
+bench: release
+	python3 scripts/bench/bench.py --bin-dir "$(RELEASE_BIN)" $(BENCH_ARGS)
 
 # The fault suite's full run (RELIABILITY.md): TOCSIN_FAULTS_FULL=1 makes the crash test kill tocsind ≥ 20 times
 # (`make test` runs a reduced pass of 3). TOCSIN_FAULTS_SEED=N replays a crash run's random moments.
@@ -96,8 +107,20 @@ install-man:
 	install -d "$(DESTDIR)$(PREFIX)/share/man/man1"
 	for page in $(MAN_PAGES); do install -m 0644 "$(MAN_DIR)/$$page" "$(DESTDIR)$(PREFIX)/share/man/man1/" || exit 1; done
 
+# SwiftPM sees neither a frontend flag change (objects built before are kept, without function sections) nor the
+# order file: a stamp of the flags clears the objects when they change, and binaries older than the order file go.
 release: deps
+	@mkdir -p $(RELEASE_SCRATCH)
+	@echo '$(RELEASE_FLAGS)' | cmp -s - $(RELEASE_SCRATCH)/release-flags || { \
+		find $(RELEASE_SCRATCH) -name '*.o' -path '*/release/*' -delete; echo '$(RELEASE_FLAGS)' > $(RELEASE_SCRATCH)/release-flags; }
+	@for binary in tocsind tocsinctl tocsin-web; do \
+		[ "$(RELEASE_BIN)/$$binary" -nt "$(ORDER_FILE)" ] || rm -f "$(RELEASE_BIN)/$$binary"; done
 	$(SWIFT) build $(RELEASE_FLAGS)
+
+# Rewrites scripts/release/tocsin.order from what the release binaries run (valgrind; see scripts/release/order.py).
+.PHONY: order
+order: release
+	python3 scripts/release/order.py --bin-dir "$(RELEASE_BIN)"
 
 # Binaries, units, sysusers/tmpfiles, example config (never over an existing one), completions, man pages, runbooks.
 install: release man

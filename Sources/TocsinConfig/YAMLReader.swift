@@ -21,9 +21,13 @@ struct YAMLReader {
     }
 
     /// Parses the text; a syntax error becomes one diagnostic with the parser's line.
+    ///
+    /// With Yams' basic resolver, every scalar stays a string: the default one tags each scalar by matching it
+    /// against seven NSRegularExpression rules, which compiled ICU's regex engine and Unicode sets at start-up
+    /// (~25 M instructions, and ICU's code and tables kept in memory) for the one tag read here, `bool` (see `bool`).
     mutating func compose(_ text: String) -> Node? {
         do {
-            return try Yams.compose(yaml: text)
+            return try Yams.compose(yaml: text, .basic)
         } catch let error as YamlError {
             diagnostics.append(.error("YAML syntax: \(Self.describe(error))", file: file, line: Self.line(of: error)))
         } catch {
@@ -111,7 +115,7 @@ struct YAMLReader {
 
     mutating func bool(_ node: Node?, _ path: String) -> Bool? {
         guard let node else { return nil }
-        guard let value = node.bool else {
+        guard let scalar = node.scalar, scalar.style == .plain || scalar.style == .any, let value = Self.booleans[scalar.string] else {
             error("'\(path)' must be true or false", at: node)
             return nil
         }
@@ -147,6 +151,15 @@ struct YAMLReader {
         }
         return value
     }
+
+    /// YAML 1.1's booleans, as Yams' default resolver matches them (plain scalars only: `"yes"` stays text).
+    static let booleans: [String: Bool] = {
+        var words: [String: Bool] = [:]
+        for (word, value) in [("true", true), ("yes", true), ("on", true), ("false", false), ("no", false), ("off", false)] {
+            for spelling in [word, word.prefix(1).uppercased() + word.dropFirst(), word.uppercased()] { words[spelling] = value }
+        }
+        return words
+    }()
 
     private static func describe(_ error: YamlError) -> String {
         switch error {

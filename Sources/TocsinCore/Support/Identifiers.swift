@@ -38,9 +38,6 @@ public enum Identifiers {
     }
 
     private static func dayStamp(_ date: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let parts = calendar.dateComponents([.year, .month, .day], from: date)
-        return String(format: "%04d%02d%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
+        UTCTime.dayStamp(millis: Int64((date.timeIntervalSince1970 * 1000).rounded(.down)))
     }
 }

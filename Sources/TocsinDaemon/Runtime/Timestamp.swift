@@ -1,12 +1,12 @@
 import Foundation
+import TocsinCore
 
 /// Times as the admin protocol and the audit show them: ISO 8601, UTC, milliseconds.
+/// Written by `UTCTime`, not a Foundation format style: that one would load ICU for the machine's time zone.
 enum Timestamp {
-    private static let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+    static func iso(_ date: Date) -> String { iso(millis: date.millisecondsSince1970) }
 
-    static func iso(_ date: Date) -> String { date.formatted(style) }
-
-    static func iso(millis: Int64) -> String { iso(Date(millis: millis)) }
+    static func iso(millis: Int64) -> String { UTCTime.iso8601(millis: millis) }
 }
 
 extension Date {

@@ -1,5 +1,6 @@
 public import Foundation
 public import Logging
+import TocsinCore
 
 /// One line per event on standard error, `key=value` metadata after the message. When `$JOURNAL_STREAM` says
 /// standard error is the journal, each line starts with its syslog priority (`<3>` …) so `journalctl -p err`
@@ -24,7 +25,9 @@ public struct JournalLogHandler: LogHandler {
     public func log(event: LogEvent) {
         var merged = metadata
         if let extra = event.metadata { merged.merge(extra) { $1 } }
-        var line = toJournal ? "<\(Self.priority(event.level))>" : "\(Date().formatted(.iso8601)) \(event.level) "
+        var line = toJournal
+            ? "<\(Self.priority(event.level))>"
+            : UTCTime.iso8601(millis: Date().millisecondsSince1970, milliseconds: false) + " \(event.level) "
         line += event.message.description
         for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
             let text = "\(value)"

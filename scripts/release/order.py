@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""Writes scripts/release/tocsin.order: the functions that a daemon's start, a send and `tocsinctl` run, hottest first.
+
+    python3 scripts/release/order.py --bin-dir .build-release/x86_64-unknown-linux-gnu/release
+
+`make release` and `make bench` link with it (lld's --symbol-ordering-file, every function in a section of its own):
+the code that runs then sits together at the start of `.text` instead of being spread over the binary's 30 MB. The
+kernel maps a file 64 KB around each page fault, so scattered code made an idle `tocsind` resident in ~19 MB of
+`.text` to run ~3 MB of it (BENCHMARKS.md, "Idle RSS"). A function missing from the list is only placed after the
+listed ones: a stale list costs memory, never correctness. Rerun after large changes to what start-up or a send runs.
+
+The functions are those callgrind sees run (release binaries, `strip -g` copies, names left mangled):
+- `tocsind`: start to READY=1, the bench template approved, 3 sends to 100 webhook channels on nginx (127.0.0.1),
+  each waited for until its attempts are recorded, 2 s idle (timers), SIGTERM;
+- `tocsinctl send … --yes --no-wait`, `tocsinctl status` and `tocsinctl --help`.
+`tocsind`'s list comes first, then what `tocsinctl` adds. Needs valgrind, nginx-light and curl.
+"""
+import argparse
+import bisect
+import collections
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "bench"))
+import bench  # noqa: E402
+import instructions  # noqa: E402
+
+ORDER_FILE = os.path.join(HERE, "tocsin.order")
+
+
+def functions(binary):
+    """(address, name) of every function symbol of `binary`, by address."""
+    table = subprocess.run(["readelf", "-sW", binary], capture_output=True, text=True, check=True).stdout
+    found = set()
+    for line in table.splitlines():
+        fields = line.split()
+        if len(fields) >= 8 and fields[3] == "FUNC" and fields[6] != "UND":
+            found.add((int(fields[1], 16), fields[7].split("@")[0]))
+    return sorted(found)
+
+
+def executed(path, binary):
+    """The functions of `binary` whose instructions ran, by the instructions they ran, most first.
+
+    Read from callgrind's instruction addresses (--dump-instr=yes), each given to the function symbol at or before
+    it: callgrind's own names are not always the symbol lld orders by (code merged by LLVM, or past a symbol's
+    stated size, is run under another name), and such code left ~60 stray 64 KB windows resident."""
+    symbols = functions(binary)
+    starts = [address for address, _ in symbols]
+    by_name = {name: address for address, name in symbols}
+    names, objects = {}, {}
+    runs = collections.defaultdict(collections.Counter)  # function name as callgrind gives it → address → count
+    function, obj, calling, address = None, None, False, 0
+
+    def lookup(table, text):
+        match = re.match(r"\((\d+)\)(?: (.*))?$", text)
+        if not match:
+            return text
+        if match.group(2):
+            table[match.group(1)] = match.group(2)
+        return table.get(match.group(1))
+
+    for line in open(path, errors="replace"):
+        if line.startswith("ob="):
+            obj = lookup(objects, line[3:].strip())
+        elif line.startswith("cob="):
+            lookup(objects, line[4:].strip())
+        elif line.startswith("fn="):
+            function, calling = lookup(names, line[3:].strip()), False
+        elif line.startswith("cfn="):
+            lookup(names, line[4:].strip())
+        elif line.startswith("calls="):
+            calling = True
+        elif line[:1].isdigit() or line[:1] in "+-*":
+            fields = line.split()
+            position = fields[0]
+            if position.startswith("0x"):
+                address = int(position, 16)
+            elif position[:1] in "+-":
+                address += int(position)
+            cost = 1 if calling else int(fields[-1]) if len(fields) > 2 else 1
+            calling = False
+            if function and obj and obj.endswith("/" + os.path.basename(binary)):
+                runs[function][address] += cost
+    # Where valgrind loaded the binary: the most common distance between a function's lowest address run and the
+    # symbol of that name.
+    offsets = collections.Counter(min(addresses) - by_name[name] for name, addresses in runs.items() if name in by_name)
+    if not offsets:
+        raise SystemExit(f"order: no function of {binary} found in {path}")
+    base = offsets.most_common(1)[0][0]
+    cost = collections.Counter()
+    for addresses in runs.values():
+        for address, count in addresses.items():
+            index = bisect.bisect_right(starts, address - base) - 1
+            if index >= 0:
+                cost[symbols[index][1]] += count
+    return [name for name, _ in cost.most_common()]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bin-dir", required=True)
+    parser.add_argument("--output", default=ORDER_FILE)
+    args = parser.parse_args()
+    if not instructions.VALGRIND:
+        raise SystemExit("order: valgrind is missing: apt-get install -y valgrind")
+    # Mangled names are what the linker matches; valgrind would demangle the C++ ones (the Swift runtime's).
+    os.environ["VALGRIND_OPTS"] = "--demangle=no --dump-instr=yes"
+    signal.signal(signal.SIGTERM, bench.on_signal)
+    signal.signal(signal.SIGINT, bench.on_signal)
+    work = tempfile.mkdtemp(prefix="tocsin-order.")
+    try:
+        binaries = os.path.join(work, "bin")
+        os.makedirs(binaries)
+        tocsind = instructions.stripped_copy(os.path.join(args.bin_dir, "tocsind"), binaries)
+        tocsinctl = instructions.stripped_copy(os.path.join(args.bin_dir, "tocsinctl"), binaries)
+        nginx = bench.Nginx(work)
+        channels = 100
+        run = instructions.Run(work, tocsind, tocsinctl, nginx, channels, "order")
+        run.start(whole_names=True)
+        run.daemon.approve()
+        for number in range(3):
+            result = instructions.send(run.daemon)
+            if result.returncode != 0:
+                raise SystemExit(f"order: send failed: {result.stdout}{result.stderr}\n{run.daemon.log()}")
+            bench.wait_for(lambda: run.daemon.attempts() >= (number + 1) * channels, 600, "attempts recorded",
+                           interval=0.05)
+        time.sleep(2)
+        client = [instructions.VALGRIND, "--tool=callgrind", "--compress-strings=no", "--dump-instr=yes"]
+        outs = []
+        for name, command in (("send", ["send", *bench.TEMPLATE, "--yes", "--no-wait"]), ("status", ["status"]),
+                              ("help", ["--help"])):
+            outs.append(os.path.join(work, f"callgrind.tocsinctl.{name}"))
+            subprocess.run([*client, f"--callgrind-out-file={outs[-1]}", tocsinctl, *command], capture_output=True,
+                           check=True, timeout=600, env={**os.environ, "TOCSIN_SOCKET": run.daemon.socket})
+        bench.wait_for(lambda: run.daemon.attempts() >= 4 * channels, 600, "attempts recorded", interval=0.05)
+        run.stop()
+        order = executed(run.out, tocsind)
+        listed = set(order)
+        client_costs = collections.Counter()
+        for out in outs:
+            for rank, name in enumerate(executed(out, tocsinctl)):
+                client_costs[name] += 1_000_000 - rank
+        order += [name for name, _ in client_costs.most_common() if name not in listed]
+        with open(args.output, "w") as file:
+            file.write("\n".join(order) + "\n")
+        print(f"order: {len(listed)} functions of tocsind, {len(order) - len(listed)} more of tocsinctl → {args.output}")
+    finally:
+        bench.cleanup()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
