@@ -75,27 +75,46 @@ public enum FitCheck {
         organization: Configuration.Organization
     ) -> [Cut] {
         var cuts: [Cut] = []
+        // Channels with the same `payloadKey` get byte-identical bodies, so the same cut: each key is checked once.
+        // Encoding every case for each of 1,000 webhooks made such a config take ~2 s to load.
+        var checked: [String: Cut?] = [:]
         // `cap` carries every text whole (nothing to cut), and encoding it would sign it: skipped.
         for (name, endpoint) in endpoints.sorted(by: { $0.name < $1.name }) where !endpoint.definition.allowShortening && endpoint.definition.type != .cap {
-            search: for rendering in cases {
-                let message = OutgoingMessage(
-                    incidentID: "20261204-K7QF2A", status: rendering.status,
-                    msgType: rendering.msgType, references: [], templateID: template.id,
-                    approved: true, organization: organization.name, sender: organization.sender,
-                    sent: "2026-12-04T09:26:15-05:00", category: template.content.category, severity: template.content.severity,
-                    urgency: template.content.urgency, certainty: template.content.certainty, response: template.content.response,
-                    messages: rendering.messages, variableValues: Array(rendering.values.values)
-                )
-                // A channel that cannot encode at all is reported by the send itself (and by health), not here.
-                guard let payload = try? endpoint.encode(message) else { continue }
-                if let note = payload.notes.first(where: { $0.contains("shortened") }) {
-                    let values = rendering.values.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
-                    cuts.append(Cut(template: template.id, channel: name, kind: rendering.kind, values: values, note: note))
-                    break search
+            if let key = endpoint.payloadKey, let known = checked[key] {
+                if var cut = known {
+                    cut.channel = name
+                    cuts.append(cut)
                 }
+                continue
             }
+            let cut = firstCut(of: template, cases: cases, on: endpoint, named: name, organization: organization)
+            if let cut { cuts.append(cut) }
+            if let key = endpoint.payloadKey { checked[key] = .some(cut) }
         }
         return cuts
+    }
+
+    private static func firstCut(
+        of template: MessageTemplate, cases: [Case], on endpoint: any ChannelEndpoint, named name: String,
+        organization: Configuration.Organization
+    ) -> Cut? {
+        for rendering in cases {
+            let message = OutgoingMessage(
+                incidentID: "20261204-K7QF2A", status: rendering.status,
+                msgType: rendering.msgType, references: [], templateID: template.id,
+                approved: true, organization: organization.name, sender: organization.sender,
+                sent: "2026-12-04T09:26:15-05:00", category: template.content.category, severity: template.content.severity,
+                urgency: template.content.urgency, certainty: template.content.certainty, response: template.content.response,
+                messages: rendering.messages, variableValues: Array(rendering.values.values)
+            )
+            // A channel that cannot encode at all is reported by the send itself (and by health), not here.
+            guard let payload = try? endpoint.encode(message) else { continue }
+            if let note = payload.notes.first(where: { $0.contains("shortened") }) {
+                let values = rendering.values.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
+                return Cut(template: template.id, channel: name, kind: rendering.kind, values: values, note: note)
+            }
+        }
+        return nil
     }
 
     /// Why this send's own text would be cut on a channel where the template's worst case fits — the values typed

@@ -49,6 +49,27 @@ struct DeliverySchedulerTests {
         #expect(h.machine.jobs.isEmpty)
     }
 
+    /// A 1,000-channel send: 256 attempts fly, the other lanes wait without being looked at, and each answer makes
+    /// room for exactly one more, until every lane has started its delivery once.
+    @Test func aThousandLanesBehindTheGlobalCapStartOneForEachAnswer() {
+        let names = (1...1_000).map { "c\($0)" }
+        var h = H(
+            channels: Dictionary(uniqueKeysWithValues: names.map { ($0, .init(maxConcurrency: 4, rateLimit: nil)) }),
+            limits: .init(maximumInFlight: 256, maximumCommitting: 4_096)
+        )
+        var flying = h.accept(names.map { H.job("d-\($0)", channel: $0) }).started
+        #expect(flying.count == 256)
+        var started = Set(flying)
+        while let id = flying.popLast() {
+            let next = h.finish(id, .delivered).started
+            #expect(next.count == (started.count < 1_000 ? 1 : 0), "after \(id)")
+            flying += next
+            started.formUnion(next)
+        }
+        #expect(started.count == 1_000)
+        #expect(h.machine.jobs.isEmpty)
+    }
+
     @Test func outcomesWaitingForTheStoreStopNewStartsAtTheCommitCap() {
         var h = H(limits: .init(maximumInFlight: 10, maximumCommitting: 1))
         #expect(h.accept((1...3).map { H.job("d\($0)") }).started == ["d1", "d2", "d3"])
