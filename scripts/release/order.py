@@ -36,25 +36,27 @@ ORDER_FILE = os.path.join(HERE, "tocsin.order")
 
 
 def functions(binary):
-    """(address, name) of every function symbol of `binary`, by address."""
+    """(address, size, name) of every function symbol of `binary`, by address."""
     table = subprocess.run(["readelf", "-sW", binary], capture_output=True, text=True, check=True).stdout
     found = set()
     for line in table.splitlines():
         fields = line.split()
         if len(fields) >= 8 and fields[3] == "FUNC" and fields[6] != "UND":
-            found.add((int(fields[1], 16), fields[7].split("@")[0]))
+            found.add((int(fields[1], 16), int(fields[2]), fields[7].split("@")[0]))
     return sorted(found)
 
 
 def executed(path, binary):
     """The functions of `binary` whose instructions ran, by the instructions they ran, most first.
 
-    Read from callgrind's instruction addresses (--dump-instr=yes), each given to the function symbol at or before
-    it: callgrind's own names are not always the symbol lld orders by (code merged by LLVM, or past a symbol's
-    stated size, is run under another name), and such code left ~60 stray 64 KB windows resident."""
+    Read from callgrind's instruction addresses (--dump-instr=yes), each given to the function symbol that covers
+    it: callgrind's own names are not always the symbol lld orders by (it names code merged by LLVM after one of
+    its symbols). Code outside every symbol (LLVM's private functions, `.L…`) cannot be ordered by name and is left
+    out rather than given to a neighbour, which would move the neighbour for nothing and make each regeneration
+    depend on the last layout."""
     symbols = functions(binary)
-    starts = [address for address, _ in symbols]
-    by_name = {name: address for address, name in symbols}
+    starts = [address for address, _, _ in symbols]
+    by_name = {name: address for address, _, name in symbols}
     names, objects = {}, {}
     runs = collections.defaultdict(collections.Counter)  # function name as callgrind gives it → address → count
     function, obj, calling, address = None, None, False, 0
@@ -99,8 +101,8 @@ def executed(path, binary):
     for addresses in runs.values():
         for address, count in addresses.items():
             index = bisect.bisect_right(starts, address - base) - 1
-            if index >= 0:
-                cost[symbols[index][1]] += count
+            if index >= 0 and address - base < symbols[index][0] + max(symbols[index][1], 1):
+                cost[symbols[index][2]] += count
     return [name for name, _ in cost.most_common()]
 
 
