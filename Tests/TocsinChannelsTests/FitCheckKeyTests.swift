@@ -24,14 +24,7 @@ struct FitCheckKeyTests {
     }
 
     @Test func channelsSharingAPayloadKeyAreEachNamedButEncodedOnce() throws {
-        let template = try MessageTemplate(content: MessageTemplate.Content(
-            id: "long", category: .fire, severity: .extreme, urgency: .immediate, certainty: .observed, route: "campus",
-            variables: [VariableSpec(name: "building", allowed: ["Pavillon A", "Pavillon des sciences"])],
-            event: ["fr": "É", "en": "E"], title: ["fr": "ÉVACUATION {{building}}", "en": "EVACUATION {{building}}"],
-            body: ["fr": String(repeating: "Quittez le bâtiment. ", count: 30), "en": String(repeating: "Leave the building. ", count: 30)]
-        ))
-        let definition = Fixtures.definition(.twilioSMS, settings: ["account_sid": "AC0", "from": "+15145550000"], secrets: ["auth_token": "t"], recipients: ["+15145551234"])
-        let organization = Configuration.Organization(name: "Cégep", sender: "alertes@cegep.example", languages: ["fr", "en"])
+        let (template, definition, organization) = try ShortTextTests.tooLongForSMS()
         let alone = Keyed(try TwilioSMSEndpoint(definition, timeout: .seconds(5)))
         let one = FitCheck.cuts(of: template, on: [("sms-a", alone)], organization: organization)
         let shared = Keyed(try TwilioSMSEndpoint(definition, timeout: .seconds(5)))

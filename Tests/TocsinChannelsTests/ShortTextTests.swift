@@ -73,9 +73,8 @@ struct ShortTextTests {
         }
     }
 
-    /// A template too long for SMS is named with the channel, the case and the measure; a channel that allows
-    /// shortening is not flagged.
-    @Test func aTemplateThatWouldBeCutIsNamed() throws {
+    /// A template whose body is too long for an SMS, a Twilio channel and a bilingual organisation.
+    static func tooLongForSMS() throws -> (MessageTemplate, ChannelDefinition, Configuration.Organization) {
         let template = try MessageTemplate(content: MessageTemplate.Content(
             id: "long", category: .fire, severity: .extreme, urgency: .immediate, certainty: .observed, route: "campus",
             variables: [VariableSpec(name: "building", allowed: ["Pavillon A", "Pavillon des sciences"])],
@@ -83,7 +82,13 @@ struct ShortTextTests {
             body: ["fr": String(repeating: "Quittez le bâtiment. ", count: 30), "en": String(repeating: "Leave the building. ", count: 30)]
         ))
         let definition = Fixtures.definition(.twilioSMS, settings: ["account_sid": "AC0", "from": "+15145550000"], secrets: ["auth_token": "t"], recipients: ["+15145551234"])
-        let organization = Configuration.Organization(name: "Cégep", sender: "alertes@cegep.example", languages: ["fr", "en"])
+        return (template, definition, Configuration.Organization(name: "Cégep", sender: "alertes@cegep.example", languages: ["fr", "en"]))
+    }
+
+    /// A template too long for SMS is named with the channel, the case and the measure; a channel that allows
+    /// shortening is not flagged.
+    @Test func aTemplateThatWouldBeCutIsNamed() throws {
+        let (template, definition, organization) = try Self.tooLongForSMS()
         let cuts = FitCheck.cuts(of: template, on: [("sms-campus", try TwilioSMSEndpoint(definition, timeout: .seconds(5)))], organization: organization)
         #expect(cuts.count == 1)
         #expect(cuts.first?.description.hasPrefix("template 'long' does not fit channel 'sms-campus' (live, building=Pavillon des sciences): text shortened from") == true, "\(cuts)")

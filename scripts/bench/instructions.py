@@ -40,6 +40,20 @@ def stripped_copy(binary, folder):
     return copy
 
 
+def set_up(bin_dir, prefix):
+    """Signals handled, a temp folder, `strip -g` copies of tocsind and tocsinctl in it, nginx on 127.0.0.1."""
+    if not VALGRIND:
+        raise SystemExit(f"{prefix}: valgrind is missing: apt-get install -y valgrind")
+    signal.signal(signal.SIGTERM, bench.on_signal)
+    signal.signal(signal.SIGINT, bench.on_signal)
+    work = tempfile.mkdtemp(prefix=f"tocsin-{prefix}.")
+    binaries = os.path.join(work, "bin")
+    os.makedirs(binaries)
+    tocsind = stripped_copy(os.path.join(bin_dir, "tocsind"), binaries)
+    tocsinctl = stripped_copy(os.path.join(bin_dir, "tocsinctl"), binaries)
+    return work, tocsind, tocsinctl, bench.Nginx(work)
+
+
 def callgrind_total(path):
     for line in open(path, errors="replace"):
         if line.startswith(("summary:", "totals:")):
@@ -205,17 +219,8 @@ def main():
     parser.add_argument("--no-client", action="store_true", help="skip tocsinctl and curl")
     parser.add_argument("--keep", action="store_true", help="keep the temp folder (callgrind files, logs)")
     args = parser.parse_args()
-    if not VALGRIND:
-        raise SystemExit("instructions: valgrind is missing: apt-get install -y valgrind")
-    signal.signal(signal.SIGTERM, bench.on_signal)
-    signal.signal(signal.SIGINT, bench.on_signal)
-    work = tempfile.mkdtemp(prefix="tocsin-instructions.")
+    work, tocsind, tocsinctl, nginx = set_up(args.bin_dir, "instructions")
     try:
-        binaries = os.path.join(work, "bin")
-        os.makedirs(binaries)
-        tocsind = stripped_copy(os.path.join(args.bin_dir, "tocsind"), binaries)
-        tocsinctl = stripped_copy(os.path.join(args.bin_dir, "tocsinctl"), binaries)
-        nginx = bench.Nginx(work)
         print(f"instructions: {args.bin_dir}, {args.channels} channels, {args.sends} sends; receiver 127.0.0.1:{nginx.port}",
               flush=True)
         per_send, with_sends, without, busy_out = daemon_per_send(work, tocsind, tocsinctl, nginx, args.channels, args.sends,

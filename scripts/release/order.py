@@ -21,10 +21,8 @@ import collections
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -111,19 +109,10 @@ def main():
     parser.add_argument("--bin-dir", required=True)
     parser.add_argument("--output", default=ORDER_FILE)
     args = parser.parse_args()
-    if not instructions.VALGRIND:
-        raise SystemExit("order: valgrind is missing: apt-get install -y valgrind")
     # Mangled names are what the linker matches; valgrind would demangle the C++ ones (the Swift runtime's).
     os.environ["VALGRIND_OPTS"] = "--demangle=no --dump-instr=yes"
-    signal.signal(signal.SIGTERM, bench.on_signal)
-    signal.signal(signal.SIGINT, bench.on_signal)
-    work = tempfile.mkdtemp(prefix="tocsin-order.")
+    work, tocsind, tocsinctl, nginx = instructions.set_up(args.bin_dir, "order")
     try:
-        binaries = os.path.join(work, "bin")
-        os.makedirs(binaries)
-        tocsind = instructions.stripped_copy(os.path.join(args.bin_dir, "tocsind"), binaries)
-        tocsinctl = instructions.stripped_copy(os.path.join(args.bin_dir, "tocsinctl"), binaries)
-        nginx = bench.Nginx(work)
         channels = 100
         run = instructions.Run(work, tocsind, tocsinctl, nginx, channels, "order")
         run.start(whole_names=True)
