@@ -113,8 +113,8 @@ release: deps
 	@mkdir -p $(RELEASE_SCRATCH)
 	@echo '$(RELEASE_FLAGS)' | cmp -s - $(RELEASE_SCRATCH)/release-flags || { \
 		find $(RELEASE_SCRATCH) -name '*.o' -path '*/release/*' -delete; echo '$(RELEASE_FLAGS)' > $(RELEASE_SCRATCH)/release-flags; }
-	@for binary in tocsind tocsinctl tocsin-web; do \
-		[ "$(RELEASE_BIN)/$$binary" -nt "$(ORDER_FILE)" ] || rm -f "$(RELEASE_BIN)/$$binary"; done
+	@bin="$(RELEASE_BIN)"; [ -n "$$bin" ] || { echo "release: swift build --show-bin-path failed" >&2; exit 1; }; \
+	for binary in tocsind tocsinctl tocsin-web; do [ "$$bin/$$binary" -nt "$(ORDER_FILE)" ] || rm -f "$$bin/$$binary"; done
 	$(SWIFT) build $(RELEASE_FLAGS)
 
 # Rewrites scripts/release/tocsin.order from what the release binaries run (valgrind; see scripts/release/order.py).

@@ -115,7 +115,10 @@ struct YAMLReader {
 
     mutating func bool(_ node: Node?, _ path: String) -> Bool? {
         guard let node else { return nil }
-        guard let scalar = node.scalar, scalar.style == .plain || scalar.style == .any, let value = Self.booleans[scalar.string] else {
+        // A plain word, or any word tagged `!!bool` (quoted or not), as Yams' default resolver read them.
+        guard let scalar = node.scalar, let value = Self.booleans[scalar.string],
+              scalar.style == .plain || scalar.style == .any || scalar.tag.description == Tag.Name.bool.rawValue
+        else {
             error("'\(path)' must be true or false", at: node)
             return nil
         }
@@ -165,6 +168,9 @@ struct YAMLReader {
         switch error {
         case .scanner(_, let problem, _, _), .parser(_, let problem, _, _), .composer(_, let problem, _, _):
             return problem
+        case .duplicatedKeysInMapping(let duplicates, _):
+            // Untagged, `yes:` and `'yes':` are the same key to Yams (both text): said here with the line.
+            return "a key is given twice in one mapping: \(duplicates.joined(separator: ", "))"
         default:
             return "\(error)"
         }
@@ -173,6 +179,7 @@ struct YAMLReader {
     private static func line(of error: YamlError) -> Int? {
         switch error {
         case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _): mark.line
+        case .duplicatedKeysInMapping(_, let context): context.mark.line
         default: nil
         }
     }

@@ -20,6 +20,22 @@ struct YAMLScalarTests {
         #expect(read == value, "\(word): \(diagnostics.listing)")
     }
 
+    @Test func aWordTaggedBoolIsABooleanEvenQuoted() throws {
+        #expect(try required("!!bool \"yes\"").0 == true)
+        #expect(try required("!!bool false").0 == false)
+    }
+
+    /// `yes:` and `'yes':` are one key once every scalar is text: still an error that names the line.
+    @Test func keysThatDifferOnlyByQuotingAreOneKeyGivenTwice() throws {
+        let folder = try ConfigFolder()
+        defer { folder.remove() }
+        let text = Samples.template.replacingOccurrences(of: "event: { fr: Évacuation, en: Evacuation }", with: "event: { fr: Évacuation, en: Evacuation, yes: a, 'yes': b }")
+        let (configuration, diagnostics) = try folder.load(config: Samples.config, templates: ["evacuation.yaml": text])
+        #expect(configuration == nil)
+        let error = try #require(diagnostics.errors.first { $0.message.contains("twice") }, "\(diagnostics.listing)")
+        #expect(error.line == 10, "\(error)")
+    }
+
     @Test(arguments: ["\"yes\"", "'true'", "tRUE", "1", "y", "~"])
     func aQuotedOrOtherWordIsNoBoolean(word: String) throws {
         let (read, diagnostics) = try required(word)

@@ -47,11 +47,16 @@ def set_up(bin_dir, prefix):
     signal.signal(signal.SIGTERM, bench.on_signal)
     signal.signal(signal.SIGINT, bench.on_signal)
     work = tempfile.mkdtemp(prefix=f"tocsin-{prefix}.")
-    binaries = os.path.join(work, "bin")
-    os.makedirs(binaries)
-    tocsind = stripped_copy(os.path.join(bin_dir, "tocsind"), binaries)
-    tocsinctl = stripped_copy(os.path.join(bin_dir, "tocsinctl"), binaries)
-    return work, tocsind, tocsinctl, bench.Nginx(work)
+    try:
+        binaries = os.path.join(work, "bin")
+        os.makedirs(binaries)
+        tocsind = stripped_copy(os.path.join(bin_dir, "tocsind"), binaries)
+        tocsinctl = stripped_copy(os.path.join(bin_dir, "tocsinctl"), binaries)
+        return work, tocsind, tocsinctl, bench.Nginx(work)
+    except BaseException:
+        bench.cleanup()
+        shutil.rmtree(work, ignore_errors=True)
+        raise
 
 
 def callgrind_total(path):

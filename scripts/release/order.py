@@ -80,15 +80,19 @@ def executed(path, binary):
             calling = True
         elif line[:1].isdigit() or line[:1] in "+-*":
             fields = line.split()
-            position = fields[0]
+            position, here = fields[0], address
             if position.startswith("0x"):
-                address = int(position, 16)
+                here = int(position, 16)
             elif position[:1] in "+-":
-                address += int(position)
-            cost = 1 if calling else int(fields[-1]) if len(fields) > 2 else 1
-            calling = False
+                here = address + int(position)
+            if calling:
+                # A call's own line: its position is not the base of the next relative one (callgrind's writer).
+                calling = False
+                cost = 1
+            else:
+                address, cost = here, int(fields[-1]) if len(fields) > 2 else 1
             if function and obj and obj.endswith("/" + os.path.basename(binary)):
-                runs[function][address] += cost
+                runs[function][here] += cost
     # Where valgrind loaded the binary: the most common distance between a function's lowest address run and the
     # symbol of that name.
     offsets = collections.Counter(min(addresses) - by_name[name] for name, addresses in runs.items() if name in by_name)
