@@ -1,5 +1,6 @@
 import CCurl
 import Foundation
+import Synchronization
 public import TocsinRequests
 
 /// The production ``HTTPTransport`` and ``MailTransport``: libcurl's multi interface on one dedicated thread.
@@ -68,15 +69,17 @@ public final class CurlTransport: HTTPTransport, Sendable {
     }()
 
     private let queue = CurlSubmissionQueue()
+    private let options: Options
+    private let threadStarted = Atomic(false)
 
-    /// Starts the transfer thread, which owns one curl multi handle until ``shutdown()``.
+    /// Prepares the transport; the transfer thread, which owns one curl multi handle until ``shutdown()``, starts
+    /// with the first transfer.
+    ///
+    /// Lazily because `curl_global_init` initialises OpenSSL, which maps ~2 MB of libcrypto that a daemon idling for
+    /// months would hold for nothing; the first alert pays it once (~0.6 ms, BENCHMARKS.md "Idle RSS").
     /// - Parameter options: Connection limits and protocol settings.
     public init(options: Options = .init()) {
-        Self.globalInit
-        let queue = self.queue
-        let thread = Thread { CurlMultiLoop.run(queue: queue, options: options) }
-        thread.name = "tocsin-curl"
-        thread.start()
+        self.options = options
     }
 
     deinit {
@@ -95,6 +98,7 @@ public final class CurlTransport: HTTPTransport, Sendable {
 
     /// Runs one transfer of either kind on the transfer thread; cancelling the caller aborts it.
     func perform(_ job: CurlJob) async -> Result<CurlReply, TransportError> {
+        startThreadOnce()
         let queue = self.queue
         let id = queue.makeID()
         return await withTaskCancellationHandler {
@@ -106,6 +110,20 @@ public final class CurlTransport: HTTPTransport, Sendable {
         } onCancel: {
             queue.cancel(id: id)
         }
+    }
+
+    /// Transfers queued before the thread publishes its multi handle are taken at its first drain.
+    private func startThreadOnce() {
+        guard !threadStarted.load(ordering: .acquiring),
+              threadStarted.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
+        else { return }
+        let (queue, options) = (self.queue, self.options)
+        let thread = Thread {
+            Self.globalInit
+            CurlMultiLoop.run(queue: queue, options: options)
+        }
+        thread.name = "tocsin-curl"
+        thread.start()
     }
 
     /// Stops the transfer thread; pending and later sends complete with `.cancelled`. Idempotent.

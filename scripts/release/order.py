@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes scripts/release/tocsin.order: the functions that a daemon's start, a send and `tocsinctl` run, hottest first.
+"""Writes scripts/release/tocsin.order: what a daemon's start and idle run, then its sends, then `tocsinctl`.
 
     python3 scripts/release/order.py --bin-dir .build-release/x86_64-unknown-linux-gnu/release
 
@@ -10,10 +10,12 @@ kernel maps a file 64 KB around each page fault, so scattered code made an idle 
 listed ones: a stale list costs memory, never correctness. Rerun after large changes to what start-up or a send runs.
 
 The functions are those callgrind sees run (release binaries, `strip -g` copies, names left mangled):
-- `tocsind`: start to READY=1, the bench template approved, 3 sends to 100 webhook channels on nginx (127.0.0.1),
+- `tocsind`: start to READY=1 and 2 s idle, the bench template approved, 3 sends to 100 webhook channels on nginx (127.0.0.1),
   each waited for until its attempts are recorded, 2 s idle (timers), SIGTERM;
 - `tocsinctl send … --yes --no-wait`, `tocsinctl status` and `tocsinctl --help`.
-`tocsind`'s list comes first, then what `tocsinctl` adds. Needs valgrind, nginx-light and curl.
+`tocsind`'s start and idle come first (dumped apart), then what its sends add, then what `tocsinctl` adds, each
+hottest first: an idle daemon touches one block of code, not send code between its functions. Needs valgrind,
+nginx-light and curl.
 """
 import argparse
 import bisect
@@ -120,6 +122,9 @@ def main():
         channels = 100
         run = instructions.Run(work, tocsind, tocsinctl, nginx, channels, "order")
         run.start(whole_names=True)
+        # Start-up and idle are dumped apart: their functions come first, so an idle daemon's code is one block.
+        time.sleep(2)
+        subprocess.run(["callgrind_control", "--dump=idle", str(run.daemon.proc.pid)], capture_output=True, check=True)
         run.daemon.approve()
         for number in range(3):
             result = instructions.send(run.daemon)
@@ -137,7 +142,10 @@ def main():
                            check=True, timeout=600, env={**os.environ, "TOCSIN_SOCKET": run.daemon.socket})
         bench.wait_for(lambda: run.daemon.attempts() >= 4 * channels, 600, "attempts recorded", interval=0.05)
         run.stop()
-        order = executed(run.out, tocsind)
+        # The dump at idle is `callgrind.out.1`; the rest, written at exit, keeps the plain name.
+        order = executed(run.out + ".1", tocsind)
+        idle = set(order)
+        order += [name for name in executed(run.out, tocsind) if name not in idle]
         listed = set(order)
         client_costs = collections.Counter()
         for out in outs:
