@@ -24,10 +24,13 @@ UNITDIR ?= $(PREFIX)/lib/systemd/system
 # relocations packed (RELR, glibc 2.36 and later).
 RELEASE_SCRATCH = .build-release
 ORDER_FILE = $(CURDIR)/scripts/release/tocsin.order
-RELEASE_FLAGS = -c release --static-swift-stdlib --scratch-path $(RELEASE_SCRATCH) \
-	-Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections -Xswiftc -use-ld=lld \
-	-Xlinker --no-export-dynamic -Xlinker -z -Xlinker pack-relative-relocs \
-	-Xlinker --symbol-ordering-file=$(ORDER_FILE) -Xlinker --no-warn-symbol-ordering
+PRIVATE_TEXT_SCRIPT = $(CURDIR)/scripts/release/private-text.ld
+# Flags that change the objects (a change rebuilds them all, see `release`), then the link's own.
+RELEASE_OBJECT_FLAGS = -Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections
+RELEASE_FLAGS = -c release --static-swift-stdlib --scratch-path $(RELEASE_SCRATCH) $(RELEASE_OBJECT_FLAGS) \
+	-Xswiftc -use-ld=lld -Xlinker --no-export-dynamic -Xlinker -z -Xlinker pack-relative-relocs \
+	-Xlinker --symbol-ordering-file=$(ORDER_FILE) -Xlinker --no-warn-symbol-ordering \
+	-Xlinker --script=$(PRIVATE_TEXT_SCRIPT)
 RELEASE_BIN = $(shell $(SWIFT) build $(RELEASE_FLAGS) --show-bin-path 2>/dev/null)
 # What `install-files` copies from: release binaries, unless told otherwise (the tests use debug ones).
 INSTALL_BIN_DIR ?= $(RELEASE_BIN)
@@ -108,13 +111,16 @@ install-man:
 	for page in $(MAN_PAGES); do install -m 0644 "$(MAN_DIR)/$$page" "$(DESTDIR)$(PREFIX)/share/man/man1/" || exit 1; done
 
 # SwiftPM sees neither a frontend flag change (objects built before are kept, without function sections) nor the
-# order file: a stamp of the flags clears the objects when they change, and binaries older than the order file go.
+# files the link reads: a stamp of the object flags clears the objects when they change, and binaries older than the
+# order file or the linker script go (a link flag change alone only relinks).
 release: deps
 	@mkdir -p $(RELEASE_SCRATCH)
-	@echo '$(RELEASE_FLAGS)' | cmp -s - $(RELEASE_SCRATCH)/release-flags || { \
-		find $(RELEASE_SCRATCH) -name '*.o' -path '*/release/*' -delete; echo '$(RELEASE_FLAGS)' > $(RELEASE_SCRATCH)/release-flags; }
+	@echo '$(RELEASE_OBJECT_FLAGS)' | cmp -s - $(RELEASE_SCRATCH)/release-object-flags || { \
+		find $(RELEASE_SCRATCH) -name '*.o' -path '*/release/*' -delete; \
+		echo '$(RELEASE_OBJECT_FLAGS)' > $(RELEASE_SCRATCH)/release-object-flags; }
 	@bin="$(RELEASE_BIN)"; [ -n "$$bin" ] || { echo "release: swift build --show-bin-path failed" >&2; exit 1; }; \
-	for binary in tocsind tocsinctl tocsin-web; do [ "$$bin/$$binary" -nt "$(ORDER_FILE)" ] || rm -f "$$bin/$$binary"; done
+	for binary in tocsind tocsinctl tocsin-web; do for input in "$(ORDER_FILE)" "$(PRIVATE_TEXT_SCRIPT)"; do \
+		[ "$$bin/$$binary" -nt "$$input" ] || rm -f "$$bin/$$binary"; done; done
 	$(SWIFT) build $(RELEASE_FLAGS)
 
 # Rewrites scripts/release/tocsin.order from what the release binaries run (valgrind; see scripts/release/order.py).

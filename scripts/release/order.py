@@ -10,8 +10,8 @@ kernel maps a file 64 KB around each page fault, so scattered code made an idle 
 listed ones: a stale list costs memory, never correctness. Rerun after large changes to what start-up or a send runs.
 
 The functions are those callgrind sees run (release binaries, `strip -g` copies, names left mangled):
-- `tocsind`: start to READY=1 and 2 s idle, the bench template approved, 3 sends to 100 webhook channels on nginx (127.0.0.1),
-  each waited for until its attempts are recorded, 2 s idle (timers), SIGTERM;
+- `tocsind`: start to READY=1, `tocsinctl status` and 2 s idle, the bench template approved, 3 sends to 100 webhook
+  channels on nginx (127.0.0.1), each waited for until its attempts are recorded, 2 s idle (timers), SIGTERM;
 - `tocsinctl send … --yes --no-wait`, `tocsinctl status` and `tocsinctl --help`.
 `tocsind`'s start and idle come first (dumped apart), then what its sends add, then what `tocsinctl` adds, each
 hottest first: an idle daemon touches one block of code, not send code between its functions. Needs valgrind,
@@ -51,9 +51,9 @@ def executed(path, binary):
 
     Read from callgrind's instruction addresses (--dump-instr=yes), each given to the function symbol that covers
     it: callgrind's own names are not always the symbol lld orders by (it names code merged by LLVM after one of
-    its symbols). Code outside every symbol (LLVM's private functions, `.L…`) cannot be ordered by name and is left
-    out rather than given to a neighbour, which would move the neighbour for nothing and make each regeneration
-    depend on the last layout."""
+    its symbols). Code outside every symbol (LLVM's private functions, `.L…`) cannot be ordered by name (the release
+    link gathers it instead: private-text.ld) and is left out rather than given to a neighbour, which would move the
+    neighbour for nothing and make each regeneration depend on the last layout."""
     symbols = functions(binary)
     starts = [address for address, _, _ in symbols]
     by_name = {name: address for address, _, name in symbols}
@@ -123,6 +123,8 @@ def main():
         run = instructions.Run(work, tocsind, tocsinctl, nginx, channels, "order")
         run.start(whole_names=True)
         # Start-up and idle are dumped apart: their functions come first, so an idle daemon's code is one block.
+        # Idle includes a `status` request, as monitoring asks one now and then (and the bench before measuring).
+        run.daemon.ctl("status")
         time.sleep(2)
         subprocess.run(["callgrind_control", "--dump=idle", str(run.daemon.proc.pid)], capture_output=True, check=True)
         run.daemon.approve()
