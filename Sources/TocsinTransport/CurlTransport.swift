@@ -1,5 +1,6 @@
 import CCurl
 import Foundation
+import Glibc
 import Synchronization
 public import TocsinRequests
 
@@ -119,11 +120,21 @@ public final class CurlTransport: HTTPTransport, Sendable {
         else { return }
         let (queue, options) = (self.queue, self.options)
         let thread = Thread {
+            Self.nameThisThread("tocsin-curl")
             Self.globalInit
             CurlMultiLoop.run(queue: queue, options: options)
         }
-        thread.name = "tocsin-curl"
         thread.start()
+    }
+
+    /// Names the calling thread as `top -H`, `perf` and `/proc` show it. Foundation's `Thread.name` did not reach the
+    /// kernel (the thread kept the name of whichever pool thread sent first), and `pthread_setname_np` is not
+    /// visible from Swift's Glibc module: the kernel's own file does it.
+    private static func nameThisThread(_ name: String) {
+        let file = open("/proc/thread-self/comm", O_WRONLY | O_CLOEXEC)
+        guard file >= 0 else { return }
+        _ = name.withCString { write(file, $0, strlen($0)) }
+        close(file)
     }
 
     /// Stops the transfer thread; pending and later sends complete with `.cancelled`. Idempotent.

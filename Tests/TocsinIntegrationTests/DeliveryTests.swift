@@ -77,6 +77,31 @@ struct DeliveryTests {
         #expect(requests[1].time - requests[0].time >= 0.95)
     }
 
+    /// curl, and OpenSSL with it, start with the first transfer (idle memory, BENCHMARKS.md): an idle daemon has no
+    /// transfer thread, the first send starts one, named so that `top -H` shows it, and a second send reuses it.
+    @Test func theTransferThreadStartsWithTheFirstSendAndIsNamed() async throws {
+        let bed = try await TestBed { receiver in TestConfig(channels: [.init("ops", url: receiver.url("/ops"))]) }
+        defer { bed.tearDown() }
+        let pid = try #require(bed.daemon.pid)
+        func threadNames() throws -> [String] {
+            try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task").map { task in
+                try String(contentsOfFile: "/proc/\(pid)/task/\(task)/comm", encoding: .utf8)
+                    .trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+        }
+        _ = try await bed.daemon.ctl("templates", "approve", "evacuation", "--yes")
+        let idle = try threadNames()
+        #expect(!idle.contains("tocsin-curl"), "\(idle)")
+
+        for building in ["Pavillon A", "Pavillon B"] {
+            let send = try await bed.daemon.ctl("send", "evacuation", "--set", "building=\(building)", "--yes")
+            #expect(send.status == 0, "\(send)")
+            let names = try threadNames()
+            #expect(names.filter { $0 == "tocsin-curl" }.count == 1, "\(names)")
+        }
+        #expect(bed.receiver.requests(path: "/ops").count == 2)
+    }
+
     @Test func a400FailsAtOnceAndIsFlaggedAsMisconfiguration() async throws {
         let bed = try await TestBed(plan: ["/bad": [["status": 400, "body": "{\"error\":\"invalid payload\"}"]]]) { receiver in
             TestConfig(channels: [.init("bad", url: receiver.url("/bad")), .init("good", url: receiver.url("/good"))])
