@@ -68,6 +68,11 @@ final class CurlSubmissionQueue: Sendable {
         if let refusal { continuation.resume(returning: .failure(refusal)) }
     }
 
+    /// Whether shutdown (or a failed start) closed the queue: every send is refused, no thread need start for one.
+    var isClosed: Bool {
+        state.withLock { $0.closedReason != nil }
+    }
+
     /// Completes `id` with `.cancelled` now and asks the thread to drop its transfer.
     func cancel(id: UInt64) {
         let waiter: Waiter? = state.withLock { state in

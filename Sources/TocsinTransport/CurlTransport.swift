@@ -64,7 +64,9 @@ public final class CurlTransport: HTTPTransport, Sendable {
         }
     }
 
-    /// `curl_global_init` is not thread-safe and must precede any other curl use, once per process.
+    /// `curl_global_init` must precede any other curl use, once per process: the first transfer thread runs it, first
+    /// thing (`static let`: once, whatever the number of transports). Other threads run meanwhile, which Debian's
+    /// libcurl allows (built thread-safe since 7.84) as OpenSSL 3 does (its initialisation runs once, locked).
     private static let globalInit: Void = {
         _ = curl_global_init(Int(CURL_GLOBAL_ALL))
     }()
@@ -115,7 +117,8 @@ public final class CurlTransport: HTTPTransport, Sendable {
 
     /// Transfers queued before the thread publishes its multi handle are taken at its first drain.
     private func startThreadOnce() {
-        guard !threadStarted.load(ordering: .acquiring),
+        // A send after shutdown is refused by the queue: no thread, no OpenSSL for it.
+        guard !threadStarted.load(ordering: .acquiring), !queue.isClosed,
               threadStarted.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
         else { return }
         let (queue, options) = (self.queue, self.options)

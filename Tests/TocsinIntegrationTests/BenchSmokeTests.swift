@@ -17,7 +17,8 @@ struct BenchSmokeTests {
         #expect(result.stdout.contains("| Measurement | Median | Min – max | Runs | Target | Met |"), "\(result)")
         for row in [
             "Time to notify, 2 channels (Tocsin)", "curl --parallel floor", "Tocsin / floor",
-            "Fan-out, 50 recipients", "Attempts recorded in SQLite (all runs) | 50 of 50", "tocsind RSS idle",
+            "Fan-out, 50 recipients", "Attempts recorded in SQLite (all runs) | 50 of 50", "tocsind RSS idle (1 channel), after start",
+            "tocsind RSS idle (1 channel), after one send",
             "tocsind peak RSS", "`audit verify`, 1,000 entries", "Start of tocsind to READY=1",
             "Time to notify, 2 channels (PostgreSQL, 1 node)", "PostgreSQL / SQLite, time to notify 2 channels",
             "Fan-out, 50 recipients, PostgreSQL 1 node, to last receipt", "Attempts recorded in PostgreSQL, 1 node (all runs) | 50 of 50",

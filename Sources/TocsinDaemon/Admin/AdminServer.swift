@@ -143,6 +143,8 @@ final class AdminServer: Service, Sendable {
             return
         }
         let caller = router.principal(of: credentials)
+        // Debug only: a request is audited once answered, so a client left waiting shows up here and nowhere else.
+        logger.debug("admin connection accepted", metadata: ["caller.uid": "\(caller.uid)", "caller.pid": "\(credentials.pid)"])
         let ticket: AdmissionControl.Ticket
         switch admission.admit(caller) {
         case .success(let admitted):
@@ -172,6 +174,7 @@ final class AdminServer: Service, Sendable {
                         let request = Array(line.readableBytesView)
                         account.consumed(line.readableBytes)
                         guardHandler.setBusy(true, on: channel)
+                        logger.debug("admin request received", metadata: ["caller.pid": "\(caller.pid)", "request.bytes": "\(request.count)"])
                         let answer = await router.handle(request, caller: caller) { bytes in
                             try await writer.write(bytes)
                         }
