@@ -74,6 +74,7 @@ let package = Package(
                 // PEM keys for signed audit checkpoints (what `openssl genpkey -algorithm ed25519` writes).
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "DequeModule", package: "swift-collections"),
             ],
             swiftSettings: librarySettings
         ),

@@ -29,7 +29,7 @@ final class CheckpointService: Service, Sendable {
     /// contain it, and the next checkpoint verifies the entries after it.
     private let recorded = Mutex<AuditHead?>(nil)
     /// Checkpoints are written one at a time: the start, an accept and the loop must not interleave their checks.
-    private let writing = AsyncMutex()
+    private let writing = AsyncLock()
     /// Whether the chain was compared with its heads record in this process (at start, or when a reload first
     /// brought a key): no checkpoint is signed before that.
     private let compared = Atomic(false)
