@@ -79,7 +79,8 @@ public final class CurlTransport: HTTPTransport, Sendable {
     /// with the first transfer.
     ///
     /// Lazily because `curl_global_init` initialises OpenSSL, which maps ~2 MB of libcrypto that a daemon idling for
-    /// months would hold for nothing; the first alert pays it once (~0.6 ms, BENCHMARKS.md "Idle RSS").
+    /// months would hold for nothing; the first transfer after each start pays it (~0.6 ms warm, BENCHMARKS.md
+    /// "7 December, evening").
     /// - Parameter options: Connection limits and protocol settings.
     public init(options: Options = .init()) {
         self.options = options
@@ -115,7 +116,8 @@ public final class CurlTransport: HTTPTransport, Sendable {
         }
     }
 
-    /// Transfers queued before the thread publishes its multi handle are taken at its first drain.
+    /// Starts the transfer thread at the first transfer; transfers queued before the thread publishes its multi
+    /// handle are taken at its first drain.
     private func startThreadOnce() {
         // A send after shutdown is refused by the queue: no thread, no OpenSSL for it.
         guard !threadStarted.load(ordering: .acquiring), !queue.isClosed,
