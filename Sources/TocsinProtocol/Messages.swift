@@ -241,10 +241,15 @@ public struct IncidentSummary: Codable, Sendable, Hashable {
 public struct IncidentStatus: Codable, Sendable, Hashable {
     public var summary: IncidentSummary
     public var deliveries: [DeliveryStatus]
+    /// `incident.send`'s answer only: the organisation's languages (`daemon.languages`), so a client that has said
+    /// nothing yet learns the language to say the outcome in without a second, audited request during the fan-out.
+    /// Absent from other answers, and from daemons older than 8 December 2026.
+    public var languages: [String]?
 
-    public init(summary: IncidentSummary, deliveries: [DeliveryStatus]) {
+    public init(summary: IncidentSummary, deliveries: [DeliveryStatus], languages: [String]? = nil) {
         self.summary = summary
         self.deliveries = deliveries
+        self.languages = languages
     }
 
     public var isFinished: Bool { deliveries.allSatisfy(\.isFinal) }

@@ -57,10 +57,13 @@ struct GlobalOptions: ParsableArguments {
         socket ?? ProcessInfo.processInfo.environment["TOCSIN_SOCKET"] ?? "/run/tocsin/admin.sock"
     }
 
-    func connect() throws -> AdminClient {
+    /// - Parameter askLanguageNow: false when nothing will be said before the first answer (`send --yes`): the
+    ///   organisation's language then comes with that answer (``OperatorLanguage/fromAnswer(_:else:)``), instead of
+    ///   a round trip and an audited request ahead of the alert (~1 ms of a 100-channel send, BENCHMARKS.md).
+    func connect(askLanguageNow: Bool = true) throws -> AdminClient {
         do {
             let client = try AdminClient(socketPath: socketPath)
-            OperatorLanguage.fromDaemon(client)
+            if askLanguageNow { OperatorLanguage.fromDaemon(client) }
             return client
         } catch {
             throw Failure(error)

@@ -59,7 +59,19 @@ extension OperatorLanguage {
     /// English leaves French.
     static func fromDaemon(_ client: AdminClient) {
         guard organisationDecides.withLock({ undecided in defer { undecided = false }; return undecided }) else { return }
-        guard let first = (try? client.call(AdminCall.languages, EmptyParams()))?.first?.lowercased() else { return }
+        adopt(try? client.call(AdminCall.languages, EmptyParams()))
+    }
+
+    /// As ``fromDaemon(_:)``, from the languages an answer carries (`incident.send`'s): no request of its own, so
+    /// none during the fan-out it just started. An answer without them (an older daemon) asks.
+    static func fromAnswer(_ languages: [String]?, else client: AdminClient) {
+        guard let languages else { return fromDaemon(client) }
+        guard organisationDecides.withLock({ undecided in defer { undecided = false }; return undecided }) else { return }
+        adopt(languages)
+    }
+
+    private static func adopt(_ languages: [String]?) {
+        guard let first = languages?.first?.lowercased() else { return }
         decide(first.hasPrefix("en") ? .en : .fr)
     }
 

@@ -166,7 +166,8 @@ struct SendFlow {
     func run() throws {
         var exit = Exit.ok
         try runReporting(json: global.json) {
-            let client = try global.connect()
+            // Confirming shows a screen first; with --yes the first thing said follows the daemon's answer.
+            let client = try global.connect(askLanguageNow: !options.yes)
             var prompter = MissingValues(client: client)
             var params = params
             if !options.yes {
@@ -193,7 +194,16 @@ struct SendFlow {
             // per delivery.
             var request = params
             if options.noWait { request.brief = true }
-            let accepted = try prompter.retrying(&request) { try client.call(.send, $0, as: IncidentStatus.self) }
+            let accepted = try prompter.retrying(&request) { params in
+                do {
+                    return try client.call(.send, params, as: IncidentStatus.self)
+                } catch {
+                    // A refusal, or a value to ask for: said in the organisation's language (asked once per run).
+                    OperatorLanguage.fromDaemon(client)
+                    throw error
+                }
+            }
+            OperatorLanguage.fromAnswer(accepted.languages, else: client)
             let incident = accepted.summary.incident
             let count = accepted.summary.counts.values.reduce(0, +)
             let drill = accepted.summary.status != "Actual"

@@ -38,6 +38,16 @@ public enum UTCTime {
         return text + "Z"
     }
 
+    /// `2026-12-07T00:55:07-05:00`: the local time at `offsetMinutes` from UTC, whole seconds, the offset always
+    /// written (`+00:00` for UTC, as CAP wants it).
+    public static func internetDateTime(millis: Int64, offsetMinutes: Int) -> String {
+        let f = fields(millis: floorDivide(millis, 1_000).quotient * 1_000 + Int64(offsetMinutes) * 60_000)
+        var text = digits(f.year, 4) + "-" + digits(f.month, 2) + "-" + digits(f.day, 2)
+        text += "T" + digits(f.hour, 2) + ":" + digits(f.minute, 2) + ":" + digits(f.second, 2)
+        let magnitude = abs(offsetMinutes)
+        return text + (offsetMinutes < 0 ? "-" : "+") + digits(magnitude / 60, 2) + ":" + digits(magnitude % 60, 2)
+    }
+
     /// `20261207`: the UTC day, as incident ids begin.
     public static func dayStamp(millis: Int64) -> String {
         let f = fields(millis: millis)

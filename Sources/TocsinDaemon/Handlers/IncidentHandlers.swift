@@ -16,9 +16,11 @@ struct IncidentHandlers: Sendable {
 
     func register(in table: inout MethodTable) {
         table.on(AdminCall.send, auditsRequest: true) { (params: SendParams, context: RequestContext) async throws(DaemonError) -> IncidentStatus in
-            let status = try await incidents.send(params, caller: context.principal, requestAudit: context.requestAudit)
+            var status = try await incidents.send(params, caller: context.principal, requestAudit: context.requestAudit)
             // A client that does not follow delivery gets the counts only (SendParams.brief).
-            return params.brief == true ? IncidentStatus(summary: status.summary, deliveries: []) : status
+            if params.brief == true { status.deliveries = [] }
+            status.languages = configuration.current.configuration.organization.languages
+            return status
         }
         table.on(AdminCall.preview) { params, _ async throws(DaemonError) in try await preview(params) }
         table.on(AdminCall.incidentStatus) { params, _ async throws(DaemonError) in try await incidents.status(params.incident) }

@@ -288,7 +288,7 @@ struct IncidentService: Sendable {
         // Before the wall time the deliveries' birth lease counts from (their `updatedAt`): held here no longer.
         let bornAt = ContinuousClock.now
         let now = Date()
-        var random = SystemRandomNumberGenerator()
+        var random = BatchedSystemRandom()
         let incidentID = Identifiers.incidentID(at: now, using: &random)
         let message = plan.message(incidentID: incidentID, at: now)
         let messagesJSON = Self.json(plan.messages)
@@ -413,7 +413,10 @@ struct IncidentService: Sendable {
             "incident.id": "\(incidentID)", "template": "\(plan.template.id)", "incident.status": "\(plan.status.rawValue)",
             "deliveries": "\(write.deliveries.count)", "caller.uid": "\(caller.uid)",
         ])
-        let summary = IncidentMapper.summary(of: write.incidents[0], deliveries: write.deliveries)
+        // The messages and values just planned: decoding the JSON written from them gives them back.
+        let summary = IncidentMapper.summary(
+            of: write.incidents[0], deliveries: write.deliveries, messages: plan.messages, variables: plan.variables
+        )
         return IncidentStatus(summary: summary, deliveries: write.deliveries.map(DeliveryStatusMapper.status(of:)))
     }
 
@@ -496,10 +499,15 @@ struct IncidentService: Sendable {
 }
 
 enum IncidentMapper {
-    static func summary(of incident: IncidentRecord, deliveries: [DeliveryRecord]) -> IncidentSummary {
+    /// - Parameters:
+    ///   - messages, variables: the incident's, when the caller holds them (a send just planned them); read back
+    ///     from the record's JSON otherwise.
+    static func summary(
+        of incident: IncidentRecord, deliveries: [DeliveryRecord], messages: [RenderedMessage]? = nil, variables: [String: String]? = nil
+    ) -> IncidentSummary {
         let decoder = JSONDecoder()
-        let messages = (try? decoder.decode([RenderedMessage].self, from: Data(incident.messages.utf8))) ?? []
-        let variables = (try? decoder.decode([String: String].self, from: Data(incident.variables.utf8))) ?? [:]
+        let messages = messages ?? (try? decoder.decode([RenderedMessage].self, from: Data(incident.messages.utf8))) ?? []
+        let variables = variables ?? (try? decoder.decode([String: String].self, from: Data(incident.variables.utf8))) ?? [:]
         var counts: [String: Int] = [:]
         for delivery in deliveries { counts[delivery.state, default: 0] += 1 }
         return IncidentSummary(
