@@ -234,7 +234,10 @@ public final class SQLiteStore: Store {
         }
         for approval in write.approvals { try approval.insert(db) }
         for change in write.webUsers { try apply(change, to: db) }
-        for event in write.audit { try append(event, by: node, to: db, head: &head) }
+        if !write.audit.isEmpty {
+            let statement = try db.cachedStatement(sql: Self.insertAudit)
+            for event in write.audit { try append(event, by: node, to: db, head: &head, with: statement) }
+        }
         if let checkpoint = write.checkpoint {
             try verifyIncrement(db, from: checkpoint.verified, to: head)
             let detail = try checkpoint.signer.checkpointDetail(head: head, timeMillis: checkpoint.timeMillis, reason: checkpoint.reason)
@@ -285,12 +288,15 @@ public final class SQLiteStore: Store {
         )
     }
 
-    private static func append(_ event: AuditEvent, by node: String, to db: Database, head: inout AuditHead) throws {
+    /// - Parameter statement: the cached insert, looked up once per write (the cache is keyed by the SQL text).
+    private static func append(
+        _ event: AuditEvent, by node: String, to db: Database, head: inout AuditHead, with cached: Statement? = nil
+    ) throws {
         let entry = AuditEntry(
             seq: head.seq + 1, timeMillis: event.timeMillis, kind: event.kind, actorUID: event.actorUID,
             actorPID: event.actorPID, subject: event.subject, node: node, detail: event.detail, prevHash: head.hash
         )
-        let statement = try db.cachedStatement(sql: Self.insertAudit)
+        let statement = try cached ?? db.cachedStatement(sql: Self.insertAudit)
         try statement.execute { row in
             row.bind(entry.seq); row.bind(entry.timeMillis); row.bind(entry.kind); row.bind(entry.actorUID); row.bind(entry.actorPID)
             row.bind(entry.subject); row.bind(entry.node); row.bind(entry.detail); row.bind(entry.prevHash); row.bind(entry.hash)
@@ -455,7 +461,10 @@ public final class SQLiteStore: Store {
 
     public func approvals(ofTemplate id: String) async throws(StoreError) -> [ApprovalRecord] {
         try await read("read approvals") { db in
-            try ApprovalRecord.filter(Column("templateID") == id).order(Column("approvedAt").desc).fetchAll(db)
+            // A cached statement: every send reads them, and the query builder wrote and prepared the SQL each time.
+            try ApprovalRecord.fetchAll(
+                db.cachedStatement(sql: "SELECT * FROM approval WHERE templateID = ? ORDER BY approvedAt DESC"), arguments: [id]
+            )
         }
     }
 

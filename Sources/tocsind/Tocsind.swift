@@ -30,6 +30,9 @@ struct Tocsind: AsyncParsableCommand {
     var logLevel: String?
 
     func run() async throws {
+        // A journal stream that went away must cost a log line, not the daemon: NIO ignores SIGPIPE once its first
+        // socket opens, which is after the first lines are logged (JournalLogTests).
+        _ = signal(SIGPIPE, SIG_IGN)
         let environment = ProcessInfo.processInfo.environment
         let path = config ?? environment["TOCSIN_CONFIG"] ?? "/etc/tocsin/tocsin.yaml"
         let (loaded, diagnostics) = ConfigLoader.load(path: path, environment: environment)

@@ -201,4 +201,34 @@ struct JournalLogTests {
         #expect(lines.contains { $0.hasPrefix("<4>delivery final") && $0.contains("delivery.state=failed") })
         #expect(!text.contains(secret) && !text.contains(String(secret.dropFirst(6).prefix(20))), "no secret in the logs")
     }
+
+    /// The journal's stream going away (journald stopped without keeping it) must not take the daemon, and the alerts
+    /// it holds, with it: a log line written to a stream nobody reads is lost, not fatal (SIGPIPE is ignored).
+    @Test func aLogStreamWithNoReaderLeftDoesNotStopTheDaemon() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let receiver = try await offPool { try LoopbackReceiver(in: directory) }
+        defer { receiver.stop() }
+        let configPath = try TestConfig(channels: [.init("ops", url: receiver.url("/ops"))]).write(to: directory)
+        let stream = Pipe()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: PackagePaths.tocsind)
+        process.arguments = ["--config", configPath]
+        process.standardOutput = stream
+        process.standardError = stream
+        try process.run()
+        defer { process.terminate() }
+        try? stream.fileHandleForWriting.close()
+        let socket = directory.file("state/admin.sock")
+        #expect(try await waitUntil { (try? await runCommand(PackagePaths.tocsinctl, ["status"], environment: ["TOCSIN_SOCKET": socket]))?.status == 0 })
+        // Nobody reads the stream any more: the next line the daemon logs meets a closed pipe.
+        try stream.fileHandleForReading.close()
+
+        let drill = try await runCommand(PackagePaths.tocsinctl, ["drill", "evacuation", "--set", "building=Pavillon A", "--yes"], environment: ["TOCSIN_SOCKET": socket])
+        #expect(drill.status == 0, "the drill was sent and followed to the end: \(drill)")
+        #expect(process.isRunning, "tocsind still runs (status \(process.isRunning ? 0 : process.terminationStatus))")
+        #expect(receiver.requests().count == 1)
+        let status = try await runCommand(PackagePaths.tocsinctl, ["status"], environment: ["TOCSIN_SOCKET": socket])
+        #expect(status.status == 0, "\(status)")
+    }
 }
