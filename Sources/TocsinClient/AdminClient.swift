@@ -9,6 +9,18 @@ public final class AdminClient {
     private var nextID: Int64 = 1
     private let encoder = JSONEncoder()
     private let decoder = JSONDecoder()
+    /// How long a call waits for its answer before saying so (``ClientError/noAnswer(seconds:)``) rather than leaving
+    /// the operator before a silent terminal: 120 s, well above the daemon's own bounds (a PostgreSQL failover is
+    /// answered in seconds, DESIGN.md), or `TOCSIN_ANSWER_TIMEOUT` seconds. Not for `watch` (its events come when
+    /// deliveries change) nor for work that grows with the stored history (``AdminMethod/growsWithHistory``).
+    public var answerLimit: Duration = AdminClient.defaultAnswerLimit
+
+    public static var defaultAnswerLimit: Duration {
+        if let text = ProcessInfo.processInfo.environment["TOCSIN_ANSWER_TIMEOUT"], let seconds = Int(text), seconds > 0 {
+            return .seconds(seconds)
+        }
+        return .seconds(120)
+    }
 
     public init(socketPath: String) throws(ClientError) {
         self.socketPath = socketPath
@@ -20,7 +32,7 @@ public final class AdminClient {
     public func call<Params: Encodable & Sendable, Result: Decodable>(
         _ method: AdminMethod, _ params: Params, as type: Result.Type = Result.self
     ) throws(ClientError) -> Result {
-        try stream(method, params, as: type) { _ in }
+        try stream(method, params, as: type, answerWithin: method.growsWithHistory ? nil : answerLimit) { _ in }
     }
 
     /// Calls `method` with the params and result types the protocol binds it to.
@@ -29,8 +41,9 @@ public final class AdminClient {
     }
 
     /// Calls `method` and hands every notification line to `onNotification` until the result arrives.
+    /// - Parameter answerWithin: the longest wait for each line; nil (a stream's default) waits as long as it takes.
     public func stream<Params: Encodable & Sendable, Result: Decodable>(
-        _ method: AdminMethod, _ params: Params, as type: Result.Type = Result.self,
+        _ method: AdminMethod, _ params: Params, as type: Result.Type = Result.self, answerWithin limit: Duration? = nil,
         onNotification: (Data) throws -> Void
     ) throws(ClientError) -> Result {
         let id = JSONRPC.ID.number(nextID)
@@ -53,7 +66,7 @@ public final class AdminClient {
             throw error
         }
         while true {
-            guard let line = try connection.readLine() else {
+            guard let line = try connection.readLine(until: limit.map { ContinuousClock.now + $0 }, limit: limit ?? .zero) else {
                 throw .connectionLost("tocsind closed the connection before answering")
             }
             let data = Data(line)
@@ -75,4 +88,10 @@ public final class AdminClient {
         try connection.writeLine(line)
         return try connection.readLine()
     }
+}
+
+extension AdminMethod {
+    /// Work that grows with the stored history (a backup, a check of the whole audit chain): its answer may take
+    /// minutes on a large state, so no time limit (``AdminClient/answerLimit``) applies.
+    var growsWithHistory: Bool { self == .backup || self == .auditVerify }
 }

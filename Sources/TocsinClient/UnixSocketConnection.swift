@@ -63,7 +63,9 @@ public final class UnixSocketConnection {
     }
 
     /// The next line, without its newline; nil when the daemon closed the connection.
-    public func readLine() throws(ClientError) -> [UInt8]? {
+    /// - Parameter deadline: when to stop waiting (``ClientError/noAnswer(seconds:)``, `limit` said in it); nil waits
+    ///   as long as it takes.
+    public func readLine(until deadline: ContinuousClock.Instant? = nil, limit: Duration = .zero) throws(ClientError) -> [UInt8]? {
         while true {
             if let newline = buffer[readOffset...].firstIndex(of: UInt8(ascii: "\n")) {
                 let line = Array(buffer[readOffset..<newline])
@@ -73,6 +75,17 @@ public final class UnixSocketConnection {
                     readOffset = 0
                 }
                 return line
+            }
+            if let deadline {
+                var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+                let left = ContinuousClock.now.duration(to: deadline)
+                let millis = max(0, left.components.seconds * 1_000 + left.components.attoseconds / 1_000_000_000_000_000)
+                let ready = poll(&entry, 1, Int32(clamping: millis))
+                if ready < 0 {
+                    if errno == EINTR { continue }
+                    throw .connectionLost(String(cString: strerror(errno)))
+                }
+                if ready == 0 { throw .noAnswer(seconds: Int(limit.components.seconds)) }
             }
             var chunk = [UInt8](repeating: 0, count: 65_536)
             let count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
@@ -103,6 +116,8 @@ public enum ClientError: Error, Sendable, CustomStringConvertible {
     /// The socket is there but its permissions keep this user out: a refusal, not an outage.
     case permissionDenied(path: String)
     case connectionLost(String)
+    /// Connected, asked, and no answer within the limit (``AdminClient/answerLimit``): a stuck or overloaded daemon.
+    case noAnswer(seconds: Int)
     case badAnswer(String)
     case refused(RPCError)
 
@@ -112,6 +127,8 @@ public enum ClientError: Error, Sendable, CustomStringConvertible {
         case .permissionDenied(let path):
             "permission denied on \(path): you are not in the group allowed to use tocsind's admin socket (ask an administrator)"
         case .connectionLost(let reason): "the connection to tocsind was lost: \(reason)"
+        case .noAnswer(let seconds):
+            "tocsind did not answer within \(seconds) s: it may be stuck or overloaded (journalctl -u tocsind). Whether the request took effect is not known: after a send, check with `tocsinctl status` before sending again"
         case .badAnswer(let reason): "tocsind sent an answer this tocsinctl does not understand: \(reason)"
         case .refused(let error): error.description
         }

@@ -14,13 +14,7 @@ public final class NotifyListener: @unchecked Sendable {
         path = directory.file("notify.sock")
         descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
         guard descriptor >= 0 else { throw TestSupportError("socket: \(String(cString: strerror(errno)))") }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8) + [0]) }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard bound == 0 else { throw TestSupportError("bind \(path): \(String(cString: strerror(errno)))") }
+        try bindUnixSocket(descriptor, to: path)
         let thread = Thread { [self] in receiveLoop() }
         thread.start()
     }

@@ -13,6 +13,8 @@ extension ClientError {
             tr("permission refusée sur \(path) : vous n'êtes pas dans le groupe autorisé à utiliser le socket d'administration de tocsind (demandez-le à un administrateur)", description)
         case .connectionLost(let reason):
             tr("la connexion à tocsind a été perdue : \(reason)", description)
+        case .noAnswer(let seconds):
+            tr("tocsind n'a pas répondu en \(seconds) s : il est peut-être bloqué ou surchargé (journalctl -u tocsind). On ne sait pas si la demande a pris effet : après un envoi, vérifiez avec « tocsinctl status » avant de renvoyer", description)
         case .badAnswer(let reason):
             tr("tocsind a envoyé une réponse que ce tocsinctl ne comprend pas : \(reason)", description)
         case .refused(let error):

@@ -88,7 +88,7 @@ struct Failure: Error {
 
     var exitCode: ExitCode {
         switch error {
-        case .unreachable, .connectionLost: Exit.unreachable
+        case .unreachable, .connectionLost, .noAnswer: Exit.unreachable
         case .permissionDenied: Exit.refused
         case .badAnswer: Exit.someFailed
         case .refused(let rpc):

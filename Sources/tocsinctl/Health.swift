@@ -68,6 +68,7 @@ extension Tocsinctl {
         private static func critical(_ error: ClientError) -> ExitCode {
             let what = switch error {
             case .unreachable, .connectionLost: tr("démon injoignable", "daemon unreachable")
+            case .noAnswer: tr("démon sans réponse", "daemon not answering")
             case .permissionDenied, .refused: tr("vérification refusée", "check refused")
             case .badAnswer: tr("réponse inattendue", "unexpected answer")
             }

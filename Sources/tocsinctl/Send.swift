@@ -302,7 +302,8 @@ extension SendFlow {
         case .connectionLost, .unreachable: true
         // Refused for load while following an accepted alert: the alert is stored; say so, never "try again".
         case .refused(let error) where error.code == RPCError.busyCode: true
-        case .permissionDenied, .badAnswer, .refused: false
+        // No answer in time: said as it is (follow's stream has no limit; this is a status call's).
+        case .permissionDenied, .badAnswer, .refused, .noAnswer: false
         }
     }
 }

@@ -97,6 +97,26 @@ struct CLITests {
         #expect(result.stderr.contains("is tocsind running"))
     }
 
+    /// A daemon that takes the request and never answers (stuck on a dying disk, say): the CLI says so after its
+    /// limit, with exit 3 and what to check before sending again, instead of a silent terminal.
+    /// `TOCSIN_ANSWER_TIMEOUT` shortens the limit (120 s) for the test; nothing is timed.
+    @Test func aDaemonThatNeverAnswersIsSaidWithExit3() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let mute = try MuteSocket(in: directory)
+        defer { mute.close() }
+        let environment = ["TOCSIN_SOCKET": mute.path, "TOCSIN_ANSWER_TIMEOUT": "1"]
+        let send = try await runCommand(
+            PackagePaths.tocsinctl, ["send", "evacuation", "--set", "building=Pavillon A", "--yes"],
+            environment: englishScreens.merging(environment) { $1 }
+        )
+        #expect(send.status == 3, "\(send)")
+        #expect(send.stderr.contains("did not answer within 1 s"), "\(send)")
+        #expect(send.stderr.contains("check with `tocsinctl status` before sending again"), "\(send)")
+        let french = try await runCommand(PackagePaths.tocsinctl, ["status"], environment: environment.merging(["LANG": "fr_FR.UTF-8"]) { $1 })
+        #expect(french.status == 3 && french.stderr.contains("tocsind n'a pas répondu en 1 s"), "\(french)")
+    }
+
     @Test func aDrillOfAnUnapprovedTemplateGoesOutMarkedInBothLanguages() async throws {
         let bed = try await makeBed()
         defer { bed.tearDown() }
