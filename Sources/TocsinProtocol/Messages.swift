@@ -243,7 +243,7 @@ public struct IncidentStatus: Codable, Sendable, Hashable {
     public var deliveries: [DeliveryStatus]
     /// `incident.send`'s answer only: the organisation's languages (`daemon.languages`), so a client that has said
     /// nothing yet learns the language to say the outcome in without a second, audited request during the fan-out.
-    /// Absent from other answers, and from daemons older than 8 December 2026.
+    /// Absent from other answers, and from older daemons (the client then asks `daemon.languages`).
     public var languages: [String]?
 
     public init(summary: IncidentSummary, deliveries: [DeliveryStatus], languages: [String]? = nil) {

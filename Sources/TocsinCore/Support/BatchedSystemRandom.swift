@@ -6,7 +6,8 @@ import Glibc
 ///
 /// `SystemRandomNumberGenerator` makes one `getrandom` call per 64-bit draw, and the kernel sets up its ChaCha
 /// state at each: a 100-channel send drew ~300 for its delivery ids, ~12 % of planning it (perf, BENCHMARKS.md
-/// "8 December"). A value for one job's draws (a send's ids), never shared; what it holds back is discarded with it.
+/// "a send's critical path"). A value for one job's draws (a send's ids), never shared; what it holds back is
+/// discarded with it.
 public struct BatchedSystemRandom: RandomNumberGenerator {
     private var batch = [UInt64](repeating: 0, count: 64)
     private var used = 64

@@ -4,7 +4,7 @@ public import Foundation
 ///
 /// Written with ``UTCTime``'s integer arithmetic from the zone's offset at that instant, whole seconds (truncated),
 /// as `ISO8601DateFormatter`'s internet date-time wrote it: building that formatter opened an ICU date format at
-/// every send, ~13 % of planning one (perf, BENCHMARKS.md "8 December").
+/// every send, ~13 % of planning one (perf, BENCHMARKS.md "a send's critical path").
 public enum CAPDate {
     public static func format(_ date: Date, timeZone: TimeZone = .current) -> String {
         let millis = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
