@@ -10,14 +10,14 @@ public final class AdminClient {
     private let encoder = JSONEncoder()
     private let decoder = JSONDecoder()
     /// How long a call waits for its answer before saying so (``ClientError/noAnswer(seconds:)``) rather than leaving
-    /// the operator before a silent terminal: 120 s, well above the daemon's own bounds (a PostgreSQL failover is
-    /// answered in seconds, DESIGN.md), or `TOCSIN_ANSWER_TIMEOUT` seconds. Not for `watch` (its events come when
-    /// deliveries change) nor for work that grows with the stored history (``AdminMethod/growsWithHistory``).
+    /// the operator before a silent terminal: 120 s, well above the daemon's own waits on its store (seconds, with
+    /// PostgreSQL reconnecting), or `TOCSIN_ANSWER_TIMEOUT` seconds (1 to 86,400). Not for `watch` (its events come
+    /// when deliveries change) nor for work that grows with the stored history (``AdminMethod/growsWithHistory``).
     public var answerLimit: Duration = AdminClient.defaultAnswerLimit
 
     public static var defaultAnswerLimit: Duration {
         if let text = ProcessInfo.processInfo.environment["TOCSIN_ANSWER_TIMEOUT"], let seconds = Int(text), seconds > 0 {
-            return .seconds(seconds)
+            return .seconds(min(seconds, 86_400))
         }
         return .seconds(120)
     }
@@ -91,7 +91,8 @@ public final class AdminClient {
 }
 
 extension AdminMethod {
-    /// Work that grows with the stored history (a backup, a check of the whole audit chain): its answer may take
-    /// minutes on a large state, so no time limit (``AdminClient/answerLimit``) applies.
-    var growsWithHistory: Bool { self == .backup || self == .auditVerify }
+    /// Work that grows with the stored history (a backup; a check of the whole audit chain, which `audit accept` and
+    /// an incident's report also run): its answer may take minutes on a large state, so no time limit
+    /// (``AdminClient/answerLimit``) applies.
+    var growsWithHistory: Bool { self == .backup || self == .auditVerify || self == .auditAccept || self == .incidentReport }
 }

@@ -60,9 +60,11 @@ struct GlobalOptions: ParsableArguments {
     /// - Parameter askLanguageNow: false when nothing will be said before the first answer (`send --yes`): the
     ///   organisation's language then comes with that answer (``OperatorLanguage/fromAnswer(_:else:)``), instead of
     ///   a round trip and an audited request ahead of the alert (~1 ms of a 100-channel send, BENCHMARKS.md).
-    func connect(askLanguageNow: Bool = true) throws -> AdminClient {
+    /// - Parameter answerLimit: how long each answer may take (``AdminClient/answerLimit``); nil for the default.
+    func connect(askLanguageNow: Bool = true, answerLimit: Duration? = nil) throws -> AdminClient {
         do {
             let client = try AdminClient(socketPath: socketPath)
+            if let answerLimit { client.answerLimit = answerLimit }
             if askLanguageNow { OperatorLanguage.fromDaemon(client) }
             return client
         } catch {
@@ -117,7 +119,12 @@ func runReporting(json: Bool, _ body: () throws -> Void) throws {
 }
 
 private func report(_ error: ClientError, json: Bool) {
-    Console.error(error.operatorText)
+    if OperatorLanguage.isLeftToOrganisation, !error.isRefusal {
+        // The daemon could not be asked which language (no answer, a lost connection): both, French first.
+        for text in OperatorLanguage.inBoth({ error.operatorText }) { Console.error(text) }
+    } else {
+        Console.error(error.operatorText)
+    }
     guard json else { return }
     if case .refused(let rpc) = error {
         Console.jsonLine(ErrorLine(error: rpc))
@@ -146,4 +153,11 @@ func parseAssignments(_ items: [String]) throws -> [String: String] {
         values[name] = String(item[item.index(after: equals)...])
     }
     return values
+}
+
+extension ClientError {
+    /// The daemon answered and said no: its words (``OperatorText``) follow the language it was asked in.
+    var isRefusal: Bool {
+        if case .refused = self { true } else { false }
+    }
 }

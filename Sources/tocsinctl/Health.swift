@@ -33,7 +33,8 @@ extension Tocsinctl {
         func run() throws {
             let report: HealthReport
             do {
-                report = try global.connect().call(.health, EmptyParams(), as: HealthReport.self)
+                // Within a monitor's own timeout (NRPE's is 10 s): "not answering" printed, not the check killed.
+                report = try global.connect(answerLimit: .seconds(4)).call(.health, EmptyParams(), as: HealthReport.self)
             } catch let failure as Failure {
                 throw Self.critical(failure.error)
             } catch let error as ClientError {

@@ -58,24 +58,45 @@ extension OperatorLanguage {
     /// daemon reports it (`daemon.languages`). An older daemon, a refusal or a language other than French or
     /// English leaves French.
     static func fromDaemon(_ client: AdminClient) {
-        guard organisationDecides.withLock({ undecided in defer { undecided = false }; return undecided }) else { return }
-        adopt(try? client.call(AdminCall.languages, EmptyParams()))
+        guard isLeftToOrganisation, asked.withLock({ asked in defer { asked = true }; return !asked }) else { return }
+        // Briefly: a daemon that does not answer this will not answer the verb either, which then says so.
+        let limit = client.answerLimit
+        client.answerLimit = min(limit, .seconds(5))
+        defer { client.answerLimit = limit }
+        if let languages = try? client.call(AdminCall.languages, EmptyParams()) { adopt(languages) }
     }
 
     /// As ``fromDaemon(_:)``, from the languages an answer carries (`incident.send`'s): no request of its own, so
     /// none during the fan-out it just started. An answer without them (an older daemon) asks.
     static func fromAnswer(_ languages: [String]?, else client: AdminClient) {
         guard let languages else { return fromDaemon(client) }
-        guard organisationDecides.withLock({ undecided in defer { undecided = false }; return undecided }) else { return }
+        guard isLeftToOrganisation else { return }
         adopt(languages)
     }
 
-    private static func adopt(_ languages: [String]?) {
-        guard let first = languages?.first?.lowercased() else { return }
+    /// Neither the flag nor the environment decided, and the daemon has not said the organisation's language (not
+    /// asked yet, or no answer): what the client says of its own failures is then said in both languages.
+    static var isLeftToOrganisation: Bool { organisationDecides.withLock { $0 } }
+
+    private static func adopt(_ languages: [String]) {
+        guard let first = languages.first?.lowercased() else { return }
+        organisationDecides.withLock { $0 = false }
         decide(first.hasPrefix("en") ? .en : .fr)
     }
 
+    /// `text` said in French, then in English (the language in force is restored): for a failure said before the
+    /// organisation's language could be learned.
+    static func inBoth(_ text: () -> String) -> [String] {
+        let kept = current
+        defer { decide(kept) }
+        decide(.fr)
+        let french = text()
+        decide(.en)
+        return [french, text()]
+    }
+
     private static let organisationDecides = Mutex(false)
+    private static let asked = Mutex(false)
 
     // A process-wide setting read by every screen; a Mutex keeps it safe under strict concurrency. Initialised on
     // first use, which is ArgumentParser reading the first `CommandConfiguration`: help is already in the right

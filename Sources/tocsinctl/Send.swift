@@ -198,8 +198,9 @@ struct SendFlow {
                 do {
                     return try client.call(.send, params, as: IncidentStatus.self)
                 } catch {
-                    // A refusal, or a value to ask for: said in the organisation's language (asked once per run).
-                    OperatorLanguage.fromDaemon(client)
+                    // A refusal, or a value to ask for, comes from a daemon that answers: its language is asked (once
+                    // per run) to say it in. No answer or a lost connection: nothing to ask; said in both languages.
+                    if let error = error as? ClientError, error.isRefusal { OperatorLanguage.fromDaemon(client) }
                     throw error
                 }
             }
@@ -302,7 +303,7 @@ extension SendFlow {
         case .connectionLost, .unreachable: true
         // Refused for load while following an accepted alert: the alert is stored; say so, never "try again".
         case .refused(let error) where error.code == RPCError.busyCode: true
-        // No answer in time: said as it is (follow's stream has no limit; this is a status call's).
+        // Following is a stream, which waits without a limit: no `noAnswer` comes from it.
         case .permissionDenied, .badAnswer, .refused, .noAnswer: false
         }
     }

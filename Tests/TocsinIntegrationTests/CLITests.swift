@@ -115,6 +115,13 @@ struct CLITests {
         #expect(send.stderr.contains("check with `tocsinctl status` before sending again"), "\(send)")
         let french = try await runCommand(PackagePaths.tocsinctl, ["status"], environment: environment.merging(["LANG": "fr_FR.UTF-8"]) { $1 })
         #expect(french.status == 3 && french.stderr.contains("tocsind n'a pas répondu en 1 s"), "\(french)")
+        // No language named and none learned from the daemon (it never answered the question either): both.
+        let neither = try await runCommand(
+            PackagePaths.tocsinctl, ["send", "evacuation", "--set", "building=Pavillon A", "--yes"],
+            environment: environment.merging(["LANG": "C.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""]) { $1 }
+        )
+        #expect(neither.status == 3, "\(neither)")
+        #expect(neither.stderr.contains("tocsind n'a pas répondu en 1 s") && neither.stderr.contains("did not answer within 1 s"), "\(neither)")
     }
 
     @Test func aDrillOfAnUnapprovedTemplateGoesOutMarkedInBothLanguages() async throws {

@@ -33,8 +33,9 @@ public struct JournalLogHandler: LogHandler {
             let text = "\(value)"
             line += " \(key)=" + (text.utf8.contains(where: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "=") }) ? "\"\(Self.replacing(UInt8(ascii: "\""), with: "\\\"", in: text))\"" : text)
         }
-        // One event, one line: a newline inside a value would forge a second journal entry.
-        line = Self.replacing(UInt8(ascii: "\n"), with: "\\n", in: line) + "\n"
+        // One event, one line: a newline (or a NUL, which journald also ends a line at) inside a value would forge a
+        // second journal entry.
+        line = Self.replacing(0, with: "\\0", in: Self.replacing(UInt8(ascii: "\n"), with: "\\n", in: line)) + "\n"
         // The throwing write: the old one traps on EPIPE, and a journal stream that went away must not take the
         // daemon (and the alerts it holds) with it.
         try? FileHandle.standardError.write(contentsOf: Data(line.utf8))
