@@ -140,6 +140,18 @@ struct MonitoringTests {
         #expect(down.text.hasPrefix("TOCSIN CRITICAL - daemon unreachable"), "\(down.text)")
     }
 
+    /// A daemon that takes the connection and never answers: CRITICAL within the check's own 4 s, so a monitor
+    /// (NRPE kills a check after 10 s) reads why instead of a timeout.
+    @Test func aDaemonThatDoesNotAnswerIsCriticalNotAHungCheck() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let mute = try MuteSocket(in: directory)
+        defer { mute.close() }
+        let result = try await runCommand(PackagePaths.tocsinctl, ["health", "--lang", "en"], environment: ["TOCSIN_SOCKET": mute.path])
+        #expect(result.status == 2, "\(result)")
+        #expect(result.stdout.hasPrefix("TOCSIN CRITICAL - daemon not answering"), "\(result)")
+    }
+
     @Test(arguments: [(3, Int32(1), "WARNING: credential:ops: the credential expires in "), (-1, Int32(2), "CRITICAL: credential:ops: the credential expired on")])
     func credentialExpiryWarnsThenTurnsCritical(days: Int, status: Int32, line: String) async throws {
         let expires = Date().addingTimeInterval(Double(days) * 86_400 + 3600).formatted(.iso8601.year().month().day())
