@@ -16,7 +16,8 @@ struct BenchSmokeTests {
         #expect(result.status == 0, "\(result)")
         #expect(result.stdout.contains("| Measurement | Median | Min – max | Runs | Target | Met |"), "\(result)")
         for row in [
-            "Time to notify, 2 channels (Tocsin)", "curl --parallel floor", "Tocsin / floor",
+            "Time to notify, 2 channels (Tocsin)", "Time to notify, 2 channels, the first send after start (Tocsin)",
+            "curl --parallel floor", "Tocsin / floor",
             "Fan-out, 50 recipients", "Attempts recorded in SQLite (all runs) | 50 of 50", "tocsind RSS idle (1 channel), after start",
             "tocsind RSS idle (1 channel), after one send",
             "tocsind peak RSS", "`audit verify`, 1,000 entries", "Start of tocsind to READY=1",
