@@ -29,15 +29,20 @@ public final class AdminClient {
     }
 
     /// Calls `method` and returns its result; a JSON-RPC error becomes `ClientError.refused`.
+    /// - Parameter limit: the longest wait for the answer when shorter than ``answerLimit`` (a question asked by the
+    ///   way, which must not hold the operator as long as the verb itself may).
     public func call<Params: Encodable & Sendable, Result: Decodable>(
-        _ method: AdminMethod, _ params: Params, as type: Result.Type = Result.self
+        _ method: AdminMethod, _ params: Params, as type: Result.Type = Result.self, within limit: Duration? = nil
     ) throws(ClientError) -> Result {
-        try stream(method, params, as: type, answerWithin: method.growsWithHistory ? nil : answerLimit) { _ in }
+        let wait = method.growsWithHistory ? nil : min(answerLimit, limit ?? answerLimit)
+        return try stream(method, params, as: type, answerWithin: wait) { _ in }
     }
 
     /// Calls `method` with the params and result types the protocol binds it to.
-    public func call<Params, Result>(_ method: RPCMethod<Params, Result>, _ params: Params) throws(ClientError) -> Result {
-        try call(method.method, params, as: Result.self)
+    public func call<Params, Result>(
+        _ method: RPCMethod<Params, Result>, _ params: Params, within limit: Duration? = nil
+    ) throws(ClientError) -> Result {
+        try call(method.method, params, as: Result.self, within: limit)
     }
 
     /// Calls `method` and hands every notification line to `onNotification` until the result arrives.

@@ -60,10 +60,7 @@ extension OperatorLanguage {
     static func fromDaemon(_ client: AdminClient) {
         guard isLeftToOrganisation, asked.withLock({ asked in defer { asked = true }; return !asked }) else { return }
         // Briefly: a daemon that does not answer this will not answer the verb either, which then says so.
-        let limit = client.answerLimit
-        client.answerLimit = min(limit, .seconds(5))
-        defer { client.answerLimit = limit }
-        if let languages = try? client.call(AdminCall.languages, EmptyParams()) { adopt(languages) }
+        if let languages = try? client.call(AdminCall.languages, EmptyParams(), within: .seconds(5)) { adopt(languages) }
     }
 
     /// As ``fromDaemon(_:)``, from the languages an answer carries (`incident.send`'s): no request of its own, so
