@@ -66,12 +66,32 @@ let package = Package(
             pkgConfig: "libxml-2.0",
             providers: [.apt(["libxmlsec1-dev"])]
         ),
-        // Pure domain: templates, rendering, retry policy, delivery state machine, audit hashing. No I/O.
+        // Text with no dependency: a count with its noun in French and English, HTML escaping, UTC date-times in the
+        // fixed forms of the audit log, CAP and ids.
+        .target(
+            name: "TocsinText",
+            dependencies: [],
+            swiftSettings: librarySettings
+        ),
+        // The hash-chained audit log, pure: entries and their hashes, heads, signed checkpoints, verification; and
+        // the SHA-256 hex form approvals share. Apart from TocsinCore so that `tocsinctl audit verify` checks the
+        // chain on the operator's side without linking the template engine (whose Foundation costs each start).
+        .target(
+            name: "TocsinAudit",
+            dependencies: [
+                "TocsinText",
+                .product(name: "Crypto", package: "swift-crypto"),
+                // PEM keys for signed audit checkpoints (what `openssl genpkey -algorithm ed25519` writes).
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: librarySettings
+        ),
+        // Pure domain: templates, rendering, retry policy, delivery state machine. No I/O.
         .target(
             name: "TocsinCore",
             dependencies: [
+                "TocsinAudit", "TocsinText",
                 .product(name: "Crypto", package: "swift-crypto"),
-                // PEM keys for signed audit checkpoints (what `openssl genpkey -algorithm ed25519` writes).
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "DequeModule", package: "swift-collections"),
@@ -82,14 +102,14 @@ let package = Package(
         // (and checked against its certificate) here, like the audit key, so a bad one is a config error.
         .target(
             name: "TocsinConfig",
-            dependencies: ["TocsinCore", "Yams", "CXMLSec"],
+            dependencies: ["TocsinCore", "TocsinAudit", "Yams", "CXMLSec"],
             swiftSettings: librarySettings
         ),
         // Durable state and the audit chain (SQLite through GRDB).
         .target(
             name: "TocsinStore",
             dependencies: [
-                "TocsinCore", .product(name: "GRDB", package: "GRDB.swift"),
+                "TocsinCore", "TocsinAudit", .product(name: "GRDB", package: "GRDB.swift"),
                 // sqlite3_bind_* for the hot rows of a commit (Statement+Row.swift).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
@@ -99,7 +119,7 @@ let package = Package(
         .target(
             name: "TocsinStorePostgres",
             dependencies: [
-                "TocsinStore", "TocsinCore",
+                "TocsinStore", "TocsinCore", "TocsinAudit",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -120,7 +140,7 @@ let package = Package(
         // Payload shaping per channel type (pure): builds requests, never sends them.
         .target(
             name: "TocsinChannels",
-            dependencies: ["TocsinCore", "TocsinRequests"],
+            dependencies: ["TocsinCore", "TocsinText", "TocsinRequests"],
             swiftSettings: librarySettings
         ),
         // Admin JSON-RPC protocol types shared by the daemon and the CLI.
@@ -133,7 +153,7 @@ let package = Package(
         // in words, the incident report as one HTML page.
         .target(
             name: "TocsinDisplay",
-            dependencies: ["TocsinCore", "TocsinProtocol", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["TocsinText", "TocsinProtocol", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: librarySettings
         ),
         // Blocking Unix-socket client for the admin protocol (the CLI's one I/O edge).
@@ -146,7 +166,7 @@ let package = Package(
         .target(
             name: "TocsinDaemon",
             dependencies: [
-                "TocsinCore", "TocsinConfig", "TocsinStore", "TocsinStorePostgres", "TocsinRequests", "TocsinTransport", "TocsinChannels",
+                "TocsinCore", "TocsinAudit", "TocsinText", "TocsinConfig", "TocsinStore", "TocsinStorePostgres", "TocsinRequests", "TocsinTransport", "TocsinChannels",
                 "TocsinProtocol",
                 // PostgresClient, run beside the services when `storage.postgresql` is set.
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -167,7 +187,7 @@ let package = Package(
         .executableTarget(
             name: "tocsind",
             dependencies: [
-                "TocsinDaemon", "TocsinConfig",
+                "TocsinDaemon", "TocsinConfig", "TocsinCore", "TocsinProtocol", "TocsinText",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -176,7 +196,7 @@ let package = Package(
         .executableTarget(
             name: "tocsinctl",
             dependencies: [
-                "TocsinClient", "TocsinProtocol", "TocsinCore", "TocsinDisplay",
+                "TocsinClient", "TocsinProtocol", "TocsinAudit", "TocsinText", "TocsinDisplay",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -211,17 +231,18 @@ let package = Package(
         // Helpers for tests: temp folders, the loopback receiver, daemon processes.
         .target(
             name: "TocsinTestSupport",
-            dependencies: ["TocsinClient", "TocsinProtocol"],
+            dependencies: ["TocsinClient", "TocsinProtocol", "TocsinAudit"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "TocsinCoreTests", dependencies: ["TocsinCore", "TocsinTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "TocsinAuditTests", dependencies: ["TocsinAudit", "TocsinTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "TocsinCoreTests", dependencies: ["TocsinCore", "TocsinAudit", "TocsinText", "TocsinTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "TocsinConfigTests", dependencies: ["TocsinConfig", "TocsinTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "TocsinStoreTests", dependencies: ["TocsinStore", "TocsinTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "TocsinStoreTests", dependencies: ["TocsinStore", "TocsinAudit", "TocsinTestSupport"], swiftSettings: swiftSettings),
         // The Store conformance suite on both backends, against a real PostgreSQL started by the test.
         .testTarget(
             name: "TocsinStorePostgresTests",
             dependencies: [
-                "TocsinStore", "TocsinStorePostgres", "TocsinCore", "TocsinTestSupport",
+                "TocsinStore", "TocsinStorePostgres", "TocsinCore", "TocsinAudit", "TocsinTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -234,7 +255,7 @@ let package = Package(
         .testTarget(
             name: "TocsinDaemonTests",
             dependencies: [
-                "TocsinDaemon", "TocsinConfig", "TocsinStore", "TocsinTransport", "TocsinTestSupport",
+                "TocsinDaemon", "TocsinConfig", "TocsinStore", "TocsinTransport", "TocsinAudit", "TocsinTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -246,8 +267,8 @@ let package = Package(
         ),
         .testTarget(
             name: "TocsinIntegrationTests",
-            // TocsinCore: audit key ids (AuditPublicKey) in the cluster audit tests.
-            dependencies: ["TocsinTestSupport", "TocsinClient", "TocsinProtocol", "TocsinCore"],
+            // TocsinAudit: audit key ids (AuditPublicKey) in the cluster audit tests.
+            dependencies: ["TocsinTestSupport", "TocsinClient", "TocsinProtocol", "TocsinAudit"],
             swiftSettings: swiftSettings
         ),
     ]

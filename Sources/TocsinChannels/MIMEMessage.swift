@@ -1,5 +1,6 @@
 import Foundation
 import TocsinCore
+import TocsinText
 
 /// An RFC 5322 message with a `multipart/alternative` MIME body (RFC 2045, 2046), built as CRLF-terminated bytes.
 ///

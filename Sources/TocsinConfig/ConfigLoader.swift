@@ -1,4 +1,5 @@
 public import Foundation
+import TocsinAudit
 public import TocsinCore
 
 /// Loads `tocsin.yaml` and its templates folder into a validated `Configuration`.

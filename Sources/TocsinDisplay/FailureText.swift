@@ -1,5 +1,5 @@
-import TocsinCore
 public import TocsinProtocol
+import TocsinText
 
 /// A delivery's failure in the operator's language, from its kind (``ErrorKind``, given by the daemon), never by
 /// reading the English: "pas de réponse après 5 s" / "no answer after 5 s", "connexion refusée" / "connection

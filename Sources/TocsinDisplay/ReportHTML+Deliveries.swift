@@ -1,6 +1,6 @@
 import Foundation
-import TocsinCore
 import TocsinProtocol
+import TocsinText
 
 /// The report's delivery sections: the scorecard, one row per delivery, retries summarised with every attempt
 /// folded away, and each follow-up with its own deliveries.

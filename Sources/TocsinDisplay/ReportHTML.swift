@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
-import TocsinCore
 public import TocsinProtocol
+import TocsinText
 
 /// The incident report as one self-contained HTML page: inline CSS, inline SVG, no script, no external asset,
 /// so it opens offline, archives as a single file and prints.

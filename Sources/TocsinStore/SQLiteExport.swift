@@ -1,6 +1,7 @@
 public import Foundation
 import GRDB
-public import TocsinCore
+public import TocsinAudit
+import TocsinCore
 
 /// A new SQLite database in ``SQLiteStore``'s schema, filled from another backend's consistent read: what `backup`
 /// writes on PostgreSQL. The result is a state file like any other: `tocsind` opens it (SQLite), `sqlite3` reads

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
-public import TocsinCore
+public import TocsinAudit
+import TocsinCore
 
 /// A batch of rows of every table, as stored: what a backup on PostgreSQL exports and an import copies.
 public typealias StateRows = SQLiteExport.Rows

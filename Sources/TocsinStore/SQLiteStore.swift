@@ -1,7 +1,8 @@
 import Foundation
 public import GRDB
 import Synchronization
-public import TocsinCore
+public import TocsinAudit
+import TocsinCore
 
 /// The SQLite store: one `DatabasePool` (WAL) for the process, `synchronous=FULL` so a commit survives power loss.
 ///

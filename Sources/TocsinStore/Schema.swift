@@ -1,4 +1,5 @@
 import GRDB
+import TocsinAudit
 
 /// Migrations, registered under descriptive names and never edited once shipped.
 enum Schema {

@@ -1,4 +1,5 @@
-public import TocsinCore
+public import TocsinAudit
+import TocsinCore
 
 /// Durable state behind one small protocol, so a PostgreSQL store can later serve several machines.
 ///

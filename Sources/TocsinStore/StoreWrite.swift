@@ -1,4 +1,5 @@
 import Synchronization
+public import TocsinAudit
 public import TocsinCore
 
 /// An audit entry to append; the store gives it its sequence number and chain hash at commit.

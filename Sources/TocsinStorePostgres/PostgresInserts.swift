@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import PostgresNIO
+import TocsinAudit
 import TocsinCore
 import TocsinStore
 

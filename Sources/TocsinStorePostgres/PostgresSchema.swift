@@ -1,5 +1,6 @@
 import Logging
 import PostgresNIO
+import TocsinAudit
 import TocsinCore
 import TocsinStore
 

@@ -1,6 +1,7 @@
 import Foundation
 import PostgresNIO
-public import TocsinCore
+public import TocsinAudit
+import TocsinCore
 public import TocsinStore
 
 extension PostgresStore {

@@ -1,7 +1,8 @@
 import Foundation
 public import Logging
 public import PostgresNIO
-public import TocsinCore
+public import TocsinAudit
+import TocsinCore
 public import TocsinStore
 
 /// `tocsind --import-sqlite`: an existing SQLite state moved into an empty PostgreSQL database, rows as stored.

@@ -1,6 +1,7 @@
 import Foundation
 import PostgresNIO
-public import TocsinCore
+public import TocsinAudit
+import TocsinCore
 public import TocsinStore
 
 /// Column lists and row decoding shared by reads and the checkpoint's check.

@@ -2,6 +2,7 @@ import Foundation
 public import Logging
 public import PostgresNIO
 import Synchronization
+import TocsinAudit
 import TocsinCore
 public import TocsinStore
 

@@ -1,3 +1,4 @@
+import TocsinAudit
 /// The audit entry hash (docs/admin-protocol.md, `AuditEntry`) as Python, for the tests that play an insider who
 /// can write the database and recomputes the chain with the documented layout: both formats, so such a rewrite
 /// passes the chain check and only what guards beyond it (signatures, the heads record) can catch it.

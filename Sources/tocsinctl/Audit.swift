@@ -2,8 +2,9 @@ import ArgumentParser
 import Foundation
 import TocsinDisplay
 import TocsinClient
-import TocsinCore
 import TocsinProtocol
+import TocsinAudit
+import TocsinText
 
 extension Tocsinctl {
     struct Audit: ParsableCommand {

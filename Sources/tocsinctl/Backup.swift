@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
 import TocsinClient
-import TocsinCore
 import TocsinProtocol
+import TocsinText
 
 extension Tocsinctl {
     struct Backup: ParsableCommand {

@@ -1,5 +1,5 @@
-import TocsinCore
 import TocsinProtocol
+import TocsinText
 
 extension Plural {
     /// In the operator's language (``OperatorLanguage/current``).

@@ -2,8 +2,8 @@ import ArgumentParser
 import Foundation
 import TocsinDisplay
 import TocsinClient
-import TocsinCore
 import TocsinProtocol
+import TocsinText
 
 extension Tocsinctl {
     struct Resend: ParsableCommand {

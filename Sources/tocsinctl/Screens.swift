@@ -1,7 +1,7 @@
 import Foundation
-import TocsinCore
 import TocsinDisplay
 import TocsinProtocol
+import TocsinText
 
 /// The screen shown before a send or drill is confirmed: impossible to mistake one for the other.
 struct ConfirmationScreen {
@@ -51,7 +51,7 @@ struct ConfirmationScreen {
             "Modèle : \(preview.template)   Route : \(preview.route)   Type : \(CAPWords.french(msgType: preview.msgType))" + (references.map { "   Suite de : \($0)" } ?? ""),
             "Template: \(preview.template)   Route: \(preview.route)   Type: \(preview.msgType)" + (references.map { "   Follows up: \($0)" } ?? "")
         ))
-        if preview.template == BuiltInAllClear.id, preview.variables.keys.allSatisfy({ $0.hasPrefix("event_") || $0.hasPrefix("title_") }) {
+        if preview.builtIn == true, preview.variables.keys.allSatisfy({ $0.hasPrefix("event_") || $0.hasPrefix("title_") }) {
             // Tocsin's built-in all-clear: its values are the followed message's event and title, already in the texts
             // below; its internal names (event_fr=…) would only puzzle.
             output(tr("Reprend l'événement et le titre du message suivi.", "Repeats the followed message's event and title."))

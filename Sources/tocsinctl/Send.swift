@@ -1,9 +1,9 @@
 import ArgumentParser
 import Foundation
 import TocsinClient
-import TocsinCore
 import TocsinDisplay
 import TocsinProtocol
+import TocsinText
 
 extension Tocsinctl {
     struct Send: ParsableCommand {

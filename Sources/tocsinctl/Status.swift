@@ -1,8 +1,8 @@
 import ArgumentParser
 import TocsinClient
-import TocsinCore
 import TocsinDisplay
 import TocsinProtocol
+import TocsinText
 
 extension Tocsinctl {
     struct Status: ParsableCommand {

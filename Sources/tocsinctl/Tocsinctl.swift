@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import TocsinCore
+import TocsinProtocol
 
 /// `tocsinctl`: the operator's command line for `tocsind`.
 @main

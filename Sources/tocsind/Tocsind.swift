@@ -4,6 +4,8 @@ import Logging
 import TocsinConfig
 import TocsinCore
 import TocsinDaemon
+import TocsinProtocol
+import TocsinText
 
 /// `tocsind`: the crisis-communication daemon.
 @main

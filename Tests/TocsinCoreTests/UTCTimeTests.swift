@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TocsinCore
+import TocsinText
 
 struct UTCTimeTests {
     @Test(arguments: [

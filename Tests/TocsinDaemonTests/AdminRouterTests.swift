@@ -9,6 +9,7 @@ import TocsinTestSupport
 import TocsinTransport
 
 @testable import TocsinDaemon
+import TocsinAudit
 
 /// The admin router and the handler groups behind it (issue 14, item 2), below the socket: request lines in,
 /// answer lines out, against the daemon's real parts on a real SQLite store. Principals are made as the socket

@@ -6,6 +6,7 @@ import TocsinStore
 import TocsinTestSupport
 
 @testable import TocsinDaemon
+import TocsinAudit
 
 /// The web console's gateway as the daemon sees it (issue 18, items 1 and 2), below the socket: the daemon checks
 /// sign-ins itself, applies the web user's own roles whatever the gateway is, asks a fresh code for a live send,

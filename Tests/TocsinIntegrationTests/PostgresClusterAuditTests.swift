@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import TocsinCore
+import TocsinAudit
 import TocsinTestSupport
 
 /// One audit chain for a cluster (issue 17, item 4): every entry names the node that appended it, each node signs

@@ -1,4 +1,5 @@
 import Foundation
+import TocsinAudit
 import TocsinCore
 import TocsinStore
 import TocsinTestSupport

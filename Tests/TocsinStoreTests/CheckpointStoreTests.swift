@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TocsinAudit
 import TocsinCore
 import TocsinStore
 import TocsinTestSupport

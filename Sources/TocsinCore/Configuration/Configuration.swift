@@ -1,4 +1,5 @@
 import Foundation
+public import TocsinAudit
 
 /// The daemon's whole configuration, validated: what `tocsin.yaml` and the templates folder say.
 public struct Configuration: Sendable {

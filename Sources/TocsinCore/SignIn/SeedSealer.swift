@@ -1,5 +1,6 @@
 import Crypto
 public import Foundation
+import TocsinAudit
 
 /// Seals web users' TOTP seeds for the store with AES-256-GCM under a key the daemon gets as a credential
 /// (`LoadCredential=`), so a copy of the database or a backup alone reveals no seed. The user's name is the

@@ -1,4 +1,5 @@
 public import Foundation
+import TocsinText
 
 /// CAP 1.2 date-times: `2026-11-23T16:40:42-05:00`. CAP forbids the `Z` designator, so UTC is written `+00:00`.
 ///

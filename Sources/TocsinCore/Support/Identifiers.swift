@@ -1,4 +1,5 @@
 public import Foundation
+import TocsinText
 
 /// Identifiers for incidents and deliveries.
 ///

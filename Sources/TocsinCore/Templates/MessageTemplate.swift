@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import TocsinAudit
 
 /// A pre-written, approvable message: CAP fields, per-language texts and the variables they take.
 public struct MessageTemplate: Sendable {

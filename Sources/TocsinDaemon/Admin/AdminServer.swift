@@ -4,6 +4,7 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import Synchronization
+import TocsinAudit
 import TocsinCore
 import TocsinProtocol
 import TocsinStore

@@ -6,6 +6,7 @@ import Glibc
 import TocsinCore
 import TocsinProtocol
 import TocsinStore
+import TocsinAudit
 
 /// Who acts, and what they may do: one type for every actor the daemon serves or records.
 ///

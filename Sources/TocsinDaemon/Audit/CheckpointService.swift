@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Synchronization
+import TocsinAudit
 import TocsinChannels
 import TocsinCore
 import TocsinStore

@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 #endif
 import TocsinCore
+import TocsinAudit
 
 /// The heads file: one JSON line per signed head, accepted gap or problem found (`AuditHeadRecord`), appended and
 /// fsynced, never rewritten. It lives in a folder of its own (0750, file 0640) so that it can be put on storage the

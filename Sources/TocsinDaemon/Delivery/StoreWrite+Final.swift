@@ -1,3 +1,4 @@
+import TocsinAudit
 import TocsinCore
 import TocsinStore
 

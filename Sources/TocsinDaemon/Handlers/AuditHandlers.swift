@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Synchronization
+import TocsinAudit
 import TocsinCore
 import TocsinProtocol
 import TocsinStore

@@ -4,6 +4,7 @@ import TocsinChannels
 import TocsinCore
 import TocsinProtocol
 import TocsinStore
+import TocsinText
 
 /// `daemon.health`: each check with a state and a sentence an on-call person can act on.
 extension DaemonHandlers {

@@ -2,6 +2,7 @@ import Foundation
 import TocsinCore
 import TocsinProtocol
 import TocsinStore
+import TocsinText
 
 /// The nodes on this node's database, for `status` and `health` (DESIGN.md "Several machines").
 extension DaemonHandlers {

@@ -1,5 +1,6 @@
 import Foundation
 import HummingbirdBcrypt
+import TocsinAudit
 import TocsinCore
 import TocsinProtocol
 import TocsinStore

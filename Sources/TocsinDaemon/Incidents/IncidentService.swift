@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import TocsinAudit
 import TocsinChannels
 import TocsinCore
 import TocsinProtocol

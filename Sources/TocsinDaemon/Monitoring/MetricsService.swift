@@ -6,6 +6,7 @@ import NIOPosix
 import Prometheus
 import ServiceLifecycle
 import Synchronization
+import TocsinAudit
 import TocsinCore
 import TocsinProtocol
 import TocsinStore

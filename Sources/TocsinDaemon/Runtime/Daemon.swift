@@ -3,6 +3,7 @@ public import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import TocsinAudit
 import TocsinChannels
 import TocsinConfig
 public import TocsinCore

@@ -8,6 +8,7 @@ import TocsinCore
 import TocsinProtocol
 import TocsinStore
 import UnixSignals
+import TocsinAudit
 
 /// Loads the config and templates again (`tocsinctl reload`, SIGHUP): all or nothing.
 ///

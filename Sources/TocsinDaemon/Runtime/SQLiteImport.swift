@@ -1,6 +1,7 @@
 import Foundation
 public import Logging
 import PostgresNIO
+import TocsinAudit
 public import TocsinCore
 import TocsinStore
 import TocsinStorePostgres

@@ -1,5 +1,6 @@
 import Foundation
 import TocsinCore
+import TocsinText
 
 /// Times as the admin protocol and the audit show them: ISO 8601, UTC, milliseconds.
 /// Written by `UTCTime`, not a Foundation format style: that one would load ICU for the machine's time zone.

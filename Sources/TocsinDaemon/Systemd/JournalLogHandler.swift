@@ -1,6 +1,7 @@
 public import Foundation
 public import Logging
 import TocsinCore
+import TocsinText
 
 /// One line per event on standard error, `key=value` metadata after the message. When `$JOURNAL_STREAM` says
 /// standard error is the journal, each line starts with its syslog priority (`<3>` …) so `journalctl -p err`

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import TocsinText
 
 /// One line of the heads record: a copy, kept outside the database, of each signed head of the audit chain, of
 /// each gap an approver accepted, and of each problem found. The heads file, the witness channel and an auditor's
@@ -125,7 +126,7 @@ public enum AuditHeads {
     ///   - hash: the hash of the entry at `record.seq`, or nil when the chain has no such entry.
     public static func contradiction(_ record: AuditHeadRecord, chainEnd: Int64, hash: String?, source: String) -> String? {
         let what = record.type == .accept ? "an accepted gap" : "a signed head"
-        let when = CAPDate.format(Date(millis: record.timeMillis), timeZone: .gmt)
+        let when = UTCTime.internetDateTime(millis: record.timeMillis, offsetMinutes: 0)
         if record.seq > chainEnd {
             return "the audit log ends at entry \(chainEnd) but \(what) at entry \(record.seq) was recorded on \(when) (\(source)): entries after \(chainEnd) were deleted"
         }

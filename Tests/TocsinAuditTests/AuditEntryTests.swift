@@ -1,5 +1,5 @@
 import Testing
-import TocsinCore
+import TocsinAudit
 
 struct AuditEntryTests {
     @Test func hashFollowsTheDocumentedLayout() {

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import TocsinCore
+import TocsinAudit
 
 /// `JSONText.quote` writes audit details, whose bytes are hashed into the chain: its output must not change.
 struct JSONTextTests {

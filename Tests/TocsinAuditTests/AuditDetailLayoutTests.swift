@@ -1,5 +1,5 @@
 import Testing
-import TocsinCore
+import TocsinAudit
 
 /// `AuditDetail.json` is written into one string sized up front (a hot path of every delivery); these pin its output
 /// byte for byte where the sizing could go wrong: more fields than reserved, long and multi-byte values, escapes

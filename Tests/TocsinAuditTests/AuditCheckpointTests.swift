@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import TocsinCore
+import TocsinAudit
 
 /// Throw-away keys made for these tests with `openssl genpkey -algorithm ed25519`; they sign nothing real.
 enum TestKeys {

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import TocsinCore
+import TocsinAudit
 
 struct AuditDetailTests {
     static func parse(_ json: String) throws -> [String: Any] {
