@@ -260,6 +260,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "TocsinDisplayTests", dependencies: ["TocsinDisplay", "TocsinProtocol"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TocsinWebTests",
             dependencies: ["TocsinWeb", "TocsinDisplay", .product(name: "Hummingbird", package: "hummingbird")],

@@ -1,6 +1,6 @@
 import Crypto
 import CryptoExtras
-import Foundation
+import FoundationEssentials
 
 /// A signed audit checkpoint: an `audit.checkpoint` entry whose detail carries an Ed25519 signature over the
 /// chain head just before it (its own `prevHash`). The hash chain makes every earlier entry part of that head, so

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Builds the compact JSON `detail` of an audit entry from string and number fields, in a stable key order.
 public struct AuditDetail: Sendable {

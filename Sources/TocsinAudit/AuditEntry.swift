@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+import FoundationEssentials
 
 /// One entry of the append-only, hash-chained audit log.
 ///
@@ -162,7 +162,7 @@ public struct AuditEntry: Sendable, Hashable, Codable {
     /// Looks at UTF-8 bytes: `String.contains("\n")` went through Foundation's NSString search (two objects and
     /// ~5,000 instructions per call, twice per entry).
     private static func singleLine(_ text: String) -> String {
-        text.utf8.contains(0x0A) ? text.replacingOccurrences(of: "\n", with: " ") : text
+        text.utf8.contains(0x0A) ? text.replacing("\n", with: " ") : text
     }
 }
 

@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+import FoundationEssentials
 import TocsinText
 
 /// One line of the heads record: a copy, kept outside the database, of each signed head of the audit chain, of

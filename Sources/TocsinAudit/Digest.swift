@@ -1,5 +1,5 @@
 import Crypto
-public import Foundation
+public import FoundationEssentials
 
 /// SHA-256 in the lower-case hex form used across Tocsin (approvals, audit, config fingerprints).
 public enum Digest {

@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
+import FoundationEssentials
 public import TocsinProtocol
 
 /// A blocking connection to a Unix stream socket, reading and writing newline-delimited lines.

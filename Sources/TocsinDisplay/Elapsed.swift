@@ -1,4 +1,3 @@
-import Foundation
 public import TocsinProtocol
 
 /// Durations as people read them: 850 ms, 2.4 s (2,4 s in French), 3 min 05 s.
@@ -6,11 +5,13 @@ public enum Elapsed {
     public static func text(_ millis: Int64?, in language: OperatorLanguage) -> String {
         guard let millis else { return "—" }
         if millis < 1000 { return "\(millis) ms" }
-        if millis < 60_000 {
-            let seconds = String(format: "%.1f s", Double(millis) / 1000)
+        // Integer arithmetic, rounded half up (String(format:) is in the part of Foundation tocsinctl does not link).
+        let tenths = (millis + 50) / 100
+        if tenths < 600 {
             // French writes a decimal comma: "3,9 s".
-            return language == .fr ? seconds.replacingOccurrences(of: ".", with: ",") : seconds
+            return "\(tenths / 10)\(language == .fr ? "," : ".")\(tenths % 10) s"
         }
-        return String(format: "%d min %02d s", millis / 60_000, (millis % 60_000) / 1000)
+        let seconds = (millis + 500) / 1000
+        return "\(seconds / 60) min \(seconds % 60 < 10 ? "0" : "")\(seconds % 60) s"
     }
 }

@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+import FoundationEssentials
 public import TocsinProtocol
 import TocsinText
 
@@ -86,8 +86,7 @@ public enum ReportHTML {
     }
 
     private static func plain(_ html: String) -> String {
-        html.replacingOccurrences(of: "<[^>]+>", with: "", options: .regularExpression)
-            .replacingOccurrences(of: "&amp;", with: "&")
+        html.replacing(/<[^>]+>/, with: "").replacing("&amp;", with: "&")
     }
 
     /// A local time with its offset, marked up with the machine-readable instant.

@@ -1,5 +1,6 @@
-public import Foundation
+public import FoundationEssentials
 import Synchronization
+import TocsinText
 
 #if canImport(Glibc)
 import Glibc
@@ -81,7 +82,7 @@ public enum TimeDisplay {
     /// (`2026-12-04 09:26:15 -05:00`, so a time copied from a screen can be given back, e.g. to `--since`);
     /// nil when it is neither.
     public static func parse(_ text: String) -> Date? {
-        var text = text.trimmingCharacters(in: .whitespaces)
+        var text = text.trimmingWhitespace()
         if let shown = text.wholeMatch(of: shownPattern) { text = "\(shown.1)T\(shown.2)\(shown.3)" }
         if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
         return try? Date(text, strategy: Date.ISO8601FormatStyle())

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import TocsinProtocol
 
 /// The report's timeline: one row per channel from the trigger (t = 0) to its last delivery, a mark per attempt
@@ -106,5 +106,9 @@ struct TimelineSVG {
         "<line x1=\"\(fmt(x1))\" y1=\"\(fmt(y1))\" x2=\"\(fmt(x2))\" y2=\"\(fmt(y2))\" stroke=\"\(stroke)\" stroke-width=\"\(fmt(width))\"\(dash ? " stroke-dasharray=\"6 4\"" : "")/>\n"
     }
 
-    private func fmt(_ value: Double) -> String { String(format: "%.1f", value) }
+    /// One decimal, as `String(format: "%.1f")` wrote it without the part of Foundation tocsinctl does not link.
+    private func fmt(_ value: Double) -> String {
+        let tenths = Int((value * 10).rounded())
+        return "\(tenths < 0 ? "-" : "")\(abs(tenths) / 10).\(abs(tenths) % 10)"
+    }
 }

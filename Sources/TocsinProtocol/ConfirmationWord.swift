@@ -1,4 +1,4 @@
-import Foundation
+@_spi(_Unicode) import Swift
 
 /// The word an operator types to confirm a verb that changes state (DESIGN.md: the word names the verb).
 ///
@@ -49,7 +49,10 @@ public enum ConfirmationWord: String, CaseIterable, Sendable {
     /// Lower case, accents dropped (`MISE À JOUR` → `mise a jour`), blanks trimmed and runs of blanks made one space.
     /// Hyphens are kept: `all-clear`, the template id, is not the word `ALL CLEAR`.
     public static func fold(_ text: String) -> String {
-        let decomposed = text.decomposedStringWithCanonicalMapping.unicodeScalars.filter {
+        // The standard library's own canonical decomposition (its `_Unicode` SPI, which swift-foundation's
+        // `decomposedStringWithCanonicalMapping` also reads): the public one is in the part of Foundation that
+        // `tocsinctl` does not link. ConfirmationWordTests pins the folding of every accented word.
+        let decomposed = text._nfd.filter {
             $0.properties.generalCategory != .nonspacingMark
         }
         let plain = String(String.UnicodeScalarView(decomposed)).lowercased()

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What kind of failure a delivery's last error is, language-neutral (`errorKind` in the JSON), so that each client
 /// says it in its operator's language ("pas de réponse après 5 s", "connection refused") instead of showing the
@@ -58,7 +58,7 @@ public enum ErrorKind: String, Codable, Sendable, CaseIterable {
 
     /// The whole seconds a timeout waited, from "timeout after 5.0 s": nil when the error does not say.
     public static func seconds(in error: String?) -> Int? {
-        guard let error, let after = error.range(of: " after ") else { return nil }
+        guard let error, let after = error.firstRange(of: " after ") else { return nil }
         let number = error[after.upperBound...].prefix { $0.isNumber || $0 == "." }
         return Double(number).map { Int($0.rounded()) }
     }
@@ -66,7 +66,7 @@ public enum ErrorKind: String, Codable, Sendable, CaseIterable {
     /// "; gave up after 3 attempts: the delivery deadline has passed", which RetryPolicy appends: the number of
     /// attempts, when the error ends a delivery that way.
     public static func gaveUpAttempts(in error: String?) -> Int? {
-        guard let error, let range = error.range(of: "; gave up after "), error.contains("the delivery deadline has passed") else {
+        guard let error, let range = error.firstRange(of: "; gave up after "), error.contains("the delivery deadline has passed") else {
             return nil
         }
         return Int(error[range.upperBound...].prefix { $0.isNumber })
@@ -74,7 +74,7 @@ public enum ErrorKind: String, Codable, Sendable, CaseIterable {
 
     /// The error without that ending: what failed, alone, for a client that says the ending in its own words.
     public static func cause(in error: String) -> String {
-        guard gaveUpAttempts(in: error) != nil, let range = error.range(of: "; gave up after ") else { return error }
+        guard gaveUpAttempts(in: error) != nil, let range = error.firstRange(of: "; gave up after ") else { return error }
         return String(error[..<range.lowerBound])
     }
 

@@ -1,4 +1,4 @@
-public import Foundation
+public import FoundationEssentials
 
 /// JSON-RPC 2.0 framing shared by `tocsind` and `tocsinctl`: one JSON object per line over the Unix socket.
 public enum JSONRPC {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// How a client names a service's answer and its acceptance, from the channel's type (``DeliveryStatus/channelType``).
 public enum ServiceAnswer {

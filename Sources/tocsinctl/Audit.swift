@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import TocsinDisplay
 import TocsinClient
 import TocsinProtocol
@@ -104,7 +104,7 @@ extension Tocsinctl {
                         Console.error("\(path): \(error)")
                         throw Exit.usage
                     } catch {
-                        Console.error("cannot read \(path): \(error.localizedDescription)")
+                        Console.error("cannot read \(path): \(Console.reason(error))")
                         throw Exit.usage
                     }
                 }
@@ -116,7 +116,7 @@ extension Tocsinctl {
                     Console.error("\(file): \(error)")
                     throw Exit.usage
                 } catch {
-                    Console.error("cannot read \(file): \(error.localizedDescription)")
+                    Console.error("cannot read \(file): \(Console.reason(error))")
                     throw Exit.usage
                 }
                 // One record per file: each node of a cluster keeps its own, and an accept in one re-bases only it.
@@ -182,7 +182,7 @@ extension Tocsinctl.Audit {
                 if !yes {
                     Console.note("The audit chain contradicts its record:\n  \(problem)\nReason to record: \(reason)")
                     let answer = Console.ask("Type ACCEPT to accept this gap and resume signing, anything else cancels: ")
-                    guard answer?.trimmingCharacters(in: .whitespaces).uppercased() == "ACCEPT" else {
+                    guard answer?.trimmingWhitespace().uppercased() == "ACCEPT" else {
                         Console.note("Not accepted.")
                         throw Exit.usage
                     }

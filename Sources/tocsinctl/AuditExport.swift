@@ -1,9 +1,10 @@
 import ArgumentParser
-import Foundation
-import TocsinDisplay
-import TocsinClient
-import TocsinProtocol
+import FoundationEssentials
 import TocsinAudit
+import TocsinClient
+import TocsinDisplay
+import TocsinProtocol
+import TocsinText
 
 extension Tocsinctl.Audit {
     struct Export: ParsableCommand {
@@ -85,7 +86,7 @@ enum AuditExportFormat {
 
     private static func csvField(_ text: String) -> String {
         guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        return "\"" + text.replacing("\"", with: "\"\"") + "\""
     }
 
     /// Reads an export (jsonl or csv, told apart by its first character) into chain entries carrying the file's hashes.
@@ -236,7 +237,7 @@ enum OfflineVerifier {
             let last = verifier.checkpoints.last
             result.checkpoints = CheckpointSummary(
                 verified: verifier.checkpoints.verified, lastSeq: last?.seq, lastSignedSeq: last?.signedSeq,
-                lastTime: last.map { ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double($0.timeMillis) / 1000)) },
+                lastTime: last.map { UTCTime.iso8601(millis: $0.timeMillis, milliseconds: false) },
                 lastKey: last?.key, unsignedEntries: (previous?.seq ?? 0) - (last?.seq ?? (first.seq - 1))
             )
         }

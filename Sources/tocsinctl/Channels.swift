@@ -1,8 +1,9 @@
 import ArgumentParser
-import Foundation
-import TocsinDisplay
+import FoundationEssentials
 import TocsinClient
+import TocsinDisplay
 import TocsinProtocol
+import TocsinText
 
 extension Tocsinctl {
     struct Channels: ParsableCommand {
@@ -77,7 +78,7 @@ extension Tocsinctl {
                         // The daemon knows which channels are public and asks first; the operator confirms by typing the name.
                         for line in error.data?.problems ?? [] { Console.note(line) }
                         guard Console.ask("Tapez le nom du canal pour l'envoyer / Type the channel name to send it: ")?
-                            .trimmingCharacters(in: .whitespaces) == channel else {
+                            .trimmingWhitespace() == channel else {
                             Console.note("Rien n'a été envoyé. / Nothing was sent.")
                             declined = true
                             return

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Dispatch
-import Foundation
+import FoundationEssentials
 import Synchronization
 import TocsinClient
 import TocsinProtocol
@@ -66,7 +66,7 @@ enum DaemonCompletion {
         let done = DispatchSemaphore(value: 0)
         // A thread of its own: a daemon that accepts and never answers leaves this thread blocked, not the shell;
         // the process ends right after the candidates are printed.
-        Thread.detachNewThread {
+        DispatchQueue.global().async {
             let value = try? body(AdminClient(socketPath: path))
             answer.value.withLock { $0 = value }
             done.signal()

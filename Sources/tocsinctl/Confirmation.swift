@@ -1,6 +1,7 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import TocsinProtocol
+import TocsinText
 
 /// Asks for the word of a verb that changes state and refuses anything else (exit 2, nothing done).
 ///
@@ -59,7 +60,7 @@ struct Confirmation {
         guard let answer else {
             return tr("Pas de réponse (fin de l'entrée). \(nothingDone)", "No answer (end of input). \(nothingDone)")
         }
-        let typed = answer.trimmingCharacters(in: .whitespaces)
+        let typed = answer.trimmingWhitespace()
         if let other = ConfirmationWord.verb(of: typed), let (verb, command) = otherCommand, other == verb {
             return other == .drill
                 ? tr(
@@ -90,9 +91,12 @@ struct Confirmation {
 /// Shell words for a command shown to copy: bare when safe, in single quotes otherwise (`building='Pavillon A'`).
 enum ShellWords {
     static func quote(_ word: String) -> String {
-        let safe = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_=.,/:@+%"))
-        if !word.isEmpty, word.unicodeScalars.allSatisfy(safe.contains) { return word }
-        return "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        // ASCII only: a letter with an accent is quoted too, which every shell reads the same.
+        let safe = { (byte: UInt8) in
+            (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || "-_=.,/:@+%".utf8.contains(byte)
+        }
+        if !word.isEmpty, word.utf8.allSatisfy(safe) { return word }
+        return "'" + word.replacing("'", with: "'\\''") + "'"
     }
 
     /// `tocsinctl drill evacuation --set building='Pavillon A'`: the command of `verb` with these values. Never a

@@ -1,33 +1,61 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Output helpers: human text to stdout, problems to stderr, JSON lines for scripts.
 enum Console {
     static func error(_ text: String) {
-        FileHandle.standardError.write(Data("tocsinctl: \(text)\n".utf8))
+        put("tocsinctl: \(text)\n", to: STDERR_FILENO)
     }
 
     static func note(_ text: String) {
-        FileHandle.standardError.write(Data("\(text)\n".utf8))
+        put("\(text)\n", to: STDERR_FILENO)
     }
 
     static func jsonLine(_ value: some Encodable) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         guard let data = try? encoder.encode(value) else { return }
-        FileHandle.standardOutput.write(data + Data("\n".utf8))
+        put(data + Data("\n".utf8), to: STDOUT_FILENO)
     }
 
     static func json(_ value: some Encodable) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted]
         guard let data = try? encoder.encode(value) else { return }
-        FileHandle.standardOutput.write(data + Data("\n".utf8))
+        put(data + Data("\n".utf8), to: STDOUT_FILENO)
     }
 
     /// Raw text to standard output, unbuffered (streams such as `audit export`).
     static func write(_ text: String) {
         guard !text.isEmpty else { return }
-        FileHandle.standardOutput.write(Data(text.utf8))
+        put(text, to: STDOUT_FILENO)
+    }
+
+    /// All of `bytes` to `descriptor` at once, unbuffered, as FileHandle wrote them (which is in the part of
+    /// Foundation `tocsinctl` does not link). A closed stream (a pipe's reader gone) ends the writing quietly.
+    static func put(_ bytes: some Collection<UInt8>, to descriptor: Int32) {
+        Array(bytes).withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    return
+                }
+                offset += written
+            }
+        }
+    }
+
+    static func put(_ text: String, to descriptor: Int32) { put(text.utf8, to: descriptor) }
+
+    /// What the system said about a file that could not be read or written ("No such file or directory"), in
+    /// place of `localizedDescription`, which is in the part of Foundation `tocsinctl` does not link.
+    static func reason(_ error: any Error) -> String {
+        if let posix = ((error as? CocoaError)?.underlying ?? error) as? POSIXError {
+            return String(cString: strerror(posix.code.rawValue))
+        }
+        return "\(error)"
     }
 
     static var isTerminal: Bool { isatty(STDOUT_FILENO) == 1 }
@@ -53,7 +81,7 @@ enum Console {
 
     /// Reads one line of confirmation from standard input (terminal or pipe); nil at end of input.
     static func ask(_ prompt: String) -> String? {
-        FileHandle.standardError.write(Data(prompt.utf8))
+        put(prompt, to: STDERR_FILENO)
         return readLine(strippingNewline: true)
     }
 
@@ -71,7 +99,7 @@ enum Console {
         defer {
             tcsetattr(STDIN_FILENO, TCSAFLUSH, &echoingTerminal)
             signal(SIGINT, SIG_DFL)
-            FileHandle.standardError.write(Data("\n".utf8))
+            put("\n", to: STDERR_FILENO)
         }
         return ask(prompt)
     }

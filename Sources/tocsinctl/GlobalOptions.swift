@@ -1,8 +1,9 @@
 import ArgumentParser
-import Foundation
-import TocsinDisplay
+import FoundationEssentials
 import TocsinClient
+import TocsinDisplay
 import TocsinProtocol
+import TocsinText
 
 /// Options every verb takes.
 struct GlobalOptions: ParsableArguments {
@@ -148,7 +149,7 @@ func parseAssignments(_ items: [String]) throws -> [String: String] {
                 "--set takes name=value, e.g. --set building=\"Pavillon A\" (got '\(item)')"
             ))
         }
-        let name = String(item[..<equals]).trimmingCharacters(in: .whitespaces)
+        let name = String(item[..<equals]).trimmingWhitespace()
         if values[name] != nil { throw ValidationError(tr("--set \(name) est donné deux fois", "--set \(name) is given twice")) }
         values[name] = String(item[item.index(after: equals)...])
     }

@@ -1,6 +1,8 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import TocsinDisplay
 import TocsinProtocol
+import TocsinText
 
 /// Follows a send: on a terminal, one line per channel redrawn in place; otherwise one plain line per change,
 /// which logs and pipes can read.
@@ -53,7 +55,7 @@ final class ProgressView {
             for delivery in list { counts[delivery.state, default: 0] += 1 }
             // What "delivered" means for this service, without the id: "accepted by Twilio" for SMS, "accepted by the
             // mail server" for e-mail (they only queue), from the acceptance of its delivered deliveries.
-            let meaning = list.lazy.compactMap { DeliveryText.acceptance($0.acceptance, channelType: $0.channelType, receipt: $0.receipt) }.first.map { $0.prefix { $0 != "(" }.trimmingCharacters(in: .whitespaces) }
+            let meaning = list.lazy.compactMap { DeliveryText.acceptance($0.acceptance, channelType: $0.channelType, receipt: $0.receipt) }.first.map { $0.prefix { $0 != "(" }.trimmingWhitespace() }
             let summary = ["delivered", "sending", "retrying", "pending", "failed", "cancelled"]
                 .compactMap { state in
                     counts[state].map { state == "delivered" && meaning != nil ? "\($0) \(meaning ?? "")" : DeliveryText.count($0, state) }
@@ -81,7 +83,7 @@ final class ProgressView {
             }
         }
         drawnLines = count
-        FileHandle.standardOutput.write(Data(output.utf8))
+        Console.write(output)
     }
 }
 
@@ -89,7 +91,7 @@ final class ProgressView {
 /// terminal says (TIOCGWINSZ), else 80. Read again at each redraw, so a resized window is followed.
 enum TerminalWidth {
     static func current(environment: [String: String] = ProcessInfo.processInfo.environment) -> Int {
-        if let text = environment["COLUMNS"], let columns = Int(text.trimmingCharacters(in: .whitespaces)), columns > 0 {
+        if let text = environment["COLUMNS"], let columns = Int(text.trimmingWhitespace()), columns > 0 {
             return max(columns, 20)
         }
         var size = winsize()

@@ -1,6 +1,7 @@
-import Foundation
+import FoundationEssentials
 import TocsinClient
 import TocsinProtocol
+import TocsinText
 
 /// On a terminal, asks for the required values a send lacks instead of failing (issue 16, item 5).
 ///
@@ -74,7 +75,7 @@ struct MissingValues {
     /// The value `answer` picks: a list number, or a listed value typed in any case and with or without accents
     /// (given back as listed), or any non-blank text when there is no list.
     static func choose(_ answer: String, from allowed: [String]) -> String? {
-        let typed = answer.trimmingCharacters(in: .whitespaces)
+        let typed = answer.trimmingWhitespace()
         guard !typed.isEmpty else { return nil }
         guard !allowed.isEmpty else { return typed }
         if let number = Int(typed), allowed.indices.contains(number - 1) { return allowed[number - 1] }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import TocsinDisplay
 import TocsinClient
 import TocsinProtocol
@@ -29,7 +29,7 @@ extension Tocsinctl {
                 do {
                     try Data(ReportHTML.render(report, language: OperatorLanguage.current).utf8).write(to: URL(fileURLWithPath: html), options: .atomic)
                 } catch {
-                    Console.error(tr("impossible d'écrire \(html) (détail en anglais : \(error.localizedDescription))", "cannot write \(html): \(error.localizedDescription)"))
+                    Console.error(tr("impossible d'écrire \(html) (détail en anglais : \(Console.reason(error)))", "cannot write \(html): \(Console.reason(error))"))
                     throw Exit.usage
                 }
                 if !global.json { print(tr("Rapport HTML écrit dans \(html)", "HTML report written to \(html)")) }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import TocsinDisplay
 import TocsinProtocol
 import TocsinText

@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import TocsinClient
 import TocsinDisplay
 import TocsinProtocol
@@ -282,7 +283,7 @@ extension SendFlow {
                     guard Self.isLostContact(error) else { throw error }
                 }
             }
-            Thread.sleep(forTimeInterval: 1)
+            sleep(1)
             client = try? global.connect()
         }
         Console.error(tr(

@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import TocsinProtocol
 
 /// `tocsinctl`: the operator's command line for `tocsind`.
@@ -13,8 +14,8 @@ struct Tocsinctl: ParsableCommand {
         } catch {
             let code = exitCode(for: error)
             if code == .validationFailure {
-                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-                Foundation.exit(Exit.usage.rawValue)
+                Console.note(fullMessage(for: error))
+                Glibc.exit(Exit.usage.rawValue)
             }
             exit(withError: error)
         }

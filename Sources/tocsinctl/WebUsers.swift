@@ -1,7 +1,8 @@
 import ArgumentParser
-import Foundation
-import TocsinDisplay
+import FoundationEssentials
+import Glibc
 import TocsinClient
+import TocsinDisplay
 import TocsinProtocol
 
 extension Tocsinctl {
@@ -164,21 +165,14 @@ extension Tocsinctl {
         /// input, never the command line, which every user of the machine can read in /proc.
         static func qrCode(_ uri: String) -> String? {
             let tool = "/usr/bin/qrencode"
-            guard FileManager.default.isExecutableFile(atPath: tool) else { return nil }
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: tool)
-            process.arguments = ["-t", "UTF8", "-o", "-"]
-            let input = Pipe(), output = Pipe()
-            process.standardInput = input
-            process.standardOutput = output
-            process.standardError = FileHandle.nullDevice
-            do { try process.run() } catch { return nil }
-            input.fileHandleForWriting.write(Data(uri.utf8))
-            try? input.fileHandleForWriting.close()
-            let data = output.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else { return nil }
-            return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines)
+            guard access(tool, X_OK) == 0,
+                  let data = ChildProcess.output(of: tool, arguments: ["-t", "UTF8", "-o", "-"], input: Array(uri.utf8))
+            else { return nil }
+            // Without the line ends around it; its blanks are part of the code.
+            var code = Substring(String(decoding: data, as: UTF8.self))
+            while code.first?.isNewline == true { code.removeFirst() }
+            while code.last?.isNewline == true { code.removeLast() }
+            return String(code)
         }
     }
 }

@@ -92,6 +92,11 @@ struct AuditSigningTests {
         let offline = try await ExportTests.verify(export, "--public-key", key.publicPath)
         #expect(offline.status == 0, "\(offline)")
         #expect(offline.stdout.contains("Signed:"), "\(offline.stdout)")
+        // A key or an export that cannot be read is named, with what the system said, and verifies nothing.
+        let noKey = try await ExportTests.verify(export, "--public-key", bed.directory.file("missing.pem"))
+        #expect(noKey.status == 2 && noKey.stderr.contains("cannot read \(bed.directory.file("missing.pem")): No such file or directory"), "\(noKey)")
+        let noExport = try await ExportTests.verify(bed.directory.path, "--public-key", key.publicPath)
+        #expect(noExport.status == 2 && noExport.stderr.contains("cannot read \(bed.directory.path): Is a directory"), "\(noExport)")
 
         // A graceful stop signs the head once more; then the file is rewritten while the daemon is down.
         await bed.daemon.stop()

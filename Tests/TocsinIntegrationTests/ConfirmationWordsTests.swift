@@ -50,6 +50,9 @@ struct ConfirmationWordRulesTests {
     @Test func foldingDropsAccentsCaseAndExtraBlanksButKeepsHyphens() {
         #expect(ConfirmationWord.fold("  Évacuation ") == "evacuation")
         #expect(ConfirmationWord.fold("MISE\tÀ  JOUR") == "mise a jour")
+        // Typed decomposed (A + combining grave), as some input methods send it.
+        #expect(ConfirmationWord.fold("MISE A\u{300} JOUR") == "mise a jour")
+        #expect(ConfirmationWord.fold("ÉÈÊËÎÏÔÛÙÜÇ") == "eeeeiiouuuc")
         #expect(ConfirmationWord.fold("all-clear") == "all-clear")
     }
 }

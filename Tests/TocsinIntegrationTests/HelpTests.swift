@@ -26,6 +26,43 @@ struct HelpTests {
         #expect(status.version == version, "status and --version read the same constant")
     }
 
+    /// `tocsinctl` links FoundationEssentials only, not Foundation proper (nor its ICU): the Swift runtime scans every
+    /// conformance record of the binary at a start's first look-ups, and Foundation's ~1,800 of them were a
+    /// millisecond of each command, in a crisis too (BENCHMARKS.md, "tocsinctl without Foundation"). A file that
+    /// uses `Process`, `FileHandle`, `String(format:)`, `trimmingCharacters` or a formatter brings it back.
+    @Test func tocsinctlLinksNoFoundationBeyondItsEssentials() async throws {
+        let binary = try Data(contentsOf: URL(fileURLWithPath: PackagePaths.tocsinctl))
+        #expect(binary.count > 1_000_000, "the tocsinctl binary at \(PackagePaths.tocsinctl)")
+        // A use of Foundation proper names it in the binary's symbols: `$s10Foundation…` for its types
+        // (`$s10Foundation10FileHandleC`), `…10FoundationE…` for its extensions of other types (`String(format:)`).
+        // A static release binary holds the symbols of what it linked; a debug one, those it needs from the libraries.
+        for mark in ["$s10Foundation", "10FoundationE"] {
+            let found = Self.contains(binary, Array(mark.utf8))
+            #expect(!found, "tocsinctl uses Foundation proper (a symbol with \(mark))")
+        }
+        let libraries = try await runCommand("/usr/bin/ldd", [PackagePaths.tocsinctl])
+        for library in ["libFoundation.so", "libFoundationInternationalization.so", "lib_FoundationICU.so"] {
+            #expect(!libraries.stdout.contains(library), "\(libraries)")
+        }
+    }
+
+    /// Whether `needle` occurs in `data`: memchr to each candidate first byte, then a compare (a Collection search
+    /// of ~100 MB is slow in a debug build).
+    private static func contains(_ data: Data, _ needle: [UInt8]) -> Bool {
+        data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) -> Bool in
+            guard let base = bytes.baseAddress else { return false }
+            var offset = 0
+            while offset + needle.count <= bytes.count {
+                let span = bytes.count - offset - needle.count + 1
+                guard let hit = memchr(base + offset, Int32(needle[0]), span) else { return false }
+                offset = base.distance(to: UnsafeRawPointer(hit))
+                if memcmp(hit, needle, needle.count) == 0 { return true }
+                offset += 1
+            }
+            return false
+        }
+    }
+
     // MARK: completions
 
     /// Runs the generated bash completion function as bash does at a TAB, with `words` as COMP_WORDS (the last one
