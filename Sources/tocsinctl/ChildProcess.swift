@@ -31,8 +31,11 @@ enum ChildProcess {
             close(toChild[1]); close(fromChild[0])
             return nil
         }
+        // A tool that exits before reading must not end tocsinctl with SIGPIPE: the write fails, the exit says why.
+        let previous = signal(SIGPIPE, SIG_IGN)
         Console.put(input, to: toChild[1])
         close(toChild[1])
+        signal(SIGPIPE, previous)
         var output: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
