@@ -92,7 +92,6 @@ let package = Package(
             dependencies: [
                 "TocsinAudit", "TocsinText",
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
@@ -234,6 +233,7 @@ let package = Package(
             dependencies: ["TocsinClient", "TocsinProtocol", "TocsinAudit"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "TocsinTextTests", dependencies: ["TocsinText"], swiftSettings: swiftSettings),
         .testTarget(name: "TocsinAuditTests", dependencies: ["TocsinAudit", "TocsinTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "TocsinCoreTests", dependencies: ["TocsinCore", "TocsinAudit", "TocsinText", "TocsinTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "TocsinConfigTests", dependencies: ["TocsinConfig", "TocsinTestSupport"], swiftSettings: swiftSettings),

@@ -1,5 +1,6 @@
 import Crypto
 import FoundationEssentials
+import TocsinText
 
 /// One entry of the append-only, hash-chained audit log.
 ///
@@ -162,7 +163,7 @@ public struct AuditEntry: Sendable, Hashable, Codable {
     /// Looks at UTF-8 bytes: `String.contains("\n")` went through Foundation's NSString search (two objects and
     /// ~5,000 instructions per call, twice per entry).
     private static func singleLine(_ text: String) -> String {
-        text.utf8.contains(0x0A) ? text.replacing("\n", with: " ") : text
+        text.replacing(ascii: 0x0A, with: " ")
     }
 }
 

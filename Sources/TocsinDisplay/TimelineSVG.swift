@@ -1,5 +1,6 @@
 import FoundationEssentials
 import TocsinProtocol
+import TocsinText
 
 /// The report's timeline: one row per channel from the trigger (t = 0) to its last delivery, a mark per attempt
 /// where it ended (green delivered, orange retry, red failed), and the objectives as dashed lines; ``legend`` says so
@@ -106,9 +107,6 @@ struct TimelineSVG {
         "<line x1=\"\(fmt(x1))\" y1=\"\(fmt(y1))\" x2=\"\(fmt(x2))\" y2=\"\(fmt(y2))\" stroke=\"\(stroke)\" stroke-width=\"\(fmt(width))\"\(dash ? " stroke-dasharray=\"6 4\"" : "")/>\n"
     }
 
-    /// One decimal, as `String(format: "%.1f")` wrote it without the part of Foundation tocsinctl does not link.
-    private func fmt(_ value: Double) -> String {
-        let tenths = Int((value * 10).rounded())
-        return "\(tenths < 0 ? "-" : "")\(abs(tenths) / 10).\(abs(tenths) % 10)"
-    }
+    /// One decimal, halves away from zero (an SVG coordinate: `%.1f`'s ties to even do not matter here).
+    private func fmt(_ value: Double) -> String { Digits.tenths(Int((value * 10).rounded())) }
 }

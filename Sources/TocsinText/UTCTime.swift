@@ -32,9 +32,9 @@ public enum UTCTime {
     /// `2026-12-07T05:55:07.123Z`, or without the fraction when `milliseconds` is false.
     public static func iso8601(millis: Int64, milliseconds: Bool = true) -> String {
         let f = fields(millis: millis)
-        var text = digits(f.year, 4) + "-" + digits(f.month, 2) + "-" + digits(f.day, 2)
-        text += "T" + digits(f.hour, 2) + ":" + digits(f.minute, 2) + ":" + digits(f.second, 2)
-        if milliseconds { text += "." + digits(f.millisecond, 3) }
+        var text = Digits.padded(f.year, 4) + "-" + Digits.padded(f.month, 2) + "-" + Digits.padded(f.day, 2)
+        text += "T" + Digits.padded(f.hour, 2) + ":" + Digits.padded(f.minute, 2) + ":" + Digits.padded(f.second, 2)
+        if milliseconds { text += "." + Digits.padded(f.millisecond, 3) }
         return text + "Z"
     }
 
@@ -42,25 +42,20 @@ public enum UTCTime {
     /// written (`+00:00` for UTC, as CAP wants it).
     public static func internetDateTime(millis: Int64, offsetMinutes: Int) -> String {
         let f = fields(millis: floorDivide(millis, 1_000).quotient * 1_000 + Int64(offsetMinutes) * 60_000)
-        var text = digits(f.year, 4) + "-" + digits(f.month, 2) + "-" + digits(f.day, 2)
-        text += "T" + digits(f.hour, 2) + ":" + digits(f.minute, 2) + ":" + digits(f.second, 2)
+        var text = Digits.padded(f.year, 4) + "-" + Digits.padded(f.month, 2) + "-" + Digits.padded(f.day, 2)
+        text += "T" + Digits.padded(f.hour, 2) + ":" + Digits.padded(f.minute, 2) + ":" + Digits.padded(f.second, 2)
         let magnitude = abs(offsetMinutes)
-        return text + (offsetMinutes < 0 ? "-" : "+") + digits(magnitude / 60, 2) + ":" + digits(magnitude % 60, 2)
+        return text + (offsetMinutes < 0 ? "-" : "+") + Digits.padded(magnitude / 60, 2) + ":" + Digits.padded(magnitude % 60, 2)
     }
 
     /// `20261207`: the UTC day, as incident ids begin.
     public static func dayStamp(millis: Int64) -> String {
         let f = fields(millis: millis)
-        return digits(f.year, 4) + digits(f.month, 2) + digits(f.day, 2)
+        return Digits.padded(f.year, 4) + Digits.padded(f.month, 2) + Digits.padded(f.day, 2)
     }
 
     private static func floorDivide(_ value: Int64, _ divisor: Int64) -> (quotient: Int64, remainder: Int64) {
         let quotient = value / divisor - (value % divisor < 0 ? 1 : 0)
         return (quotient, value - quotient * divisor)
-    }
-
-    private static func digits(_ value: Int, _ width: Int) -> String {
-        let text = String(value)
-        return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
     }
 }

@@ -86,7 +86,7 @@ enum AuditExportFormat {
 
     private static func csvField(_ text: String) -> String {
         guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-        return "\"" + text.replacing("\"", with: "\"\"") + "\""
+        return "\"" + text.replacing(ascii: UInt8(ascii: "\""), with: "\"\"") + "\""
     }
 
     /// Reads an export (jsonl or csv, told apart by its first character) into chain entries carrying the file's hashes.

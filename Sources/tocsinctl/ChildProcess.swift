@@ -1,7 +1,7 @@
 import Glibc
 
-/// A helper program run to completion with `posix_spawn`, in place of Foundation's `Process`, which is in the part
-/// of Foundation `tocsinctl` does not link (its start would pay for it: BENCHMARKS.md, "tocsinctl without Foundation").
+/// A helper program run to completion with `posix_spawn`, in place of Foundation's `Process` (Foundation proper,
+/// which tocsinctl does not link: see Trimming.swift in TocsinText).
 enum ChildProcess {
     /// What `tool` writes on its standard output when given `input` on its standard input, or nil when it cannot
     /// start or exits with a failure. Its standard error is dropped. The input is written whole before the output is
@@ -14,6 +14,7 @@ enum ChildProcess {
             return nil
         }
         // Close-on-exec, so the child keeps only the ends given to it as 0 and 1 (dup2 clears the flag on those).
+        // Set after `pipe`, not atomically (Glibc's module has no `pipe2`): no other thread of tocsinctl spawns.
         for end in toChild + fromChild { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -46,8 +47,9 @@ enum ChildProcess {
         }
         close(fromChild[0])
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0, errno == EINTR {}
-        // Exited (low 7 bits zero) with status 0.
-        return status & 0x7F == 0 && (status >> 8) & 0xFF == 0 ? output : nil
+        var waited: pid_t
+        repeat { waited = waitpid(pid, &status, 0) } while waited < 0 && errno == EINTR
+        // Reaped (not ECHILD), exited (low 7 bits zero) with status 0.
+        return waited == pid && status & 0x7F == 0 && (status >> 8) & 0xFF == 0 ? output : nil
     }
 }

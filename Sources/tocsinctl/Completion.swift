@@ -64,7 +64,7 @@ enum DaemonCompletion {
         let path = socketPath(words)
         let answer = Answer<T>()
         let done = DispatchSemaphore(value: 0)
-        // A thread of its own: a daemon that accepts and never answers leaves this thread blocked, not the shell;
+        // A worker thread: a daemon that accepts and never answers leaves that thread blocked, not the shell;
         // the process ends right after the candidates are printed.
         DispatchQueue.global().async {
             let value = try? body(AdminClient(socketPath: path))

@@ -96,7 +96,7 @@ enum ShellWords {
             (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || "-_=.,/:@+%".utf8.contains(byte)
         }
         if !word.isEmpty, word.utf8.allSatisfy(safe) { return word }
-        return "'" + word.replacing("'", with: "'\\''") + "'"
+        return "'" + word.replacing(ascii: UInt8(ascii: "'"), with: "'\\''") + "'"
     }
 
     /// `tocsinctl drill evacuation --set building='Pavillon A'`: the command of `verb` with these values. Never a

@@ -1,3 +1,4 @@
+import ArgumentParser
 import FoundationEssentials
 import Glibc
 
@@ -15,45 +16,60 @@ enum Console {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         guard let data = try? encoder.encode(value) else { return }
-        put(data + Data("\n".utf8), to: STDOUT_FILENO)
+        out(data + Data("\n".utf8))
     }
 
     static func json(_ value: some Encodable) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted]
         guard let data = try? encoder.encode(value) else { return }
-        put(data + Data("\n".utf8), to: STDOUT_FILENO)
+        out(data + Data("\n".utf8))
     }
 
     /// Raw text to standard output, unbuffered (streams such as `audit export`).
     static func write(_ text: String) {
         guard !text.isEmpty else { return }
-        put(text, to: STDOUT_FILENO)
+        out(text.utf8)
     }
 
-    /// All of `bytes` to `descriptor` at once, unbuffered, as FileHandle wrote them (which is in the part of
-    /// Foundation `tocsinctl` does not link). A closed stream (a pipe's reader gone) ends the writing quietly.
-    static func put(_ bytes: some Collection<UInt8>, to descriptor: Int32) {
+    /// Standard output, whole or the command fails: a full disk under `audit export > file` must not leave a cut
+    /// export behind an exit 0 (cut at an entry's end, it would even verify).
+    private static func out(_ bytes: some Collection<UInt8>) {
+        guard let failure = put(bytes, to: STDOUT_FILENO) else { return }
+        error(tr("impossible d'écrire la sortie standard : \(String(cString: strerror(failure)))", "cannot write standard output: \(String(cString: strerror(failure)))"))
+        exit(Exit.someFailed.rawValue)
+    }
+
+    /// All of `bytes` to `descriptor`, unbuffered, as FileHandle wrote them (FileHandle is in Foundation proper,
+    /// which tocsinctl does not link: see Trimming.swift in TocsinText); the errno when a write failed.
+    @discardableResult
+    static func put(_ bytes: some Collection<UInt8>, to descriptor: Int32) -> Int32? {
         Array(bytes).withUnsafeBytes { buffer in
             var offset = 0
             while offset < buffer.count {
                 let written = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
                 if written < 0 {
                     if errno == EINTR { continue }
-                    return
+                    return errno
                 }
                 offset += written
             }
+            return nil
         }
     }
 
-    static func put(_ text: String, to descriptor: Int32) { put(text.utf8, to: descriptor) }
+    @discardableResult
+    static func put(_ text: String, to descriptor: Int32) -> Int32? { put(text.utf8, to: descriptor) }
 
-    /// What the system said about a file that could not be read or written ("No such file or directory"), in
-    /// place of `localizedDescription`, which is in the part of Foundation `tocsinctl` does not link.
+    /// Why a file could not be read or written, in the system's words ("No such file or directory"), in place of
+    /// `localizedDescription` (Foundation proper).
     static func reason(_ error: any Error) -> String {
         if let posix = ((error as? CocoaError)?.underlying ?? error) as? POSIXError {
             return String(cString: strerror(posix.code.rawValue))
+        }
+        if let cocoa = error as? CocoaError, [.fileReadCorruptFile, .fileReadInapplicableStringEncoding].contains(cocoa.code) {
+            // What `String(contentsOfFile:encoding: .utf8)` throws for a DER key or a binary file.
+            return "not UTF-8 text"
         }
         return "\(error)"
     }

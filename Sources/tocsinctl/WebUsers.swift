@@ -4,6 +4,7 @@ import Glibc
 import TocsinClient
 import TocsinDisplay
 import TocsinProtocol
+import TocsinText
 
 extension Tocsinctl {
     struct WebUsers: ParsableCommand {
@@ -169,10 +170,7 @@ extension Tocsinctl {
                   let data = ChildProcess.output(of: tool, arguments: ["-t", "UTF8", "-o", "-"], input: Array(uri.utf8))
             else { return nil }
             // Without the line ends around it; its blanks are part of the code.
-            var code = Substring(String(decoding: data, as: UTF8.self))
-            while code.first?.isNewline == true { code.removeFirst() }
-            while code.last?.isNewline == true { code.removeLast() }
-            return String(code)
+            return String(decoding: data, as: UTF8.self).trimming(while: \.isNewline)
         }
     }
 }

@@ -106,6 +106,18 @@ struct ExportTests {
         #expect(result.stdout.contains("EXPORT BROKEN at entry 3"))
     }
 
+    /// An export that cannot be written whole (a full disk: `/dev/full`) fails with the system's reason, never exit 0
+    /// behind a cut file; `--json` answers likewise.
+    @Test func anExportToAFullDiskFailsAndSaysWhy() async throws {
+        let (bed, _) = try await Self.sentIncident()
+        defer { bed.tearDown() }
+        for verb in ["audit export", "status --json"] {
+            let full = try await runCommand("/bin/sh", ["-c", "exec \"$0\" \(verb) > /dev/full", PackagePaths.tocsinctl], environment: bed.daemon.ctlEnvironment)
+            #expect(full.status == 1, "\(verb): \(full)")
+            #expect(full.stderr.contains("cannot write standard output: No space left on device"), "\(verb): \(full)")
+        }
+    }
+
     /// Each entry names the node that wrote it, inside its hash: an export whose node was changed (an insider
     /// pinning an action on another machine) no longer verifies.
     @Test func changingTheNodeOfAnExportedEntryIsNamed() async throws {

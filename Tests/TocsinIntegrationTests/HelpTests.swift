@@ -34,9 +34,11 @@ struct HelpTests {
         let binary = try Data(contentsOf: URL(fileURLWithPath: PackagePaths.tocsinctl))
         #expect(binary.count > 1_000_000, "the tocsinctl binary at \(PackagePaths.tocsinctl)")
         // A use of Foundation proper names it in the binary's symbols: `$s10Foundation…` for its types
-        // (`$s10Foundation10FileHandleC`), `…10FoundationE…` for its extensions of other types (`String(format:)`).
-        // A static release binary holds the symbols of what it linked; a debug one, those it needs from the libraries.
-        for mark in ["$s10Foundation", "10FoundationE"] {
+        // (`$s10Foundation10FileHandleC`), `…10FoundationE…` for its extensions of other types (`String(format:)`),
+        // `$s30FoundationInternationalization…` and ICU's own (`swift_ucal_open`) for what Foundation proper brings.
+        // A static release binary holds the symbols of what it linked (as long as it is not stripped, which nothing
+        // here does); a debug one, those it needs from the libraries, which `ldd` also lists.
+        for mark in ["$s10Foundation", "10FoundationE", "$s30FoundationInternationalization", "swift_ucal_"] {
             let found = Self.contains(binary, Array(mark.utf8))
             #expect(!found, "tocsinctl uses Foundation proper (a symbol with \(mark))")
         }
