@@ -49,9 +49,9 @@ public enum ConfirmationWord: String, CaseIterable, Sendable {
     /// Lower case, accents dropped (`MISE À JOUR` → `mise a jour`), blanks trimmed and runs of blanks made one space.
     /// Hyphens are kept: `all-clear`, the template id, is not the word `ALL CLEAR`.
     public static func fold(_ text: String) -> String {
-        // The standard library's own canonical decomposition (its `_Unicode` SPI, which swift-foundation's
-        // `decomposedStringWithCanonicalMapping` also reads): the public one is in the part of Foundation that
-        // `tocsinctl` does not link. ConfirmationWordTests pins the folding of every accented word.
+        // The standard library's own canonical decomposition, through its `_Unicode` SPI: the public one,
+        // `decomposedStringWithCanonicalMapping`, is Foundation proper's, which tocsinctl does not link (see
+        // EssentialText.swift in TocsinText). ConfirmationWordsTests pins the folding, precomposed and decomposed.
         let decomposed = text._nfd.filter {
             $0.properties.generalCategory != .nonspacingMark
         }

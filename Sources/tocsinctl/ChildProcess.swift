@@ -1,7 +1,7 @@
 import Glibc
 
 /// A helper program run to completion with `posix_spawn`, in place of Foundation's `Process` (Foundation proper,
-/// which tocsinctl does not link: see Trimming.swift in TocsinText).
+/// which tocsinctl does not link: see EssentialText.swift in TocsinText).
 enum ChildProcess {
     /// What `tool` writes on its standard output when given `input` on its standard input, or nil when it cannot
     /// start or exits with a failure. Its standard error is dropped. The input is written whole before the output is

@@ -41,7 +41,7 @@ enum Console {
     }
 
     /// All of `bytes` to `descriptor`, unbuffered, as FileHandle wrote them (FileHandle is in Foundation proper,
-    /// which tocsinctl does not link: see Trimming.swift in TocsinText); the errno when a write failed.
+    /// which tocsinctl does not link: see EssentialText.swift in TocsinText); the errno when a write failed.
     @discardableResult
     static func put(_ bytes: some Collection<UInt8>, to descriptor: Int32) -> Int32? {
         Array(bytes).withUnsafeBytes { buffer in
