@@ -104,7 +104,7 @@ extension Tocsinctl {
                         Console.error("\(path): \(error)")
                         throw Exit.usage
                     } catch {
-                        Console.error("cannot read \(path): \(Console.reason(error))")
+                        Console.error(tr("impossible de lire \(path) (détail en anglais : \(Console.reason(error)))", "cannot read \(path): \(Console.reason(error))"))
                         throw Exit.usage
                     }
                 }
@@ -116,14 +116,15 @@ extension Tocsinctl {
                     Console.error("\(file): \(error)")
                     throw Exit.usage
                 } catch {
-                    Console.error("cannot read \(file): \(Console.reason(error))")
+                    Console.error(tr("impossible de lire \(file) (détail en anglais : \(Console.reason(error)))", "cannot read \(file): \(Console.reason(error))"))
                     throw Exit.usage
                 }
                 // One record per file: each node of a cluster keeps its own, and an accept in one re-bases only it.
                 var records: [(records: [AuditHeadRecord], source: String)] = []
                 for path in heads {
-                    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-                        Console.error("cannot read \(path)")
+                    let text: String
+                    do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+                        Console.error(tr("impossible de lire \(path) (détail en anglais : \(Console.reason(error)))", "cannot read \(path): \(Console.reason(error))"))
                         throw Exit.usage
                     }
                     let parsed = AuditHeadRecord.parse(lines: text)

@@ -36,7 +36,8 @@ enum Console {
     /// export behind an exit 0 (cut at an entry's end, it would even verify).
     private static func out(_ bytes: some Collection<UInt8>) {
         guard let failure = put(bytes, to: STDOUT_FILENO) else { return }
-        error(tr("impossible d'écrire la sortie standard : \(String(cString: strerror(failure)))", "cannot write standard output: \(String(cString: strerror(failure)))"))
+        let reason = String(cString: strerror(failure))
+        error(tr("impossible d'écrire la sortie standard (détail en anglais : \(reason))", "cannot write standard output: \(reason)"))
         exit(Exit.someFailed.rawValue)
     }
 
