@@ -62,6 +62,18 @@ enum Console {
     @discardableResult
     static func put(_ text: String, to descriptor: Int32) -> Int32? { put(text.utf8, to: descriptor) }
 
+    /// At exit, as gnulib's `close_stdout` does: what stdio still holds for standard output (the screens written with
+    /// `print`, `--version`, `--help`) is written, and a failure to write it ends tocsinctl with exit 1 and the reason
+    /// instead of a silent success. A standard output closed from the start (EBADF) is not a failure.
+    static func closeStandardOutput() {
+        // Every stream (`stdout` itself is a C global Swift 6 will not read unsynchronised); standard error is
+        // unbuffered, so what is left to write is standard output's.
+        guard fflush(nil) != 0, errno != EBADF else { return }
+        let reason = String(cString: strerror(errno))
+        put("tocsinctl: " + tr("impossible d'écrire la sortie standard (détail en anglais : \(reason))", "cannot write standard output: \(reason)") + "\n", to: STDERR_FILENO)
+        _exit(Exit.someFailed.rawValue)
+    }
+
     /// Why a file could not be read or written, in the system's words ("No such file or directory"), in place of
     /// `localizedDescription` (Foundation proper).
     static func reason(_ error: any Error) -> String {

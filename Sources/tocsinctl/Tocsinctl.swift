@@ -8,6 +8,7 @@ import TocsinProtocol
 struct Tocsinctl: ParsableCommand {
     /// Runs the verb; usage errors exit 2 as DESIGN.md says (ArgumentParser's own default is 64).
     static func main() {
+        atexit { Console.closeStandardOutput() }
         do {
             var command = try parseAsRoot(GlobalOptions.afterTheVerb(Array(CommandLine.arguments.dropFirst())))
             try command.run()

@@ -107,11 +107,11 @@ struct ExportTests {
     }
 
     /// An export that cannot be written whole (a full disk: `/dev/full`) fails with the system's reason, never exit 0
-    /// behind a cut file; `--json` answers likewise.
+    /// behind a cut file; `--json` answers, screens written through stdio and `--version` likewise.
     @Test func anExportToAFullDiskFailsAndSaysWhy() async throws {
         let (bed, _) = try await Self.sentIncident()
         defer { bed.tearDown() }
-        for verb in ["audit export", "status --json"] {
+        for verb in ["audit export", "status --json", "status", "audit log", "--version"] {
             let full = try await runCommand("/bin/sh", ["-c", "exec \"$0\" \(verb) > /dev/full", PackagePaths.tocsinctl], environment: bed.daemon.ctlEnvironment)
             #expect(full.status == 1, "\(verb): \(full)")
             #expect(full.stderr.contains("cannot write standard output: No space left on device"), "\(verb): \(full)")
