@@ -36,9 +36,15 @@ enum Console {
     /// export behind an exit 0 (cut at an entry's end, it would even verify).
     private static func out(_ bytes: some Collection<UInt8>) {
         guard let failure = put(bytes, to: STDOUT_FILENO) else { return }
-        let reason = String(cString: strerror(failure))
+        standardOutputFailed(failure)
+    }
+
+    /// Says why standard output could not be written and ends tocsinctl with exit 1 at once: `_exit`, so that the
+    /// exit handler does not try (and say) it again.
+    private static func standardOutputFailed(_ code: Int32) -> Never {
+        let reason = String(cString: strerror(code))
         error(tr("impossible d'écrire la sortie standard (détail en anglais : \(reason))", "cannot write standard output: \(reason)"))
-        exit(Exit.someFailed.rawValue)
+        _exit(Exit.someFailed.rawValue)
     }
 
     /// All of `bytes` to `descriptor`, unbuffered, as FileHandle wrote them (FileHandle is in Foundation proper,
@@ -69,9 +75,7 @@ enum Console {
         // Every stream (`stdout` itself is a C global Swift 6 will not read unsynchronised); standard error is
         // unbuffered, so what is left to write is standard output's.
         guard fflush(nil) != 0, errno != EBADF else { return }
-        let reason = String(cString: strerror(errno))
-        put("tocsinctl: " + tr("impossible d'écrire la sortie standard (détail en anglais : \(reason))", "cannot write standard output: \(reason)") + "\n", to: STDERR_FILENO)
-        _exit(Exit.someFailed.rawValue)
+        standardOutputFailed(errno)
     }
 
     /// Why a file could not be read or written, in the system's words ("No such file or directory"), in place of
