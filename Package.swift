@@ -255,7 +255,7 @@ let package = Package(
         .testTarget(
             name: "TocsinDaemonTests",
             dependencies: [
-                "TocsinDaemon", "TocsinConfig", "TocsinStore", "TocsinTransport", "TocsinAudit", "TocsinTestSupport",
+                "TocsinDaemon", "TocsinConfig", "TocsinStore", "TocsinTransport", "TocsinAudit", "TocsinText", "TocsinTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

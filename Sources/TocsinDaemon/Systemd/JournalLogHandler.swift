@@ -32,27 +32,14 @@ public struct JournalLogHandler: LogHandler {
         line += event.message.description
         for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
             let text = "\(value)"
-            line += " \(key)=" + (text.utf8.contains(where: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "=") }) ? "\"\(Self.replacing(UInt8(ascii: "\""), with: "\\\"", in: text))\"" : text)
+            line += " \(key)=" + (text.utf8.contains(where: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "=") }) ? "\"\(text.replacing(ascii: UInt8(ascii: "\""), with: "\\\""))\"" : text)
         }
         // One event, one line: a newline (or a NUL, which journald also ends a line at) inside a value would forge a
-        // second journal entry.
-        line = Self.replacing(0, with: "\\0", in: Self.replacing(UInt8(ascii: "\n"), with: "\\n", in: line)) + "\n"
+        // second journal entry. Byte by byte, so the newline of a "\r\n" (one Character) goes too.
+        line = line.replacing(ascii: UInt8(ascii: "\n"), with: "\\n").replacing(ascii: 0, with: "\\0") + "\n"
         // The throwing write: the old one traps on EPIPE, and a journal stream that went away must not take the
         // daemon (and the alerts it holds) with it.
         try? FileHandle.standardError.write(contentsOf: Data(line.utf8))
-    }
-
-    /// `text` with each `byte` (ASCII, so never part of a longer UTF-8 sequence) replaced, at the byte level: a
-    /// "\r\n" is one Character and must lose its newline too. No copy when there is none (most lines); native rather
-    /// than Foundation's `replacingOccurrences`, which bridged every line through NSString (~1/3 of a log line, perf).
-    static func replacing(_ byte: UInt8, with replacement: String, in text: String) -> String {
-        guard text.utf8.contains(byte) else { return text }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(text.utf8.count + 16)
-        for each in text.utf8 {
-            if each == byte { bytes += replacement.utf8 } else { bytes.append(each) }
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// syslog priorities: 2 critical, 3 error, 4 warning, 5 notice, 6 info, 7 debug.
