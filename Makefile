@@ -45,13 +45,17 @@ deps:
 build: deps
 	$(SWIFT) build $(SWIFT_FLAGS)
 
+# If the test process crashes, the crashed thread's frames come last in the log, where CI's shortened copy keeps
+# them: by default its registers and the list of loaded images came after them and pushed them out.
+TEST_BACKTRACE ?= enable=yes,threads=crashed,registers=none,images=none,limit=48,top=8
+
 # Imports are checked against Package.swift first (a clean clone's parallel build would fail on one, minutes in).
 # The man pages are generated first: HelpTests lints them with `man --warnings -l`.
 test: deps
 	python3 scripts/check-target-imports.py
 	$(SWIFT) build $(SWIFT_FLAGS) --build-tests
 	$(MAKE) --no-print-directory man
-	TOCSIN_BIN_DIR="$(BIN_DIR)" $(SWIFT) test $(SWIFT_FLAGS) --skip-build
+	SWIFT_BACKTRACE="$(TEST_BACKTRACE)" TOCSIN_BIN_DIR="$(BIN_DIR)" $(SWIFT) test $(SWIFT_FLAGS) --skip-build
 
 demo: build
 	@TOCSIN_BIN_DIR="$(BIN_DIR)" scripts/demo.sh

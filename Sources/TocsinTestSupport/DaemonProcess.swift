@@ -9,7 +9,6 @@ public final class DaemonProcess: @unchecked Sendable {
     public var socketPath: String { directory.file("state/admin.sock") }
     public var databasePath: String { directory.file("state/tocsin.db") }
     public var logPath: String { directory.file("tocsind.log") }
-    private var process: Process?
     private var exit: ProcessExit?
 
     public init(directory: TemporaryDirectory, configPath: String) {
@@ -20,19 +19,15 @@ public final class DaemonProcess: @unchecked Sendable {
     /// Starts the daemon and waits until its admin socket answers.
     /// - Parameter environment: extra variables (e.g. `NOTIFY_SOCKET`, `WATCHDOG_USEC`).
     public func start(timeout: Duration = .seconds(30), environment: [String: String] = [:]) async throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: PackagePaths.tocsind)
-        process.arguments = ["--config", configPath, "--log-level", "debug"]
-        if !environment.isEmpty {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        }
         if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
         let logFile = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         logFile.seekToEndOfFile()
-        process.standardOutput = logFile
-        process.standardError = logFile
-        let exit = try ProcessExit.run(process)
-        self.process = process
+        let exit = try ChildProcess.spawn(
+            PackagePaths.tocsind, ["--config", configPath, "--log-level", "debug"],
+            environment: environment.isEmpty ? nil : ProcessInfo.processInfo.environment.merging(environment) { $1 },
+            standardOutput: .file(logFile), standardError: .file(logFile)
+        )
+        try? logFile.close()
         self.exit = exit
         let socketPath = socketPath
         let ready = try await waitUntil(timeout: timeout) {
@@ -47,7 +42,7 @@ public final class DaemonProcess: @unchecked Sendable {
         }
     }
 
-    public var pid: Int32? { process?.processIdentifier }
+    public var pid: Int32? { exit?.pid }
 
     /// The exit status once the process has ended.
     public var exitStatus: Int32? { exit?.exitStatus }
@@ -55,8 +50,8 @@ public final class DaemonProcess: @unchecked Sendable {
 
     /// Sends `signal` and waits for the process to end.
     public func kill(_ signal: Int32 = SIGKILL) async {
-        guard let exit, !exit.hasExited else { return }
-        Foundation.kill(exit.pid, signal)
+        guard let exit else { return }
+        exit.signal(signal)
         await exit.wait()
     }
 
@@ -66,8 +61,7 @@ public final class DaemonProcess: @unchecked Sendable {
 
     /// Sends `signal` without waiting for the end: for a `defer`, which cannot await.
     public func signal(_ signal: Int32 = SIGKILL) {
-        guard let exit, !exit.hasExited else { return }
-        Foundation.kill(exit.pid, signal)
+        exit?.signal(signal)
     }
 
     /// Calls `body` once the process has ended (at once if it is not running): clean-up from a `defer`.

@@ -14,20 +14,15 @@ public struct ListeningChild: @unchecked Sendable {
     /// Starts `python3 arguments…` and waits for its `LISTENING` line.
     /// - Parameter what: named in the error when it does not start ("the SMTP server (is aiosmtpd installed?)").
     public init(python arguments: [String], what: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3"] + arguments
         let out = Pipe()
         stdin = Pipe()
-        process.standardOutput = out
-        process.standardInput = stdin
-        exit = try ProcessExit.run(process)
+        exit = try ChildProcess.spawn("/usr/bin/env", ["python3"] + arguments, standardInput: .pipe(stdin), standardOutput: .pipe(out))
         let line = try out.fileHandleForReading.readLineRetrying()
         let text = String(decoding: line, as: UTF8.self)
         guard text.hasPrefix("LISTENING "), let port = Int(text.dropFirst("LISTENING ".count)) else {
-            // Not waited for: Foundation reaps the child whenever it ends, and the error says all there is to say.
+            // Not waited for: its watching thread reaps it whenever it ends, and the error says all there is to say.
             try? stdin.fileHandleForWriting.close()
-            if !exit.hasExited { kill(exit.pid, SIGTERM) }
+            exit.signal(SIGTERM)
             throw TestSupportError("\(what) did not start: '\(text)'")
         }
         self.port = port
@@ -36,6 +31,6 @@ public struct ListeningChild: @unchecked Sendable {
     /// Closes its input and sends SIGTERM without waiting: it ends by itself (callable from a `defer`).
     public func stop() {
         try? stdin.fileHandleForWriting.close()
-        if !exit.hasExited { kill(exit.pid, SIGTERM) }
+        exit.signal(SIGTERM)
     }
 }

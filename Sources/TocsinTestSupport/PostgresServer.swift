@@ -264,19 +264,16 @@ public final class PostgresServer: Sendable {
     private static func startPostmaster(
         bin: String, owner: (uid: uid_t, gid: gid_t)?, data: String, sockets: String, port: Int, log: String
     ) throws -> ProcessExit {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-        process.arguments = asOwner(owner) + [
+        let arguments = asOwner(owner) + [
             "\(bin)/postgres", "-D", data, "-c", "listen_addresses=127.0.0.1", "-c", "port=\(port)",
             "-c", "unix_socket_directories=\(sockets)", "-c", "fsync=on", "-c", "synchronous_commit=on",
             "-c", "max_connections=200", "-c", "logging_collector=off",
         ]
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        process.standardOutput = handle
-        process.standardError = handle
-        process.standardInput = FileHandle.nullDevice
-        let exit = try ProcessExit.run(process)
+        let exit = try ChildProcess.spawn(
+            "/usr/bin/setpriv", arguments, standardInput: .null, standardOutput: .file(handle), standardError: .file(handle)
+        )
         try handle.close()
         return exit
     }

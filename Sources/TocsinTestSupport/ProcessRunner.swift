@@ -30,15 +30,11 @@ public func runCommand(
 public func runCommand(
     _ executable: String, _ arguments: [String], bytes: [UInt8]?, environment: [String: String] = [:]
 ) async throws -> CommandResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     let stdin = Pipe(), out = Pipe(), err = Pipe()
-    process.standardInput = stdin
-    process.standardOutput = out
-    process.standardError = err
-    let exit = try ProcessExit.run(process)
+    let exit = try ChildProcess.spawn(
+        executable, arguments, environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
+        standardInput: .pipe(stdin), standardOutput: .pipe(out), standardError: .pipe(err)
+    )
     let (outData, errData) = try await withTaskCancellationHandler {
         // Each pipe is drained on a thread of its own while the input is written, so a child that answers before
         // reading all of its input never blocks on a full pipe.
@@ -50,7 +46,7 @@ public func runCommand(
         }
         return try await (outData, errData)
     } onCancel: {
-        if !exit.hasExited { kill(exit.pid, SIGKILL) }
+        exit.signal(SIGKILL)
     }
     let status = await exit.wait()
     return CommandResult(

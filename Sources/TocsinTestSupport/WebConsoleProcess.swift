@@ -18,19 +18,11 @@ public final class WebConsoleProcess: @unchecked Sendable {
         var arguments = [PackagePaths.tocsinWeb, "--socket", socketPath, "--host", "127.0.0.1", "--port", String(port)]
         if let certificate, let key { arguments += ["--certificate", certificate, "--key", key] }
         arguments += extra
-        let process = Process()
-        if let user {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-            process.arguments = ["--reuid=\(user)", "--regid=nogroup", "--clear-groups"] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: arguments[0])
-            process.arguments = Array(arguments.dropFirst())
-        }
+        if let user { arguments = ["/usr/bin/setpriv", "--reuid=\(user)", "--regid=nogroup", "--clear-groups"] + arguments }
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let logFile = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        process.standardOutput = logFile
-        process.standardError = logFile
-        exit = try ProcessExit.run(process)
+        exit = try ChildProcess.spawn(arguments[0], Array(arguments.dropFirst()), standardOutput: .file(logFile), standardError: .file(logFile))
+        try? logFile.close()
         let port = port, exit = exit
         let ready = try await waitUntil(timeout: .seconds(30)) {
             guard !exit.hasExited else { return true }
@@ -48,7 +40,7 @@ public final class WebConsoleProcess: @unchecked Sendable {
 
     /// Stops it without waiting (for a `defer`).
     public func stop() {
-        if !exit.hasExited { kill(exit.pid, SIGTERM) }
+        exit.signal(SIGTERM)
     }
 
     /// Whether something accepts a TCP connection on 127.0.0.1:`port` (one non-blocking try).

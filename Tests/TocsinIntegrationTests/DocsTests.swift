@@ -67,7 +67,6 @@ struct DocsTests {
 
     /// One recipe of the doc running as a process, its output in a file.
     final class Recipe {
-        let process = Process()
         private let exit: ProcessExit
         let output: String
         let port: Int
@@ -75,17 +74,16 @@ struct DocsTests {
         init(_ arguments: [String], in directory: TemporaryDirectory, name: String, secret: String) async throws {
             output = directory.file("\(name).out")
             _ = FileManager.default.createFile(atPath: output, contents: nil)
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = arguments
             var environment = ProcessInfo.processInfo.environment
             environment["WEBHOOK_SECRET"] = secret
             environment["PORT"] = "0"
-            process.environment = environment
             // One descriptor for both streams, so their lines interleave instead of overwriting each other.
             let log = FileHandle(forWritingAtPath: output)
-            process.standardOutput = log
-            process.standardError = log
-            exit = try ProcessExit.run(process)
+            exit = try ChildProcess.spawn(
+                "/usr/bin/env", arguments, environment: environment, standardOutput: log.map { .file($0) } ?? .null,
+                standardError: log.map { .file($0) } ?? .null
+            )
+            try? log?.close()
             var found: Int?
             let output = self.output, exit = self.exit
             _ = try await waitUntil(timeout: .seconds(20)) {
@@ -94,7 +92,7 @@ struct DocsTests {
                 return found != nil || exit.hasExited
             }
             guard let found else {
-                if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+                exit.signal(SIGKILL)
                 throw TestSupportError("\(name) did not start: \((try? String(contentsOfFile: output, encoding: .utf8)) ?? "")")
             }
             port = found
@@ -103,10 +101,9 @@ struct DocsTests {
         var url: String { "http://127.0.0.1:\(port)/hooks/tocsin" }
         var log: String { (try? String(contentsOfFile: output, encoding: .utf8)) ?? "" }
 
-        /// SIGKILL: a child started from a test thread inherits its blocked signals, so SIGTERM may never arrive.
         /// Not waited for (a `defer` cannot await): a killed child ends by itself.
         func stop() {
-            if !exit.hasExited { kill(exit.pid, SIGKILL) }
+            exit.signal(SIGKILL)
         }
 
         /// POSTs `body` with `headers` through curl; returns the HTTP status.

@@ -17,7 +17,10 @@ struct FailureWordsTests {
     }
 
     @Test func refusedAndTimedOutDeliveriesAreSaidByKindEverywhere() async throws {
-        let port = try LoopbackPort.unused()
+        // Held, not listening, for the whole test: refused all along (a released port may be taken by another test's server).
+        let refusing = try LoopbackPort()
+        defer { refusing.close() }
+        let port = refusing.port
         let bed = try await TestBed(plan: ["/hang": [["hang": true]]]) { receiver in
             var config = TestConfig(channels: [
                 .init("ops", url: receiver.url("/ops")),

@@ -46,15 +46,14 @@ struct SystemdTests {
             os.environ["LISTEN_FDS"] = "1"; os.environ["LISTEN_PID"] = str(os.getpid())
             os.execv(sys.argv[2], sys.argv[2:])
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", launcher, socketPath, PackagePaths.tocsind, "--config", configPath]
-        let log = FileHandle(forWritingAtPath: try directory.write("tocsind.log", "")) ?? .nullDevice
-        process.standardError = log
-        process.standardOutput = log
-        try process.run()
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: directory.write("tocsind.log", "")))
+        let process = try ChildProcess.spawn(
+            "/usr/bin/env", ["python3", "-c", launcher, socketPath, PackagePaths.tocsind, "--config", configPath],
+            standardOutput: .file(log), standardError: .file(log)
+        )
+        try? log.close()
         // Not waited for (a defer cannot await): the daemon ends by itself on SIGTERM.
-        defer { process.terminate() }
+        defer { process.signal(SIGTERM) }
 
         let answered = try await waitUntil {
             (try? await runCommand(PackagePaths.tocsinctl, ["status"], environment: ["TOCSIN_SOCKET": socketPath]))?.status == 0
@@ -183,12 +182,9 @@ struct JournalLogTests {
         let log = directory.file("journal.log")
         // Stand-in for systemd: stderr goes to a file and JOURNAL_STREAM names that very file (device:inode).
         let script = #"exec 2>"$1"; JOURNAL_STREAM=$(stat -L -c %d:%i /proc/self/fd/2); export JOURNAL_STREAM; exec "$2" --config "$3""#
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", script, "sh", log, PackagePaths.tocsind, configPath]
-        try process.run()
+        let process = try ChildProcess.spawn("/bin/sh", ["-c", script, "sh", log, PackagePaths.tocsind, configPath])
         // Not waited for (a defer cannot await): the daemon ends by itself on SIGTERM.
-        defer { process.terminate() }
+        defer { process.signal(SIGTERM) }
         let socket = directory.file("state/admin.sock")
         #expect(try await waitUntil { (try? await runCommand(PackagePaths.tocsinctl, ["status"], environment: ["TOCSIN_SOCKET": socket]))?.status == 0 })
 
@@ -212,24 +208,21 @@ struct JournalLogTests {
         let configPath = try TestConfig(channels: [.init("ops", url: receiver.url("/ops"))]).write(to: directory)
         // Nobody reads the stream from the start: the daemon's first line (logged before any socket opens, and so
         // before NIO ignores SIGPIPE for its own sockets) meets a closed pipe. `env` gives the daemon SIGPIPE's
-        // default action whatever this test process does with it.
+        // default action, as a shell would (ChildProcess already resets every signal; this says so where it matters).
         let stream = Pipe()
         try stream.fileHandleForReading.close()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["--default-signal=PIPE", PackagePaths.tocsind, "--config", configPath]
-        process.standardOutput = stream
-        process.standardError = stream
-        try process.run()
-        defer { process.terminate() }
-        try? stream.fileHandleForWriting.close()
+        let process = try ChildProcess.spawn(
+            "/usr/bin/env", ["--default-signal=PIPE", PackagePaths.tocsind, "--config", configPath],
+            standardOutput: .pipe(stream), standardError: .pipe(stream)
+        )
+        defer { process.signal(SIGTERM) }
         let socket = directory.file("state/admin.sock")
-        #expect(try await waitUntil { (try? await runCommand(PackagePaths.tocsinctl, ["status"], environment: ["TOCSIN_SOCKET": socket]))?.status == 0 || !process.isRunning })
-        #expect(process.isRunning, "tocsind survived its first line (status \(process.isRunning ? 0 : process.terminationStatus))")
+        #expect(try await waitUntil { (try? await runCommand(PackagePaths.tocsinctl, ["status"], environment: ["TOCSIN_SOCKET": socket]))?.status == 0 || process.hasExited })
+        #expect(!process.hasExited, "tocsind survived its first line (status \(process.exitStatus ?? 0))")
 
         let drill = try await runCommand(PackagePaths.tocsinctl, ["drill", "evacuation", "--set", "building=Pavillon A", "--yes"], environment: ["TOCSIN_SOCKET": socket])
         #expect(drill.status == 0, "the drill was sent and followed to the end: \(drill)")
-        #expect(process.isRunning, "tocsind still runs (status \(process.isRunning ? 0 : process.terminationStatus))")
+        #expect(!process.hasExited, "tocsind still runs (status \(process.exitStatus ?? 0))")
         #expect(receiver.requests().count == 1)
         let status = try await runCommand(PackagePaths.tocsinctl, ["status"], environment: ["TOCSIN_SOCKET": socket])
         #expect(status.status == 0, "\(status)")

@@ -292,7 +292,10 @@ struct SMTPTests {
     }
 
     @Test func anUnreachablePortIsAConnectFailure() async throws {
-        let port = try LoopbackPort.unused()
+        // Held, not listening, for the whole test: refused all along (a released port may be taken by another test's server).
+        let closed = try LoopbackPort()
+        defer { closed.close() }
+        let port = closed.port
         let transport = CurlTransport()
         defer { transport.shutdown() }
 

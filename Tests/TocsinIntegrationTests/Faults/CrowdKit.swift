@@ -85,7 +85,6 @@ else:
 
     /// A child process that holds a crowd of connections until `stop`.
     final class Crowd: @unchecked Sendable {
-        let process = Process()
         private var exit: ProcessExit?
         private let input = Pipe()
         private let output = Pipe()
@@ -94,11 +93,10 @@ else:
 
         /// Opens `count` connections as `user`, each sent `bytes` bytes without a newline; returns once all are open.
         init(socket: String, user: String, count: Int, bytes: Int) async throws {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-            process.arguments = CrowdKit.setpriv(user: user) + ["/usr/bin/python3", "-c", CrowdKit.script, "crowd", socket, "\(count)", "\(bytes)"]
-            process.standardInput = input
-            process.standardOutput = output
-            exit = try ProcessExit.run(process)
+            exit = try ChildProcess.spawn(
+                "/usr/bin/setpriv", CrowdKit.setpriv(user: user) + ["/usr/bin/python3", "-c", CrowdKit.script, "crowd", socket, "\(count)", "\(bytes)"],
+                standardInput: .pipe(input), standardOutput: .pipe(output)
+            )
             opened = try await nextLine()
         }
 

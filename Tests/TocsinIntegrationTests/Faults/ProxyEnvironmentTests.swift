@@ -40,7 +40,9 @@ struct ProxyEnvironmentTests {
                 .write(toFile: path, atomically: false, encoding: .utf8)
         }
         // Every variable libcurl reads, and no exception for loopback, so only the config can keep it direct.
-        let environmentProxy = setting == .configuredURL ? "http://127.0.0.1:\(try LoopbackPort.unused())" : proxyURL
+        let deadProxy = try LoopbackPort()  // held: refused for the whole test
+        defer { deadProxy.close() }
+        let environmentProxy = setting == .configuredURL ? "http://127.0.0.1:\(deadProxy.port)" : proxyURL
         var environment = ["http_proxy": environmentProxy, "https_proxy": environmentProxy, "ALL_PROXY": environmentProxy]
         environment["all_proxy"] = environmentProxy
         environment["no_proxy"] = ""

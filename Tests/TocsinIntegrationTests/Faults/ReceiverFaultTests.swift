@@ -105,7 +105,10 @@ struct ReceiverFaultTests {
 
     /// A receiver that is down (connection refused) is retried until it comes back, then gets exactly one copy.
     @Test func connectionRefusedIsRetriedUntilTheReceiverListens() async throws {
-        let port = try LoopbackPort.unused()
+        // Held (refused) until the receiver comes back on it: released earlier, another test's server could take it.
+        let refusing = try LoopbackPort()
+        defer { refusing.close() }
+        let port = refusing.port
         let bed = try await TestBed { receiver in
             TestConfig(channels: [
                 .init("down", url: "http://127.0.0.1:\(port)/hook"),
@@ -126,6 +129,7 @@ struct ReceiverFaultTests {
         #expect(status?.deliveries.first { $0.channel == "healthy" }?.state == "delivered")
 
         // The service comes back on the same port.
+        refusing.close()
         let comeback = try await offPool { try LoopbackReceiver(in: bed.directory, name: "comeback", port: port) }
         defer { comeback.stop() }
         let final = try await bed.daemon.waitForFinish(incident, timeout: .seconds(60))
@@ -216,7 +220,10 @@ struct ReceiverFaultTests {
     /// Healthy channels in the same incident as a hanging one, a trickling one, a refused one and a failing one are
     /// delivered while those are still pending. Their delivery times are measured and printed, not asserted.
     @Test func healthyChannelsAreNotDelayedByDeadOnes() async throws {
-        let port = try LoopbackPort.unused()
+        // Held, not listening, for the whole test: refused all along (a released port may be taken by another test's server).
+        let closed = try LoopbackPort()
+        defer { closed.close() }
+        let port = closed.port
         let plan: [String: [[String: Any]]] = ["/hang": [["hang": true]], "/trickle": [["slow_body": 60]], "/e500": [["status": 500]]]
         let healthy = ["healthy1", "healthy2", "healthy3"]
         let bed = try await TestBed(plan: plan) { receiver in

@@ -54,7 +54,10 @@ struct SecretScanTests {
         }
         let smtp = try await offPool { try LoopbackSMTPServer(in: credentials, credentials: (user: "tocsin", password: secrets["smtp password"]!)) }
         defer { smtp.stop() }
-        let deadPort = try LoopbackPort.unused()
+        // Held, not listening, for the whole test: refused all along (a released port may be taken by another test's server).
+        let dead = try LoopbackPort()
+        defer { dead.close() }
+        let deadPort = dead.port
         let bot = secrets["telegram bot token"]!, header = secrets["webhook header token"]!
         // Services that fail, several of them echoing what we sent them (as real ones sometimes do).
         let plan: [String: [[String: Any]]] = [

@@ -223,7 +223,6 @@ struct StorageFaultTests {
 
 /// Another process (python3's sqlite3 module) holding the database's write lock: `BEGIN EXCLUSIVE` until released.
 private final class DatabaseLocker {
-    private let process = Process()
     private let stdin = Pipe()
     private var exit: ProcessExit?
 
@@ -238,16 +237,12 @@ private final class DatabaseLocker {
             connection.close()
             """
         let out = Pipe()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, path]
-        process.standardOutput = out
-        process.standardInput = stdin
-        let exit = try ProcessExit.run(process)
+        let exit = try ChildProcess.spawn("/usr/bin/env", ["python3", "-c", script, path], standardInput: .pipe(stdin), standardOutput: .pipe(out))
         self.exit = exit
         let handle = out.fileHandleForReading
         let line = try await offPool { String(decoding: try handle.readLineRetrying(), as: UTF8.self) }
         guard line.hasPrefix("LOCKED") else {
-            process.terminate()
+            exit.signal(SIGTERM)
             throw TestSupportError("could not lock \(path): '\(line)'")
         }
     }
