@@ -8,6 +8,8 @@
 /// than in the CLI so that every client (the web console too) asks for the same words.
 public enum ConfirmationWord: String, CaseIterable, Sendable {
     case send, drill, update, allClear = "all-clear", cancel, approve, resend
+    /// `audit accept`: a gap between the audit chain and its signed record is accepted, and signing resumes.
+    case accept
 
     /// The French word, as shown.
     public var french: String {
@@ -19,6 +21,7 @@ public enum ConfirmationWord: String, CaseIterable, Sendable {
         case .cancel: "ANNULER"
         case .approve: "APPROUVER"
         case .resend: "RENVOYER"
+        case .accept: "ACCEPTER"
         }
     }
 
@@ -32,6 +35,7 @@ public enum ConfirmationWord: String, CaseIterable, Sendable {
         case .cancel: "CANCEL"
         case .approve: "APPROVE"
         case .resend: "RESEND"
+        case .accept: "ACCEPT"
         }
     }
 

@@ -49,12 +49,14 @@ extension Tocsinctl {
             @Flag(name: .long, help: ArgumentHelp(tr("Avec --file : l'export a été filtré par --incident, ses entrées ne se suivent donc pas.", "With --file: the export was filtered by --incident, so its entries are not consecutive.")))
             var partial = false
             @Option(name: .long, help: ArgumentHelp(
-                "With --file: check signed checkpoints against this Ed25519 public key (PEM); repeat for rotated keys.",
+                tr("Avec --file : vérifier les points de contrôle signés avec cette clé publique Ed25519 (PEM) ; répéter pour les clés remplacées.",
+                   "With --file: check signed checkpoints against this Ed25519 public key (PEM); repeat for rotated keys."),
                 valueName: "pem-file"
             ))
             var publicKey: [String] = []
             @Option(name: .long, help: ArgumentHelp(
-                "With --file: check the export against the signed heads recorded outside the database: the daemon's heads file, or what the audit witness received (JSON lines); repeat for each node's heads file.",
+                tr("Avec --file : confronter l'export aux têtes signées consignées hors de la base : le fichier des têtes du démon, ou ce que le témoin d'audit a reçu (lignes JSON) ; répéter pour le fichier de chaque nœud.",
+                   "With --file: check the export against the signed heads recorded outside the database: the daemon's heads file, or what the audit witness received (JSON lines); repeat for each node's heads file."),
                 valueName: "heads-file"
             ))
             var heads: [String] = []
@@ -83,17 +85,28 @@ extension Tocsinctl {
 
             static func describe(_ checkpoints: CheckpointSummary, from first: Int64 = 1) {
                 guard let signed = checkpoints.lastSignedSeq else { return }
-                let key = checkpoints.lastKey.map { ", key \($0)" } ?? ""
-                print("Signed: \(checkpoints.verified) checkpoints verify; entries \(first)–\(signed) are proven (last checkpoint \(TimeDisplay.format(checkpoints.lastTime, absent: "?"))\(key)).")
+                let time = TimeDisplay.format(checkpoints.lastTime, absent: "?")
+                let key = checkpoints.lastKey.map { tr(", clé \($0)", ", key \($0)") } ?? ""
+                let verified = Int(checkpoints.verified)
+                print(tr(
+                    "Signé : \(Plural.fr(verified, "point de contrôle se vérifie", "points de contrôle se vérifient")) ; les entrées \(first) à \(signed) sont prouvées (dernier point de contrôle \(time)\(key)).",
+                    "Signed: \(verified) checkpoints verify; entries \(first)–\(signed) are proven (last checkpoint \(time)\(key))."
+                ))
                 if checkpoints.unsignedEntries > 0 {
-                    print("\(checkpoints.unsignedEntries) newer entries are chained but not yet covered by a signature.")
+                    print(tr(
+                        Plural.fr(Int(checkpoints.unsignedEntries), "entrée plus récente est chaînée mais pas encore couverte par une signature.", "entrées plus récentes sont chaînées mais pas encore couvertes par une signature."),
+                        "\(checkpoints.unsignedEntries) newer entries are chained but not yet covered by a signature."
+                    ))
                 }
             }
 
             private func verifyFile(_ file: String) throws {
                 if partial, !publicKey.isEmpty || !heads.isEmpty {
                     // An export filtered by incident leaves out the `audit` entries, checkpoints included.
-                    Console.error("--public-key needs a whole window (audit export --since/--until), not a --partial export filtered by incident")
+                    Console.error(tr(
+                        "--public-key et --heads demandent une fenêtre entière (audit export --since/--until), pas un export --partial filtré par incident",
+                        "--public-key and --heads need a whole window (audit export --since/--until), not a --partial export filtered by incident"
+                    ))
                     throw Exit.usage
                 }
                 var keys: [AuditPublicKey] = []
@@ -101,7 +114,7 @@ extension Tocsinctl {
                     do {
                         keys.append(try AuditPublicKey(pem: try String(contentsOfFile: path, encoding: .utf8)))
                     } catch let error as AuditKeyError {
-                        Console.error("\(path): \(error)")
+                        Console.error(tr("\(path) : clé publique refusée (détail en anglais : \(error))", "\(path): \(error)"))
                         throw Exit.usage
                     } catch {
                         Console.error(tr("impossible de lire \(path) (détail en anglais : \(Console.reason(error)))", "cannot read \(path): \(Console.reason(error))"))
@@ -113,7 +126,7 @@ extension Tocsinctl {
                     let text = try String(contentsOfFile: file, encoding: .utf8)
                     entries = try AuditExportFormat.read(text)
                 } catch let error as ExportError {
-                    Console.error("\(file): \(error)")
+                    Console.error(tr("\(file) : ligne \(error.line) illisible (détail en anglais : \(error.message))", "\(file): \(error)"))
                     throw Exit.usage
                 } catch {
                     Console.error(tr("impossible de lire \(file) (détail en anglais : \(Console.reason(error)))", "cannot read \(file): \(Console.reason(error))"))
@@ -129,7 +142,10 @@ extension Tocsinctl {
                     }
                     let parsed = AuditHeadRecord.parse(lines: text)
                     if parsed.isEmpty {
-                        Console.error("\(path) holds no signed head (expected JSON lines from the heads file or the witness)")
+                        Console.error(tr(
+                            "\(path) ne contient aucune tête signée (attendu : les lignes JSON du fichier des têtes ou du témoin)",
+                            "\(path) holds no signed head (expected JSON lines from the heads file or the witness)"
+                        ))
                         throw Exit.usage
                     }
                     records.append((parsed, path))
@@ -138,15 +154,31 @@ extension Tocsinctl {
                 if global.json {
                     Console.json(result)
                 } else if result.intact {
-                    let range = result.firstSeq.map { "entries \($0)–\(result.lastSeq ?? $0)" } ?? "no entries"
-                    print("Export intact: \(result.checked) entries (\(range)), last hash \(result.headHash?.prefix(16) ?? "-")…")
+                    let checked = Int(result.checked), hash = result.headHash?.prefix(16) ?? "-"
+                    let range = result.firstSeq.map { tr("entrées \($0) à \(result.lastSeq ?? $0)", "entries \($0)–\(result.lastSeq ?? $0)") }
+                        ?? tr("aucune entrée", "no entries")
+                    print(tr(
+                        "Export intact : \(Plural.fr(checked, "entrée", "entrées")) (\(range)), dernière empreinte \(hash)…",
+                        "Export intact: \(checked) entries (\(range)), last hash \(hash)…"
+                    ))
                     if let checkpoints = result.checkpoints { Self.describe(checkpoints, from: result.firstSeq ?? 1) }
                     if let matched = result.headsMatched {
-                        print("Heads: the export contains all \(matched) signed heads recorded in \(heads.joined(separator: ", "))" + (result.acceptedGaps > 0 ? " (\(result.acceptedGaps) accepted gap(s) before them)." : "."))
+                        let files = heads.joined(separator: ", "), gaps = result.acceptedGaps
+                        print(tr(
+                            "Têtes : l'export contient \(Plural.fr(matched, "la tête signée consignée", "les têtes signées consignées")) dans \(files)"
+                                + (gaps > 0 ? " (\(Plural.fr(gaps, "écart accepté", "écarts acceptés")) avant)." : "."),
+                            "Heads: the export contains all \(matched) signed heads recorded in \(files)" + (gaps > 0 ? " (\(gaps) accepted gap(s) before them)." : ".")
+                        ))
                     }
                 } else {
-                    print("EXPORT BROKEN at entry \(result.brokenSeq ?? 0): \(result.problem ?? "?")")
-                    print("\(result.checked) entries before it verify.")
+                    print(tr(
+                        "EXPORT ROMPU à l'entrée \(result.brokenSeq ?? 0) (détail en anglais : \(result.problem ?? "?"))",
+                        "EXPORT BROKEN at entry \(result.brokenSeq ?? 0): \(result.problem ?? "?")"
+                    ))
+                    print(tr(
+                        Plural.fr(Int(result.checked), "entrée se vérifie avant elle.", "entrées se vérifient avant elle."),
+                        "\(result.checked) entries before it verify."
+                    ))
                 }
                 if !result.intact { throw Exit.someFailed }
             }
@@ -177,21 +209,26 @@ extension Tocsinctl.Audit {
                 let client = try global.connect()
                 let verify = try client.call(.auditVerify, EmptyParams(), as: AuditVerifyResult.self)
                 guard let problem = verify.problem else {
-                    Console.note("Nothing to accept: the audit chain verifies against its record.")
+                    Console.note(tr("Rien à accepter : la chaîne d'audit concorde avec son relevé.", "Nothing to accept: the audit chain verifies against its record."))
                     throw Exit.usage
                 }
                 if !yes {
-                    Console.note("The audit chain contradicts its record:\n  \(problem)\nReason to record: \(reason)")
-                    let answer = Console.ask("Type ACCEPT to accept this gap and resume signing, anything else cancels: ")
-                    guard answer?.trimmingWhitespace().uppercased() == "ACCEPT" else {
-                        Console.note("Not accepted.")
-                        throw Exit.usage
-                    }
+                    Console.note(tr(
+                        "La chaîne d'audit contredit son relevé (détail en anglais) :\n  \(problem)\nRaison à consigner : \(reason)",
+                        "The audit chain contradicts its record:\n  \(problem)\nReason to record: \(reason)"
+                    ))
+                    try Confirmation(word: .accept, nothingDone: tr("Rien n'a été accepté.", "Nothing was accepted.")).ask()
                 }
                 let result = try client.call(.auditAccept, AuditAcceptParams(reason: reason), as: AuditAcceptResult.self)
                 if global.json { Console.json(result); return }
-                print("Accepted in audit entry \(result.acceptSeq): \(result.problem)")
-                print("Signing resumes from the chain as it stands; the heads file and the witness record the accept.")
+                print(tr(
+                    "Accepté dans l'entrée d'audit \(result.acceptSeq) (détail en anglais : \(result.problem))",
+                    "Accepted in audit entry \(result.acceptSeq): \(result.problem)"
+                ))
+                print(tr(
+                    "La signature reprend sur la chaîne telle qu'elle est ; le fichier des têtes et le témoin consignent l'acceptation.",
+                    "Signing resumes from the chain as it stands; the heads file and the witness record the accept."
+                ))
             }
         }
     }

@@ -31,6 +31,7 @@ struct Confirmation {
         case .cancel: tr("annuler les envois inachevés", "cancel the unfinished deliveries")
         case .approve: tr("approuver ce contenu", "approve this content")
         case .resend: tr("les envoyer de nouveau", "send them again")
+        case .accept: tr("accepter cet écart et reprendre la signature", "accept this gap and resume signing")
         }
     }
 

@@ -92,6 +92,8 @@ struct AuditSigningTests {
         let offline = try await ExportTests.verify(export, "--public-key", key.publicPath)
         #expect(offline.status == 0, "\(offline)")
         #expect(offline.stdout.contains("Signed:"), "\(offline.stdout)")
+        let french = try await ExportTests.verify(export, "--public-key", key.publicPath, "--lang", "fr")
+        #expect(french.status == 0 && french.stdout.contains("\nSigné : 2 points de contrôle se vérifient ; les entrées 1 à "), "\(french)")
         // A key or an export that cannot be read is named, with what the system said, and verifies nothing.
         let noKey = try await ExportTests.verify(export, "--public-key", bed.directory.file("missing.pem"))
         #expect(noKey.status == 2 && noKey.stderr.contains("cannot read \(bed.directory.file("missing.pem")): No such file or directory"), "\(noKey)")

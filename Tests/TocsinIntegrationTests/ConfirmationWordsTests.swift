@@ -14,6 +14,7 @@ struct ConfirmationWordRulesTests {
         (.cancel, ["ANNULER", "CANCEL", "annuler", "cancel"]),
         (.approve, ["APPROUVER", "APPROVE", "approuver", "Approve"]),
         (.resend, ["RENVOYER", "RESEND", "renvoyer", "resend"]),
+        (.accept, ["ACCEPTER", "ACCEPT", "accepter", "Accept"]),
     ])
     func eachVerbTakesItsWordInBothLanguagesAnyCaseWithOrWithoutAccents(word: ConfirmationWord, answers: [String]) {
         for answer in answers { #expect(word.accepts(answer), "\(word) should accept '\(answer)'") }
@@ -39,7 +40,7 @@ struct ConfirmationWordRulesTests {
         let documented = Dictionary(uniqueKeysWithValues: rows.map { ($0[0], [$0[1], $0[2]]) })
         let verbs: [ConfirmationWord: String] = [
             .send: "send", .drill: "drill", .update: "update", .allClear: "all-clear", .cancel: "cancel", .resend: "resend",
-            .approve: "templates approve",
+            .approve: "templates approve", .accept: "audit accept",
         ]
         for word in ConfirmationWord.allCases {
             #expect(documented[verbs[word] ?? ""] == [word.french, word.english], "docs/cli.md: \(word)")

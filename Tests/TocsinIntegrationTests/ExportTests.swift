@@ -104,6 +104,15 @@ struct ExportTests {
         let result = try await Self.verify(file)
         #expect(result.status == 1, "\(result)")
         #expect(result.stdout.contains("EXPORT BROKEN at entry 3"))
+        // In French, the operator's words around the verifier's English detail.
+        let french = try await Self.verify(file, "--lang", "fr")
+        #expect(french.status == 1, "\(french)")
+        #expect(french.stdout.contains("EXPORT ROMPU à l'entrée 3 (détail en anglais : ") && french.stdout.contains("\n2 entrées se vérifient avant elle.\n"), "\(french.stdout)")
+        let intact = try await Self.verify(try bed.directory.write("whole.jsonl", export.stdout), "--lang", "fr")
+        #expect(intact.status == 0, "\(intact)")
+        #expect(intact.stdout.hasPrefix("Export intact : \(lines.count + 1) entrées (entrées 1 à \(lines.count + 1)), dernière empreinte "), "\(intact.stdout)")
+        let unreadable = try await Self.verify(try bed.directory.write("garbled.jsonl", export.stdout + "not json\n"), "--lang", "fr")
+        #expect(unreadable.status == 2 && unreadable.stderr.contains("garbled.jsonl : ligne \(lines.count + 2) illisible (détail en anglais : not an audit entry"), "\(unreadable)")
     }
 
     /// An export that cannot be written whole (a full disk: `/dev/full`) fails with the system's reason, never exit 0

@@ -106,10 +106,20 @@ struct AuditTamperTests {
         try await bed.daemon.start()
         #expect(try await bed.daemon.ctl("health").status == 2)
 
-        // An approver accepts it, with a reason that the audit log keeps.
-        let accept = ["audit", "accept", "--reason", "restored the backup of this morning after a disk failure", "--yes"]
-        let json = try await bed.daemon.ctl(arguments: accept + ["--json"])
-        #expect(json.status == 0, "\(json)")
+        // An approver accepts it, with a reason that the audit log keeps: in French, the word typed at the prompt.
+        // Another verb's word accepts nothing.
+        let reason = "restored the backup of this morning after a disk failure"
+        let refused = try await bed.daemon.ctl(arguments: ["audit", "accept", "--reason", reason, "--lang", "fr"], input: "ENVOYER\n")
+        #expect(refused.status == 2, "\(refused)")
+        #expect(refused.stderr.contains(
+            "« ENVOYER » confirme un autre geste ; pour accepter cet écart et reprendre la signature, tapez ACCEPTER (ou ACCEPT). Rien n'a été accepté."
+        ), "\(refused.stderr)")
+        #expect(try await bed.daemon.ctl("health").status == 2, "nothing was accepted")
+        let accepted = try await bed.daemon.ctl(arguments: ["audit", "accept", "--reason", reason, "--lang", "fr"], input: "accepter\n")
+        #expect(accepted.status == 0, "\(accepted)")
+        #expect(accepted.stderr.contains("La chaîne d'audit contredit son relevé (détail en anglais) :\n") && accepted.stderr.contains("Raison à consigner : \(reason)"), "\(accepted.stderr)")
+        #expect(accepted.stdout.contains("Accepté dans l'entrée d'audit ") && accepted.stdout.contains("La signature reprend"), "\(accepted.stdout)")
+        let accept = ["audit", "accept", "--reason", reason, "--yes"]
         let verify = try await bed.daemon.ctl("audit", "verify")
         #expect(verify.status == 0, "\(verify)")
         #expect(try await bed.daemon.ctl("health").status == 0)
