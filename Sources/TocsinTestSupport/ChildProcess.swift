@@ -8,7 +8,8 @@ public enum ChildStream {
     /// `/dev/null`.
     case null
     /// A pipe: the child gets the end it uses (reading for its input, writing for its output), and that end is closed
-    /// here once the child has started, so the other end sees the end of the stream when the child closes it.
+    /// here once the child has started, so the other end sees the end of the stream when the child closes it. So a
+    /// pipe serves one launch (one child may have it as both output and error).
     case pipe(Pipe)
     /// An open file (a log), shared with the child.
     case file(FileHandle)
@@ -31,27 +32,36 @@ public enum ChildProcess {
         _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
         standardInput: ChildStream = .inherit, standardOutput: ChildStream = .inherit, standardError: ChildStream = .inherit
     ) throws -> ProcessExit {
+        // The child's ends of its pipes are closed here whatever happens: once it has them, or when it cannot start.
+        var closeHere: [FileHandle] = []
+        for case (.pipe(let pipe), let reads) in [(standardInput, true), (standardOutput, false), (standardError, false)] {
+            let end = reads ? pipe.fileHandleForReading : pipe.fileHandleForWriting
+            if !closeHere.contains(where: { $0 === end }) { closeHere.append(end) }
+        }
+        defer { for handle in closeHere { try? handle.close() } }
+
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        var closeHere: [FileHandle] = []
-        for (stream, target, reads) in [(standardInput, STDIN_FILENO, true), (standardOutput, STDOUT_FILENO, false), (standardError, STDERR_FILENO, false)] {
+        var codes: [Int32] = []
+        for (stream, target) in [(standardInput, STDIN_FILENO), (standardOutput, STDOUT_FILENO), (standardError, STDERR_FILENO)] {
             switch stream {
             case .inherit:
                 break
             case .null:
-                posix_spawn_file_actions_addopen(&actions, target, "/dev/null", reads ? O_RDONLY : O_WRONLY, 0)
+                codes.append(posix_spawn_file_actions_addopen(&actions, target, "/dev/null", target == STDIN_FILENO ? O_RDONLY : O_WRONLY, 0))
             case .pipe(let pipe):
-                let end = reads ? pipe.fileHandleForReading : pipe.fileHandleForWriting
-                posix_spawn_file_actions_adddup2(&actions, end.fileDescriptor, target)
-                if !closeHere.contains(where: { $0 === end }) { closeHere.append(end) }
+                // A closed handle's descriptor is -1, refused here (EBADF): a pipe serves one launch.
+                let end = target == STDIN_FILENO ? pipe.fileHandleForReading : pipe.fileHandleForWriting
+                codes.append(posix_spawn_file_actions_adddup2(&actions, end.fileDescriptor, target))
             case .file(let handle):
-                posix_spawn_file_actions_adddup2(&actions, handle.fileDescriptor, target)
+                codes.append(posix_spawn_file_actions_adddup2(&actions, handle.fileDescriptor, target))
             }
         }
-        guard let addCloseFrom = Self.addCloseFrom, addCloseFrom(&actions, 3) == 0 else {
+        guard let addCloseFrom = Self.addCloseFrom else {
             throw TestSupportError("cannot start \(executable): this C library has no posix_spawn_file_actions_addclosefrom_np (glibc 2.34 or later)")
         }
+        codes.append(addCloseFrom(&actions, 3))
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -59,10 +69,13 @@ public enum ChildProcess {
         var none = sigset_t(), all = sigset_t()
         sigemptyset(&none)
         sigfillset(&all)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        codes.append(posix_spawnattr_setsigmask(&attributes, &none))
+        codes.append(posix_spawnattr_setsigdefault(&attributes, &all))
+        codes.append(posix_spawnattr_setpgroup(&attributes, 0))
+        codes.append(posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)))
+        if let failed = codes.first(where: { $0 != 0 }) {
+            throw TestSupportError("cannot start \(executable): its streams or attributes were refused (\(String(cString: strerror(failed))))")
+        }
 
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
@@ -70,7 +83,6 @@ public enum ChildProcess {
         defer { envp.forEach { free($0) } }
         var pid: pid_t = 0
         let code = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
-        for handle in closeHere { try? handle.close() }
         guard code == 0 else {
             throw TestSupportError("cannot start \(executable): \(String(cString: strerror(code)))")
         }

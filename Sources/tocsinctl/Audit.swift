@@ -165,8 +165,8 @@ extension Tocsinctl {
                     if let matched = result.headsMatched {
                         let files = heads.joined(separator: ", "), gaps = result.acceptedGaps
                         print(tr(
-                            "Têtes : l'export contient \(Plural.fr(matched, "la tête signée consignée", "les têtes signées consignées")) dans \(files)"
-                                + (gaps > 0 ? " (\(Plural.fr(gaps, "écart accepté", "écarts acceptés")) avant)." : "."),
+                            "Têtes : l'export contient " + (matched == 1 ? "la tête signée consignée" : "les \(matched) têtes signées consignées")
+                                + " dans \(files)" + (gaps > 0 ? " (\(Plural.fr(gaps, "écart accepté", "écarts acceptés")) avant elles)." : "."),
                             "Heads: the export contains all \(matched) signed heads recorded in \(files)" + (gaps > 0 ? " (\(gaps) accepted gap(s) before them)." : ".")
                         ))
                     }
@@ -191,7 +191,17 @@ extension Tocsinctl.Audit {
         static let configuration = CommandConfiguration(
             commandName: "accept",
             abstract: tr("Accepter un écart entre la chaîne d'audit et son relevé signé, pour que la signature reprenne (approbateurs seulement).", "Accept a gap between the audit chain and its signed record, so signing resumes (approvers only)."),
-            discussion: """
+            discussion: tr(
+                """
+                Quand la chaîne contredit les têtes consignées hors de la base (entrées coupées, réécrites, un point \
+                de contrôle manquant), tocsind continue d'envoyer mais ne signe plus rien et signale CRITICAL. Après \
+                enquête (la restauration d'une sauvegarde plus ancienne est le cas légitime), un approbateur en \
+                consigne la raison avec cette commande : l'acceptation est auditée, écrite dans le fichier des têtes \
+                et envoyée au témoin, et la chaîne telle qu'elle est devient la nouvelle base. Une chaîne qui échoue \
+                à ses propres empreintes ou signatures ne peut pas être acceptée : c'est une preuve. Voir \
+                runbooks/audit-signing-key.md.
+                """,
+                """
                 When the chain contradicts the heads recorded outside the database (entries cut, rewritten, a \
                 checkpoint missing), tocsind keeps sending but signs nothing more and reports CRITICAL. After \
                 investigating (a restore of an older backup is the legitimate case), an approver records why with \
@@ -199,6 +209,7 @@ extension Tocsinctl.Audit {
                 chain as it stands becomes the new baseline. A chain that fails its own hashes or signatures cannot \
                 be accepted: it is evidence. See runbooks/audit-signing-key.md.
                 """
+            )
         )
         @Option(name: .long, help: ArgumentHelp(tr("Pourquoi l'écart est légitime ; gardé dans le journal d'audit.", "Why the gap is legitimate; kept in the audit log."))) var reason: String
         @Flag(name: .long, help: ArgumentHelp(tr("Ne pas demander de confirmation.", "Do not ask for confirmation."))) var yes = false
@@ -222,7 +233,7 @@ extension Tocsinctl.Audit {
                 let result = try client.call(.auditAccept, AuditAcceptParams(reason: reason), as: AuditAcceptResult.self)
                 if global.json { Console.json(result); return }
                 print(tr(
-                    "Accepté dans l'entrée d'audit \(result.acceptSeq) (détail en anglais : \(result.problem))",
+                    "Acceptation consignée dans l'entrée d'audit \(result.acceptSeq) (détail en anglais : \(result.problem))",
                     "Accepted in audit entry \(result.acceptSeq): \(result.problem)"
                 ))
                 print(tr(

@@ -118,7 +118,7 @@ struct AuditTamperTests {
         let accepted = try await bed.daemon.ctl(arguments: ["audit", "accept", "--reason", reason, "--lang", "fr"], input: "accepter\n")
         #expect(accepted.status == 0, "\(accepted)")
         #expect(accepted.stderr.contains("La chaîne d'audit contredit son relevé (détail en anglais) :\n") && accepted.stderr.contains("Raison à consigner : \(reason)"), "\(accepted.stderr)")
-        #expect(accepted.stdout.contains("Accepté dans l'entrée d'audit ") && accepted.stdout.contains("La signature reprend"), "\(accepted.stdout)")
+        #expect(accepted.stdout.contains("Acceptation consignée dans l'entrée d'audit ") && accepted.stdout.contains("La signature reprend"), "\(accepted.stdout)")
         let accept = ["audit", "accept", "--reason", reason, "--yes"]
         let verify = try await bed.daemon.ctl("audit", "verify")
         #expect(verify.status == 0, "\(verify)")
@@ -130,6 +130,10 @@ struct AuditTamperTests {
         let offline = try await ExportTests.verify(export, "--public-key", key.publicPath, "--heads", try Self.witnessLog(bed, name: "w2.jsonl"))
         #expect(offline.status == 0, "after the accept, the export agrees with the witness from the accept on\n\(offline)")
         #expect(offline.stdout.contains("1 accepted gap"), "\(offline.stdout)")
+        let french = try await ExportTests.verify(export, "--public-key", key.publicPath, "--heads", bed.directory.file("w2.jsonl"), "--lang", "fr")
+        #expect(french.status == 0, "\(french)")
+        let heads = french.stdout.split(separator: "\n").first { $0.hasPrefix("Têtes : ") }.map(String.init) ?? ""
+        #expect(heads.wholeMatch(of: /Têtes : l'export contient (la tête signée consignée|les \d+ têtes signées consignées) dans .+ \(1 écart accepté avant elles\)\./) != nil, "\(french.stdout)")
         let again = try await bed.daemon.ctl(arguments: accept)
         #expect(again.status == 2, "nothing left to accept\n\(again)")
     }
@@ -150,6 +154,14 @@ struct AuditTamperTests {
         #expect(health.status == 2, "\(health)")
         #expect(health.stdout.contains("record of signed heads was removed"), "\(health.stdout)")
         #expect(try await Self.checkpointSeqs(database).allSatisfy { $0 < cut }, "nothing signed over the cut chain")
+
+        // Accepted by a script (`--yes`, JSON): the answer names the accept's entry, and signing resumes.
+        let accept = try await bed.daemon.ctl("audit", "accept", "--reason", "restored the backup of this morning (ticket 4711)", "--yes", "--json")
+        #expect(accept.status == 0, "\(accept)")
+        let answer = try JSONSerialization.jsonObject(with: Data(accept.stdout.utf8)) as? [String: Any]
+        let acceptSeq = try #require(answer?["acceptSeq"] as? Int, "\(accept.stdout)")
+        #expect(acceptSeq >= cut)
+        #expect(try await bed.daemon.ctl("health").status == 0)
     }
 
     @Test func aWholesaleRewriteWithCheckpointsDroppedAndRenumberedIsCaught() async throws {
