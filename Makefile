@@ -45,8 +45,9 @@ deps:
 build: deps
 	$(SWIFT) build $(SWIFT_FLAGS)
 
-# If the test process crashes, the crashed thread's frames come last in the log, where CI's shortened copy keeps
-# them: by default its registers and the list of loaded images came after them and pushed them out.
+# After the run, scripts/run-tests.sh ends every process the tests started and left running (a crashed run leaves
+# its daemons). If the test process crashes, the crashed thread's frames come last in the log, where CI's shortened
+# copy keeps them: by default its registers and the list of loaded images came after them and pushed them out.
 TEST_BACKTRACE ?= enable=yes,threads=crashed,registers=none,images=none,limit=48,top=8
 
 # Imports are checked against Package.swift first (a clean clone's parallel build would fail on one, minutes in).
@@ -55,7 +56,7 @@ test: deps
 	python3 scripts/check-target-imports.py
 	$(SWIFT) build $(SWIFT_FLAGS) --build-tests
 	$(MAKE) --no-print-directory man
-	SWIFT_BACKTRACE="$(TEST_BACKTRACE)" TOCSIN_BIN_DIR="$(BIN_DIR)" $(SWIFT) test $(SWIFT_FLAGS) --skip-build
+	SWIFT_BACKTRACE="$(TEST_BACKTRACE)" TOCSIN_BIN_DIR="$(BIN_DIR)" scripts/run-tests.sh $(SWIFT) test $(SWIFT_FLAGS) --skip-build
 
 demo: build
 	@TOCSIN_BIN_DIR="$(BIN_DIR)" scripts/demo.sh
@@ -76,7 +77,7 @@ FAULTS_FILTER ?= CrashTests|StorageFaultTests|AccessFaultTests|ReceiverFault|Hos
 .PHONY: faults
 faults: deps
 	$(SWIFT) build $(SWIFT_FLAGS) --build-tests
-	TOCSIN_FAULTS_FULL=1 TOCSIN_BIN_DIR="$(BIN_DIR)" $(SWIFT) test $(SWIFT_FLAGS) --skip-build --filter '$(FAULTS_FILTER)'
+	TOCSIN_FAULTS_FULL=1 TOCSIN_BIN_DIR="$(BIN_DIR)" scripts/run-tests.sh $(SWIFT) test $(SWIFT_FLAGS) --skip-build --filter '$(FAULTS_FILTER)'
 
 # Shell completions, written by tocsinctl itself (ArgumentParser). Their template ids, incident ids, channel names
 # and allowed values are asked from the daemon at each TAB (Sources/tocsinctl/Completion.swift).

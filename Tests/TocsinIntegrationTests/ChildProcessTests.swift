@@ -49,6 +49,21 @@ struct ChildProcessTests {
         #expect(await sleeper.wait() == SIGKILL)
     }
 
+    /// `make test` runs through scripts/run-tests.sh: whatever a run leaves running (a crashed test process leaves its
+    /// daemons, in process groups of their own) is ended after it and named, and the run's exit status is kept.
+    @Test func whatATestRunLeavesRunningIsEndedAfterIt() async throws {
+        let script = PackagePaths.root.appendingPathComponent("scripts/run-tests.sh").path
+        let result = try await runCommand(script, ["/bin/sh", "-c", "setsid sleep 600 & echo $!; exit 3"])
+        #expect(result.status == 3, "\(result)")
+        let pid = try #require(Int32(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), "\(result)")
+        #expect(result.stderr.contains("run-tests: ended pid \(pid), left running by the tests: sleep 600"), "\(result)")
+        // Gone, or a zombie until its new parent reaps it: no longer running either way.
+        #expect(try await waitUntil {
+            let state = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?.split(separator: " ").dropFirst(2).first
+            return state == nil || state == "Z"
+        })
+    }
+
     @Test func aProgramThatCannotStartSaysWhich() async throws {
         let error = #expect(throws: TestSupportError.self) {
             try ChildProcess.spawn("/nonexistent/tool", [])
