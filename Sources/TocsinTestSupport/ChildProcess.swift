@@ -89,6 +89,22 @@ public enum ChildProcess {
         return ProcessExit(watching: pid)
     }
 
+    /// Starts `executable` with both output streams in the file at `logPath`, through one descriptor so that their
+    /// lines interleave instead of overwriting each other. The file is created if missing; `appending` keeps what it
+    /// holds (a restarted daemon's log), otherwise it starts empty.
+    public static func spawn(
+        _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+        standardInput: ChildStream = .inherit, logTo logPath: String, appending: Bool = false
+    ) throws -> ProcessExit {
+        let descriptor = open(logPath, O_WRONLY | O_CREAT | O_CLOEXEC | (appending ? O_APPEND : O_TRUNC), 0o644)
+        guard descriptor >= 0 else { throw TestSupportError("cannot open \(logPath): \(String(cString: strerror(errno)))") }
+        let log = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+        defer { try? log.close() }
+        return try spawn(
+            executable, arguments, environment: environment, standardInput: standardInput, standardOutput: .file(log), standardError: .file(log)
+        )
+    }
+
     private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32
 
     /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34, Debian 12 has 2.36), looked up at run time: its

@@ -19,15 +19,11 @@ public final class DaemonProcess: @unchecked Sendable {
     /// Starts the daemon and waits until its admin socket answers.
     /// - Parameter environment: extra variables (e.g. `NOTIFY_SOCKET`, `WATCHDOG_USEC`).
     public func start(timeout: Duration = .seconds(30), environment: [String: String] = [:]) async throws {
-        if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
-        let logFile = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        logFile.seekToEndOfFile()
         let exit = try ChildProcess.spawn(
             PackagePaths.tocsind, ["--config", configPath, "--log-level", "debug"],
             environment: environment.isEmpty ? nil : ProcessInfo.processInfo.environment.merging(environment) { $1 },
-            standardOutput: .file(logFile), standardError: .file(logFile)
+            logTo: logPath, appending: true
         )
-        try? logFile.close()
         self.exit = exit
         let socketPath = socketPath
         let ready = try await waitUntil(timeout: timeout) {

@@ -269,13 +269,7 @@ public final class PostgresServer: Sendable {
             "-c", "unix_socket_directories=\(sockets)", "-c", "fsync=on", "-c", "synchronous_commit=on",
             "-c", "max_connections=200", "-c", "logging_collector=off",
         ]
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        let exit = try ChildProcess.spawn(
-            "/usr/bin/setpriv", arguments, standardInput: .null, standardOutput: .file(handle), standardError: .file(handle)
-        )
-        try handle.close()
-        return exit
+        return try ChildProcess.spawn("/usr/bin/setpriv", arguments, standardInput: .null, logTo: log)
     }
 
     /// `setpriv` arguments that drop to `owner` (nothing to drop when not root: it then runs the program as is).

@@ -19,10 +19,7 @@ public final class WebConsoleProcess: @unchecked Sendable {
         if let certificate, let key { arguments += ["--certificate", certificate, "--key", key] }
         arguments += extra
         if let user { arguments = ["/usr/bin/setpriv", "--reuid=\(user)", "--regid=nogroup", "--clear-groups"] + arguments }
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        let logFile = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        exit = try ChildProcess.spawn(arguments[0], Array(arguments.dropFirst()), standardOutput: .file(logFile), standardError: .file(logFile))
-        try? logFile.close()
+        exit = try ChildProcess.spawn(arguments[0], Array(arguments.dropFirst()), logTo: logPath)
         let port = port, exit = exit
         let ready = try await waitUntil(timeout: .seconds(30)) {
             guard !exit.hasExited else { return true }

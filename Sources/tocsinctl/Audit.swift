@@ -111,36 +111,26 @@ extension Tocsinctl {
                 }
                 var keys: [AuditPublicKey] = []
                 for path in publicKey {
+                    let pem = try Console.readText(path)
                     do {
-                        keys.append(try AuditPublicKey(pem: try String(contentsOfFile: path, encoding: .utf8)))
-                    } catch let error as AuditKeyError {
-                        Console.error(tr("\(path) : clé publique refusée (détail en anglais : \(error))", "\(path): \(error)"))
-                        throw Exit.usage
+                        keys.append(try AuditPublicKey(pem: pem))
                     } catch {
-                        Console.error(tr("impossible de lire \(path) (détail en anglais : \(Console.reason(error)))", "cannot read \(path): \(Console.reason(error))"))
+                        Console.error(tr("\(path) : clé publique refusée (détail en anglais : \(error))", "\(path): \(error)"))
                         throw Exit.usage
                     }
                 }
+                let text = try Console.readText(file)
                 let entries: [AuditEntry]
                 do {
-                    let text = try String(contentsOfFile: file, encoding: .utf8)
                     entries = try AuditExportFormat.read(text)
-                } catch let error as ExportError {
-                    Console.error(tr("\(file) : ligne \(error.line) illisible (détail en anglais : \(error.message))", "\(file): \(error)"))
-                    throw Exit.usage
                 } catch {
-                    Console.error(tr("impossible de lire \(file) (détail en anglais : \(Console.reason(error)))", "cannot read \(file): \(Console.reason(error))"))
+                    Console.error(tr("\(file) : ligne \(error.line) illisible (détail en anglais : \(error.message))", "\(file): \(error)"))
                     throw Exit.usage
                 }
                 // One record per file: each node of a cluster keeps its own, and an accept in one re-bases only it.
                 var records: [(records: [AuditHeadRecord], source: String)] = []
                 for path in heads {
-                    let text: String
-                    do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-                        Console.error(tr("impossible de lire \(path) (détail en anglais : \(Console.reason(error)))", "cannot read \(path): \(Console.reason(error))"))
-                        throw Exit.usage
-                    }
-                    let parsed = AuditHeadRecord.parse(lines: text)
+                    let parsed = AuditHeadRecord.parse(lines: try Console.readText(path))
                     if parsed.isEmpty {
                         Console.error(tr(
                             "\(path) ne contient aucune tête signée (attendu : les lignes JSON du fichier des têtes ou du témoin)",

@@ -78,6 +78,17 @@ enum Console {
         standardOutputFailed(errno)
     }
 
+    /// The text of the file at `path`, or the command ends (exit 2) saying why it cannot be read.
+    static func readText(_ path: String) throws -> String {
+        do {
+            return try String(contentsOfFile: path, encoding: .utf8)
+        } catch let failure {
+            let reason = reason(failure)
+            error(tr("impossible de lire \(path) (détail en anglais : \(reason))", "cannot read \(path): \(reason)"))
+            throw Exit.usage
+        }
+    }
+
     /// Why a file could not be read or written, in the system's words ("No such file or directory"), in place of
     /// `localizedDescription` (Foundation proper).
     static func reason(_ error: any Error) -> String {

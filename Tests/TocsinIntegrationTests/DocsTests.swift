@@ -73,17 +73,10 @@ struct DocsTests {
 
         init(_ arguments: [String], in directory: TemporaryDirectory, name: String, secret: String) async throws {
             output = directory.file("\(name).out")
-            _ = FileManager.default.createFile(atPath: output, contents: nil)
             var environment = ProcessInfo.processInfo.environment
             environment["WEBHOOK_SECRET"] = secret
             environment["PORT"] = "0"
-            // One descriptor for both streams, so their lines interleave instead of overwriting each other.
-            let log = FileHandle(forWritingAtPath: output)
-            exit = try ChildProcess.spawn(
-                "/usr/bin/env", arguments, environment: environment, standardOutput: log.map { .file($0) } ?? .null,
-                standardError: log.map { .file($0) } ?? .null
-            )
-            try? log?.close()
+            exit = try ChildProcess.spawn("/usr/bin/env", arguments, environment: environment, logTo: output)
             var found: Int?
             let output = self.output, exit = self.exit
             _ = try await waitUntil(timeout: .seconds(20)) {

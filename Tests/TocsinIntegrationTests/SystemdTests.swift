@@ -46,12 +46,10 @@ struct SystemdTests {
             os.environ["LISTEN_FDS"] = "1"; os.environ["LISTEN_PID"] = str(os.getpid())
             os.execv(sys.argv[2], sys.argv[2:])
             """
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: directory.write("tocsind.log", "")))
         let process = try ChildProcess.spawn(
             "/usr/bin/env", ["python3", "-c", launcher, socketPath, PackagePaths.tocsind, "--config", configPath],
-            standardOutput: .file(log), standardError: .file(log)
+            logTo: directory.file("tocsind.log")
         )
-        try? log.close()
         // Not waited for (a defer cannot await): the daemon ends by itself on SIGTERM.
         defer { process.signal(SIGTERM) }
 
