@@ -31,7 +31,15 @@ public struct HTTPResponse: Sendable {
     /// - Parameter name: The field name in any case, e.g. `Retry-After`.
     /// - Returns: The value, or `nil` if the response has no such header.
     public func header(_ name: String) -> String? {
-        let wanted = name.lowercased()
-        return headers.first { $0.name.lowercased() == wanted }?.value
+        headers.first { Self.sameName($0.name, name) }?.value
+    }
+
+    /// Field names are ASCII tokens: compared byte by byte with ASCII letters folded, without lowercasing copies of
+    /// both (each lookup lowercased every header name: ~6 lookups a response, on every delivery).
+    private static func sameName(_ left: String, _ right: String) -> Bool {
+        guard left.utf8.count == right.utf8.count else { return false }
+        return zip(left.utf8, right.utf8).allSatisfy { pair in
+            pair.0 == pair.1 || (pair.0 | 0x20 == pair.1 | 0x20 && (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(pair.0 | 0x20))
+        }
     }
 }

@@ -18,9 +18,16 @@ extension StringProtocol {
     /// `replacing(_:with:)` compares characters, so it leaves the `\n` of a `\r\n` (which Foundation's
     /// `replacingOccurrences` replaced); neither replaces a `"` followed by a combining mark, one character, which a
     /// CSV reader or a shell reading bytes would still take for a quote.
+    ///
+    /// Inlinable so that callers get it specialized for `String`: across the module boundary, the generic body
+    /// walked `utf8` through protocol witnesses, ~5,000 instructions for a 20-byte word; every audit entry makes
+    /// three calls (BENCHMARKS.md, 7 December night).
+    @inlinable
     public func replacing(ascii byte: UInt8, with replacement: String) -> String {
         precondition(byte < 0x80, "an ASCII byte, which never occurs inside another character's UTF-8")
-        guard utf8.contains(byte) else { return String(self) }
+        // A native string's bytes are searched in place; a slice or bridged string walks its view.
+        let found = utf8.withContiguousStorageIfAvailable { $0.contains(byte) } ?? utf8.contains(byte)
+        guard found else { return String(self) }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(utf8.count + replacement.utf8.count)
         for next in utf8 {

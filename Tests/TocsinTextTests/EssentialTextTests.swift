@@ -27,6 +27,19 @@ struct EssentialTextTests {
         #expect(text.replacing(ascii: byte, with: replacement) == text.replacingOccurrences(of: target, with: replacement))
     }
 
+    /// Native strings are searched in place, other forms through their view: all give the same text. (A long
+    /// string is stored out of line, a short one inline; a substring and an NSString-backed string are not native.)
+    @Test func everyFormOfStringGivesTheSameText() {
+        let long = String(repeating: "une ligne\n", count: 40)
+        let expected = String(repeating: "une ligne ", count: 40)
+        #expect(long.replacing(ascii: 0x0A, with: " ") == expected)
+        #expect(long[...].replacing(ascii: 0x0A, with: " ") == expected)
+        #expect(long.dropFirst(4).replacing(ascii: 0x0A, with: " ") == String(expected.dropFirst(4)))
+        #expect(String(NSString(string: long)).replacing(ascii: 0x0A, with: " ") == expected)
+        #expect("a\nb".replacing(ascii: 0x0A, with: " ") == "a b")
+        #expect("ab"[...].replacing(ascii: 0x0A, with: " ") == "ab")
+    }
+
     /// A quote followed by a combining mark is one Character: Foundation, comparing characters, left it alone, and a
     /// CSV reader or a shell, which read scalars or bytes, then saw an unbalanced quote. Bytes are replaced here.
     @Test func aQuoteBeforeACombiningMarkIsReplacedToo() {
