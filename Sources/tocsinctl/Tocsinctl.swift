@@ -1,6 +1,7 @@
 import ArgumentParser
 import FoundationEssentials
 import Glibc
+import TocsinDisplay
 import TocsinProtocol
 
 /// `tocsinctl`: the operator's command line for `tocsind`.
@@ -15,11 +16,24 @@ struct Tocsinctl: ParsableCommand {
         } catch {
             let code = exitCode(for: error)
             if code == .validationFailure {
-                Console.note(fullMessage(for: error))
+                Console.note(inOperatorLanguage(fullMessage(for: error)))
                 Glibc.exit(Exit.usage.rawValue)
+            }
+            if code == .success {
+                // `--help`, `help <verb>`, `--version`: what the library would print, its own words translated. A
+                // completion script (it starts with `#`) is a program, not a screen: left as generated.
+                let text = fullMessage(for: error)
+                if !text.isEmpty { print(text.hasPrefix("#") ? text : inOperatorLanguage(text)) }
+                Glibc.exit(0)
             }
             exit(withError: error)
         }
+    }
+
+    /// ArgumentParser writes its headings, built-in lines and usage errors in English; a French operator reads them
+    /// in French, as everything else here.
+    private static func inOperatorLanguage(_ message: String) -> String {
+        OperatorLanguage.current == .fr ? CommandLineWords.french(message) : message
     }
 
     static let configuration = CommandConfiguration(

@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+import TocsinClient
+import TocsinProtocol
 import TocsinTestSupport
 
 /// The operator reads the daemon's refusals in her own language (issue 16, item 2): `--lang`, then LC_ALL /
@@ -203,6 +205,18 @@ struct OperatorLanguageTests {
             #expect(french.stdout.contains(phrase), "« \(phrase) » in\n\(french.stdout)")
         }
         #expect(!french.stdout.contains("Send a LIVE alert") && !french.stdout.contains("Do not ask for confirmation"), "\(french.stdout)")
+        // ArgumentParser's own words too: headings and built-in options (CommandLineWords).
+        for phrase in ["APERÇU : ", "UTILISATION : tocsinctl send <template>", "OPTIONS :", "Afficher cette aide."] {
+            #expect(french.stdout.contains(phrase), "« \(phrase) » in\n\(french.stdout)")
+        }
+        for english in ["OVERVIEW:", "USAGE:", "OPTIONS:", "Show help information.", "Show the version."] {
+            #expect(!french.stdout.contains(english), "« \(english) » left in\n\(french.stdout)")
+        }
+        let root = try await runCommand(PackagePaths.tocsinctl, ["help"], environment: ["LC_ALL": "", "LC_MESSAGES": "", "LANG": "fr_CA.UTF-8"])
+        #expect(root.status == 0 && root.stdout.contains("SOUS-COMMANDES :") && root.stdout.contains("Afficher la version."), "\(root)")
+        #expect(root.stdout.contains("Voir « tocsinctl help <sous-commande> » pour l'aide détaillée."), "\(root)")
+        let rootEnglish = try await runCommand(PackagePaths.tocsinctl, ["--help"], environment: ["LC_ALL": "en_CA.UTF-8"])
+        #expect(rootEnglish.stdout.contains("SUBCOMMANDS:") && rootEnglish.stdout.contains("Show the version."), "English stays: \(rootEnglish)")
         // The flag beats the locale, in both spellings.
         for flag in [["--lang", "en"], ["--lang=en"]] {
             let english = try await runCommand(PackagePaths.tocsinctl, ["drill", "--help"] + flag, environment: ["LC_ALL": "fr_CA.UTF-8"])
@@ -210,6 +224,35 @@ struct OperatorLanguageTests {
         }
         let drillFrench = try await runCommand(PackagePaths.tocsinctl, ["drill", "--help", "--lang", "fr"], environment: ["LC_ALL": "en_US.UTF-8"])
         #expect(drillFrench.stdout.contains("Lancer un exercice"), "\(drillFrench.stdout)")
+    }
+
+    /// A verb mistyped under stress is refused in the operator's language, with what was meant, and nothing is sent
+    /// (exit 2): ArgumentParser's English (CommandLineWords).
+    @Test func aMistypedCommandIsRefusedInFrench() async throws {
+        let bed = try await TestBed { receiver in TestConfig(channels: [.init("ops", url: receiver.url("/ops"))]) }
+        defer { bed.tearDown() }
+        let cases: [([String], [String])] = [
+            (["sned"], ["Erreur : Argument inattendu « sned »", "Utilisation : tocsinctl <sous-commande>",
+                        "Voir « tocsinctl --help » pour en savoir plus."]),
+            (["sned", "evacuation"], ["Erreur : 2 arguments inattendus : « sned », « evacuation »"]),
+            (["status", "--jsn"], ["Erreur : Option inconnue « --jsn ». Vouliez-vous dire « --json » ?",
+                                   "Voir « tocsinctl status --help » pour en savoir plus."]),
+            (["send"], ["Erreur : Argument obligatoire manquant : « <template> »", "Aide :  <template>"]),
+            (["send", "evacuation", "--set"], ["Erreur : Valeur manquante pour « --set <name=value> »"]),
+            (["status", "--json=oui"], ["Erreur : L'option « --json » ne prend pas de valeur (reçu « oui »)."]),
+        ]
+        for (arguments, phrases) in cases {
+            let french = try await Self.ctl(bed, arguments, locale: ["LANG": "fr_CA.UTF-8"])
+            #expect(french.status == 2, "\(arguments): \(french)")
+            for phrase in phrases { #expect(french.stderr.contains(phrase), "« \(phrase) » for \(arguments):\n\(french.stderr)") }
+            for english in ["Error:", "Usage:", "See '", "Unknown option", "Missing", "Unexpected"] {
+                #expect(!french.stderr.contains(english), "« \(english) » left for \(arguments):\n\(french.stderr)")
+            }
+            let english = try await Self.ctl(bed, arguments, locale: ["LANG": "en_CA.UTF-8"])
+            #expect(english.status == 2 && english.stderr.hasPrefix("Error: "), "English stays English: \(english)")
+        }
+        let status = try await bed.daemon.withClient { try $0.call(.daemonStatus, EmptyParams(), as: DaemonStatus.self) }
+        #expect(status.recentIncidents.isEmpty && status.pendingDeliveries == 0, "nothing was sent: \(status)")
     }
 
     /// Refusals that used to be said without a key, now in French: the built-in all-clear given values.
