@@ -4,18 +4,48 @@ import TocsinCore
 import TocsinStore
 
 /// A delivery as the dispatcher holds it in memory while it is not final.
+///
+/// What never changes (ids, payload, endpoint, dates) is held once in ``Fixed``: a job is copied into every attempt,
+/// outcome, record and action, and copying its eight strings and references each time was ~88,000 retains and
+/// releases per 100-channel send (BENCHMARKS.md, 7 December night). Now a copy retains one object.
 struct DeliveryJob: Sendable {
-    let id: String
-    let incidentID: String
-    let channel: String
-    let recipient: String?
+    final class Fixed: Sendable {
+        let id: String
+        let incidentID: String
+        let channel: String
+        let recipient: String?
+        let payload: EncodedPayload
+        let endpoint: (any ChannelEndpoint)?
+        let createdAt: Date
+        let deadlineAt: Date
+
+        init(
+            id: String, incidentID: String, channel: String, recipient: String?, payload: EncodedPayload,
+            endpoint: (any ChannelEndpoint)?, createdAt: Date, deadlineAt: Date
+        ) {
+            self.id = id
+            self.incidentID = incidentID
+            self.channel = channel
+            self.recipient = recipient
+            self.payload = payload
+            self.endpoint = endpoint
+            self.createdAt = createdAt
+            self.deadlineAt = deadlineAt
+        }
+    }
+
+    let fixed: Fixed
+    var id: String { fixed.id }
+    var incidentID: String { fixed.incidentID }
+    var channel: String { fixed.channel }
+    var recipient: String? { fixed.recipient }
     /// Shared by every delivery of the channel in this incident: encoded once, never per delivery.
-    let payload: EncodedPayload
+    var payload: EncodedPayload { fixed.payload }
     /// The channel as configured when the delivery was created: used only if a reload has since removed it,
     /// so a reload never strands a delivery (a changed channel, e.g. a fixed token, applies to retries).
-    let endpoint: (any ChannelEndpoint)?
-    let createdAt: Date
-    let deadlineAt: Date
+    var endpoint: (any ChannelEndpoint)? { fixed.endpoint }
+    var createdAt: Date { fixed.createdAt }
+    var deadlineAt: Date { fixed.deadlineAt }
     var state: DeliveryState
     var attempts: Int
     var nextAttemptAt: Date?
@@ -36,6 +66,22 @@ struct DeliveryJob: Sendable {
     /// The generation of this node's lease on the delivery (the fencing token its records carry); nil for one node
     /// on SQLite, which holds every delivery for good.
     var generation: Int64?
+
+    init(
+        id: String, incidentID: String, channel: String, recipient: String?, payload: EncodedPayload,
+        endpoint: (any ChannelEndpoint)?, createdAt: Date, deadlineAt: Date, state: DeliveryState, attempts: Int,
+        nextAttemptAt: Date? = nil, lastStatus: Int? = nil, lastError: String? = nil
+    ) {
+        fixed = Fixed(
+            id: id, incidentID: incidentID, channel: channel, recipient: recipient, payload: payload, endpoint: endpoint,
+            createdAt: createdAt, deadlineAt: deadlineAt
+        )
+        self.state = state
+        self.attempts = attempts
+        self.nextAttemptAt = nextAttemptAt
+        self.lastStatus = lastStatus
+        self.lastError = lastError
+    }
 
     /// An SMS costs its segments, as Twilio meters and paces them (a 4-segment message uses 4 of `rate_limit`);
     /// every other attempt costs 1. Read from the stored bytes, so a resumed delivery is paced as before.
