@@ -53,6 +53,27 @@ struct AuditDetailTests {
         #expect(object["missing"] == nil)
     }
 
+    /// Text that needs no escape is written straight into the string; one value that needs an escape sends the
+    /// whole detail through the byte array. Both give the same bytes for the same plain fields.
+    @Test(arguments: [nil, "a \"quoted\" word"] as [String?])
+    func plainAndEscapedDetailsWriteTheSameFields(extra: String?) throws {
+        var detail = AuditDetail()
+        detail.set("delivery", "msg_s34ey7fdjt43wtgb77cgerwrva")
+        detail.set("channel", "Pavillon des sciences 🚒")
+        detail.set("min", Int(Int64.min))
+        detail.set("max", Int(Int64.max))
+        detail.set("zero", 0)
+        detail.set("negative", -42)
+        detail.set("late", false)
+        detail.setJSON("raw", #"{"a":[1,2]}"#)
+        detail.set("empty", "")
+        detail.set("extra", extra)
+        let plain = #"{"delivery":"msg_s34ey7fdjt43wtgb77cgerwrva","channel":"Pavillon des sciences 🚒","min":-9223372036854775808,"#
+            + #""max":9223372036854775807,"zero":0,"negative":-42,"late":false,"raw":{"a":[1,2]},"empty":"""#
+        #expect(detail.json == plain + (extra == nil ? "}" : #","extra":"a \"quoted\" word"}"#))
+        #expect(try Self.parse(detail.json)["min"] as? Int == Int(Int64.min))
+    }
+
     @Test func keyValuePairsKeepTheirOrderAndSkipNil() {
         let detail = AuditDetail(["template": "evacuation", "route": nil, "by": "mtremblay"])
         #expect(detail.json == #"{"template":"evacuation","by":"mtremblay"}"#)
