@@ -6,17 +6,20 @@
 /// swift-argument-parser 1.8 (`ErrorMessageGenerator`, `MessageInfo`, `HelpGenerator`) are matched, at the place
 /// they take, so the operator's own words (a value, a template id) are never translated; a phrase a later release
 /// words differently stays English, which `CommandLineWordsTests` and the help tests show.
+///
+/// Matched on UTF-8 bytes: the same work on `String` (character by character, with the standard library's generic
+/// `firstRange`/`replacing`) made `tocsinctl --help` cost 8 M more instructions, for a screen of 60 lines.
 public enum CommandLineWords {
     /// `message` with the library's phrases in French; everything else as it was.
     public static func french(_ message: String) -> String {
-        message.split(separator: "\n", omittingEmptySubsequences: false)
-            .map { frenchLine(String($0)) }
+        message.utf8.split(separator: 0x0A, omittingEmptySubsequences: false)
+            .map { frenchLine(ArraySlice($0)) }
             .joined(separator: "\n")
     }
 
     /// Help headings, each a line of its own.
-    private static let headings: [String: String] = [
-        "ARGUMENTS:": "ARGUMENTS :", "OPTIONS:": "OPTIONS :", "SUBCOMMANDS:": "SOUS-COMMANDES :",
+    private static let headings: [(String, String)] = [
+        ("ARGUMENTS:", "ARGUMENTS :"), ("OPTIONS:", "OPTIONS :"), ("SUBCOMMANDS:", "SOUS-COMMANDES :"),
     ]
 
     /// Lines that start with the library's label.
@@ -34,120 +37,145 @@ public enum CommandLineWords {
         ("Show subcommand help information.", "Afficher l'aide d'une sous-commande."),
     ]
 
-    private static func frenchLine(_ line: String) -> String {
-        if line.hasPrefix("Error: ") { return "Erreur : " + frenchError(String(line.dropFirst("Error: ".count))) }
-        if line.hasPrefix("   or: ") { return "     ou : " + frenchError(String(line.dropFirst("   or: ".count))) }
+    private static func frenchLine(_ line: Bytes) -> String {
+        if let error = line.after("Error: ") { return "Erreur : " + frenchError(error) }
+        if let error = line.after("   or: ") { return "     ou : " + frenchError(error) }
         if let see = seeLine(line) { return see }
-        if let heading = headings[line] { return heading }
-        for (english, french) in lineStarts where line.hasPrefix(english) {
-            return french + line.dropFirst(english.count).replacing("<subcommand>", with: "<sous-commande>")
+        for (english, french) in headings where line.elementsEqual(english.utf8) { return french }
+        for (english, french) in lineStarts {
+            if let rest = line.after(english) { return french + rest.replacing("<subcommand>", with: "<sous-commande>").text }
         }
-        for (english, french) in lineEnds where line.hasSuffix(english) && line.hasPrefix(" ") {
-            return String(line.dropLast(english.count)) + french
+        for (english, french) in lineEnds where line.first == UInt8(ascii: " ") {
+            if let names = line.before(english) { return names.text + french }
         }
-        return line
-            .replacing("(default: ", with: "(par défaut : ")
-            .replacing("(values: ", with: "(valeurs : ")
+        return line.replacing("(default: ", with: "(par défaut : ").replacing("(values: ", with: "(valeurs : ").text
     }
 
     /// "  See 'tocsinctl send --help' for more information." and "  See 'tocsinctl help <subcommand>' for detailed help."
-    private static func seeLine(_ line: String) -> String? {
-        let indent = String(line.prefix { $0 == " " })
-        let rest = line.dropFirst(indent.count)
-        guard rest.hasPrefix("See '") else { return nil }
-        let body = rest.dropFirst("See '".count)
-        if body.hasSuffix("' for more information.") {
-            return indent + "Voir « \(body.dropLast("' for more information.".count)) » pour en savoir plus."
+    private static func seeLine(_ line: Bytes) -> String? {
+        let indent = line.prefix { $0 == UInt8(ascii: " ") }
+        guard let body = line[indent.endIndex...].after("See '") else { return nil }
+        if let command = body.before("' for more information.") {
+            return indent.text + "Voir « \(command.text) » pour en savoir plus."
         }
-        if body.hasSuffix("' for detailed help.") {
-            let command = body.dropLast("' for detailed help.".count).replacing("<subcommand>", with: "<sous-commande>")
-            return indent + "Voir « \(command) » pour l'aide détaillée."
+        if let command = body.before("' for detailed help.") {
+            return indent.text + "Voir « \(command.replacing("<subcommand>", with: "<sous-commande>").text) » pour l'aide détaillée."
         }
         return nil
     }
 
     /// One error sentence of the library's; anything else (the verbs' own errors, already French) as it was.
-    static func frenchError(_ line: String) -> String {
-        let text = Substring(line)
+    static func frenchError(_ line: String) -> String { frenchError(ArraySlice(line.utf8)) }
+
+    private static func frenchError(_ text: Bytes) -> String {
         if let rest = text.after("Unknown option '") {
             if let (option, suggestion) = rest.around("'. Did you mean '"), let name = suggestion.before("'?") {
-                return "Option inconnue « \(option) ». Vouliez-vous dire « \(name) » ?"
+                return "Option inconnue « \(option.text) ». Vouliez-vous dire « \(name.text) » ?"
             }
-            if let option = rest.before("'") { return "Option inconnue « \(option) »" }
+            if let option = rest.before("'") { return "Option inconnue « \(option.text) »" }
         }
         if let word = text.after("Unexpected argument '")?.before("'") {
-            return "Argument inattendu « \(word) »"
+            return "Argument inattendu « \(word.text) »"
         }
-        if let (count, list) = text.around(" unexpected arguments: "), Int(count) != nil {
-            return "\(count) arguments inattendus : \(frenchList(list))"
+        if let (count, list) = text.around(" unexpected arguments: "), Int(count.text) != nil {
+            return "\(count.text) arguments inattendus : \(frenchList(list))"
         }
         if let name = text.after("Missing expected argument '")?.before("'") {
-            return "Argument obligatoire manquant : « \(name) »"
+            return "Argument obligatoire manquant : « \(name.text) »"
         }
         if let list = text.after("Missing one of: ") {
             return "Il manque l'un de : \(frenchList(list))"
         }
         if let rest = text.after("Missing value for '") {
             if let (name, composite) = rest.around("' in '"), let whole = composite.before("'") {
-                return "Valeur manquante pour « \(name) » dans « \(whole) »"
+                return "Valeur manquante pour « \(name.text) » dans « \(whole.text) »"
             }
-            if let name = rest.before("'") { return "Valeur manquante pour « \(name) »" }
+            if let name = rest.before("'") { return "Valeur manquante pour « \(name.text) »" }
         }
         if let rest = text.after("The value '") {
             if let (value, target) = rest.around("' is invalid for '"), let (name, end) = target.around("'") {
-                return "La valeur « \(value) » ne convient pas à « \(name) »" + frenchChoices(end)
+                return "La valeur « \(value.text) » ne convient pas à « \(name.text) »" + frenchChoices(end)
             }
             if let (value, end) = rest.around("' is invalid.") {
-                return "La valeur « \(value) » ne convient pas." + frenchChoices(end)
+                return "La valeur « \(value.text) » ne convient pas." + frenchChoices(end)
             }
         }
         if let rest = text.after("The option '"), let (name, given) = rest.around("' does not take any value, but '"),
            let value = given.before("' was specified.") {
-            return "L'option « \(name) » ne prend pas de valeur (reçu « \(value) »)."
+            return "L'option « \(name.text) » ne prend pas de valeur (reçu « \(value.text) »)."
         }
-        if text == "Missing required subcommand." { return "Sous-commande manquante." }
-        if let option = text.after("Invalid option: ") { return "Option non valable : \(option)" }
-        return line
+        if text.elementsEqual("Missing required subcommand.".utf8) { return "Sous-commande manquante." }
+        if let option = text.after("Invalid option: ") { return "Option non valable : \(option.text)" }
+        return text.text
     }
 
     /// "'a', 'b'" → "« a », « b »"; left as it was if it is not such a list.
-    private static func frenchList(_ list: Substring) -> String {
-        guard list.count >= 2, list.hasPrefix("'"), list.hasSuffix("'") else { return String(list) }
-        return list.dropFirst().dropLast().split(separator: "', '", omittingEmptySubsequences: false)
-            .map { "« \($0) »" }.joined(separator: ", ")
+    private static func frenchList(_ list: Bytes) -> String {
+        guard let inner = list.after("'")?.before("'") else { return list.text }
+        return "« " + inner.replacing("', '", with: " », « ").text + " »"
     }
 
     /// What follows "is invalid for '<x>'": nothing, ". Please provide one of a, b.", the list form, or ": <reason>".
-    private static func frenchChoices(_ end: Substring) -> String {
-        if let list = end.after(". Please provide one of the following:") { return ". Valeurs possibles :" + list }
+    private static func frenchChoices(_ end: Bytes) -> String {
+        if let list = end.after(". Please provide one of the following:") { return ". Valeurs possibles :" + list.text }
         if let list = end.after(". Please provide one of ")?.before(".") {
             // "'a' and 'b'", "'a', 'b' or 'c'": one of them, so "ou" in both.
-            let values = list.replacing("' and '", with: "' ou '").replacing("' or '", with: "' ou '")
-            let pieces = values.split(separator: "'", omittingEmptySubsequences: false)
-            guard pieces.count % 2 == 1 else { return ". Valeurs possibles : " + list + "." }
-            let french = pieces.enumerated().map { $0.offset % 2 == 1 ? "« \($0.element) »" : String($0.element) }.joined()
-            return ". Valeurs possibles : " + french + "."
+            guard let inner = list.after("'")?.before("'") else { return ". Valeurs possibles : " + list.text + "." }
+            let values = inner.replacing("' and '", with: " » ou « ").replacing("' or '", with: " » ou « ")
+            return ". Valeurs possibles : « " + values.replacing("', '", with: " », « ").text + " »."
         }
-        return String(end)
+        return end.text
     }
 }
 
-extension Substring {
-    /// What follows `prefix`, when the text starts with it.
-    fileprivate func after(_ prefix: String) -> Substring? {
-        hasPrefix(prefix) ? dropFirst(prefix.count) : nil
+private typealias Bytes = ArraySlice<UInt8>
+
+extension ArraySlice<UInt8> {
+    fileprivate var text: String { String(decoding: self, as: UTF8.self) }
+
+    /// What follows `prefix`, when the bytes start with it.
+    fileprivate func after(_ prefix: String) -> Self? {
+        starts(with: prefix.utf8) ? self[(startIndex + prefix.utf8.count)...] : nil
     }
 
-    /// The text before `suffix`, when it is exactly that text and `suffix` (a name or value in quotes, then the rest
-    /// of the sentence).
-    fileprivate func before(_ suffix: String) -> Substring? {
-        hasSuffix(suffix) ? dropLast(suffix.count) : nil
+    /// The bytes before `suffix`, when they end with it (a name or value in quotes, then the rest of the sentence).
+    fileprivate func before(_ suffix: String) -> Self? {
+        let count = suffix.utf8.count
+        guard self.count >= count, self[(endIndex - count)...].elementsEqual(suffix.utf8) else { return nil }
+        return self[..<(endIndex - count)]
     }
 
-    /// The text on either side of the first `marker`: a quoted name or value may hold a `'`, the marker (a quote and
-    /// the library's next words) is what ends it.
-    fileprivate func around(_ marker: String) -> (Substring, Substring)? {
-        guard let range = firstRange(of: marker) else { return nil }
-        return (self[..<range.lowerBound], self[range.upperBound...])
+    /// The bytes on either side of the first `marker`: a quoted name or value may hold a `'`, the marker (a quote
+    /// and the library's next words) is what ends it.
+    fileprivate func around(_ marker: String) -> (Self, Self)? {
+        guard let start = firstIndex(of: marker) else { return nil }
+        return (self[..<start], self[(start + marker.utf8.count)...])
+    }
+
+    /// Every `target` replaced with `replacement`.
+    fileprivate func replacing(_ target: String, with replacement: String) -> Self {
+        guard var next = firstIndex(of: target) else { return self }
+        var out: [UInt8] = []
+        var copied = startIndex
+        while true {
+            out += self[copied..<next]
+            out += replacement.utf8
+            copied = next + target.utf8.count
+            guard let found = self[copied...].firstIndex(of: target) else { break }
+            next = found
+        }
+        out += self[copied...]
+        return out[...]
+    }
+
+    private func firstIndex(of marker: String) -> Int? {
+        let needle = Array(marker.utf8)
+        guard let first = needle.first, count >= needle.count else { return nil }
+        var index = startIndex
+        while index <= endIndex - needle.count {
+            if self[index] == first, self[index..<(index + needle.count)].elementsEqual(needle) { return index }
+            index += 1
+        }
+        return nil
     }
 }
