@@ -175,6 +175,8 @@ private struct ByteWriter {
     init(_ buffer: UnsafeMutableBufferPointer<UInt8>) { self.buffer = buffer }
 
     mutating func put(_ byte: UInt8) {
+        // Checked in release builds too: a wrong size estimate must stop the daemon, never write past the string.
+        precondition(end < buffer.count, "the buffer is sized from these fields")
         buffer[end] = byte
         end += 1
     }

@@ -11,10 +11,22 @@
 /// `firstRange`/`replacing`) made `tocsinctl --help` cost 8 M more instructions, for a screen of 60 lines.
 public enum CommandLineWords {
     /// `message` with the library's phrases in French; everything else as it was.
+    ///
+    /// Only two kinds of message are touched, each by its own rules: a help screen (it starts with `OVERVIEW:` or
+    /// `USAGE:`) and a usage error (it starts with `Error:`). Anything else — the version, a completion script, the
+    /// candidates a completion asks for (the operator's template ids), `--experimental-dump-help`'s JSON — is a
+    /// program's input or the operator's own words, and is returned as it was.
     public static func french(_ message: String) -> String {
-        message.utf8.split(separator: 0x0A, omittingEmptySubsequences: false)
-            .map { frenchLine(ArraySlice($0)) }
-            .joined(separator: "\n")
+        let bytes = ArraySlice(message.utf8)
+        if bytes.starts(with: "OVERVIEW: ".utf8) || bytes.starts(with: "USAGE: ".utf8) {
+            return lines(of: helpValues(bytes), frenchHelpLine)
+        }
+        if bytes.starts(with: "Error: ".utf8) { return lines(of: bytes, frenchErrorLine) }
+        return message
+    }
+
+    private static func lines(of text: Bytes, _ translate: (Bytes) -> String) -> String {
+        text.split(separator: 0x0A, omittingEmptySubsequences: false).map(translate).joined(separator: "\n")
     }
 
     /// Help headings, each a line of its own.
@@ -22,33 +34,44 @@ public enum CommandLineWords {
         ("ARGUMENTS:", "ARGUMENTS :"), ("OPTIONS:", "OPTIONS :"), ("SUBCOMMANDS:", "SOUS-COMMANDES :"),
     ]
 
-    /// Lines that start with the library's label.
-    private static let lineStarts: [(String, String)] = [
-        ("OVERVIEW: ", "APERÇU : "),
-        ("USAGE: ", "UTILISATION : "),
-        ("Usage: ", "Utilisation : "),
-        ("Help:  ", "Aide :  "),
-    ]
-
-    /// Built-in option lines end with these abstracts, after the column of names.
-    private static let lineEnds: [(String, String)] = [
+    /// Built-in option lines end with these abstracts, after the column of names (`help help` shows the last as its
+    /// overview).
+    private static let builtIn: [(String, String)] = [
         ("Show the version.", "Afficher la version."),
         ("Show help information.", "Afficher cette aide."),
         ("Show subcommand help information.", "Afficher l'aide d'une sous-commande."),
     ]
 
-    private static func frenchLine(_ line: Bytes) -> String {
-        if let error = line.after("Error: ") { return "Erreur : " + frenchError(error) }
-        if let error = line.after("   or: ") { return "     ou : " + frenchError(error) }
+    private static func frenchHelpLine(_ line: Bytes) -> String {
+        if let overview = line.after("OVERVIEW: ") {
+            let french = builtIn.first { overview.elementsEqual($0.0.utf8) }?.1
+            return "APERÇU : " + (french ?? overview.text)
+        }
+        if let usage = line.after("USAGE: ") { return "UTILISATION : " + usage.replacing("<subcommand>", with: "<sous-commande>").text }
         if let see = seeLine(line) { return see }
         for (english, french) in headings where line.elementsEqual(english.utf8) { return french }
-        for (english, french) in lineStarts {
-            if let rest = line.after(english) { return french + rest.replacing("<subcommand>", with: "<sous-commande>").text }
-        }
-        for (english, french) in lineEnds where line.first == UInt8(ascii: " ") {
+        for (english, french) in builtIn where line.first == UInt8(ascii: " ") {
             if let names = line.before(english) { return names.text + french }
         }
-        return line.replacing("(default: ", with: "(par défaut : ").replacing("(values: ", with: "(valeurs : ").text
+        return line.text
+    }
+
+    /// The first line of a usage error, its "or:" line for an ambiguous option, and the lines the library adds.
+    private static func frenchErrorLine(_ line: Bytes) -> String {
+        if let error = line.after("Error: ") { return "Erreur : " + frenchError(error) }
+        if let error = line.after("   or: ") { return "    ou : " + frenchError(error) }
+        if let usage = line.after("Usage: ") { return "Utilisation : " + usage.replacing("<subcommand>", with: "<sous-commande>").text }
+        if let help = line.after("Help:  ") { return "Aide :  " + help.text }
+        return seeLine(line) ?? line.text
+    }
+
+    /// An option's allowed values and default, as the help writes them after its abstract: `(values: a, b)`,
+    /// `(default: x)`, `(default as flag: x)`, `(values: a, b; default: x)`. The help is wrapped to the terminal
+    /// first, so a line may end inside them: the words are matched across a line end and its indentation.
+    private static func helpValues(_ text: Bytes) -> Bytes {
+        text.replacing("(values:", with: "(valeurs :")
+            .replacing(words: ["default", "as", "flag:"], after: [UInt8(ascii: "("), UInt8(ascii: ";")], with: "par défaut, option sans valeur :")
+            .replacing(words: ["default:"], after: [UInt8(ascii: "("), UInt8(ascii: ";")], with: "par défaut :")
     }
 
     /// "  See 'tocsinctl send --help' for more information." and "  See 'tocsinctl help <subcommand>' for detailed help."
@@ -84,7 +107,7 @@ public enum CommandLineWords {
             return "Argument obligatoire manquant : « \(name.text) »"
         }
         if let list = text.after("Missing one of: ") {
-            return "Il manque l'un de : \(frenchList(list))"
+            return "Il manque l'un de ces arguments : \(frenchList(list))"
         }
         if let rest = text.after("Missing value for '") {
             if let (name, composite) = rest.around("' in '"), let whole = composite.before("'") {
@@ -124,6 +147,8 @@ public enum CommandLineWords {
             let values = inner.replacing("' and '", with: " » ou « ").replacing("' or '", with: " » ou « ")
             return ". Valeurs possibles : « " + values.replacing("', '", with: " », « ").text + " »."
         }
+        // The verb's own reason, already French: French puts a space before the colon.
+        if let reason = end.after(": ") { return " : " + reason.text }
         return end.text
     }
 }
@@ -166,6 +191,41 @@ extension ArraySlice<UInt8> {
         }
         out += self[copied...]
         return out[...]
+    }
+
+    /// Every run of `words` (separated by blanks, a line end and its indentation included) whose previous non-blank
+    /// byte is one of `after`, replaced with `replacement`; the blanks before the first word stay.
+    fileprivate func replacing(words: [String], after: [UInt8], with replacement: String) -> Self {
+        var out: [UInt8] = []
+        var copied = startIndex
+        var index = startIndex
+        while let found = self[index...].firstIndex(of: words[0]) {
+            index = found + 1
+            let before = self[..<found].last { $0 != UInt8(ascii: " ") && $0 != 0x0A }
+            guard let before, after.contains(before), let end = self[found...].matches(words) else { continue }
+            out += self[copied..<found]
+            out += replacement.utf8
+            copied = end
+            index = end
+        }
+        guard copied != startIndex else { return self }
+        out += self[copied...]
+        return out[...]
+    }
+
+    /// Where `words` end, when the bytes start with them, separated by blanks and line ends.
+    private func matches(_ words: [String]) -> Int? {
+        var index = startIndex
+        for (number, word) in words.enumerated() {
+            if number > 0 {
+                let blanks = self[index...].prefix { $0 == UInt8(ascii: " ") || $0 == 0x0A }
+                guard !blanks.isEmpty else { return nil }
+                index = blanks.endIndex
+            }
+            guard self[index...].starts(with: word.utf8) else { return nil }
+            index += word.utf8.count
+        }
+        return index
     }
 
     private func firstIndex(of marker: String) -> Int? {

@@ -25,7 +25,8 @@ extension StringProtocol {
     @inlinable
     public func replacing(ascii byte: UInt8, with replacement: String) -> String {
         precondition(byte < 0x80, "an ASCII byte, which never occurs inside another character's UTF-8")
-        // A native string's bytes are searched in place; a slice or bridged string walks its view.
+        // A string's or substring's bytes are searched in place; the view is walked only for a form without
+        // contiguous UTF-8 (none on Linux today; the generic signature allows one).
         let found = utf8.withContiguousStorageIfAvailable { $0.contains(byte) } ?? utf8.contains(byte)
         guard found else { return String(self) }
         var bytes: [UInt8] = []

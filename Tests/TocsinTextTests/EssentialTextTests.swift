@@ -27,8 +27,8 @@ struct EssentialTextTests {
         #expect(text.replacing(ascii: byte, with: replacement) == text.replacingOccurrences(of: target, with: replacement))
     }
 
-    /// Native strings are searched in place, other forms through their view: all give the same text. (A long
-    /// string is stored out of line, a short one inline; a substring and an NSString-backed string are not native.)
+    /// Every form of string this code meets gives the same text: a long string (stored out of line), a short one
+    /// (inline), substrings at and off their base's start, one made from an NSString.
     @Test func everyFormOfStringGivesTheSameText() {
         let long = String(repeating: "une ligne\n", count: 40)
         let expected = String(repeating: "une ligne ", count: 40)
