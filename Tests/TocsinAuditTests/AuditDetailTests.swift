@@ -53,8 +53,8 @@ struct AuditDetailTests {
         #expect(object["missing"] == nil)
     }
 
-    /// Text that needs no escape is written straight into the string; one value that needs an escape sends the
-    /// whole detail through the byte array. Both give the same bytes for the same plain fields.
+    /// Text that needs no escape is copied whole, a value that needs one is escaped byte by byte, in the same
+    /// exactly sized string: the plain fields come out the same either way.
     @Test(arguments: [nil, "a \"quoted\" word"] as [String?])
     func plainAndEscapedDetailsWriteTheSameFields(extra: String?) throws {
         var detail = AuditDetail()
