@@ -1,13 +1,12 @@
 import Foundation
 import Prometheus
-import Synchronization
 import TocsinCore
 
-/// The daemon's metrics, kept in swift-prometheus's registry and rendered in the Prometheus text format. Events
-/// (attempts, deliveries, reloads) are counted where they happen; levels (queue depth, audit, heartbeat, expiry) are
-/// set by `MetricsService` just before each rendering.
+/// The daemon's metrics, rendered in the Prometheus text format: swift-prometheus's registry, then the per-channel
+/// event series of `ChannelMetrics`. Events (attempts, deliveries, reloads) are counted where they happen; levels
+/// (queue depth, audit, heartbeat, expiry) are set by `MetricsService` just before each rendering.
 ///
-/// Every family is made on the registry with its HELP text (swift-metrics' bridge registers families without one,
+/// Every family is written with its HELP text (swift-metrics' bridge registers families without one,
 /// which `promtool check metrics` refuses). Names follow Prometheus conventions: `_total` on counters only, base
 /// units (`_seconds`), `_timestamp_seconds` for times. Labels are bounded: `channel` (the configured channels) and
 /// fixed sets of outcomes, never an incident or a delivery.
@@ -67,96 +66,26 @@ enum DaemonMetrics {
         .seconds(10), .seconds(30), .seconds(60), .seconds(120), .seconds(300), .seconds(600),
     ]
 
+    /// The per-channel event series, kept outside the registry (see `ChannelMetrics` for why).
+    static let channels = ChannelMetrics()
+
     /// Creates every per-channel series at zero, so a channel that never failed still shows `…{outcome="failed"} 0`.
-    static func declare(channels: [String]) {
-        for channel in channels { _ = handles.channel(channel) }
+    static func declare(channels names: [String]) {
+        channels.declare(names)
     }
 
     /// One attempt and, when it ended the delivery, the delivery's outcome.
     static func attempt(channel: String, state: DeliveryState, number: Int, createdAt: Date, finishedAt: Date) {
-        let kept = handles.channel(channel)
-        switch state {
-        case .delivered: kept.attemptsDelivered.increment()
-        case .failed: kept.attemptsFailed.increment()
-        case .cancelled: kept.attemptsCancelled.increment()
-        default: kept.attemptsRetry.increment()
-        }
-        if number > 1 { kept.retries.increment() }
-        if state.isFinal { delivery(channel: channel, state: state) }
-        if state == .delivered {
-            let (duration, lastDelivery) = kept.deliveredHandles()
-            duration.recordNanoseconds(Int64(max(0, finishedAt.timeIntervalSince(createdAt)) * 1e9))
-            lastDelivery.set(finishedAt.timeIntervalSince1970)
-        }
+        let elapsed = Duration.nanoseconds(Int64(max(0, finishedAt.timeIntervalSince(createdAt)) * 1e9))
+        channels.attempt(channel: channel, state: state, number: number, timeToDeliver: elapsed, at: finishedAt.timeIntervalSince1970)
     }
 
     /// A delivery that reached a final state (after an attempt, or cancelled or expired without one).
     static func delivery(channel: String, state: DeliveryState) {
-        let kept = handles.channel(channel)
-        switch state {
-        case .delivered: kept.deliveriesDelivered.increment()
-        case .failed: kept.deliveriesFailed.increment()
-        case .cancelled: kept.deliveriesCancelled.increment()
-        // Not final: never called so (the outcome label keeps to the three final states).
-        default: break
-        }
+        channels.delivery(channel: channel, state: state)
     }
 
     static func reload(accepted: Bool) {
         counter(reloads, [("result", accepted ? "applied" : "refused")]).increment()
-    }
-
-    /// The per-channel handles, made once each: making one looks the series up under the registry's lock (3 such
-    /// look-ups per delivery, seen in callgrind's profile of a send).
-    private static let handles = Handles()
-
-    private final class Handles: Sendable {
-        /// A channel's handles for the per-attempt events, found with one look-up keyed by the channel's name alone:
-        /// hashing a four-string key four times per delivery showed in callgrind's profile of a send.
-        final class Channel: Sendable {
-            let attemptsDelivered, attemptsRetry, attemptsFailed, attemptsCancelled, retries: Counter
-            let deliveriesDelivered, deliveriesFailed, deliveriesCancelled: Counter
-            let name: String
-            /// Made at the first delivery, not before: a channel that never delivered shows no last-delivery time.
-            private let delivered = Mutex<(DurationHistogram, Gauge)?>(nil)
-
-            func deliveredHandles() -> (DurationHistogram, Gauge) {
-                if let kept = delivered.withLock({ $0 }) { return kept }
-                let labels = [("channel", name)]
-                let made = (
-                    registry.makeDurationHistogram(descriptor: deliveryDuration.descriptor, labels: labels, buckets: durationBuckets),
-                    gauge(lastDelivery, labels)
-                )
-                delivered.withLock { $0 = made }
-                return made
-            }
-
-            init(_ name: String) {
-                self.name = name
-                func attempts(_ result: String) -> Counter { counter(DaemonMetrics.attempts, [("channel", name), ("result", result)]) }
-                func deliveries(_ outcome: String) -> Counter { counter(DaemonMetrics.deliveries, [("channel", name), ("outcome", outcome)]) }
-                attemptsDelivered = attempts("delivered")
-                attemptsRetry = attempts("retry")
-                attemptsFailed = attempts("failed")
-                attemptsCancelled = attempts("cancelled")
-                retries = counter(DaemonMetrics.retries, [("channel", name)])
-                deliveriesDelivered = deliveries("delivered")
-                deliveriesFailed = deliveries("failed")
-                deliveriesCancelled = deliveries("cancelled")
-            }
-        }
-
-        private let channels = Mutex<[String: Channel]>([:])
-
-        func channel(_ name: String) -> Channel {
-            if let known = channels.withLock({ $0[name] }) { return known }
-            let made = Channel(name)
-            // Another thread may have made it first: keep the one already kept (both name the same series).
-            return channels.withLock { kept in
-                if let known = kept[name] { return known }
-                kept[name] = made
-                return made
-            }
-        }
     }
 }

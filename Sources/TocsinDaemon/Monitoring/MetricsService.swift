@@ -68,7 +68,9 @@ final class MetricsService: Service, Sendable {
     /// The current metrics in the Prometheus text format, levels refreshed first.
     func render() async -> [UInt8] {
         await refreshLevels()
-        return registry.emitToBuffer()
+        var text = registry.emitToBuffer()
+        DaemonMetrics.channels.render(into: &text)
+        return text
     }
 
     /// The level gauges set at the last rendering, by series. A level not set again (its channel removed by a
