@@ -66,6 +66,12 @@ let package = Package(
             pkgConfig: "libxml-2.0",
             providers: [.apt(["libxmlsec1-dev"])]
         ),
+        // C shim over SQLite's variadic sqlite3_config; no logic.
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
         // Text with no dependency: a count with its noun in French and English, HTML escaping, UTC date-times in the
         // fixed forms of the audit log, CAP and ids.
         .target(
@@ -111,6 +117,8 @@ let package = Package(
                 "TocsinCore", "TocsinAudit", .product(name: "GRDB", package: "GRDB.swift"),
                 // sqlite3_bind_* for the hot rows of a commit (Statement+Row.swift).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                // SQLite's allocation statistics turned off at the daemon's start (SQLiteStore+Process.swift).
+                "CSQLite",
             ],
             swiftSettings: librarySettings
         ),

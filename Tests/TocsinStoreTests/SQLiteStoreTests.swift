@@ -19,6 +19,18 @@ struct SQLiteStoreTests {
     }
 
 
+    /// The daemon turns SQLite's allocation statistics off before its first connection. Too late (a database is
+    /// already open in this process), SQLite refuses and nothing changes: the open store still writes and reads.
+    @Test func allocationStatisticsCannotBeTurnedOffOnceADatabaseIsOpen() async throws {
+        let folder = try StoreFolder()
+        defer { folder.remove() }
+        let store = try SQLiteStore(path: folder.database)
+        #expect(SQLiteStore.turnOffAllocationStatistics() == false)
+        try await Records.auditOnly(store, count: 2)
+        #expect(try await store.auditHead().seq == 2)
+        #expect(try await store.verifyAudit().problem == nil)
+    }
+
     @Test func fileThatIsNotADatabaseIsRefusedWithAdvice() throws {
         let folder = try StoreFolder()
         defer { folder.remove() }

@@ -15,6 +15,8 @@ enum StoreFactory {
         switch configuration.storage {
         case .sqlite:
             StatePermissions.secure(folder: configuration.paths.state, database: configuration.paths.database, logger: logger)
+            // The daemon's first connection: nothing has initialised SQLite yet.
+            SQLiteStore.turnOffAllocationStatistics()
             return try await body(try SQLiteStore(path: configuration.paths.database))
         case .postgresql(let settings):
             // Follows a failover: when the server in use goes or turns read-only, the next that accepts writes.
