@@ -172,6 +172,7 @@ final class CurlTransfer {
 
         // An empty `Expect:` stops curl from waiting for `100 Continue` on larger bodies (a round trip).
         var lines = ["Expect:"]
+        lines.reserveCapacity(request.headers.count + 1)
         for header in request.headers {
             // `Name:` would make curl drop the header; `Name;` sends it with an empty value.
             lines.append(header.value.isEmpty ? "\(header.name);" : "\(header.name): \(header.value)")
@@ -245,6 +246,8 @@ final class CurlTransfer {
             return
         }
         guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return }
+        // Room for a usual answer's fields at once: grown 1, 2, 4, 8, it was four copies per response.
+        if responseHeaders.capacity == 0 { responseHeaders.reserveCapacity(12) }
         let rawName = line[..<colon]
         // Names are ASCII tokens: lowered byte by byte into the one string, not decoded and then lowercased (a
         // second string per header line); anything else takes the general path, with the same result as before.
