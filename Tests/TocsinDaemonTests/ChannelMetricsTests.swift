@@ -130,4 +130,24 @@ struct ChannelMetricsTests {
         #expect(try #require(metrics.counts(of: "a")).deliveries.delivered == 2_000)
         #expect(try #require(metrics.counts(of: "b")).durations.reduce(0, +) == 2_000)
     }
+
+    /// The retrying level is written for the channels the caller names (the configured ones), in name order, and only
+    /// for them: a channel a reload removed keeps its counters but no level.
+    @Test func retryingIsWrittenForTheConfiguredChannelsOnly() {
+        let metrics = ChannelMetrics()
+        metrics.declare(["ops", "gone", "sms"])
+        var buffer: [UInt8] = []
+        metrics.render(into: &buffer, retrying: ["sms": 2, "ops": 0, "new\"one": 1])
+        let text = String(decoding: buffer, as: UTF8.self)
+        let expected = Self.header("tocsin_channel_retrying_deliveries", "gauge") + """
+            tocsin_channel_retrying_deliveries{channel="new\\"one"} 1
+            tocsin_channel_retrying_deliveries{channel="ops"} 0
+            tocsin_channel_retrying_deliveries{channel="sms"} 2
+
+            """
+        #expect(text.hasSuffix(expected), "\(text)")
+        #expect(!text.contains(#"tocsin_channel_retrying_deliveries{channel="gone"}"#))
+        #expect(text.contains(#"tocsin_retries_total{channel="gone"} 0"#))
+        #expect(!Self.rendered(metrics).contains("tocsin_channel_retrying_deliveries"))
+    }
 }

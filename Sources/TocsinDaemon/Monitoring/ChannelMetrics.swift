@@ -2,8 +2,9 @@ import Prometheus
 import Synchronization
 import TocsinCore
 
-/// The per-channel event series — attempts and deliveries by outcome, retries, the time to deliver and the last
-/// delivery — counted here and rendered in the Prometheus text format after swift-prometheus' registry.
+/// The per-channel series — attempts and deliveries by outcome, retries, the time to deliver, the last delivery and
+/// the deliveries waiting to be retried — counted here and rendered in the Prometheus text format after
+/// swift-prometheus' registry.
 ///
 /// Written here rather than registered in swift-prometheus: its registry makes each labelled series by copying its
 /// family's whole dictionary (`MetricFamily.adding`, 2.4.1), so N channels cost O(N²). At 1,000 channels callgrind
@@ -94,9 +95,11 @@ final class ChannelMetrics: Sendable {
         kept.counts.withLock { change(&$0) }
     }
 
-    /// Appends the five families, channels in name order; a family with no series yet is left out whole.
-    func render(into buffer: inout [UInt8]) {
-        let rows = series.withLock { $0.sorted { $0.key < $1.key }.map(\.value) }.map { ($0.label, $0.counts.withLock { $0 }) }
+    /// Appends the five event families, channels in name order, then the retrying level of each configured channel
+    /// (`retrying`, read by the caller just before); a family with no series yet is left out whole.
+    func render(into buffer: inout [UInt8], retrying: [String: Int] = [:]) {
+        let kept = series.withLock { $0 }
+        let rows = kept.sorted { $0.key < $1.key }.map { ($0.value.label, $0.value.counts.withLock { $0 }) }
         let delivered = rows.filter { $0.1.lastDelivery != nil }
 
         func header(_ family: DaemonMetrics.Family, _ type: String) {
@@ -123,34 +126,40 @@ final class ChannelMetrics: Sendable {
             }
         }
 
+        /// One value per channel; the family is left out when there is none.
+        func gauge(_ family: DaemonMetrics.Family, _ values: [([UInt8], String)]) {
+            guard !values.isEmpty else { return }
+            header(family, "gauge")
+            for (label, value) in values { sample(family.name, label, value) }
+        }
+
         outcomes(DaemonMetrics.attempts, "result", \.attempts, retry: true)
         outcomes(DaemonMetrics.deliveries, "outcome", \.deliveries, retry: false)
         if !rows.isEmpty {
             header(DaemonMetrics.retries, "counter")
             for (label, counts) in rows { sample(DaemonMetrics.retries.name, label, String(counts.retries)) }
         }
-        guard !delivered.isEmpty else { return }
-        let histogram = DaemonMetrics.deliveryDuration.name
-        header(DaemonMetrics.deliveryDuration, "histogram")
-        for (label, counts) in delivered {
-            var below = 0
-            for (slot, bound) in Self.boundLabels.enumerated() {
-                below += counts.durations[slot]
-                buffer += histogram.utf8
-                buffer += "_bucket{".utf8
-                buffer += label
-                buffer += bound
-                buffer += "} \(below)\n".utf8
+        if !delivered.isEmpty {
+            let histogram = DaemonMetrics.deliveryDuration.name
+            header(DaemonMetrics.deliveryDuration, "histogram")
+            for (label, counts) in delivered {
+                var below = 0
+                for (slot, bound) in Self.boundLabels.enumerated() {
+                    below += counts.durations[slot]
+                    buffer += histogram.utf8
+                    buffer += "_bucket{".utf8
+                    buffer += label
+                    buffer += bound
+                    buffer += "} \(below)\n".utf8
+                }
+                let count = below + counts.durations[Self.bounds.count]
+                sample(histogram + "_bucket", label, labels: #",le="+Inf""#, String(count))
+                sample(histogram + "_sum", label, counts.durationSum.bucketRepresentation)
+                sample(histogram + "_count", label, String(count))
             }
-            let count = below + counts.durations[Self.bounds.count]
-            sample(histogram + "_bucket", label, labels: #",le="+Inf""#, String(count))
-            sample(histogram + "_sum", label, counts.durationSum.bucketRepresentation)
-            sample(histogram + "_count", label, String(count))
         }
-        header(DaemonMetrics.lastDelivery, "gauge")
-        for (label, counts) in delivered {
-            sample(DaemonMetrics.lastDelivery.name, label, "\(counts.lastDelivery ?? 0)")
-        }
+        gauge(DaemonMetrics.lastDelivery, delivered.map { ($0.0, "\($0.1.lastDelivery ?? 0)") })
+        gauge(DaemonMetrics.retrying, retrying.sorted { $0.key < $1.key }.map { (kept[$0.key]?.label ?? Series($0.key).label, String($0.value)) })
     }
 }
 

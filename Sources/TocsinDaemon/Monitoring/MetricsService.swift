@@ -67,9 +67,9 @@ final class MetricsService: Service, Sendable {
 
     /// The current metrics in the Prometheus text format, levels refreshed first.
     func render() async -> [UInt8] {
-        await refreshLevels()
+        let retrying = await refreshLevels()
         var text = registry.emitToBuffer()
-        DaemonMetrics.channels.render(into: &text)
+        DaemonMetrics.channels.render(into: &text, retrying: retrying)
         return text
     }
 
@@ -78,7 +78,9 @@ final class MetricsService: Service, Sendable {
     /// keeps an alert firing.
     private let levels = Mutex<[String: Gauge]>([:])
 
-    private func refreshLevels() async {
+    /// Sets the registry's levels; returns each configured channel's retrying deliveries, which `ChannelMetrics`
+    /// writes (a series per channel, made and dropped with the configuration, not registered).
+    private func refreshLevels() async -> [String: Int] {
         let config = configuration.current.configuration
         let snapshot = dispatcher.snapshot()
         let now = Date()
@@ -92,9 +94,7 @@ final class MetricsService: Service, Sendable {
         level(DaemonMetrics.rendered, now.timeIntervalSince1970)
         level(DaemonMetrics.pending, Double(snapshot.pending))
         level(DaemonMetrics.oldestPending, snapshot.oldestCreatedAt.map { max(0, now.timeIntervalSince($0)) } ?? 0)
-        for name in config.channels.keys {
-            level(DaemonMetrics.retrying, channel: name, Double(snapshot.retrying[name]?.deliveries ?? 0))
-        }
+        let retrying = Dictionary(uniqueKeysWithValues: config.channels.keys.map { ($0, snapshot.retrying[$0]?.deliveries ?? 0) })
         if let head = try? await store.auditHead() { level(DaemonMetrics.auditEntries, Double(head.seq)) }
         level(DaemonMetrics.auditIntact, await auditIntact() ? 1 : 0)
         for channel in config.channels.values {
@@ -114,6 +114,7 @@ final class MetricsService: Service, Sendable {
             return levels.filter { set[$0.key] == nil }.values
         }
         for gauge in gone { DaemonMetrics.registry.unregisterGauge(gauge) }
+        return retrying
     }
 
     /// What the health check's `audit` line says, as 1 or 0: the head on disk is the one this process left, the
