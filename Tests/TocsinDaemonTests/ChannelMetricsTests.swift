@@ -140,9 +140,9 @@ struct ChannelMetricsTests {
         metrics.render(into: &buffer, retrying: ["sms": 2, "ops": 0, "new\"one": 1])
         let text = String(decoding: buffer, as: UTF8.self)
         let expected = Self.header("tocsin_channel_retrying_deliveries", "gauge") + """
-            tocsin_channel_retrying_deliveries{channel="new\\"one"} 1
-            tocsin_channel_retrying_deliveries{channel="ops"} 0
-            tocsin_channel_retrying_deliveries{channel="sms"} 2
+            tocsin_channel_retrying_deliveries{channel="new\\"one"} 1.0
+            tocsin_channel_retrying_deliveries{channel="ops"} 0.0
+            tocsin_channel_retrying_deliveries{channel="sms"} 2.0
 
             """
         #expect(text.hasSuffix(expected), "\(text)")

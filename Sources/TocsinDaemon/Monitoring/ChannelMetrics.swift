@@ -159,7 +159,8 @@ final class ChannelMetrics: Sendable {
             }
         }
         gauge(DaemonMetrics.lastDelivery, delivered.map { ($0.0, "\($0.1.lastDelivery ?? 0)") })
-        gauge(DaemonMetrics.retrying, retrying.sorted { $0.key < $1.key }.map { (kept[$0.key]?.label ?? Series($0.key).label, String($0.value)) })
+        // Written as a Double ("2.0"), as the registry's gauge wrote it.
+        gauge(DaemonMetrics.retrying, retrying.sorted { $0.key < $1.key }.map { (kept[$0.key]?.label ?? Series($0.key).label, "\(Double($0.value))") })
     }
 }
 

@@ -16,7 +16,9 @@ enum StoreFactory {
         case .sqlite:
             StatePermissions.secure(folder: configuration.paths.state, database: configuration.paths.database, logger: logger)
             // The daemon's first connection: nothing has initialised SQLite yet.
-            SQLiteStore.turnOffAllocationStatistics()
+            if !SQLiteStore.turnOffAllocationStatistics() {
+                logger.notice("SQLite's allocation statistics stay on: SQLite was already in use (slower commits, nothing else)")
+            }
             return try await body(try SQLiteStore(path: configuration.paths.database))
         case .postgresql(let settings):
             // Follows a failover: when the server in use goes or turns read-only, the next that accepts writes.
