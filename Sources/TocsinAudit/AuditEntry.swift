@@ -77,17 +77,14 @@ public struct AuditEntry: Sendable, Hashable, Codable {
         let stored = hash.utf8
         guard stored.count == 64 else { return false }
         var index = stored.startIndex
-        // The digest's own bytes: its `Sequence` iterator works on a copy of them.
-        return digest().withUnsafeBytes { bytes in
-            for byte in bytes {
-                let digits = Self.hexDigits
-                guard stored[index] == digits[Int(byte >> 4)] else { return false }
-                index = stored.index(after: index)
-                guard stored[index] == digits[Int(byte & 0x0F)] else { return false }
-                index = stored.index(after: index)
-            }
-            return true
+        for byte in digest() {
+            let digits = Self.hexDigits
+            guard stored[index] == digits[Int(byte >> 4)] else { return false }
+            index = stored.index(after: index)
+            guard stored[index] == digits[Int(byte & 0x0F)] else { return false }
+            index = stored.index(after: index)
         }
+        return true
     }
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
