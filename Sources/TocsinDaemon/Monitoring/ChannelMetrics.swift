@@ -37,12 +37,15 @@ final class ChannelMetrics: Sendable {
         let label: [UInt8]
         let counts = Mutex(Counts())
 
-        init(_ name: String) {
-            var label = Array(#"channel=""#.utf8)
-            ChannelMetrics.appendEscaped(name, quote: true, to: &label)
-            label.append(UInt8(ascii: "\""))
-            self.label = label
-        }
+        init(_ name: String) { label = ChannelMetrics.label(name) }
+    }
+
+    /// `channel="…"` with the name escaped.
+    private static func label(_ channel: String) -> [UInt8] {
+        var label = Array(#"channel=""#.utf8)
+        appendEscaped(channel, quote: true, to: &label)
+        label.append(UInt8(ascii: "\""))
+        return label
     }
 
     static let bounds = DaemonMetrics.durationBuckets
@@ -160,7 +163,7 @@ final class ChannelMetrics: Sendable {
         }
         gauge(DaemonMetrics.lastDelivery, delivered.map { ($0.0, "\($0.1.lastDelivery ?? 0)") })
         // Written as a Double ("2.0"), as the registry's gauge wrote it.
-        gauge(DaemonMetrics.retrying, retrying.sorted { $0.key < $1.key }.map { (kept[$0.key]?.label ?? Series($0.key).label, "\(Double($0.value))") })
+        gauge(DaemonMetrics.retrying, retrying.sorted { $0.key < $1.key }.map { (kept[$0.key]?.label ?? Self.label($0.key), "\(Double($0.value))") })
     }
 }
 
