@@ -171,6 +171,28 @@ def security(args):
                                      headers={"Sec-Fetch-Site": "same-origin"})
     check(status == 200 and "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert(1)" not in page, f"a value with <script> is shown escaped (got {status})")
 
+    # A double tap on "send" (or the form posted again after a lost answer) on a live alert: the second post carries
+    # the preview's request key, so it is answered with the incident the first made; one alert, one code spent.
+    def live_incidents():
+        result = subprocess.run(["sqlite3", "-cmd", ".timeout 5000", args.database, "SELECT count(*) FROM incident WHERE status = 'Actual'"],
+                                capture_output=True, text=True, check=True)
+        return int(result.stdout.strip())
+    live = {"kind": "live", "var.building": "Pavillon A"}
+    status, _, preview, _ = web.request("POST", "/send/evacuation/preview", dict(live, csrf=session_token), headers={"Sec-Fetch-Site": "same-origin"})
+    key = re.search(r'name="request" value="([^"]+)"', preview)
+    if check(status == 200 and key is not None, f"the live preview carries a request key (got {status})"):
+        _, _, other_preview, _ = web.request("POST", "/send/evacuation/preview", dict(live, csrf=session_token), headers={"Sec-Fetch-Site": "same-origin"})
+        other_key = re.search(r'name="request" value="([^"]+)"', other_preview)
+        check(other_key is not None and other_key.group(1) != key.group(1), "each preview has its own request key")
+        before = live_incidents()
+        confirm = dict(live, csrf=session_token, request=key.group(1), word="ENVOYER", code=codes.fresh())
+        first = web.request("POST", "/send/evacuation/confirm", dict(confirm), headers={"Sec-Fetch-Site": "same-origin"})
+        second = web.request("POST", "/send/evacuation/confirm", dict(confirm), headers={"Sec-Fetch-Site": "same-origin"})
+        check(first[0] == 303 and (first[1].get("Location") or "").startswith("/incidents/"), f"the live send is accepted (got {first[0]} {first[2][:300]})")
+        check(second[0] == 303 and second[1].get("Location") == first[1].get("Location"),
+              f"the same form posted again leads to the same incident (got {second[0]} {second[1].get('Location')} {second[2][:300]})")
+        check(live_incidents() == before + 1, f"one live incident for two posts of one form ({live_incidents() - before})")
+
     # The incident report: its one inline <style> allowed by its hash, nothing else inline.
     status, headers, page, _ = web.request("GET", f"/incidents/{args.incident}/report")
     style = re.search(r"<style>(.*?)</style>", page, re.S)

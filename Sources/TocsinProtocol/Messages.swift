@@ -15,10 +15,14 @@ public struct SendParams: Codable, Sendable, Hashable {
     /// delivery needs (`--no-wait`), without encoding and parsing a line per delivery. Absent means false, so older
     /// clients get the whole list, and a daemon that ignores it answers with the list (clients read either).
     public var brief: Bool?
+    /// Made by the client once per send it means (a UUID): the same key again, for the same send by the same
+    /// caller, answers with the incident the first request made (`IncidentStatus.repeated`) and sends nothing.
+    /// A double tap, or a retry after a lost answer, then cannot alert everyone twice. Absent: a new send.
+    public var requestKey: String?
 
     public init(
         template: String, variables: [String: String] = [:], route: String? = nil, drill: Bool = false,
-        msgType: String? = nil, references: String? = nil, brief: Bool? = nil
+        msgType: String? = nil, references: String? = nil, brief: Bool? = nil, requestKey: String? = nil
     ) {
         self.template = template
         self.variables = variables
@@ -27,6 +31,7 @@ public struct SendParams: Codable, Sendable, Hashable {
         self.msgType = msgType
         self.references = references
         self.brief = brief
+        self.requestKey = requestKey
     }
 }
 
@@ -245,6 +250,9 @@ public struct IncidentStatus: Codable, Sendable, Hashable {
     /// nothing yet learns the language to say the outcome in without a second, audited request during the fan-out.
     /// Absent from other answers, and from older daemons (the client then asks `daemon.languages`).
     public var languages: [String]?
+    /// `incident.send`'s answer only: true when the request key had already made this incident, so nothing was
+    /// sent this time. Absent otherwise.
+    public var repeated: Bool?
 
     public init(summary: IncidentSummary, deliveries: [DeliveryStatus], languages: [String]? = nil) {
         self.summary = summary

@@ -86,6 +86,10 @@ public enum OperatorText {
             return "les valeurs données pour le modèle \(q("template")) ne sont pas valides ; rien n'a été envoyé"
         case .sendCut:
             return "cet envoi n'arriverait pas en entier sur chaque canal, donc rien n'a été envoyé"
+        case .requestKeyInvalid:
+            return "la clé de requête doit avoir de \(a["min"] ?? "") à \(a["max"] ?? "") lettres, chiffres, « - », « _ », « . » ou « : » (un UUID convient) ; rien n'a été envoyé"
+        case .requestKeyReused:
+            return "la clé de requête \(q("key")) a déjà servi à un autre envoi (incident \(a["incident"] ?? "")) ; rien n'a été envoyé"
         case .noDrillRoute:
             return "le modèle \(q("template")) n'a pas de drill_route ; nommez une route avec --route"
         case .noRoute:
@@ -241,6 +245,8 @@ public enum OperatorText {
             return "Un approbateur doit le relire (tocsinctl templates show \(template)) puis lancer : tocsinctl templates approve \(template)"
         case .sendCut:
             return "Modifiez les valeurs ci-dessus et envoyez de nouveau ; le texte approuvé lui-même tient."
+        case .requestKeyReused:
+            return "Donnez à chaque envoi sa propre clé ; ne répétez une clé que pour redemander le même envoi."
         case .resendRaced:
             return "Voir : tocsinctl status \(said.arguments["incident"] ?? "")"
         case .resendOver:

@@ -26,6 +26,8 @@ public struct Said: Codable, Sendable, Hashable {
         case approvalChanged = "approval-changed"
         case valuesInvalid = "values-invalid"
         case sendCut = "send-cut"
+        case requestKeyInvalid = "request-key-invalid"
+        case requestKeyReused = "request-key-reused"
         case noDrillRoute = "no-drill-route"
         case noRoute = "no-route"
         case noChannel = "no-channel"

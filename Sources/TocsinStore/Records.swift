@@ -158,6 +158,25 @@ public struct AttemptRecord: Codable, Sendable, Hashable, FetchableRecord, Persi
     }
 }
 
+/// The request key a client gave a send (`SendParams.requestKey`) and the incident it made: the same key again
+/// answers with that incident instead of sending twice. `digest` fingerprints what was asked, and by whom, so a key
+/// reused for a different send is refused rather than taken for a repeat.
+public struct SendRequestRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "send_request"
+
+    public var key: String
+    public var digest: String
+    public var incidentID: String
+    public var createdAt: Int64
+
+    public init(key: String, digest: String, incidentID: String, createdAt: Int64) {
+        self.key = key
+        self.digest = digest
+        self.incidentID = incidentID
+        self.createdAt = createdAt
+    }
+}
+
 /// An approver's signature over a template's canonical content hash.
 public struct ApprovalRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
     public static let databaseTableName = "approval"

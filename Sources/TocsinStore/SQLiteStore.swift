@@ -235,6 +235,7 @@ public final class SQLiteStore: Store {
         }
         for approval in write.approvals { try approval.insert(db) }
         for change in write.webUsers { try apply(change, to: db) }
+        for request in write.sendRequests { try request.insert(db) }
         if !write.audit.isEmpty {
             let statement = try db.cachedStatement(sql: Self.insertAudit)
             for event in write.audit { try append(event, by: node, to: db, head: &head, with: statement) }
@@ -422,6 +423,10 @@ public final class SQLiteStore: Store {
                 WHERE delivery.incidentID = ? ORDER BY attempt.startedAt, attempt.rowid
                 """, arguments: [id])
         }
+    }
+
+    public func sendRequest(key: String) async throws(StoreError) -> SendRequestRecord? {
+        try await read("read a send request key") { db in try SendRequestRecord.fetchOne(db, key: ["key": key]) }
     }
 
     public func webUsers() async throws(StoreError) -> [WebUserRecord] {

@@ -185,6 +185,16 @@ enum Schema {
                 t.column("lastTOTPStep", .integer)
             }
         }
+        // Send request keys: a new table, so nothing older changes and an older release ignores it. Its rows are
+        // written with their incident, in the same transaction.
+        migrator.registerMigration(StoreMigrations.sendRequests) { db in
+            try db.create(table: "send_request") { t in
+                t.primaryKey("key", .text)
+                t.column("digest", .text).notNull()
+                t.column("incidentID", .text).notNull().references("incident")
+                t.column("createdAt", .integer).notNull()
+            }
+        }
         return migrator
     }
 }

@@ -21,6 +21,8 @@ public protocol Store: Sendable {
     func attempts(ofIncident id: String) async throws(StoreError) -> [AttemptRecord]
 
     func approvals(ofTemplate id: String) async throws(StoreError) -> [ApprovalRecord]
+    /// The send a request key made, or nil when no send has used it.
+    func sendRequest(key: String) async throws(StoreError) -> SendRequestRecord?
     /// The web console's users, by name.
     func webUsers() async throws(StoreError) -> [WebUserRecord]
     /// One web user, or nil when there is none of that name (each request a gateway makes for a user reads it).
@@ -132,6 +134,8 @@ public enum StoreMigrations {
     public static let auditNodes = "v6: audit entry nodes"
     /// The web console's users (issue 18).
     public static let webUsers = "v7: web users"
+    /// The request keys of sends, so that a repeated request answers with its incident instead of sending twice.
+    public static let sendRequests = "v8: send request keys"
 }
 
 /// How often the audit head was found moved by another writer, and the last such finding in words.

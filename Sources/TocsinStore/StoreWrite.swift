@@ -86,6 +86,9 @@ public struct StoreWrite: Sendable {
     public var cancelElsewhere: CancelElsewhere?
     /// Web console users added, reset, removed or unlocked (issue 18), each with its audit entry in `audit`.
     public var webUsers: [WebUserChange] = []
+    /// The request key of a send, written with its incident: a key already taken fails the commit with
+    /// `.constraint` (two nodes, or two connections, racing with the same key), and nothing of it is stored.
+    public var sendRequests: [SendRequestRecord] = []
 
     public init(
         incidents: [IncidentRecord] = [], payloads: [PayloadRecord] = [], deliveries: [DeliveryRecord] = [],

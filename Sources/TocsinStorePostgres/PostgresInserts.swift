@@ -152,6 +152,11 @@ enum PostgresInserts {
         .bigint("approved_at") { $0.approvedAt },
     ])
 
+    static let sendRequest = PostgresInsert<SendRequestRecord>(into: "send_request", [
+        .text("key") { $0.key }, .text("digest") { $0.digest }, .text("incident_id") { $0.incidentID },
+        .bigint("created_at") { $0.createdAt },
+    ])
+
     static let audit = PostgresInsert<AuditEntry>(into: "audit", [
         .bigint("seq") { $0.seq }, .bigint("time_millis") { $0.timeMillis }, .text("kind") { $0.kind },
         .bigint("actor_uid") { $0.actorUID }, .bigint("actor_pid") { $0.actorPID }, .text("subject") { $0.subject },

@@ -162,6 +162,14 @@ enum PostgresSchema {
             failures INTEGER NOT NULL DEFAULT 0, last_failure_at BIGINT NOT NULL DEFAULT 0, last_totp_step BIGINT)
             """,
         ]),
+        Migration(name: "v7: send request keys", statements: [
+            // The request key of each send that gave one (SQLite's v8): the key is unique across the cluster, so
+            // the same request reaching two nodes makes one incident.
+            """
+            CREATE TABLE send_request (key TEXT PRIMARY KEY, digest TEXT NOT NULL,
+            incident_id TEXT NOT NULL REFERENCES incident(id), created_at BIGINT NOT NULL)
+            """,
+        ]),
     ]
 
     /// The LISTEN/NOTIFY channel on which a node asks the others to look at their leases at once.

@@ -172,6 +172,15 @@ extension PostgresStore {
         }
     }
 
+    public func sendRequest(key: String) async throws(StoreError) -> SendRequestRecord? {
+        try await rows("read a send request key", """
+            SELECT key, digest, incident_id, created_at FROM send_request WHERE key = \(key)
+            """) { row in
+            let (key, digest, incidentID, createdAt) = try row.decode((String, String, String, Int64).self)
+            return SendRequestRecord(key: key, digest: digest, incidentID: incidentID, createdAt: createdAt)
+        }.first
+    }
+
     public func webUsers() async throws(StoreError) -> [WebUserRecord] {
         try await rows("read web users", PostgresReader.webUserColumns, PostgresReader.webUser)
     }

@@ -113,6 +113,7 @@ struct PostgresWriter {
         }
         try await PostgresInserts.approval.run(write.approvals, on: connection, logger: logger)
         for change in write.webUsers { try await apply(change) }
+        try await PostgresInserts.sendRequest.run(write.sendRequests, on: connection, logger: logger)
         let cancelledElsewhere = try await cancelElsewhere(write.cancelElsewhere)
         var entries: [AuditEntry] = []
         entries.reserveCapacity(write.audit.count + cancelledElsewhere.count + 1)

@@ -107,6 +107,7 @@ enum PageTemplates {
         <form method="post" action="/send/{{id}}/confirm" class="stack">
         <input type="hidden" name="csrf" value="{{csrf}}">
         <input type="hidden" name="kind" value="{{kind}}">
+        <input type="hidden" name="request" value="{{request}}">
         {{#follows}}<input type="hidden" name="follows" value="{{follows}}">{{/follows}}
         {{#values}}<input type="hidden" name="var.{{name}}" value="{{value}}">
         {{/values}}

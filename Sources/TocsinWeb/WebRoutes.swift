@@ -323,11 +323,21 @@ struct WebRoutes: Sendable {
         ]
         values["follows"] = params.references
         values["error"] = error
+        values["request"] = Self.requestKey(form)
         return pages.render("preview", values, frame: frame(request, session, title: words["previewTitle"]!, kind: kind, here: "/send/\(params.template)"))
     }
 
+    /// The request key of the send this preview shows: made once per preview, kept when the preview is shown again
+    /// (a wrong word, a refusal), so that a second tap on "send", or the form posted again after a lost answer,
+    /// gives the incident the first one made and alerts nobody twice (`SendParams.requestKey`).
+    private static func requestKey(_ form: Form) -> String {
+        if let key = form["request"], !key.isEmpty { return key }
+        return UUID().uuidString
+    }
+
     private func confirm(_ request: Request, _ context: WebContext, _ session: WebSession, _ form: Form) async throws -> Response {
-        let params = sendParams(request, context, form)
+        var params = sendParams(request, context, form)
+        params.requestKey = form["request"].flatMap { $0.isEmpty ? nil : $0 }
         guard Self.word(for: params).accepts(form["word"] ?? "") else {
             return try await preview(request, context, session, form, error: words(request)["wrongWord"]!)
         }

@@ -168,7 +168,7 @@ struct SendFlow {
         var exit = Exit.ok
         try runReporting(json: global.json) {
             // Confirming shows a screen first; with --yes the first thing said follows the daemon's answer.
-            let client = try global.connect(askLanguageNow: !options.yes)
+            var client = try global.connect(askLanguageNow: !options.yes)
             var prompter = MissingValues(client: client)
             var params = params
             if !options.yes {
@@ -195,9 +195,12 @@ struct SendFlow {
             // per delivery.
             var request = params
             if options.noWait { request.brief = true }
+            // One key for everything this command sends: asking again after a lost answer can only find the
+            // incident the first request made, never make a second one.
+            request.requestKey = options.requestKey ?? UUID().uuidString
             let accepted = try prompter.retrying(&request) { params in
                 do {
-                    return try client.call(.send, params, as: IncidentStatus.self)
+                    return try send(params, client: &client)
                 } catch {
                     // A refusal, or a value to ask for, comes from a daemon that answers: its language is asked (once
                     // per run) to say it in. No answer or a lost connection: nothing to ask; said in both languages.
@@ -209,9 +212,18 @@ struct SendFlow {
             let incident = accepted.summary.incident
             let count = accepted.summary.counts.values.reduce(0, +)
             let drill = accepted.summary.status != "Actual"
+            let repeated = accepted.repeated == true
             if global.json {
-                Console.jsonLine(SendLine(incident: incident, event: "accepted", status: accepted.summary.status, deliveries: count))
+                Console.jsonLine(SendLine(
+                    incident: incident, event: "accepted", status: accepted.summary.status, deliveries: count, repeated: repeated ? true : nil
+                ))
             } else {
+                if repeated {
+                    print(tr(
+                        "Cet envoi avait déjà été enregistré (même clé de requête) : rien n'est reparti.",
+                        "This send was already stored (same request key): nothing went out again."
+                    ))
+                }
                 print(tr(
                     "Incident \(incident) enregistré : \(Plural.fr(count, "envoi", "envois")) (\(CAPWords.french(status: accepted.summary.status))\(accepted.summary.approved ? "" : ", modèle NON approuvé")).",
                     "Incident \(incident) stored: \(Plural.en(count, "delivery", "deliveries")) (\(accepted.summary.status)\(accepted.summary.approved ? "" : ", template NOT approved"))."
@@ -267,6 +279,50 @@ struct SendFlow {
 }
 
 extension SendFlow {
+    /// Sends `params`, asking again with the same request key when the answer is lost (the daemon restarted, the
+    /// connection broke): the daemon answers a repeat with the incident the first request made, so asking again
+    /// can never send twice. When tocsind stays out of reach, says how to ask again safely.
+    func send(_ params: SendParams, client: inout AdminClient) throws -> IncidentStatus {
+        var lost: ClientError?
+        for _ in 0..<6 {
+            if lost != nil {
+                sleep(1)
+                guard let fresh = try? global.connect(askLanguageNow: false) else { continue }
+                client = fresh
+            }
+            do {
+                return try client.call(.send, params, as: IncidentStatus.self)
+            } catch {
+                guard Self.mayHaveArrived(error) else { throw error }
+                // A daemon that did not answer in time would not answer a second request sooner.
+                if case .noAnswer = error { break }
+                lost = error
+            }
+        }
+        let key = params.requestKey ?? ""
+        Console.error(tr(
+            """
+            tocsind n'a pas confirmé l'envoi (contact perdu) : il a peut-être été enregistré. Relancez la même \
+            commande en ajoutant --request-key \(key) : s'il a été enregistré, rien ne repartira ; sinon, il partira. \
+            Les incidents récents : tocsinctl status
+            """,
+            """
+            tocsind did not confirm the send (contact lost): it may have been stored. Run the same command again, \
+            adding --request-key \(key): if it was stored, nothing goes out twice; if not, it goes out. Recent \
+            incidents: tocsinctl status
+            """
+        ))
+        throw Exit.unreachable
+    }
+
+    /// A failure after which the request may have reached the daemon, and been stored.
+    private static func mayHaveArrived(_ error: ClientError) -> Bool {
+        switch error {
+        case .connectionLost, .noAnswer: true
+        case .unreachable, .permissionDenied, .badAnswer, .refused: false
+        }
+    }
+
     /// Follows an accepted incident until every delivery is final. The alert is already stored, so losing the
     /// daemon here must never read as "nothing was sent": reconnect a few times, then say plainly what happened.
     func follow(_ incident: String, client first: AdminClient, onEvent: (DeliveryEvent) -> Void) throws -> IncidentStatus {
@@ -315,6 +371,8 @@ struct SendLine: Encodable {
     var event: String
     var status: String
     var deliveries: Int
+    /// True when the request key had already made this incident: nothing went out again.
+    var repeated: Bool?
 }
 
 struct DeliveryLine: Encodable {

@@ -13,4 +13,10 @@ struct SendOptions: ParsableArguments {
 
     @Flag(name: .long, help: ArgumentHelp(tr("Rendre la main dès que l'incident est enregistré, sans suivre les envois.", "Return once the incident is stored, without following delivery.")))
     var noWait = false
+
+    @Option(name: .long, help: ArgumentHelp(tr(
+        "Une clé à vous pour cet envoi (un UUID, par exemple) : relancée avec la même clé, la même commande ne renvoie jamais l'alerte une deuxième fois. Par défaut, une nouvelle clé à chaque commande.",
+        "A key of your own for this send (a UUID, say): run again with the same key, the same command never sends the alert a second time. By default, a new key for each command."
+    ), valueName: "key"))
+    var requestKey: String?
 }

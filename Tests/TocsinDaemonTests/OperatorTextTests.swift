@@ -19,7 +19,9 @@ struct OperatorTextTests {
                    "at": "2026-12-04T14:26:15.862Z", "fingerprint": "3f2a9c0b1d4e", "channels": "6", "templates": "1", "allClear": "built-in",
                    "deliveries": "3", "for": "125000", "date": "2027-01-31T00:00:00Z", "what": "credential", "days": "12", "every": "3600000",
                    "problem": "hash mismatch", "seq": "42", "checked": "1", "signed": "40", "node": "campus-b", "pid": "4242",
-                   "host": "tocsin-b", "since": "2026-12-04T14:20:00Z", "leases": "90000", "this": "campus-a", "seconds": "30"],
+                   "host": "tocsin-b", "since": "2026-12-04T14:20:00Z", "leases": "90000", "this": "campus-a", "seconds": "30",
+                   // request keys
+                   "key": "3F2504E0-4F89-11D3-9A0C-0305E82C3301", "min": "8", "max": "128"],
              lists: ["allowed": ["Pavillon A", "Pavillon B"], "known": ["evacuation", "confinement"], "failing": ["sms", "teams"],
                      "templates": ["evacuation (sms)"], "groups": ["campus-a 3f2a9c0b1d4e", "campus-b 77aa01bc9d3e"], "nodes": ["campus-a", "campus-b"]])
     }

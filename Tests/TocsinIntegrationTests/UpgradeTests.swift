@@ -147,7 +147,7 @@ struct UpgradeTests {
         let upgraded = try await Upgraded.start("release-eef5801", plan: Upgraded.shortTextPlan(sid: "SM00000000000000000000000000000099", post: "1860000000000000099"))
         defer { upgraded.stop() }
         #expect(upgraded.migrationsBefore.last == "v5: attempt lease generations", "the fixture is the v5 release's: \(upgraded.migrationsBefore)")
-        #expect(upgraded.migrationsAfter == upgraded.migrationsBefore + ["v6: audit entry nodes", "v7: web users"])
+        #expect(upgraded.migrationsAfter == upgraded.migrationsBefore + ["v6: audit entry nodes", "v7: web users", "v8: send request keys"])
         try await upgraded.expectChainAndApprovalsHold()
         let daemon = upgraded.daemon
 
@@ -173,7 +173,7 @@ struct UpgradeTests {
         let upgraded = try await Upgraded.start("release-8574f93", plan: Upgraded.shortTextPlan(sid: "SM00000000000000000000000000000077", post: "1860000000000000077"))
         defer { upgraded.stop() }
         #expect(upgraded.migrationsBefore.last == "v6: audit entry nodes", "the fixture is the v6 release's: \(upgraded.migrationsBefore)")
-        #expect(upgraded.migrationsAfter == upgraded.migrationsBefore + ["v7: web users"])
+        #expect(upgraded.migrationsAfter == upgraded.migrationsBefore + ["v7: web users", "v8: send request keys"])
         try await upgraded.expectChainAndApprovalsHold()
         let daemon = upgraded.daemon
         let send = try await daemon.ctl("send", "evacuation", "--set", "building=Pavillon A", "--yes", "--json")
@@ -181,6 +181,28 @@ struct UpgradeTests {
         #expect(try await daemon.ctl("web-users", "list").stdout.contains("No web users"))
         let add = try await daemon.ctl("web-users", "add", "marie", input: "Trois chats gris 2026\n")
         #expect(add.status == 4 && add.stderr.contains("web.seed_key_file"), "\(add)")
+        #expect(try await daemon.ctl("audit", "verify").status == 0)
+    }
+
+    /// The release before send request keys (schema v7): the migration adds their table and nothing else; the chain,
+    /// the approvals and the history hold; a live send asked twice with one key goes out once.
+    @Test func aDatabaseOfTheWebUsersReleaseMigratesToRequestKeysAndSendsOnce() async throws {
+        let upgraded = try await Upgraded.start("release-568c8b8", plan: Upgraded.shortTextPlan(sid: "SM00000000000000000000000000000066", post: "1860000000000000066"))
+        defer { upgraded.stop() }
+        #expect(upgraded.migrationsBefore.last == "v7: web users", "the fixture is the v7 release's: \(upgraded.migrationsBefore)")
+        #expect(upgraded.migrationsAfter == upgraded.migrationsBefore + ["v8: send request keys"])
+        try await upgraded.expectChainAndApprovalsHold()
+        let daemon = upgraded.daemon
+        let report = try await daemon.ctl("report", "20261208-1395RH", "--json")
+        #expect(report.status == 0 && report.stdout.contains("SM00000000000000000000000000000055"), "the history written then still reads: \(report)")
+
+        let arguments = ["send", "evacuation", "--set", "building=Centre sportif", "--yes", "--json", "--request-key", "upgrade-check-0001"]
+        let first = try await daemon.ctl(arguments: arguments)
+        #expect(first.status == 0 && first.jsonLines.last?["delivered"] as? Int == 4, "\(first)")
+        let second = try await daemon.ctl(arguments: arguments)
+        #expect(second.status == 0 && second.jsonLines.first?["repeated"] as? Bool == true, "\(second)")
+        #expect(second.jsonLines.first?["incident"] as? String == first.jsonLines.first?["incident"] as? String)
+        #expect(upgraded.receiver.requests(path: "/ops").count == 1, "the webhook got the alert once")
         #expect(try await daemon.ctl("audit", "verify").status == 0)
     }
 }

@@ -64,6 +64,10 @@ struct Principal: Sendable, Hashable {
     /// The name an approval or an incident records as its actor: the web user's (`web:marie`), else the Unix user's.
     var actorName: String? { webActor.map { "web:" + $0.name } ?? userName }
 
+    /// Who asked, for telling a repeated request from another one (`SendRequest`): the web user, else the Unix
+    /// user. Not the pid, which changes when a client retries from a new process.
+    var requester: String { webActor.map { "web:" + $0.name } ?? "uid \(uid)" }
+
     var displayName: String {
         let unix = userName.map { "\($0) (uid \(uid))" } ?? "uid \(uid)"
         guard let actor = webActor else { return unix }

@@ -212,11 +212,49 @@ struct IncidentService: Sendable {
         "\(sender),\(incident.id),\(incident.sent)"
     }
 
-    /// Validates, stores and dispatches; returns once everything is durable.
+    /// Validates, stores and dispatches; returns once everything is durable. A request key already used for the
+    /// same send answers with its incident (`repeated`), and nothing goes out again.
     func send(_ params: SendParams, caller: Principal, requestAudit: AuditEvent) async throws(DaemonError) -> IncidentStatus {
+        let request = try SendRequest(params, by: caller.requester)
+        // Before planning and before the step-up: a repeat spends no second code (a web user's was spent once),
+        // and answers even if a reload has since changed what a new send would plan.
+        if let request, let earlier = try await repeated(request, caller: caller, requestAudit: requestAudit) { return earlier }
         let plan = try await plan(params)
         try await caller.requireStepUp(forLive: plan.status == .actual)
-        return try await create(plan, caller: caller, requestAudit: requestAudit)
+        do {
+            return try await create(plan, caller: caller, requestAudit: requestAudit, sendRequest: request)
+        } catch let error where error.storeCode == .constraint {
+            // The same key committed meanwhile (another connection, another node): the first one stands.
+            if let request, let earlier = try await repeated(request, caller: caller, requestAudit: requestAudit) { return earlier }
+            throw error
+        }
+    }
+
+    /// The incident `request`'s key made, audited as asked again; nil when the key is new.
+    /// - Throws: `refused` when the key made a different send (other values, template or caller).
+    private func repeated(_ request: SendRequest, caller: Principal, requestAudit: AuditEvent) async throws(DaemonError) -> IncidentStatus? {
+        let earlier: SendRequestRecord?
+        do { earlier = try await store.sendRequest(key: request.key) } catch { throw .store(error, doing: "cannot read the request key") }
+        guard let earlier else { return nil }
+        guard earlier.digest == request.digest else {
+            throw DaemonError.refused(
+                "request key '\(request.key)' was already used for another send (incident \(earlier.incidentID)); nothing was sent",
+                hint: "Give each send its own request key; repeat a key only to ask again for the same send."
+            ).said(.requestKeyReused, ["key": request.key, "incident": earlier.incidentID])
+        }
+        var status = try await status(earlier.incidentID)
+        var asked = requestAudit
+        asked.subject = earlier.incidentID
+        var detail = AuditDetail()
+        detail.set("request_key", request.key)
+        detail.set("by", caller.displayName)
+        let write = StoreWrite(audit: [asked, caller.event("incident.repeat", subject: earlier.incidentID, detail: detail)])
+        do { try await store.commit(write) } catch { throw .store(error, doing: "cannot record the repeated request") }
+        logger.notice("send asked again with its request key: answered with its incident, nothing sent", metadata: [
+            "incident.id": "\(earlier.incidentID)", "caller.uid": "\(caller.uid)",
+        ])
+        status.repeated = true
+        return status
     }
 
     /// A CAP status Test message to one channel, from a built-in bilingual text: checks a channel end to end
@@ -283,7 +321,8 @@ struct IncidentService: Sendable {
     }
 
     /// Stores and dispatches `plan` with the configuration it was planned against.
-    func create(_ plan: Plan, caller: Principal, requestAudit: AuditEvent) async throws(DaemonError) -> IncidentStatus {
+    /// - Parameter sendRequest: the send's request key, stored with the incident in the same transaction.
+    func create(_ plan: Plan, caller: Principal, requestAudit: AuditEvent, sendRequest: SendRequest? = nil) async throws(DaemonError) -> IncidentStatus {
         let active = plan.active
         let config = active.configuration
         // Before the wall time the deliveries' birth lease counts from (their `updatedAt`): held here no longer.
@@ -385,9 +424,13 @@ struct IncidentService: Sendable {
         detail.set("content_hash", Digest.sha256(messagesJSON))
         detail.set("deliveries", write.deliveries.count)
         detail.set("by", caller.displayName)
+        detail.set("request_key", sendRequest?.key)
         write.audit.append(
             caller.event("incident.create", subject: incidentID, detail: detail, at: nowMillis)
         )
+        if let sendRequest {
+            write.sendRequests.append(SendRequestRecord(key: sendRequest.key, digest: sendRequest.digest, incidentID: incidentID, createdAt: nowMillis))
+        }
         for failure in failedAtOnce {
             write.auditFinal(
                 delivery: failure.delivery, incident: incidentID, channel: failure.channel, recipient: nil, state: .failed,
