@@ -119,7 +119,8 @@ func runReporting(json: Bool, _ body: () throws -> Void) throws {
     }
 }
 
-private func report(_ error: ClientError, json: Bool) {
+/// Says `error` on standard error (and as a JSON line with `--json`), in both languages when none is known yet.
+func report(_ error: ClientError, json: Bool) {
     if OperatorLanguage.isLeftToOrganisation, !error.isRefusal {
         // The daemon could not be asked which language (no answer, a lost connection): both, French first.
         for text in OperatorLanguage.inBoth({ error.operatorText }) { Console.error(text) }

@@ -294,24 +294,21 @@ extension SendFlow {
                 return try client.call(.send, params, as: IncidentStatus.self)
             } catch {
                 guard Self.mayHaveArrived(error) else { throw error }
+                lost = error
                 // A daemon that did not answer in time would not answer a second request sooner.
                 if case .noAnswer = error { break }
-                lost = error
             }
         }
+        // What went wrong, as for any failure, then the way to ask again without sending twice.
+        if let lost { report(lost, json: global.json) }
         let key = params.requestKey ?? ""
-        Console.error(tr(
-            """
-            tocsind n'a pas confirmé l'envoi (contact perdu) : il a peut-être été enregistré. Relancez la même \
-            commande en ajoutant --request-key \(key) : s'il a été enregistré, rien ne repartira ; sinon, il partira. \
-            Les incidents récents : tocsinctl status
-            """,
-            """
-            tocsind did not confirm the send (contact lost): it may have been stored. Run the same command again, \
-            adding --request-key \(key): if it was stored, nothing goes out twice; if not, it goes out. Recent \
-            incidents: tocsinctl status
-            """
-        ))
+        let again = {
+            tr(
+                "L'envoi a peut-être été enregistré. Pour redemander sans risque de doublon, relancez la même commande en ajoutant --request-key \(key) : s'il a été enregistré, rien ne repartira ; sinon, il partira.",
+                "The send may have been stored. To ask again without sending twice, run the same command adding --request-key \(key): if it was stored, nothing goes out again; if not, it goes out."
+            )
+        }
+        for text in OperatorLanguage.isLeftToOrganisation ? OperatorLanguage.inBoth(again) : [again()] { Console.error(text) }
         throw Exit.unreachable
     }
 

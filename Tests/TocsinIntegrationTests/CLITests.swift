@@ -113,6 +113,7 @@ struct CLITests {
         #expect(send.status == 3, "\(send)")
         #expect(send.stderr.contains("did not answer within 1 s"), "\(send)")
         #expect(send.stderr.contains("check with `tocsinctl status` before sending again"), "\(send)")
+        #expect(send.stderr.contains("To ask again without sending twice, run the same command adding --request-key "), "\(send)")
         let french = try await runCommand(PackagePaths.tocsinctl, ["status"], environment: environment.merging(["LANG": "fr_FR.UTF-8"]) { $1 })
         #expect(french.status == 3 && french.stderr.contains("tocsind n'a pas répondu en 1 s"), "\(french)")
         // No language named and none learned from the daemon (it never answered the question either): both.

@@ -108,6 +108,24 @@ struct PostgresClusterTests {
         }
     }
 
+    /// One send asked of both nodes at once with its request key (a client that retried on the other node after a
+    /// lost answer, or a double tap behind a load balancer): one incident, both answered with it, each channel
+    /// alerted once. The key is unique in the shared database, so the node that commits second answers as a repeat.
+    @Test func theSameRequestReachingBothNodesAtOnceMakesOneIncident() async throws {
+        try await withTwoNodes(channels: 3) { bed, other, server, database in
+            let params = SendParams(template: "evacuation", variables: ["building": "Pavillon A"], requestKey: "double-tap-0f3c9a2e")
+            async let fromA = bed.daemon.withClient { try $0.call(.send, params, as: IncidentStatus.self) }
+            async let fromB = other.withClient { try $0.call(.send, params, as: IncidentStatus.self) }
+            let (a, b) = try await (fromA, fromB)
+            #expect(a.summary.incident == b.summary.incident, "\(a.summary.incident) \(b.summary.incident)")
+            #expect([a.repeated, b.repeated].filter { $0 == true }.count == 1, "\(String(describing: a.repeated)) \(String(describing: b.repeated))")
+            #expect(try await server.psql("SELECT count(*) FROM incident", database: database) == "1")
+            #expect(try await bed.daemon.waitForFinish(a.summary.incident).allDelivered)
+            #expect(bed.receiver.requests().count == 3, "each channel alerted once: \(bed.receiver.requests().count)")
+            #expect(try await other.ctl("audit", "verify").status == 0)
+        }
+    }
+
     /// `kill -9` of the node sending a fan-out while every attempt is in flight (a slow receiver): the other node
     /// takes the deliveries over once the lease lapses and finishes them, with the ids and bytes stored at send.
     @Test func aNodeKilledMidFanOutIsTakenOverAfterTheLeaseAndEveryDeliveryFinishes() async throws {

@@ -61,7 +61,7 @@ struct RequestKeyTests {
             PackagePaths.tocsinctl, arguments, environment: bed.daemon.ctlEnvironment.merging(["TOCSIN_SOCKET": proxy.path]) { $1 }
         )
         #expect(lost.status == 3, "\(lost)")
-        #expect(lost.stderr.contains("it may have been stored"), "\(lost.stderr)")
+        #expect(lost.stderr.contains("the connection to tocsind was lost") && lost.stderr.contains("The send may have been stored"), "\(lost.stderr)")
         let match = try #require(lost.stderr.firstMatch(of: /--request-key ([0-9A-F-]{36})/), "the key to ask again with: \(lost.stderr)")
         let key = String(match.output.1)
 

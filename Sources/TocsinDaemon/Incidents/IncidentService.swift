@@ -223,9 +223,10 @@ struct IncidentService: Sendable {
         try await caller.requireStepUp(forLive: plan.status == .actual)
         do {
             return try await create(plan, caller: caller, requestAudit: requestAudit, sendRequest: request)
-        } catch let error where error.storeCode == .constraint {
+        } catch let error where request != nil && error.storeCode == .constraint {
             // The same key committed meanwhile (another connection, another node): the first one stands.
             if let request, let earlier = try await repeated(request, caller: caller, requestAudit: requestAudit) { return earlier }
+            logger.critical("cannot store a new incident", metadata: ["store.error": "\(error)"])
             throw error
         }
     }
@@ -440,7 +441,11 @@ struct IncidentService: Sendable {
         do {
             try await store.commit(write)
         } catch {
-            logger.critical("cannot store a new incident", metadata: ["store.error": "\(error)"])
+            // With a request key, a constraint is most likely the key, taken meanwhile by the same send from another
+            // connection or node: `send` answers with that incident, and says critical only if it finds none.
+            if sendRequest == nil || error.code != .constraint {
+                logger.critical("cannot store a new incident", metadata: ["store.error": "\(error)"])
+            }
             throw .store(error, doing: "the incident could not be stored, so nothing was sent")
         }
         dispatcher.enqueue(jobs, bornAt: bornAt)
