@@ -24,6 +24,7 @@ import re
 import ssl
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 
@@ -186,8 +187,16 @@ def security(args):
         check(other_key is not None and other_key.group(1) != key.group(1), "each preview has its own request key")
         before = live_incidents()
         confirm = dict(live, csrf=session_token, request=key.group(1), word="ENVOYER", code=codes.fresh())
-        first = web.request("POST", "/send/evacuation/confirm", dict(confirm), headers={"Sec-Fetch-Site": "same-origin"})
-        second = web.request("POST", "/send/evacuation/confirm", dict(confirm), headers={"Sec-Fetch-Site": "same-origin"})
+        # Both taps at once, as a phone sends them: the second must not be refused for the code the first spends.
+        answers = [None, None]
+        def tap(index):
+            answers[index] = web.request("POST", "/send/evacuation/confirm", dict(confirm), headers={"Sec-Fetch-Site": "same-origin"})
+        taps = [threading.Thread(target=tap, args=(index,)) for index in range(2)]
+        for thread in taps:
+            thread.start()
+        for thread in taps:
+            thread.join()
+        first, second = answers
         check(first[0] == 303 and (first[1].get("Location") or "").startswith("/incidents/"), f"the live send is accepted (got {first[0]} {first[2][:300]})")
         check(second[0] == 303 and second[1].get("Location") == first[1].get("Location"),
               f"the same form posted again leads to the same incident (got {second[0]} {second[1].get('Location')} {second[2][:300]})")

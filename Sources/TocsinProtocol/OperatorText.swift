@@ -90,6 +90,8 @@ public enum OperatorText {
             return "la clé de requête doit avoir de \(a["min"] ?? "") à \(a["max"] ?? "") lettres, chiffres, « - », « _ », « . » ou « : » (un UUID convient) ; rien n'a été envoyé"
         case .requestKeyReused:
             return "la clé de requête \(q("key")) a déjà servi à un autre envoi (incident \(a["incident"] ?? "")) ; rien n'a été envoyé"
+        case .requestKeyExpired:
+            return "la clé de requête \(q("key")) a créé l'incident \(a["incident"] ?? "") il y a plus de 24 heures : ce n'est donc pas une répétition ; rien n'a été envoyé"
         case .noDrillRoute:
             return "le modèle \(q("template")) n'a pas de drill_route ; nommez une route avec --route"
         case .noRoute:
@@ -247,6 +249,8 @@ public enum OperatorText {
             return "Modifiez les valeurs ci-dessus et envoyez de nouveau ; le texte approuvé lui-même tient."
         case .requestKeyReused:
             return "Donnez à chaque envoi sa propre clé ; ne répétez une clé que pour redemander le même envoi."
+        case .requestKeyExpired:
+            return "Donnez une nouvelle clé à cet envoi (un script doit en créer une par envoi voulu)."
         case .resendRaced:
             return "Voir : tocsinctl status \(said.arguments["incident"] ?? "")"
         case .resendOver:

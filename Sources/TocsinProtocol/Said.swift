@@ -28,6 +28,7 @@ public struct Said: Codable, Sendable, Hashable {
         case sendCut = "send-cut"
         case requestKeyInvalid = "request-key-invalid"
         case requestKeyReused = "request-key-reused"
+        case requestKeyExpired = "request-key-expired"
         case noDrillRoute = "no-drill-route"
         case noRoute = "no-route"
         case noChannel = "no-channel"

@@ -36,17 +36,19 @@ public final class AnswerLosingProxy: @unchecked Sendable {
     /// Whether an answer to `incident.send` was lost so far.
     public var lostAnAnswer: Bool { state.withLock { $0.lost } }
 
+    /// Stops taking connections. The accepting thread closes the socket as it leaves, so `accept` never runs on a
+    /// descriptor number already given to something else.
     public func close() {
         state.withLock { $0.closed = true }
         shutdown(listener, Int32(SHUT_RDWR))
-        Glibc.close(listener)
     }
 
     private func acceptLoop() {
         while true {
             let client = accept(listener, nil, nil)
             guard client >= 0 else {
-                if errno == EINTR { continue }
+                if errno == EINTR, !state.withLock({ $0.closed }) { continue }
+                Glibc.close(listener)
                 return
             }
             let refuse = state.withLock { $0.closed || ($0.lost && refuseAfterLoss) }
@@ -90,17 +92,20 @@ public final class AnswerLosingProxy: @unchecked Sendable {
 
     private func relayRequests(_ connection: Connection) {
         var buffer = [UInt8](repeating: 0, count: 65_536)
+        // The end of the previous read, so a method name split across two reads is still seen.
+        var tail: [UInt8] = []
         while true {
             let count = read(connection.client, &buffer, buffer.count)
             guard count > 0 else { break }
             let bytes = Array(buffer[0..<count])
-            if String(decoding: bytes, as: UTF8.self).contains(#""incident.send""#) {
+            if String(decoding: tail + bytes, as: UTF8.self).contains(#""incident.send""#) {
                 let first = state.withLock { state in
                     defer { state.lost = true }
                     return !state.lost
                 }
                 if first { connection.losing.withLock { $0 = true } }
             }
+            tail = Array((tail + bytes).suffix(16))
             guard Self.writeAll(connection.upstream, bytes) else { break }
         }
         connection.end()

@@ -120,7 +120,8 @@ func runReporting(json: Bool, _ body: () throws -> Void) throws {
 }
 
 /// Says `error` on standard error (and as a JSON line with `--json`), in both languages when none is known yet.
-func report(_ error: ClientError, json: Bool) {
+/// - Parameter requestKey: a send's key, in the JSON line, when the send's fate is unknown (a script asks again with it).
+func report(_ error: ClientError, json: Bool, requestKey: String? = nil) {
     if OperatorLanguage.isLeftToOrganisation, !error.isRefusal {
         // The daemon could not be asked which language (no answer, a lost connection): both, French first.
         for text in OperatorLanguage.inBoth({ error.operatorText }) { Console.error(text) }
@@ -129,15 +130,17 @@ func report(_ error: ClientError, json: Bool) {
     }
     guard json else { return }
     if case .refused(let rpc) = error {
-        Console.jsonLine(ErrorLine(error: rpc))
+        Console.jsonLine(ErrorLine(error: rpc, requestKey: requestKey))
     } else {
-        Console.jsonLine(ErrorLine(error: RPCError(code: RPCError.unavailableCode, message: error.description)))
+        Console.jsonLine(ErrorLine(error: RPCError(code: RPCError.unavailableCode, message: error.description), requestKey: requestKey))
     }
 }
 
 struct ErrorLine: Encodable {
     var event = "error"
     var error: RPCError
+    /// A send whose answer was lost: the key to ask again with (`--request-key`).
+    var requestKey: String?
 }
 
 /// `k=v` pairs of `--set`.

@@ -293,14 +293,17 @@ extension SendFlow {
             do {
                 return try client.call(.send, params, as: IncidentStatus.self)
             } catch {
-                guard Self.mayHaveArrived(error) else { throw error }
+                // Before any loss, only a failure the request may have outlived is asked again; after one, anything
+                // but a definite answer about this send (a daemon still starting, busy, failing) leaves the first
+                // request's fate unknown.
+                if lost == nil ? !Self.mayHaveArrived(error) : Self.isDefinite(error) { throw error }
                 lost = error
                 // A daemon that did not answer in time would not answer a second request sooner.
                 if case .noAnswer = error { break }
             }
         }
         // What went wrong, as for any failure, then the way to ask again without sending twice.
-        if let lost { report(lost, json: global.json) }
+        if let lost { report(lost, json: global.json, requestKey: params.requestKey) }
         let key = params.requestKey ?? ""
         let again = {
             tr(
@@ -310,6 +313,13 @@ extension SendFlow {
         }
         for text in OperatorLanguage.isLeftToOrganisation ? OperatorLanguage.inBoth(again) : [again()] { Console.error(text) }
         throw Exit.unreachable
+    }
+
+    /// The daemon's own answer about this send: a refusal (values, approval, roles, a key reused), not a failure to
+    /// answer it.
+    private static func isDefinite(_ error: ClientError) -> Bool {
+        guard case .refused(let rpc) = error else { return false }
+        return ![RPCError.busyCode, RPCError.unavailableCode, RPCError.internalErrorCode, RPCError.timeoutCode].contains(rpc.code)
     }
 
     /// A failure after which the request may have reached the daemon, and been stored.

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import Testing
 import TocsinAudit
 import TocsinConfig
@@ -44,9 +45,33 @@ struct SendRequestTests {
 
         func caller(uid: UInt32 = 0) -> Principal { Principal(uid: uid, gid: 0, pid: getpid(), groups: [], policy: policy) }
 
+        /// A web user whose live sends carry one step-up code, accepted once (as tocsind spends a TOTP step).
+        func webUser(_ name: String, code: OneUseCode = OneUseCode()) -> Principal {
+            let stepUp = Principal.StepUp(code: "123456") {
+                let first = code.spent.withLock { spent in
+                    defer { spent = true }
+                    return !spent
+                }
+                if !first { throw DaemonError.refused("this code was used already; nothing was sent").said(.webCodeUsed) }
+            }
+            let actor = Principal.WebActor(name: name, client: "127.0.0.1", stepUp: stepUp)
+            return Principal(uid: 0, gid: 0, pid: getpid(), groups: [], policy: policy, kind: .webUser(actor))
+        }
+
         func send(_ params: SendParams, uid: UInt32 = 0) async throws -> IncidentStatus {
+            try await send(params, as: caller(uid: uid))
+        }
+
+        func send(_ params: SendParams, as caller: Principal) async throws -> IncidentStatus {
             let request = AuditEvent(timeMillis: 1, kind: "admin.request", subject: "admin", detail: "{}")
-            return try await incidents.send(params, caller: caller(uid: uid), requestAudit: request)
+            return try await incidents.send(params, caller: caller, requestAudit: request)
+        }
+
+        func approve(_ template: String) async throws {
+            let active = incidents.configuration.current
+            let found = try #require(active.configuration.templates[template])
+            let request = AuditEvent(timeMillis: 1, kind: "admin.request", subject: "admin", detail: "{}")
+            _ = try await incidents.approvals.approve(found, expectedHash: nil, caller: caller(), requestAudit: request)
         }
 
         func incidentCount() async throws -> Int { try await store.recentIncidents(limit: 100).count }
@@ -124,6 +149,42 @@ struct SendRequestTests {
         #expect(try await service.incidentCount() == 1)
     }
 
+    /// A double tap on a phone: two live requests with one key and one step-up code, at once. The second waits for
+    /// the first and is answered with its incident, instead of being refused for the code the first just spent.
+    @Test func aDoubleTapOfALiveSendIsAnsweredWithItsIncidentNotRefusedForTheSpentCode() async throws {
+        let service = try Service()
+        defer { service.remove() }
+        try await service.approve("evacuation")
+        let marie = service.webUser("marie")
+        async let a = service.send(Self.params, as: marie)
+        async let b = service.send(Self.params, as: marie)
+        let (first, second) = try await (a, b)
+        #expect(first.summary.incident == second.summary.incident && first.summary.status == "Actual")
+        #expect([first.repeated, second.repeated].filter { $0 == true }.count == 1)
+        #expect(try await service.incidentCount() == 1)
+        // The same key from someone else is not marie's send: refused, never answered with her incident.
+        await #expect(throws: DaemonError.self) { _ = try await service.send(Self.params, as: service.webUser("bruno")) }
+    }
+
+    /// A key kept past a day (a script that reuses one by mistake) is refused loudly, never answered with an old
+    /// incident while nothing goes out.
+    @Test func aKeyOlderThanADayIsRefusedNotTakenForARepeat() async throws {
+        let service = try Service()
+        defer { service.remove() }
+        let first = try await service.send(Self.params.drilled)
+        let aged = try await runCommand("/usr/bin/sqlite3", [
+            "-cmd", ".timeout 5000", service.directory.file("state/tocsin.db"),
+            "UPDATE send_request SET createdAt = createdAt - \(SendRequest.repeatWindowMillis + 60_000)",
+        ])
+        #expect(aged.status == 0, "\(aged)")
+        await #expect(performing: { _ = try await service.send(Self.params.drilled) }, throws: { error in
+            guard let error = error as? DaemonError else { return false }
+            return error.code == .refused && error.said?.key == Said.Key.requestKeyExpired.rawValue
+                && error.message.contains(first.summary.incident) && error.message.contains("nothing was sent")
+        })
+        #expect(try await service.incidentCount() == 1)
+    }
+
     /// What the catch in `send` relies on when both requests passed the look-up: the store refuses the second
     /// incident with the key, as a constraint, and keeps nothing of it.
     @Test func aSecondIncidentWithATakenKeyIsNotStored() async throws {
@@ -152,11 +213,22 @@ struct SendRequestTests {
         route.route = "drill"
         #expect(SendRequest.digest(of: route, by: "uid 0") != base)
         var update = Self.params
-        update.msgType = "Update"
         update.references = "20261208-AAAAAA"
+        let implicit = SendRequest.digest(of: update, by: "uid 0")
+        update.msgType = "Update"
         #expect(SendRequest.digest(of: update, by: "uid 0") != base)
+        #expect(SendRequest.digest(of: update, by: "uid 0") == implicit, "Update is what no msgType means with references")
+        // Length-prefixed fields: values cannot be shifted between names to give the same text.
+        let split = SendParams(template: "evacuation", variables: ["a": "b c", "d": "e"], requestKey: Self.key)
+        let shifted = SendParams(template: "evacuation", variables: ["a": "b", "c d": "e"], requestKey: Self.key)
+        #expect(SendRequest.digest(of: split, by: "uid 0") != SendRequest.digest(of: shifted, by: "uid 0"))
         #expect(try SendRequest(SendParams(template: "evacuation"), by: "uid 0") == nil, "no key: a new send each time")
     }
+}
+
+/// A step-up code, spent at its first check.
+final class OneUseCode: Sendable {
+    let spent = Mutex(false)
 }
 
 extension SendParams {

@@ -16,6 +16,8 @@ struct IncidentService: Sendable {
     let dispatcher: Dispatcher
     let approvals: ApprovalService
     let logger: Logger
+    /// Shared by every copy of this service (handlers hold copies): one send at a time per request key.
+    let requestGate = RequestKeyGate()
 
     /// What a send would produce, without storing anything.
     ///
@@ -215,24 +217,40 @@ struct IncidentService: Sendable {
     /// Validates, stores and dispatches; returns once everything is durable. A request key already used for the
     /// same send answers with its incident (`repeated`), and nothing goes out again.
     func send(_ params: SendParams, caller: Principal, requestAudit: AuditEvent) async throws(DaemonError) -> IncidentStatus {
-        let request = try SendRequest(params, by: caller.requester)
-        // Before planning and before the step-up: a repeat spends no second code (a web user's was spent once),
-        // and answers even if a reload has since changed what a new send would plan.
-        if let request, let earlier = try await repeated(request, caller: caller, requestAudit: requestAudit) { return earlier }
-        let plan = try await plan(params)
-        try await caller.requireStepUp(forLive: plan.status == .actual)
+        guard let request = try SendRequest(params, by: caller.requester) else {
+            let plan = try await plan(params)
+            try await caller.requireStepUp(forLive: plan.status == .actual)
+            return try await create(plan, caller: caller, requestAudit: requestAudit)
+        }
+        await requestGate.enter(request.key)
+        defer { requestGate.leave(request.key) }
+        // Optimistic: the key is stored with the incident, and only a failure looks it up. A first request, nearly
+        // every one, reads nothing more than a send without a key (the look-up cost ~0.5 M instructions a send, and
+        // opened a reader connection at the first alert after a start).
+        let plan: Plan
+        do {
+            plan = try await self.plan(params)
+            try await caller.requireStepUp(forLive: plan.status == .actual)
+        } catch {
+            // A repeat whose step-up code the first request spent, or that a reload has since made unplannable:
+            // answered with the incident it made.
+            if let earlier = try await repeated(request, caller: caller, requestAudit: requestAudit) { return earlier }
+            throw error
+        }
         do {
             return try await create(plan, caller: caller, requestAudit: requestAudit, sendRequest: request)
-        } catch let error where request != nil && error.storeCode == .constraint {
-            // The same key committed meanwhile (another connection, another node): the first one stands.
-            if let request, let earlier = try await repeated(request, caller: caller, requestAudit: requestAudit) { return earlier }
-            logger.critical("cannot store a new incident", metadata: ["store.error": "\(error)"])
+        } catch {
+            // The key taken (the commit's constraint): this is a repeat, or the key's misuse, and the incident it made
+            // stands. Any other failure of a repeat is answered the same way.
+            if let earlier = try await repeated(request, caller: caller, requestAudit: requestAudit) { return earlier }
+            if error.storeCode == .constraint { logger.critical("cannot store a new incident", metadata: ["store.error": "\(error)"]) }
             throw error
         }
     }
 
     /// The incident `request`'s key made, audited as asked again; nil when the key is new.
-    /// - Throws: `refused` when the key made a different send (other values, template or caller).
+    /// - Throws: `refused` when the key made a different send (other values, template or caller), or made it more
+    ///   than a day ago (`SendRequest.repeatWindowMillis`).
     private func repeated(_ request: SendRequest, caller: Principal, requestAudit: AuditEvent) async throws(DaemonError) -> IncidentStatus? {
         let earlier: SendRequestRecord?
         do { earlier = try await store.sendRequest(key: request.key) } catch { throw .store(error, doing: "cannot read the request key") }
@@ -243,6 +261,12 @@ struct IncidentService: Sendable {
                 hint: "Give each send its own request key; repeat a key only to ask again for the same send."
             ).said(.requestKeyReused, ["key": request.key, "incident": earlier.incidentID])
         }
+        guard Date().millisecondsSince1970 - earlier.createdAt <= SendRequest.repeatWindowMillis else {
+            throw DaemonError.refused(
+                "request key '\(request.key)' made incident \(earlier.incidentID) more than 24 hours ago, so this is not taken as a repeat; nothing was sent",
+                hint: "Give this send a new request key (a script should make one per send it means)."
+            ).said(.requestKeyExpired, ["key": request.key, "incident": earlier.incidentID])
+        }
         var status = try await status(earlier.incidentID)
         var asked = requestAudit
         asked.subject = earlier.incidentID
@@ -250,7 +274,12 @@ struct IncidentService: Sendable {
         detail.set("request_key", request.key)
         detail.set("by", caller.displayName)
         let write = StoreWrite(audit: [asked, caller.event("incident.repeat", subject: earlier.incidentID, detail: detail)])
-        do { try await store.commit(write) } catch { throw .store(error, doing: "cannot record the repeated request") }
+        do {
+            try await store.commit(write)
+        } catch {
+            // Every request is audited, so this one fails; its words say that the send itself is stored.
+            throw .store(error, doing: "this send is already stored as incident \(earlier.incidentID) (nothing was sent again), but the repeated request could not be recorded")
+        }
         logger.notice("send asked again with its request key: answered with its incident, nothing sent", metadata: [
             "incident.id": "\(earlier.incidentID)", "caller.uid": "\(caller.uid)",
         ])

@@ -1,4 +1,3 @@
-import Foundation
 import TocsinAudit
 import TocsinProtocol
 
@@ -17,6 +16,10 @@ struct SendRequest: Sendable, Hashable {
     /// they are.
     static let lengths = 8...128
 
+    /// How long a key answers as a repeat: a retry comes within minutes. After a day the same key is refused,
+    /// never answered with an old incident, so a script that kept one key by mistake cannot go silent.
+    static let repeatWindowMillis: Int64 = 24 * 3_600_000
+
     /// Nil when `params` gives no key (every such request is a new send).
     /// - Throws: `invalidParams` for a key too short, too long or with characters other than letters, digits, `-`,
     ///   `_`, `.` and `:`.
@@ -24,7 +27,7 @@ struct SendRequest: Sendable, Hashable {
         guard let key = params.requestKey else { return nil }
         guard Self.lengths.contains(key.utf8.count), key.utf8.allSatisfy(Self.isKeyByte) else {
             throw DaemonError.invalidParams(
-                "requestKey must be \(Self.lengths.lowerBound) to \(Self.lengths.upperBound) letters, digits, '-', '_', '.' or ':' (a UUID fits)"
+                "the request key must be \(Self.lengths.lowerBound) to \(Self.lengths.upperBound) letters, digits, '-', '_', '.' or ':' (a UUID fits); nothing was sent"
             ).said(.requestKeyInvalid, ["min": String(Self.lengths.lowerBound), "max": String(Self.lengths.upperBound)])
         }
         self.key = key
@@ -40,25 +43,24 @@ struct SendRequest: Sendable, Hashable {
     }
 
     /// What makes two requests the same send: everything that chooses what goes out and to whom, as given, and the
-    /// caller. `brief` only shapes the answer, and the key is what is being checked, so neither counts.
-    private struct Asked: Encodable {
-        let template: String
-        let variables: [String: String]
-        let route: String?
-        let drill: Bool
-        let msgType: String
-        let references: String?
-        let by: String
-    }
-
+    /// caller. `brief` only shapes the answer, and the key is what is being checked, so neither counts. Written by
+    /// hand, each value length-prefixed, rather than by an encoder whose escaping could change with the toolchain
+    /// (a retry across an upgrade would then read as another send).
     static func digest(of params: SendParams, by who: String) -> String {
-        let asked = Asked(
-            template: params.template, variables: params.variables, route: params.route, drill: params.drill,
-            msgType: params.msgType ?? "Alert", references: params.references, by: who
-        )
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        // Strings and a dictionary of strings always encode.
-        return Digest.sha256((try? encoder.encode(asked)) ?? Data())
+        var text = "tocsin-send-request/v1\n"
+        func field(_ name: String, _ value: String?) {
+            text += name
+            if let value { text += " \(value.utf8.count):" + value }
+            text += "\n"
+        }
+        field("template", params.template)
+        for (name, value) in params.variables.sorted(by: { $0.key < $1.key }) { field("variable \(name.utf8.count):" + name, value) }
+        field("route", params.route)
+        field("drill", params.drill ? "true" : "false")
+        // What no msgType means (IncidentService.messageType): an Alert, or an Update of the referenced incident.
+        field("msgType", params.msgType ?? (params.references == nil ? "Alert" : "Update"))
+        field("references", params.references)
+        field("by", who)
+        return Digest.sha256(text)
     }
 }
