@@ -235,7 +235,12 @@ public final class SQLiteStore: Store {
         }
         for approval in write.approvals { try approval.insert(db) }
         for change in write.webUsers { try apply(change, to: db) }
-        for request in write.sendRequests { try request.insert(db) }
+        // A cached statement, as for the other rows of a send: GRDB's Codable insert would cost its first use at the
+        // first alert after a start.
+        for request in write.sendRequests {
+            try db.cachedStatement(sql: "INSERT INTO send_request (key, digest, incidentID, createdAt) VALUES (?, ?, ?, ?)")
+                .execute(arguments: [request.key, request.digest, request.incidentID, request.createdAt])
+        }
         if !write.audit.isEmpty {
             let statement = try db.cachedStatement(sql: Self.insertAudit)
             for event in write.audit { try append(event, by: node, to: db, head: &head, with: statement) }

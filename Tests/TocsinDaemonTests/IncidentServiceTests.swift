@@ -14,29 +14,18 @@ import TocsinTransport
 @Suite(.timeLimit(.minutes(2)))
 struct IncidentServiceTests {
     @Test func aReloadBetweenPlanAndCommitDoesNotEmptyTheSend() async throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let receiver = try await offPool { try LoopbackReceiver(in: directory) }
+        let receiverFolder = try TemporaryDirectory()
+        defer { receiverFolder.remove() }
+        let receiver = try await offPool { try LoopbackReceiver(in: receiverFolder) }
         defer { receiver.stop() }
-        let before = try TestConfig(channels: [.init("ops", url: receiver.url("/ops"))]).write(to: directory)
-        let configuration = try #require(ConfigLoader.load(path: before).configuration)
+        let bed = try ServiceBed(channels: [.init("ops", url: receiver.url("/ops"))])
+        defer { bed.tearDown() }
         // The reloaded configuration no longer has the channel the send was planned for.
         let afterDirectory = try TemporaryDirectory()
         defer { afterDirectory.remove() }
         let after = try TestConfig(channels: [.init("staff", url: receiver.url("/staff"))]).write(to: afterDirectory)
         let reloaded = try #require(ConfigLoader.load(path: after).configuration)
-
-        let holder = ConfigurationHolder(ActiveConfiguration(configuration, path: before))
-        let store = try SQLiteStore(path: directory.file("state/tocsin.db"))
-        let transport = CurlTransport()
-        defer { transport.shutdown() }
-        let logger = Logger(label: "test")
-        let dispatcher = Dispatcher(configuration: holder, store: store, transport: transport, events: DeliveryEvents(), logger: logger)
-        let incidents = IncidentService(
-            configuration: holder, store: store, dispatcher: dispatcher,
-            approvals: ApprovalService(store: store, configuration: holder), logger: logger
-        )
-        let caller = Principal(uid: 0, gid: 0, pid: getpid(), groups: [], policy: configuration.access)
+        let (holder, store, dispatcher, incidents, caller) = (bed.holder, bed.store, bed.dispatcher, bed.incidents, bed.caller())
         let request = AuditEvent(timeMillis: 1, kind: "admin.request", subject: "admin", detail: "{}")
 
         let plan = try await incidents.plan(SendParams(template: "evacuation", variables: ["building": "Pavillon A"], drill: true))

@@ -21,29 +21,14 @@ struct SendRequestTests {
 
     /// An incident service on a real SQLite file, its dispatcher not running: what is stored is what is checked.
     struct Service {
-        let directory: TemporaryDirectory
-        let store: SQLiteStore
-        let incidents: IncidentService
-        let policy: AccessPolicy
-        let transport: CurlTransport
+        let bed: ServiceBed
+        var store: SQLiteStore { bed.store }
+        var incidents: IncidentService { bed.incidents }
+        var directory: TemporaryDirectory { bed.directory }
 
-        init() throws {
-            directory = try TemporaryDirectory()
-            let path = try TestConfig(channels: [.init("ops", url: "http://127.0.0.1:9/ops")]).write(to: directory)
-            let configuration = try #require(ConfigLoader.load(path: path).configuration)
-            let holder = ConfigurationHolder(ActiveConfiguration(configuration, path: path))
-            store = try SQLiteStore(path: directory.file("state/tocsin.db"))
-            transport = CurlTransport()
-            let logger = Logger(label: "test")
-            let dispatcher = Dispatcher(configuration: holder, store: store, transport: transport, events: DeliveryEvents(), logger: logger)
-            incidents = IncidentService(
-                configuration: holder, store: store, dispatcher: dispatcher,
-                approvals: ApprovalService(store: store, configuration: holder), logger: logger
-            )
-            policy = configuration.access
-        }
+        init() throws { bed = try ServiceBed() }
 
-        func caller(uid: UInt32 = 0) -> Principal { Principal(uid: uid, gid: 0, pid: getpid(), groups: [], policy: policy) }
+        func caller(uid: UInt32 = 0) -> Principal { bed.caller(uid: uid) }
 
         /// A web user whose live sends carry one step-up code, accepted once (as tocsind spends a TOTP step).
         func webUser(_ name: String, code: OneUseCode = OneUseCode()) -> Principal {
@@ -55,7 +40,7 @@ struct SendRequestTests {
                 if !first { throw DaemonError.refused("this code was used already; nothing was sent").said(.webCodeUsed) }
             }
             let actor = Principal.WebActor(name: name, client: "127.0.0.1", stepUp: stepUp)
-            return Principal(uid: 0, gid: 0, pid: getpid(), groups: [], policy: policy, kind: .webUser(actor))
+            return Principal(uid: 0, gid: 0, pid: getpid(), groups: [], policy: bed.policy, kind: .webUser(actor))
         }
 
         func send(_ params: SendParams, uid: UInt32 = 0) async throws -> IncidentStatus {
@@ -76,10 +61,7 @@ struct SendRequestTests {
 
         func incidentCount() async throws -> Int { try await store.recentIncidents(limit: 100).count }
 
-        func remove() {
-            transport.shutdown()
-            directory.remove()
-        }
+        func remove() { bed.tearDown() }
     }
 
     @Test func theSameRequestAskedAgainAnswersWithItsIncidentAndSendsNothing() async throws {

@@ -16,23 +16,14 @@ import TocsinTransport
 @Suite(.timeLimit(.minutes(3)))
 struct WatchdogTests {
     struct Bed {
-        let directory: TemporaryDirectory
+        let core: ServiceBed
         let listener: NotifyListener
-        let store: SQLiteStore
-        let dispatcher: Dispatcher
-        let transport: CurlTransport
+        var store: SQLiteStore { core.store }
+        var dispatcher: Dispatcher { core.dispatcher }
 
         init() throws {
-            directory = try TemporaryDirectory()
-            listener = try NotifyListener(in: directory)
-            let path = try TestConfig(channels: [.init("ops", url: "http://127.0.0.1:9/ops")]).write(to: directory)
-            let configuration = try #require(ConfigLoader.load(path: path).configuration)
-            store = try SQLiteStore(path: directory.file("state/tocsin.db"))
-            transport = CurlTransport()
-            dispatcher = Dispatcher(
-                configuration: ConfigurationHolder(ActiveConfiguration(configuration, path: path)), store: store,
-                transport: transport, events: DeliveryEvents(), logger: Logger(label: "test")
-            )
+            core = try ServiceBed()
+            listener = try NotifyListener(in: core.directory)
         }
 
         /// The service as the daemon runs it, with a 10 s watchdog (pings every 5 s while the loop turned within 10 s;
@@ -47,9 +38,8 @@ struct WatchdogTests {
         var pings: Int { listener.assignments.filter { $0 == "WATCHDOG=1" }.count }
 
         func tearDown() {
-            transport.shutdown()
             listener.close()
-            directory.remove()
+            core.tearDown()
         }
     }
 
