@@ -23,7 +23,7 @@ struct PostgresStoreTests {
         #expect(applied.filter(\.isEmpty).count == 3)
         #expect(try await database.sql("SELECT count(*) FROM tocsin_migration") == "\(applied.flatMap { $0 }.count)")
         let tables = try await database.sql("SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public'")
-        #expect(tables == "approval,attempt,audit,audit_head,delivery,health_probe,incident,node,payload,tocsin_migration,web_user")
+        #expect(tables == "approval,attempt,audit,audit_head,delivery,health_probe,incident,node,payload,send_request,tocsin_migration,web_user")
         #expect(try await database.sql("SELECT seq || ' ' || hash FROM audit_head") == "0 " + AuditEntry.genesisHash)
         await database.remove()
     }

@@ -21,7 +21,7 @@ struct SharedPayloadTests {
         let store = try SQLiteStore(path: folder.database)
         #expect(store.migrationsAppliedAtOpen == [
             StoreMigrations.headsRecord, StoreMigrations.sharedPayloads, StoreMigrations.providerReceipts, StoreMigrations.leaseGenerations,
-            StoreMigrations.auditNodes, StoreMigrations.webUsers,
+            StoreMigrations.auditNodes, StoreMigrations.webUsers, StoreMigrations.sendRequests,
         ])
 
         var keys: Set<PayloadKey> = []
