@@ -17,6 +17,7 @@ Prints one JSON object: {"steps": [...], "problems": [...]}; exits 0 when there 
 tool is missing.
 """
 import argparse
+import html
 import http.client
 import json
 import os
@@ -198,8 +199,13 @@ def security(args):
             thread.join()
         first, second = answers
         check(first[0] == 303 and (first[1].get("Location") or "").startswith("/incidents/"), f"the live send is accepted (got {first[0]} {first[2][:300]})")
-        check(second[0] == 303 and second[1].get("Location") == first[1].get("Location"),
-              f"the same form posted again leads to the same incident (got {second[0]} {second[1].get('Location')} {second[2][:300]})")
+        locations = [(answer[1].get("Location") or "") for answer in (first, second)]
+        check(second[0] == 303 and len({location.split("?")[0] for location in locations}) == 1,
+              f"the same form posted again leads to the same incident (got {second[0]} {locations} {second[2][:300]})")
+        repeat = next((location for location in locations if location.endswith("?repeated=1")), None)
+        if check(repeat is not None, f"one of the two is answered as a repeat: {locations}"):
+            status, _, page, _ = web.request("GET", repeat)
+            check(status == 200 and "rien n'est reparti" in html.unescape(page), f"the incident page says nothing went out again (got {status})")
         check(live_incidents() == before + 1, f"one live incident for two posts of one form ({live_incidents() - before})")
 
     # The incident report: its one inline <style> allowed by its hash, nothing else inline.

@@ -119,6 +119,7 @@ enum PageTemplates {
     static let incident = """
         <h1><span class="tag">{{tag}}</span> {{title}}</h1>
         <p class="meta">{{id}} · {{created}}{{#created_by}} · {{w.by}} {{created_by}}{{/created_by}}</p>
+        {{#repeated}}<p class="notice" role="status">{{w.alreadySent}}</p>{{/repeated}}
         <p class="progress" id="progress">{{progress}}</p>
         <p class="meta">{{#finished}}{{w.finished}}{{/finished}}{{^finished}}{{w.inProgress}} <a href="/incidents/{{id}}">{{w.refresh}}</a>{{/finished}}</p>
         <table class="deliveries"><thead><tr><th>{{w.channel}}</th><th>{{w.state}}</th><th></th></tr></thead>

@@ -345,7 +345,8 @@ struct WebRoutes: Sendable {
         let code = form["code"].flatMap { $0.isEmpty ? nil : $0 }
         do {
             let status = try await daemon.call(AdminCall.send, params, for: behalf(session, request, context, code: code))
-            return redirect("/incidents/\(status.summary.incident)")
+            // A repeat (a second tap, the form posted again after a lost answer): the page says nothing went out again.
+            return redirect("/incidents/\(status.summary.incident)" + (status.repeated == true ? "?repeated=1" : ""))
         } catch {
             if case .refused = error {
                 return try await preview(request, context, session, form, error: said(error, request).text)
@@ -399,6 +400,7 @@ struct WebRoutes: Sendable {
         if isOperator, !finished { values["cancel"] = ["label": Self.typeWord(cancel, words), "no_code": true] as [String: Any] }
         values["created_by"] = summary.createdBy
         values["error"] = error
+        values["repeated"] = request.uri.queryParameters.get("repeated") == "1"
         var frame = frame(request, session, title: Self.title(summary, language), kind: kind, here: "/incidents/\(summary.incident)")
         // Live progress through Server-Sent Events (/static/live.js) for operators (tocsind's incident.watch is
         // theirs); without JavaScript, and for other roles, the refresh link. Never a timed reload: it would wipe a
