@@ -206,6 +206,14 @@ def security(args):
         if check(repeat is not None, f"one of the two is answered as a repeat: {locations}"):
             status, _, page, _ = web.request("GET", repeat)
             check(status == 200 and "rien n'est reparti" in html.unescape(page), f"the incident page says nothing went out again (got {status})")
+        # The same key for another send (the form changed by hand, or posted again from history): refused, and the
+        # preview shown again carries a new key, so the next try is not refused for the same reason.
+        other = dict(confirm, **{"var.building": "Pavillon B"}, code=codes.fresh())
+        status, _, page, _ = web.request("POST", "/send/evacuation/confirm", other, headers={"Sec-Fetch-Site": "same-origin"})
+        fresh = re.search(r'name="request" value="([^"]+)"', page)
+        check(status == 200 and "a déjà servi" in html.unescape(page), f"a key used for another send is refused (got {status})")
+        check(fresh is not None and fresh.group(1) != key.group(1), "the preview shown again carries a new request key")
+        check(live_incidents() == before + 1, "nothing more was sent")
         check(live_incidents() == before + 1, f"one live incident for two posts of one form ({live_incidents() - before})")
 
     # The incident report: its one inline <style> allowed by its hash, nothing else inline.

@@ -291,7 +291,10 @@ struct WebRoutes: Sendable {
         params.references != nil ? .update : params.drill ? .drill : .send
     }
 
-    private func preview(_ request: Request, _ context: WebContext, _ session: WebSession, _ form: Form, error: String?) async throws -> Response {
+    /// - Parameter freshKey: a new request key rather than the form's (the daemon refused the form's as used).
+    private func preview(
+        _ request: Request, _ context: WebContext, _ session: WebSession, _ form: Form, error: String?, freshKey: Bool = false
+    ) async throws -> Response {
         let language = OperatorLanguage.of(request)
         let words = Words.of(language)
         let params = sendParams(request, context, form)
@@ -323,7 +326,7 @@ struct WebRoutes: Sendable {
         ]
         values["follows"] = params.references
         values["error"] = error
-        values["request"] = Self.requestKey(form)
+        values["request"] = freshKey ? UUID().uuidString : Self.requestKey(form)
         return pages.render("preview", values, frame: frame(request, session, title: words["previewTitle"]!, kind: kind, here: "/send/\(params.template)"))
     }
 
@@ -348,8 +351,11 @@ struct WebRoutes: Sendable {
             // A repeat (a second tap, the form posted again after a lost answer): the page says nothing went out again.
             return redirect("/incidents/\(status.summary.incident)" + (status.repeated == true ? "?repeated=1" : ""))
         } catch {
-            if case .refused = error {
-                return try await preview(request, context, session, form, error: said(error, request).text)
+            if case .refused(let refusal) = error {
+                // A key the daemon holds as used (another send, or a day old: a form posted again from history) would
+                // be refused at every later try: the preview shown again carries a new one.
+                let used = [Said.Key.requestKeyReused.rawValue, Said.Key.requestKeyExpired.rawValue].contains(refusal.data?.said?.key ?? "")
+                return try await preview(request, context, session, form, error: said(error, request).text, freshKey: used)
             }
             // Lost or unreachable: whether the send was stored is unknown, and the page says so.
             return failurePage(error, request, session, context)

@@ -326,7 +326,9 @@ extension SendFlow {
     private static func mayHaveArrived(_ error: ClientError) -> Bool {
         switch error {
         case .connectionLost, .noAnswer: true
-        case .unreachable, .permissionDenied, .badAnswer, .refused: false
+        // The database did not confirm the commit (PostgreSQL lost its primary): stored or not, asking again says.
+        case .refused(let rpc): rpc.data?.reason == "store.open"
+        case .unreachable, .permissionDenied, .badAnswer: false
         }
     }
 

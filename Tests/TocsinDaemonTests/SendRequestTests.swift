@@ -144,8 +144,30 @@ struct SendRequestTests {
         #expect(first.summary.incident == second.summary.incident && first.summary.status == "Actual")
         #expect([first.repeated, second.repeated].filter { $0 == true }.count == 1)
         #expect(try await service.incidentCount() == 1)
+        // Each request audited once: two requests, one incident, one repeat.
+        let kinds = try await service.store.auditEntries(afterSeq: 0, limit: 100, subject: first.summary.incident, newest: false).map(\.kind)
+        #expect(kinds.filter { $0 == "admin.request" }.count == 2 && kinds.filter { $0 == "incident.create" }.count == 1
+                && kinds.filter { $0 == "incident.repeat" }.count == 1, "\(kinds)")
         // The same key from someone else is not marie's send: refused, never answered with her incident.
-        await #expect(throws: DaemonError.self) { _ = try await service.send(Self.params, as: service.webUser("bruno")) }
+        await #expect(performing: { _ = try await service.send(Self.params, as: service.webUser("bruno")) }, throws: { error in
+            (error as? DaemonError)?.said?.key == Said.Key.requestKeyReused.rawValue
+        })
+    }
+
+    /// A first request with a key that is refused keeps its own refusal, words and missing values included: the key
+    /// is looked up on failure, and finding none changes nothing.
+    @Test func aKeyedFirstRequestRefusedKeepsItsOwnRefusal() async throws {
+        let service = try Service()
+        defer { service.remove() }
+        var params = Self.params.drilled
+        params.variables = [:]
+        await #expect(performing: { _ = try await service.send(params) }, throws: { error in
+            guard let error = error as? DaemonError else { return false }
+            return error.code == .validation && error.missing == ["building"]
+        })
+        #expect(try await service.incidentCount() == 0)
+        // Given the value, the same key sends: a refused request holds no key.
+        #expect(try await service.send(Self.params.drilled).repeated == nil)
     }
 
     /// A key kept past a day (a script that reuses one by mistake) is refused loudly, never answered with an old

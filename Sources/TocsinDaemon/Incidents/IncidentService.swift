@@ -234,15 +234,18 @@ struct IncidentService: Sendable {
         } catch {
             // A repeat whose step-up code the first request spent, or that a reload has since made unplannable:
             // answered with the incident it made.
-            if let earlier = try await repeated(request, caller: caller, requestAudit: requestAudit) { return earlier }
+            if let earlier = try await repeated(request, caller: caller, requestAudit: requestAudit, failing: error) { return earlier }
             throw error
         }
         do {
             return try await create(plan, caller: caller, requestAudit: requestAudit, sendRequest: request)
         } catch {
+            // Whether this very commit landed is unknown: a key found now could be this request's own, not a
+            // repeat's. The client asks again with the key and learns which (tocsinctl does).
+            if error.storeCode == .open { throw error }
             // The key taken (the commit's constraint): this is a repeat, or the key's misuse, and the incident it made
             // stands. Any other failure of a repeat is answered the same way.
-            if let earlier = try await repeated(request, caller: caller, requestAudit: requestAudit) { return earlier }
+            if let earlier = try await repeated(request, caller: caller, requestAudit: requestAudit, failing: error) { return earlier }
             if error.storeCode == .constraint { logger.critical("cannot store a new incident", metadata: ["store.error": "\(error)"]) }
             throw error
         }
@@ -251,9 +254,18 @@ struct IncidentService: Sendable {
     /// The incident `request`'s key made, audited as asked again; nil when the key is new.
     /// - Throws: `refused` when the key made a different send (other values, template or caller), or made it more
     ///   than a day ago (`SendRequest.repeatWindowMillis`).
-    private func repeated(_ request: SendRequest, caller: Principal, requestAudit: AuditEvent) async throws(DaemonError) -> IncidentStatus? {
+    /// - Parameter failing: the failure that made this request look its key up, thrown again with its own words
+    ///   (values to ask for, a wrong code, a full disk) when the look-up itself fails.
+    private func repeated(
+        _ request: SendRequest, caller: Principal, requestAudit: AuditEvent, failing: DaemonError
+    ) async throws(DaemonError) -> IncidentStatus? {
         let earlier: SendRequestRecord?
-        do { earlier = try await store.sendRequest(key: request.key) } catch { throw .store(error, doing: "cannot read the request key") }
+        do {
+            earlier = try await store.sendRequest(key: request.key)
+        } catch {
+            logger.warning("cannot read a request key", metadata: ["store.error": "\(error)"])
+            throw failing
+        }
         guard let earlier else { return nil }
         guard earlier.digest == request.digest else {
             throw DaemonError.refused(
@@ -475,7 +487,11 @@ struct IncidentService: Sendable {
             if sendRequest == nil || error.code != .constraint {
                 logger.critical("cannot store a new incident", metadata: ["store.error": "\(error)"])
             }
-            throw .store(error, doing: "the incident could not be stored, so nothing was sent")
+            // Not "nothing was sent" when the database could not say whether the commit landed (a lost primary).
+            let doing = error.code == .open
+                ? "the database did not confirm that the incident was stored, so it may have been"
+                : "the incident could not be stored, so nothing was sent"
+            throw .store(error, doing: doing)
         }
         dispatcher.enqueue(jobs, bornAt: bornAt)
         for failure in failedAtOnce { DaemonMetrics.delivery(channel: failure.channel, state: .failed) }
