@@ -161,7 +161,7 @@ public struct AttemptRecord: Codable, Sendable, Hashable, FetchableRecord, Persi
 /// The request key a client gave a send (`SendParams.requestKey`) and the incident it made: the same key again
 /// answers with that incident instead of sending twice. `digest` fingerprints what was asked, and by whom, so a key
 /// reused for a different send is refused rather than taken for a repeat.
-public struct SendRequestRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
+public struct SendRequestRecord: Codable, Sendable, Hashable, FetchableRecord, TableRecord {
     public static let databaseTableName = "send_request"
 
     public var key: String

@@ -52,7 +52,7 @@ public final class AnswerLosingProxy: @unchecked Sendable {
                 return
             }
             let refuse = state.withLock { $0.closed || ($0.lost && refuseAfterLoss) }
-            guard !refuse, let upstream = try? Self.connect(to: target) else {
+            guard !refuse, let upstream = try? connectUnixSocket(to: target) else {
                 Glibc.close(client)
                 continue
             }
@@ -132,21 +132,5 @@ public final class AnswerLosingProxy: @unchecked Sendable {
             offset += written
         }
         return true
-    }
-
-    private static func connect(to path: String) throws -> Int32 {
-        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard descriptor >= 0 else { throw TestSupportError("socket: \(String(cString: strerror(errno)))") }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8) + [0]) }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard connected == 0 else {
-            Glibc.close(descriptor)
-            throw TestSupportError("connect \(path): \(String(cString: strerror(errno)))")
-        }
-        return descriptor
     }
 }

@@ -19,14 +19,3 @@ public final class MuteSocket: @unchecked Sendable {
 
     public func close() { Glibc.close(descriptor) }
 }
-
-/// Binds `descriptor` to the socket file at `path`.
-func bindUnixSocket(_ descriptor: Int32, to path: String) throws {
-    var address = sockaddr_un()
-    address.sun_family = sa_family_t(AF_UNIX)
-    withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8) + [0]) }
-    let bound = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-    }
-    guard bound == 0 else { throw TestSupportError("bind \(path): \(String(cString: strerror(errno)))") }
-}

@@ -217,16 +217,13 @@ struct IncidentService: Sendable {
     /// Validates, stores and dispatches; returns once everything is durable. A request key already used for the
     /// same send answers with its incident (`repeated`), and nothing goes out again.
     func send(_ params: SendParams, caller: Principal, requestAudit: AuditEvent) async throws(DaemonError) -> IncidentStatus {
-        guard let request = try SendRequest(params, by: caller.requester) else {
-            let plan = try await plan(params)
-            try await caller.requireStepUp(forLive: plan.status == .actual)
-            return try await create(plan, caller: caller, requestAudit: requestAudit)
-        }
-        await requestGate.enter(request.key)
-        defer { requestGate.leave(request.key) }
-        // Optimistic: the key is stored with the incident, and only a failure looks it up. A first request, nearly
-        // every one, reads nothing more than a send without a key (the look-up cost ~0.5 M instructions a send, and
-        // opened a reader connection at the first alert after a start).
+        // With a key: one request at a time, and optimistic. The key is stored with the incident and looked up only
+        // when something fails, so a first request, nearly every one, reads nothing more than a send without a key
+        // (the look-up cost ~0.5 M instructions a send, and opened a reader connection at the first alert after a
+        // start).
+        let request = try SendRequest(params, by: caller.requester)
+        if let request { await requestGate.enter(request.key) }
+        defer { if let request { requestGate.leave(request.key) } }
         let plan: Plan
         do {
             plan = try await self.plan(params)
@@ -234,15 +231,15 @@ struct IncidentService: Sendable {
         } catch {
             // A repeat whose step-up code the first request spent, or that a reload has since made unplannable:
             // answered with the incident it made.
-            if let earlier = try await repeated(request, caller: caller, requestAudit: requestAudit, failing: error) { return earlier }
+            if let request, let earlier = try await repeated(request, caller: caller, requestAudit: requestAudit, failing: error) { return earlier }
             throw error
         }
         do {
             return try await create(plan, caller: caller, requestAudit: requestAudit, sendRequest: request)
         } catch {
-            // Whether this very commit landed is unknown: a key found now could be this request's own, not a
+            // Whether this very commit landed is unknown (`.open`): a key found now could be this request's own, not a
             // repeat's. The client asks again with the key and learns which (tocsinctl does).
-            if error.storeCode == .open { throw error }
+            guard let request, error.storeCode != .open else { throw error }
             // The key taken (the commit's constraint): this is a repeat, or the key's misuse, and the incident it made
             // stands. Any other failure of a repeat is answered the same way.
             if let earlier = try await repeated(request, caller: caller, requestAudit: requestAudit, failing: error) { return earlier }

@@ -312,13 +312,8 @@ private final class ImpostorSocket: @unchecked Sendable {
         self.path = path
         let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         self.descriptor = descriptor
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8) + [0]) }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard bound == 0, listen(descriptor, 4) == 0 else { throw TestSupportError("impostor socket at \(path): \(String(cString: strerror(errno)))") }
+        try bindUnixSocket(descriptor, to: path)
+        guard listen(descriptor, 4) == 0 else { throw TestSupportError("impostor socket at \(path): \(String(cString: strerror(errno)))") }
         var info = stat()
         guard lstat(path, &info) == 0 else { throw TestSupportError("lstat \(path)") }
         inode = UInt(info.st_ino)
